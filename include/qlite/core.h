@@ -1,0 +1,153 @@
+// qlite core: the one error type, shapes, data types, aligned tensors,
+// a deterministic random generator, CPU feature detection and a thread pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qlite {
+
+// The single error type of the library. Messages name the file, layer,
+// tensor or op at fault; only tools/qlite turns an Error into an exit code.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws Error(message) when cond is false. For checks on user input and files.
+inline void check(bool cond, const std::string& message) {
+  if (!cond) throw Error(message);
+}
+
+enum class DType : uint8_t { kFloat32, kFloat16, kInt32, kInt8, kUInt8, kInt64 };
+
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);
+
+using Shape = std::vector<int64_t>;
+
+// Product of dims; throws on negative dims or overflow past 2^62.
+int64_t shape_numel(const Shape& s);
+std::string shape_str(const Shape& s);  // "(28, 28, 1)"
+
+// A dense, row-major, 64-byte-aligned tensor that owns its storage.
+// resize() keeps the allocation when it is large enough, so buffers reused
+// across steps do not allocate once they reached their high-water mark.
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(Shape shape, DType dtype = DType::kFloat32);  // zero-filled
+
+  Tensor(const Tensor& other);
+  Tensor& operator=(const Tensor& other);
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+
+  const Shape& shape() const { return shape_; }
+  int64_t dim(size_t i) const { return shape_.at(i); }
+  size_t rank() const { return shape_.size(); }
+  DType dtype() const { return dtype_; }
+  int64_t numel() const { return numel_; }
+  size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
+  bool empty() const { return numel_ == 0; }
+
+  // Changes shape and dtype; contents are unspecified afterwards (not zeroed).
+  void resize(const Shape& shape, DType dtype = DType::kFloat32);
+  // Same element count, new shape; contents kept.
+  void reshape(const Shape& shape);
+  void zero();
+
+  void* raw() { return data_.get(); }
+  const void* raw() const { return data_.get(); }
+  float* f32();
+  const float* f32() const;
+  template <class T>
+  T* data() { return static_cast<T*>(raw()); }
+  template <class T>
+  const T* data() const { return static_cast<const T*>(raw()); }
+
+  std::span<float> span_f32() { return {f32(), static_cast<size_t>(numel_)}; }
+  std::span<const float> span_f32() const { return {f32(), static_cast<size_t>(numel_)}; }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const;
+  };
+  Shape shape_;
+  DType dtype_ = DType::kFloat32;
+  int64_t numel_ = 0;
+  size_t capacity_ = 0;  // bytes
+  std::unique_ptr<std::byte[], Free> data_;
+};
+
+// xoshiro256** seeded by splitmix64: fast, and the same numbers on every
+// platform and standard library (std distributions are not portable).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0);
+  uint64_t next_u64();
+  float uniform();                 // [0, 1)
+  float uniform(float lo, float hi);
+  float normal();                  // standard normal (Box-Muller)
+  uint64_t below(uint64_t n);      // uniform integer in [0, n), unbiased
+  template <class T>
+  void shuffle(std::vector<T>& v) {
+    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
+  }
+
+ private:
+  uint64_t s_[4];
+};
+
+// CPU features, detected once.
+struct CpuFeatures {
+  bool avx2 = false;
+  bool fma = false;
+  bool f16c = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512dq = false;
+  bool avx512vl = false;
+  bool avx512vnni = false;
+};
+const CpuFeatures& cpu_features();
+
+// The instruction-set path kernels take. The widest path the CPU supports is
+// chosen once; the environment variable QLITE_ISA=reference|avx2|avx512
+// forces a narrower one (asking for one the CPU lacks is an error).
+enum class Isa : uint8_t { kReference = 0, kAvx2 = 1, kAvx512 = 2 };
+Isa active_isa();
+const char* isa_name(Isa isa);
+
+// A fixed pool of worker threads. parallel_for splits [0, n) into at most
+// num_threads() contiguous chunks, deterministically for a given n and thread
+// count, so reductions done per chunk in chunk order are reproducible.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int num_threads = 1);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+  // fn(begin, end, chunk_index). Runs inline when there is one chunk.
+  // An exception thrown by fn is rethrown in the caller.
+  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
+                    int64_t min_chunk = 1);
+
+ private:
+  struct Impl;
+  int num_threads_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Number of hardware threads (at least 1).
+int hardware_threads();
+
+}  // namespace qlite

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs the whole test suite.
+#   scripts/test.sh              Release build in build/, all tests
+#   scripts/test.sh --sanitize   ASan + UBSan build in build-asan/, all tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ "${1:-}" = "--sanitize" ]; then
+  export BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo
+  bash scripts/build.sh -DQLITE_SANITIZE=ON -DQLITE_BUILD_BENCH=OFF
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  export BUILD_DIR=build
+  bash scripts/build.sh
+fi
+cd "$BUILD_DIR"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 900
