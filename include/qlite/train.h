@@ -1,0 +1,5 @@
+// Training: layers, models, optimizers, losses, save/load.
+#pragma once
+#include "qlite/train/layer.h"
+#include "qlite/train/layers.h"
+#include "qlite/train/model.h"

@@ -1,0 +1,108 @@
+// The layer interface of the training graph. Each layer owns its config,
+// its weights and its forward/backward, kept separable so that QAT can wrap a
+// layer and the converter can lower it (DESIGN.md).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "qlite/core.h"
+
+namespace qlite {
+
+using json = nlohmann::json;
+
+// A trainable (or state) variable of a layer. Gradients are written by
+// Layer::backward (overwritten, never accumulated across calls).
+struct Param {
+  std::string name;       // "kernel", "bias" (unique within the layer)
+  Tensor value;
+  Tensor grad;            // same shape as value; empty for non-trainable state
+  bool trainable = true;  // false: saved and loaded, never updated by an optimizer
+};
+
+// What a forward/backward call may use besides its tensors.
+struct RunContext {
+  bool training = false;
+  ThreadPool* pool = nullptr;  // never null when called from Model; may be null in tests
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name = "") : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+  // The Keras class name ("Conv2D"); also the "class_name" in model.json.
+  virtual std::string type() const = 0;
+  // Lower-case stem used to make unique default names ("conv2d" -> conv2d, conv2d_1, ...).
+  virtual std::string default_name_stem() const = 0;
+  virtual int num_inputs() const { return 1; }
+
+  // Creates the weights (initialised from rng) for these per-sample input
+  // shapes (no batch dimension) and returns the per-sample output shape.
+  // Throws Error naming the layer when the shapes do not fit it.
+  // Calling build again with the same shapes keeps the existing weights.
+  virtual Shape build(std::span<const Shape> input_shapes, Rng& rng) = 0;
+  bool built() const { return built_; }
+  const Shape& output_shape() const { return output_shape_; }
+  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
+
+  // Batched forward: in[i] has shape [N, input_shapes[i]...]; out is resized
+  // by the layer to [N, output_shape...]. May keep per-batch state (such as
+  // pooling argmax) for the backward pass that follows.
+  virtual void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) = 0;
+
+  // Given forward's inputs and output and dL/dout, writes every trainable
+  // Param::grad and, for each din[i] that is not null, dL/din[i] (resized by
+  // the layer). A null din[i] means no gradient is needed for that input,
+  // and the layer should skip that work.
+  virtual void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                        std::span<Tensor* const> din, const RunContext& ctx) = 0;
+
+  // Weights and state, in a stable order. Empty for layers without weights.
+  virtual std::vector<Param*> params() { return {}; }
+  std::vector<const Param*> params() const;
+  int64_t count_params() const;  // number of scalars in all params (trainable or not)
+
+  // Keras-style config: everything but the weights needed to rebuild the layer
+  // (always includes "name"). layer_from_config(type(), get_config()) gives an
+  // equivalent, unbuilt layer.
+  virtual json get_config() const = 0;
+
+  // A deep copy, weights included (same name).
+  virtual std::unique_ptr<Layer> clone() const = 0;
+
+ protected:
+  // Subclasses call this at the end of build().
+  void mark_built(std::span<const Shape> input_shapes, Shape output_shape) {
+    input_shapes_.assign(input_shapes.begin(), input_shapes.end());
+    output_shape_ = std::move(output_shape);
+    built_ = true;
+  }
+
+ private:
+  std::string name_;
+  bool built_ = false;
+  Shape output_shape_;
+  std::vector<Shape> input_shapes_;
+};
+
+using LayerPtr = std::shared_ptr<Layer>;
+
+// Rebuilds a layer from its Keras class name and config (model.json).
+// Throws Error naming the class when it is unknown or the config is invalid.
+LayerPtr layer_from_config(const std::string& class_name, const json& config);
+
+// Registration hook for layer classes defined outside the train area
+// (QAT wrappers register themselves this way).
+using LayerFactory = LayerPtr (*)(const json& config);
+void register_layer_class(const std::string& class_name, LayerFactory factory);
+
+}  // namespace qlite

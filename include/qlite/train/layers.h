@@ -1,0 +1,50 @@
+// The Keras layers qlite trains. Names and defaults follow Keras.
+// Tensors are NHWC (channels last); Conv2D kernels are HWIO [kh, kw, in, out]
+// and Dense kernels [in, out], as Keras stores them.
+#pragma once
+
+#include <array>
+#include <optional>
+
+#include "qlite/train/layer.h"
+
+namespace qlite {
+
+enum class Activation { kLinear, kRelu, kRelu6 };
+Activation activation_from_string(const std::string& s);  // "linear"/None, "relu", "relu6"
+std::string activation_name(Activation a);
+
+enum class Padding { kValid, kSame };
+
+namespace layers {
+
+// InputLayer(shape): the model's input, per-sample shape without the batch.
+LayerPtr Input(Shape shape, std::string name = "");
+LayerPtr Reshape(Shape target_shape, std::string name = "");  // one dim may be -1
+LayerPtr Flatten(std::string name = "");
+
+struct Conv2DOptions {
+  std::array<int, 2> strides{1, 1};
+  Padding padding = Padding::kValid;
+  Activation activation = Activation::kLinear;
+  bool use_bias = true;
+  std::string name;
+};
+LayerPtr Conv2D(int filters, std::array<int, 2> kernel_size, Conv2DOptions options = {});
+
+struct PoolOptions {
+  std::optional<std::array<int, 2>> strides;  // default: pool_size
+  Padding padding = Padding::kValid;
+  std::string name;
+};
+LayerPtr MaxPooling2D(std::array<int, 2> pool_size = {2, 2}, PoolOptions options = {});
+
+struct DenseOptions {
+  Activation activation = Activation::kLinear;
+  bool use_bias = true;
+  std::string name;
+};
+LayerPtr Dense(int units, DenseOptions options = {});
+
+}  // namespace layers
+}  // namespace qlite

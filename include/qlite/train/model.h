@@ -1,0 +1,204 @@
+// Models: a DAG of layers (Sequential is the chain), with Keras's compile /
+// fit / evaluate / predict / summary and save / load.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qlite/train/layer.h"
+#include "qlite/train/layers.h"
+
+namespace qlite {
+
+// ---- optimizers -----------------------------------------------------------
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;  // "Adam", "SGD"
+  // Applies one update to every trainable param from its grad. The optimizer
+  // keeps per-param state keyed by position in `params`; the list must be the
+  // same (same order, same shapes) on every call.
+  virtual void apply(std::span<Param* const> params) = 0;
+  virtual json get_config() const = 0;
+  virtual std::unique_ptr<Optimizer> clone() const = 0;  // config only, fresh state
+  float learning_rate = 0.001f;
+};
+
+struct AdamOptions {
+  float learning_rate = 0.001f;
+  float beta_1 = 0.9f;
+  float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+};
+std::unique_ptr<Optimizer> Adam(AdamOptions options = {});
+
+struct SgdOptions {
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;
+};
+std::unique_ptr<Optimizer> SGD(SgdOptions options = {});
+
+// ---- losses and metrics ---------------------------------------------------
+// Sparse categorical cross-entropy over the last axis, mean over the batch.
+struct SparseCategoricalCrossentropy {
+  bool from_logits = false;  // Keras default; the seed model uses true
+};
+
+// Loss value (mean over the batch) and, when dlogits is not null, its gradient
+// with respect to the model output (resized to logits' shape).
+// Labels outside [0, classes) are an Error.
+double sparse_categorical_crossentropy(const Tensor& output, const Tensor& labels, bool from_logits,
+                                       Tensor* doutput);
+// Number of rows whose arg-max equals the label.
+int64_t count_correct(const Tensor& output, const Tensor& labels);
+
+// ---- training ---------------------------------------------------------------
+struct FitProgress {
+  int epoch = 0;           // 0-based
+  int epochs = 0;
+  int64_t step = 0;        // batches done in this epoch
+  int64_t steps = 0;       // batches in this epoch
+  double elapsed_s = 0;    // since the epoch started
+  double loss = 0;         // running mean over the epoch so far
+  double accuracy = 0;     // running mean over the epoch so far
+  bool epoch_end = false;  // the last report of an epoch; val_* are set when validating
+  std::optional<double> val_loss, val_accuracy;
+};
+using ProgressCallback = std::function<void(const FitProgress&)>;
+
+struct FitOptions {
+  int epochs = 1;
+  int batch_size = 32;
+  double validation_split = 0.0;  // the last fraction of (x, y), as Keras takes it
+  bool shuffle = true;
+  uint64_t seed = 0;
+  ProgressCallback on_progress;  // called after every batch and at epoch end
+};
+
+struct History {
+  std::vector<double> loss, accuracy, val_loss, val_accuracy;  // one entry per epoch
+  double images_per_second = 0;  // training throughput over all epochs (excludes validation)
+  int64_t train_samples = 0, val_samples = 0;
+};
+
+struct EvalResult {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t samples = 0;
+};
+
+// A node of the graph: a layer and the nodes it reads (indices of earlier
+// nodes). Node 0 is always the InputLayer.
+struct Node {
+  LayerPtr layer;
+  std::vector<int> inputs;
+};
+
+class Model {
+ public:
+  Model() = default;
+  explicit Model(std::string name) : name_(std::move(name)) {}
+  virtual ~Model() = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+
+  const std::string& name() const { return name_; }
+  virtual std::string class_name() const { return "Functional"; }
+
+  // Adds a layer reading the given nodes (empty: the previous node) and
+  // returns its node index. Names that collide or are empty get Keras-style
+  // unique names (dense, dense_1, ...).
+  int add_node(LayerPtr layer, std::vector<int> inputs = {});
+
+  // Creates the weights of every layer not yet built; layer i draws from a
+  // generator seeded by (seed, i), so a layer's initial weights do not depend
+  // on the layers after it. compile/fit/predict/summary call build(0) when
+  // the model is not yet built. Throws Error naming the layer whose shapes
+  // do not fit.
+  void build(uint64_t seed = 0);
+  bool is_built() const;
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  size_t num_layers() const { return nodes_.size(); }
+  Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
+  Layer* find_layer(const std::string& name) const;  // nullptr when absent
+  Shape input_shape() const;   // per sample
+  Shape output_shape() const;  // per sample
+
+  void compile(std::unique_ptr<Optimizer> optimizer, SparseCategoricalCrossentropy loss = {});
+  bool compiled() const { return optimizer_ != nullptr; }
+  Optimizer* optimizer() const { return optimizer_.get(); }
+  const SparseCategoricalCrossentropy& loss() const { return loss_; }
+
+  // Threads used by fit/evaluate/predict (default 1). Results are
+  // deterministic for a given seed and thread count.
+  void set_threads(int n);
+  int threads() const;
+
+  History fit(const Tensor& x, const Tensor& y, const FitOptions& options);
+  EvalResult evaluate(const Tensor& x, const Tensor& y, int batch_size = 32);
+  Tensor predict(const Tensor& x, int batch_size = 32);
+
+  // One training step on a batch: forward, loss, backward, optimizer update.
+  // Returns {loss, correct}. Exposed for custom loops and benchmarks.
+  std::pair<double, int64_t> train_step(const Tensor& x, const Tensor& y);
+
+  // Keras-like table: layer (type), output shape, params; totals.
+  std::string summary() const;
+  int64_t count_params() const;
+  std::vector<Param*> trainable_params();
+
+  // Deep copy: same architecture and weights; compiled state is not copied.
+  std::unique_ptr<Model> clone() const;
+
+  json to_json() const;  // architecture only (model.json)
+
+ protected:
+  std::string name_ = "model";
+  std::vector<Node> nodes_;
+  std::unique_ptr<Optimizer> optimizer_;
+  SparseCategoricalCrossentropy loss_;
+
+ private:
+  struct Runtime;  // activations, gradients, thread pool; reused across steps
+  std::shared_ptr<Runtime> rt_;
+  Runtime& runtime();
+  void forward_batch(const Tensor& x, bool training);
+};
+
+class Sequential : public Model {
+ public:
+  explicit Sequential(std::string name = "sequential") : Model(std::move(name)) {}
+  Sequential(std::initializer_list<LayerPtr> layers, std::string name = "sequential");
+  std::string class_name() const override { return "Sequential"; }
+  Sequential& add(LayerPtr layer);
+};
+
+// Clones a model, passing each layer through clone_function (which may return
+// a replacement, e.g. an annotated layer); the default deep-copies it.
+std::unique_ptr<Model> clone_model(const Model& model,
+                                   const std::function<LayerPtr(const Layer&)>& clone_function = {});
+
+// Rebuilds a model from to_json() output (weights freshly initialised).
+std::unique_ptr<Model> model_from_json(const json& j);
+
+// Saves DIR/model.json and DIR/model.safetensors atomically (temp file + rename).
+void save_model(const Model& model, const std::string& dir);
+// Loads a model saved by save_model; predictions are bit-identical.
+std::unique_ptr<Model> load_model(const std::string& dir);
+
+// The seed architecture: Input(28,28) -> Reshape(28,28,1) -> Conv2D(12,3x3,relu)
+// -> MaxPooling2D(2x2) -> Flatten -> Dense(num_classes).
+std::unique_ptr<Sequential> make_seed_model(int num_classes = 10, uint64_t seed = 0);
+
+// A progress reporter that draws a Keras-like live bar on a terminal stream.
+ProgressCallback console_progress(std::FILE* stream);
+
+}  // namespace qlite
