@@ -1,0 +1,131 @@
+// Reference int8 kernels: THE spec of qlite's integer ops (QUANT_SPEC.md,
+// "Kernels, integer form"). Plain loops, every assumption checked; optimized
+// kernels are judged by exact equality with these.
+//
+// Layouts: activations NHWC; conv weights OHWI; depthwise weights 1HWC with
+// C = in_c * depth_multiplier; fully-connected weights [out, in]. Weights are
+// symmetric (zero point 0). Params are plain structs with everything
+// precomputed; the make_* helpers derive them from scales and zero points.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/reference/geometry.h"
+#include "kernels/reference/requantize.h"
+
+namespace qlite::ref {
+
+// Per-output-channel requantization: one entry per channel, or a single entry
+// applied to every channel (per-tensor weights).
+std::vector<QuantizedMultiplier> make_requant(float input_scale, const std::vector<float>& weight_scales,
+                                              float output_scale);
+
+struct ConvInt8Params {
+  WindowGeometry g;  // kernel_h/w = weight spatial size, out_c = weight O
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  std::vector<QuantizedMultiplier> requant;  // size out_c or 1
+  ActRange act;
+};
+// weights OHWI [out_c, kernel_h, kernel_w, in_c]; bias [out_c] or nullptr.
+void conv2d_int8(const ConvInt8Params& p, const int8_t* input, const int8_t* weights,
+                 const int32_t* bias, int8_t* output);
+
+struct DepthwiseInt8Params {
+  WindowGeometry g;  // out_c must equal in_c * depth_multiplier
+  int depth_multiplier = 1;
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  std::vector<QuantizedMultiplier> requant;  // size out_c or 1
+  ActRange act;
+};
+// weights 1HWC [1, kernel_h, kernel_w, out_c]; bias [out_c] or nullptr.
+void depthwise_conv2d_int8(const DepthwiseInt8Params& p, const int8_t* input, const int8_t* weights,
+                           const int32_t* bias, int8_t* output);
+
+struct FullyConnectedInt8Params {
+  int batch = 1, in_features = 0, out_features = 0;
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  std::vector<QuantizedMultiplier> requant;  // size out_features or 1
+  ActRange act;
+};
+// input [batch, in]; weights [out, in]; bias [out] or nullptr.
+void fully_connected_int8(const FullyConnectedInt8Params& p, const int8_t* input, const int8_t* weights,
+                          const int32_t* bias, int8_t* output);
+
+// Pools keep the input's scale and zero point; out_c must equal in_c.
+struct PoolInt8Params {
+  WindowGeometry g;
+  ActRange act;
+};
+void max_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output);
+// Average over the taps inside the input, rounded half away from zero.
+void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output);
+
+// MEAN over H and W of an NHWC tensor: output [batch, 1, 1, c].
+// acc = sum(x - input_zp); out = MBQM(acc, in_scale / (out_scale * h * w)) + out_zp.
+// TFLite 2.9's reference_integer_ops::Mean instead requantizes by
+// in_scale / out_scale and then divides by h*w (two roundings); qlite follows
+// QUANT_SPEC's single requantization, so results can differ from it by 1.
+struct MeanInt8Params {
+  int batch = 1, h = 0, w = 0, c = 0;
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  QuantizedMultiplier requant;
+  ActRange act;
+};
+MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scale, int32_t input_zero_point,
+                                float output_scale, int32_t output_zero_point);
+void mean_hw_int8(const MeanInt8Params& p, const int8_t* input, int8_t* output);
+
+// ADD of two same-shaped tensors, TFLite's left_shift = 20 scheme.
+struct AddInt8Params {
+  int32_t input1_zero_point = 0, input2_zero_point = 0, output_zero_point = 0;
+  int left_shift = 20;
+  QuantizedMultiplier input1, input2, output;
+  ActRange act;
+};
+AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
+                              int32_t out_zp, FusedActivation act = FusedActivation::kNone);
+void add_int8(const AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
+
+// QUANTIZE: q = clamp(round_half_away(x / scale) + zp). x / scale is a float
+// division as in TFLite's AffineQuantize. NaN maps to the zero point (real 0);
+// +-Inf saturate.
+void quantize_f32_to_int8(int64_t n, const float* x, float scale, int32_t zero_point, int8_t* q);
+void quantize_f32_to_uint8(int64_t n, const float* x, float scale, int32_t zero_point, uint8_t* q);
+// DEQUANTIZE: x = scale * (q - zp), rounded once to float.
+void dequantize_int8(int64_t n, const int8_t* q, float scale, int32_t zero_point, float* x);
+void dequantize_uint8(int64_t n, const uint8_t* q, float scale, int32_t zero_point, float* x);
+void dequantize_f16(int64_t n, const uint16_t* h, float* x);
+// IEEE binary16 conversions (round to nearest even; NaN stays NaN).
+float half_to_float(uint16_t h);
+uint16_t float_to_half(float f);
+
+// Requantize (TFLite QUANTIZE with an integer input): q' = clamp(MBQM(q - zp_in,
+// in_scale / out_scale) + zp_out).
+struct RequantizeParams {
+  int32_t input_zero_point = 0, output_zero_point = 0;
+  QuantizedMultiplier requant;
+};
+RequantizeParams make_requantize_params(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp);
+void requantize_int8(const RequantizeParams& p, int64_t n, const int8_t* in, int8_t* out);
+
+// SOFTMAX int8 over the last dimension. qlite reproduces TFLite 2.9's default
+// x86 kernel (optimized_ops::Softmax with PopulateSoftmaxLookupTable, used when
+// TFLITE_SOFTMAX_USE_UINT16_LUT is not defined): a 256-entry float table
+// table[255 - d] = expf(-input_scale * beta * d), float sum in input order,
+// prob * (1 / (sum * output_scale)) rounded half away from zero, plus the zero
+// point. Bit-exact with TFLite wherever expf is the same function (glibc).
+struct SoftmaxInt8Params {
+  float table[256] = {};
+  float output_scale = 1.0f / 256.0f;
+  int32_t output_zero_point = -128;
+};
+SoftmaxInt8Params make_softmax_params(float input_scale, float beta, float output_scale = 1.0f / 256.0f,
+                                      int32_t output_zero_point = -128);
+void softmax_int8(const SoftmaxInt8Params& p, int64_t outer, int depth, const int8_t* in, int8_t* out);
+
+}  // namespace qlite::ref

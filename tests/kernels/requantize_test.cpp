@@ -1,0 +1,186 @@
+// requantize.h against hand-computed cases and an independent formulation:
+// SRDHM(a, b) == floor(a*b / 2^31 + 1/2) (exact in int64), RoundingDivideByPOT
+// == roundl(x / 2^e) with ties away from zero (exact in long double).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/reference/requantize.h"
+#include "qlite/core.h"
+
+namespace qlite::ref {
+namespace {
+
+constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+
+// Independent oracles.
+int32_t srdhm_oracle(int32_t a, int32_t b) {
+  if (a == kMin && b == kMin) return kMax;
+  const int64_t ab = int64_t{a} * b;
+  return static_cast<int32_t>((ab + (int64_t{1} << 30)) >> 31);  // arithmetic shift == floor
+}
+int32_t rdbpot_oracle(int32_t x, int e) {
+  return static_cast<int32_t>(std::roundl(static_cast<long double>(x) / std::ldexp(1.0L, e)));
+}
+int32_t mbqm_oracle(int32_t x, int32_t m, int shift) {
+  const int left = std::max(shift, 0);
+  const int64_t wide = int64_t{x} * (int64_t{1} << left);
+  const int32_t wrapped = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide)));
+  return rdbpot_oracle(srdhm_oracle(wrapped, m), std::max(-shift, 0));
+}
+
+TEST(QuantizeMultiplier, HandComputed) {
+  // 0.5 = 0.5 * 2^0 -> 2^30, shift 0.
+  EXPECT_EQ(quantize_multiplier(0.5).multiplier, 1 << 30);
+  EXPECT_EQ(quantize_multiplier(0.5).shift, 0);
+  // 1.0 = 0.5 * 2^1.
+  EXPECT_EQ(quantize_multiplier(1.0).multiplier, 1 << 30);
+  EXPECT_EQ(quantize_multiplier(1.0).shift, 1);
+  // 0.75 * 2^31 = 1610612736 exactly.
+  EXPECT_EQ(quantize_multiplier(0.75).multiplier, 1610612736);
+  EXPECT_EQ(quantize_multiplier(0.75).shift, 0);
+  // 0.3 = 0.6 * 2^-1; 0.6 * 2^31 = 1288490188.8 -> 1288490189.
+  EXPECT_EQ(quantize_multiplier(0.3).multiplier, 1288490189);
+  EXPECT_EQ(quantize_multiplier(0.3).shift, -1);
+  // 0.125 = 0.5 * 2^-2.
+  EXPECT_EQ(quantize_multiplier(0.125).multiplier, 1 << 30);
+  EXPECT_EQ(quantize_multiplier(0.125).shift, -2);
+  // Zero.
+  EXPECT_EQ(quantize_multiplier(0.0).multiplier, 0);
+  EXPECT_EQ(quantize_multiplier(0.0).shift, 0);
+}
+
+TEST(QuantizeMultiplier, RoundsUpTo2Pow31) {
+  // q = 1 - 2^-40: q * 2^31 = 2^31 - 2^-9 rounds to 2^31, so M0 = 2^30, shift + 1.
+  const QuantizedMultiplier m = quantize_multiplier(1.0 - std::ldexp(1.0, -40));
+  EXPECT_EQ(m.multiplier, 1 << 30);
+  EXPECT_EQ(m.shift, 1);
+  const QuantizedMultiplier m2 = quantize_multiplier(0.5 * (1.0 - std::ldexp(1.0, -40)));
+  EXPECT_EQ(m2.multiplier, 1 << 30);
+  EXPECT_EQ(m2.shift, 0);
+}
+
+TEST(QuantizeMultiplier, TinyFlushesToZero) {
+  // 2^-40 = 0.5 * 2^-39: shift -39 < -31.
+  const QuantizedMultiplier m = quantize_multiplier(std::ldexp(1.0, -40));
+  EXPECT_EQ(m.multiplier, 0);
+  EXPECT_EQ(m.shift, 0);
+  // 2^-32 = 0.5 * 2^-31 is the smallest kept.
+  const QuantizedMultiplier k = quantize_multiplier(std::ldexp(1.0, -32));
+  EXPECT_EQ(k.multiplier, 1 << 30);
+  EXPECT_EQ(k.shift, -31);
+  EXPECT_EQ(multiply_by_quantized_multiplier(12345, m), 0);
+}
+
+TEST(QuantizeMultiplier, RejectsBadInput) {
+  EXPECT_THROW(quantize_multiplier(-0.5), Error);
+  EXPECT_THROW(quantize_multiplier(std::nan("")), Error);
+  EXPECT_THROW(quantize_multiplier(std::numeric_limits<double>::infinity()), Error);
+  EXPECT_THROW(quantize_multiplier(std::ldexp(1.0, 40)), Error);
+}
+
+TEST(Srdhm, HandComputed) {
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(kMin, kMin), kMax);
+  // 2^30 * 2^30 / 2^31 = 2^29.
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+  // 3 * 2^30 / 2^31 = 1.5 -> 2; -1.5 -> -1 (gemmlowp's nudge 1 - 2^30 for negatives).
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
+  // -2.5 -> -2, 2.5 -> 3.
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(-5, 1 << 30), -2);
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(5, 1 << 30), 3);
+  // kMin * kMax / 2^31 = -(2^31 - 1) exactly.
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(kMin, kMax), -kMax);
+  static_assert(saturating_rounding_doubling_high_mul(kMin, kMin) == kMax);
+}
+
+TEST(RoundingDivideByPot, TiesAwayFromZero) {
+  EXPECT_EQ(rounding_divide_by_pot(3, 1), 2);     // 1.5
+  EXPECT_EQ(rounding_divide_by_pot(-3, 1), -2);   // -1.5
+  EXPECT_EQ(rounding_divide_by_pot(-5, 1), -3);   // -2.5
+  EXPECT_EQ(rounding_divide_by_pot(-5, 2), -1);   // -1.25
+  EXPECT_EQ(rounding_divide_by_pot(-6, 2), -2);   // -1.5
+  EXPECT_EQ(rounding_divide_by_pot(-7, 2), -2);   // -1.75
+  EXPECT_EQ(rounding_divide_by_pot(-2, 2), -1);   // -0.5
+  EXPECT_EQ(rounding_divide_by_pot(2, 2), 1);     // 0.5
+  EXPECT_EQ(rounding_divide_by_pot(1, 2), 0);     // 0.25
+  EXPECT_EQ(rounding_divide_by_pot(-1, 2), 0);    // -0.25
+  EXPECT_EQ(rounding_divide_by_pot(17, 0), 17);
+  EXPECT_EQ(rounding_divide_by_pot(kMin, 31), -1);
+  EXPECT_EQ(rounding_divide_by_pot(kMax, 31), 1);
+  static_assert(rounding_divide_by_pot(-3, 1) == -2);
+}
+
+TEST(MultiplyByQuantizedMultiplier, HandComputed) {
+  // 15 * 0.125: SRDHM(15, 2^30) = 7.5 -> 8, then 8 / 4 = 2.
+  EXPECT_EQ(multiply_by_quantized_multiplier(15, quantize_multiplier(0.125)), 2);
+  // 17 * 0.125 = 2.125: 8.5 -> 9, 9 / 4 = 2.25 -> 2.
+  EXPECT_EQ(multiply_by_quantized_multiplier(17, quantize_multiplier(0.125)), 2);
+  // Double rounding: 13 * 0.125 = 1.625 -> SRDHM 6.5 -> 7, 7 / 4 = 1.75 -> 2.
+  EXPECT_EQ(multiply_by_quantized_multiplier(13, quantize_multiplier(0.125)), 2);
+  // -12 * 0.125 = -1.5: SRDHM -6, -6 / 4 = -1.5 -> -2 (away from zero).
+  EXPECT_EQ(multiply_by_quantized_multiplier(-12, quantize_multiplier(0.125)), -2);
+  // Left shift: 100 * 3.0 (= 0.75 * 2^2) = 300.
+  EXPECT_EQ(multiply_by_quantized_multiplier(100, quantize_multiplier(3.0)), 300);
+  // Saturation through SRDHM: kMin * (M0 = kMin is impossible) -> check extreme x.
+  EXPECT_EQ(multiply_by_quantized_multiplier(kMin, quantize_multiplier(0.5)), kMin / 2);
+}
+
+TEST(MultiplyByQuantizedMultiplier, RandomMatchesIndependentForm) {
+  Rng rng(1234);
+  for (int i = 0; i < 200000; ++i) {
+    int32_t x;
+    switch (i % 3) {
+      case 0: x = static_cast<int32_t>(rng.next_u64()); break;                          // full range
+      case 1: x = static_cast<int32_t>(rng.below(1u << 25)) - (1 << 24); break;         // accumulators
+      default: x = static_cast<int32_t>(rng.below(2001)) - 1000; break;                 // small, many ties
+    }
+    // Multipliers from 2^-34 to 2^12, including exact powers of two.
+    double m = std::ldexp(0.5 + 0.5 * rng.uniform(), static_cast<int>(rng.below(47)) - 34);
+    if (i % 7 == 0) m = std::ldexp(1.0, static_cast<int>(rng.below(40)) - 32);
+    const QuantizedMultiplier q = quantize_multiplier(m);
+    ASSERT_EQ(multiply_by_quantized_multiplier(x, q), mbqm_oracle(x, q.multiplier, q.shift))
+        << "x=" << x << " m=" << m;
+    const int32_t a = static_cast<int32_t>(rng.next_u64());
+    const int32_t b = (i % 11 == 0) ? kMin : static_cast<int32_t>(rng.next_u64());
+    ASSERT_EQ(saturating_rounding_doubling_high_mul(a, b), srdhm_oracle(a, b));
+    const int e = static_cast<int>(rng.below(32));
+    ASSERT_EQ(rounding_divide_by_pot(a, e), rdbpot_oracle(a, e)) << a << " " << e;
+    // Against the real product when nothing wraps: two roundings, at most 1 off.
+    if (q.multiplier != 0 && std::abs(static_cast<double>(x) * m) < 1e9) {
+      const long double exact = static_cast<long double>(x) * q.multiplier * std::ldexp(1.0L, q.shift - 31);
+      ASSERT_LE(std::fabs(static_cast<long double>(multiply_by_quantized_multiplier(x, q)) - exact), 1.0L);
+    }
+  }
+}
+
+TEST(FusedActivationRange, Int8) {
+  ActRange r = fused_activation_range(FusedActivation::kNone, 0.1f, 5);
+  EXPECT_EQ(r.min, -128);
+  EXPECT_EQ(r.max, 127);
+  r = fused_activation_range(FusedActivation::kRelu, 0.1f, 5);
+  EXPECT_EQ(r.min, 5);
+  EXPECT_EQ(r.max, 127);
+  // 6 / 0.1 = 60 -> 5 + 60 = 65.
+  r = fused_activation_range(FusedActivation::kRelu6, 0.1f, 5);
+  EXPECT_EQ(r.min, 5);
+  EXPECT_EQ(r.max, 65);
+  // 6 / 0.01 = 600 -> capped at 127.
+  r = fused_activation_range(FusedActivation::kRelu6, 0.01f, -128);
+  EXPECT_EQ(r.min, -128);
+  EXPECT_EQ(r.max, 127);
+  // 6 / (6 / 255) = 255 -> -128 + 255 = 127.
+  r = fused_activation_range(FusedActivation::kRelu6, 6.0f / 255.0f, -128);
+  EXPECT_EQ(r.max, 127);
+  r = fused_activation_range(FusedActivation::kReluN1To1, 0.1f, 0);
+  EXPECT_EQ(r.min, -10);
+  EXPECT_EQ(r.max, 10);
+  EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 0.0f, 0), Error);
+  EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 1.0f, 200), Error);
+}
+
+}  // namespace
+}  // namespace qlite::ref
