@@ -1,0 +1,76 @@
+// Dispatch of the float training kernels to the path asked for.
+#include "kernels/float_kernels.h"
+
+namespace qlite::kernels {
+
+bool isa_supported(Isa isa) {
+#if defined(__x86_64__)
+  const CpuFeatures& c = cpu_features();
+  switch (isa) {
+    case Isa::kReference: return true;
+    case Isa::kAvx2: return c.avx2 && c.fma && c.f16c;
+    case Isa::kAvx512:
+      return c.avx512f && c.avx512bw && c.avx512dq && c.avx512vl && c.avx512vnni && c.avx2 && c.fma && c.f16c;
+  }
+  return false;
+#else
+  return isa == Isa::kReference;
+#endif
+}
+
+namespace {
+// An explicit request for a path the CPU lacks is a programming error in the
+// caller; fail loudly instead of executing illegal instructions.
+Isa checked(Isa isa) {
+  if (!isa_supported(isa))
+    throw Error(std::string("float kernels: ISA ") + isa_name(isa) + " is not supported by this CPU");
+#if !defined(__x86_64__)
+  return Isa::kReference;
+#else
+  return isa;
+#endif
+}
+}  // namespace
+
+#if defined(__x86_64__)
+#define QLITE_DISPATCH(call)                        \
+  switch (checked(isa)) {                           \
+    case Isa::kAvx512: avx512::call; return;        \
+    case Isa::kAvx2: avx2::call; return;            \
+    case Isa::kReference: ref::call; return;        \
+  }
+#else
+#define QLITE_DISPATCH(call) \
+  checked(isa);              \
+  ref::call;
+#endif
+
+void float_patch_forward(Isa isa, const PatchGeom& g, const float* in, const float* w, const float* bias,
+                         FloatAct act, float* out) {
+  QLITE_DISPATCH(patch_forward(g, in, w, bias, act, out))
+}
+
+void float_patch_wgrad(Isa isa, const PatchGeom& g, const float* in, const float* dout, const float* out,
+                       FloatAct act, float* dw, float* db) {
+  if (act != FloatAct::kLinear && out == nullptr)
+    throw Error("float_patch_wgrad: the activation gradient needs the layer output");
+  QLITE_DISPATCH(patch_wgrad(g, in, dout, out, act, dw, db))
+}
+
+void float_patch_dgrad(Isa isa, const PatchGeom& g, const float* dz, const float* wt, float* din, bool overwrite) {
+  QLITE_DISPATCH(patch_dgrad(g, dz, wt, din, overwrite))
+}
+
+void float_act_backward(Isa isa, FloatAct act, const float* out, const float* dout, float* dz, int64_t n) {
+  QLITE_DISPATCH(act_backward(act, out, dout, dz, n))
+}
+
+void float_maxpool_forward(Isa isa, const PoolGeom& g, const float* in, float* out, int32_t* argmax) {
+  QLITE_DISPATCH(maxpool_forward(g, in, out, argmax))
+}
+
+void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const int32_t* argmax, float* din) {
+  QLITE_DISPATCH(maxpool_backward(g, dout, argmax, din))
+}
+
+}  // namespace qlite::kernels

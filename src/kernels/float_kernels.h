@@ -1,0 +1,84 @@
+// Float kernels of the training layers: a "patch GEMM" that covers Conv2D
+// (NHWC input, HWIO kernel) and Dense, its two gradients, activation
+// gradients and max pooling. Each kernel exists as a plain C++ reference
+// (the spec) and as AVX2 / AVX-512 versions; the entry points taking an Isa
+// let tests compare the paths on any machine that has them.
+#pragma once
+
+#include <cstdint>
+
+#include "qlite/core.h"
+
+namespace qlite::kernels {
+
+enum class FloatAct : uint8_t { kLinear, kRelu, kRelu6 };
+
+// A grid of output positions ("pixels") and the input window each one reads.
+// Pixel (y, x) reads window element r at in[y*in_row + x*in_col + offs[r]]
+// and owns C output channels at out[y*out_row + x*out_col + c].
+//  - Conv2D over one (padded) NHWC image, stride (sh, sw), kernel (kh, kw):
+//    rows = OH, cols = OW, in_row = sh*W*Cin, in_col = sw*Cin,
+//    offs[(ky*kw + kx)*Cin + ci] = (ky*W + kx)*Cin + ci, R = kh*kw*Cin,
+//    out_row = OW*C, out_col = C; weights w[R][C] are HWIO as stored.
+//  - Dense over N samples: rows = 1, cols = N, in_col = K, offs[r] = r, out_col = C.
+struct PatchGeom {
+  int64_t rows = 0, cols = 0;
+  int64_t in_row = 0, in_col = 0;
+  const int64_t* offs = nullptr;
+  int64_t R = 0;
+  int64_t C = 0;
+  int64_t out_row = 0, out_col = 0;
+};
+
+// One NHWC image pooled by windows (ph, pw) with strides (sh, sw); windows
+// start at (y*sh - pad_top, x*sw - pad_left) and skip positions outside the
+// image (so padding never wins). argmax holds the winning index
+// (iy*W + ix)*C + c in the image; among equal values the first in row-major
+// window order wins.
+struct PoolGeom {
+  int64_t H = 0, W = 0, C = 0, OH = 0, OW = 0;
+  int ph = 1, pw = 1, sh = 1, sw = 1;
+  int64_t pad_top = 0, pad_left = 0;
+};
+
+// True when this CPU can run the path.
+bool isa_supported(Isa isa);
+
+// out[p][c] = act(bias[c] + sum_r in[p, r] * w[r][c]); bias may be null.
+void float_patch_forward(Isa isa, const PatchGeom& g, const float* in, const float* w, const float* bias,
+                         FloatAct act, float* out);
+// dw[r][c] += sum_p in[p, r] * dz[p][c]; db[c] += sum_p dz[p][c] (db may be null),
+// where dz = dout * act'(out) is formed on the fly (out may be null for kLinear;
+// out and dout share the output strides). Fusing the activation gradient
+// saves a pass over the output when no input gradient is needed.
+void float_patch_wgrad(Isa isa, const PatchGeom& g, const float* in, const float* dout, const float* out,
+                       FloatAct act, float* dw, float* db);
+// din[p, r] += sum_c dz[p][c] * wt[c][r], wt being the kernel transposed to [C][R].
+// Overlapping windows accumulate; din is read and written. With overwrite,
+// din is stored instead of accumulated: only valid when no two (pixel,
+// window element) pairs share a din element, as in Dense.
+void float_patch_dgrad(Isa isa, const PatchGeom& g, const float* dz, const float* wt, float* din, bool overwrite);
+// dz[i] = dout[i] * act'(out[i]), act' taken from the activation's output
+// (relu: out > 0; relu6: 0 < out < 6). For kLinear dz = dout.
+void float_act_backward(Isa isa, FloatAct act, const float* out, const float* dout, float* dz, int64_t n);
+void float_maxpool_forward(Isa isa, const PoolGeom& g, const float* in, float* out, int32_t* argmax);
+// din (H*W*C, fully written) receives dout at the argmax positions, summed where windows overlap.
+void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const int32_t* argmax, float* din);
+
+// The per-ISA implementations behind the entry points above.
+#define QLITE_FLOAT_KERNEL_DECLS                                                                          \
+  void patch_forward(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, \
+                     float* out);                                                                         \
+  void patch_wgrad(const PatchGeom& g, const float* in, const float* dout, const float* out, FloatAct act,   \
+                   float* dw, float* db);                                                                 \
+  void patch_dgrad(const PatchGeom& g, const float* dz, const float* wt, float* din, bool overwrite);       \
+  void act_backward(FloatAct act, const float* out, const float* dout, float* dz, int64_t n);              \
+  void maxpool_forward(const PoolGeom& g, const float* in, float* out, int32_t* argmax);                   \
+  void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argmax, float* din);
+
+namespace ref { QLITE_FLOAT_KERNEL_DECLS }
+namespace avx2 { QLITE_FLOAT_KERNEL_DECLS }
+namespace avx512 { QLITE_FLOAT_KERNEL_DECLS }
+#undef QLITE_FLOAT_KERNEL_DECLS
+
+}  // namespace qlite::kernels
