@@ -2,6 +2,7 @@
 // fit / evaluate / predict / summary and save / load.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -42,6 +43,11 @@ struct SgdOptions {
   float momentum = 0.0f;
 };
 std::unique_ptr<Optimizer> SGD(SgdOptions options = {});
+
+// {"class_name": "Adam", "config": {...}} <-> a fresh optimizer (no state).
+// Unknown classes and non-numeric fields are an Error.
+json optimizer_to_config(const Optimizer& optimizer);
+std::unique_ptr<Optimizer> optimizer_from_config(const json& j);
 
 // ---- losses and metrics ---------------------------------------------------
 // Sparse categorical cross-entropy over the last axis, mean over the batch.
@@ -113,15 +119,19 @@ class Model {
   virtual std::string class_name() const { return "Functional"; }
 
   // Adds a layer reading the given nodes (empty: the previous node) and
-  // returns its node index. Names that collide or are empty get Keras-style
-  // unique names (dense, dense_1, ...).
+  // returns its node index. The first layer must be an InputLayer. A layer
+  // with an empty name gets a Keras-style unique name (dense, dense_1, ...);
+  // a given name that is already taken is an Error, as is adding the same
+  // layer object twice.
   int add_node(LayerPtr layer, std::vector<int> inputs = {});
 
   // Creates the weights of every layer not yet built; layer i draws from a
   // generator seeded by (seed, i), so a layer's initial weights do not depend
-  // on the layers after it. compile/fit/predict/summary call build(0) when
-  // the model is not yet built. Throws Error naming the layer whose shapes
-  // do not fit.
+  // on the layers after it. fit builds with FitOptions::seed, evaluate and
+  // predict with 0, when the model is not yet built; summary() of an unbuilt
+  // model describes a built copy. Every layer but the last must feed a later
+  // one (the last layer is the model's one output). Throws Error naming the
+  // layer whose shapes do not fit.
   void build(uint64_t seed = 0);
   bool is_built() const;
 
@@ -142,6 +152,9 @@ class Model {
   void set_threads(int n);
   int threads() const;
 
+  // fit and evaluate need compile() (the loss comes from it). Changing
+  // Param::trainable takes effect at the next compile() or fit(); the
+  // optimizer's state is per param list, so re-compile after such a change.
   History fit(const Tensor& x, const Tensor& y, const FitOptions& options);
   EvalResult evaluate(const Tensor& x, const Tensor& y, int batch_size = 32);
   Tensor predict(const Tensor& x, int batch_size = 32);
@@ -150,7 +163,9 @@ class Model {
   // Returns {loss, correct}. Exposed for custom loops and benchmarks.
   std::pair<double, int64_t> train_step(const Tensor& x, const Tensor& y);
 
-  // Keras-like table: layer (type), output shape, params; totals.
+  // Keras-like table: layer (type), output shape, params; totals. Sequential
+  // models omit the InputLayer row; functional ones list it and add a
+  // "Connected to" column.
   std::string summary() const;
   int64_t count_params() const;
   std::vector<Param*> trainable_params();
@@ -170,7 +185,14 @@ class Model {
   struct Runtime;  // activations, gradients, thread pool; reused across steps
   std::shared_ptr<Runtime> rt_;
   Runtime& runtime();
+  void invalidate_plan();
+  void prepare();  // which nodes need gradients, reused buffers; once per graph change
+  void check_x(const Tensor& x, const char* what) const;
+  void check_y(const Tensor& y, int64_t rows, const char* what) const;
   void forward_batch(const Tensor& x, bool training);
+  std::pair<double, int64_t> train_batch(const Tensor& x, const Tensor& y);
+  EvalResult evaluate_rows(const Tensor& x, const Tensor& y, int64_t begin, int64_t end,
+                           int batch_size);
 };
 
 class Sequential : public Model {
@@ -189,9 +211,13 @@ std::unique_ptr<Model> clone_model(const Model& model,
 // Rebuilds a model from to_json() output (weights freshly initialised).
 std::unique_ptr<Model> model_from_json(const json& j);
 
-// Saves DIR/model.json and DIR/model.safetensors atomically (temp file + rename).
+// Saves DIR/model.json and DIR/model.safetensors atomically (temp file + rename),
+// creating DIR when needed. Weights are named "<layer>/<param>" ("dense/kernel").
+// A save that fails while writing leaves a previously saved model in DIR intact.
 void save_model(const Model& model, const std::string& dir);
-// Loads a model saved by save_model; predictions are bit-identical.
+// Loads a model saved by save_model; predictions are bit-identical. A model
+// saved after compile() comes back compiled with the same loss and optimizer
+// config (fresh optimizer state: moments and step count are not saved).
 std::unique_ptr<Model> load_model(const std::string& dir);
 
 // The seed architecture: Input(28,28) -> Reshape(28,28,1) -> Conv2D(12,3x3,relu)

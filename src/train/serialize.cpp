@@ -1,0 +1,288 @@
+// model.json (architecture, Keras to_json style) and model.safetensors
+// (weights), written atomically and validated on load.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "qlite/train/model.h"
+#include "train/safetensors.h"
+
+namespace qlite {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kVersion = "0.1.0";
+constexpr const char* kJsonName = "model.json";
+constexpr const char* kWeightsName = "model.safetensors";
+constexpr uintmax_t kMaxJsonBytes = 64u << 20;
+
+std::string sys_error(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+// A file written under a unique temporary name in the target directory and
+// renamed over the final name only once complete and fsynced, so a crash or
+// a failed write never leaves a half-written final file. Destroying an
+// uncommitted TempFile removes it.
+class TempFile {
+ public:
+  TempFile(const fs::path& dir, const std::string& final_name) : final_(dir / final_name) {
+    std::string templ = (dir / ("." + final_name + ".tmp-XXXXXX")).string();
+    fd_ = ::mkstemp(templ.data());
+    if (fd_ < 0) throw Error(sys_error("cannot create a temporary file in", dir.string()));
+    path_ = templ;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  // Writes everything and makes it durable; the file stays temporary.
+  void write_all(std::span<const char> bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t k = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) {
+        if (k == 0) errno = EIO;
+        throw Error(sys_error("cannot write", path_));
+      }
+      done += static_cast<size_t>(k);
+    }
+    if (::fchmod(fd_, 0644) != 0) throw Error(sys_error("cannot set permissions of", path_));
+    if (::fsync(fd_) != 0) throw Error(sys_error("cannot fsync", path_));
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw Error(sys_error("cannot close", path_));
+  }
+
+  void commit() {
+    if (::rename(path_.c_str(), final_.c_str()) != 0)
+      throw Error(sys_error("cannot rename " + path_ + " to", final_.string()));
+    path_.clear();
+  }
+
+ private:
+  fs::path final_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+void fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // best effort: the renames are already done
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::vector<std::byte> read_file(const fs::path& path, uintmax_t max_bytes) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  check(!ec, "cannot read " + path.string() + ": " + ec.message());
+  check(size <= max_bytes, path.string() + ": file is " + std::to_string(size) +
+                               " bytes, more than the " + std::to_string(max_bytes) + " allowed");
+  std::vector<std::byte> buf(static_cast<size_t>(size));
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), "cannot open " + path.string());
+  in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+  check(in.gcount() == static_cast<std::streamsize>(buf.size()),
+        "cannot read " + path.string() + ": file changed size while reading");
+  return buf;
+}
+
+std::string param_key(const Layer& l, const Param& p) { return l.name() + "/" + p.name; }
+
+json inbound(const Model& m, const Node& n) {
+  json refs = json::array();
+  for (int k : n.inputs) refs.push_back({m.nodes()[k].layer->name(), 0, 0, json::object()});
+  return refs.empty() ? json::array() : json::array({refs});
+}
+
+const json& field(const json& obj, const char* key, const std::string& where) {
+  check(obj.contains(key), where + ": missing '" + key + "'");
+  return obj[key];
+}
+
+}  // namespace
+
+json Model::to_json() const {
+  json layers = json::array();
+  for (const Node& n : nodes_)
+    layers.push_back({{"class_name", n.layer->type()},
+                      {"name", n.layer->name()},
+                      {"config", n.layer->get_config()},
+                      {"inbound_nodes", inbound(*this, n)}});
+  json config = {{"name", name_}, {"layers", layers}};
+  if (class_name() != "Sequential" && !nodes_.empty()) {
+    config["input_layers"] = json::array({json::array({nodes_.front().layer->name(), 0, 0})});
+    config["output_layers"] = json::array({json::array({nodes_.back().layer->name(), 0, 0})});
+  }
+  return {{"class_name", class_name()}, {"config", config}, {"qlite_version", kVersion}};
+}
+
+std::unique_ptr<Model> model_from_json(const json& j) {
+  check(j.is_object(), "model JSON must be an object");
+  const json& cls = field(j, "class_name", "model JSON");
+  check(cls.is_string() && (cls == "Sequential" || cls == "Functional"),
+        "model JSON: 'class_name' must be \"Sequential\" or \"Functional\"");
+  const json& config = field(j, "config", "model JSON");
+  check(config.is_object(), "model JSON: 'config' must be an object");
+  const json& name = field(config, "name", "model JSON config");
+  check(name.is_string(), "model JSON config: 'name' must be a string");
+  const json& layers = field(config, "layers", "model JSON config");
+  check(layers.is_array() && !layers.empty(), "model JSON config: 'layers' must be a non-empty array");
+
+  std::unique_ptr<Model> model;
+  if (cls == "Sequential")
+    model = std::make_unique<Sequential>(name.get<std::string>());
+  else
+    model = std::make_unique<Model>(name.get<std::string>());
+  std::map<std::string, int> index_of;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const json& l = layers[i];
+    const std::string where = "model JSON layer " + std::to_string(i);
+    check(l.is_object(), where + ": must be an object");
+    const json& lcls = field(l, "class_name", where);
+    check(lcls.is_string(), where + ": 'class_name' must be a string");
+    const json& lconf = field(l, "config", where);
+    check(lconf.is_object(), where + " (" + lcls.get<std::string>() + "): 'config' must be an object");
+    LayerPtr layer;
+    try {
+      layer = layer_from_config(lcls.get<std::string>(), lconf);
+    } catch (const json::exception& e) {
+      throw Error(where + " (" + lcls.get<std::string>() + "): invalid config: " + e.what());
+    }
+    check(layer != nullptr, where + ": layer_from_config returned null");
+    std::vector<int> inputs;
+    if (l.contains("inbound_nodes")) {
+      const json& in = l["inbound_nodes"];
+      check(in.is_array() && in.size() <= 1,
+            where + ": 'inbound_nodes' must be an array of at most one node");
+      if (!in.empty()) {
+        check(in[0].is_array(), where + ": 'inbound_nodes'[0] must be an array");
+        for (const json& ref : in[0]) {
+          check(ref.is_array() && !ref.empty() && ref[0].is_string(),
+                where + ": each inbound reference must be [\"layer name\", ...]");
+          auto it = index_of.find(ref[0].get<std::string>());
+          check(it != index_of.end(), where + ": reads layer '" + ref[0].get<std::string>() +
+                                          "', which is not an earlier layer");
+          inputs.push_back(it->second);
+        }
+      }
+      check(i > 0 || inputs.empty(), where + ": the InputLayer must have no inbound nodes");
+      check(i == 0 || !inputs.empty(), where + ": has no inbound nodes");
+    } else {
+      check(cls == "Sequential", where + ": a Functional model's layers need 'inbound_nodes'");
+    }
+    const int idx = model->add_node(layer, inputs);
+    index_of[layer->name()] = idx;
+  }
+  model->build(0);
+  return model;
+}
+
+void save_model(const Model& model, const std::string& dir) {
+  check(model.is_built(), "save_model: model '" + model.name() + "' is not built");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  check(!ec && fs::is_directory(dir), "save_model: cannot create directory " + dir +
+                                          (ec ? ": " + ec.message() : ": exists and is not a directory"));
+
+  json j = model.to_json();
+  if (model.compiled()) {
+    j["training_config"] = {
+        {"loss", {{"class_name", "SparseCategoricalCrossentropy"},
+                  {"config", {{"from_logits", model.loss().from_logits}}}}},
+        {"optimizer_config", optimizer_to_config(*model.optimizer())}};
+  }
+  const std::string text = j.dump(2) + "\n";
+
+  std::vector<safetensors::TensorRef> refs;
+  for (const Node& n : model.nodes())
+    for (const Param* p : static_cast<const Layer&>(*n.layer).params())
+      refs.push_back({param_key(*n.layer, *p), p->value.dtype(), p->value.shape(), &p->value});
+  const std::vector<char> weights =
+      safetensors::serialize(refs, {{"format", "qlite"}, {"qlite_version", kVersion}});
+
+  // Both files are complete on disk before either is renamed into place.
+  TempFile wtmp(dir, kWeightsName);
+  wtmp.write_all(weights);
+  TempFile jtmp(dir, kJsonName);
+  jtmp.write_all(std::span<const char>(text.data(), text.size()));
+  wtmp.commit();
+  jtmp.commit();
+  fsync_dir(dir);
+}
+
+std::unique_ptr<Model> load_model(const std::string& dir) {
+  const fs::path jpath = fs::path(dir) / kJsonName;
+  const fs::path wpath = fs::path(dir) / kWeightsName;
+  const std::vector<std::byte> jbytes = read_file(jpath, kMaxJsonBytes);
+  const char* jtext = reinterpret_cast<const char*>(jbytes.data());
+  json j;
+  try {
+    j = json::parse(jtext, jtext + jbytes.size());
+  } catch (const json::exception& e) {
+    throw Error(jpath.string() + ": invalid JSON: " + e.what());
+  }
+  std::unique_ptr<Model> model;
+  try {
+    model = model_from_json(j);
+    if (j.contains("training_config")) {
+      const json& tc = j["training_config"];
+      check(tc.is_object(), "'training_config' must be an object");
+      SparseCategoricalCrossentropy loss;
+      if (tc.contains("loss")) {
+        const json& l = tc["loss"];
+        check(l.is_object() && l.contains("class_name") &&
+                  l["class_name"] == "SparseCategoricalCrossentropy",
+              "training_config: only the SparseCategoricalCrossentropy loss is supported");
+        if (l.contains("config") && l["config"].is_object() && l["config"].contains("from_logits")) {
+          check(l["config"]["from_logits"].is_boolean(), "training_config: 'from_logits' must be a boolean");
+          loss.from_logits = l["config"]["from_logits"].get<bool>();
+        }
+      }
+      check(tc.contains("optimizer_config"), "training_config: missing 'optimizer_config'");
+      model->compile(optimizer_from_config(tc["optimizer_config"]), loss);
+    }
+  } catch (const json::exception& e) {
+    throw Error(jpath.string() + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error(jpath.string() + ": " + e.what());
+  }
+
+  const std::vector<std::byte> wbytes = read_file(wpath, uintmax_t{1} << 40);
+  const safetensors::File file = safetensors::parse(wbytes, wpath.string());
+  std::set<std::string> used;
+  for (const Node& n : model->nodes()) {
+    for (Param* p : n.layer->params()) {
+      const std::string key = param_key(*n.layer, *p);
+      auto it = file.tensors.find(key);
+      check(it != file.tensors.end(), wpath.string() + ": missing tensor '" + key + "'");
+      const safetensors::Entry& e = it->second;
+      check(e.dtype == p->value.dtype(), wpath.string() + ": tensor '" + key + "' is " +
+                                             safetensors::dtype_code(e.dtype) + ", the layer expects " +
+                                             safetensors::dtype_code(p->value.dtype()));
+      check(e.shape == p->value.shape(), wpath.string() + ": tensor '" + key + "' has shape " +
+                                             shape_str(e.shape) + ", the layer expects " +
+                                             shape_str(p->value.shape()));
+      if (!e.bytes.empty()) std::memcpy(p->value.raw(), e.bytes.data(), e.bytes.size());
+      used.insert(key);
+    }
+  }
+  for (const auto& [key, e] : file.tensors)
+    check(used.count(key), wpath.string() + ": tensor '" + key + "' belongs to no layer of the model");
+  return model;
+}
+
+}  // namespace qlite
