@@ -1,0 +1,338 @@
+// qlite lite: the .tflite file format. A plain in-memory model (ModelDef),
+// a validating reader (bytes -> ModelDef), a writer (ModelDef -> bytes), a
+// small builder for producers, and a text dump.
+//
+// The flatbuffers code generated from src/lite/schema/qlite_tflite.fbs stays
+// inside src/lite; users of this header see only the structs below. Enum
+// values equal the public TFLite schema's, so a value read from a file can be
+// cast directly.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "qlite/core.h"
+
+namespace qlite::lite {
+
+enum class TensorType : int8_t {
+  kFloat32 = 0,
+  kFloat16 = 1,
+  kInt32 = 2,
+  kUInt8 = 3,
+  kInt64 = 4,
+  kString = 5,
+  kBool = 6,
+  kInt16 = 7,
+  kComplex64 = 8,
+  kInt8 = 9,
+  kFloat64 = 10,
+};
+
+// Bytes per element; throws for kString (variable length).
+size_t tensor_type_size(TensorType t);
+const char* tensor_type_name(TensorType t);  // "FLOAT32", ...
+// The core DType for a tensor type; throws for types core has no DType for.
+DType to_dtype(TensorType t);
+TensorType from_dtype(DType t);
+
+// The builtin operators qlite writes or reads. Other codes found in a file are
+// kept as their integer value (see builtin_op_name).
+enum class BuiltinOp : int32_t {
+  kAdd = 0,
+  kAveragePool2D = 1,
+  kConcatenation = 2,
+  kConv2D = 3,
+  kDepthwiseConv2D = 4,
+  kDequantize = 6,
+  kFullyConnected = 9,
+  kLogistic = 14,
+  kMaxPool2D = 17,
+  kMul = 18,
+  kRelu = 19,
+  kRelu6 = 21,
+  kReshape = 22,
+  kSoftmax = 25,
+  kTanh = 28,
+  kCustom = 32,
+  kPad = 34,
+  kTranspose = 39,
+  kMean = 40,
+  kSub = 41,
+  kSqueeze = 43,
+  kPadV2 = 60,
+  kQuantize = 114,
+  kHardSwish = 117,
+};
+// "FULLY_CONNECTED"; for codes qlite does not know, "BUILTIN_<n>".
+std::string builtin_op_name(BuiltinOp op);
+
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+enum class Activation : int8_t {
+  kNone = 0,
+  kRelu = 1,
+  kReluN1To1 = 2,
+  kRelu6 = 3,
+  kTanh = 4,
+  kSignBit = 5,
+};
+const char* padding_name(Padding p);
+const char* activation_name(Activation a);
+
+// Affine quantization of a tensor: real = scale * (q - zero_point).
+// Empty scale means "not quantized". One entry means per tensor; more means per
+// channel along quantized_dimension (one scale and zero point per channel).
+struct Quantization {
+  std::vector<float> scale;
+  std::vector<int64_t> zero_point;
+  int32_t quantized_dimension = 0;
+  std::vector<float> min;  // informational (for importing back), may be empty
+  std::vector<float> max;
+
+  bool empty() const { return scale.empty() && zero_point.empty(); }
+  bool per_channel() const { return scale.size() > 1; }
+  static Quantization per_tensor(float scale, int64_t zero_point) {
+    return Quantization{{scale}, {zero_point}, 0, {}, {}};
+  }
+  static Quantization per_axis(std::vector<float> scales, std::vector<int64_t> zero_points,
+                               int32_t dim) {
+    return Quantization{std::move(scales), std::move(zero_points), dim, {}, {}};
+  }
+  bool operator==(const Quantization&) const = default;
+};
+
+struct TensorDef {
+  std::string name;
+  TensorType type = TensorType::kFloat32;
+  std::vector<int32_t> shape;
+  // Same rank as shape, -1 where a dimension may change at run time (batch);
+  // empty when the shape is fixed.
+  std::vector<int32_t> shape_signature;
+  uint32_t buffer = 0;  // 0 = no constant data (buffer 0 is the empty sentinel)
+  Quantization quantization;
+  bool is_variable = false;
+  bool operator==(const TensorDef&) const = default;
+};
+
+// ---- builtin options (one struct per options table qlite knows)
+struct Conv2DOptions {
+  Padding padding = Padding::kSame;
+  int32_t stride_w = 1, stride_h = 1;
+  Activation activation = Activation::kNone;
+  int32_t dilation_w = 1, dilation_h = 1;
+  bool operator==(const Conv2DOptions&) const = default;
+};
+struct DepthwiseConv2DOptions {
+  Padding padding = Padding::kSame;
+  int32_t stride_w = 1, stride_h = 1;
+  int32_t depth_multiplier = 1;
+  Activation activation = Activation::kNone;
+  int32_t dilation_w = 1, dilation_h = 1;
+  bool operator==(const DepthwiseConv2DOptions&) const = default;
+};
+struct FullyConnectedOptions {
+  Activation activation = Activation::kNone;
+  bool keep_num_dims = false;
+  bool asymmetric_quantize_inputs = false;
+  bool operator==(const FullyConnectedOptions&) const = default;
+};
+struct Pool2DOptions {
+  Padding padding = Padding::kValid;
+  int32_t stride_w = 1, stride_h = 1;
+  int32_t filter_w = 1, filter_h = 1;
+  Activation activation = Activation::kNone;
+  bool operator==(const Pool2DOptions&) const = default;
+};
+struct ReshapeOptions {
+  std::vector<int32_t> new_shape;
+  bool operator==(const ReshapeOptions&) const = default;
+};
+struct SoftmaxOptions {
+  float beta = 1.0f;
+  bool operator==(const SoftmaxOptions&) const = default;
+};
+struct AddOptions {
+  Activation activation = Activation::kNone;
+  bool operator==(const AddOptions&) const = default;
+};
+struct MulOptions {
+  Activation activation = Activation::kNone;
+  bool operator==(const MulOptions&) const = default;
+};
+struct SubOptions {
+  Activation activation = Activation::kNone;
+  bool operator==(const SubOptions&) const = default;
+};
+struct ConcatenationOptions {
+  int32_t axis = 0;
+  Activation activation = Activation::kNone;
+  bool operator==(const ConcatenationOptions&) const = default;
+};
+struct ReducerOptions {  // MEAN (and the other reductions)
+  bool keep_dims = false;
+  bool operator==(const ReducerOptions&) const = default;
+};
+struct SqueezeOptions {
+  std::vector<int32_t> squeeze_dims;
+  bool operator==(const SqueezeOptions&) const = default;
+};
+// Options tables without fields; writing them (as TFLite's converter does) is optional.
+struct PadOptions {
+  bool operator==(const PadOptions&) const = default;
+};
+struct QuantizeOptions {
+  bool operator==(const QuantizeOptions&) const = default;
+};
+struct DequantizeOptions {
+  bool operator==(const DequantizeOptions&) const = default;
+};
+
+// An options table qlite does not parse, kept by its union type code so that
+// inspect() can show it; the writer refuses it.
+struct OtherOptions {
+  int32_t type_code = 0;
+  bool operator==(const OtherOptions&) const = default;
+};
+
+// std::monostate = no options table in the file.
+using OpOptions =
+    std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
+                 Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
+                 ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
+                 DequantizeOptions, OtherOptions>;
+
+struct OperatorCodeDef {
+  BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read
+  std::string custom_code;              // only for BuiltinOp::kCustom
+  int32_t version = 1;
+  bool operator==(const OperatorCodeDef&) const = default;
+};
+
+struct OperatorDef {
+  uint32_t opcode_index = 0;
+  std::vector<int32_t> inputs;  // -1 = omitted optional input (e.g. no bias)
+  std::vector<int32_t> outputs;
+  OpOptions options;
+  bool operator==(const OperatorDef&) const = default;
+};
+
+struct SubGraphDef {
+  std::string name;
+  std::vector<TensorDef> tensors;
+  std::vector<int32_t> inputs;
+  std::vector<int32_t> outputs;
+  std::vector<OperatorDef> operators;  // in execution order
+  bool operator==(const SubGraphDef&) const = default;
+};
+
+struct MetadataDef {
+  std::string name;
+  uint32_t buffer = 0;
+  bool operator==(const MetadataDef&) const = default;
+};
+
+struct TensorMapDef {
+  std::string name;
+  uint32_t tensor_index = 0;
+  bool operator==(const TensorMapDef&) const = default;
+};
+
+struct SignatureDef {
+  std::string key;  // "serving_default"
+  uint32_t subgraph_index = 0;
+  std::vector<TensorMapDef> inputs;
+  std::vector<TensorMapDef> outputs;
+  bool operator==(const SignatureDef&) const = default;
+};
+
+struct ModelDef {
+  uint32_t version = 3;
+  std::string description;
+  std::vector<OperatorCodeDef> operator_codes;
+  std::vector<SubGraphDef> subgraphs;  // subgraphs[0] is the main graph
+  std::vector<std::vector<uint8_t>> buffers;  // buffers[0] is the empty sentinel
+  std::vector<MetadataDef> metadata;
+  std::vector<SignatureDef> signature_defs;
+
+  BuiltinOp op_of(const OperatorDef& op) const;  // throws Error for a bad opcode index
+  // The constant data of a tensor, empty when it has none.
+  std::span<const uint8_t> data_of(const TensorDef& t) const;
+  // The bytes of the metadata entry with this name; empty span when absent.
+  std::span<const uint8_t> metadata_bytes(const std::string& name) const;
+  bool operator==(const ModelDef&) const = default;
+};
+
+// Element count of a tensor's shape (overflow-checked).
+int64_t tensor_numel(const TensorDef& t);
+
+// Checks everything an interpreter relies on (see reader.cpp for the list) and
+// throws Error naming the subgraph, tensor or operator at fault.
+void validate(const ModelDef& model);
+
+// Parses and validates .tflite bytes. The result owns copies of all data, so
+// the bytes may be freed afterwards.
+ModelDef read_model(std::span<const uint8_t> bytes);
+ModelDef read_model_file(const std::string& path);
+
+struct WriteOptions {
+  bool validate = true;  // false only to produce deliberately broken files in tests
+};
+std::vector<uint8_t> write_model(const ModelDef& model, const WriteOptions& options = {});
+void write_model_file(const ModelDef& model, const std::string& path,
+                      const WriteOptions& options = {});
+
+// Human-readable dump: inputs, outputs, every tensor (type, shape, quantization,
+// constant size), every operator with its options, metadata and signatures.
+std::string inspect(const ModelDef& model);
+
+// The metadata entry a qlite-written model carries to name its producer.
+inline constexpr const char* kProducerMetadataName = "qlite_producer";
+
+// Builds a single-subgraph model. Buffer 0 (the sentinel) exists from the start;
+// operator codes are shared between operators with the same (op, version).
+// build() adds a "serving_default" signature over the subgraph's inputs and
+// outputs (named after the tensors) and the producer metadata entry, then validates.
+class ModelBuilder {
+ public:
+  explicit ModelBuilder(std::string producer = "qlite");
+
+  uint32_t add_buffer(std::span<const uint8_t> bytes);
+  template <class T>
+  uint32_t add_buffer_of(const std::vector<T>& values) {
+    return add_buffer({reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(T)});
+  }
+
+  // A tensor without data (activation or graph input/output).
+  int32_t add_tensor(std::string name, TensorType type, std::vector<int32_t> shape,
+                     Quantization quantization = {}, std::vector<int32_t> shape_signature = {});
+  // A constant tensor; the values' byte size must match the shape and type.
+  template <class T>
+  int32_t add_constant(std::string name, TensorType type, std::vector<int32_t> shape,
+                       const std::vector<T>& values, Quantization quantization = {}) {
+    const int32_t t = add_tensor(std::move(name), type, std::move(shape), std::move(quantization));
+    graph().tensors[static_cast<size_t>(t)].buffer = add_buffer_of(values);
+    return t;
+  }
+
+  int32_t add_operator(BuiltinOp op, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                       OpOptions options = {}, int32_t version = 1);
+  void set_inputs(std::vector<int32_t> inputs) { graph().inputs = std::move(inputs); }
+  void set_outputs(std::vector<int32_t> outputs) { graph().outputs = std::move(outputs); }
+  void set_description(std::string d) { model_.description = std::move(d); }
+  void set_graph_name(std::string name) { graph().name = std::move(name); }
+
+  ModelDef& model() { return model_; }
+  SubGraphDef& graph() { return model_.subgraphs[0]; }
+
+  ModelDef build() const;
+  std::vector<uint8_t> finish() const { return write_model(build()); }
+
+ private:
+  ModelDef model_;
+  std::string producer_;
+};
+
+}  // namespace qlite::lite

@@ -1,0 +1,174 @@
+// A human-readable dump of a model, for `qlite inspect` and for test failures.
+#include <cstdio>
+#include <sstream>
+
+#include "lite/util.h"
+#include "qlite/lite.h"
+
+namespace qlite::lite {
+namespace {
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+template <class T>
+std::string list_str(const std::vector<T>& v, size_t limit = 8) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size() && i < limit; ++i) {
+    if (i) s += ", ";
+    if constexpr (std::is_floating_point_v<T>)
+      s += num(v[i]);
+    else
+      s += std::to_string(v[i]);
+  }
+  if (v.size() > limit) s += ", ... (" + std::to_string(v.size()) + ")";
+  return s + "]";
+}
+
+std::string quant_str(const Quantization& q) {
+  if (q.empty()) return "";
+  if (!q.per_channel() && q.scale.size() == 1 && q.zero_point.size() == 1)
+    return " scale=" + num(q.scale[0]) + " zero_point=" + std::to_string(q.zero_point[0]);
+  return " per-axis(dim " + std::to_string(q.quantized_dimension) + ") scale=" +
+         list_str(q.scale) + " zero_point=" + list_str(q.zero_point);
+}
+
+std::string tensor_str(const ModelDef& m, const TensorDef& t) {
+  std::string s = "'" + t.name + "' " + tensor_type_name(t.type) + " " + dims_str(t.shape);
+  if (!t.shape_signature.empty() && t.shape_signature != t.shape)
+    s += " signature " + dims_str(t.shape_signature);
+  if (t.buffer < m.buffers.size() && !m.buffers[t.buffer].empty())
+    s += " const(buffer " + std::to_string(t.buffer) + ", " +
+         std::to_string(m.buffers[t.buffer].size()) + " B)";
+  if (t.is_variable) s += " variable";
+  return s + quant_str(t.quantization);
+}
+
+std::string options_str(const OpOptions& options) {
+  struct Visitor {
+    std::string operator()(const std::monostate&) { return ""; }
+    std::string operator()(const Conv2DOptions& o) {
+      return std::string("padding=") + padding_name(o.padding) + " stride=" +
+             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) + " dilation=" +
+             std::to_string(o.dilation_h) + "x" + std::to_string(o.dilation_w) +
+             " activation=" + activation_name(o.activation);
+    }
+    std::string operator()(const DepthwiseConv2DOptions& o) {
+      return std::string("padding=") + padding_name(o.padding) + " stride=" +
+             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) + " dilation=" +
+             std::to_string(o.dilation_h) + "x" + std::to_string(o.dilation_w) +
+             " depth_multiplier=" + std::to_string(o.depth_multiplier) +
+             " activation=" + activation_name(o.activation);
+    }
+    std::string operator()(const FullyConnectedOptions& o) {
+      return std::string("activation=") + activation_name(o.activation) +
+             (o.keep_num_dims ? " keep_num_dims" : "") +
+             (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
+    }
+    std::string operator()(const Pool2DOptions& o) {
+      return std::string("padding=") + padding_name(o.padding) + " filter=" +
+             std::to_string(o.filter_h) + "x" + std::to_string(o.filter_w) + " stride=" +
+             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
+             " activation=" + activation_name(o.activation);
+    }
+    std::string operator()(const ReshapeOptions& o) { return "new_shape=" + dims_str(o.new_shape); }
+    std::string operator()(const SoftmaxOptions& o) { return "beta=" + num(o.beta); }
+    std::string operator()(const AddOptions& o) {
+      return std::string("activation=") + activation_name(o.activation);
+    }
+    std::string operator()(const MulOptions& o) {
+      return std::string("activation=") + activation_name(o.activation);
+    }
+    std::string operator()(const SubOptions& o) {
+      return std::string("activation=") + activation_name(o.activation);
+    }
+    std::string operator()(const ConcatenationOptions& o) {
+      return "axis=" + std::to_string(o.axis) + " activation=" + activation_name(o.activation);
+    }
+    std::string operator()(const ReducerOptions& o) {
+      return std::string("keep_dims=") + (o.keep_dims ? "true" : "false");
+    }
+    std::string operator()(const SqueezeOptions& o) {
+      return "squeeze_dims=" + dims_str(o.squeeze_dims);
+    }
+    std::string operator()(const PadOptions&) { return ""; }
+    std::string operator()(const QuantizeOptions&) { return ""; }
+    std::string operator()(const DequantizeOptions&) { return ""; }
+    std::string operator()(const OtherOptions& o) {
+      return "options(union type " + std::to_string(o.type_code) + ", not parsed)";
+    }
+  };
+  return std::visit(Visitor{}, options);
+}
+
+std::string printable(std::span<const uint8_t> bytes) {
+  std::string s;
+  for (uint8_t c : bytes) {
+    if (c == 0) break;  // TFLite pads some metadata strings with zeros
+    if (c < 32 || c >= 127) return std::to_string(bytes.size()) + " B binary";
+    s += static_cast<char>(c);
+  }
+  return "\"" + s + "\"";
+}
+
+}  // namespace
+
+std::string inspect(const ModelDef& m) {
+  std::ostringstream out;
+  out << "TFLite model: schema version " << m.version << ", " << m.subgraphs.size()
+      << " subgraph(s), " << m.operator_codes.size() << " operator code(s), " << m.buffers.size()
+      << " buffer(s)\n";
+  if (!m.description.empty()) out << "description: " << m.description << "\n";
+  for (const MetadataDef& md : m.metadata) {
+    out << "metadata '" << md.name << "' (buffer " << md.buffer << ")";
+    if (md.buffer < m.buffers.size()) out << ": " << printable(m.buffers[md.buffer]);
+    out << "\n";
+  }
+  for (const SignatureDef& s : m.signature_defs) {
+    out << "signature '" << s.key << "' on subgraph " << s.subgraph_index << ": inputs {";
+    for (size_t i = 0; i < s.inputs.size(); ++i)
+      out << (i ? ", " : "") << s.inputs[i].name << ": " << s.inputs[i].tensor_index;
+    out << "} outputs {";
+    for (size_t i = 0; i < s.outputs.size(); ++i)
+      out << (i ? ", " : "") << s.outputs[i].name << ": " << s.outputs[i].tensor_index;
+    out << "}\n";
+  }
+  for (size_t sg = 0; sg < m.subgraphs.size(); ++sg) {
+    const SubGraphDef& g = m.subgraphs[sg];
+    auto tensor_ref = [&](int32_t t) {
+      if (t < 0 || static_cast<size_t>(t) >= g.tensors.size())
+        return std::string(t == -1 ? "(none)" : "(bad index " + std::to_string(t) + ")");
+      return std::to_string(t) + " " + tensor_str(m, g.tensors[static_cast<size_t>(t)]);
+    };
+    out << "subgraph " << sg << " '" << g.name << "': " << g.tensors.size() << " tensor(s), "
+        << g.operators.size() << " operator(s)\n";
+    for (int32_t t : g.inputs) out << "  input  " << tensor_ref(t) << "\n";
+    for (int32_t t : g.outputs) out << "  output " << tensor_ref(t) << "\n";
+    out << "  tensors:\n";
+    for (size_t i = 0; i < g.tensors.size(); ++i)
+      out << "    " << i << " " << tensor_str(m, g.tensors[i]) << "\n";
+    out << "  operators:\n";
+    for (size_t i = 0; i < g.operators.size(); ++i) {
+      const OperatorDef& op = g.operators[i];
+      out << "    " << i << " ";
+      if (op.opcode_index < m.operator_codes.size()) {
+        const OperatorCodeDef& c = m.operator_codes[op.opcode_index];
+        out << (c.builtin == BuiltinOp::kCustom ? "CUSTOM '" + c.custom_code + "'"
+                                                : builtin_op_name(c.builtin))
+            << " v" << c.version;
+      } else {
+        out << "(opcode " << op.opcode_index << " out of range)";
+      }
+      const std::string opts = options_str(op.options);
+      if (!opts.empty()) out << " " << opts;
+      out << "\n      inputs " << list_str(op.inputs, 64) << " outputs "
+          << list_str(op.outputs, 64) << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace qlite::lite

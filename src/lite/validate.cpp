@@ -1,0 +1,329 @@
+// Semantic checks of a model: everything an interpreter indexes or sizes by.
+// The flatbuffer verifier (reader.cpp) only proves the bytes can be walked;
+// this proves the walked values can be trusted:
+//  - version 3, at least one subgraph, buffer 0 the empty sentinel;
+//  - tensors: known type, dims >= 0 (-1 only in shape_signature, which must
+//    match shape elsewhere), element count below 2^40, buffer index in range,
+//    constant data size == numel * element size, quantization with equal scale
+//    and zero point counts, 1 or shape[quantized_dimension] of them, finite
+//    positive scales and zero points inside the type's range;
+//  - operators: opcode index in range, tensor indices in range (-1 only for an
+//    optional input), arity and options type per builtin op, option values in
+//    range, inputs produced before use, no tensor written twice, no constant
+//    written;
+//  - subgraph inputs/outputs, signature and metadata indices in range.
+#include <cmath>
+#include <limits>
+
+#include "lite/util.h"
+#include "qlite/lite.h"
+
+namespace qlite::lite {
+namespace {
+
+constexpr int kAny = std::numeric_limits<int>::max();
+
+struct OpRule {
+  BuiltinOp op;
+  int min_in, max_in, required_in;  // the first required_in inputs may not be -1
+  int num_out;
+  int options_index;      // OpOptions alternative of this op; -1: none
+  bool options_required;  // false: std::monostate also accepted
+};
+
+template <class T, size_t I = 0>
+constexpr int options_index_of() {
+  if constexpr (I == std::variant_size_v<OpOptions>) {
+    return -1;
+  } else if constexpr (std::is_same_v<std::variant_alternative_t<I, OpOptions>, T>) {
+    return static_cast<int>(I);
+  } else {
+    return options_index_of<T, I + 1>();
+  }
+}
+
+constexpr int kNoOptions = options_index_of<std::monostate>();
+
+const OpRule kRules[] = {
+    {BuiltinOp::kAdd, 2, 2, 2, 1, options_index_of<AddOptions>(), false},
+    {BuiltinOp::kAveragePool2D, 1, 1, 1, 1, options_index_of<Pool2DOptions>(), true},
+    {BuiltinOp::kConcatenation, 1, kAny, kAny, 1, options_index_of<ConcatenationOptions>(), true},
+    {BuiltinOp::kConv2D, 2, 3, 2, 1, options_index_of<Conv2DOptions>(), true},
+    {BuiltinOp::kDepthwiseConv2D, 2, 3, 2, 1, options_index_of<DepthwiseConv2DOptions>(), true},
+    {BuiltinOp::kDequantize, 1, 1, 1, 1, options_index_of<DequantizeOptions>(), false},
+    {BuiltinOp::kFullyConnected, 2, 3, 2, 1, options_index_of<FullyConnectedOptions>(), false},
+    {BuiltinOp::kLogistic, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kMaxPool2D, 1, 1, 1, 1, options_index_of<Pool2DOptions>(), true},
+    {BuiltinOp::kMul, 2, 2, 2, 1, options_index_of<MulOptions>(), false},
+    {BuiltinOp::kRelu, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRelu6, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kReshape, 1, 2, 1, 1, options_index_of<ReshapeOptions>(), false},
+    {BuiltinOp::kSoftmax, 1, 1, 1, 1, options_index_of<SoftmaxOptions>(), false},
+    {BuiltinOp::kTanh, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kPad, 2, 2, 2, 1, options_index_of<PadOptions>(), false},
+    {BuiltinOp::kMean, 2, 2, 2, 1, options_index_of<ReducerOptions>(), false},
+    {BuiltinOp::kSub, 2, 2, 2, 1, options_index_of<SubOptions>(), false},
+    {BuiltinOp::kSqueeze, 1, 1, 1, 1, options_index_of<SqueezeOptions>(), false},
+    {BuiltinOp::kQuantize, 1, 1, 1, 1, options_index_of<QuantizeOptions>(), false},
+};
+
+const OpRule* rule_for(BuiltinOp op) {
+  for (const OpRule& r : kRules)
+    if (r.op == op) return &r;
+  return nullptr;
+}
+
+bool valid_activation(Activation a) {
+  return static_cast<int>(a) >= 0 && static_cast<int>(a) <= 5;
+}
+bool valid_padding(Padding p) { return p == Padding::kSame || p == Padding::kValid; }
+bool valid_type(TensorType t) { return static_cast<int>(t) >= 0 && static_cast<int>(t) <= 10; }
+
+void zero_point_range(TensorType t, int64_t& lo, int64_t& hi) {
+  lo = std::numeric_limits<int64_t>::min();
+  hi = std::numeric_limits<int64_t>::max();
+  switch (t) {
+    case TensorType::kInt8: lo = -128, hi = 127; break;
+    case TensorType::kUInt8: lo = 0, hi = 255; break;
+    case TensorType::kInt16: lo = -32768, hi = 32767; break;
+    case TensorType::kInt32:
+      lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+      break;
+    default: break;
+  }
+}
+
+void validate_quantization(const TensorDef& t, const std::string& where) {
+  const Quantization& q = t.quantization;
+  if (q.empty()) return;
+  check(q.scale.size() == q.zero_point.size(),
+        "tflite: " + where + ": " + std::to_string(q.scale.size()) + " scales but " +
+            std::to_string(q.zero_point.size()) + " zero points");
+  if (q.scale.size() > 1) {
+    check(q.quantized_dimension >= 0 &&
+              static_cast<size_t>(q.quantized_dimension) < t.shape.size(),
+          "tflite: " + where + ": quantized_dimension " + std::to_string(q.quantized_dimension) +
+              " outside shape " + dims_str(t.shape));
+    const int32_t channels = t.shape[static_cast<size_t>(q.quantized_dimension)];
+    check(static_cast<int64_t>(q.scale.size()) == channels,
+          "tflite: " + where + ": " + std::to_string(q.scale.size()) +
+              " per-channel scales for dimension " + std::to_string(q.quantized_dimension) +
+              " of size " + std::to_string(channels));
+  }
+  int64_t lo, hi;
+  zero_point_range(t.type, lo, hi);
+  for (size_t i = 0; i < q.scale.size(); ++i) {
+    check(std::isfinite(q.scale[i]) && q.scale[i] > 0.0f,
+          "tflite: " + where + ": scale[" + std::to_string(i) + "] = " +
+              std::to_string(q.scale[i]) + " is not a finite positive number");
+    check(q.zero_point[i] >= lo && q.zero_point[i] <= hi,
+          "tflite: " + where + ": zero_point[" + std::to_string(i) + "] = " +
+              std::to_string(q.zero_point[i]) + " outside the range of " +
+              tensor_type_name(t.type));
+  }
+}
+
+void validate_tensor(const ModelDef& m, size_t sg, size_t i, const TensorDef& t) {
+  const std::string where = tensor_label(sg, i, t);
+  check(valid_type(t.type),
+        "tflite: " + where + ": unknown tensor type " + std::to_string(static_cast<int>(t.type)));
+  for (int32_t d : t.shape)
+    check(d >= 0, "tflite: " + where + ": negative dimension in shape " + dims_str(t.shape) +
+                      " (dynamic dims belong in shape_signature)");
+  if (!t.shape_signature.empty()) {
+    check(t.shape_signature.size() == t.shape.size(),
+          "tflite: " + where + ": shape_signature " + dims_str(t.shape_signature) +
+              " has another rank than shape " + dims_str(t.shape));
+    for (size_t k = 0; k < t.shape.size(); ++k)
+      check(t.shape_signature[k] == -1 || t.shape_signature[k] == t.shape[k],
+            "tflite: " + where + ": shape_signature " + dims_str(t.shape_signature) +
+                " disagrees with shape " + dims_str(t.shape));
+  }
+  int64_t numel = 0;
+  try {
+    numel = tensor_numel(t);
+  } catch (const Error& e) {
+    throw Error("tflite: " + where + ": shape " + dims_str(t.shape) + " has more than 2^40 elements");
+  }
+  check(t.buffer < m.buffers.size(), "tflite: " + where + ": buffer index " +
+                                         std::to_string(t.buffer) + " out of range (" +
+                                         std::to_string(m.buffers.size()) + " buffers)");
+  const size_t bytes = m.buffers[t.buffer].size();
+  if (bytes != 0 && t.type != TensorType::kString) {
+    const uint64_t expected = static_cast<uint64_t>(numel) * tensor_type_size(t.type);
+    check(bytes == expected, "tflite: " + where + ": constant buffer " +
+                                 std::to_string(t.buffer) + " holds " + std::to_string(bytes) +
+                                 " bytes, shape " + dims_str(t.shape) + " of " +
+                                 tensor_type_name(t.type) + " needs " + std::to_string(expected));
+  }
+  validate_quantization(t, where);
+}
+
+void validate_options(const SubGraphDef& g, const OperatorDef& op, const std::string& where) {
+  auto positive = [&](int32_t v, const char* what) {
+    check(v >= 1, "tflite: " + where + ": " + what + " = " + std::to_string(v) + " must be >= 1");
+  };
+  auto enums = [&](Padding p, Activation a) {
+    check(valid_padding(p), "tflite: " + where + ": unknown padding " +
+                                std::to_string(static_cast<int>(p)));
+    check(valid_activation(a), "tflite: " + where + ": unknown fused activation " +
+                                   std::to_string(static_cast<int>(a)));
+  };
+  if (const auto* o = std::get_if<Conv2DOptions>(&op.options)) {
+    enums(o->padding, o->activation);
+    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
+    positive(o->dilation_w, "dilation_w"), positive(o->dilation_h, "dilation_h");
+  } else if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) {
+    enums(o->padding, o->activation);
+    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
+    positive(o->dilation_w, "dilation_w"), positive(o->dilation_h, "dilation_h");
+    check(o->depth_multiplier >= 0, "tflite: " + where + ": negative depth_multiplier");
+  } else if (const auto* o = std::get_if<Pool2DOptions>(&op.options)) {
+    enums(o->padding, o->activation);
+    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
+    positive(o->filter_w, "filter_width"), positive(o->filter_h, "filter_height");
+  } else if (const auto* o = std::get_if<FullyConnectedOptions>(&op.options)) {
+    enums(Padding::kSame, o->activation);
+  } else if (const auto* o = std::get_if<AddOptions>(&op.options)) {
+    enums(Padding::kSame, o->activation);
+  } else if (const auto* o = std::get_if<MulOptions>(&op.options)) {
+    enums(Padding::kSame, o->activation);
+  } else if (const auto* o = std::get_if<SubOptions>(&op.options)) {
+    enums(Padding::kSame, o->activation);
+  } else if (const auto* o = std::get_if<ConcatenationOptions>(&op.options)) {
+    enums(Padding::kSame, o->activation);
+    if (!op.outputs.empty()) {
+      const size_t out = static_cast<size_t>(op.outputs[0]);
+      const auto rank = static_cast<int32_t>(g.tensors[out].shape.size());
+      check(o->axis >= -rank && o->axis < rank, "tflite: " + where + ": axis " +
+                                                    std::to_string(o->axis) + " outside rank " +
+                                                    std::to_string(rank));
+    }
+  } else if (const auto* o = std::get_if<ReshapeOptions>(&op.options)) {
+    int unknown = 0;
+    for (int32_t d : o->new_shape) {
+      check(d >= -1, "tflite: " + where + ": new_shape " + dims_str(o->new_shape) +
+                         " has a dimension below -1");
+      unknown += d == -1;
+    }
+    check(unknown <= 1, "tflite: " + where + ": new_shape " + dims_str(o->new_shape) +
+                            " has more than one -1");
+  } else if (const auto* o = std::get_if<SoftmaxOptions>(&op.options)) {
+    check(std::isfinite(o->beta), "tflite: " + where + ": beta is not finite");
+  }
+}
+
+void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef& op,
+                       std::vector<uint8_t>& ready) {
+  const SubGraphDef& g = m.subgraphs[sg];
+  const std::string where = op_label(m, sg, i, op);
+  check(op.opcode_index < m.operator_codes.size(),
+        "tflite: " + where + ": opcode index out of range (" +
+            std::to_string(m.operator_codes.size()) + " operator codes)");
+  const auto n = static_cast<int64_t>(g.tensors.size());
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    const int32_t t = op.inputs[k];
+    check(t == -1 || (t >= 0 && t < n), "tflite: " + where + ": input " + std::to_string(k) +
+                                            " refers to tensor " + std::to_string(t) + " of " +
+                                            std::to_string(n));
+  }
+  for (size_t k = 0; k < op.outputs.size(); ++k) {
+    const int32_t t = op.outputs[k];
+    check(t >= 0 && t < n, "tflite: " + where + ": output " + std::to_string(k) +
+                               " refers to tensor " + std::to_string(t) + " of " +
+                               std::to_string(n));
+  }
+  if (const OpRule* r = rule_for(m.op_of(op))) {
+    const int nin = static_cast<int>(op.inputs.size());
+    check(nin >= r->min_in && nin <= r->max_in,
+          "tflite: " + where + ": has " + std::to_string(nin) + " inputs, expected " +
+              std::to_string(r->min_in) +
+              (r->max_in == r->min_in ? ""
+               : r->max_in == kAny    ? " or more"
+                                      : " to " + std::to_string(r->max_in)));
+    for (int k = 0; k < std::min(nin, r->required_in); ++k)
+      check(op.inputs[static_cast<size_t>(k)] != -1,
+            "tflite: " + where + ": required input " + std::to_string(k) + " is missing (-1)");
+    check(static_cast<int>(op.outputs.size()) == r->num_out,
+          "tflite: " + where + ": has " + std::to_string(op.outputs.size()) +
+              " outputs, expected " + std::to_string(r->num_out));
+    const int got = static_cast<int>(op.options.index());
+    check(got == r->options_index || (got == kNoOptions && !r->options_required),
+          "tflite: " + where + (got == kNoOptions ? ": builtin options are missing"
+                                                  : ": carries builtin options of another op"));
+  }
+  validate_options(g, op, where);
+  // (if/throw rather than check(): the message may only index valid tensors)
+  for (int32_t t : op.inputs)
+    if (t != -1 && !ready[static_cast<size_t>(t)])
+      throw Error("tflite: " + where + ": reads " +
+                  tensor_label(sg, static_cast<size_t>(t), g.tensors[static_cast<size_t>(t)]) +
+                  " before any operator writes it");
+  for (int32_t t : op.outputs) {
+    if (ready[static_cast<size_t>(t)])
+      throw Error("tflite: " + where + ": writes " +
+                  tensor_label(sg, static_cast<size_t>(t), g.tensors[static_cast<size_t>(t)]) +
+                  ", which is a graph input, a constant or another operator's output");
+    ready[static_cast<size_t>(t)] = 1;
+  }
+}
+
+void validate_indices(const std::vector<int32_t>& list, size_t n, const std::string& what) {
+  for (int32_t t : list)
+    check(t >= 0 && static_cast<size_t>(t) < n, "tflite: " + what + " refers to tensor " +
+                                                    std::to_string(t) + " of " + std::to_string(n));
+}
+
+}  // namespace
+
+void validate(const ModelDef& m) {
+  check(m.version == 3, "tflite: schema version " + std::to_string(m.version) + ", expected 3");
+  check(!m.subgraphs.empty(), "tflite: model has no subgraph");
+  check(!m.buffers.empty() && m.buffers[0].empty(),
+        "tflite: buffer 0 must exist and be the empty sentinel");
+  for (size_t c = 0; c < m.operator_codes.size(); ++c) {
+    const OperatorCodeDef& oc = m.operator_codes[c];
+    check(static_cast<int32_t>(oc.builtin) >= 0,
+          "tflite: operator code " + std::to_string(c) + " has negative builtin code");
+    check(oc.version >= 1, "tflite: operator code " + std::to_string(c) + " (" +
+                               builtin_op_name(oc.builtin) + ") has version " +
+                               std::to_string(oc.version));
+    check(oc.builtin != BuiltinOp::kCustom || !oc.custom_code.empty(),
+          "tflite: operator code " + std::to_string(c) + " is CUSTOM without a custom_code");
+  }
+  for (size_t sg = 0; sg < m.subgraphs.size(); ++sg) {
+    const SubGraphDef& g = m.subgraphs[sg];
+    const std::string where = "subgraph " + std::to_string(sg);
+    for (size_t i = 0; i < g.tensors.size(); ++i) validate_tensor(m, sg, i, g.tensors[i]);
+    validate_indices(g.inputs, g.tensors.size(), where + " input");
+    validate_indices(g.outputs, g.tensors.size(), where + " output");
+    std::vector<uint8_t> ready(g.tensors.size(), 0);
+    for (size_t i = 0; i < g.tensors.size(); ++i)
+      ready[i] = !m.buffers[g.tensors[i].buffer].empty() || g.tensors[i].is_variable;
+    for (int32_t t : g.inputs) ready[static_cast<size_t>(t)] = 1;
+    for (size_t i = 0; i < g.operators.size(); ++i)
+      validate_operator(m, sg, i, g.operators[i], ready);
+    for (int32_t t : g.outputs)
+      if (!ready[static_cast<size_t>(t)])
+        throw Error("tflite: " + where + " output " +
+                    tensor_label(sg, static_cast<size_t>(t), g.tensors[static_cast<size_t>(t)]) +
+                    " is never written");
+  }
+  for (size_t i = 0; i < m.metadata.size(); ++i)
+    check(m.metadata[i].buffer < m.buffers.size(),
+          "tflite: metadata '" + m.metadata[i].name + "' buffer " +
+              std::to_string(m.metadata[i].buffer) + " out of range");
+  for (const SignatureDef& s : m.signature_defs) {
+    check(s.subgraph_index < m.subgraphs.size(),
+          "tflite: signature '" + s.key + "' subgraph " + std::to_string(s.subgraph_index) +
+              " out of range");
+    const size_t n = m.subgraphs[s.subgraph_index].tensors.size();
+    for (const auto* list : {&s.inputs, &s.outputs})
+      for (const TensorMapDef& tm : *list)
+        check(tm.tensor_index < n, "tflite: signature '" + s.key + "' entry '" + tm.name +
+                                       "' refers to tensor " + std::to_string(tm.tensor_index) +
+                                       " of " + std::to_string(n));
+  }
+}
+
+}  // namespace qlite::lite

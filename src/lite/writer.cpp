@@ -1,0 +1,275 @@
+// ModelDef -> .tflite bytes, and the ModelBuilder that producers use.
+#include <fstream>
+#include <set>
+
+#include "flatbuffers/flatbuffers.h"
+#include "lite/util.h"
+#include "qlite/lite.h"
+#include "qlite_tflite_generated.h"
+
+namespace qlite::lite {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+tfl::ActivationFunctionType act(Activation a) {
+  return static_cast<tfl::ActivationFunctionType>(a);
+}
+tfl::Padding pad(Padding p) { return static_cast<tfl::Padding>(p); }
+
+struct OptionsOut {
+  tfl::BuiltinOptions type = tfl::BuiltinOptions::NONE;
+  Offset<void> value;
+};
+
+OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
+                         const std::string& where) {
+  using T = tfl::BuiltinOptions;
+  struct Visitor {
+    FlatBufferBuilder& fbb;
+    const std::string& where;
+    OptionsOut operator()(const std::monostate&) { return {}; }
+    OptionsOut operator()(const Conv2DOptions& o) {
+      return {T::Conv2DOptions,
+              tfl::CreateConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
+                                       act(o.activation), o.dilation_w, o.dilation_h)
+                  .Union()};
+    }
+    OptionsOut operator()(const DepthwiseConv2DOptions& o) {
+      return {T::DepthwiseConv2DOptions,
+              tfl::CreateDepthwiseConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
+                                                o.depth_multiplier, act(o.activation),
+                                                o.dilation_w, o.dilation_h)
+                  .Union()};
+    }
+    OptionsOut operator()(const FullyConnectedOptions& o) {
+      return {T::FullyConnectedOptions,
+              tfl::CreateFullyConnectedOptions(fbb, act(o.activation),
+                                               tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
+                                               o.keep_num_dims, o.asymmetric_quantize_inputs)
+                  .Union()};
+    }
+    OptionsOut operator()(const Pool2DOptions& o) {
+      return {T::Pool2DOptions,
+              tfl::CreatePool2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, o.filter_w,
+                                       o.filter_h, act(o.activation))
+                  .Union()};
+    }
+    OptionsOut operator()(const ReshapeOptions& o) {
+      return {T::ReshapeOptions,
+              tfl::CreateReshapeOptions(fbb, fbb.CreateVector(o.new_shape)).Union()};
+    }
+    OptionsOut operator()(const SoftmaxOptions& o) {
+      return {T::SoftmaxOptions, tfl::CreateSoftmaxOptions(fbb, o.beta).Union()};
+    }
+    OptionsOut operator()(const AddOptions& o) {
+      return {T::AddOptions, tfl::CreateAddOptions(fbb, act(o.activation)).Union()};
+    }
+    OptionsOut operator()(const MulOptions& o) {
+      return {T::MulOptions, tfl::CreateMulOptions(fbb, act(o.activation)).Union()};
+    }
+    OptionsOut operator()(const SubOptions& o) {
+      return {T::SubOptions, tfl::CreateSubOptions(fbb, act(o.activation)).Union()};
+    }
+    OptionsOut operator()(const ConcatenationOptions& o) {
+      return {T::ConcatenationOptions,
+              tfl::CreateConcatenationOptions(fbb, o.axis, act(o.activation)).Union()};
+    }
+    OptionsOut operator()(const ReducerOptions& o) {
+      return {T::ReducerOptions, tfl::CreateReducerOptions(fbb, o.keep_dims).Union()};
+    }
+    OptionsOut operator()(const SqueezeOptions& o) {
+      return {T::SqueezeOptions,
+              tfl::CreateSqueezeOptions(fbb, fbb.CreateVector(o.squeeze_dims)).Union()};
+    }
+    OptionsOut operator()(const PadOptions&) {
+      return {T::PadOptions, tfl::CreatePadOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const QuantizeOptions&) {
+      return {T::QuantizeOptions, tfl::CreateQuantizeOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const DequantizeOptions&) {
+      return {T::DequantizeOptions, tfl::CreateDequantizeOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const OtherOptions& o) {
+      throw Error("tflite: " + where + ": cannot write builtin options of union type " +
+                  std::to_string(o.type_code) + " (not parsed by qlite)");
+    }
+  };
+  return std::visit(Visitor{fbb, where}, options);
+}
+
+Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, const TensorDef& t) {
+  Offset<tfl::QuantizationParameters> q = 0;
+  if (!t.quantization.empty()) {
+    const Quantization& p = t.quantization;
+    q = tfl::CreateQuantizationParameters(
+        fbb, p.min.empty() ? 0 : fbb.CreateVector(p.min), p.max.empty() ? 0 : fbb.CreateVector(p.max),
+        fbb.CreateVector(p.scale), fbb.CreateVector(p.zero_point), tfl::QuantizationDetails::NONE,
+        0, p.quantized_dimension);
+  }
+  const auto shape = fbb.CreateVector(t.shape);
+  const auto sig = t.shape_signature.empty() ? 0 : fbb.CreateVector(t.shape_signature);
+  const auto name = fbb.CreateString(t.name);
+  return tfl::CreateTensor(fbb, shape, static_cast<tfl::TensorType>(t.type), t.buffer, name, q,
+                           t.is_variable, 0, sig);
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options) {
+  if (options.validate) validate(m);
+  size_t payload = 0;
+  for (const auto& b : m.buffers) payload += b.size() + 16;
+  FlatBufferBuilder fbb(payload + 4096);
+
+  std::vector<Offset<tfl::Buffer>> buffers;
+  for (const auto& b : m.buffers) {
+    if (b.empty()) {
+      buffers.push_back(tfl::CreateBuffer(fbb));
+      continue;
+    }
+    // The schema's force_align(16): kernels may read constants with aligned loads.
+    fbb.ForceVectorAlignment(b.size(), sizeof(uint8_t), 16);
+    buffers.push_back(tfl::CreateBuffer(fbb, fbb.CreateVector(b)));
+  }
+
+  std::vector<Offset<tfl::OperatorCode>> codes;
+  for (const OperatorCodeDef& c : m.operator_codes) {
+    const auto code = static_cast<int32_t>(c.builtin);
+    // Old readers see only the 8-bit field; codes from 127 on are marked there
+    // by PLACEHOLDER_FOR_GREATER_OP_CODES (127), as TFLite's converter does.
+    const auto deprecated = static_cast<int8_t>(std::min(code, 127));
+    codes.push_back(tfl::CreateOperatorCode(
+        fbb, deprecated, c.custom_code.empty() ? 0 : fbb.CreateString(c.custom_code), c.version,
+        static_cast<tfl::BuiltinOperator>(code)));
+  }
+
+  std::vector<Offset<tfl::SubGraph>> subgraphs;
+  for (size_t s = 0; s < m.subgraphs.size(); ++s) {
+    const SubGraphDef& g = m.subgraphs[s];
+    std::vector<Offset<tfl::Tensor>> tensors;
+    for (const TensorDef& t : g.tensors) tensors.push_back(write_tensor(fbb, t));
+    std::vector<Offset<tfl::Operator>> ops;
+    for (size_t i = 0; i < g.operators.size(); ++i) {
+      const OperatorDef& op = g.operators[i];
+      const OptionsOut o = write_options(fbb, op.options, op_label(m, s, i, op));
+      const auto in = fbb.CreateVector(op.inputs);
+      const auto out = fbb.CreateVector(op.outputs);
+      ops.push_back(tfl::CreateOperator(fbb, op.opcode_index, in, out, o.type, o.value));
+    }
+    const auto tv = fbb.CreateVector(tensors);
+    const auto iv = fbb.CreateVector(g.inputs);
+    const auto ov = fbb.CreateVector(g.outputs);
+    const auto opv = fbb.CreateVector(ops);
+    subgraphs.push_back(tfl::CreateSubGraph(fbb, tv, iv, ov, opv, fbb.CreateString(g.name)));
+  }
+
+  std::vector<Offset<tfl::Metadata>> metadata;
+  for (const MetadataDef& md : m.metadata)
+    metadata.push_back(tfl::CreateMetadata(fbb, fbb.CreateString(md.name), md.buffer));
+
+  std::vector<Offset<tfl::SignatureDef>> sigs;
+  for (const SignatureDef& sd : m.signature_defs) {
+    auto maps = [&](const std::vector<TensorMapDef>& list) {
+      std::vector<Offset<tfl::TensorMap>> out;
+      for (const TensorMapDef& tm : list)
+        out.push_back(tfl::CreateTensorMap(fbb, fbb.CreateString(tm.name), tm.tensor_index));
+      return fbb.CreateVector(out);
+    };
+    const auto in = maps(sd.inputs);
+    const auto out = maps(sd.outputs);
+    sigs.push_back(
+        tfl::CreateSignatureDef(fbb, in, out, fbb.CreateString(sd.key), 0, sd.subgraph_index));
+  }
+
+  const auto codes_v = fbb.CreateVector(codes);
+  const auto subgraphs_v = fbb.CreateVector(subgraphs);
+  const auto desc = fbb.CreateString(m.description);
+  const auto buffers_v = fbb.CreateVector(buffers);
+  const auto metadata_v = fbb.CreateVector(metadata);
+  const auto sigs_v = fbb.CreateVector(sigs);
+  const auto model = tfl::CreateModel(fbb, m.version, codes_v, subgraphs_v, desc, buffers_v, 0,
+                                      metadata_v, sigs_v);
+  tfl::FinishModelBuffer(fbb, model);  // writes the "TFL3" identifier
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+void write_model_file(const ModelDef& model, const std::string& path,
+                      const WriteOptions& options) {
+  const std::vector<uint8_t> bytes = write_model(model, options);
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  check(f.good(), "tflite: cannot create '" + path + "'");
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  f.close();
+  check(f.good(), "tflite: cannot write '" + path + "'");
+}
+
+// ---- ModelBuilder
+
+ModelBuilder::ModelBuilder(std::string producer) : producer_(std::move(producer)) {
+  check(!producer_.empty(), "tflite builder: the producer name must not be empty");
+  model_.buffers.emplace_back();  // the empty sentinel every tensor without data points at
+  model_.subgraphs.emplace_back();
+  model_.subgraphs[0].name = "main";
+}
+
+uint32_t ModelBuilder::add_buffer(std::span<const uint8_t> bytes) {
+  check(!bytes.empty(), "tflite builder: a constant buffer must not be empty");
+  model_.buffers.emplace_back(bytes.begin(), bytes.end());
+  return static_cast<uint32_t>(model_.buffers.size() - 1);
+}
+
+int32_t ModelBuilder::add_tensor(std::string name, TensorType type, std::vector<int32_t> shape,
+                                 Quantization quantization,
+                                 std::vector<int32_t> shape_signature) {
+  TensorDef t;
+  t.name = std::move(name);
+  t.type = type;
+  t.shape = std::move(shape);
+  t.shape_signature = std::move(shape_signature);
+  t.quantization = std::move(quantization);
+  graph().tensors.push_back(std::move(t));
+  return static_cast<int32_t>(graph().tensors.size() - 1);
+}
+
+int32_t ModelBuilder::add_operator(BuiltinOp op, std::vector<int32_t> inputs,
+                                   std::vector<int32_t> outputs, OpOptions options,
+                                   int32_t version) {
+  uint32_t code = 0;
+  while (code < model_.operator_codes.size() &&
+         !(model_.operator_codes[code].builtin == op && model_.operator_codes[code].version == version))
+    ++code;
+  if (code == model_.operator_codes.size()) model_.operator_codes.push_back({op, "", version});
+  graph().operators.push_back({code, std::move(inputs), std::move(outputs), std::move(options)});
+  return static_cast<int32_t>(graph().operators.size() - 1);
+}
+
+ModelDef ModelBuilder::build() const {
+  ModelDef m = model_;
+  const SubGraphDef& g = m.subgraphs[0];
+  // Signature names must be unique and non-empty; fall back to input_<i>/output_<i>.
+  auto maps = [&](const std::vector<int32_t>& list, const char* prefix) {
+    std::vector<TensorMapDef> out;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const int32_t t = list[i];
+      std::string name = t >= 0 && static_cast<size_t>(t) < g.tensors.size()
+                             ? g.tensors[static_cast<size_t>(t)].name
+                             : std::string();
+      if (name.empty() || seen.count(name)) name = prefix + std::to_string(i);
+      seen.insert(name);
+      out.push_back({name, static_cast<uint32_t>(t)});
+    }
+    return out;
+  };
+  m.signature_defs.push_back({"serving_default", 0, maps(g.inputs, "input_"),
+                              maps(g.outputs, "output_")});
+  m.buffers.emplace_back(producer_.begin(), producer_.end());
+  m.metadata.push_back({kProducerMetadataName, static_cast<uint32_t>(m.buffers.size() - 1)});
+  validate(m);
+  return m;
+}
+
+}  // namespace qlite::lite
