@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <type_traits>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -20,10 +22,18 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws Error(message) when cond is false. For checks on user input and files.
+// Throws Error(message) when cond is false. The message is built even when
+// the check passes: use it on cold paths (loading, building, preparing).
 inline void check(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
+
+// The same, but the message expression is evaluated only on failure: use it on
+// paths that run per step or per invoke.
+#define QLITE_CHECK(cond, msg)               \
+  do {                                       \
+    if (!(cond)) throw ::qlite::Error(msg);  \
+  } while (0)
 
 enum class DType : uint8_t { kFloat32, kFloat16, kInt32, kInt8, kUInt8, kInt64 };
 
@@ -58,7 +68,12 @@ class Tensor {
   bool empty() const { return numel_ == 0; }
 
   // Changes shape and dtype; contents are unspecified afterwards (not zeroed).
+  // Once the storage and the shape's capacity are large enough, resizing
+  // allocates nothing (so per-step buffers are allocation-free after warm-up).
   void resize(const Shape& shape, DType dtype = DType::kFloat32);
+  void resize(std::initializer_list<int64_t> dims, DType dtype = DType::kFloat32);
+  // resize to [batch, sample...] without building a temporary shape.
+  void resize_batched(int64_t batch, const Shape& sample, DType dtype = DType::kFloat32);
   // Same element count, new shape; contents kept.
   void reshape(const Shape& shape);
   void zero();
@@ -79,6 +94,8 @@ class Tensor {
   struct Free {
     void operator()(std::byte* p) const;
   };
+  // Sets shape_ to [lead (if >= 0), dims...] in place and makes room for the data.
+  void reshape_storage(int64_t lead, const int64_t* dims, size_t rank, DType dtype);
   Shape shape_;
   DType dtype_ = DType::kFloat32;
   int64_t numel_ = 0;
@@ -136,16 +153,33 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int num_threads() const { return num_threads_; }
-  // fn(begin, end, chunk_index). Runs inline when there is one chunk.
-  // An exception thrown by fn is rethrown in the caller.
-  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                    int64_t min_chunk = 1);
+  // fn(begin, end, chunk_index) for each chunk; at most num_threads() chunks of
+  // at least min_chunk items. Runs inline when there is one chunk. An exception
+  // thrown by fn is rethrown in the caller. Takes any callable by reference
+  // (no std::function), so a call allocates nothing.
+  template <class F>
+  void parallel_for(int64_t n, F&& fn, int64_t min_chunk = 1) {
+    using Fn = std::remove_reference_t<F>;
+    run(n, min_chunk,
+        [](void* ctx, int64_t b, int64_t e, int c) { (*static_cast<Fn*>(ctx))(b, e, c); },
+        const_cast<void*>(static_cast<const void*>(&fn)));
+  }
 
  private:
+  using Thunk = void (*)(void* ctx, int64_t begin, int64_t end, int chunk);
+  void run(int64_t n, int64_t min_chunk, Thunk thunk, void* ctx);
   struct Impl;
   int num_threads_;
   std::unique_ptr<Impl> impl_;
 };
+
+// pool->parallel_for, or fn(0, n, 0) inline when pool is null.
+template <class F>
+void parallel_for(ThreadPool* pool, int64_t n, F&& fn, int64_t min_chunk = 1) {
+  if (n <= 0) return;
+  if (pool) pool->parallel_for(n, fn, min_chunk);
+  else fn(int64_t{0}, n, 0);
+}
 
 // Number of hardware threads (at least 1).
 int hardware_threads();

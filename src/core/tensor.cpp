@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -70,23 +71,63 @@ Tensor& Tensor::operator=(const Tensor& other) {
   return *this;
 }
 
-void Tensor::resize(const Shape& shape, DType dtype) {
-  const int64_t n = shape_numel(shape);
+void Tensor::reshape_storage(int64_t lead, const int64_t* dims, size_t rank, DType dtype) {
+  const size_t full_rank = rank + (lead >= 0 ? 1 : 0);
+  auto shape_for_error = [&] {
+    Shape full;
+    if (lead >= 0) full.push_back(lead);
+    full.insert(full.end(), dims, dims + rank);
+    return full;
+  };
+  int64_t n = lead >= 0 ? lead : 1;
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t d = dims[i];
+    if (d < 0) throw Error("negative dimension in shape " + shape_str(shape_for_error()));
+    if (d != 0 && n > (int64_t{1} << 62) / d) throw Error("shape " + shape_str(shape_for_error()) + " is too large");
+    n *= d;
+  }
   const size_t bytes = static_cast<size_t>(n) * dtype_size(dtype);
   if (bytes > capacity_ || !data_) {
     // Round up to whole cache lines (aligned_alloc requires a multiple of the alignment)
     // and keep one spare line so vector kernels may read a little past the end.
     const size_t alloc = ((bytes + 63) / 64) * 64 + 64;
     void* p = std::aligned_alloc(64, alloc);
-    if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for tensor " +
-                        shape_str(shape));
+    if (!p)
+      throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for tensor " +
+                  shape_str(shape_for_error()));
     std::memset(static_cast<std::byte*>(p) + (alloc - 64), 0, 64);
     data_.reset(static_cast<std::byte*>(p));
     capacity_ = alloc - 64;
   }
-  shape_ = shape;
+  // dims may point into shape_ itself (resize(shape())): copy through a small buffer.
+  int64_t tmp[16];
+  const bool small = rank <= 16;
+  Shape big;
+  const int64_t* src = dims;
+  if (small) {
+    std::copy(dims, dims + rank, tmp);
+    src = tmp;
+  } else {
+    big.assign(dims, dims + rank);
+    src = big.data();
+  }
+  shape_.resize(full_rank);
+  size_t o = 0;
+  if (lead >= 0) shape_[o++] = lead;
+  std::copy(src, src + rank, shape_.begin() + static_cast<std::ptrdiff_t>(o));
   dtype_ = dtype;
   numel_ = n;
+}
+
+void Tensor::resize(const Shape& shape, DType dtype) { reshape_storage(-1, shape.data(), shape.size(), dtype); }
+
+void Tensor::resize(std::initializer_list<int64_t> dims, DType dtype) {
+  reshape_storage(-1, dims.begin(), dims.size(), dtype);
+}
+
+void Tensor::resize_batched(int64_t batch, const Shape& sample, DType dtype) {
+  if (batch < 0) throw Error("negative batch size " + std::to_string(batch));
+  reshape_storage(batch, sample.data(), sample.size(), dtype);
 }
 
 void Tensor::reshape(const Shape& shape) {

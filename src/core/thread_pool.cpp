@@ -13,7 +13,8 @@ struct ThreadPool::Impl {
   std::mutex mu;
   std::condition_variable work_cv, done_cv;
   std::vector<std::thread> workers;
-  const std::function<void(int64_t, int64_t, int)>* fn = nullptr;
+  Thunk thunk = nullptr;
+  void* ctx = nullptr;
   int64_t n = 0;
   int chunks = 0;
   uint64_t generation = 0;
@@ -30,7 +31,7 @@ struct ThreadPool::Impl {
     int64_t b, e;
     chunk_range(c, &b, &e);
     try {
-      if (b < e) (*fn)(b, e, c);
+      if (b < e) thunk(ctx, b, e, c);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       if (!error) error = std::current_exception();
@@ -68,19 +69,19 @@ ThreadPool::~ThreadPool() {
   for (auto& t : impl_->workers) t.join();
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                              int64_t min_chunk) {
+void ThreadPool::run(int64_t n, int64_t min_chunk, Thunk thunk, void* ctx) {
   if (n <= 0) return;
   if (min_chunk < 1) min_chunk = 1;
   int64_t chunks = std::min<int64_t>(num_threads_, (n + min_chunk - 1) / min_chunk);
   if (chunks <= 1) {
-    fn(0, n, 0);
+    thunk(ctx, 0, n, 0);
     return;
   }
   Impl& im = *impl_;
   {
     std::lock_guard<std::mutex> lock(im.mu);
-    im.fn = &fn;
+    im.thunk = thunk;
+    im.ctx = ctx;
     im.n = n;
     im.chunks = static_cast<int>(chunks);
     im.pending = static_cast<int>(chunks) - 1;
@@ -91,7 +92,8 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   im.run_chunk(0);
   std::unique_lock<std::mutex> lock(im.mu);
   im.done_cv.wait(lock, [&] { return im.pending == 0; });
-  im.fn = nullptr;
+  im.thunk = nullptr;
+  im.ctx = nullptr;
   if (im.error) std::rethrow_exception(im.error);
 }
 

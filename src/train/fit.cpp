@@ -42,10 +42,10 @@ void gather_rows(const Tensor& src, const int64_t* idx, int64_t begin, int64_t e
 }  // namespace
 
 void Model::check_x(const Tensor& x, const char* what) const {
-  const Shape want = batch_shape(-1, input_shape());
-  bool ok = x.dtype() == DType::kFloat32 && x.rank() == want.size();
-  for (size_t i = 1; ok && i < want.size(); ++i) ok = x.dim(i) == want[i];
-  QLITE_CHECK(ok, std::string(what) + ": model '" + name_ + "' expects input " + shape_str(want) +
+  const Shape& sample = input_shape();
+  bool ok = x.dtype() == DType::kFloat32 && x.rank() == sample.size() + 1;
+  for (size_t i = 0; ok && i < sample.size(); ++i) ok = x.dim(i + 1) == sample[i];
+  QLITE_CHECK(ok, std::string(what) + ": model '" + name_ + "' expects input " + shape_str(batch_shape(-1, sample)) +
                 " float32, got " + shape_str(x.shape()) + " " + dtype_name(x.dtype()));
 }
 
@@ -53,7 +53,7 @@ void Model::check_y(const Tensor& y, int64_t rows, const char* what) const {
   QLITE_CHECK(y.dtype() == DType::kInt32 && y.rank() == 1 && y.dim(0) == rows,
         std::string(what) + ": labels must be int32 (" + std::to_string(rows) + ",), got " +
             shape_str(y.shape()) + " " + dtype_name(y.dtype()));
-  const Shape out = output_shape();
+  const Shape& out = output_shape();
   QLITE_CHECK(out.size() == 1, std::string(what) + ": model '" + name_ + "' output " +
                              shape_str(batch_shape(-1, out)) +
                              " is not (None, classes) as sparse labels need");

@@ -80,6 +80,12 @@ void Model::build(uint64_t seed) {
     Rng rng(detail::mix_seed(seed, detail::kStreamLayerInit, i));
     nodes_[i].layer->build(shapes, rng);
   }
+  std::vector<Layer*> producers;
+  for (size_t i = 0; i < n; ++i) {
+    producers.clear();
+    for (int k : nodes_[i].inputs) producers.push_back(nodes_[k].layer.get());
+    nodes_[i].layer->connect_inputs(producers);
+  }
   for (size_t i = 0; i + 1 < n; ++i)
     QLITE_CHECK(consumers[i] > 0, "model '" + name_ + "': " + describe(*nodes_[i].layer) +
                                 " feeds no later layer; the last layer is the model's only output");
@@ -99,13 +105,13 @@ Layer* Model::find_layer(const std::string& name) const {
   return nullptr;
 }
 
-Shape Model::input_shape() const {
+const Shape& Model::input_shape() const {
   QLITE_CHECK(!nodes_.empty() && nodes_[0].layer->built(),
         "model '" + name_ + "' is not built; its input shape is not known yet");
   return nodes_[0].layer->output_shape();
 }
 
-Shape Model::output_shape() const {
+const Shape& Model::output_shape() const {
   QLITE_CHECK(is_built(), "model '" + name_ + "' is not built; its output shape is not known yet");
   return nodes_.back().layer->output_shape();
 }

@@ -9,12 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-// check() builds its message before testing the condition; hot paths (every
-// training step) use this instead so that passing checks cost no allocation.
-#define QLITE_CHECK(cond, msg)                 \
-  do {                                         \
-    if (!(cond)) throw ::qlite::Error(msg);    \
-  } while (0)
 
 namespace qlite::detail {
 

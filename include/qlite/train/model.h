@@ -139,8 +139,8 @@ class Model {
   size_t num_layers() const { return nodes_.size(); }
   Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
   Layer* find_layer(const std::string& name) const;  // nullptr when absent
-  Shape input_shape() const;   // per sample
-  Shape output_shape() const;  // per sample
+  const Shape& input_shape() const;   // per sample
+  const Shape& output_shape() const;  // per sample
 
   void compile(std::unique_ptr<Optimizer> optimizer, SparseCategoricalCrossentropy loss = {});
   bool compiled() const { return optimizer_ != nullptr; }

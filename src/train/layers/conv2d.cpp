@@ -73,7 +73,7 @@ class Conv2DLayer final : public Layer {
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
     const int64_t n = detail::check_batched_input(*this, in);
-    out.resize(detail::batched(n, output_shape()));
+    out.resize_batched(n, output_shape());
     const float* src = padded_input(*in[0], ctx);
     const int64_t in_img = hp_ * wp_ * cin_, out_img = oh_ * ow_ * filters_;
     const kernels::PatchGeom g = geom();

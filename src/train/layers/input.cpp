@@ -30,7 +30,7 @@ class InputLayer final : public Layer {
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) override {
     const int64_t n = detail::check_batched_input(*this, in);
-    out.resize(detail::batched(n, shape_));
+    out.resize_batched(n, shape_);
     if (out.nbytes()) std::memcpy(out.raw(), in[0]->raw(), out.nbytes());
   }
 

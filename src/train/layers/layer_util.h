@@ -141,11 +141,9 @@ inline int num_chunks(const RunContext& ctx) { return ctx.pool ? ctx.pool->num_t
 // Splits [0, n) over the pool (or runs inline without one). Chunking is
 // deterministic for a given thread count, so per-chunk partial sums reduced in
 // chunk order are reproducible.
-inline void run_chunks(const RunContext& ctx, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                       int64_t min_chunk = 1) {
-  if (n <= 0) return;
-  if (ctx.pool) ctx.pool->parallel_for(n, fn, min_chunk);
-  else fn(0, n, 0);
+template <class F>
+void run_chunks(const RunContext& ctx, int64_t n, F&& fn, int64_t min_chunk = 1) {
+  parallel_for(ctx.pool, n, fn, min_chunk);
 }
 
 // Same-padding amounts as Keras/TF compute them.

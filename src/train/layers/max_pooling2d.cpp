@@ -51,7 +51,7 @@ class MaxPooling2DLayer final : public Layer {
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
     const int64_t n = detail::check_batched_input(*this, in);
-    out.resize(detail::batched(n, output_shape()));
+    out.resize_batched(n, output_shape());
     argmax_.resize(out.shape(), DType::kInt32);
     const int64_t in_img = g_.H * g_.W * g_.C, out_img = g_.OH * g_.OW * g_.C;
     const Isa isa = active_isa();

@@ -14,7 +14,7 @@ class ReshapeBase : public Layer {
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) override {
     const int64_t n = detail::check_batched_input(*this, in);
-    out.resize(detail::batched(n, output_shape()));
+    out.resize_batched(n, output_shape());
     if (out.nbytes()) std::memcpy(out.raw(), in[0]->raw(), out.nbytes());
   }
 
