@@ -1,0 +1,158 @@
+// Optimized int8 kernels (AVX-512 VNNI, AVX2) behind one API, bit-exact with
+// the reference kernels in kernels/reference/int8_kernels.h.
+//
+// Use: pack once at prepare time (weights re-laid-out, zero-point terms folded
+// into the bias, requantization constants expanded per lane), then run many
+// times. Each packed op remembers the Isa it was packed for; pass
+// active_isa() in the runtime and any supported Isa in tests. Isa::kReference
+// keeps the original tensors and calls the reference kernels, so it is always
+// available. Scratch memory is owned by the caller (the runtime's arena): ask
+// the packed op for scratch_bytes and pass at least that many bytes (any
+// alignment; 64 is best). Nothing here allocates at run time.
+//
+// Work split for threads: *_rows entry points compute a range of output rows of
+// one image (conv, depthwise) or a range of batch rows (fully connected); each
+// thread needs its own scratch.
+//
+// When the reference kernel would throw because an int32 accumulator
+// overflows, these kernels return unspecified values instead (they accumulate
+// with int32 wrap-around, which is exact whenever the true sum fits).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/reference/int8_kernels.h"
+#include "qlite/core.h"
+
+namespace qlite::kernels {
+
+// True when the CPU can run the int8 kernels of this path.
+bool int8_isa_available(Isa isa);
+
+// Per-output-channel requantization constants, expanded for `lanes`-wide
+// vectors (channels padded to a multiple of lanes). Two equivalent exact
+// forms of MultiplyByQuantizedMultiplier are kept: the 32-bit one (AVX2:
+// SRDHM then RoundingDivideByPOT) and a 64-bit one that folds both roundings
+// into one add and one shift of the 64-bit product (AVX-512, fewer ops):
+//   MBQM(x) = (p + round64 - (p < -2^30 ? fix64 : 0)) >> shift64,
+//   p = (x << left) * multiplier, round64 = 2^30 + (right > 0 ? 2^(30+right) : 0),
+//   fix64 = right > 0 ? 2^31 : 0, shift64 = 31 + right.
+struct Int8Requant {
+  int channels = 0;  // real channels
+  int lanes = 1;
+  int32_t output_zero_point = 0;
+  int32_t act_min = -128, act_max = 127;
+  bool any_left = false;  // some channel has a left shift (multiplier >= 1)
+  std::vector<int32_t> multiplier, left, right, rmask, rhalf;  // channel order
+  // Per block of `lanes` channels: the even channels, then the odd channels.
+  std::vector<int64_t> round64, fix64, shift64;
+};
+Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
+                              int32_t output_zero_point, qlite::ref::ActRange act);
+
+// out[p * channels + c] = clamp(MBQM(acc[p * channels + c], c) + zp): the
+// requantization stage alone, exposed so that tests can sweep it exhaustively.
+void requantize_channels_int8(Isa isa, const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out);
+
+// Packed dot-product weights: element (k, n) of the K x N matrix (K = window
+// elements, N = output channels) lives at
+//   ((k / group) * n_blocks + n / lanes) * lanes * group + (n % lanes) * group + k % group,
+// as int8 (AVX-512 VNNI, group 4) or int16 (AVX2, group 2).
+struct PackedGemmInt8 {
+  int lanes = 0, group = 0;
+  int k = 0, k_pad = 0;  // real and padded (to group) dot length
+  int n = 0, n_blocks = 0;
+  int32_t input_offset = 0;  // the input buffer holds x + input_offset (128 for VNNI: u8 operand)
+  std::vector<int8_t> weights;  // raw bytes (int16 elements for AVX2)
+  std::vector<int32_t> bias;    // bias - (input_zero_point + input_offset) * sum_k w, n_blocks * lanes
+  Int8Requant rq;
+};
+
+struct PackedConvInt8 {
+  Isa isa = Isa::kReference;
+  qlite::ref::ConvInt8Params params;  // geometry of one image; batch is given at run time
+  // Reference path: the original tensors.
+  std::vector<int8_t> ref_weights;
+  std::vector<int32_t> ref_bias;
+  // SIMD path. Direct: the input is copied into a padded buffer (rows_p x
+  // cols_p x cin_p, channels padded to the group) and every tap is a fixed
+  // offset. im2col (few input channels): each output pixel's window is
+  // gathered into a row of k_pad elements, so channels are not padded per tap.
+  bool im2col = false;
+  int cin_p = 0, rows_p = 0, cols_p = 0;
+  std::vector<int32_t> tap_offsets;  // direct mode, in buffer elements
+  PackedGemmInt8 gemm;
+  size_t scratch_bytes = 0;
+};
+PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, const int8_t* weights, const int32_t* bias);
+void conv2d_int8(const PackedConvInt8& pc, int batch, const int8_t* input, int8_t* output, void* scratch);
+// Output rows [y0, y1) of one image.
+void conv2d_int8_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
+                      void* scratch);
+
+struct PackedFullyConnectedInt8 {
+  Isa isa = Isa::kReference;
+  qlite::ref::FullyConnectedInt8Params params;  // batch is given at run time
+  std::vector<int8_t> ref_weights;
+  std::vector<int32_t> ref_bias;
+  PackedGemmInt8 gemm;
+  int chunk_rows = 0;  // batch rows converted per pass through the scratch
+  size_t scratch_bytes = 0;
+};
+PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
+                                                   const int8_t* weights, const int32_t* bias);
+// rows of the batch; input [rows, in], output [rows, out].
+void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
+                          void* scratch);
+
+// Depthwise (depth_multiplier 1 on the SIMD paths; other multipliers run the
+// reference). Horizontally adjacent taps are paired into int16 pairs so that
+// one vpdpwssd / vpmaddwd covers two taps of 16 / 8 channels.
+struct PackedDepthwiseInt8 {
+  Isa isa = Isa::kReference;
+  qlite::ref::DepthwiseInt8Params params;
+  std::vector<int8_t> ref_weights;
+  std::vector<int32_t> ref_bias;
+  int lanes = 0, c_pad = 0, kw_pairs = 0;
+  int rows_p = 0, cols_p = 0;  // padded input window
+  int band_rows = 0;           // output rows per pass through the scratch
+  std::vector<uint32_t> weights;  // [ky][pair][c_pad] int16 pairs (w[2j], w[2j+1])
+  std::vector<int32_t> bias;      // bias - input_zero_point * sum w, c_pad
+  Int8Requant rq;
+  size_t scratch_bytes = 0;
+};
+PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
+                                               const int32_t* bias);
+void depthwise_conv2d_int8(const PackedDepthwiseInt8& pd, int batch, const int8_t* input, int8_t* output,
+                           void* scratch);
+void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0,
+                                int y1, void* scratch);
+
+// Unpacked ops: geometry batch is used as given.
+void max_pool2d_int8(Isa isa, const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);
+void average_pool2d_int8(Isa isa, const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);
+void add_int8(Isa isa, const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
+void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
+
+// The per-ISA implementations behind the entry points above (packed ops
+// already validated; pointers non-null).
+#define QLITE_INT8_KERNEL_DECLS                                                                               \
+  void requantize_channels(const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out);          \
+  void conv2d_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,          \
+                   void* scratch);                                                                            \
+  void fully_connected_rows(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output, \
+                            void* scratch);                                                                   \
+  void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,  \
+                      void* scratch);                                                                         \
+  void max_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);                        \
+  void average_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);                    \
+  void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);         \
+  void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
+
+namespace int8_avx2 { QLITE_INT8_KERNEL_DECLS }
+namespace int8_avx512 { QLITE_INT8_KERNEL_DECLS }
+#undef QLITE_INT8_KERNEL_DECLS
+
+}  // namespace qlite::kernels

@@ -1,0 +1,443 @@
+// The int8 kernels written once over a vector "traits" type T and compiled
+// once per ISA file (int8_kernels_avx512.cpp, int8_kernels_avx2.cpp). Define
+// QLITE_INT8_NS before including: everything lands in an ISA-named namespace
+// and an anonymous one, so code built with AVX-512 flags can never be picked
+// by the linker for another path. For the same reason this file avoids
+// std:: algorithm templates and anything that may throw (the entry points in
+// int8_dispatch.cpp validate before calling in).
+//
+// T provides: Elem / WElem (input-buffer and weight element), Reg, kLanes,
+// kGroup (elements per lane per dot), kMaxMR x kMaxNB (register tile),
+// kAccTarget (independent accumulators wanted), kDwMR, and the operations used
+// below (load/bcast/dot/dot2, requantization, byte vectors).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "kernels/int8_kernels_x86.h"
+
+#ifndef QLITE_INT8_NS
+#error "define QLITE_INT8_NS before including int8_impl.h"
+#endif
+
+namespace qlite::kernels::QLITE_INT8_NS {
+namespace {
+
+inline int imin(int a, int b) { return a < b ? a : b; }
+inline int imax(int a, int b) { return a > b ? a : b; }
+
+template <class E>
+inline void fill_n(E* d, int64_t n, E v) {
+  for (int64_t i = 0; i < n; ++i) d[i] = v;
+}
+
+constexpr int kMaxSegments = 64;  // im2col copy segments per window kept in a table
+
+// Copies n elements, possibly writing and reading up to 63 bytes more (the
+// scratch has slack; whatever lands past the segment is overwritten later or
+// meets a zero weight).
+template <class E>
+inline void copy_small(E* d, const E* s, int n) {
+  const size_t bytes = static_cast<size_t>(n) * sizeof(E);
+  if (bytes <= 8) std::memcpy(d, s, 8);
+  else if (bytes <= 16) std::memcpy(d, s, 16);
+  else if (bytes <= 32) std::memcpy(d, s, 32);
+  else if (bytes <= 64) std::memcpy(d, s, 64);
+  else std::memcpy(d, s, bytes);
+}
+
+template <class T>
+struct Kernels {
+  using Elem = typename T::Elem;
+  using WElem = typename T::WElem;
+  using Reg = typename T::Reg;
+  static constexpr int L = T::kLanes, G = T::kGroup;
+  static constexpr Elem kZeroGroup[G] = {};
+
+  // ---- GEMM over prepared input rows -------------------------------------
+  struct Args {
+    const WElem* w;
+    int n_blocks, n;
+    const int32_t* bias;
+    const Int8Requant* rq;
+    const int32_t* taps;
+    int ntaps, ngroups;
+  };
+
+  // MR output pixels x NB blocks of L channels; KU sets of accumulators over
+  // consecutive k-groups when the tile alone has too few to hide latency.
+  template <int MR, int NB>
+  static void tile(const Args& a, const Elem* px, int ps, int nb0, int8_t* out, int os) {
+    constexpr int KU = imax_c(1, (T::kAccTarget + MR * NB - 1) / (MR * NB));
+    Reg acc[KU][MR][NB];
+    for (int j = 0; j < NB; ++j) {
+      const Reg b = T::load_i32(a.bias + (nb0 + j) * L);
+      for (int i = 0; i < MR; ++i) {
+        acc[0][i][j] = b;
+        for (int u = 1; u < KU; ++u) acc[u][i][j] = T::zero();
+      }
+    }
+    const size_t wk = static_cast<size_t>(a.n_blocks) * L * G;
+    const WElem* w = a.w + static_cast<size_t>(nb0) * L * G;
+    auto step = [&](Reg (&ac)[MR][NB], const Elem* x) {
+      Reg wv[NB];
+      for (int j = 0; j < NB; ++j) wv[j] = T::load_w(w + j * L * G);
+      for (int i = 0; i < MR; ++i) {
+        const Reg xv = T::bcast(x + i * ps);
+        for (int j = 0; j < NB; ++j) ac[i][j] = T::dot(ac[i][j], xv, wv[j]);
+      }
+      w += wk;
+    };
+    for (int t = 0; t < a.ntaps; ++t) {
+      const Elem* xt = px + a.taps[t];
+      int g = 0;
+      for (; g + KU <= a.ngroups; g += KU)
+        for (int u = 0; u < KU; ++u) step(acc[u], xt + (g + u) * G);
+      for (; g < a.ngroups; ++g) step(acc[0], xt + g * G);
+    }
+    for (int u = 1; u < KU; ++u)
+      for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NB; ++j) acc[0][i][j] = T::add(acc[0][i][j], acc[u][i][j]);
+    for (int j = 0; j < NB; ++j) {
+      const int c0 = (nb0 + j) * L;
+      const int n = imin(L, a.n - c0);
+      const typename T::Rq rq = T::load_rq(*a.rq, c0);
+      for (int i = 0; i < MR; ++i) T::store_out(T::mbqm(acc[0][i][j], rq), rq, out + i * os + c0, n);
+    }
+  }
+  static constexpr int imax_c(int x, int y) { return x > y ? x : y; }
+
+  using TileFn = void (*)(const Args&, const Elem*, int, int, int8_t*, int);
+  template <size_t... I>
+  static constexpr std::array<TileFn, sizeof...(I)> make_tiles(std::index_sequence<I...>) {
+    return {&tile<static_cast<int>(I) / T::kMaxNB + 1, static_cast<int>(I) % T::kMaxNB + 1>...};
+  }
+  static constexpr std::array<TileFn, T::kMaxMR * T::kMaxNB> kTiles =
+      make_tiles(std::make_index_sequence<T::kMaxMR * T::kMaxNB>{});
+
+  // npix output pixels whose windows start ps elements apart; output pixels os bytes apart.
+  static void gemm_row(const Args& a, const Elem* px, int npix, int ps, int8_t* out, int os) {
+    for (int nb0 = 0; nb0 < a.n_blocks; nb0 += T::kMaxNB) {
+      const int nb = imin(T::kMaxNB, a.n_blocks - nb0);
+      int p = 0;
+      for (; p + T::kMaxMR <= npix; p += T::kMaxMR)
+        kTiles[(T::kMaxMR - 1) * T::kMaxNB + nb - 1](a, px + static_cast<int64_t>(p) * ps, ps, nb0,
+                                                     out + static_cast<int64_t>(p) * os, os);
+      if (p < npix)
+        kTiles[(npix - p - 1) * T::kMaxNB + nb - 1](a, px + static_cast<int64_t>(p) * ps, ps, nb0,
+                                                    out + static_cast<int64_t>(p) * os, os);
+    }
+  }
+
+  static Args gemm_args(const PackedGemmInt8& g, const int32_t* taps, int ntaps, int ngroups) {
+    return Args{reinterpret_cast<const WElem*>(g.weights.data()), g.n_blocks, g.n, g.bias.data(), &g.rq,
+                taps, ntaps, ngroups};
+  }
+
+  // ---- convolution ---------------------------------------------------------
+  // Padded rows [r_lo, r_hi) of the input window, converted to Elem.
+  static void fill_rows(const PackedConvInt8& pc, const int8_t* image, Elem* pad, int r_lo, int r_hi) {
+    const qlite::ref::WindowGeometry& g = pc.params.g;
+    const Elem pv = T::pad_value(pc.params.input_zero_point);
+    const int cp = pc.cin_p, cols = pc.cols_p;
+    const int c_lo = imin(imax(g.pad_left, 0), cols);
+    const int c_hi = imax(imin(g.pad_left + g.in_w, cols), c_lo);
+    for (int r = r_lo; r < r_hi; ++r) {
+      Elem* d = pad + static_cast<int64_t>(r) * cols * cp;
+      const int iy = r - g.pad_top;
+      if (iy < 0 || iy >= g.in_h) {
+        fill_n(d, int64_t{cols} * cp, pv);
+        continue;
+      }
+      fill_n(d, int64_t{c_lo} * cp, pv);
+      const int8_t* s = image + (static_cast<int64_t>(iy) * g.in_w + (c_lo - g.pad_left)) * g.in_c;
+      if (cp == g.in_c) {
+        T::convert(s, d + static_cast<int64_t>(c_lo) * cp, int64_t{c_hi - c_lo} * cp);
+      } else {
+        for (int c = c_lo; c < c_hi; ++c) {
+          T::convert(s + static_cast<int64_t>(c - c_lo) * g.in_c, d + static_cast<int64_t>(c) * cp, g.in_c);
+          fill_n(d + static_cast<int64_t>(c) * cp + g.in_c, cp - g.in_c, pv);
+        }
+      }
+      fill_n(d + static_cast<int64_t>(c_hi) * cp, int64_t{cols - c_hi} * cp, pv);
+    }
+  }
+
+  static void conv_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
+                        void* scratch) {
+    const qlite::ref::WindowGeometry& g = pc.params.g;
+    Elem* pad = static_cast<Elem*>(scratch);
+    const int r_lo = y0 * g.stride_h;
+    const int r_hi = (y1 - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+    fill_rows(pc, image, pad, r_lo, r_hi);
+    const int cp = pc.cin_p, cols = pc.cols_p;
+    if (!pc.im2col) {
+      const Args a = gemm_args(pc.gemm, pc.tap_offsets.data(), static_cast<int>(pc.tap_offsets.size()), cp / G);
+      for (int oy = y0; oy < y1; ++oy)
+        gemm_row(a, pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp, g.out_w, g.stride_w * cp,
+                 out_image + static_cast<int64_t>(oy) * g.out_w * g.out_c, g.out_c);
+      return;
+    }
+    // im2col: window rows of k_pad elements, one per output pixel of the band.
+    // Stores through Elem* may alias anything, so every size lives in a local.
+    const size_t pad_bytes = (static_cast<size_t>(pc.rows_p) * cols * cp * sizeof(Elem) + 64 + 63) & ~size_t{63};
+    Elem* col = reinterpret_cast<Elem*>(static_cast<char*>(scratch) + pad_bytes);
+    const int kp = pc.gemm.k_pad, k = pc.gemm.k, out_w = g.out_w;
+    const int seg = g.dilation_w == 1 ? g.kernel_w * g.in_c : g.in_c;
+    const int nseg = g.kernel_h * (g.dilation_w == 1 ? 1 : g.kernel_w);
+    int64_t seg_off[kMaxSegments];
+    for (int ky = 0, i = 0; ky < g.kernel_h; ++ky)
+      for (int sx = 0; sx < nseg / g.kernel_h; ++sx, ++i)
+        if (i < kMaxSegments) seg_off[i] = (int64_t{ky} * g.dilation_h * cols + int64_t{sx} * g.dilation_w) * cp;
+    const int64_t row_step = int64_t{g.stride_h} * cols * cp, px_step = int64_t{g.stride_w} * cp;
+    for (int oy = y0; oy < y1; ++oy) {
+      Elem* d0 = col + static_cast<int64_t>(oy - y0) * out_w * kp;
+      const Elem* base = pad + oy * row_step;
+      for (int ox = 0; ox < out_w; ++ox, d0 += kp, base += px_step) {
+        // Elements [k, k_pad) meet zero weights; zero them first (one small
+        // store, no per-pixel memset), segment over-copies may then land there.
+        if (kp > k) std::memcpy(d0 + kp - G, kZeroGroup, G * sizeof(Elem));
+        if (nseg <= kMaxSegments) {
+          for (int i = 0; i < nseg; ++i) copy_small(d0 + i * seg, base + seg_off[i], seg);
+        } else {
+          for (int ky = 0, i = 0; ky < g.kernel_h; ++ky)
+            for (int sx = 0; sx < nseg / g.kernel_h; ++sx, ++i)
+              copy_small(d0 + i * seg, base + (int64_t{ky} * g.dilation_h * cols + int64_t{sx} * g.dilation_w) * cp, seg);
+        }
+      }
+    }
+    static constexpr int32_t kZeroTap[1] = {0};
+    const Args a = gemm_args(pc.gemm, kZeroTap, 1, kp / G);
+    gemm_row(a, col, (y1 - y0) * g.out_w, kp, out_image + static_cast<int64_t>(y0) * g.out_w * g.out_c, g.out_c);
+  }
+
+  // ---- fully connected -----------------------------------------------------
+  static void fc_rows(const PackedFullyConnectedInt8& pf, int rows, const int8_t* in, int8_t* out, void* scratch) {
+    const PackedGemmInt8& gm = pf.gemm;
+    Elem* buf = static_cast<Elem*>(scratch);
+    static constexpr int32_t kZeroTap[1] = {0};
+    const Args a = gemm_args(gm, kZeroTap, 1, gm.k_pad / G);
+    for (int r0 = 0; r0 < rows; r0 += pf.chunk_rows) {
+      const int nr = imin(pf.chunk_rows, rows - r0);
+      for (int r = 0; r < nr; ++r) {
+        Elem* d = buf + static_cast<int64_t>(r) * gm.k_pad;
+        T::convert(in + static_cast<int64_t>(r0 + r) * gm.k, d, gm.k);
+        for (int e = gm.k; e < gm.k_pad; ++e) d[e] = Elem{0};
+      }
+      gemm_row(a, buf, nr, gm.k_pad, out + static_cast<int64_t>(r0) * gm.n, gm.n);
+    }
+  }
+
+  // ---- requantization alone (tests) ----------------------------------------
+  static void requantize_channels(const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out) {
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int c0 = 0; c0 < rq.channels; c0 += L) {
+        const int n = imin(L, rq.channels - c0);
+        const typename T::Rq r = T::load_rq(rq, c0);
+        const int64_t i = p * rq.channels + c0;
+        T::store_out(T::mbqm(T::load_i32_n(acc + i, n), r), r, out + i, n);
+      }
+  }
+
+  // ---- depthwise -------------------------------------------------------------
+  template <int MR>
+  static void dw_tile(const PackedDepthwiseInt8& pd, const uint32_t* prow0, int64_t prow_stride, int ox, int cb,
+                      int8_t* out, int n) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int cpd = pd.c_pad;
+    Reg acc[MR];
+    const Reg b = T::load_i32(pd.bias.data() + cb);
+    for (int i = 0; i < MR; ++i) acc[i] = b;
+    for (int ky = 0; ky < g.kernel_h; ++ky) {
+      const uint32_t* prow = prow0 + ky * prow_stride;
+      for (int j = 0; j < pd.kw_pairs; ++j) {
+        const Reg w = T::load_u32(pd.weights.data() + (static_cast<size_t>(ky) * pd.kw_pairs + j) * cpd + cb);
+        const uint32_t* pj = prow + (static_cast<int64_t>(ox) * g.stride_w + 2 * j * g.dilation_w) * cpd + cb;
+        for (int i = 0; i < MR; ++i) acc[i] = T::dot2(acc[i], T::load_u32(pj + static_cast<int64_t>(i) * g.stride_w * cpd), w);
+      }
+    }
+    // Requantization constants are loaded only now: kept live across the
+    // loop above they would push the accumulators out of registers.
+    const typename T::Rq rq = T::load_rq(pd.rq, cb);
+    for (int i = 0; i < MR; ++i) T::store_out(T::mbqm(acc[i], rq), rq, out + static_cast<int64_t>(i) * g.out_c, n);
+  }
+
+  static void dw_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,
+                      void* scratch) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int cpd = pd.c_pad, cols = pd.cols_p, c = g.out_c;
+    const int32_t zp = pd.params.input_zero_point;
+    uint32_t* pbuf = static_cast<uint32_t*>(scratch);
+    const int64_t prow_len = int64_t{cols} * cpd;
+    for (int yb = y0; yb < y1; yb += pd.band_rows) {
+      const int ye = imin(y1, yb + pd.band_rows);
+      const int r_lo = yb * g.stride_h, r_hi = (ye - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+      // Pair rows: P[r][x][c] = (X[r][x][c], X[r][x + dilation_w][c]), X padded with the zero point.
+      for (int r = r_lo; r < r_hi; ++r) {
+        uint32_t* prow = pbuf + (r - r_lo) * prow_len;
+        const int iy = r - g.pad_top;
+        const bool row_in = iy >= 0 && iy < g.in_h;
+        const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
+        for (int x = 0; x < cols; ++x) {
+          const int ia = x - g.pad_left, ib = x + g.dilation_w - g.pad_left;
+          const int8_t* pa = row_in && ia >= 0 && ia < g.in_w ? src + static_cast<int64_t>(ia) * c : nullptr;
+          const int8_t* pb = row_in && ib >= 0 && ib < g.in_w ? src + static_cast<int64_t>(ib) * c : nullptr;
+          for (int cb = 0; cb < cpd; cb += L)
+            T::make_pairs(pa ? pa + cb : nullptr, pb ? pb + cb : nullptr, imin(L, c - cb), zp,
+                          prow + static_cast<int64_t>(x) * cpd + cb);
+        }
+      }
+      for (int oy = yb; oy < ye; ++oy) {
+        const uint32_t* prow0 = pbuf + (static_cast<int64_t>(oy) * g.stride_h - r_lo) * prow_len;
+        const int64_t prow_stride = int64_t{g.dilation_h} * prow_len;
+        int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
+        for (int cb = 0; cb < c; cb += L) {
+          const int n = imin(L, c - cb);
+          int ox = 0;
+          for (; ox + T::kDwMR <= g.out_w; ox += T::kDwMR)
+            dw_tile<T::kDwMR>(pd, prow0, prow_stride, ox, cb, orow + static_cast<int64_t>(ox) * c + cb, n);
+          for (; ox < g.out_w; ++ox)
+            dw_tile<1>(pd, prow0, prow_stride, ox, cb, orow + static_cast<int64_t>(ox) * c + cb, n);
+        }
+      }
+    }
+  }
+
+  // ---- pooling -------------------------------------------------------------
+  template <class Fn>
+  static void for_pool_windows(const qlite::ref::WindowGeometry& g, Fn fn) {
+    for (int b = 0; b < g.batch; ++b)
+      for (int oy = 0; oy < g.out_h; ++oy) {
+        const int iy0 = oy * g.stride_h - g.pad_top;
+        const int ky0 = imax(0, -iy0), ky1 = imin(g.kernel_h, g.in_h - iy0);
+        for (int ox = 0; ox < g.out_w; ++ox) {
+          const int ix0 = ox * g.stride_w - g.pad_left;
+          const int kx0 = imax(0, -ix0), kx1 = imin(g.kernel_w, g.in_w - ix0);
+          fn(b, oy, ox, iy0, ix0, ky0, ky1, kx0, kx1);
+        }
+      }
+  }
+
+  static void max_pool(const qlite::ref::PoolInt8Params& p, const int8_t* in, int8_t* out) {
+    const qlite::ref::WindowGeometry& g = p.g;
+    const int c = g.in_c;
+    const typename T::B lo = T::bset1(static_cast<int8_t>(p.act.min)), hi = T::bset1(static_cast<int8_t>(p.act.max));
+    for_pool_windows(g, [&](int b, int oy, int ox, int iy0, int ix0, int ky0, int ky1, int kx0, int kx1) {
+      const int8_t* img = in + static_cast<int64_t>(b) * g.in_h * g.in_w * c;
+      int8_t* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * c;
+      for (int cb = 0; cb < c; cb += T::kBLanes) {
+        const int n = imin(T::kBLanes, c - cb);
+        typename T::B m = lo;  // clamping below act.min is the same as starting there
+        for (int ky = ky0; ky < ky1; ++ky)
+          for (int kx = kx0; kx < kx1; ++kx)
+            m = T::bmax(m, T::bload(img + ((static_cast<int64_t>(iy0) + ky) * g.in_w + ix0 + kx) * c + cb, n));
+        T::bstore(o + cb, T::bmin(m, hi), n);
+      }
+    });
+  }
+
+  static void average_pool(const qlite::ref::PoolInt8Params& p, const int8_t* in, int8_t* out) {
+    const qlite::ref::WindowGeometry& g = p.g;
+    const int c = g.in_c;
+    for_pool_windows(g, [&](int b, int oy, int ox, int iy0, int ix0, int ky0, int ky1, int kx0, int kx1) {
+      const int8_t* img = in + static_cast<int64_t>(b) * g.in_h * g.in_w * c;
+      int8_t* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * c;
+      const int count = (ky1 - ky0) * (kx1 - kx0);
+      for (int cb = 0; cb < c; cb += L) {
+        const int n = imin(L, c - cb);
+        Reg s = T::zero();
+        for (int ky = ky0; ky < ky1; ++ky)
+          for (int kx = kx0; kx < kx1; ++kx)
+            s = T::add(s, T::load_i8_i32(img + ((static_cast<int64_t>(iy0) + ky) * g.in_w + ix0 + kx) * c + cb, n));
+        T::store_clamped(T::div_round(s, count), p.act.min, p.act.max, o + cb, n);
+      }
+    });
+  }
+
+  // ---- add / mean ----------------------------------------------------------
+  static void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* out) {
+    const typename T::Rq r1 = T::uniform_rq(p.input1, 0, -128, 127);
+    const typename T::Rq r2 = T::uniform_rq(p.input2, 0, -128, 127);
+    const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
+    const Reg z1 = T::set1(p.input1_zero_point), z2 = T::set1(p.input2_zero_point);
+    for (int64_t i = 0; i < n; i += L) {
+      const int m = static_cast<int>(n - i < L ? n - i : L);
+      const Reg x1 = T::shl(T::sub(T::load_i8_i32(a + i, m), z1), p.left_shift);
+      const Reg x2 = T::shl(T::sub(T::load_i8_i32(b + i, m), z2), p.left_shift);
+      const Reg s = T::add(T::mbqm(x1, r1), T::mbqm(x2, r2));
+      T::store_out(T::mbqm(s, ro), ro, out + i, m);
+    }
+  }
+
+  static void mean(const qlite::ref::MeanInt8Params& p, const int8_t* in, int8_t* out) {
+    const typename T::Rq r = T::uniform_rq(p.requant, p.output_zero_point, p.act.min, p.act.max);
+    const int64_t hw = int64_t{p.h} * p.w;
+    const Reg corr = T::set1(static_cast<int32_t>(hw * p.input_zero_point));
+    for (int b = 0; b < p.batch; ++b) {
+      const int8_t* img = in + static_cast<int64_t>(b) * hw * p.c;
+      for (int cb = 0; cb < p.c; cb += L) {
+        const int n = imin(L, p.c - cb);
+        Reg s0 = T::zero(), s1 = T::zero();
+        int64_t i = 0;
+        for (; i + 1 < hw; i += 2) {
+          s0 = T::add(s0, T::load_i8_i32(img + i * p.c + cb, n));
+          s1 = T::add(s1, T::load_i8_i32(img + (i + 1) * p.c + cb, n));
+        }
+        if (i < hw) s0 = T::add(s0, T::load_i8_i32(img + i * p.c + cb, n));
+        T::store_out(T::mbqm(T::sub(T::add(s0, s1), corr), r), r, out + static_cast<int64_t>(b) * p.c + cb, n);
+      }
+    }
+  }
+};
+
+// Scalar constants of one quantized multiplier, as make_int8_requant computes them per channel.
+struct RqScalar {
+  int32_t mult, left, right, rmask, rhalf;
+  int64_t round64, fix64, shift64;
+};
+inline RqScalar rq_scalar(const qlite::ref::QuantizedMultiplier& m) {
+  RqScalar s;
+  s.mult = m.multiplier;
+  s.left = m.shift > 0 ? m.shift : 0;
+  s.right = m.shift > 0 ? 0 : -m.shift;
+  s.rmask = static_cast<int32_t>((int64_t{1} << s.right) - 1);
+  s.rhalf = s.rmask >> 1;
+  s.round64 = (int64_t{1} << 30) + (s.right > 0 ? int64_t{1} << (30 + s.right) : 0);
+  s.fix64 = s.right > 0 ? int64_t{1} << 31 : 0;
+  s.shift64 = 31 + s.right;
+  return s;
+}
+
+}  // namespace
+}  // namespace qlite::kernels::QLITE_INT8_NS
+
+// The entry points of one ISA, defined from its traits type.
+#define QLITE_INT8_DEFINE_ENTRY_POINTS(T)                                                                         \
+  void requantize_channels(const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out) {            \
+    Kernels<T>::requantize_channels(rq, pixels, acc, out);                                                       \
+  }                                                                                                              \
+  void conv2d_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,             \
+                   void* scratch) {                                                                              \
+    Kernels<T>::conv_rows(pc, image, out_image, y0, y1, scratch);                                                \
+  }                                                                                                              \
+  void fully_connected_rows(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,    \
+                            void* scratch) {                                                                     \
+    Kernels<T>::fc_rows(pf, rows, input, output, scratch);                                                       \
+  }                                                                                                              \
+  void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,     \
+                      void* scratch) {                                                                           \
+    Kernels<T>::dw_rows(pd, image, out_image, y0, y1, scratch);                                                  \
+  }                                                                                                              \
+  void max_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output) {                           \
+    Kernels<T>::max_pool(p, input, output);                                                                      \
+  }                                                                                                              \
+  void average_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output) {                       \
+    Kernels<T>::average_pool(p, input, output);                                                                  \
+  }                                                                                                              \
+  void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {            \
+    Kernels<T>::add(p, n, a, b, output);                                                                         \
+  }                                                                                                              \
+  void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output) { Kernels<T>::mean(p, input, output); }

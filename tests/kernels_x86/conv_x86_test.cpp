@@ -1,0 +1,209 @@
+// Packed int8 convolution, depthwise convolution and fully connected against
+// the reference kernels: exact bytes on random awkward shapes, for every ISA
+// this CPU runs, with guard bytes around the output and the scratch.
+#include "x86_test_util.h"
+
+namespace qlite::kernels::test {
+namespace {
+
+struct ConvCase {
+  ref::ConvInt8Params p;
+  std::vector<int8_t> input, weights;
+  std::vector<int32_t> bias;
+  bool with_bias = true;
+};
+
+ConvCase rand_conv(Rng& rng, int max_kernel) {
+  ConvCase c;
+  const int in_c = rand_channels(rng), out_c = rand_channels(rng);
+  c.p.g = rand_geometry(rng, in_c, out_c, max_kernel, true);
+  const int k = c.p.g.kernel_h * c.p.g.kernel_w * in_c;
+  const Quant q = rand_quant(rng, out_c, k);
+  c.p.input_zero_point = q.in_zp;
+  c.p.output_zero_point = q.out_zp;
+  c.p.requant = q.requant;
+  c.p.act = q.act;
+  c.input = rand_i8(rng, int64_t{c.p.g.batch} * c.p.g.in_h * c.p.g.in_w * in_c);
+  c.weights = rand_i8(rng, int64_t{out_c} * k);
+  c.with_bias = rng.below(5) != 0;
+  c.bias = rand_bias(rng, out_c, 1 << 16);
+  return c;
+}
+
+// Whole batch through the packed kernel, and once more as random row bands.
+void check_conv(Isa isa, const ConvCase& c) {
+  const ref::WindowGeometry& g = c.p.g;
+  const int32_t* bias = c.with_bias ? c.bias.data() : nullptr;
+  const int64_t out_n = int64_t{g.batch} * g.out_h * g.out_w * g.out_c;
+  std::vector<int8_t> want(static_cast<size_t>(out_n));
+  ref::conv2d_int8(c.p, c.input.data(), c.weights.data(), bias, want.data());
+  const PackedConvInt8 pc = pack_conv2d_int8(isa, c.p, c.weights.data(), bias);
+  Scratch scratch(pc.scratch_bytes);
+  Guarded out(static_cast<size_t>(out_n));
+  conv2d_int8(pc, g.batch, c.input.data(), out.data(), scratch.data());
+  ASSERT_TRUE(out.guards_intact()) << isa_name(isa) << " " << geom_str(g);
+  ASSERT_TRUE(scratch.guard_intact()) << isa_name(isa) << " " << geom_str(g);
+  ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << geom_str(g) << (pc.im2col ? " im2col" : " direct");
+  // Bands of rows of the last image.
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  Guarded band(static_cast<size_t>(out_img));
+  const int split = g.out_h / 2;
+  conv2d_int8_rows(pc, c.input.data() + (g.batch - 1) * in_img, band.data(), split, g.out_h, scratch.data());
+  conv2d_int8_rows(pc, c.input.data() + (g.batch - 1) * in_img, band.data(), 0, split, scratch.data());
+  ASSERT_TRUE(band.guards_intact());
+  ASSERT_EQ(band.body(), std::vector<int8_t>(want.end() - out_img, want.end())) << isa_name(isa) << " bands";
+}
+
+TEST(ConvX86, RandomAwkwardShapes) {
+  Rng rng(10);
+  for (int rep = 0; rep < 250; ++rep) {
+    const ConvCase c = rand_conv(rng, rep % 5 == 0 ? 5 : 3);
+    for (Isa isa : runnable_isas()) {
+      check_conv(isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(ConvX86, SeedAndLargeShapes) {
+  Rng rng(11);
+  struct S { int h, w, cin, cout, k; ref::Padding pad; };
+  for (S s : {S{28, 28, 1, 12, 3, ref::Padding::kValid}, S{20, 20, 64, 64, 3, ref::Padding::kSame},
+              S{9, 9, 3, 32, 3, ref::Padding::kSame}, S{6, 7, 130, 5, 1, ref::Padding::kValid}}) {
+    ConvCase c = rand_conv(rng, 3);
+    ref::WindowGeometry& g = c.p.g;
+    g = {};
+    g.in_h = s.h; g.in_w = s.w; g.in_c = s.cin; g.out_c = s.cout; g.kernel_h = g.kernel_w = s.k;
+    ref::apply_padding(g, s.pad);
+    const Quant q = rand_quant(rng, s.cout, s.k * s.k * s.cin);
+    c.p.requant = q.requant;
+    c.p.act = q.act;
+    c.p.output_zero_point = q.out_zp;
+    c.input = rand_i8(rng, int64_t{s.h} * s.w * s.cin);
+    c.weights = rand_i8(rng, int64_t{s.cout} * s.k * s.k * s.cin);
+    c.bias = rand_bias(rng, s.cout, 1 << 16);
+    for (Isa isa : runnable_isas()) {
+      check_conv(isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(FullyConnectedX86, EveryKFrom1To130) {
+  Rng rng(12);
+  for (int k = 1; k <= 130; ++k) {
+    qlite::ref::FullyConnectedInt8Params p;
+    p.batch = pick(rng, 1, 4) + (k % 7 == 0 ? 9 : 0);
+    p.in_features = k;
+    p.out_features = rand_channels(rng);
+    const Quant q = rand_quant(rng, p.out_features, k);
+    p.input_zero_point = q.in_zp;
+    p.output_zero_point = q.out_zp;
+    p.requant = q.requant;
+    p.act = q.act;
+    const auto x = rand_i8(rng, int64_t{p.batch} * k), w = rand_i8(rng, int64_t{p.out_features} * k);
+    const auto bias = rand_bias(rng, p.out_features, 1 << 15);
+    const int32_t* b = k % 5 == 0 ? nullptr : bias.data();
+    std::vector<int8_t> want(static_cast<size_t>(p.batch) * p.out_features);
+    ref::fully_connected_int8(p, x.data(), w.data(), b, want.data());
+    for (Isa isa : runnable_isas()) {
+      const PackedFullyConnectedInt8 pf = pack_fully_connected_int8(isa, p, w.data(), b);
+      Scratch scratch(pf.scratch_bytes);
+      Guarded out(want.size());
+      fully_connected_int8(pf, p.batch, x.data(), out.data(), scratch.data());
+      ASSERT_TRUE(out.guards_intact() && scratch.guard_intact()) << isa_name(isa) << " k " << k;
+      ASSERT_EQ(out.body(), want) << isa_name(isa) << " k " << k << " out " << p.out_features;
+    }
+  }
+}
+
+TEST(FullyConnectedX86, SeedShapesBatch1And300) {
+  Rng rng(13);
+  for (int batch : {1, 300}) {
+    qlite::ref::FullyConnectedInt8Params p;
+    p.batch = batch;
+    p.in_features = 2028;
+    p.out_features = 10;
+    const Quant q = rand_quant(rng, 10, 2028);
+    p.input_zero_point = q.in_zp;
+    p.output_zero_point = q.out_zp;
+    p.requant = q.requant;
+    p.act = q.act;
+    const auto x = rand_i8(rng, int64_t{batch} * 2028), w = rand_i8(rng, 10 * 2028);
+    const auto bias = rand_bias(rng, 10, 1 << 16);
+    std::vector<int8_t> want(static_cast<size_t>(batch) * 10);
+    ref::fully_connected_int8(p, x.data(), w.data(), bias.data(), want.data());
+    for (Isa isa : runnable_isas()) {
+      const PackedFullyConnectedInt8 pf = pack_fully_connected_int8(isa, p, w.data(), bias.data());
+      Scratch scratch(pf.scratch_bytes);
+      Guarded out(want.size());
+      fully_connected_int8(pf, batch, x.data(), out.data(), scratch.data());
+      ASSERT_TRUE(out.guards_intact() && scratch.guard_intact()) << isa_name(isa);
+      ASSERT_EQ(out.body(), want) << isa_name(isa) << " batch " << batch;
+    }
+  }
+}
+
+void check_depthwise(Rng& rng, Isa isa, const qlite::ref::DepthwiseInt8Params& p, const std::vector<int8_t>& x,
+                     const std::vector<int8_t>& w, const int32_t* bias) {
+  const ref::WindowGeometry& g = p.g;
+  std::vector<int8_t> want(static_cast<size_t>(g.batch) * g.out_h * g.out_w * g.out_c);
+  ref::depthwise_conv2d_int8(p, x.data(), w.data(), bias, want.data());
+  const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, p, w.data(), bias);
+  Scratch scratch(pd.scratch_bytes);
+  Guarded out(want.size());
+  depthwise_conv2d_int8(pd, g.batch, x.data(), out.data(), scratch.data());
+  ASSERT_TRUE(out.guards_intact() && scratch.guard_intact()) << isa_name(isa) << " " << geom_str(g);
+  ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << geom_str(g) << " dm " << p.depth_multiplier;
+  // Random band split of the first image.
+  const int64_t out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  Guarded band(static_cast<size_t>(out_img));
+  const int split = pick(rng, 0, g.out_h);
+  depthwise_conv2d_int8_rows(pd, x.data(), band.data(), 0, split, scratch.data());
+  depthwise_conv2d_int8_rows(pd, x.data(), band.data(), split, g.out_h, scratch.data());
+  ASSERT_TRUE(band.guards_intact());
+  ASSERT_EQ(band.body(), std::vector<int8_t>(want.begin(), want.begin() + out_img)) << isa_name(isa) << " bands";
+}
+
+TEST(DepthwiseX86, RandomAwkwardShapes) {
+  Rng rng(14);
+  for (int rep = 0; rep < 250; ++rep) {
+    qlite::ref::DepthwiseInt8Params p;
+    const int in_c = rand_channels(rng);
+    p.depth_multiplier = rng.below(8) == 0 ? 2 : 1;
+    p.g = rand_geometry(rng, in_c, in_c * p.depth_multiplier, rep % 4 == 0 ? 5 : 3, true);
+    const int k = p.g.kernel_h * p.g.kernel_w;
+    const Quant q = rand_quant(rng, p.g.out_c, k);
+    p.input_zero_point = q.in_zp;
+    p.output_zero_point = q.out_zp;
+    p.requant = q.requant;
+    p.act = q.act;
+    const auto x = rand_i8(rng, int64_t{p.g.batch} * p.g.in_h * p.g.in_w * in_c);
+    const auto w = rand_i8(rng, int64_t{k} * p.g.out_c);
+    const auto bias = rand_bias(rng, p.g.out_c, 1 << 14);
+    for (Isa isa : runnable_isas()) {
+      check_depthwise(rng, isa, p, x, w, rep % 6 == 0 ? nullptr : bias.data());
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(DepthwiseX86, MobileNetShape56x56x64) {
+  Rng rng(15);
+  qlite::ref::DepthwiseInt8Params p;
+  p.g.in_h = p.g.in_w = 56;
+  p.g.in_c = p.g.out_c = 64;
+  p.g.kernel_h = p.g.kernel_w = 3;
+  ref::apply_padding(p.g, ref::Padding::kSame);
+  const Quant q = rand_quant(rng, 64, 9);
+  p.input_zero_point = q.in_zp;
+  p.output_zero_point = q.out_zp;
+  p.requant = q.requant;
+  p.act = q.act;
+  const auto x = rand_i8(rng, 56 * 56 * 64), w = rand_i8(rng, 9 * 64);
+  const auto bias = rand_bias(rng, 64, 1 << 14);
+  for (Isa isa : runnable_isas()) check_depthwise(rng, isa, p, x, w, bias.data());
+}
+
+}  // namespace
+}  // namespace qlite::kernels::test

@@ -1,0 +1,88 @@
+// Max / average pooling, add and mean against the reference kernels, exact
+// bytes, every runnable ISA, guard bytes around the outputs.
+#include "x86_test_util.h"
+
+namespace qlite::kernels::test {
+namespace {
+
+TEST(PoolX86, MaxAndAverageRandomShapes) {
+  Rng rng(20);
+  for (int rep = 0; rep < 300; ++rep) {
+    const int c = rng.below(6) == 0 ? pick(rng, 60, 140) : rand_channels(rng);
+    qlite::ref::PoolInt8Params p;
+    p.g = rand_geometry(rng, c, c, rep % 3 == 0 ? 4 : 3, false);
+    const int32_t zp = pick_of(rng, kZeroPoints);
+    p.act = ref::fused_activation_range(pick_of(rng, kActs), 0.02f + 0.1f * rng.uniform(), zp);
+    const auto x = rand_i8(rng, int64_t{p.g.batch} * p.g.in_h * p.g.in_w * c);
+    const size_t n = static_cast<size_t>(p.g.batch) * p.g.out_h * p.g.out_w * c;
+    std::vector<int8_t> want_max(n), want_avg(n);
+    ref::max_pool2d_int8(p, x.data(), want_max.data());
+    ref::average_pool2d_int8(p, x.data(), want_avg.data());
+    for (Isa isa : runnable_isas()) {
+      Guarded m(n), a(n);
+      max_pool2d_int8(isa, p, x.data(), m.data());
+      average_pool2d_int8(isa, p, x.data(), a.data());
+      ASSERT_TRUE(m.guards_intact() && a.guards_intact()) << isa_name(isa) << " " << geom_str(p.g);
+      ASSERT_EQ(m.body(), want_max) << isa_name(isa) << " max " << geom_str(p.g);
+      ASSERT_EQ(a.body(), want_avg) << isa_name(isa) << " avg " << geom_str(p.g);
+    }
+  }
+}
+
+TEST(PoolX86, WindowInsidePaddingIsRejectedLikeReference) {
+  qlite::ref::PoolInt8Params p;
+  p.g.in_h = p.g.in_w = 2;
+  p.g.in_c = p.g.out_c = 3;
+  p.g.kernel_h = p.g.kernel_w = 1;
+  p.g.out_h = p.g.out_w = 2;
+  p.g.pad_top = 1;  // the first output row reads only padding
+  std::vector<int8_t> x(12), y(12);
+  EXPECT_THROW(ref::max_pool2d_int8(p, x.data(), y.data()), Error);
+  for (Isa isa : runnable_isas()) {
+    EXPECT_THROW(max_pool2d_int8(isa, p, x.data(), y.data()), Error) << isa_name(isa);
+    EXPECT_THROW(average_pool2d_int8(isa, p, x.data(), y.data()), Error) << isa_name(isa);
+  }
+}
+
+TEST(AddX86, RandomScalesZeroPointsAndLengths) {
+  Rng rng(21);
+  for (int rep = 0; rep < 200; ++rep) {
+    const float s1 = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 10));
+    const float s2 = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 10));
+    const float so = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 10));
+    const auto p = ref::make_add_params(s1, pick_of(rng, kZeroPoints), s2, pick_of(rng, kZeroPoints), so,
+                                        pick_of(rng, kZeroPoints), pick_of(rng, kActs));
+    const int64_t n = pick(rng, 0, 200);
+    const auto a = rand_i8(rng, n), b = rand_i8(rng, n);
+    std::vector<int8_t> want(static_cast<size_t>(n));
+    ref::add_int8(p, n, a.data(), b.data(), want.data());
+    for (Isa isa : runnable_isas()) {
+      Guarded out(static_cast<size_t>(n));
+      add_int8(isa, p, n, a.data(), b.data(), out.data());
+      ASSERT_TRUE(out.guards_intact()) << isa_name(isa);
+      ASSERT_EQ(out.body(), want) << isa_name(isa) << " n " << n;
+    }
+  }
+}
+
+TEST(MeanX86, RandomShapesAndScales) {
+  Rng rng(22);
+  for (int rep = 0; rep < 200; ++rep) {
+    const int batch = pick(rng, 1, 3), h = pick(rng, 1, 17), w = pick(rng, 1, 19), c = rand_channels(rng);
+    const float si = 0.01f + 0.1f * rng.uniform(), so = si * (0.2f + 2.0f * rng.uniform());
+    auto p = ref::make_mean_params(batch, h, w, c, si, pick_of(rng, kZeroPoints), so, pick_of(rng, kZeroPoints));
+    p.act = ref::fused_activation_range(pick_of(rng, kActs), so, p.output_zero_point);
+    const auto x = rand_i8(rng, int64_t{batch} * h * w * c);
+    std::vector<int8_t> want(static_cast<size_t>(batch) * c);
+    ref::mean_hw_int8(p, x.data(), want.data());
+    for (Isa isa : runnable_isas()) {
+      Guarded out(want.size());
+      mean_hw_int8(isa, p, x.data(), out.data());
+      ASSERT_TRUE(out.guards_intact()) << isa_name(isa);
+      ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << h << "x" << w << "x" << c;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qlite::kernels::test
