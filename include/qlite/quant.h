@@ -7,3 +7,4 @@
 
 // ---- QAT API (quantize_model, QuantizeConfig, ...) ---------------------------
 // Added by the QAT area below this line.
+#include "qlite/quant/qat.h"

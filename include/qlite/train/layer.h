@@ -79,6 +79,12 @@ class Layer {
   // A deep copy, weights included (same name).
   virtual std::unique_ptr<Layer> clone() const = 0;
 
+  // Called by Model::build with the layers feeding this one, in input order
+  // (owned by the same model; valid until the graph changes). Layers that
+  // depend on their producers override it: a QAT wrapper reads the
+  // quantization of its input from the layer that produces it.
+  virtual void connect_inputs(std::span<Layer* const> producers) { (void)producers; }
+
  protected:
   // Subclasses call this at the end of build().
   void mark_built(std::span<const Shape> input_shapes, Shape output_shape) {

@@ -1,0 +1,175 @@
+// quantize_annotate_layer / quantize_annotate_model / quantize_apply /
+// quantize_model, and the registration of the QAT layer classes.
+#include <mutex>
+
+#include "quant/qat/qat_internal.h"
+
+namespace qlite::quant {
+namespace {
+
+// Marks a layer for quantize_apply; otherwise behaves exactly as the layer.
+class QuantizeAnnotate final : public Layer {
+ public:
+  QuantizeAnnotate(LayerPtr inner, QuantizeConfigPtr config)
+      : Layer(inner->name()), inner_(std::move(inner)), config_(std::move(config)) {}
+
+  std::string type() const override { return "QuantizeAnnotate"; }
+  std::string default_name_stem() const override { return inner_->default_name_stem(); }
+  int num_inputs() const override { return inner_->num_inputs(); }
+  Shape build(std::span<const Shape> input_shapes, Rng& rng) override {
+    inner_->set_name(name());
+    const Shape out = inner_->build(input_shapes, rng);
+    mark_built(input_shapes, out);
+    return out;
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    inner_->forward(in, out, ctx);
+  }
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                std::span<Tensor* const> din, const RunContext& ctx) override {
+    inner_->backward(in, out, dout, din, ctx);
+  }
+  std::vector<Param*> params() override { return inner_->params(); }
+  json get_config() const override {
+    json c = {{"name", name()}, {"layer", {{"class_name", inner_->type()}, {"config", inner_->get_config()}}}};
+    c["quantize_config"] = config_ ? quantize_config_to_json(*config_) : json(nullptr);
+    return c;
+  }
+  std::unique_ptr<Layer> clone() const override {
+    auto c = std::make_unique<QuantizeAnnotate>(LayerPtr(inner_->clone()), config_ ? config_->clone() : nullptr);
+    c->set_name(name());
+    if (built()) c->mark_built(input_shapes(), output_shape());
+    return c;
+  }
+
+  // The inner layer, renamed as the annotation (Model may have named it).
+  LayerPtr release_inner() const {
+    inner_->set_name(name());
+    return inner_;
+  }
+  const QuantizeConfigPtr& config() const { return config_; }
+
+ private:
+  LayerPtr inner_;
+  QuantizeConfigPtr config_;
+};
+
+json sub(const json& c, const char* key) {
+  check(c.contains(key), std::string("missing \"") + key + "\"");
+  return c.at(key);
+}
+
+LayerPtr inner_from(const json& c) {
+  const json l = sub(c, "layer");
+  check(l.is_object() && l.contains("class_name") && l["class_name"].is_string() && l.contains("config"),
+        "\"layer\" must be {\"class_name\": ..., \"config\": ...}");
+  return layer_from_config(l["class_name"].get<std::string>(), l["config"]);
+}
+
+std::string config_name(const json& c) {
+  if (!c.contains("name") || c["name"].is_null()) return "";
+  check(c["name"].is_string(), "\"name\" must be a string");
+  return c["name"].get<std::string>();
+}
+
+LayerPtr wrapper_from_config(const json& c) {
+  auto w = std::make_shared<QuantizeWrapper>(inner_from(c), quantize_config_from_json(sub(c, "quantize_config")));
+  const std::string name = config_name(c);
+  if (!name.empty()) w->set_name(name);
+  return w;
+}
+
+LayerPtr quantize_layer_from_config(const json& c) {
+  return std::make_shared<QuantizeLayer>(QuantizerSpec::from_json(sub(c, "quantizer")), config_name(c));
+}
+
+LayerPtr annotate_from_config(const json& c) {
+  QuantizeConfigPtr qc;
+  if (c.contains("quantize_config") && !c["quantize_config"].is_null())
+    qc = quantize_config_from_json(c["quantize_config"]);
+  auto a = std::make_shared<QuantizeAnnotate>(inner_from(c), qc);
+  const std::string name = config_name(c);
+  if (!name.empty()) a->set_name(name);
+  return a;
+}
+
+std::unique_ptr<Model> empty_like(const Model& m) {
+  if (m.class_name() == "Sequential") return std::make_unique<Sequential>(m.name());
+  return std::make_unique<Model>(m.name());
+}
+
+}  // namespace
+
+void register_qat_layers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_layer_class("QuantizeWrapper", &wrapper_from_config);
+    register_layer_class("QuantizeLayer", &quantize_layer_from_config);
+    register_layer_class("QuantizeAnnotate", &annotate_from_config);
+  });
+}
+
+LayerPtr quantize_annotate_layer(LayerPtr layer, QuantizeConfigPtr config) {
+  register_qat_layers();
+  check(layer != nullptr, "quantize_annotate_layer: null layer");
+  check(layer->type() != "InputLayer", "quantize_annotate_layer: the InputLayer '" + layer->name() +
+                                           "' is not annotated; quantize_apply quantizes the model input itself");
+  check(layer->type() != "QuantizeAnnotate" && dynamic_cast<const QuantizedLayer*>(layer.get()) == nullptr,
+        "quantize_annotate_layer: " + detail::label(*layer) + " is already annotated or quantized");
+  return std::make_shared<QuantizeAnnotate>(std::move(layer), std::move(config));
+}
+
+std::unique_ptr<Model> quantize_annotate_model(const Model& model) {
+  register_qat_layers();
+  return clone_model(model, [](const Layer& l) -> LayerPtr {
+    LayerPtr copy(l.clone());
+    if (l.type() == "InputLayer" || l.type() == "QuantizeAnnotate") return copy;
+    return quantize_annotate_layer(std::move(copy));
+  });
+}
+
+std::unique_ptr<Model> quantize_apply(const Model& model) {
+  register_qat_layers();
+  std::unique_ptr<Model> src = clone_model(model);  // `model` is never touched
+  if (!src->is_built()) src->build(0);
+  const std::vector<Node>& nodes = src->nodes();
+  std::unique_ptr<Model> out = empty_like(model);
+  std::vector<int> where(nodes.size(), -1);       // source node -> node in `out`
+  std::vector<char> quantized(nodes.size(), 0);   // the node's output holds quantized values
+  std::vector<int> quantize_of(nodes.size(), -1); // QuantizeLayer inserted after a float node
+  bool any = false;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Layer& l = *nodes[i].layer;
+    check(dynamic_cast<const QuantizedLayer*>(&l) == nullptr,
+          "quantize_apply: model '" + model.name() + "' is already quantized (" + detail::label(l) + ")");
+    const auto* a = dynamic_cast<const QuantizeAnnotate*>(&l);
+    std::vector<int> inputs;
+    for (int k : nodes[i].inputs) {
+      int from = where[static_cast<size_t>(k)];
+      if (a && !quantized[static_cast<size_t>(k)]) {
+        // tfmot: a QuantizeLayer in front of a quantized region whose input is float.
+        if (quantize_of[static_cast<size_t>(k)] < 0)
+          quantize_of[static_cast<size_t>(k)] = out->add_node(std::make_shared<QuantizeLayer>(), {from});
+        from = quantize_of[static_cast<size_t>(k)];
+      }
+      inputs.push_back(from);
+    }
+    if (a) {
+      where[i] = out->add_node(std::make_shared<QuantizeWrapper>(a->release_inner(), a->config()), inputs);
+      quantized[i] = 1;
+      any = true;
+    } else {
+      where[i] = out->add_node(nodes[i].layer, inputs);
+    }
+  }
+  check(any, "quantize_apply: model '" + model.name() +
+                 "' has no annotated layer; annotate layers with quantize_annotate_layer or use quantize_model");
+  out->build(0);
+  return out;
+}
+
+std::unique_ptr<Model> quantize_model(const Model& model) {
+  return quantize_apply(*quantize_annotate_model(model));
+}
+
+}  // namespace qlite::quant

@@ -1,0 +1,198 @@
+// Quantizer specs, QuantizeConfig serialisation and the default 8-bit registry.
+#include <map>
+#include <mutex>
+
+#include "qlite/quant/qat.h"
+
+namespace qlite::quant {
+namespace {
+
+const char* kind_name(QuantizerKind k) {
+  switch (k) {
+    case QuantizerKind::kLastValue: return "LastValueQuantizer";
+    case QuantizerKind::kMovingAverage: return "MovingAverageQuantizer";
+    case QuantizerKind::kAllValues: return "AllValuesQuantizer";
+  }
+  return "?";
+}
+
+QuantizerKind kind_from_name(const std::string& s) {
+  if (s == "LastValueQuantizer") return QuantizerKind::kLastValue;
+  if (s == "MovingAverageQuantizer") return QuantizerKind::kMovingAverage;
+  if (s == "AllValuesQuantizer") return QuantizerKind::kAllValues;
+  throw Error("unknown quantizer '" + s +
+              "' (expected LastValueQuantizer, MovingAverageQuantizer or AllValuesQuantizer)");
+}
+
+template <class T>
+T field(const json& j, const char* key, T dflt) {
+  if (!j.contains(key)) return dflt;
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw Error(std::string("quantizer field \"") + key + "\" has the wrong type: " + j.at(key).dump());
+  }
+}
+
+struct ConfigRegistry {
+  std::mutex mu;
+  std::map<std::string, QuantizeConfigFactory> factories;
+};
+
+ConfigRegistry& config_registry() {
+  static ConfigRegistry* r = [] {
+    auto* reg = new ConfigRegistry;
+    reg->factories["QuantizeConfig"] = &LayerQuantizeConfig::from_config;
+    return reg;
+  }();
+  return *r;
+}
+
+QuantScheme bits_scheme(QuantScheme s, int bits) {
+  check(bits >= 2 && bits <= 8, "quantize_config_with_bits: bit widths must be in [2, 8], got " +
+                                    std::to_string(bits));
+  s.num_bits = bits;
+  return s;
+}
+
+}  // namespace
+
+QuantizerSpec QuantizerSpec::last_value(QuantScheme scheme, bool per_axis, int axis) {
+  QuantizerSpec s;
+  s.kind = QuantizerKind::kLastValue;
+  s.options.scheme = scheme;
+  s.options.per_axis = per_axis;
+  s.options.axis = axis;
+  return s;
+}
+
+QuantizerSpec QuantizerSpec::moving_average(QuantScheme scheme) {
+  QuantizerSpec s;
+  s.kind = QuantizerKind::kMovingAverage;
+  s.options.scheme = scheme;
+  return s;
+}
+
+QuantizerSpec QuantizerSpec::all_values(QuantScheme scheme) {
+  QuantizerSpec s;
+  s.kind = QuantizerKind::kAllValues;
+  s.options.scheme = scheme;
+  return s;
+}
+
+json QuantizerSpec::to_json() const {
+  const QuantizerOptions& o = options;
+  return {{"class_name", kind_name(kind)}, {"num_bits", o.scheme.num_bits},
+          {"symmetric", o.scheme.symmetric}, {"narrow_range", o.scheme.narrow_range},
+          {"per_axis", o.per_axis},           {"axis", o.axis},
+          {"ema_decay", o.ema_decay},         {"init_min", o.init_min},
+          {"init_max", o.init_max}};
+}
+
+QuantizerSpec QuantizerSpec::from_json(const json& j) {
+  check(j.is_object() && j.contains("class_name") && j["class_name"].is_string(),
+        "quantizer config must be an object with a \"class_name\", got " + j.dump());
+  QuantizerSpec s;
+  s.kind = kind_from_name(j["class_name"].get<std::string>());
+  QuantizerOptions& o = s.options;
+  o.scheme.num_bits = field<int>(j, "num_bits", 8);
+  o.scheme.symmetric = field<bool>(j, "symmetric", false);
+  o.scheme.narrow_range = field<bool>(j, "narrow_range", false);
+  o.per_axis = field<bool>(j, "per_axis", false);
+  o.axis = field<int>(j, "axis", -1);
+  o.ema_decay = field<double>(j, "ema_decay", 0.999);
+  o.init_min = field<float>(j, "init_min", -6.0f);
+  o.init_max = field<float>(j, "init_max", 6.0f);
+  Quantizer(s.kind, o);  // validates bits, decay and range with the quantizer's own messages
+  return s;
+}
+
+LayerQuantizeConfig::LayerQuantizeConfig(std::vector<WeightQuantizer> weights, std::optional<QuantizerSpec> output)
+    : weights_(std::move(weights)), output_(std::move(output)) {
+  for (const WeightQuantizer& w : weights_) {
+    check(!w.param.empty(), "QuantizeConfig: a weight quantizer needs a param name");
+    Quantizer(w.quantizer.kind, w.quantizer.options);
+  }
+  if (output_) Quantizer(output_->kind, output_->options);
+}
+
+json LayerQuantizeConfig::get_config() const {
+  json w = json::array();
+  for (const WeightQuantizer& q : weights_) w.push_back({{"param", q.param}, {"quantizer", q.quantizer.to_json()}});
+  return {{"weights", w}, {"output", output_ ? output_->to_json() : json(nullptr)}};
+}
+
+std::shared_ptr<QuantizeConfig> LayerQuantizeConfig::clone() const {
+  return std::make_shared<LayerQuantizeConfig>(*this);
+}
+
+QuantizeConfigPtr LayerQuantizeConfig::from_config(const json& c) {
+  check(c.is_object(), "QuantizeConfig: config must be an object");
+  std::vector<WeightQuantizer> weights;
+  if (c.contains("weights")) {
+    check(c["weights"].is_array(), "QuantizeConfig: \"weights\" must be an array");
+    for (const json& w : c["weights"]) {
+      check(w.is_object() && w.contains("param") && w["param"].is_string() && w.contains("quantizer"),
+            "QuantizeConfig: each weight needs \"param\" and \"quantizer\", got " + w.dump());
+      weights.push_back({w["param"].get<std::string>(), QuantizerSpec::from_json(w["quantizer"])});
+    }
+  }
+  std::optional<QuantizerSpec> out;
+  if (c.contains("output") && !c["output"].is_null()) out = QuantizerSpec::from_json(c["output"]);
+  return std::make_shared<LayerQuantizeConfig>(std::move(weights), std::move(out));
+}
+
+json quantize_config_to_json(const QuantizeConfig& config) {
+  return {{"class_name", config.class_name()}, {"config", config.get_config()}};
+}
+
+QuantizeConfigPtr quantize_config_from_json(const json& j) {
+  check(j.is_object() && j.contains("class_name") && j["class_name"].is_string() && j.contains("config"),
+        "quantize config must be {\"class_name\": ..., \"config\": ...}, got " + j.dump());
+  const std::string name = j["class_name"].get<std::string>();
+  QuantizeConfigFactory f = nullptr;
+  {
+    ConfigRegistry& reg = config_registry();
+    std::lock_guard<std::mutex> lock(reg.mu);
+    auto it = reg.factories.find(name);
+    if (it != reg.factories.end()) f = it->second;
+  }
+  check(f != nullptr, "unknown quantize config class '" + name +
+                          "' (register it with register_quantize_config_class)");
+  QuantizeConfigPtr c = f(j["config"]);
+  check(c != nullptr, "quantize config factory for '" + name + "' returned null");
+  return c;
+}
+
+void register_quantize_config_class(const std::string& class_name, QuantizeConfigFactory factory) {
+  check(!class_name.empty() && factory != nullptr, "register_quantize_config_class: empty name or null factory");
+  ConfigRegistry& reg = config_registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  reg.factories[class_name] = factory;
+}
+
+QuantizeConfigPtr quantize_config_with_bits(const Layer& layer, int weight_bits, int activation_bits) {
+  const std::string t = layer.type();
+  const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
+  const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);
+  // Conv2D kernels are HWIO: the output channel is the last axis.
+  if (t == "Conv2D")
+    return std::make_shared<LayerQuantizeConfig>(
+        std::vector<WeightQuantizer>{{"kernel", QuantizerSpec::last_value(w, true, -1)}},
+        QuantizerSpec::moving_average(a));
+  if (t == "Dense")
+    return std::make_shared<LayerQuantizeConfig>(
+        std::vector<WeightQuantizer>{{"kernel", QuantizerSpec::last_value(w, false, -1)}},
+        QuantizerSpec::moving_average(a));
+  if (t == "Reshape" || t == "Flatten" || t == "MaxPooling2D")
+    return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{}, std::nullopt);
+  throw Error("quantize_config_with_bits: the default registry does not know " + t + " '" + layer.name() + "'");
+}
+
+QuantizeConfigPtr default_quantize_config(const Layer& layer) {
+  const std::string t = layer.type();
+  if (t != "Conv2D" && t != "Dense" && t != "Reshape" && t != "Flatten" && t != "MaxPooling2D") return nullptr;
+  return quantize_config_with_bits(layer, 8, 8);
+}
+
+}  // namespace qlite::quant

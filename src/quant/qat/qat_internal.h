@@ -1,0 +1,64 @@
+// Helpers shared by the QAT layers (private to src/quant/qat).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "qlite/quant/qat.h"
+
+namespace qlite::quant::detail {
+
+inline std::string label(const Layer& l) { return l.type() + " '" + l.name() + "'"; }
+
+TensorQuant to_tensor_quant(const QuantParams& p, const QuantScheme& s);
+// TFLite's int8 format holds the scheme as is (8 bits, full range activations).
+bool activation_scheme_in_tflite(const QuantScheme& s);
+
+// The range state lives in non-trainable Params (saved with the model); a
+// Quantizer is a transient view of it.
+Param range_param(const std::string& name, int64_t channels, float init);
+Quantizer quantizer_from_params(const QuantizerSpec& spec, const Param& min, const Param& max);
+void store_range(const Quantizer& q, Param& min, Param& max);
+
+// Splits [0, n) over the context's pool (inline without one).
+void run_chunks(const RunContext& ctx, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
+                int64_t min_chunk);
+
+// fake_quant_value / the STE mask of qparams.h over arrays, vectorisable.
+void fake_quant_fast(const float* x, float* y, int64_t n, const QuantParams& p);
+void fake_quant_mask_fast(const float* x, const float* dy, float* dx, int64_t n, const QuantParams& p);
+// finite_range (NaN and +-Inf skipped), vectorisable.
+Range finite_range_fast(const float* x, int64_t n);
+// Per-tensor q.observe(x) with the range sweep split over the pool: the
+// batch [min, max] is found here and handed to the quantizer's own update.
+void observe_tensor(const RunContext& ctx, Quantizer& q, const Tensor& x);
+
+// Weights: one QuantParams (per tensor) or one per entry of the last axis.
+void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParams>& p);
+void fake_quant_weights_backward(const Tensor& w, const Tensor& dy, Tensor& dx, const std::vector<QuantParams>& p);
+
+// Per-tensor fake quant and its STE, split over the pool (elementwise, so the
+// result does not depend on the chunking).
+void fake_quant_tensor(const RunContext& ctx, const Tensor& x, Tensor& y, const QuantParams& p);
+void fake_quant_tensor_backward(const RunContext& ctx, const Tensor& x, const Tensor& dy, Tensor& dx,
+                                const QuantParams& p);
+
+// Float <-> integer at the boundaries of the integer path: QUANTIZE (ref
+// kernel, round half away from zero, clamped to the scheme) and DEQUANTIZE.
+void quantize_values(int64_t n, const float* x, const TensorQuant& t, int8_t* q);
+void dequantize_values(int64_t n, const int8_t* q, const TensorQuant& t, float* x);
+
+}  // namespace qlite::quant::detail
+
+namespace qlite::quant::detail {
+
+// Inference of a lowered Conv2D / Dense: x holds dequantized values of
+// L.input; out gets the dequantized int8 result. `input_shape` is the
+// per-sample input shape the inner layer was built for.
+struct IntegerScratch {
+  std::vector<int8_t> in, out;
+};
+void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
+                 const Shape& output_shape, const RunContext& ctx, IntegerScratch& scratch);
+
+}  // namespace qlite::quant::detail

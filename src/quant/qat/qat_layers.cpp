@@ -1,0 +1,228 @@
+// QuantizedLayer (the common base), QuantizeLayer and the shared helpers.
+#include <algorithm>
+
+#include "kernels/reference/int8_kernels.h"
+#include "quant/qat/qat_internal.h"
+
+namespace qlite::quant {
+namespace detail {
+
+TensorQuant to_tensor_quant(const QuantParams& p, const QuantScheme& s) {
+  TensorQuant t;
+  t.scale = p.scale;
+  t.zero_point = p.zero_point;
+  t.qmin = p.qmin;
+  t.qmax = p.qmax;
+  t.num_bits = s.num_bits;
+  return t;
+}
+
+bool activation_scheme_in_tflite(const QuantScheme& s) { return s.num_bits == 8 && !s.narrow_range; }
+
+Param range_param(const std::string& name, int64_t channels, float init) {
+  Param p;
+  p.name = name;
+  p.trainable = false;
+  p.value = Tensor({channels});
+  for (int64_t i = 0; i < channels; ++i) p.value.f32()[i] = init;
+  return p;
+}
+
+Quantizer quantizer_from_params(const QuantizerSpec& spec, const Param& min, const Param& max) {
+  Quantizer q(spec.kind, spec.options);
+  if (min.value.numel() > 0) {
+    std::vector<float> lo(min.value.f32(), min.value.f32() + min.value.numel());
+    std::vector<float> hi(max.value.f32(), max.value.f32() + max.value.numel());
+    q.set_range(std::move(lo), std::move(hi));
+  }
+  return q;
+}
+
+void store_range(const Quantizer& q, Param& min, Param& max) {
+  const auto& lo = q.min_values();
+  const auto& hi = q.max_values();
+  check(static_cast<int64_t>(lo.size()) == min.value.numel() && lo.size() == hi.size(),
+        "QAT: quantizer range '" + min.name + "' changed size");
+  std::copy(lo.begin(), lo.end(), min.value.f32());
+  std::copy(hi.begin(), hi.end(), max.value.f32());
+}
+
+void run_chunks(const RunContext& ctx, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
+                int64_t min_chunk) {
+  if (n <= 0) return;
+  if (ctx.pool) ctx.pool->parallel_for(n, fn, min_chunk);
+  else fn(0, n, 0);
+}
+
+namespace {
+constexpr int64_t kElemChunk = 1 << 15;
+}
+
+void observe_tensor(const RunContext& ctx, Quantizer& q, const Tensor& x) {
+  check(!q.options().per_axis, "QAT: observe_tensor is per tensor");
+  const int chunks = ctx.pool ? ctx.pool->num_threads() : 1;
+  std::vector<Range> part(static_cast<size_t>(chunks));
+  const float* xs = x.f32();
+  run_chunks(ctx, x.numel(), [&](int64_t b, int64_t e, int c) { part[static_cast<size_t>(c)] = finite_range_fast(xs + b, e - b); },
+             kElemChunk);
+  Range r;
+  for (const Range& p : part) {
+    r.min = p.min < r.min ? p.min : r.min;
+    r.max = p.max > r.max ? p.max : r.max;
+  }
+  // The range of {min, max} is [min, max] (and empty stays empty: both are
+  // infinite), so the quantizer's update sees exactly this batch's range.
+  Tensor two({2});
+  two.f32()[0] = r.min;
+  two.f32()[1] = r.max;
+  q.observe(two);
+}
+
+void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParams>& p) {
+  if (&y != &w) y.resize(w.shape());
+  const int64_t c = static_cast<int64_t>(p.size());
+  check(c >= 1 && w.numel() % c == 0, "QAT: weight range count does not divide the weights");
+  if (c == 1) return fake_quant_fast(w.f32(), y.f32(), w.numel(), p[0]);
+  // Per channel along the last axis: rows of c values.
+  for (int64_t r = 0; r < w.numel(); r += c)
+    for (int64_t k = 0; k < c; ++k) fake_quant_fast(w.f32() + r + k, y.f32() + r + k, 1, p[static_cast<size_t>(k)]);
+}
+
+void fake_quant_weights_backward(const Tensor& w, const Tensor& dy, Tensor& dx, const std::vector<QuantParams>& p) {
+  check(dy.shape() == w.shape(), "QAT: weight gradient shape differs from the weights");
+  if (&dx != &dy) dx.resize(w.shape());
+  const int64_t c = static_cast<int64_t>(p.size());
+  if (c == 1) return fake_quant_mask_fast(w.f32(), dy.f32(), dx.f32(), w.numel(), p[0]);
+  for (int64_t r = 0; r < w.numel(); r += c)
+    for (int64_t k = 0; k < c; ++k)
+      fake_quant_mask_fast(w.f32() + r + k, dy.f32() + r + k, dx.f32() + r + k, 1, p[static_cast<size_t>(k)]);
+}
+
+void fake_quant_tensor(const RunContext& ctx, const Tensor& x, Tensor& y, const QuantParams& p) {
+  if (&y != &x) y.resize(x.shape());
+  const float* xs = x.f32();
+  float* ys = y.f32();
+  run_chunks(ctx, x.numel(), [&](int64_t b, int64_t e, int) { fake_quant_fast(xs + b, ys + b, e - b, p); },
+             kElemChunk);
+}
+
+void fake_quant_tensor_backward(const RunContext& ctx, const Tensor& x, const Tensor& dy, Tensor& dx,
+                                const QuantParams& p) {
+  check(dy.shape() == x.shape(), "QAT: gradient shape " + shape_str(dy.shape()) + " differs from " +
+                                     shape_str(x.shape()));
+  if (&dx != &dy) dx.resize(x.shape());
+  const float* xs = x.f32();
+  const float* ds = dy.f32();
+  float* out = dx.f32();
+  run_chunks(ctx, x.numel(), [&](int64_t b, int64_t e, int) { fake_quant_mask_fast(xs + b, ds + b, out + b, e - b, p); },
+             kElemChunk);
+}
+
+void quantize_values(int64_t n, const float* x, const TensorQuant& t, int8_t* q) {
+  ref::quantize_f32_to_int8(n, x, t.scale, t.zero_point, q);
+  if (t.qmin > -128 || t.qmax < 127)
+    for (int64_t i = 0; i < n; ++i)
+      q[i] = static_cast<int8_t>(std::clamp<int32_t>(q[i], t.qmin, t.qmax));
+}
+
+void dequantize_values(int64_t n, const int8_t* q, const TensorQuant& t, float* x) {
+  ref::dequantize_int8(n, q, t.scale, t.zero_point, x);
+}
+
+}  // namespace detail
+
+// ---- QuantizedLayer -------------------------------------------------------------
+void QuantizedLayer::connect_inputs(std::span<Layer* const> producers) {
+  check(producers.size() == 1, detail::label(*this) + ": QAT layers take exactly one input, got " +
+                                   std::to_string(producers.size()));
+  producer_ = producers[0];
+}
+
+std::optional<TensorQuant> QuantizedLayer::input_quant() const {
+  check(producer_ != nullptr, detail::label(*this) +
+                                  ": not connected to its input; build the model (Model::build) first");
+  return layer_output_quant(*producer_);
+}
+
+std::optional<TensorQuant> layer_output_quant(const Layer& layer) {
+  if (const auto* q = dynamic_cast<const QuantizedLayer*>(&layer)) return q->output_quant();
+  return std::nullopt;
+}
+
+// ---- QuantizeLayer -------------------------------------------------------------
+QuantizeLayer::QuantizeLayer(QuantizerSpec spec, std::string name) : QuantizedLayer(std::move(name)), spec_(spec) {
+  check(!spec_.options.per_axis, "QuantizeLayer: the input quantizer must be per tensor");
+  Quantizer(spec_.kind, spec_.options);  // validates the options
+  const bool zero = spec_.kind == QuantizerKind::kAllValues;
+  min_ = detail::range_param("min", 1, zero ? 0.0f : spec_.options.init_min);
+  max_ = detail::range_param("max", 1, zero ? 0.0f : spec_.options.init_max);
+}
+
+Shape QuantizeLayer::build(std::span<const Shape> input_shapes, Rng&) {
+  check(input_shapes.size() == 1, detail::label(*this) + ": expects exactly one input");
+  if (!built()) mark_built(input_shapes, input_shapes[0]);
+  check(input_shapes[0] == output_shape(), detail::label(*this) + ": already built for " +
+                                               shape_str(output_shape()));
+  return output_shape();
+}
+
+void QuantizeLayer::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
+  check(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
+  const Tensor& x = *in[0];
+  if (ctx.training) {
+    Quantizer q = detail::quantizer_from_params(spec_, min_, max_);
+    detail::observe_tensor(ctx, q, x);
+    detail::store_range(q, min_, max_);
+    detail::fake_quant_tensor(ctx, x, out, q.params()[0]);
+    return;
+  }
+  // Inference: QUANTIZE then DEQUANTIZE, exactly what the converted model's
+  // input QUANTIZE op computes (the next quantized layer re-quantizes exactly).
+  const TensorQuant t = output_quant();
+  out.resize(x.shape());
+  const float* xs = x.f32();
+  float* ys = out.f32();
+  detail::run_chunks(ctx, x.numel(), [&](int64_t b, int64_t e, int) {
+    int8_t buf[1024];
+    for (int64_t i = b; i < e; i += 1024) {
+      const int64_t m = std::min<int64_t>(1024, e - i);
+      detail::quantize_values(m, xs + i, t, buf);
+      detail::dequantize_values(m, buf, t, ys + i);
+    }
+  }, 1 << 15);
+}
+
+void QuantizeLayer::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout,
+                             std::span<Tensor* const> din, const RunContext& ctx) {
+  if (din.empty() || din[0] == nullptr) return;
+  // The range forward used is the one stored now (forward updated it first).
+  const Quantizer q = detail::quantizer_from_params(spec_, min_, max_);
+  detail::fake_quant_tensor_backward(ctx, *in[0], dout, *din[0], q.params()[0]);
+}
+
+json QuantizeLayer::get_config() const { return {{"name", name()}, {"quantizer", spec_.to_json()}}; }
+
+std::unique_ptr<Layer> QuantizeLayer::clone() const {
+  auto c = std::make_unique<QuantizeLayer>(*this);
+  c->connect_inputs(std::array<Layer*, 1>{nullptr});  // the copy belongs to no model yet
+  return c;
+}
+
+TensorQuant QuantizeLayer::output_quant() const {
+  const QuantParams p = choose_quant_params(min_.value.f32()[0], max_.value.f32()[0], spec_.options.scheme);
+  return detail::to_tensor_quant(p, spec_.options.scheme);
+}
+
+LoweredQuant QuantizeLayer::lowered() const {
+  LoweredQuant l;
+  l.op = LoweredOp::kQuantize;
+  l.name = name();
+  l.inner_type = "QuantizeLayer";
+  l.inner_config = json::object();
+  l.input_quantized = false;
+  l.output = output_quant();
+  l.tflite_compatible = detail::activation_scheme_in_tflite(spec_.options.scheme);
+  return l;
+}
+
+}  // namespace qlite::quant

@@ -1,0 +1,315 @@
+// QuantizeWrapper: fake-quant training around an inner layer, exact integer
+// inference, and lowered() -- the numbers both the integer inference and the
+// converter use.
+#include <algorithm>
+
+#include "kernels/reference/int8_kernels.h"
+#include "quant/qat/qat_internal.h"
+
+namespace qlite::quant {
+namespace {
+
+enum class Role { kWeighted, kPassThrough };
+
+Role role_of(const std::string& type) {
+  if (type == "Conv2D" || type == "Dense") return Role::kWeighted;
+  return Role::kPassThrough;
+}
+
+std::string unsupported_message(const Layer& l) {
+  return "quantize: layer '" + l.name() + "' of type " + l.type() +
+         " is not supported by the default 8-bit quantize registry; pass a QuantizeConfig for it with "
+         "quantize_annotate_layer(layer, config), or leave it unannotated to keep it float";
+}
+
+ref::FusedActivation fused(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return ref::FusedActivation::kNone;
+    case Activation::kRelu: return ref::FusedActivation::kRelu;
+    case Activation::kRelu6: return ref::FusedActivation::kRelu6;
+  }
+  return ref::FusedActivation::kNone;
+}
+
+}  // namespace
+
+struct WeightSlot {
+  size_t index = 0;  // position in the inner layer's params()
+  QuantizerSpec spec;
+  Param master;      // the float weights the optimizer updates
+  Param min, max;    // range state, one entry per channel (per-axis) or one
+  std::vector<QuantParams> used;  // what the last training forward used
+};
+
+struct QuantizeWrapper::State {
+  LayerPtr inner;
+  QuantizeConfigPtr config;
+  Role role = Role::kPassThrough;
+  std::vector<WeightSlot> weights;
+  std::optional<QuantizerSpec> out_spec;
+  Param out_min, out_max;
+  QuantParams out_used;
+  Tensor raw, dz;  // inner output before output fake quant; its masked gradient
+  detail::IntegerScratch scratch;
+};
+
+QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(std::make_unique<State>()) {
+  check(inner != nullptr, "QuantizeWrapper: null layer");
+  check(dynamic_cast<const QuantizedLayer*>(inner.get()) == nullptr,
+        "QuantizeWrapper: " + detail::label(*inner) + " is already quantized");
+  if (!config) config = default_quantize_config(*inner);
+  check(config != nullptr, unsupported_message(*inner));
+  State& s = *s_;
+  s.inner = std::move(inner);
+  s.config = std::move(config);
+  const Layer& in = *s.inner;
+  if (!in.name().empty()) set_name("quant_" + in.name());
+  const std::string who = "QuantizeWrapper(" + detail::label(in) + ")";
+  const std::string t = in.type();
+  check(t == "Conv2D" || t == "Dense" || t == "Reshape" || t == "Flatten" || t == "MaxPooling2D",
+        who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
+  s.role = role_of(t);
+  s.out_spec = s.config->output_quantizer();
+  const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
+  if (s.role == Role::kPassThrough) {
+    check(wq.empty() && !s.out_spec, who + ": " + t +
+                                         " keeps its input's quantization; its config must quantize nothing");
+    return;
+  }
+  check(wq.size() == 1 && wq[0].param == "kernel",
+        who + ": the config must quantize exactly the \"kernel\" weight");
+  check(s.out_spec.has_value(), who + ": a layer with quantized weights needs an output quantizer");
+  check(!s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
+  const QuantizerSpec& ks = wq[0].quantizer;
+  check(ks.options.scheme.symmetric && ks.options.scheme.narrow_range,
+        who + ": integer kernels need symmetric narrow-range weights (zero point 0)");
+  const std::vector<Param*> ps = s.inner->params();
+  for (const WeightQuantizer& w : wq) {
+    WeightSlot slot;
+    auto it = std::find_if(ps.begin(), ps.end(), [&](const Param* p) { return p->name == w.param; });
+    check(it != ps.end(), who + ": has no weight named '" + w.param + "'");
+    slot.index = static_cast<size_t>(it - ps.begin());
+    slot.spec = w.quantizer;
+    slot.master.name = w.param;
+    slot.min = detail::range_param(w.param + "_min", 0, 0.0f);
+    slot.max = detail::range_param(w.param + "_max", 0, 0.0f);
+    s.weights.push_back(std::move(slot));
+  }
+  const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
+  s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
+  s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
+}
+
+QuantizeWrapper::~QuantizeWrapper() = default;
+
+const Layer& QuantizeWrapper::inner() const { return *s_->inner; }
+const QuantizeConfig& QuantizeWrapper::config() const { return *s_->config; }
+
+Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
+  State& s = *s_;
+  if (built()) {
+    check(input_shapes.size() == 1 && input_shapes[0] == Layer::input_shapes().at(0),
+          detail::label(*this) + ": already built for " + shape_str(Layer::input_shapes().at(0)));
+    return output_shape();
+  }
+  // An already-built inner layer keeps its (trained) weights.
+  const Shape out = s.inner->build(input_shapes, rng);
+  const std::vector<Param*> ps = s.inner->params();
+  for (WeightSlot& w : s.weights) {
+    const Tensor& v = ps[w.index]->value;
+    w.master.value = v;
+    w.master.grad = Tensor(v.shape());
+    Quantizer q(w.spec.kind, w.spec.options);
+    check(!w.spec.options.per_axis ||
+              split_axis(v.shape(), w.spec.options.axis).axis == static_cast<int>(v.rank()) - 1,
+          detail::label(*this) + ": per-channel weights must be quantized along the output (last) axis");
+    const int64_t channels = w.spec.options.per_axis ? split_axis(v.shape(), w.spec.options.axis).channels : 1;
+    // Weight ranges start at the weights' own range (LastValue), so a model
+    // fresh from quantize_apply already evaluates sensibly.
+    q.observe(v);
+    w.min = detail::range_param(w.min.name, channels, 0.0f);
+    w.max = detail::range_param(w.max.name, channels, 0.0f);
+    detail::store_range(q, w.min, w.max);
+  }
+  mark_built(input_shapes, out);
+  return out;
+}
+
+void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
+  State& s = *s_;
+  check(built(), detail::label(*this) + ": not built");
+  if (!ctx.training) {
+    if (s.role == Role::kPassThrough) {
+      check(input_quant().has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
+                                                                "QuantizeLayer in front of it");
+      s.inner->forward(in, out, ctx);  // copies / maxima of dequantized values: exact
+      return;
+    }
+    check(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
+    const LoweredQuant L = lowered();
+    detail::run_integer(L, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
+    return;
+  }
+  const std::vector<Param*> ps = s.inner->params();
+  for (WeightSlot& w : s.weights) {
+    Quantizer q = detail::quantizer_from_params(w.spec, w.min, w.max);
+    if (w.spec.options.per_axis) {
+      q.observe(w.master.value);
+    } else {
+      detail::observe_tensor(ctx, q, w.master.value);
+    }
+    detail::store_range(q, w.min, w.max);
+    w.used = q.params();
+    detail::fake_quant_weights(w.master.value, ps[w.index]->value, w.used);
+  }
+  if (!s.out_spec) {
+    s.inner->forward(in, out, ctx);
+    return;
+  }
+  s.inner->forward(in, s.raw, ctx);
+  Quantizer q = detail::quantizer_from_params(*s.out_spec, s.out_min, s.out_max);
+  detail::observe_tensor(ctx, q, s.raw);
+  detail::store_range(q, s.out_min, s.out_max);
+  s.out_used = q.params()[0];
+  detail::fake_quant_tensor(ctx, s.raw, out, s.out_used);
+}
+
+void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                               std::span<Tensor* const> din, const RunContext& ctx) {
+  State& s = *s_;
+  if (!s.out_spec) {
+    s.inner->backward(in, out, dout, din, ctx);
+  } else {
+    // The inner layer sees its own (pre-fake-quant) output, so a fused ReLU
+    // takes its derivative from the true pre-activation sign.
+    detail::fake_quant_tensor_backward(ctx, s.raw, dout, s.dz, s.out_used);
+    s.inner->backward(in, s.raw, s.dz, din, ctx);
+  }
+  const std::vector<Param*> ps = s.inner->params();
+  for (WeightSlot& w : s.weights) {
+    check(!w.used.empty(), detail::label(*this) + ": backward without a training forward");
+    detail::fake_quant_weights_backward(w.master.value, ps[w.index]->grad, w.master.grad, w.used);
+  }
+}
+
+std::vector<Param*> QuantizeWrapper::params() {
+  State& s = *s_;
+  std::vector<Param*> out = s.inner->params();
+  for (WeightSlot& w : s.weights) out[w.index] = &w.master;
+  for (WeightSlot& w : s.weights) {
+    out.push_back(&w.min);
+    out.push_back(&w.max);
+  }
+  if (s.out_spec) {
+    out.push_back(&s.out_min);
+    out.push_back(&s.out_max);
+  }
+  return out;
+}
+
+json QuantizeWrapper::get_config() const {
+  return {{"name", name()},
+          {"layer", {{"class_name", s_->inner->type()}, {"config", s_->inner->get_config()}}},
+          {"quantize_config", quantize_config_to_json(*s_->config)}};
+}
+
+std::unique_ptr<Layer> QuantizeWrapper::clone() const {
+  auto c = std::make_unique<QuantizeWrapper>(LayerPtr(s_->inner->clone()), s_->config->clone());
+  c->set_name(name());
+  State& d = *c->s_;
+  d.weights = s_->weights;
+  d.out_min = s_->out_min;
+  d.out_max = s_->out_max;
+  d.out_used = s_->out_used;
+  if (built()) c->mark_built(Layer::input_shapes(), output_shape());
+  return c;
+}
+
+TensorQuant QuantizeWrapper::output_quant() const {
+  const State& s = *s_;
+  if (!s.out_spec) {
+    const std::optional<TensorQuant> in = input_quant();
+    check(in.has_value(), detail::label(*this) + ": its input is float, so its output has no quantization");
+    return *in;
+  }
+  const QuantParams p =
+      choose_quant_params(s.out_min.value.f32()[0], s.out_max.value.f32()[0], s.out_spec->options.scheme);
+  return detail::to_tensor_quant(p, s.out_spec->options.scheme);
+}
+
+LoweredQuant QuantizeWrapper::lowered() const {
+  const State& s = *s_;
+  check(built(), detail::label(*this) + ": not built");
+  const std::string who = detail::label(*this);
+  LoweredQuant L;
+  L.name = name();
+  L.inner_type = s.inner->type();
+  L.inner_config = s.inner->get_config();
+  const std::optional<TensorQuant> in = input_quant();
+  check(in.has_value(), who + ": its input is float; quantize_apply puts a QuantizeLayer in front of it");
+  L.input_quantized = true;
+  L.input = *in;
+  L.tflite_compatible = in->qmin == -128 && in->qmax == 127;
+  if (s.role == Role::kPassThrough) {
+    L.op = LoweredOp::kPassThrough;
+    L.output = *in;
+    return L;
+  }
+  L.op = L.inner_type == "Conv2D" ? LoweredOp::kConv2D : LoweredOp::kDense;
+  L.output = output_quant();
+  L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
+
+  const WeightSlot& w = s.weights.at(0);
+  const Tensor& kv = w.master.value;
+  const std::vector<float> mins(w.min.value.f32(), w.min.value.f32() + w.min.value.numel());
+  const std::vector<float> maxs(w.max.value.f32(), w.max.value.f32() + w.max.value.numel());
+  const std::vector<QuantParams> wp = choose_quant_params(mins, maxs, w.spec.options.scheme);
+  for (const QuantParams& p : wp) {
+    check(p.zero_point == 0, who + ": weight zero point " + std::to_string(p.zero_point) + " is not 0");
+    L.weight_scales.push_back(p.scale);
+  }
+  // Keras layouts (Conv2D HWIO, Dense [in, out]) -> TFLite's (OHWI, [out, in]).
+  const int64_t out_c = kv.dim(kv.rank() - 1);
+  const int64_t per_out = kv.numel() / out_c;
+  const bool per_axis = w.spec.options.per_axis;
+  check(!per_axis || split_axis(kv.shape(), w.spec.options.axis).axis == static_cast<int>(kv.rank()) - 1,
+        who + ": per-channel weights must be quantized along the output (last) axis");
+  check(static_cast<int64_t>(wp.size()) == (per_axis ? out_c : 1), who + ": weight range has " +
+                                                                       std::to_string(wp.size()) + " entries");
+  if (L.op == LoweredOp::kConv2D) {
+    L.weights_shape = {out_c, kv.dim(0), kv.dim(1), kv.dim(2)};
+  } else {
+    L.weights_shape = {out_c, kv.dim(0)};
+  }
+  L.quantized_dimension = 0;
+  L.weights.resize(static_cast<size_t>(kv.numel()));
+  const float* src = kv.f32();
+  for (int64_t r = 0; r < per_out; ++r)
+    for (int64_t c = 0; c < out_c; ++c) {
+      const QuantParams& p = wp[per_axis ? static_cast<size_t>(c) : 0];
+      L.weights[static_cast<size_t>(c * per_out + r)] = static_cast<int8_t>(fake_quant_int(src[r * out_c + c], p));
+    }
+  const Param* bias = nullptr;
+  for (const Param* p : s.inner->params())
+    if (p->name == "bias" && p->value.numel() == out_c) bias = p;
+  if (bias) {
+    L.bias.resize(static_cast<size_t>(out_c));
+    for (int64_t c = 0; c < out_c; ++c) {
+      const double bs = static_cast<double>(L.input.scale) * L.weight_scales[per_axis ? static_cast<size_t>(c) : 0];
+      const double q = std::round(static_cast<double>(bias->value.f32()[c]) / bs);
+      L.bias[static_cast<size_t>(c)] = static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+    }
+  }
+  for (const ref::QuantizedMultiplier& m : ref::make_requant(L.input.scale, L.weight_scales, L.output.scale)) {
+    L.multiplier.push_back(m.multiplier);
+    L.shift.push_back(m.shift);
+  }
+  L.activation = activation_from_string(L.inner_config.value("activation", std::string("linear")));
+  const ref::ActRange a =
+      ref::fused_activation_range(fused(L.activation), L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
+  L.act_min = a.min;
+  L.act_max = a.max;
+  return L;
+}
+
+}  // namespace qlite::quant

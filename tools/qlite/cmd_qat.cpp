@@ -1,0 +1,181 @@
+// qlite qat: quantization-aware fine-tuning of a saved float model; saves the
+// quantized model (its evaluation is the exact int8 evaluation).
+#include <set>
+#include <sstream>
+
+#include "cli.h"
+#include "qlite/data.h"
+#include "qlite/quant.h"
+#include "qlite/train.h"
+
+namespace qlite::cli {
+namespace {
+
+// The QAT layer classes must be known to load_model before any subcommand
+// (qlite eval of a quantized directory) runs.
+const bool kQatRegistered = [] {
+  quant::register_qat_layers();
+  return true;
+}();
+
+struct QatArgs {
+  std::string model;
+  std::string data = "fashion-mnist";
+  std::string out;
+  std::string only;
+  std::string json;
+  int epochs = 1;
+  int batch_size = 500;
+  double validation_split = 0.1;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  int threads = 1;
+  int64_t subset = 1000;
+  bool compare_float = false;
+  bool quiet = false;
+};
+
+// --only dense | NAME[,NAME...]: which layers to annotate.
+std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only) {
+  std::set<std::string> names;
+  std::stringstream ss(only);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) names.insert(item);
+  require(!names.empty(), "--only needs 'dense' or a comma-separated list of layer names");
+  // "dense" selects every Dense layer (in the seed model that is the layer named dense).
+  const bool dense = names.erase("dense") > 0;
+  for (const std::string& n : names)
+    require(model.find_layer(n) != nullptr, "--only: model has no layer named '" + n + "'");
+  auto annotated = clone_model(model, [&](const Layer& l) -> LayerPtr {
+    LayerPtr copy(l.clone());
+    const bool pick = (dense && l.type() == "Dense") || names.count(l.name()) > 0;
+    return pick ? quant::quantize_annotate_layer(copy) : copy;
+  });
+  return quant::quantize_apply(*annotated);
+}
+
+FitOptions fit_options(const QatArgs& a) {
+  FitOptions fo;
+  fo.epochs = a.epochs;
+  fo.batch_size = a.batch_size;
+  fo.validation_split = a.validation_split;
+  fo.seed = a.seed;
+  if (show_progress(a.quiet)) fo.on_progress = console_progress(stderr);
+  return fo;
+}
+
+int run_qat(const QatArgs& a) {
+  (void)kQatRegistered;
+  auto base = load_model(a.model);
+  for (const Node& n : base->nodes())
+    require(dynamic_cast<const quant::QuantizedLayer*>(n.layer.get()) == nullptr,
+            a.model + " is already quantized (layer '" + n.layer->name() + "')");
+  Dataset ds = load_dataset(a.data);
+  const Shape sample(ds.train.x.shape().begin() + 1, ds.train.x.shape().end());
+  if (base->input_shape() != sample)
+    throw Error("model input shape " + shape_str(base->input_shape()) + " does not match the " + a.data +
+                " images " + shape_str(sample));
+  Split train = ds.train;
+  if (a.subset > 0 && a.subset < train.x.dim(0)) train = take(ds.train, 0, a.subset);
+
+  base->compile(Adam(), SparseCategoricalCrossentropy{true});
+  base->set_threads(a.threads);
+  const EvalResult baseline = base->evaluate(ds.test.x, ds.test.y, 256);
+
+  std::unique_ptr<Model> qat = a.only.empty() ? quant::quantize_model(*base) : annotate_only(*base, a.only);
+  AdamOptions ao;
+  ao.learning_rate = static_cast<float>(a.lr);
+  qat->compile(Adam(ao), SparseCategoricalCrossentropy{true});
+  qat->set_threads(a.threads);
+  if (!a.quiet) std::printf("%s\n", qat->summary().c_str());
+  const History h = qat->fit(train.x, train.y, fit_options(a));
+  const EvalResult test = qat->evaluate(ds.test.x, ds.test.y, 256);
+  save_model(*qat, a.out);
+
+  // The same fine-tuning without quantization, for the throughput ratio.
+  std::optional<History> fh;
+  std::optional<EvalResult> ftest;
+  if (a.compare_float) {
+    auto f = base->clone();
+    f->compile(Adam(ao), SparseCategoricalCrossentropy{true});
+    f->set_threads(a.threads);
+    fh = f->fit(train.x, train.y, fit_options(a));
+    ftest = f->evaluate(ds.test.x, ds.test.y, 256);
+  }
+
+  if (!a.quiet) {
+    std::printf("baseline (float) test accuracy %.4f\n", baseline.accuracy);
+    std::printf("QAT (int8 evaluation) test accuracy %.4f; trained %lld images at %.0f images/s\n", test.accuracy,
+                static_cast<long long>(h.train_samples * a.epochs), h.images_per_second);
+    if (fh)
+      std::printf("float fine-tuning, same recipe: test accuracy %.4f at %.0f images/s (QAT/float %.2fx)\n",
+                  ftest->accuracy, fh->images_per_second, h.images_per_second / fh->images_per_second);
+    std::printf("saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
+  }
+  if (!a.json.empty()) {
+    json j;
+    j["command"] = "qat";
+    j["model"] = a.model;
+    j["data"] = a.data;
+    j["out"] = a.out;
+    j["only"] = a.only.empty() ? json(nullptr) : json(a.only);
+    j["epochs"] = a.epochs;
+    j["batch_size"] = a.batch_size;
+    j["validation_split"] = a.validation_split;
+    j["lr"] = a.lr;
+    j["seed"] = a.seed;
+    j["subset"] = a.subset;
+    j["train_samples"] = h.train_samples;
+    j["val_samples"] = h.val_samples;
+    j["history"] = {{"loss", h.loss}, {"accuracy", h.accuracy}, {"val_loss", h.val_loss},
+                    {"val_accuracy", h.val_accuracy}};
+    json wrapped = json::array();
+    for (const Node& n : qat->nodes())
+      if (dynamic_cast<const quant::QuantizedLayer*>(n.layer.get())) wrapped.push_back(n.layer->name());
+    j["quantized_layers"] = wrapped;
+    j["baseline_test_accuracy"] = baseline.accuracy;
+    j["qat_test_accuracy"] = test.accuracy;
+    j["qat_test_loss"] = test.loss;
+    j["test_samples"] = test.samples;
+    j["train_images_per_second"] = h.images_per_second;
+    if (fh) {
+      j["float_finetune_test_accuracy"] = ftest->accuracy;
+      j["float_train_images_per_second"] = fh->images_per_second;
+      j["qat_float_throughput_ratio"] = h.images_per_second / fh->images_per_second;
+    }
+    j["environment"] = environment_json(a.threads);
+    write_json_file(a.json, j);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_qat(CLI::App& app) {
+  auto a = std::make_shared<QatArgs>();
+  CLI::App* sub = app.add_subcommand("qat", "Quantization-aware fine-tuning of a saved float model");
+  sub->add_option("--model", a->model, "Float model directory (from qlite train)")->required();
+  sub->add_option("--data", a->data, "fashion-mnist, mnist, or a directory of IDX files")->capture_default_str();
+  sub->add_option("--out", a->out, "Directory to save the quantized model to")->required();
+  sub->add_option("--only", a->only, "Quantize only these layers: 'dense' (every Dense layer) or NAME,NAME,...");
+  sub->add_option("--subset", a->subset, "Fine-tune on the first N training images")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--epochs", a->epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--validation-split", a->validation_split, "Fraction of the training data held out (the last part)")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  sub->add_option("--lr", a->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--seed", a->seed, "Seed for shuffling")->capture_default_str();
+  sub->add_option("--threads", a->threads, "Worker threads (results are deterministic per thread count)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  sub->add_flag("--compare-float", a->compare_float,
+                "Also fine-tune the float model with the same recipe and report the throughput ratio");
+  sub->add_option("--json", a->json, "Write metrics as JSON to this file ('-' for stdout)");
+  sub->add_flag("--quiet,-q", a->quiet, "No summary and no progress bar");
+  return {sub, [a] { return run_qat(*a); }};
+}
+
+}  // namespace qlite::cli
