@@ -1,0 +1,122 @@
+// qlite runtime: an interpreter for .tflite models (float32, dynamic-range
+// "hybrid", full int8 and float16-weight models) built on the reference
+// kernels of src/kernels/reference.
+//
+// Life cycle: load (validate, fold float16 weights) -> prepare for a batch
+// (per-op type and shape checks, output shapes, requantization multipliers,
+// kernel choice, one arena for every activation) -> invoke() any number of
+// times. invoke() itself allocates nothing in the runtime and never moves a
+// tensor; only resize_batch() re-plans. The batch is dimension 0 of every
+// graph input; every shape downstream follows it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "qlite/core.h"
+#include "qlite/lite.h"
+
+namespace qlite::runtime {
+
+struct InterpreterOptions {
+  // Worker threads of the interpreter's pool (the reference kernels run on one).
+  int num_threads = 1;
+  // Kernel path; unset = active_isa() (which honours QLITE_ISA).
+  std::optional<Isa> isa;
+};
+
+// What a caller needs to feed or read a graph input or output.
+struct TensorInfo {
+  std::string name;
+  lite::TensorType type = lite::TensorType::kFloat32;
+  Shape shape;                    // at the current batch
+  lite::Quantization quantization;  // empty for float tensors
+  size_t nbytes = 0;
+
+  // Per-tensor parameters (scale 0 / zero point 0 when not quantized).
+  float scale() const { return quantization.scale.empty() ? 0.0f : quantization.scale[0]; }
+  int32_t zero_point() const {
+    return quantization.zero_point.empty() ? 0 : static_cast<int32_t>(quantization.zero_point[0]);
+  }
+};
+
+class Interpreter {
+ public:
+  static std::unique_ptr<Interpreter> from_file(const std::string& path,
+                                                const InterpreterOptions& options = {});
+  static std::unique_ptr<Interpreter> from_buffer(std::span<const uint8_t> bytes,
+                                                  const InterpreterOptions& options = {});
+  // Takes a model already in memory (it is validated again).
+  static std::unique_ptr<Interpreter> from_model(lite::ModelDef model,
+                                                 const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  TensorInfo input_info(size_t i) const;
+  TensorInfo output_info(size_t i) const;
+  std::vector<TensorInfo> inputs() const;
+  std::vector<TensorInfo> outputs() const;
+
+  // Current batch (dimension 0 of the graph inputs) and re-preparation for a
+  // new one. n >= 1. A no-op when n is the current batch.
+  int batch() const;
+  void resize_batch(int n);
+
+  // Raw bytes of an input / output at the current batch. Valid until the next
+  // resize_batch(); stable across invoke() calls.
+  std::span<std::byte> input_bytes(size_t i);
+  std::span<const std::byte> output_bytes(size_t i) const;
+
+  // Typed views; T must match the tensor type (float, int8_t, uint8_t, int32_t).
+  template <class T>
+  std::span<T> input_data(size_t i) {
+    auto b = input_bytes(i);
+    check_type(input_type(i), type_tag<T>(), "input", i);
+    return {reinterpret_cast<T*>(b.data()), b.size() / sizeof(T)};
+  }
+  template <class T>
+  std::span<const T> output_data(size_t i) const {
+    auto b = output_bytes(i);
+    check_type(output_type(i), type_tag<T>(), "output", i);
+    return {reinterpret_cast<const T*>(b.data()), b.size() / sizeof(T)};
+  }
+
+  void invoke();
+
+  // The kernel path chosen and the arena size of the current plan.
+  Isa isa() const;
+  size_t arena_bytes() const;
+  // Number of operators executed per invoke (constant-folded ones excluded).
+  size_t num_executed_ops() const;
+  const lite::ModelDef& model() const;
+  ThreadPool& thread_pool();
+
+  struct Impl;
+
+ private:
+  explicit Interpreter(std::unique_ptr<Impl> impl);
+  lite::TensorType input_type(size_t i) const;
+  lite::TensorType output_type(size_t i) const;
+  static void check_type(lite::TensorType actual, lite::TensorType wanted, const char* what,
+                         size_t i);
+  template <class T>
+  static constexpr lite::TensorType type_tag() {
+    if constexpr (std::is_same_v<std::remove_const_t<T>, float>) return lite::TensorType::kFloat32;
+    else if constexpr (std::is_same_v<std::remove_const_t<T>, int8_t>) return lite::TensorType::kInt8;
+    else if constexpr (std::is_same_v<std::remove_const_t<T>, uint8_t>) return lite::TensorType::kUInt8;
+    else if constexpr (std::is_same_v<std::remove_const_t<T>, int32_t>) return lite::TensorType::kInt32;
+    else static_assert(sizeof(T) == 0, "unsupported element type");
+  }
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qlite::runtime

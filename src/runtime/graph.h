@@ -1,0 +1,117 @@
+// Internal structures of the interpreter shared by the ops: tensors as the
+// runtime sees them, nodes, and the prepare / eval contexts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qlite/lite.h"
+#include "runtime/kernel_table.h"
+
+namespace qlite::runtime::detail {
+
+struct RtTensor {
+  const lite::TensorDef* def = nullptr;
+  lite::TensorType type = lite::TensorType::kFloat32;
+  Shape shape;             // current shape (set by the graph input or the producing op's prepare)
+  bool constant = false;   // data lives in the model (or in folded storage), never in the arena
+  bool used = false;       // read or written by an executed op, or a graph input/output
+  std::byte* data = nullptr;
+
+  size_t nbytes() const;
+  int64_t numel() const { return shape_numel(shape); }
+  const lite::Quantization& quant() const { return def->quantization; }
+  bool quantized() const { return !def->quantization.scale.empty(); }
+  float scale() const { return def->quantization.scale.at(0); }
+  int32_t zero_point() const { return static_cast<int32_t>(def->quantization.zero_point.at(0)); }
+  template <class T>
+  T* as() const { return reinterpret_cast<T*>(data); }
+};
+
+struct Node;
+struct EvalContext;
+using EvalFn = void (*)(const EvalContext&, const Node&);
+
+// Prepared, op-specific data; kept across re-preparations so that weights are
+// packed once (ops rebuild only the shape-dependent parts).
+struct OpState {
+  virtual ~OpState() = default;
+};
+
+struct Node {
+  size_t index = 0;  // operator index in the subgraph (for messages)
+  lite::BuiltinOp op = lite::BuiltinOp::kAdd;
+  const lite::OperatorDef* def = nullptr;
+  std::string label;  // "operator 3 (CONV_2D)"
+  bool folded = false;  // computed once at load (constant inputs only); not executed
+  EvalFn eval = nullptr;
+  std::unique_ptr<OpState> state;
+  std::vector<size_t> scratch_bytes;  // requested at prepare
+  std::vector<std::byte*> scratch;    // placed by the memory plan
+
+  template <class S>
+  S& state_as() {
+    if (!state) state = std::make_unique<S>();
+    return static_cast<S&>(*state);
+  }
+  template <class S>
+  const S& state_as() const {
+    return static_cast<const S&>(*state);
+  }
+};
+
+class PrepareContext {
+ public:
+  PrepareContext(std::vector<RtTensor>& tensors, const KernelTable& kernels, const lite::ModelDef& model)
+      : tensors_(tensors), kernels_(kernels), model_(model) {}
+
+  const KernelTable& kernels() const { return kernels_; }
+  const lite::ModelDef& model() const { return model_; }
+  size_t num_inputs(const Node& n) const { return n.def->inputs.size(); }
+  // Input k; throws naming the op when it is absent (-1 or beyond the list).
+  RtTensor& input(const Node& n, size_t k) const;
+  // Input k or nullptr when the optional input is absent.
+  RtTensor* optional_input(const Node& n, size_t k) const;
+  RtTensor& output(const Node& n, size_t k) const;
+  // Sets an output's shape; dimensions other than the batch (dim 0) must
+  // agree with the shape the file declares, which catches inconsistent models.
+  void set_output_shape(const Node& n, size_t k, Shape shape) const;
+  // Work space for the op's eval, valid only while the op runs.
+  size_t request_scratch(Node& n, size_t bytes) const;
+
+ private:
+  std::vector<RtTensor>& tensors_;
+  const KernelTable& kernels_;
+  const lite::ModelDef& model_;
+};
+
+struct EvalContext {
+  const RtTensor* tensors = nullptr;
+  ThreadPool* pool = nullptr;
+
+  const RtTensor& input(const Node& n, size_t k) const {
+    return tensors[static_cast<size_t>(n.def->inputs[k])];
+  }
+  const RtTensor* optional_input(const Node& n, size_t k) const {
+    if (k >= n.def->inputs.size() || n.def->inputs[k] < 0) return nullptr;
+    return &tensors[static_cast<size_t>(n.def->inputs[k])];
+  }
+  const RtTensor& output(const Node& n, size_t k) const {
+    return tensors[static_cast<size_t>(n.def->outputs[k])];
+  }
+};
+
+// One entry per builtin op the runtime runs. prepare validates types and
+// shapes (throwing Error with node.label), sets output shapes, fills the
+// node's state and chooses node.eval.
+struct OpKernel {
+  lite::BuiltinOp op;
+  void (*prepare)(PrepareContext&, Node&);
+};
+
+const OpKernel* find_op_kernel(lite::BuiltinOp op);
+
+}  // namespace qlite::runtime::detail

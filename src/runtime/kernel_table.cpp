@@ -1,0 +1,57 @@
+#include "runtime/kernel_table.h"
+
+namespace qlite::runtime {
+namespace {
+
+KernelTable make_reference() {
+  KernelTable t;
+  t.isa = Isa::kReference;
+  t.conv2d_int8 = ref::conv2d_int8;
+  t.depthwise_conv2d_int8 = ref::depthwise_conv2d_int8;
+  t.fully_connected_int8 = ref::fully_connected_int8;
+  t.max_pool2d_int8 = ref::max_pool2d_int8;
+  t.average_pool2d_int8 = ref::average_pool2d_int8;
+  t.add_int8 = ref::add_int8;
+  t.mean_hw_int8 = ref::mean_hw_int8;
+  t.softmax_int8 = ref::softmax_int8;
+  t.quantize_f32_to_int8 = ref::quantize_f32_to_int8;
+  t.quantize_f32_to_uint8 = ref::quantize_f32_to_uint8;
+  t.dequantize_int8 = ref::dequantize_int8;
+  t.dequantize_uint8 = ref::dequantize_uint8;
+  t.requantize_int8 = ref::requantize_int8;
+  t.conv2d_f32 = ref::conv2d_f32;
+  t.depthwise_conv2d_f32 = ref::depthwise_conv2d_f32;
+  t.fully_connected_f32 = ref::fully_connected_f32;
+  t.max_pool2d_f32 = ref::max_pool2d_f32;
+  t.average_pool2d_f32 = ref::average_pool2d_f32;
+  t.add_f32 = ref::add_f32;
+  t.mean_hw_f32 = ref::mean_hw_f32;
+  t.softmax_f32 = ref::softmax_f32;
+  t.dequantize_f16 = ref::dequantize_f16;
+  t.fully_connected_hybrid = ref::fully_connected_hybrid;
+  t.conv2d_hybrid = ref::conv2d_hybrid;
+  return t;
+}
+
+// Until optimized kernels exist every path runs the reference; the entries
+// are per path so that issue 5 replaces individual pointers, keeping the
+// reference for ops it does not cover.
+KernelTable make_for(Isa isa) {
+  KernelTable t = make_reference();
+  t.isa = isa;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& kernel_table(Isa isa) {
+  static const KernelTable tables[] = {make_reference(), make_for(Isa::kAvx2), make_for(Isa::kAvx512)};
+  switch (isa) {
+    case Isa::kReference: return tables[0];
+    case Isa::kAvx2: return tables[1];
+    case Isa::kAvx512: return tables[2];
+  }
+  return tables[0];
+}
+
+}  // namespace qlite::runtime

@@ -1,0 +1,56 @@
+// ADD of two tensors of the same shape (no broadcasting): float32 and int8
+// (TFLite's left_shift = 20 scheme).
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+struct AddState : OpState {
+  ref::FusedActivation act = ref::FusedActivation::kNone;
+  ref::AddInt8Params q;
+  decltype(KernelTable::add_int8) int8_fn = nullptr;
+  decltype(KernelTable::add_f32) f32_fn = nullptr;
+};
+
+void eval_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<AddState>();
+  const RtTensor& a = c.input(n, 0);
+  s.f32_fn(a.numel(), a.as<const float>(), c.input(n, 1).as<const float>(), s.act, c.output(n, 0).as<float>());
+}
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<AddState>();
+  const RtTensor& a = c.input(n, 0);
+  s.int8_fn(s.q, a.numel(), a.as<const int8_t>(), c.input(n, 1).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+}  // namespace
+
+void prepare_add(PrepareContext& ctx, Node& n) {
+  RtTensor& a = ctx.input(n, 0);
+  RtTensor& b = ctx.input(n, 1);
+  RtTensor& out = ctx.output(n, 0);
+  op_check(a.shape == b.shape, n,
+           "inputs " + describe(a) + " and " + describe(b) + " differ in shape (broadcasting is not supported)");
+  auto& s = n.state_as<AddState>();
+  if (const auto* o = std::get_if<lite::AddOptions>(&n.def->options)) s.act = to_fused(n, o->activation);
+  ctx.set_output_shape(n, 0, a.shape);
+  using T = lite::TensorType;
+  if (a.type == T::kFloat32 && b.type == T::kFloat32 && out.type == T::kFloat32) {
+    s.f32_fn = ctx.kernels().add_f32;
+    n.eval = eval_f32;
+  } else if (a.type == T::kInt8 && b.type == T::kInt8 && out.type == T::kInt8) {
+    require_per_tensor(n, a, "input 0");
+    require_per_tensor(n, b, "input 1");
+    require_per_tensor(n, out, "output");
+    s.q = ref::make_add_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
+                               out.zero_point(), s.act);
+    s.int8_fn = ctx.kernels().add_int8;
+    n.eval = eval_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,91 @@
+// DEPTHWISE_CONV_2D: float32 and full int8 (weights 1HWC, per channel along
+// dimension 3). Hybrid depthwise is not run (TFLite 2.9 has no hybrid
+// depthwise kernel either; its converter keeps such ops float).
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+struct DepthwiseState : OpState {
+  ref::WindowGeometry g;
+  int depth_multiplier = 1;
+  ref::FusedActivation act = ref::FusedActivation::kNone;
+  ref::DepthwiseInt8Params q;
+  decltype(KernelTable::depthwise_conv2d_int8) int8_fn = nullptr;
+  decltype(KernelTable::depthwise_conv2d_f32) f32_fn = nullptr;
+};
+
+void eval_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  s.f32_fn(s.g, s.depth_multiplier, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
+           bias ? bias->as<const float>() : nullptr, s.act, c.output(n, 0).as<float>());
+}
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
+            bias ? bias->as<const int32_t>() : nullptr, c.output(n, 0).as<int8_t>());
+}
+
+}  // namespace
+
+void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
+  const auto& o = std::get<lite::DepthwiseConv2DOptions>(n.def->options);
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor& w = ctx.input(n, 1);
+  RtTensor* bias = ctx.optional_input(n, 2);
+  RtTensor& out = ctx.output(n, 0);
+  require_rank(n, in, 4, "input");
+  require_rank(n, w, 4, "filter");
+  op_check(w.shape[0] == 1, n, "filter " + describe(w) + " must have shape (1, kh, kw, channels)");
+  const int64_t in_c = in.shape[3], out_c = w.shape[3];
+  op_check(in_c > 0 && out_c % in_c == 0, n,
+           "filter " + describe(w) + " channels are not a multiple of the input's " + describe(in));
+  // TFLite derives the multiplier from the shapes; the option, when set, must agree.
+  const int64_t multiplier = out_c / in_c;
+  op_check(o.depth_multiplier == 0 || o.depth_multiplier == multiplier, n,
+           "depth_multiplier " + std::to_string(o.depth_multiplier) + " disagrees with the shapes (" +
+               std::to_string(multiplier) + ")");
+  auto& s = n.state_as<DepthwiseState>();
+  ref::WindowGeometry& g = s.g;
+  g.batch = dim_int(n, in.shape[0], "batch");
+  g.in_h = dim_int(n, in.shape[1], "input height");
+  g.in_w = dim_int(n, in.shape[2], "input width");
+  g.in_c = dim_int(n, in_c, "input channels");
+  g.out_c = dim_int(n, out_c, "output channels");
+  g.kernel_h = dim_int(n, w.shape[1], "filter height");
+  g.kernel_w = dim_int(n, w.shape[2], "filter width");
+  g.stride_h = o.stride_h, g.stride_w = o.stride_w;
+  g.dilation_h = o.dilation_h, g.dilation_w = o.dilation_w;
+  ref::apply_padding(g, to_padding(o.padding));
+  s.depth_multiplier = static_cast<int>(multiplier);
+  s.act = to_fused(n, o.activation);
+  ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
+
+  using T = lite::TensorType;
+  if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
+    if (bias) check_bias_f32(n, *bias, g.out_c);
+    s.f32_fn = ctx.kernels().depthwise_conv2d_f32;
+    n.eval = eval_f32;
+  } else if (in.type == T::kInt8 && w.type == T::kInt8 && out.type == T::kInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    const std::vector<float> ws = weight_scales(n, w, g.out_c, 3, "filter");
+    if (bias) check_bias_int32(n, *bias, g.out_c, in.scale(), ws, out.scale());
+    s.q.g = g;
+    s.q.depth_multiplier = s.depth_multiplier;
+    s.q.input_zero_point = in.zero_point();
+    s.q.output_zero_point = out.zero_point();
+    s.q.requant = ref::make_requant(in.scale(), ws, out.scale());
+    s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
+    s.int8_fn = ctx.kernels().depthwise_conv2d_int8;
+    n.eval = eval_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,70 @@
+// MEAN over the spatial axes (1, 2) of an NHWC tensor, the global average
+// pooling of MobileNet-style models: float32 and int8 (QUANT_SPEC's single
+// requantization; TFLite 2.9 can differ by 1, see int8_kernels.h).
+#include <algorithm>
+
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+struct MeanState : OpState {
+  int batch = 1, h = 1, w = 1, c = 1;
+  ref::MeanInt8Params q;
+  decltype(KernelTable::mean_hw_int8) int8_fn = nullptr;
+  decltype(KernelTable::mean_hw_f32) f32_fn = nullptr;
+};
+
+void eval_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<MeanState>();
+  s.f32_fn(s.batch, s.h, s.w, s.c, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+}
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<MeanState>();
+  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+}  // namespace
+
+void prepare_mean(PrepareContext& ctx, Node& n) {
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor& axes = ctx.input(n, 1);
+  RtTensor& out = ctx.output(n, 0);
+  require_rank(n, in, 4, "input");
+  require_type(n, axes, lite::TensorType::kInt32, "axes");
+  op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
+  std::vector<int32_t> ax(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
+  for (int32_t& a : ax) a = a < 0 ? a + 4 : a;
+  std::sort(ax.begin(), ax.end());
+  op_check(ax == std::vector<int32_t>{1, 2}, n, "only the mean over axes (1, 2) of an NHWC tensor is supported");
+  bool keep_dims = false;
+  if (const auto* o = std::get_if<lite::ReducerOptions>(&n.def->options)) keep_dims = o->keep_dims;
+  auto& s = n.state_as<MeanState>();
+  s.batch = dim_int(n, in.shape[0], "batch");
+  s.h = dim_int(n, in.shape[1], "height");
+  s.w = dim_int(n, in.shape[2], "width");
+  s.c = dim_int(n, in.shape[3], "channels");
+  if (keep_dims) {
+    ctx.set_output_shape(n, 0, {s.batch, 1, 1, s.c});
+  } else {
+    ctx.set_output_shape(n, 0, {s.batch, s.c});
+  }
+  using T = lite::TensorType;
+  if (in.type == T::kFloat32 && out.type == T::kFloat32) {
+    s.f32_fn = ctx.kernels().mean_hw_f32;
+    n.eval = eval_f32;
+  } else if (in.type == T::kInt8 && out.type == T::kInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    s.q = ref::make_mean_params(s.batch, s.h, s.w, s.c, in.scale(), in.zero_point(), out.scale(),
+                                out.zero_point());
+    s.int8_fn = ctx.kernels().mean_hw_int8;
+    n.eval = eval_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,119 @@
+#include "runtime/ops/op_util.h"
+
+#include <cmath>
+#include <limits>
+
+namespace qlite::runtime::detail {
+
+void op_fail(const Node& n, const std::string& message) {
+  throw Error("runtime: " + n.label + ": " + message);
+}
+
+std::string describe(const RtTensor& t) {
+  return "'" + t.def->name + "' " + lite::tensor_type_name(t.type) + " " + shape_str(t.shape);
+}
+
+ref::FusedActivation to_fused(const Node& n, lite::Activation a) {
+  switch (a) {
+    case lite::Activation::kNone: return ref::FusedActivation::kNone;
+    case lite::Activation::kRelu: return ref::FusedActivation::kRelu;
+    case lite::Activation::kRelu6: return ref::FusedActivation::kRelu6;
+    case lite::Activation::kReluN1To1: return ref::FusedActivation::kReluN1To1;
+    default: break;
+  }
+  op_fail(n, std::string("fused activation ") + lite::activation_name(a) + " is not supported");
+}
+
+ref::Padding to_padding(lite::Padding p) {
+  return p == lite::Padding::kSame ? ref::Padding::kSame : ref::Padding::kValid;
+}
+
+int dim_int(const Node& n, int64_t v, const char* what) {
+  op_check(v > 0 && v <= std::numeric_limits<int32_t>::max(), n,
+           std::string(what) + " " + std::to_string(v) + " is not a positive int32");
+  return static_cast<int>(v);
+}
+
+void require_rank(const Node& n, const RtTensor& t, size_t rank, const char* what) {
+  op_check(t.shape.size() == rank, n,
+           std::string(what) + " " + describe(t) + " must have rank " + std::to_string(rank));
+}
+
+void require_type(const Node& n, const RtTensor& t, lite::TensorType type, const char* what) {
+  op_check(t.type == type, n,
+           std::string(what) + " " + describe(t) + " must be " + lite::tensor_type_name(type));
+}
+
+void require_per_tensor(const Node& n, const RtTensor& t, const char* what) {
+  op_check(t.quant().scale.size() == 1 && t.quant().zero_point.size() == 1, n,
+           std::string(what) + " " + describe(t) +
+               " needs per-tensor quantization (one scale and zero point), it has " +
+               std::to_string(t.quant().scale.size()) + " scales");
+}
+
+void require_same_quantization(const Node& n, const RtTensor& a, const RtTensor& b, const char* what) {
+  if (!a.quantized() && !b.quantized()) return;
+  require_per_tensor(n, a, what);
+  require_per_tensor(n, b, what);
+  op_check(a.scale() == b.scale() && a.zero_point() == b.zero_point(), n,
+           std::string(what) + ": " + describe(a) + " and " + describe(b) +
+               " must share scale and zero point");
+}
+
+void unsupported_types(const PrepareContext& ctx, const Node& n) {
+  std::string s = "unsupported type combination: inputs (";
+  for (size_t k = 0; k < n.def->inputs.size(); ++k) {
+    if (k) s += ", ";
+    const RtTensor* t = ctx.optional_input(n, k);
+    s += t ? lite::tensor_type_name(t->type) : "none";
+  }
+  s += ") -> output ";
+  s += lite::tensor_type_name(ctx.output(n, 0).type);
+  op_fail(n, s);
+}
+
+std::vector<float> weight_scales(const Node& n, const RtTensor& w, int64_t channels, int32_t dim,
+                                 const char* what) {
+  const lite::Quantization& q = w.quant();
+  op_check(!q.scale.empty(), n, std::string(what) + " " + describe(w) + " has no quantization scale");
+  op_check(q.scale.size() == 1 || (static_cast<int64_t>(q.scale.size()) == channels &&
+                                   q.quantized_dimension == dim),
+           n,
+           std::string(what) + " " + describe(w) + " has " + std::to_string(q.scale.size()) +
+               " scales along dimension " + std::to_string(q.quantized_dimension) + ", expected 1 or " +
+               std::to_string(channels) + " along dimension " + std::to_string(dim));
+  for (int64_t z : q.zero_point)
+    op_check(z == 0, n, std::string(what) + " " + describe(w) + " must be symmetric (zero point 0)");
+  return q.scale;
+}
+
+void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, float input_scale,
+                      const std::vector<float>& w_scales, float output_scale) {
+  require_type(n, bias, lite::TensorType::kInt32, "bias");
+  op_check(bias.numel() == channels, n,
+           "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
+  const lite::Quantization& q = bias.quant();
+  op_check(!q.scale.empty(), n, "bias " + describe(bias) + " has no quantization scale");
+  op_check(q.scale.size() == 1 || q.scale.size() == w_scales.size(), n,
+           "bias " + describe(bias) + " has " + std::to_string(q.scale.size()) + " scales, weights " +
+               std::to_string(w_scales.size()));
+  for (int64_t z : q.zero_point) op_check(z == 0, n, "bias " + describe(bias) + " zero point must be 0");
+  for (size_t c = 0; c < w_scales.size(); ++c) {
+    // TFLite's rule (GetQuantizedConvolutionMultipler): the difference
+    // between input_scale * weight_scale (a float product) and the bias
+    // scale, in units of the output scale, at most 0.02.
+    const double want = static_cast<double>(input_scale * w_scales[c]);
+    const double got = q.scale[q.scale.size() == 1 ? 0 : c];
+    op_check(std::abs(want - got) / output_scale <= 0.02, n,
+             "bias " + describe(bias) + " scale " + std::to_string(got) + " differs from input scale x weight scale " +
+                 std::to_string(want) + " for channel " + std::to_string(c));
+  }
+}
+
+void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels) {
+  require_type(n, bias, lite::TensorType::kFloat32, "bias");
+  op_check(bias.numel() == channels, n,
+           "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
+}
+
+}  // namespace qlite::runtime::detail

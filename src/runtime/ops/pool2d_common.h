@@ -1,0 +1,62 @@
+// Shared prepare of MAX_POOL_2D and AVERAGE_POOL_2D (same options, shapes and
+// quantization rules; the kernels differ).
+#pragma once
+
+#include "runtime/ops/op_util.h"
+
+namespace qlite::runtime::detail {
+
+struct PoolState : OpState {
+  ref::WindowGeometry g;
+  ref::FusedActivation act = ref::FusedActivation::kNone;
+  ref::PoolInt8Params q;
+  void (*int8_fn)(const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
+  void (*f32_fn)(const ref::WindowGeometry&, ref::FusedActivation, const float*, float*) = nullptr;
+};
+
+inline void eval_pool_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<PoolState>();
+  s.f32_fn(s.g, s.act, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+}
+
+inline void eval_pool_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<PoolState>();
+  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+// Fills the geometry and chooses float or int8; the output keeps the
+// input's scale and zero point (TFLite requires it for int8 pooling).
+inline void prepare_pool(PrepareContext& ctx, Node& n, decltype(PoolState::int8_fn) int8_fn,
+                         decltype(PoolState::f32_fn) f32_fn) {
+  const auto& o = std::get<lite::Pool2DOptions>(n.def->options);
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor& out = ctx.output(n, 0);
+  require_rank(n, in, 4, "input");
+  auto& s = n.state_as<PoolState>();
+  ref::WindowGeometry& g = s.g;
+  g.batch = dim_int(n, in.shape[0], "batch");
+  g.in_h = dim_int(n, in.shape[1], "input height");
+  g.in_w = dim_int(n, in.shape[2], "input width");
+  g.in_c = g.out_c = dim_int(n, in.shape[3], "channels");
+  g.kernel_h = o.filter_h, g.kernel_w = o.filter_w;
+  g.stride_h = o.stride_h, g.stride_w = o.stride_w;
+  g.dilation_h = g.dilation_w = 1;
+  ref::apply_padding(g, to_padding(o.padding));
+  s.act = to_fused(n, o.activation);
+  ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
+  op_check(in.type == out.type, n, "input " + describe(in) + " and output " + describe(out) + " differ in type");
+  if (in.type == lite::TensorType::kFloat32) {
+    s.f32_fn = f32_fn;
+    n.eval = eval_pool_f32;
+  } else if (in.type == lite::TensorType::kInt8) {
+    require_same_quantization(n, in, out, "pooling keeps the quantization");
+    s.q.g = g;
+    s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
+    s.int8_fn = int8_fn;
+    n.eval = eval_pool_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
+
+}  // namespace qlite::runtime::detail

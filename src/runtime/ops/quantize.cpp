@@ -1,0 +1,95 @@
+// QUANTIZE: float32 -> int8 / uint8 (AffineQuantize), and requantization
+// between int8 and uint8 tensors (what TFLite's converter inserts at the ends
+// of a model with uint8 I/O): q' = clamp(MBQM(q - zp_in, s_in / s_out) + zp_out).
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+struct QuantizeState : OpState {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  int32_t in_zp = 0, qmin = -128, qmax = 127;
+  ref::QuantizedMultiplier m;
+  ref::RequantizeParams rq;
+  decltype(KernelTable::quantize_f32_to_int8) to_int8 = nullptr;
+  decltype(KernelTable::quantize_f32_to_uint8) to_uint8 = nullptr;
+  decltype(KernelTable::requantize_int8) requantize_int8 = nullptr;
+};
+
+void eval_f32_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  s.to_int8(in.numel(), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<int8_t>());
+}
+
+void eval_f32_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  s.to_uint8(in.numel(), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<uint8_t>());
+}
+
+void eval_int8_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  s.requantize_int8(s.rq, in.numel(), in.as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+template <class In, class Out>
+void eval_requantize(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  const In* x = in.as<const In>();
+  Out* y = c.output(n, 0).as<Out>();
+  const int64_t count = in.numel();
+  for (int64_t i = 0; i < count; ++i) {
+    const int32_t v = ref::multiply_by_quantized_multiplier(int32_t{x[i]} - s.in_zp, s.m) + s.zero_point;
+    y[i] = static_cast<Out>(std::clamp(v, s.qmin, s.qmax));
+  }
+}
+
+}  // namespace
+
+void prepare_quantize(PrepareContext& ctx, Node& n) {
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor& out = ctx.output(n, 0);
+  ctx.set_output_shape(n, 0, in.shape);
+  require_per_tensor(n, out, "output");
+  auto& s = n.state_as<QuantizeState>();
+  s.scale = out.scale();
+  s.zero_point = out.zero_point();
+  const KernelTable& k = ctx.kernels();
+  using T = lite::TensorType;
+  const bool out_int8 = out.type == T::kInt8, out_uint8 = out.type == T::kUInt8;
+  if (in.type == T::kFloat32 && out_int8) {
+    s.to_int8 = k.quantize_f32_to_int8;
+    n.eval = eval_f32_int8;
+    return;
+  }
+  if (in.type == T::kFloat32 && out_uint8) {
+    s.to_uint8 = k.quantize_f32_to_uint8;
+    n.eval = eval_f32_uint8;
+    return;
+  }
+  if ((in.type != T::kInt8 && in.type != T::kUInt8) || (!out_int8 && !out_uint8)) unsupported_types(ctx, n);
+  require_per_tensor(n, in, "input");
+  s.in_zp = in.zero_point();
+  s.qmin = out_int8 ? -128 : 0;
+  s.qmax = out_int8 ? 127 : 255;
+  // In double from the float scales, as TFLite's quantize.cc Prepare.
+  s.m = ref::quantize_multiplier(static_cast<double>(in.scale()) / static_cast<double>(out.scale()));
+  if (in.type == T::kInt8 && out_int8) {
+    s.rq = ref::make_requantize_params(in.scale(), in.zero_point(), out.scale(), out.zero_point());
+    s.requantize_int8 = k.requantize_int8;
+    n.eval = eval_int8_int8;
+  } else if (in.type == T::kUInt8 && out_int8) {
+    n.eval = eval_requantize<uint8_t, int8_t>;
+  } else if (in.type == T::kInt8 && out_uint8) {
+    n.eval = eval_requantize<int8_t, uint8_t>;
+  } else {
+    n.eval = eval_requantize<uint8_t, uint8_t>;
+  }
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,72 @@
+// RESHAPE: the new shape comes from the constant shape input, else from the
+// options, else from the output's declared shape; one -1 is inferred. A shape
+// written for the file's batch (no -1) follows the run-time batch when the
+// output's shape_signature marks dimension 0 as -1.
+#include <cstring>
+
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+void eval_copy(const EvalContext& c, const Node& n) {
+  const RtTensor& in = c.input(n, 0);
+  const RtTensor& out = c.output(n, 0);
+  if (in.data != out.data) std::memcpy(out.data, in.data, out.nbytes());
+}
+
+struct ReshapeState : OpState {};
+
+}  // namespace
+
+void prepare_reshape(PrepareContext& ctx, Node& n) {
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor* shape_in = ctx.optional_input(n, 1);
+  RtTensor& out = ctx.output(n, 0);
+  std::vector<int64_t> target;
+  const auto* opts = std::get_if<lite::ReshapeOptions>(&n.def->options);
+  if (shape_in && shape_in->constant) {
+    require_type(n, *shape_in, lite::TensorType::kInt32, "shape");
+    op_check(shape_in->shape.size() <= 1, n, "shape input " + describe(*shape_in) + " must be 1-D");
+    const int32_t* d = shape_in->as<const int32_t>();
+    target.assign(d, d + shape_in->numel());
+  } else if (opts && !opts->new_shape.empty()) {
+    target.assign(opts->new_shape.begin(), opts->new_shape.end());
+  } else {
+    op_check(shape_in == nullptr, n, "shape input " + describe(*shape_in) + " must be constant");
+    target.assign(out.def->shape.begin(), out.def->shape.end());
+  }
+  const int64_t numel = in.numel();
+  int64_t known = 1;
+  int unknown = -1;
+  for (size_t d = 0; d < target.size(); ++d) {
+    if (target[d] == -1) {
+      op_check(unknown < 0, n, "new shape " + shape_str(target) + " has more than one -1");
+      unknown = static_cast<int>(d);
+    } else {
+      op_check(target[d] >= 0, n, "new shape " + shape_str(target) + " has a negative dimension");
+      known *= target[d];
+    }
+  }
+  const auto& sig = out.def->shape_signature;
+  if (unknown < 0 && known != numel && !target.empty() && !sig.empty() && sig[0] == -1 &&
+      target[0] != 0 && known / target[0] != 0) {
+    known /= target[0];
+    unknown = 0;
+  }
+  if (unknown >= 0) {
+    op_check(known > 0 && numel % known == 0, n,
+             "cannot reshape " + describe(in) + " to " + shape_str(target));
+    target[static_cast<size_t>(unknown)] = numel / known;
+  }
+  op_check(shape_numel(target) == numel, n, "cannot reshape " + describe(in) + " (" +
+                                                std::to_string(numel) + " elements) to " + shape_str(target));
+  op_check(in.type == out.type, n, "input " + describe(in) + " and output " + describe(out) + " differ in type");
+  if (in.quantized() || out.quantized()) require_same_quantization(n, in, out, "reshape keeps the quantization");
+  ctx.set_output_shape(n, 0, target);
+  n.state_as<ReshapeState>();
+  n.eval = eval_copy;
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,60 @@
+// SOFTMAX over the last dimension: float32, and int8 with TFLite's fixed
+// output quantization (scale 1/256, zero point -128).
+#include <cmath>
+
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+struct SoftmaxState : OpState {
+  int64_t outer = 0;
+  int depth = 0;
+  float beta = 1.0f;
+  ref::SoftmaxInt8Params q;
+  decltype(KernelTable::softmax_int8) int8_fn = nullptr;
+  decltype(KernelTable::softmax_f32) f32_fn = nullptr;
+};
+
+void eval_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  s.f32_fn(s.outer, s.depth, s.beta, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+}
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  s.int8_fn(s.q, s.outer, s.depth, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+}  // namespace
+
+void prepare_softmax(PrepareContext& ctx, Node& n) {
+  RtTensor& in = ctx.input(n, 0);
+  RtTensor& out = ctx.output(n, 0);
+  op_check(!in.shape.empty(), n, "input " + describe(in) + " must have rank >= 1");
+  auto& s = n.state_as<SoftmaxState>();
+  if (const auto* o = std::get_if<lite::SoftmaxOptions>(&n.def->options)) s.beta = o->beta;
+  s.depth = dim_int(n, in.shape.back(), "softmax depth");
+  s.outer = in.numel() / s.depth;
+  ctx.set_output_shape(n, 0, in.shape);
+  using T = lite::TensorType;
+  if (in.type == T::kFloat32 && out.type == T::kFloat32) {
+    s.f32_fn = ctx.kernels().softmax_f32;
+    n.eval = eval_f32;
+  } else if (in.type == T::kInt8 && out.type == T::kInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    // The same checks as TFLite's softmax Prepare for int8 output.
+    op_check(out.zero_point() == -128, n, "int8 output " + describe(out) + " must have zero point -128");
+    op_check(std::abs(out.scale() - 1.0f / 256) <= 0.001f / 256, n,
+             "int8 output " + describe(out) + " must have scale 1/256");
+    s.q = ref::make_softmax_params(in.scale(), s.beta, out.scale(), out.zero_point());
+    s.int8_fn = ctx.kernels().softmax_int8;
+    n.eval = eval_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
+
+}  // namespace qlite::runtime::detail

@@ -1,0 +1,38 @@
+// qlite inspect: a text dump of a .tflite file (inputs, outputs, every tensor
+// with type, shape and quantization, every operator with its options), plus
+// what the runtime would execute.
+#include "cli.h"
+#include "qlite/lite.h"
+#include "qlite/runtime.h"
+
+namespace qlite::cli {
+namespace {
+
+struct InspectArgs {
+  std::string path;
+  bool check = false;
+};
+
+int run_inspect(const InspectArgs& a) {
+  const lite::ModelDef model = lite::read_model_file(a.path);
+  std::fputs(lite::inspect(model).c_str(), stdout);
+  if (a.check) {
+    // Prepares the model in the runtime: any op or type it cannot run is an error.
+    auto it = runtime::Interpreter::from_model(model);
+    std::printf("runtime: %zu operators executed per invoke, arena %zu bytes at batch %d, kernels %s\n",
+                it->num_executed_ops(), it->arena_bytes(), it->batch(), isa_name(it->isa()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_inspect(CLI::App& app) {
+  auto a = std::make_shared<InspectArgs>();
+  CLI::App* sub = app.add_subcommand("inspect", "Print the tensors and operators of a .tflite file");
+  sub->add_option("model", a->path, ".tflite file")->required()->check(CLI::ExistingFile);
+  sub->add_flag("--check", a->check, "Also prepare the model in the qlite runtime and report the plan");
+  return {sub, [a] { return run_inspect(*a); }};
+}
+
+}  // namespace qlite::cli
