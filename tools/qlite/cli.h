@@ -19,6 +19,10 @@ struct Command {
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
+Command add_inspect(CLI::App& app);
+Command add_run(CLI::App& app);
+Command add_qat(CLI::App& app);
+Command add_convert(CLI::App& app);
 
 // Writes JSON to path atomically (temp file + rename); "-" means stdout.
 void write_json_file(const std::string& path, const nlohmann::json& j);

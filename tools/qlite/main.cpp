@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   std::vector<qlite::cli::Command> commands = {
       qlite::cli::add_train(app),
       qlite::cli::add_eval(app),
+      qlite::cli::add_inspect(app),
+      qlite::cli::add_run(app),
+      qlite::cli::add_qat(app),
+      qlite::cli::add_convert(app),
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,260 @@
+// The converter's driver: per-mode planning, the walk over the model's
+// nodes, the graph's I/O boundaries and the result summary.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "convert/lowering.h"
+#include "convert/qat_plan.h"
+
+namespace qlite::convert {
+
+using detail::ActQuant;
+using detail::Kind;
+using detail::NodePlan;
+using detail::Value;
+using lite::BuiltinOp;
+using lite::TensorType;
+
+const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::kFloat32: return "float32";
+    case Mode::kDynamic: return "dynamic";
+    case Mode::kInt8: return "int8";
+    case Mode::kFloat16: return "float16";
+  }
+  return "?";
+}
+
+Mode mode_from_string(const std::string& s) {
+  for (Mode m : {Mode::kFloat32, Mode::kDynamic, Mode::kInt8, Mode::kFloat16})
+    if (s == mode_name(m)) return m;
+  throw Error("convert: unknown mode '" + s + "' (float32, dynamic, int8, float16)");
+}
+
+const char* io_type_name(IoType t) {
+  switch (t) {
+    case IoType::kFloat32: return "float32";
+    case IoType::kInt8: return "int8";
+    case IoType::kUInt8: return "uint8";
+  }
+  return "?";
+}
+
+IoType io_type_from_string(const std::string& s) {
+  for (IoType t : {IoType::kFloat32, IoType::kInt8, IoType::kUInt8})
+    if (s == io_type_name(t)) return t;
+  throw Error("convert: unknown I/O type '" + s + "' (float32, int8, uint8)");
+}
+
+namespace {
+
+int64_t kernel_elements(const Layer& layer) {
+  const Param* k = detail::find_param(layer, "kernel");
+  return k != nullptr ? k->value.numel() : 0;
+}
+
+// Plans for a float (not quantization-aware) model.
+std::vector<NodePlan> plan_float_model(const Model& model, const ConvertOptions& opt) {
+  const size_t n = model.num_layers();
+  std::vector<NodePlan> plans(n);
+  switch (opt.mode) {
+    case Mode::kFloat32:
+      break;
+    case Mode::kFloat16:
+      for (size_t i = 1; i < n; ++i) {
+        const std::string t = model.layer(i).type();
+        if (t == "Conv2D" || t == "Dense") plans[i].kind = Kind::kFloat16Weights;
+      }
+      break;
+    case Mode::kDynamic:
+      for (size_t i = 1; i < n; ++i) {
+        const std::string t = model.layer(i).type();
+        if (t == "Conv2D" || t == "Dense") {
+          plans[i].kind = Kind::kHybrid;
+          plans[i].quantize_kernel = kernel_elements(model.layer(i)) >= opt.dynamic_min_elements;
+        }
+      }
+      break;
+    case Mode::kInt8: {
+      check(opt.representative != nullptr,
+            "convert: int8 conversion of a float model needs representative images for calibration");
+      check(opt.representative_count >= 1, "convert: representative_count must be >= 1");
+      const auto ranges = detail::calibrate(model, *opt.representative, opt.representative_count);
+      for (size_t i = 0; i < n; ++i) {
+        plans[i].kind = Kind::kInt8;
+        plans[i].out = detail::act_quant_from_range(ranges[i].min, ranges[i].max);
+      }
+      break;
+    }
+  }
+  return plans;
+}
+
+Value lower_node(detail::Lowering& L, const Layer& layer, const Value& input, const NodePlan& plan) {
+  const std::string t = layer.type();
+  // A QAT layer states the input parameters it was trained with; they equal
+  // the producer's output parameters, so this QUANTIZE is normally a no-op.
+  const Value in = plan.kind == Kind::kInt8 && plan.in && !detail::is_passthrough_layer(t)
+                       ? L.to_int8(input, *plan.in, layer.name())
+                       : input;
+  if (t == "Conv2D") return detail::lower_conv2d(L, layer, in, plan);
+  if (t == "Dense") return detail::lower_dense(L, layer, in, plan);
+  if (t == "MaxPooling2D") return detail::lower_max_pool2d(L, layer, in, plan);
+  if (t == "Reshape" || t == "Flatten") return detail::lower_reshape(L, layer, in, plan);
+  if (t == "Softmax") return detail::lower_softmax(L, layer, in, plan);
+  throw Error("convert: layer '" + layer.name() + "' of type " + t +
+              " has no TFLite lowering (supported: InputLayer, Reshape, Flatten, Conv2D, "
+              "MaxPooling2D, Dense, Softmax)");
+}
+
+void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
+  L.builder().graph().tensors[static_cast<size_t>(tensor)].name = name;
+}
+
+}  // namespace
+
+ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
+  check(model.is_built() && model.num_layers() >= 2,
+        "convert: the model must be built and have at least one layer after its input");
+  check(opt.io == IoType::kFloat32 || opt.mode == Mode::kInt8,
+        std::string("convert: --io ") + io_type_name(opt.io) + " needs int8 mode (got " +
+            mode_name(opt.mode) + ")");
+  const size_t n = model.num_layers();
+  for (size_t i = 1; i < n; ++i)
+    check(model.nodes()[i].inputs.size() == 1,
+          "convert: layer '" + model.layer(i).name() + "' has " +
+              std::to_string(model.nodes()[i].inputs.size()) + " inputs; only single-input layers are lowered");
+
+  const bool qat = detail::is_quantization_aware(model);
+  std::vector<NodePlan> plans;
+  std::vector<const Layer*> layers(n);
+  for (size_t i = 0; i < n; ++i) layers[i] = &model.layer(i);
+  if (qat) {
+    check(opt.mode == Mode::kInt8, std::string("convert: '") + model.name() +
+                                       "' is quantization-aware; convert it in int8 mode (got " +
+                                       mode_name(opt.mode) + ")");
+    plans = detail::plan_qat_model(model, layers);
+  } else {
+    plans = plan_float_model(model, opt);
+  }
+  for (size_t i = 1; i < n; ++i)
+    check(detail::is_supported_layer(layers[i]->type()) || plans[i].identity,
+          "convert: layer '" + layers[i]->name() + "' of type " + layers[i]->type() +
+              " has no TFLite lowering (supported: InputLayer, Reshape, Flatten, Conv2D, "
+              "MaxPooling2D, Dense, Softmax)");
+
+  detail::Lowering L(opt);
+  L.builder().set_description("qlite " + std::string(mode_name(opt.mode)) + " conversion of '" +
+                              model.name() + "'");
+  const std::string in_name = model.layer(0).name();
+  const Shape in_shape = model.input_shape();
+  const NodePlan& in_plan = plans[0];
+
+  // ---- graph input
+  std::vector<Value> values(n);
+  Value graph_in;
+  if (opt.io == IoType::kFloat32) {
+    graph_in = L.make_value(in_name, TensorType::kFloat32, in_shape);
+    values[0] = graph_in;
+    if (in_plan.kind == Kind::kInt8) {
+      values[0] = L.make_value(in_name + "_int8", TensorType::kInt8, in_shape, &in_plan.out);
+      L.add_op(BuiltinOp::kQuantize, {graph_in.tensor}, {values[0].tensor}, {}, 1, "", false, true);
+    }
+  } else {
+    check(in_plan.kind == Kind::kInt8, "convert: integer I/O asked for, but the model input '" + in_name +
+                                           "' stays float");
+    if (opt.io == IoType::kInt8) {
+      graph_in = L.make_value(in_name, TensorType::kInt8, in_shape, &in_plan.out);
+      values[0] = graph_in;
+    } else {
+      const ActQuant u{in_plan.out.scale, in_plan.out.zero_point + 128};
+      graph_in = L.make_value(in_name, TensorType::kUInt8, in_shape, &u);
+      values[0] = L.make_value(in_name + "_int8", TensorType::kInt8, in_shape, &in_plan.out);
+      L.add_op(BuiltinOp::kQuantize, {graph_in.tensor}, {values[0].tensor}, {}, 1, "", true, true);
+    }
+  }
+
+  // ---- the layers, in node order (inputs always precede their readers)
+  for (size_t i = 1; i < n; ++i) {
+    const Value& in = values[static_cast<size_t>(model.nodes()[i].inputs[0])];
+    const NodePlan& plan = plans[i];
+    if (plan.identity) {  // an input quantizer of a QAT model: its range is the tensor's
+      values[i] = plan.kind == Kind::kInt8 ? L.to_int8(in, plan.out, layers[i]->name()) : in;
+      continue;
+    }
+    values[i] = lower_node(L, *layers[i], in, plan);
+  }
+
+  // ---- graph output
+  const std::string out_name = layers[n - 1]->name();
+  Value out = values[n - 1];
+  if (opt.io == IoType::kFloat32) {
+    if (out.is_int8()) {
+      rename(L, out.tensor, out_name + "_int8");
+      Value f = L.make_value(out_name, TensorType::kFloat32, out.shape);
+      L.add_op(BuiltinOp::kDequantize, {out.tensor}, {f.tensor}, {}, 2, "", false, true);
+      out = f;
+    }
+  } else {
+    check(out.is_int8(), "convert: integer I/O asked for, but the output of layer '" + out_name +
+                             "' is float");
+    if (opt.io == IoType::kUInt8) {
+      rename(L, out.tensor, out_name + "_int8");
+      const ActQuant u{out.quant.scale, out.quant.zero_point + 128};
+      Value q = L.make_value(out_name, TensorType::kUInt8, out.shape, &u);
+      L.add_op(BuiltinOp::kQuantize, {out.tensor}, {q.tensor}, {}, 1, "", true, true);
+      out = q;
+    }
+  }
+  L.builder().set_inputs({graph_in.tensor});
+  L.builder().set_outputs({out.tensor});
+
+  ConvertResult r;
+  r.ops = L.ops();
+  r.integer_only = true;
+  for (const OpSummary& op : r.ops) {
+    if (op.integer || op.io_boundary) continue;
+    r.integer_only = false;
+    r.float_ops.push_back(op.op + " (" + op.layer + ")");
+  }
+  if (opt.mode == Mode::kInt8 && opt.io != IoType::kFloat32 && !r.integer_only) {
+    for (const OpSummary& op : r.ops)
+      check(op.integer || op.io_boundary,
+            std::string("convert: ") + io_type_name(opt.io) + " I/O needs an integer-only model, but " +
+                op.op + " of layer '" + op.layer + "' computes in float");
+  }
+  r.quantization_aware = qat;
+  r.model = L.builder().build();
+  r.bytes = lite::write_model(r.model);
+  r.size_bytes = r.bytes.size();
+  return r;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  namespace fs = std::filesystem;
+  check(!path.empty(), "convert: empty output path");
+  const fs::path target(path);
+  const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp");
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    check(static_cast<bool>(f), "convert: cannot open '" + tmp.string() + "' for writing");
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error("convert: writing '" + tmp.string() + "' failed");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error("convert: cannot move the output into place at '" + path + "'");
+  }
+}
+
+}  // namespace qlite::convert

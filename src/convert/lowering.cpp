@@ -1,0 +1,188 @@
+// The Lowering helpers shared by every layer lowering: tensors, operators,
+// float <-> int8 boundaries, constants and PTQ weight quantization.
+#include "convert/lowering.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/reference/int8_kernels.h"
+#include "qlite/quant.h"
+
+namespace qlite::convert::detail {
+
+using lite::BuiltinOp;
+using lite::TensorType;
+
+std::vector<int32_t> to_i32_shape(const Shape& s, const std::string& what) {
+  std::vector<int32_t> out;
+  out.reserve(s.size());
+  for (int64_t d : s) {
+    check(d >= 0 && d <= std::numeric_limits<int32_t>::max(),
+          "convert: " + what + " has dimension " + std::to_string(d) + " outside int32");
+    out.push_back(static_cast<int32_t>(d));
+  }
+  return out;
+}
+
+std::vector<int32_t> batched(const Shape& per_sample, int32_t batch) {
+  std::vector<int32_t> out{batch};
+  const auto rest = to_i32_shape(per_sample, "a tensor");
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+int32_t Lowering::add_activation(const std::string& name, TensorType type, const Shape& per_sample,
+                                 const ActQuant* quant) {
+  lite::Quantization q;
+  if (quant != nullptr) q = lite::Quantization::per_tensor(quant->scale, quant->zero_point);
+  return b_.add_tensor(name, type, batched(per_sample, 1), std::move(q), batched(per_sample, -1));
+}
+
+Value Lowering::make_value(const std::string& name, TensorType type, const Shape& per_sample,
+                           const ActQuant* quant) {
+  Value v;
+  v.tensor = add_activation(name, type, per_sample, quant);
+  v.type = type;
+  v.shape = per_sample;
+  if (quant != nullptr) v.quant = *quant;
+  return v;
+}
+
+void Lowering::add_op(BuiltinOp op, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                      lite::OpOptions options, int32_t version, const std::string& layer,
+                      bool integer, bool io_boundary) {
+  b_.add_operator(op, std::move(inputs), std::move(outputs), std::move(options), version);
+  ops_.push_back({lite::builtin_op_name(op), layer, integer, io_boundary});
+}
+
+Value Lowering::to_float(const Value& v, const std::string& layer) {
+  if (!v.is_int8()) return v;
+  const std::string name = b_.graph().tensors[static_cast<size_t>(v.tensor)].name + "_float";
+  Value out = make_value(name, TensorType::kFloat32, v.shape);
+  // Version 2: int8 input (TFLite op_version.cc).
+  add_op(BuiltinOp::kDequantize, {v.tensor}, {out.tensor}, {}, 2, layer, false);
+  return out;
+}
+
+Value Lowering::to_int8(const Value& v, const ActQuant& q, const std::string& layer) {
+  if (v.is_int8() && v.quant.scale == q.scale && v.quant.zero_point == q.zero_point) return v;
+  const std::string name = b_.graph().tensors[static_cast<size_t>(v.tensor)].name + "_int8";
+  Value out = make_value(name, TensorType::kInt8, v.shape, &q);
+  // From float this is a float op (it reads float activations); int8 -> int8
+  // requantization is integer.
+  add_op(BuiltinOp::kQuantize, {v.tensor}, {out.tensor}, {}, 1, layer, v.is_int8());
+  return out;
+}
+
+int32_t Lowering::float_constant(const std::string& name, const std::vector<int32_t>& shape,
+                                 const std::vector<float>& values, bool as_float16,
+                                 const std::string& layer) {
+  if (!as_float16) return b_.add_constant(name, TensorType::kFloat32, shape, values);
+  std::vector<uint16_t> half(values.size());
+  for (size_t i = 0; i < values.size(); ++i) half[i] = ref::float_to_half(values[i]);
+  const int32_t h = b_.add_constant(name + "_fp16", TensorType::kFloat16, shape, half);
+  const int32_t f = b_.add_tensor(name, TensorType::kFloat32, shape);
+  // Version 3: float16 input.
+  add_op(BuiltinOp::kDequantize, {h}, {f}, {}, 3, layer, false);
+  return f;
+}
+
+IntWeights quantize_weights(const std::vector<float>& w, int64_t out_channels, bool per_channel) {
+  check(out_channels > 0 && !w.empty() && static_cast<int64_t>(w.size()) % out_channels == 0,
+        "convert: weights of " + std::to_string(w.size()) + " values do not split into " +
+            std::to_string(out_channels) + " output channels");
+  const int64_t groups = per_channel ? out_channels : 1;
+  const size_t per_group = w.size() / static_cast<size_t>(groups);
+  IntWeights r;
+  r.q.resize(w.size());
+  for (int64_t g = 0; g < groups; ++g) {
+    const std::span<const float> part(w.data() + g * per_group, per_group);
+    const quant::Range range = quant::finite_range(part);
+    const quant::QuantParams p = quant::choose_quant_params(
+        range.empty() ? 0.0f : range.min, range.empty() ? 0.0f : range.max, quant::kWeightScheme);
+    for (size_t i = 0; i < per_group; ++i)
+      r.q[g * per_group + i] = static_cast<int8_t>(quant::fake_quant_int(part[i], p));
+    r.scales.push_back(p.scale);
+  }
+  return r;
+}
+
+std::vector<float> bias_scales(float input_scale, const std::vector<float>& weight_scales) {
+  // float * float, the product TFLite compares the bias scale with.
+  std::vector<float> s;
+  for (float ws : weight_scales) s.push_back(input_scale * ws);
+  return s;
+}
+
+std::vector<int32_t> quantize_bias(const std::vector<float>& b, float input_scale,
+                                   const std::vector<float>& weight_scales) {
+  const std::vector<float> scales = bias_scales(input_scale, weight_scales);
+  std::vector<int32_t> q(b.size());
+  for (size_t c = 0; c < b.size(); ++c) {
+    const float s = scales.size() == 1 ? scales[0] : scales.at(c);
+    check(s > 0.0f && std::isfinite(s), "convert: bias scale is not positive");
+    const double v = std::round(static_cast<double>(b[c]) / static_cast<double>(s));
+    const double lim = std::numeric_limits<int32_t>::max();
+    q[c] = static_cast<int32_t>(std::isnan(v) ? 0.0 : std::clamp(v, -lim, lim));
+  }
+  return q;
+}
+
+ActQuant act_quant_from_range(float min, float max) {
+  const quant::QuantParams p = quant::choose_quant_params(min, max, quant::kActivationScheme);
+  return {p.scale, p.zero_point};
+}
+
+bool is_passthrough_layer(const std::string& type) {
+  return type == "Reshape" || type == "Flatten" || type == "MaxPooling2D";
+}
+
+bool is_supported_layer(const std::string& type) {
+  return is_passthrough_layer(type) || type == "Conv2D" || type == "Dense" || type == "Softmax";
+}
+
+}  // namespace qlite::convert::detail
+
+namespace qlite::convert::detail {
+
+const Param* find_param(const Layer& layer, const std::string& name) {
+  for (const Param* p : layer.params())
+    if (p->name == name) return p;
+  return nullptr;
+}
+
+std::vector<float> param_values(const Param& p) {
+  check(p.value.dtype() == DType::kFloat32, "convert: param '" + p.name + "' is not float32");
+  const auto s = p.value.span_f32();
+  return {s.begin(), s.end()};
+}
+
+lite::Activation fused_activation(const Layer& layer) {
+  const json cfg = layer.get_config();
+  const std::string a = cfg.value("activation", std::string("linear"));
+  if (a == "linear") return lite::Activation::kNone;
+  if (a == "relu") return lite::Activation::kRelu;
+  if (a == "relu6") return lite::Activation::kRelu6;
+  throw Error("convert: layer '" + layer.name() + "' has activation '" + a +
+              "', which TFLite cannot fuse (linear, relu, relu6)");
+}
+
+lite::Padding padding_of(const Layer& layer) {
+  const std::string p = layer.get_config().value("padding", std::string("valid"));
+  if (p == "valid") return lite::Padding::kValid;
+  if (p == "same") return lite::Padding::kSame;
+  throw Error("convert: layer '" + layer.name() + "' has unknown padding '" + p + "'");
+}
+
+std::array<int32_t, 2> config_pair(const Layer& layer, const char* key) {
+  const json cfg = layer.get_config();
+  check(cfg.contains(key) && cfg[key].is_array() && cfg[key].size() == 2,
+        "convert: layer '" + layer.name() + "' has no two-element '" + key + "' in its config");
+  std::array<int32_t, 2> r{cfg[key][0].get<int32_t>(), cfg[key][1].get<int32_t>()};
+  check(r[0] >= 1 && r[1] >= 1,
+        "convert: layer '" + layer.name() + "' has a non-positive '" + key + "'");
+  return r;
+}
+
+}  // namespace qlite::convert::detail

@@ -1,0 +1,142 @@
+// Internal: the state shared by the per-layer lowerings of the converter.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qlite/convert.h"
+#include "qlite/lite.h"
+#include "qlite/train.h"
+
+namespace qlite::convert::detail {
+
+// Per-tensor affine parameters of an int8 activation.
+struct ActQuant {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+// A value flowing between lowered layers: one graph tensor.
+struct Value {
+  int32_t tensor = -1;
+  lite::TensorType type = lite::TensorType::kFloat32;  // kFloat32 or kInt8
+  Shape shape;                                          // per sample (no batch)
+  ActQuant quant;                                       // meaningful when kInt8
+  bool is_int8() const { return type == lite::TensorType::kInt8; }
+};
+
+// Integer weights of a conv or dense layer, in TFLite's layout (conv OHWI,
+// dense [out, in]) with one scale per output channel (conv) or one (dense).
+struct IntWeights {
+  std::vector<int8_t> q;
+  std::vector<float> scales;
+};
+
+// How a layer is to be computed in the converted graph.
+enum class Kind { kFloat, kFloat16Weights, kHybrid, kInt8 };
+
+// What the mode-specific pass decided for one node.
+struct NodePlan {
+  Kind kind = Kind::kFloat;
+  // kInt8: the output's parameters (pass-through layers: the input's).
+  ActQuant out;
+  // kInt8 with a float input (the previous layer was left float): the
+  // parameters of the QUANTIZE inserted in front.
+  std::optional<ActQuant> in;
+  // kInt8 from a QAT layer: the exact integers it evaluates with. When unset,
+  // the lowering quantizes the float weights itself (PTQ).
+  std::optional<IntWeights> weights;
+  std::optional<std::vector<int32_t>> bias;
+  // A node that only (re)quantizes its input to `out` (QAT input quantizer).
+  bool identity = false;
+  // kHybrid: which kernels are large enough to quantize.
+  bool quantize_kernel = true;
+};
+
+class Lowering {
+ public:
+  explicit Lowering(const ConvertOptions& options) : options_(options), b_(options.producer) {}
+
+  const ConvertOptions& options() const { return options_; }
+  lite::ModelBuilder& builder() { return b_; }
+
+  // An activation tensor with batch 1 in its shape and -1 in its signature.
+  int32_t add_activation(const std::string& name, lite::TensorType type, const Shape& per_sample,
+                         const ActQuant* quant = nullptr);
+  Value make_value(const std::string& name, lite::TensorType type, const Shape& per_sample,
+                   const ActQuant* quant = nullptr);
+  // Adds an operator and records its summary. integer: computes on integers.
+  void add_op(lite::BuiltinOp op, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+              lite::OpOptions options, int32_t version, const std::string& layer, bool integer,
+              bool io_boundary = false);
+
+  // Float view of v (DEQUANTIZE when v is int8).
+  Value to_float(const Value& v, const std::string& layer);
+  // int8 view of v with parameters q (QUANTIZE from float, or a requantizing
+  // QUANTIZE int8 -> int8 when the parameters differ).
+  Value to_int8(const Value& v, const ActQuant& q, const std::string& layer);
+
+  // A constant float32 tensor, or float16 + DEQUANTIZE in Kind::kFloat16Weights.
+  int32_t float_constant(const std::string& name, const std::vector<int32_t>& shape,
+                         const std::vector<float>& values, bool as_float16, const std::string& layer);
+
+  const std::vector<OpSummary>& ops() const { return ops_; }
+
+ private:
+  const ConvertOptions& options_;
+  lite::ModelBuilder b_;
+  std::vector<OpSummary> ops_;
+};
+
+std::vector<int32_t> to_i32_shape(const Shape& s, const std::string& what);
+std::vector<int32_t> batched(const Shape& per_sample, int32_t batch);
+
+// ---- reading training layers -------------------------------------------------------
+// The param with this name; nullptr when absent (e.g. no bias).
+const Param* find_param(const Layer& layer, const std::string& name);
+std::vector<float> param_values(const Param& p);
+// The layer config's "activation" as a fused activation; Error naming the layer otherwise.
+lite::Activation fused_activation(const Layer& layer);
+// The layer config's "padding".
+lite::Padding padding_of(const Layer& layer);
+// A two-element int array of the config ("strides", "pool_size").
+std::array<int32_t, 2> config_pair(const Layer& layer, const char* key);
+
+// ---- weight quantization (PTQ) --------------------------------------------------
+// Symmetric narrow-range int8 per output channel of an [out, rest...] tensor
+// (per_channel) or per tensor.
+IntWeights quantize_weights(const std::vector<float>& w, int64_t out_channels, bool per_channel);
+// int32 bias: round(b / (input_scale * weight_scale[c])), saturated.
+std::vector<int32_t> quantize_bias(const std::vector<float>& b, float input_scale,
+                                   const std::vector<float>& weight_scales);
+// The bias scales as written: float(input_scale * weight_scale[c]).
+std::vector<float> bias_scales(float input_scale, const std::vector<float>& weight_scales);
+
+// ---- per-layer lowerings: each returns the layer's output value ---------------
+Value lower_conv2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+Value lower_dense(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+Value lower_max_pool2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+// Reshape and Flatten: RESHAPE to the layer's output shape with a -1 batch.
+Value lower_reshape(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+Value lower_softmax(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+
+// Layer classes the converter lowers ("InputLayer" handled by the driver).
+bool is_passthrough_layer(const std::string& type);  // Reshape, Flatten, MaxPooling2D
+bool is_supported_layer(const std::string& type);
+
+// ---- calibration ---------------------------------------------------------------------
+// Runs the float model layer by layer on rows [0, count) of x and returns the
+// [min, max] of every node's output (node 0: the input), NaN/Inf skipped.
+struct NodeRange {
+  float min = 0.0f, max = 0.0f;
+};
+std::vector<NodeRange> calibrate(const Model& model, const Tensor& x, int64_t count);
+
+ActQuant act_quant_from_range(float min, float max);
+
+// Softmax output parameters fixed by TFLite: 1/256, -128.
+inline constexpr ActQuant kSoftmaxQuant{1.0f / 256.0f, -128};
+
+}  // namespace qlite::convert::detail

@@ -1,0 +1,77 @@
+// Planning for quantization-aware models: every number comes from the QAT
+// layers' lowered() (the integers their inference-mode evaluation uses), so
+// the converted model reproduces QAT predictions exactly. No calibration.
+#include "convert/qat_plan.h"
+
+#include "qlite/quant/qat.h"
+
+namespace qlite::convert::detail {
+
+namespace {
+
+ActQuant act(const quant::TensorQuant& t) { return {t.scale, t.zero_point}; }
+
+void check_int8(const quant::TensorQuant& t, const std::string& layer, const char* what) {
+  check(t.num_bits == 8 && t.qmin >= -128 && t.qmax <= 127,
+        "convert: QAT layer '" + layer + "' has a " + std::to_string(t.num_bits) + "-bit " + what +
+            ", which TFLite int8 cannot express");
+}
+
+}  // namespace
+
+bool is_quantization_aware(const Model& model) {
+  for (size_t i = 0; i < model.num_layers(); ++i) {
+    const std::string t = model.layer(i).type();
+    if (t == "QuantizeWrapper" || t == "QuantizeLayer") return true;
+  }
+  return false;
+}
+
+std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer*>& layers) {
+  const size_t n = model.num_layers();
+  std::vector<NodePlan> plans(n);  // kFloat unless a QAT layer says otherwise
+  for (size_t i = 1; i < n; ++i) {
+    const Layer& layer = model.layer(i);
+    const auto* q = dynamic_cast<const quant::QuantizedLayer*>(&layer);
+    if (q == nullptr) continue;  // left float by selective annotation
+    const quant::LoweredQuant lq = q->lowered();
+    check(lq.tflite_compatible, "convert: QAT layer '" + layer.name() +
+                                    "' uses a quantization scheme TFLite int8 cannot express");
+    check_int8(lq.output, layer.name(), "output");
+    NodePlan& p = plans[i];
+    p.kind = Kind::kInt8;
+    p.out = act(lq.output);
+    if (lq.input_quantized) {
+      check_int8(lq.input, layer.name(), "input");
+      p.in = act(lq.input);
+    }
+    switch (lq.op) {
+      case quant::LoweredOp::kQuantize: {
+        p.identity = true;
+        // The model input's own quantizer: quantize at the graph boundary.
+        if (model.nodes()[i].inputs.at(0) == 0) {
+          plans[0].kind = Kind::kInt8;
+          plans[0].out = p.out;
+        }
+        break;
+      }
+      case quant::LoweredOp::kPassThrough:
+        layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
+        break;
+      case quant::LoweredOp::kConv2D:
+      case quant::LoweredOp::kDense: {
+        layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
+        check(lq.input_quantized, "convert: QAT layer '" + layer.name() + "' has a float input");
+        check(lq.quantized_dimension == 0,
+              "convert: QAT layer '" + layer.name() + "' quantizes weights along a dimension other than 0");
+        p.weights = IntWeights{lq.weights, lq.weight_scales};
+        const size_t out_c = lq.weights_shape.empty() ? 0 : static_cast<size_t>(lq.weights_shape[0]);
+        p.bias = lq.bias.empty() ? std::vector<int32_t>(out_c, 0) : lq.bias;
+        break;
+      }
+    }
+  }
+  return plans;
+}
+
+}  // namespace qlite::convert::detail
