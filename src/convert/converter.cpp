@@ -226,6 +226,18 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
                 op.op + " of layer '" + op.layer + "' computes in float");
   }
   r.quantization_aware = qat;
+  // A -1 batch in shape_signature matters only where a caller resizes: the
+  // graph's inputs and outputs. Every runtime recomputes intermediate shapes
+  // (RESHAPE reads -1 from its constant shape input), so intermediates carry
+  // none: it keeps int8 files small.
+  {
+    lite::SubGraphDef& g = L.builder().graph();
+    std::vector<bool> boundary(g.tensors.size(), false);
+    for (int32_t t : g.inputs) boundary[static_cast<size_t>(t)] = true;
+    for (int32_t t : g.outputs) boundary[static_cast<size_t>(t)] = true;
+    for (size_t t = 0; t < g.tensors.size(); ++t)
+      if (!boundary[t]) g.tensors[t].shape_signature.clear();
+  }
   r.model = L.builder().build();
   r.bytes = lite::write_model(r.model);
   r.size_bytes = r.bytes.size();

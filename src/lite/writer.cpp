@@ -1,4 +1,7 @@
 // ModelDef -> .tflite bytes, and the ModelBuilder that producers use.
+#include <map>
+#include <tuple>
+#include <type_traits>
 #include <fstream>
 #include <set>
 
@@ -100,18 +103,60 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
   return std::visit(Visitor{fbb, where}, options);
 }
 
-Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, const TensorDef& t) {
-  Offset<tfl::QuantizationParameters> q = 0;
-  if (!t.quantization.empty()) {
-    const Quantization& p = t.quantization;
-    q = tfl::CreateQuantizationParameters(
-        fbb, p.min.empty() ? 0 : fbb.CreateVector(p.min), p.max.empty() ? 0 : fbb.CreateVector(p.max),
-        fbb.CreateVector(p.scale), fbb.CreateVector(p.zero_point), tfl::QuantizationDetails::NONE,
-        0, p.quantized_dimension);
+// Identical vectors, strings and quantization tables are written once and
+// referenced from every table that uses them (a flatbuffer is a DAG). Per-tensor
+// activation parameters repeat along pass-through ops, per-channel zero points
+// repeat between a kernel and its bias: sharing them keeps int8 files small.
+class Dedup {
+ public:
+  explicit Dedup(FlatBufferBuilder& fbb) : fbb_(fbb) {}
+
+  template <class T>
+  flatbuffers::Offset<flatbuffers::Vector<T>> vec(const std::vector<T>& v) {
+    auto& cache = cache_for<T>();
+    auto it = cache.find(v);
+    if (it != cache.end()) return it->second;
+    const auto off = fbb_.CreateVector(v);
+    cache.emplace(v, off);
+    return off;
   }
-  const auto shape = fbb.CreateVector(t.shape);
-  const auto sig = t.shape_signature.empty() ? 0 : fbb.CreateVector(t.shape_signature);
-  const auto name = fbb.CreateString(t.name);
+
+  Offset<tfl::QuantizationParameters> quant(const Quantization& p) {
+    auto key = std::make_tuple(p.min, p.max, p.scale, p.zero_point, p.quantized_dimension);
+    auto it = quant_.find(key);
+    if (it != quant_.end()) return it->second;
+    const auto q = tfl::CreateQuantizationParameters(fbb_, p.min.empty() ? 0 : vec(p.min),
+                                                     p.max.empty() ? 0 : vec(p.max), vec(p.scale),
+                                                     vec(p.zero_point), tfl::QuantizationDetails::NONE, 0,
+                                                     p.quantized_dimension);
+    quant_.emplace(std::move(key), q);
+    return q;
+  }
+
+  flatbuffers::Offset<flatbuffers::String> str(const std::string& s) { return fbb_.CreateSharedString(s); }
+
+ private:
+  template <class T>
+  std::map<std::vector<T>, flatbuffers::Offset<flatbuffers::Vector<T>>>& cache_for() {
+    if constexpr (std::is_same_v<T, int32_t>) return i32_;
+    else if constexpr (std::is_same_v<T, int64_t>) return i64_;
+    else return f32_;
+  }
+  FlatBufferBuilder& fbb_;
+  std::map<std::vector<int32_t>, flatbuffers::Offset<flatbuffers::Vector<int32_t>>> i32_;
+  std::map<std::vector<int64_t>, flatbuffers::Offset<flatbuffers::Vector<int64_t>>> i64_;
+  std::map<std::vector<float>, flatbuffers::Offset<flatbuffers::Vector<float>>> f32_;
+  std::map<std::tuple<std::vector<float>, std::vector<float>, std::vector<float>, std::vector<int64_t>, int32_t>,
+           Offset<tfl::QuantizationParameters>>
+      quant_;
+};
+
+Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, Dedup& dd, const TensorDef& t) {
+  Offset<tfl::QuantizationParameters> q = 0;
+  if (!t.quantization.empty()) q = dd.quant(t.quantization);
+  const auto shape = dd.vec(t.shape);
+  const auto sig = t.shape_signature.empty() ? 0 : dd.vec(t.shape_signature);
+  const auto name = dd.str(t.name);
   return tfl::CreateTensor(fbb, shape, static_cast<tfl::TensorType>(t.type), t.buffer, name, q,
                            t.is_variable, 0, sig);
 }
@@ -124,6 +169,7 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
   for (const auto& b : m.buffers) payload += b.size() + 16;
   FlatBufferBuilder fbb(payload + 4096);
 
+  Dedup dd(fbb);
   std::vector<Offset<tfl::Buffer>> buffers;
   for (const auto& b : m.buffers) {
     if (b.empty()) {
@@ -150,38 +196,38 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
   for (size_t s = 0; s < m.subgraphs.size(); ++s) {
     const SubGraphDef& g = m.subgraphs[s];
     std::vector<Offset<tfl::Tensor>> tensors;
-    for (const TensorDef& t : g.tensors) tensors.push_back(write_tensor(fbb, t));
+    for (const TensorDef& t : g.tensors) tensors.push_back(write_tensor(fbb, dd, t));
     std::vector<Offset<tfl::Operator>> ops;
     for (size_t i = 0; i < g.operators.size(); ++i) {
       const OperatorDef& op = g.operators[i];
       const OptionsOut o = write_options(fbb, op.options, op_label(m, s, i, op));
-      const auto in = fbb.CreateVector(op.inputs);
-      const auto out = fbb.CreateVector(op.outputs);
+      const auto in = dd.vec(op.inputs);
+      const auto out = dd.vec(op.outputs);
       ops.push_back(tfl::CreateOperator(fbb, op.opcode_index, in, out, o.type, o.value));
     }
     const auto tv = fbb.CreateVector(tensors);
     const auto iv = fbb.CreateVector(g.inputs);
     const auto ov = fbb.CreateVector(g.outputs);
     const auto opv = fbb.CreateVector(ops);
-    subgraphs.push_back(tfl::CreateSubGraph(fbb, tv, iv, ov, opv, fbb.CreateString(g.name)));
+    subgraphs.push_back(tfl::CreateSubGraph(fbb, tv, iv, ov, opv, dd.str(g.name)));
   }
 
   std::vector<Offset<tfl::Metadata>> metadata;
   for (const MetadataDef& md : m.metadata)
-    metadata.push_back(tfl::CreateMetadata(fbb, fbb.CreateString(md.name), md.buffer));
+    metadata.push_back(tfl::CreateMetadata(fbb, dd.str(md.name), md.buffer));
 
   std::vector<Offset<tfl::SignatureDef>> sigs;
   for (const SignatureDef& sd : m.signature_defs) {
     auto maps = [&](const std::vector<TensorMapDef>& list) {
       std::vector<Offset<tfl::TensorMap>> out;
       for (const TensorMapDef& tm : list)
-        out.push_back(tfl::CreateTensorMap(fbb, fbb.CreateString(tm.name), tm.tensor_index));
+        out.push_back(tfl::CreateTensorMap(fbb, dd.str(tm.name), tm.tensor_index));
       return fbb.CreateVector(out);
     };
     const auto in = maps(sd.inputs);
     const auto out = maps(sd.outputs);
     sigs.push_back(
-        tfl::CreateSignatureDef(fbb, in, out, fbb.CreateString(sd.key), 0, sd.subgraph_index));
+        tfl::CreateSignatureDef(fbb, in, out, dd.str(sd.key), 0, sd.subgraph_index));
   }
 
   const auto codes_v = fbb.CreateVector(codes);
