@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The peers the interop tests compare against (TensorFlow Lite 2.9 from npm, Arm NN
+# from Debian). Where they cannot be installed, those tests skip with a message.
+bash scripts/install_peers.sh --armnn >/dev/null || echo "test: peers unavailable; interop tests will skip" >&2
 if [ "${1:-}" = "--sanitize" ]; then
   export BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo
   bash scripts/build.sh -DQLITE_SANITIZE=ON -DQLITE_BUILD_BENCH=OFF
