@@ -59,8 +59,8 @@ void requantize_channels_int8(Isa isa, const Int8Requant& rq, int64_t pixels, co
   for (int64_t p = 0; p < pixels; ++p)
     for (int c = 0; c < rq.channels; ++c) {
       const int64_t i = p * rq.channels + c;
-      const int32_t v = qlite::ref::multiply_by_quantized_multiplier(acc[i], rq.multiplier[c],
-                                                              rq.left[c] > 0 ? rq.left[c] : -rq.right[c]);
+      const qlite::ref::QuantizedMultiplier m{rq.multiplier[c], rq.left[c] > 0 ? rq.left[c] : -rq.right[c]};
+      const int32_t v = qlite::ref::multiply_by_quantized_multiplier(acc[i], m, rq.rounding);
       out[i] = static_cast<int8_t>(std::clamp<int64_t>(int64_t{v} + rq.output_zero_point, rq.act_min, rq.act_max));
     }
 }

@@ -32,16 +32,22 @@ namespace qlite::kernels {
 bool int8_isa_available(Isa isa);
 
 // Per-output-channel requantization constants, expanded for `lanes`-wide
-// vectors (channels padded to a multiple of lanes). Two equivalent exact
-// forms of MultiplyByQuantizedMultiplier are kept: the 32-bit one (AVX2:
-// SRDHM then RoundingDivideByPOT) and a 64-bit one that folds both roundings
-// into one add and one shift of the 64-bit product (AVX-512, fewer ops):
+// vectors (channels padded to a multiple of lanes), for either rounding form
+// of requantize.h (conv and fully connected: half up; depthwise, add, mean:
+// double rounding). Two equivalent exact computations are kept: the 32-bit
+// one (AVX2: SRDHM = (p + 2^30) >> 31, then a rounding shift by `right` whose
+// threshold is rhalf, plus 1 for a negative value under double rounding only)
+// and a 64-bit one that folds both roundings into one add and one shift of
+// the 64-bit product (AVX-512, fewer ops):
 //   MBQM(x) = (p + round64 - (p < -2^30 ? fix64 : 0)) >> shift64,
 //   p = (x << left) * multiplier, round64 = 2^30 + (right > 0 ? 2^(30+right) : 0),
-//   fix64 = right > 0 ? 2^31 : 0, shift64 = 31 + right.
+//   shift64 = 31 + right, fix64 = right > 0 ? 2^31 : 0 for double rounding
+//   (it turns a negative tie of the second step away from zero) and 0 for
+//   half up (floor of nested floors: both steps collapse into one).
 struct Int8Requant {
   int channels = 0;  // real channels
   int lanes = 1;
+  qlite::ref::Rounding rounding = qlite::ref::Rounding::kDoubleRounding;
   int32_t output_zero_point = 0;
   int32_t act_min = -128, act_max = 127;
   bool any_left = false;  // some channel has a left shift (multiplier >= 1)
@@ -50,10 +56,10 @@ struct Int8Requant {
   std::vector<int64_t> round64, fix64, shift64;
 };
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
-                              int32_t output_zero_point, qlite::ref::ActRange act);
+                              int32_t output_zero_point, qlite::ref::ActRange act, qlite::ref::Rounding rounding);
 
-// out[p * channels + c] = clamp(MBQM(acc[p * channels + c], c) + zp): the
-// requantization stage alone, exposed so that tests can sweep it exhaustively.
+// out[p * channels + c] = clamp(MBQM(acc[p * channels + c], c) + zp) in the
+// form rq.rounding names: the requantization stage alone, exposed so that tests can sweep it exhaustively.
 void requantize_channels_int8(Isa isa, const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out);
 
 // Packed dot-product weights: element (k, n) of the K x N matrix (K = window

@@ -62,7 +62,8 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
     const int64_t folded = (bias ? int64_t{bias[c]} : 0) - (int64_t{input_zero_point} + l.input_offset) * sum;
     g.bias[static_cast<size_t>(c)] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(folded)));
   }
-  g.rq = make_int8_requant(rq, n, l.lanes, out_zp, act);
+  // Conv and fully connected: ruy's round-half-up requantization (requantize.h).
+  g.rq = make_int8_requant(rq, n, l.lanes, out_zp, act, qlite::ref::Rounding::kHalfUp);
   return g;
 }
 
@@ -83,7 +84,7 @@ bool int8_isa_available(Isa isa) {
 }
 
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
-                              int32_t output_zero_point, qlite::ref::ActRange act) {
+                              int32_t output_zero_point, qlite::ref::ActRange act, qlite::ref::Rounding rounding) {
   qlite::ref::detail::check_requant(rq, channels, "make_int8_requant");
   qlite::ref::detail::check_zero_point(output_zero_point, "make_int8_requant output");
   qlite::ref::detail::check_act(act, "make_int8_requant");
@@ -91,6 +92,7 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
   Int8Requant r;
   r.channels = channels;
   r.lanes = lanes;
+  r.rounding = rounding;
   r.output_zero_point = output_zero_point;
   r.act_min = act.min;
   r.act_max = act.max;
@@ -117,7 +119,7 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
     const int slot = block * lanes + (lane % 2 == 0 ? lane / 2 : lanes / 2 + lane / 2);
     const size_t s = static_cast<size_t>(lanes == 1 ? c : slot);
     r.round64[s] = (int64_t{1} << 30) + (right > 0 ? int64_t{1} << (30 + right) : 0);
-    r.fix64[s] = right > 0 ? int64_t{1} << 31 : 0;
+    r.fix64[s] = right > 0 && rounding == qlite::ref::Rounding::kDoubleRounding ? int64_t{1} << 31 : 0;
     r.shift64[s] = 31 + right;
   }
   return r;
@@ -242,7 +244,7 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
     const int64_t folded = (bias ? int64_t{bias[ch]} : 0) - int64_t{p.input_zero_point} * sum;
     pd.bias[static_cast<size_t>(ch)] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(folded)));
   }
-  pd.rq = make_int8_requant(p.requant, c, l.lanes, p.output_zero_point, p.act);
+  pd.rq = make_int8_requant(p.requant, c, l.lanes, p.output_zero_point, p.act, qlite::ref::Rounding::kDoubleRounding);
   // Bands of output rows whose pair rows (4 bytes per element) fit in ~96 KB.
   const size_t pair_row = static_cast<size_t>(pd.cols_p) * pd.c_pad * 4;
   const int rows_fit = static_cast<int>(std::max<size_t>((96 << 10) / pair_row, 1));

@@ -77,6 +77,22 @@ TEST(Conv2dInt8, HandActivationsClamp) {
   EXPECT_EQ(out[0], -9);
 }
 
+// CONV_2D requantizes round-half-up (TFLite 2.9's ruy on x86): negative
+// halves go toward +infinity.
+TEST(Conv2dInt8, HandNegativeTiesRoundUp) {
+  const ConvInt8Params p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  const int32_t bias = -17;
+  std::vector<int8_t> out(4, 99);
+  conv2d_int8(p, kHandIn.data(), kHandW.data(), &bias, out.data());
+  // Sums before the bias (HandValid): 5, 7, 11, 13; with bias -17: -12, -10, -6, -4.
+  // M = 0.125 = 2^30 * 2^(-2-31): hi = floor(acc / 2 + 1/2), then / 4 rounded half up.
+  // (0,0): -12 -> hi -6 -> -1.5 -> -1 (double rounding: -2) -> +3 = 2
+  // (0,1): -10 -> hi -5 -> -1.25 -> -1 -> 2
+  // (1,0): -6 -> hi -3 -> -0.75 -> -1 -> 2
+  // (1,1): -4 -> hi -2 -> -0.5 -> 0 (double rounding: -1) -> 3
+  EXPECT_EQ(out, (std::vector<int8_t>{2, 2, 2, 3}));
+}
+
 TEST(Conv2dInt8, PaddingTapsEqualRealZeroPadding) {
   Rng rng(7);
   ConvInt8Params same;
@@ -173,6 +189,28 @@ TEST(DepthwiseConv2dInt8, Hand) {
   EXPECT_EQ(out, (std::vector<int8_t>{10, 18}));
 }
 
+// DEPTHWISE_CONV_2D keeps the double-rounding form (TFLite 2.9's own depthwise
+// kernels use it): negative halves go away from zero.
+TEST(DepthwiseConv2dInt8, HandNegativeTiesRoundAwayFromZero) {
+  DepthwiseInt8Params p;
+  p.g.in_h = p.g.in_w = 2;
+  p.g.in_c = p.g.out_c = 2;
+  p.g.kernel_h = p.g.kernel_w = 2;
+  apply_padding(p.g, Padding::kValid);
+  p.input_zero_point = -2;
+  // c0: M = 0.125 (2^30, shift -2); c1: M = 0.25 (2^30, shift -1).
+  p.requant = make_requant(1.0f, {0.125f, 0.25f}, 1.0f);
+  const std::vector<int8_t> in = {0, 1, 2, 3, 4, 5, 6, 7};
+  const std::vector<int8_t> w = {1, 1, 1, 2, 1, 3, 1, 4};
+  const std::vector<int32_t> bias = {-24, -140};
+  std::vector<int8_t> out(2);
+  depthwise_conv2d_int8(p, in.data(), w.data(), bias.data(), out.data());
+  // Sums as in Hand: 20 and 70.
+  // c0: 20 - 24 = -4 -> hi = floor(-2 + 1/2) = -2 -> -2 / 4 = -0.5 -> -1 (half up: 0)
+  // c1: 70 - 140 = -70 -> hi = -35 -> -35 / 2 = -17.5 -> -18 (half up: -17)
+  EXPECT_EQ(out, (std::vector<int8_t>{-1, -18}));
+}
+
 TEST(DepthwiseConv2dInt8, MatchesFloatWithinOneStep) {
   Rng rng(5);
   for (int dm : {1, 2}) {
@@ -226,6 +264,25 @@ TEST(FullyConnectedInt8, Hand) {
   EXPECT_EQ(out, (std::vector<int8_t>{-2, -12}));
 }
 
+// FULLY_CONNECTED requantizes round-half-up, like CONV_2D.
+TEST(FullyConnectedInt8, HandTiesRoundUp) {
+  FullyConnectedInt8Params p;
+  p.in_features = 3;
+  p.out_features = 2;
+  p.input_zero_point = 10;
+  p.output_zero_point = -5;
+  p.requant = make_fully_connected_requant(0.5f, {0.5f}, 1.0f);  // M = 0.25 = 2^30 * 2^(-1-31)
+  ASSERT_EQ(p.requant[0].shift, -1);
+  const std::vector<int8_t> x = {11, 12, 9};  // offsets 1, 2, -1
+  const std::vector<int8_t> w = {1, 2, 3, -1, 0, 4};
+  const std::vector<int32_t> bias = {-8, 11};
+  std::vector<int8_t> out(2);
+  fully_connected_int8(p, x.data(), w.data(), bias.data(), out.data());
+  // o0: 1 + 4 - 3 - 8 = -6 -> hi = floor(-3 + 1/2) = -3 -> -1.5 -> -1 (double rounding: -2) -> -6
+  // o1: -1 + 0 - 4 + 11 = 6 -> hi = 3 -> 1.5 -> 2 -> -3
+  EXPECT_EQ(out, (std::vector<int8_t>{-6, -3}));
+}
+
 TEST(FullyConnectedInt8, MatchesFloatWithinOneStep) {
   Rng rng(9);
   for (bool per_channel : {false, true}) {
@@ -240,8 +297,8 @@ TEST(FullyConnectedInt8, MatchesFloatWithinOneStep) {
       const float out_scale = 0.01f + 0.02f * rng.uniform();
       p.input_zero_point = in.zero_point;
       p.output_zero_point = -20;
-      p.requant = per_channel ? make_requant(in.scale, w.scales, out_scale)
-                              : make_requant(in.scale, {w.scales[0]}, out_scale);
+      p.requant = per_channel ? make_fully_connected_requant(in.scale, w.scales, out_scale)
+                              : make_fully_connected_requant(in.scale, {w.scales[0]}, out_scale);
       p.act = fused_activation_range(FusedActivation::kRelu, out_scale, -20);
       std::vector<int8_t> q(15);
       fully_connected_int8(p, in.q.data(), w.q.data(), bias.data(), q.data());

@@ -1,11 +1,15 @@
-// requantize.h against hand-computed cases and an independent formulation:
+// requantize.h against hand-computed cases and independent formulations:
 // SRDHM(a, b) == floor(a*b / 2^31 + 1/2) (exact in int64), RoundingDivideByPOT
-// == roundl(x / 2^e) with ties away from zero (exact in long double).
+// == roundl(x / 2^e) with ties away from zero (exact in long double); the
+// round-half-up form against floorl(v + 1/2) per step in long double and
+// against a single int128 shift; the effective multipliers of conv and fully
+// connected against values produced by a separate float32 model.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "kernels/reference/requantize.h"
 #include "qlite/core.h"
@@ -155,6 +159,154 @@ TEST(MultiplyByQuantizedMultiplier, RandomMatchesIndependentForm) {
       ASSERT_LE(std::fabs(static_cast<long double>(multiply_by_quantized_multiplier(x, q)) - exact), 1.0L);
     }
   }
+}
+
+// ---- round half up (ruy; CONV_2D and FULLY_CONNECTED) ----------------------
+
+TEST(MultiplyByQuantizedMultiplierHalfUp, HandComputed) {
+  const QuantizedMultiplier eighth{1 << 30, -2};  // 0.125
+  // 12 * 0.125 = 1.5: hi = 6, 6 / 4 = 1.5 -> 2 (both forms).
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(12, eighth), 2);
+  EXPECT_EQ(multiply_by_quantized_multiplier(12, eighth), 2);
+  // -12 * 0.125 = -1.5: hi = -6, -6 / 4 = -1.5 -> -1 (up); double rounding -2.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-12, eighth), -1);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-12, eighth), -2);
+  // +-0.5: 4 -> hi 2 -> 0.5 -> 1; -4 -> hi -2 -> -0.5 -> 0 (double rounding -1).
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(4, eighth), 1);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-4, eighth), 0);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-4, eighth), -1);
+  // -0.25 and -0.75 are no ties: -2 -> hi -1 -> 0; -6 -> hi -3 -> -1.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-2, eighth), 0);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-6, eighth), -1);
+  // A tie in the first step only (shift 0, M = 0.5): +-1.5 -> 2 and -1, the
+  // same as gemmlowp's SRDHM, whose negative nudge also rounds -1.5 up.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(3, 1 << 30, 0), 2);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-3, 1 << 30, 0), -1);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-3, 1 << 30, 0), -1);
+  // M = 0.25 (shift -1): -5 -> hi = floor(-2.5 + 0.5) = -2 -> -2 / 2 = -1 exactly;
+  // 5 -> hi = 3 -> 1.5 -> 2.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-5, 1 << 30, -1), -1);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(5, 1 << 30, -1), 2);
+  // The case found against TFLite 2.9: -699189 * 1371267411 = -958775089829679;
+  // hi = floor((that + 2^30) / 2^31) = -446464 = -54.5 * 2^13, a negative tie:
+  // -54 half up (what TFLite computes), -55 with double rounding.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(-699189, 1371267411, -13), -54);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-699189, 1371267411, -13), -55);
+  // Left shift: 100 * 3.0 (0.75 * 2^2) = 300.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(100, 1610612736, 2), 300);
+  // Right shift 31, M0 = 2^30: kMax -> hi 2^30 -> (2^30 + 2^30) >> 31 = 1;
+  // kMin -> hi -2^30 -> (-2^30 + 2^30) >> 31 = 0 (double rounding: -0.5 -> -1).
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(kMax, 1 << 30, -31), 1);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(kMin, 1 << 30, -31), 0);
+  EXPECT_EQ(multiply_by_quantized_multiplier(kMin, 1 << 30, -31), -1);
+  // The saturating product: hi = 2^31 - 1; >> 1 rounds to 2^30.
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(kMin, kMin, 0), kMax);
+  EXPECT_EQ(multiply_by_quantized_multiplier_half_up(kMin, kMin, -1), 1 << 30);
+  // The Rounding selector picks the forms.
+  EXPECT_EQ(multiply_by_quantized_multiplier(-12, eighth, Rounding::kHalfUp), -1);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-12, eighth, Rounding::kDoubleRounding), -2);
+  static_assert(multiply_by_quantized_multiplier_half_up(-12, 1 << 30, -2) == -1);
+}
+
+// Two models of the half-up form that share no code with requantize.h.
+int32_t wrap_left(int32_t x, int left) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(int64_t{x} * (int64_t{1} << left))));
+}
+// Step by step in long double (64-bit mantissa: every value below is exact).
+int32_t half_up_long_double(int32_t x, int32_t m, int shift) {
+  const long double p = static_cast<long double>(wrap_left(x, std::max(shift, 0))) * m;
+  long double hi = std::floor(p / std::ldexp(1.0L, 31) + 0.5L);
+  if (hi > kMax) hi = kMax;  // the saturating product
+  const int right = std::max(-shift, 0);
+  return static_cast<int32_t>(right == 0 ? hi : std::floor(hi / std::ldexp(1.0L, right) + 0.5L));
+}
+// Both roundings folded into one floor division of the int128 product:
+// floor((floor((p + 2^30) / 2^31) + 2^(r-1)) / 2^r) == floor((p + 2^30 + 2^(30+r)) / 2^(31+r)).
+int32_t half_up_int128(int32_t x, int32_t m, int shift) {
+  const __int128 p = static_cast<__int128>(wrap_left(x, std::max(shift, 0))) * m;
+  const int right = std::max(-shift, 0);
+  const __int128 sum = p + (__int128{1} << 30) + (right > 0 ? __int128{1} << (30 + right) : 0);
+  const __int128 d = __int128{1} << (31 + right);
+  __int128 q = sum / d;
+  if (sum % d != 0 && sum < 0) --q;  // floor, not truncation
+  return static_cast<int32_t>(q);
+}
+
+TEST(MultiplyByQuantizedMultiplierHalfUp, RandomMatchesIndependentModels) {
+  Rng rng(4321);
+  int ties_differ = 0;
+  for (int i = 0; i < 200000; ++i) {
+    int32_t x;
+    switch (i % 3) {
+      case 0: x = static_cast<int32_t>(rng.next_u64()); break;
+      case 1: x = static_cast<int32_t>(rng.below(1u << 25)) - (1 << 24); break;
+      default: x = static_cast<int32_t>(rng.below(2001)) - 1000; break;
+    }
+    int32_t m0 = static_cast<int32_t>((int64_t{1} << 30) + static_cast<int64_t>(rng.below(int64_t{1} << 30)));
+    if (i % 5 == 0) m0 = 1 << 30;  // powers of two: many exact ties
+    if (i % 97 == 0) m0 = kMax;
+    const int shift = static_cast<int>(rng.below(63)) - 31;
+    const int32_t got = multiply_by_quantized_multiplier_half_up(x, m0, shift);
+    ASSERT_EQ(got, half_up_long_double(x, m0, shift)) << x << " " << m0 << " " << shift;
+    ASSERT_EQ(got, half_up_int128(x, m0, shift)) << x << " " << m0 << " " << shift;
+    // Against double rounding: equal except on a negative tie of the second
+    // step, where half up is exactly one more.
+    const int32_t dbl = multiply_by_quantized_multiplier(x, m0, shift);
+    if (got != dbl) {
+      const int right = std::max(-shift, 0);
+      const int32_t hi = saturating_rounding_doubling_high_mul(wrap_left(x, std::max(shift, 0)), m0);
+      ASSERT_EQ(got, dbl + 1);
+      ASSERT_LT(hi, 0);
+      ASSERT_GT(right, 0);
+      ASSERT_EQ(static_cast<uint32_t>(hi) & ((uint32_t{1} << right) - 1), uint32_t{1} << (right - 1));
+      ++ties_differ;
+    }
+  }
+  EXPECT_GT(ties_differ, 0);  // the sweep did reach the cases that matter
+  ASSERT_EQ(multiply_by_quantized_multiplier_half_up(kMin, kMin, -5), half_up_long_double(kMin, kMin, -5));
+}
+
+// ---- effective multipliers of conv and fully connected ----------------------
+
+TEST(EffectiveMultipliers, ConvInDoubleFullyConnectedFromFloatProduct) {
+  // Expected values from a separate model (Python: float32 via struct
+  // packing, frexp and floor(q * 2^31 + 1/2)), for scales 0.01f, 0.001f, 0.01f.
+  // Conv: 0.01f * 0.001f / 0.01f in double.
+  const std::vector<QuantizedMultiplier> conv = conv_multipliers(0.01f, {0.001f}, 0.01f);
+  ASSERT_EQ(conv.size(), 1u);
+  EXPECT_EQ(conv[0].multiplier, 1099511680);
+  EXPECT_EQ(conv[0].shift, -9);
+  // Fully connected: float(0.01f * 0.001f) / 0.01f -- the float product moves M0.
+  const std::vector<QuantizedMultiplier> fc = fully_connected_multipliers(0.01f, {0.001f}, 0.01f);
+  ASSERT_EQ(fc.size(), 1u);
+  EXPECT_EQ(fc[0].multiplier, 1099511725);
+  EXPECT_EQ(fc[0].shift, -9);
+  // Same model, output scale 0.1f.
+  EXPECT_EQ(conv_multipliers(0.01f, {0.001f}, 0.1f)[0].multiplier, 1759218622);
+  EXPECT_EQ(fully_connected_multipliers(0.01f, {0.001f}, 0.1f)[0].multiplier, 1759218694);
+  EXPECT_EQ(fully_connected_multipliers(0.01f, {0.001f}, 0.1f)[0].shift, -13);
+  // Exact binary scales agree in both: 0.5 * 0.25 / 1 = 0.125.
+  EXPECT_EQ(conv_multipliers(0.5f, {0.25f}, 1.0f)[0].multiplier, 1 << 30);
+  EXPECT_EQ(fully_connected_multipliers(0.5f, {0.25f}, 1.0f)[0].shift, -2);
+  // Per channel: one multiplier per scale; fully connected per channel (a
+  // qlite extension TFLite 2.9 does not run) uses the conv formula.
+  const auto pc = fully_connected_multipliers(0.01f, {0.001f, 0.5f}, 0.01f);
+  ASSERT_EQ(pc.size(), 2u);
+  EXPECT_EQ(pc[0].multiplier, 1099511680);
+  EXPECT_EQ(pc[1].multiplier, 1 << 30);  // 0.01f * 0.5f / 0.01f = 0.5 exactly
+  EXPECT_EQ(pc[1].shift, 0);
+  EXPECT_DOUBLE_EQ(conv_effective_multiplier(0.5f, 0.25f, 2.0f), 0.0625);
+  EXPECT_DOUBLE_EQ(fully_connected_effective_multiplier(0.5f, 0.25f, 2.0f), 0.0625);
+}
+
+TEST(EffectiveMultipliers, RejectBadScales) {
+  EXPECT_THROW(conv_multipliers(0.0f, {1.0f}, 1.0f), Error);
+  EXPECT_THROW(conv_multipliers(1.0f, {1.0f}, -1.0f), Error);
+  EXPECT_THROW(conv_multipliers(1.0f, {}, 1.0f), Error);
+  EXPECT_THROW(fully_connected_multipliers(1.0f, {std::nanf("")}, 1.0f), Error);
+  EXPECT_THROW(fully_connected_multipliers(std::numeric_limits<float>::infinity(), {1.0f}, 1.0f), Error);
+  // A zero weight scale (an all-zero channel) is allowed: multiplier 0.
+  EXPECT_EQ(conv_multipliers(1.0f, {0.0f}, 1.0f)[0].multiplier, 0);
 }
 
 TEST(FusedActivationRange, Int8) {

@@ -205,5 +205,72 @@ TEST(DepthwiseX86, MobileNetShape56x56x64) {
   for (Isa isa : runnable_isas()) check_depthwise(rng, isa, p, x, w, bias.data());
 }
 
+// Multipliers 2^30 * 2^(shift - 31) make rounding ties common: the packed
+// kernels must pick each op's form (conv and FC half up, depthwise double
+// rounding) exactly as the reference does.
+TEST(Int8X86, PowerOfTwoMultipliersHitTiesInEachOpsForm) {
+  Rng rng(16);
+  const int channels = 19;
+  std::vector<ref::QuantizedMultiplier> rq;
+  for (int c = 0; c < channels; ++c) rq.push_back({1 << 30, -pick(rng, 6, 10)});
+  // Conv.
+  ConvCase c = rand_conv(rng, 3);
+  c.p.g = {};
+  c.p.g.batch = 2, c.p.g.in_h = 9, c.p.g.in_w = 11, c.p.g.in_c = 5, c.p.g.out_c = channels;
+  c.p.g.kernel_h = c.p.g.kernel_w = 3;
+  ref::apply_padding(c.p.g, ref::Padding::kSame);
+  c.p.requant = rq;
+  c.p.act = {-128, 127};
+  c.p.output_zero_point = 0;
+  c.input = rand_i8(rng, 2 * 9 * 11 * 5);
+  c.weights = rand_i8(rng, int64_t{channels} * 9 * 5);
+  c.bias = rand_bias(rng, channels, 1 << 8);
+  c.with_bias = true;
+  for (Isa isa : runnable_isas()) {
+    check_conv(isa, c);
+    if (HasFatalFailure()) return;
+  }
+  // Fully connected; the test counts the ties where the two forms differ.
+  ref::FullyConnectedInt8Params p;
+  p.batch = 40;
+  p.in_features = 37;
+  p.out_features = channels;
+  p.input_zero_point = 3;
+  p.requant = rq;
+  const auto x = rand_i8(rng, int64_t{p.batch} * p.in_features), w = rand_i8(rng, int64_t{channels} * p.in_features);
+  const auto bias = rand_bias(rng, channels, 1 << 8);
+  int forms_differ = 0;
+  for (int b = 0; b < p.batch; ++b)
+    for (int o = 0; o < channels; ++o) {
+      int32_t acc = bias[static_cast<size_t>(o)];
+      for (int k = 0; k < p.in_features; ++k)
+        acc += int32_t{w[static_cast<size_t>(o * p.in_features + k)]} * (x[static_cast<size_t>(b * p.in_features + k)] - 3);
+      const auto& m = rq[static_cast<size_t>(o)];
+      forms_differ += ref::multiply_by_quantized_multiplier_half_up(acc, m) != ref::multiply_by_quantized_multiplier(acc, m);
+    }
+  EXPECT_GT(forms_differ, 0);
+  std::vector<int8_t> want(static_cast<size_t>(p.batch) * channels);
+  ref::fully_connected_int8(p, x.data(), w.data(), bias.data(), want.data());
+  for (Isa isa : runnable_isas()) {
+    const PackedFullyConnectedInt8 pf = pack_fully_connected_int8(isa, p, w.data(), bias.data());
+    Scratch scratch(pf.scratch_bytes);
+    Guarded out(want.size());
+    fully_connected_int8(pf, p.batch, x.data(), out.data(), scratch.data());
+    ASSERT_EQ(out.body(), want) << isa_name(isa);
+  }
+  // Depthwise.
+  ref::DepthwiseInt8Params d;
+  d.g.in_h = 12, d.g.in_w = 10, d.g.in_c = d.g.out_c = channels;
+  d.g.kernel_h = d.g.kernel_w = 3;
+  ref::apply_padding(d.g, ref::Padding::kSame);
+  d.input_zero_point = -5;
+  d.requant = rq;
+  const auto dx = rand_i8(rng, 12 * 10 * channels), dw = rand_i8(rng, 9 * channels);
+  for (Isa isa : runnable_isas()) {
+    check_depthwise(rng, isa, d, dx, dw, bias.data());
+    if (HasFatalFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace qlite::kernels::test

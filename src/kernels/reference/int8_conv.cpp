@@ -1,4 +1,6 @@
 // Reference int8 convolution, depthwise convolution and fully connected.
+// CONV_2D and FULLY_CONNECTED requantize round-half-up, DEPTHWISE_CONV_2D
+// with double rounding: what TFLite 2.9 computes on x86 (requantize.h).
 #include <string>
 
 #include "kernels/reference/int8_detail.h"
@@ -8,20 +10,13 @@ namespace qlite::ref {
 
 std::vector<QuantizedMultiplier> make_requant(float input_scale, const std::vector<float>& weight_scales,
                                               float output_scale) {
-  check(std::isfinite(input_scale) && input_scale > 0.0f, "make_requant: input scale must be > 0");
-  check(std::isfinite(output_scale) && output_scale > 0.0f, "make_requant: output scale must be > 0");
-  check(!weight_scales.empty(), "make_requant: no weight scales");
-  std::vector<QuantizedMultiplier> r;
-  r.reserve(weight_scales.size());
-  for (size_t c = 0; c < weight_scales.size(); ++c) {
-    const float ws = weight_scales[c];
-    check(std::isfinite(ws) && ws >= 0.0f,
-          "make_requant: weight scale of channel " + std::to_string(c) + " must be finite and >= 0");
-    // In double from the float scales stored in the file, as TFLite does.
-    const double m = static_cast<double>(input_scale) * static_cast<double>(ws) / static_cast<double>(output_scale);
-    r.push_back(quantize_multiplier(m));
-  }
-  return r;
+  return conv_multipliers(input_scale, weight_scales, output_scale);
+}
+
+std::vector<QuantizedMultiplier> make_fully_connected_requant(float input_scale,
+                                                              const std::vector<float>& weight_scales,
+                                                              float output_scale) {
+  return fully_connected_multipliers(input_scale, weight_scales, output_scale);
 }
 
 void conv2d_int8(const ConvInt8Params& p, const int8_t* input, const int8_t* weights, const int32_t* bias,
@@ -55,7 +50,7 @@ void conv2d_int8(const ConvInt8Params& p, const int8_t* input, const int8_t* wei
           if (bias) acc += bias[oc];
           const QuantizedMultiplier& m = p.requant.size() == 1 ? p.requant[0] : p.requant[oc];
           output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] =
-              detail::requant_output(acc, m, p.output_zero_point, p.act, "conv2d_int8");
+              detail::requant_output(acc, m, Rounding::kHalfUp, p.output_zero_point, p.act, "conv2d_int8");
         }
       }
     }
@@ -95,7 +90,8 @@ void depthwise_conv2d_int8(const DepthwiseInt8Params& p, const int8_t* input, co
             if (bias) acc += bias[oc];
             const QuantizedMultiplier& q = p.requant.size() == 1 ? p.requant[0] : p.requant[oc];
             output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] =
-                detail::requant_output(acc, q, p.output_zero_point, p.act, "depthwise_conv2d_int8");
+                detail::requant_output(acc, q, Rounding::kDoubleRounding, p.output_zero_point, p.act,
+                                       "depthwise_conv2d_int8");
           }
         }
       }
@@ -122,7 +118,7 @@ void fully_connected_int8(const FullyConnectedInt8Params& p, const int8_t* input
       if (bias) acc += bias[o];
       const QuantizedMultiplier& m = p.requant.size() == 1 ? p.requant[0] : p.requant[o];
       output[int64_t{b} * p.out_features + o] =
-          detail::requant_output(acc, m, p.output_zero_point, p.act, "fully_connected_int8");
+          detail::requant_output(acc, m, Rounding::kHalfUp, p.output_zero_point, p.act, "fully_connected_int8");
     }
   }
 }

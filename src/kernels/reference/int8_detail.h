@@ -33,16 +33,22 @@ inline void check_requant(const std::vector<QuantizedMultiplier>& r, int channel
 
 // TFLite accumulates in int32; an accumulator outside int32 would be undefined
 // there, so the reference refuses it instead of inventing a result.
-inline int8_t requant_output(int64_t acc, const QuantizedMultiplier& m, int32_t out_zp, const ActRange& act,
-                             const char* op) {
-  check(acc >= std::numeric_limits<int32_t>::min() && acc <= std::numeric_limits<int32_t>::max(),
-        std::string(op) + ": int32 accumulator overflow");
-  int32_t v = multiply_by_quantized_multiplier(static_cast<int32_t>(acc), m);
+inline int8_t requant_output(int64_t acc, const QuantizedMultiplier& m, Rounding rounding, int32_t out_zp,
+                             const ActRange& act, const char* op) {
+  if (acc < std::numeric_limits<int32_t>::min() || acc > std::numeric_limits<int32_t>::max())
+    throw Error(std::string(op) + ": int32 accumulator overflow");
+  int32_t v = multiply_by_quantized_multiplier(static_cast<int32_t>(acc), m, rounding);
   // MBQM output is within int32 and |zp| <= 128, so use int64 to add safely.
   int64_t o = int64_t{v} + out_zp;
   if (o < act.min) o = act.min;
   if (o > act.max) o = act.max;
   return static_cast<int8_t>(o);
+}
+
+// The double-rounding form (every op other than CONV_2D and FULLY_CONNECTED).
+inline int8_t requant_output(int64_t acc, const QuantizedMultiplier& m, int32_t out_zp, const ActRange& act,
+                             const char* op) {
+  return requant_output(acc, m, Rounding::kDoubleRounding, out_zp, act, op);
 }
 
 }  // namespace qlite::ref::detail

@@ -17,9 +17,18 @@
 namespace qlite::ref {
 
 // Per-output-channel requantization: one entry per channel, or a single entry
-// applied to every channel (per-tensor weights).
+// applied to every channel (per-tensor weights). make_requant is for CONV_2D
+// and DEPTHWISE_CONV_2D (= conv_multipliers), make_fully_connected_requant for
+// FULLY_CONNECTED (= fully_connected_multipliers); both in requantize.h.
 std::vector<QuantizedMultiplier> make_requant(float input_scale, const std::vector<float>& weight_scales,
                                               float output_scale);
+std::vector<QuantizedMultiplier> make_fully_connected_requant(float input_scale,
+                                                              const std::vector<float>& weight_scales,
+                                                              float output_scale);
+
+// Rounding: conv2d_int8 and fully_connected_int8 requantize with
+// multiply_by_quantized_multiplier_half_up (TFLite 2.9's ruy GEMM on x86),
+// depthwise_conv2d_int8 and the other ops with the double-rounding form.
 
 struct ConvInt8Params {
   WindowGeometry g;  // kernel_h/w = weight spatial size, out_c = weight O

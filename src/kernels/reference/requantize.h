@@ -4,7 +4,12 @@
 //
 // The names follow TFLite/gemmlowp (QuantizeMultiplier, SaturatingRounding-
 // DoublingHighMul, RoundingDivideByPOT, MultiplyByQuantizedMultiplier) in
-// snake_case. qlite uses TFLite's default "double rounding" form everywhere.
+// snake_case. Two rounding forms exist, each used by the ops whose TFLite 2.9
+// x86 kernels use it (docs/QUANTIZATION.md): CONV_2D and FULLY_CONNECTED
+// requantize with the round-half-up form of ruy, everything else with the
+// gemmlowp double-rounding form of QUANT_SPEC.md. The effective multipliers of
+// conv and fully connected are formed here too, exactly as TFLite 2.9 forms
+// them, so that kernels, runtime, QAT and converter cannot drift apart.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "qlite/core.h"
 
@@ -82,6 +88,97 @@ constexpr int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier
 
 constexpr int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
   return multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
+}
+
+// MultiplyByQuantizedMultiplier as ruy computes it (round half up in both
+// steps): hi = (x * 2^left * M0 + 2^30) >> 31, out = (hi + 2^(right-1)) >> right.
+// Why: TFLite 2.9 on x86 runs int8 CONV_2D and FULLY_CONNECTED through ruy's
+// AVX2 / AVX-512 GEMM kernels, which requantize this way; exact equality with
+// TFLite needs the same arithmetic (tests/runtime/tflite_rounding_test.cpp
+// pins it against the real library). hi equals gemmlowp's SRDHM; the results
+// differ from the double-rounding form only where x * M is a negative half
+// after the first step (e.g. x = -699189, M0 = 1371267411, shift -13: this
+// form gives one more). The sum in the second step is formed in int64, which
+// equals ruy's int32 sum with its overflow fix-up (2^(31 - right)).
+constexpr int32_t multiply_by_quantized_multiplier_half_up(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left);
+  // >> on negative int64 is an arithmetic shift (floor), defined since C++20.
+  // The one product that overflows the high half saturates, as SRDHM does.
+  const int64_t hi = shifted == multiplier && shifted == std::numeric_limits<int32_t>::min()
+                         ? int64_t{std::numeric_limits<int32_t>::max()}
+                         : (int64_t{shifted} * multiplier + (int64_t{1} << 30)) >> 31;
+  if (right == 0) return static_cast<int32_t>(hi);
+  return static_cast<int32_t>((hi + (int64_t{1} << (right - 1))) >> right);
+}
+
+constexpr int32_t multiply_by_quantized_multiplier_half_up(int32_t x, QuantizedMultiplier m) {
+  return multiply_by_quantized_multiplier_half_up(x, m.multiplier, m.shift);
+}
+
+// Which form an op requantizes with (see the top of this file).
+enum class Rounding : uint8_t {
+  kDoubleRounding,  // gemmlowp SRDHM + RoundingDivideByPOT: DEPTHWISE_CONV_2D, ADD, MEAN, ...
+  kHalfUp,          // ruy: CONV_2D, FULLY_CONNECTED
+};
+
+constexpr int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m, Rounding r) {
+  return r == Rounding::kHalfUp ? multiply_by_quantized_multiplier_half_up(x, m)
+                                : multiply_by_quantized_multiplier(x, m);
+}
+
+// Effective real multipliers M = input_scale * weight_scale / output_scale of
+// the weighted ops, from the float scales stored in the .tflite file.
+//
+// CONV_2D and DEPTHWISE_CONV_2D (TFLite 2.9 PopulateConvolutionQuantization-
+// Params): every factor widened to double, product and quotient in double.
+inline double conv_effective_multiplier(float input_scale, float weight_scale, float output_scale) {
+  return static_cast<double>(input_scale) * static_cast<double>(weight_scale) / static_cast<double>(output_scale);
+}
+
+// FULLY_CONNECTED with per-tensor weights (TFLite 2.9 GetQuantizedConvolution-
+// Multipler): input_scale * weight_scale is a float product (both operands are
+// float) that is only then widened and divided in double. The float rounding
+// of the product can move M0 by a few units, which changes outputs at ties.
+inline double fully_connected_effective_multiplier(float input_scale, float weight_scale, float output_scale) {
+  const float product = input_scale * weight_scale;
+  return static_cast<double>(product) / static_cast<double>(output_scale);
+}
+
+namespace detail {
+inline void check_op_scales(float input_scale, const std::vector<float>& weight_scales, float output_scale,
+                            const char* what) {
+  check(std::isfinite(input_scale) && input_scale > 0.0f, std::string(what) + ": input scale must be > 0");
+  check(std::isfinite(output_scale) && output_scale > 0.0f, std::string(what) + ": output scale must be > 0");
+  check(!weight_scales.empty(), std::string(what) + ": no weight scales");
+  for (size_t c = 0; c < weight_scales.size(); ++c)
+    check(std::isfinite(weight_scales[c]) && weight_scales[c] >= 0.0f,
+          std::string(what) + ": weight scale of channel " + std::to_string(c) + " must be finite and >= 0");
+}
+}  // namespace detail
+
+// Quantized multipliers of CONV_2D / DEPTHWISE_CONV_2D: one per weight scale
+// (per channel, or a single one for per-tensor weights).
+inline std::vector<QuantizedMultiplier> conv_multipliers(float input_scale, const std::vector<float>& weight_scales,
+                                                         float output_scale) {
+  detail::check_op_scales(input_scale, weight_scales, output_scale, "conv_multipliers");
+  std::vector<QuantizedMultiplier> r;
+  r.reserve(weight_scales.size());
+  for (float ws : weight_scales)
+    r.push_back(quantize_multiplier(conv_effective_multiplier(input_scale, ws, output_scale)));
+  return r;
+}
+
+// Quantized multipliers of FULLY_CONNECTED. Per-tensor weights (what TFLite
+// 2.9 runs): the float-product formula above. Per-channel weights are a qlite
+// extension that TFLite 2.9 does not run; they use the conv formula.
+inline std::vector<QuantizedMultiplier> fully_connected_multipliers(float input_scale,
+                                                                    const std::vector<float>& weight_scales,
+                                                                    float output_scale) {
+  detail::check_op_scales(input_scale, weight_scales, output_scale, "fully_connected_multipliers");
+  if (weight_scales.size() != 1) return conv_multipliers(input_scale, weight_scales, output_scale);
+  return {quantize_multiplier(fully_connected_effective_multiplier(input_scale, weight_scales[0], output_scale))};
 }
 
 // Fused activations of TFLite's builtin options.

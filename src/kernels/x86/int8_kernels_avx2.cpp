@@ -2,8 +2,8 @@
 // Dot products use vpmaddwd on int16 operands (x sign-extended, zero point
 // folded into the bias): vpmaddubsw would be twice as fast but saturates its
 // int16 pair sums (255 * 127 * 2 > 32767), which would break exactness.
-// Requantization: SRDHM from two 64-bit products, then RoundingDivideByPOT in
-// 32-bit lanes (AVX2 has no 64-bit arithmetic shift).
+// Requantization: SRDHM from two 64-bit products, then the rounding shift of
+// the op's form in 32-bit lanes (AVX2 has no 64-bit arithmetic shift).
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -44,6 +44,7 @@ struct V256 {
   struct Rq {
     __m256i mult, mult_odd, left, right, rmask, rhalf, lo, hi, zp;
     bool any_left;
+    bool neg_fix;  // double rounding: a negative value needs remainder > half + 1
   };
 
   static Reg zero() { return _mm256_setzero_si256(); }
@@ -108,6 +109,7 @@ struct V256 {
     q.hi = _mm256_set1_epi32(r.act_max - r.output_zero_point);
     q.zp = _mm256_set1_epi32(r.output_zero_point);
     q.any_left = r.any_left;
+    q.neg_fix = r.rounding == qlite::ref::Rounding::kDoubleRounding;
     return q;
   }
   static Rq uniform_rq(const qlite::ref::QuantizedMultiplier& m, int32_t zp, int32_t act_min, int32_t act_max) {
@@ -122,6 +124,7 @@ struct V256 {
     q.hi = _mm256_set1_epi32(act_max - zp);
     q.zp = _mm256_set1_epi32(zp);
     q.any_left = s.left > 0;
+    q.neg_fix = true;  // add and mean: double rounding
     return q;
   }
   static Reg mbqm(Reg acc, const Rq& q) {
@@ -131,8 +134,11 @@ struct V256 {
     const __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), q.mult_odd), rnd);
     // SRDHM = (a*b + 2^30) >> 31: bits 31..62 of each 64-bit sum.
     const __m256i s = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    // RoundingDivideByPOT: +1 when the remainder exceeds half (half + 1 for negatives).
-    const __m256i thr = _mm256_sub_epi32(q.rhalf, _mm256_srai_epi32(s, 31));
+    // Rounding shift: +1 when the remainder exceeds half; under double
+    // rounding (RoundingDivideByPOT) half + 1 for negatives. Half up:
+    // (s >> right) + (remainder > half) == (s + 2^(right-1)) >> right without
+    // the int32 overflow of the sum.
+    const __m256i thr = q.neg_fix ? _mm256_sub_epi32(q.rhalf, _mm256_srai_epi32(s, 31)) : q.rhalf;
     const __m256i up = _mm256_cmpgt_epi32(_mm256_and_si256(s, q.rmask), thr);
     return _mm256_sub_epi32(_mm256_srav_epi32(s, q.right), up);
   }

@@ -1,7 +1,8 @@
 // AVX-512 VNNI int8 kernels: the templates of int8_impl.h on 16 int32 lanes.
 // Dot products: vpdpbusd (u8 input = x + 128, s8 weights; 4 MACs per lane,
 // wrap-around int32 accumulation, so exact) and vpdpwssd for depthwise pairs.
-// Requantization: the 64-bit single-shift form of MBQM (see Int8Requant).
+// Requantization: the 64-bit single-shift form of MBQM (see Int8Requant), in
+// the rounding form each op was packed with.
 #if defined(__x86_64__)
 // GCC 12 reports its own _mm512_undefined_* helpers inside the intrinsic
 // headers as maybe-uninitialized; the warning says nothing about this code.
@@ -34,6 +35,7 @@ struct V512 {
   struct Rq {
     __m512i mult, mult_odd, left, re, ro, fe, fo, se, so, lo, hi, zp;
     bool any_left;
+    bool neg_fix;  // double rounding: fe / fo may be non-zero (half up: all zero)
   };
 
   static Reg zero() { return _mm512_setzero_si512(); }
@@ -92,6 +94,7 @@ struct V512 {
     q.hi = _mm512_set1_epi32(r.act_max - r.output_zero_point);
     q.zp = _mm512_set1_epi32(r.output_zero_point);
     q.any_left = r.any_left;
+    q.neg_fix = r.rounding == qlite::ref::Rounding::kDoubleRounding;
     return q;
   }
   static Rq uniform_rq(const qlite::ref::QuantizedMultiplier& m, int32_t zp, int32_t act_min, int32_t act_max) {
@@ -107,19 +110,23 @@ struct V512 {
     q.hi = _mm512_set1_epi32(act_max - zp);
     q.zp = _mm512_set1_epi32(zp);
     q.any_left = s.left > 0;
+    q.neg_fix = s.fix64 != 0;
     return q;
   }
-  // Even and odd lanes as 64-bit products; both roundings in one add + shift.
+  // Even and odd lanes as 64-bit products; both roundings in one add + shift
+  // (the negative-tie fix of double rounding only where the form needs it).
   static Reg mbqm(Reg acc, const Rq& q) {
     const __m512i a = q.any_left ? _mm512_sllv_epi32(acc, q.left) : acc;
-    const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
     __m512i pe = _mm512_mul_epi32(a, q.mult);
     __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), q.mult_odd);
-    const __mmask8 ke = _mm512_cmplt_epi64_mask(pe, lim), ko = _mm512_cmplt_epi64_mask(po, lim);
-    pe = _mm512_add_epi64(pe, q.re);
-    po = _mm512_add_epi64(po, q.ro);
-    pe = _mm512_srav_epi64(_mm512_mask_sub_epi64(pe, ke, pe, q.fe), q.se);
-    po = _mm512_srav_epi64(_mm512_mask_sub_epi64(po, ko, po, q.fo), q.so);
+    if (q.neg_fix) {
+      const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
+      const __mmask8 ke = _mm512_cmplt_epi64_mask(pe, lim), ko = _mm512_cmplt_epi64_mask(po, lim);
+      pe = _mm512_mask_sub_epi64(pe, ke, pe, q.fe);
+      po = _mm512_mask_sub_epi64(po, ko, po, q.fo);
+    }
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, q.re), q.se);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, q.ro), q.so);
     return _mm512_mask_shuffle_epi32(pe, __mmask16(0xAAAA), po, _MM_PERM_CDAB);
   }
   // Clamp before adding the zero point so that nothing wraps.

@@ -94,7 +94,7 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
     s.q.g = g;
     s.q.input_zero_point = in.zero_point();
     s.q.output_zero_point = out.zero_point();
-    s.q.requant = ref::make_requant(in.scale(), ws, out.scale());
+    s.q.requant = ref::conv_multipliers(in.scale(), ws, out.scale());
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
     s.int8_fn = k.conv2d_int8;
     if (k.pack_conv2d_int8 && !s.packed_ready) {

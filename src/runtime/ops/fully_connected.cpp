@@ -101,15 +101,9 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     s.q.out_features = s.out;
     s.q.input_zero_point = in.zero_point();
     s.q.output_zero_point = out.zero_point();
-    if (ws.size() == 1) {
-      // TFLite 2.9's FC Prepare (GetQuantizedConvolutionMultipler) forms
-      // input_scale * weight_scale in float and only then divides in double;
-      // CONV_2D and DEPTHWISE multiply in double. Passing the float product as
-      // the "input scale" with a unit weight scale reproduces that exactly.
-      s.q.requant = ref::make_requant(in.scale() * ws[0], {1.0f}, out.scale());
-    } else {
-      s.q.requant = ref::make_requant(in.scale(), ws, out.scale());
-    }
+    // TFLite 2.9 forms the per-tensor multiplier from a float product
+    // (requantize.h); the kernel requantizes round-half-up as ruy does.
+    s.q.requant = ref::fully_connected_multipliers(in.scale(), ws, out.scale());
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
     s.int8_fn = k.fully_connected_int8;
     if (k.pack_fully_connected_int8 && !s.packed_ready) {
