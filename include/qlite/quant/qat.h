@@ -121,8 +121,9 @@ enum class LoweredOp {
 //     q = fake_quant_int(w) (the integer the training forward used);
 //   bias[c] = round(bias / (double(input.scale) * weight_scales[c])), clamped
 //     to int32;
-//   multiplier/shift = QuantizeMultiplier(input.scale * weight_scales[c] /
-//     output.scale) in double (ref::make_requant);
+//   multiplier/shift = ref::conv_multipliers (Conv2D) or
+//     ref::fully_connected_multipliers (Dense, float product of the scales),
+//     as TFLite 2.9 forms them (requantize.h, docs/QUANTIZATION.md);
 //   act_min/act_max = TFLite's CalculateActivationRangeQuantized for the fused
 //     activation, within [output.qmin, output.qmax].
 // A converter that writes these (scales as float32, zero points, int8

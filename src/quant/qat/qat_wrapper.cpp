@@ -300,7 +300,12 @@ LoweredQuant QuantizeWrapper::lowered() const {
       L.bias[static_cast<size_t>(c)] = static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
     }
   }
-  for (const ref::QuantizedMultiplier& m : ref::make_requant(L.input.scale, L.weight_scales, L.output.scale)) {
+  // The multipliers exactly as TFLite 2.9 forms them for this op (requantize.h),
+  // so the converted model requantizes with the same integers.
+  const auto multipliers = L.op == LoweredOp::kConv2D
+                               ? ref::conv_multipliers(L.input.scale, L.weight_scales, L.output.scale)
+                               : ref::fully_connected_multipliers(L.input.scale, L.weight_scales, L.output.scale);
+  for (const ref::QuantizedMultiplier& m : multipliers) {
     L.multiplier.push_back(m.multiplier);
     L.shift.push_back(m.shift);
   }
