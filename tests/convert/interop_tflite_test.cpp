@@ -1,5 +1,5 @@
 // Interop, bit for bit: every file the converter writes runs in the real
-// TensorFlow Lite 2.9 interpreter (dlopen, tflite_peer.h, copied from
+// TensorFlow Lite 2.9 interpreter (dlopen, tests/support/tflite_peer.h, shared with
 // tests/lite) and in qlite's runtime on the same inputs:
 //  - int8 outputs identical;
 //  - float32 / float16-weight outputs within 1e-5 relative (to the largest

@@ -87,7 +87,11 @@ TEST(ThreadPool, CoversRangeOnceAndPropagatesErrors) {
 TEST(Cpu, ActiveIsaIsSupported) {
   const Isa isa = active_isa();
   const CpuFeatures& f = cpu_features();
-  if (isa == Isa::kAvx512) EXPECT_TRUE(f.avx512vnni);
-  if (isa == Isa::kAvx2) EXPECT_TRUE(f.avx2);
+  if (isa == Isa::kAvx512) {
+    EXPECT_TRUE(f.avx512vnni);
+  }
+  if (isa == Isa::kAvx2) {
+    EXPECT_TRUE(f.avx2);
+  }
   EXPECT_NE(std::string(isa_name(isa)), "unknown");
 }
