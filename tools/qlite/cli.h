@@ -33,6 +33,10 @@ bool show_progress(bool quiet);
 // Machine and build facts recorded in every --json output.
 nlohmann::json environment_json(int threads);
 
+// Throws Error when the model's per-sample input shape differs from the
+// images of `data` (x is [N, H, W]): names both shapes.
+void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data);
+
 // Validation helpers for flags that CLI11 cannot express as ranges.
 void require(bool cond, const std::string& message);
 

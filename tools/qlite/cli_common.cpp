@@ -50,6 +50,13 @@ nlohmann::json environment_json(int threads) {
   return j;
 }
 
+void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data) {
+  const Shape sample(x.shape().begin() + 1, x.shape().end());
+  if (model_input != sample)
+    throw Error("model input shape " + shape_str(model_input) + " does not match the " + data + " images " +
+                shape_str(sample));
+}
+
 void require(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }

@@ -106,10 +106,7 @@ int run_eval(const EvalArgs& a) {
     throw Error(a.path + " is not a model directory (expected " + a.path + "/model.json)");
   auto model = load_model(a.path);
   Dataset ds = load_dataset(a.data);
-  const Shape sample(ds.test.x.shape().begin() + 1, ds.test.x.shape().end());
-  if (model->input_shape() != sample)
-    throw Error("model input shape " + shape_str(model->input_shape()) + " does not match the " + a.data +
-                " images " + shape_str(sample));
+  require_input_matches(model->input_shape(), ds.test.x, a.data);
   if (!model->compiled()) model->compile(Adam(), SparseCategoricalCrossentropy{true});
   model->set_threads(a.threads);
   EvalResult r = model->evaluate(ds.test.x, ds.test.y, a.batch_size);

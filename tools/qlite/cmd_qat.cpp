@@ -71,10 +71,7 @@ int run_qat(const QatArgs& a) {
     require(dynamic_cast<const quant::QuantizedLayer*>(n.layer.get()) == nullptr,
             a.model + " is already quantized (layer '" + n.layer->name() + "')");
   Dataset ds = load_dataset(a.data);
-  const Shape sample(ds.train.x.shape().begin() + 1, ds.train.x.shape().end());
-  if (base->input_shape() != sample)
-    throw Error("model input shape " + shape_str(base->input_shape()) + " does not match the " + a.data +
-                " images " + shape_str(sample));
+  require_input_matches(base->input_shape(), ds.train.x, a.data);
   Split train = ds.train;
   if (a.subset > 0 && a.subset < train.x.dim(0)) train = take(ds.train, 0, a.subset);
 

@@ -46,10 +46,7 @@ int run_train(const TrainArgs& a) {
   if (a.subset > 0 && a.subset < train.x.dim(0)) train = take(ds.train, 0, a.subset);
 
   auto model = make_model(a, ds.num_classes);
-  const Shape sample(train.x.shape().begin() + 1, train.x.shape().end());
-  if (model->input_shape() != sample)
-    throw Error("model input shape " + shape_str(model->input_shape()) + " does not match the " + a.data +
-                " images " + shape_str(sample));
+  require_input_matches(model->input_shape(), train.x, a.data);
   const int64_t classes = model->output_shape().empty() ? 0 : model->output_shape().back();
   if (model->output_shape().size() != 1 || classes < ds.num_classes)
     throw Error("model output shape " + shape_str(model->output_shape()) + " cannot hold the " +
