@@ -31,13 +31,13 @@ float fake_quant_mask(float x, const QuantParams& p) {
 }
 
 void fake_quant(std::span<const float> x, std::span<float> y, const QuantParams& p) {
-  check(x.size() == y.size(), "fake_quant: input and output sizes differ");
+  QLITE_CHECK(x.size() == y.size(), "fake_quant: input and output sizes differ");
   for (size_t i = 0; i < x.size(); ++i) y[i] = fake_quant_value(x[i], p);
 }
 
 void fake_quant_backward(std::span<const float> x, std::span<const float> dy, std::span<float> dx,
                          const QuantParams& p) {
-  check(x.size() == dy.size() && x.size() == dx.size(), "fake_quant_backward: sizes differ");
+  QLITE_CHECK(x.size() == dy.size() && x.size() == dx.size(), "fake_quant_backward: sizes differ");
   for (size_t i = 0; i < x.size(); ++i) dx[i] = dy[i] * fake_quant_mask(x[i], p);
 }
 
@@ -45,9 +45,9 @@ namespace {
 
 template <class Fn>
 void per_channel(const Tensor& x, int axis, std::span<const QuantParams> p, const char* op, Fn fn) {
-  check(x.dtype() == DType::kFloat32, std::string(op) + ": tensor must be float32");
+  QLITE_CHECK(x.dtype() == DType::kFloat32, std::string(op) + ": tensor must be float32");
   const AxisSplit s = split_axis(x.shape(), axis);
-  check(static_cast<int64_t>(p.size()) == s.channels,
+  QLITE_CHECK(static_cast<int64_t>(p.size()) == s.channels,
         std::string(op) + ": " + std::to_string(p.size()) + " channel params for " + std::to_string(s.channels) +
             " channels of " + shape_str(x.shape()));
   for (int64_t o = 0; o < s.outer; ++o)
@@ -69,7 +69,7 @@ void fake_quant_per_channel(const Tensor& x, Tensor& y, int axis, std::span<cons
 
 void fake_quant_per_channel_backward(const Tensor& x, const Tensor& dy, Tensor& dx, int axis,
                                      std::span<const QuantParams> p) {
-  check(dy.shape() == x.shape(), "fake_quant_per_channel_backward: gradient shape " + shape_str(dy.shape()) +
+  QLITE_CHECK(dy.shape() == x.shape(), "fake_quant_per_channel_backward: gradient shape " + shape_str(dy.shape()) +
                                      " differs from input " + shape_str(x.shape()));
   if (&dx != &dy) dx.resize(x.shape(), DType::kFloat32);
   const float* in = x.f32();

@@ -9,7 +9,7 @@ namespace qlite::quant {
 namespace {
 
 void check_scheme(const QuantScheme& s) {
-  check(s.num_bits >= 2 && s.num_bits <= 8,
+  QLITE_CHECK(s.num_bits >= 2 && s.num_bits <= 8,
         "quant: num_bits must be in [2, 8], got " + std::to_string(s.num_bits));
 }
 
@@ -22,9 +22,9 @@ int32_t signed_offset(const QuantScheme& s) { return int32_t{1} << (s.num_bits -
 
 AxisSplit split_axis(const Shape& shape, int axis) {
   const int rank = static_cast<int>(shape.size());
-  check(rank >= 1, "split_axis: per-channel quantization needs a tensor of rank >= 1");
+  QLITE_CHECK(rank >= 1, "split_axis: per-channel quantization needs a tensor of rank >= 1");
   const int a = axis < 0 ? axis + rank : axis;
-  check(a >= 0 && a < rank,
+  QLITE_CHECK(a >= 0 && a < rank,
         "split_axis: axis " + std::to_string(axis) + " out of range for " + shape_str(shape));
   AxisSplit s;
   s.axis = a;
@@ -55,7 +55,7 @@ Range finite_range(std::span<const float> x) {
 }
 
 std::vector<Range> finite_channel_ranges(const Tensor& x, int axis) {
-  check(x.dtype() == DType::kFloat32, "finite_channel_ranges: tensor must be float32");
+  QLITE_CHECK(x.dtype() == DType::kFloat32, "finite_channel_ranges: tensor must be float32");
   const AxisSplit s = split_axis(x.shape(), axis);
   std::vector<Range> r(static_cast<size_t>(s.channels));
   const float* p = x.f32();
@@ -88,7 +88,7 @@ Range quantizer_range(Range batch, const QuantScheme& s) {
 
 QuantParams choose_quant_params(float min, float max, const QuantScheme& s) {
   check_scheme(s);
-  check(std::isfinite(min) && std::isfinite(max),
+  QLITE_CHECK(std::isfinite(min) && std::isfinite(max),
         "choose_quant_params: range bounds must be finite, got [" + std::to_string(min) + ", " +
             std::to_string(max) + "]");
   const int32_t offset = signed_offset(s);
@@ -108,7 +108,7 @@ QuantParams choose_quant_params(float min, float max, const QuantScheme& s) {
   const float qmin_f = static_cast<float>(unsigned_qmin(s));
   const float qmax_f = static_cast<float>(unsigned_qmax(s));
   const float scale = (max - min) / (qmax_f - qmin_f);
-  check(std::isfinite(scale), "choose_quant_params: range [" + std::to_string(min) + ", " +
+  QLITE_CHECK(std::isfinite(scale), "choose_quant_params: range [" + std::to_string(min) + ", " +
                                   std::to_string(max) + "] is too wide for float");
   if (scale < std::numeric_limits<float>::min()) {
     // [0, 0] or a range narrower than float resolution: no division by zero,
@@ -138,7 +138,7 @@ QuantParams choose_quant_params(float min, float max, const QuantScheme& s) {
 
 std::vector<QuantParams> choose_quant_params(std::span<const float> mins, std::span<const float> maxs,
                                              const QuantScheme& s) {
-  check(mins.size() == maxs.size(), "choose_quant_params: " + std::to_string(mins.size()) + " mins but " +
+  QLITE_CHECK(mins.size() == maxs.size(), "choose_quant_params: " + std::to_string(mins.size()) + " mins but " +
                                         std::to_string(maxs.size()) + " maxs");
   std::vector<QuantParams> r;
   r.reserve(mins.size());

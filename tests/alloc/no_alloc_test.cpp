@@ -3,6 +3,7 @@
 // override affects no other suite).
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,17 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 using namespace qlite;
+
+namespace qlite::alloc_testing {
+// Number of operator new calls made while fn runs (used by qat_no_alloc_test.cpp).
+long allocations_during(const std::function<void()>& fn) {
+  g_allocations = 0;
+  g_counting = true;
+  fn();
+  g_counting = false;
+  return g_allocations.load();
+}
+}  // namespace qlite::alloc_testing
 
 namespace {
 struct Counter {

@@ -198,6 +198,7 @@ class QuantizeLayer final : public QuantizedLayer {
  private:
   QuantizerSpec spec_;
   Param min_, max_;
+  std::vector<Range> parts_;  // per-chunk scratch of the range sweep
 };
 
 // A quantized layer (tfmot QuantizeWrapper), named quant_<inner name>, type

@@ -163,4 +163,8 @@ class Quantizer {
   std::vector<float> max_;
 };
 
+// One channel's step of Quantizer::observe: updates [min, max] from the
+// finite range `batch` of the values seen. Allocation-free, for per-step use.
+void update_quantizer_range(QuantizerKind kind, const QuantizerOptions& o, Range batch, float& min, float& max);
+
 }  // namespace qlite::quant

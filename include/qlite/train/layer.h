@@ -31,6 +31,22 @@ struct RunContext {
   ThreadPool* pool = nullptr;  // never null when called from Model; may be null in tests
 };
 
+// Hooks through which a wrapping layer (QAT's QuantizeWrapper) works on the
+// inner layer's output block by block while the block is still in cache,
+// instead of in extra passes over the whole batch. Called from the pool's
+// workers; `chunk` is the calling worker's chunk index (0 <= chunk <
+// ctx.pool->num_threads(), 0 without a pool), and one chunk never runs on two
+// workers at once.
+class OutputHooks {
+ public:
+  virtual ~OutputHooks() = default;
+  // forward has written out[0, n), a run of whole samples, activation applied.
+  virtual void on_forward(int chunk, const float* out, int64_t n) = 0;
+  // backward: dz[0, n) = the gradient to use in place of dout[0, n) (out is
+  // the layer's output at the same positions). dz never aliases dout or out.
+  virtual void on_backward(int chunk, const float* out, const float* dout, float* dz, int64_t n) = 0;
+};
+
 class Layer {
  public:
   explicit Layer(std::string name = "") : name_(std::move(name)) {}
@@ -65,6 +81,21 @@ class Layer {
   // and the layer should skip that work.
   virtual void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
                         std::span<Tensor* const> din, const RunContext& ctx) = 0;
+
+  // forward / backward with OutputHooks: on_forward covers every output
+  // element once; backward uses on_backward's dz (applied before the
+  // activation gradient) instead of dout. False, having done nothing, when
+  // the layer does not support hooks.
+  virtual bool forward_hooked(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                              OutputHooks& hooks) {
+    (void)in, (void)out, (void)ctx, (void)hooks;
+    return false;
+  }
+  virtual bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                               std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) {
+    (void)in, (void)out, (void)dout, (void)din, (void)ctx, (void)hooks;
+    return false;
+  }
 
   // Weights and state, in a stable order. Empty for layers without weights.
   virtual std::vector<Param*> params() { return {}; }

@@ -55,20 +55,20 @@ class QuantizeAnnotate final : public Layer {
 };
 
 json sub(const json& c, const char* key) {
-  check(c.contains(key), std::string("missing \"") + key + "\"");
+  QLITE_CHECK(c.contains(key), std::string("missing \"") + key + "\"");
   return c.at(key);
 }
 
 LayerPtr inner_from(const json& c) {
   const json l = sub(c, "layer");
-  check(l.is_object() && l.contains("class_name") && l["class_name"].is_string() && l.contains("config"),
+  QLITE_CHECK(l.is_object() && l.contains("class_name") && l["class_name"].is_string() && l.contains("config"),
         "\"layer\" must be {\"class_name\": ..., \"config\": ...}");
   return layer_from_config(l["class_name"].get<std::string>(), l["config"]);
 }
 
 std::string config_name(const json& c) {
   if (!c.contains("name") || c["name"].is_null()) return "";
-  check(c["name"].is_string(), "\"name\" must be a string");
+  QLITE_CHECK(c["name"].is_string(), "\"name\" must be a string");
   return c["name"].get<std::string>();
 }
 
@@ -111,10 +111,10 @@ void register_qat_layers() {
 
 LayerPtr quantize_annotate_layer(LayerPtr layer, QuantizeConfigPtr config) {
   register_qat_layers();
-  check(layer != nullptr, "quantize_annotate_layer: null layer");
-  check(layer->type() != "InputLayer", "quantize_annotate_layer: the InputLayer '" + layer->name() +
+  QLITE_CHECK(layer != nullptr, "quantize_annotate_layer: null layer");
+  QLITE_CHECK(layer->type() != "InputLayer", "quantize_annotate_layer: the InputLayer '" + layer->name() +
                                            "' is not annotated; quantize_apply quantizes the model input itself");
-  check(layer->type() != "QuantizeAnnotate" && dynamic_cast<const QuantizedLayer*>(layer.get()) == nullptr,
+  QLITE_CHECK(layer->type() != "QuantizeAnnotate" && dynamic_cast<const QuantizedLayer*>(layer.get()) == nullptr,
         "quantize_annotate_layer: " + detail::label(*layer) + " is already annotated or quantized");
   return std::make_shared<QuantizeAnnotate>(std::move(layer), std::move(config));
 }
@@ -140,7 +140,7 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
   bool any = false;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Layer& l = *nodes[i].layer;
-    check(dynamic_cast<const QuantizedLayer*>(&l) == nullptr,
+    QLITE_CHECK(dynamic_cast<const QuantizedLayer*>(&l) == nullptr,
           "quantize_apply: model '" + model.name() + "' is already quantized (" + detail::label(l) + ")");
     const auto* a = dynamic_cast<const QuantizeAnnotate*>(&l);
     std::vector<int> inputs;
@@ -162,7 +162,7 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
       where[i] = out->add_node(nodes[i].layer, inputs);
     }
   }
-  check(any, "quantize_apply: model '" + model.name() +
+  QLITE_CHECK(any, "quantize_apply: model '" + model.name() +
                  "' has no annotated layer; annotate layers with quantize_annotate_layer or use quantize_model");
   out->build(0);
   return out;

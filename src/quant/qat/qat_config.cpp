@@ -49,7 +49,7 @@ ConfigRegistry& config_registry() {
 }
 
 QuantScheme bits_scheme(QuantScheme s, int bits) {
-  check(bits >= 2 && bits <= 8, "quantize_config_with_bits: bit widths must be in [2, 8], got " +
+  QLITE_CHECK(bits >= 2 && bits <= 8, "quantize_config_with_bits: bit widths must be in [2, 8], got " +
                                     std::to_string(bits));
   s.num_bits = bits;
   return s;
@@ -90,7 +90,7 @@ json QuantizerSpec::to_json() const {
 }
 
 QuantizerSpec QuantizerSpec::from_json(const json& j) {
-  check(j.is_object() && j.contains("class_name") && j["class_name"].is_string(),
+  QLITE_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string(),
         "quantizer config must be an object with a \"class_name\", got " + j.dump());
   QuantizerSpec s;
   s.kind = kind_from_name(j["class_name"].get<std::string>());
@@ -110,7 +110,7 @@ QuantizerSpec QuantizerSpec::from_json(const json& j) {
 LayerQuantizeConfig::LayerQuantizeConfig(std::vector<WeightQuantizer> weights, std::optional<QuantizerSpec> output)
     : weights_(std::move(weights)), output_(std::move(output)) {
   for (const WeightQuantizer& w : weights_) {
-    check(!w.param.empty(), "QuantizeConfig: a weight quantizer needs a param name");
+    QLITE_CHECK(!w.param.empty(), "QuantizeConfig: a weight quantizer needs a param name");
     Quantizer(w.quantizer.kind, w.quantizer.options);
   }
   if (output_) Quantizer(output_->kind, output_->options);
@@ -127,12 +127,12 @@ std::shared_ptr<QuantizeConfig> LayerQuantizeConfig::clone() const {
 }
 
 QuantizeConfigPtr LayerQuantizeConfig::from_config(const json& c) {
-  check(c.is_object(), "QuantizeConfig: config must be an object");
+  QLITE_CHECK(c.is_object(), "QuantizeConfig: config must be an object");
   std::vector<WeightQuantizer> weights;
   if (c.contains("weights")) {
-    check(c["weights"].is_array(), "QuantizeConfig: \"weights\" must be an array");
+    QLITE_CHECK(c["weights"].is_array(), "QuantizeConfig: \"weights\" must be an array");
     for (const json& w : c["weights"]) {
-      check(w.is_object() && w.contains("param") && w["param"].is_string() && w.contains("quantizer"),
+      QLITE_CHECK(w.is_object() && w.contains("param") && w["param"].is_string() && w.contains("quantizer"),
             "QuantizeConfig: each weight needs \"param\" and \"quantizer\", got " + w.dump());
       weights.push_back({w["param"].get<std::string>(), QuantizerSpec::from_json(w["quantizer"])});
     }
@@ -147,7 +147,7 @@ json quantize_config_to_json(const QuantizeConfig& config) {
 }
 
 QuantizeConfigPtr quantize_config_from_json(const json& j) {
-  check(j.is_object() && j.contains("class_name") && j["class_name"].is_string() && j.contains("config"),
+  QLITE_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string() && j.contains("config"),
         "quantize config must be {\"class_name\": ..., \"config\": ...}, got " + j.dump());
   const std::string name = j["class_name"].get<std::string>();
   QuantizeConfigFactory f = nullptr;
@@ -157,15 +157,15 @@ QuantizeConfigPtr quantize_config_from_json(const json& j) {
     auto it = reg.factories.find(name);
     if (it != reg.factories.end()) f = it->second;
   }
-  check(f != nullptr, "unknown quantize config class '" + name +
+  QLITE_CHECK(f != nullptr, "unknown quantize config class '" + name +
                           "' (register it with register_quantize_config_class)");
   QuantizeConfigPtr c = f(j["config"]);
-  check(c != nullptr, "quantize config factory for '" + name + "' returned null");
+  QLITE_CHECK(c != nullptr, "quantize config factory for '" + name + "' returned null");
   return c;
 }
 
 void register_quantize_config_class(const std::string& class_name, QuantizeConfigFactory factory) {
-  check(!class_name.empty() && factory != nullptr, "register_quantize_config_class: empty name or null factory");
+  QLITE_CHECK(!class_name.empty() && factory != nullptr, "register_quantize_config_class: empty name or null factory");
   ConfigRegistry& reg = config_registry();
   std::lock_guard<std::mutex> lock(reg.mu);
   reg.factories[class_name] = factory;

@@ -29,43 +29,48 @@ std::array<int, 2> pair(const json& v) {
 
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
                  const Shape& output_shape, const RunContext& ctx, IntegerScratch& s) {
-  check(L.op == LoweredOp::kConv2D || L.op == LoweredOp::kDense, "run_integer: " + L.name + " is not a conv/dense");
+  QLITE_CHECK(L.op == LoweredOp::kConv2D || L.op == LoweredOp::kDense,
+              "run_integer: " + L.name + " is not a conv/dense");
   const int64_t n = x.dim(0);
   int64_t in_size = 1, out_size = 1;
   for (int64_t d : input_shape) in_size *= d;
   for (int64_t d : output_shape) out_size *= d;
-  check(x.numel() == n * in_size, "QAT " + L.name + ": input " + shape_str(x.shape()) + " does not match " +
+  QLITE_CHECK(x.numel() == n * in_size, "QAT " + L.name + ": input " + shape_str(x.shape()) + " does not match " +
                                       shape_str(input_shape));
-  Shape oshape{n};
-  oshape.insert(oshape.end(), output_shape.begin(), output_shape.end());
-  out.resize(oshape);
+  out.resize_batched(n, output_shape);
   s.in.resize(static_cast<size_t>(n * in_size));
   s.out.resize(static_cast<size_t>(n * out_size));
   const int32_t* bias = L.bias.empty() ? nullptr : L.bias.data();
   const ref::ActRange act{L.act_min, L.act_max};
+  const size_t chunks = static_cast<size_t>(num_chunks(ctx));
 
   if (L.op == LoweredOp::kConv2D) {
-    check(input_shape.size() == 3 && output_shape.size() == 3, "QAT " + L.name + ": conv needs HWC shapes");
-    ref::ConvInt8Params p;
-    const std::array<int, 2> ks = pair(L.inner_config.at("kernel_size"));
-    const std::array<int, 2> st = pair(L.inner_config.at("strides"));
-    p.g.in_h = static_cast<int>(input_shape[0]);
-    p.g.in_w = static_cast<int>(input_shape[1]);
-    p.g.in_c = static_cast<int>(input_shape[2]);
-    p.g.out_c = static_cast<int>(output_shape[2]);
-    p.g.kernel_h = ks[0];
-    p.g.kernel_w = ks[1];
-    p.g.stride_h = st[0];
-    p.g.stride_w = st[1];
-    ref::apply_padding(p.g, L.inner_config.at("padding") == "same" ? ref::Padding::kSame : ref::Padding::kValid);
-    check(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
-          "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " + shape_str(output_shape));
-    p.input_zero_point = L.input.zero_point;
-    p.output_zero_point = L.output.zero_point;
-    p.requant = requant(L);
-    p.act = act;
-    run_chunks(ctx, n, [&](int64_t b, int64_t e, int) {
-      ref::ConvInt8Params pc = p;
+    if (!s.prepared || s.conv.size() != chunks) {
+      QLITE_CHECK(input_shape.size() == 3 && output_shape.size() == 3, "QAT " + L.name + ": conv needs HWC shapes");
+      ref::ConvInt8Params p;
+      const std::array<int, 2> ks = pair(L.inner_config.at("kernel_size"));
+      const std::array<int, 2> st = pair(L.inner_config.at("strides"));
+      p.g.in_h = static_cast<int>(input_shape[0]);
+      p.g.in_w = static_cast<int>(input_shape[1]);
+      p.g.in_c = static_cast<int>(input_shape[2]);
+      p.g.out_c = static_cast<int>(output_shape[2]);
+      p.g.kernel_h = ks[0];
+      p.g.kernel_w = ks[1];
+      p.g.stride_h = st[0];
+      p.g.stride_w = st[1];
+      ref::apply_padding(p.g, L.inner_config.at("padding") == "same" ? ref::Padding::kSame : ref::Padding::kValid);
+      QLITE_CHECK(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
+                  "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " +
+                      shape_str(output_shape));
+      p.input_zero_point = L.input.zero_point;
+      p.output_zero_point = L.output.zero_point;
+      p.requant = requant(L);
+      p.act = act;
+      s.conv.assign(chunks, p);
+      s.prepared = true;
+    }
+    run_chunks(ctx, n, [&](int64_t b, int64_t e, int c) {
+      ref::ConvInt8Params& pc = s.conv[static_cast<size_t>(c)];
       pc.g.batch = static_cast<int>(e - b);
       quantize_values((e - b) * in_size, x.f32() + b * in_size, L.input, s.in.data() + b * in_size);
       ref::conv2d_int8(pc, s.in.data() + b * in_size, L.weights.data(), bias, s.out.data() + b * out_size);
@@ -73,15 +78,19 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
     }, 4);
     return;
   }
-  ref::FullyConnectedInt8Params p;
-  p.in_features = static_cast<int>(in_size);
-  p.out_features = static_cast<int>(out_size);
-  p.input_zero_point = L.input.zero_point;
-  p.output_zero_point = L.output.zero_point;
-  p.requant = requant(L);
-  p.act = act;
-  run_chunks(ctx, n, [&](int64_t b, int64_t e, int) {
-    ref::FullyConnectedInt8Params pc = p;
+  if (!s.prepared || s.fc.size() != chunks) {
+    ref::FullyConnectedInt8Params p;
+    p.in_features = static_cast<int>(in_size);
+    p.out_features = static_cast<int>(out_size);
+    p.input_zero_point = L.input.zero_point;
+    p.output_zero_point = L.output.zero_point;
+    p.requant = requant(L);
+    p.act = act;
+    s.fc.assign(chunks, p);
+    s.prepared = true;
+  }
+  run_chunks(ctx, n, [&](int64_t b, int64_t e, int c) {
+    ref::FullyConnectedInt8Params& pc = s.fc[static_cast<size_t>(c)];
     pc.batch = static_cast<int>(e - b);
     quantize_values((e - b) * in_size, x.f32() + b * in_size, L.input, s.in.data() + b * in_size);
     ref::fully_connected_int8(pc, s.in.data() + b * in_size, L.weights.data(), bias, s.out.data() + b * out_size);

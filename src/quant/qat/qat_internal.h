@@ -1,9 +1,9 @@
 // Helpers shared by the QAT layers (private to src/quant/qat).
 #pragma once
 
-#include <functional>
 #include <string>
 
+#include "kernels/reference/int8_kernels.h"
 #include "qlite/quant/qat.h"
 
 namespace qlite::quant::detail {
@@ -17,21 +17,40 @@ bool activation_scheme_in_tflite(const QuantScheme& s);
 // The range state lives in non-trainable Params (saved with the model); a
 // Quantizer is a transient view of it.
 Param range_param(const std::string& name, int64_t channels, float init);
-Quantizer quantizer_from_params(const QuantizerSpec& spec, const Param& min, const Param& max);
 void store_range(const Quantizer& q, Param& min, Param& max);
 
-// Splits [0, n) over the context's pool (inline without one).
-void run_chunks(const RunContext& ctx, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                int64_t min_chunk);
+// Splits [0, n) over the context's pool (inline without one). A template, so
+// no std::function is built (and allocated) per call.
+template <class F>
+void run_chunks(const RunContext& ctx, int64_t n, F&& fn, int64_t min_chunk) {
+  parallel_for(ctx.pool, n, fn, min_chunk);
+}
+inline int num_chunks(const RunContext& ctx) { return ctx.pool ? ctx.pool->num_threads() : 1; }
+inline void merge_range(Range& into, const Range& r) {
+  into.min = r.min < into.min ? r.min : into.min;
+  into.max = r.max > into.max ? r.max : into.max;
+}
 
 // fake_quant_value / the STE mask of qparams.h over arrays, vectorisable.
 void fake_quant_fast(const float* x, float* y, int64_t n, const QuantParams& p);
 void fake_quant_mask_fast(const float* x, const float* dy, float* dx, int64_t n, const QuantParams& p);
 // finite_range (NaN and +-Inf skipped), vectorisable.
 Range finite_range_fast(const float* x, int64_t n);
-// Per-tensor q.observe(x) with the range sweep split over the pool: the
-// batch [min, max] is found here and handed to the quantizer's own update.
+// Per-tensor q.observe(x) with the range sweep split over the pool (tests
+// hold it and observe_values to Quantizer::observe).
 void observe_tensor(const RunContext& ctx, Quantizer& q, const Tensor& x);
+// Per-tensor range update from x (as Quantizer::observe) with the sweep split
+// over the pool, on range state held in Params (one entry each);
+// allocation-free once `parts` (one Range per chunk) has grown. Returns the
+// updated params.
+QuantParams observe_values(const RunContext& ctx, const QuantizerSpec& spec, const float* x, int64_t n,
+                           std::vector<Range>& parts, Param& min, Param& max);
+// Updates per-tensor range state from a batch range; returns its params.
+QuantParams update_range(const QuantizerSpec& spec, Range batch, Param& min, Param& max);
+// Per-channel (last axis) LastValue-style update of weight ranges: `ranges`
+// and `used` are resized to the channel count (allocation-free once sized).
+void observe_channels(const QuantizerSpec& spec, const Tensor& w, std::vector<Range>& ranges, Param& min,
+                      Param& max, std::vector<QuantParams>& used);
 
 // Weights: one QuantParams (per tensor) or one per entry of the last axis.
 void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParams>& p);
@@ -57,6 +76,11 @@ namespace qlite::quant::detail {
 // per-sample input shape the inner layer was built for.
 struct IntegerScratch {
   std::vector<int8_t> in, out;
+  // Kernel parameters derived from L, one copy per chunk (a chunk sets its
+  // batch size in its own copy); rebuilt when `prepared` is false.
+  bool prepared = false;
+  std::vector<ref::ConvInt8Params> conv;
+  std::vector<ref::FullyConnectedInt8Params> fc;
 };
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
                  const Shape& output_shape, const RunContext& ctx, IntegerScratch& scratch);

@@ -1,5 +1,6 @@
 // QuantizedLayer (the common base), QuantizeLayer and the shared helpers.
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/reference/int8_kernels.h"
 #include "quant/qat/qat_internal.h"
@@ -28,30 +29,13 @@ Param range_param(const std::string& name, int64_t channels, float init) {
   return p;
 }
 
-Quantizer quantizer_from_params(const QuantizerSpec& spec, const Param& min, const Param& max) {
-  Quantizer q(spec.kind, spec.options);
-  if (min.value.numel() > 0) {
-    std::vector<float> lo(min.value.f32(), min.value.f32() + min.value.numel());
-    std::vector<float> hi(max.value.f32(), max.value.f32() + max.value.numel());
-    q.set_range(std::move(lo), std::move(hi));
-  }
-  return q;
-}
-
 void store_range(const Quantizer& q, Param& min, Param& max) {
   const auto& lo = q.min_values();
   const auto& hi = q.max_values();
-  check(static_cast<int64_t>(lo.size()) == min.value.numel() && lo.size() == hi.size(),
+  QLITE_CHECK(static_cast<int64_t>(lo.size()) == min.value.numel() && lo.size() == hi.size(),
         "QAT: quantizer range '" + min.name + "' changed size");
   std::copy(lo.begin(), lo.end(), min.value.f32());
   std::copy(hi.begin(), hi.end(), max.value.f32());
-}
-
-void run_chunks(const RunContext& ctx, int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
-                int64_t min_chunk) {
-  if (n <= 0) return;
-  if (ctx.pool) ctx.pool->parallel_for(n, fn, min_chunk);
-  else fn(0, n, 0);
 }
 
 namespace {
@@ -59,17 +43,13 @@ constexpr int64_t kElemChunk = 1 << 15;
 }
 
 void observe_tensor(const RunContext& ctx, Quantizer& q, const Tensor& x) {
-  check(!q.options().per_axis, "QAT: observe_tensor is per tensor");
-  const int chunks = ctx.pool ? ctx.pool->num_threads() : 1;
-  std::vector<Range> part(static_cast<size_t>(chunks));
+  QLITE_CHECK(!q.options().per_axis, "QAT: observe_tensor is per tensor");
+  std::vector<Range> part(static_cast<size_t>(num_chunks(ctx)));
   const float* xs = x.f32();
   run_chunks(ctx, x.numel(), [&](int64_t b, int64_t e, int c) { part[static_cast<size_t>(c)] = finite_range_fast(xs + b, e - b); },
              kElemChunk);
   Range r;
-  for (const Range& p : part) {
-    r.min = p.min < r.min ? p.min : r.min;
-    r.max = p.max > r.max ? p.max : r.max;
-  }
+  for (const Range& p : part) merge_range(r, p);
   // The range of {min, max} is [min, max] (and empty stays empty: both are
   // infinite), so the quantizer's update sees exactly this batch's range.
   Tensor two({2});
@@ -78,10 +58,53 @@ void observe_tensor(const RunContext& ctx, Quantizer& q, const Tensor& x) {
   q.observe(two);
 }
 
+QuantParams update_range(const QuantizerSpec& spec, Range batch, Param& min, Param& max) {
+  float& lo = min.value.f32()[0];
+  float& hi = max.value.f32()[0];
+  update_quantizer_range(spec.kind, spec.options, batch, lo, hi);
+  return choose_quant_params(lo, hi, spec.options.scheme);
+}
+
+QuantParams observe_values(const RunContext& ctx, const QuantizerSpec& spec, const float* x, int64_t n,
+                           std::vector<Range>& parts, Param& min, Param& max) {
+  QLITE_CHECK(!spec.options.per_axis && min.value.numel() == 1 && max.value.numel() == 1,
+              "QAT: range '" + min.name + "' is not per tensor");
+  parts.assign(static_cast<size_t>(num_chunks(ctx)), Range{});
+  run_chunks(ctx, n, [&](int64_t b, int64_t e, int c) { parts[static_cast<size_t>(c)] = finite_range_fast(x + b, e - b); },
+             kElemChunk);
+  Range r;
+  for (const Range& p : parts) merge_range(r, p);
+  return update_range(spec, r, min, max);
+}
+
+void observe_channels(const QuantizerSpec& spec, const Tensor& w, std::vector<Range>& ranges, Param& min,
+                      Param& max, std::vector<QuantParams>& used) {
+  const int64_t c = min.value.numel();
+  QLITE_CHECK(c >= 1 && max.value.numel() == c && w.rank() >= 1 && w.dim(w.rank() - 1) == c,
+              "QAT: range '" + min.name + "' does not match the weights' last axis");
+  ranges.assign(static_cast<size_t>(c), Range{});
+  const float* x = w.f32();
+  for (int64_t r = 0; r < w.numel(); r += c)
+    for (int64_t k = 0; k < c; ++k) {
+      const float v = x[r + k];
+      if (!std::isfinite(v)) continue;
+      Range& g = ranges[static_cast<size_t>(k)];
+      g.min = v < g.min ? v : g.min;
+      g.max = v > g.max ? v : g.max;
+    }
+  used.resize(static_cast<size_t>(c));
+  for (int64_t k = 0; k < c; ++k) {
+    float& lo = min.value.f32()[k];
+    float& hi = max.value.f32()[k];
+    update_quantizer_range(spec.kind, spec.options, ranges[static_cast<size_t>(k)], lo, hi);
+    used[static_cast<size_t>(k)] = choose_quant_params(lo, hi, spec.options.scheme);
+  }
+}
+
 void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParams>& p) {
   if (&y != &w) y.resize(w.shape());
   const int64_t c = static_cast<int64_t>(p.size());
-  check(c >= 1 && w.numel() % c == 0, "QAT: weight range count does not divide the weights");
+  QLITE_CHECK(c >= 1 && w.numel() % c == 0, "QAT: weight range count does not divide the weights");
   if (c == 1) return fake_quant_fast(w.f32(), y.f32(), w.numel(), p[0]);
   // Per channel along the last axis: rows of c values.
   for (int64_t r = 0; r < w.numel(); r += c)
@@ -89,7 +112,7 @@ void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParam
 }
 
 void fake_quant_weights_backward(const Tensor& w, const Tensor& dy, Tensor& dx, const std::vector<QuantParams>& p) {
-  check(dy.shape() == w.shape(), "QAT: weight gradient shape differs from the weights");
+  QLITE_CHECK(dy.shape() == w.shape(), "QAT: weight gradient shape differs from the weights");
   if (&dx != &dy) dx.resize(w.shape());
   const int64_t c = static_cast<int64_t>(p.size());
   if (c == 1) return fake_quant_mask_fast(w.f32(), dy.f32(), dx.f32(), w.numel(), p[0]);
@@ -108,7 +131,7 @@ void fake_quant_tensor(const RunContext& ctx, const Tensor& x, Tensor& y, const 
 
 void fake_quant_tensor_backward(const RunContext& ctx, const Tensor& x, const Tensor& dy, Tensor& dx,
                                 const QuantParams& p) {
-  check(dy.shape() == x.shape(), "QAT: gradient shape " + shape_str(dy.shape()) + " differs from " +
+  QLITE_CHECK(dy.shape() == x.shape(), "QAT: gradient shape " + shape_str(dy.shape()) + " differs from " +
                                      shape_str(x.shape()));
   if (&dx != &dy) dx.resize(x.shape());
   const float* xs = x.f32();
@@ -133,13 +156,13 @@ void dequantize_values(int64_t n, const int8_t* q, const TensorQuant& t, float* 
 
 // ---- QuantizedLayer -------------------------------------------------------------
 void QuantizedLayer::connect_inputs(std::span<Layer* const> producers) {
-  check(producers.size() == 1, detail::label(*this) + ": QAT layers take exactly one input, got " +
+  QLITE_CHECK(producers.size() == 1, detail::label(*this) + ": QAT layers take exactly one input, got " +
                                    std::to_string(producers.size()));
   producer_ = producers[0];
 }
 
 std::optional<TensorQuant> QuantizedLayer::input_quant() const {
-  check(producer_ != nullptr, detail::label(*this) +
+  QLITE_CHECK(producer_ != nullptr, detail::label(*this) +
                                   ": not connected to its input; build the model (Model::build) first");
   return layer_output_quant(*producer_);
 }
@@ -151,7 +174,7 @@ std::optional<TensorQuant> layer_output_quant(const Layer& layer) {
 
 // ---- QuantizeLayer -------------------------------------------------------------
 QuantizeLayer::QuantizeLayer(QuantizerSpec spec, std::string name) : QuantizedLayer(std::move(name)), spec_(spec) {
-  check(!spec_.options.per_axis, "QuantizeLayer: the input quantizer must be per tensor");
+  QLITE_CHECK(!spec_.options.per_axis, "QuantizeLayer: the input quantizer must be per tensor");
   Quantizer(spec_.kind, spec_.options);  // validates the options
   const bool zero = spec_.kind == QuantizerKind::kAllValues;
   min_ = detail::range_param("min", 1, zero ? 0.0f : spec_.options.init_min);
@@ -159,21 +182,19 @@ QuantizeLayer::QuantizeLayer(QuantizerSpec spec, std::string name) : QuantizedLa
 }
 
 Shape QuantizeLayer::build(std::span<const Shape> input_shapes, Rng&) {
-  check(input_shapes.size() == 1, detail::label(*this) + ": expects exactly one input");
+  QLITE_CHECK(input_shapes.size() == 1, detail::label(*this) + ": expects exactly one input");
   if (!built()) mark_built(input_shapes, input_shapes[0]);
-  check(input_shapes[0] == output_shape(), detail::label(*this) + ": already built for " +
+  QLITE_CHECK(input_shapes[0] == output_shape(), detail::label(*this) + ": already built for " +
                                                shape_str(output_shape()));
   return output_shape();
 }
 
 void QuantizeLayer::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
-  check(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
+  QLITE_CHECK(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
   const Tensor& x = *in[0];
   if (ctx.training) {
-    Quantizer q = detail::quantizer_from_params(spec_, min_, max_);
-    detail::observe_tensor(ctx, q, x);
-    detail::store_range(q, min_, max_);
-    detail::fake_quant_tensor(ctx, x, out, q.params()[0]);
+    const QuantParams p = detail::observe_values(ctx, spec_, x.f32(), x.numel(), parts_, min_, max_);
+    detail::fake_quant_tensor(ctx, x, out, p);
     return;
   }
   // Inference: QUANTIZE then DEQUANTIZE, exactly what the converted model's
@@ -196,8 +217,8 @@ void QuantizeLayer::backward(std::span<const Tensor* const> in, const Tensor&, c
                              std::span<Tensor* const> din, const RunContext& ctx) {
   if (din.empty() || din[0] == nullptr) return;
   // The range forward used is the one stored now (forward updated it first).
-  const Quantizer q = detail::quantizer_from_params(spec_, min_, max_);
-  detail::fake_quant_tensor_backward(ctx, *in[0], dout, *din[0], q.params()[0]);
+  const QuantParams p = choose_quant_params(min_.value.f32()[0], max_.value.f32()[0], spec_.options.scheme);
+  detail::fake_quant_tensor_backward(ctx, *in[0], dout, *din[0], p);
 }
 
 json QuantizeLayer::get_config() const { return {{"name", name()}, {"quantizer", spec_.to_json()}}; }

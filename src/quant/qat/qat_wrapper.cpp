@@ -2,6 +2,7 @@
 // inference, and lowered() -- the numbers both the integer inference and the
 // converter use.
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/reference/int8_kernels.h"
 #include "quant/qat/qat_internal.h"
@@ -39,6 +40,22 @@ struct WeightSlot {
   Param master;      // the float weights the optimizer updates
   Param min, max;    // range state, one entry per channel (per-axis) or one
   std::vector<QuantParams> used;  // what the last training forward used
+  std::vector<Range> ranges;      // scratch of the range sweep
+};
+
+// The output quantizer's passes, run by the inner layer on each block of its
+// output while the block is in cache (Layer::forward_hooked): the range sweep
+// in forward, the STE mask in backward (before the inner layer's own
+// activation gradient, as the unfused chain applies them).
+struct OutputFusion final : OutputHooks {
+  std::vector<Range> parts;  // per chunk
+  QuantParams used;
+  void on_forward(int chunk, const float* out, int64_t n) override {
+    detail::merge_range(parts[static_cast<size_t>(chunk)], detail::finite_range_fast(out, n));
+  }
+  void on_backward(int, const float* out, const float* dout, float* dz, int64_t n) override {
+    detail::fake_quant_mask_fast(out, dout, dz, n, used);
+  }
 };
 
 struct QuantizeWrapper::State {
@@ -46,48 +63,54 @@ struct QuantizeWrapper::State {
   QuantizeConfigPtr config;
   Role role = Role::kPassThrough;
   std::vector<WeightSlot> weights;
+  std::vector<Param*> inner_params;  // s.inner->params(), cached (stable members of inner)
   std::optional<QuantizerSpec> out_spec;
   Param out_min, out_max;
-  QuantParams out_used;
+  OutputFusion fusion;  // fusion.used: the output params the last training forward used
   Tensor raw, dz;  // inner output before output fake quant; its masked gradient
   detail::IntegerScratch scratch;
+  // lowered() as of the numbers in `key` (weights, ranges, bias, input
+  // quantization), so inference re-lowers only when one of them changed.
+  std::optional<LoweredQuant> lowered;
+  std::vector<float> key, key_now;
 };
 
 QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(std::make_unique<State>()) {
-  check(inner != nullptr, "QuantizeWrapper: null layer");
-  check(dynamic_cast<const QuantizedLayer*>(inner.get()) == nullptr,
+  QLITE_CHECK(inner != nullptr, "QuantizeWrapper: null layer");
+  QLITE_CHECK(dynamic_cast<const QuantizedLayer*>(inner.get()) == nullptr,
         "QuantizeWrapper: " + detail::label(*inner) + " is already quantized");
   if (!config) config = default_quantize_config(*inner);
-  check(config != nullptr, unsupported_message(*inner));
+  QLITE_CHECK(config != nullptr, unsupported_message(*inner));
   State& s = *s_;
   s.inner = std::move(inner);
   s.config = std::move(config);
+  s.inner_params = s.inner->params();
   const Layer& in = *s.inner;
   if (!in.name().empty()) set_name("quant_" + in.name());
   const std::string who = "QuantizeWrapper(" + detail::label(in) + ")";
   const std::string t = in.type();
-  check(t == "Conv2D" || t == "Dense" || t == "Reshape" || t == "Flatten" || t == "MaxPooling2D",
+  QLITE_CHECK(t == "Conv2D" || t == "Dense" || t == "Reshape" || t == "Flatten" || t == "MaxPooling2D",
         who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
   s.role = role_of(t);
   s.out_spec = s.config->output_quantizer();
   const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
   if (s.role == Role::kPassThrough) {
-    check(wq.empty() && !s.out_spec, who + ": " + t +
+    QLITE_CHECK(wq.empty() && !s.out_spec, who + ": " + t +
                                          " keeps its input's quantization; its config must quantize nothing");
     return;
   }
-  check(wq.size() == 1 && wq[0].param == "kernel",
+  QLITE_CHECK(wq.size() == 1 && wq[0].param == "kernel",
         who + ": the config must quantize exactly the \"kernel\" weight");
-  check(s.out_spec.has_value(), who + ": a layer with quantized weights needs an output quantizer");
-  check(!s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
+  QLITE_CHECK(s.out_spec.has_value(), who + ": a layer with quantized weights needs an output quantizer");
+  QLITE_CHECK(!s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
   const QuantizerSpec& ks = wq[0].quantizer;
-  check(ks.options.scheme.symmetric && ks.options.scheme.narrow_range,
+  QLITE_CHECK(ks.options.scheme.symmetric && ks.options.scheme.narrow_range,
         who + ": integer kernels need symmetric narrow-range weights (zero point 0)");
   const std::vector<Param*> ps = s.inner->params();
   for (const WeightQuantizer& w : wq) {
     WeightSlot slot;
     auto it = std::find_if(ps.begin(), ps.end(), [&](const Param* p) { return p->name == w.param; });
-    check(it != ps.end(), who + ": has no weight named '" + w.param + "'");
+    QLITE_CHECK(it != ps.end(), who + ": has no weight named '" + w.param + "'");
     slot.index = static_cast<size_t>(it - ps.begin());
     slot.spec = w.quantizer;
     slot.master.name = w.param;
@@ -108,7 +131,7 @@ const QuantizeConfig& QuantizeWrapper::config() const { return *s_->config; }
 Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   State& s = *s_;
   if (built()) {
-    check(input_shapes.size() == 1 && input_shapes[0] == Layer::input_shapes().at(0),
+    QLITE_CHECK(input_shapes.size() == 1 && input_shapes[0] == Layer::input_shapes().at(0),
           detail::label(*this) + ": already built for " + shape_str(Layer::input_shapes().at(0)));
     return output_shape();
   }
@@ -120,7 +143,7 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
     w.master.value = v;
     w.master.grad = Tensor(v.shape());
     Quantizer q(w.spec.kind, w.spec.options);
-    check(!w.spec.options.per_axis ||
+    QLITE_CHECK(!w.spec.options.per_axis ||
               split_axis(v.shape(), w.spec.options.axis).axis == static_cast<int>(v.rank()) - 1,
           detail::label(*this) + ": per-channel weights must be quantized along the output (last) axis");
     const int64_t channels = w.spec.options.per_axis ? split_axis(v.shape(), w.spec.options.axis).channels : 1;
@@ -135,61 +158,91 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   return out;
 }
 
+namespace {
+
+// Bit patterns of every number lowered() reads, so a cached result is reused
+// only when all of them are unchanged (NaN included).
+void append(std::vector<float>& key, const Tensor& t) { key.insert(key.end(), t.f32(), t.f32() + t.numel()); }
+
+}  // namespace
+
 void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
   State& s = *s_;
-  check(built(), detail::label(*this) + ": not built");
+  QLITE_CHECK(built(), detail::label(*this) + ": not built");
   if (!ctx.training) {
     if (s.role == Role::kPassThrough) {
-      check(input_quant().has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
-                                                                "QuantizeLayer in front of it");
+      QLITE_CHECK(input_quant().has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
+                                                                      "QuantizeLayer in front of it");
       s.inner->forward(in, out, ctx);  // copies / maxima of dequantized values: exact
       return;
     }
-    check(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
-    const LoweredQuant L = lowered();
-    detail::run_integer(L, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
+    QLITE_CHECK(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
+    const std::optional<TensorQuant> iq = input_quant();
+    QLITE_CHECK(iq.has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a QuantizeLayer "
+                                                         "in front of it");
+    s.key_now.clear();
+    for (const Param* p : s.inner_params) append(s.key_now, p->value);
+    for (const WeightSlot& w : s.weights) {
+      append(s.key_now, w.master.value);
+      append(s.key_now, w.min.value);
+      append(s.key_now, w.max.value);
+    }
+    append(s.key_now, s.out_min.value);
+    append(s.key_now, s.out_max.value);
+    s.key_now.insert(s.key_now.end(), {iq->scale, static_cast<float>(iq->zero_point), static_cast<float>(iq->qmin),
+                                       static_cast<float>(iq->qmax), static_cast<float>(iq->num_bits)});
+    if (!s.lowered || s.key_now.size() != s.key.size() ||
+        std::memcmp(s.key_now.data(), s.key.data(), s.key.size() * sizeof(float)) != 0) {
+      s.lowered = lowered();
+      s.key.swap(s.key_now);
+      s.scratch.prepared = false;
+    }
+    detail::run_integer(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
     return;
   }
-  const std::vector<Param*> ps = s.inner->params();
   for (WeightSlot& w : s.weights) {
-    Quantizer q = detail::quantizer_from_params(w.spec, w.min, w.max);
     if (w.spec.options.per_axis) {
-      q.observe(w.master.value);
+      detail::observe_channels(w.spec, w.master.value, w.ranges, w.min, w.max, w.used);
     } else {
-      detail::observe_tensor(ctx, q, w.master.value);
+      w.used.resize(1);
+      w.used[0] = detail::observe_values(ctx, w.spec, w.master.value.f32(), w.master.value.numel(), w.ranges, w.min,
+                                         w.max);
     }
-    detail::store_range(q, w.min, w.max);
-    w.used = q.params();
-    detail::fake_quant_weights(w.master.value, ps[w.index]->value, w.used);
+    detail::fake_quant_weights(w.master.value, s.inner_params[w.index]->value, w.used);
   }
   if (!s.out_spec) {
     s.inner->forward(in, out, ctx);
     return;
   }
-  s.inner->forward(in, s.raw, ctx);
-  Quantizer q = detail::quantizer_from_params(*s.out_spec, s.out_min, s.out_max);
-  detail::observe_tensor(ctx, q, s.raw);
-  detail::store_range(q, s.out_min, s.out_max);
-  s.out_used = q.params()[0];
-  detail::fake_quant_tensor(ctx, s.raw, out, s.out_used);
+  OutputFusion& f = s.fusion;
+  f.parts.assign(static_cast<size_t>(detail::num_chunks(ctx)), Range{});
+  if (!s.inner->forward_hooked(in, s.raw, ctx, f)) {
+    s.inner->forward(in, s.raw, ctx);
+    const float* r = s.raw.f32();
+    detail::run_chunks(ctx, s.raw.numel(), [&](int64_t b, int64_t e, int c) { f.on_forward(c, r + b, e - b); },
+                       int64_t{1} << 15);
+  }
+  Range batch;
+  for (const Range& p : f.parts) detail::merge_range(batch, p);
+  f.used = detail::update_range(*s.out_spec, batch, s.out_min, s.out_max);
+  detail::fake_quant_tensor(ctx, s.raw, out, f.used);
 }
 
 void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
                                std::span<Tensor* const> din, const RunContext& ctx) {
   State& s = *s_;
+  for (const WeightSlot& w : s.weights)
+    QLITE_CHECK(!w.used.empty(), detail::label(*this) + ": backward without a training forward");
   if (!s.out_spec) {
     s.inner->backward(in, out, dout, din, ctx);
-  } else {
+  } else if (!s.inner->backward_hooked(in, s.raw, dout, din, ctx, s.fusion)) {
     // The inner layer sees its own (pre-fake-quant) output, so a fused ReLU
     // takes its derivative from the true pre-activation sign.
-    detail::fake_quant_tensor_backward(ctx, s.raw, dout, s.dz, s.out_used);
+    detail::fake_quant_tensor_backward(ctx, s.raw, dout, s.dz, s.fusion.used);
     s.inner->backward(in, s.raw, s.dz, din, ctx);
   }
-  const std::vector<Param*> ps = s.inner->params();
-  for (WeightSlot& w : s.weights) {
-    check(!w.used.empty(), detail::label(*this) + ": backward without a training forward");
-    detail::fake_quant_weights_backward(w.master.value, ps[w.index]->grad, w.master.grad, w.used);
-  }
+  for (WeightSlot& w : s.weights)
+    detail::fake_quant_weights_backward(w.master.value, s.inner_params[w.index]->grad, w.master.grad, w.used);
 }
 
 std::vector<Param*> QuantizeWrapper::params() {
@@ -220,7 +273,7 @@ std::unique_ptr<Layer> QuantizeWrapper::clone() const {
   d.weights = s_->weights;
   d.out_min = s_->out_min;
   d.out_max = s_->out_max;
-  d.out_used = s_->out_used;
+  d.fusion.used = s_->fusion.used;
   if (built()) c->mark_built(Layer::input_shapes(), output_shape());
   return c;
 }
@@ -229,7 +282,7 @@ TensorQuant QuantizeWrapper::output_quant() const {
   const State& s = *s_;
   if (!s.out_spec) {
     const std::optional<TensorQuant> in = input_quant();
-    check(in.has_value(), detail::label(*this) + ": its input is float, so its output has no quantization");
+    QLITE_CHECK(in.has_value(), detail::label(*this) + ": its input is float, so its output has no quantization");
     return *in;
   }
   const QuantParams p =
@@ -239,14 +292,14 @@ TensorQuant QuantizeWrapper::output_quant() const {
 
 LoweredQuant QuantizeWrapper::lowered() const {
   const State& s = *s_;
-  check(built(), detail::label(*this) + ": not built");
+  QLITE_CHECK(built(), detail::label(*this) + ": not built");
   const std::string who = detail::label(*this);
   LoweredQuant L;
   L.name = name();
   L.inner_type = s.inner->type();
   L.inner_config = s.inner->get_config();
   const std::optional<TensorQuant> in = input_quant();
-  check(in.has_value(), who + ": its input is float; quantize_apply puts a QuantizeLayer in front of it");
+  QLITE_CHECK(in.has_value(), who + ": its input is float; quantize_apply puts a QuantizeLayer in front of it");
   L.input_quantized = true;
   L.input = *in;
   L.tflite_compatible = in->qmin == -128 && in->qmax == 127;
@@ -265,16 +318,16 @@ LoweredQuant QuantizeWrapper::lowered() const {
   const std::vector<float> maxs(w.max.value.f32(), w.max.value.f32() + w.max.value.numel());
   const std::vector<QuantParams> wp = choose_quant_params(mins, maxs, w.spec.options.scheme);
   for (const QuantParams& p : wp) {
-    check(p.zero_point == 0, who + ": weight zero point " + std::to_string(p.zero_point) + " is not 0");
+    QLITE_CHECK(p.zero_point == 0, who + ": weight zero point " + std::to_string(p.zero_point) + " is not 0");
     L.weight_scales.push_back(p.scale);
   }
   // Keras layouts (Conv2D HWIO, Dense [in, out]) -> TFLite's (OHWI, [out, in]).
   const int64_t out_c = kv.dim(kv.rank() - 1);
   const int64_t per_out = kv.numel() / out_c;
   const bool per_axis = w.spec.options.per_axis;
-  check(!per_axis || split_axis(kv.shape(), w.spec.options.axis).axis == static_cast<int>(kv.rank()) - 1,
+  QLITE_CHECK(!per_axis || split_axis(kv.shape(), w.spec.options.axis).axis == static_cast<int>(kv.rank()) - 1,
         who + ": per-channel weights must be quantized along the output (last) axis");
-  check(static_cast<int64_t>(wp.size()) == (per_axis ? out_c : 1), who + ": weight range has " +
+  QLITE_CHECK(static_cast<int64_t>(wp.size()) == (per_axis ? out_c : 1), who + ": weight range has " +
                                                                        std::to_string(wp.size()) + " entries");
   if (L.op == LoweredOp::kConv2D) {
     L.weights_shape = {out_c, kv.dim(0), kv.dim(1), kv.dim(2)};

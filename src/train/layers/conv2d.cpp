@@ -72,6 +72,30 @@ class Conv2DLayer final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    forward_impl(in, out, ctx, nullptr);
+  }
+
+  bool forward_hooked(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                      OutputHooks& hooks) override {
+    forward_impl(in, out, ctx, &hooks);
+    return true;
+  }
+
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    backward_impl(in, out, dout, din, ctx, nullptr);
+  }
+
+  bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                       std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) override {
+    backward_impl(in, out, dout, din, ctx, &hooks);
+    return true;
+  }
+
+ private:
+  // Hooks see each image right after it is written (or, backward, just before
+  // its gradient is used), while it is still in cache.
+  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     out.resize_batched(n, output_shape());
     const float* src = padded_input(*in[0], ctx);
@@ -80,15 +104,17 @@ class Conv2DLayer final : public Layer {
     const float* b = use_bias_ ? bias_.value.f32() : nullptr;
     const Isa isa = active_isa();
     float* y = out.f32();
-    detail::run_chunks(ctx, n, [&](int64_t i0, int64_t i1, int) {
-      for (int64_t i = i0; i < i1; ++i)
+    detail::run_chunks(ctx, n, [&](int64_t i0, int64_t i1, int c) {
+      for (int64_t i = i0; i < i1; ++i) {
         kernels::float_patch_forward(isa, g, src + i * in_img, kernel_.value.f32(), b, detail::kernel_act(act_),
                                      y + i * out_img);
+        if (hooks) hooks->on_forward(c, y + i * out_img, out_img);
+      }
     });
   }
 
-  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
+  void backward_impl(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                     std::span<Tensor* const> din, const RunContext& ctx, OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     detail::check_dout(*this, dout, n);
     const Isa isa = active_isa();
@@ -102,12 +128,16 @@ class Conv2DLayer final : public Layer {
     Tensor* dx = din.empty() ? nullptr : din[0];
     // Without an input gradient the activation gradient is fused into the
     // weight-gradient pass; with one, dz is materialised once for both.
-    const bool materialize = dx != nullptr && act_ != Activation::kLinear;
+    // With hooks and no input gradient, each image's hooked gradient goes to
+    // a per-chunk scratch image that the weight-gradient pass reads from cache.
+    const bool materialize = dx != nullptr && (act_ != Activation::kLinear || hooks);
+    const bool per_image = hooks && !materialize;
     const float* dz = dout.f32();
     if (materialize) {
       dz_.resize(dout.shape());
       dz = dz_.f32();
     }
+    if (per_image) dz_.resize({chunks, out_img});
     const kernels::FloatAct wact = materialize ? kernels::FloatAct::kLinear : detail::kernel_act(act_);
     kernel_.grad.zero();
     if (use_bias_) bias_.grad.zero();
@@ -127,16 +157,30 @@ class Conv2DLayer final : public Layer {
       transpose_kernel();
     }
     detail::run_chunks(ctx, n, [&](int64_t i0, int64_t i1, int c) {
-      if (materialize)
+      if (materialize && hooks) {
+        float* d = dz_.f32() + i0 * out_img;
+        hooks->on_backward(c, out.f32() + i0 * out_img, dout.f32() + i0 * out_img, d, (i1 - i0) * out_img);
+        if (act_ != Activation::kLinear)
+          kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + i0 * out_img, d, d,
+                                      (i1 - i0) * out_img);
+      } else if (materialize) {
         kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + i0 * out_img,
                                     dout.f32() + i0 * out_img, dz_.f32() + i0 * out_img, (i1 - i0) * out_img);
+      }
       // Chunk 0 accumulates straight into the gradients, the others into
       // scratch added below in chunk order, so results are reproducible.
       float* dw = c == 0 ? kernel_.grad.f32() : partial_.f32() + (c - 1) * wsize;
       float* db = nullptr;
       if (use_bias_) db = c == 0 ? bias_.grad.f32() : dw + r * filters_;
-      for (int64_t i = i0; i < i1; ++i) kernels::float_patch_wgrad(isa, g, src + i * in_img, dz + i * out_img, out.f32() + i * out_img, wact,
-                                                              dw, db);
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* dzi = dz + i * out_img;
+        if (per_image) {
+          float* d = dz_.f32() + c * out_img;
+          hooks->on_backward(c, out.f32() + i * out_img, dout.f32() + i * out_img, d, out_img);
+          dzi = d;
+        }
+        kernels::float_patch_wgrad(isa, g, src + i * in_img, dzi, out.f32() + i * out_img, wact, dw, db);
+      }
       if (dpad) {
         std::fill(dpad + i0 * in_img, dpad + i1 * in_img, 0.0f);
         for (int64_t i = i0; i < i1; ++i)
@@ -153,6 +197,8 @@ class Conv2DLayer final : public Layer {
     }
   }
 
+
+ public:
   std::vector<Param*> params() override {
     if (use_bias_) return {&kernel_, &bias_};
     return {&kernel_};

@@ -47,6 +47,28 @@ class DenseLayer final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    forward_impl(in, out, ctx, nullptr);
+  }
+
+  bool forward_hooked(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                      OutputHooks& hooks) override {
+    forward_impl(in, out, ctx, &hooks);
+    return true;
+  }
+
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    backward_impl(in, out, dout, din, ctx, nullptr);
+  }
+
+  bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                       std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) override {
+    backward_impl(in, out, dout, din, ctx, &hooks);
+    return true;
+  }
+
+ private:
+  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     const int64_t k = input_shapes_at0()[0];
     out.resize({n, units_});
@@ -55,8 +77,9 @@ class DenseLayer final : public Layer {
     const float* w = kernel_.value.f32();
     const float* b = use_bias_ ? bias_.value.f32() : nullptr;
     const Isa isa = active_isa();
-    detail::run_chunks(ctx, n, [&](int64_t b0, int64_t b1, int) {
+    detail::run_chunks(ctx, n, [&](int64_t b0, int64_t b1, int c) {
       kernels::float_patch_forward(isa, geom(b1 - b0, k), x + b0 * k, w, b, detail::kernel_act(act_), y + b0 * units_);
+      if (hooks) hooks->on_forward(c, y + b0 * units_, (b1 - b0) * units_);
     }, kMinChunk);
   }
 
@@ -64,8 +87,8 @@ class DenseLayer final : public Layer {
   // long K axis (units = 10 would fill only 10 of 16 lanes):
   //   dW^T[u][k] = sum_m dz[m][u] * x[m][k]     (pixels = units, reduce over rows)
   //   dx[m][k]   = sum_u dz[m][u] * W^T[u][k]   (pixels = rows, reduce over units)
-  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
+  void backward_impl(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                     std::span<Tensor* const> din, const RunContext& ctx, OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     detail::check_dout(*this, dout, n);
     const int64_t k = input_shapes_at0()[0];
@@ -75,7 +98,7 @@ class DenseLayer final : public Layer {
     const int64_t wsize = u * k + u;
 
     const float* dz = dout.f32();
-    if (act_ != Activation::kLinear) {
+    if (act_ != Activation::kLinear || hooks) {
       dz_.resize(dout.shape());
       dz = dz_.f32();
     }
@@ -91,9 +114,15 @@ class DenseLayer final : public Layer {
     const float* x = in[0]->f32();
     detail::run_chunks(ctx, n, [&](int64_t b0, int64_t b1, int c) {
       const int64_t rows = b1 - b0;
-      if (act_ != Activation::kLinear)
+      if (hooks) {
+        float* d = dz_.f32() + b0 * u;
+        hooks->on_backward(c, out.f32() + b0 * u, dout.f32() + b0 * u, d, rows * u);
+        if (act_ != Activation::kLinear)
+          kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, d, d, rows * u);
+      } else if (act_ != Activation::kLinear) {
         kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, dout.f32() + b0 * u,
                                     dz_.f32() + b0 * u, rows * u);
+      }
       const float* d = dz + b0 * u;
       float* dwt = partial_.f32() + c * wsize;
       kernels::PatchGeom gw;
@@ -138,6 +167,8 @@ class DenseLayer final : public Layer {
     }
   }
 
+
+ public:
   std::vector<Param*> params() override {
     if (use_bias_) return {&kernel_, &bias_};
     return {&kernel_};
