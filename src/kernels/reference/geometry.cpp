@@ -8,10 +8,10 @@
 namespace qlite::ref {
 
 PaddedDim compute_padding(Padding padding, int in, int kernel, int stride, int dilation) {
-  check(in > 0 && kernel > 0 && stride > 0 && dilation > 0,
-        "compute_padding: sizes must be positive (in " + std::to_string(in) + ", kernel " +
-            std::to_string(kernel) + ", stride " + std::to_string(stride) + ", dilation " +
-            std::to_string(dilation) + ")");
+  QLITE_CHECK(in > 0 && kernel > 0 && stride > 0 && dilation > 0,
+              "compute_padding: sizes must be positive (in " + std::to_string(in) + ", kernel " +
+                  std::to_string(kernel) + ", stride " + std::to_string(stride) + ", dilation " +
+                  std::to_string(dilation) + ")");
   const int64_t eff = int64_t{dilation} * (kernel - 1) + 1;
   PaddedDim d;
   if (padding == Padding::kSame) {
@@ -19,8 +19,8 @@ PaddedDim compute_padding(Padding padding, int in, int kernel, int stride, int d
     const int64_t total = std::max<int64_t>((int64_t{d.out} - 1) * stride + eff - in, 0);
     d.pad_before = static_cast<int>(total / 2);
   } else {
-    check(eff <= in, "compute_padding: VALID window of " + std::to_string(eff) +
-                         " does not fit input of " + std::to_string(in));
+    QLITE_CHECK(eff <= in, "compute_padding: VALID window of " + std::to_string(eff) +
+                               " does not fit input of " + std::to_string(in));
     d.out = static_cast<int>((in - eff) / stride + 1);
     d.pad_before = 0;
   }
@@ -38,19 +38,19 @@ void apply_padding(WindowGeometry& g, Padding padding) {
 
 void validate_geometry(const WindowGeometry& g, const char* op) {
   const std::string where = std::string(op) + ": ";
-  check(g.batch > 0 && g.in_h > 0 && g.in_w > 0 && g.in_c > 0,
-        where + "input dimensions must be positive");
-  check(g.out_h > 0 && g.out_w > 0 && g.out_c > 0, where + "output dimensions must be positive");
-  check(g.kernel_h > 0 && g.kernel_w > 0, where + "kernel dimensions must be positive");
-  check(g.stride_h > 0 && g.stride_w > 0, where + "strides must be positive");
-  check(g.dilation_h > 0 && g.dilation_w > 0, where + "dilations must be positive");
-  check(g.pad_top >= 0 && g.pad_left >= 0, where + "padding must be non-negative");
+  QLITE_CHECK(g.batch > 0 && g.in_h > 0 && g.in_w > 0 && g.in_c > 0,
+              where + "input dimensions must be positive");
+  QLITE_CHECK(g.out_h > 0 && g.out_w > 0 && g.out_c > 0, where + "output dimensions must be positive");
+  QLITE_CHECK(g.kernel_h > 0 && g.kernel_w > 0, where + "kernel dimensions must be positive");
+  QLITE_CHECK(g.stride_h > 0 && g.stride_w > 0, where + "strides must be positive");
+  QLITE_CHECK(g.dilation_h > 0 && g.dilation_w > 0, where + "dilations must be positive");
+  QLITE_CHECK(g.pad_top >= 0 && g.pad_left >= 0, where + "padding must be non-negative");
   // Element counts must be addressable with int64 offsets and kept below 2^31
   // per tensor so that int offsets in optimized kernels stay valid too.
   const int64_t in_elems = int64_t{g.batch} * g.in_h * g.in_w * g.in_c;
   const int64_t out_elems = int64_t{g.batch} * g.out_h * g.out_w * g.out_c;
-  check(in_elems < (int64_t{1} << 31) && out_elems < (int64_t{1} << 31),
-        where + "tensor too large");
+  QLITE_CHECK(in_elems < (int64_t{1} << 31) && out_elems < (int64_t{1} << 31),
+              where + "tensor too large");
 }
 
 }  // namespace qlite::ref

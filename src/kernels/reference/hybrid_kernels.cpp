@@ -13,7 +13,7 @@
 namespace qlite::ref {
 
 void hybrid_quantize_symmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor) {
-  check(n > 0 && x && q && scaling_factor, "hybrid_quantize_symmetric: empty or null input");
+  QLITE_CHECK(n > 0 && x && q && scaling_factor, "hybrid_quantize_symmetric: empty or null input");
   const auto mm = std::minmax_element(x, x + n);
   const float range = std::max(std::abs(*mm.first), std::abs(*mm.second));
   if (range == 0.0f) {
@@ -34,8 +34,8 @@ void hybrid_quantize_symmetric(const float* x, int64_t n, int8_t* q, float* scal
 
 void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor,
                                 int32_t* offset) {
-  check(n > 0 && x && q && scaling_factor && offset,
-        "hybrid_quantize_asymmetric: empty or null input");
+  QLITE_CHECK(n > 0 && x && q && scaling_factor && offset,
+              "hybrid_quantize_asymmetric: empty or null input");
   constexpr int32_t kMin = -128, kMax = 127;
   constexpr double qmin = kMin, qmax = kMax;
   const auto mm = std::minmax_element(x, x + n);
@@ -75,21 +75,21 @@ float clamp_act(float v, FusedActivation act) {
 }
 
 void check_acc(int64_t acc, const char* op) {
-  check(acc >= std::numeric_limits<int32_t>::min() && acc <= std::numeric_limits<int32_t>::max(),
-        std::string(op) + ": int32 accumulator overflow");
+  QLITE_CHECK(acc >= std::numeric_limits<int32_t>::min() && acc <= std::numeric_limits<int32_t>::max(),
+              std::string(op) + ": int32 accumulator overflow");
 }
 
 }  // namespace
 
 void fully_connected_hybrid(const HybridFcParams& p, const float* input, const int8_t* weights,
                             const float* bias, const HybridScratch& s, float* output) {
-  check(p.batch > 0 && p.in_features > 0 && p.out_features > 0,
-        "fully_connected_hybrid: dimensions must be positive");
-  check(std::isfinite(p.weight_scale) && p.weight_scale > 0.0f,
-        "fully_connected_hybrid: weight scale must be finite and > 0");
-  check(input && weights && output && s.quantized && s.scaling &&
-            (!p.asymmetric_inputs || s.offsets),
-        "fully_connected_hybrid: null tensor or scratch");
+  QLITE_CHECK(p.batch > 0 && p.in_features > 0 && p.out_features > 0,
+              "fully_connected_hybrid: dimensions must be positive");
+  QLITE_CHECK(std::isfinite(p.weight_scale) && p.weight_scale > 0.0f,
+              "fully_connected_hybrid: weight scale must be finite and > 0");
+  QLITE_CHECK(input && weights && output && s.quantized && s.scaling &&
+                  (!p.asymmetric_inputs || s.offsets),
+              "fully_connected_hybrid: null tensor or scratch");
   for (int b = 0; b < p.batch; ++b) {
     const float* x = input + int64_t{b} * p.in_features;
     int8_t* q = s.quantized + int64_t{b} * p.in_features;
@@ -118,11 +118,11 @@ void fully_connected_hybrid(const HybridFcParams& p, const float* input, const i
 
 HybridConvParams make_hybrid_conv_params(const WindowGeometry& g, std::vector<float> weight_scales,
                                          FusedActivation act) {
-  check(!weight_scales.empty() &&
-            (weight_scales.size() == 1 || weight_scales.size() == static_cast<size_t>(g.out_c)),
-        "make_hybrid_conv_params: expected 1 or out_c weight scales");
+  QLITE_CHECK(!weight_scales.empty() &&
+                  (weight_scales.size() == 1 || weight_scales.size() == static_cast<size_t>(g.out_c)),
+              "make_hybrid_conv_params: expected 1 or out_c weight scales");
   for (float w : weight_scales)
-    check(std::isfinite(w) && w > 0.0f, "make_hybrid_conv_params: weight scales must be finite and > 0");
+    QLITE_CHECK(std::isfinite(w) && w > 0.0f, "make_hybrid_conv_params: weight scales must be finite and > 0");
   HybridConvParams p;
   p.g = g;
   p.act = act;
@@ -136,10 +136,10 @@ void conv2d_hybrid(const HybridConvParams& p, const float* input, const int8_t* 
                    const float* bias, const HybridScratch& s, float* output) {
   const WindowGeometry& g = p.g;
   validate_geometry(g, "conv2d_hybrid");
-  check(p.weight_scales.size() == 1 || p.weight_scales.size() == static_cast<size_t>(g.out_c),
-        "conv2d_hybrid: expected 1 or out_c weight scales");
-  check(input && weights && output && s.quantized && s.scaling && (!p.per_channel || s.offsets),
-        "conv2d_hybrid: null tensor or scratch");
+  QLITE_CHECK(p.weight_scales.size() == 1 || p.weight_scales.size() == static_cast<size_t>(g.out_c),
+              "conv2d_hybrid: expected 1 or out_c weight scales");
+  QLITE_CHECK(input && weights && output && s.quantized && s.scaling && (!p.per_channel || s.offsets),
+              "conv2d_hybrid: null tensor or scratch");
   const int64_t image = int64_t{g.in_h} * g.in_w * g.in_c;
   for (int b = 0; b < g.batch; ++b) {
     if (p.per_channel) {

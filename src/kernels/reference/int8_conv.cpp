@@ -27,7 +27,7 @@ void conv2d_int8(const ConvInt8Params& p, const int8_t* input, const int8_t* wei
   detail::check_zero_point(p.output_zero_point, "conv2d_int8 output");
   detail::check_act(p.act, "conv2d_int8");
   detail::check_requant(p.requant, g.out_c, "conv2d_int8");
-  check(input && weights && output, "conv2d_int8: null tensor");
+  QLITE_CHECK(input && weights && output, "conv2d_int8: null tensor");
 
   for (int b = 0; b < g.batch; ++b) {
     for (int oy = 0; oy < g.out_h; ++oy) {
@@ -61,13 +61,13 @@ void depthwise_conv2d_int8(const DepthwiseInt8Params& p, const int8_t* input, co
                            const int32_t* bias, int8_t* output) {
   const WindowGeometry& g = p.g;
   validate_geometry(g, "depthwise_conv2d_int8");
-  check(p.depth_multiplier > 0 && int64_t{g.in_c} * p.depth_multiplier == g.out_c,
-        "depthwise_conv2d_int8: out_c must equal in_c * depth_multiplier");
+  QLITE_CHECK(p.depth_multiplier > 0 && int64_t{g.in_c} * p.depth_multiplier == g.out_c,
+              "depthwise_conv2d_int8: out_c must equal in_c * depth_multiplier");
   detail::check_zero_point(p.input_zero_point, "depthwise_conv2d_int8 input");
   detail::check_zero_point(p.output_zero_point, "depthwise_conv2d_int8 output");
   detail::check_act(p.act, "depthwise_conv2d_int8");
   detail::check_requant(p.requant, g.out_c, "depthwise_conv2d_int8");
-  check(input && weights && output, "depthwise_conv2d_int8: null tensor");
+  QLITE_CHECK(input && weights && output, "depthwise_conv2d_int8: null tensor");
 
   for (int b = 0; b < g.batch; ++b) {
     for (int oy = 0; oy < g.out_h; ++oy) {
@@ -101,13 +101,13 @@ void depthwise_conv2d_int8(const DepthwiseInt8Params& p, const int8_t* input, co
 
 void fully_connected_int8(const FullyConnectedInt8Params& p, const int8_t* input, const int8_t* weights,
                           const int32_t* bias, int8_t* output) {
-  check(p.batch > 0 && p.in_features > 0 && p.out_features > 0,
-        "fully_connected_int8: dimensions must be positive");
+  QLITE_CHECK(p.batch > 0 && p.in_features > 0 && p.out_features > 0,
+              "fully_connected_int8: dimensions must be positive");
   detail::check_zero_point(p.input_zero_point, "fully_connected_int8 input");
   detail::check_zero_point(p.output_zero_point, "fully_connected_int8 output");
   detail::check_act(p.act, "fully_connected_int8");
   detail::check_requant(p.requant, p.out_features, "fully_connected_int8");
-  check(input && weights && output, "fully_connected_int8: null tensor");
+  QLITE_CHECK(input && weights && output, "fully_connected_int8: null tensor");
 
   for (int b = 0; b < p.batch; ++b) {
     const int8_t* x = input + int64_t{b} * p.in_features;

@@ -11,23 +11,23 @@
 namespace qlite::ref::detail {
 
 inline void check_zero_point(int32_t zp, const char* what) {
-  check(zp >= -128 && zp <= 127,
-        std::string(what) + ": int8 zero point " + std::to_string(zp) + " outside [-128, 127]");
+  QLITE_CHECK(zp >= -128 && zp <= 127,
+              std::string(what) + ": int8 zero point " + std::to_string(zp) + " outside [-128, 127]");
 }
 
 inline void check_act(const ActRange& a, const char* op) {
-  check(a.min >= -128 && a.max <= 127 && a.min <= a.max,
-        std::string(op) + ": activation range [" + std::to_string(a.min) + ", " + std::to_string(a.max) +
-            "] is not a non-empty part of [-128, 127]");
+  QLITE_CHECK(a.min >= -128 && a.max <= 127 && a.min <= a.max,
+              std::string(op) + ": activation range [" + std::to_string(a.min) + ", " + std::to_string(a.max) +
+                  "] is not a non-empty part of [-128, 127]");
 }
 
 inline void check_requant(const std::vector<QuantizedMultiplier>& r, int channels, const char* op) {
-  check(r.size() == 1 || r.size() == static_cast<size_t>(channels),
-        std::string(op) + ": expected 1 or " + std::to_string(channels) + " multipliers, got " +
-            std::to_string(r.size()));
+  QLITE_CHECK(r.size() == 1 || r.size() == static_cast<size_t>(channels),
+              std::string(op) + ": expected 1 or " + std::to_string(channels) + " multipliers, got " +
+                  std::to_string(r.size()));
   for (const auto& m : r) {
-    check(m.multiplier >= 0 && m.shift >= -31 && m.shift <= 31,
-          std::string(op) + ": invalid quantized multiplier");
+    QLITE_CHECK(m.multiplier >= 0 && m.shift >= -31 && m.shift <= 31,
+                std::string(op) + ": invalid quantized multiplier");
   }
 }
 

@@ -12,7 +12,7 @@ namespace qlite::ref {
 AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
                               int32_t out_zp, FusedActivation act) {
   for (float s : {scale1, scale2, out_scale})
-    check(std::isfinite(s) && s > 0.0f, "make_add_params: scales must be finite and > 0");
+    QLITE_CHECK(std::isfinite(s) && s > 0.0f, "make_add_params: scales must be finite and > 0");
   detail::check_zero_point(zp1, "make_add_params input1");
   detail::check_zero_point(zp2, "make_add_params input2");
   detail::check_zero_point(out_zp, "make_add_params output");
@@ -31,15 +31,15 @@ AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t z
 }
 
 void add_int8(const AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {
-  check(n >= 0, "add_int8: negative size");
-  check(p.left_shift >= 0 && p.left_shift <= 22, "add_int8: left_shift must be in [0, 22]");
+  QLITE_CHECK(n >= 0, "add_int8: negative size");
+  QLITE_CHECK(p.left_shift >= 0 && p.left_shift <= 22, "add_int8: left_shift must be in [0, 22]");
   detail::check_zero_point(p.input1_zero_point, "add_int8 input1");
   detail::check_zero_point(p.input2_zero_point, "add_int8 input2");
   detail::check_zero_point(p.output_zero_point, "add_int8 output");
   detail::check_act(p.act, "add_int8");
   // TFLite calls these "SmallerThanOneExp": a positive shift would mean M >= 1.
-  check(p.input1.shift <= 0 && p.input2.shift <= 0, "add_int8: input multipliers must be < 1");
-  check(n == 0 || (a && b && output), "add_int8: null tensor");
+  QLITE_CHECK(p.input1.shift <= 0 && p.input2.shift <= 0, "add_int8: input multipliers must be < 1");
+  QLITE_CHECK(n == 0 || (a && b && output), "add_int8: null tensor");
   for (int64_t i = 0; i < n; ++i) {
     // |x - zp| <= 255, so the shifted values stay below 2^28 for left_shift <= 20.
     const int32_t x1 = (int32_t{a[i]} - p.input1_zero_point) * (int32_t{1} << p.left_shift);
@@ -55,10 +55,10 @@ namespace {
 template <class Q>
 void quantize_impl(int64_t n, const float* x, float scale, int32_t zero_point, Q* q, int32_t qmin, int32_t qmax,
                    const char* op) {
-  check(n >= 0, std::string(op) + ": negative size");
-  check(std::isfinite(scale) && scale > 0.0f, std::string(op) + ": scale must be finite and > 0");
-  check(zero_point >= qmin && zero_point <= qmax, std::string(op) + ": zero point out of range");
-  check(n == 0 || (x && q), std::string(op) + ": null tensor");
+  QLITE_CHECK(n >= 0, std::string(op) + ": negative size");
+  QLITE_CHECK(std::isfinite(scale) && scale > 0.0f, std::string(op) + ": scale must be finite and > 0");
+  QLITE_CHECK(zero_point >= qmin && zero_point <= qmax, std::string(op) + ": zero point out of range");
+  QLITE_CHECK(n == 0 || (x && q), std::string(op) + ": null tensor");
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i] / scale;
     int64_t r;
@@ -75,9 +75,9 @@ void quantize_impl(int64_t n, const float* x, float scale, int32_t zero_point, Q
 
 template <class Q>
 void dequantize_impl(int64_t n, const Q* q, float scale, int32_t zero_point, float* x, const char* op) {
-  check(n >= 0, std::string(op) + ": negative size");
-  check(std::isfinite(scale), std::string(op) + ": scale must be finite");
-  check(n == 0 || (x && q), std::string(op) + ": null tensor");
+  QLITE_CHECK(n >= 0, std::string(op) + ": negative size");
+  QLITE_CHECK(std::isfinite(scale), std::string(op) + ": scale must be finite");
+  QLITE_CHECK(n == 0 || (x && q), std::string(op) + ": null tensor");
   // TFLite computes in double from the float scale; scale * (q - zp) is exact
   // in double, so rounding once to float equals a correctly rounded float product.
   for (int64_t i = 0; i < n; ++i)
@@ -149,14 +149,14 @@ uint16_t float_to_half(float f) {
 }
 
 void dequantize_f16(int64_t n, const uint16_t* h, float* x) {
-  check(n >= 0, "dequantize_f16: negative size");
-  check(n == 0 || (x && h), "dequantize_f16: null tensor");
+  QLITE_CHECK(n >= 0, "dequantize_f16: negative size");
+  QLITE_CHECK(n == 0 || (x && h), "dequantize_f16: null tensor");
   for (int64_t i = 0; i < n; ++i) x[i] = half_to_float(h[i]);
 }
 
 RequantizeParams make_requantize_params(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
-  check(std::isfinite(in_scale) && in_scale > 0.0f && std::isfinite(out_scale) && out_scale > 0.0f,
-        "make_requantize_params: scales must be finite and > 0");
+  QLITE_CHECK(std::isfinite(in_scale) && in_scale > 0.0f && std::isfinite(out_scale) && out_scale > 0.0f,
+              "make_requantize_params: scales must be finite and > 0");
   detail::check_zero_point(in_zp, "make_requantize_params input");
   detail::check_zero_point(out_zp, "make_requantize_params output");
   RequantizeParams p;
@@ -167,10 +167,10 @@ RequantizeParams make_requantize_params(float in_scale, int32_t in_zp, float out
 }
 
 void requantize_int8(const RequantizeParams& p, int64_t n, const int8_t* in, int8_t* out) {
-  check(n >= 0, "requantize_int8: negative size");
+  QLITE_CHECK(n >= 0, "requantize_int8: negative size");
   detail::check_zero_point(p.input_zero_point, "requantize_int8 input");
   detail::check_zero_point(p.output_zero_point, "requantize_int8 output");
-  check(n == 0 || (in && out), "requantize_int8: null tensor");
+  QLITE_CHECK(n == 0 || (in && out), "requantize_int8: null tensor");
   const ActRange full{-128, 127};
   for (int64_t i = 0; i < n; ++i)
     out[i] = detail::requant_output(int64_t{in[i]} - p.input_zero_point, p.requant, p.output_zero_point, full,
@@ -178,9 +178,9 @@ void requantize_int8(const RequantizeParams& p, int64_t n, const int8_t* in, int
 }
 
 SoftmaxInt8Params make_softmax_params(float input_scale, float beta, float output_scale, int32_t output_zero_point) {
-  check(std::isfinite(input_scale) && input_scale > 0.0f, "make_softmax_params: input scale must be > 0");
-  check(std::isfinite(beta) && beta > 0.0f, "make_softmax_params: beta must be > 0");
-  check(std::isfinite(output_scale) && output_scale > 0.0f, "make_softmax_params: output scale must be > 0");
+  QLITE_CHECK(std::isfinite(input_scale) && input_scale > 0.0f, "make_softmax_params: input scale must be > 0");
+  QLITE_CHECK(std::isfinite(beta) && beta > 0.0f, "make_softmax_params: beta must be > 0");
+  QLITE_CHECK(std::isfinite(output_scale) && output_scale > 0.0f, "make_softmax_params: output scale must be > 0");
   detail::check_zero_point(output_zero_point, "make_softmax_params output");
   SoftmaxInt8Params p;
   const float scale = -input_scale * beta;  // float, as TFLite's PopulateSoftmaxLookupTable
@@ -191,9 +191,9 @@ SoftmaxInt8Params make_softmax_params(float input_scale, float beta, float outpu
 }
 
 void softmax_int8(const SoftmaxInt8Params& p, int64_t outer, int depth, const int8_t* in, int8_t* out) {
-  check(outer >= 0 && depth > 0, "softmax_int8: invalid shape");
+  QLITE_CHECK(outer >= 0 && depth > 0, "softmax_int8: invalid shape");
   detail::check_zero_point(p.output_zero_point, "softmax_int8 output");
-  check(outer == 0 || (in && out), "softmax_int8: null tensor");
+  QLITE_CHECK(outer == 0 || (in && out), "softmax_int8: null tensor");
   for (int64_t r = 0; r < outer; ++r) {
     const int8_t* x = in + r * depth;
     int8_t* y = out + r * depth;

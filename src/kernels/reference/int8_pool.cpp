@@ -10,10 +10,10 @@ namespace {
 
 void check_pool(const PoolInt8Params& p, const int8_t* input, const int8_t* output, const char* op) {
   validate_geometry(p.g, op);
-  check(p.g.in_c == p.g.out_c, std::string(op) + ": output channels must equal input channels");
-  check(p.g.dilation_h == 1 && p.g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
+  QLITE_CHECK(p.g.in_c == p.g.out_c, std::string(op) + ": output channels must equal input channels");
+  QLITE_CHECK(p.g.dilation_h == 1 && p.g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
   detail::check_act(p.act, op);
-  check(input && output, std::string(op) + ": null tensor");
+  QLITE_CHECK(input && output, std::string(op) + ": null tensor");
 }
 
 // Calls fn(value) for every tap of the window that lies inside the input.
@@ -44,8 +44,8 @@ void max_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* outpu
         for (int c = 0; c < g.out_c; ++c) {
           int32_t m = -128;
           const int count = for_window(g, input, b, oy, ox, c, [&](int32_t v) { m = std::max(m, v); });
-          check(count > 0, "max_pool2d_int8: window at (" + std::to_string(oy) + ", " + std::to_string(ox) +
-                               ") lies entirely in the padding");
+          QLITE_CHECK(count > 0, "max_pool2d_int8: window at (" + std::to_string(oy) + ", " + std::to_string(ox) +
+                                     ") lies entirely in the padding");
           m = std::clamp(m, p.act.min, p.act.max);
           output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] = static_cast<int8_t>(m);
         }
@@ -60,8 +60,8 @@ void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* o
         for (int c = 0; c < g.out_c; ++c) {
           int32_t sum = 0;
           const int count = for_window(g, input, b, oy, ox, c, [&](int32_t v) { sum += v; });
-          check(count > 0, "average_pool2d_int8: window at (" + std::to_string(oy) + ", " +
-                               std::to_string(ox) + ") lies entirely in the padding");
+          QLITE_CHECK(count > 0, "average_pool2d_int8: window at (" + std::to_string(oy) + ", " +
+                                     std::to_string(ox) + ") lies entirely in the padding");
           // Same scale and zero point in and out, so the raw values are averaged
           // (as TFLite does); C++ division truncates, hence the +-count/2.
           int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
@@ -72,9 +72,9 @@ void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* o
 
 MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scale, int32_t input_zero_point,
                                 float output_scale, int32_t output_zero_point) {
-  check(batch > 0 && h > 0 && w > 0 && c > 0, "make_mean_params: dimensions must be positive");
-  check(std::isfinite(input_scale) && input_scale > 0.0f && std::isfinite(output_scale) && output_scale > 0.0f,
-        "make_mean_params: scales must be finite and > 0");
+  QLITE_CHECK(batch > 0 && h > 0 && w > 0 && c > 0, "make_mean_params: dimensions must be positive");
+  QLITE_CHECK(std::isfinite(input_scale) && input_scale > 0.0f && std::isfinite(output_scale) && output_scale > 0.0f,
+              "make_mean_params: scales must be finite and > 0");
   MeanInt8Params p;
   p.batch = batch;
   p.h = h;
@@ -88,12 +88,12 @@ MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scal
 }
 
 void mean_hw_int8(const MeanInt8Params& p, const int8_t* input, int8_t* output) {
-  check(p.batch > 0 && p.h > 0 && p.w > 0 && p.c > 0, "mean_hw_int8: dimensions must be positive");
-  check(int64_t{p.h} * p.w * 255 < (int64_t{1} << 31), "mean_hw_int8: window too large for int32 sum");
+  QLITE_CHECK(p.batch > 0 && p.h > 0 && p.w > 0 && p.c > 0, "mean_hw_int8: dimensions must be positive");
+  QLITE_CHECK(int64_t{p.h} * p.w * 255 < (int64_t{1} << 31), "mean_hw_int8: window too large for int32 sum");
   detail::check_zero_point(p.input_zero_point, "mean_hw_int8 input");
   detail::check_zero_point(p.output_zero_point, "mean_hw_int8 output");
   detail::check_act(p.act, "mean_hw_int8");
-  check(input && output, "mean_hw_int8: null tensor");
+  QLITE_CHECK(input && output, "mean_hw_int8: null tensor");
   for (int b = 0; b < p.batch; ++b)
     for (int c = 0; c < p.c; ++c) {
       int64_t acc = 0;

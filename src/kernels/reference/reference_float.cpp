@@ -31,7 +31,7 @@ int64_t out_index(const WindowGeometry& g, int b, int y, int x, int c) {
 void conv2d_f32(const WindowGeometry& g, const float* input, const float* weights, const float* bias,
                 FusedActivation act, float* output) {
   validate_geometry(g, "conv2d_f32");
-  check(input && weights && output, "conv2d_f32: null tensor");
+  QLITE_CHECK(input && weights && output, "conv2d_f32: null tensor");
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
@@ -55,9 +55,9 @@ void conv2d_f32(const WindowGeometry& g, const float* input, const float* weight
 void depthwise_conv2d_f32(const WindowGeometry& g, int depth_multiplier, const float* input, const float* weights,
                           const float* bias, FusedActivation act, float* output) {
   validate_geometry(g, "depthwise_conv2d_f32");
-  check(depth_multiplier > 0 && int64_t{g.in_c} * depth_multiplier == g.out_c,
-        "depthwise_conv2d_f32: out_c must equal in_c * depth_multiplier");
-  check(input && weights && output, "depthwise_conv2d_f32: null tensor");
+  QLITE_CHECK(depth_multiplier > 0 && int64_t{g.in_c} * depth_multiplier == g.out_c,
+              "depthwise_conv2d_f32: out_c must equal in_c * depth_multiplier");
+  QLITE_CHECK(input && weights && output, "depthwise_conv2d_f32: null tensor");
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
@@ -79,8 +79,8 @@ void depthwise_conv2d_f32(const WindowGeometry& g, int depth_multiplier, const f
 
 void fully_connected_f32(int batch, int in_features, int out_features, const float* input, const float* weights,
                          const float* bias, FusedActivation act, float* output) {
-  check(batch > 0 && in_features > 0 && out_features > 0, "fully_connected_f32: dimensions must be positive");
-  check(input && weights && output, "fully_connected_f32: null tensor");
+  QLITE_CHECK(batch > 0 && in_features > 0 && out_features > 0, "fully_connected_f32: dimensions must be positive");
+  QLITE_CHECK(input && weights && output, "fully_connected_f32: null tensor");
   for (int b = 0; b < batch; ++b)
     for (int o = 0; o < out_features; ++o) {
       double acc = bias ? bias[o] : 0.0;
@@ -97,9 +97,9 @@ template <class Fn>
 void pool_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output, const char* op,
               Fn reduce) {
   validate_geometry(g, op);
-  check(g.in_c == g.out_c, std::string(op) + ": output channels must equal input channels");
-  check(g.dilation_h == 1 && g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
-  check(input && output, std::string(op) + ": null tensor");
+  QLITE_CHECK(g.in_c == g.out_c, std::string(op) + ": output channels must equal input channels");
+  QLITE_CHECK(g.dilation_h == 1 && g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
+  QLITE_CHECK(input && output, std::string(op) + ": null tensor");
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
@@ -107,7 +107,7 @@ void pool_f32(const WindowGeometry& g, FusedActivation act, const float* input, 
           const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
           const int ylo = std::max(y0, 0), yhi = std::min(y0 + g.kernel_h, g.in_h);
           const int xlo = std::max(x0, 0), xhi = std::min(x0 + g.kernel_w, g.in_w);
-          check(ylo < yhi && xlo < xhi, std::string(op) + ": window lies entirely in the padding");
+          QLITE_CHECK(ylo < yhi && xlo < xhi, std::string(op) + ": window lies entirely in the padding");
           output[out_index(g, b, oy, ox, c)] = activate(reduce(b, c, ylo, yhi, xlo, xhi), act);
         }
 }
@@ -133,14 +133,14 @@ void average_pool2d_f32(const WindowGeometry& g, FusedActivation act, const floa
 }
 
 void add_f32(int64_t n, const float* a, const float* b, FusedActivation act, float* output) {
-  check(n >= 0, "add_f32: negative size");
-  check(n == 0 || (a && b && output), "add_f32: null tensor");
+  QLITE_CHECK(n >= 0, "add_f32: negative size");
+  QLITE_CHECK(n == 0 || (a && b && output), "add_f32: null tensor");
   for (int64_t i = 0; i < n; ++i) output[i] = activate(double{a[i]} + b[i], act);
 }
 
 void mean_hw_f32(int batch, int h, int w, int c, const float* input, float* output) {
-  check(batch > 0 && h > 0 && w > 0 && c > 0, "mean_hw_f32: dimensions must be positive");
-  check(input && output, "mean_hw_f32: null tensor");
+  QLITE_CHECK(batch > 0 && h > 0 && w > 0 && c > 0, "mean_hw_f32: dimensions must be positive");
+  QLITE_CHECK(input && output, "mean_hw_f32: null tensor");
   for (int b = 0; b < batch; ++b)
     for (int ch = 0; ch < c; ++ch) {
       double s = 0.0;
@@ -150,9 +150,9 @@ void mean_hw_f32(int batch, int h, int w, int c, const float* input, float* outp
 }
 
 void softmax_f32(int64_t outer, int depth, float beta, const float* input, float* output) {
-  check(outer >= 0 && depth > 0, "softmax_f32: invalid shape");
-  check(std::isfinite(beta), "softmax_f32: beta must be finite");
-  check(outer == 0 || (input && output), "softmax_f32: null tensor");
+  QLITE_CHECK(outer >= 0 && depth > 0, "softmax_f32: invalid shape");
+  QLITE_CHECK(std::isfinite(beta), "softmax_f32: beta must be finite");
+  QLITE_CHECK(outer == 0 || (input && output), "softmax_f32: null tensor");
   for (int64_t r = 0; r < outer; ++r) {
     const float* x = input + r * depth;
     float* y = output + r * depth;

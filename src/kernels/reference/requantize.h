@@ -34,8 +34,8 @@ struct QuantizedMultiplier {
 // bug upstream; TFLite would silently produce garbage). M >= 2^31 cannot be
 // applied to int32 without overflow, so it is rejected as well.
 inline QuantizedMultiplier quantize_multiplier(double m) {
-  check(std::isfinite(m) && m >= 0.0,
-        "quantize_multiplier: multiplier must be finite and >= 0, got " + std::to_string(m));
+  QLITE_CHECK(std::isfinite(m) && m >= 0.0,
+              "quantize_multiplier: multiplier must be finite and >= 0, got " + std::to_string(m));
   QuantizedMultiplier r;
   if (m == 0.0) return r;
   int shift = 0;
@@ -50,7 +50,7 @@ inline QuantizedMultiplier quantize_multiplier(double m) {
     shift = 0;
     q_fixed = 0;
   }
-  check(shift <= 31, "quantize_multiplier: multiplier " + std::to_string(m) + " is too large");
+  QLITE_CHECK(shift <= 31, "quantize_multiplier: multiplier " + std::to_string(m) + " is too large");
   r.multiplier = static_cast<int32_t>(q_fixed);
   r.shift = shift;
   return r;
@@ -149,12 +149,12 @@ inline double fully_connected_effective_multiplier(float input_scale, float weig
 namespace detail {
 inline void check_op_scales(float input_scale, const std::vector<float>& weight_scales, float output_scale,
                             const char* what) {
-  check(std::isfinite(input_scale) && input_scale > 0.0f, std::string(what) + ": input scale must be > 0");
-  check(std::isfinite(output_scale) && output_scale > 0.0f, std::string(what) + ": output scale must be > 0");
-  check(!weight_scales.empty(), std::string(what) + ": no weight scales");
+  QLITE_CHECK(std::isfinite(input_scale) && input_scale > 0.0f, std::string(what) + ": input scale must be > 0");
+  QLITE_CHECK(std::isfinite(output_scale) && output_scale > 0.0f, std::string(what) + ": output scale must be > 0");
+  QLITE_CHECK(!weight_scales.empty(), std::string(what) + ": no weight scales");
   for (size_t c = 0; c < weight_scales.size(); ++c)
-    check(std::isfinite(weight_scales[c]) && weight_scales[c] >= 0.0f,
-          std::string(what) + ": weight scale of channel " + std::to_string(c) + " must be finite and >= 0");
+    QLITE_CHECK(std::isfinite(weight_scales[c]) && weight_scales[c] >= 0.0f,
+                std::string(what) + ": weight scale of channel " + std::to_string(c) + " must be finite and >= 0");
 }
 }  // namespace detail
 
@@ -194,11 +194,11 @@ struct ActRange {
 // intersected with [qmin, qmax]. Defaults to int8.
 inline ActRange fused_activation_range(FusedActivation act, float scale, int32_t zero_point,
                                        int32_t qmin = -128, int32_t qmax = 127) {
-  check(std::isfinite(scale) && scale > 0.0f,
-        "fused_activation_range: output scale must be finite and > 0");
-  check(qmin <= zero_point && zero_point <= qmax,
-        "fused_activation_range: zero point " + std::to_string(zero_point) + " outside [" +
-            std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
+  QLITE_CHECK(std::isfinite(scale) && scale > 0.0f,
+              "fused_activation_range: output scale must be finite and > 0");
+  QLITE_CHECK(qmin <= zero_point && zero_point <= qmax,
+              "fused_activation_range: zero point " + std::to_string(zero_point) + " outside [" +
+                  std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
   auto quantize = [&](float r) -> int64_t {
     return int64_t{zero_point} + static_cast<int64_t>(std::round(r / scale));
   };
