@@ -109,6 +109,23 @@ Value lower_node(detail::Lowering& L, const Layer& layer, const Value& input, co
               "MaxPooling2D, Dense, Softmax)");
 }
 
+// A Flatten whose only reader is a Dense layer needs no op of its own:
+// FULLY_CONNECTED (keep_num_dims false) reads any input as rows of its weight
+// width, in TFLite, Arm NN and qlite alike, and row-major NHWC order is the
+// order Flatten produces. Dropping the RESHAPE saves a tensor and an op.
+// `layers` are the layers as lowered (a QAT wrapper's inner layer).
+bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layers, size_t i) {
+  if (layers[i]->type() != "Flatten" || i + 1 >= model.num_layers()) return false;
+  size_t readers = 0, dense_readers = 0;
+  for (size_t j = i + 1; j < model.num_layers(); ++j)
+    for (int k : model.nodes()[j].inputs)
+      if (static_cast<size_t>(k) == i) {
+        ++readers;
+        if (layers[j]->type() == "Dense") ++dense_readers;
+      }
+  return readers == 1 && dense_readers == 1;
+}
+
 void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
   L.builder().graph().tensors[static_cast<size_t>(tensor)].name = name;
 }
@@ -146,8 +163,9 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
               "MaxPooling2D, Dense, Softmax)");
 
   detail::Lowering L(opt);
-  L.builder().set_description("qlite " + std::string(mode_name(opt.mode)) + " conversion of '" +
-                              model.name() + "'");
+  // Short: the producer metadata already names qlite, and every byte counts
+  // in the int8 file's size ratio.
+  L.builder().set_description(mode_name(opt.mode));
   const std::string in_name = model.layer(0).name();
   const Shape in_shape = model.input_shape();
   const NodePlan& in_plan = plans[0];
@@ -182,6 +200,11 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
     const NodePlan& plan = plans[i];
     if (plan.identity) {  // an input quantizer of a QAT model: its range is the tensor's
       values[i] = plan.kind == Kind::kInt8 ? L.to_int8(in, plan.out, layers[i]->name()) : in;
+      continue;
+    }
+    if (folds_into_dense(model, layers, i)) {  // FULLY_CONNECTED flattens its input itself
+      values[i] = in;
+      values[i].shape = layers[i]->output_shape();
       continue;
     }
     values[i] = lower_node(L, *layers[i], in, plan);
@@ -228,7 +251,7 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
   r.quantization_aware = qat;
   // A -1 batch in shape_signature matters only where a caller resizes: the
   // graph's inputs and outputs. Every runtime recomputes intermediate shapes
-  // (RESHAPE reads -1 from its constant shape input), so intermediates carry
+  // (RESHAPE reads -1 from its options), so intermediates carry
   // none: it keeps int8 files small.
   {
     lite::SubGraphDef& g = L.builder().graph();

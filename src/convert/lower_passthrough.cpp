@@ -14,13 +14,12 @@ Value lower_reshape(Lowering& L, const Layer& layer, const Value& in, const Node
   const Shape out_shape = layer.output_shape();
   check(shape_numel(out_shape) == shape_numel(in.shape),
         "convert: " + layer.type() + " layer '" + name + "' changes the element count");
-  // The new shape with -1 for the batch, both as a constant input (Arm NN needs
-  // it constant) and in the options (older readers).
+  // The new shape, with -1 for the batch, lives in the options only: TFLite,
+  // Arm NN and qlite all take it from there when the op has one input, and a
+  // shape tensor would cost a tensor, a buffer and a name in every file.
   const std::vector<int32_t> new_shape = batched(out_shape, -1);
-  const int32_t st = L.builder().add_constant(
-      name + "/shape", TensorType::kInt32, {static_cast<int32_t>(new_shape.size())}, new_shape);
   Value y = L.make_value(name, in.type, out_shape, in.is_int8() ? &in.quant : nullptr);
-  L.add_op(lite::BuiltinOp::kReshape, {in.tensor, st}, {y.tensor}, lite::ReshapeOptions{new_shape}, 1,
+  L.add_op(lite::BuiltinOp::kReshape, {in.tensor}, {y.tensor}, lite::ReshapeOptions{new_shape}, 1,
            name, in.is_int8());
   return y;
 }

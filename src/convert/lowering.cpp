@@ -39,6 +39,13 @@ int32_t Lowering::add_activation(const std::string& name, TensorType type, const
   return b_.add_tensor(name, type, batched(per_sample, 1), std::move(q), batched(per_sample, -1));
 }
 
+std::pair<std::string, Shape> Lowering::tensor_name_and_sample_shape(int32_t tensor) {
+  const lite::TensorDef& t = b_.graph().tensors.at(static_cast<size_t>(tensor));
+  Shape sample;
+  for (size_t d = 1; d < t.shape.size(); ++d) sample.push_back(t.shape[d]);
+  return {t.name, sample};
+}
+
 Value Lowering::make_value(const std::string& name, TensorType type, const Shape& per_sample,
                            const ActQuant* quant) {
   Value v;
@@ -58,8 +65,11 @@ void Lowering::add_op(BuiltinOp op, std::vector<int32_t> inputs, std::vector<int
 
 Value Lowering::to_float(const Value& v, const std::string& layer) {
   if (!v.is_int8()) return v;
-  const std::string name = b_.graph().tensors[static_cast<size_t>(v.tensor)].name + "_float";
-  Value out = make_value(name, TensorType::kFloat32, v.shape);
+  // The new tensor has the shape of v's tensor, which differs from v.shape
+  // where a Flatten was folded into the Dense layer reading it.
+  const auto [name, sample] = tensor_name_and_sample_shape(v.tensor);
+  Value out = make_value(name + "_float", TensorType::kFloat32, sample);
+  out.shape = v.shape;
   // Version 2: int8 input (TFLite op_version.cc).
   add_op(BuiltinOp::kDequantize, {v.tensor}, {out.tensor}, {}, 2, layer, false);
   return out;
@@ -67,8 +77,11 @@ Value Lowering::to_float(const Value& v, const std::string& layer) {
 
 Value Lowering::to_int8(const Value& v, const ActQuant& q, const std::string& layer) {
   if (v.is_int8() && v.quant.scale == q.scale && v.quant.zero_point == q.zero_point) return v;
-  const std::string name = b_.graph().tensors[static_cast<size_t>(v.tensor)].name + "_int8";
-  Value out = make_value(name, TensorType::kInt8, v.shape, &q);
+  // The new tensor has the shape of v's tensor, which differs from v.shape
+  // where a Flatten was folded into the Dense layer reading it.
+  const auto [name, sample] = tensor_name_and_sample_shape(v.tensor);
+  Value out = make_value(name + "_int8", TensorType::kInt8, sample, &q);
+  out.shape = v.shape;
   // From float this is a float op (it reads float activations); int8 -> int8
   // requantization is integer.
   add_op(BuiltinOp::kQuantize, {v.tensor}, {out.tensor}, {}, 1, layer, v.is_int8());

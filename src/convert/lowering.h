@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qlite/convert.h"
@@ -22,7 +23,9 @@ struct ActQuant {
 struct Value {
   int32_t tensor = -1;
   lite::TensorType type = lite::TensorType::kFloat32;  // kFloat32 or kInt8
-  Shape shape;                                          // per sample (no batch)
+  // Per sample (no batch). Equals the tensor's shape, except after a Flatten
+  // folded into its Dense reader: then the flat shape over the unflattened tensor.
+  Shape shape;
   ActQuant quant;                                       // meaningful when kInt8
   bool is_int8() const { return type == lite::TensorType::kInt8; }
 };
@@ -85,6 +88,8 @@ class Lowering {
   const std::vector<OpSummary>& ops() const { return ops_; }
 
  private:
+  // A graph tensor's name and its shape without the batch dimension.
+  std::pair<std::string, Shape> tensor_name_and_sample_shape(int32_t tensor);
   const ConvertOptions& options_;
   lite::ModelBuilder b_;
   std::vector<OpSummary> ops_;

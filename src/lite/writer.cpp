@@ -232,7 +232,7 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
 
   const auto codes_v = fbb.CreateVector(codes);
   const auto subgraphs_v = fbb.CreateVector(subgraphs);
-  const auto desc = fbb.CreateString(m.description);
+  const auto desc = m.description.empty() ? 0 : fbb.CreateString(m.description);
   const auto buffers_v = fbb.CreateVector(buffers);
   const auto metadata_v = fbb.CreateVector(metadata);
   const auto sigs_v = fbb.CreateVector(sigs);

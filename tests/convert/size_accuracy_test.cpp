@@ -21,14 +21,18 @@ TEST(ConvertSize, Int8AndFloat16FilesAreSmallEnough) {
   const size_t i8 = convert_with(m, Mode::kInt8, convert::IoType::kFloat32, &rep).size_bytes;
   const size_t f16 = convert_with(m, Mode::kFloat16).size_bytes;
   const size_t dyn = convert_with(m, Mode::kDynamic).size_bytes;
-  std::printf("[ sizes    ] float32 %zu, int8 %zu (%.4fx), float16 %zu (%.4fx), dynamic %zu (%.4fx)\n", f32, i8,
-              double(i8) / f32, f16, double(f16) / f32, dyn, double(dyn) / f32);
-  // The target is 0.27x. The int8 weights and biases alone are 0.2456x of the
-  // float file; the quantization tables, the QUANTIZE/DEQUANTIZE tensors and the
-  // structure the two files share bring it to 0.2739x (identical vectors, strings
-  // and quantization tables are already written once). This bound guards what is
-  // reached; closing the last 0.004x is open work.
-  EXPECT_LE(double(i8), 0.2745 * double(f32));
+  const size_t i8io = convert_with(m, Mode::kInt8, convert::IoType::kInt8, &rep).size_bytes;
+  std::printf("[ sizes    ] float32 %zu, int8 %zu (%.4fx), int8 I/O %zu (%.4fx), float16 %zu (%.4fx), "
+              "dynamic %zu (%.4fx)\n",
+              f32, i8, double(i8) / f32, i8io, double(i8io) / f32, f16, double(f16) / f32, dyn, double(dyn) / f32);
+  // The target is 0.27x. The int8 weights and biases alone are 0.251x of the
+  // float payload. With int8 I/O the file meets it. With float I/O the
+  // QUANTIZE/DEQUANTIZE tensors and ops add about 160 bytes and leave it at
+  // 0.2710x although the writer shares identical vectors, strings and
+  // quantization tables, RESHAPE carries no shape tensor and Flatten folds
+  // into FULLY_CONNECTED. This bound guards what is reached.
+  EXPECT_LE(double(i8io), 0.27 * double(f32));
+  EXPECT_LE(double(i8), 0.2712 * double(f32));
   EXPECT_LE(double(f16), 0.52 * double(f32));
   EXPECT_LT(dyn, f32);
 }

@@ -44,10 +44,10 @@ TEST(ConvertStructure, Float32SeedGraphHasTfliteLayoutAndMatchesPredict) {
   REQUIRE_FASHION(ds);
   const Model& m = brief_seed();
   const auto r = convert_with(m, Mode::kFloat32);
-  EXPECT_EQ(op_names(r), (std::vector<std::string>{"RESHAPE", "CONV_2D", "MAX_POOL_2D", "RESHAPE",
-                                                   "FULLY_CONNECTED"}));
+  // Flatten folds into FULLY_CONNECTED, which reads its 4-D input as rows of 2028.
+  EXPECT_EQ(op_names(r), (std::vector<std::string>{"RESHAPE", "CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED"}));
   EXPECT_FALSE(r.integer_only);
-  EXPECT_EQ(r.float_ops.size(), 5u);
+  EXPECT_EQ(r.float_ops.size(), 4u);
   EXPECT_EQ(r.size_bytes, r.bytes.size());
   const lite::ModelDef md = lite::read_model(r.bytes);  // the bytes are a valid file
   ASSERT_EQ(md.signature_defs.size(), 1u);
@@ -71,10 +71,10 @@ TEST(ConvertStructure, Float32SeedGraphHasTfliteLayoutAndMatchesPredict) {
   const Tensor& io = param(m, dense, "kernel").value;
   for (int o = 0; o < 10; ++o)
     for (int i = 0; i < 2028; i += 97) EXPECT_EQ(d[o * 2028 + i], io.f32()[i * 10 + o]);
-  // RESHAPE carries its shape as a constant input with a -1 batch.
-  const auto& st = tensor_named(md, m.layer(1).name() + "/shape");
-  EXPECT_EQ(data_as<int32_t>(md, st), (std::vector<int32_t>{-1, 28, 28, 1}));
+  // RESHAPE carries its shape, with a -1 batch, in its options only.
   const auto& ops = g.operators;
+  EXPECT_EQ(ops[0].inputs.size(), 1u);
+  EXPECT_EQ(std::get<lite::ReshapeOptions>(ops[0].options).new_shape, (std::vector<int32_t>{-1, 28, 28, 1}));
   const auto conv_opts = std::get<lite::Conv2DOptions>(ops[1].options);
   EXPECT_EQ(conv_opts.activation, lite::Activation::kRelu);
   EXPECT_EQ(conv_opts.padding, lite::Padding::kValid);
@@ -97,7 +97,7 @@ TEST(ConvertStructure, Int8QuantizesWeightsBiasesAndActivationsAsTheSpecSays) {
   const Model& m = brief_seed();
   const Tensor rep = rows(ds->train.x, 0, 100);
   const auto r = convert_with(m, Mode::kInt8, IoType::kFloat32, &rep);
-  EXPECT_EQ(op_names(r), (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "MAX_POOL_2D", "RESHAPE",
+  EXPECT_EQ(op_names(r), (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "MAX_POOL_2D",
                                                    "FULLY_CONNECTED", "DEQUANTIZE"}));
   EXPECT_TRUE(r.integer_only);
   EXPECT_TRUE(r.float_ops.empty());
@@ -147,10 +147,12 @@ TEST(ConvertStructure, Int8QuantizesWeightsBiasesAndActivationsAsTheSpecSays) {
   // Pass-through ops share their input's parameters; the conv output (ReLU) starts at -128.
   const auto& conv_out = tensor_named(md, conv);
   const auto& pool_out = tensor_named(md, m.layer(3).name());
-  const auto& flat_out = tensor_named(md, m.layer(4).name());
   EXPECT_EQ(conv_out.quantization.zero_point[0], -128);
   EXPECT_EQ(pool_out.quantization, conv_out.quantization);
-  EXPECT_EQ(flat_out.quantization, conv_out.quantization);
+  // The folded Flatten leaves no tensor; FULLY_CONNECTED reads the pool output.
+  for (const auto& t : md.subgraphs[0].tensors) EXPECT_NE(t.name, m.layer(4).name());
+  const auto& fc = md.subgraphs[0].operators[4];
+  EXPECT_EQ(md.subgraphs[0].tensors[fc.inputs[0]].name, m.layer(3).name());
 
   // Accuracy of the integer model close to the float one on 500 test images.
   Model& mm = const_cast<Model&>(m);
@@ -169,8 +171,7 @@ TEST(ConvertStructure, IntegerIoVariantsComputeTheSameIntegers) {
   const auto f = convert_with(m, Mode::kInt8, IoType::kFloat32, &rep);
   const auto i8 = convert_with(m, Mode::kInt8, IoType::kInt8, &rep);
   const auto u8 = convert_with(m, Mode::kInt8, IoType::kUInt8, &rep);
-  EXPECT_EQ(op_names(i8), (std::vector<std::string>{"RESHAPE", "CONV_2D", "MAX_POOL_2D", "RESHAPE",
-                                                    "FULLY_CONNECTED"}));
+  EXPECT_EQ(op_names(i8), (std::vector<std::string>{"RESHAPE", "CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED"}));
   EXPECT_EQ(op_names(u8).front(), "QUANTIZE");
   EXPECT_EQ(op_names(u8).back(), "QUANTIZE");
   EXPECT_TRUE(i8.integer_only);
