@@ -1,13 +1,19 @@
 // qlite runtime: an interpreter for .tflite models (float32, dynamic-range
-// "hybrid", full int8 and float16-weight models) built on the reference
-// kernels of src/kernels/reference.
+// "hybrid", full int8 and float16-weight models). int8 convolution,
+// depthwise, fully connected, pooling, add and mean run the packed x86
+// kernels (AVX-512 VNNI / AVX2) and float32 convolution and fully connected
+// the patch kernels of the training layers, all bit-exact with (int8) or
+// within rounding of (float) the reference kernels of src/kernels/reference,
+// which InterpreterOptions::isa = kReference (or QLITE_ISA=reference) runs.
 //
 // Life cycle: load (validate, fold float16 weights) -> prepare for a batch
 // (per-op type and shape checks, output shapes, requantization multipliers,
-// kernel choice, one arena for every activation) -> invoke() any number of
-// times. invoke() itself allocates nothing in the runtime and never moves a
-// tensor; only resize_batch() re-plans. The batch is dimension 0 of every
-// graph input; every shape downstream follows it.
+// weights packed once, kernel choice, one arena for every activation and
+// scratch) -> invoke() any number of times. invoke() allocates nothing and
+// never moves a tensor; only resize_batch() re-plans. The batch is dimension
+// 0 of every graph input; every shape downstream follows it. When every op
+// treats images independently, a large batch runs in tiles of images whose
+// activations fit in the L2 cache, and tiles go to the worker threads.
 #pragma once
 
 #include <cstddef>
@@ -25,10 +31,17 @@
 namespace qlite::runtime {
 
 struct InterpreterOptions {
-  // Worker threads of the interpreter's pool (the reference kernels run on one).
+  // Worker threads. A batch is split into tiles of images run on separate
+  // threads, or (one tile) large convolutions and fully connected layers
+  // split their rows; results are bit-identical for every thread count.
+  // Models too small to gain from a second thread run on one.
   int num_threads = 1;
   // Kernel path; unset = active_isa() (which honours QLITE_ISA).
   std::optional<Isa> isa;
+  // A plan (activations, scratch) above this many bytes is refused with an
+  // Error before anything is allocated: a file alone must not decide how
+  // much memory the process takes.
+  size_t max_arena_bytes = size_t{4} << 30;
 };
 
 // What a caller needs to feed or read a graph input or output.

@@ -49,26 +49,41 @@ struct Node {
   bool folded = false;  // computed once at load (constant inputs only); not executed
   EvalFn eval = nullptr;
   std::unique_ptr<OpState> state;
+  OpState* state_ptr = nullptr;  // state.get(), read on the invoke path
   std::vector<size_t> scratch_bytes;  // requested at prepare
-  std::vector<std::byte*> scratch;    // placed by the memory plan
+  size_t scratch_base = 0;            // index of scratch 0 in a lane's scratch table
+  // Multiply-accumulates (or element operations) at the prepared batch; the
+  // interpreter decides from their sum whether a second thread pays off.
+  int64_t work = 0;
+  // False when an image's outputs depend on other images (set by prepare):
+  // the graph then runs as one piece, never in tiles of images.
+  bool separable = true;
 
   template <class S>
   S& state_as() {
-    if (!state) state = std::make_unique<S>();
+    if (!state) {
+      state = std::make_unique<S>();
+      state_ptr = state.get();
+    }
     return static_cast<S&>(*state);
   }
   template <class S>
   const S& state_as() const {
-    return static_cast<const S&>(*state);
+    return *static_cast<const S*>(state_ptr);
   }
 };
 
 class PrepareContext {
  public:
-  PrepareContext(std::vector<RtTensor>& tensors, const KernelTable& kernels, const lite::ModelDef& model)
-      : tensors_(tensors), kernels_(kernels), model_(model) {}
+  PrepareContext(std::vector<RtTensor>& tensors, const KernelTable& kernels, const lite::ModelDef& model,
+                 int workers)
+      : tensors_(tensors), kernels_(kernels), model_(model), workers_(workers) {}
 
   const KernelTable& kernels() const { return kernels_; }
+  Isa isa() const { return kernels_.isa; }
+  // Threads an op may split itself over (conv, depthwise and FC ask for one
+  // scratch per worker).
+  int workers() const { return workers_; }
   const lite::ModelDef& model() const { return model_; }
   size_t num_inputs(const Node& n) const { return n.def->inputs.size(); }
   // Input k; throws naming the op when it is absent (-1 or beyond the list).
@@ -86,11 +101,20 @@ class PrepareContext {
   std::vector<RtTensor>& tensors_;
   const KernelTable& kernels_;
   const lite::ModelDef& model_;
+  int workers_ = 1;
 };
 
+// What an op's eval sees: the tensors and scratch of one lane (a worker's
+// copy of the plan), and how many images this call covers. The interpreter
+// runs a batch-separable graph in tiles of images, so `batch` may be below
+// the batch the op was prepared for (`prepared_batch`); every op scales its
+// batch-dependent counts with scaled().
 struct EvalContext {
   const RtTensor* tensors = nullptr;
+  std::byte* const* scratch = nullptr;
+  // Non-null when the op may split itself over threads (one tile only).
   ThreadPool* pool = nullptr;
+  int batch = 1, prepared_batch = 1;
 
   const RtTensor& input(const Node& n, size_t k) const {
     return tensors[static_cast<size_t>(n.def->inputs[k])];
@@ -102,6 +126,9 @@ struct EvalContext {
   const RtTensor& output(const Node& n, size_t k) const {
     return tensors[static_cast<size_t>(n.def->outputs[k])];
   }
+  std::byte* scratch_of(const Node& n, size_t k) const { return scratch[n.scratch_base + k]; }
+  // A count proportional to the batch, taken at the prepared batch, for this call.
+  int64_t scaled(int64_t v) const { return batch == prepared_batch ? v : v / prepared_batch * batch; }
 };
 
 // One entry per builtin op the runtime runs. prepare validates types and

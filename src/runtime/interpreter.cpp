@@ -5,6 +5,8 @@
 #include <new>
 #include <string_view>
 
+#include "kernels/float_kernels.h"
+#include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/int8_kernels.h"
 #include "qlite/runtime.h"
 #include "runtime/graph.h"
@@ -32,6 +34,28 @@ std::string op_name(const lite::ModelDef& m, const lite::OperatorDef& op) {
 
 }  // namespace
 
+// One worker's copy of the plan: the tensors' data pointers (its own
+// intermediates, its window of the graph inputs and outputs) and its scratch.
+struct Lane {
+  std::vector<RtTensor> tensors;
+  std::vector<std::byte*> scratch;
+  detail::EvalContext ctx;
+};
+
+// A graph input or output in the shared part of the arena, at the full batch.
+struct IoTensor {
+  size_t tensor = 0;
+  std::byte* base = nullptr;
+  size_t image_bytes = 0;
+};
+
+// Below this much work per invoke (multiply-accumulates) one thread runs
+// everything: handing a tile to a second thread costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t{1} << 21;
+// Per-image intermediates of a tile are kept under this many bytes, so that a
+// tile's activations stay in the L2 cache between ops.
+constexpr size_t kTileBytes = size_t{256} << 10;
+
 struct Interpreter::Impl {
   lite::ModelDef model;
   InterpreterOptions options;
@@ -45,13 +69,20 @@ struct Interpreter::Impl {
   size_t arena_capacity = 0, arena_used = 0;
   int batch = 0;
   std::unique_ptr<ThreadPool> pool;
-  detail::EvalContext eval_ctx;
+  // The plan: the batch runs as `tiles` tiles of `tile` images (the last one
+  // may be shorter), spread over the lanes; one tile = the whole batch at once.
+  std::vector<Lane> lanes;
+  std::vector<IoTensor> io;
+  int tile = 1, tiles = 1;
 
   const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
   void load();
   void fold_constants();
   void prepare(int new_batch);
+  void prepare_ops(int b, int workers);
+  bool separable(int b) const;
   void plan_memory();
+  void run_tile(Lane& lane, int first_image, int images);
 };
 
 void Interpreter::Impl::load() {
@@ -144,8 +175,7 @@ void Interpreter::Impl::fold_constants() {
   }
 }
 
-void Interpreter::Impl::prepare(int new_batch) {
-  check(new_batch >= 1, "runtime: batch must be >= 1, got " + std::to_string(new_batch));
+void Interpreter::Impl::prepare_ops(int b, int workers) {
   const lite::SubGraphDef& g = graph();
   for (RtTensor& t : tensors) {
     if (!t.constant) t.data = nullptr;
@@ -154,15 +184,17 @@ void Interpreter::Impl::prepare(int new_batch) {
   for (int32_t i : g.inputs) {
     RtTensor& t = tensors[static_cast<size_t>(i)];
     t.shape = to_shape(t.def->shape);
-    if (!t.shape.empty()) t.shape[0] = new_batch;
+    if (!t.shape.empty()) t.shape[0] = b;
     shape_numel(t.shape);  // overflow check
     t.used = true;
   }
-  detail::PrepareContext ctx(tensors, *kernels, model);
+  detail::PrepareContext ctx(tensors, *kernels, model, workers);
   for (size_t pos : exec) {
     Node& n = nodes[pos];
     n.eval = nullptr;
     n.scratch_bytes.clear();
+    n.work = 0;
+    n.separable = true;
     for (int32_t t : n.def->inputs)
       if (t >= 0) tensors[static_cast<size_t>(t)].used = true;
     for (int32_t t : n.def->outputs) tensors[static_cast<size_t>(t)].used = true;
@@ -176,16 +208,79 @@ void Interpreter::Impl::prepare(int new_batch) {
     check(n.eval != nullptr, "runtime: " + n.label + ": prepare chose no kernel");
   }
   for (int32_t i : g.outputs) tensors[static_cast<size_t>(i)].used = true;
+}
+
+// Whether images can run in separate pieces: every op says so, and every
+// run-time tensor has the batch (b >= 2) as its dimension 0.
+bool Interpreter::Impl::separable(int b) const {
+  if (b < 2) return false;
+  for (size_t pos : exec)
+    if (!nodes[pos].separable) return false;
+  for (const RtTensor& t : tensors)
+    if (t.used && !t.constant && (t.shape.empty() || t.shape[0] != b)) return false;
+  return true;
+}
+
+void Interpreter::Impl::prepare(int new_batch) {
+  check(new_batch >= 1, "runtime: batch must be >= 1, got " + std::to_string(new_batch));
+  const int threads = pool->num_threads();
+  // First at the full batch: the checks, the shapes the caller sees, the work.
+  prepare_ops(new_batch, threads);
+  int64_t work = 0;
+  size_t image_bytes = 0;
+  for (size_t pos : exec) work += nodes[pos].work;
+  const bool split = separable(new_batch);
+  if (split)
+    for (const RtTensor& t : tensors)
+      if (t.used && !t.constant) image_bytes += t.nbytes() / static_cast<size_t>(new_batch);
+  int want_lanes = threads > 1 && work >= kMinParallelWork ? std::min(threads, new_batch) : 1;
+  tiles = 1;
+  if (split) {
+    const int64_t per_tile = std::max<int64_t>(1, static_cast<int64_t>(kTileBytes / std::max<size_t>(image_bytes, 1)));
+    // The tiling depends on the batch and the model only, never on the
+    // thread count: kernels may choose their path by the rows of a call
+    // (FULLY_CONNECTED does), and results must not change with --threads.
+    const int64_t t = (new_batch + per_tile - 1) / per_tile;
+    tiles = static_cast<int>(std::min<int64_t>(t, new_batch));
+  }
+  tile = (new_batch + tiles - 1) / tiles;
+  tiles = (new_batch + tile - 1) / tile;
+  if (tiles == 1) {
+    want_lanes = 1;  // one piece; ops split themselves over the pool
+  } else {
+    want_lanes = std::min(want_lanes, tiles);
+    prepare_ops(tile, 1);  // states and intermediates for one tile
+  }
+  lanes.resize(static_cast<size_t>(want_lanes));
   batch = new_batch;
   plan_memory();
+  if (tiles > 1) {
+    // The caller sees the graph inputs and outputs at the full batch.
+    for (const IoTensor& e : io) tensors[e.tensor].shape[0] = new_batch;
+  }
 }
 
 void Interpreter::Impl::plan_memory() {
   const lite::SubGraphDef& g = graph();
   const int steps = static_cast<int>(exec.size());
-  const int end = std::max(steps - 1, 0);
-  // Lifetimes over execution steps. Graph inputs and outputs live throughout,
-  // so that inputs survive an invoke and outputs are never overwritten.
+  const size_t full = static_cast<size_t>(batch), per_tile = static_cast<size_t>(tile);
+  // Graph inputs and outputs: one shared region at the full batch, alive
+  // throughout, so that inputs survive an invoke and outputs are never overwritten.
+  std::vector<bool> is_io(tensors.size(), false);
+  io.clear();
+  size_t io_total = 0;
+  auto add_io = [&](int32_t i) {
+    const auto k = static_cast<size_t>(i);
+    if (is_io[k] || tensors[k].constant) return;
+    is_io[k] = true;
+    const size_t bytes = tensors[k].nbytes() / per_tile * full;  // at a tile -> at the batch
+    io.push_back({k, reinterpret_cast<std::byte*>(io_total), bytes / full});
+    io_total += (std::max<size_t>(bytes, 1) + 63) & ~size_t{63};
+  };
+  for (int32_t t : g.inputs) add_io(t);
+  for (int32_t t : g.outputs) add_io(t);
+
+  // One lane's intermediates and scratch, placed by lifetime over the steps.
   std::vector<int> first(tensors.size(), -1), last(tensors.size(), -1);
   for (int step = 0; step < steps; ++step) {
     const Node& n = nodes[exec[static_cast<size_t>(step)]];
@@ -194,36 +289,70 @@ void Interpreter::Impl::plan_memory() {
     for (int32_t t : n.def->inputs)
       if (t >= 0) last[static_cast<size_t>(t)] = step;
   }
-  for (int32_t t : g.inputs) first[static_cast<size_t>(t)] = 0, last[static_cast<size_t>(t)] = end;
-  for (int32_t t : g.outputs) last[static_cast<size_t>(t)] = end;
-
   std::vector<detail::BufferRequest> requests;
-  std::vector<std::byte**> targets;
+  std::vector<size_t> owner;  // tensor index, or tensors.size() + scratch slot
   for (size_t i = 0; i < tensors.size(); ++i) {
-    RtTensor& t = tensors[i];
-    if (t.constant || !t.used) continue;
+    const RtTensor& t = tensors[i];
+    if (t.constant || !t.used || is_io[i]) continue;
     const int f = std::max(first[i], 0);
-    const int l = std::max(last[i], f);
-    requests.push_back({t.nbytes(), f, l});
-    targets.push_back(&t.data);
+    requests.push_back({t.nbytes(), f, std::max(last[i], f)});
+    owner.push_back(i);
   }
+  size_t slots = 0;
   for (int step = 0; step < steps; ++step) {
     Node& n = nodes[exec[static_cast<size_t>(step)]];
-    n.scratch.assign(n.scratch_bytes.size(), nullptr);
-    for (size_t k = 0; k < n.scratch_bytes.size(); ++k) {
-      requests.push_back({n.scratch_bytes[k], step, step});
-      targets.push_back(&n.scratch[k]);
+    n.scratch_base = slots;
+    for (size_t bytes : n.scratch_bytes) {
+      requests.push_back({bytes, step, step});
+      owner.push_back(tensors.size() + slots++);
     }
   }
   const detail::ArenaPlan plan = detail::plan_arena(requests, 64);
-  if (plan.total > arena_capacity) {
-    arena.reset(static_cast<std::byte*>(::operator new[](plan.total, std::align_val_t{64})));
-    arena_capacity = plan.total;
+  const size_t lane_bytes = (plan.total + 63) & ~size_t{63};
+  const size_t total = io_total + lane_bytes * lanes.size();
+  check(total <= options.max_arena_bytes,
+        "runtime: the plan at batch " + std::to_string(batch) + " needs " + std::to_string(total) +
+            " bytes of arena, above InterpreterOptions::max_arena_bytes (" + std::to_string(options.max_arena_bytes) + ")");
+  if (total > arena_capacity) {
+    arena.reset(static_cast<std::byte*>(::operator new[](std::max<size_t>(total, 64), std::align_val_t{64})));
+    arena_capacity = std::max<size_t>(total, 64);
   }
-  arena_used = plan.total;
-  for (size_t k = 0; k < requests.size(); ++k) *targets[k] = arena.get() + plan.offsets[k];
-  eval_ctx.tensors = tensors.data();
-  eval_ctx.pool = pool.get();
+  arena_used = total;
+  for (IoTensor& e : io) {
+    e.base = arena.get() + reinterpret_cast<size_t>(e.base);
+    tensors[e.tensor].data = e.base;
+  }
+  for (size_t l = 0; l < lanes.size(); ++l) {
+    Lane& lane = lanes[l];
+    std::byte* base = arena.get() + io_total + l * lane_bytes;
+    lane.tensors = tensors;
+    lane.scratch.assign(slots, nullptr);
+    for (size_t k = 0; k < requests.size(); ++k) {
+      if (owner[k] < tensors.size()) lane.tensors[owner[k]].data = base + plan.offsets[k];
+      else lane.scratch[owner[k] - tensors.size()] = base + plan.offsets[k];
+    }
+    lane.ctx.tensors = lane.tensors.data();
+    lane.ctx.scratch = lane.scratch.data();
+    lane.ctx.pool = tiles == 1 && pool->num_threads() > 1 ? pool.get() : nullptr;
+    lane.ctx.batch = lane.ctx.prepared_batch = tile;
+  }
+  // The main tensor list shows lane 0's intermediates (tests and tools read it).
+  if (!lanes.empty())
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (!is_io[i] && !tensors[i].constant) tensors[i].data = lanes[0].tensors[i].data;
+}
+
+void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
+  for (const IoTensor& e : io) lane.tensors[e.tensor].data = e.base + static_cast<size_t>(first_image) * e.image_bytes;
+  lane.ctx.batch = images;
+  for (size_t pos : exec) {
+    const Node& n = nodes[pos];
+    try {
+      n.eval(lane.ctx, n);
+    } catch (const Error& e) {
+      throw Error("runtime: " + n.label + ": " + e.what());
+    }
+  }
 }
 
 size_t detail::RtTensor::nbytes() const {
@@ -243,6 +372,8 @@ std::unique_ptr<Interpreter> Interpreter::from_model(lite::ModelDef model,
   impl->model = std::move(model);
   impl->options = options;
   impl->isa = options.isa.value_or(active_isa());
+  check(kernels::int8_isa_available(impl->isa) && kernels::isa_supported(impl->isa),
+        std::string("runtime: ISA ") + isa_name(impl->isa) + " is not supported by this CPU");
   impl->kernels = &kernel_table(impl->isa);
   impl->pool = std::make_unique<ThreadPool>(options.num_threads);
   impl->load();
@@ -332,14 +463,18 @@ void Interpreter::check_type(lite::TensorType actual, lite::TensorType wanted, c
 
 void Interpreter::invoke() {
   Impl& m = *impl_;
-  for (size_t pos : m.exec) {
-    const Node& n = m.nodes[pos];
-    try {
-      n.eval(m.eval_ctx, n);
-    } catch (const Error& e) {
-      throw Error("runtime: " + n.label + ": " + e.what());
+  if (m.tiles == 1) return m.run_tile(m.lanes[0], 0, m.batch);
+  // Tiles in order, chunk c of the pool on lane c: the same tiles land on the
+  // same lane every time, and every image's result is independent of its tile.
+  auto body = [&m](int64_t t0, int64_t t1, int chunk) {
+    Lane& lane = m.lanes[static_cast<size_t>(chunk)];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int first = static_cast<int>(t) * m.tile;
+      m.run_tile(lane, first, std::min(m.tile, m.batch - first));
     }
-  }
+  };
+  if (m.lanes.size() > 1) m.pool->parallel_for(m.tiles, body, 1);
+  else body(0, m.tiles, 0);
 }
 
 Isa Interpreter::isa() const { return impl_->isa; }

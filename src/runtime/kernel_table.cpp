@@ -1,18 +1,13 @@
 #include "runtime/kernel_table.h"
 
+#include "kernels/runtime_quantize.h"
+
 namespace qlite::runtime {
 namespace {
 
 KernelTable make_reference() {
   KernelTable t;
   t.isa = Isa::kReference;
-  t.conv2d_int8 = ref::conv2d_int8;
-  t.depthwise_conv2d_int8 = ref::depthwise_conv2d_int8;
-  t.fully_connected_int8 = ref::fully_connected_int8;
-  t.max_pool2d_int8 = ref::max_pool2d_int8;
-  t.average_pool2d_int8 = ref::average_pool2d_int8;
-  t.add_int8 = ref::add_int8;
-  t.mean_hw_int8 = ref::mean_hw_int8;
   t.softmax_int8 = ref::softmax_int8;
   t.quantize_f32_to_int8 = ref::quantize_f32_to_int8;
   t.quantize_f32_to_uint8 = ref::quantize_f32_to_uint8;
@@ -33,12 +28,16 @@ KernelTable make_reference() {
   return t;
 }
 
-// Until optimized kernels exist every path runs the reference; the entries
-// are per path so that issue 5 replaces individual pointers, keeping the
-// reference for ops it does not cover.
 KernelTable make_for(Isa isa) {
   KernelTable t = make_reference();
   t.isa = isa;
+  if (isa == Isa::kAvx512) {
+    t.quantize_f32_to_int8 = kernels::quantize_f32_to_int8_avx512;
+    t.dequantize_int8 = kernels::dequantize_int8_avx512;
+  } else if (isa == Isa::kAvx2) {
+    t.quantize_f32_to_int8 = kernels::quantize_f32_to_int8_avx2;
+    t.dequantize_int8 = kernels::dequantize_int8_avx2;
+  }
   return t;
 }
 

@@ -1,12 +1,11 @@
-// The kernels the runtime's ops call, as one table of function pointers per
-// instruction-set path. An op copies the pointers it needs into its prepared
-// state, so eval never dispatches. Every entry has the reference kernel's
-// signature and contract (bit-exact with it); a pack hook, when set, turns the
-// stored weights into the kernel's own layout once at prepare, and the kernel
-// then receives the packed bytes in place of the weights.
+// The plain-signature kernels the runtime's ops call, as one table of
+// function pointers per instruction-set path; an op copies the pointers it
+// needs into its prepared state, so eval never dispatches. Every entry is
+// bit-exact with the reference kernel it replaces.
 //
-// Today every path maps to the reference kernels; issue 5 fills the AVX2 and
-// AVX-512 rows from src/kernels/int8_dispatch.* without touching the ops.
+// The packed int8 kernels (conv, depthwise, fully connected) and the
+// pooling, add and mean kernels are not in the table: they take the Isa
+// themselves (kernels/int8_kernels_x86.h), as do the float patch kernels.
 #pragma once
 
 #include <cstdint>
@@ -23,20 +22,6 @@ struct KernelTable {
   Isa isa = Isa::kReference;
 
   // ---- int8
-  void (*conv2d_int8)(const ref::ConvInt8Params&, const int8_t* input, const int8_t* weights,
-                      const int32_t* bias, int8_t* output) = nullptr;
-  void (*pack_conv2d_int8)(const ref::ConvInt8Params&, const int8_t* ohwi,
-                           std::vector<int8_t>& packed) = nullptr;
-  void (*depthwise_conv2d_int8)(const ref::DepthwiseInt8Params&, const int8_t* input,
-                                const int8_t* weights, const int32_t* bias, int8_t* output) = nullptr;
-  void (*fully_connected_int8)(const ref::FullyConnectedInt8Params&, const int8_t* input,
-                               const int8_t* weights, const int32_t* bias, int8_t* output) = nullptr;
-  void (*pack_fully_connected_int8)(const ref::FullyConnectedInt8Params&, const int8_t* weights,
-                                    std::vector<int8_t>& packed) = nullptr;
-  void (*max_pool2d_int8)(const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
-  void (*average_pool2d_int8)(const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
-  void (*add_int8)(const ref::AddInt8Params&, int64_t n, const int8_t*, const int8_t*, int8_t*) = nullptr;
-  void (*mean_hw_int8)(const ref::MeanInt8Params&, const int8_t*, int8_t*) = nullptr;
   void (*softmax_int8)(const ref::SoftmaxInt8Params&, int64_t outer, int depth, const int8_t*,
                        int8_t*) = nullptr;
   void (*quantize_f32_to_int8)(int64_t, const float*, float, int32_t, int8_t*) = nullptr;

@@ -16,6 +16,15 @@ namespace {
 
 using runtime::Interpreter;
 
+// The float oracles below are the reference kernels themselves, so float
+// models run on the reference path here (exact equality); the optimized
+// float paths are compared with it in isa_equivalence_test.cpp.
+runtime::InterpreterOptions reference_isa() {
+  runtime::InterpreterOptions o;
+  o.isa = Isa::kReference;
+  return o;
+}
+
 ref::WindowGeometry conv_geometry(const CnnSpec& s, int batch) {
   ref::WindowGeometry g;
   g.batch = batch, g.in_h = s.h, g.in_w = s.w, g.in_c = s.c, g.out_c = s.filters;
@@ -93,7 +102,7 @@ std::vector<T> run(Interpreter& it, const std::vector<T>& x, int batch) {
 TEST(Interpreter, FloatCnnMatchesReferenceKernelsAtSeveralBatches) {
   const CnnSpec s;
   const CnnWeights w = make_cnn_weights(s);
-  auto it = Interpreter::from_model(float_cnn(s, w));
+  auto it = Interpreter::from_model(float_cnn(s, w), reference_isa());
   ASSERT_EQ(it->num_inputs(), 1u);
   EXPECT_EQ(it->input_info(0).shape, (Shape{1, 8, 8, 2}));
   for (int batch : {1, 7, 2}) {
@@ -139,7 +148,7 @@ TEST(Interpreter, BatchResizeGivesPerImageIdenticalResults) {
 TEST(Interpreter, Float16WeightsAreFoldedAndEqualTheRoundedFloatModel) {
   const CnnSpec s;
   CnnWeights w = make_cnn_weights(s);
-  auto it = Interpreter::from_model(float_cnn(s, w, /*f16=*/true));
+  auto it = Interpreter::from_model(float_cnn(s, w, /*f16=*/true), reference_isa());
   // Four DEQUANTIZE ops fold away at load; CONV, POOL, RESHAPE, FC, SOFTMAX remain.
   EXPECT_EQ(it->num_executed_ops(), 5u);
   for (auto* v : {&w.conv_w, &w.conv_b, &w.fc_w, &w.fc_b})
@@ -173,7 +182,7 @@ TEST(Interpreter, HybridCnnMatchesHybridKernels) {
                                   pool.data(), fw.q.data(), w.fc_b.data(), {q.data(), sc.data(), off.data()}, want.data());
       EXPECT_EQ(got, want) << "per_channel " << per_channel << " asym " << asym;
       // And close to the float model (dynamic range quantization error only).
-      const auto fl = Interpreter::from_model(float_cnn(s, w, false, /*softmax=*/false));
+      const auto fl = Interpreter::from_model(float_cnn(s, w, false, /*softmax=*/false), reference_isa());
       const auto yf = run(*fl, x, batch);
       for (size_t i = 0; i < yf.size(); ++i) EXPECT_NEAR(got[i], yf[i], 0.05) << i;
     }
@@ -181,7 +190,7 @@ TEST(Interpreter, HybridCnnMatchesHybridKernels) {
 }
 
 TEST(Interpreter, MobileOpsFloatMatchReferenceKernels) {
-  auto it = Interpreter::from_model(float_mobile(11));
+  auto it = Interpreter::from_model(float_mobile(11), reference_isa());
   const lite::ModelDef& m = it->model();
   auto cst = [&](const char* name) {
     for (const auto& t : m.subgraphs[0].tensors)

@@ -1,5 +1,6 @@
 // ADD of two tensors of the same shape (no broadcasting): float32 and int8
 // (TFLite's left_shift = 20 scheme).
+#include "kernels/int8_kernels_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -9,20 +10,20 @@ namespace {
 struct AddState : OpState {
   ref::FusedActivation act = ref::FusedActivation::kNone;
   ref::AddInt8Params q;
-  decltype(KernelTable::add_int8) int8_fn = nullptr;
+  Isa isa = Isa::kReference;
   decltype(KernelTable::add_f32) f32_fn = nullptr;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
   const RtTensor& a = c.input(n, 0);
-  s.f32_fn(a.numel(), a.as<const float>(), c.input(n, 1).as<const float>(), s.act, c.output(n, 0).as<float>());
+  s.f32_fn(c.scaled(a.numel()), a.as<const float>(), c.input(n, 1).as<const float>(), s.act, c.output(n, 0).as<float>());
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
   const RtTensor& a = c.input(n, 0);
-  s.int8_fn(s.q, a.numel(), a.as<const int8_t>(), c.input(n, 1).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  kernels::add_int8(s.isa, s.q, c.scaled(a.numel()), a.as<const int8_t>(), c.input(n, 1).as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
 }  // namespace
@@ -36,6 +37,7 @@ void prepare_add(PrepareContext& ctx, Node& n) {
   auto& s = n.state_as<AddState>();
   if (const auto* o = std::get_if<lite::AddOptions>(&n.def->options)) s.act = to_fused(n, o->activation);
   ctx.set_output_shape(n, 0, a.shape);
+  n.work = a.numel();
   using T = lite::TensorType;
   if (a.type == T::kFloat32 && b.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().add_f32;
@@ -46,7 +48,7 @@ void prepare_add(PrepareContext& ctx, Node& n) {
     require_per_tensor(n, out, "output");
     s.q = ref::make_add_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
                                out.zero_point(), s.act);
-    s.int8_fn = ctx.kernels().add_int8;
+    s.isa = ctx.isa();
     n.eval = eval_int8;
   } else {
     unsupported_types(ctx, n);

@@ -6,7 +6,7 @@
 namespace qlite::runtime::detail {
 
 void prepare_average_pool2d(PrepareContext& ctx, Node& n) {
-  prepare_pool(ctx, n, ctx.kernels().average_pool2d_int8, ctx.kernels().average_pool2d_f32);
+  prepare_pool(ctx, n, kernels::average_pool2d_int8, ctx.kernels().average_pool2d_f32);
 }
 
 }  // namespace qlite::runtime::detail

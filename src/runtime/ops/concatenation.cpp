@@ -16,7 +16,8 @@ struct ConcatState : OpState {
 void eval_concat(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConcatState>();
   std::byte* out = c.output(n, 0).data;
-  for (int64_t o = 0; o < s.outer; ++o) {
+  const int64_t outer = c.scaled(s.outer);
+  for (int64_t o = 0; o < outer; ++o) {
     for (size_t k = 0; k < s.chunk.size(); ++k) {
       const std::byte* in = c.input(n, k).data + static_cast<size_t>(o) * s.chunk[k];
       std::memcpy(out, in, s.chunk[k]);
@@ -57,6 +58,7 @@ void prepare_concatenation(PrepareContext& ctx, Node& n) {
     s.chunk.push_back(s.outer == 0 ? 0 : in.nbytes() / static_cast<size_t>(s.outer));
   }
   ctx.set_output_shape(n, 0, shape);
+  n.separable = axis > 0;
   n.eval = eval_concat;
 }
 

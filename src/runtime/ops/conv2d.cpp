@@ -1,5 +1,15 @@
 // CONV_2D: float32, full int8 (per-channel or per-tensor weights), and hybrid
 // (float input, int8 weights) as TFLite 2.9 runs it.
+//
+// int8 runs the packed x86 kernels (weights packed once, for the
+// interpreter's Isa; the reference Isa packs the original tensors); float32
+// runs the training layers' patch kernel on HWIO weights repacked once. Both
+// split a call over (image, output-row band) when the work pays for a thread.
+#include <cstring>
+
+#include "kernels/float_kernels.h"
+#include "kernels/int8_kernels_x86.h"
+#include "kernels/runtime_float.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -7,40 +17,147 @@ namespace qlite::runtime::detail {
 namespace {
 
 struct ConvState : OpState {
-  ref::WindowGeometry g;
+  ref::WindowGeometry g;  // at the prepared batch
   ref::FusedActivation act = ref::FusedActivation::kNone;
+  Isa isa = Isa::kReference;
+  // int8
   ref::ConvInt8Params q;
-  ref::HybridConvParams h;
-  decltype(KernelTable::conv2d_int8) int8_fn = nullptr;
-  decltype(KernelTable::conv2d_f32) f32_fn = nullptr;
-  decltype(KernelTable::conv2d_hybrid) hybrid_fn = nullptr;
-  std::vector<int8_t> packed;
+  kernels::PackedConvInt8 packed;
   bool packed_ready = false;
+  size_t stride = 0;  // scratch bytes per worker
+  // float32 patch path (unused on the reference Isa or for RELU_N1_TO_1)
+  bool patch = false, pad_copy = false;
+  kernels::FloatAct fact = kernels::FloatAct::kLinear;
+  std::vector<float> hwio;
+  bool hwio_ready = false;
+  std::vector<int64_t> offs;
+  int wp = 0;  // width of the (padded) input rows the offsets address
+  decltype(KernelTable::conv2d_f32) f32_fn = nullptr;
+  // hybrid, one image per call
+  ref::HybridConvParams h1;
+  decltype(KernelTable::conv2d_hybrid) hybrid_fn = nullptr;
 };
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ConvState>();
+  const ref::WindowGeometry& g = s.g;
+  const int8_t* in = c.input(n, 0).as<const int8_t>();
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      kernels::conv2d_int8_rows(s.packed, in + img * in_img, out + img * out_img, y0, y1, sc);
+    });
+  });
+}
+
+// Output rows [y0, y1) of one image through the patch kernel; with padding,
+// the rows the band reads are first copied into a zero-padded buffer.
+void conv_rows_f32(const ConvState& s, const float* image, const float* bias, float* out_image, int y0, int y1,
+                   float* pad_buf) {
+  const ref::WindowGeometry& g = s.g;
+  const int64_t cin = g.in_c;
+  const float* src = image + int64_t{y0} * g.stride_h * g.in_w * cin;
+  if (s.pad_copy) {
+    const int rows = (y1 - 1 - y0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+    for (int r = 0; r < rows; ++r) {
+      float* dst = pad_buf + int64_t{r} * s.wp * cin;
+      const int iy = y0 * g.stride_h + r - g.pad_top;
+      if (iy < 0 || iy >= g.in_h) {
+        std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.wp * cin));
+        continue;
+      }
+      const int64_t left = int64_t{g.pad_left} * cin, body = int64_t{g.in_w} * cin;
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(left));
+      std::memcpy(dst + left, image + int64_t{iy} * body, sizeof(float) * static_cast<size_t>(body));
+      std::memset(dst + left + body, 0, sizeof(float) * static_cast<size_t>(s.wp * cin - left - body));
+    }
+    src = pad_buf;
+  }
+  kernels::PatchGeom pg;
+  pg.rows = y1 - y0;
+  pg.cols = g.out_w;
+  pg.in_row = int64_t{g.stride_h} * s.wp * cin;
+  pg.in_col = int64_t{g.stride_w} * cin;
+  pg.offs = s.offs.data();
+  pg.R = static_cast<int64_t>(s.offs.size());
+  pg.C = g.out_c;
+  pg.out_row = int64_t{g.out_w} * g.out_c;
+  pg.out_col = g.out_c;
+  float* dst = out_image + y0 * pg.out_row;
+  if (!kernels::conv_f32_small(s.isa, pg, src, s.hwio.data(), bias, s.fact, dst))
+    kernels::float_patch_forward(s.isa, pg, src, s.hwio.data(), bias, s.fact, dst);
+}
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConvState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  s.f32_fn(s.g, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
-           bias ? bias->as<const float>() : nullptr, s.act, c.output(n, 0).as<float>());
-}
-
-void eval_int8(const EvalContext& c, const Node& n) {
-  const auto& s = n.state_as<ConvState>();
-  const RtTensor* bias = c.optional_input(n, 2);
-  const int8_t* w = s.packed.empty() ? c.input(n, 1).as<const int8_t>() : s.packed.data();
-  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), w, bias ? bias->as<const int32_t>() : nullptr,
-            c.output(n, 0).as<int8_t>());
+  const float* b = bias ? bias->as<const float>() : nullptr;
+  const float* in = c.input(n, 0).as<const float>();
+  float* out = c.output(n, 0).as<float>();
+  if (!s.patch) {
+    ref::WindowGeometry g = s.g;
+    g.batch = static_cast<int>(c.scaled(g.batch));
+    s.f32_fn(g, in, c.input(n, 1).as<const float>(), b, s.act, out);
+    return;
+  }
+  const ref::WindowGeometry& g = s.g;
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    auto* buf = reinterpret_cast<float*>(scratch + static_cast<size_t>(chunk) * s.stride);
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      conv_rows_f32(s, in + img * in_img, b, out + img * out_img, y0, y1, buf);
+    });
+  });
 }
 
 void eval_hybrid(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConvState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(n.scratch[0]),
-                                   reinterpret_cast<float*>(n.scratch[1]),
-                                   reinterpret_cast<int32_t*>(n.scratch[2])};
-  s.hybrid_fn(s.h, c.input(n, 0).as<const float>(), c.input(n, 1).as<const int8_t>(),
-              bias ? bias->as<const float>() : nullptr, scratch, c.output(n, 0).as<float>());
+  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(c.scratch_of(n, 0)),
+                                   reinterpret_cast<float*>(c.scratch_of(n, 1)),
+                                   reinterpret_cast<int32_t*>(c.scratch_of(n, 2))};
+  const ref::WindowGeometry& g = s.g;
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  const float* in = c.input(n, 0).as<const float>();
+  float* out = c.output(n, 0).as<float>();
+  const int64_t images = c.scaled(g.batch);
+  for (int64_t i = 0; i < images; ++i)
+    s.hybrid_fn(s.h1, in + i * in_img, c.input(n, 1).as<const int8_t>(), bias ? bias->as<const float>() : nullptr,
+                scratch, out + i * out_img);
+}
+
+void prepare_f32_patch(PrepareContext& ctx, Node& n, ConvState& s, const RtTensor& w) {
+  const ref::WindowGeometry& g = s.g;
+  s.isa = ctx.isa();
+  s.patch = s.isa != Isa::kReference && s.act != ref::FusedActivation::kReluN1To1;
+  if (!s.patch) return;
+  s.fact = s.act == ref::FusedActivation::kRelu    ? kernels::FloatAct::kRelu
+           : s.act == ref::FusedActivation::kRelu6 ? kernels::FloatAct::kRelu6
+                                                   : kernels::FloatAct::kLinear;
+  const int64_t taps = int64_t{g.kernel_h} * g.kernel_w, cin = g.in_c, cout = g.out_c;
+  if (!s.hwio_ready) {
+    op_check(w.constant, n, "filter " + describe(w) + " must be constant");
+    const float* ohwi = w.as<const float>();
+    s.hwio.resize(static_cast<size_t>(taps * cin * cout));
+    for (int64_t co = 0; co < cout; ++co)
+      for (int64_t r = 0; r < taps * cin; ++r) s.hwio[static_cast<size_t>(r * cout + co)] = ohwi[co * taps * cin + r];
+    s.hwio_ready = true;
+  }
+  const int hp = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  const int wp = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+  s.pad_copy = g.pad_top > 0 || g.pad_left > 0 || hp > g.in_h || wp > g.in_w;
+  s.wp = s.pad_copy ? g.pad_left + std::max(wp - g.pad_left, g.in_w) : g.in_w;
+  s.offs.clear();
+  for (int ky = 0; ky < g.kernel_h; ++ky)
+    for (int kx = 0; kx < g.kernel_w; ++kx)
+      for (int64_t ci = 0; ci < cin; ++ci)
+        s.offs.push_back((int64_t{ky} * g.dilation_h * s.wp + int64_t{kx} * g.dilation_w) * cin + ci);
+  s.stride = s.pad_copy ? scratch_stride(sizeof(float) * static_cast<size_t>(hp) * s.wp * cin) : 64;
+  ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
 }
 
 }  // namespace
@@ -71,19 +188,23 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
   ref::apply_padding(g, to_padding(o.padding));
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
+  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c;
   const KernelTable& k = ctx.kernels();
 
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, g.out_c);
     s.f32_fn = k.conv2d_f32;
+    prepare_f32_patch(ctx, n, s, w);
     n.eval = eval_f32;
   } else if (in.type == T::kFloat32 && w.type == T::kInt8 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, g.out_c);
-    s.h = ref::make_hybrid_conv_params(g, weight_scales(n, w, g.out_c, 0, "filter"), s.act);
-    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
-    ctx.request_scratch(n, sizeof(float) * static_cast<size_t>(g.batch));
-    ctx.request_scratch(n, sizeof(int32_t) * static_cast<size_t>(g.batch));
+    ref::WindowGeometry g1 = g;
+    g1.batch = 1;
+    s.h1 = ref::make_hybrid_conv_params(g1, weight_scales(n, w, g.out_c, 0, "filter"), s.act);
+    ctx.request_scratch(n, static_cast<size_t>(in.numel() / g.batch));
+    ctx.request_scratch(n, sizeof(float));
+    ctx.request_scratch(n, sizeof(int32_t));
     s.hybrid_fn = k.conv2d_hybrid;
     n.eval = eval_hybrid;
   } else if (in.type == T::kInt8 && w.type == T::kInt8 && out.type == T::kInt8) {
@@ -96,12 +217,15 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
     s.q.output_zero_point = out.zero_point();
     s.q.requant = ref::conv_multipliers(in.scale(), ws, out.scale());
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
-    s.int8_fn = k.conv2d_int8;
-    if (k.pack_conv2d_int8 && !s.packed_ready) {
+    if (!s.packed_ready) {
       op_check(w.constant, n, "filter " + describe(w) + " must be constant");
-      k.pack_conv2d_int8(s.q, w.as<const int8_t>(), s.packed);
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_conv2d_int8(ctx.isa(), s.q, w.as<const int8_t>(),
+                                           bias ? bias->as<const int32_t>() : nullptr);
       s.packed_ready = true;
     }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
   } else {
     unsupported_types(ctx, n);

@@ -1,6 +1,7 @@
 // DEPTHWISE_CONV_2D: float32 and full int8 (weights 1HWC, per channel along
 // dimension 3). Hybrid depthwise is not run (TFLite 2.9 has no hybrid
 // depthwise kernel either; its converter keeps such ops float).
+#include "kernels/int8_kernels_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -8,26 +9,38 @@ namespace qlite::runtime::detail {
 namespace {
 
 struct DepthwiseState : OpState {
-  ref::WindowGeometry g;
+  ref::WindowGeometry g;  // at the prepared batch
   int depth_multiplier = 1;
   ref::FusedActivation act = ref::FusedActivation::kNone;
   ref::DepthwiseInt8Params q;
-  decltype(KernelTable::depthwise_conv2d_int8) int8_fn = nullptr;
+  kernels::PackedDepthwiseInt8 packed;
+  bool packed_ready = false;
+  size_t stride = 0;  // scratch bytes per worker
   decltype(KernelTable::depthwise_conv2d_f32) f32_fn = nullptr;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  s.f32_fn(s.g, s.depth_multiplier, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
+  ref::WindowGeometry g = s.g;
+  g.batch = static_cast<int>(c.scaled(g.batch));
+  s.f32_fn(g, s.depth_multiplier, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
            bias ? bias->as<const float>() : nullptr, s.act, c.output(n, 0).as<float>());
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
-  const RtTensor* bias = c.optional_input(n, 2);
-  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
-            bias ? bias->as<const int32_t>() : nullptr, c.output(n, 0).as<int8_t>());
+  const ref::WindowGeometry& g = s.g;
+  const int8_t* in = c.input(n, 0).as<const int8_t>();
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      kernels::depthwise_conv2d_int8_rows(s.packed, in + img * in_img, out + img * out_img, y0, y1, sc);
+    });
+  });
 }
 
 }  // namespace
@@ -64,6 +77,7 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
   s.depth_multiplier = static_cast<int>(multiplier);
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
+  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w;
 
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
@@ -81,7 +95,15 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
     s.q.output_zero_point = out.zero_point();
     s.q.requant = ref::make_requant(in.scale(), ws, out.scale());
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
-    s.int8_fn = ctx.kernels().depthwise_conv2d_int8;
+    if (!s.packed_ready) {
+      op_check(w.constant, n, "filter " + describe(w) + " must be constant");
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_depthwise_conv2d_int8(ctx.isa(), s.q, w.as<const int8_t>(),
+                                                     bias ? bias->as<const int32_t>() : nullptr);
+      s.packed_ready = true;
+    }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
   } else {
     unsupported_types(ctx, n);

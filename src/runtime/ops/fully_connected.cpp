@@ -1,46 +1,92 @@
 // FULLY_CONNECTED: float32, full int8 and hybrid (float input, int8 weights
 // per tensor, as TFLite 2.9's EvalHybrid). The input is flattened to
 // [numel / in_features, in_features], as TFLite does.
+#include "kernels/float_kernels.h"
+#include "kernels/int8_kernels_x86.h"
+#include "kernels/runtime_float.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
 namespace qlite::runtime::detail {
 namespace {
 
+// Below this many rows the float path runs dot products instead of the patch kernel.
+constexpr int64_t kDotRows = 8;
+
 struct FcState : OpState {
-  int batch = 1, in = 0, out = 0;
+  int batch = 1, in = 0, out = 0;  // batch = rows at the prepared batch
   ref::FusedActivation act = ref::FusedActivation::kNone;
+  Isa isa = Isa::kReference;
   ref::FullyConnectedInt8Params q;
-  ref::HybridFcParams h;
-  decltype(KernelTable::fully_connected_int8) int8_fn = nullptr;
-  decltype(KernelTable::fully_connected_f32) f32_fn = nullptr;
-  decltype(KernelTable::fully_connected_hybrid) hybrid_fn = nullptr;
-  std::vector<int8_t> packed;
+  kernels::PackedFullyConnectedInt8 packed;
   bool packed_ready = false;
+  size_t stride = 0;  // scratch bytes per worker
+  // float32 patch path: weights transposed to [in][out] once.
+  bool patch = false;
+  kernels::FloatAct fact = kernels::FloatAct::kLinear;
+  std::vector<float> wt;
+  bool wt_ready = false;
+  std::vector<int64_t> offs;
+  decltype(KernelTable::fully_connected_f32) f32_fn = nullptr;
+  ref::HybridFcParams h;
+  decltype(KernelTable::fully_connected_hybrid) hybrid_fn = nullptr;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  s.f32_fn(s.batch, s.in, s.out, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
-           bias ? bias->as<const float>() : nullptr, s.act, c.output(n, 0).as<float>());
+  const float* b = bias ? bias->as<const float>() : nullptr;
+  const float* in = c.input(n, 0).as<const float>();
+  float* out = c.output(n, 0).as<float>();
+  const int64_t rows = c.scaled(s.batch);
+  if (!s.patch) {
+    s.f32_fn(static_cast<int>(rows), s.in, s.out, in, c.input(n, 1).as<const float>(), b, s.act, out);
+    return;
+  }
+  // A few rows: dot products over the weights as stored ([out][in]), several
+  // accumulators per output (the patch kernel would run one FMA chain per
+  // row). The choice depends on the call's rows only, never on the split
+  // between threads, so thread counts do not change the bits.
+  if (rows < kDotRows) {
+    const float* w = c.input(n, 1).as<const float>();
+    split_work(c, rows, c.scaled(n.work), [&](int64_t r0, int64_t r1, int) {
+      kernels::fc_f32_dot(s.isa, r1 - r0, s.in, s.out, in + r0 * s.in, w, b, s.fact, out + r0 * s.out);
+    });
+    return;
+  }
+  split_work(c, rows, c.scaled(n.work), [&](int64_t r0, int64_t r1, int) {
+    kernels::PatchGeom pg;
+    pg.rows = 1;
+    pg.cols = r1 - r0;
+    pg.in_col = s.in;
+    pg.offs = s.offs.data();
+    pg.R = s.in;
+    pg.C = s.out;
+    pg.out_col = s.out;
+    kernels::float_patch_forward(s.isa, pg, in + r0 * s.in, s.wt.data(), b, s.fact, out + r0 * s.out);
+  });
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
-  const RtTensor* bias = c.optional_input(n, 2);
-  const int8_t* w = s.packed.empty() ? c.input(n, 1).as<const int8_t>() : s.packed.data();
-  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), w, bias ? bias->as<const int32_t>() : nullptr,
-            c.output(n, 0).as<int8_t>());
+  const int8_t* in = c.input(n, 0).as<const int8_t>();
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(s.batch), c.scaled(n.work), [&](int64_t r0, int64_t r1, int chunk) {
+    kernels::fully_connected_int8(s.packed, static_cast<int>(r1 - r0), in + r0 * s.in, out + r0 * s.out,
+                                  scratch + static_cast<size_t>(chunk) * s.stride);
+  });
 }
 
 void eval_hybrid(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(n.scratch[0]),
-                                   reinterpret_cast<float*>(n.scratch[1]),
-                                   reinterpret_cast<int32_t*>(n.scratch[2])};
-  s.hybrid_fn(s.h, c.input(n, 0).as<const float>(), c.input(n, 1).as<const int8_t>(),
+  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(c.scratch_of(n, 0)),
+                                   reinterpret_cast<float*>(c.scratch_of(n, 1)),
+                                   reinterpret_cast<int32_t*>(c.scratch_of(n, 2))};
+  ref::HybridFcParams h = s.h;
+  h.batch = static_cast<int>(c.scaled(s.batch));
+  s.hybrid_fn(h, c.input(n, 0).as<const float>(), c.input(n, 1).as<const int8_t>(),
               bias ? bias->as<const float>() : nullptr, scratch, c.output(n, 0).as<float>());
 }
 
@@ -72,12 +118,29 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     ctx.set_output_shape(n, 0, {s.batch, s.out});
   }
   s.act = to_fused(n, o.activation);
+  s.isa = ctx.isa();
+  n.work = int64_t{s.batch} * s.in * s.out;
+  n.separable = in.shape[0] > 0 && (in.numel() / in.shape[0]) % s.in == 0;
   const KernelTable& k = ctx.kernels();
 
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, s.out);
     s.f32_fn = k.fully_connected_f32;
+    s.patch = s.isa != Isa::kReference && s.act != ref::FusedActivation::kReluN1To1;
+    s.fact = s.act == ref::FusedActivation::kRelu    ? kernels::FloatAct::kRelu
+             : s.act == ref::FusedActivation::kRelu6 ? kernels::FloatAct::kRelu6
+                                                     : kernels::FloatAct::kLinear;
+    if (s.patch && !s.wt_ready) {
+      op_check(w.constant, n, "weights " + describe(w) + " must be constant");
+      const float* wo = w.as<const float>();
+      s.wt.resize(static_cast<size_t>(s.in) * static_cast<size_t>(s.out));
+      for (int64_t o2 = 0; o2 < s.out; ++o2)
+        for (int64_t i = 0; i < s.in; ++i) s.wt[static_cast<size_t>(i * s.out + o2)] = wo[o2 * s.in + i];
+      s.offs.resize(static_cast<size_t>(s.in));
+      for (int64_t i = 0; i < s.in; ++i) s.offs[static_cast<size_t>(i)] = i;
+      s.wt_ready = true;
+    }
     n.eval = eval_f32;
   } else if (in.type == T::kFloat32 && w.type == T::kInt8 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, s.out);
@@ -86,6 +149,7 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     // row; running per-channel weights would silently differ from it.
     op_check(ws.size() == 1, n, "hybrid FULLY_CONNECTED needs per-tensor weights " + describe(w));
     s.h = {s.batch, s.in, s.out, ws[0], o.asymmetric_quantize_inputs, s.act};
+    // Per-row scaling: a call never covers more rows than the prepared batch.
     ctx.request_scratch(n, static_cast<size_t>(in.numel()));
     ctx.request_scratch(n, sizeof(float) * static_cast<size_t>(s.batch));
     ctx.request_scratch(n, sizeof(int32_t) * static_cast<size_t>(s.batch));
@@ -105,12 +169,15 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     // (requantize.h); the kernel requantizes round-half-up as ruy does.
     s.q.requant = ref::fully_connected_multipliers(in.scale(), ws, out.scale());
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
-    s.int8_fn = k.fully_connected_int8;
-    if (k.pack_fully_connected_int8 && !s.packed_ready) {
+    if (!s.packed_ready) {
       op_check(w.constant, n, "weights " + describe(w) + " must be constant");
-      k.pack_fully_connected_int8(s.q, w.as<const int8_t>(), s.packed);
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_fully_connected_int8(s.isa, s.q, w.as<const int8_t>(),
+                                                    bias ? bias->as<const int32_t>() : nullptr);
       s.packed_ready = true;
     }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
   } else {
     unsupported_types(ctx, n);

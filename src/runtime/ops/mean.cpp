@@ -3,6 +3,7 @@
 // requantization; TFLite 2.9 can differ by 1, see int8_kernels.h).
 #include <algorithm>
 
+#include "kernels/int8_kernels_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -12,18 +13,20 @@ namespace {
 struct MeanState : OpState {
   int batch = 1, h = 1, w = 1, c = 1;
   ref::MeanInt8Params q;
-  decltype(KernelTable::mean_hw_int8) int8_fn = nullptr;
+  Isa isa = Isa::kReference;
   decltype(KernelTable::mean_hw_f32) f32_fn = nullptr;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<MeanState>();
-  s.f32_fn(s.batch, s.h, s.w, s.c, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+  s.f32_fn(static_cast<int>(c.scaled(s.batch)), s.h, s.w, s.c, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<MeanState>();
-  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  ref::MeanInt8Params q = s.q;
+  q.batch = static_cast<int>(c.scaled(q.batch));
+  kernels::mean_hw_int8(s.isa, q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
 }  // namespace
@@ -46,6 +49,7 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   s.h = dim_int(n, in.shape[1], "height");
   s.w = dim_int(n, in.shape[2], "width");
   s.c = dim_int(n, in.shape[3], "channels");
+  n.work = in.numel();
   if (keep_dims) {
     ctx.set_output_shape(n, 0, {s.batch, 1, 1, s.c});
   } else {
@@ -60,7 +64,7 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
     require_per_tensor(n, out, "output");
     s.q = ref::make_mean_params(s.batch, s.h, s.w, s.c, in.scale(), in.zero_point(), out.scale(),
                                 out.zero_point());
-    s.int8_fn = ctx.kernels().mean_hw_int8;
+    s.isa = ctx.isa();
     n.eval = eval_int8;
   } else {
     unsupported_types(ctx, n);

@@ -2,6 +2,7 @@
 // prepare time only, so building message strings here costs nothing per invoke.
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "kernels/reference/geometry.h"
@@ -39,5 +40,34 @@ void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, flo
                       const std::vector<float>& w_scales, float output_scale);
 // Float bias [channels].
 void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels);
+
+// Below this much work (multiply-accumulates) an op runs on one thread: waking
+// a worker costs more than it saves.
+constexpr int64_t kMinSplitWork = int64_t{1} << 21;
+
+// fn(begin, end, chunk) over [0, units): split over the pool when the call's
+// work pays for it, else inline as chunk 0. chunk < the pool's threads picks
+// the worker's scratch.
+template <class F>
+void split_work(const EvalContext& c, int64_t units, int64_t work, F&& fn) {
+  if (c.pool && work >= kMinSplitWork && units > 1) c.pool->parallel_for(units, fn, 1);
+  else fn(int64_t{0}, units, 0);
+}
+
+// Bytes of one worker's scratch, rounded so that workers' slices stay 64-byte aligned.
+inline size_t scratch_stride(size_t bytes) { return (bytes + 63) & ~size_t{63}; }
+
+// Output rows [u0, u1) of a batch of images, counted over (image, row):
+// fn(image, y0, y1) per image touched.
+template <class F>
+void for_image_rows(int64_t u0, int64_t u1, int out_h, F&& fn) {
+  while (u0 < u1) {
+    const int64_t img = u0 / out_h;
+    const int y0 = static_cast<int>(u0 % out_h);
+    const int y1 = static_cast<int>(std::min<int64_t>(out_h, y0 + (u1 - u0)));
+    fn(img, y0, y1);
+    u0 += y1 - y0;
+  }
+}
 
 }  // namespace qlite::runtime::detail

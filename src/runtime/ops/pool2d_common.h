@@ -2,6 +2,7 @@
 // quantization rules; the kernels differ).
 #pragma once
 
+#include "kernels/int8_kernels_x86.h"
 #include "runtime/ops/op_util.h"
 
 namespace qlite::runtime::detail {
@@ -10,18 +11,23 @@ struct PoolState : OpState {
   ref::WindowGeometry g;
   ref::FusedActivation act = ref::FusedActivation::kNone;
   ref::PoolInt8Params q;
-  void (*int8_fn)(const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
+  Isa isa = Isa::kReference;
+  void (*int8_fn)(Isa, const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
   void (*f32_fn)(const ref::WindowGeometry&, ref::FusedActivation, const float*, float*) = nullptr;
 };
 
 inline void eval_pool_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<PoolState>();
-  s.f32_fn(s.g, s.act, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+  ref::WindowGeometry g = s.g;
+  g.batch = static_cast<int>(c.scaled(g.batch));
+  s.f32_fn(g, s.act, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
 }
 
 inline void eval_pool_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<PoolState>();
-  s.int8_fn(s.q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  ref::PoolInt8Params q = s.q;
+  q.g.batch = static_cast<int>(c.scaled(q.g.batch));
+  s.int8_fn(s.isa, q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
 // Fills the geometry and chooses float or int8; the output keeps the
@@ -44,6 +50,8 @@ inline void prepare_pool(PrepareContext& ctx, Node& n, decltype(PoolState::int8_
   ref::apply_padding(g, to_padding(o.padding));
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
+  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w / 4;
+  s.isa = ctx.isa();
   op_check(in.type == out.type, n, "input " + describe(in) + " and output " + describe(out) + " differ in type");
   if (in.type == lite::TensorType::kFloat32) {
     s.f32_fn = f32_fn;

@@ -1,6 +1,8 @@
 // QUANTIZE: float32 -> int8 / uint8 (AffineQuantize), and requantization
 // between int8 and uint8 tensors (what TFLite's converter inserts at the ends
 // of a model with uint8 I/O): q' = clamp(MBQM(q - zp_in, s_in / s_out) + zp_out).
+#include <cmath>
+
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -21,19 +23,19 @@ struct QuantizeState : OpState {
 void eval_f32_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<QuantizeState>();
   const RtTensor& in = c.input(n, 0);
-  s.to_int8(in.numel(), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<int8_t>());
+  s.to_int8(c.scaled(in.numel()), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<int8_t>());
 }
 
 void eval_f32_uint8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<QuantizeState>();
   const RtTensor& in = c.input(n, 0);
-  s.to_uint8(in.numel(), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<uint8_t>());
+  s.to_uint8(c.scaled(in.numel()), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<uint8_t>());
 }
 
 void eval_int8_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<QuantizeState>();
   const RtTensor& in = c.input(n, 0);
-  s.requantize_int8(s.rq, in.numel(), in.as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  s.requantize_int8(s.rq, c.scaled(in.numel()), in.as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
 template <class In, class Out>
@@ -42,7 +44,7 @@ void eval_requantize(const EvalContext& c, const Node& n) {
   const RtTensor& in = c.input(n, 0);
   const In* x = in.as<const In>();
   Out* y = c.output(n, 0).as<Out>();
-  const int64_t count = in.numel();
+  const int64_t count = c.scaled(in.numel());
   for (int64_t i = 0; i < count; ++i) {
     const int32_t v = ref::multiply_by_quantized_multiplier(int32_t{x[i]} - s.in_zp, s.m) + s.zero_point;
     y[i] = static_cast<Out>(std::clamp(v, s.qmin, s.qmax));
@@ -59,6 +61,11 @@ void prepare_quantize(PrepareContext& ctx, Node& n) {
   auto& s = n.state_as<QuantizeState>();
   s.scale = out.scale();
   s.zero_point = out.zero_point();
+  n.work = in.numel();
+  // The SIMD quantize kernels trust these (the reference checks them per call).
+  op_check(std::isfinite(s.scale) && s.scale > 0.0f, n, "output " + describe(out) + " scale must be finite and > 0");
+  op_check(out.type != lite::TensorType::kInt8 || (s.zero_point >= -128 && s.zero_point <= 127), n,
+           "output " + describe(out) + " zero point is outside int8");
   const KernelTable& k = ctx.kernels();
   using T = lite::TensorType;
   const bool out_int8 = out.type == T::kInt8, out_uint8 = out.type == T::kUInt8;

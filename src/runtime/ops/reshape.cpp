@@ -13,7 +13,7 @@ namespace {
 void eval_copy(const EvalContext& c, const Node& n) {
   const RtTensor& in = c.input(n, 0);
   const RtTensor& out = c.output(n, 0);
-  if (in.data != out.data) std::memcpy(out.data, in.data, out.nbytes());
+  if (in.data != out.data) std::memcpy(out.data, in.data, static_cast<size_t>(c.scaled(static_cast<int64_t>(out.nbytes()))));
 }
 
 struct ReshapeState : OpState {};

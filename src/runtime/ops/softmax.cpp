@@ -19,12 +19,12 @@ struct SoftmaxState : OpState {
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<SoftmaxState>();
-  s.f32_fn(s.outer, s.depth, s.beta, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+  s.f32_fn(c.scaled(s.outer), s.depth, s.beta, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<SoftmaxState>();
-  s.int8_fn(s.q, s.outer, s.depth, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  s.int8_fn(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
 }  // namespace
@@ -38,6 +38,8 @@ void prepare_softmax(PrepareContext& ctx, Node& n) {
   s.depth = dim_int(n, in.shape.back(), "softmax depth");
   s.outer = in.numel() / s.depth;
   ctx.set_output_shape(n, 0, in.shape);
+  n.work = in.numel() * 4;
+  n.separable = in.shape.size() >= 2;
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().softmax_f32;

@@ -1,0 +1,358 @@
+// qlite's runtime against TensorFlow Lite 2.9 (its C library, loaded with
+// dlopen; built-in kernels and the XNNPACK delegate) on the same .tflite
+// files, in one process:
+//   runtime_vs_tflite [--int8 FILE] [--float FILE] [--rounds N] [--runs1 N]
+//                     [--runs256 N] [--json FILE]
+// Without files, a seed model is trained for one epoch on 2,000 Fashion-MNIST
+// images (untrained when the dataset is absent: speed does not depend on the
+// weights) and converted to int8 (float I/O) and float32.
+// The engines are interleaved in rounds (each round times every engine), and
+// every invoke is timed on its own; the table shows medians over all rounds.
+// Ratios are taken against TFLite's best configuration per data type.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "qlite/convert.h"
+#include "qlite/data.h"
+#include "qlite/runtime.h"
+#include "qlite/train.h"
+
+#ifndef QLITE_SOURCE_DIR
+#define QLITE_SOURCE_DIR "."
+#endif
+
+namespace {
+
+using namespace qlite;
+
+// ---- TensorFlow Lite C API (declarations mirror TF 2.9's c_api.h).
+struct TfLiteModel;
+struct TfLiteInterpreterOptions;
+struct TfLiteInterpreter;
+struct TfLiteTensor;
+struct TfLiteDelegate;
+struct XnnOptions {  // TfLiteXNNPackDelegateOptions of 2.9
+  int32_t num_threads;
+  uint32_t flags;  // 1 = TFLITE_XNNPACK_DELEGATE_FLAG_QS8 (signed int8 ops)
+};
+
+struct TfLiteApi {
+  const char* (*Version)();
+  TfLiteModel* (*ModelCreate)(const void*, size_t);
+  void (*ModelDelete)(TfLiteModel*);
+  TfLiteInterpreterOptions* (*OptionsCreate)();
+  void (*OptionsDelete)(TfLiteInterpreterOptions*);
+  void (*OptionsSetNumThreads)(TfLiteInterpreterOptions*, int32_t);
+  void (*OptionsAddDelegate)(TfLiteInterpreterOptions*, TfLiteDelegate*);
+  TfLiteInterpreter* (*InterpreterCreate)(const TfLiteModel*, const TfLiteInterpreterOptions*);
+  void (*InterpreterDelete)(TfLiteInterpreter*);
+  TfLiteTensor* (*GetInputTensor)(const TfLiteInterpreter*, int32_t);
+  int (*ResizeInputTensor)(TfLiteInterpreter*, int32_t, const int*, int32_t);
+  int (*AllocateTensors)(TfLiteInterpreter*);
+  int (*Invoke)(TfLiteInterpreter*);
+  const TfLiteTensor* (*GetOutputTensor)(const TfLiteInterpreter*, int32_t);
+  size_t (*TensorByteSize)(const TfLiteTensor*);
+  int (*TensorCopyFromBuffer)(TfLiteTensor*, const void*, size_t);
+  int (*TensorCopyToBuffer)(const TfLiteTensor*, void*, size_t);
+  TfLiteDelegate* (*XnnCreate)(const XnnOptions*);
+  void (*XnnDelete)(TfLiteDelegate*);
+};
+
+std::string library_path() {
+  if (const char* env = std::getenv("QLITE_TFLITE_LIB"); env && *env) return env;
+  return std::string(QLITE_SOURCE_DIR) + "/third_party_peers/node_modules/tfjs-tflite-node/cc_deps/linux_amd64/"
+                                         "libtensorflowlite_c.so";
+}
+
+const TfLiteApi* load_tflite(std::string& why) {
+  static TfLiteApi api;
+  const std::string path = library_path();
+  void* lib = std::filesystem::exists(path) ? dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+  if (!lib) {
+    why = "TensorFlow Lite C library not loadable at " + path + " (run scripts/install_peers.sh)";
+    return nullptr;
+  }
+  bool ok = true;
+  auto get = [&](const char* name, auto& fn) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
+    if (!fn) ok = false, why = std::string("symbol ") + name + " missing in " + path;
+  };
+  get("TfLiteVersion", api.Version);
+  get("TfLiteModelCreate", api.ModelCreate);
+  get("TfLiteModelDelete", api.ModelDelete);
+  get("TfLiteInterpreterOptionsCreate", api.OptionsCreate);
+  get("TfLiteInterpreterOptionsDelete", api.OptionsDelete);
+  get("TfLiteInterpreterOptionsSetNumThreads", api.OptionsSetNumThreads);
+  get("TfLiteInterpreterOptionsAddDelegate", api.OptionsAddDelegate);
+  get("TfLiteInterpreterCreate", api.InterpreterCreate);
+  get("TfLiteInterpreterDelete", api.InterpreterDelete);
+  get("TfLiteInterpreterGetInputTensor", api.GetInputTensor);
+  get("TfLiteInterpreterResizeInputTensor", api.ResizeInputTensor);
+  get("TfLiteInterpreterAllocateTensors", api.AllocateTensors);
+  get("TfLiteInterpreterInvoke", api.Invoke);
+  get("TfLiteInterpreterGetOutputTensor", api.GetOutputTensor);
+  get("TfLiteTensorByteSize", api.TensorByteSize);
+  get("TfLiteTensorCopyFromBuffer", api.TensorCopyFromBuffer);
+  get("TfLiteTensorCopyToBuffer", api.TensorCopyToBuffer);
+  get("TfLiteXNNPackDelegateCreate", api.XnnCreate);
+  get("TfLiteXNNPackDelegateDelete", api.XnnDelete);
+  return ok ? &api : nullptr;
+}
+
+// ---- engines: prepare once for a batch, then invoke.
+struct Engine {
+  std::string name;
+  std::function<void()> invoke;
+  std::function<std::vector<float>()> output;  // first output as float (dequantized by the model)
+  std::function<void()> cleanup = [] {};
+  std::vector<double> us;  // per-invoke times over all rounds
+};
+
+std::vector<float> random_input(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform();
+  return v;
+}
+
+Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, const std::vector<float>& x) {
+  runtime::InterpreterOptions o;
+  o.num_threads = threads;
+  auto it = std::shared_ptr<runtime::Interpreter>(runtime::Interpreter::from_buffer(bytes, o));
+  it->resize_batch(batch);
+  auto in = it->input_data<float>(0);
+  check(in.size() == x.size(), "runtime_vs_tflite: the model's input is not 28x28 float");
+  std::copy(x.begin(), x.end(), in.begin());
+  Engine e;
+  e.name = "qlite " + std::to_string(threads) + "t (" + isa_name(it->isa()) + ")";
+  e.invoke = [it] { it->invoke(); };
+  e.output = [it] {
+    auto o = it->output_data<float>(0);
+    return std::vector<float>(o.begin(), o.end());
+  };
+  return e;
+}
+
+Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int batch, bool xnnpack,
+                   const std::vector<float>& x) {
+  auto keep = std::make_shared<std::vector<uint8_t>>(bytes);  // ModelCreate does not copy
+  TfLiteModel* model = a.ModelCreate(keep->data(), keep->size());
+  check(model != nullptr, "TfLiteModelCreate failed");
+  TfLiteInterpreterOptions* opts = a.OptionsCreate();
+  a.OptionsSetNumThreads(opts, 1);
+  TfLiteDelegate* xnn = nullptr;
+  if (xnnpack) {
+    const XnnOptions xo{1, 1};
+    xnn = a.XnnCreate(&xo);
+    check(xnn != nullptr, "TfLiteXNNPackDelegateCreate failed");
+    a.OptionsAddDelegate(opts, xnn);
+  }
+  TfLiteInterpreter* it = a.InterpreterCreate(model, opts);
+  check(it != nullptr, "TfLiteInterpreterCreate failed");
+  const int dims[3] = {batch, 28, 28};
+  check(a.ResizeInputTensor(it, 0, dims, 3) == 0 && a.AllocateTensors(it) == 0, "TFLite resize/allocate failed");
+  TfLiteTensor* in = a.GetInputTensor(it, 0);
+  check(a.TensorByteSize(in) == x.size() * 4, "TFLite input size differs");
+  check(a.TensorCopyFromBuffer(in, x.data(), x.size() * 4) == 0, "TFLite input copy failed");
+  Engine e;
+  e.name = xnnpack ? "TFLite XNNPACK" : "TFLite built-in";
+  e.invoke = [&a, it] {
+    if (a.Invoke(it) != 0) throw Error("TfLiteInterpreterInvoke failed");
+  };
+  e.output = [&a, it] {
+    const TfLiteTensor* t = a.GetOutputTensor(it, 0);
+    std::vector<float> v(a.TensorByteSize(t) / 4);
+    a.TensorCopyToBuffer(t, v.data(), v.size() * 4);
+    return v;
+  };
+  e.cleanup = [&a, it, opts, model, xnn, keep] {
+    a.InterpreterDelete(it);
+    a.OptionsDelete(opts);
+    if (xnn) a.XnnDelete(xnn);
+    a.ModelDelete(model);
+  };
+  return e;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(static_cast<bool>(in), "cannot read " + path);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+// Trains (or, without the dataset, only builds) the seed model and converts it.
+void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32) {
+  auto m = make_seed_model(10, 1);
+  Tensor rep;
+  try {
+    const Dataset ds = load_dataset("fashion-mnist");
+    m->compile(Adam(), SparseCategoricalCrossentropy{true});
+    FitOptions fo;
+    fo.epochs = 1;
+    const Split part = take(ds.train, 0, 2000);
+    m->fit(part.x, part.y, fo);
+    rep = take(ds.train, 0, 100).x;
+    std::printf("seed model trained 1 epoch on 2000 Fashion-MNIST images\n");
+  } catch (const Error& e) {
+    std::printf("Fashion-MNIST unavailable (%s): untrained seed model, random calibration\n", e.what());
+    rep = Tensor({100, 28, 28});
+    Rng rng(3);
+    for (float& v : rep.span_f32()) v = rng.uniform();
+  }
+  convert::ConvertOptions o;
+  o.mode = convert::Mode::kInt8;
+  o.representative = &rep;
+  int8 = convert::convert_model(*m, o).bytes;
+  o.mode = convert::Mode::kFloat32;
+  f32 = convert::convert_model(*m, o).bytes;
+}
+
+struct Case {
+  std::string dtype;
+  int batch;
+  std::map<std::string, double> median_us;  // by engine name
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::string int8_path, float_path, json_path;
+    int rounds = 10, runs1 = 500, runs256 = 20;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto next = [&]() -> std::string {
+        if (i + 1 >= argc) throw Error(a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--int8") int8_path = next();
+      else if (a == "--float") float_path = next();
+      else if (a == "--json") json_path = next();
+      else if (a == "--rounds") rounds = std::stoi(next());
+      else if (a == "--runs1") runs1 = std::stoi(next());
+      else if (a == "--runs256") runs256 = std::stoi(next());
+      else throw Error("unknown argument " + a);
+    }
+    std::vector<uint8_t> int8, f32;
+    if (int8_path.empty() || float_path.empty()) default_models(int8, f32);
+    if (!int8_path.empty()) int8 = read_file(int8_path);
+    if (!float_path.empty()) f32 = read_file(float_path);
+
+    std::string why;
+    const TfLiteApi* tfl = load_tflite(why);
+    if (tfl) std::printf("TensorFlow Lite %s loaded\n", tfl->Version());
+    else std::printf("TFLite columns skipped: %s\n", why.c_str());
+
+    std::vector<Case> cases;
+    nlohmann::json j;
+    for (const auto& [dtype, bytes] : {std::pair<std::string, const std::vector<uint8_t>*>{"int8", &int8},
+                                       std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32}}) {
+      for (int batch : {1, 256}) {
+        const std::vector<float> x = random_input(int64_t{batch} * 784, 17);
+        std::vector<Engine> engines;
+        engines.push_back(make_qlite(*bytes, batch, 1, x));
+        if (batch == 256) engines.push_back(make_qlite(*bytes, batch, 2, x));
+        if (tfl) {
+          engines.push_back(make_tflite(*tfl, *bytes, batch, false, x));
+          engines.push_back(make_tflite(*tfl, *bytes, batch, true, x));
+        }
+        // Same inputs, so the outputs must agree (int8 engines within a few
+        // quantization steps): a delegate that silently fails shows here.
+        for (Engine& e : engines) e.invoke();
+        const std::vector<float> y0 = engines[0].output();
+        for (size_t k = 1; k < engines.size(); ++k) {
+          const std::vector<float> y = engines[k].output();
+          double diff = 0;
+          for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, double(std::abs(y[i] - y0[i])));
+          std::printf("  %s b%d: max |%s - %s| = %.3g\n", dtype.c_str(), batch, engines[k].name.c_str(),
+                      engines[0].name.c_str(), diff);
+        }
+        const int runs = batch == 1 ? runs1 : runs256;
+        for (int r = 0; r < rounds; ++r)
+          for (Engine& e : engines) {
+            for (int w = 0; w < std::max(1, runs / 10); ++w) e.invoke();  // warm this engine's caches
+            for (int k = 0; k < runs; ++k) {
+              const auto t0 = std::chrono::steady_clock::now();
+              e.invoke();
+              e.us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+            }
+          }
+        Case c{dtype, batch, {}};
+        for (Engine& e : engines) {
+          c.median_us[e.name] = median(e.us);
+          e.cleanup();
+        }
+        cases.push_back(c);
+      }
+    }
+
+    std::printf("\n%-8s %6s  %-26s %12s %14s\n", "model", "batch", "engine", "median us", "images/s");
+    for (const Case& c : cases)
+      for (const auto& [name, us] : c.median_us) {
+        std::printf("%-8s %6d  %-26s %12.2f %14.0f\n", c.dtype.c_str(), c.batch, name.c_str(), us, c.batch * 1e6 / us);
+        j["results"].push_back({{"model", c.dtype}, {"batch", c.batch}, {"engine", name}, {"median_us", us},
+                                {"images_per_second", c.batch * 1e6 / us}});
+      }
+    auto find = [&](const std::string& dtype, int batch) -> const Case& {
+      for (const Case& c : cases)
+        if (c.dtype == dtype && c.batch == batch) return c;
+      throw Error("missing case");
+    };
+    auto qlite1 = [&](const Case& c) {
+      for (const auto& [name, us] : c.median_us)
+        if (name.rfind("qlite 1t", 0) == 0) return us;
+      return 0.0;
+    };
+    auto qlite2 = [&](const Case& c) {
+      for (const auto& [name, us] : c.median_us)
+        if (name.rfind("qlite 2t", 0) == 0) return us;
+      return 0.0;
+    };
+    auto best_tflite = [&](const Case& c) {
+      double best = 0;
+      for (const auto& [name, us] : c.median_us)
+        if (name.rfind("TFLite", 0) == 0 && (best == 0 || us < best)) best = us;
+      return best;
+    };
+    std::printf("\nratios (1 thread unless said; against TFLite's best configuration per data type):\n");
+    auto ratio = [&](const char* key, const char* what, double value, double target) {
+      std::printf("  %-58s %6.2f  (target %s %.1f) %s\n", what, value, key[1] == 't' ? ">" : ">=", target,
+                  value >= target ? "met" : "NOT met");
+      j["ratios"][key + 2] = {{"value", value}, {"target", target}, {"met", value >= target}};
+    };
+    const Case &i1 = find("int8", 1), &i256 = find("int8", 256), &f1 = find("float32", 1);
+    if (tfl) {
+      ratio("ge int8_b1_vs_tflite_int8", "int8 b1 speedup vs best TFLite int8", best_tflite(i1) / qlite1(i1), 3.0);
+      ratio("gt int8_b1_vs_tflite_float", "int8 b1 speedup vs best TFLite float32", best_tflite(f1) / qlite1(i1), 1.0);
+      ratio("ge int8_b256_vs_tflite_int8", "int8 b256 images/s ratio vs best TFLite int8", best_tflite(i256) / qlite1(i256),
+            3.0);
+      ratio("ge float_b1_vs_tflite_float", "float32 b1 speedup vs best TFLite float32", best_tflite(f1) / qlite1(f1), 1.5);
+    }
+    ratio("ge int8_b256_2t_vs_1t", "qlite int8 b256 images/s, 2 threads / 1 thread", qlite1(i256) / qlite2(i256), 1.7);
+    if (!json_path.empty()) {
+      std::ofstream(json_path) << j.dump(2) << "\n";
+      std::printf("wrote %s\n", json_path.c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "runtime_vs_tflite: error: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,111 @@
+// qlite bench: latency and throughput of a .tflite model in qlite's runtime.
+// Inputs are random (seeded) in each input's own type; after the warm-up,
+// every timed run is one invoke() of the whole batch.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "cli.h"
+#include "qlite/runtime.h"
+
+namespace qlite::cli {
+namespace {
+
+struct BenchArgs {
+  std::string path;
+  int batch = 1;
+  int threads = 1;
+  int runs = 1000;
+  int warmup = 100;
+  std::string isa;
+  uint64_t seed = 1;
+  std::string json;
+  bool quiet = false;
+};
+
+std::optional<Isa> parse_isa(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  if (s == "reference") return Isa::kReference;
+  if (s == "avx2") return Isa::kAvx2;
+  if (s == "avx512") return Isa::kAvx512;
+  throw Error("--isa must be reference, avx2 or avx512, got '" + s + "'");
+}
+
+// Values spread over the input's range: uniform bytes for integer tensors,
+// uniform [0, 1) for float ones (the seed models' pixel range).
+void fill_random(std::span<std::byte> bytes, lite::TensorType type, Rng& rng) {
+  if (type == lite::TensorType::kFloat32) {
+    auto* f = reinterpret_cast<float*>(bytes.data());
+    for (size_t i = 0; i < bytes.size() / sizeof(float); ++i) f[i] = rng.uniform(0.0f, 1.0f);
+    return;
+  }
+  for (std::byte& b : bytes) b = static_cast<std::byte>(rng.next_u64() & 0xff);
+}
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+int run_bench(const BenchArgs& a) {
+  if (!std::filesystem::is_regular_file(a.path)) throw Error("cannot read model file " + a.path);
+  runtime::InterpreterOptions opt;
+  opt.num_threads = a.threads;
+  opt.isa = parse_isa(a.isa);
+  auto it = runtime::Interpreter::from_file(a.path, opt);
+  it->resize_batch(a.batch);
+  Rng rng(a.seed);
+  for (size_t i = 0; i < it->num_inputs(); ++i) fill_random(it->input_bytes(i), it->input_info(i).type, rng);
+  for (int i = 0; i < a.warmup; ++i) it->invoke();
+  std::vector<double> us(static_cast<size_t>(a.runs));
+  for (double& t : us) {
+    const auto t0 = std::chrono::steady_clock::now();
+    it->invoke();
+    t = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  }
+  const double median = percentile(us, 0.5), p90 = percentile(us, 0.9);
+  const double ips = median > 0 ? a.batch * 1e6 / median : 0.0;
+  if (!a.quiet) {
+    std::printf("%s: batch %d, %d thread%s, isa %s, %d runs after %d warm-up\n", a.path.c_str(), a.batch,
+                a.threads, a.threads == 1 ? "" : "s", isa_name(it->isa()), a.runs, a.warmup);
+    std::printf("latency median %.2f us, p90 %.2f us; %.0f images/s\n", median, p90, ips);
+  }
+  if (!a.json.empty()) {
+    nlohmann::json j;
+    j["model"] = a.path;
+    j["batch"] = a.batch;
+    j["threads"] = a.threads;
+    j["runs"] = a.runs;
+    j["warmup"] = a.warmup;
+    j["isa"] = isa_name(it->isa());
+    j["latency_us_median"] = median;
+    j["latency_us_p90"] = p90;
+    j["images_per_second"] = ips;
+    j["arena_bytes"] = it->arena_bytes();
+    j["environment"] = environment_json(a.threads);
+    write_json_file(a.json, j);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* sub = app.add_subcommand("bench", "Time a .tflite model in qlite's runtime (random inputs)");
+  sub->add_option("model", a->path, ".tflite file")->required();
+  sub->add_option("--batch", a->batch, "Images per invoke")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  sub->add_option("--threads", a->threads)->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--runs", a->runs, "Timed invokes")->check(CLI::Range(1, 100000000))->capture_default_str();
+  sub->add_option("--warmup", a->warmup, "Untimed invokes first")->check(CLI::Range(0, 100000000))->capture_default_str();
+  sub->add_option("--isa", a->isa, "reference, avx2 or avx512 (default: the widest the CPU has, or QLITE_ISA)");
+  sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
+  sub->add_option("--json", a->json, "Also write the results as JSON to this file ('-' = stdout)");
+  sub->add_flag("--quiet,-q", a->quiet, "Print nothing but errors");
+  return {sub, [a] { return run_bench(*a); }};
+}
+
+}  // namespace qlite::cli
