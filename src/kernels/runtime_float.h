@@ -1,0 +1,50 @@
+// Float32 inference kernels of the runtime for the shapes the training
+// kernels (float_kernels.h) serve poorly: max pooling with few channels and
+// fully connected layers over a few rows (one dot product per output, with
+// the weights [out][in] as TFLite stores them). Each has a portable version
+// (Isa::kReference) and AVX2 / AVX-512 versions.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/float_kernels.h"
+#include "qlite/core.h"
+
+namespace qlite::kernels {
+
+// Output rows [y0, y1) of one NHWC image: the largest tap inside the image
+// (a NaN tap never wins; ties keep the earlier tap, so -0 vs +0 resolves as
+// the reference does), then clamped to [lo, hi]. Windows must each hold at
+// least one tap inside the image. Equal bit for bit to the reference.
+void max_pool_f32_rows(Isa isa, const PoolGeom& g, float lo, float hi, const float* image, float* out_image,
+                       int64_t y0, int64_t y1);
+
+// out[r][o] = act(bias[o] + sum_k in[r][k] * w[o][k]) for r < rows; bias may
+// be null. Sums in blocks (several independent accumulators per output), so
+// results differ from a sequential sum by rounding only; a row's result does
+// not depend on how rows are split between calls.
+void fc_f32_dot(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,
+                FloatAct act, float* out);
+
+// Conv2D over a patch geometry (float_kernels.h; weights HWIO) when the
+// input step between neighbouring pixels (in_col = stride * Cin) is 1..4:
+// the same sums in the same order as float_patch_forward, with the pixels'
+// taps at fixed displacements. Returns false (doing nothing) for other
+// geometries or Isa::kReference; the caller then runs float_patch_forward.
+bool conv_f32_small(Isa isa, const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act,
+                    float* out);
+
+// The per-ISA implementations behind the entry points above.
+#define QLITE_RUNTIME_FLOAT_DECLS                                                                              \
+  void max_pool_rows(const PoolGeom& g, float lo, float hi, const float* image, float* out_image, int64_t y0,    \
+                     int64_t y1);                                                                              \
+  void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,            \
+              FloatAct act, float* out);                                                                  \
+  bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, float* out);
+
+namespace rtf_ref { QLITE_RUNTIME_FLOAT_DECLS }
+namespace rtf_avx2 { QLITE_RUNTIME_FLOAT_DECLS }
+namespace rtf_avx512 { QLITE_RUNTIME_FLOAT_DECLS }
+#undef QLITE_RUNTIME_FLOAT_DECLS
+
+}  // namespace qlite::kernels
