@@ -2,13 +2,8 @@
 // (memory) and read_idx (the same bytes as a file), which must either return
 // a consistent array or throw qlite::Error — never crash, leak or overread.
 //
-// Not part of the CMake build. Build and run from the project root:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
-//     -Iinclude -Isrc fuzz/idx_fuzz.cpp src/data/idx_reader.cpp \
-//     src/data/byte_source.cpp src/core/*.cpp -lz -pthread -o /tmp/idx_fuzz
-//   mkdir -p /tmp/idx_corpus && /tmp/idx_fuzz -max_total_time=60 /tmp/idx_corpus
-// (Debian: apt-get install clang libclang-rt-14-dev zlib1g-dev.) Seeding the
-// corpus with small real files (e.g. a gzip'd IDX header) speeds it up.
+// Built and run by scripts/fuzz.sh (fuzz/CMakeLists.txt). Seeding the corpus
+// with small real files (e.g. a gzip'd IDX header) speeds it up.
 #include <sys/mman.h>
 #include <unistd.h>
 

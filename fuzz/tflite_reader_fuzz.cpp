@@ -1,14 +1,6 @@
 // libFuzzer target for the .tflite reader: any input must end in a validated
 // model or qlite::Error, never in a crash, a sanitizer report or another
-// exception type. Not part of the CMake build. From the source dir, after a
-// CMake configure of build-lite has generated the schema header:
-//
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
-//     -Iinclude -Isrc -Ibuild-lite/generated/lite \
-//     fuzz/tflite_reader_fuzz.cpp src/lite/*.cpp -o build-lite/tflite_reader_fuzz
-//   mkdir -p build-lite/fuzz_corpus
-//   QLITE_FUZZ_WRITE_SEEDS=build-lite/fuzz_corpus \
-//     build-lite/tflite_reader_fuzz build-lite/fuzz_corpus -max_total_time=60
+// exception type. Built and run by scripts/fuzz.sh (fuzz/CMakeLists.txt).
 //
 // QLITE_FUZZ_WRITE_SEEDS=<dir> makes the target write a few valid models
 // (built with ModelBuilder) into <dir> first, so mutation starts from real files.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need.
 # Idempotent: when everything is present it changes nothing and needs no network.
+# Extra package names given as arguments are installed too (scripts/fuzz.sh: clang).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   zlib1g-dev nlohmann-json3-dev libcli11-dev
   flatbuffers-compiler libflatbuffers-dev
   dataset-fashion-mnist
+  "$@"
 )
 
 missing=()

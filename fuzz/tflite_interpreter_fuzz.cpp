@@ -1,0 +1,126 @@
+// libFuzzer target for the whole load path of a .tflite file: read + validate,
+// Interpreter preparation (per-op type and shape checks, weight packing,
+// memory plan), a batch resize, and one invoke on zeroed inputs. Any input
+// must end in a running interpreter or qlite::Error: never a crash, a
+// sanitizer report, another exception type or an unbounded allocation.
+// Built by scripts/fuzz.sh (CMake option QLITE_BUILD_FUZZ with clang).
+//
+// QLITE_FUZZ_WRITE_SEEDS=<dir> writes small valid models covering every op
+// kind the runtime prepares (int8, float, per-channel, float I/O) into <dir>
+// first, so mutation starts from real files; any .tflite copied into the
+// corpus directory (e.g. converter output) is mutated too.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "qlite/lite.h"
+#include "qlite/runtime.h"
+
+namespace {
+
+using namespace qlite::lite;
+
+std::vector<std::vector<uint8_t>> seed_models() {
+  std::vector<std::vector<uint8_t>> seeds;
+  {  // int8: QUANTIZE-free FULLY_CONNECTED + RESHAPE + SOFTMAX
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 4}, Quantization::per_tensor(0.05f, -3), {-1, 4});
+    const int32_t w = b.add_constant("w", TensorType::kInt8, {3, 4}, std::vector<int8_t>{1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12},
+                                     Quantization::per_tensor(0.02f, 0));
+    const int32_t bias = b.add_constant("b", TensorType::kInt32, {3}, std::vector<int32_t>{1, 2, 3},
+                                        Quantization::per_tensor(0.001f, 0));
+    const int32_t h = b.add_tensor("h", TensorType::kInt8, {1, 3}, Quantization::per_tensor(0.1f, 2));
+    const int32_t y = b.add_tensor("y", TensorType::kInt8, {1, 3}, Quantization::per_tensor(1.0f / 256, -128), {-1, 3});
+    b.add_operator(BuiltinOp::kFullyConnected, {x, w, bias}, {h}, FullyConnectedOptions{Activation::kRelu});
+    b.add_operator(BuiltinOp::kSoftmax, {h}, {y}, SoftmaxOptions{1.0f});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // int8 conv (per-channel) + depthwise + add + mean, float I/O
+    ModelBuilder b;
+    const auto q = Quantization::per_tensor(0.05f, -10);
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 6, 6, 2}, {}, {-1, 6, 6, 2});
+    const int32_t xq = b.add_tensor("xq", TensorType::kInt8, {1, 6, 6, 2}, q);
+    const int32_t k = b.add_constant("k", TensorType::kInt8, {3, 3, 3, 2}, std::vector<int8_t>(54, 3),
+                                     Quantization::per_axis({0.01f, 0.02f, 0.03f}, {0, 0, 0}, 0));
+    const int32_t kb = b.add_constant("kb", TensorType::kInt32, {3}, std::vector<int32_t>{10, -20, 30},
+                                      Quantization::per_axis({0.0005f, 0.001f, 0.0015f}, {0, 0, 0}, 0));
+    const int32_t c = b.add_tensor("c", TensorType::kInt8, {1, 6, 6, 3}, q);
+    const int32_t d = b.add_constant("d", TensorType::kInt8, {1, 3, 3, 3}, std::vector<int8_t>(27, -5),
+                                     Quantization::per_axis({0.01f, 0.01f, 0.02f}, {0, 0, 0}, 3));
+    const int32_t dc = b.add_tensor("dc", TensorType::kInt8, {1, 6, 6, 3}, q);
+    const int32_t s = b.add_tensor("s", TensorType::kInt8, {1, 6, 6, 3}, Quantization::per_tensor(0.1f, 0));
+    const int32_t axes = b.add_constant("axes", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
+    const int32_t m = b.add_tensor("m", TensorType::kInt8, {1, 3}, Quantization::per_tensor(0.1f, 0));
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 3}, {}, {-1, 3});
+    b.add_operator(BuiltinOp::kQuantize, {x}, {xq}, {});
+    b.add_operator(BuiltinOp::kConv2D, {xq, k, kb}, {c}, Conv2DOptions{Padding::kSame, 1, 1, Activation::kRelu6});
+    DepthwiseConv2DOptions dopt;
+    dopt.padding = Padding::kSame;
+    dopt.stride_w = dopt.stride_h = 1;
+    dopt.depth_multiplier = 1;
+    b.add_operator(BuiltinOp::kDepthwiseConv2D, {c, d, -1}, {dc}, dopt);
+    b.add_operator(BuiltinOp::kAdd, {c, dc}, {s}, AddOptions{Activation::kNone});
+    b.add_operator(BuiltinOp::kMean, {s, axes}, {m}, ReducerOptions{false});
+    b.add_operator(BuiltinOp::kDequantize, {m}, {y}, {});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // float32 conv + pool + concatenation + reshape
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 6, 6, 2}, {}, {-1, 6, 6, 2});
+    const int32_t k = b.add_constant("k", TensorType::kFloat32, {3, 3, 3, 2}, std::vector<float>(54, 0.5f));
+    const int32_t c = b.add_tensor("c", TensorType::kFloat32, {1, 4, 4, 3});
+    const int32_t p = b.add_tensor("p", TensorType::kFloat32, {1, 2, 2, 3});
+    const int32_t cat = b.add_tensor("cat", TensorType::kFloat32, {1, 2, 2, 6});
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 24}, {}, {-1, 24});
+    b.add_operator(BuiltinOp::kConv2D, {x, k, -1}, {c}, Conv2DOptions{Padding::kValid, 1, 1, Activation::kRelu});
+    b.add_operator(BuiltinOp::kAveragePool2D, {c}, {p}, Pool2DOptions{Padding::kValid, 2, 2, 2, 2});
+    b.add_operator(BuiltinOp::kConcatenation, {p, p}, {cat}, ConcatenationOptions{3});
+    b.add_operator(BuiltinOp::kReshape, {cat}, {y}, ReshapeOptions{{-1, 24}});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  return seeds;
+}
+
+void run(qlite::runtime::Interpreter& it) {
+  for (size_t i = 0; i < it.num_inputs(); ++i) {
+    auto in = it.input_bytes(i);
+    std::memset(in.data(), 0, in.size());
+  }
+  it.invoke();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("QLITE_FUZZ_WRITE_SEEDS")) {
+    int i = 0;
+    for (const auto& bytes : seed_models()) {
+      const std::string path = std::string(dir) + "/runtime_seed_" + std::to_string(i++) + ".tflite";
+      if (FILE* f = std::fopen(path.c_str(), "wb")) {
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fclose(f);
+      }
+    }
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    auto it = qlite::runtime::Interpreter::from_buffer({data, size});
+    run(*it);
+    it->resize_batch(3);
+    run(*it);
+  } catch (const qlite::Error&) {
+  }
+  return 0;
+}
