@@ -122,8 +122,20 @@ void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* ima
       return int8_avx2::depthwise_rows(pd, image, out_image, y0, y1, scratch);
     case Isa::kReference: break;
   }
+  // Output rows whose windows start below the last input row see padding only:
+  // their value is the requantized bias (band_geometry cannot express them).
+  const int y_in = std::clamp((g.in_h + g.pad_top + g.stride_h - 1) / g.stride_h, y0, y1);
+  for (int oy = y_in; oy < y1; ++oy)
+    for (int ox = 0; ox < g.out_w; ++ox)
+      for (int c = 0; c < g.out_c; ++c) {
+        const qlite::ref::DepthwiseInt8Params& p = pd.params;
+        const qlite::ref::QuantizedMultiplier& m = p.requant.size() == 1 ? p.requant[0] : p.requant[c];
+        out_image[(int64_t{oy} * g.out_w + ox) * g.out_c + c] = qlite::ref::detail::requant_output(
+            pd.ref_bias.empty() ? 0 : pd.ref_bias[c], m, p.output_zero_point, p.act, "depthwise_conv2d_int8");
+      }
+  if (y0 == y_in) return;
   qlite::ref::DepthwiseInt8Params p = pd.params;
-  const int8_t* in = band_geometry(p.g, image, y0, y1);
+  const int8_t* in = band_geometry(p.g, image, y0, y_in);
   qlite::ref::depthwise_conv2d_int8(p, in, pd.ref_weights.data(), pd.ref_bias.empty() ? nullptr : pd.ref_bias.data(),
                              out_image + int64_t{y0} * g.out_w * g.out_c);
 }

@@ -86,9 +86,12 @@ struct PackedConvInt8 {
   // cols_p x cin_p, channels padded to the group) and every tap is a fixed
   // offset. im2col (few input channels): each output pixel's window is
   // gathered into a row of k_pad elements, so channels are not padded per tap.
-  bool im2col = false;
+  // Row taps (dilation_w 1, any in_c): direct, channels not padded, one tap
+  // per window row of kernel_w * in_c elements (see pack_conv2d_int8).
+  bool im2col = false, row_taps = false;
   int cin_p = 0, rows_p = 0, cols_p = 0;
-  std::vector<int32_t> tap_offsets;  // direct mode, in buffer elements
+  int tap_groups = 0;                // dot groups per tap (direct and row taps)
+  std::vector<int32_t> tap_offsets;  // direct and row taps, in buffer elements
   PackedGemmInt8 gemm;
   size_t scratch_bytes = 0;
 };
@@ -113,22 +116,34 @@ PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::Fu
 void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
                           void* scratch);
 
-// Depthwise (depth_multiplier 1 on the SIMD paths; other multipliers run the
-// reference). Horizontally adjacent taps are paired into int16 pairs so that
-// one vpdpwssd / vpmaddwd covers two taps of 16 / 8 channels.
+// Depthwise (depth_multiplier 1 and kernels up to kMaxDwKernel on the SIMD
+// paths; anything else runs the reference). Each input row becomes a "group
+// row" once: per column and channel, `group` horizontally adjacent taps side by
+// side in 4 bytes (AVX-512: 4 x u8 = x + 128 for vpdpbusd; AVX2: 2 x int16
+// for vpmaddwd), so one dot instruction covers `group` taps of a register of
+// channels (see x86/int8_depthwise_impl.h). Channels come in blocks of
+// `block`; inside a block they are stored in the order the kernels' in-lane
+// unpacks produce (dw_channel_at below), and weights, bias and rq follow it.
+// AVX-512 packs of at most 32 channels use the AVX2 layout (isa says which).
+constexpr int kMaxDwKernel = 16;
 struct PackedDepthwiseInt8 {
   Isa isa = Isa::kReference;
   qlite::ref::DepthwiseInt8Params params;
   std::vector<int8_t> ref_weights;
   std::vector<int32_t> ref_bias;
-  int lanes = 0, c_pad = 0, kw_pairs = 0;
-  int rows_p = 0, cols_p = 0;  // padded input window
-  int band_rows = 0;           // output rows per pass through the scratch
-  std::vector<uint32_t> weights;  // [ky][pair][c_pad] int16 pairs (w[2j], w[2j+1])
-  std::vector<int32_t> bias;      // bias - input_zero_point * sum w, c_pad
-  Int8Requant rq;
+  int block = 0, group = 0, c_pad = 0;  // c_pad: channels rounded up to the block
+  int kw_groups = 0;                    // ceil(kernel_w / group)
+  // Group rows hold columns x = i * q_step (padded coordinates), i < q_cols;
+  // output pixel ox, group j reads column ox * col_step + j * group_cols.
+  int q_step = 1, q_cols = 0, col_step = 1, group_cols = 0;
+  int ring_rows = 0;                // group rows kept: (kernel_h - 1) * dilation_h + 1
+  std::vector<uint32_t> weights;    // [ky][j][c_pad], permuted; 4 u8 or 2 int16 taps per entry
+  std::vector<int32_t> bias;        // c_pad, permuted: bias - (input_zero_point + offset) * sum w
+  Int8Requant rq;                   // permuted channel order, c_pad channels
   size_t scratch_bytes = 0;
 };
+// Channel held at position pos (0 <= pos < block) of a block.
+int dw_channel_at(const PackedDepthwiseInt8& pd, int pos);
 PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
                                                const int32_t* bias);
 void depthwise_conv2d_int8(const PackedDepthwiseInt8& pd, int batch, const int8_t* input, int8_t* output,

@@ -145,20 +145,36 @@ PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, co
     return pc;
   }
   const IsaLayout l = layout_of(isa);
-  pc.im2col = g.in_c % l.group != 0 && g.in_c <= 32;
-  pc.cin_p = pc.im2col ? g.in_c : round_up(g.in_c, l.group);
+  // Row taps (dilation_w 1): the kernel_w * in_c elements of one window row
+  // are contiguous in the padded buffer, so a tap is a whole window row cut
+  // into groups; the group's last elements may run into the next pixel and
+  // meet zero weights. Fewer padded dot elements than per-pixel taps and no
+  // im2col copy (the seed conv: 3 groups of 4 per pixel instead of 9).
+  pc.row_taps = g.dilation_w == 1;
+  pc.im2col = !pc.row_taps && g.in_c % l.group != 0 && g.in_c <= 32;
+  pc.cin_p = pc.im2col || pc.row_taps ? g.in_c : round_up(g.in_c, l.group);
   pc.rows_p = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
   pc.cols_p = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
   const int taps = g.kernel_h * g.kernel_w;
-  const int k = pc.im2col ? static_cast<int>(kernel_elems) : taps * pc.cin_p;
+  const int row_len = g.kernel_w * g.in_c;
+  pc.tap_groups = pc.row_taps ? (row_len + l.group - 1) / l.group : pc.cin_p / l.group;
+  const int tap_k = pc.tap_groups * l.group;
+  const int k = pc.im2col ? static_cast<int>(kernel_elems) : (pc.row_taps ? g.kernel_h : taps) * tap_k;
   auto w_at = [&](int kk, int oc) -> int8_t {
+    if (pc.row_taps) {
+      const int ky = kk / tap_k, e = kk % tap_k;
+      if (e >= row_len) return 0;
+      return weights[(int64_t{oc} * g.kernel_h + ky) * row_len + e];
+    }
     const int tap = pc.im2col ? kk / g.in_c : kk / pc.cin_p;
     const int ci = pc.im2col ? kk % g.in_c : kk % pc.cin_p;
     if (ci >= g.in_c) return 0;
     return weights[(int64_t{oc} * taps + tap) * g.in_c + ci];
   };
   pc.gemm = pack_gemm(l, k, g.out_c, w_at, bias, p.input_zero_point, p.requant, p.output_zero_point, p.act);
-  if (!pc.im2col) {
+  if (pc.row_taps) {
+    for (int ky = 0; ky < g.kernel_h; ++ky) pc.tap_offsets.push_back(ky * g.dilation_h * pc.cols_p * pc.cin_p);
+  } else if (!pc.im2col) {
     for (int ky = 0; ky < g.kernel_h; ++ky)
       for (int kx = 0; kx < g.kernel_w; ++kx)
         pc.tap_offsets.push_back((ky * g.dilation_h * pc.cols_p + kx * g.dilation_w) * pc.cin_p);
@@ -199,6 +215,14 @@ PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::Fu
   return pf;
 }
 
+int dw_channel_at(const PackedDepthwiseInt8& pd, int pos) {
+  // The kernels' in-lane unpacks: register k, lane m of a block holds channel
+  // (m / 4) * 4 * regs + 4 * k + m % 4 (see x86/int8_depthwise_impl.h).
+  const int lanes = pd.isa == Isa::kAvx512 ? 16 : 8, regs = pd.block / lanes;
+  const int k = pos / lanes, m = pos % lanes;
+  return (m / 4) * 4 * regs + 4 * k + m % 4;
+}
+
 PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
                                                const int32_t* bias) {
   const qlite::ref::WindowGeometry& g = p.g;
@@ -216,41 +240,58 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
   pd.params.g.batch = 1;
   const int64_t n_w = int64_t{g.kernel_h} * g.kernel_w * g.out_c;
   check(n_w < (int64_t{1} << 28), "pack_depthwise_conv2d_int8: kernel too large");
-  if (isa != Isa::kReference && p.depth_multiplier != 1) pd.isa = Isa::kReference;  // rare; not vectorised
+  // Rare shapes are not vectorised.
+  if (p.depth_multiplier != 1 || g.kernel_h > kMaxDwKernel || g.kernel_w > kMaxDwKernel) pd.isa = Isa::kReference;
   if (pd.isa == Isa::kReference) {
     pd.ref_weights.assign(weights, weights + n_w);
     if (bias) pd.ref_bias.assign(bias, bias + g.out_c);
     return pd;
   }
-  const IsaLayout l = layout_of(isa);
   const int c = g.out_c;
-  pd.lanes = l.lanes;
-  pd.c_pad = round_up(c, l.lanes);
-  pd.kw_pairs = (g.kernel_w + 1) / 2;
-  pd.rows_p = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-  pd.cols_p = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
-  pd.weights.assign(static_cast<size_t>(g.kernel_h) * pd.kw_pairs * pd.c_pad, 0);
+  // A 64-channel AVX-512 block would be mostly padding: the AVX2 layout (16-channel
+  // blocks) does the same work in fewer instructions (any AVX-512 CPU has AVX2).
+  if (pd.isa == Isa::kAvx512 && c <= 32) pd.isa = Isa::kAvx2;
+  const bool v512 = pd.isa == Isa::kAvx512;
+  pd.block = v512 ? 64 : 16;
+  pd.group = v512 ? 4 : 2;
+  const int32_t input_offset = v512 ? 128 : 0;  // vpdpbusd reads x + 128 as u8
+  pd.c_pad = round_up(c, pd.block);
+  pd.kw_groups = (g.kernel_w + pd.group - 1) / pd.group;
+  // Group rows only at the columns outputs start from, when every group's
+  // column offset is a whole number of strides (always for one group).
+  const int group_shift = pd.group * g.dilation_w;
+  pd.q_step = pd.kw_groups == 1 || group_shift % g.stride_w == 0 ? g.stride_w : 1;
+  pd.col_step = g.stride_w / pd.q_step;
+  pd.group_cols = group_shift / pd.q_step;
+  pd.q_cols = ((g.out_w - 1) * g.stride_w + (pd.kw_groups - 1) * group_shift) / pd.q_step + 1;
+  pd.ring_rows = (g.kernel_h - 1) * g.dilation_h + 1;
+  pd.weights.assign(static_cast<size_t>(g.kernel_h) * pd.kw_groups * pd.c_pad, 0);
   pd.bias.assign(static_cast<size_t>(pd.c_pad), 0);
-  for (int ch = 0; ch < c; ++ch) {
-    int64_t sum = 0;
-    for (int ky = 0; ky < g.kernel_h; ++ky)
-      for (int kx = 0; kx < g.kernel_w; ++kx) {
-        const int8_t w = weights[(int64_t{ky} * g.kernel_w + kx) * c + ch];
-        sum += w;
-        uint32_t& slot = pd.weights[(static_cast<size_t>(ky) * pd.kw_pairs + kx / 2) * pd.c_pad + ch];
-        slot |= static_cast<uint32_t>(static_cast<uint16_t>(int16_t{w})) << (kx % 2 == 0 ? 0 : 16);
-      }
-    // The pair buffer holds raw x and pads with the zero point: fold -zp * sum w.
-    const int64_t folded = (bias ? int64_t{bias[ch]} : 0) - int64_t{p.input_zero_point} * sum;
-    pd.bias[static_cast<size_t>(ch)] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(folded)));
-  }
-  pd.rq = make_int8_requant(p.requant, c, l.lanes, p.output_zero_point, p.act, qlite::ref::Rounding::kDoubleRounding);
-  // Bands of output rows whose pair rows (4 bytes per element) fit in ~96 KB.
-  const size_t pair_row = static_cast<size_t>(pd.cols_p) * pd.c_pad * 4;
-  const int rows_fit = static_cast<int>(std::max<size_t>((96 << 10) / pair_row, 1));
-  pd.band_rows = std::clamp((rows_fit - (g.kernel_h - 1) * g.dilation_h - 1) / g.stride_h + 1, 1, g.out_h);
-  const int band_in_rows = (pd.band_rows - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-  pd.scratch_bytes = align64(pair_row * band_in_rows + kSlack);
+  std::vector<qlite::ref::QuantizedMultiplier> rq(static_cast<size_t>(pd.c_pad), p.requant[0]);
+  for (int blk = 0; blk < pd.c_pad; blk += pd.block)
+    for (int pos = 0; pos < pd.block; ++pos) {
+      const int ch = blk + dw_channel_at(pd, pos);
+      if (ch >= c) continue;  // padding channel: zero weights and bias
+      const size_t at = static_cast<size_t>(blk + pos);
+      int64_t sum = 0;
+      for (int ky = 0; ky < g.kernel_h; ++ky)
+        for (int kx = 0; kx < g.kernel_w; ++kx) {
+          const int8_t w = weights[(int64_t{ky} * g.kernel_w + kx) * c + ch];
+          sum += w;
+          const int j = kx / pd.group, t = kx % pd.group;
+          uint32_t& slot = pd.weights[(static_cast<size_t>(ky) * pd.kw_groups + j) * pd.c_pad + at];
+          slot |= v512 ? static_cast<uint32_t>(static_cast<uint8_t>(w)) << (8 * t)
+                       : static_cast<uint32_t>(static_cast<uint16_t>(int16_t{w})) << (16 * t);
+        }
+      // Padding taps hold the zero point: fold -(zp + offset) * sum w, exact modulo 2^32.
+      const int64_t folded = (bias ? int64_t{bias[ch]} : 0) - (int64_t{p.input_zero_point} + input_offset) * sum;
+      pd.bias[at] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(folded)));
+      rq[at] = p.requant.size() == 1 ? p.requant[0] : p.requant[static_cast<size_t>(ch)];
+    }
+  pd.rq = make_int8_requant(rq, pd.c_pad, v512 ? 16 : 8, p.output_zero_point, p.act,
+                            qlite::ref::Rounding::kDoubleRounding);
+  const size_t ring_bytes = static_cast<size_t>(pd.ring_rows) * pd.q_cols * pd.c_pad * 4;
+  pd.scratch_bytes = align64(ring_bytes + sizeof(int32_t) * pd.ring_rows + kSlack);
   return pd;
 }
 

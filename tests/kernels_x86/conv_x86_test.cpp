@@ -1,4 +1,4 @@
-// Packed int8 convolution, depthwise convolution and fully connected against
+// Packed int8 convolution and fully connected (depthwise: depthwise_x86_test.cpp) against
 // the reference kernels: exact bytes on random awkward shapes, for every ISA
 // this CPU runs, with guard bytes around the output and the scratch.
 #include "x86_test_util.h"
@@ -144,70 +144,53 @@ TEST(FullyConnectedX86, SeedShapesBatch1And300) {
   }
 }
 
-void check_depthwise(Rng& rng, Isa isa, const qlite::ref::DepthwiseInt8Params& p, const std::vector<int8_t>& x,
-                     const std::vector<int8_t>& w, const int32_t* bias) {
-  const ref::WindowGeometry& g = p.g;
-  std::vector<int8_t> want(static_cast<size_t>(g.batch) * g.out_h * g.out_w * g.out_c);
-  ref::depthwise_conv2d_int8(p, x.data(), w.data(), bias, want.data());
-  const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, p, w.data(), bias);
-  Scratch scratch(pd.scratch_bytes);
-  Guarded out(want.size());
-  depthwise_conv2d_int8(pd, g.batch, x.data(), out.data(), scratch.data());
-  ASSERT_TRUE(out.guards_intact() && scratch.guard_intact()) << isa_name(isa) << " " << geom_str(g);
-  ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << geom_str(g) << " dm " << p.depth_multiplier;
-  // Random band split of the first image.
-  const int64_t out_img = int64_t{g.out_h} * g.out_w * g.out_c;
-  Guarded band(static_cast<size_t>(out_img));
-  const int split = pick(rng, 0, g.out_h);
-  depthwise_conv2d_int8_rows(pd, x.data(), band.data(), 0, split, scratch.data());
-  depthwise_conv2d_int8_rows(pd, x.data(), band.data(), split, g.out_h, scratch.data());
-  ASSERT_TRUE(band.guards_intact());
-  ASSERT_EQ(band.body(), std::vector<int8_t>(want.begin(), want.begin() + out_img)) << isa_name(isa) << " bands";
-}
-
-TEST(DepthwiseX86, RandomAwkwardShapes) {
-  Rng rng(14);
-  for (int rep = 0; rep < 250; ++rep) {
-    qlite::ref::DepthwiseInt8Params p;
-    const int in_c = rand_channels(rng);
-    p.depth_multiplier = rng.below(8) == 0 ? 2 : 1;
-    p.g = rand_geometry(rng, in_c, in_c * p.depth_multiplier, rep % 4 == 0 ? 5 : 3, true);
-    const int k = p.g.kernel_h * p.g.kernel_w;
-    const Quant q = rand_quant(rng, p.g.out_c, k);
-    p.input_zero_point = q.in_zp;
-    p.output_zero_point = q.out_zp;
-    p.requant = q.requant;
-    p.act = q.act;
-    const auto x = rand_i8(rng, int64_t{p.g.batch} * p.g.in_h * p.g.in_w * in_c);
-    const auto w = rand_i8(rng, int64_t{k} * p.g.out_c);
-    const auto bias = rand_bias(rng, p.g.out_c, 1 << 14);
-    for (Isa isa : runnable_isas()) {
-      check_depthwise(rng, isa, p, x, w, rep % 6 == 0 ? nullptr : bias.data());
-      if (HasFatalFailure()) return;
+// The small-output path (one block of channels, at most 8 dot groups: the
+// seed conv) in each of its requantization forms: multipliers below 1/2 (the
+// fast form), in [1/2, 1) (no right shift) and >= 1 (left shift), with every
+// channel count 1..17, few input channels, strides and SAME/VALID padding.
+TEST(ConvX86, SmallOutputPathEveryChannelCountAndMultiplierRange) {
+  Rng rng(17);
+  for (int n = 1; n <= 17; ++n)
+    for (int form = 0; form < 3; ++form) {
+      ConvCase c = rand_conv(rng, 3);
+      ref::WindowGeometry& g = c.p.g;
+      g = {};
+      g.batch = 1 + static_cast<int>(rng.below(2));
+      g.in_h = pick(rng, 3, 12);
+      g.in_w = pick(rng, 3, 13);
+      g.in_c = pick(rng, 1, 3);
+      g.out_c = n;
+      g.kernel_h = pick(rng, 1, 3);
+      g.kernel_w = pick(rng, 1, 3);
+      g.stride_h = pick(rng, 1, 2);
+      g.stride_w = pick(rng, 1, 2);
+      ref::apply_padding(g, rng.below(2) ? ref::Padding::kSame : ref::Padding::kValid);
+      c.p.requant.clear();
+      for (int o = 0; o < n; ++o) {
+        const int32_t m0 = (1 << 30) + static_cast<int32_t>(rng.below(1 << 30));
+        const int shift = form == 0 ? -pick(rng, 1, 12) : form == 1 ? 0 : pick(rng, 1, 3);
+        c.p.requant.push_back({m0, shift});
+      }
+      c.p.input_zero_point = pick_of(rng, kZeroPoints);
+      c.p.output_zero_point = pick_of(rng, kZeroPoints);
+      c.p.act = ref::fused_activation_range(pick_of(rng, kActs), 0.05f, c.p.output_zero_point);
+      const int k = g.kernel_h * g.kernel_w * g.in_c;
+      c.input = rand_i8(rng, int64_t{g.batch} * g.in_h * g.in_w * g.in_c);
+      c.weights = rand_i8(rng, int64_t{n} * k);
+      // Small weights for the larger multipliers, so that outputs are not all saturated.
+      if (form > 0)
+        for (auto& w : c.weights) w = static_cast<int8_t>(w / 32);
+      c.bias = rand_bias(rng, n, form == 0 ? 1 << 16 : 64);
+      for (Isa isa : runnable_isas()) {
+        check_conv(isa, c);
+        if (HasFatalFailure()) return;
+      }
     }
-  }
-}
-
-TEST(DepthwiseX86, MobileNetShape56x56x64) {
-  Rng rng(15);
-  qlite::ref::DepthwiseInt8Params p;
-  p.g.in_h = p.g.in_w = 56;
-  p.g.in_c = p.g.out_c = 64;
-  p.g.kernel_h = p.g.kernel_w = 3;
-  ref::apply_padding(p.g, ref::Padding::kSame);
-  const Quant q = rand_quant(rng, 64, 9);
-  p.input_zero_point = q.in_zp;
-  p.output_zero_point = q.out_zp;
-  p.requant = q.requant;
-  p.act = q.act;
-  const auto x = rand_i8(rng, 56 * 56 * 64), w = rand_i8(rng, 9 * 64);
-  const auto bias = rand_bias(rng, 64, 1 << 14);
-  for (Isa isa : runnable_isas()) check_depthwise(rng, isa, p, x, w, bias.data());
 }
 
 // Multipliers 2^30 * 2^(shift - 31) make rounding ties common: the packed
-// kernels must pick each op's form (conv and FC half up, depthwise double
-// rounding) exactly as the reference does.
+// kernels must pick each op's form (conv and FC half up; depthwise in
+// depthwise_x86_test.cpp) exactly as the reference does.
 TEST(Int8X86, PowerOfTwoMultipliersHitTiesInEachOpsForm) {
   Rng rng(16);
   const int channels = 19;
@@ -257,18 +240,6 @@ TEST(Int8X86, PowerOfTwoMultipliersHitTiesInEachOpsForm) {
     Guarded out(want.size());
     fully_connected_int8(pf, p.batch, x.data(), out.data(), scratch.data());
     ASSERT_EQ(out.body(), want) << isa_name(isa);
-  }
-  // Depthwise.
-  ref::DepthwiseInt8Params d;
-  d.g.in_h = 12, d.g.in_w = 10, d.g.in_c = d.g.out_c = channels;
-  d.g.kernel_h = d.g.kernel_w = 3;
-  ref::apply_padding(d.g, ref::Padding::kSame);
-  d.input_zero_point = -5;
-  d.requant = rq;
-  const auto dx = rand_i8(rng, 12 * 10 * channels), dw = rand_i8(rng, 9 * channels);
-  for (Isa isa : runnable_isas()) {
-    check_depthwise(rng, isa, d, dx, dw, bias.data());
-    if (HasFatalFailure()) return;
   }
 }
 

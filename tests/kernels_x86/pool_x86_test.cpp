@@ -29,6 +29,34 @@ TEST(PoolX86, MaxAndAverageRandomShapes) {
   }
 }
 
+// The 2x2 / stride 2 / unpadded fast path (the seed model's pool): odd
+// sizes (the last row and column unread), channel counts around the vector
+// widths, every activation clamp, batches.
+TEST(PoolX86, MaxPool2x2FastPathEveryChannelCount) {
+  Rng rng(21);
+  for (int c = 1; c <= 140; c += (c < 70 ? 1 : 7)) {
+    qlite::ref::PoolInt8Params p;
+    p.g.batch = pick(rng, 1, 3);
+    p.g.in_h = pick(rng, 2, 29);
+    p.g.in_w = pick(rng, 2, 29);
+    p.g.in_c = p.g.out_c = c;
+    p.g.kernel_h = p.g.kernel_w = p.g.stride_h = p.g.stride_w = 2;
+    ref::apply_padding(p.g, rng.below(4) == 0 && p.g.in_h % 2 == 0 && p.g.in_w % 2 == 0 ? ref::Padding::kSame
+                                                                                        : ref::Padding::kValid);
+    p.act = ref::fused_activation_range(pick_of(rng, kActs), 0.02f + 0.1f * rng.uniform(), pick_of(rng, kZeroPoints));
+    const auto x = rand_i8(rng, int64_t{p.g.batch} * p.g.in_h * p.g.in_w * c);
+    const size_t n = static_cast<size_t>(p.g.batch) * p.g.out_h * p.g.out_w * c;
+    std::vector<int8_t> want(n);
+    ref::max_pool2d_int8(p, x.data(), want.data());
+    for (Isa isa : runnable_isas()) {
+      Guarded m(n);
+      max_pool2d_int8(isa, p, x.data(), m.data());
+      ASSERT_TRUE(m.guards_intact()) << isa_name(isa) << " " << geom_str(p.g);
+      ASSERT_EQ(m.body(), want) << isa_name(isa) << " " << geom_str(p.g);
+    }
+  }
+}
+
 TEST(PoolX86, WindowInsidePaddingIsRejectedLikeReference) {
   qlite::ref::PoolInt8Params p;
   p.g.in_h = p.g.in_w = 2;

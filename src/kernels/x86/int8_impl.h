@@ -8,13 +8,15 @@
 //
 // T provides: Elem / WElem (input-buffer and weight element), Reg, kLanes,
 // kGroup (elements per lane per dot), kMaxMR x kMaxNB (register tile),
-// kAccTarget (independent accumulators wanted), kDwMR, and the operations used
-// below (load/bcast/dot/dot2, requantization, byte vectors).
+// kAccTarget (independent accumulators wanted), and the operations used
+// below (load/bcast/dot, requantization, byte vectors). Depthwise lives in
+// int8_depthwise_impl.h.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/int8_kernels_x86.h"
@@ -166,6 +168,71 @@ struct Kernels {
     }
   }
 
+  // One block of output channels and a short dot (NG groups in all, the
+  // seed's conv: 3): weights, bias and requantization constants stay in
+  // registers for the whole band, four pixels are requantized and stored
+  // together (T::store_out4), and no tile bookkeeping runs per pixel.
+  static constexpr int kSmallMaxGroups = 8;
+  template <int NG>
+  static void small_rows(const PackedConvInt8& pc, const Elem* pad, int8_t* out_image, int y0, int y1) {
+    if (T::fast_ok(pc.gemm.rq, 0)) return small_rows_rq<NG, 2>(pc, pad, out_image, y0, y1);
+    if (T::plain(T::load_rq(pc.gemm.rq, 0))) return small_rows_rq<NG, 1>(pc, pad, out_image, y0, y1);
+    small_rows_rq<NG, 0>(pc, pad, out_image, y0, y1);
+  }
+  // kForm: 2 = T's fast form (MBQM + zp, packed stores), 1 = no left shift and
+  // half up, 0 = general.
+  template <int NG, int kForm>
+  static void small_rows_rq(const PackedConvInt8& pc, const Elem* pad, int8_t* out_image, int y0, int y1) {
+    const qlite::ref::WindowGeometry& g = pc.params.g;
+    const PackedGemmInt8& gm = pc.gemm;
+    const int cp = pc.cin_p, cols = pc.cols_p, n = g.out_c, gpt = pc.tap_groups, out_w = g.out_w;
+    const WElem* wp = reinterpret_cast<const WElem*>(gm.weights.data());
+    Reg w[NG];
+    int64_t off[NG];
+    for (int i = 0; i < NG; ++i) {
+      w[i] = T::load_w(wp + i * L * G);
+      off[i] = pc.tap_offsets[static_cast<size_t>(i / gpt)] + (i % gpt) * G;
+    }
+    const Reg b = T::load_i32(gm.bias.data());
+    using Q = std::conditional_t<kForm == 2, typename T::FastRq, typename T::Rq>;
+    Q rq;
+    if constexpr (kForm == 2) rq = T::fast_rq(gm.rq, 0);
+    else rq = T::load_rq(gm.rq, 0);
+    auto requant = [&](Reg acc) {
+      if constexpr (kForm == 2) return T::mbqm_fast(acc, rq);
+      else if constexpr (kForm == 1) return T::mbqm_plain(acc, rq);
+      else return T::mbqm_general(acc, rq);
+    };
+    const int64_t ps = int64_t{g.stride_w} * cp;
+    for (int oy = y0; oy < y1; ++oy) {
+      const Elem* row = pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp;
+      int8_t* o = out_image + static_cast<int64_t>(oy) * out_w * n;
+      int ox = 0;
+      for (; ox + 4 <= out_w; ox += 4) {
+        const Elem* x = row + ox * ps;
+        Reg acc[4] = {b, b, b, b};
+        for (int i = 0; i < NG; ++i)
+          for (int p = 0; p < 4; ++p) acc[p] = T::dot(acc[p], T::bcast(x + p * ps + off[i]), w[i]);
+        for (int p = 0; p < 4; ++p) acc[p] = requant(acc[p]);
+        if constexpr (kForm == 2) T::store_fast4(acc, rq, o + static_cast<int64_t>(ox) * n, n);
+        else T::store_out4(acc, rq, o + static_cast<int64_t>(ox) * n, n);
+      }
+      for (; ox < out_w; ++ox) {
+        Reg acc = b;
+        for (int i = 0; i < NG; ++i) acc = T::dot(acc, T::bcast(row + ox * ps + off[i]), w[i]);
+        if constexpr (kForm == 2) T::store_fast1(requant(acc), rq, o + static_cast<int64_t>(ox) * n, n);
+        else T::store_out(requant(acc), rq, o + static_cast<int64_t>(ox) * n, n);
+      }
+    }
+  }
+  using SmallFn = void (*)(const PackedConvInt8&, const Elem*, int8_t*, int, int);
+  template <size_t... I>
+  static constexpr std::array<SmallFn, sizeof...(I)> make_small(std::index_sequence<I...>) {
+    return {&small_rows<static_cast<int>(I) + 1>...};
+  }
+  static constexpr std::array<SmallFn, kSmallMaxGroups> kSmall =
+      make_small(std::make_index_sequence<kSmallMaxGroups>{});
+
   static void conv_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
                         void* scratch) {
     const qlite::ref::WindowGeometry& g = pc.params.g;
@@ -174,8 +241,11 @@ struct Kernels {
     const int r_hi = (y1 - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
     fill_rows(pc, image, pad, r_lo, r_hi);
     const int cp = pc.cin_p, cols = pc.cols_p;
+    const int groups = static_cast<int>(pc.tap_offsets.size()) * pc.tap_groups;
+    if (!pc.im2col && pc.gemm.n_blocks == 1 && groups >= 1 && groups <= kSmallMaxGroups)
+      return kSmall[static_cast<size_t>(groups - 1)](pc, pad, out_image, y0, y1);
     if (!pc.im2col) {
-      const Args a = gemm_args(pc.gemm, pc.tap_offsets.data(), static_cast<int>(pc.tap_offsets.size()), cp / G);
+      const Args a = gemm_args(pc.gemm, pc.tap_offsets.data(), static_cast<int>(pc.tap_offsets.size()), pc.tap_groups);
       for (int oy = y0; oy < y1; ++oy)
         gemm_row(a, pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp, g.out_w, g.stride_w * cp,
                  out_image + static_cast<int64_t>(oy) * g.out_w * g.out_c, g.out_c);
@@ -242,70 +312,6 @@ struct Kernels {
       }
   }
 
-  // ---- depthwise -------------------------------------------------------------
-  template <int MR>
-  static void dw_tile(const PackedDepthwiseInt8& pd, const uint32_t* prow0, int64_t prow_stride, int ox, int cb,
-                      int8_t* out, int n) {
-    const qlite::ref::WindowGeometry& g = pd.params.g;
-    const int cpd = pd.c_pad;
-    Reg acc[MR];
-    const Reg b = T::load_i32(pd.bias.data() + cb);
-    for (int i = 0; i < MR; ++i) acc[i] = b;
-    for (int ky = 0; ky < g.kernel_h; ++ky) {
-      const uint32_t* prow = prow0 + ky * prow_stride;
-      for (int j = 0; j < pd.kw_pairs; ++j) {
-        const Reg w = T::load_u32(pd.weights.data() + (static_cast<size_t>(ky) * pd.kw_pairs + j) * cpd + cb);
-        const uint32_t* pj = prow + (static_cast<int64_t>(ox) * g.stride_w + 2 * j * g.dilation_w) * cpd + cb;
-        for (int i = 0; i < MR; ++i) acc[i] = T::dot2(acc[i], T::load_u32(pj + static_cast<int64_t>(i) * g.stride_w * cpd), w);
-      }
-    }
-    // Requantization constants are loaded only now: kept live across the
-    // loop above they would push the accumulators out of registers.
-    const typename T::Rq rq = T::load_rq(pd.rq, cb);
-    for (int i = 0; i < MR; ++i) T::store_out(T::mbqm(acc[i], rq), rq, out + static_cast<int64_t>(i) * g.out_c, n);
-  }
-
-  static void dw_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,
-                      void* scratch) {
-    const qlite::ref::WindowGeometry& g = pd.params.g;
-    const int cpd = pd.c_pad, cols = pd.cols_p, c = g.out_c;
-    const int32_t zp = pd.params.input_zero_point;
-    uint32_t* pbuf = static_cast<uint32_t*>(scratch);
-    const int64_t prow_len = int64_t{cols} * cpd;
-    for (int yb = y0; yb < y1; yb += pd.band_rows) {
-      const int ye = imin(y1, yb + pd.band_rows);
-      const int r_lo = yb * g.stride_h, r_hi = (ye - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-      // Pair rows: P[r][x][c] = (X[r][x][c], X[r][x + dilation_w][c]), X padded with the zero point.
-      for (int r = r_lo; r < r_hi; ++r) {
-        uint32_t* prow = pbuf + (r - r_lo) * prow_len;
-        const int iy = r - g.pad_top;
-        const bool row_in = iy >= 0 && iy < g.in_h;
-        const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
-        for (int x = 0; x < cols; ++x) {
-          const int ia = x - g.pad_left, ib = x + g.dilation_w - g.pad_left;
-          const int8_t* pa = row_in && ia >= 0 && ia < g.in_w ? src + static_cast<int64_t>(ia) * c : nullptr;
-          const int8_t* pb = row_in && ib >= 0 && ib < g.in_w ? src + static_cast<int64_t>(ib) * c : nullptr;
-          for (int cb = 0; cb < cpd; cb += L)
-            T::make_pairs(pa ? pa + cb : nullptr, pb ? pb + cb : nullptr, imin(L, c - cb), zp,
-                          prow + static_cast<int64_t>(x) * cpd + cb);
-        }
-      }
-      for (int oy = yb; oy < ye; ++oy) {
-        const uint32_t* prow0 = pbuf + (static_cast<int64_t>(oy) * g.stride_h - r_lo) * prow_len;
-        const int64_t prow_stride = int64_t{g.dilation_h} * prow_len;
-        int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
-        for (int cb = 0; cb < c; cb += L) {
-          const int n = imin(L, c - cb);
-          int ox = 0;
-          for (; ox + T::kDwMR <= g.out_w; ox += T::kDwMR)
-            dw_tile<T::kDwMR>(pd, prow0, prow_stride, ox, cb, orow + static_cast<int64_t>(ox) * c + cb, n);
-          for (; ox < g.out_w; ++ox)
-            dw_tile<1>(pd, prow0, prow_stride, ox, cb, orow + static_cast<int64_t>(ox) * c + cb, n);
-        }
-      }
-    }
-  }
-
   // ---- pooling -------------------------------------------------------------
   template <class Fn>
   static void for_pool_windows(const qlite::ref::WindowGeometry& g, Fn fn) {
@@ -321,7 +327,43 @@ struct Kernels {
       }
   }
 
+  static constexpr int kPoolRowBytes = 8192;  // input row span of the 2x2 fast path, on the stack
+
+  // 2x2 windows, stride 2, no padding (the seed model's pool): the two input
+  // rows are first reduced over their whole width with full vectors, then
+  // adjacent pixels pairwise. Same maxima, so the same bytes as the general
+  // path, with half the loads and no per-window bookkeeping.
+  static bool max_pool_2x2(const qlite::ref::PoolInt8Params& p, const int8_t* in, int8_t* out) {
+    const qlite::ref::WindowGeometry& g = p.g;
+    const int c = g.in_c;
+    const int64_t span = int64_t{2} * g.out_w * c;  // the part of an input row the windows read
+    if (g.kernel_h != 2 || g.kernel_w != 2 || g.stride_h != 2 || g.stride_w != 2 || g.pad_top != 0 ||
+        g.pad_left != 0 || 2 * g.out_h > g.in_h || 2 * g.out_w > g.in_w || span > kPoolRowBytes)
+      return false;
+    alignas(64) int8_t rmax[kPoolRowBytes + 64];
+    const typename T::B lo = T::bset1(static_cast<int8_t>(p.act.min)), hi = T::bset1(static_cast<int8_t>(p.act.max));
+    for (int b = 0; b < g.batch; ++b)
+      for (int oy = 0; oy < g.out_h; ++oy) {
+        const int8_t* r0 = in + ((static_cast<int64_t>(b) * g.in_h + 2 * oy) * g.in_w) * c;
+        const int8_t* r1 = r0 + static_cast<int64_t>(g.in_w) * c;
+        for (int64_t i = 0; i < span; i += T::kBLanes) {
+          const int n = static_cast<int>(span - i < T::kBLanes ? span - i : T::kBLanes);
+          T::bstore(rmax + i, T::bmax(T::bload(r0 + i, n), T::bload(r1 + i, n)), n);
+        }
+        int8_t* o = out + (static_cast<int64_t>(b) * g.out_h + oy) * g.out_w * c;
+        for (int ox = 0; ox < g.out_w; ++ox)
+          for (int cb = 0; cb < c; cb += T::kBLanes) {
+            const int n = imin(T::kBLanes, c - cb);
+            const int8_t* q = rmax + static_cast<int64_t>(2 * ox) * c + cb;
+            const typename T::B m = T::bmax(T::bload(q, n), T::bload(q + c, n));
+            T::bstore(o + static_cast<int64_t>(ox) * c + cb, T::bmin(T::bmax(m, lo), hi), n);
+          }
+      }
+    return true;
+  }
+
   static void max_pool(const qlite::ref::PoolInt8Params& p, const int8_t* in, int8_t* out) {
+    if (max_pool_2x2(p, in, out)) return;
     const qlite::ref::WindowGeometry& g = p.g;
     const int c = g.in_c;
     const typename T::B lo = T::bset1(static_cast<int8_t>(p.act.min)), hi = T::bset1(static_cast<int8_t>(p.act.max));
@@ -426,10 +468,6 @@ inline RqScalar rq_scalar(const qlite::ref::QuantizedMultiplier& m) {
   void fully_connected_rows(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,    \
                             void* scratch) {                                                                     \
     Kernels<T>::fc_rows(pf, rows, input, output, scratch);                                                       \
-  }                                                                                                              \
-  void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,     \
-                      void* scratch) {                                                                           \
-    Kernels<T>::dw_rows(pd, image, out_image, y0, y1, scratch);                                                  \
   }                                                                                                              \
   void max_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output) {                           \
     Kernels<T>::max_pool(p, input, output);                                                                      \

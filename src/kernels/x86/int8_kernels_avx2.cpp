@@ -13,6 +13,7 @@
 
 #define QLITE_INT8_NS int8_avx2
 #include "kernels/x86/int8_impl.h"
+#include "kernels/x86/int8_depthwise_impl.h"
 
 namespace qlite::kernels::int8_avx2 {
 namespace {
@@ -38,7 +39,6 @@ struct V256 {
   using B = __m256i;
   static constexpr int kLanes = 8, kGroup = 2;
   static constexpr int kMaxMR = 4, kMaxNB = 2, kAccTarget = 6;  // 4 x 2 tile: 8 accumulators of 16 registers
-  static constexpr int kDwMR = 4;
   static constexpr int kBLanes = 32;
 
   struct Rq {
@@ -80,22 +80,6 @@ struct V256 {
     for (; i < n; ++i) d[i] = s[i];
   }
 
-  // Depthwise int16 pairs.
-  static Reg load_u32(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static Reg dot2(Reg acc, Reg p, Reg w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(p, w)); }
-  static void make_pairs(const int8_t* a, const int8_t* b, int n, int32_t zp, uint32_t* dst) {
-    auto widen = [&](const int8_t* p) {
-      if (!p) return _mm_set1_epi16(static_cast<int16_t>(zp));
-      long long v = 0;
-      if (n >= 8) std::memcpy(&v, p, 8);
-      else std::memcpy(&v, p, static_cast<size_t>(n));
-      return _mm_cvtepi8_epi16(_mm_cvtsi64_si128(v));
-    };
-    const __m128i va = widen(a), vb = widen(b);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst),
-                        _mm256_set_m128i(_mm_unpackhi_epi16(va, vb), _mm_unpacklo_epi16(va, vb)));
-  }
-
   // Requantization.
   static Rq load_rq(const Int8Requant& r, int c0) {
     Rq q;
@@ -127,6 +111,16 @@ struct V256 {
     q.neg_fix = true;  // add and mean: double rounding
     return q;
   }
+  static bool plain(const Rq& q) { return false; }
+  // The small conv path's fast form exists on AVX-512 only.
+  using FastRq = Rq;
+  static bool fast_ok(const Int8Requant&, int) { return false; }
+  static FastRq fast_rq(const Int8Requant& r, int c0) { return load_rq(r, c0); }
+  static Reg mbqm_fast(Reg acc, const FastRq& q) { return mbqm(acc, q); }
+  static void store_fast4(const Reg (&v)[4], const FastRq& q, int8_t* out, int n) { store_out4(v, q, out, n); }
+  static void store_fast1(Reg v, const FastRq& q, int8_t* out, int n) { store_out(v, q, out, n); }
+  static Reg mbqm_plain(Reg acc, const Rq& q) { return mbqm(acc, q); }
+  static Reg mbqm_general(Reg acc, const Rq& q) { return mbqm(acc, q); }
   static Reg mbqm(Reg acc, const Rq& q) {
     const __m256i a = q.any_left ? _mm256_sllv_epi32(acc, q.left) : acc;
     const __m256i rnd = _mm256_set1_epi64x(int64_t{1} << 30);
@@ -145,6 +139,9 @@ struct V256 {
   static void store_out(Reg v, const Rq& q, int8_t* out, int n) {
     v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, q.lo), q.hi), q.zp);
     store_bytes8(v, out, n);
+  }
+  static void store_out4(const Reg (&v)[4], const Rq& q, int8_t* out, int n) {
+    for (int p = 0; p < 4; ++p) store_out(v[p], q, out + p * n, n);
   }
   static void store_clamped(Reg v, int32_t lo, int32_t hi, int8_t* out, int n) {
     v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
@@ -175,9 +172,84 @@ struct V256 {
   static B bmin(B a, B b) { return _mm256_min_epi8(a, b); }
 };
 
+// Depthwise (int8_depthwise_impl.h): blocks of 16 channels in 2 registers,
+// groups of 2 taps as int16 pairs for vpmaddwd.
+struct DwV256 {
+  using Reg = __m256i;
+  using Pad = __m256i;
+  static constexpr int kBlock = 16, kRegs = 2, kGroup = 2, kMR = 3;  // 6 accumulators of 16 registers
+
+  static Pad make_pad(int32_t zp) { return _mm256_set1_epi16(static_cast<int16_t>(zp)); }
+  static Reg load(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static Reg dot(Reg acc, Reg x, Reg w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
+
+  // Two taps of 16 channels -> 2 registers of (t0, t1) int16 pairs; register
+  // k, lane m holds channel 8 * (m / 4) + 4 * k + m % 4.
+  static void build(const int8_t* const* tap, int cb, int n, const Pad& pad, uint32_t* d) {
+    auto get = [&](int t) {
+      if (!tap[t]) return pad;
+      __m128i v;
+      if (n == 16) {
+        v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tap[t] + cb));
+      } else {
+        alignas(16) int8_t tmp[16] = {};
+        std::memcpy(tmp, tap[t] + cb, static_cast<size_t>(n));
+        v = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
+      }
+      return _mm256_cvtepi8_epi16(v);
+    };
+    const __m256i t0 = get(0), t1 = get(1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm256_unpacklo_epi16(t0, t1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 8), _mm256_unpackhi_epi16(t0, t1));
+  }
+
+  // As V256::mbqm per register column, then saturating packs restore channel
+  // order (int16 and int8 saturation plus the byte clamp = clamp(v + zp, act)).
+  template <int MR>
+  static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
+                            int ostride) {
+    const Int8Requant& r = pd.rq;
+    const __m256i rnd = _mm256_set1_epi64x(int64_t{1} << 30);
+#pragma GCC unroll 16
+    for (int k = 0; k < kRegs; ++k) {
+      const int c0 = cb + 8 * k;
+      auto ld = [&](const std::vector<int32_t>& v) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.data() + c0)); };
+      const __m256i mult = ld(r.multiplier), mult_odd = _mm256_srli_epi64(mult, 32), left = ld(r.left);
+      const __m256i right = ld(r.right), rmask = ld(r.rmask), rhalf = ld(r.rhalf);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const __m256i a = r.any_left ? _mm256_sllv_epi32(acc[i][k], left) : acc[i][k];
+        const __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(a, mult), rnd);
+        const __m256i po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), mult_odd), rnd);
+        const __m256i s = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+        const __m256i thr = _mm256_sub_epi32(rhalf, _mm256_srai_epi32(s, 31));
+        const __m256i up = _mm256_cmpgt_epi32(_mm256_and_si256(s, rmask), thr);
+        acc[i][k] = _mm256_sub_epi32(_mm256_srav_epi32(s, right), up);
+      }
+    }
+    const __m256i zp = _mm256_set1_epi16(static_cast<int16_t>(r.output_zero_point));
+    const __m128i lo = _mm_set1_epi8(static_cast<char>(r.act_min)), hi = _mm_set1_epi8(static_cast<char>(r.act_max));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m256i w = _mm256_adds_epi16(_mm256_packs_epi32(acc[i][0], acc[i][1]), zp);
+      const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+      const __m128i v = _mm_min_epi8(_mm_max_epi8(b, lo), hi);
+      int8_t* o = out + static_cast<int64_t>(i) * ostride;
+      if (n == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+      } else {
+        alignas(16) int8_t tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v);
+        std::memcpy(o, tmp, static_cast<size_t>(n));
+      }
+    }
+  }
+};
+
 }  // namespace
 
 QLITE_INT8_DEFINE_ENTRY_POINTS(V256)
+QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV256)
 
 }  // namespace qlite::kernels::int8_avx2
 #endif

@@ -1,6 +1,6 @@
 // AVX-512 VNNI int8 kernels: the templates of int8_impl.h on 16 int32 lanes.
 // Dot products: vpdpbusd (u8 input = x + 128, s8 weights; 4 MACs per lane,
-// wrap-around int32 accumulation, so exact) and vpdpwssd for depthwise pairs.
+// wrap-around int32 accumulation, so exact), also for depthwise tap groups.
 // Requantization: the 64-bit single-shift form of MBQM (see Int8Requant), in
 // the rounding form each op was packed with.
 #if defined(__x86_64__)
@@ -15,6 +15,7 @@
 
 #define QLITE_INT8_NS int8_avx512
 #include "kernels/x86/int8_impl.h"
+#include "kernels/x86/int8_depthwise_impl.h"
 
 namespace qlite::kernels::int8_avx512 {
 namespace {
@@ -29,11 +30,11 @@ struct V512 {
   using B = __m512i;
   static constexpr int kLanes = 16, kGroup = 4;
   static constexpr int kMaxMR = 6, kMaxNB = 4, kAccTarget = 8;  // 6 x 4 tile: 24 accumulators + 4 weights
-  static constexpr int kDwMR = 8;
   static constexpr int kBLanes = 64;
 
   struct Rq {
     __m512i mult, mult_odd, left, re, ro, fe, fo, se, so, lo, hi, zp;
+    __m512i zp16, lo8, hi8;  // store_out4
     bool any_left;
     bool neg_fix;  // double rounding: fe / fo may be non-zero (half up: all zero)
   };
@@ -66,18 +67,6 @@ struct V512 {
     }
   }
 
-  // Depthwise int16 pairs.
-  static Reg load_u32(const uint32_t* p) { return _mm512_loadu_si512(p); }
-  static Reg dot2(Reg acc, Reg p, Reg w) { return _mm512_dpwssd_epi32(acc, p, w); }
-  static void make_pairs(const int8_t* a, const int8_t* b, int n, int32_t zp, uint32_t* dst) {
-    const __m256i z = _mm256_set1_epi16(static_cast<int16_t>(zp));
-    const __m256i va = a ? _mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(mask16(n), a)) : z;
-    const __m256i vb = b ? _mm256_cvtepi8_epi16(_mm_maskz_loadu_epi8(mask16(n), b)) : z;
-    const __m512i idx = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9, 40, 8, 39, 7, 38, 6,
-                                         37, 5, 36, 4, 35, 3, 34, 2, 33, 1, 32, 0);
-    _mm512_storeu_si512(dst, _mm512_permutex2var_epi16(_mm512_castsi256_si512(va), idx, _mm512_castsi256_si512(vb)));
-  }
-
   // Requantization.
   static Rq load_rq(const Int8Requant& r, int c0) {
     Rq q;
@@ -93,6 +82,9 @@ struct V512 {
     q.lo = _mm512_set1_epi32(r.act_min - r.output_zero_point);
     q.hi = _mm512_set1_epi32(r.act_max - r.output_zero_point);
     q.zp = _mm512_set1_epi32(r.output_zero_point);
+    q.zp16 = _mm512_set1_epi16(static_cast<int16_t>(r.output_zero_point));
+    q.lo8 = _mm512_set1_epi8(static_cast<char>(r.act_min));
+    q.hi8 = _mm512_set1_epi8(static_cast<char>(r.act_max));
     q.any_left = r.any_left;
     q.neg_fix = r.rounding == qlite::ref::Rounding::kDoubleRounding;
     return q;
@@ -109,6 +101,9 @@ struct V512 {
     q.lo = _mm512_set1_epi32(act_min - zp);
     q.hi = _mm512_set1_epi32(act_max - zp);
     q.zp = _mm512_set1_epi32(zp);
+    q.zp16 = _mm512_set1_epi16(static_cast<int16_t>(zp));
+    q.lo8 = _mm512_set1_epi8(static_cast<char>(act_min));
+    q.hi8 = _mm512_set1_epi8(static_cast<char>(act_max));
     q.any_left = s.left > 0;
     q.neg_fix = s.fix64 != 0;
     return q;
@@ -116,6 +111,88 @@ struct V512 {
   // Even and odd lanes as 64-bit products; both roundings in one add + shift
   // (the negative-tie fix of double rounding only where the form needs it).
   static Reg mbqm(Reg acc, const Rq& q) {
+    return q.any_left || q.neg_fix ? mbqm_general(acc, q) : mbqm_plain(acc, q);
+  }
+  // No left shift, half up: the common conv / fully connected case.
+  static Reg mbqm_plain(Reg acc, const Rq& q) {
+    const __m512i pe = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, q.mult), q.re), q.se);
+    const __m512i po =
+        _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q.mult_odd), q.ro), q.so);
+    return _mm512_mask_shuffle_epi32(pe, __mmask16(0xAAAA), po, _MM_PERM_CDAB);
+  }
+  static bool plain(const Rq& q) { return !q.any_left && !q.neg_fix; }
+
+  // Cheaper form for the small conv path, valid when the rounding is half up,
+  // no channel shifts left and every channel shifts right by 1..20 (so the
+  // 64-bit sum below cannot overflow): then
+  // the shift 31 + right >= 32 is the high dword shifted by right - 1 (one
+  // 32-bit shift for both halves), and the output zero point is folded into
+  // the 64-bit rounding constant (|MBQM| < 2^30, so MBQM + zp stays in int32).
+  struct FastRq {
+    __m512i mult, mult_odd, re, ro, sd, lo8, hi8;
+    bool clamp_lo, clamp_hi;
+  };
+  static bool fast_ok(const Int8Requant& r, int c0) {
+    if (r.rounding != qlite::ref::Rounding::kHalfUp || r.any_left) return false;
+    for (int c = c0; c < c0 + 16 && c < r.channels; ++c)
+      if (r.right[static_cast<size_t>(c)] < 1 || r.right[static_cast<size_t>(c)] > 20) return false;
+    return true;
+  }
+  static FastRq fast_rq(const Int8Requant& r, int c0) {
+    FastRq q;
+    q.mult = _mm512_loadu_si512(r.multiplier.data() + c0);
+    q.mult_odd = _mm512_srli_epi64(q.mult, 32);
+    const __m512i zp = _mm512_set1_epi64(r.output_zero_point);
+    const __m512i se = _mm512_loadu_si512(r.shift64.data() + c0), so = _mm512_loadu_si512(r.shift64.data() + c0 + 8);
+    q.re = _mm512_add_epi64(_mm512_loadu_si512(r.round64.data() + c0), _mm512_sllv_epi64(zp, se));
+    q.ro = _mm512_add_epi64(_mm512_loadu_si512(r.round64.data() + c0 + 8), _mm512_sllv_epi64(zp, so));
+    // Padding lanes (right 0) get a harmless count; their bytes are never stored.
+    q.sd = _mm512_max_epi32(_mm512_sub_epi32(_mm512_loadu_si512(r.right.data() + c0), _mm512_set1_epi32(1)),
+                            _mm512_setzero_si512());
+    q.lo8 = _mm512_set1_epi8(static_cast<char>(r.act_min));
+    q.hi8 = _mm512_set1_epi8(static_cast<char>(r.act_max));
+    q.clamp_lo = r.act_min > -128;
+    q.clamp_hi = r.act_max < 127;
+    return q;
+  }
+  // MBQM(acc) + zp in int32 lanes.
+  static Reg mbqm_fast(Reg acc, const FastRq& q) {
+    const __m512i e = _mm512_add_epi64(_mm512_mul_epi32(acc, q.mult), q.re);
+    const __m512i o = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q.mult_odd), q.ro);
+    // High dwords of e to the even lanes, of o stay in the odd lanes.
+    return _mm512_srav_epi32(_mm512_mask_shuffle_epi32(o, __mmask16(0x5555), e, _MM_PERM_CDAB), q.sd);
+  }
+  static void store_fast4(const Reg (&v)[4], const FastRq& q, int8_t* out, int n) {
+    if (n % 4 != 0) {
+      for (int p = 0; p < 4; ++p) store_fast1(v[p], q, out + p * n, n);
+      return;
+    }
+    __m512i r = _mm512_packs_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
+    if (q.clamp_lo) r = _mm512_max_epi8(r, q.lo8);
+    if (q.clamp_hi) r = _mm512_min_epi8(r, q.hi8);
+    store_bytes4(r, out, n);
+  }
+  static void store_fast1(Reg v, const FastRq& q, int8_t* out, int n) {
+    __m128i r = _mm512_cvtsepi32_epi8(v);
+    r = _mm_min_epi8(_mm_max_epi8(r, _mm512_castsi512_si128(q.lo8)), _mm512_castsi512_si128(q.hi8));
+    _mm_mask_storeu_epi8(out, mask16(n), r);
+  }
+  // r: bytes of packs(packs(v0, v1), packs(v2, v3)); dword 4c + p holds
+  // channels 4c..4c+3 of pixel p. Stores pixels 0..3 (n % 4 == 0) contiguously.
+  static void store_bytes4(__m512i r, int8_t* out, int n) {
+    alignas(64) static constexpr int32_t kOrder[4][16] = {
+        {0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 4, 1, 5, 2, 6, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, 0, 0, 0, 0},
+        {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15}};
+    r = _mm512_permutexvar_epi32(_mm512_load_si512(kOrder[n / 4 - 1]), r);
+    // Plain stores of 4n bytes (masked stores are slower on Zen 4).
+    if (n == 16) return _mm512_storeu_si512(out, r);
+    if (n >= 8) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_castsi512_si256(r));
+    if (n == 4) _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_castsi512_si128(r));
+    if (n == 12) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32), _mm512_extracti32x4_epi32(r, 2));
+  }
+  static Reg mbqm_general(Reg acc, const Rq& q) {
     const __m512i a = q.any_left ? _mm512_sllv_epi32(acc, q.left) : acc;
     __m512i pe = _mm512_mul_epi32(a, q.mult);
     __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), q.mult_odd);
@@ -133,6 +210,19 @@ struct V512 {
   static void store_out(Reg v, const Rq& q, int8_t* out, int n) {
     v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, q.lo), q.hi), q.zp);
     _mm512_mask_cvtsepi32_storeu_epi8(out, mask16(n), v);
+  }
+  // Four pixels of n channels (n <= 16), contiguous in the output. For n a
+  // multiple of 4: saturating packs to bytes, the zero point added in int16
+  // with saturation, the clamp on bytes, one dword permute and one store.
+  // Equal to clamp(v + zp) because the activation range and zp lie in int8.
+  static void store_out4(const Reg (&v)[4], const Rq& q, int8_t* out, int n) {
+    if (n % 4 != 0) {
+      for (int p = 0; p < 4; ++p) store_out(v[p], q, out + p * n, n);
+      return;
+    }
+    const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(v[0], v[1]), q.zp16);
+    const __m512i b = _mm512_adds_epi16(_mm512_packs_epi32(v[2], v[3]), q.zp16);
+    store_bytes4(_mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(a, b), q.lo8), q.hi8), out, n);
   }
   static void store_clamped(Reg v, int32_t lo, int32_t hi, int8_t* out, int n) {
     v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
@@ -155,9 +245,81 @@ struct V512 {
   static B bmin(B a, B b) { return _mm512_min_epi8(a, b); }
 };
 
+// Depthwise (int8_depthwise_impl.h): blocks of 64 channels in 4 registers,
+// groups of 4 taps as u8 (x + 128) for vpdpbusd.
+struct DwV512 {
+  using Reg = __m512i;
+  using Pad = __m512i;
+  static constexpr int kBlock = 64, kRegs = 4, kGroup = 4, kMR = 4;  // 16 accumulators
+
+  static Pad make_pad(int32_t zp) { return _mm512_set1_epi8(static_cast<char>(zp + 128)); }
+  static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static Reg dot(Reg acc, Reg x, Reg w) { return _mm512_dpbusd_epi32(acc, x, w); }
+
+  // Four taps of 64 channels -> 4 registers of (t0, t1, t2, t3) byte groups;
+  // register k, lane m holds channel 16 * (m / 4) + 4 * k + m % 4.
+  static void build(const int8_t* const* tap, int cb, int n, const Pad& pad, uint32_t* d) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    auto get = [&](int t) {
+      if (!tap[t]) return pad;
+      const __m512i v = n == 64 ? _mm512_loadu_si512(tap[t] + cb) : _mm512_maskz_loadu_epi8(mask64(n), tap[t] + cb);
+      return _mm512_xor_si512(v, flip);
+    };
+    const __m512i t0 = get(0), t1 = get(1), t2 = get(2), t3 = get(3);
+    const __m512i a = _mm512_unpacklo_epi8(t0, t1), b = _mm512_unpackhi_epi8(t0, t1);
+    const __m512i c = _mm512_unpacklo_epi8(t2, t3), e = _mm512_unpackhi_epi8(t2, t3);
+    _mm512_storeu_si512(d, _mm512_unpacklo_epi16(a, c));
+    _mm512_storeu_si512(d + 16, _mm512_unpackhi_epi16(a, c));
+    _mm512_storeu_si512(d + 32, _mm512_unpacklo_epi16(b, e));
+    _mm512_storeu_si512(d + 48, _mm512_unpackhi_epi16(b, e));
+  }
+
+  // Requantize MR pixels x 4 registers in place (constants loaded once per
+  // register column), then saturating packs restore channel order: the int16
+  // and int8 saturation plus the byte clamp equal clamp(v + zp, act) exactly.
+  template <int MR>
+  static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
+                            int ostride) {
+    const Int8Requant& r = pd.rq;
+    const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
+#pragma GCC unroll 16
+    for (int k = 0; k < kRegs; ++k) {
+      const int c0 = cb + 16 * k;
+      const __m512i mult = _mm512_loadu_si512(r.multiplier.data() + c0), mult_odd = _mm512_srli_epi64(mult, 32);
+      const __m512i left = _mm512_loadu_si512(r.left.data() + c0);
+      const __m512i re = _mm512_loadu_si512(r.round64.data() + c0), ro = _mm512_loadu_si512(r.round64.data() + c0 + 8);
+      const __m512i fe = _mm512_loadu_si512(r.fix64.data() + c0), fo = _mm512_loadu_si512(r.fix64.data() + c0 + 8);
+      const __m512i se = _mm512_loadu_si512(r.shift64.data() + c0), so = _mm512_loadu_si512(r.shift64.data() + c0 + 8);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const __m512i a = r.any_left ? _mm512_sllv_epi32(acc[i][k], left) : acc[i][k];
+        __m512i pe = _mm512_mul_epi32(a, mult);
+        __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), mult_odd);
+        pe = _mm512_mask_sub_epi64(pe, _mm512_cmplt_epi64_mask(pe, lim), pe, fe);
+        po = _mm512_mask_sub_epi64(po, _mm512_cmplt_epi64_mask(po, lim), po, fo);
+        pe = _mm512_srav_epi64(_mm512_add_epi64(pe, re), se);
+        po = _mm512_srav_epi64(_mm512_add_epi64(po, ro), so);
+        acc[i][k] = _mm512_mask_shuffle_epi32(pe, __mmask16(0xAAAA), po, _MM_PERM_CDAB);
+      }
+    }
+    const __m512i zp = _mm512_set1_epi16(static_cast<int16_t>(r.output_zero_point));
+    const __m512i lo = _mm512_set1_epi8(static_cast<char>(r.act_min)), hi = _mm512_set1_epi8(static_cast<char>(r.act_max));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(acc[i][0], acc[i][1]), zp);
+      const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(acc[i][2], acc[i][3]), zp);
+      const __m512i v = _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(w01, w23), lo), hi);
+      int8_t* o = out + static_cast<int64_t>(i) * ostride;
+      if (n == 64) _mm512_storeu_si512(o, v);
+      else _mm512_mask_storeu_epi8(o, mask64(n), v);
+    }
+  }
+};
+
 }  // namespace
 
 QLITE_INT8_DEFINE_ENTRY_POINTS(V512)
+QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV512)
 
 }  // namespace qlite::kernels::int8_avx512
 #endif

@@ -1,0 +1,152 @@
+// The int8 depthwise convolution written once over a traits type T and
+// compiled once per ISA file (int8_kernels_avx512.cpp, int8_kernels_avx2.cpp),
+// which define QLITE_INT8_NS first (see int8_impl.h for why everything lands
+// in an ISA-named and an anonymous namespace).
+//
+// Scheme: every input row is turned once into a "group row": for each column
+// x and channel c, the T::kGroup values X[x + t * dilation_w][c], t < kGroup,
+// side by side in 4 bytes (4 x u8 for vpdpbusd, 2 x int16 for vpmaddwd). One
+// dot instruction then covers kGroup horizontal taps of a whole register of
+// channels, and taps kGroup * j + t of a wider kernel read the group at
+// column x + kGroup * j * dilation_w. Group rows live in a ring of
+// (kernel_h - 1) * dilation_h + 1 rows, so each is built once per call and
+// reused by every output row that needs it. Channels come in blocks of
+// T::kBlock held in T::kRegs registers; the in-lane unpacks that build groups
+// permute channels inside a block, and the saturating packs of the output
+// stage undo exactly that permutation, so weights, bias and requantization
+// constants are packed in the permuted order (PackedDepthwiseInt8).
+//
+// T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), Pad,
+// make_pad, build, load, dot, and requant_store (requantize a tile's
+// accumulators and store kBlock bytes per pixel).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/int8_kernels_x86.h"
+
+#ifndef QLITE_INT8_NS
+#error "define QLITE_INT8_NS before including int8_depthwise_impl.h"
+#endif
+
+namespace qlite::kernels::QLITE_INT8_NS {
+namespace {
+
+template <class T>
+struct Depthwise {
+  using Reg = typename T::Reg;
+  static constexpr int kB = T::kBlock, kR = T::kRegs, kL = T::kBlock / T::kRegs, kG = T::kGroup;
+
+  static constexpr int kKwg5 = (5 + kG - 1) / kG;  // tap groups of a 5-wide row
+
+  static int dmin(int a, int b) { return a < b ? a : b; }
+
+  // Group row of padded input row r (r - pad_top is the image row).
+  static void build_row(const PackedDepthwiseInt8& pd, const int8_t* image, int r, const typename T::Pad& pad,
+                        uint32_t* dst) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int c = g.out_c, cp = pd.c_pad;
+    const int iy = r - g.pad_top;
+    const bool row_in = iy >= 0 && iy < g.in_h;
+    const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
+    // Taps past kernel_w meet zero weights (one group per row only): no load.
+    const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
+    for (int i = 0; i < pd.q_cols; ++i) {
+      const int x0 = i * pd.q_step - g.pad_left;
+      const int8_t* tap[kG];
+      for (int t = 0; t < kG; ++t) {
+        const int ix = x0 + t * g.dilation_w;
+        tap[t] = row_in && t < taps_used && ix >= 0 && ix < g.in_w ? src + static_cast<int64_t>(ix) * c : nullptr;
+      }
+      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
+      for (int cb = 0; cb < c; cb += kB) T::build(tap, cb, dmin(kB, c - cb), pad, d + cb);
+    }
+  }
+
+  // MR output pixels starting at ox, channel block cb, of one output row.
+  // KH / KWG: kernel rows and tap groups per row when known at compile time
+  // (0: read from pd). Fully unrolled tap loops keep the accumulators in
+  // registers; with runtime trip counts GCC shuffles them between registers.
+  template <int MR, int KH, int KWG>
+  static void tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int cp = pd.c_pad;
+    const int kh = KH > 0 ? KH : g.kernel_h, kwg = KWG > 0 ? KWG : pd.kw_groups;
+    Reg acc[MR][kR];
+#pragma GCC unroll 16
+    for (int k = 0; k < kR; ++k) {
+      const Reg b = T::load(reinterpret_cast<const uint32_t*>(pd.bias.data()) + cb + k * kL);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) acc[i][k] = b;
+    }
+    const uint32_t* w = pd.weights.data() + cb;
+    const int64_t pix = static_cast<int64_t>(pd.col_step) * cp;
+    const int64_t jstep = static_cast<int64_t>(pd.group_cols) * cp;
+#pragma GCC unroll 16
+    for (int ky = 0; ky < kh; ++ky) {
+      const uint32_t* q = rows[ky] + ox * pix + cb;
+#pragma GCC unroll 4
+      for (int j = 0; j < kwg; ++j, w += cp, q += jstep) {
+        Reg wv[kR];
+#pragma GCC unroll 16
+        for (int k = 0; k < kR; ++k) wv[k] = T::load(w + k * kL);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+          for (int k = 0; k < kR; ++k) acc[i][k] = T::dot(acc[i][k], T::load(q + i * pix + k * kL), wv[k]);
+      }
+    }
+    T::template requant_store<MR>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
+  }
+
+  // One output row, channel block by block.
+  template <int KH, int KWG>
+  static void out_row(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int8_t* orow) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int c = g.out_c;
+    for (int cb = 0; cb < c; cb += kB) {
+      int ox = 0;
+      for (; ox + T::kMR <= g.out_w; ox += T::kMR)
+        tile<T::kMR, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      for (; ox < g.out_w; ++ox) tile<1, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+    }
+  }
+
+  static void rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,
+                   void* scratch) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int c = g.out_c, ring = pd.ring_rows;
+    const int64_t row_len = static_cast<int64_t>(pd.q_cols) * pd.c_pad;
+    uint32_t* ring_buf = static_cast<uint32_t*>(scratch);
+    // Which padded input row each ring slot holds (-1: none yet).
+    int32_t* slot_row = reinterpret_cast<int32_t*>(ring_buf + ring * row_len);
+    for (int s = 0; s < ring; ++s) slot_row[s] = -1;
+    const typename T::Pad pad = T::make_pad(pd.params.input_zero_point);
+    const uint32_t* rows_ptr[kMaxDwKernel];
+    for (int oy = y0; oy < y1; ++oy) {
+      for (int ky = 0; ky < g.kernel_h; ++ky) {
+        const int r = oy * g.stride_h + ky * g.dilation_h, s = r % ring;
+        uint32_t* slot = ring_buf + s * row_len;
+        if (slot_row[s] != r) {
+          build_row(pd, image, r, pad, slot);
+          slot_row[s] = r;
+        }
+        rows_ptr[ky] = slot;
+      }
+      int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
+      // MobileNet's 3x3 and 5x5 get unrolled tap loops.
+      if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1>(pd, rows_ptr, orow);
+      else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5>(pd, rows_ptr, orow);
+      else out_row<0, 0>(pd, rows_ptr, orow);
+    }
+  }
+};
+
+}  // namespace
+}  // namespace qlite::kernels::QLITE_INT8_NS
+
+#define QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(T)                                                            \
+  void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,   \
+                      void* scratch) {                                                                         \
+    Depthwise<T>::rows(pd, image, out_image, y0, y1, scratch);                                                 \
+  }

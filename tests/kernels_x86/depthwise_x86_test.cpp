@@ -1,0 +1,215 @@
+// Packed int8 depthwise convolution against the reference kernel: exact bytes
+// on random awkward shapes (ragged channel blocks, kernels 1..5 and a few
+// wider, any padding, strides, dilations, depth multipliers, zero points),
+// as whole batches and as row bands the way threads split an image, for every
+// ISA this CPU runs, with guard bytes around the output and the scratch.
+#include "x86_test_util.h"
+
+namespace qlite::kernels::test {
+namespace {
+
+struct DwCase {
+  ref::DepthwiseInt8Params p;
+  std::vector<int8_t> x, w;
+  std::vector<int32_t> bias;
+  bool with_bias = true;
+};
+
+std::string case_str(const DwCase& c) {
+  return geom_str(c.p.g) + " dm " + std::to_string(c.p.depth_multiplier) + " zp " +
+         std::to_string(c.p.input_zero_point) + "/" + std::to_string(c.p.output_zero_point);
+}
+
+// Channel counts around the 16- and 64-channel blocks of the SIMD paths.
+int dw_channels(Rng& rng) {
+  switch (rng.below(4)) {
+    case 0: return pick(rng, 1, 20);
+    case 1: return pick(rng, 60, 70);
+    case 2: return pick(rng, 120, 130);
+    default: return pick(rng, 1, 130);
+  }
+}
+
+// Any padding, not only SAME / VALID: pads and output sizes drawn freely, so
+// that windows may hang over every border, and even lie wholly in padding.
+ref::WindowGeometry free_geometry(Rng& rng, int in_c, int out_c, int max_kernel) {
+  ref::WindowGeometry g;
+  g.batch = rng.below(4) == 0 ? pick(rng, 2, 3) : 1;
+  g.in_h = pick(rng, 1, 12);
+  g.in_w = pick(rng, 1, 23);
+  g.in_c = in_c;
+  g.out_c = out_c;
+  g.kernel_h = pick(rng, 1, max_kernel);
+  g.kernel_w = pick(rng, 1, max_kernel);
+  g.stride_h = pick(rng, 1, 3);
+  g.stride_w = pick(rng, 1, 3);
+  if (rng.below(3) == 0) {
+    g.dilation_h = pick(rng, 1, 2);
+    g.dilation_w = pick(rng, 1, 2);
+  }
+  const int eff_h = (g.kernel_h - 1) * g.dilation_h + 1, eff_w = (g.kernel_w - 1) * g.dilation_w + 1;
+  g.pad_top = pick(rng, 0, eff_h);
+  g.pad_left = pick(rng, 0, eff_w);
+  const int pad_bottom = pick(rng, 0, eff_h), pad_right = pick(rng, 0, eff_w);
+  g.out_h = std::max(1, (g.in_h + g.pad_top + pad_bottom - eff_h) / g.stride_h + 1);
+  g.out_w = std::max(1, (g.in_w + g.pad_left + pad_right - eff_w) / g.stride_w + 1);
+  return g;
+}
+
+DwCase make_case(Rng& rng, const ref::WindowGeometry& g, int dm) {
+  DwCase c;
+  c.p.g = g;
+  c.p.depth_multiplier = dm;
+  const int k = g.kernel_h * g.kernel_w;
+  const Quant q = rand_quant(rng, g.out_c, k);
+  c.p.input_zero_point = q.in_zp;
+  c.p.output_zero_point = q.out_zp;
+  c.p.requant = q.requant;
+  c.p.act = q.act;
+  c.x = rand_i8(rng, int64_t{g.batch} * g.in_h * g.in_w * g.in_c);
+  c.w = rand_i8(rng, int64_t{k} * g.out_c);
+  c.bias = rand_bias(rng, g.out_c, 1 << 14);
+  c.with_bias = rng.below(6) != 0;
+  return c;
+}
+
+// Whole batch, then the first image as 1..4 random row bands computed out of
+// order with the same (dirty) scratch, as threads would.
+void check_dw(Rng& rng, Isa isa, const DwCase& c) {
+  const ref::WindowGeometry& g = c.p.g;
+  const int32_t* bias = c.with_bias ? c.bias.data() : nullptr;
+  std::vector<int8_t> want(static_cast<size_t>(g.batch) * g.out_h * g.out_w * g.out_c);
+  ref::depthwise_conv2d_int8(c.p, c.x.data(), c.w.data(), bias, want.data());
+  const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), bias);
+  Scratch scratch(pd.scratch_bytes);
+  Guarded out(want.size());
+  depthwise_conv2d_int8(pd, g.batch, c.x.data(), out.data(), scratch.data());
+  ASSERT_TRUE(out.guards_intact() && scratch.guard_intact()) << isa_name(isa) << " " << case_str(c);
+  ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << case_str(c);
+  const int64_t out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::vector<int> cuts = {0, g.out_h};
+  for (int i = pick(rng, 0, 3); i > 0; --i) cuts.push_back(pick(rng, 0, g.out_h));
+  std::sort(cuts.begin(), cuts.end());
+  Guarded band(static_cast<size_t>(out_img));
+  for (size_t i = cuts.size() - 1; i > 0; --i)
+    depthwise_conv2d_int8_rows(pd, c.x.data(), band.data(), cuts[i - 1], cuts[i], scratch.data());
+  ASSERT_TRUE(band.guards_intact() && scratch.guard_intact()) << isa_name(isa) << " bands " << case_str(c);
+  ASSERT_EQ(band.body(), std::vector<int8_t>(want.begin(), want.begin() + out_img))
+      << isa_name(isa) << " bands " << case_str(c);
+}
+
+TEST(DepthwiseX86, RandomAwkwardShapes) {
+  Rng rng(14);
+  for (int rep = 0; rep < 400; ++rep) {
+    const int in_c = dw_channels(rng);
+    const int dm = rng.below(8) == 0 ? pick(rng, 2, 3) : 1;
+    const DwCase c = make_case(rng, free_geometry(rng, in_c, in_c * dm, rep % 3 == 0 ? 5 : 3), dm);
+    for (Isa isa : runnable_isas()) {
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(DepthwiseX86, SameAndValidPaddingWithWideKernels) {
+  Rng rng(17);
+  for (int rep = 0; rep < 60; ++rep) {
+    const int c = dw_channels(rng);
+    ref::WindowGeometry g = rand_geometry(rng, c, c, 9, true);  // 2 and 3 tap groups per row too
+    const DwCase dc = make_case(rng, g, 1);
+    for (Isa isa : runnable_isas()) {
+      check_dw(rng, isa, dc);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// Kernels wider than kMaxDwKernel take the reference path on every ISA.
+TEST(DepthwiseX86, KernelsBeyondTheSimdLimitFallBack) {
+  Rng rng(18);
+  ref::WindowGeometry g;
+  g.in_h = 5, g.in_w = kMaxDwKernel + 3, g.in_c = g.out_c = 7;
+  g.kernel_h = 2, g.kernel_w = kMaxDwKernel + 1;
+  ref::apply_padding(g, ref::Padding::kSame);
+  const DwCase c = make_case(rng, g, 1);
+  for (Isa isa : runnable_isas()) {
+    EXPECT_EQ(pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data()).isa, Isa::kReference);
+    check_dw(rng, isa, c);
+  }
+}
+
+TEST(DepthwiseX86, MobileNetShapes) {
+  Rng rng(15);
+  struct Shape {
+    int hw, c, stride;
+  };
+  for (const Shape s : {Shape{56, 64, 1}, Shape{112, 32, 1}, Shape{28, 256, 2}, Shape{7, 1024, 1}}) {
+    ref::WindowGeometry g;
+    g.in_h = g.in_w = s.hw;
+    g.in_c = g.out_c = s.c;
+    g.kernel_h = g.kernel_w = 3;
+    g.stride_h = g.stride_w = s.stride;
+    ref::apply_padding(g, ref::Padding::kSame);
+    const DwCase c = make_case(rng, g, 1);
+    for (Isa isa : runnable_isas()) {
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// Multipliers 2^30 * 2^(shift - 31) make rounding ties common: depthwise must
+// use double rounding exactly as the reference does (the test counts the ties
+// where double rounding and round-half-up differ, so it cannot pass vacuously).
+TEST(DepthwiseX86, PowerOfTwoMultipliersHitDoubleRoundingTies) {
+  Rng rng(16);
+  const int channels = 19;
+  DwCase c;
+  c.p.g.in_h = 12, c.p.g.in_w = 10, c.p.g.in_c = c.p.g.out_c = channels;
+  c.p.g.kernel_h = c.p.g.kernel_w = 3;
+  ref::apply_padding(c.p.g, ref::Padding::kSame);
+  c.p.input_zero_point = -5;
+  for (int ch = 0; ch < channels; ++ch) c.p.requant.push_back({1 << 30, -pick(rng, 6, 10)});
+  c.x = rand_i8(rng, 12 * 10 * channels);
+  c.w = rand_i8(rng, 9 * channels);
+  c.bias = rand_bias(rng, channels, 1 << 8);
+  int forms_differ = 0;
+  for (int y = 0; y < 12; ++y)
+    for (int x = 0; x < 10; ++x)
+      for (int ch = 0; ch < channels; ++ch) {
+        int32_t acc = c.bias[static_cast<size_t>(ch)];
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            const int iy = y + ky - 1, ix = x + kx - 1;
+            if (iy < 0 || iy >= 12 || ix < 0 || ix >= 10) continue;
+            acc += c.w[static_cast<size_t>((ky * 3 + kx) * channels + ch)] *
+                   (c.x[static_cast<size_t>((iy * 10 + ix) * channels + ch)] + 5);
+          }
+        const auto& m = c.p.requant[static_cast<size_t>(ch)];
+        forms_differ += ref::multiply_by_quantized_multiplier_half_up(acc, m) != ref::multiply_by_quantized_multiplier(acc, m);
+      }
+  EXPECT_GT(forms_differ, 0);
+  for (Isa isa : runnable_isas()) {
+    check_dw(rng, isa, c);
+    if (HasFatalFailure()) return;
+  }
+}
+
+// Multipliers >= 1 (left shifts) and huge biases: results far outside int16,
+// where the output stage's saturating packs must still clamp exactly.
+TEST(DepthwiseX86, LeftShiftsAndSaturation) {
+  Rng rng(19);
+  for (int rep = 0; rep < 40; ++rep) {
+    const int ch = dw_channels(rng);
+    DwCase c = make_case(rng, free_geometry(rng, ch, ch, 3), 1);
+    for (auto& m : c.p.requant) m.shift = rep % 2 == 0 ? pick(rng, 1, 6) : -pick(rng, 0, 2);
+    c.bias = rand_bias(rng, ch, int64_t{1} << 24);
+    for (Isa isa : runnable_isas()) {
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qlite::kernels::test
