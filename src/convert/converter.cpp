@@ -109,21 +109,28 @@ Value lower_node(detail::Lowering& L, const Layer& layer, const Value& input, co
               "MaxPooling2D, Dense, Softmax)");
 }
 
-// A Flatten whose only reader is a Dense layer needs no op of its own:
-// FULLY_CONNECTED (keep_num_dims false) reads any input as rows of its weight
-// width, in TFLite, Arm NN and qlite alike, and row-major NHWC order is the
-// order Flatten produces. Dropping the RESHAPE saves a tensor and an op.
+// A Flatten whose only reader is a Dense layer (possibly through the input
+// quantizer a Dense-only QAT model puts in front of it) needs no op of its
+// own: FULLY_CONNECTED (keep_num_dims false) reads any input as rows of its
+// weight width, in TFLite, Arm NN and qlite alike, and row-major NHWC order is
+// the order Flatten produces. Dropping the RESHAPE saves a tensor and an op.
 // `layers` are the layers as lowered (a QAT wrapper's inner layer).
-bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layers, size_t i) {
-  if (layers[i]->type() != "Flatten" || i + 1 >= model.num_layers()) return false;
-  size_t readers = 0, dense_readers = 0;
-  for (size_t j = i + 1; j < model.num_layers(); ++j)
-    for (int k : model.nodes()[j].inputs)
-      if (static_cast<size_t>(k) == i) {
-        ++readers;
-        if (layers[j]->type() == "Dense") ++dense_readers;
-      }
-  return readers == 1 && dense_readers == 1;
+bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layers,
+                      const std::vector<NodePlan>& plans, size_t i) {
+  if (layers[i]->type() != "Flatten") return false;
+  auto only_reader = [&](size_t node) -> std::optional<size_t> {
+    std::optional<size_t> reader;
+    for (size_t j = node + 1; j < model.num_layers(); ++j)
+      for (int k : model.nodes()[j].inputs)
+        if (static_cast<size_t>(k) == node) {
+          if (reader) return std::nullopt;
+          reader = j;
+        }
+    return reader;
+  };
+  std::optional<size_t> r = only_reader(i);
+  while (r && plans[*r].identity) r = only_reader(*r);
+  return r && layers[*r]->type() == "Dense";
 }
 
 void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
@@ -202,7 +209,7 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
       values[i] = plan.kind == Kind::kInt8 ? L.to_int8(in, plan.out, layers[i]->name()) : in;
       continue;
     }
-    if (folds_into_dense(model, layers, i)) {  // FULLY_CONNECTED flattens its input itself
+    if (folds_into_dense(model, layers, plans, i)) {  // FULLY_CONNECTED flattens its input itself
       values[i] = in;
       values[i].shape = layers[i]->output_shape();
       continue;
