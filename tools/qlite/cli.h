@@ -23,6 +23,8 @@ Command add_inspect(CLI::App& app);
 Command add_run(CLI::App& app);
 Command add_qat(CLI::App& app);
 Command add_convert(CLI::App& app);
+Command add_demo(CLI::App& app);
+Command add_bench(CLI::App& app);
 
 // Writes JSON to path atomically (temp file + rename); "-" means stdout.
 void write_json_file(const std::string& path, const nlohmann::json& j);

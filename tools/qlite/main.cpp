@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
       qlite::cli::add_run(app),
       qlite::cli::add_qat(app),
       qlite::cli::add_convert(app),
+      qlite::cli::add_demo(app),
+      qlite::cli::add_bench(app),
   };
   try {
     app.parse(argc, argv);
