@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_seeds.h"
 #include "qlite/lite.h"
 #include "qlite/runtime.h"
 
@@ -101,16 +102,7 @@ void run(qlite::runtime::Interpreter& it) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* dir = std::getenv("QLITE_FUZZ_WRITE_SEEDS")) {
-    int i = 0;
-    for (const auto& bytes : seed_models()) {
-      const std::string path = std::string(dir) + "/runtime_seed_" + std::to_string(i++) + ".tflite";
-      if (FILE* f = std::fopen(path.c_str(), "wb")) {
-        std::fwrite(bytes.data(), 1, bytes.size(), f);
-        std::fclose(f);
-      }
-    }
-  }
+  qlite::fuzz::write_seeds("runtime_seed_", seed_models());
   return 0;
 }
 

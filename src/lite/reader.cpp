@@ -14,12 +14,22 @@
 namespace qlite::lite {
 namespace {
 
+static_assert(FLATBUFFERS_LITTLEENDIAN, "the reader copies flatbuffer scalars as stored (little-endian)");
+
+// Elements are copied bytewise, not read in place: the verifier checks only a
+// vector's 4-byte length prefix for alignment, so the 8-byte zero points of a
+// hostile file may sit at 4 mod 8 (found by fuzz/tflite_reader_fuzz.cpp).
 template <class T, class U>
 std::vector<T> to_vector(const flatbuffers::Vector<U>* v) {
   std::vector<T> out;
   if (v == nullptr) return out;
-  out.reserve(v->size());
-  for (auto x : *v) out.push_back(static_cast<T>(x));
+  out.resize(v->size());
+  const uint8_t* raw = v->Data();
+  for (size_t i = 0; i < out.size(); ++i) {
+    U x;
+    std::memcpy(&x, raw + i * sizeof(U), sizeof(U));
+    out[i] = static_cast<T>(x);
+  }
   return out;
 }
 
