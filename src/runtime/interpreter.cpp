@@ -228,7 +228,7 @@ void Interpreter::Impl::prepare(int new_batch) {
   prepare_ops(new_batch, threads);
   int64_t work = 0;
   size_t image_bytes = 0;
-  for (size_t pos : exec) work += nodes[pos].work;
+  for (size_t pos : exec) work = std::min(work + nodes[pos].work, int64_t{1} << 61);  // each <= 2^60
   const bool split = separable(new_batch);
   if (split)
     for (const RtTensor& t : tensors)

@@ -188,7 +188,7 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
   ref::apply_padding(g, to_padding(o.padding));
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
-  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w * g.in_c;
+  n.work = work_of({g.batch, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w, g.in_c});
   const KernelTable& k = ctx.kernels();
 
   using T = lite::TensorType;

@@ -77,7 +77,7 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
   s.depth_multiplier = static_cast<int>(multiplier);
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
-  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w;
+  n.work = work_of({g.batch, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w});
 
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {

@@ -119,7 +119,7 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
   }
   s.act = to_fused(n, o.activation);
   s.isa = ctx.isa();
-  n.work = int64_t{s.batch} * s.in * s.out;
+  n.work = work_of({s.batch, s.in, s.out});
   n.separable = in.shape[0] > 0 && (in.numel() / in.shape[0]) % s.in == 0;
   const KernelTable& k = ctx.kernels();
 

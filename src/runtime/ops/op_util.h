@@ -2,6 +2,8 @@
 // prepare time only, so building message strings here costs nothing per invoke.
 #pragma once
 
+#include <initializer_list>
+
 #include <algorithm>
 #include <string>
 
@@ -44,6 +46,17 @@ void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels);
 // Below this much work (multiply-accumulates) an op runs on one thread: waking
 // a worker costs more than it saves.
 constexpr int64_t kMinSplitWork = int64_t{1} << 21;
+
+// A work estimate (multiply-adds) for threading decisions, saturated at 2^60:
+// a hostile file's dimensions can overflow int64 (found by fuzzing), and the
+// interpreter adds up to a few thousand of them.
+inline int64_t work_of(std::initializer_list<int64_t> factors) {
+  constexpr int64_t kCap = int64_t{1} << 60;
+  int64_t w = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(w, f, &w) || w > kCap) return kCap;
+  return w;
+}
 
 // fn(begin, end, chunk) over [0, units): split over the pool when the call's
 // work pays for it, else inline as chunk 0. chunk < the pool's threads picks

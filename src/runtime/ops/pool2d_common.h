@@ -50,7 +50,7 @@ inline void prepare_pool(PrepareContext& ctx, Node& n, decltype(PoolState::int8_
   ref::apply_padding(g, to_padding(o.padding));
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
-  n.work = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.kernel_h * g.kernel_w / 4;
+  n.work = work_of({g.batch, g.out_h, g.out_w, g.out_c, g.kernel_h, g.kernel_w}) / 4;
   s.isa = ctx.isa();
   op_check(in.type == out.type, n, "input " + describe(in) + " and output " + describe(out) + " differ in type");
   if (in.type == lite::TensorType::kFloat32) {

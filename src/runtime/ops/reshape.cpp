@@ -48,7 +48,8 @@ void prepare_reshape(PrepareContext& ctx, Node& n) {
       unknown = static_cast<int>(d);
     } else {
       op_check(target[d] >= 0, n, "new shape " + shape_str(target) + " has a negative dimension");
-      known *= target[d];
+      op_check(!__builtin_mul_overflow(known, target[d], &known), n,
+               "new shape " + shape_str(target) + " has more elements than int64 can count");
     }
   }
   const auto& sig = out.def->shape_signature;

@@ -38,7 +38,7 @@ void prepare_softmax(PrepareContext& ctx, Node& n) {
   s.depth = dim_int(n, in.shape.back(), "softmax depth");
   s.outer = in.numel() / s.depth;
   ctx.set_output_shape(n, 0, in.shape);
-  n.work = in.numel() * 4;
+  n.work = work_of({in.numel(), 4});
   n.separable = in.shape.size() >= 2;
   using T = lite::TensorType;
   if (in.type == T::kFloat32 && out.type == T::kFloat32) {
