@@ -199,14 +199,16 @@ void softmax_int8(const SoftmaxInt8Params& p, int64_t outer, int depth, const in
     int8_t* y = out + r * depth;
     int32_t max_val = -128;
     for (int j = 0; j < depth; ++j) max_val = std::max(max_val, int32_t{x[j]});
-    // table[255 - max + x] = exp(-input_scale * beta * (max - x)); index in [0, 255].
-    const float* table = p.table + (255 - max_val);
+    // table[255 - max + x] = exp(-input_scale * beta * (max - x)); index in
+    // [0, 255]. (Indexed from p.table itself: p.table + (255 - max) alone may
+    // point past the array, which is undefined even if never read there.)
+    const int32_t base = 255 - max_val;
     float sum = 0.0f;
-    for (int j = 0; j < depth; ++j) sum += table[x[j]];
+    for (int j = 0; j < depth; ++j) sum += p.table[base + x[j]];
     const float inv = 1.0f / (sum * p.output_scale);
     for (int j = 0; j < depth; ++j) {
       // prob <= 1 / output_scale; the clamp only guards the cast for odd scales.
-      const float prob = std::fmin(table[x[j]] * inv, 1.0e6f);
+      const float prob = std::fmin(p.table[base + x[j]] * inv, 1.0e6f);
       const int64_t q = static_cast<int64_t>(std::round(prob)) + p.output_zero_point;
       y[j] = static_cast<int8_t>(std::clamp<int64_t>(q, -128, 127));
     }
