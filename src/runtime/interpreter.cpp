@@ -245,8 +245,9 @@ void Interpreter::Impl::prepare(int new_batch) {
     const int64_t t = (new_batch + per_tile - 1) / per_tile;
     tiles = static_cast<int>(std::min<int64_t>(t, new_batch));
   }
-  tile = (new_batch + tiles - 1) / tiles;
-  tiles = (new_batch + tile - 1) / tile;
+  // In 64 bits: a file may declare a batch near 2^31 (found by fuzzing).
+  tile = static_cast<int>((int64_t{new_batch} + tiles - 1) / tiles);
+  tiles = static_cast<int>((int64_t{new_batch} + tile - 1) / tile);
   if (tiles == 1) {
     want_lanes = 1;  // one piece; ops split themselves over the pool
   } else {
