@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "qat_test_util.h"
 #include "quant/qat/qat_fast_isa.h"
@@ -95,6 +96,58 @@ TEST(QatFastFakeQuant, RangeAndObserveMatchTheLibrary) {
       ASSERT_EQ(a.min_values(), b.min_values());
       ASSERT_EQ(a.max_values(), b.max_values());
     }
+  }
+}
+
+// The in-place fake quant with its backward record gives the numbers of the
+// unfused chain: fake_quant_value forward; backward the STE product
+// dy * fake_quant_mask, then the activation's derivative as a select
+// (ReLU: out > 0, ReLU6: 0 < out < 6, from the pre-quantization output).
+TEST(QatFastFakeQuant, InPlaceWithRecordMatchesUnfusedChain) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  using KeepFn = void (*)(const float*, float*, uint8_t*, int64_t, const QuantParams&, int);
+  using BackFn = void (*)(const uint8_t*, const float*, float*, int64_t);
+  struct K {
+    const char* name;
+    KeepFn keep;
+    BackFn back;
+  };
+  std::vector<K> ks = {{"base", detail::fake_quant_keep_base, detail::keep_backward_base}};
+  for (const Impl& i : impls()) {
+    if (std::string(i.name) == "avx2") ks.push_back({"avx2", detail::fake_quant_keep_avx2, detail::keep_backward_avx2});
+    if (std::string(i.name) == "avx512")
+      ks.push_back({"avx512", detail::fake_quant_keep_avx512, detail::keep_backward_avx512});
+  }
+  Rng rng(5);
+  for (const float hi : {3.0f, 7.5f, 0.0f}) {  // 0: a degenerate range
+    const QuantParams p = choose_quant_params(hi == 0.0f ? 0.0f : -1.0f, hi, kActivationScheme);
+    std::vector<float> x = {nan, inf, -inf, 0.0f, -0.0f, 6.0f, std::nextafter(6.0f, 0.0f), p.nudged_min,
+                            p.nudged_max, std::nextafter(p.nudged_max, inf), std::nextafter(p.nudged_min, -inf)};
+    for (int i = 0; i < 3000; ++i) x.push_back(rng.uniform(-2.0f, hi + 2.0f));
+    const int64_t n = static_cast<int64_t>(x.size());
+    std::vector<float> dy(x.size());
+    for (size_t i = 0; i < dy.size(); ++i) dy[i] = i % 97 == 5 ? inf : rng.uniform(-1.0f, 1.0f);
+    for (int act = 0; act <= 2; ++act)
+      for (const K& k : ks) {
+        SCOPED_TRACE(::testing::Message() << k.name << " act " << act << " hi " << hi);
+        std::vector<float> y = x;  // in place
+        std::vector<uint8_t> keep(x.size());
+        std::vector<float> dz(x.size());
+        k.keep(y.data(), y.data(), keep.data(), n, p, act);
+        k.back(keep.data(), dy.data(), dz.data(), n);
+        for (size_t i = 0; i < x.size(); ++i) {
+          const float v = x[i];
+          const float want_y = fake_quant_value(v, p);
+          ASSERT_TRUE(std::memcmp(&y[i], &want_y, sizeof(float)) == 0 || (y[i] == 0.0f && want_y == 0.0f))
+              << "x " << v << " got " << y[i] << " want " << want_y;
+          const float ste = dy[i] * fake_quant_mask(v, p);
+          const bool slope = act == 0 || (act == 1 && v > 0.0f) || (act == 2 && v > 0.0f && v < 6.0f);
+          const float want_dz = slope ? ste : 0.0f;
+          ASSERT_TRUE(std::memcmp(&dz[i], &want_dz, sizeof(float)) == 0 || (std::isnan(dz[i]) && std::isnan(want_dz)))
+              << "x " << v << " dy " << dy[i] << " got " << dz[i] << " want " << want_dz;
+        }
+      }
   }
 }
 

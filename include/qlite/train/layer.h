@@ -45,6 +45,11 @@ class OutputHooks {
   // backward: dz[0, n) = the gradient to use in place of dout[0, n) (out is
   // the layer's output at the same positions). dz never aliases dout or out.
   virtual void on_backward(int chunk, const float* out, const float* dout, float* dz, int64_t n) = 0;
+  // True when on_backward's dz already includes the layer's activation
+  // derivative (the hook recorded what it needs during forward): the layer
+  // then applies none itself, and `out` may hold values the wrapper changed
+  // in place after forward.
+  virtual bool applies_activation_gradient() const { return false; }
 };
 
 class Layer {

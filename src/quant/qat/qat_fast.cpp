@@ -12,6 +12,12 @@ void fake_quant_mask_base(const float* x, const float* dy, float* dx, int64_t n,
   base::fake_quant_mask_loop(x, dy, dx, n, p);
 }
 void finite_range_base(const float* x, int64_t n, float* lo, float* hi) { base::finite_range_loop(x, n, lo, hi); }
+void fake_quant_keep_base(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p, int act) {
+  base::fake_quant_keep_loop(x, y, keep, n, p, act);
+}
+void keep_backward_base(const uint8_t* keep, const float* dy, float* dz, int64_t n) {
+  base::keep_backward_loop(keep, dy, dz, n);
+}
 
 void fake_quant_fast(const float* x, float* y, int64_t n, const QuantParams& p) {
   switch (active_isa()) {
@@ -26,6 +32,22 @@ void fake_quant_mask_fast(const float* x, const float* dy, float* dx, int64_t n,
     case Isa::kAvx512: return fake_quant_mask_avx512(x, dy, dx, n, p);
     case Isa::kAvx2: return fake_quant_mask_avx2(x, dy, dx, n, p);
     default: return fake_quant_mask_base(x, dy, dx, n, p);
+  }
+}
+
+void fake_quant_keep_fast(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p, int act) {
+  switch (active_isa()) {
+    case Isa::kAvx512: return fake_quant_keep_avx512(x, y, keep, n, p, act);
+    case Isa::kAvx2: return fake_quant_keep_avx2(x, y, keep, n, p, act);
+    default: return fake_quant_keep_base(x, y, keep, n, p, act);
+  }
+}
+
+void keep_backward_fast(const uint8_t* keep, const float* dy, float* dz, int64_t n) {
+  switch (active_isa()) {
+    case Isa::kAvx512: return keep_backward_avx512(keep, dy, dz, n);
+    case Isa::kAvx2: return keep_backward_avx2(keep, dy, dz, n);
+    default: return keep_backward_base(keep, dy, dz, n);
   }
 }
 

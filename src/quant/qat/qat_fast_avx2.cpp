@@ -10,5 +10,11 @@ void fake_quant_mask_avx2(const float* x, const float* dy, float* dx, int64_t n,
   avx2::fake_quant_mask_loop(x, dy, dx, n, p);
 }
 void finite_range_avx2(const float* x, int64_t n, float* lo, float* hi) { avx2::finite_range_loop(x, n, lo, hi); }
+void fake_quant_keep_avx2(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p, int act) {
+  avx2::fake_quant_keep_loop(x, y, keep, n, p, act);
+}
+void keep_backward_avx2(const uint8_t* keep, const float* dy, float* dz, int64_t n) {
+  avx2::keep_backward_loop(keep, dy, dz, n);
+}
 
 }  // namespace qlite::quant::detail

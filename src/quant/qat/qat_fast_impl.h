@@ -53,6 +53,50 @@ inline void fake_quant_mask_loop(const float* x, const float* dy, float* dx, int
   }
 }
 
+// In-place fake quant for a layer whose activation is fused (act: 0 linear,
+// 1 ReLU, 2 ReLU6), recording per element what the backward pass needs, so
+// the pre-quantization output need not be kept: keep[i] = 0 where the
+// activation's derivative is 0 (act_grad's select), 1 inside the nudged
+// range (dy * 1), 2 outside it (dy * 0, so an infinite dy gives NaN as in the
+// unfused chain). y may alias x.
+template <int kAct>
+inline void fake_quant_keep_loop_act(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p) {
+  const float lo = p.nudged_min, hi = p.nudged_max, scale = p.scale;
+  const float top = static_cast<float>(p.qmax - p.qmin);
+  const float base = static_cast<float>(p.qmin - p.zero_point);
+  const bool degenerate = p.degenerate;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    bool act = true;
+    if constexpr (kAct == 1) act = v > 0.0f;
+    if constexpr (kAct == 2) act = (v > 0.0f) & (v < 6.0f);
+    const bool inside = degenerate | ((v >= lo) & (v <= hi));
+    keep[i] = static_cast<uint8_t>(act ? (inside ? 1 : 2) : 0);
+    float c = v < hi ? v : hi;
+    c = c > lo ? c : lo;
+    float steps = static_cast<float>(static_cast<int32_t>((c - lo) / scale + 0.5f));
+    steps = steps < top ? steps : top;
+    const float out = (base + steps) * scale;
+    y[i] = (v == v) & !degenerate ? out : 0.0f;  // NaN -> real 0
+  }
+}
+
+inline void fake_quant_keep_loop(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p,
+                                 int act) {
+  if (act == 1) return fake_quant_keep_loop_act<1>(x, y, keep, n, p);
+  if (act == 2) return fake_quant_keep_loop_act<2>(x, y, keep, n, p);
+  fake_quant_keep_loop_act<0>(x, y, keep, n, p);
+}
+
+// The gradient fake_quant_keep_loop's record stands for: dz = 0, dy * 1 or dy * 0.
+inline void keep_backward_loop(const uint8_t* keep, const float* dy, float* dz, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t k = keep[i];
+    const float d = dy[i] * (k == 1 ? 1.0f : 0.0f);
+    dz[i] = k == 0 ? 0.0f : d;
+  }
+}
+
 // Min / max of the finite values. The result does not depend on the order of
 // visits (up to the sign of a zero, invisible downstream: ranges are extended
 // to contain 0), so lanes may be reduced in any order.

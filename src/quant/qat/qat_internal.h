@@ -34,6 +34,12 @@ inline void merge_range(Range& into, const Range& r) {
 // fake_quant_value / the STE mask of qparams.h over arrays, vectorisable.
 void fake_quant_fast(const float* x, float* y, int64_t n, const QuantParams& p);
 void fake_quant_mask_fast(const float* x, const float* dy, float* dx, int64_t n, const QuantParams& p);
+// In-place fake quant of a layer output with its fused activation (act: 0
+// linear, 1 ReLU, 2 ReLU6) that records in keep[] what the backward pass
+// needs; keep_backward_fast then gives exactly the STE mask followed by the
+// activation's derivative (see qat_fast_impl.h). y may alias x.
+void fake_quant_keep_fast(const float* x, float* y, uint8_t* keep, int64_t n, const QuantParams& p, int act);
+void keep_backward_fast(const uint8_t* keep, const float* dy, float* dz, int64_t n);
 // finite_range (NaN and +-Inf skipped), vectorisable.
 Range finite_range_fast(const float* x, int64_t n);
 // Per-tensor q.observe(x) with the range sweep split over the pool (tests

@@ -47,16 +47,41 @@ struct WeightSlot {
 // output while the block is in cache (Layer::forward_hooked): the range sweep
 // in forward, the STE mask in backward (before the inner layer's own
 // activation gradient, as the unfused chain applies them).
+//
+// With a layer that supports hooks, the wrapper's output tensor is the inner
+// layer's own: the forward writes the raw output there, and one pass then
+// fake-quantizes it in place while recording, per element, what the backward
+// needs (the STE mask and the fused activation's derivative, `keep`). The raw
+// output is never stored: at batch 500 the seed conv's output is 16 MB, and
+// a second copy of it cost more memory traffic than the fake quant itself.
 struct OutputFusion final : OutputHooks {
   std::vector<Range> parts;  // per chunk
   QuantParams used;
+  bool in_place = false;        // keep[] holds the backward's record
+  int act = 0;                  // the inner layer's fused activation (0 linear, 1 ReLU, 2 ReLU6)
+  std::vector<uint8_t> keep;    // per output element, see fake_quant_keep_fast
+  const float* base = nullptr;  // the output tensor keep[] is indexed by
   void on_forward(int chunk, const float* out, int64_t n) override {
     detail::merge_range(parts[static_cast<size_t>(chunk)], detail::finite_range_fast(out, n));
   }
   void on_backward(int, const float* out, const float* dout, float* dz, int64_t n) override {
-    detail::fake_quant_mask_fast(out, dout, dz, n, used);
+    if (in_place) {
+      detail::keep_backward_fast(keep.data() + (out - base), dout, dz, n);
+    } else {
+      detail::fake_quant_mask_fast(out, dout, dz, n, used);
+    }
   }
+  bool applies_activation_gradient() const override { return in_place; }
 };
+
+int fused_act_code(const Layer& inner) {
+  switch (activation_from_string(inner.get_config().value("activation", std::string("linear")))) {
+    case Activation::kLinear: return 0;
+    case Activation::kRelu: return 1;
+    case Activation::kRelu6: return 2;
+  }
+  return 0;
+}
 
 struct QuantizeWrapper::State {
   LayerPtr inner;
@@ -121,6 +146,7 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
   s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
   s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
+  s.fusion.act = fused_act_code(in);
 }
 
 QuantizeWrapper::~QuantizeWrapper() = default;
@@ -216,7 +242,9 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
   }
   OutputFusion& f = s.fusion;
   f.parts.assign(static_cast<size_t>(detail::num_chunks(ctx)), Range{});
-  if (!s.inner->forward_hooked(in, s.raw, ctx, f)) {
+  f.in_place = false;
+  const bool hooked = s.inner->forward_hooked(in, out, ctx, f);
+  if (!hooked) {
     s.inner->forward(in, s.raw, ctx);
     const float* r = s.raw.f32();
     detail::run_chunks(ctx, s.raw.numel(), [&](int64_t b, int64_t e, int c) { f.on_forward(c, r + b, e - b); },
@@ -225,7 +253,15 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
   Range batch;
   for (const Range& p : f.parts) detail::merge_range(batch, p);
   f.used = detail::update_range(*s.out_spec, batch, s.out_min, s.out_max);
-  detail::fake_quant_tensor(ctx, s.raw, out, f.used);
+  if (!hooked) return detail::fake_quant_tensor(ctx, s.raw, out, f.used);
+  f.keep.resize(static_cast<size_t>(out.numel()));
+  float* y = out.f32();
+  uint8_t* k = f.keep.data();
+  detail::run_chunks(
+      ctx, out.numel(),
+      [&](int64_t b, int64_t e, int) { detail::fake_quant_keep_fast(y + b, y + b, k + b, e - b, f.used, f.act); },
+      int64_t{1} << 15);
+  f.in_place = true;
 }
 
 void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
@@ -235,6 +271,12 @@ void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& 
     QLITE_CHECK(!w.used.empty(), detail::label(*this) + ": backward without a training forward");
   if (!s.out_spec) {
     s.inner->backward(in, out, dout, din, ctx);
+  } else if (s.fusion.in_place) {
+    QLITE_CHECK(out.numel() == static_cast<int64_t>(s.fusion.keep.size()),
+                detail::label(*this) + ": backward's output is not the last training forward's");
+    s.fusion.base = out.f32();
+    QLITE_CHECK(s.inner->backward_hooked(in, out, dout, din, ctx, s.fusion),
+                detail::label(*this) + ": inner layer stopped supporting hooks");
   } else if (!s.inner->backward_hooked(in, s.raw, dout, din, ctx, s.fusion)) {
     // The inner layer sees its own (pre-fake-quant) output, so a fused ReLU
     // takes its derivative from the true pre-activation sign.

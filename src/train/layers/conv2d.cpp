@@ -132,13 +132,15 @@ class Conv2DLayer final : public Layer {
     // a per-chunk scratch image that the weight-gradient pass reads from cache.
     const bool materialize = dx != nullptr && (act_ != Activation::kLinear || hooks);
     const bool per_image = hooks && !materialize;
+    const bool hook_act = hooks && hooks->applies_activation_gradient();
     const float* dz = dout.f32();
     if (materialize) {
       dz_.resize(dout.shape());
       dz = dz_.f32();
     }
     if (per_image) dz_.resize({chunks, out_img});
-    const kernels::FloatAct wact = materialize ? kernels::FloatAct::kLinear : detail::kernel_act(act_);
+    const kernels::FloatAct wact =
+        materialize || hook_act ? kernels::FloatAct::kLinear : detail::kernel_act(act_);
     kernel_.grad.zero();
     if (use_bias_) bias_.grad.zero();
     if (chunks > 1) {
@@ -160,7 +162,7 @@ class Conv2DLayer final : public Layer {
       if (materialize && hooks) {
         float* d = dz_.f32() + i0 * out_img;
         hooks->on_backward(c, out.f32() + i0 * out_img, dout.f32() + i0 * out_img, d, (i1 - i0) * out_img);
-        if (act_ != Activation::kLinear)
+        if (act_ != Activation::kLinear && !hook_act)
           kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + i0 * out_img, d, d,
                                       (i1 - i0) * out_img);
       } else if (materialize) {

@@ -117,7 +117,7 @@ class DenseLayer final : public Layer {
       if (hooks) {
         float* d = dz_.f32() + b0 * u;
         hooks->on_backward(c, out.f32() + b0 * u, dout.f32() + b0 * u, d, rows * u);
-        if (act_ != Activation::kLinear)
+        if (act_ != Activation::kLinear && !hooks->applies_activation_gradient())
           kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, d, d, rows * u);
       } else if (act_ != Activation::kLinear) {
         kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, dout.f32() + b0 * u,
