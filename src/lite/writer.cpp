@@ -1,4 +1,5 @@
 // ModelDef -> .tflite bytes, and the ModelBuilder that producers use.
+#include <algorithm>
 #include <map>
 #include <tuple>
 #include <type_traits>
@@ -151,6 +152,26 @@ class Dedup {
       quant_;
 };
 
+// Buffer data vectors are 16-byte aligned and each is followed (in the
+// back-to-front build) by its 4-byte length, so after the first one every
+// vector of n bytes costs (-(n + 4)) mod 16 bytes of padding and the first
+// costs (-n) mod 16: only the choice of the first matters. Empty buffers
+// have no data.
+std::vector<size_t> data_order(const std::vector<std::vector<uint8_t>>& buffers) {
+  std::vector<size_t> order;
+  size_t first = buffers.size();
+  int best = -1;
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    if (buffers[i].empty()) continue;
+    order.push_back(i);
+    const int n = static_cast<int>(buffers[i].size() % 16);
+    const int saved = (32 - n - 4) % 16 - (16 - n) % 16;  // padding as a later vector minus as the first
+    if (saved > best) best = saved, first = i;
+  }
+  if (first < buffers.size()) std::stable_partition(order.begin(), order.end(), [&](size_t i) { return i == first; });
+  return order;
+}
+
 Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, Dedup& dd, const TensorDef& t) {
   Offset<tfl::QuantizationParameters> q = 0;
   if (!t.quantization.empty()) q = dd.quant(t.quantization);
@@ -170,16 +191,17 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
   FlatBufferBuilder fbb(payload + 4096);
 
   Dedup dd(fbb);
-  std::vector<Offset<tfl::Buffer>> buffers;
-  for (const auto& b : m.buffers) {
-    if (b.empty()) {
-      buffers.push_back(tfl::CreateBuffer(fbb));
-      continue;
-    }
+  // Constant data first, back to back, in the order that needs the least
+  // padding; the Buffer tables that point at it follow in index order.
+  std::vector<flatbuffers::Offset<flatbuffers::Vector<uint8_t>>> data(m.buffers.size());
+  for (const size_t i : data_order(m.buffers)) {
     // The schema's force_align(16): kernels may read constants with aligned loads.
-    fbb.ForceVectorAlignment(b.size(), sizeof(uint8_t), 16);
-    buffers.push_back(tfl::CreateBuffer(fbb, fbb.CreateVector(b)));
+    fbb.ForceVectorAlignment(m.buffers[i].size(), sizeof(uint8_t), 16);
+    data[i] = fbb.CreateVector(m.buffers[i]);
   }
+  std::vector<Offset<tfl::Buffer>> buffers;
+  for (size_t i = 0; i < m.buffers.size(); ++i)
+    buffers.push_back(m.buffers[i].empty() ? tfl::CreateBuffer(fbb) : tfl::CreateBuffer(fbb, data[i]));
 
   std::vector<Offset<tfl::OperatorCode>> codes;
   for (const OperatorCodeDef& c : m.operator_codes) {
@@ -187,9 +209,12 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
     // Old readers see only the 8-bit field; codes from 127 on are marked there
     // by PLACEHOLDER_FOR_GREATER_OP_CODES (127), as TFLite's converter does.
     const auto deprecated = static_cast<int8_t>(std::min(code, 127));
+    // The 32-bit field only where the 8-bit one cannot hold the code: every
+    // reader takes max(builtin_code, deprecated_builtin_code), the field's
+    // default 0 included, which is how files from before the field read.
     codes.push_back(tfl::CreateOperatorCode(
         fbb, deprecated, c.custom_code.empty() ? 0 : fbb.CreateString(c.custom_code), c.version,
-        static_cast<tfl::BuiltinOperator>(code)));
+        static_cast<tfl::BuiltinOperator>(code < 127 ? 0 : code)));
   }
 
   std::vector<Offset<tfl::SubGraph>> subgraphs;
@@ -206,10 +231,10 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
       ops.push_back(tfl::CreateOperator(fbb, op.opcode_index, in, out, o.type, o.value));
     }
     const auto tv = fbb.CreateVector(tensors);
-    const auto iv = fbb.CreateVector(g.inputs);
-    const auto ov = fbb.CreateVector(g.outputs);
+    const auto iv = dd.vec(g.inputs);
+    const auto ov = dd.vec(g.outputs);
     const auto opv = fbb.CreateVector(ops);
-    subgraphs.push_back(tfl::CreateSubGraph(fbb, tv, iv, ov, opv, dd.str(g.name)));
+    subgraphs.push_back(tfl::CreateSubGraph(fbb, tv, iv, ov, opv, g.name.empty() ? 0 : dd.str(g.name)));
   }
 
   std::vector<Offset<tfl::Metadata>> metadata;
