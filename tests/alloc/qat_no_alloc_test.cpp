@@ -1,16 +1,10 @@
 // QAT models (whole and Dense-only), once warmed up, allocate nothing per
-// training step or per evaluate batch. The operator new counter lives in
-// no_alloc_test.cpp (same executable).
-#include <functional>
-
+// training step or per evaluate batch.
 #include <gtest/gtest.h>
 
+#include "counting_new.h"
 #include "qlite/quant.h"
 #include "qlite/train.h"
-
-namespace qlite::alloc_testing {
-long allocations_during(const std::function<void()>& fn);
-}  // namespace qlite::alloc_testing
 
 using namespace qlite;
 

@@ -1,37 +1,13 @@
-// invoke() allocates nothing: operator new is counted in this executable
-// while invokes run (counting is off otherwise, so the other suites are
-// unaffected), for the seed model's forms, 1 and 2 threads, every kernel path.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// invoke() allocates nothing: operator new is counted (counting_new.h) while
+// invokes run, for the seed model's forms, 1 and 2 threads, every kernel path.
 #include <gtest/gtest.h>
 
+#include "counting_new.h"
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "qlite/convert.h"
 #include "qlite/runtime.h"
 #include "qlite/train.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-std::atomic<bool> g_counting{false};
-}  // namespace
-
-void* operator new(size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-// The nothrow forms too (std::stable_sort's temporary buffer uses them): a
-// sanitizer's own nothrow new paired with the free() above is a mismatch.
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace qlite::test {
 namespace {
@@ -64,12 +40,11 @@ TEST(RuntimeNoAlloc, InvokeAllocatesNothing) {
           auto it = runtime::Interpreter::from_buffer(bytes, o);
           it->resize_batch(batch);
           it->invoke();
-          g_allocations = 0;
-          g_counting = true;
-          for (int i = 0; i < 5; ++i) it->invoke();
-          g_counting = false;
-          EXPECT_EQ(g_allocations.load(), 0) << convert::mode_name(mode) << " isa " << isa_name(isa) << " threads "
-                                             << threads << " batch " << batch;
+          const long n = alloc_testing::allocations_during([&] {
+            for (int i = 0; i < 5; ++i) it->invoke();
+          });
+          EXPECT_EQ(n, 0) << convert::mode_name(mode) << " isa " << isa_name(isa) << " threads " << threads
+                          << " batch " << batch;
         }
       }
     }

@@ -1,6 +1,7 @@
 // The float training kernels written once over a SIMD traits type V, and
-// instantiated by float_patch_avx2.cpp (8 lanes) and float_patch_avx512.cpp
-// (16 lanes). Include only from files compiled with the matching ISA flags.
+// instantiated by float_patch_avx2.cpp (V256 of simd_avx2.h) and
+// float_patch_avx512.cpp (V512 of simd_avx512.h). Include only from files
+// compiled with the matching ISA flags.
 //
 // V provides: reg / ireg / mask (lane-tail mask) / cmask (comparison result),
 // kLanes, tail(n), load(p, m), store(p, v, m), bcast(p), zero(), set1(f),

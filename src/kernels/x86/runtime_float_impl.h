@@ -2,8 +2,9 @@
 // type V (kLanes, reg, mask, tail(n) for n <= 0 too, load(p, m) (masked
 // lanes read as zero, never touching memory), store(p, v, m), zero(),
 // set1(f), fmadd, add, max, min, hsum), instantiated by
-// runtime_float_avx2.cpp and runtime_float_avx512.cpp. Include only from
-// files compiled with the matching ISA flags.
+// runtime_float_avx2.cpp (V256 of simd_avx2.h) and runtime_float_avx512.cpp
+// (V512 of simd_avx512.h). Include only from files compiled with the
+// matching ISA flags.
 #pragma once
 
 #include <algorithm>
@@ -159,3 +160,19 @@ bool conv_small(const PatchGeom& g, const float* in, const float* w, const float
 }
 
 }  // namespace qlite::kernels::rtf_simd
+
+// The definitions of runtime_float.h's per-ISA functions on traits V, for a
+// file that opens the ISA's namespace (rtf_avx2, rtf_avx512).
+#define QLITE_DEFINE_RUNTIME_FLOAT_KERNELS(V)                                                                \
+  void max_pool_rows(const PoolGeom& g, float lo, float hi, const float* image, float* out_image, int64_t y0, \
+                     int64_t y1) {                                                                           \
+    rtf_simd::max_pool_rows<V>(g, lo, hi, image, out_image, y0, y1);                                         \
+  }                                                                                                          \
+  void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,         \
+              FloatAct act, float* out) {                                                                    \
+    rtf_simd::fc_dot<V>(rows, K, N, in, w, bias, act, out);                                                  \
+  }                                                                                                          \
+  bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act,       \
+                  float* out) {                                                                              \
+    return rtf_simd::conv_small<V>(g, in, w, bias, act, out);                                                \
+  }

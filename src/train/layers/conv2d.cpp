@@ -5,15 +5,16 @@
 #include <cstring>
 
 #include "train/layers/builtin_factories.h"
+#include "train/layers/hooked_layer.h"
 #include "train/layers/layer_util.h"
 
 namespace qlite {
 namespace {
 
-class Conv2DLayer final : public Layer {
+class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
  public:
   Conv2DLayer(int filters, std::array<int, 2> ks, layers::Conv2DOptions o)
-      : Layer(o.name), filters_(filters), ks_(ks), strides_(o.strides), padding_(o.padding), act_(o.activation),
+      : HookedLayer(o.name), filters_(filters), ks_(ks), strides_(o.strides), padding_(o.padding), act_(o.activation),
         use_bias_(o.use_bias) {
     check(filters > 0, detail::layer_label(*this) + ": filters must be positive, got " + std::to_string(filters));
     check(ks[0] > 0 && ks[1] > 0, detail::layer_label(*this) + ": kernel_size must be positive");
@@ -71,31 +72,13 @@ class Conv2DLayer final : public Layer {
     return output_shape();
   }
 
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
-    forward_impl(in, out, ctx, nullptr);
-  }
-
-  bool forward_hooked(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
-                      OutputHooks& hooks) override {
-    forward_impl(in, out, ctx, &hooks);
-    return true;
-  }
-
-  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
-    backward_impl(in, out, dout, din, ctx, nullptr);
-  }
-
-  bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
-                       std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) override {
-    backward_impl(in, out, dout, din, ctx, &hooks);
-    return true;
-  }
-
  private:
+  friend class detail::HookedLayer<Conv2DLayer>;
+
   // Hooks see each image right after it is written (or, backward, just before
   // its gradient is used), while it is still in cache.
-  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, OutputHooks* hooks) {
+  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                    OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     out.resize_batched(n, output_shape());
     const float* src = padded_input(*in[0], ctx);
@@ -159,16 +142,9 @@ class Conv2DLayer final : public Layer {
       transpose_kernel();
     }
     detail::run_chunks(ctx, n, [&](int64_t i0, int64_t i1, int c) {
-      if (materialize && hooks) {
-        float* d = dz_.f32() + i0 * out_img;
-        hooks->on_backward(c, out.f32() + i0 * out_img, dout.f32() + i0 * out_img, d, (i1 - i0) * out_img);
-        if (act_ != Activation::kLinear && !hook_act)
-          kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + i0 * out_img, d, d,
-                                      (i1 - i0) * out_img);
-      } else if (materialize) {
-        kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + i0 * out_img,
-                                    dout.f32() + i0 * out_img, dz_.f32() + i0 * out_img, (i1 - i0) * out_img);
-      }
+      if (materialize)
+        detail::pre_activation_gradient(isa, act_, hooks, c, out.f32() + i0 * out_img, dout.f32() + i0 * out_img,
+                                        dz_.f32() + i0 * out_img, (i1 - i0) * out_img);
       // Chunk 0 accumulates straight into the gradients, the others into
       // scratch added below in chunk order, so results are reproducible.
       float* dw = c == 0 ? kernel_.grad.f32() : partial_.f32() + (c - 1) * wsize;

@@ -4,14 +4,15 @@
 #include <numeric>
 
 #include "train/layers/builtin_factories.h"
+#include "train/layers/hooked_layer.h"
 #include "train/layers/layer_util.h"
 
 namespace qlite {
 namespace {
 
-class DenseLayer final : public Layer {
+class DenseLayer final : public detail::HookedLayer<DenseLayer> {
  public:
-  DenseLayer(int units, layers::DenseOptions o) : Layer(o.name), units_(units), act_(o.activation), use_bias_(o.use_bias) {
+  DenseLayer(int units, layers::DenseOptions o) : HookedLayer(o.name), units_(units), act_(o.activation), use_bias_(o.use_bias) {
     check(units > 0, detail::layer_label(*this) + ": units must be positive, got " + std::to_string(units));
     kernel_.name = "kernel";
     bias_.name = "bias";
@@ -46,29 +47,11 @@ class DenseLayer final : public Layer {
     return output_shape();
   }
 
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
-    forward_impl(in, out, ctx, nullptr);
-  }
-
-  bool forward_hooked(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
-                      OutputHooks& hooks) override {
-    forward_impl(in, out, ctx, &hooks);
-    return true;
-  }
-
-  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
-    backward_impl(in, out, dout, din, ctx, nullptr);
-  }
-
-  bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
-                       std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) override {
-    backward_impl(in, out, dout, din, ctx, &hooks);
-    return true;
-  }
-
  private:
-  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, OutputHooks* hooks) {
+  friend class detail::HookedLayer<DenseLayer>;
+
+  void forward_impl(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                    OutputHooks* hooks) {
     const int64_t n = detail::check_batched_input(*this, in);
     const int64_t k = input_shapes_at0()[0];
     out.resize({n, units_});
@@ -98,7 +81,8 @@ class DenseLayer final : public Layer {
     const int64_t wsize = u * k + u;
 
     const float* dz = dout.f32();
-    if (act_ != Activation::kLinear || hooks) {
+    const bool materialize = act_ != Activation::kLinear || hooks;
+    if (materialize) {
       dz_.resize(dout.shape());
       dz = dz_.f32();
     }
@@ -114,15 +98,9 @@ class DenseLayer final : public Layer {
     const float* x = in[0]->f32();
     detail::run_chunks(ctx, n, [&](int64_t b0, int64_t b1, int c) {
       const int64_t rows = b1 - b0;
-      if (hooks) {
-        float* d = dz_.f32() + b0 * u;
-        hooks->on_backward(c, out.f32() + b0 * u, dout.f32() + b0 * u, d, rows * u);
-        if (act_ != Activation::kLinear && !hooks->applies_activation_gradient())
-          kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, d, d, rows * u);
-      } else if (act_ != Activation::kLinear) {
-        kernels::float_act_backward(isa, detail::kernel_act(act_), out.f32() + b0 * u, dout.f32() + b0 * u,
-                                    dz_.f32() + b0 * u, rows * u);
-      }
+      if (materialize)
+        detail::pre_activation_gradient(isa, act_, hooks, c, out.f32() + b0 * u, dout.f32() + b0 * u,
+                                        dz_.f32() + b0 * u, rows * u);
       const float* d = dz + b0 * u;
       float* dwt = partial_.f32() + c * wsize;
       kernels::PatchGeom gw;
