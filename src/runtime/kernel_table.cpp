@@ -23,8 +23,6 @@ KernelTable make_reference() {
   t.mean_hw_f32 = ref::mean_hw_f32;
   t.softmax_f32 = ref::softmax_f32;
   t.dequantize_f16 = ref::dequantize_f16;
-  t.fully_connected_hybrid = ref::fully_connected_hybrid;
-  t.conv2d_hybrid = ref::conv2d_hybrid;
   return t;
 }
 

@@ -5,13 +5,14 @@
 //
 // The packed int8 kernels (conv, depthwise, fully connected) and the
 // pooling, add and mean kernels are not in the table: they take the Isa
-// themselves (kernels/int8_kernels_x86.h), as do the float patch kernels.
+// themselves (kernels/int8_kernels_x86.h), as do the float patch kernels and
+// the hybrid (float activations, int8 weights) conv and fully connected
+// kernels, whose weights are packed at prepare (kernels/x86/hybrid_x86.h).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "kernels/reference/hybrid_kernels.h"
 #include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/reference_float.h"
 #include "qlite/core.h"
@@ -44,12 +45,6 @@ struct KernelTable {
   void (*mean_hw_f32)(int, int, int, int, const float*, float*) = nullptr;
   void (*softmax_f32)(int64_t outer, int depth, float beta, const float*, float*) = nullptr;
   void (*dequantize_f16)(int64_t, const uint16_t*, float*) = nullptr;
-
-  // ---- hybrid (float activations, int8 weights)
-  void (*fully_connected_hybrid)(const ref::HybridFcParams&, const float*, const int8_t*,
-                                 const float*, const ref::HybridScratch&, float*) = nullptr;
-  void (*conv2d_hybrid)(const ref::HybridConvParams&, const float*, const int8_t*, const float*,
-                        const ref::HybridScratch&, float*) = nullptr;
 };
 
 // The table for a path; the reference table for Isa::kReference. Filled once.

@@ -10,6 +10,7 @@
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/runtime_float.h"
+#include "kernels/x86/hybrid_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -33,9 +34,9 @@ struct ConvState : OpState {
   std::vector<int64_t> offs;
   int wp = 0;  // width of the (padded) input rows the offsets address
   decltype(KernelTable::conv2d_f32) f32_fn = nullptr;
-  // hybrid, one image per call
-  ref::HybridConvParams h1;
-  decltype(KernelTable::conv2d_hybrid) hybrid_fn = nullptr;
+  // hybrid: packed once for the interpreter's Isa, one image per call
+  kernels::PackedConvHybrid hybrid;
+  bool hybrid_ready = false;
 };
 
 void eval_int8(const EvalContext& c, const Node& n) {
@@ -114,20 +115,22 @@ void eval_f32(const EvalContext& c, const Node& n) {
   });
 }
 
+// Each image is quantized with its own scale, so images split between threads
+// give the same bits as one thread.
 void eval_hybrid(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConvState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(c.scratch_of(n, 0)),
-                                   reinterpret_cast<float*>(c.scratch_of(n, 1)),
-                                   reinterpret_cast<int32_t*>(c.scratch_of(n, 2))};
+  const float* b = bias ? bias->as<const float>() : nullptr;
   const ref::WindowGeometry& g = s.g;
   const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
   const float* in = c.input(n, 0).as<const float>();
+  const int8_t* w = c.input(n, 1).as<const int8_t>();
   float* out = c.output(n, 0).as<float>();
-  const int64_t images = c.scaled(g.batch);
-  for (int64_t i = 0; i < images; ++i)
-    s.hybrid_fn(s.h1, in + i * in_img, c.input(n, 1).as<const int8_t>(), bias ? bias->as<const float>() : nullptr,
-                scratch, out + i * out_img);
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch), c.scaled(n.work), [&](int64_t i0, int64_t i1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
+    for (int64_t i = i0; i < i1; ++i) kernels::conv2d_hybrid(s.hybrid, in + i * in_img, w, b, sc, out + i * out_img);
+  });
 }
 
 void prepare_f32_patch(PrepareContext& ctx, Node& n, ConvState& s, const RtTensor& w) {
@@ -199,13 +202,17 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
     n.eval = eval_f32;
   } else if (in.type == T::kFloat32 && w.type == T::kInt8 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, g.out_c);
-    ref::WindowGeometry g1 = g;
-    g1.batch = 1;
-    s.h1 = ref::make_hybrid_conv_params(g1, weight_scales(n, w, g.out_c, 0, "filter"), s.act);
-    ctx.request_scratch(n, static_cast<size_t>(in.numel() / g.batch));
-    ctx.request_scratch(n, sizeof(float));
-    ctx.request_scratch(n, sizeof(int32_t));
-    s.hybrid_fn = k.conv2d_hybrid;
+    if (!s.hybrid_ready) {
+      ref::WindowGeometry g1 = g;
+      g1.batch = 1;
+      // A filter computed at run time cannot be packed: it takes the reference path.
+      s.hybrid = kernels::pack_conv2d_hybrid(
+          w.constant ? ctx.isa() : Isa::kReference,
+          ref::make_hybrid_conv_params(g1, weight_scales(n, w, g.out_c, 0, "filter"), s.act), w.as<const int8_t>());
+      s.hybrid_ready = true;
+    }
+    s.stride = scratch_stride(s.hybrid.scratch_bytes);
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_hybrid;
   } else if (in.type == T::kInt8 && w.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, in, "input");

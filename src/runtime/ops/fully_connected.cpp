@@ -4,6 +4,7 @@
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/runtime_float.h"
+#include "kernels/x86/hybrid_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -28,8 +29,9 @@ struct FcState : OpState {
   bool wt_ready = false;
   std::vector<int64_t> offs;
   decltype(KernelTable::fully_connected_f32) f32_fn = nullptr;
-  ref::HybridFcParams h;
-  decltype(KernelTable::fully_connected_hybrid) hybrid_fn = nullptr;
+  // hybrid: weights packed once for the interpreter's Isa (the reference Isa keeps none).
+  kernels::PackedFcHybrid hybrid;
+  bool hybrid_ready = false;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
@@ -78,16 +80,20 @@ void eval_int8(const EvalContext& c, const Node& n) {
   });
 }
 
+// Rows are quantized one by one (one scale per row), so any split of the
+// rows between threads gives the same bits.
 void eval_hybrid(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  const ref::HybridScratch scratch{reinterpret_cast<int8_t*>(c.scratch_of(n, 0)),
-                                   reinterpret_cast<float*>(c.scratch_of(n, 1)),
-                                   reinterpret_cast<int32_t*>(c.scratch_of(n, 2))};
-  ref::HybridFcParams h = s.h;
-  h.batch = static_cast<int>(c.scaled(s.batch));
-  s.hybrid_fn(h, c.input(n, 0).as<const float>(), c.input(n, 1).as<const int8_t>(),
-              bias ? bias->as<const float>() : nullptr, scratch, c.output(n, 0).as<float>());
+  const float* b = bias ? bias->as<const float>() : nullptr;
+  const float* in = c.input(n, 0).as<const float>();
+  const int8_t* w = c.input(n, 1).as<const int8_t>();
+  float* out = c.output(n, 0).as<float>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(s.batch), c.scaled(n.work), [&](int64_t r0, int64_t r1, int chunk) {
+    kernels::fully_connected_hybrid(s.hybrid, static_cast<int>(r1 - r0), in + r0 * s.in, w, b,
+                                    scratch + static_cast<size_t>(chunk) * s.stride, out + r0 * s.out);
+  });
 }
 
 }  // namespace
@@ -148,12 +154,16 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     // TFLite 2.9's hybrid FC applies params.scale (the first scale) to every
     // row; running per-channel weights would silently differ from it.
     op_check(ws.size() == 1, n, "hybrid FULLY_CONNECTED needs per-tensor weights " + describe(w));
-    s.h = {s.batch, s.in, s.out, ws[0], o.asymmetric_quantize_inputs, s.act};
-    // Per-row scaling: a call never covers more rows than the prepared batch.
-    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
-    ctx.request_scratch(n, sizeof(float) * static_cast<size_t>(s.batch));
-    ctx.request_scratch(n, sizeof(int32_t) * static_cast<size_t>(s.batch));
-    s.hybrid_fn = k.fully_connected_hybrid;
+    if (!s.hybrid_ready) {
+      // Weights computed at run time cannot be packed: they take the reference path.
+      s.hybrid = kernels::pack_fully_connected_hybrid(w.constant ? s.isa : Isa::kReference,
+                                                      {s.batch, s.in, s.out, ws[0], o.asymmetric_quantize_inputs, s.act},
+                                                      w.as<const int8_t>());
+      s.hybrid_ready = true;
+    }
+    // The kernel works through the rows in fixed chunks: scratch per worker, whatever the batch.
+    s.stride = scratch_stride(s.hybrid.scratch_bytes);
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_hybrid;
   } else if (in.type == T::kInt8 && w.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, in, "input");
