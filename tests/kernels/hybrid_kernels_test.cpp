@@ -3,6 +3,9 @@
 // below); the runtime tests compare them with TFLite itself.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "kernels/reference/hybrid_kernels.h"
 
 namespace qlite::ref {
@@ -38,6 +41,28 @@ TEST(HybridKernels, AsymmetricQuantizationByHand) {
   EXPECT_EQ(q[1], 127);
   EXPECT_EQ(q[2], 42);
   EXPECT_EQ(q[3], -128);
+}
+
+TEST(HybridKernels, AsymmetricQuantizationOfInfiniteRangesIsDefined) {
+  // scale = inf, so every finite value is the zero point; the zero point is
+  // the candidate of the finite end (-128 - min / inf = -128; 127 - max / inf
+  // = 127), 0 when both ends are infinite. +-inf themselves land on the clamp.
+  const float inf = std::numeric_limits<float>::infinity();
+  struct Case {
+    float x[3];
+    int32_t zp;
+    int8_t q_inf;  // what the infinite element becomes
+  };
+  const Case cases[] = {{{-0.5f, inf, 2.0f}, -128, -128}, {{-inf, 0.5f, -2.0f}, 127, -128}, {{-inf, inf, 1.0f}, 0, -128}};
+  for (const Case& c : cases) {
+    int8_t q[3];
+    float scale = 0;
+    int32_t zp = 99;
+    hybrid_quantize_asymmetric(c.x, 3, q, &scale, &zp);
+    EXPECT_EQ(scale, inf);
+    EXPECT_EQ(zp, c.zp);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(q[i], std::isinf(c.x[i]) ? c.q_inf : c.zp) << i;
+  }
 }
 
 TEST(HybridKernels, FullyConnectedByHand) {

@@ -52,7 +52,12 @@ void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* sca
   const double zp_from_max = qmax - rmax / scale;
   const double err_min = std::abs(qmin) + std::abs(rmin / scale);
   const double err_max = std::abs(qmax) + std::abs(rmax / scale);
-  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  // An infinite end of the range makes its candidate inf / inf = NaN, which
+  // TFLite then casts to int (undefined behaviour). qlite takes the other,
+  // finite candidate (0 when neither is): every finite input then quantizes
+  // to the zero point.
+  if (std::isnan(zp)) zp = !std::isnan(zp_from_min) ? zp_from_min : !std::isnan(zp_from_max) ? zp_from_max : 0.0;
   int32_t nudged = 0;
   if (zp <= qmin) nudged = kMin;
   else if (zp >= qmax) nudged = kMax;
