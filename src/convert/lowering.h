@@ -120,6 +120,23 @@ std::vector<int32_t> quantize_bias(const std::vector<float>& b, float input_scal
 std::vector<float> bias_scales(float input_scale, const std::vector<float>& weight_scales);
 
 // ---- per-layer lowerings: each returns the layer's output value ---------------
+// What Conv2D and Dense hand to lower_weighted() after their own checks.
+struct WeightedOp {
+  const char* layer_type;  // "Conv2D", "Dense": for messages
+  const char* units;       // what the output channels are called: "filters", "units"
+  std::vector<float> kernel;  // in TFLite's layout, [out, rest...]
+  Shape kernel_shape;         // that layout's shape
+  int64_t out_channels = 0;
+  // Integer weights (and bias) with one scale per output channel, or one.
+  bool per_channel = false;
+  lite::BuiltinOp op;
+  lite::OpOptions options;
+  int32_t int8_version = 1;
+  int32_t hybrid_version = 1;
+};
+// Reads the layer's bias (zeros without one: TFLite's converter always gives
+// these ops a bias) and emits kernel, bias and op in plan.kind.
+Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan, WeightedOp w);
 Value lower_conv2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
 Value lower_dense(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
 Value lower_max_pool2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);

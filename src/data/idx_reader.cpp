@@ -31,37 +31,10 @@ uint32_t load_be32(const uint8_t* p) {
 }
 
 void to_host_order(std::vector<uint8_t>& bytes, size_t elem) {
-  uint8_t* p = bytes.data();
-  const size_t n = bytes.size() / elem;
   // IDX is big-endian; every machine qlite targets is little-endian.
-  switch (elem) {
-    case 2:
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t v;
-        std::memcpy(&v, p + 2 * i, 2);
-        v = __builtin_bswap16(v);
-        std::memcpy(p + 2 * i, &v, 2);
-      }
-      break;
-    case 4:
-      for (size_t i = 0; i < n; ++i) {
-        uint32_t v;
-        std::memcpy(&v, p + 4 * i, 4);
-        v = __builtin_bswap32(v);
-        std::memcpy(p + 4 * i, &v, 4);
-      }
-      break;
-    case 8:
-      for (size_t i = 0; i < n; ++i) {
-        uint64_t v;
-        std::memcpy(&v, p + 8 * i, 8);
-        v = __builtin_bswap64(v);
-        std::memcpy(p + 8 * i, &v, 8);
-      }
-      break;
-    default:
-      break;
-  }
+  if (elem < 2) return;
+  uint8_t* p = bytes.data();
+  for (size_t i = 0; i + elem <= bytes.size(); i += elem) std::reverse(p + i, p + i + elem);
 }
 
 IdxArray parse_stream(ByteSource& src, const std::string& name) {

@@ -2,7 +2,6 @@
 // (synthetic stand-ins always; the real ones when installed), and take().
 #include <algorithm>
 #include <cmath>
-#include <functional>
 
 #include <sys/stat.h>
 
@@ -12,25 +11,14 @@
 namespace {
 
 using qlite::Dataset;
-using qlite::Error;
 using qlite::load_dataset;
 using qlite_test::Bytes;
+using qlite_test::expect_error;
 using qlite_test::gzip;
 using qlite_test::idx_bytes;
 using qlite_test::ScopedEnv;
 using qlite_test::TempDir;
 using qlite_test::write_file;
-
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no Error thrown; expected one containing '" << parts.front() << "'";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-  }
-}
 
 float pixel_oracle(uint8_t b) { return static_cast<float>(b / 255.0); }
 

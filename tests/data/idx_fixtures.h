@@ -1,4 +1,5 @@
-// Test helpers: IDX files built byte by byte, gzip via zlib, a temp dir.
+// Test helpers: IDX files built byte by byte, gzip via zlib, a temp dir, and
+// the check of an Error's message.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,8 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "qlite/core.h"
 
 namespace qlite_test {
 
@@ -41,6 +45,18 @@ inline Bytes gzip(const Bytes& in) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
+}
+
+// Runs fn, which must throw qlite::Error whose message contains every part.
+inline void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no Error thrown; expected one containing '" << parts.front() << "'";
+  } catch (const qlite::Error& e) {
+    const std::string msg = e.what();
+    for (const std::string& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
+  }
 }
 
 inline void write_file(const std::string& path, const Bytes& b) {

@@ -1,7 +1,6 @@
 // read_idx / parse_idx on hand-made files: exact values for every type code,
 // and an Error naming the file for each kind of damage.
 #include <cstring>
-#include <functional>
 
 #include "idx_fixtures.h"
 #include "qlite/data.h"
@@ -12,22 +11,11 @@ using qlite::Error;
 using qlite::IdxArray;
 using qlite::read_idx;
 using qlite_test::Bytes;
+using qlite_test::expect_error;
 using qlite_test::gzip;
 using qlite_test::idx_bytes;
 using qlite_test::TempDir;
 using qlite_test::write_file;
-
-// Runs fn, which must throw qlite::Error whose message contains every part.
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no Error thrown; expected one containing '" << parts.front() << "'";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-  }
-}
 
 IdxArray read_bytes_as_file(const TempDir& dir, const std::string& name, const Bytes& b) {
   write_file(dir.file(name), b);

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "qlite/core.h"
+#include "qlite/data.h"
+#include "qlite/train.h"
 
 namespace qlite::cli {
 
@@ -41,5 +43,37 @@ void require_input_matches(const Shape& model_input, const Tensor& x, const std:
 
 // Validation helpers for flags that CLI11 cannot express as ranges.
 void require(bool cond, const std::string& message);
+
+// Flags several subcommands share, so that each has one spelling, range check
+// and (unless a command needs its own wording) one help text.
+inline constexpr const char* kDataHelp = "fashion-mnist, mnist, or a directory of IDX files";
+inline constexpr const char* kJsonHelp = "Write metrics as JSON to this file ('-' for stdout)";
+inline constexpr const char* kQuietHelp = "Print nothing but errors";
+inline constexpr const char* kThreadsHelp = "Worker threads (results are deterministic per thread count)";
+void add_data_flag(CLI::App* sub, std::string& data, const std::string& help = kDataHelp);
+void add_threads_flag(CLI::App* sub, int& threads, const std::string& help = "");
+void add_json_flag(CLI::App* sub, std::string& json, const std::string& help = kJsonHelp);
+void add_quiet_flag(CLI::App* sub, bool& quiet, const std::string& help = kQuietHelp);
+
+// The fit() settings of qlite train and qlite qat. The commands register
+// --seed themselves: its help text says what each one seeds.
+struct FitFlags {
+  int epochs = 1;
+  int batch_size = 32;
+  double validation_split = 0.1;
+  uint64_t seed = 0;
+};
+// Registers --epochs, --batch-size and --validation-split, in that order.
+void add_fit_flags(CLI::App* sub, FitFlags& f);
+FitOptions fit_options(const FitFlags& f, bool progress);
+// The flags and the History's samples, curves and speed, under the keys that
+// train and qat share.
+void put_fit_json(nlohmann::json& j, const FitFlags& f, const History& h);
+
+// The first n samples of s; all of s when n is 0 or not smaller than s.
+Split first_n(const Split& s, int64_t n);
+
+// Adds environment_json(threads) to a command's metrics and writes them.
+void write_metrics_json(const std::string& path, nlohmann::json j, int threads);
 
 }  // namespace qlite::cli

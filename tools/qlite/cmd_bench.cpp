@@ -85,8 +85,7 @@ int run_bench(const BenchArgs& a) {
     j["latency_us_p90"] = p90;
     j["images_per_second"] = ips;
     j["arena_bytes"] = it->arena_bytes();
-    j["environment"] = environment_json(a.threads);
-    write_json_file(a.json, j);
+    write_metrics_json(a.json, j, a.threads);
   }
   return 0;
 }
@@ -98,13 +97,13 @@ Command add_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "Time a .tflite model in qlite's runtime (random inputs)");
   sub->add_option("model", a->path, ".tflite file")->required();
   sub->add_option("--batch", a->batch, "Images per invoke")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  sub->add_option("--threads", a->threads)->check(CLI::Range(1, 256))->capture_default_str();
+  add_threads_flag(sub, a->threads);
   sub->add_option("--runs", a->runs, "Timed invokes")->check(CLI::Range(1, 100000000))->capture_default_str();
   sub->add_option("--warmup", a->warmup, "Untimed invokes first")->check(CLI::Range(0, 100000000))->capture_default_str();
   sub->add_option("--isa", a->isa, "reference, avx2 or avx512 (default: the widest the CPU has, or QLITE_ISA)");
   sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
-  sub->add_option("--json", a->json, "Also write the results as JSON to this file ('-' = stdout)");
-  sub->add_flag("--quiet,-q", a->quiet, "Print nothing but errors");
+  add_json_flag(sub, a->json, "Also write the results as JSON to this file ('-' = stdout)");
+  add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_bench(*a); }};
 }
 

@@ -103,14 +103,14 @@ Command add_convert(CLI::App& app) {
   sub->add_option("--io", a->io, "int8 mode: graph input/output type (float32, int8, uint8)")
       ->check(CLI::IsMember({"float32", "int8", "uint8"}))
       ->capture_default_str();
-  sub->add_option("--data", a->data, "Dataset of the representative images")->capture_default_str();
+  add_data_flag(sub, a->data, "Dataset of the representative images");
   sub->add_option("--dynamic-min-elements", a->dynamic_min_elements,
                   "dynamic: quantize only kernels with at least this many elements (0 = all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_option("--out", a->out, "Output .tflite file (written atomically)")->required();
-  sub->add_option("--json", a->json, "Write size_bytes, integer_only, ops, float_ops as JSON ('-' for stdout)");
-  sub->add_flag("--quiet,-q", a->quiet, "Print nothing but errors");
+  add_json_flag(sub, a->json, "Write size_bytes, integer_only, ops, float_ops as JSON ('-' for stdout)");
+  add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_convert(*a); }};
 }
 

@@ -68,16 +68,6 @@ void write_text(const std::string& path, const std::string& text) {
   convert::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
-FitOptions fit_opts(int epochs, int batch, uint64_t seed, bool progress) {
-  FitOptions fo;
-  fo.epochs = epochs;
-  fo.batch_size = batch;
-  fo.validation_split = 0.1;
-  fo.seed = seed;
-  if (progress) fo.on_progress = console_progress(stderr);
-  return fo;
-}
-
 // The two fine-tuning recipes: the seed article's (1,000 images, batch 500,
 // 1 epoch, Adam 1e-3) and a realistic one (the whole training split, batch
 // 32, 1 epoch, Adam 1e-4).
@@ -107,15 +97,17 @@ int run_demo(const DemoArgs& a) {
   quant::register_qat_layers();
   const Log log(a.quiet);
   const bool bars = show_progress(a.quiet);
+  // Every fit holds out the last 10% and shuffles with --seed.
+  const auto fit = [&](int epochs, int batch) {
+    return fit_options({.epochs = epochs, .batch_size = batch, .validation_split = 0.1, .seed = a.seed}, bars);
+  };
   nlohmann::json timings;
   // The data first: a missing dataset is the likeliest error, and reporting
   // it should leave no empty --out behind.
   auto t = Clock::now();
   Dataset ds = load_dataset(a.data);
   prepare_out(a.out);
-  Split train = ds.train, test = ds.test;
-  if (a.subset > 0 && a.subset < train.x.dim(0)) train = take(ds.train, 0, a.subset);
-  if (a.subset > 0 && a.subset < test.x.dim(0)) test = take(ds.test, 0, a.subset);
+  const Split train = first_n(ds.train, a.subset), test = first_n(ds.test, a.subset);
   timings["load_data"] = since(t);
   log("loaded " + a.data + ": " + std::to_string(train.x.dim(0)) + " training and " + std::to_string(test.x.dim(0)) +
       " test images");
@@ -128,7 +120,7 @@ int run_demo(const DemoArgs& a) {
   base->set_threads(a.threads);
   log("training the float baseline: " + std::to_string(train.x.dim(0)) + " images (10% held out), batch 32, " +
       std::to_string(a.epochs) + " epoch(s), Adam 1e-3");
-  const History bh = base->fit(train.x, train.y, fit_opts(a.epochs, 32, a.seed, bars));
+  const History bh = base->fit(train.x, train.y, fit(a.epochs, 32));
   const EvalResult be = base->evaluate(test.x, test.y, 256);
   timings["baseline"] = since(t);
   log("float baseline: test accuracy " + fmt("%.4f", be.accuracy));
@@ -141,7 +133,7 @@ int run_demo(const DemoArgs& a) {
       const bool whole = std::string(scope) == "whole";
       const std::string name = std::string("qat-") + scope + "-" + rc.name;
       t = Clock::now();
-      const Split part = rc.images > 0 && rc.images < train.x.dim(0) ? take(train, 0, rc.images) : train;
+      const Split part = first_n(train, rc.images);
       auto q = whole ? quant::quantize_model(*base) : dense_only_qat(*base);
       AdamOptions ao;
       ao.learning_rate = static_cast<float>(rc.lr);
@@ -150,7 +142,7 @@ int run_demo(const DemoArgs& a) {
       log(std::string(whole ? "QAT whole model, " : "QAT Dense only, ") + rc.name +
           " recipe: " + std::to_string(part.x.dim(0)) + " images, batch " + std::to_string(rc.batch) + ", Adam " +
           fmt("%g", rc.lr));
-      const History h = q->fit(part.x, part.y, fit_opts(1, rc.batch, a.seed, bars));
+      const History h = q->fit(part.x, part.y, fit(1, rc.batch));
       const EvalResult e = q->evaluate(test.x, test.y, 256);
       log(name + ": exact integer evaluation, test accuracy " + fmt("%.4f", e.accuracy));
       qat_json.push_back({{"name", name}, {"scope", scope}, {"recipe", rc.name}, {"train_samples", h.train_samples},
@@ -281,13 +273,11 @@ Command add_demo(CLI::App& app) {
       "demo",
       "The whole experiment: float baseline, whole-model and Dense-only QAT, every conversion,\n"
       "each .tflite measured in the qlite runtime; writes report.md, report.json, report.html");
-  sub->add_option("--data", a->data, "fashion-mnist, mnist, or a directory of IDX files")->capture_default_str();
+  add_data_flag(sub, a->data);
   sub->add_option("--out", a->out, "Directory for the .tflite files and the reports")->capture_default_str();
   sub->add_option("--epochs", a->epochs, "Epochs of the float baseline")->check(CLI::Range(1, 1000))->capture_default_str();
   sub->add_option("--seed", a->seed, "Seed for weights and shuffling")->capture_default_str();
-  sub->add_option("--threads", a->threads, "Training threads (benchmarks always run on 1)")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
+  add_threads_flag(sub, a->threads, "Training threads (benchmarks always run on 1)");
   sub->add_option("--subset", a->subset, "Use only the first N training and N test images (quick runs, tests)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--latency-runs", a->speed.latency_runs, "Batch-1 invokes timed per variant (at most)")
@@ -299,7 +289,7 @@ Command add_demo(CLI::App& app) {
   sub->add_option("--bench-seconds", a->speed.budget_s, "Time budget of each speed measurement")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
-  sub->add_flag("--quiet,-q", a->quiet, "Print nothing but errors");
+  add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_demo(*a); }};
 }
 

@@ -24,11 +24,8 @@ struct QatArgs {
   std::string out;
   std::string only;
   std::string json;
-  int epochs = 1;
-  int batch_size = 500;
-  double validation_split = 0.1;
+  FitFlags fit{.batch_size = 500};
   double lr = 1e-3;
-  uint64_t seed = 0;
   int threads = 1;
   int64_t subset = 1000;
   bool compare_float = false;
@@ -54,16 +51,6 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
   return quant::quantize_apply(*annotated);
 }
 
-FitOptions fit_options(const QatArgs& a) {
-  FitOptions fo;
-  fo.epochs = a.epochs;
-  fo.batch_size = a.batch_size;
-  fo.validation_split = a.validation_split;
-  fo.seed = a.seed;
-  if (show_progress(a.quiet)) fo.on_progress = console_progress(stderr);
-  return fo;
-}
-
 int run_qat(const QatArgs& a) {
   (void)kQatRegistered;
   auto base = load_model(a.model);
@@ -72,8 +59,7 @@ int run_qat(const QatArgs& a) {
             a.model + " is already quantized (layer '" + n.layer->name() + "')");
   Dataset ds = load_dataset(a.data);
   require_input_matches(base->input_shape(), ds.train.x, a.data);
-  Split train = ds.train;
-  if (a.subset > 0 && a.subset < train.x.dim(0)) train = take(ds.train, 0, a.subset);
+  const Split train = first_n(ds.train, a.subset);
 
   base->compile(Adam(), SparseCategoricalCrossentropy{true});
   base->set_threads(a.threads);
@@ -85,7 +71,7 @@ int run_qat(const QatArgs& a) {
   qat->compile(Adam(ao), SparseCategoricalCrossentropy{true});
   qat->set_threads(a.threads);
   if (!a.quiet) std::printf("%s\n", qat->summary().c_str());
-  const History h = qat->fit(train.x, train.y, fit_options(a));
+  const History h = qat->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
   const EvalResult test = qat->evaluate(ds.test.x, ds.test.y, 256);
   save_model(*qat, a.out);
 
@@ -96,14 +82,14 @@ int run_qat(const QatArgs& a) {
     auto f = base->clone();
     f->compile(Adam(ao), SparseCategoricalCrossentropy{true});
     f->set_threads(a.threads);
-    fh = f->fit(train.x, train.y, fit_options(a));
+    fh = f->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
     ftest = f->evaluate(ds.test.x, ds.test.y, 256);
   }
 
   if (!a.quiet) {
     std::printf("baseline (float) test accuracy %.4f\n", baseline.accuracy);
     std::printf("QAT (int8 evaluation) test accuracy %.4f; trained %lld images at %.0f images/s\n", test.accuracy,
-                static_cast<long long>(h.train_samples * a.epochs), h.images_per_second);
+                static_cast<long long>(h.train_samples * a.fit.epochs), h.images_per_second);
     if (fh)
       std::printf("float fine-tuning, same recipe: test accuracy %.4f at %.0f images/s (QAT/float %.2fx)\n",
                   ftest->accuracy, fh->images_per_second, h.images_per_second / fh->images_per_second);
@@ -116,16 +102,9 @@ int run_qat(const QatArgs& a) {
     j["data"] = a.data;
     j["out"] = a.out;
     j["only"] = a.only.empty() ? json(nullptr) : json(a.only);
-    j["epochs"] = a.epochs;
-    j["batch_size"] = a.batch_size;
-    j["validation_split"] = a.validation_split;
+    put_fit_json(j, a.fit, h);
     j["lr"] = a.lr;
-    j["seed"] = a.seed;
     j["subset"] = a.subset;
-    j["train_samples"] = h.train_samples;
-    j["val_samples"] = h.val_samples;
-    j["history"] = {{"loss", h.loss}, {"accuracy", h.accuracy}, {"val_loss", h.val_loss},
-                    {"val_accuracy", h.val_accuracy}};
     json wrapped = json::array();
     for (const Node& n : qat->nodes())
       if (dynamic_cast<const quant::QuantizedLayer*>(n.layer.get())) wrapped.push_back(n.layer->name());
@@ -134,14 +113,12 @@ int run_qat(const QatArgs& a) {
     j["qat_test_accuracy"] = test.accuracy;
     j["qat_test_loss"] = test.loss;
     j["test_samples"] = test.samples;
-    j["train_images_per_second"] = h.images_per_second;
     if (fh) {
       j["float_finetune_test_accuracy"] = ftest->accuracy;
       j["float_train_images_per_second"] = fh->images_per_second;
       j["qat_float_throughput_ratio"] = h.images_per_second / fh->images_per_second;
     }
-    j["environment"] = environment_json(a.threads);
-    write_json_file(a.json, j);
+    write_metrics_json(a.json, j, a.threads);
   }
   return 0;
 }
@@ -152,26 +129,20 @@ Command add_qat(CLI::App& app) {
   auto a = std::make_shared<QatArgs>();
   CLI::App* sub = app.add_subcommand("qat", "Quantization-aware fine-tuning of a saved float model");
   sub->add_option("--model", a->model, "Float model directory (from qlite train)")->required();
-  sub->add_option("--data", a->data, "fashion-mnist, mnist, or a directory of IDX files")->capture_default_str();
+  add_data_flag(sub, a->data);
   sub->add_option("--out", a->out, "Directory to save the quantized model to")->required();
   sub->add_option("--only", a->only, "Quantize only these layers: 'dense' (every Dense layer) or NAME,NAME,...");
   sub->add_option("--subset", a->subset, "Fine-tune on the first N training images")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--epochs", a->epochs)->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--validation-split", a->validation_split, "Fraction of the training data held out (the last part)")
-      ->check(CLI::Range(0.0, 0.99))
-      ->capture_default_str();
+  add_fit_flags(sub, a->fit);
   sub->add_option("--lr", a->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--seed", a->seed, "Seed for shuffling")->capture_default_str();
-  sub->add_option("--threads", a->threads, "Worker threads (results are deterministic per thread count)")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
+  sub->add_option("--seed", a->fit.seed, "Seed for shuffling")->capture_default_str();
+  add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_flag("--compare-float", a->compare_float,
                 "Also fine-tune the float model with the same recipe and report the throughput ratio");
-  sub->add_option("--json", a->json, "Write metrics as JSON to this file ('-' for stdout)");
-  sub->add_flag("--quiet,-q", a->quiet, "No summary and no progress bar");
+  add_json_flag(sub, a->json);
+  add_quiet_flag(sub, a->quiet, "No summary and no progress bar");
   return {sub, [a] { return run_qat(*a); }};
 }
 

@@ -77,8 +77,8 @@ Command add_run(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   sub->add_option("--output", a->output_prefix, "Output files are written to PREFIX<k>.bin")->required();
-  sub->add_option("--threads", a->threads)->check(CLI::Range(1, 256))->capture_default_str();
-  sub->add_flag("--quiet,-q", a->quiet, "Print nothing but errors");
+  add_threads_flag(sub, a->threads);
+  add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_run(*a); }};
 }
 

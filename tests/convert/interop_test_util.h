@@ -1,0 +1,89 @@
+// Shared pieces of the interop tests (TensorFlow Lite, Arm NN): the images,
+// the input bytes a converted graph takes, and a row-by-row comparison of
+// qlite's outputs with the other implementation's.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "convert_test_util.h"
+
+namespace qlite::test {
+
+constexpr int64_t kInteropImages = 1000;
+
+// The first kInteropImages test images, and 100 training images for calibration.
+class InteropTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (fashion() == nullptr) GTEST_SKIP() << "Fashion-MNIST not installed";
+    x_ = rows(fashion()->test.x, 0, kInteropImages);
+    rep_ = rows(fashion()->train.x, 0, 100);
+  }
+  Tensor x_, rep_;
+};
+
+// x as input 0 of the converted graph takes it: its type, scale and zero point.
+inline std::vector<uint8_t> graph_input_bytes(const convert::ConvertResult& r, const Tensor& x) {
+  const auto& g = r.model.subgraphs[0];
+  const auto& in = g.tensors[static_cast<size_t>(g.inputs[0])];
+  const float scale = in.quantization.scale.empty() ? 0.0f : in.quantization.scale[0];
+  const int32_t zp = in.quantization.zero_point.empty() ? 0 : static_cast<int32_t>(in.quantization.zero_point[0]);
+  return input_bytes_for(x, in.type, scale, zp);
+}
+
+// Raw output bytes as numbers: float32 as is, int8 and uint8 as their integers.
+inline std::vector<float> output_values(std::span<const uint8_t> bytes, lite::TensorType type) {
+  std::vector<float> v;
+  if (type == lite::TensorType::kFloat32) {
+    v.resize(bytes.size() / 4);
+    if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * 4);
+    return v;
+  }
+  const bool u8 = type == lite::TensorType::kUInt8;
+  for (uint8_t b : bytes) v.push_back(u8 ? b : static_cast<int8_t>(b));
+  return v;
+}
+
+// qlite's outputs on the same scale: float32 values, or the raw integers.
+inline std::vector<float> output_values(const RunOutput& ours) {
+  if (ours.type == lite::TensorType::kFloat32) return ours.values;
+  return std::vector<float>(ours.raw.begin(), ours.raw.end());
+}
+
+struct Compared {
+  int64_t values = 0, rows = 0;
+  int64_t exact = 0;          // |a - b| <= slack
+  int64_t within_one = 0;     // |a - b| <= 1 + slack
+  double max_rel = 0;         // max |a - b| / max|row of b|
+  int64_t argmax_same = 0;
+};
+
+// Compares ours (a) with theirs (b), `classes` values a row. `slack` absorbs
+// float rounding where the values are dequantized integer steps.
+inline Compared compare_rows(const std::vector<float>& a, const std::vector<float>& b, int64_t classes,
+                             float slack = 0.0f) {
+  Compared c;
+  EXPECT_EQ(a.size(), b.size());
+  if (a.size() != b.size() || classes <= 0) return c;
+  c.values = static_cast<int64_t>(a.size());
+  c.rows = c.values / classes;
+  for (int64_t row = 0; row < c.rows; ++row) {
+    const float* ra = a.data() + row * classes;
+    const float* rb = b.data() + row * classes;
+    float mag = 0;
+    for (int64_t j = 0; j < classes; ++j) mag = std::max(mag, std::fabs(rb[j]));
+    for (int64_t j = 0; j < classes; ++j) {
+      const float d = std::fabs(ra[j] - rb[j]);
+      c.exact += d <= slack;
+      c.within_one += d <= 1.0f + slack;
+      if (mag > 0) c.max_rel = std::max(c.max_rel, static_cast<double>(d / mag));
+    }
+    c.argmax_same += argmax(ra, static_cast<int>(classes)) == argmax(rb, static_cast<int>(classes));
+  }
+  return c;
+}
+
+}  // namespace qlite::test
