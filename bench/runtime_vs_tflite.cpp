@@ -1,11 +1,11 @@
 // qlite's runtime against TensorFlow Lite 2.9 (its C library, loaded with
 // dlopen; built-in kernels and the XNNPACK delegate) on the same .tflite
 // files, in one process:
-//   runtime_vs_tflite [--int8 FILE] [--float FILE] [--rounds N] [--runs1 N]
-//                     [--runs256 N] [--json FILE]
+//   runtime_vs_tflite [--int8 FILE] [--float FILE] [--dynamic FILE] [--rounds N]
+//                     [--runs1 N] [--runs256 N] [--json FILE]
 // Without files, a seed model is trained for one epoch on 2,000 Fashion-MNIST
 // images (untrained when the dataset is absent: speed does not depend on the
-// weights) and converted to int8 (float I/O) and float32.
+// weights) and converted to int8 (float I/O), float32 and dynamic range.
 // The engines are interleaved in rounds (each round times every engine), and
 // every invoke is timed on its own; the table shows medians over all rounds.
 // Ratios are taken against TFLite's best configuration per data type.
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -198,7 +199,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 // Trains (or, without the dataset, only builds) the seed model and converts it.
-void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32) {
+void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32, std::vector<uint8_t>& dyn) {
   auto m = make_seed_model(10, 1);
   Tensor rep;
   try {
@@ -222,6 +223,8 @@ void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32) {
   int8 = convert::convert_model(*m, o).bytes;
   o.mode = convert::Mode::kFloat32;
   f32 = convert::convert_model(*m, o).bytes;
+  o.mode = convert::Mode::kDynamic;
+  dyn = convert::convert_model(*m, o).bytes;
 }
 
 struct Case {
@@ -234,7 +237,7 @@ struct Case {
 
 int main(int argc, char** argv) {
   try {
-    std::string int8_path, float_path, json_path;
+    std::string int8_path, float_path, dynamic_path, json_path;
     int rounds = 10, runs1 = 500, runs256 = 20;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -244,16 +247,18 @@ int main(int argc, char** argv) {
       };
       if (a == "--int8") int8_path = next();
       else if (a == "--float") float_path = next();
+      else if (a == "--dynamic") dynamic_path = next();
       else if (a == "--json") json_path = next();
       else if (a == "--rounds") rounds = std::stoi(next());
       else if (a == "--runs1") runs1 = std::stoi(next());
       else if (a == "--runs256") runs256 = std::stoi(next());
       else throw Error("unknown argument " + a);
     }
-    std::vector<uint8_t> int8, f32;
-    if (int8_path.empty() || float_path.empty()) default_models(int8, f32);
+    std::vector<uint8_t> int8, f32, dyn;
+    if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(int8, f32, dyn);
     if (!int8_path.empty()) int8 = read_file(int8_path);
     if (!float_path.empty()) f32 = read_file(float_path);
+    if (!dynamic_path.empty()) dyn = read_file(dynamic_path);
 
     std::string why;
     const TfLiteApi* tfl = load_tflite(why);
@@ -263,7 +268,8 @@ int main(int argc, char** argv) {
     std::vector<Case> cases;
     nlohmann::json j;
     for (const auto& [dtype, bytes] : {std::pair<std::string, const std::vector<uint8_t>*>{"int8", &int8},
-                                       std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32}}) {
+                                       std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32},
+                                       std::pair<std::string, const std::vector<uint8_t>*>{"dynamic", &dyn}}) {
       for (int batch : {1, 256}) {
         const std::vector<float> x = random_input(int64_t{batch} * 784, 17);
         std::vector<Engine> engines;
@@ -347,6 +353,20 @@ int main(int argc, char** argv) {
       ratio("ge int8_b256_vs_tflite_int8", "int8 b256 images/s ratio vs best TFLite int8", best_tflite(i256) / qlite1(i256),
             3.0);
       ratio("ge float_b1_vs_tflite_float", "float32 b1 speedup vs best TFLite float32", best_tflite(f1) / qlite1(f1), 1.5);
+    }
+    if (tfl) {
+      // No target: dynamic-range models run TFLite's built-in hybrid kernels
+      // (XNNPACK 2.9 leaves them to TFLite).
+      const Case &d1 = find("dynamic", 1), &d256 = find("dynamic", 256);
+      for (const auto& [key, what, value] :
+           {std::tuple<const char*, const char*, double>{"dynamic_b1_vs_tflite_dynamic",
+                                                         "dynamic b1 speedup vs best TFLite dynamic",
+                                                         best_tflite(d1) / qlite1(d1)},
+            {"dynamic_b256_vs_tflite_dynamic", "dynamic b256 images/s ratio vs best TFLite dynamic",
+             best_tflite(d256) / qlite1(d256)}}) {
+        std::printf("  %-58s %6.2f\n", what, value);
+        j["ratios"][key] = {{"value", value}};
+      }
     }
     ratio("ge int8_b256_2t_vs_1t", "qlite int8 b256 images/s, 2 threads / 1 thread", qlite1(i256) / qlite2(i256), 1.7);
     if (!json_path.empty()) {
