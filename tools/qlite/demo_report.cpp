@@ -86,7 +86,7 @@ std::vector<std::string> demo_reading(const DemoResults& r) {
   const double size_cut = 1.02 * static_cast<double>(v[smallest].size_bytes);
   const int size = pick(v, [&](const DemoVariant& x) { return static_cast<double>(x.size_bytes) <= size_cut; },
                         more_accurate);
-  out.push_back("For size, ship " + summary(v[size]) + ": " + fmt("%.3f", v[size].size_ratio) +
+  out.push_back("For size, ship " + summary(v[size]) + ": " + fmt("%.4f", v[size].size_ratio) +
                 "x the float32 file.");
 
   // Latencies within 5% of the fastest count as equal (timing noise); the most accurate wins.
@@ -135,7 +135,7 @@ std::vector<std::string> demo_reading(const DemoResults& r) {
       min_lat = std::min(min_lat, x.latency_us_median);
     }
   if (f32 >= 0 && n8 > 0)
-    out.push_back("The " + std::to_string(n8) + " int8 files are at most " + fmt("%.3f", max_ratio) +
+    out.push_back("The " + std::to_string(n8) + " int8 files are at most " + fmt("%.4f", max_ratio) +
                   "x the float32 file; their batch-1 latency is " + us(min_lat) + "-" + us(max_lat) + " us against " +
                   us(v[f32].latency_us_median) + " us for float32.");
   return out;
@@ -160,7 +160,7 @@ std::vector<std::vector<std::string>> demo_table(const DemoResults& r) {
   std::vector<std::vector<std::string>> t = {{"variant", "test acc", "vs float (pts)", "size", "x float32",
                                               "latency us (b=1)", "images/s (b=256)", "integer only", "float ops"}};
   for (const auto& v : r.variants)
-    t.push_back({v.name, pct(v.test_accuracy), pts(v.delta_points), kb(v.size_bytes), fmt("%.3f", v.size_ratio),
+    t.push_back({v.name, pct(v.test_accuracy), pts(v.delta_points), kb(v.size_bytes), fmt("%.4f", v.size_ratio),
                  fmt("%.1f", v.latency_us_median), fmt("%.0f", v.images_per_second), v.integer_only ? "yes" : "no",
                  compact_ops(v.float_ops)});
   return t;
