@@ -12,40 +12,27 @@
 
 namespace qlite::ref {
 
-void hybrid_quantize_symmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor) {
-  QLITE_CHECK(n > 0 && x && q && scaling_factor, "hybrid_quantize_symmetric: empty or null input");
-  const auto mm = std::minmax_element(x, x + n);
-  const float range = std::max(std::abs(*mm.first), std::abs(*mm.second));
-  if (range == 0.0f) {
-    std::memset(q, 0, static_cast<size_t>(n));
-    *scaling_factor = 1.0f;
-    return;
-  }
+HybridRowParams hybrid_symmetric_params(float min, float max) {
   constexpr int32_t kScale = 127;
-  *scaling_factor = range / kScale;
-  const float inv = kScale / range;
-  for (int64_t i = 0; i < n; ++i) {
-    // Clamp before the cast: a NaN or huge product must not be undefined behaviour.
-    const float r = std::round(std::fmin(std::fmax(x[i] * inv, -1.0e6f), 1.0e6f));
-    const int32_t v = std::isnan(r) ? 0 : static_cast<int32_t>(r);
-    q[i] = static_cast<int8_t>(std::clamp(v, -kScale, kScale));
+  HybridRowParams r;
+  const float range = std::max(std::abs(min), std::abs(max));
+  if (range == 0.0f) {
+    r.zero = true;
+    return r;
   }
+  r.scaling = range / kScale;
+  r.inv = kScale / range;
+  return r;
 }
 
-void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor,
-                                int32_t* offset) {
-  QLITE_CHECK(n > 0 && x && q && scaling_factor && offset,
-              "hybrid_quantize_asymmetric: empty or null input");
-  constexpr int32_t kMin = -128, kMax = 127;
-  constexpr double qmin = kMin, qmax = kMax;
-  const auto mm = std::minmax_element(x, x + n);
-  const double rmin = std::fmin(0.0, static_cast<double>(*mm.first));
-  const double rmax = std::fmax(0.0, static_cast<double>(*mm.second));
+HybridRowParams hybrid_asymmetric_params(float min, float max) {
+  constexpr double qmin = -128, qmax = 127;
+  HybridRowParams r;
+  const double rmin = std::fmin(0.0, static_cast<double>(min));
+  const double rmax = std::fmax(0.0, static_cast<double>(max));
   if (rmin == rmax) {
-    std::memset(q, 0, static_cast<size_t>(n));
-    *scaling_factor = 1.0f;
-    *offset = 0;
-    return;
+    r.zero = true;
+    return r;
   }
   const double scale = (rmax - rmin) / (qmax - qmin);
   const double zp_from_min = qmin - rmin / scale;
@@ -57,17 +44,53 @@ void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* sca
   // TFLite then casts to int (undefined behaviour). qlite takes the other,
   // finite candidate (0 when neither is): every finite input then quantizes
   // to the zero point.
-  if (std::isnan(zp)) zp = !std::isnan(zp_from_min) ? zp_from_min : !std::isnan(zp_from_max) ? zp_from_max : 0.0;
-  int32_t nudged = 0;
-  if (zp <= qmin) nudged = kMin;
-  else if (zp >= qmax) nudged = kMax;
-  else nudged = static_cast<int32_t>(std::round(zp));
-  *scaling_factor = static_cast<float>(scale);
-  *offset = nudged;
-  const float inv = static_cast<float>(1.0 / static_cast<double>(*scaling_factor));
+  if (std::isnan(zp)) {
+    r.infinite_range = true;
+    zp = !std::isnan(zp_from_min) ? zp_from_min : !std::isnan(zp_from_max) ? zp_from_max : 0.0;
+  }
+  if (zp <= qmin) r.zero_point = -128;
+  else if (zp >= qmax) r.zero_point = 127;
+  else r.zero_point = static_cast<int32_t>(std::round(zp));
+  r.scaling = static_cast<float>(scale);
+  r.inv = static_cast<float>(1.0 / static_cast<double>(r.scaling));
+  return r;
+}
+
+void hybrid_quantize_symmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor) {
+  QLITE_CHECK(n > 0 && x && q && scaling_factor, "hybrid_quantize_symmetric: empty or null input");
+  constexpr int32_t kScale = 127;
+  const auto mm = std::minmax_element(x, x + n);
+  const HybridRowParams p = hybrid_symmetric_params(*mm.first, *mm.second);
+  *scaling_factor = p.scaling;
+  if (p.zero) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
-    const float r = std::round(static_cast<float>(nudged) + std::fmin(std::fmax(x[i] * inv, -1.0e6f), 1.0e6f));
-    const int32_t v = std::isnan(r) ? nudged : static_cast<int32_t>(r);
+    // Clamp before the cast: a NaN or huge product must not be undefined behaviour.
+    const float r = std::round(std::fmin(std::fmax(x[i] * p.inv, -1.0e6f), 1.0e6f));
+    const int32_t v = std::isnan(r) ? 0 : static_cast<int32_t>(r);
+    q[i] = static_cast<int8_t>(std::clamp(v, -kScale, kScale));
+  }
+}
+
+void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor,
+                                int32_t* offset) {
+  QLITE_CHECK(n > 0 && x && q && scaling_factor && offset,
+              "hybrid_quantize_asymmetric: empty or null input");
+  constexpr int32_t kMin = -128, kMax = 127;
+  const auto mm = std::minmax_element(x, x + n);
+  const HybridRowParams p = hybrid_asymmetric_params(*mm.first, *mm.second);
+  *scaling_factor = p.scaling;
+  *offset = p.zero_point;
+  if (p.zero) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return;
+  }
+  const float fzp = static_cast<float>(p.zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = std::round(fzp + std::fmin(std::fmax(x[i] * p.inv, -1.0e6f), 1.0e6f));
+    const int32_t v = std::isnan(r) ? p.zero_point : static_cast<int32_t>(r);
     q[i] = static_cast<int8_t>(std::clamp(v, kMin, kMax));
   }
 }

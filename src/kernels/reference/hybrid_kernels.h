@@ -26,6 +26,21 @@
 
 namespace qlite::ref {
 
+// The per-row quantization parameters both quantizers below derive from the
+// row's min and max (shared with the optimized kernels, which find min / max
+// and quantize with SIMD but must choose exactly these numbers):
+//   q = clamp(round(zero_point + clamp(x * inv, +-1e6)), qmin, qmax).
+struct HybridRowParams {
+  bool zero = false;  // empty range: q = 0, scaling 1, zero point 0
+  // Asymmetric only: an infinite end made TFLite's zero point NaN; the
+  // finite candidate was taken instead (see hybrid_quantize_asymmetric).
+  bool infinite_range = false;
+  float scaling = 1.0f, inv = 0.0f;
+  int32_t zero_point = 0;
+};
+HybridRowParams hybrid_symmetric_params(float min, float max);
+HybridRowParams hybrid_asymmetric_params(float min, float max);
+
 // tensor_utils::SymmetricQuantizeFloats. An all-zero input gives q = 0, scale 1.
 void hybrid_quantize_symmetric(const float* x, int64_t n, int8_t* q, float* scaling_factor);
 // tensor_utils::AsymmetricQuantizeFloats. A range of zero gives q = 0, scale 1, offset 0.

@@ -1,5 +1,5 @@
 // Packing, validation and dispatch of the optimized hybrid kernels, and the
-// scalar per-row quantization parameters they share with the reference. Built
+// per-row quantization parameters, taken from the reference's. Built
 // for baseline x86-64 (no ISA flags), like the reference kernels, so that the
 // scalar float and double expressions here round exactly as the reference's.
 #include <algorithm>
@@ -14,53 +14,30 @@
 namespace qlite::kernels {
 namespace hybrid_detail {
 
-// The reference's formulas (hybrid_kernels.cpp), in the same order and precision.
-RowQuant symmetric_params(float mn, float mx) {
-  constexpr int32_t kScale = 127;
+namespace {
+
+RowQuant from_reference(const qlite::ref::HybridRowParams& p, int32_t lo, int32_t hi) {
   RowQuant r;
-  r.lo = -kScale;
-  r.hi = kScale;
-  const float range = std::max(std::abs(mn), std::abs(mx));
-  if (range == 0.0f) {
-    r.zero = true;
-    return r;
-  }
-  r.scaling = range / kScale;
-  r.inv = kScale / range;
+  r.lo = lo;
+  r.hi = hi;
+  r.zero = p.zero;
+  r.degenerate = p.infinite_range;
+  if (p.zero || p.infinite_range) return r;
+  r.scaling = p.scaling;
+  r.inv = p.inv;
+  r.zp = p.zero_point;
+  r.fzp = static_cast<float>(p.zero_point);
   return r;
 }
 
+}  // namespace
+
+RowQuant symmetric_params(float mn, float mx) {
+  return from_reference(qlite::ref::hybrid_symmetric_params(mn, mx), -127, 127);
+}
+
 RowQuant asymmetric_params(float mn, float mx) {
-  constexpr int32_t kMin = -128, kMax = 127;
-  constexpr double qmin = kMin, qmax = kMax;
-  RowQuant r;
-  r.lo = kMin;
-  r.hi = kMax;
-  const double rmin = std::fmin(0.0, static_cast<double>(mn));
-  const double rmax = std::fmax(0.0, static_cast<double>(mx));
-  if (rmin == rmax) {
-    r.zero = true;
-    return r;
-  }
-  const double scale = (rmax - rmin) / (qmax - qmin);
-  const double zp_from_min = qmin - rmin / scale;
-  const double zp_from_max = qmax - rmax / scale;
-  const double err_min = std::abs(qmin) + std::abs(rmin / scale);
-  const double err_max = std::abs(qmax) + std::abs(rmax / scale);
-  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
-  if (std::isnan(zp)) {
-    r.degenerate = true;
-    return r;
-  }
-  int32_t nudged = 0;
-  if (zp <= qmin) nudged = kMin;
-  else if (zp >= qmax) nudged = kMax;
-  else nudged = static_cast<int32_t>(std::round(zp));
-  r.scaling = static_cast<float>(scale);
-  r.zp = nudged;
-  r.fzp = static_cast<float>(nudged);
-  r.inv = static_cast<float>(1.0 / static_cast<double>(r.scaling));
-  return r;
+  return from_reference(qlite::ref::hybrid_asymmetric_params(mn, mx), -128, 127);
 }
 
 void minmax_scalar(const float* x, int64_t n, float* mn, float* mx) {

@@ -94,9 +94,8 @@ struct RowQuant {
   float scaling = 1.0f;  // the reference's scaling_factor (before any weight scale)
   int32_t zp = 0, lo = 0, hi = 0;
   bool zero = false;  // all-zero (symmetric) or empty range (asymmetric): q = 0, scaling 1, zp 0
-  // Asymmetric with max = +inf: the reference's zero point is NaN, whose cast
-  // to int32 is left to the platform and whose sums may then leave int32
-  // (the reference throws). Such a row (image) runs the reference itself.
+  // Asymmetric with an infinite end (ref::HybridRowParams::infinite_range):
+  // rare enough that such a row (image) runs the reference itself.
   bool degenerate = false;
 };
 RowQuant symmetric_params(float mn, float mx);
