@@ -22,6 +22,25 @@ tfl::ActivationFunctionType act(Activation a) {
 }
 tfl::Padding pad(Padding p) { return static_cast<tfl::Padding>(p); }
 
+// Tables are built back to front: the fields added first end up last in the
+// table. flatc's Create* functions add 1-byte fields last, next to the table's
+// 4-byte vtable offset, which then costs up to 3 bytes of padding. When the
+// builder is not 4-byte aligned as a table starts (it follows a string, a byte
+// vector or a vtable), adding the 1-byte fields first fills that gap instead.
+// This never pads more than flatc's order (with k 1-byte fields and the
+// builder at s mod 4, (-(s + k)) mod 4 <= (-s) mod 4 + (-k) mod 4) and it leaves
+// the aligned case, and so the vtables shared between most tables, as flatc
+// lays them out. Readers find fields through the vtable, in any order.
+template <class Builder, class Small, class Large>
+auto finish_packed(FlatBufferBuilder& fbb, Small&& add_small, Large&& add_large) {
+  const bool small_first = fbb.GetSize() % 4 != 0;
+  Builder b(fbb);
+  if (small_first) add_small(b);
+  add_large(b);
+  if (!small_first) add_small(b);
+  return b.Finish();
+}
+
 struct OptionsOut {
   tfl::BuiltinOptions type = tfl::BuiltinOptions::NONE;
   Offset<void> value;
@@ -35,17 +54,35 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     const std::string& where;
     OptionsOut operator()(const std::monostate&) { return {}; }
     OptionsOut operator()(const Conv2DOptions& o) {
-      return {T::Conv2DOptions,
-              tfl::CreateConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
-                                       act(o.activation), o.dilation_w, o.dilation_h)
-                  .Union()};
+      const auto t = finish_packed<tfl::Conv2DOptionsBuilder>(
+          fbb,
+          [&](auto& b) {
+            b.add_fused_activation_function(act(o.activation));
+            b.add_padding(pad(o.padding));
+          },
+          [&](auto& b) {
+            b.add_dilation_h_factor(o.dilation_h);
+            b.add_dilation_w_factor(o.dilation_w);
+            b.add_stride_h(o.stride_h);
+            b.add_stride_w(o.stride_w);
+          });
+      return {T::Conv2DOptions, t.Union()};
     }
     OptionsOut operator()(const DepthwiseConv2DOptions& o) {
-      return {T::DepthwiseConv2DOptions,
-              tfl::CreateDepthwiseConv2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h,
-                                                o.depth_multiplier, act(o.activation),
-                                                o.dilation_w, o.dilation_h)
-                  .Union()};
+      const auto t = finish_packed<tfl::DepthwiseConv2DOptionsBuilder>(
+          fbb,
+          [&](auto& b) {
+            b.add_fused_activation_function(act(o.activation));
+            b.add_padding(pad(o.padding));
+          },
+          [&](auto& b) {
+            b.add_dilation_h_factor(o.dilation_h);
+            b.add_dilation_w_factor(o.dilation_w);
+            b.add_depth_multiplier(o.depth_multiplier);
+            b.add_stride_h(o.stride_h);
+            b.add_stride_w(o.stride_w);
+          });
+      return {T::DepthwiseConv2DOptions, t.Union()};
     }
     OptionsOut operator()(const FullyConnectedOptions& o) {
       return {T::FullyConnectedOptions,
@@ -55,10 +92,19 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
                   .Union()};
     }
     OptionsOut operator()(const Pool2DOptions& o) {
-      return {T::Pool2DOptions,
-              tfl::CreatePool2DOptions(fbb, pad(o.padding), o.stride_w, o.stride_h, o.filter_w,
-                                       o.filter_h, act(o.activation))
-                  .Union()};
+      const auto t = finish_packed<tfl::Pool2DOptionsBuilder>(
+          fbb,
+          [&](auto& b) {
+            b.add_fused_activation_function(act(o.activation));
+            b.add_padding(pad(o.padding));
+          },
+          [&](auto& b) {
+            b.add_filter_height(o.filter_h);
+            b.add_filter_width(o.filter_w);
+            b.add_stride_h(o.stride_h);
+            b.add_stride_w(o.stride_w);
+          });
+      return {T::Pool2DOptions, t.Union()};
     }
     OptionsOut operator()(const ReshapeOptions& o) {
       return {T::ReshapeOptions,
@@ -77,8 +123,10 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
       return {T::SubOptions, tfl::CreateSubOptions(fbb, act(o.activation)).Union()};
     }
     OptionsOut operator()(const ConcatenationOptions& o) {
-      return {T::ConcatenationOptions,
-              tfl::CreateConcatenationOptions(fbb, o.axis, act(o.activation)).Union()};
+      const auto t = finish_packed<tfl::ConcatenationOptionsBuilder>(
+          fbb, [&](auto& b) { b.add_fused_activation_function(act(o.activation)); },
+          [&](auto& b) { b.add_axis(o.axis); });
+      return {T::ConcatenationOptions, t.Union()};
     }
     OptionsOut operator()(const ReducerOptions& o) {
       return {T::ReducerOptions, tfl::CreateReducerOptions(fbb, o.keep_dims).Union()};
@@ -178,8 +226,19 @@ Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, Dedup& dd, const Tensor
   const auto shape = dd.vec(t.shape);
   const auto sig = t.shape_signature.empty() ? 0 : dd.vec(t.shape_signature);
   const auto name = dd.str(t.name);
-  return tfl::CreateTensor(fbb, shape, static_cast<tfl::TensorType>(t.type), t.buffer, name, q,
-                           t.is_variable, 0, sig);
+  return finish_packed<tfl::TensorBuilder>(
+      fbb,
+      [&](auto& b) {
+        b.add_is_variable(t.is_variable);
+        b.add_type(static_cast<tfl::TensorType>(t.type));
+      },
+      [&](auto& b) {
+        b.add_shape_signature(sig);
+        b.add_quantization(q);
+        b.add_name(name);
+        b.add_buffer(t.buffer);
+        b.add_shape(shape);
+      });
 }
 
 }  // namespace
@@ -212,9 +271,14 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
     // The 32-bit field only where the 8-bit one cannot hold the code: every
     // reader takes max(builtin_code, deprecated_builtin_code), the field's
     // default 0 included, which is how files from before the field read.
-    codes.push_back(tfl::CreateOperatorCode(
-        fbb, deprecated, c.custom_code.empty() ? 0 : fbb.CreateString(c.custom_code), c.version,
-        static_cast<tfl::BuiltinOperator>(code < 127 ? 0 : code)));
+    const auto custom = c.custom_code.empty() ? 0 : fbb.CreateString(c.custom_code);
+    codes.push_back(finish_packed<tfl::OperatorCodeBuilder>(
+        fbb, [&](auto& b) { b.add_deprecated_builtin_code(deprecated); },
+        [&](auto& b) {
+          b.add_builtin_code(static_cast<tfl::BuiltinOperator>(code < 127 ? 0 : code));
+          b.add_version(c.version);
+          b.add_custom_code(custom);
+        }));
   }
 
   std::vector<Offset<tfl::SubGraph>> subgraphs;
@@ -228,7 +292,14 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
       const OptionsOut o = write_options(fbb, op.options, op_label(m, s, i, op));
       const auto in = dd.vec(op.inputs);
       const auto out = dd.vec(op.outputs);
-      ops.push_back(tfl::CreateOperator(fbb, op.opcode_index, in, out, o.type, o.value));
+      ops.push_back(finish_packed<tfl::OperatorBuilder>(
+          fbb, [&](auto& b) { b.add_builtin_options_type(o.type); },
+          [&](auto& b) {
+            b.add_builtin_options(o.value);
+            b.add_outputs(out);
+            b.add_inputs(in);
+            b.add_opcode_index(op.opcode_index);
+          }));
     }
     const auto tv = fbb.CreateVector(tensors);
     const auto iv = dd.vec(g.inputs);
@@ -282,8 +353,9 @@ void write_model_file(const ModelDef& model, const std::string& path,
 ModelBuilder::ModelBuilder(std::string producer) : producer_(std::move(producer)) {
   check(!producer_.empty(), "tflite builder: the producer name must not be empty");
   model_.buffers.emplace_back();  // the empty sentinel every tensor without data points at
+  // Unnamed: readers address subgraphs by index (signatures included), and
+  // TFLite's conventional "main" would say nothing.
   model_.subgraphs.emplace_back();
-  model_.subgraphs[0].name = "main";
 }
 
 uint32_t ModelBuilder::add_buffer(std::span<const uint8_t> bytes) {

@@ -45,7 +45,7 @@ TEST(LiteRoundTrip, Int8FullyConnectedAndReshapeEveryField) {
 
   ASSERT_EQ(m.subgraphs.size(), 1u);
   const SubGraphDef& g = m.subgraphs[0];
-  EXPECT_EQ(g.name, "main");
+  EXPECT_EQ(g.name, "");  // ModelBuilder leaves it unnamed; a set name round-trips (below)
   ASSERT_EQ(g.tensors.size(), 5u);
   EXPECT_EQ(g.inputs, std::vector<int32_t>{0});
   EXPECT_EQ(g.outputs, std::vector<int32_t>{4});
@@ -120,6 +120,7 @@ TEST(LiteRoundTrip, Int8FullyConnectedAndReshapeEveryField) {
 TEST(LiteRoundTrip, FloatModelAndAllOptionKinds) {
   ModelDef m = test::float_fc_reshape_model();
   EXPECT_EQ(m.description, "float FC + RESHAPE");
+  m.subgraphs[0].name = "main";
   const ModelDef back = read_model(write_model(m));
   EXPECT_EQ(back, m);
   EXPECT_EQ(back.description, "float FC + RESHAPE");
@@ -240,7 +241,7 @@ TEST(LiteRoundTrip, LayoutMatchesPublicSchemaNumbering) {
   EXPECT_EQ(fb.scalar<int32_t>(rs_code, 3, 0), 0);
 
   const size_t graph = fb.vec_table(fb.table_field(model, 2), 0);
-  EXPECT_EQ(fb.str(fb.table_field(graph, 4)), "main");
+  EXPECT_EQ(fb.table_field(graph, 4), 0u);  // no name written
   const size_t tensors = fb.table_field(graph, 0);
   ASSERT_EQ(fb.vec_len(tensors), 5u);
   const size_t x = fb.vec_table(tensors, 0);
@@ -324,7 +325,7 @@ TEST(LiteInspect, ShowsTensorsOpsAndQuantization) {
   const test::Int8FcParams p = small_int8_params();
   const std::string text = inspect(test::int8_fc_model(p, true));
   for (const char* expected :
-       {"schema version 3", "metadata 'qlite_producer' (buffer 3): \"qlite\"",
+       {"schema version 3", "precision: full integer\n", "metadata 'qlite_producer' (buffer 3): \"qlite\"",
         "signature 'serving_default' on subgraph 0: inputs {x: 0} outputs {y: 4}",
         "input  0 'x' INT8 [1, 4] signature [-1, 4] scale=0.0500000007 zero_point=-3",
         "1 'fc/kernel' INT8 [3, 4] const(buffer 1, 12 B) scale=0.0199999996 zero_point=0",
