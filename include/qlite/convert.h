@@ -3,10 +3,12 @@
 //
 // Graph written for the seed model (float32 mode):
 //   input [-1,28,28] -> RESHAPE -> CONV_2D (OHWI weights, fused RELU/RELU6)
-//   -> MAX_POOL_2D -> RESHAPE (Flatten) -> FULLY_CONNECTED ([out,in] weights)
-// RESHAPE takes its shape both from a constant int32 input and from its
-// options, with -1 for the batch, so every runtime can resize the batch.
-// A "serving_default" signature and the producer metadata are always written.
+//   -> MAX_POOL_2D -> FULLY_CONNECTED ([out,in] weights)
+// RESHAPE takes its shape from its options, with -1 for the batch, so every
+// runtime can resize the batch; Flatten folds into FULLY_CONNECTED, which
+// reads its 4-D input as rows. A "serving_default" signature and the producer
+// metadata are always written; no description and no subgraph name (the mode
+// shows in the tensors' types: `qlite inspect` prints it as the precision).
 //
 // Modes:
 //  - kFloat32: no optimization.

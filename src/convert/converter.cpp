@@ -170,9 +170,9 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
               "MaxPooling2D, Dense, Softmax)");
 
   detail::Lowering L(opt);
-  // Short: the producer metadata already names qlite, and every byte counts
-  // in the int8 file's size ratio.
-  L.builder().set_description(mode_name(opt.mode));
+  // No description: the mode it would name is in the tensors' types, which
+  // `qlite inspect` reads as the file's precision, and the producer metadata
+  // names qlite. In a 22 KB int8 file every string counts.
   const std::string in_name = model.layer(0).name();
   const Shape in_shape = model.input_shape();
   const NodePlan& in_plan = plans[0];

@@ -114,6 +114,44 @@ std::string printable(std::span<const uint8_t> bytes) {
   return "\"" + s + "\"";
 }
 
+// What a model computes in, read off its graph rather than a label, so that it
+// holds for files qlite did not write: the types of each op's output and, for
+// the weighted ops, of their weights. QUANTIZE and DEQUANTIZE only convert.
+std::string precision(const ModelDef& m) {
+  bool float16_weights = false, hybrid = false, integer = false, floating = false;
+  for (const SubGraphDef& g : m.subgraphs) {
+    auto type_of = [&](const std::vector<int32_t>& list, size_t k, TensorType& t) {
+      if (k >= list.size() || list[k] < 0 || static_cast<size_t>(list[k]) >= g.tensors.size()) return false;
+      t = g.tensors[static_cast<size_t>(list[k])].type;
+      return true;
+    };
+    for (const OperatorDef& op : g.operators) {
+      if (op.opcode_index >= m.operator_codes.size()) continue;
+      const BuiltinOp b = m.operator_codes[op.opcode_index].builtin;
+      TensorType in{}, out{};
+      if (b == BuiltinOp::kDequantize) {
+        float16_weights |= type_of(op.inputs, 0, in) && in == TensorType::kFloat16;
+        continue;
+      }
+      if (b == BuiltinOp::kQuantize || !type_of(op.outputs, 0, out)) continue;
+      if (out != TensorType::kFloat32) {
+        integer = true;
+        continue;
+      }
+      floating = true;
+      TensorType w{};
+      const bool weighted = b == BuiltinOp::kConv2D || b == BuiltinOp::kDepthwiseConv2D ||
+                            b == BuiltinOp::kFullyConnected;
+      hybrid |= weighted && type_of(op.inputs, 1, w) && (w == TensorType::kInt8 || w == TensorType::kUInt8);
+    }
+  }
+  if (float16_weights) return "float16 weights, float32 compute";
+  if (hybrid) return "dynamic range: int8 weights, float32 activations";
+  if (integer && !floating) return "full integer";
+  if (integer) return "mixed: integer and float32 ops";
+  return "float32";
+}
+
 }  // namespace
 
 std::string inspect(const ModelDef& m) {
@@ -121,6 +159,7 @@ std::string inspect(const ModelDef& m) {
   out << "TFLite model: schema version " << m.version << ", " << m.subgraphs.size()
       << " subgraph(s), " << m.operator_codes.size() << " operator code(s), " << m.buffers.size()
       << " buffer(s)\n";
+  out << "precision: " << precision(m) << "\n";
   if (!m.description.empty()) out << "description: " << m.description << "\n";
   for (const MetadataDef& md : m.metadata) {
     out << "metadata '" << md.name << "' (buffer " << md.buffer << ")";

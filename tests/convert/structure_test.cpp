@@ -244,6 +244,40 @@ TEST(ConvertStructure, Float16StoresHalfWeightsWithDequantize) {
   for (int64_t i = 0; i < want.numel(); ++i) EXPECT_NEAR(got.values[i], want.f32()[i], 2e-2f) << i;
 }
 
+// The file carries no description naming its mode: `qlite inspect` reads the
+// precision off the graph's types instead, which also holds for files qlite
+// did not write.
+TEST(ConvertStructure, InspectReadsEachModesPrecisionFromTheGraph) {
+  REQUIRE_FASHION(ds);
+  const Model& m = brief_seed();
+  const Tensor rep = rows(ds->train.x, 0, 16);
+  convert::ConvertOptions dyn_all;
+  dyn_all.mode = Mode::kDynamic;
+  dyn_all.dynamic_min_elements = 0;
+  const std::vector<std::pair<convert::ConvertResult, std::string>> cases = {
+      {convert_with(m, Mode::kFloat32), "precision: float32\n"},
+      {convert_with(m, Mode::kFloat16), "precision: float16 weights, float32 compute\n"},
+      {convert_with(m, Mode::kDynamic), "precision: dynamic range: int8 weights, float32 activations\n"},
+      {convert::convert_model(m, dyn_all), "precision: dynamic range: int8 weights, float32 activations\n"},
+      {convert_with(m, Mode::kInt8, IoType::kFloat32, &rep), "precision: full integer\n"},
+      {convert_with(m, Mode::kInt8, IoType::kUInt8, &rep), "precision: full integer\n"},
+  };
+  for (const auto& [r, want] : cases) {
+    EXPECT_TRUE(r.model.description.empty());
+    EXPECT_TRUE(r.model.subgraphs[0].name.empty());
+    const std::string text = lite::inspect(r.model);
+    EXPECT_NE(text.find(want), std::string::npos) << want << text;
+  }
+
+  // An int8 op fed by a float one: mixed.
+  lite::ModelDef mixed = convert_with(m, Mode::kInt8, IoType::kFloat32, &rep).model;
+  auto& g = mixed.subgraphs[0];
+  for (auto& op : g.operators)
+    if (mixed.operator_codes[op.opcode_index].builtin == lite::BuiltinOp::kMaxPool2D)
+      g.tensors[static_cast<size_t>(op.outputs[0])].type = TensorType::kFloat32;
+  EXPECT_NE(lite::inspect(mixed).find("precision: mixed: integer and float32 ops\n"), std::string::npos);
+}
+
 TEST(ConvertStructure, ErrorsNameTheProblem) {
   auto m = make_seed_model();
   auto expect_error = [&](const convert::ConvertOptions& o, const std::string& part) {
