@@ -124,20 +124,28 @@ std::vector<std::string> demo_reading(const DemoResults& r) {
   if (!mixed.empty())
     out.push_back("Dense-only QAT is not integer only: " + join(mixed, "; ") + ".");
 
+  // Size and latency against float32, for the integer-only int8 files apart
+  // from the mixed ones (selective QAT keeps float layers, which weigh and
+  // run as in float32).
   const int f32 = pick(v, [](const DemoVariant& x) { return x.mode == "float32"; }, more_accurate);
-  double max_ratio = 0, max_lat = 0, min_lat = 1e300;
-  int n8 = 0;
-  for (const auto& x : v)
-    if (is_int8(x)) {
-      ++n8;
-      max_ratio = std::max(max_ratio, x.size_ratio);
-      max_lat = std::max(max_lat, x.latency_us_median);
-      min_lat = std::min(min_lat, x.latency_us_median);
-    }
-  if (f32 >= 0 && n8 > 0)
-    out.push_back("The " + std::to_string(n8) + " int8 files are at most " + fmt("%.4f", max_ratio) +
-                  "x the float32 file; their batch-1 latency is " + us(min_lat) + "-" + us(max_lat) + " us against " +
+  for (const bool integer : {true, false}) {
+    double max_ratio = 0, max_lat = 0, min_lat = 1e300;
+    int n = 0;
+    for (const auto& x : v)
+      if (is_int8(x) && x.integer_only == integer) {
+        ++n;
+        max_ratio = std::max(max_ratio, x.size_ratio);
+        max_lat = std::max(max_lat, x.latency_us_median);
+        min_lat = std::min(min_lat, x.latency_us_median);
+      }
+    if (f32 < 0 || n == 0) continue;
+    const std::string what = std::to_string(n) + (integer ? " integer-only int8 file" : " mixed int8/float32 file") +
+                             (n > 1 ? "s are" : " is");
+    const std::string lat = us(min_lat) == us(max_lat) ? us(min_lat) : us(min_lat) + "-" + us(max_lat);
+    out.push_back("The " + what + " at most " + fmt("%.4f", max_ratio) + "x the float32 file; " +
+                  (n > 1 ? "their" : "its") + " batch-1 latency is " + lat + " us against " +
                   us(v[f32].latency_us_median) + " us for float32.");
+  }
   return out;
 }
 
