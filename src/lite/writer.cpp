@@ -46,6 +46,24 @@ struct OptionsOut {
   Offset<void> value;
 };
 
+// Conv2D, DepthwiseConv2D and Pool2D options: padding and activation (1 byte
+// each), the op's own 4-byte fields, then the strides.
+template <class Builder, class Options, class Own>
+OptionsOut windowed(FlatBufferBuilder& fbb, tfl::BuiltinOptions type, const Options& o, Own&& add_own) {
+  const auto t = finish_packed<Builder>(
+      fbb,
+      [&](auto& b) {
+        b.add_fused_activation_function(act(o.activation));
+        b.add_padding(pad(o.padding));
+      },
+      [&](auto& b) {
+        add_own(b);
+        b.add_stride_h(o.stride_h);
+        b.add_stride_w(o.stride_w);
+      });
+  return {type, t.Union()};
+}
+
 OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
                          const std::string& where) {
   using T = tfl::BuiltinOptions;
@@ -54,35 +72,17 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     const std::string& where;
     OptionsOut operator()(const std::monostate&) { return {}; }
     OptionsOut operator()(const Conv2DOptions& o) {
-      const auto t = finish_packed<tfl::Conv2DOptionsBuilder>(
-          fbb,
-          [&](auto& b) {
-            b.add_fused_activation_function(act(o.activation));
-            b.add_padding(pad(o.padding));
-          },
-          [&](auto& b) {
-            b.add_dilation_h_factor(o.dilation_h);
-            b.add_dilation_w_factor(o.dilation_w);
-            b.add_stride_h(o.stride_h);
-            b.add_stride_w(o.stride_w);
-          });
-      return {T::Conv2DOptions, t.Union()};
+      return windowed<tfl::Conv2DOptionsBuilder>(fbb, T::Conv2DOptions, o, [&](auto& b) {
+        b.add_dilation_h_factor(o.dilation_h);
+        b.add_dilation_w_factor(o.dilation_w);
+      });
     }
     OptionsOut operator()(const DepthwiseConv2DOptions& o) {
-      const auto t = finish_packed<tfl::DepthwiseConv2DOptionsBuilder>(
-          fbb,
-          [&](auto& b) {
-            b.add_fused_activation_function(act(o.activation));
-            b.add_padding(pad(o.padding));
-          },
-          [&](auto& b) {
-            b.add_dilation_h_factor(o.dilation_h);
-            b.add_dilation_w_factor(o.dilation_w);
-            b.add_depth_multiplier(o.depth_multiplier);
-            b.add_stride_h(o.stride_h);
-            b.add_stride_w(o.stride_w);
-          });
-      return {T::DepthwiseConv2DOptions, t.Union()};
+      return windowed<tfl::DepthwiseConv2DOptionsBuilder>(fbb, T::DepthwiseConv2DOptions, o, [&](auto& b) {
+        b.add_dilation_h_factor(o.dilation_h);
+        b.add_dilation_w_factor(o.dilation_w);
+        b.add_depth_multiplier(o.depth_multiplier);
+      });
     }
     OptionsOut operator()(const FullyConnectedOptions& o) {
       return {T::FullyConnectedOptions,
@@ -92,19 +92,10 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
                   .Union()};
     }
     OptionsOut operator()(const Pool2DOptions& o) {
-      const auto t = finish_packed<tfl::Pool2DOptionsBuilder>(
-          fbb,
-          [&](auto& b) {
-            b.add_fused_activation_function(act(o.activation));
-            b.add_padding(pad(o.padding));
-          },
-          [&](auto& b) {
-            b.add_filter_height(o.filter_h);
-            b.add_filter_width(o.filter_w);
-            b.add_stride_h(o.stride_h);
-            b.add_stride_w(o.stride_w);
-          });
-      return {T::Pool2DOptions, t.Union()};
+      return windowed<tfl::Pool2DOptionsBuilder>(fbb, T::Pool2DOptions, o, [&](auto& b) {
+        b.add_filter_height(o.filter_h);
+        b.add_filter_width(o.filter_w);
+      });
     }
     OptionsOut operator()(const ReshapeOptions& o) {
       return {T::ReshapeOptions,
