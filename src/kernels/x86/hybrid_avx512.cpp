@@ -2,10 +2,8 @@
 // Dot products: vpdpbusd with the input buffer holding u8 = q + 128 and s8
 // weights (4 MACs per lane, wrap-around int32, exact; see hybrid_x86.h).
 #if defined(__x86_64__)
-// GCC 12 reports its own _mm512_undefined_* helpers inside the intrinsic
-// headers as maybe-uninitialized; the warning says nothing about this code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+// GCC 12's false (maybe-)uninitialized warnings from its own AVX-512
+// intrinsic headers are silenced for this file by qlite_isa_flags (cmake).
 #include <immintrin.h>
 
 #include <cstring>
