@@ -77,7 +77,7 @@ inline void fake_quant_keep_loop_act(const float* x, float* y, uint8_t* keep, in
     float steps = static_cast<float>(static_cast<int32_t>((c - lo) / scale + 0.5f));
     steps = steps < top ? steps : top;
     const float out = (base + steps) * scale;
-    y[i] = (v == v) & !degenerate ? out : 0.0f;  // NaN -> real 0
+    y[i] = ((v == v) & !degenerate) ? out : 0.0f;  // NaN -> real 0
   }
 }
 
