@@ -106,7 +106,9 @@ TEST(Float16, RoundTripsEveryHalf) {
     if ((h & 0x7fffu) < 0x7bffu) {
       const float next = half_to_float(static_cast<uint16_t>(h + 1));
       const float mid = static_cast<float>((double{f} + next) / 2);
-      if ((h & 0x8000u) == 0) ASSERT_EQ(float_to_half(mid), (h & 1u) ? h + 1 : h) << std::hex << h;
+      if ((h & 0x8000u) == 0) {
+        ASSERT_EQ(float_to_half(mid), (h & 1u) ? h + 1 : h) << std::hex << h;
+      }
     }
   }
 }

@@ -80,11 +80,11 @@ inline std::vector<int32_t> random_bias(Rng& rng, int n, float in_scale, const s
 inline void expect_within_one_step(const std::vector<int8_t>& q, const std::vector<float>& f, float scale,
                                    int32_t zp, ActRange act = {}) {
   ASSERT_EQ(q.size(), f.size());
-  const double lo = (double{act.min} - zp) * scale, hi = (double{act.max} - zp) * scale;
+  const double lo = (static_cast<double>(act.min) - zp) * scale, hi = (static_cast<double>(act.max) - zp) * scale;
   int exact = 0;
   for (size_t i = 0; i < q.size(); ++i) {
     const double want = std::clamp(double{f[i]}, lo, hi);
-    const double got = (double{q[i]} - zp) * scale;
+    const double got = (static_cast<double>(q[i]) - zp) * scale;
     ASSERT_LE(std::fabs(got - want), scale * (1.0 + 1e-4)) << "element " << i << " q=" << int{q[i]};
     if (q[i] == static_cast<int8_t>(std::clamp<double>(std::round(want / scale + zp), act.min, act.max))) ++exact;
   }
