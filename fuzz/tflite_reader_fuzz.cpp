@@ -65,11 +65,23 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ModelDef m;
+  std::vector<uint8_t> bytes;
   try {
-    const ModelDef m = read_model({data, size});
+    m = read_model({data, size});
     (void)inspect(m);
-    (void)write_model(m);  // a validated model must be writable (or refuse with Error)
+    bytes = write_model(m);  // a validated model must be writable, or refuse with Error
   } catch (const qlite::Error&) {
+    return 0;
   }
-  return 0;
+  // What the writer makes of it must read back as the same model: its layout
+  // (shared vectors, packed 1-byte fields) may differ from the input's, never
+  // its content.
+  try {
+    if (read_model(bytes) == m) return 0;
+    std::fprintf(stderr, "tflite_reader_fuzz: the written model reads back differently\n");
+  } catch (const qlite::Error& e) {
+    std::fprintf(stderr, "tflite_reader_fuzz: the written model does not read back: %s\n", e.what());
+  }
+  std::abort();
 }

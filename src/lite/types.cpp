@@ -1,4 +1,5 @@
 // Names, sizes and small helpers of the lite model structs.
+#include <cstring>
 #include <limits>
 
 #include "lite/util.h"
@@ -151,6 +152,17 @@ std::string dims_str(std::span<const int32_t> dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
   return s + "]";
+}
+
+namespace {
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+}  // namespace
+
+bool Quantization::operator==(const Quantization& o) const {
+  return same_bits(scale, o.scale) && zero_point == o.zero_point && quantized_dimension == o.quantized_dimension &&
+         same_bits(min, o.min) && same_bits(max, o.max);
 }
 
 }  // namespace qlite::lite

@@ -1,10 +1,10 @@
 // ModelDef -> .tflite bytes, and the ModelBuilder that producers use.
 #include <algorithm>
-#include <map>
-#include <tuple>
-#include <type_traits>
 #include <fstream>
+#include <map>
 #include <set>
+#include <string>
+#include <type_traits>
 
 #include "flatbuffers/flatbuffers.h"
 #include "lite/util.h"
@@ -153,42 +153,40 @@ class Dedup {
 
   template <class T>
   flatbuffers::Offset<flatbuffers::Vector<T>> vec(const std::vector<T>& v) {
-    auto& cache = cache_for<T>();
-    auto it = cache.find(v);
-    if (it != cache.end()) return it->second;
-    const auto off = fbb_.CreateVector(v);
-    cache.emplace(v, off);
-    return off;
+    auto& cache = vectors_[sizeof(T) == 8 ? 1 : std::is_floating_point_v<T> ? 2 : 0];
+    auto [it, added] = cache.try_emplace(bytes_of(v), 0);
+    if (added) it->second = fbb_.CreateVector(v).o;
+    return it->second;
   }
 
   Offset<tfl::QuantizationParameters> quant(const Quantization& p) {
-    auto key = std::make_tuple(p.min, p.max, p.scale, p.zero_point, p.quantized_dimension);
-    auto it = quant_.find(key);
-    if (it != quant_.end()) return it->second;
-    const auto q = tfl::CreateQuantizationParameters(fbb_, p.min.empty() ? 0 : vec(p.min),
-                                                     p.max.empty() ? 0 : vec(p.max), vec(p.scale),
-                                                     vec(p.zero_point), tfl::QuantizationDetails::NONE, 0,
-                                                     p.quantized_dimension);
-    quant_.emplace(std::move(key), q);
-    return q;
+    std::string key = bytes_of(std::vector<int32_t>{static_cast<int32_t>(p.min.size()),
+                                                    static_cast<int32_t>(p.max.size()),
+                                                    static_cast<int32_t>(p.scale.size()), p.quantized_dimension});
+    key += bytes_of(p.min) + bytes_of(p.max) + bytes_of(p.scale) + bytes_of(p.zero_point);
+    auto [it, added] = quant_.try_emplace(std::move(key), 0);
+    if (added)
+      it->second = tfl::CreateQuantizationParameters(
+                       fbb_, p.min.empty() ? 0 : vec(p.min), p.max.empty() ? 0 : vec(p.max),
+                       p.scale.empty() ? 0 : vec(p.scale), p.zero_point.empty() ? 0 : vec(p.zero_point),
+                       tfl::QuantizationDetails::NONE, 0, p.quantized_dimension)
+                       .o;
+    return it->second;
   }
 
   flatbuffers::Offset<flatbuffers::String> str(const std::string& s) { return fbb_.CreateSharedString(s); }
 
  private:
+  // Keys are the values' bytes: float equality would merge -0 with +0, and a
+  // NaN, which compares neither less nor greater, would make the map take it
+  // for any other value and hand one tensor another's parameters.
   template <class T>
-  std::map<std::vector<T>, flatbuffers::Offset<flatbuffers::Vector<T>>>& cache_for() {
-    if constexpr (std::is_same_v<T, int32_t>) return i32_;
-    else if constexpr (std::is_same_v<T, int64_t>) return i64_;
-    else return f32_;
+  static std::string bytes_of(const std::vector<T>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
   FlatBufferBuilder& fbb_;
-  std::map<std::vector<int32_t>, flatbuffers::Offset<flatbuffers::Vector<int32_t>>> i32_;
-  std::map<std::vector<int64_t>, flatbuffers::Offset<flatbuffers::Vector<int64_t>>> i64_;
-  std::map<std::vector<float>, flatbuffers::Offset<flatbuffers::Vector<float>>> f32_;
-  std::map<std::tuple<std::vector<float>, std::vector<float>, std::vector<float>, std::vector<int64_t>, int32_t>,
-           Offset<tfl::QuantizationParameters>>
-      quant_;
+  std::map<std::string, flatbuffers::uoffset_t> vectors_[3];  // 32-bit integer, 64-bit integer, float
+  std::map<std::string, flatbuffers::uoffset_t> quant_;
 };
 
 // Buffer data vectors are 16-byte aligned and each is followed (in the
@@ -213,7 +211,10 @@ std::vector<size_t> data_order(const std::vector<std::vector<uint8_t>>& buffers)
 
 Offset<tfl::Tensor> write_tensor(FlatBufferBuilder& fbb, Dedup& dd, const TensorDef& t) {
   Offset<tfl::QuantizationParameters> q = 0;
-  if (!t.quantization.empty()) q = dd.quant(t.quantization);
+  const Quantization& tq = t.quantization;
+  // Any field, not just scale and zero point: a file may carry only the
+  // informational min/max, and writing must not drop them.
+  if (!tq.empty() || !tq.min.empty() || !tq.max.empty() || tq.quantized_dimension != 0) q = dd.quant(tq);
   const auto shape = dd.vec(t.shape);
   const auto sig = t.shape_signature.empty() ? 0 : dd.vec(t.shape_signature);
   const auto name = dd.str(t.name);
