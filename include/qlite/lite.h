@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -101,7 +102,9 @@ struct Quantization {
                                int32_t dim) {
     return Quantization{std::move(scales), std::move(zero_points), dim, {}, {}};
   }
-  bool operator==(const Quantization&) const = default;
+  // Bit for bit, as the file holds them: float == would call a NaN min/max
+  // unequal to itself and -0 equal to +0.
+  bool operator==(const Quantization& o) const;
 };
 
 struct TensorDef {
@@ -286,7 +289,12 @@ void write_model_file(const ModelDef& model, const std::string& path,
 
 // Human-readable dump: inputs, outputs, every tensor (type, shape, quantization,
 // constant size), every operator with its options, metadata and signatures.
+// Strings from the file are printed through escape_control.
 std::string inspect(const ModelDef& model);
+
+// Text from an untrusted file made safe to print: control bytes (below 0x20,
+// and 0x7F), which could move a terminal's cursor or fake a line, become \xNN.
+std::string escape_control(std::string_view text);
 
 // The metadata entry a qlite-written model carries to name its producer.
 inline constexpr const char* kProducerMetadataName = "qlite_producer";

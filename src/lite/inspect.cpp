@@ -37,7 +37,7 @@ std::string quant_str(const Quantization& q) {
 }
 
 std::string tensor_str(const ModelDef& m, const TensorDef& t) {
-  std::string s = "'" + t.name + "' " + tensor_type_name(t.type) + " " + dims_str(t.shape);
+  std::string s = "'" + escape_control(t.name) + "' " + tensor_type_name(t.type) + " " + dims_str(t.shape);
   if (!t.shape_signature.empty() && t.shape_signature != t.shape)
     s += " signature " + dims_str(t.shape_signature);
   if (t.buffer < m.buffers.size() && !m.buffers[t.buffer].empty())
@@ -154,25 +154,41 @@ std::string precision(const ModelDef& m) {
 
 }  // namespace
 
+std::string escape_control(std::string_view text) {
+  std::string s;
+  s.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7F) {
+      s += ch;
+      continue;
+    }
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02X", c);
+    s += hex;
+  }
+  return s;
+}
+
 std::string inspect(const ModelDef& m) {
   std::ostringstream out;
   out << "TFLite model: schema version " << m.version << ", " << m.subgraphs.size()
       << " subgraph(s), " << m.operator_codes.size() << " operator code(s), " << m.buffers.size()
       << " buffer(s)\n";
   out << "precision: " << precision(m) << "\n";
-  if (!m.description.empty()) out << "description: " << m.description << "\n";
+  if (!m.description.empty()) out << "description: " << escape_control(m.description) << "\n";
   for (const MetadataDef& md : m.metadata) {
-    out << "metadata '" << md.name << "' (buffer " << md.buffer << ")";
+    out << "metadata '" << escape_control(md.name) << "' (buffer " << md.buffer << ")";
     if (md.buffer < m.buffers.size()) out << ": " << printable(m.buffers[md.buffer]);
     out << "\n";
   }
   for (const SignatureDef& s : m.signature_defs) {
-    out << "signature '" << s.key << "' on subgraph " << s.subgraph_index << ": inputs {";
+    out << "signature '" << escape_control(s.key) << "' on subgraph " << s.subgraph_index << ": inputs {";
     for (size_t i = 0; i < s.inputs.size(); ++i)
-      out << (i ? ", " : "") << s.inputs[i].name << ": " << s.inputs[i].tensor_index;
+      out << (i ? ", " : "") << escape_control(s.inputs[i].name) << ": " << s.inputs[i].tensor_index;
     out << "} outputs {";
     for (size_t i = 0; i < s.outputs.size(); ++i)
-      out << (i ? ", " : "") << s.outputs[i].name << ": " << s.outputs[i].tensor_index;
+      out << (i ? ", " : "") << escape_control(s.outputs[i].name) << ": " << s.outputs[i].tensor_index;
     out << "}\n";
   }
   for (size_t sg = 0; sg < m.subgraphs.size(); ++sg) {
@@ -182,7 +198,7 @@ std::string inspect(const ModelDef& m) {
         return std::string(t == -1 ? "(none)" : "(bad index " + std::to_string(t) + ")");
       return std::to_string(t) + " " + tensor_str(m, g.tensors[static_cast<size_t>(t)]);
     };
-    out << "subgraph " << sg << " '" << g.name << "': " << g.tensors.size() << " tensor(s), "
+    out << "subgraph " << sg << " '" << escape_control(g.name) << "': " << g.tensors.size() << " tensor(s), "
         << g.operators.size() << " operator(s)\n";
     for (int32_t t : g.inputs) out << "  input  " << tensor_ref(t) << "\n";
     for (int32_t t : g.outputs) out << "  output " << tensor_ref(t) << "\n";
@@ -195,7 +211,7 @@ std::string inspect(const ModelDef& m) {
       out << "    " << i << " ";
       if (op.opcode_index < m.operator_codes.size()) {
         const OperatorCodeDef& c = m.operator_codes[op.opcode_index];
-        out << (c.builtin == BuiltinOp::kCustom ? "CUSTOM '" + c.custom_code + "'"
+        out << (c.builtin == BuiltinOp::kCustom ? "CUSTOM '" + escape_control(c.custom_code) + "'"
                                                 : builtin_op_name(c.builtin))
             << " v" << c.version;
       } else {

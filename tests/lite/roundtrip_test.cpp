@@ -3,7 +3,9 @@
 // follows the public TFLite schema's field numbering.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 
 #include "fb_walker.h"
@@ -319,6 +321,54 @@ TEST(LiteRoundTrip, FileRoundTripAndUnalignedBytes) {
   std::memcpy(shifted.data() + 3, bytes.data(), bytes.size());
   EXPECT_EQ(read_model(std::span<const uint8_t>(shifted).subspan(3)), m);
   EXPECT_THROW(read_model_file(path + ".missing"), Error);
+}
+
+// Informational min/max may hold any float (the reader does not judge them):
+// NaN, -0 and +0 must come back with their bits, and must not be shared into
+// another tensor's parameters. A NaN once made the writer's sharing map take
+// one tensor's min for another's scale, and min/max without a scale were
+// dropped (both found by fuzzing).
+TEST(LiteRoundTrip, FloatParametersKeepTheirBits) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Quantization a = Quantization::per_tensor(0.5f, 1), b = a, c = a;
+  a.min = {nan};
+  b.min = {-0.0f};
+  c.min = {0.0f};
+  EXPECT_EQ(a, a);  // bit for bit: NaN equals itself
+  EXPECT_NE(b, c);  // and -0 is not +0
+  EXPECT_NE(a, b);
+
+  ModelDef m = test::int8_fc_model(small_int8_params(), true);
+  auto& t = m.subgraphs[0].tensors;
+  t[0].quantization.min = {nan};
+  t[0].quantization.max = {-nan};
+  t[1].quantization.min = {-0.0f};
+  t[1].quantization.max = {0.0f};
+  t[2].quantization.min = {0.0f};
+  t[2].quantization.max = {nan};
+  t[3].quantization = Quantization{};  // min/max only, no scale: kept as well
+  t[3].quantization.min = {-1.0f};
+  t[3].quantization.max = {1.0f};
+  const ModelDef back = read_model(write_model(m));
+  EXPECT_EQ(back, m);
+  EXPECT_EQ(back.subgraphs[0].tensors[0].quantization.scale, std::vector<float>{0.05f});
+  EXPECT_TRUE(std::signbit(back.subgraphs[0].tensors[1].quantization.min[0]));
+  EXPECT_FALSE(std::signbit(back.subgraphs[0].tensors[2].quantization.min[0]));
+}
+
+TEST(LiteInspect, EscapesControlBytesFromTheFile) {
+  EXPECT_EQ(escape_control("plain name/with:punct"), "plain name/with:punct");
+  EXPECT_EQ(escape_control(std::string("a\x1b[2Jb\ny\x7f", 9) + std::string(1, '\0') + "\xc3\xa9"),
+            "a\\x1B[2Jb\\x0Ay\\x7F\\x00\xc3\xa9");  // UTF-8 stays
+
+  ModelDef m = test::int8_fc_model(small_int8_params(), true);
+  m.subgraphs[0].tensors[1].name = "w\x1b[31m\nfake line";
+  m.description = "d\r";
+  const std::string text = inspect(m);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+  EXPECT_NE(text.find("'w\\x1B[31m\\x0Afake line'"), std::string::npos) << text;
+  EXPECT_NE(text.find("description: d\\x0D"), std::string::npos) << text;
 }
 
 TEST(LiteInspect, ShowsTensorsOpsAndQuantization) {

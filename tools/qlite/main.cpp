@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "qlite/lite.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"qlite: train, quantize, convert and run int8 models"};
@@ -36,10 +37,11 @@ int main(int argc, char** argv) {
     for (auto& c : commands)
       if (c.sub->parsed()) return c.run();
   } catch (const qlite::Error& e) {
-    std::fprintf(stderr, "qlite: error: %s\n", e.what());
+    // Messages may quote names from untrusted files: one line, no control bytes.
+    std::fprintf(stderr, "qlite: error: %s\n", qlite::lite::escape_control(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "qlite: internal error: %s\n", e.what());
+    std::fprintf(stderr, "qlite: internal error: %s\n", qlite::lite::escape_control(e.what()).c_str());
     return 1;
   }
   return 0;
