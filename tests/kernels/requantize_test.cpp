@@ -332,6 +332,15 @@ TEST(FusedActivationRange, Int8) {
   EXPECT_EQ(r.max, 10);
   EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 0.0f, 0), Error);
   EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 1.0f, 200), Error);
+  // Scales so small that r / scale leaves int64 (and float): the bounds
+  // saturate, with no undefined conversion (UBSan checks; found by fuzzing).
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  r = fused_activation_range(FusedActivation::kRelu6, tiny, 3);
+  EXPECT_EQ(r.min, 3);
+  EXPECT_EQ(r.max, 127);
+  r = fused_activation_range(FusedActivation::kReluN1To1, 1e-30f, 0);
+  EXPECT_EQ(r.min, -128);
+  EXPECT_EQ(r.max, 127);
 }
 
 }  // namespace

@@ -199,8 +199,12 @@ inline ActRange fused_activation_range(FusedActivation act, float scale, int32_t
   QLITE_CHECK(qmin <= zero_point && zero_point <= qmax,
               "fused_activation_range: zero point " + std::to_string(zero_point) + " outside [" +
                   std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
+  // r / scale overflows int64, even float, for a tiny scale; saturating first
+  // changes nothing after the clamp to [qmin, qmax] below (found by fuzzing:
+  // the cast was undefined).
   auto quantize = [&](float r) -> int64_t {
-    return int64_t{zero_point} + static_cast<int64_t>(std::round(r / scale));
+    const float q = std::clamp(std::round(r / scale), -0x1p62f, 0x1p62f);
+    return int64_t{zero_point} + static_cast<int64_t>(q);
   };
   auto clamp_q = [&](int64_t v) {
     return static_cast<int32_t>(std::clamp<int64_t>(v, qmin, qmax));
