@@ -25,8 +25,8 @@ tfl::Padding pad(Padding p) { return static_cast<tfl::Padding>(p); }
 // Tables are built back to front: the fields added first end up last in the
 // table. flatc's Create* functions add 1-byte fields last, next to the table's
 // 4-byte vtable offset, which then costs up to 3 bytes of padding. When the
-// builder is not 4-byte aligned as a table starts (it follows a string, a byte
-// vector or a vtable), adding the 1-byte fields first fills that gap instead.
+// builder is not 4-byte aligned as a table starts (it follows a vtable or a
+// byte vector), adding the 1-byte fields first fills that gap instead.
 // This never pads more than flatc's order (with k 1-byte fields and the
 // builder at s mod 4, (-(s + k)) mod 4 <= (-s) mod 4 + (-k) mod 4) and it leaves
 // the aligned case, and so the vtables shared between most tables, as flatc
@@ -153,7 +153,8 @@ class Dedup {
 
   template <class T>
   flatbuffers::Offset<flatbuffers::Vector<T>> vec(const std::vector<T>& v) {
-    auto& cache = vectors_[sizeof(T) == 8 ? 1 : std::is_floating_point_v<T> ? 2 : 0];
+    static_assert(std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> || std::is_same_v<T, float>);
+    auto& cache = vectors_[std::is_same_v<T, int64_t> ? 1 : std::is_same_v<T, float> ? 2 : 0];
     auto [it, added] = cache.try_emplace(bytes_of(v), 0);
     if (added) it->second = fbb_.CreateVector(v).o;
     return it->second;
