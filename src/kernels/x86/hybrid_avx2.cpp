@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/x86/hybrid_x86.h"
+#include "kernels/x86/int_dot_avx2.h"
 
 #define QLITE_HYBRID_NS hybrid_avx2
 #include "kernels/x86/hybrid_impl.h"
@@ -14,26 +15,11 @@
 namespace qlite::kernels::hybrid_avx2 {
 namespace {
 
-struct V256 {
-  using Elem = int16_t;
-  using WElem = int16_t;
-  using Reg = __m256i;
+struct V256 : DotPairs256 {
   using F = __m256;
-  static constexpr int kLanes = 8, kGroup = 2, kOffset = 0;
+  static constexpr int kOffset = 0;
 
-  static Reg zero() { return _mm256_setzero_si256(); }
-  static Reg set1(int32_t v) { return _mm256_set1_epi32(v); }
-  static Reg add(Reg a, Reg b) { return _mm256_add_epi32(a, b); }
-  static Reg sub(Reg a, Reg b) { return _mm256_sub_epi32(a, b); }
   static Reg mullo(Reg a, Reg b) { return _mm256_mullo_epi32(a, b); }
-  static Reg load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static Reg load_w(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static Reg bcast(const int16_t* x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm256_set1_epi32(v);
-  }
-  static Reg dot(Reg acc, Reg x, Reg w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
 
   static F cvt(Reg a) { return _mm256_cvtepi32_ps(a); }
   static F load_f(const float* p) { return _mm256_loadu_ps(p); }

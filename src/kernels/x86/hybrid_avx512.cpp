@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/x86/hybrid_x86.h"
+#include "kernels/x86/int_dot_avx512.h"
 
 #define QLITE_HYBRID_NS hybrid_avx512
 #include "kernels/x86/hybrid_impl.h"
@@ -18,26 +19,11 @@ namespace {
 
 inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
 
-struct V512 {
-  using Elem = uint8_t;
-  using WElem = int8_t;
-  using Reg = __m512i;
+struct V512 : DotQuads512 {
   using F = __m512;
-  static constexpr int kLanes = 16, kGroup = 4, kOffset = 128;
+  static constexpr int kOffset = 128;
 
-  static Reg zero() { return _mm512_setzero_si512(); }
-  static Reg set1(int32_t v) { return _mm512_set1_epi32(v); }
-  static Reg add(Reg a, Reg b) { return _mm512_add_epi32(a, b); }
-  static Reg sub(Reg a, Reg b) { return _mm512_sub_epi32(a, b); }
   static Reg mullo(Reg a, Reg b) { return _mm512_mullo_epi32(a, b); }
-  static Reg load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
-  static Reg load_w(const int8_t* p) { return _mm512_loadu_si512(p); }
-  static Reg bcast(const uint8_t* x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm512_set1_epi32(v);
-  }
-  static Reg dot(Reg acc, Reg x, Reg w) { return _mm512_dpbusd_epi32(acc, x, w); }
 
   static F cvt(Reg a) { return _mm512_cvtepi32_ps(a); }
   static F load_f(const float* p) { return _mm512_loadu_ps(p); }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/x86/int_dot_avx2.h"
 
 #define QLITE_INT8_NS int8_avx2
 #include "kernels/x86/int8_impl.h"
@@ -32,12 +33,8 @@ inline void store_bytes8(__m256i v, int8_t* out, int n) {
   else std::memcpy(out, &bytes, static_cast<size_t>(n));
 }
 
-struct V256 {
-  using Elem = int16_t;
-  using WElem = int16_t;
-  using Reg = __m256i;
+struct V256 : DotPairs256 {
   using B = __m256i;
-  static constexpr int kLanes = 8, kGroup = 2;
   static constexpr int kMaxMR = 4, kMaxNB = 2, kAccTarget = 6;  // 4 x 2 tile: 8 accumulators of 16 registers
   static constexpr int kBLanes = 32;
 
@@ -47,12 +44,7 @@ struct V256 {
     bool neg_fix;  // double rounding: a negative value needs remainder > half + 1
   };
 
-  static Reg zero() { return _mm256_setzero_si256(); }
-  static Reg set1(int32_t v) { return _mm256_set1_epi32(v); }
-  static Reg add(Reg a, Reg b) { return _mm256_add_epi32(a, b); }
-  static Reg sub(Reg a, Reg b) { return _mm256_sub_epi32(a, b); }
   static Reg shl(Reg a, int s) { return _mm256_sll_epi32(a, _mm_cvtsi32_si128(s)); }
-  static Reg load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static Reg load_i32_n(const int32_t* p, int n) {
     return n >= 8 ? load_i32(p) : _mm256_maskload_epi32(p, lane_mask(n));
   }
@@ -63,14 +55,7 @@ struct V256 {
     return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(v));
   }
 
-  // GEMM operands.
-  static Reg load_w(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static Reg bcast(const int16_t* x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm256_set1_epi32(v);
-  }
-  static Reg dot(Reg acc, Reg x, Reg w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
+  // GEMM operands (load_w, bcast, dot: DotPairs256).
   static int16_t pad_value(int32_t zp) { return static_cast<int16_t>(zp); }
   static void convert(const int8_t* s, int16_t* d, int64_t n) {
     int64_t i = 0;

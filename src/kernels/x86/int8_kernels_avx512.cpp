@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/x86/int_dot_avx512.h"
 
 #define QLITE_INT8_NS int8_avx512
 #include "kernels/x86/int8_impl.h"
@@ -22,12 +23,8 @@ namespace {
 inline __mmask16 mask16(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
 inline __mmask64 mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
 
-struct V512 {
-  using Elem = uint8_t;
-  using WElem = int8_t;
-  using Reg = __m512i;
+struct V512 : DotQuads512 {
   using B = __m512i;
-  static constexpr int kLanes = 16, kGroup = 4;
   static constexpr int kMaxMR = 6, kMaxNB = 4, kAccTarget = 8;  // 6 x 4 tile: 24 accumulators + 4 weights
   static constexpr int kBLanes = 64;
 
@@ -38,23 +35,11 @@ struct V512 {
     bool neg_fix;  // double rounding: fe / fo may be non-zero (half up: all zero)
   };
 
-  static Reg zero() { return _mm512_setzero_si512(); }
-  static Reg set1(int32_t v) { return _mm512_set1_epi32(v); }
-  static Reg add(Reg a, Reg b) { return _mm512_add_epi32(a, b); }
-  static Reg sub(Reg a, Reg b) { return _mm512_sub_epi32(a, b); }
   static Reg shl(Reg a, int s) { return _mm512_sll_epi32(a, _mm_cvtsi32_si128(s)); }
-  static Reg load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
   static Reg load_i32_n(const int32_t* p, int n) { return _mm512_maskz_loadu_epi32(mask16(n), p); }
   static Reg load_i8_i32(const int8_t* p, int n) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask16(n), p)); }
 
-  // GEMM operands.
-  static Reg load_w(const int8_t* p) { return _mm512_loadu_si512(p); }
-  static Reg bcast(const uint8_t* x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm512_set1_epi32(v);
-  }
-  static Reg dot(Reg acc, Reg x, Reg w) { return _mm512_dpbusd_epi32(acc, x, w); }
+  // GEMM operands (load_w, bcast, dot: DotQuads512).
   static uint8_t pad_value(int32_t zp) { return static_cast<uint8_t>(zp + 128); }
   static void convert(const int8_t* s, uint8_t* d, int64_t n) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
