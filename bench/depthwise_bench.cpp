@@ -31,13 +31,13 @@ void BM_Depthwise3x3(benchmark::State& state) {
   p.g.in_c = p.g.out_c = c;
   p.g.kernel_h = p.g.kernel_w = 3;
   p.g.stride_h = p.g.stride_w = stride;
-  ref::apply_padding(p.g, ref::Padding::kSame);
+  ref::apply_padding(p.g, Padding::kSame);
   p.input_zero_point = 4;
   p.output_zero_point = -2;
   std::vector<float> ws(static_cast<size_t>(c));
   for (int i = 0; i < c; ++i) ws[static_cast<size_t>(i)] = 0.01f * (1.0f + 0.02f * i);
   p.requant = ref::make_requant(0.02f, ws, 0.04f);
-  p.act = ref::fused_activation_range(ref::FusedActivation::kRelu6, 0.04f, -2);
+  p.act = ref::fused_activation_range(Activation::kRelu6, 0.04f, -2);
   std::vector<int8_t> x(static_cast<size_t>(hw) * hw * c), wt(static_cast<size_t>(9) * c);
   for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(rng.below(256)) - 128);
   for (auto& v : wt) v = static_cast<int8_t>(static_cast<int>(rng.below(256)) - 128);

@@ -105,7 +105,7 @@ std::vector<int8_t> rand_i8(Rng& rng, size_t n) {
   return v;
 }
 
-ref::ConvInt8Params conv_params(int h, int w, int cin, int cout, int k, ref::Padding pad) {
+ref::ConvInt8Params conv_params(int h, int w, int cin, int cout, int k, Padding pad) {
   ref::ConvInt8Params p;
   p.g.in_h = h;
   p.g.in_w = w;
@@ -118,11 +118,11 @@ ref::ConvInt8Params conv_params(int h, int w, int cin, int cout, int k, ref::Pad
   std::vector<float> ws(static_cast<size_t>(cout));
   for (int c = 0; c < cout; ++c) ws[static_cast<size_t>(c)] = 0.002f * (1.0f + 0.01f * c);
   p.requant = ref::make_requant(0.02f, ws, 0.05f);
-  p.act = ref::fused_activation_range(ref::FusedActivation::kRelu, 0.05f, 7);
+  p.act = ref::fused_activation_range(Activation::kRelu, 0.05f, 7);
   return p;
 }
 
-void run_conv(benchmark::State& state, int h, int w, int cin, int cout, int k, ref::Padding pad) {
+void run_conv(benchmark::State& state, int h, int w, int cin, int cout, int k, Padding pad) {
   Isa isa;
   if (!setup(state, isa)) return;
   Rng rng(1);
@@ -140,9 +140,9 @@ void run_conv(benchmark::State& state, int h, int w, int cin, int cout, int k, r
   report(state, isa, 2.0 * p.g.out_h * p.g.out_w * cout * k * k * cin);
 }
 
-void BM_Conv3x3_64to64_56x56_Same(benchmark::State& s) { run_conv(s, 56, 56, 64, 64, 3, ref::Padding::kSame); }
-void BM_SeedConv3x3_28x28x1to12_Valid(benchmark::State& s) { run_conv(s, 28, 28, 1, 12, 3, ref::Padding::kValid); }
-void BM_Conv1x1_64to128_28x28(benchmark::State& s) { run_conv(s, 28, 28, 64, 128, 1, ref::Padding::kValid); }
+void BM_Conv3x3_64to64_56x56_Same(benchmark::State& s) { run_conv(s, 56, 56, 64, 64, 3, Padding::kSame); }
+void BM_SeedConv3x3_28x28x1to12_Valid(benchmark::State& s) { run_conv(s, 28, 28, 1, 12, 3, Padding::kValid); }
+void BM_Conv1x1_64to128_28x28(benchmark::State& s) { run_conv(s, 28, 28, 64, 128, 1, Padding::kValid); }
 
 void BM_Depthwise3x3_64ch_56x56_Same(benchmark::State& state) {
   Isa isa;
@@ -152,13 +152,13 @@ void BM_Depthwise3x3_64ch_56x56_Same(benchmark::State& state) {
   p.g.in_h = p.g.in_w = 56;
   p.g.in_c = p.g.out_c = 64;
   p.g.kernel_h = p.g.kernel_w = 3;
-  ref::apply_padding(p.g, ref::Padding::kSame);
+  ref::apply_padding(p.g, Padding::kSame);
   p.input_zero_point = 4;
   p.output_zero_point = -2;
   std::vector<float> ws(64);
   for (int c = 0; c < 64; ++c) ws[static_cast<size_t>(c)] = 0.01f * (1.0f + 0.02f * c);
   p.requant = ref::make_requant(0.02f, ws, 0.04f);
-  p.act = ref::fused_activation_range(ref::FusedActivation::kRelu6, 0.04f, -2);
+  p.act = ref::fused_activation_range(Activation::kRelu6, 0.04f, -2);
   const auto x = rand_i8(rng, 56 * 56 * 64), wt = rand_i8(rng, 9 * 64);
   std::vector<int32_t> bias(64, -50);
   const auto pd = kernels::pack_depthwise_conv2d_int8(isa, p, wt.data(), bias.data());
@@ -204,7 +204,7 @@ void BM_SeedMaxPool2x2_26x26x12(benchmark::State& state) {
   p.g.in_c = p.g.out_c = 12;
   p.g.kernel_h = p.g.kernel_w = 2;
   p.g.stride_h = p.g.stride_w = 2;
-  ref::apply_padding(p.g, ref::Padding::kValid);
+  ref::apply_padding(p.g, Padding::kValid);
   const auto x = rand_i8(rng, 26 * 26 * 12);
   std::vector<int8_t> out(13 * 13 * 12);
   for (auto _ : state) {

@@ -65,7 +65,7 @@ std::vector<std::vector<uint8_t>> seed_models() {
     dopt.stride_w = dopt.stride_h = 1;
     dopt.depth_multiplier = 1;
     b.add_operator(BuiltinOp::kDepthwiseConv2D, {c, d, -1}, {dc}, dopt);
-    b.add_operator(BuiltinOp::kAdd, {c, dc}, {s}, AddOptions{Activation::kNone});
+    b.add_operator(BuiltinOp::kAdd, {c, dc}, {s}, AddOptions{Activation::kLinear});
     b.add_operator(BuiltinOp::kMean, {s, axes}, {m}, ReducerOptions{false});
     b.add_operator(BuiltinOp::kDequantize, {m}, {y}, {});
     b.set_inputs({x});

@@ -35,6 +35,35 @@ inline void check(bool cond, const std::string& message) {
     if (!(cond)) throw ::qlite::Error(msg);  \
   } while (0)
 
+// One padding enum for layers, kernels and the .tflite format, numbered as
+// TFLite's schema numbers it (so the writer stores it as is).
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+
+// One activation enum for layers (Keras' activation=), the kernels' fused
+// activations and the .tflite format: the values are TFLite's
+// ActivationFunctionType, so the writer stores them as they are. kLinear is
+// Keras' "linear" and TFLite's NONE.
+enum class Activation : int8_t {
+  kLinear = 0,
+  kRelu = 1,
+  kReluN1To1 = 2,
+  kRelu6 = 3,
+  kTanh = 4,
+  kSignBit = 5,
+};
+// TFLite's name of a fused activation ("NONE", "RELU", "RELU6", ...).
+constexpr const char* activation_label(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return "NONE";
+    case Activation::kRelu: return "RELU";
+    case Activation::kReluN1To1: return "RELU_N1_TO_1";
+    case Activation::kRelu6: return "RELU6";
+    case Activation::kTanh: return "TANH";
+    case Activation::kSignBit: return "SIGN_BIT";
+  }
+  return "?";
+}
+
 enum class DType : uint8_t { kFloat32, kFloat16, kInt32, kInt8, kUInt8, kInt64 };
 
 size_t dtype_size(DType t);

@@ -71,15 +71,9 @@ enum class BuiltinOp : int32_t {
 // "FULLY_CONNECTED"; for codes qlite does not know, "BUILTIN_<n>".
 std::string builtin_op_name(BuiltinOp op);
 
-enum class Padding : int8_t { kSame = 0, kValid = 1 };
-enum class Activation : int8_t {
-  kNone = 0,
-  kRelu = 1,
-  kReluN1To1 = 2,
-  kRelu6 = 3,
-  kTanh = 4,
-  kSignBit = 5,
-};
+// The project's one Padding and Activation (core.h), numbered as the schema.
+using ::qlite::Activation;
+using ::qlite::Padding;
 const char* padding_name(Padding p);
 const char* activation_name(Activation a);
 
@@ -124,7 +118,7 @@ struct TensorDef {
 struct Conv2DOptions {
   Padding padding = Padding::kSame;
   int32_t stride_w = 1, stride_h = 1;
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   int32_t dilation_w = 1, dilation_h = 1;
   bool operator==(const Conv2DOptions&) const = default;
 };
@@ -132,12 +126,12 @@ struct DepthwiseConv2DOptions {
   Padding padding = Padding::kSame;
   int32_t stride_w = 1, stride_h = 1;
   int32_t depth_multiplier = 1;
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   int32_t dilation_w = 1, dilation_h = 1;
   bool operator==(const DepthwiseConv2DOptions&) const = default;
 };
 struct FullyConnectedOptions {
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool keep_num_dims = false;
   bool asymmetric_quantize_inputs = false;
   bool operator==(const FullyConnectedOptions&) const = default;
@@ -146,7 +140,7 @@ struct Pool2DOptions {
   Padding padding = Padding::kValid;
   int32_t stride_w = 1, stride_h = 1;
   int32_t filter_w = 1, filter_h = 1;
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool operator==(const Pool2DOptions&) const = default;
 };
 struct ReshapeOptions {
@@ -158,20 +152,20 @@ struct SoftmaxOptions {
   bool operator==(const SoftmaxOptions&) const = default;
 };
 struct AddOptions {
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool operator==(const AddOptions&) const = default;
 };
 struct MulOptions {
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool operator==(const MulOptions&) const = default;
 };
 struct SubOptions {
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool operator==(const SubOptions&) const = default;
 };
 struct ConcatenationOptions {
   int32_t axis = 0;
-  Activation activation = Activation::kNone;
+  Activation activation = Activation::kLinear;
   bool operator==(const ConcatenationOptions&) const = default;
 };
 struct ReducerOptions {  // MEAN (and the other reductions)

@@ -174,7 +174,7 @@ std::vector<float> param_values(const Param& p) {
 lite::Activation fused_activation(const Layer& layer) {
   const json cfg = layer.get_config();
   const std::string a = cfg.value("activation", std::string("linear"));
-  if (a == "linear") return lite::Activation::kNone;
+  if (a == "linear") return lite::Activation::kLinear;
   if (a == "relu") return lite::Activation::kRelu;
   if (a == "relu6") return lite::Activation::kRelu6;
   throw Error("convert: layer '" + layer.name() + "' has activation '" + a +

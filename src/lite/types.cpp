@@ -108,7 +108,7 @@ const char* padding_name(Padding p) {
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::kNone: return "NONE";
+    case Activation::kLinear: return "NONE";
     case Activation::kRelu: return "RELU";
     case Activation::kReluN1To1: return "RELU_N1_TO_1";
     case Activation::kRelu6: return "RELU6";

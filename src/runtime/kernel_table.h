@@ -33,15 +33,15 @@ struct KernelTable {
 
   // ---- float32
   void (*conv2d_f32)(const ref::WindowGeometry&, const float* input, const float* weights,
-                     const float* bias, ref::FusedActivation, float* output) = nullptr;
+                     const float* bias, Activation, float* output) = nullptr;
   void (*depthwise_conv2d_f32)(const ref::WindowGeometry&, int depth_multiplier, const float*,
-                               const float*, const float*, ref::FusedActivation, float*) = nullptr;
+                               const float*, const float*, Activation, float*) = nullptr;
   void (*fully_connected_f32)(int batch, int in, int out, const float* input, const float* weights,
-                              const float* bias, ref::FusedActivation, float* output) = nullptr;
-  void (*max_pool2d_f32)(const ref::WindowGeometry&, ref::FusedActivation, const float*, float*) = nullptr;
-  void (*average_pool2d_f32)(const ref::WindowGeometry&, ref::FusedActivation, const float*,
+                              const float* bias, Activation, float* output) = nullptr;
+  void (*max_pool2d_f32)(const ref::WindowGeometry&, Activation, const float*, float*) = nullptr;
+  void (*average_pool2d_f32)(const ref::WindowGeometry&, Activation, const float*,
                              float*) = nullptr;
-  void (*add_f32)(int64_t, const float*, const float*, ref::FusedActivation, float*) = nullptr;
+  void (*add_f32)(int64_t, const float*, const float*, Activation, float*) = nullptr;
   void (*mean_hw_f32)(int, int, int, int, const float*, float*) = nullptr;
   void (*softmax_f32)(int64_t outer, int depth, float beta, const float*, float*) = nullptr;
   void (*dequantize_f16)(int64_t, const uint16_t*, float*) = nullptr;

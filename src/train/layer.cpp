@@ -33,8 +33,12 @@ std::string activation_name(Activation a) {
     case Activation::kLinear: return "linear";
     case Activation::kRelu: return "relu";
     case Activation::kRelu6: return "relu6";
+    case Activation::kTanh: return "tanh";
+    case Activation::kReluN1To1:
+    case Activation::kSignBit:
+      break;
   }
-  return "linear";
+  throw Error(std::string("activation ") + activation_label(a) + " has no Keras name");
 }
 
 namespace {

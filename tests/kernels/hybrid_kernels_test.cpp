@@ -75,10 +75,10 @@ TEST(HybridKernels, FullyConnectedByHand) {
   float sc[1];
   int32_t off[1];
   float y[2];
-  fully_connected_hybrid({1, 4, 2, 0.5f, false, FusedActivation::kNone}, x, w, bias, {q, sc, off}, y);
+  fully_connected_hybrid({1, 4, 2, 0.5f, false, Activation::kLinear}, x, w, bias, {q, sc, off}, y);
   EXPECT_NEAR(y[0], 0.1 - 94.0 * 0.5 / 127.0, 1e-6);
   EXPECT_NEAR(y[1], -0.2 - 64.0 * 0.5 / 127.0, 1e-6);
-  fully_connected_hybrid({1, 4, 2, 0.5f, false, FusedActivation::kRelu}, x, w, bias, {q, sc, off}, y);
+  fully_connected_hybrid({1, 4, 2, 0.5f, false, Activation::kRelu}, x, w, bias, {q, sc, off}, y);
   EXPECT_EQ(y[0], 0.0f);
   EXPECT_EQ(y[1], 0.0f);
 }
@@ -92,16 +92,16 @@ TEST(HybridKernels, AsymmetricFullyConnectedSubtractsTheZeroPoint) {
   float sc[1];
   int32_t off[1];
   float y[1];
-  fully_connected_hybrid({1, 4, 1, 0.25f, true, FusedActivation::kNone}, x, w, nullptr, {q, sc, off}, y);
+  fully_connected_hybrid({1, 4, 1, 0.25f, true, Activation::kLinear}, x, w, nullptr, {q, sc, off}, y);
   EXPECT_NEAR(y[0], 0.375, 1e-6);
 }
 
 TEST(HybridKernels, PerChannelOnlyWhenScalesDiffer) {
   WindowGeometry g;
   g.in_h = g.in_w = 2, g.in_c = 1, g.out_c = 2, g.out_h = g.out_w = 2;
-  EXPECT_FALSE(make_hybrid_conv_params(g, {0.5f, 0.5f}, FusedActivation::kNone).per_channel);
-  EXPECT_TRUE(make_hybrid_conv_params(g, {0.5f, 0.25f}, FusedActivation::kNone).per_channel);
-  EXPECT_THROW(make_hybrid_conv_params(g, {0.5f, 0.25f, 1.0f}, FusedActivation::kNone), Error);
+  EXPECT_FALSE(make_hybrid_conv_params(g, {0.5f, 0.5f}, Activation::kLinear).per_channel);
+  EXPECT_TRUE(make_hybrid_conv_params(g, {0.5f, 0.25f}, Activation::kLinear).per_channel);
+  EXPECT_THROW(make_hybrid_conv_params(g, {0.5f, 0.25f, 1.0f}, Activation::kLinear), Error);
 }
 
 TEST(HybridKernels, OneByOneConvEqualsFullyConnectedPerImage) {
@@ -117,8 +117,8 @@ TEST(HybridKernels, OneByOneConvEqualsFullyConnectedPerImage) {
   float sc[2];
   int32_t off[2];
   float yc[4], yf[4];
-  conv2d_hybrid(make_hybrid_conv_params(g, {0.5f}, FusedActivation::kNone), x, w, bias, {q, sc, off}, yc);
-  fully_connected_hybrid({2, 4, 2, 0.5f, false, FusedActivation::kNone}, x, w, bias, {q, sc, off}, yf);
+  conv2d_hybrid(make_hybrid_conv_params(g, {0.5f}, Activation::kLinear), x, w, bias, {q, sc, off}, yc);
+  fully_connected_hybrid({2, 4, 2, 0.5f, false, Activation::kLinear}, x, w, bias, {q, sc, off}, yf);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(yc[i], yf[i]) << i;
 }
 

@@ -15,7 +15,7 @@ namespace {
 
 // 3x3 input, one channel, 2x2 kernel; input zp 1, output zp 3,
 // M = 0.5 * 0.25 / 1.0 = 0.125.
-ConvInt8Params hand_conv(Padding pad, FusedActivation act) {
+ConvInt8Params hand_conv(Padding pad, Activation act) {
   ConvInt8Params p;
   p.g.in_h = p.g.in_w = 3;
   p.g.in_c = p.g.out_c = 1;
@@ -31,7 +31,7 @@ const std::vector<int8_t> kHandIn = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 const std::vector<int8_t> kHandW = {1, -1, 2, 0};
 
 TEST(Conv2dInt8, HandValid) {
-  const ConvInt8Params p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  const ConvInt8Params p = hand_conv(Padding::kValid, Activation::kLinear);
   ASSERT_EQ(p.g.out_h, 2);
   const int32_t bias = 10;
   std::vector<int8_t> out(4, 99);
@@ -44,7 +44,7 @@ TEST(Conv2dInt8, HandValid) {
 }
 
 TEST(Conv2dInt8, HandSamePadsBottomRight) {
-  const ConvInt8Params p = hand_conv(Padding::kSame, FusedActivation::kNone);
+  const ConvInt8Params p = hand_conv(Padding::kSame, Activation::kLinear);
   ASSERT_EQ(p.g.out_h, 3);
   ASSERT_EQ(p.g.pad_top, 0);  // total pad 1 goes after
   const int32_t bias = 10;
@@ -61,18 +61,18 @@ TEST(Conv2dInt8, HandActivationsClamp) {
   std::vector<int8_t> out(4);
   // bias 100: (0,0) acc 105 -> 13.125 -> 13 + 3 = 16; relu6 max = 3 + 6/1 = 9.
   int32_t bias = 100;
-  conv2d_int8(hand_conv(Padding::kValid, FusedActivation::kRelu6), kHandIn.data(), kHandW.data(), &bias,
+  conv2d_int8(hand_conv(Padding::kValid, Activation::kRelu6), kHandIn.data(), kHandW.data(), &bias,
               out.data());
   EXPECT_EQ(out[0], 9);
-  conv2d_int8(hand_conv(Padding::kValid, FusedActivation::kNone), kHandIn.data(), kHandW.data(), &bias,
+  conv2d_int8(hand_conv(Padding::kValid, Activation::kLinear), kHandIn.data(), kHandW.data(), &bias,
               out.data());
   EXPECT_EQ(out[0], 16);
   // bias -100: acc -95 -> -11.875 -> -12 + 3 = -9; relu clamps to zp 3.
   bias = -100;
-  conv2d_int8(hand_conv(Padding::kValid, FusedActivation::kRelu), kHandIn.data(), kHandW.data(), &bias,
+  conv2d_int8(hand_conv(Padding::kValid, Activation::kRelu), kHandIn.data(), kHandW.data(), &bias,
               out.data());
   EXPECT_EQ(out[0], 3);
-  conv2d_int8(hand_conv(Padding::kValid, FusedActivation::kNone), kHandIn.data(), kHandW.data(), &bias,
+  conv2d_int8(hand_conv(Padding::kValid, Activation::kLinear), kHandIn.data(), kHandW.data(), &bias,
               out.data());
   EXPECT_EQ(out[0], -9);
 }
@@ -80,7 +80,7 @@ TEST(Conv2dInt8, HandActivationsClamp) {
 // CONV_2D requantizes round-half-up (TFLite 2.9's ruy on x86): negative
 // halves go toward +infinity.
 TEST(Conv2dInt8, HandNegativeTiesRoundUp) {
-  const ConvInt8Params p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  const ConvInt8Params p = hand_conv(Padding::kValid, Activation::kLinear);
   const int32_t bias = -17;
   std::vector<int8_t> out(4, 99);
   conv2d_int8(p, kHandIn.data(), kHandW.data(), &bias, out.data());
@@ -125,16 +125,16 @@ TEST(Conv2dInt8, PaddingTapsEqualRealZeroPadding) {
 struct ConvCase {
   int in_h, in_w, in_c, out_c, k, stride, dilation;
   Padding pad;
-  FusedActivation act;
+  Activation act;
 };
 
 TEST(Conv2dInt8, MatchesFloatWithinOneStep) {
   const ConvCase cases[] = {
-      {7, 6, 3, 5, 3, 1, 1, Padding::kSame, FusedActivation::kNone},
-      {8, 8, 4, 2, 3, 2, 1, Padding::kSame, FusedActivation::kRelu},
-      {9, 7, 2, 3, 2, 1, 2, Padding::kValid, FusedActivation::kRelu6},
-      {5, 5, 1, 1, 5, 1, 1, Padding::kValid, FusedActivation::kNone},
-      {6, 9, 8, 4, 1, 3, 1, Padding::kSame, FusedActivation::kNone},
+      {7, 6, 3, 5, 3, 1, 1, Padding::kSame, Activation::kLinear},
+      {8, 8, 4, 2, 3, 2, 1, Padding::kSame, Activation::kRelu},
+      {9, 7, 2, 3, 2, 1, 2, Padding::kValid, Activation::kRelu6},
+      {5, 5, 1, 1, 5, 1, 1, Padding::kValid, Activation::kLinear},
+      {6, 9, 8, 4, 1, 3, 1, Padding::kSame, Activation::kLinear},
   };
   Rng rng(42);
   for (const ConvCase& c : cases) {
@@ -164,7 +164,7 @@ TEST(Conv2dInt8, MatchesFloatWithinOneStep) {
     std::vector<float> fb(bias.size());
     for (size_t i = 0; i < bias.size(); ++i) fb[i] = static_cast<float>(bias[i] * double{in.scale} * w.scales[i]);
     std::vector<float> f(static_cast<size_t>(n_out));
-    conv2d_f32(p.g, in.real().data(), w.real().data(), fb.data(), FusedActivation::kNone, f.data());
+    conv2d_f32(p.g, in.real().data(), w.real().data(), fb.data(), Activation::kLinear, f.data());
     test::expect_within_one_step(q, f, out_scale, out_zp, p.act);
   }
 }
@@ -242,7 +242,7 @@ TEST(DepthwiseConv2dInt8, MatchesFloatWithinOneStep) {
       for (size_t i = 0; i < w.size(); ++i) fw[i] = w[i] * wt.scales[i % static_cast<size_t>(p.g.out_c)];
       for (size_t i = 0; i < bias.size(); ++i) fb[i] = static_cast<float>(bias[i] * double{in.scale} * wt.scales[i]);
       std::vector<float> f(q.size());
-      depthwise_conv2d_f32(p.g, dm, in.real().data(), fw.data(), fb.data(), FusedActivation::kNone, f.data());
+      depthwise_conv2d_f32(p.g, dm, in.real().data(), fw.data(), fb.data(), Activation::kLinear, f.data());
       test::expect_within_one_step(q, f, out_scale, 7, p.act);
     }
   }
@@ -299,13 +299,13 @@ TEST(FullyConnectedInt8, MatchesFloatWithinOneStep) {
       p.output_zero_point = -20;
       p.requant = per_channel ? make_fully_connected_requant(in.scale, w.scales, out_scale)
                               : make_fully_connected_requant(in.scale, {w.scales[0]}, out_scale);
-      p.act = fused_activation_range(FusedActivation::kRelu, out_scale, -20);
+      p.act = fused_activation_range(Activation::kRelu, out_scale, -20);
       std::vector<int8_t> q(15);
       fully_connected_int8(p, in.q.data(), w.q.data(), bias.data(), q.data());
       std::vector<float> fb(5);
       for (size_t i = 0; i < 5; ++i) fb[i] = static_cast<float>(bias[i] * double{in.scale} * w.scales[i]);
       std::vector<float> f(15);
-      fully_connected_f32(3, in_f, 5, in.real().data(), w.real().data(), fb.data(), FusedActivation::kNone,
+      fully_connected_f32(3, in_f, 5, in.real().data(), w.real().data(), fb.data(), Activation::kLinear,
                           f.data());
       test::expect_within_one_step(q, f, out_scale, -20, p.act);
     }
@@ -313,14 +313,14 @@ TEST(FullyConnectedInt8, MatchesFloatWithinOneStep) {
 }
 
 TEST(Int8Kernels, RejectBadParams) {
-  ConvInt8Params p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  ConvInt8Params p = hand_conv(Padding::kValid, Activation::kLinear);
   std::vector<int8_t> out(4);
   p.requant.assign(3, p.requant[0]);  // neither 1 nor out_c
   EXPECT_THROW(conv2d_int8(p, kHandIn.data(), kHandW.data(), nullptr, out.data()), Error);
-  p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  p = hand_conv(Padding::kValid, Activation::kLinear);
   p.input_zero_point = 300;
   EXPECT_THROW(conv2d_int8(p, kHandIn.data(), kHandW.data(), nullptr, out.data()), Error);
-  p = hand_conv(Padding::kValid, FusedActivation::kNone);
+  p = hand_conv(Padding::kValid, Activation::kLinear);
   p.act = {10, 5};
   EXPECT_THROW(conv2d_int8(p, kHandIn.data(), kHandW.data(), nullptr, out.data()), Error);
   EXPECT_THROW(make_requant(0.0f, {1.0f}, 1.0f), Error);

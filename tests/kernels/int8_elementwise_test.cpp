@@ -33,7 +33,7 @@ TEST(AddInt8, Hand) {
 
 TEST(AddInt8, MatchesFloat) {
   Rng rng(21);
-  for (auto act : {FusedActivation::kNone, FusedActivation::kRelu, FusedActivation::kRelu6}) {
+  for (auto act : {Activation::kLinear, Activation::kRelu, Activation::kRelu6}) {
     const test::QTensor a = test::random_activation(rng, 500);
     const test::QTensor b = test::random_activation(rng, 500);
     const float out_scale = 0.05f + 0.1f * rng.uniform();
@@ -42,7 +42,7 @@ TEST(AddInt8, MatchesFloat) {
     std::vector<int8_t> q(500);
     std::vector<float> f(500);
     add_int8(p, 500, a.q.data(), b.q.data(), q.data());
-    add_f32(500, a.real().data(), b.real().data(), FusedActivation::kNone, f.data());
+    add_f32(500, a.real().data(), b.real().data(), Activation::kLinear, f.data());
     test::expect_within_one_step(q, f, out_scale, out_zp, p.act);
   }
 }
@@ -172,9 +172,9 @@ TEST(ReferenceFloat, HandConvAndSoftmax) {
   const std::vector<float> w = {0.5f, -1, 2, 0};
   const float bias = 0.25f;
   float y = 0;
-  conv2d_f32(g, x.data(), w.data(), &bias, FusedActivation::kNone, &y);
+  conv2d_f32(g, x.data(), w.data(), &bias, Activation::kLinear, &y);
   EXPECT_FLOAT_EQ(y, 0.5f - 2 + 6 + 0.25f);
-  conv2d_f32(g, x.data(), w.data(), &bias, FusedActivation::kRelu6, &y);
+  conv2d_f32(g, x.data(), w.data(), &bias, Activation::kRelu6, &y);
   EXPECT_FLOAT_EQ(y, 4.75f);
   const std::vector<float> logits = {0, std::log(3.0f)};
   std::vector<float> s(2);

@@ -73,10 +73,10 @@ TEST(PoolInt8, MatchesFloat) {
     std::vector<int8_t> q(n);
     std::vector<float> f(n);
     average_pool2d_int8(p, in.q.data(), q.data());
-    average_pool2d_f32(p.g, FusedActivation::kNone, in.real().data(), f.data());
+    average_pool2d_f32(p.g, Activation::kLinear, in.real().data(), f.data());
     test::expect_within_one_step(q, f, in.scale, in.zero_point);
     max_pool2d_int8(p, in.q.data(), q.data());
-    max_pool2d_f32(p.g, FusedActivation::kNone, in.real().data(), f.data());
+    max_pool2d_f32(p.g, Activation::kLinear, in.real().data(), f.data());
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(in.scale * static_cast<float>(q[i] - in.zero_point), f[i]);
   }
 }

@@ -309,36 +309,36 @@ TEST(EffectiveMultipliers, RejectBadScales) {
   EXPECT_EQ(conv_multipliers(1.0f, {0.0f}, 1.0f)[0].multiplier, 0);
 }
 
-TEST(FusedActivationRange, Int8) {
-  ActRange r = fused_activation_range(FusedActivation::kNone, 0.1f, 5);
+TEST(ActivationRange, Int8) {
+  ActRange r = fused_activation_range(Activation::kLinear, 0.1f, 5);
   EXPECT_EQ(r.min, -128);
   EXPECT_EQ(r.max, 127);
-  r = fused_activation_range(FusedActivation::kRelu, 0.1f, 5);
+  r = fused_activation_range(Activation::kRelu, 0.1f, 5);
   EXPECT_EQ(r.min, 5);
   EXPECT_EQ(r.max, 127);
   // 6 / 0.1 = 60 -> 5 + 60 = 65.
-  r = fused_activation_range(FusedActivation::kRelu6, 0.1f, 5);
+  r = fused_activation_range(Activation::kRelu6, 0.1f, 5);
   EXPECT_EQ(r.min, 5);
   EXPECT_EQ(r.max, 65);
   // 6 / 0.01 = 600 -> capped at 127.
-  r = fused_activation_range(FusedActivation::kRelu6, 0.01f, -128);
+  r = fused_activation_range(Activation::kRelu6, 0.01f, -128);
   EXPECT_EQ(r.min, -128);
   EXPECT_EQ(r.max, 127);
   // 6 / (6 / 255) = 255 -> -128 + 255 = 127.
-  r = fused_activation_range(FusedActivation::kRelu6, 6.0f / 255.0f, -128);
+  r = fused_activation_range(Activation::kRelu6, 6.0f / 255.0f, -128);
   EXPECT_EQ(r.max, 127);
-  r = fused_activation_range(FusedActivation::kReluN1To1, 0.1f, 0);
+  r = fused_activation_range(Activation::kReluN1To1, 0.1f, 0);
   EXPECT_EQ(r.min, -10);
   EXPECT_EQ(r.max, 10);
-  EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 0.0f, 0), Error);
-  EXPECT_THROW(fused_activation_range(FusedActivation::kRelu, 1.0f, 200), Error);
+  EXPECT_THROW(fused_activation_range(Activation::kRelu, 0.0f, 0), Error);
+  EXPECT_THROW(fused_activation_range(Activation::kRelu, 1.0f, 200), Error);
   // Scales so small that r / scale leaves int64 (and float): the bounds
   // saturate, with no undefined conversion (UBSan checks; found by fuzzing).
   const float tiny = std::numeric_limits<float>::denorm_min();
-  r = fused_activation_range(FusedActivation::kRelu6, tiny, 3);
+  r = fused_activation_range(Activation::kRelu6, tiny, 3);
   EXPECT_EQ(r.min, 3);
   EXPECT_EQ(r.max, 127);
-  r = fused_activation_range(FusedActivation::kReluN1To1, 1e-30f, 0);
+  r = fused_activation_range(Activation::kReluN1To1, 1e-30f, 0);
   EXPECT_EQ(r.min, -128);
   EXPECT_EQ(r.max, 127);
 }

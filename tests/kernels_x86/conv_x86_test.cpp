@@ -67,9 +67,9 @@ TEST(ConvX86, RandomAwkwardShapes) {
 
 TEST(ConvX86, SeedAndLargeShapes) {
   Rng rng(11);
-  struct S { int h, w, cin, cout, k; ref::Padding pad; };
-  for (S s : {S{28, 28, 1, 12, 3, ref::Padding::kValid}, S{20, 20, 64, 64, 3, ref::Padding::kSame},
-              S{9, 9, 3, 32, 3, ref::Padding::kSame}, S{6, 7, 130, 5, 1, ref::Padding::kValid}}) {
+  struct S { int h, w, cin, cout, k; Padding pad; };
+  for (S s : {S{28, 28, 1, 12, 3, Padding::kValid}, S{20, 20, 64, 64, 3, Padding::kSame},
+              S{9, 9, 3, 32, 3, Padding::kSame}, S{6, 7, 130, 5, 1, Padding::kValid}}) {
     ConvCase c = rand_conv(rng, 3);
     ref::WindowGeometry& g = c.p.g;
     g = {};
@@ -164,7 +164,7 @@ TEST(ConvX86, SmallOutputPathEveryChannelCountAndMultiplierRange) {
       g.kernel_w = pick(rng, 1, 3);
       g.stride_h = pick(rng, 1, 2);
       g.stride_w = pick(rng, 1, 2);
-      ref::apply_padding(g, rng.below(2) ? ref::Padding::kSame : ref::Padding::kValid);
+      ref::apply_padding(g, rng.below(2) ? Padding::kSame : Padding::kValid);
       c.p.requant.clear();
       for (int o = 0; o < n; ++o) {
         const int32_t m0 = (1 << 30) + static_cast<int32_t>(rng.below(1 << 30));
@@ -201,7 +201,7 @@ TEST(Int8X86, PowerOfTwoMultipliersHitTiesInEachOpsForm) {
   c.p.g = {};
   c.p.g.batch = 2, c.p.g.in_h = 9, c.p.g.in_w = 11, c.p.g.in_c = 5, c.p.g.out_c = channels;
   c.p.g.kernel_h = c.p.g.kernel_w = 3;
-  ref::apply_padding(c.p.g, ref::Padding::kSame);
+  ref::apply_padding(c.p.g, Padding::kSame);
   c.p.requant = rq;
   c.p.act = {-128, 127};
   c.p.output_zero_point = 0;

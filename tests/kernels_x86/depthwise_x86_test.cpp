@@ -130,7 +130,7 @@ TEST(DepthwiseX86, KernelsBeyondTheSimdLimitFallBack) {
   ref::WindowGeometry g;
   g.in_h = 5, g.in_w = kMaxDwKernel + 3, g.in_c = g.out_c = 7;
   g.kernel_h = 2, g.kernel_w = kMaxDwKernel + 1;
-  ref::apply_padding(g, ref::Padding::kSame);
+  ref::apply_padding(g, Padding::kSame);
   const DwCase c = make_case(rng, g, 1);
   for (Isa isa : runnable_isas()) {
     EXPECT_EQ(pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data()).isa, Isa::kReference);
@@ -149,7 +149,7 @@ TEST(DepthwiseX86, MobileNetShapes) {
     g.in_c = g.out_c = s.c;
     g.kernel_h = g.kernel_w = 3;
     g.stride_h = g.stride_w = s.stride;
-    ref::apply_padding(g, ref::Padding::kSame);
+    ref::apply_padding(g, Padding::kSame);
     const DwCase c = make_case(rng, g, 1);
     for (Isa isa : runnable_isas()) {
       check_dw(rng, isa, c);
@@ -167,7 +167,7 @@ TEST(DepthwiseX86, PowerOfTwoMultipliersHitDoubleRoundingTies) {
   DwCase c;
   c.p.g.in_h = 12, c.p.g.in_w = 10, c.p.g.in_c = c.p.g.out_c = channels;
   c.p.g.kernel_h = c.p.g.kernel_w = 3;
-  ref::apply_padding(c.p.g, ref::Padding::kSame);
+  ref::apply_padding(c.p.g, Padding::kSame);
   c.p.input_zero_point = -5;
   for (int ch = 0; ch < channels; ++ch) c.p.requant.push_back({1 << 30, -pick(rng, 6, 10)});
   c.x = rand_i8(rng, 12 * 10 * channels);

@@ -15,7 +15,6 @@
 namespace qlite::kernels::test {
 namespace {
 
-using ref::FusedActivation;
 
 enum class Fill { kNormal, kPositive, kZero, kTies, kHuge, kSpecial, kTiny, kCount };
 
@@ -238,7 +237,7 @@ TEST(HybridX86, InfiniteAsymmetricRowsMatchTheReference) {
   for (int b = 0; b < batch; ++b) fill_row(rng, x.data() + b * in, in, Fill::kNormal, true);
   for (int b : {0, 5, 9, 20}) x[static_cast<size_t>(b * in + b % in)] = std::numeric_limits<float>::infinity();
   const std::vector<float> bias = rand_bias_f(rng, out);
-  const ref::HybridFcParams p{batch, in, out, 0.01f, true, FusedActivation::kNone};
+  const ref::HybridFcParams p{batch, in, out, 0.01f, true, Activation::kLinear};
   std::vector<int8_t> q(x.size());
   std::vector<float> sc(batch), want(static_cast<size_t>(batch) * out);
   std::vector<int32_t> off(batch);
@@ -254,10 +253,10 @@ TEST(HybridX86, InfiniteAsymmetricRowsMatchTheReference) {
   // The same weights as a 1x1 convolution over a 3x7 image of 203 channels, one image with +inf.
   ref::WindowGeometry g;
   g.in_h = 3, g.in_w = 7, g.in_c = in, g.out_c = out;
-  ref::apply_padding(g, ref::Padding::kSame);
+  ref::apply_padding(g, Padding::kSame);
   std::vector<float> ws(static_cast<size_t>(out));
   for (auto& v : ws) v = 0.001f + 0.01f * rng.uniform();
-  const ref::HybridConvParams hp = ref::make_hybrid_conv_params(g, ws, FusedActivation::kRelu);
+  const ref::HybridConvParams hp = ref::make_hybrid_conv_params(g, ws, Activation::kRelu);
   ASSERT_TRUE(hp.per_channel);
   std::vector<float> img(static_cast<size_t>(g.in_h) * g.in_w * in);
   fill_row(rng, img.data(), static_cast<int64_t>(img.size()), Fill::kNormal, true);
@@ -280,7 +279,7 @@ TEST(HybridX86, LongDotsKeepTheReference) {
   const int in = 70000;
   const std::vector<int8_t> w(static_cast<size_t>(in), -128);
   for (Isa isa : hybrid_isas()) {
-    const PackedFcHybrid pf = pack_fully_connected_hybrid(isa, {1, in, 1, 1.0f, true, FusedActivation::kNone}, w.data());
+    const PackedFcHybrid pf = pack_fully_connected_hybrid(isa, {1, in, 1, 1.0f, true, Activation::kLinear}, w.data());
     EXPECT_EQ(pf.isa, Isa::kReference) << isa_name(isa);
     // Asymmetric, all -1: zero point 127, q = -128, so the sum is -128 * -255 * 70000 > 2^31.
     const std::vector<float> x(static_cast<size_t>(in), -1.0f);
@@ -303,8 +302,8 @@ TEST(HybridX86, ConvRandomShapesBitExact) {
     if (rng.below(6) == 0) {
       g.dilation_h = pick(rng, 1, 3);
       g.dilation_w = pick(rng, 1, 3);
-      const ref::Padding pad = rng.below(2) ? ref::Padding::kSame : ref::Padding::kValid;
-      if (pad == ref::Padding::kValid && ((g.kernel_h - 1) * g.dilation_h + 1 > g.in_h ||
+      const Padding pad = rng.below(2) ? Padding::kSame : Padding::kValid;
+      if (pad == Padding::kValid && ((g.kernel_h - 1) * g.dilation_h + 1 > g.in_h ||
                                           (g.kernel_w - 1) * g.dilation_w + 1 > g.in_w))
         continue;
       ref::apply_padding(g, pad);

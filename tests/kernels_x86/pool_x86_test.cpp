@@ -41,8 +41,8 @@ TEST(PoolX86, MaxPool2x2FastPathEveryChannelCount) {
     p.g.in_w = pick(rng, 2, 29);
     p.g.in_c = p.g.out_c = c;
     p.g.kernel_h = p.g.kernel_w = p.g.stride_h = p.g.stride_w = 2;
-    ref::apply_padding(p.g, rng.below(4) == 0 && p.g.in_h % 2 == 0 && p.g.in_w % 2 == 0 ? ref::Padding::kSame
-                                                                                        : ref::Padding::kValid);
+    ref::apply_padding(p.g, rng.below(4) == 0 && p.g.in_h % 2 == 0 && p.g.in_w % 2 == 0 ? Padding::kSame
+                                                                                        : Padding::kValid);
     p.act = ref::fused_activation_range(pick_of(rng, kActs), 0.02f + 0.1f * rng.uniform(), pick_of(rng, kZeroPoints));
     const auto x = rand_i8(rng, int64_t{p.g.batch} * p.g.in_h * p.g.in_w * c);
     const size_t n = static_cast<size_t>(p.g.batch) * p.g.out_h * p.g.out_w * c;

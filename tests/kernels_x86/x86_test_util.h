@@ -27,8 +27,8 @@ inline std::vector<Isa> runnable_isas() {
 }
 
 constexpr int32_t kZeroPoints[] = {-128, -1, 0, 5, 127};
-constexpr ref::FusedActivation kActs[] = {ref::FusedActivation::kNone, ref::FusedActivation::kRelu,
-                                          ref::FusedActivation::kRelu6, ref::FusedActivation::kReluN1To1};
+constexpr Activation kActs[] = {Activation::kLinear, Activation::kRelu,
+                                          Activation::kRelu6, Activation::kReluN1To1};
 
 inline int pick(Rng& rng, int lo, int hi) { return lo + static_cast<int>(rng.below(static_cast<uint64_t>(hi - lo + 1))); }
 template <class T, size_t N>
@@ -132,9 +132,9 @@ inline ref::WindowGeometry rand_geometry(Rng& rng, int in_c, int out_c, int max_
       g.dilation_h = pick(rng, 1, 2);
       g.dilation_w = pick(rng, 1, 2);
     }
-    const ref::Padding pad = rng.below(2) ? ref::Padding::kSame : ref::Padding::kValid;
+    const Padding pad = rng.below(2) ? Padding::kSame : Padding::kValid;
     const int eff_h = (g.kernel_h - 1) * g.dilation_h + 1, eff_w = (g.kernel_w - 1) * g.dilation_w + 1;
-    if (pad == ref::Padding::kValid && (eff_h > g.in_h || eff_w > g.in_w)) continue;
+    if (pad == Padding::kValid && (eff_h > g.in_h || eff_w > g.in_w)) continue;
     ref::apply_padding(g, pad);
     return g;
   }

@@ -159,12 +159,12 @@ TEST(LiteRoundTrip, FloatModelAndAllOptionKinds) {
   b.add_operator(BuiltinOp::kDepthwiseConv2D, {c1, dk, -1}, {c2},
                  DepthwiseConv2DOptions{Padding::kSame, 1, 1, 1, Activation::kRelu, 2, 1});
   b.add_operator(BuiltinOp::kMaxPool2D, {c2}, {p1},
-                 Pool2DOptions{Padding::kSame, 2, 2, 3, 2, Activation::kNone});
+                 Pool2DOptions{Padding::kSame, 2, 2, 3, 2, Activation::kLinear});
   b.add_operator(BuiltinOp::kAveragePool2D, {c2}, {p2},
                  Pool2DOptions{Padding::kValid, 2, 1, 2, 4, Activation::kRelu6});
   b.add_operator(BuiltinOp::kAdd, {p1, p2}, {a1}, AddOptions{Activation::kRelu});
   b.add_operator(BuiltinOp::kConcatenation, {a1, p2}, {cat},
-                 ConcatenationOptions{-1, Activation::kNone});
+                 ConcatenationOptions{-1, Activation::kLinear});
   b.add_operator(BuiltinOp::kMean, {cat, axes}, {mean}, ReducerOptions{true});
   b.add_operator(BuiltinOp::kSqueeze, {mean}, {sq}, SqueezeOptions{{1, 2}});
   b.add_operator(BuiltinOp::kSoftmax, {sq}, {sm}, SoftmaxOptions{0.5f});

@@ -41,7 +41,7 @@ struct Int8FcParams {
   int32_t in_zp = -3, out_zp = 5;
   std::vector<int8_t> weights;  // [out, in]
   std::vector<int32_t> bias;    // [out], scale in_scale * w_scale
-  lite::Activation activation = lite::Activation::kNone;
+  lite::Activation activation = lite::Activation::kLinear;
 };
 
 inline lite::ModelDef int8_fc_model(const Int8FcParams& p, bool with_reshape = false) {

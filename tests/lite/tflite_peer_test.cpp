@@ -115,7 +115,7 @@ std::vector<int8_t> int8_fc_oracle(const Int8FcParams& p, const std::vector<int8
 TEST(TfLitePeer, Int8FullyConnectedMatchesIntegerOracleExactly) {
   REQUIRE_PEER(peer);
   Rng rng(7);
-  for (const lite::Activation act : {lite::Activation::kNone, lite::Activation::kRelu}) {
+  for (const lite::Activation act : {lite::Activation::kLinear, lite::Activation::kRelu}) {
     Int8FcParams p;
     p.in = 37, p.out = 11;
     p.in_scale = 0.0213f, p.w_scale = 0.00731f, p.out_scale = 0.517f;

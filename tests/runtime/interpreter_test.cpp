@@ -29,14 +29,14 @@ ref::WindowGeometry conv_geometry(const CnnSpec& s, int batch) {
   ref::WindowGeometry g;
   g.batch = batch, g.in_h = s.h, g.in_w = s.w, g.in_c = s.c, g.out_c = s.filters;
   g.kernel_h = g.kernel_w = 3;
-  ref::apply_padding(g, ref::Padding::kSame);
+  ref::apply_padding(g, Padding::kSame);
   return g;
 }
 ref::WindowGeometry pool_geometry(const CnnSpec& s, int batch) {
   ref::WindowGeometry g;
   g.batch = batch, g.in_h = s.h, g.in_w = s.w, g.in_c = g.out_c = s.filters;
   g.kernel_h = g.kernel_w = 2, g.stride_h = g.stride_w = 2;
-  ref::apply_padding(g, ref::Padding::kValid);
+  ref::apply_padding(g, Padding::kValid);
   return g;
 }
 
@@ -44,10 +44,10 @@ std::vector<float> oracle_float(const CnnSpec& s, const CnnWeights& w, const std
   const auto cg = conv_geometry(s, batch);
   std::vector<float> conv(static_cast<size_t>(batch * s.h * s.w * s.filters)), pool(static_cast<size_t>(batch * s.feat()));
   std::vector<float> logits(static_cast<size_t>(batch * s.classes)), probs(logits.size());
-  ref::conv2d_f32(cg, x.data(), w.conv_w.data(), w.conv_b.data(), ref::FusedActivation::kRelu, conv.data());
-  ref::max_pool2d_f32(pool_geometry(s, batch), ref::FusedActivation::kNone, conv.data(), pool.data());
+  ref::conv2d_f32(cg, x.data(), w.conv_w.data(), w.conv_b.data(), Activation::kRelu, conv.data());
+  ref::max_pool2d_f32(pool_geometry(s, batch), Activation::kLinear, conv.data(), pool.data());
   ref::fully_connected_f32(batch, s.feat(), s.classes, pool.data(), w.fc_w.data(), w.fc_b.data(),
-                           ref::FusedActivation::kNone, logits.data());
+                           Activation::kLinear, logits.data());
   ref::softmax_f32(batch, s.classes, 1.0f, logits.data(), probs.data());
   return probs;
 }
@@ -62,7 +62,7 @@ std::vector<float> oracle_int8(const CnnSpec& s, const CnnWeights& w, const Int8
   cp.g = conv_geometry(s, batch);
   cp.input_zero_point = p.in_zp, cp.output_zero_point = p.conv_zp;
   cp.requant = ref::make_requant(p.in_scale, cw.scales, p.conv_scale);
-  cp.act = ref::fused_activation_range(ref::FusedActivation::kRelu, p.conv_scale, p.conv_zp);
+  cp.act = ref::fused_activation_range(Activation::kRelu, p.conv_scale, p.conv_zp);
   std::vector<int8_t> conv(static_cast<size_t>(batch * s.h * s.w * s.filters)), pool(static_cast<size_t>(batch * s.feat()));
   const auto cb = quantize_bias(w.conv_b, p.in_scale, cw.scales);
   ref::conv2d_int8(cp, xq.data(), cw.q.data(), cb.data(), conv.data());
@@ -169,16 +169,16 @@ TEST(Interpreter, HybridCnnMatchesHybridKernels) {
       // Oracle: the same chain through the reference kernels directly.
       const QWeights cw = quantize_weights(w.conv_w, per_channel ? s.filters : 1);
       const QWeights fw = quantize_weights(w.fc_w, 1);
-      const auto hp = ref::make_hybrid_conv_params(conv_geometry(s, batch), cw.scales, ref::FusedActivation::kRelu);
+      const auto hp = ref::make_hybrid_conv_params(conv_geometry(s, batch), cw.scales, Activation::kRelu);
       EXPECT_EQ(hp.per_channel, per_channel);
       std::vector<int8_t> q(x.size());
       std::vector<float> sc(batch);
       std::vector<int32_t> off(batch);
       std::vector<float> conv(static_cast<size_t>(batch * s.h * s.w * s.filters)), pool(static_cast<size_t>(batch * s.feat()));
       ref::conv2d_hybrid(hp, x.data(), cw.q.data(), w.conv_b.data(), {q.data(), sc.data(), off.data()}, conv.data());
-      ref::max_pool2d_f32(pool_geometry(s, batch), ref::FusedActivation::kNone, conv.data(), pool.data());
+      ref::max_pool2d_f32(pool_geometry(s, batch), Activation::kLinear, conv.data(), pool.data());
       std::vector<float> want(static_cast<size_t>(batch * s.classes));
-      ref::fully_connected_hybrid({batch, s.feat(), s.classes, fw.scales[0], asym, ref::FusedActivation::kNone},
+      ref::fully_connected_hybrid({batch, s.feat(), s.classes, fw.scales[0], asym, Activation::kLinear},
                                   pool.data(), fw.q.data(), w.fc_b.data(), {q.data(), sc.data(), off.data()}, want.data());
       EXPECT_EQ(got, want) << "per_channel " << per_channel << " asym " << asym;
       // And close to the float model (dynamic range quantization error only).
@@ -207,18 +207,18 @@ TEST(Interpreter, MobileOpsFloatMatchReferenceKernels) {
   const auto got = run(*it, x, batch);
   ref::WindowGeometry g;
   g.batch = batch, g.in_h = g.in_w = 6, g.in_c = g.out_c = 4, g.kernel_h = g.kernel_w = 3;
-  ref::apply_padding(g, ref::Padding::kSame);
+  ref::apply_padding(g, Padding::kSame);
   std::vector<float> d(x.size()), a(x.size()), cc(x.size() * 2), ap(static_cast<size_t>(batch * 72)), mean(static_cast<size_t>(batch * 8)), y(static_cast<size_t>(batch * 3));
-  ref::depthwise_conv2d_f32(g, 1, x.data(), cst("dw/w").data(), cst("dw/b").data(), ref::FusedActivation::kRelu6, d.data());
-  ref::add_f32(static_cast<int64_t>(x.size()), x.data(), d.data(), ref::FusedActivation::kNone, a.data());
+  ref::depthwise_conv2d_f32(g, 1, x.data(), cst("dw/w").data(), cst("dw/b").data(), Activation::kRelu6, d.data());
+  ref::add_f32(static_cast<int64_t>(x.size()), x.data(), d.data(), Activation::kLinear, a.data());
   for (size_t px = 0; px < x.size() / 4; ++px)
     for (int c = 0; c < 8; ++c) cc[px * 8 + static_cast<size_t>(c)] = c < 4 ? a[px * 4 + static_cast<size_t>(c)] : x[px * 4 + static_cast<size_t>(c - 4)];
   ref::WindowGeometry pg;
   pg.batch = batch, pg.in_h = pg.in_w = 6, pg.in_c = pg.out_c = 8, pg.kernel_h = pg.kernel_w = 2, pg.stride_h = pg.stride_w = 2;
-  ref::apply_padding(pg, ref::Padding::kSame);
-  ref::average_pool2d_f32(pg, ref::FusedActivation::kNone, cc.data(), ap.data());
+  ref::apply_padding(pg, Padding::kSame);
+  ref::average_pool2d_f32(pg, Activation::kLinear, cc.data(), ap.data());
   ref::mean_hw_f32(batch, 3, 3, 8, ap.data(), mean.data());
-  ref::fully_connected_f32(batch, 8, 3, mean.data(), cst("fc/w").data(), nullptr, ref::FusedActivation::kNone, y.data());
+  ref::fully_connected_f32(batch, 8, 3, mean.data(), cst("fc/w").data(), nullptr, Activation::kLinear, y.data());
   EXPECT_EQ(got, y);
 }
 

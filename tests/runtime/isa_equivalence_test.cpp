@@ -262,13 +262,13 @@ std::vector<uint8_t> float_net(const FloatNet& s, uint64_t seed) {
 TEST(IsaEquivalence, FloatNetsOfAwkwardShapes) {
   using P = lite::Padding;
   const FloatNet nets[] = {
-      {28, 28, 1, 12, 1, P::kValid, 2, 2, P::kValid, Activation::kNone, 10},  // the seed's shapes
+      {28, 28, 1, 12, 1, P::kValid, 2, 2, P::kValid, Activation::kLinear, 10},  // the seed's shapes
       {9, 7, 1, 1, 1, P::kSame, 3, 2, P::kSame, Activation::kRelu6, 1},
-      {11, 13, 2, 5, 2, P::kValid, 2, 1, P::kValid, Activation::kNone, 3},
+      {11, 13, 2, 5, 2, P::kValid, 2, 1, P::kValid, Activation::kLinear, 3},
       {13, 9, 3, 17, 1, P::kSame, 3, 3, P::kSame, Activation::kReluN1To1, 13},
       {10, 15, 4, 40, 2, P::kSame, 2, 2, P::kSame, Activation::kRelu, 7},
-      {17, 17, 5, 33, 1, P::kValid, 1, 1, P::kValid, Activation::kNone, 2},  // FC K = 7425
-      {7, 7, 5, 8, 1, P::kValid, 5, 5, P::kValid, Activation::kNone, 9},     // FC K = 8
+      {17, 17, 5, 33, 1, P::kValid, 1, 1, P::kValid, Activation::kLinear, 2},  // FC K = 7425
+      {7, 7, 5, 8, 1, P::kValid, 5, 5, P::kValid, Activation::kLinear, 9},     // FC K = 8
   };
   uint64_t seed = 100;
   for (const FloatNet& s : nets) {

@@ -77,7 +77,7 @@ inline lite::ModelDef float_cnn(const CnnSpec& s, const CnnWeights& w, bool f16 
   const int32_t c = b.add_tensor("conv", TensorType::kFloat32, {1, s.h, s.w, s.filters}, {}, {-1, s.h, s.w, s.filters});
   b.add_operator(BuiltinOp::kConv2D, {x, cw, cb}, {c}, lite::Conv2DOptions{lite::Padding::kSame, 1, 1, Activation::kRelu, 1, 1});
   const int32_t p = b.add_tensor("pool", TensorType::kFloat32, {1, s.h / 2, s.w / 2, s.filters}, {}, {-1, s.h / 2, s.w / 2, s.filters});
-  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {p}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kNone});
+  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {p}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kLinear});
   const int32_t shape = b.add_constant("flat/shape", TensorType::kInt32, {2}, std::vector<int32_t>{-1, s.feat()});
   const int32_t fl = b.add_tensor("flat", TensorType::kFloat32, {1, s.feat()}, {}, {-1, s.feat()});
   b.add_operator(BuiltinOp::kReshape, {p, shape}, {fl}, lite::ReshapeOptions{{-1, s.feat()}});
@@ -153,7 +153,7 @@ inline lite::ModelDef int8_cnn(const CnnSpec& s, const CnnWeights& w, const Int8
   const int32_t c = b.add_tensor("conv", TensorType::kInt8, {1, s.h, s.w, s.filters}, per_t(p.conv_scale, p.conv_zp), {-1, s.h, s.w, s.filters});
   b.add_operator(BuiltinOp::kConv2D, {xq, cwt, cbt}, {c}, lite::Conv2DOptions{lite::Padding::kSame, 1, 1, Activation::kRelu, 1, 1}, 3);
   const int32_t pl = b.add_tensor("pool", TensorType::kInt8, {1, s.h / 2, s.w / 2, s.filters}, per_t(p.conv_scale, p.conv_zp), {-1, s.h / 2, s.w / 2, s.filters});
-  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {pl}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kNone}, 2);
+  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {pl}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kLinear}, 2);
   const int32_t shape = b.add_constant("flat/shape", TensorType::kInt32, {2}, std::vector<int32_t>{-1, s.feat()});
   const int32_t fl = b.add_tensor("flat", TensorType::kInt8, {1, s.feat()}, per_t(p.conv_scale, p.conv_zp), {-1, s.feat()});
   b.add_operator(BuiltinOp::kReshape, {pl, shape}, {fl}, lite::ReshapeOptions{{-1, s.feat()}});
@@ -195,7 +195,7 @@ inline lite::ModelDef hybrid_cnn(const CnnSpec& s, const CnnWeights& w, const Hy
   const int32_t c = b.add_tensor("conv", TensorType::kFloat32, {1, s.h, s.w, s.filters}, {}, {-1, s.h, s.w, s.filters});
   b.add_operator(BuiltinOp::kConv2D, {x, cwt, cbt}, {c}, lite::Conv2DOptions{lite::Padding::kSame, 1, 1, Activation::kRelu, 1, 1}, 2);
   const int32_t pl = b.add_tensor("pool", TensorType::kFloat32, {1, s.h / 2, s.w / 2, s.filters}, {}, {-1, s.h / 2, s.w / 2, s.filters});
-  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {pl}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kNone});
+  b.add_operator(BuiltinOp::kMaxPool2D, {c}, {pl}, lite::Pool2DOptions{lite::Padding::kValid, 2, 2, 2, 2, Activation::kLinear});
   const int32_t shape = b.add_constant("flat/shape", TensorType::kInt32, {2}, std::vector<int32_t>{-1, s.feat()});
   const int32_t fl = b.add_tensor("flat", TensorType::kFloat32, {1, s.feat()}, {}, {-1, s.feat()});
   b.add_operator(BuiltinOp::kReshape, {pl, shape}, {fl}, lite::ReshapeOptions{{-1, s.feat()}});
@@ -204,7 +204,7 @@ inline lite::ModelDef hybrid_cnn(const CnnSpec& s, const CnnWeights& w, const Hy
   const int32_t fbt = b.add_constant("fc/b", TensorType::kFloat32, {s.classes}, w.fc_b);
   const int32_t y = b.add_tensor("logits", TensorType::kFloat32, {1, s.classes}, {}, {-1, s.classes});
   b.add_operator(BuiltinOp::kFullyConnected, {fl, fwt, fbt}, {y},
-                 lite::FullyConnectedOptions{Activation::kNone, false, hp.fc_asymmetric}, hp.fc_asymmetric ? 9 : 3);
+                 lite::FullyConnectedOptions{Activation::kLinear, false, hp.fc_asymmetric}, hp.fc_asymmetric ? 9 : 3);
   b.set_inputs({x});
   b.set_outputs({y});
   return b.build();
@@ -223,9 +223,9 @@ inline lite::ModelDef float_mobile(uint64_t seed) {
   const int32_t a = b.add_tensor("add", TensorType::kFloat32, {1, 6, 6, 4}, {}, {-1, 6, 6, 4});
   b.add_operator(BuiltinOp::kAdd, {x, d}, {a}, lite::AddOptions{});
   const int32_t cc = b.add_tensor("concat", TensorType::kFloat32, {1, 6, 6, 8}, {}, {-1, 6, 6, 8});
-  b.add_operator(BuiltinOp::kConcatenation, {a, x}, {cc}, lite::ConcatenationOptions{3, Activation::kNone});
+  b.add_operator(BuiltinOp::kConcatenation, {a, x}, {cc}, lite::ConcatenationOptions{3, Activation::kLinear});
   const int32_t ap = b.add_tensor("avg", TensorType::kFloat32, {1, 3, 3, 8}, {}, {-1, 3, 3, 8});
-  b.add_operator(BuiltinOp::kAveragePool2D, {cc}, {ap}, lite::Pool2DOptions{lite::Padding::kSame, 2, 2, 2, 2, Activation::kNone});
+  b.add_operator(BuiltinOp::kAveragePool2D, {cc}, {ap}, lite::Pool2DOptions{lite::Padding::kSame, 2, 2, 2, 2, Activation::kLinear});
   const int32_t axes = b.add_constant("mean/axes", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
   const int32_t m = b.add_tensor("mean", TensorType::kFloat32, {1, 8}, {}, {-1, 8});
   b.add_operator(BuiltinOp::kMean, {ap, axes}, {m}, lite::ReducerOptions{false});
@@ -260,9 +260,9 @@ inline lite::ModelDef int8_mobile(uint64_t seed) {
   // x is requantized to the ADD output's parameters first, as converters do.
   const int32_t xr = b.add_tensor("x_r", TensorType::kInt8, {1, 6, 6, 4}, per_t(xs * 2, xzp), {-1, 6, 6, 4});
   b.add_operator(BuiltinOp::kQuantize, {x}, {xr}, {}, 2);
-  b.add_operator(BuiltinOp::kConcatenation, {a, xr}, {cc}, lite::ConcatenationOptions{3, Activation::kNone}, 2);
+  b.add_operator(BuiltinOp::kConcatenation, {a, xr}, {cc}, lite::ConcatenationOptions{3, Activation::kLinear}, 2);
   const int32_t ap = b.add_tensor("avg", TensorType::kInt8, {1, 3, 3, 8}, per_t(xs * 2, xzp), {-1, 3, 3, 8});
-  b.add_operator(BuiltinOp::kAveragePool2D, {cc}, {ap}, lite::Pool2DOptions{lite::Padding::kSame, 2, 2, 2, 2, Activation::kNone}, 2);
+  b.add_operator(BuiltinOp::kAveragePool2D, {cc}, {ap}, lite::Pool2DOptions{lite::Padding::kSame, 2, 2, 2, 2, Activation::kLinear}, 2);
   const int32_t fl = b.add_tensor("flat", TensorType::kInt8, {1, 72}, per_t(xs * 2, xzp), {-1, 72});
   b.add_operator(BuiltinOp::kReshape, {ap}, {fl}, lite::ReshapeOptions{{-1, 72}});
   const QWeights fw = quantize_weights(uniform(rng, 216, -0.3f, 0.3f), 1);

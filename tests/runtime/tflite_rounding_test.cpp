@@ -63,7 +63,7 @@ TEST(TfLiteRounding, Int8ConvUsesRoundHalfUpRequantization) {
   const int32_t wt = b.add_constant("w", TensorType::kInt8, {F, 3, 3, C}, w, Quantization::per_axis(ws, std::vector<int64_t>(F, 0), 0));
   const int32_t bt = b.add_constant("b", TensorType::kInt32, {F}, std::vector<int32_t>(F, 0), Quantization::per_axis(bs, std::vector<int64_t>(F, 0), 0));
   const int32_t y = b.add_tensor("y", TensorType::kInt8, {N, H, H, F}, Quantization::per_tensor(0.01f, 0));
-  b.add_operator(BuiltinOp::kConv2D, {x, wt, bt}, {y}, lite::Conv2DOptions{lite::Padding::kSame, 1, 1, Activation::kNone, 1, 1}, 3);
+  b.add_operator(BuiltinOp::kConv2D, {x, wt, bt}, {y}, lite::Conv2DOptions{lite::Padding::kSame, 1, 1, Activation::kLinear, 1, 1}, 3);
   b.set_inputs({x});
   b.set_outputs({y});
   const std::vector<uint8_t> model = b.finish();

@@ -10,11 +10,9 @@
 
 namespace qlite {
 
-enum class Activation { kLinear, kRelu, kRelu6 };
 Activation activation_from_string(const std::string& s);  // "linear"/None, "relu", "relu6"
 std::string activation_name(Activation a);
 
-enum class Padding { kValid, kSame };
 
 namespace layers {
 

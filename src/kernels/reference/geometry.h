@@ -3,9 +3,10 @@
 
 #include <cstdint>
 
+#include "qlite/core.h"
+
 namespace qlite::ref {
 
-enum class Padding : uint8_t { kSame, kValid };
 
 // Output size and leading pad of one spatial dimension, as TFLite computes
 // them (ComputePaddingHeightWidth): SAME gives ceil(in / stride) outputs and

@@ -97,7 +97,7 @@ void hybrid_quantize_asymmetric(const float* x, int64_t n, int8_t* q, float* sca
 
 namespace {
 
-float clamp_act(float v, FusedActivation act) {
+float clamp_act(float v, Activation act) {
   const FloatActRange r = fused_activation_range_f32(act);
   return std::min(std::max(v, r.min), r.max);
 }
@@ -145,7 +145,7 @@ void fully_connected_hybrid(const HybridFcParams& p, const float* input, const i
 }
 
 HybridConvParams make_hybrid_conv_params(const WindowGeometry& g, std::vector<float> weight_scales,
-                                         FusedActivation act) {
+                                         Activation act) {
   QLITE_CHECK(!weight_scales.empty() &&
                   (weight_scales.size() == 1 || weight_scales.size() == static_cast<size_t>(g.out_c)),
               "make_hybrid_conv_params: expected 1 or out_c weight scales");

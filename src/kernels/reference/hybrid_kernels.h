@@ -58,7 +58,7 @@ struct HybridFcParams {
   int batch = 1, in_features = 0, out_features = 0;
   float weight_scale = 1.0f;  // per tensor (TFLite 2.9 hybrid FC reads only params.scale)
   bool asymmetric_inputs = false;
-  FusedActivation act = FusedActivation::kNone;
+  Activation act = Activation::kLinear;
 };
 // input [batch, in]; weights [out, in]; bias [out] or nullptr; output [batch, out].
 void fully_connected_hybrid(const HybridFcParams& p, const float* input, const int8_t* weights,
@@ -68,10 +68,10 @@ struct HybridConvParams {
   WindowGeometry g;
   std::vector<float> weight_scales;  // 1 or out_c
   bool per_channel = false;          // set by make_hybrid_conv_params
-  FusedActivation act = FusedActivation::kNone;
+  Activation act = Activation::kLinear;
 };
 HybridConvParams make_hybrid_conv_params(const WindowGeometry& g, std::vector<float> weight_scales,
-                                         FusedActivation act);
+                                         Activation act);
 // input NHWC float; weights OHWI int8; bias [out_c] or nullptr; output NHWC float.
 // scratch.quantized holds batch * in_h * in_w * in_c elements.
 void conv2d_hybrid(const HybridConvParams& p, const float* input, const int8_t* weights,

@@ -10,7 +10,7 @@
 namespace qlite::ref {
 
 AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
-                              int32_t out_zp, FusedActivation act) {
+                              int32_t out_zp, Activation act) {
   for (float s : {scale1, scale2, out_scale})
     QLITE_CHECK(std::isfinite(s) && s > 0.0f, "make_add_params: scales must be finite and > 0");
   detail::check_zero_point(zp1, "make_add_params input1");

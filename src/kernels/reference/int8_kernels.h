@@ -97,7 +97,7 @@ struct AddInt8Params {
   ActRange act;
 };
 AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
-                              int32_t out_zp, FusedActivation act = FusedActivation::kNone);
+                              int32_t out_zp, Activation act = Activation::kLinear);
 void add_int8(const AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
 
 // QUANTIZE: q = clamp(round_half_away(x / scale) + zp). x / scale is a float

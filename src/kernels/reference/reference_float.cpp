@@ -10,7 +10,7 @@
 namespace qlite::ref {
 namespace {
 
-float activate(double v, FusedActivation act) {
+float activate(double v, Activation act) {
   const FloatActRange r = fused_activation_range_f32(act);
   float f = static_cast<float>(v);
   // Written so that NaN passes through rather than being clamped to a bound.
@@ -29,7 +29,7 @@ int64_t out_index(const WindowGeometry& g, int b, int y, int x, int c) {
 }  // namespace
 
 void conv2d_f32(const WindowGeometry& g, const float* input, const float* weights, const float* bias,
-                FusedActivation act, float* output) {
+                Activation act, float* output) {
   validate_geometry(g, "conv2d_f32");
   QLITE_CHECK(input && weights && output, "conv2d_f32: null tensor");
   for (int b = 0; b < g.batch; ++b)
@@ -53,7 +53,7 @@ void conv2d_f32(const WindowGeometry& g, const float* input, const float* weight
 }
 
 void depthwise_conv2d_f32(const WindowGeometry& g, int depth_multiplier, const float* input, const float* weights,
-                          const float* bias, FusedActivation act, float* output) {
+                          const float* bias, Activation act, float* output) {
   validate_geometry(g, "depthwise_conv2d_f32");
   QLITE_CHECK(depth_multiplier > 0 && int64_t{g.in_c} * depth_multiplier == g.out_c,
               "depthwise_conv2d_f32: out_c must equal in_c * depth_multiplier");
@@ -78,7 +78,7 @@ void depthwise_conv2d_f32(const WindowGeometry& g, int depth_multiplier, const f
 }
 
 void fully_connected_f32(int batch, int in_features, int out_features, const float* input, const float* weights,
-                         const float* bias, FusedActivation act, float* output) {
+                         const float* bias, Activation act, float* output) {
   QLITE_CHECK(batch > 0 && in_features > 0 && out_features > 0, "fully_connected_f32: dimensions must be positive");
   QLITE_CHECK(input && weights && output, "fully_connected_f32: null tensor");
   for (int b = 0; b < batch; ++b)
@@ -94,7 +94,7 @@ void fully_connected_f32(int batch, int in_features, int out_features, const flo
 namespace {
 
 template <class Fn>
-void pool_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output, const char* op,
+void pool_f32(const WindowGeometry& g, Activation act, const float* input, float* output, const char* op,
               Fn reduce) {
   validate_geometry(g, op);
   QLITE_CHECK(g.in_c == g.out_c, std::string(op) + ": output channels must equal input channels");
@@ -114,7 +114,7 @@ void pool_f32(const WindowGeometry& g, FusedActivation act, const float* input, 
 
 }  // namespace
 
-void max_pool2d_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output) {
+void max_pool2d_f32(const WindowGeometry& g, Activation act, const float* input, float* output) {
   pool_f32(g, act, input, output, "max_pool2d_f32", [&](int b, int c, int ylo, int yhi, int xlo, int xhi) {
     double m = -std::numeric_limits<double>::infinity();
     for (int y = ylo; y < yhi; ++y)
@@ -123,7 +123,7 @@ void max_pool2d_f32(const WindowGeometry& g, FusedActivation act, const float* i
   });
 }
 
-void average_pool2d_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output) {
+void average_pool2d_f32(const WindowGeometry& g, Activation act, const float* input, float* output) {
   pool_f32(g, act, input, output, "average_pool2d_f32", [&](int b, int c, int ylo, int yhi, int xlo, int xhi) {
     double s = 0.0;
     for (int y = ylo; y < yhi; ++y)
@@ -132,7 +132,7 @@ void average_pool2d_f32(const WindowGeometry& g, FusedActivation act, const floa
   });
 }
 
-void add_f32(int64_t n, const float* a, const float* b, FusedActivation act, float* output) {
+void add_f32(int64_t n, const float* a, const float* b, Activation act, float* output) {
   QLITE_CHECK(n >= 0, "add_f32: negative size");
   QLITE_CHECK(n == 0 || (a && b && output), "add_f32: null tensor");
   for (int64_t i = 0; i < n; ++i) output[i] = activate(double{a[i]} + b[i], act);

@@ -13,15 +13,15 @@
 namespace qlite::ref {
 
 void conv2d_f32(const WindowGeometry& g, const float* input, const float* weights, const float* bias,
-                FusedActivation act, float* output);
+                Activation act, float* output);
 void depthwise_conv2d_f32(const WindowGeometry& g, int depth_multiplier, const float* input, const float* weights,
-                          const float* bias, FusedActivation act, float* output);
+                          const float* bias, Activation act, float* output);
 void fully_connected_f32(int batch, int in_features, int out_features, const float* input, const float* weights,
-                         const float* bias, FusedActivation act, float* output);
-void max_pool2d_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output);
+                         const float* bias, Activation act, float* output);
+void max_pool2d_f32(const WindowGeometry& g, Activation act, const float* input, float* output);
 // Averages only the taps inside the input (TFLite's count_include_pad = false).
-void average_pool2d_f32(const WindowGeometry& g, FusedActivation act, const float* input, float* output);
-void add_f32(int64_t n, const float* a, const float* b, FusedActivation act, float* output);
+void average_pool2d_f32(const WindowGeometry& g, Activation act, const float* input, float* output);
+void add_f32(int64_t n, const float* a, const float* b, Activation act, float* output);
 // Mean over H and W: [batch, h, w, c] -> [batch, c].
 void mean_hw_f32(int batch, int h, int w, int c, const float* input, float* output);
 // Softmax over the last dimension of [outer, depth], exp(beta * (x - max)).

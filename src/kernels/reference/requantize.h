@@ -181,8 +181,6 @@ inline std::vector<QuantizedMultiplier> fully_connected_multipliers(float input_
   return {quantize_multiplier(fully_connected_effective_multiplier(input_scale, weight_scales[0], output_scale))};
 }
 
-// Fused activations of TFLite's builtin options.
-enum class FusedActivation : uint8_t { kNone, kRelu, kRelu6, kReluN1To1 };
 
 struct ActRange {
   int32_t min = -128;
@@ -192,7 +190,7 @@ struct ActRange {
 // TFLite's CalculateActivationRangeQuantized: real bounds r map to
 // zp + round(r / scale) computed in float (scale is the float from the file),
 // intersected with [qmin, qmax]. Defaults to int8.
-inline ActRange fused_activation_range(FusedActivation act, float scale, int32_t zero_point,
+inline ActRange fused_activation_range(Activation act, float scale, int32_t zero_point,
                                        int32_t qmin = -128, int32_t qmax = 127) {
   QLITE_CHECK(std::isfinite(scale) && scale > 0.0f,
               "fused_activation_range: output scale must be finite and > 0");
@@ -211,19 +209,23 @@ inline ActRange fused_activation_range(FusedActivation act, float scale, int32_t
   };
   ActRange r{qmin, qmax};
   switch (act) {
-    case FusedActivation::kNone:
+    case Activation::kLinear:
       break;
-    case FusedActivation::kRelu:
+    case Activation::kRelu:
       r.min = std::max(qmin, zero_point);
       break;
-    case FusedActivation::kRelu6:
+    case Activation::kRelu6:
       r.min = std::max(qmin, zero_point);
       r.max = clamp_q(std::min<int64_t>(qmax, quantize(6.0f)));
       break;
-    case FusedActivation::kReluN1To1:
+    case Activation::kReluN1To1:
       r.min = clamp_q(std::max<int64_t>(qmin, quantize(-1.0f)));
       r.max = clamp_q(std::min<int64_t>(qmax, quantize(1.0f)));
       break;
+    case Activation::kTanh:
+    case Activation::kSignBit:
+      throw Error(std::string("fused_activation_range: ") + activation_label(act) +
+                  " is not a clamp; no integer kernel fuses it");
   }
   return r;
 }
@@ -234,12 +236,16 @@ struct FloatActRange {
   float max = std::numeric_limits<float>::infinity();
 };
 
-constexpr FloatActRange fused_activation_range_f32(FusedActivation act) {
+constexpr FloatActRange fused_activation_range_f32(Activation act) {
   switch (act) {
-    case FusedActivation::kNone: return {};
-    case FusedActivation::kRelu: return {0.0f, std::numeric_limits<float>::infinity()};
-    case FusedActivation::kRelu6: return {0.0f, 6.0f};
-    case FusedActivation::kReluN1To1: return {-1.0f, 1.0f};
+    case Activation::kLinear: return {};
+    case Activation::kRelu: return {0.0f, std::numeric_limits<float>::infinity()};
+    case Activation::kRelu6: return {0.0f, 6.0f};
+    case Activation::kReluN1To1: return {-1.0f, 1.0f};
+    case Activation::kTanh:
+    case Activation::kSignBit:
+      throw Error(std::string("fused_activation_range_f32: ") + activation_label(act) +
+                  " is not a clamp; no float kernel fuses it");
   }
   return {};
 }

@@ -58,7 +58,7 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
       p.g.kernel_w = ks[1];
       p.g.stride_h = st[0];
       p.g.stride_w = st[1];
-      ref::apply_padding(p.g, L.inner_config.at("padding") == "same" ? ref::Padding::kSame : ref::Padding::kValid);
+      ref::apply_padding(p.g, L.inner_config.at("padding") == "same" ? Padding::kSame : Padding::kValid);
       QLITE_CHECK(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
                   "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " +
                       shape_str(output_shape));

@@ -23,15 +23,6 @@ std::string unsupported_message(const Layer& l) {
          "quantize_annotate_layer(layer, config), or leave it unannotated to keep it float";
 }
 
-ref::FusedActivation fused(Activation a) {
-  switch (a) {
-    case Activation::kLinear: return ref::FusedActivation::kNone;
-    case Activation::kRelu: return ref::FusedActivation::kRelu;
-    case Activation::kRelu6: return ref::FusedActivation::kRelu6;
-  }
-  return ref::FusedActivation::kNone;
-}
-
 }  // namespace
 
 struct WeightSlot {
@@ -79,8 +70,10 @@ int fused_act_code(const Layer& inner) {
     case Activation::kLinear: return 0;
     case Activation::kRelu: return 1;
     case Activation::kRelu6: return 2;
+    default: break;
   }
-  return 0;
+  throw Error(detail::label(inner) + ": QAT has no fake-quant fusion for activation " +
+              activation_label(activation_from_string(inner.get_config().value("activation", std::string("linear")))));
 }
 
 struct QuantizeWrapper::State {
@@ -406,7 +399,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
   }
   L.activation = activation_from_string(L.inner_config.value("activation", std::string("linear")));
   const ref::ActRange a =
-      ref::fused_activation_range(fused(L.activation), L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
+      ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
   L.act_min = a.min;
   L.act_max = a.max;
   return L;

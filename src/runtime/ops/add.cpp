@@ -8,7 +8,7 @@ namespace qlite::runtime::detail {
 namespace {
 
 struct AddState : OpState {
-  ref::FusedActivation act = ref::FusedActivation::kNone;
+  Activation act = Activation::kLinear;
   ref::AddInt8Params q;
   Isa isa = Isa::kReference;
   decltype(KernelTable::add_f32) f32_fn = nullptr;

@@ -32,7 +32,7 @@ void prepare_concatenation(PrepareContext& ctx, Node& n) {
   const auto& o = std::get<lite::ConcatenationOptions>(n.def->options);
   RtTensor& first = ctx.input(n, 0);
   RtTensor& out = ctx.output(n, 0);
-  op_check(o.activation == lite::Activation::kNone, n, "a fused activation is not supported");
+  op_check(o.activation == lite::Activation::kLinear, n, "a fused activation is not supported");
   const auto rank = static_cast<int64_t>(first.shape.size());
   const int64_t axis = o.axis < 0 ? o.axis + rank : o.axis;
   op_check(axis >= 0 && axis < rank, n, "axis " + std::to_string(o.axis) + " outside rank " + std::to_string(rank));

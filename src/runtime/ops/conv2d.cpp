@@ -19,7 +19,7 @@ namespace {
 
 struct ConvState : OpState {
   ref::WindowGeometry g;  // at the prepared batch
-  ref::FusedActivation act = ref::FusedActivation::kNone;
+  Activation act = Activation::kLinear;
   Isa isa = Isa::kReference;
   // int8
   ref::ConvInt8Params q;
@@ -136,10 +136,10 @@ void eval_hybrid(const EvalContext& c, const Node& n) {
 void prepare_f32_patch(PrepareContext& ctx, Node& n, ConvState& s, const RtTensor& w) {
   const ref::WindowGeometry& g = s.g;
   s.isa = ctx.isa();
-  s.patch = s.isa != Isa::kReference && s.act != ref::FusedActivation::kReluN1To1;
+  s.patch = s.isa != Isa::kReference && s.act != Activation::kReluN1To1;
   if (!s.patch) return;
-  s.fact = s.act == ref::FusedActivation::kRelu    ? kernels::FloatAct::kRelu
-           : s.act == ref::FusedActivation::kRelu6 ? kernels::FloatAct::kRelu6
+  s.fact = s.act == Activation::kRelu    ? kernels::FloatAct::kRelu
+           : s.act == Activation::kRelu6 ? kernels::FloatAct::kRelu6
                                                    : kernels::FloatAct::kLinear;
   const int64_t taps = int64_t{g.kernel_h} * g.kernel_w, cin = g.in_c, cout = g.out_c;
   if (!s.hwio_ready) {

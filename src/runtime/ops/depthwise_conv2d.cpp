@@ -11,7 +11,7 @@ namespace {
 struct DepthwiseState : OpState {
   ref::WindowGeometry g;  // at the prepared batch
   int depth_multiplier = 1;
-  ref::FusedActivation act = ref::FusedActivation::kNone;
+  Activation act = Activation::kLinear;
   ref::DepthwiseInt8Params q;
   kernels::PackedDepthwiseInt8 packed;
   bool packed_ready = false;

@@ -16,7 +16,7 @@ constexpr int64_t kDotRows = 8;
 
 struct FcState : OpState {
   int batch = 1, in = 0, out = 0;  // batch = rows at the prepared batch
-  ref::FusedActivation act = ref::FusedActivation::kNone;
+  Activation act = Activation::kLinear;
   Isa isa = Isa::kReference;
   ref::FullyConnectedInt8Params q;
   kernels::PackedFullyConnectedInt8 packed;
@@ -133,9 +133,9 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, s.out);
     s.f32_fn = k.fully_connected_f32;
-    s.patch = s.isa != Isa::kReference && s.act != ref::FusedActivation::kReluN1To1;
-    s.fact = s.act == ref::FusedActivation::kRelu    ? kernels::FloatAct::kRelu
-             : s.act == ref::FusedActivation::kRelu6 ? kernels::FloatAct::kRelu6
+    s.patch = s.isa != Isa::kReference && s.act != Activation::kReluN1To1;
+    s.fact = s.act == Activation::kRelu    ? kernels::FloatAct::kRelu
+             : s.act == Activation::kRelu6 ? kernels::FloatAct::kRelu6
                                                      : kernels::FloatAct::kLinear;
     if (s.patch && !s.wt_ready) {
       op_check(w.constant, n, "weights " + describe(w) + " must be constant");

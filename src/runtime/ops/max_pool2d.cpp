@@ -17,10 +17,10 @@ void eval_max_pool_f32(const EvalContext& c, const Node& n) {
   const ref::WindowGeometry& g = s.g;
   const float* in = c.input(n, 0).as<const float>();
   float* out = c.output(n, 0).as<float>();
-  const float lo = s.act == ref::FusedActivation::kNone ? -std::numeric_limits<float>::infinity()
-                   : s.act == ref::FusedActivation::kReluN1To1 ? -1.0f : 0.0f;
-  const float hi = s.act == ref::FusedActivation::kRelu6       ? 6.0f
-                   : s.act == ref::FusedActivation::kReluN1To1 ? 1.0f
+  const float lo = s.act == Activation::kLinear ? -std::numeric_limits<float>::infinity()
+                   : s.act == Activation::kReluN1To1 ? -1.0f : 0.0f;
+  const float hi = s.act == Activation::kRelu6       ? 6.0f
+                   : s.act == Activation::kReluN1To1 ? 1.0f
                                                               : std::numeric_limits<float>::infinity();
   kernels::PoolGeom pg;
   pg.H = g.in_h, pg.W = g.in_w, pg.C = g.in_c, pg.OH = g.out_h, pg.OW = g.out_w;

@@ -13,19 +13,19 @@ std::string describe(const RtTensor& t) {
   return "'" + t.def->name + "' " + lite::tensor_type_name(t.type) + " " + shape_str(t.shape);
 }
 
-ref::FusedActivation to_fused(const Node& n, lite::Activation a) {
+Activation to_fused(const Node& n, lite::Activation a) {
   switch (a) {
-    case lite::Activation::kNone: return ref::FusedActivation::kNone;
-    case lite::Activation::kRelu: return ref::FusedActivation::kRelu;
-    case lite::Activation::kRelu6: return ref::FusedActivation::kRelu6;
-    case lite::Activation::kReluN1To1: return ref::FusedActivation::kReluN1To1;
+    case lite::Activation::kLinear: return Activation::kLinear;
+    case lite::Activation::kRelu: return Activation::kRelu;
+    case lite::Activation::kRelu6: return Activation::kRelu6;
+    case lite::Activation::kReluN1To1: return Activation::kReluN1To1;
     default: break;
   }
   op_fail(n, std::string("fused activation ") + lite::activation_name(a) + " is not supported");
 }
 
-ref::Padding to_padding(lite::Padding p) {
-  return p == lite::Padding::kSame ? ref::Padding::kSame : ref::Padding::kValid;
+Padding to_padding(lite::Padding p) {
+  return p == lite::Padding::kSame ? Padding::kSame : Padding::kValid;
 }
 
 int dim_int(const Node& n, int64_t v, const char* what) {

@@ -19,8 +19,8 @@ inline void op_check(bool cond, const Node& n, const std::string& message) {
 }
 
 std::string describe(const RtTensor& t);  // "'name' INT8 (1, 28, 28, 1)"
-ref::FusedActivation to_fused(const Node& n, lite::Activation a);
-ref::Padding to_padding(lite::Padding p);
+Activation to_fused(const Node& n, lite::Activation a);
+Padding to_padding(lite::Padding p);
 // A dimension as int, checked to fit (kernels index with int).
 int dim_int(const Node& n, int64_t v, const char* what);
 

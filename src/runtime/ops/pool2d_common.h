@@ -9,11 +9,11 @@ namespace qlite::runtime::detail {
 
 struct PoolState : OpState {
   ref::WindowGeometry g;
-  ref::FusedActivation act = ref::FusedActivation::kNone;
+  Activation act = Activation::kLinear;
   ref::PoolInt8Params q;
   Isa isa = Isa::kReference;
   void (*int8_fn)(Isa, const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
-  void (*f32_fn)(const ref::WindowGeometry&, ref::FusedActivation, const float*, float*) = nullptr;
+  void (*f32_fn)(const ref::WindowGeometry&, Activation, const float*, float*) = nullptr;
 };
 
 inline void eval_pool_f32(const EvalContext& c, const Node& n) {

@@ -97,8 +97,12 @@ inline kernels::FloatAct kernel_act(Activation a) {
     case Activation::kLinear: return kernels::FloatAct::kLinear;
     case Activation::kRelu: return kernels::FloatAct::kRelu;
     case Activation::kRelu6: return kernels::FloatAct::kRelu6;
+    case Activation::kReluN1To1:
+    case Activation::kTanh:
+    case Activation::kSignBit:
+      break;
   }
-  return kernels::FloatAct::kLinear;
+  throw Error(std::string("training layers have no kernel for activation ") + activation_label(a));
 }
 
 inline Shape batched(int64_t n, const Shape& per_sample) {
