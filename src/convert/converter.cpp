@@ -63,15 +63,12 @@ std::vector<NodePlan> plan_float_model(const Model& model, const ConvertOptions&
     case Mode::kFloat32:
       break;
     case Mode::kFloat16:
-      for (size_t i = 1; i < n; ++i) {
-        const std::string t = model.layer(i).type();
-        if (t == "Conv2D" || t == "Dense") plans[i].kind = Kind::kFloat16Weights;
-      }
+      for (size_t i = 1; i < n; ++i)
+        if (detail::has_kernel(model.layer(i))) plans[i].kind = Kind::kFloat16Weights;
       break;
     case Mode::kDynamic:
       for (size_t i = 1; i < n; ++i) {
-        const std::string t = model.layer(i).type();
-        if (t == "Conv2D" || t == "Dense") {
+        if (detail::has_kernel(model.layer(i))) {
           plans[i].kind = Kind::kHybrid;
           plans[i].quantize_kernel = kernel_elements(model.layer(i)) >= opt.dynamic_min_elements;
         }
@@ -92,21 +89,14 @@ std::vector<NodePlan> plan_float_model(const Model& model, const ConvertOptions&
   return plans;
 }
 
-Value lower_node(detail::Lowering& L, const Layer& layer, const Value& input, const NodePlan& plan) {
-  const std::string t = layer.type();
+Value lower_node(detail::Lowering& L, const Layer& layer, std::span<const Value> inputs, const NodePlan& plan) {
+  const LayerKind& kind = detail::lowerable_kind(layer);
   // A QAT layer states the input parameters it was trained with; they equal
   // the producer's output parameters, so this QUANTIZE is normally a no-op.
-  const Value in = plan.kind == Kind::kInt8 && plan.in && !detail::is_passthrough_layer(t)
-                       ? L.to_int8(input, *plan.in, layer.name())
-                       : input;
-  if (t == "Conv2D") return detail::lower_conv2d(L, layer, in, plan);
-  if (t == "Dense") return detail::lower_dense(L, layer, in, plan);
-  if (t == "MaxPooling2D") return detail::lower_max_pool2d(L, layer, in, plan);
-  if (t == "Reshape" || t == "Flatten") return detail::lower_reshape(L, layer, in, plan);
-  if (t == "Softmax") return detail::lower_softmax(L, layer, in, plan);
-  throw Error("convert: layer '" + layer.name() + "' of type " + t +
-              " has no TFLite lowering (supported: InputLayer, Reshape, Flatten, Conv2D, "
-              "MaxPooling2D, Dense, Softmax)");
+  std::vector<Value> in(inputs.begin(), inputs.end());
+  if (plan.kind == Kind::kInt8 && plan.in && kind.quant_role != QuantRole::kPassThrough)
+    for (Value& v : in) v = L.to_int8(v, *plan.in, layer.name());
+  return detail::lower_op(L, layer, kind.op_spec(layer), in, plan);
 }
 
 // A Flatten whose only reader is a Dense layer (possibly through the input
@@ -117,7 +107,9 @@ Value lower_node(detail::Lowering& L, const Layer& layer, const Value& input, co
 // `layers` are the layers as lowered (a QAT wrapper's inner layer).
 bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layers,
                       const std::vector<NodePlan>& plans, size_t i) {
-  if (layers[i]->type() != "Flatten") return false;
+  // The record's words for Flatten: a RESHAPE to one dimension per sample.
+  if (detail::lowerable_kind(*layers[i]).op != OpKind::kReshape || layers[i]->output_shape().size() != 1)
+    return false;
   auto only_reader = [&](size_t node) -> std::optional<size_t> {
     std::optional<size_t> reader;
     for (size_t j = node + 1; j < model.num_layers(); ++j)
@@ -130,7 +122,7 @@ bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layer
   };
   std::optional<size_t> r = only_reader(i);
   while (r && plans[*r].identity) r = only_reader(*r);
-  return r && layers[*r]->type() == "Dense";
+  return r && detail::lowerable_kind(*layers[*r]).op == OpKind::kFullyConnected;
 }
 
 void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
@@ -146,10 +138,6 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
         std::string("convert: --io ") + io_type_name(opt.io) + " needs int8 mode (got " +
             mode_name(opt.mode) + ")");
   const size_t n = model.num_layers();
-  for (size_t i = 1; i < n; ++i)
-    check(model.nodes()[i].inputs.size() == 1,
-          "convert: layer '" + model.layer(i).name() + "' has " +
-              std::to_string(model.nodes()[i].inputs.size()) + " inputs; only single-input layers are lowered");
 
   const bool qat = detail::is_quantization_aware(model);
   std::vector<NodePlan> plans;
@@ -164,10 +152,7 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
     plans = plan_float_model(model, opt);
   }
   for (size_t i = 1; i < n; ++i)
-    check(detail::is_supported_layer(layers[i]->type()) || plans[i].identity,
-          "convert: layer '" + layers[i]->name() + "' of type " + layers[i]->type() +
-              " has no TFLite lowering (supported: InputLayer, Reshape, Flatten, Conv2D, "
-              "MaxPooling2D, Dense, Softmax)");
+    if (!plans[i].identity) detail::lowerable_kind(*layers[i]);  // every layer has a lowering, before any work
 
   detail::Lowering L(opt);
   // No description: the mode it would name is in the tensors' types, which
@@ -203,7 +188,9 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
 
   // ---- the layers, in node order (inputs always precede their readers)
   for (size_t i = 1; i < n; ++i) {
-    const Value& in = values[static_cast<size_t>(model.nodes()[i].inputs[0])];
+    std::vector<Value> ins;
+    for (int k : model.nodes()[i].inputs) ins.push_back(values[static_cast<size_t>(k)]);
+    const Value& in = ins.at(0);
     const NodePlan& plan = plans[i];
     if (plan.identity) {  // an input quantizer of a QAT model: its range is the tensor's
       values[i] = plan.kind == Kind::kInt8 ? L.to_int8(in, plan.out, layers[i]->name()) : in;
@@ -214,7 +201,7 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
       values[i].shape = layers[i]->output_shape();
       continue;
     }
-    values[i] = lower_node(L, *layers[i], in, plan);
+    values[i] = lower_node(L, *layers[i], ins, plan);
   }
 
   // ---- graph output

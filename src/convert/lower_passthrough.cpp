@@ -24,18 +24,16 @@ Value lower_reshape(Lowering& L, const Layer& layer, const Value& in, const Node
   return y;
 }
 
-Value lower_max_pool2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan) {
+Value lower_max_pool2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan) {
   const std::string& name = layer.name();
   check(in.shape.size() == 3, "convert: MaxPooling2D layer '" + name +
                                   "' needs a [H, W, C] input, got " + shape_str(in.shape));
-  const auto pool = config_pair(layer, "pool_size");
-  const auto strides = config_pair(layer, "strides");
   lite::Pool2DOptions opts;
-  opts.padding = padding_of(layer);
-  opts.filter_h = pool[0];
-  opts.filter_w = pool[1];
-  opts.stride_h = strides[0];
-  opts.stride_w = strides[1];
+  opts.padding = spec.padding;
+  opts.filter_h = spec.kernel[0];
+  opts.filter_w = spec.kernel[1];
+  opts.stride_h = spec.strides[0];
+  opts.stride_w = spec.strides[1];
   Value y = L.make_value(name, in.type, layer.output_shape(), in.is_int8() ? &in.quant : nullptr);
   L.add_op(lite::BuiltinOp::kMaxPool2D, {in.tensor}, {y.tensor}, opts, in.is_int8() ? 2 : 1, name,
            in.is_int8());

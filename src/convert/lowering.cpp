@@ -101,58 +101,39 @@ int32_t Lowering::float_constant(const std::string& name, const std::vector<int3
   return f;
 }
 
-IntWeights quantize_weights(const std::vector<float>& w, int64_t out_channels, bool per_channel) {
-  check(out_channels > 0 && !w.empty() && static_cast<int64_t>(w.size()) % out_channels == 0,
-        "convert: weights of " + std::to_string(w.size()) + " values do not split into " +
-            std::to_string(out_channels) + " output channels");
-  const int64_t groups = per_channel ? out_channels : 1;
-  const size_t per_group = w.size() / static_cast<size_t>(groups);
+IntWeights quantize_weights(const std::vector<float>& w, const WeightLayout& layout, bool per_channel) {
+  const Shape& shape = layout.shape;
+  const auto axis = static_cast<size_t>(layout.channel_axis);
+  check(axis < shape.size() && static_cast<int64_t>(w.size()) == shape_numel(shape) && !w.empty(),
+        "convert: weights of " + std::to_string(w.size()) + " values do not fit " + shape_str(shape));
+  const int64_t channels = per_channel ? shape[axis] : 1;
+  int64_t inner = 1;  // elements between two entries of the channel axis
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  auto channel_of = [&](size_t i) -> size_t {
+    return per_channel ? static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels) : 0;
+  };
+  std::vector<quant::Range> ranges(static_cast<size_t>(channels));
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (!std::isfinite(w[i])) continue;
+    quant::Range& r = ranges[channel_of(i)];
+    r.min = std::min(r.min, w[i]);
+    r.max = std::max(r.max, w[i]);
+  }
   IntWeights r;
+  std::vector<quant::QuantParams> params;
+  for (const quant::Range& range : ranges) {
+    params.push_back(quant::choose_quant_params(range.empty() ? 0.0f : range.min, range.empty() ? 0.0f : range.max,
+                                                quant::kWeightScheme));
+    r.scales.push_back(params.back().scale);
+  }
   r.q.resize(w.size());
-  for (int64_t g = 0; g < groups; ++g) {
-    const std::span<const float> part(w.data() + g * per_group, per_group);
-    const quant::Range range = quant::finite_range(part);
-    const quant::QuantParams p = quant::choose_quant_params(
-        range.empty() ? 0.0f : range.min, range.empty() ? 0.0f : range.max, quant::kWeightScheme);
-    for (size_t i = 0; i < per_group; ++i)
-      r.q[g * per_group + i] = static_cast<int8_t>(quant::fake_quant_int(part[i], p));
-    r.scales.push_back(p.scale);
-  }
+  for (size_t i = 0; i < w.size(); ++i) r.q[i] = static_cast<int8_t>(quant::fake_quant_int(w[i], params[channel_of(i)]));
   return r;
-}
-
-std::vector<float> bias_scales(float input_scale, const std::vector<float>& weight_scales) {
-  // float * float, the product TFLite compares the bias scale with.
-  std::vector<float> s;
-  for (float ws : weight_scales) s.push_back(input_scale * ws);
-  return s;
-}
-
-std::vector<int32_t> quantize_bias(const std::vector<float>& b, float input_scale,
-                                   const std::vector<float>& weight_scales) {
-  const std::vector<float> scales = bias_scales(input_scale, weight_scales);
-  std::vector<int32_t> q(b.size());
-  for (size_t c = 0; c < b.size(); ++c) {
-    const float s = scales.size() == 1 ? scales[0] : scales.at(c);
-    check(s > 0.0f && std::isfinite(s), "convert: bias scale is not positive");
-    const double v = std::round(static_cast<double>(b[c]) / static_cast<double>(s));
-    const double lim = std::numeric_limits<int32_t>::max();
-    q[c] = static_cast<int32_t>(std::isnan(v) ? 0.0 : std::clamp(v, -lim, lim));
-  }
-  return q;
 }
 
 ActQuant act_quant_from_range(float min, float max) {
   const quant::QuantParams p = quant::choose_quant_params(min, max, quant::kActivationScheme);
   return {p.scale, p.zero_point};
-}
-
-bool is_passthrough_layer(const std::string& type) {
-  return type == "Reshape" || type == "Flatten" || type == "MaxPooling2D";
-}
-
-bool is_supported_layer(const std::string& type) {
-  return is_passthrough_layer(type) || type == "Conv2D" || type == "Dense" || type == "Softmax";
 }
 
 }  // namespace qlite::convert::detail
@@ -169,33 +150,6 @@ std::vector<float> param_values(const Param& p) {
   check(p.value.dtype() == DType::kFloat32, "convert: param '" + p.name + "' is not float32");
   const auto s = p.value.span_f32();
   return {s.begin(), s.end()};
-}
-
-lite::Activation fused_activation(const Layer& layer) {
-  const json cfg = layer.get_config();
-  const std::string a = cfg.value("activation", std::string("linear"));
-  if (a == "linear") return lite::Activation::kLinear;
-  if (a == "relu") return lite::Activation::kRelu;
-  if (a == "relu6") return lite::Activation::kRelu6;
-  throw Error("convert: layer '" + layer.name() + "' has activation '" + a +
-              "', which TFLite cannot fuse (linear, relu, relu6)");
-}
-
-lite::Padding padding_of(const Layer& layer) {
-  const std::string p = layer.get_config().value("padding", std::string("valid"));
-  if (p == "valid") return lite::Padding::kValid;
-  if (p == "same") return lite::Padding::kSame;
-  throw Error("convert: layer '" + layer.name() + "' has unknown padding '" + p + "'");
-}
-
-std::array<int32_t, 2> config_pair(const Layer& layer, const char* key) {
-  const json cfg = layer.get_config();
-  check(cfg.contains(key) && cfg[key].is_array() && cfg[key].size() == 2,
-        "convert: layer '" + layer.name() + "' has no two-element '" + key + "' in its config");
-  std::array<int32_t, 2> r{cfg[key][0].get<int32_t>(), cfg[key][1].get<int32_t>()};
-  check(r[0] >= 1 && r[1] >= 1,
-        "convert: layer '" + layer.name() + "' has a non-positive '" + key + "'");
-  return r;
 }
 
 }  // namespace qlite::convert::detail

@@ -102,51 +102,42 @@ std::vector<int32_t> batched(const Shape& per_sample, int32_t batch);
 // The param with this name; nullptr when absent (e.g. no bias).
 const Param* find_param(const Layer& layer, const std::string& name);
 std::vector<float> param_values(const Param& p);
-// The layer config's "activation" as a fused activation; Error naming the layer otherwise.
-lite::Activation fused_activation(const Layer& layer);
-// The layer config's "padding".
-lite::Padding padding_of(const Layer& layer);
-// A two-element int array of the config ("strides", "pool_size").
-std::array<int32_t, 2> config_pair(const Layer& layer, const char* key);
 
 // ---- weight quantization (PTQ) --------------------------------------------------
-// Symmetric narrow-range int8 per output channel of an [out, rest...] tensor
-// (per_channel) or per tensor.
-IntWeights quantize_weights(const std::vector<float>& w, int64_t out_channels, bool per_channel);
-// int32 bias: round(b / (input_scale * weight_scale[c])), saturated.
-std::vector<int32_t> quantize_bias(const std::vector<float>& b, float input_scale,
-                                   const std::vector<float>& weight_scales);
-// The bias scales as written: float(input_scale * weight_scale[c]).
-std::vector<float> bias_scales(float input_scale, const std::vector<float>& weight_scales);
+// Symmetric narrow-range int8 of w (in `layout`'s TFLite order), per channel
+// along layout.channel_axis or per tensor.
+IntWeights quantize_weights(const std::vector<float>& w, const WeightLayout& layout, bool per_channel);
+// int32 bias and its scales: quant::quantize_bias / quant::bias_scales, the
+// one definition QAT's integer evaluation uses too.
 
-// ---- per-layer lowerings: each returns the layer's output value ---------------
-// What Conv2D and Dense hand to lower_weighted() after their own checks.
+// ---- per-op lowerings: each returns the layer's output value -------------------
+// The layer's record when the converter can lower it (its op is not kNone);
+// Error naming the layer and the classes that lower otherwise.
+const LayerKind& lowerable_kind(const Layer& layer);
+// The layer's record has a weight in TFLite's layout (conv and dense kernels):
+// what float16 and dynamic-range modes store differently.
+bool has_kernel(const Layer& layer);
+// Lowers one layer as its record's op, reading `in` (one value per input).
+// Every op kind is lowered here and only here, whatever layer it comes from.
+Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan);
+
+// What CONV_2D and FULLY_CONNECTED hand to lower_weighted().
 struct WeightedOp {
-  const char* layer_type;  // "Conv2D", "Dense": for messages
-  const char* units;       // what the output channels are called: "filters", "units"
-  std::vector<float> kernel;  // in TFLite's layout, [out, rest...]
-  Shape kernel_shape;         // that layout's shape
-  int64_t out_channels = 0;
-  // Integer weights (and bias) with one scale per output channel, or one.
-  bool per_channel = false;
+  const char* units;  // what the output channels are called in messages: "filters", "units"
+  bool per_channel = false;  // PTQ integer weights with one scale per output channel
   lite::BuiltinOp op;
   lite::OpOptions options;
   int32_t int8_version = 1;
   int32_t hybrid_version = 1;
 };
-// Reads the layer's bias (zeros without one: TFLite's converter always gives
-// these ops a bias) and emits kernel, bias and op in plan.kind.
+// Reads the layer's kernel (in TFLite's layout, from its record) and bias
+// (zeros without one: TFLite's converter always gives these ops a bias) and
+// emits kernel, bias and op in plan.kind.
 Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan, WeightedOp w);
-Value lower_conv2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
-Value lower_dense(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
-Value lower_max_pool2d(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+Value lower_max_pool2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan);
 // Reshape and Flatten: RESHAPE to the layer's output shape with a -1 batch.
 Value lower_reshape(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
 Value lower_softmax(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
-
-// Layer classes the converter lowers ("InputLayer" handled by the driver).
-bool is_passthrough_layer(const std::string& type);  // Reshape, Flatten, MaxPooling2D
-bool is_supported_layer(const std::string& type);
 
 // ---- calibration ---------------------------------------------------------------------
 // Runs the float model layer by layer on rows [0, count) of x and returns the

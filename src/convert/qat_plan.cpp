@@ -62,8 +62,6 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
       case quant::LoweredOp::kDense: {
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
         check(lq.input_quantized, "convert: QAT layer '" + layer.name() + "' has a float input");
-        check(lq.quantized_dimension == 0,
-              "convert: QAT layer '" + layer.name() + "' quantizes weights along a dimension other than 0");
         p.weights = IntWeights{lq.weights, lq.weight_scales};
         const size_t out_c = lq.weights_shape.empty() ? 0 : static_cast<size_t>(lq.weights_shape[0]);
         p.bias = lq.bias.empty() ? std::vector<int32_t>(out_c, 0) : lq.bias;

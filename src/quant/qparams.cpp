@@ -146,4 +146,29 @@ std::vector<QuantParams> choose_quant_params(std::span<const float> mins, std::s
   return r;
 }
 
+std::vector<float> bias_scales(float input_scale, std::span<const float> weight_scales) {
+  std::vector<float> s;
+  s.reserve(weight_scales.size());
+  for (float ws : weight_scales) s.push_back(input_scale * ws);
+  return s;
+}
+
+std::vector<int32_t> quantize_bias(std::span<const float> bias, float input_scale,
+                                   std::span<const float> weight_scales) {
+  const std::vector<float> scales = bias_scales(input_scale, weight_scales);
+  check(scales.size() == 1 || scales.size() == bias.size(),
+        "quantize_bias: " + std::to_string(scales.size()) + " weight scales for " + std::to_string(bias.size()) +
+            " bias values");
+  std::vector<int32_t> q(bias.size());
+  for (size_t c = 0; c < bias.size(); ++c) {
+    const float s = scales.size() == 1 ? scales[0] : scales[c];
+    check(s > 0.0f && std::isfinite(s), "quantize_bias: bias scale " + std::to_string(s) +
+                                            " (input scale x weight scale) is not finite and positive");
+    const double v = std::round(static_cast<double>(bias[c]) / static_cast<double>(s));
+    const double lim = 2147483647.0;  // symmetric, as the converter has always written it
+    q[c] = static_cast<int32_t>(std::isnan(v) ? 0.0 : std::clamp(v, -lim, lim));
+  }
+  return q;
+}
+
 }  // namespace qlite::quant

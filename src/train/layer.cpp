@@ -3,8 +3,9 @@
 #include <mutex>
 
 #include "qlite/train/layer.h"
+#include "qlite/train/layer_kind.h"
 #include "qlite/train/layers.h"
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 
 namespace qlite {
 
@@ -45,7 +46,7 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::map<std::string, LayerFactory> factories;
+  std::map<std::string, LayerKind> kinds;
 };
 
 // The registry is the one piece of process-wide state the train area keeps:
@@ -53,28 +54,76 @@ struct Registry {
 Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry;
-    reg->factories["InputLayer"] = &detail::input_from_config;
-    reg->factories["Reshape"] = &detail::reshape_from_config;
-    reg->factories["Flatten"] = &detail::flatten_from_config;
-    reg->factories["Conv2D"] = &detail::conv2d_from_config;
-    reg->factories["MaxPooling2D"] = &detail::max_pooling2d_from_config;
-    reg->factories["Dense"] = &detail::dense_from_config;
+    for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
+                        detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind()})
+      reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();
   return *r;
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 }  // namespace
 
-LayerPtr layer_from_config(const std::string& class_name, const json& config) {
-  LayerFactory factory = nullptr;
-  {
-    Registry& reg = registry();
-    std::lock_guard<std::mutex> lock(reg.mu);
-    auto it = reg.factories.find(class_name);
-    if (it != reg.factories.end()) factory = it->second;
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::kNone: return "NONE";
+    case OpKind::kConv2D: return "CONV_2D";
+    case OpKind::kFullyConnected: return "FULLY_CONNECTED";
+    case OpKind::kMaxPool2D: return "MAX_POOL_2D";
+    case OpKind::kReshape: return "RESHAPE";
+    case OpKind::kSoftmax: return "SOFTMAX";
   }
-  check(factory != nullptr, "layer_from_config: unknown layer class '" + class_name + "'");
+  return "?";
+}
+
+const LayerKind* find_layer_kind(const std::string& class_name) {
+  Registry& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  auto it = reg.kinds.find(class_name);
+  // Records are never removed and std::map nodes are stable, so the pointer
+  // stays valid; a later registration of the same name replaces the fields
+  // in place, which only registration code does (at start-up).
+  return it == reg.kinds.end() ? nullptr : &it->second;
+}
+
+const LayerKind& layer_kind(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  check(k != nullptr, "layer '" + layer.name() + "' has type " + layer.type() +
+                          ", which no layer record describes (known: " + joined(layer_kind_names()) + ")");
+  return *k;
+}
+
+void register_layer_kind(LayerKind kind) {
+  check(!kind.class_name.empty(), "register_layer_kind: empty class name");
+  check(kind.from_config != nullptr, "register_layer_kind: null factory for '" + kind.class_name + "'");
+  check(kind.op == OpKind::kNone || kind.op_spec != nullptr,
+        "register_layer_kind: '" + kind.class_name + "' lowers to an op but has no op_spec");
+  check(kind.quant_role != QuantRole::kWeighted || (!kind.weight.empty() && kind.tflite_weight_layout != nullptr),
+        "register_layer_kind: '" + kind.class_name + "' has quantized weights but no weight name or layout");
+  Registry& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  reg.kinds[kind.class_name] = std::move(kind);
+}
+
+std::vector<std::string> layer_kind_names() {
+  Registry& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  std::vector<std::string> names;
+  for (const auto& [name, kind] : reg.kinds) names.push_back(name);
+  return names;
+}
+
+LayerPtr layer_from_config(const std::string& class_name, const json& config) {
+  const LayerKind* kind = find_layer_kind(class_name);
+  check(kind != nullptr, "layer_from_config: unknown layer class '" + class_name + "' (known: " +
+                             joined(layer_kind_names()) + ")");
+  LayerFactory factory = kind->from_config;
   check(config.is_object(), "layer_from_config: config of " + class_name + " is not a JSON object");
   try {
     return factory(config);
@@ -86,11 +135,7 @@ LayerPtr layer_from_config(const std::string& class_name, const json& config) {
 }
 
 void register_layer_class(const std::string& class_name, LayerFactory factory) {
-  check(!class_name.empty(), "register_layer_class: empty class name");
-  check(factory != nullptr, "register_layer_class: null factory for '" + class_name + "'");
-  Registry& reg = registry();
-  std::lock_guard<std::mutex> lock(reg.mu);
-  reg.factories[class_name] = factory;
+  register_layer_kind({.class_name = class_name, .from_config = factory});
 }
 
 }  // namespace qlite

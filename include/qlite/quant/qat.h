@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "qlite/quant/qparams.h"
+#include "qlite/train/layer_kind.h"
 #include "qlite/train/model.h"
 
 namespace qlite::quant {
@@ -132,15 +133,16 @@ struct LoweredQuant {
   LoweredOp op = LoweredOp::kPassThrough;
   std::string name;        // the wrapper's name ("quant_dense", "quantize_layer")
   std::string inner_type;  // inner layer's type() ("Dense"); "QuantizeLayer" for kQuantize
-  json inner_config;       // inner layer's get_config() (strides, padding, ...); {} for kQuantize
+  json inner_config;       // inner layer's get_config(); {} for kQuantize
+  OpSpec spec;             // the op and geometry from the layer's record (op kNone for kQuantize)
   bool input_quantized = false;  // false only for kQuantize (float input)
   TensorQuant input;             // valid when input_quantized
   TensorQuant output;            // pass-through: equals input
 
   // kConv2D / kDense only.
   std::vector<float> weight_scales;  // one per output channel, or one (per tensor)
-  int quantized_dimension = 0;       // of `weights` (0 = output channel)
-  Shape weights_shape;               // Conv2D OHWI [out, kh, kw, in]; Dense [out, in]
+  int quantized_dimension = 0;       // of `weights`: the record's WeightLayout::channel_axis
+  Shape weights_shape;               // TFLite's layout (record): Conv2D OHWI, Dense [out, in]
   std::vector<int8_t> weights;       // symmetric, zero point 0, in weights_shape
   std::vector<int32_t> bias;         // [out]; empty when the layer has no bias
   std::vector<int32_t> multiplier;   // size of weight_scales
@@ -163,12 +165,13 @@ class QuantizedLayer : public Layer {
   void connect_inputs(std::span<Layer* const> producers) override;
 
  protected:
-  Layer* producer() const { return producer_; }
-  // The quantization of the producer's output, nullopt when it is float.
-  std::optional<TensorQuant> input_quant() const;
+  size_t num_producers() const { return producers_.size(); }
+  void disconnect() { producers_.clear(); }  // a copy belongs to no model yet
+  // The quantization of input i's producer output, nullopt when it is float.
+  std::optional<TensorQuant> input_quant(size_t i = 0) const;
 
  private:
-  Layer* producer_ = nullptr;  // owned by the same Model; set by Model::build
+  std::vector<Layer*> producers_;  // owned by the same Model; set by Model::build
 };
 
 // Output quantization of any layer of a quantized model: nullopt for a float

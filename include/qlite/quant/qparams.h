@@ -106,6 +106,17 @@ void fake_quant_per_channel(const Tensor& x, Tensor& y, int axis, std::span<cons
 void fake_quant_per_channel_backward(const Tensor& x, const Tensor& dy, Tensor& dx, int axis,
                                      std::span<const QuantParams> p);
 
+// The int32 bias of an int8 CONV_2D / FULLY_CONNECTED / DEPTHWISE_CONV_2D,
+// defined once for QAT's integer evaluation and the converter:
+//   scale[c] = float(input_scale * weight_scale[c])  (the float product TFLite
+//              compares the file's bias scale with; bias_scales() gives it),
+//   q[c] = round(double(b[c]) / double(scale[c])), saturated to int32 (NaN: 0).
+// weight_scales has one entry (per tensor) or one per bias entry. Error when a
+// scale is not finite and positive.
+std::vector<float> bias_scales(float input_scale, std::span<const float> weight_scales);
+std::vector<int32_t> quantize_bias(std::span<const float> bias, float input_scale,
+                                   std::span<const float> weight_scales);
+
 enum class QuantizerKind : uint8_t {
   kLastValue,      // range of the current tensor (weights)
   kMovingAverage,  // EMA of batch ranges, decay 0.999, starts at [-6, 6] (activations)

@@ -171,28 +171,40 @@ void register_quantize_config_class(const std::string& class_name, QuantizeConfi
   reg.factories[class_name] = factory;
 }
 
+namespace {
+
+// The registry's config for a layer kind (its record's QuantRole), nullptr
+// for kinds without one.
+QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activation_bits) {
+  if (kind == nullptr) return nullptr;
+  switch (kind->quant_role) {
+    case QuantRole::kNone:
+      return nullptr;
+    case QuantRole::kPassThrough:
+      return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{}, std::nullopt);
+    case QuantRole::kWeighted: {
+      const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
+      const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);
+      // Per channel along the Keras layout's last axis (the output channel).
+      return std::make_shared<LayerQuantizeConfig>(
+          std::vector<WeightQuantizer>{{kind->weight, QuantizerSpec::last_value(w, kind->per_channel, -1)}},
+          QuantizerSpec::moving_average(a));
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 QuantizeConfigPtr quantize_config_with_bits(const Layer& layer, int weight_bits, int activation_bits) {
-  const std::string t = layer.type();
-  const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
-  const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);
-  // Conv2D kernels are HWIO: the output channel is the last axis.
-  if (t == "Conv2D")
-    return std::make_shared<LayerQuantizeConfig>(
-        std::vector<WeightQuantizer>{{"kernel", QuantizerSpec::last_value(w, true, -1)}},
-        QuantizerSpec::moving_average(a));
-  if (t == "Dense")
-    return std::make_shared<LayerQuantizeConfig>(
-        std::vector<WeightQuantizer>{{"kernel", QuantizerSpec::last_value(w, false, -1)}},
-        QuantizerSpec::moving_average(a));
-  if (t == "Reshape" || t == "Flatten" || t == "MaxPooling2D")
-    return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{}, std::nullopt);
-  throw Error("quantize_config_with_bits: the default registry does not know " + t + " '" + layer.name() + "'");
+  QuantizeConfigPtr c = config_for(find_layer_kind(layer.type()), weight_bits, activation_bits);
+  QLITE_CHECK(c != nullptr, "quantize_config_with_bits: the default registry does not know " + layer.type() +
+                                " '" + layer.name() + "'");
+  return c;
 }
 
 QuantizeConfigPtr default_quantize_config(const Layer& layer) {
-  const std::string t = layer.type();
-  if (t != "Conv2D" && t != "Dense" && t != "Reshape" && t != "Flatten" && t != "MaxPooling2D") return nullptr;
-  return quantize_config_with_bits(layer, 8, 8);
+  return config_for(find_layer_kind(layer.type()), 8, 8);
 }
 
 }  // namespace qlite::quant

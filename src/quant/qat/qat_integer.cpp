@@ -20,11 +20,6 @@ std::vector<ref::QuantizedMultiplier> requant(const LoweredQuant& L) {
   return r;
 }
 
-std::array<int, 2> pair(const json& v) {
-  if (v.is_number_integer()) return {v.get<int>(), v.get<int>()};
-  return {v.at(0).get<int>(), v.at(1).get<int>()};
-}
-
 }  // namespace
 
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
@@ -48,8 +43,8 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
     if (!s.prepared || s.conv.size() != chunks) {
       QLITE_CHECK(input_shape.size() == 3 && output_shape.size() == 3, "QAT " + L.name + ": conv needs HWC shapes");
       ref::ConvInt8Params p;
-      const std::array<int, 2> ks = pair(L.inner_config.at("kernel_size"));
-      const std::array<int, 2> st = pair(L.inner_config.at("strides"));
+      const std::array<int, 2> ks = L.spec.kernel;
+      const std::array<int, 2> st = L.spec.strides;
       p.g.in_h = static_cast<int>(input_shape[0]);
       p.g.in_w = static_cast<int>(input_shape[1]);
       p.g.in_c = static_cast<int>(input_shape[2]);
@@ -58,7 +53,7 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
       p.g.kernel_w = ks[1];
       p.g.stride_h = st[0];
       p.g.stride_w = st[1];
-      ref::apply_padding(p.g, L.inner_config.at("padding") == "same" ? Padding::kSame : Padding::kValid);
+      ref::apply_padding(p.g, L.spec.padding);
       QLITE_CHECK(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
                   "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " +
                       shape_str(output_shape));

@@ -156,15 +156,15 @@ void dequantize_values(int64_t n, const int8_t* q, const TensorQuant& t, float* 
 
 // ---- QuantizedLayer -------------------------------------------------------------
 void QuantizedLayer::connect_inputs(std::span<Layer* const> producers) {
-  QLITE_CHECK(producers.size() == 1, detail::label(*this) + ": QAT layers take exactly one input, got " +
-                                   std::to_string(producers.size()));
-  producer_ = producers[0];
+  QLITE_CHECK(!producers.empty(), detail::label(*this) + ": a QAT layer needs at least one input");
+  producers_.assign(producers.begin(), producers.end());
 }
 
-std::optional<TensorQuant> QuantizedLayer::input_quant() const {
-  QLITE_CHECK(producer_ != nullptr, detail::label(*this) +
-                                  ": not connected to its input; build the model (Model::build) first");
-  return layer_output_quant(*producer_);
+std::optional<TensorQuant> QuantizedLayer::input_quant(size_t i) const {
+  QLITE_CHECK(i < producers_.size() && producers_[i] != nullptr,
+              detail::label(*this) + ": not connected to its input " + std::to_string(i) +
+                  "; build the model (Model::build) first");
+  return layer_output_quant(*producers_[i]);
 }
 
 std::optional<TensorQuant> layer_output_quant(const Layer& layer) {
@@ -225,7 +225,7 @@ json QuantizeLayer::get_config() const { return {{"name", name()}, {"quantizer",
 
 std::unique_ptr<Layer> QuantizeLayer::clone() const {
   auto c = std::make_unique<QuantizeLayer>(*this);
-  c->connect_inputs(std::array<Layer*, 1>{nullptr});  // the copy belongs to no model yet
+  c->disconnect();  // the copy belongs to no model yet
   return c;
 }
 

@@ -12,11 +12,6 @@ namespace {
 
 enum class Role { kWeighted, kPassThrough };
 
-Role role_of(const std::string& type) {
-  if (type == "Conv2D" || type == "Dense") return Role::kWeighted;
-  return Role::kPassThrough;
-}
-
 std::string unsupported_message(const Layer& l) {
   return "quantize: layer '" + l.name() + "' of type " + l.type() +
          " is not supported by the default 8-bit quantize registry; pass a QuantizeConfig for it with "
@@ -65,19 +60,21 @@ struct OutputFusion final : OutputHooks {
   bool applies_activation_gradient() const override { return in_place; }
 };
 
-int fused_act_code(const Layer& inner) {
-  switch (activation_from_string(inner.get_config().value("activation", std::string("linear")))) {
+// The fused activation as fake_quant_keep_fast numbers it.
+int fused_act_code(const Layer& inner, const LayerKind& kind) {
+  const Activation a = kind.op_spec(inner).activation;
+  switch (a) {
     case Activation::kLinear: return 0;
     case Activation::kRelu: return 1;
     case Activation::kRelu6: return 2;
     default: break;
   }
-  throw Error(detail::label(inner) + ": QAT has no fake-quant fusion for activation " +
-              activation_label(activation_from_string(inner.get_config().value("activation", std::string("linear")))));
+  throw Error(detail::label(inner) + ": QAT has no fake-quant fusion for activation " + activation_label(a));
 }
 
 struct QuantizeWrapper::State {
   LayerPtr inner;
+  const LayerKind* kind = nullptr;  // the inner layer's record
   QuantizeConfigPtr config;
   Role role = Role::kPassThrough;
   std::vector<WeightSlot> weights;
@@ -107,9 +104,10 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   if (!in.name().empty()) set_name("quant_" + in.name());
   const std::string who = "QuantizeWrapper(" + detail::label(in) + ")";
   const std::string t = in.type();
-  QLITE_CHECK(t == "Conv2D" || t == "Dense" || t == "Reshape" || t == "Flatten" || t == "MaxPooling2D",
+  s.kind = &layer_kind(in);
+  QLITE_CHECK(s.kind->op != OpKind::kNone && s.kind->quant_role != QuantRole::kNone,
         who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
-  s.role = role_of(t);
+  s.role = s.kind->quant_role == QuantRole::kWeighted ? Role::kWeighted : Role::kPassThrough;
   s.out_spec = s.config->output_quantizer();
   const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
   if (s.role == Role::kPassThrough) {
@@ -117,8 +115,8 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
                                          " keeps its input's quantization; its config must quantize nothing");
     return;
   }
-  QLITE_CHECK(wq.size() == 1 && wq[0].param == "kernel",
-        who + ": the config must quantize exactly the \"kernel\" weight");
+  QLITE_CHECK(wq.size() == 1 && wq[0].param == s.kind->weight,
+        who + ": the config must quantize exactly the \"" + s.kind->weight + "\" weight");
   QLITE_CHECK(s.out_spec.has_value(), who + ": a layer with quantized weights needs an output quantizer");
   QLITE_CHECK(!s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
   const QuantizerSpec& ks = wq[0].quantizer;
@@ -139,7 +137,7 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
   s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
   s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
-  s.fusion.act = fused_act_code(in);
+  s.fusion.act = fused_act_code(in, *s.kind);
 }
 
 QuantizeWrapper::~QuantizeWrapper() = default;
@@ -333,6 +331,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
   L.name = name();
   L.inner_type = s.inner->type();
   L.inner_config = s.inner->get_config();
+  L.spec = s.kind->op_spec(*s.inner);
   const std::optional<TensorQuant> in = input_quant();
   QLITE_CHECK(in.has_value(), who + ": its input is float; quantize_apply puts a QuantizeLayer in front of it");
   L.input_quantized = true;
@@ -343,7 +342,9 @@ LoweredQuant QuantizeWrapper::lowered() const {
     L.output = *in;
     return L;
   }
-  L.op = L.inner_type == "Conv2D" ? LoweredOp::kConv2D : LoweredOp::kDense;
+  QLITE_CHECK(L.spec.op == OpKind::kConv2D || L.spec.op == OpKind::kFullyConnected,
+              who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
+  L.op = L.spec.op == OpKind::kConv2D ? LoweredOp::kConv2D : LoweredOp::kDense;
   L.output = output_quant();
   L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
 
@@ -356,38 +357,27 @@ LoweredQuant QuantizeWrapper::lowered() const {
     QLITE_CHECK(p.zero_point == 0, who + ": weight zero point " + std::to_string(p.zero_point) + " is not 0");
     L.weight_scales.push_back(p.scale);
   }
-  // Keras layouts (Conv2D HWIO, Dense [in, out]) -> TFLite's (OHWI, [out, in]).
+  // Per-channel ranges are along the Keras layout's last axis (the output
+  // channel); the record's layout puts the weights in TFLite's order.
   const int64_t out_c = kv.dim(kv.rank() - 1);
-  const int64_t per_out = kv.numel() / out_c;
   const bool per_axis = w.spec.options.per_axis;
   QLITE_CHECK(!per_axis || split_axis(kv.shape(), w.spec.options.axis).axis == static_cast<int>(kv.rank()) - 1,
         who + ": per-channel weights must be quantized along the output (last) axis");
   QLITE_CHECK(static_cast<int64_t>(wp.size()) == (per_axis ? out_c : 1), who + ": weight range has " +
                                                                        std::to_string(wp.size()) + " entries");
-  if (L.op == LoweredOp::kConv2D) {
-    L.weights_shape = {out_c, kv.dim(0), kv.dim(1), kv.dim(2)};
-  } else {
-    L.weights_shape = {out_c, kv.dim(0)};
-  }
-  L.quantized_dimension = 0;
-  L.weights.resize(static_cast<size_t>(kv.numel()));
+  std::vector<int8_t> keras_q(static_cast<size_t>(kv.numel()));
   const float* src = kv.f32();
-  for (int64_t r = 0; r < per_out; ++r)
-    for (int64_t c = 0; c < out_c; ++c) {
-      const QuantParams& p = wp[per_axis ? static_cast<size_t>(c) : 0];
-      L.weights[static_cast<size_t>(c * per_out + r)] = static_cast<int8_t>(fake_quant_int(src[r * out_c + c], p));
-    }
+  for (int64_t j = 0; j < kv.numel(); ++j)
+    keras_q[static_cast<size_t>(j)] =
+        static_cast<int8_t>(fake_quant_int(src[j], wp[per_axis ? static_cast<size_t>(j % out_c) : 0]));
+  const WeightLayout layout = s.kind->tflite_weight_layout(kv.shape());
+  L.weights_shape = layout.shape;
+  L.quantized_dimension = layout.channel_axis;
+  L.weights = layout.apply(keras_q.data());
   const Param* bias = nullptr;
   for (const Param* p : s.inner->params())
     if (p->name == "bias" && p->value.numel() == out_c) bias = p;
-  if (bias) {
-    L.bias.resize(static_cast<size_t>(out_c));
-    for (int64_t c = 0; c < out_c; ++c) {
-      const double bs = static_cast<double>(L.input.scale) * L.weight_scales[per_axis ? static_cast<size_t>(c) : 0];
-      const double q = std::round(static_cast<double>(bias->value.f32()[c]) / bs);
-      L.bias[static_cast<size_t>(c)] = static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
-    }
-  }
+  if (bias) L.bias = quantize_bias(bias->value.span_f32(), L.input.scale, L.weight_scales);
   // The multipliers exactly as TFLite 2.9 forms them for this op (requantize.h),
   // so the converted model requantizes with the same integers.
   const auto multipliers = L.op == LoweredOp::kConv2D
@@ -397,7 +387,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
     L.multiplier.push_back(m.multiplier);
     L.shift.push_back(m.shift);
   }
-  L.activation = activation_from_string(L.inner_config.value("activation", std::string("linear")));
+  L.activation = L.spec.activation;
   const ref::ActRange a =
       ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
   L.act_min = a.min;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 #include "train/layers/hooked_layer.h"
 #include "train/layers/layer_util.h"
 
@@ -286,6 +286,47 @@ LayerPtr conv2d_from_config(const json& c) {
   o.activation = config_activation(c);
   o.use_bias = config_bool(c, "use_bias", true);
   return layers::Conv2D(config_positive(c, "filters"), ks, o);
+}
+}  // namespace detail
+
+namespace detail {
+namespace {
+OpSpec conv2d_op_spec(const Layer& layer) {
+  const json c = layer.get_config();
+  OpSpec s;
+  s.op = OpKind::kConv2D;
+  s.kernel = config_pair(c.at("kernel_size"), "kernel_size");
+  s.strides = config_pair(c.at("strides"), "strides");
+  s.padding = config_padding(c);
+  s.activation = config_activation(c);
+  return s;
+}
+// Keras HWIO [kh, kw, in, out] -> TFLite OHWI [out, kh, kw, in], scales along O.
+WeightLayout conv2d_weight_layout(const Shape& k) {
+  check(k.size() == 4, "Conv2D kernel must be 4-D, got " + shape_str(k));
+  const int64_t kh = k[0], kw = k[1], in = k[2], out = k[3];
+  WeightLayout w;
+  w.shape = {out, kh, kw, in};
+  w.source.resize(static_cast<size_t>(shape_numel(k)));
+  size_t i = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t h = 0; h < kh; ++h)
+      for (int64_t x = 0; x < kw; ++x)
+        for (int64_t c = 0; c < in; ++c) w.source[i++] = ((h * kw + x) * in + c) * out + o;
+  w.channel_axis = 0;
+  return w;
+}
+}  // namespace
+
+LayerKind conv2d_kind() {
+  return {.class_name = "Conv2D",
+          .from_config = &conv2d_from_config,
+          .op = OpKind::kConv2D,
+          .op_spec = &conv2d_op_spec,
+          .quant_role = QuantRole::kWeighted,
+          .weight = "kernel",
+          .per_channel = true,
+          .tflite_weight_layout = &conv2d_weight_layout};
 }
 }  // namespace detail
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 #include "train/layers/hooked_layer.h"
 #include "train/layers/layer_util.h"
 
@@ -207,6 +207,43 @@ LayerPtr dense_from_config(const json& c) {
   o.activation = config_activation(c);
   o.use_bias = config_bool(c, "use_bias", true);
   return layers::Dense(config_positive(c, "units"), o);
+}
+}  // namespace detail
+
+namespace detail {
+namespace {
+OpSpec dense_op_spec(const Layer& layer) {
+  OpSpec s;
+  s.op = OpKind::kFullyConnected;
+  s.activation = config_activation(layer.get_config());
+  return s;
+}
+// Keras [in, out] -> TFLite [out, in]. Per tensor by default: TFLite 2.9
+// mis-computes per-channel FULLY_CONNECTED and Arm NN aborts on it
+// (docs/QUANTIZATION.md).
+WeightLayout dense_weight_layout(const Shape& k) {
+  check(k.size() == 2, "Dense kernel must be 2-D, got " + shape_str(k));
+  const int64_t in = k[0], out = k[1];
+  WeightLayout w;
+  w.shape = {out, in};
+  w.source.resize(static_cast<size_t>(in * out));
+  size_t i = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t c = 0; c < in; ++c) w.source[i++] = c * out + o;
+  w.channel_axis = 0;
+  return w;
+}
+}  // namespace
+
+LayerKind dense_kind() {
+  return {.class_name = "Dense",
+          .from_config = &dense_from_config,
+          .op = OpKind::kFullyConnected,
+          .op_spec = &dense_op_spec,
+          .quant_role = QuantRole::kWeighted,
+          .weight = "kernel",
+          .per_channel = false,
+          .tflite_weight_layout = &dense_weight_layout};
 }
 }  // namespace detail
 

@@ -1,7 +1,7 @@
 // InputLayer: the model's entry; forward copies the batch it is given.
 #include <cstring>
 
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
 
 namespace qlite {
@@ -74,6 +74,10 @@ LayerPtr input_from_config(const json& c) {
   }
   return layers::Input(shape, config_name(c));
 }
+}  // namespace detail
+
+namespace detail {
+LayerKind input_kind() { return {.class_name = "InputLayer", .from_config = &input_from_config}; }
 }  // namespace detail
 
 }  // namespace qlite

@@ -3,7 +3,7 @@
 // maxima in row-major window order; padding never wins).
 #include <algorithm>
 
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
 
 namespace qlite {
@@ -118,6 +118,27 @@ LayerPtr max_pooling2d_from_config(const json& c) {
   if (c.contains("strides") && !c["strides"].is_null()) o.strides = config_pair(c["strides"], "strides");
   o.padding = config_padding(c);
   return layers::MaxPooling2D(pool, o);
+}
+}  // namespace detail
+
+namespace detail {
+namespace {
+OpSpec max_pooling2d_op_spec(const Layer& layer) {
+  const json c = layer.get_config();
+  OpSpec s;
+  s.op = OpKind::kMaxPool2D;
+  s.kernel = config_pair(c.at("pool_size"), "pool_size");
+  s.strides = config_pair(c.at("strides"), "strides");
+  s.padding = config_padding(c);
+  return s;
+}
+}  // namespace
+LayerKind max_pooling2d_kind() {
+  return {.class_name = "MaxPooling2D",
+          .from_config = &max_pooling2d_from_config,
+          .op = OpKind::kMaxPool2D,
+          .op_spec = &max_pooling2d_op_spec,
+          .quant_role = QuantRole::kPassThrough};
 }
 }  // namespace detail
 

@@ -1,7 +1,7 @@
 // Reshape (per-sample target shape, one -1 allowed) and Flatten (keeps the batch).
 #include <cstring>
 
-#include "train/layers/builtin_factories.h"
+#include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
 
 namespace qlite {
@@ -111,6 +111,26 @@ LayerPtr reshape_from_config(const json& c) {
 LayerPtr flatten_from_config(const json& c) {
   config_channels_last(c);
   return layers::Flatten(config_name(c));
+}
+}  // namespace detail
+
+namespace detail {
+namespace {
+OpSpec reshape_op_spec(const Layer&) { return {.op = OpKind::kReshape}; }
+}  // namespace
+LayerKind reshape_kind() {
+  return {.class_name = "Reshape",
+          .from_config = &reshape_from_config,
+          .op = OpKind::kReshape,
+          .op_spec = &reshape_op_spec,
+          .quant_role = QuantRole::kPassThrough};
+}
+LayerKind flatten_kind() {
+  return {.class_name = "Flatten",
+          .from_config = &flatten_from_config,
+          .op = OpKind::kReshape,
+          .op_spec = &reshape_op_spec,
+          .quant_role = QuantRole::kPassThrough};
 }
 }  // namespace detail
 

@@ -1,0 +1,92 @@
+// One record per layer kind: everything the project knows about a Keras layer
+// class, reached through one registration instead of `type() == "Conv2D"`
+// chains in train, quant and convert (docs/DESIGN.md). QAT (the default 8-bit
+// registry, the integer evaluation) and the converter (lowering) both read
+// the record, so adding a layer is its own file plus one registration, and
+// the two cannot disagree on what the layer lowers to.
+//
+// The record holds data and train-level functions only (the layering stays
+// train < quant < convert): which TFLite op the layer becomes (OpKind) and
+// that op's geometry (OpSpec), how QAT quantizes it by default (QuantRole,
+// the quantized weight, per channel or not), and how the Keras weight layout
+// maps to TFLite's (WeightLayout). Quant evaluates and convert writes each
+// OpKind once, whatever layer produced it.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "qlite/train/layer.h"
+
+namespace qlite {
+
+// The TFLite builtin op a layer lowers to.
+enum class OpKind : uint8_t {
+  kNone,            // no TFLite form (InputLayer, wrappers)
+  kConv2D,          // CONV_2D, OHWI weights per output channel
+  kFullyConnected,  // FULLY_CONNECTED, [out, in] weights
+  kMaxPool2D,       // MAX_POOL_2D
+  kReshape,         // RESHAPE (Reshape, Flatten)
+  kSoftmax,         // SOFTMAX
+};
+// "CONV_2D", ...; "NONE" for kNone.
+const char* op_kind_name(OpKind k);
+
+// What the lowered op needs from the layer's config, read once.
+struct OpSpec {
+  OpKind op = OpKind::kNone;
+  std::array<int, 2> kernel{1, 1};   // conv kernel or pool window (h, w)
+  std::array<int, 2> strides{1, 1};  // (h, w)
+  Padding padding = Padding::kValid;
+  Activation activation = Activation::kLinear;  // fused into the op
+};
+
+// How QAT quantizes a layer by default (tfmot's Default8BitQuantizeRegistry).
+enum class QuantRole : uint8_t {
+  kNone,         // no default config: quantize_apply asks for a QuantizeConfig
+  kWeighted,     // int8 weights (LastValue) and its own output range (MovingAverage)
+  kPassThrough,  // the output keeps the input's scale and zero point
+};
+
+// A Keras weight in TFLite's layout: element i of the TFLite tensor is
+// element source[i] of the Keras one. Defined once per layer kind, used by
+// QAT's lowering (int8) and the converter (float, float16, int8) alike.
+struct WeightLayout {
+  Shape shape;                  // TFLite's shape (Conv2D OHWI, Dense [out, in])
+  std::vector<int64_t> source;  // size shape_numel(shape)
+  int channel_axis = 0;         // TFLite's quantized_dimension for per-channel scales
+  // The Keras tensor's values in this layout.
+  template <class T>
+  std::vector<T> apply(const T* keras) const {
+    std::vector<T> out(source.size());
+    for (size_t i = 0; i < source.size(); ++i) out[i] = keras[source[i]];
+    return out;
+  }
+};
+
+struct LayerKind {
+  std::string class_name{};  // Keras' class name, "class_name" in model.json
+  LayerFactory from_config = nullptr;
+  // Lowering: the op and its geometry. op_spec is set when op != kNone.
+  OpKind op = OpKind::kNone;
+  OpSpec (*op_spec)(const Layer& layer) = nullptr;
+  // Quantization: the default role; for kWeighted the quantized weight's
+  // param name, whether it is per output channel by default (the Keras
+  // layout's last axis), and the Keras -> TFLite layout of that weight.
+  QuantRole quant_role = QuantRole::kNone;
+  std::string weight{};
+  bool per_channel = false;
+  WeightLayout (*tflite_weight_layout)(const Shape& keras_shape) = nullptr;
+};
+
+// The record of a class name; nullptr when none is registered.
+const LayerKind* find_layer_kind(const std::string& class_name);
+// The record of a layer's type(); Error naming the registered classes otherwise.
+const LayerKind& layer_kind(const Layer& layer);
+// Adds or replaces a record (built-in kinds are registered on first use).
+void register_layer_kind(LayerKind kind);
+// Every registered class name, sorted (for messages).
+std::vector<std::string> layer_kind_names();
+
+}  // namespace qlite

@@ -1,0 +1,92 @@
+// The converter's one lowering per op kind (OpKind of the layer records):
+// CONV_2D and FULLY_CONNECTED from the record's weight layout and OpSpec, the
+// rest in lower_passthrough.cpp. A new layer that lowers to an existing op
+// needs nothing here; a new op is one case of lower_op.
+#include <algorithm>
+
+#include "convert/lowering.h"
+
+namespace qlite::convert::detail {
+
+namespace {
+
+std::string lowerable_names() {
+  std::string s;
+  for (const std::string& name : layer_kind_names()) {
+    const LayerKind* k = find_layer_kind(name);
+    if (k != nullptr && k->op != OpKind::kNone) s += (s.empty() ? "" : ", ") + name;
+  }
+  return s;
+}
+
+const Value& single(const Layer& layer, std::span<const Value> in) {
+  check(in.size() == 1, "convert: layer '" + layer.name() + "' of type " + layer.type() + " reads " +
+                            std::to_string(in.size()) + " inputs; its op takes one");
+  return in[0];
+}
+
+Value lower_conv2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan) {
+  check(in.shape.size() == 3, "convert: Conv2D layer '" + layer.name() + "' needs a [H, W, C] input, got " +
+                                  shape_str(in.shape));
+  lite::Conv2DOptions opts;
+  opts.padding = spec.padding;
+  opts.stride_h = spec.strides[0];
+  opts.stride_w = spec.strides[1];
+  opts.activation = spec.activation;
+  const int64_t cout = layer.output_shape().back();
+  // Per-channel weights; hybrid version 5 per channel, 2 per tensor (op_version.cc).
+  return lower_weighted(L, layer, in, plan,
+                        {.units = "filters",
+                         .per_channel = true,
+                         .op = lite::BuiltinOp::kConv2D,
+                         .options = opts,
+                         .int8_version = 3,
+                         .hybrid_version = cout > 1 ? 5 : 2});
+}
+
+// Integer weights are per tensor: TFLite 2.9 mis-computes per-channel
+// FULLY_CONNECTED and Arm NN aborts on it (docs/QUANTIZATION.md).
+Value lower_fully_connected(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in,
+                            const NodePlan& plan) {
+  check(in.shape.size() == 1, "convert: Dense layer '" + layer.name() +
+                                  "' needs a flat per-sample input (add a Flatten), got " + shape_str(in.shape));
+  lite::FullyConnectedOptions opts;
+  opts.activation = spec.activation;
+  // Hybrid version 3: symmetric input quantization (op_version.cc).
+  return lower_weighted(L, layer, in, plan,
+                        {.units = "units",
+                         .per_channel = false,
+                         .op = lite::BuiltinOp::kFullyConnected,
+                         .options = opts,
+                         .int8_version = 4,
+                         .hybrid_version = 3});
+}
+
+}  // namespace
+
+const LayerKind& lowerable_kind(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  check(k != nullptr && k->op != OpKind::kNone,
+        "convert: layer '" + layer.name() + "' of type " + layer.type() +
+            " has no TFLite lowering (supported: InputLayer, " + lowerable_names() + ")");
+  return *k;
+}
+
+bool has_kernel(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  return k != nullptr && k->tflite_weight_layout != nullptr;
+}
+
+Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan) {
+  switch (spec.op) {
+    case OpKind::kConv2D: return lower_conv2d(L, layer, spec, single(layer, in), plan);
+    case OpKind::kFullyConnected: return lower_fully_connected(L, layer, spec, single(layer, in), plan);
+    case OpKind::kMaxPool2D: return lower_max_pool2d(L, layer, spec, single(layer, in), plan);
+    case OpKind::kReshape: return lower_reshape(L, layer, single(layer, in), plan);
+    case OpKind::kSoftmax: return lower_softmax(L, layer, single(layer, in), plan);
+    case OpKind::kNone: break;
+  }
+  throw Error("convert: layer '" + layer.name() + "' of type " + layer.type() + " has no TFLite lowering");
+}
+
+}  // namespace qlite::convert::detail

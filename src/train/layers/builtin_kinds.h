@@ -1,0 +1,16 @@
+// The records of the built-in layer kinds (include/qlite/train/layer_kind.h),
+// one per layer file, registered by layer_kind.cpp.
+#pragma once
+
+#include "qlite/train/layer_kind.h"
+
+namespace qlite::detail {
+
+LayerKind input_kind();
+LayerKind reshape_kind();
+LayerKind flatten_kind();
+LayerKind conv2d_kind();
+LayerKind max_pooling2d_kind();
+LayerKind dense_kind();
+
+}  // namespace qlite::detail
