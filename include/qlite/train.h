@@ -4,3 +4,4 @@
 #include "qlite/train/layer_kind.h"
 #include "qlite/train/layers.h"
 #include "qlite/train/model.h"
+#include "qlite/train/rewrite.h"

@@ -131,9 +131,14 @@ void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
 
 }  // namespace
 
-ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
-  check(model.is_built() && model.num_layers() >= 2,
+ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
+  check(source.is_built() && source.num_layers() >= 2,
         "convert: the model must be built and have at least one layer after its input");
+  // The graph QAT trains on: clamps fused into the op before them (rewrite.h).
+  // A QAT model was rewritten by quantize_apply already; this finds nothing
+  // more there but layers it left float.
+  const RewrittenModel rewritten = rewrite_for_lowering(source);
+  const Model& model = *rewritten.model;
   check(opt.io == IoType::kFloat32 || opt.mode == Mode::kInt8,
         std::string("convert: --io ") + io_type_name(opt.io) + " needs int8 mode (got " +
             mode_name(opt.mode) + ")");

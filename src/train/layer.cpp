@@ -55,7 +55,8 @@ Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry;
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
-                        detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind()})
+                        detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
+                        detail::relu_kind(), detail::activation_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();

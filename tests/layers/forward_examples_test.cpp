@@ -129,6 +129,25 @@ TEST(ForwardExample, DenseRelu6) {
   expect_values(run_forward(*l, make_tensor({2, 3}, {1, 2, 3, 0.1f, 0.1f, 0.1f})), {2, 2}, {6, 0, 0.9f, 0});
 }
 
+TEST(ForwardExample, ReLUClampsAndActivationLayerMatches) {
+  const Tensor x = make_tensor({1, 6}, {-3, -0.0f, 0.5f, 5.9f, 6, 100});
+  expect_values(run_forward(*built(layers::ReLU(), {6}), x), {1, 6}, {0, 0, 0.5f, 5.9f, 6, 100});
+  expect_values(run_forward(*built(layers::ReLU(6.0f), {6}), x), {1, 6}, {0, 0, 0.5f, 5.9f, 6, 6});
+  expect_values(run_forward(*built(layers::ReLU(1.0f), {6}), x), {1, 6}, {0, 0, 0.5f, 1, 1, 1});
+  expect_values(run_forward(*built(layers::ActivationLayer(Activation::kRelu6), {6}), x), {1, 6},
+                {0, 0, 0.5f, 5.9f, 6, 6});
+  expect_values(run_forward(*built(layers::ActivationLayer(Activation::kLinear), {6}), x), {1, 6},
+                {-3, 0, 0.5f, 5.9f, 6, 100});
+  // Keras configs round-trip, and what qlite cannot compute is refused.
+  const LayerPtr r = layer_from_config("ReLU", {{"name", "r"}, {"max_value", 6.0}, {"negative_slope", 0.0}});
+  EXPECT_EQ(r->get_config()["max_value"], 6.0);
+  EXPECT_EQ(layer_from_config("ReLU", r->get_config())->get_config(), r->get_config());
+  EXPECT_THROW(layer_from_config("ReLU", {{"negative_slope", 0.1}}), Error);
+  EXPECT_THROW(layer_from_config("ReLU", {{"max_value", -1.0}}), Error);
+  EXPECT_EQ(layer_from_config("Activation", {{"activation", "relu6"}})->get_config()["activation"], "relu6");
+  EXPECT_THROW(layer_from_config("Activation", {{"activation", "swish"}}), Error);
+}
+
 TEST(ForwardExample, ReshapeFlattenInputKeepData) {
   const Tensor x = make_tensor({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   auto r = built(layers::Reshape({3, -1}), {6});

@@ -125,6 +125,16 @@ TEST(GradientCheck, MaxPooling2D) {
   }
 }
 
+TEST(GradientCheck, ReLUAndActivation) {
+  Rng rng(17);
+  // Inputs over [-8, 8] cross both kinks of ReLU(6).
+  check_layer(*layers::ReLU(), {3, 4, 2}, 2, rng, -8.0f, 8.0f);
+  check_layer(*layers::ReLU(6.0f), {3, 4, 2}, 2, rng, -8.0f, 8.0f);
+  check_layer(*layers::ReLU(2.5f), {7}, 3, rng, -4.0f, 4.0f);
+  for (Activation a : {Activation::kLinear, Activation::kRelu, Activation::kRelu6})
+    check_layer(*layers::ActivationLayer(a), {5, 3}, 2, rng, -8.0f, 8.0f);
+}
+
 TEST(GradientCheck, ReshapeFlattenInput) {
   Rng rng(14);
   auto r = layers::Reshape({-1, 3});

@@ -25,6 +25,7 @@
 #include "qlite/quant/qparams.h"
 #include "qlite/train/layer_kind.h"
 #include "qlite/train/model.h"
+#include "qlite/train/rewrite.h"
 
 namespace qlite::quant {
 

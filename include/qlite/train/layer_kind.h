@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,15 @@ struct LayerKind {
   std::string weight{};
   bool per_channel = false;
   WeightLayout (*tflite_weight_layout)(const Shape& keras_shape) = nullptr;
+  // The shared rewrite (rewrite.h): the op accepts a fused activation
+  // ("activation" in its config), ...
+  bool fuses_activation = false;
+  // ... a following BatchNormalization folds into its weights (the Keras
+  // layout's last axis is the output channel, "use_bias" in its config) ...
+  bool folds_batch_norm = false;
+  // ... or the layer is a clamp such an op can absorb (ReLU, Activation):
+  // returns it, or nullopt when this instance is no fusable clamp.
+  std::optional<Activation> (*as_fused_activation)(const Layer& layer) = nullptr;
 };
 
 // The record of a class name; nullptr when none is registered.

@@ -44,5 +44,11 @@ struct DenseOptions {
 };
 LayerPtr Dense(int units, DenseOptions options = {});
 
+// ReLU(max_value): y = min(max(x, 0), max_value) (Keras' ReLU with
+// negative_slope 0 and threshold 0); ReLU(6) is ReLU6.
+LayerPtr ReLU(std::optional<float> max_value = std::nullopt, std::string name = "");
+// Activation("relu" | "relu6" | "linear"): the activation as a layer.
+LayerPtr ActivationLayer(Activation activation, std::string name = "");
+
 }  // namespace layers
 }  // namespace qlite

@@ -98,6 +98,38 @@ std::unique_ptr<Model> empty_like(const Model& m) {
   return std::make_unique<Model>(m.name());
 }
 
+// The model as the converter will lower it (rewrite.h: clamps fused into the
+// op before them), with the annotations carried over: QAT then puts its
+// quantizers exactly on the tensors the file will have. The annotations are
+// taken off for the rewrite, which sees plain layers only, and put back on
+// the layer each rewritten node keeps.
+std::unique_ptr<Model> rewritten_annotated(const Model& model) {
+  std::unique_ptr<Model> src = clone_model(model);
+  if (!src->is_built()) src->build(0);
+  std::vector<const QuantizeAnnotate*> annotation(src->num_layers(), nullptr);
+  for (size_t i = 0; i < src->num_layers(); ++i)
+    annotation[i] = dynamic_cast<const QuantizeAnnotate*>(&src->layer(i));
+  size_t at = 0;
+  std::unique_ptr<Model> plain = clone_model(*src, [&](const Layer& l) -> LayerPtr {
+    const QuantizeAnnotate* a = annotation[at++];
+    return a ? LayerPtr(a->release_inner()->clone()) : LayerPtr(l.clone());
+  });
+  RewrittenModel rw = rewrite_for_lowering(*plain);
+  at = 0;
+  return clone_model(*rw.model, [&](const Layer& l) -> LayerPtr {
+    const std::vector<int>& from = rw.sources[at++];
+    const QuantizeAnnotate* a = annotation[static_cast<size_t>(from[0])];
+    for (int s : from)
+      QLITE_CHECK((annotation[static_cast<size_t>(s)] != nullptr) == (a != nullptr),
+                  "quantize_apply: " + detail::label(src->layer(static_cast<size_t>(from[0]))) + " and " +
+                      detail::label(src->layer(static_cast<size_t>(s))) +
+                      " become one TFLite op; annotate both or neither");
+    LayerPtr copy(l.clone());
+    return a ? std::make_shared<QuantizeAnnotate>(std::move(copy), a->config() ? a->config()->clone() : nullptr)
+             : copy;
+  });
+}
+
 }  // namespace
 
 void register_qat_layers() {
@@ -130,8 +162,7 @@ std::unique_ptr<Model> quantize_annotate_model(const Model& model) {
 
 std::unique_ptr<Model> quantize_apply(const Model& model) {
   register_qat_layers();
-  std::unique_ptr<Model> src = clone_model(model);  // `model` is never touched
-  if (!src->is_built()) src->build(0);
+  std::unique_ptr<Model> src = rewritten_annotated(model);  // `model` is never touched
   const std::vector<Node>& nodes = src->nodes();
   std::unique_ptr<Model> out = empty_like(model);
   std::vector<int> where(nodes.size(), -1);       // source node -> node in `out`

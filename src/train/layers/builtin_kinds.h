@@ -12,5 +12,7 @@ LayerKind flatten_kind();
 LayerKind conv2d_kind();
 LayerKind max_pooling2d_kind();
 LayerKind dense_kind();
+LayerKind relu_kind();
+LayerKind activation_kind();
 
 }  // namespace qlite::detail

@@ -326,7 +326,9 @@ LayerKind conv2d_kind() {
           .quant_role = QuantRole::kWeighted,
           .weight = "kernel",
           .per_channel = true,
-          .tflite_weight_layout = &conv2d_weight_layout};
+          .tflite_weight_layout = &conv2d_weight_layout,
+          .fuses_activation = true,
+          .folds_batch_norm = true};
 }
 }  // namespace detail
 

@@ -243,7 +243,9 @@ LayerKind dense_kind() {
           .quant_role = QuantRole::kWeighted,
           .weight = "kernel",
           .per_channel = false,
-          .tflite_weight_layout = &dense_weight_layout};
+          .tflite_weight_layout = &dense_weight_layout,
+          .fuses_activation = true,
+          .folds_batch_norm = true};
 }
 }  // namespace detail
 

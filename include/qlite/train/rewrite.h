@@ -1,0 +1,34 @@
+// The graph rewrite shared by QAT and the converter (tfmot's
+// default_8bit_transforms, the TFLite converter's fusion passes): the
+// patterns TFLite computes as one op become one layer, so that QAT
+// fake-quantizes exactly the tensors the file will have and the converter
+// lowers the very graph QAT trained.
+//
+// Patterns, each decided by the layer records (layer_kind.h), never by type
+// names:
+//  - an op whose record fuses activations (Conv2D, Dense), with a linear
+//    activation, read only by a clamp layer (ReLU, ReLU(6), Activation relu /
+//    relu6) -> the op with that activation fused;
+// A pattern applies only where the inner tensor has no other reader and is
+// not the model's output.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "qlite/train/model.h"
+
+namespace qlite {
+
+struct RewrittenModel {
+  std::unique_ptr<Model> model;  // built, with the source's weights
+  // Per node of `model`: the nodes of the source model it computes, the one
+  // it keeps the layer (and name) of first.
+  std::vector<std::vector<int>> sources;
+};
+
+// Rewrites a built model (never modified). Layers outside any pattern are
+// cloned as they are; so is a model with nothing to rewrite.
+RewrittenModel rewrite_for_lowering(const Model& model);
+
+}  // namespace qlite

@@ -1,0 +1,167 @@
+// ReLU and Activation: elementwise clamps as layers. The shared rewrite
+// (rewrite.cpp) fuses them into the conv / dense op before them, which is
+// how they reach QAT and the converter.
+#include <cmath>
+
+#include "train/layers/builtin_kinds.h"
+#include "train/layers/layer_util.h"
+
+namespace qlite {
+namespace {
+
+// y = clamp(x, 0, hi); dy/dx = 1 on (0, hi), else 0 (TensorFlow's ReluGrad /
+// Relu6Grad: the kinks get zero gradient).
+class ClampLayer : public Layer {
+ public:
+  using Layer::Layer;
+  virtual float upper() const = 0;  // +inf for plain ReLU
+
+  Shape build(std::span<const Shape> input_shapes, Rng&) override {
+    check(input_shapes.size() == 1, detail::layer_label(*this) + ": expects exactly one input");
+    mark_built(input_shapes, input_shapes[0]);
+    return input_shapes[0];
+  }
+
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    const int64_t n = detail::check_batched_input(*this, in);
+    out.resize_batched(n, output_shape());
+    const float* x = in[0]->f32();
+    float* y = out.f32();
+    const float hi = upper();
+    parallel_for(ctx.pool, out.numel(), [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) y[i] = std::fmin(std::fmax(x[i], 0.0f), hi);
+    }, int64_t{1} << 15);
+  }
+
+  void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    const int64_t n = detail::check_batched_input(*this, in);
+    detail::check_dout(*this, dout, n);
+    if (din.empty() || din[0] == nullptr) return;
+    din[0]->resize(in[0]->shape());
+    const float* x = in[0]->f32();
+    const float* dy = dout.f32();
+    float* dx = din[0]->f32();
+    const float hi = upper();
+    parallel_for(ctx.pool, dout.numel(), [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) dx[i] = (x[i] > 0.0f && x[i] < hi) ? dy[i] : 0.0f;
+    }, int64_t{1} << 15);
+  }
+};
+
+class ReLULayer final : public ClampLayer {
+ public:
+  ReLULayer(std::optional<float> max_value, std::string name) : ClampLayer(std::move(name)), max_value_(max_value) {
+    check(!max_value_ || (std::isfinite(*max_value_) && *max_value_ > 0.0f),
+          detail::layer_label(*this) + ": max_value must be finite and positive");
+  }
+  std::string type() const override { return "ReLU"; }
+  std::string default_name_stem() const override { return "re_lu"; }
+  float upper() const override { return max_value_ ? *max_value_ : INFINITY; }
+  json get_config() const override {
+    return {{"name", name()},
+            {"max_value", max_value_ ? json(*max_value_) : json(nullptr)},
+            {"negative_slope", 0.0},
+            {"threshold", 0.0},
+            {"trainable", true},
+            {"dtype", "float32"}};
+  }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<ReLULayer>(*this); }
+  std::optional<float> max_value() const { return max_value_; }
+
+ private:
+  std::optional<float> max_value_;
+};
+
+class ActivationClass final : public ClampLayer {
+ public:
+  ActivationClass(Activation a, std::string name) : ClampLayer(std::move(name)), act_(a) {
+    check(a == Activation::kLinear || a == Activation::kRelu || a == Activation::kRelu6,
+          detail::layer_label(*this) + ": activation " + activation_label(a) + " is not supported as a layer");
+  }
+  std::string type() const override { return "Activation"; }
+  std::string default_name_stem() const override { return "activation"; }
+  float upper() const override {
+    if (act_ == Activation::kRelu6) return 6.0f;
+    return INFINITY;
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    if (act_ != Activation::kLinear) return ClampLayer::forward(in, out, ctx);
+    const int64_t n = detail::check_batched_input(*this, in);
+    out.resize_batched(n, output_shape());
+    std::copy(in[0]->f32(), in[0]->f32() + out.numel(), out.f32());
+  }
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    if (act_ != Activation::kLinear) return ClampLayer::backward(in, out, dout, din, ctx);
+    detail::check_dout(*this, dout, detail::check_batched_input(*this, in));
+    if (din.empty() || din[0] == nullptr) return;
+    din[0]->resize(dout.shape());
+    std::copy(dout.f32(), dout.f32() + dout.numel(), din[0]->f32());
+  }
+  json get_config() const override {
+    return {{"name", name()}, {"activation", activation_name(act_)}, {"trainable", true}, {"dtype", "float32"}};
+  }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<ActivationClass>(*this); }
+  Activation activation() const { return act_; }
+
+ private:
+  Activation act_;
+};
+
+}  // namespace
+
+namespace layers {
+LayerPtr ReLU(std::optional<float> max_value, std::string name) {
+  return std::make_shared<ReLULayer>(max_value, std::move(name));
+}
+LayerPtr ActivationLayer(Activation activation, std::string name) {
+  return std::make_shared<ActivationClass>(activation, std::move(name));
+}
+}  // namespace layers
+
+namespace detail {
+namespace {
+
+LayerPtr relu_from_config(const json& c) {
+  for (const char* key : {"negative_slope", "threshold"})
+    if (c.contains(key) && !c[key].is_null())
+      check(c[key].is_number() && c[key].get<double>() == 0.0,
+            std::string("unsupported ") + key + " " + c[key].dump() + " (only 0)");
+  std::optional<float> max_value;
+  if (c.contains("max_value") && !c["max_value"].is_null()) {
+    check(c["max_value"].is_number(), "\"max_value\" must be a number or null");
+    max_value = c["max_value"].get<float>();
+  }
+  return layers::ReLU(max_value, config_name(c));
+}
+
+LayerPtr activation_from_config(const json& c) {
+  check(c.contains("activation") && c["activation"].is_string(), "missing \"activation\"");
+  return layers::ActivationLayer(config_activation(c), config_name(c));
+}
+
+// The clamps TFLite fuses: RELU (no bound) and RELU6.
+std::optional<Activation> relu_as_fused(const Layer& layer) {
+  const auto& r = dynamic_cast<const ReLULayer&>(layer);
+  if (!r.max_value()) return Activation::kRelu;
+  if (*r.max_value() == 6.0f) return Activation::kRelu6;
+  return std::nullopt;
+}
+
+std::optional<Activation> activation_as_fused(const Layer& layer) {
+  return dynamic_cast<const ActivationClass&>(layer).activation();
+}
+
+}  // namespace
+
+LayerKind relu_kind() {
+  return {.class_name = "ReLU", .from_config = &relu_from_config, .as_fused_activation = &relu_as_fused};
+}
+LayerKind activation_kind() {
+  return {.class_name = "Activation", .from_config = &activation_from_config,
+          .as_fused_activation = &activation_as_fused};
+}
+
+}  // namespace detail
+}  // namespace qlite

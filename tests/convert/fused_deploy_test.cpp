@@ -1,0 +1,121 @@
+// Models written with activation layers (Conv2D -> ReLU(6), Conv2D ->
+// Activation("relu")) go through the shared rewrite: QAT trains the fused
+// graph, the converter writes it with the clamps fused into CONV_2D, QAT
+// inference equals qlite's runtime on the file value for value, and the
+// file's int8 outputs equal TensorFlow Lite 2.9's byte for byte.
+#include "convert_test_util.h"
+#include "interop_test_util.h"
+#include "qlite/quant/qat.h"
+#include "tflite_peer.h"
+
+namespace qlite::test {
+namespace {
+
+using convert::IoType;
+using convert::Mode;
+
+std::unique_ptr<Model> layered_model() {
+  auto m = std::make_unique<Sequential>("layered");
+  m->add(layers::Input({28, 28}));
+  m->add(layers::Reshape({28, 28, 1}));
+  m->add(layers::Conv2D(8, {3, 3}, {.name = "conv_a"}));
+  m->add(layers::ReLU(6.0f, "relu6_a"));
+  m->add(layers::MaxPooling2D({2, 2}));
+  m->add(layers::Conv2D(8, {3, 3}, {.strides = {2, 2}, .padding = Padding::kSame, .name = "conv_b"}));
+  m->add(layers::ActivationLayer(Activation::kRelu, "relu_b"));
+  m->add(layers::Flatten());
+  m->add(layers::Dense(10, {.name = "logits"}));
+  return m;
+}
+
+struct Trained {
+  std::unique_ptr<Model> float_model, qat;
+};
+
+const Trained& trained() {
+  static Trained t = [] {
+    const Dataset& ds = *fashion();
+    Trained r;
+    r.float_model = layered_model();
+    r.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
+    FitOptions fo;
+    fo.epochs = 1;
+    fo.batch_size = 32;
+    fo.seed = 3;
+    const Split part = take(ds.train, 0, 2000);
+    r.float_model->fit(part.x, part.y, fo);
+    r.qat = quant::quantize_model(*r.float_model);
+    r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{true});
+    const Split more = take(ds.train, 2000, 3000);
+    r.qat->fit(more.x, more.y, fo);
+    return r;
+  }();
+  return t;
+}
+
+TEST(FusedDeploy, QatTrainsTheRewrittenGraph) {
+  REQUIRE_FASHION(ds);
+  const Model& q = *trained().qat;
+  for (size_t i = 0; i < q.num_layers(); ++i) {
+    EXPECT_NE(q.layer(i).type(), "ReLU");
+    EXPECT_NE(q.layer(i).type(), "Activation");
+  }
+  const auto& a = dynamic_cast<const quant::QuantizeWrapper&>(*q.find_layer("quant_conv_a"));
+  EXPECT_EQ(a.inner().get_config()["activation"], "relu6");
+  EXPECT_EQ(a.lowered().activation, Activation::kRelu6);
+}
+
+TEST(FusedDeploy, ClampsFuseIntoConvInTheFile) {
+  REQUIRE_FASHION(ds);
+  const auto r = convert_with(*trained().qat, Mode::kInt8);
+  std::vector<std::string> ops;
+  for (const auto& op : r.ops) ops.push_back(op.op);
+  EXPECT_EQ(ops, (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "MAX_POOL_2D", "CONV_2D",
+                                           "FULLY_CONNECTED", "DEQUANTIZE"}));
+  const auto& g = r.model.subgraphs[0];
+  std::vector<Activation> acts;
+  for (const auto& op : g.operators)
+    if (const auto* c = std::get_if<lite::Conv2DOptions>(&op.options)) acts.push_back(c->activation);
+  EXPECT_EQ(acts, (std::vector<Activation>{Activation::kRelu6, Activation::kRelu}));
+  // The float model converts to the same graph shape (the converter runs the same rewrite).
+  const auto f = convert_with(*trained().float_model, Mode::kFloat32);
+  EXPECT_EQ(f.ops.size(), 5u);  // RESHAPE, CONV_2D, MAX_POOL_2D, CONV_2D, FULLY_CONNECTED
+}
+
+TEST(FusedDeploy, QatEqualsTheFileOnTwoThousandImages) {
+  REQUIRE_FASHION(ds);
+  Model& q = *trained().qat;
+  const auto r = convert_with(q, Mode::kInt8);
+  const Tensor x = rows(ds->test.x, 0, 2000);
+  const Tensor sim = q.predict(x, 256);
+  const RunOutput dep = run_qlite(r.bytes, x);
+  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
+  int64_t equal = 0, same_class = 0;
+  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
+  for (int64_t i = 0; i < 2000; ++i) same_class += argmax(sim.f32() + i * 10, 10) == argmax(dep.values.data() + i * 10, 10);
+  EXPECT_EQ(equal, sim.numel());
+  EXPECT_EQ(same_class, 2000);
+}
+
+TEST(FusedDeploy, Int8FilesIdenticalToTflite) {
+  REQUIRE_FASHION(ds);
+  const TfLitePeer* peer = TfLitePeer::get();
+  if (peer == nullptr) GTEST_SKIP() << "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason();
+  const Tensor x = rows(ds->test.x, 0, 500);
+  const Tensor rep = rows(ds->train.x, 0, 100);
+  for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {
+    const auto r = convert_with(*m, Mode::kInt8, IoType::kInt8, &rep);
+    std::vector<int32_t> shape{500, 28, 28};
+    const auto theirs = peer->run(r.bytes, {PeerInput{shape, graph_input_bytes(r, x)}});
+    const RunOutput ours = run_qlite(r.bytes, x);
+    ASSERT_EQ(theirs.size(), 1u);
+    const std::vector<int8_t> t8 = theirs[0].values<int8_t>();
+    ASSERT_EQ(t8.size(), ours.raw.size());
+    int64_t equal = 0;
+    for (size_t k = 0; k < t8.size(); ++k) equal += t8[k] == ours.raw[k];
+    EXPECT_EQ(equal, static_cast<int64_t>(t8.size())) << m->name();
+  }
+}
+
+}  // namespace
+}  // namespace qlite::test
