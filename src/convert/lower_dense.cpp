@@ -1,6 +1,6 @@
 // Dense -> FULLY_CONNECTED. Keras kernels are [in, out]; TFLite wants [out, in].
 // Integer weights are per tensor: TFLite 2.9 mis-computes per-channel
-// FULLY_CONNECTED and Arm NN aborts on it (TFLITE_NOTES.md).
+// FULLY_CONNECTED and Arm NN aborts on it (docs/TFLITE_FORMAT.md).
 #include "convert/lowering.h"
 
 namespace qlite::convert::detail {
