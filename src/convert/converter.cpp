@@ -275,28 +275,7 @@ ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
 }
 
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  namespace fs = std::filesystem;
-  check(!path.empty(), "convert: empty output path");
-  const fs::path target(path);
-  const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    check(static_cast<bool>(f), "convert: cannot open '" + tmp.string() + "' for writing");
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error("convert: writing '" + tmp.string() + "' failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error("convert: cannot move the output into place at '" + path + "'");
-  }
+  qlite::write_file_atomic(path, std::span<const uint8_t>(bytes));  // qlite/fileio.h
 }
 
 }  // namespace qlite::convert

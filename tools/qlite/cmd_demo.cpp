@@ -65,7 +65,7 @@ void prepare_out(const std::string& out) {
 }
 
 void write_text(const std::string& path, const std::string& text) {
-  convert::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  write_file_atomic(path, text);
 }
 
 // The two fine-tuning recipes: the seed article's (1,000 images, batch 500,
@@ -196,7 +196,7 @@ int run_demo(const DemoArgs& a) {
     opt.representative = &rep.x;
     const Model& m = s.model == "baseline" ? *base : *models.at(s.model);
     const convert::ConvertResult cr = convert::convert_model(m, opt);
-    convert::write_file_atomic(path, cr.bytes);
+    write_file_atomic(path, std::span<const uint8_t>(cr.bytes));
     v.size_bytes = cr.size_bytes;
     v.integer_only = cr.integer_only;
     v.quantization_aware = cr.quantization_aware;

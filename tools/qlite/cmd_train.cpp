@@ -38,6 +38,9 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, int num_classes) {
 }
 
 int run_train(const TrainArgs& a) {
+  Outputs outputs;
+  outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
+  outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
   const Split train = first_n(ds.train, a.subset);
 
@@ -65,7 +68,7 @@ int run_train(const TrainArgs& a) {
   History h = model->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
 
   EvalResult test = model->evaluate(ds.test.x, ds.test.y, 256);
-  save_model(*model, a.out);
+  stage_model(*model, a.out, outputs.staging());
 
   if (!a.quiet) {
     std::printf("test accuracy %.4f, test loss %.4f; trained %lld images at %.0f images/s (%d thread%s)\n",
@@ -83,8 +86,9 @@ int run_train(const TrainArgs& a) {
     j["test_accuracy"] = test.accuracy;
     j["test_loss"] = test.loss;
     j["test_samples"] = test.samples;
-    write_metrics_json(a.json, j, a.threads);
+    outputs.stage_metrics_json(a.json, j, a.threads);
   }
+  outputs.commit();
   return 0;
 }
 
