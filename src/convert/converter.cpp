@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "convert/check_finite.h"
 #include "convert/lowering.h"
 #include "convert/qat_plan.h"
 
@@ -140,6 +141,7 @@ void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
 }  // namespace
 
 ConvertResult convert_model(const Model& model, const ConvertOptions& opt) {
+  detail::check_finite_model(model);
   check(model.is_built() && model.num_layers() >= 2,
         "convert: the model must be built and have at least one layer after its input");
   check(opt.io == IoType::kFloat32 || opt.mode == Mode::kInt8,

@@ -129,6 +129,7 @@ std::unique_ptr<Model> model_from_json(const json& j) {
 
 void stage_model(const Model& model, const std::string& dir, StagedFiles& staging) {
   check(model.is_built(), "save_model: model '" + model.name() + "' is not built");
+  check_finite_params(model, "save_model: refusing to save " + dir);
   std::error_code ec;
   check(!fs::exists(dir, ec) || fs::is_directory(dir, ec), "save_model: " + dir + " exists and is not a directory");
 
