@@ -76,6 +76,10 @@ nlohmann::json environment_json(int threads);
 // images of `data` (x is [N, H, W]): names both shapes.
 void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data);
 
+// A double flag that must be a finite number in [lo, hi] ((lo, hi] when
+// lo_open). CLI11's Range and PositiveNumber let "nan" through.
+CLI::Validator finite_range(double lo, double hi, bool lo_open = false);
+
 // Validation helpers for flags that CLI11 cannot express as ranges.
 void require(bool cond, const std::string& message);
 

@@ -1,6 +1,8 @@
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "cli.h"
 
@@ -94,6 +96,31 @@ void require(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
 
+CLI::Validator finite_range(double lo, double hi, bool lo_open) {
+  auto fmt = [](double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  };
+  const std::string range = (lo_open ? "(" : "[") + fmt(lo) + ", " + fmt(hi) + "]";
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          if (text.find_first_not_of("0123456789+-.eE") == std::string::npos) return "'" + text + "' is out of range " + range;
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo))
+          return "'" + text + "' must be a finite number in " + range;
+        return std::string();
+      },
+      "FLOAT in " + range);
+}
+
 void add_data_flag(CLI::App* sub, std::string& data, const std::string& help) {
   sub->add_option("--data", data, help)->capture_default_str();
 }
@@ -112,7 +139,7 @@ void add_fit_flags(CLI::App* sub, FitFlags& f) {
   sub->add_option("--epochs", f.epochs)->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--batch-size", f.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--validation-split", f.validation_split, "Fraction of the training data held out (the last part)")
-      ->check(CLI::Range(0.0, 0.99))
+      ->check(finite_range(0.0, 0.99))
       ->capture_default_str();
 }
 

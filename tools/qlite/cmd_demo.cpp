@@ -287,7 +287,7 @@ Command add_demo(CLI::App& app) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   sub->add_option("--bench-seconds", a->speed.budget_s, "Time budget of each speed measurement")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_range(0.0, 3600.0))
       ->capture_default_str();
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_demo(*a); }};

@@ -1,5 +1,6 @@
 // qlite qat: quantization-aware fine-tuning of a saved float model; saves the
 // quantized model (its evaluation is the exact int8 evaluation).
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -140,7 +141,9 @@ Command add_qat(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_fit_flags(sub, a->fit);
-  sub->add_option("--lr", a->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--lr", a->lr, "Adam learning rate")
+      ->check(finite_range(0.0, std::numeric_limits<float>::max(), true))
+      ->capture_default_str();
   sub->add_option("--seed", a->fit.seed, "Seed for shuffling")->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_flag("--compare-float", a->compare_float,
