@@ -2,7 +2,6 @@
 // QAT range (a diverged training run) would otherwise become NaN scales, or
 // integers quantized from garbage, in a .tflite that loads and runs wrongly.
 #include "convert/check_finite.h"
-#include "convert/lowering.h"
 
 namespace qlite::convert::detail {
 
