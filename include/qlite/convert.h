@@ -110,8 +110,8 @@ struct ConvertResult {
 // data, or a float op where integer-only I/O was asked for.
 ConvertResult convert_model(const Model& model, const ConvertOptions& options);
 
-// Writes bytes to path atomically (temporary file in the same directory, then
-// rename), so a failed write never leaves a truncated .tflite behind.
+// Writes bytes to path atomically, so a failed write never leaves a truncated
+// .tflite behind: qlite::write_file_atomic (qlite/fileio.h) under its old name.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace qlite::convert

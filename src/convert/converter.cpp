@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "convert/check_finite.h"
 #include "convert/lowering.h"
 #include "convert/qat_plan.h"
 
@@ -132,6 +133,7 @@ void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
 }  // namespace
 
 ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
+  detail::check_finite_model(source);
   check(source.is_built() && source.num_layers() >= 2,
         "convert: the model must be built and have at least one layer after its input");
   // The graph QAT trains on: clamps fused into the op before them (rewrite.h).
@@ -267,28 +269,7 @@ ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
 }
 
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  namespace fs = std::filesystem;
-  check(!path.empty(), "convert: empty output path");
-  const fs::path target(path);
-  const fs::path tmp = target.parent_path() / (target.filename().string() + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    check(static_cast<bool>(f), "convert: cannot open '" + tmp.string() + "' for writing");
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error("convert: writing '" + tmp.string() + "' failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error("convert: cannot move the output into place at '" + path + "'");
-  }
+  qlite::write_file_atomic(path, std::span<const uint8_t>(bytes));  // qlite/fileio.h
 }
 
 }  // namespace qlite::convert

@@ -1,6 +1,6 @@
 // Layers that move values without arithmetic: Reshape/Flatten -> RESHAPE,
 // MaxPooling2D -> MAX_POOL_2D. In int8 they keep the input's scale and zero
-// point (QUANT_SPEC "Same scale in and out"); they run in whatever type their
+// point (docs/QUANTIZATION.md, "Per-op rules"); they run in whatever type their
 // input has, so a float layer upstream never forces an extra QUANTIZE here.
 // Also Softmax -> SOFTMAX, whose int8 output parameters are fixed by TFLite.
 #include "convert/lowering.h"

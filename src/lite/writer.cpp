@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "flatbuffers/flatbuffers.h"
+#include "qlite/fileio.h"
 #include "lite/util.h"
 #include "qlite/lite.h"
 #include "qlite_tflite_generated.h"
@@ -333,12 +334,7 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
 
 void write_model_file(const ModelDef& model, const std::string& path,
                       const WriteOptions& options) {
-  const std::vector<uint8_t> bytes = write_model(model, options);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  check(f.good(), "tflite: cannot create '" + path + "'");
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  f.close();
-  check(f.good(), "tflite: cannot write '" + path + "'");
+  write_file_atomic(path, write_model(model, options));
 }
 
 // ---- ModelBuilder

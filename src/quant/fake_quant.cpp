@@ -1,4 +1,4 @@
-// Fake quantization (QUANT_SPEC.md step 5) and its straight-through gradient.
+// Fake quantization (docs/QUANTIZATION.md, "Fake quantization") and its straight-through gradient.
 #include <algorithm>
 #include <cmath>
 #include <string>

@@ -1,4 +1,5 @@
-// Range -> scale / zero point (QUANT_SPEC.md steps 1-4).
+// Range -> scale / zero point (docs/QUANTIZATION.md, "Choosing scale and zero
+// point", steps 1-5).
 #include <algorithm>
 #include <cmath>
 #include <string>

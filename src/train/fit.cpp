@@ -207,6 +207,7 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
       gather_rows(x, order.data(), b, e, rt.batch_x, rt.shape_buf);
       gather_rows(y, order.data(), b, e, rt.batch_y, rt.shape_buf);
       const auto [loss, ok] = train_batch(rt.batch_x, rt.batch_y);
+      detail::check_not_diverged(loss, epoch, step, "loss");  // Keras TerminateOnNaN, as an Error
       train_seconds += seconds_since(t0);
       loss_sum += loss * static_cast<double>(e - b);
       correct += ok;
@@ -220,6 +221,7 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
       }
     }
     trained += seen;
+    detail::check_not_diverged(*this, epoch);  // the last step's update may have overflowed
     h.loss.push_back(loss_sum / static_cast<double>(seen));
     h.accuracy.push_back(static_cast<double>(correct) / static_cast<double>(seen));
     p.step = steps;
@@ -227,6 +229,7 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
     p.accuracy = h.accuracy.back();
     if (split_at < n) {
       const EvalResult v = evaluate_rows(x, y, split_at, n, o.batch_size);
+      detail::check_not_diverged(v.loss, epoch, -1, "validation loss");
       h.val_loss.push_back(v.loss);
       h.val_accuracy.push_back(v.accuracy);
       p.val_loss = v.loss;

@@ -150,15 +150,20 @@ float config_float(const json& c, const char* key, float fallback, const std::st
 }  // namespace
 
 std::unique_ptr<Optimizer> Adam(AdamOptions options) {
-  QLITE_CHECK(options.learning_rate >= 0 && options.beta_1 >= 0 && options.beta_1 < 1 &&
-            options.beta_2 >= 0 && options.beta_2 < 1 && options.epsilon >= 0,
-        "Adam: learning_rate and epsilon must be >= 0 and beta_1, beta_2 in [0, 1)");
+  // isfinite: an infinite rate trains nothing but NaN and saves as JSON null.
+  QLITE_CHECK(std::isfinite(options.learning_rate) && std::isfinite(options.epsilon) && options.learning_rate >= 0 &&
+                  options.beta_1 >= 0 && options.beta_1 < 1 && options.beta_2 >= 0 && options.beta_2 < 1 &&
+                  options.epsilon >= 0,
+              "Adam: learning_rate and epsilon must be finite and >= 0 and beta_1, beta_2 in [0, 1), got learning_rate " +
+                  std::to_string(options.learning_rate));
   return std::make_unique<AdamOptimizer>(options);
 }
 
 std::unique_ptr<Optimizer> SGD(SgdOptions options) {
-  QLITE_CHECK(options.learning_rate >= 0 && options.momentum >= 0 && options.momentum <= 1,
-        "SGD: learning_rate must be >= 0 and momentum in [0, 1]");
+  QLITE_CHECK(std::isfinite(options.learning_rate) && options.learning_rate >= 0 && options.momentum >= 0 &&
+                  options.momentum <= 1,
+              "SGD: learning_rate must be finite and >= 0 and momentum in [0, 1], got learning_rate " +
+                  std::to_string(options.learning_rate));
   return std::make_unique<SgdOptimizer>(options);
 }
 

@@ -1,15 +1,12 @@
 // model.json (architecture, Keras to_json style) and model.safetensors
 // (weights), written atomically and validated on load.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "qlite/fileio.h"
 #include "qlite/train/model.h"
 #include "train/safetensors.h"
 
@@ -23,67 +20,6 @@ constexpr const char* kVersion = "0.1.0";
 constexpr const char* kJsonName = "model.json";
 constexpr const char* kWeightsName = "model.safetensors";
 constexpr uintmax_t kMaxJsonBytes = 64u << 20;
-
-std::string sys_error(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-// A file written under a unique temporary name in the target directory and
-// renamed over the final name only once complete and fsynced, so a crash or
-// a failed write never leaves a half-written final file. Destroying an
-// uncommitted TempFile removes it.
-class TempFile {
- public:
-  TempFile(const fs::path& dir, const std::string& final_name) : final_(dir / final_name) {
-    std::string templ = (dir / ("." + final_name + ".tmp-XXXXXX")).string();
-    fd_ = ::mkstemp(templ.data());
-    if (fd_ < 0) throw Error(sys_error("cannot create a temporary file in", dir.string()));
-    path_ = templ;
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-
-  // Writes everything and makes it durable; the file stays temporary.
-  void write_all(std::span<const char> bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t k = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) {
-        if (k == 0) errno = EIO;
-        throw Error(sys_error("cannot write", path_));
-      }
-      done += static_cast<size_t>(k);
-    }
-    if (::fchmod(fd_, 0644) != 0) throw Error(sys_error("cannot set permissions of", path_));
-    if (::fsync(fd_) != 0) throw Error(sys_error("cannot fsync", path_));
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) throw Error(sys_error("cannot close", path_));
-  }
-
-  void commit() {
-    if (::rename(path_.c_str(), final_.c_str()) != 0)
-      throw Error(sys_error("cannot rename " + path_ + " to", final_.string()));
-    path_.clear();
-  }
-
- private:
-  fs::path final_;
-  std::string path_;
-  int fd_ = -1;
-};
-
-void fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: the renames are already done
-  ::fsync(fd);
-  ::close(fd);
-}
 
 std::vector<std::byte> read_file(const fs::path& path, uintmax_t max_bytes) {
   std::error_code ec;
@@ -191,12 +127,11 @@ std::unique_ptr<Model> model_from_json(const json& j) {
   return model;
 }
 
-void save_model(const Model& model, const std::string& dir) {
+void stage_model(const Model& model, const std::string& dir, StagedFiles& staging) {
   check(model.is_built(), "save_model: model '" + model.name() + "' is not built");
+  check_finite_params(model, "save_model: refusing to save " + dir);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  check(!ec && fs::is_directory(dir), "save_model: cannot create directory " + dir +
-                                          (ec ? ": " + ec.message() : ": exists and is not a directory"));
+  check(!fs::exists(dir, ec) || fs::is_directory(dir, ec), "save_model: " + dir + " exists and is not a directory");
 
   json j = model.to_json();
   if (model.compiled()) {
@@ -215,13 +150,22 @@ void save_model(const Model& model, const std::string& dir) {
       safetensors::serialize(refs, {{"format", "qlite"}, {"qlite_version", kVersion}});
 
   // Both files are complete on disk before either is renamed into place.
-  TempFile wtmp(dir, kWeightsName);
-  wtmp.write_all(weights);
-  TempFile jtmp(dir, kJsonName);
-  jtmp.write_all(std::span<const char>(text.data(), text.size()));
-  wtmp.commit();
-  jtmp.commit();
-  fsync_dir(dir);
+  staging.add((fs::path(dir) / kWeightsName).string(), std::string_view(weights.data(), weights.size()));
+  staging.add((fs::path(dir) / kJsonName).string(), text);
+}
+
+void save_model(const Model& model, const std::string& dir) {
+  // A missing parent is created (a new model directory itself appears only
+  // on commit, complete).
+  const fs::path parent = fs::path(dir).lexically_normal().parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    check(!ec, "save_model: cannot create directory " + parent.string() + ": " + ec.message());
+  }
+  StagedFiles staging;
+  stage_model(model, dir, staging);
+  staging.commit();
 }
 
 std::unique_ptr<Model> load_model(const std::string& dir) {

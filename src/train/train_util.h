@@ -10,7 +10,18 @@
 #include <nlohmann/json.hpp>
 
 
+namespace qlite {
+class Model;
+}
+
 namespace qlite::detail {
+
+// src/train/finite.cpp: throw "training diverged at epoch E[ step S]: <which>
+// is nan; lower the learning rate" when `loss` is not finite (epoch and step
+// 0-based here, 1-based in the message; step -1 for none), or when a parameter
+// of `model` is not finite or beyond sqrt(FLT_MAX) (see finite.cpp).
+void check_not_diverged(double loss, int epoch, int64_t step, const char* which);
+void check_not_diverged(const Model& model, int epoch);
 
 inline uint64_t splitmix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

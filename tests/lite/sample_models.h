@@ -33,7 +33,7 @@ inline lite::ModelDef float_fc_reshape_model() {
   return b.build();
 }
 
-// int8 FULLY_CONNECTED with per-tensor weights (QUANT_SPEC): x[b,in] -> FC -> [b,out],
+// int8 FULLY_CONNECTED with per-tensor weights (docs/QUANTIZATION.md): x[b,in] -> FC -> [b,out],
 // optionally followed by a RESHAPE to [b,out,1] that takes its shape from options only.
 struct Int8FcParams {
   int in = 4, out = 3;

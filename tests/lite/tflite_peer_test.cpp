@@ -55,7 +55,7 @@ TEST(TfLitePeer, FloatFullyConnectedReluAndReshapeAtBatch1And3) {
   for (size_t i = 0; i < y3.size(); ++i) EXPECT_FLOAT_EQ(y3[i], want3[i]) << i;
 }
 
-// ---- QUANT_SPEC integer arithmetic, written out here as the oracle.
+// ---- docs/QUANTIZATION.md integer arithmetic, written out here as the oracle.
 
 void quantize_multiplier(double m, int32_t& m0, int& shift) {
   if (m == 0.0) {

@@ -1,5 +1,5 @@
-// Inference of a quantized model is the integer computation of QUANT_SPEC.md,
-// with the two departures docs/QUANTIZATION.md records for FULLY_CONNECTED (as
+// Inference of a quantized model is the integer computation of docs/QUANTIZATION.md,
+// including the two departures it records for FULLY_CONNECTED (as
 // TensorFlow Lite 2.9 computes it on x86): the multiplier from the float
 // product of the scales, and requantization that rounds ties upward. Checked
 // against a step-by-step computation written here (not the library's
@@ -13,7 +13,7 @@ namespace qlite::quant {
 namespace {
 using namespace testing;
 
-// ---- QUANT_SPEC.md, written out independently ------------------------------
+// ---- docs/QUANTIZATION.md, written out independently ------------------------------
 struct Mult {
   int64_t m0;
   int shift;

@@ -4,7 +4,7 @@
 //         (float or int8 I/O) and hybrid (int8 weights, float activations) forms;
 //  - mobile: x -> DEPTHWISE_CONV_2D relu6 -> ADD(x, .) -> CONCATENATION(., x)
 //         -> AVERAGE_POOL_2D -> (MEAN over H, W | RESHAPE) -> FULLY_CONNECTED.
-// Weights are random (qlite::Rng) and quantized here with QUANT_SPEC's rules.
+// Weights are random (qlite::Rng) and quantized here with the rules of docs/QUANTIZATION.md.
 #pragma once
 
 #include <algorithm>

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qlite/core.h"
+#include "qlite/fileio.h"
 #include "qlite/data.h"
 #include "qlite/train.h"
 
@@ -28,8 +29,42 @@ Command add_convert(CLI::App& app);
 Command add_demo(CLI::App& app);
 Command add_bench(CLI::App& app);
 
-// Writes JSON to path atomically (temp file + rename); "-" means stdout.
+// Writes JSON to path atomically (qlite/fileio.h); "-" means stdout.
 void write_json_file(const std::string& path, const nlohmann::json& j);
+
+// Every output of a command: each path is checked when declared, before any
+// work starts (its directory exists and accepts files, it is not a directory
+// where a file is expected, no two outputs share a path, none lies inside a
+// declared input directory); the contents are staged at the end and committed
+// together, so a command that fails changes nothing on disk. A JSON output
+// "-" is printed to stdout after the commit.
+class Outputs {
+ public:
+  // Inputs that no output may overwrite or lie inside (a model directory).
+  void input_dir(const std::string& path, const std::string& flag);
+  void file(const std::string& path, const std::string& flag);
+  void json_file(const std::string& path, const std::string& flag = "--json");  // "" = none, "-" = stdout
+  // A directory output and the file names the command writes into it.
+  void dir(const std::string& path, const std::string& flag, std::vector<std::string> files);
+
+  StagedFiles& staging() { return staging_; }
+  void stage_json(const std::string& path, const nlohmann::json& j);
+  void stage_metrics_json(const std::string& path, nlohmann::json j, int threads);
+  void commit();
+
+ private:
+  void claim(const std::string& path, const std::string& flag);
+  struct DirOutput {
+    std::string path, flag;
+    std::vector<std::string> files;
+  };
+  std::vector<std::pair<std::string, std::string>> claimed_;  // path, flag
+  std::vector<DirOutput> dirs_;
+  std::vector<std::pair<std::string, std::string>> inputs_;
+  StagedFiles staging_;
+  std::string stdout_text_;
+};
+
 
 // True when progress should be drawn: stderr is a terminal and not --quiet.
 bool show_progress(bool quiet);
@@ -40,6 +75,10 @@ nlohmann::json environment_json(int threads);
 // Throws Error when the model's per-sample input shape differs from the
 // images of `data` (x is [N, H, W]): names both shapes.
 void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data);
+
+// A double flag that must be a finite number in [lo, hi] ((lo, hi] when
+// lo_open). CLI11's Range and PositiveNumber let "nan" through.
+CLI::Validator finite_range(double lo, double hi, bool lo_open = false);
 
 // Validation helpers for flags that CLI11 cannot express as ranges.
 void require(bool cond, const std::string& message);

@@ -1,9 +1,8 @@
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include "cli.h"
 
@@ -15,28 +14,64 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return;
   }
+  write_file_atomic(path, text);
+}
+
+void Outputs::claim(const std::string& path, const std::string& flag) {
+  for (const auto& [p, f] : inputs_)
+    require(!path_within(path, p) && !path_within(p, path),
+            flag + " " + path + " would overwrite the input " + f + " " + p + ": write it elsewhere");
+  for (const auto& [p, f] : claimed_)
+    require(!(path_within(path, p) && path_within(p, path)), flag + " and " + f + " both name " + path);
+  claimed_.emplace_back(path, flag);
+}
+
+void Outputs::input_dir(const std::string& path, const std::string& flag) { inputs_.emplace_back(path, flag); }
+
+void Outputs::file(const std::string& path, const std::string& flag) {
   namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path() && !fs::exists(target.parent_path()))
-    throw Error("cannot write " + path + ": directory " + target.parent_path().string() + " does not exist");
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write " + path + ": " + std::strerror(errno));
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error("cannot write " + path + ": write failed");
-    }
+  // A file inside a directory output (a report next to the model) is checked
+  // with that directory, which may not exist yet.
+  const fs::path parent = fs::path(path).parent_path();
+  bool in_out_dir = false;
+  for (const auto& d : dirs_) {
+    if (parent.empty() || !path_within(parent.string(), d.path) || !path_within(d.path, parent.string())) continue;
+    for (const std::string& name : d.files)
+      require(fs::path(path).filename() != name, flag + " " + path + " would overwrite the " + name + " of " + d.flag);
+    in_out_dir = true;
   }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error("cannot write " + path + ": " + ec.message());
-  }
+  if (!in_out_dir) check_output_file(path, flag);
+  claim(path, flag);
+}
+
+void Outputs::json_file(const std::string& path, const std::string& flag) {
+  if (path.empty() || path == "-") return;
+  file(path, flag);
+}
+
+void Outputs::dir(const std::string& path, const std::string& flag, std::vector<std::string> files) {
+  check_output_dir(path, flag);
+  claim(path, flag);
+  dirs_.push_back({path, flag, std::move(files)});
+}
+
+void Outputs::stage_json(const std::string& path, const nlohmann::json& j) {
+  if (path.empty()) return;
+  const std::string text = j.dump(2) + "\n";
+  if (path == "-")
+    stdout_text_ += text;
+  else
+    staging_.add(path, text);
+}
+
+void Outputs::stage_metrics_json(const std::string& path, nlohmann::json j, int threads) {
+  j["environment"] = environment_json(threads);
+  stage_json(path, j);
+}
+
+void Outputs::commit() {
+  staging_.commit();
+  if (!stdout_text_.empty()) std::fwrite(stdout_text_.data(), 1, stdout_text_.size(), stdout);
 }
 
 bool show_progress(bool quiet) { return !quiet && ::isatty(STDERR_FILENO); }
@@ -61,6 +96,31 @@ void require(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
 
+CLI::Validator finite_range(double lo, double hi, bool lo_open) {
+  auto fmt = [](double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  };
+  const std::string range = (lo_open ? "(" : "[") + fmt(lo) + ", " + fmt(hi) + "]";
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          if (text.find_first_not_of("0123456789+-.eE") == std::string::npos) return "'" + text + "' is out of range " + range;
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo))
+          return "'" + text + "' must be a finite number in " + range;
+        return std::string();
+      },
+      "FLOAT in " + range);
+}
+
 void add_data_flag(CLI::App* sub, std::string& data, const std::string& help) {
   sub->add_option("--data", data, help)->capture_default_str();
 }
@@ -79,7 +139,7 @@ void add_fit_flags(CLI::App* sub, FitFlags& f) {
   sub->add_option("--epochs", f.epochs)->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--batch-size", f.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--validation-split", f.validation_split, "Fraction of the training data held out (the last part)")
-      ->check(CLI::Range(0.0, 0.99))
+      ->check(finite_range(0.0, 0.99))
       ->capture_default_str();
 }
 

@@ -51,6 +51,8 @@ double percentile(std::vector<double> v, double q) {
 }
 
 int run_bench(const BenchArgs& a) {
+  Outputs outputs;  // checked before the work; the one output is written at the end
+  outputs.json_file(a.json);
   if (!std::filesystem::is_regular_file(a.path)) throw Error("cannot read model file " + a.path);
   runtime::InterpreterOptions opt;
   opt.num_threads = a.threads;

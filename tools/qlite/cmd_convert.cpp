@@ -27,6 +27,10 @@ int run_convert(const ConvertArgs& a) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(a.model))
     throw Error(a.model + " is not a model directory (expected " + a.model + "/model.json)");
+  Outputs outputs;
+  outputs.input_dir(a.model, "--model");
+  outputs.file(a.out, "--out");
+  outputs.json_file(a.json);
   quant::register_qat_layers();  // QAT model directories name QuantizeWrapper layers
   auto model = load_model(a.model);
 
@@ -48,7 +52,7 @@ int run_convert(const ConvertArgs& a) {
     opt.representative = &rep.x;
   }
   const convert::ConvertResult r = convert::convert_model(*model, opt);
-  convert::write_file_atomic(a.out, r.bytes);
+  outputs.staging().add(a.out, r.bytes);
 
   if (!a.quiet) {
     std::printf("wrote %s: %zu bytes, %s%s, integer only: %s\n", a.out.c_str(), r.size_bytes, a.mode.c_str(),
@@ -75,8 +79,9 @@ int run_convert(const ConvertArgs& a) {
     for (const auto& f : r.float_ops) float_ops.push_back(f);
     j["ops"] = ops;
     j["float_ops"] = float_ops;
-    write_json_file(a.json, j);
+    outputs.stage_json(a.json, j);
   }
+  outputs.commit();
   return 0;
 }
 

@@ -65,7 +65,7 @@ void prepare_out(const std::string& out) {
 }
 
 void write_text(const std::string& path, const std::string& text) {
-  convert::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+  write_file_atomic(path, text);
 }
 
 // The two fine-tuning recipes: the seed article's (1,000 images, batch 500,
@@ -196,7 +196,7 @@ int run_demo(const DemoArgs& a) {
     opt.representative = &rep.x;
     const Model& m = s.model == "baseline" ? *base : *models.at(s.model);
     const convert::ConvertResult cr = convert::convert_model(m, opt);
-    convert::write_file_atomic(path, cr.bytes);
+    write_file_atomic(path, std::span<const uint8_t>(cr.bytes));
     v.size_bytes = cr.size_bytes;
     v.integer_only = cr.integer_only;
     v.quantization_aware = cr.quantization_aware;
@@ -287,7 +287,7 @@ Command add_demo(CLI::App& app) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   sub->add_option("--bench-seconds", a->speed.budget_s, "Time budget of each speed measurement")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_range(0.0, 3600.0))
       ->capture_default_str();
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_demo(*a); }};

@@ -68,6 +68,8 @@ int run_eval_tflite(const EvalArgs& a) {
 
 int run_eval(const EvalArgs& a) {
   namespace fs = std::filesystem;
+  Outputs outputs;  // checked before the work; the one output is written at the end
+  outputs.json_file(a.json);
   if (fs::is_regular_file(a.path)) return run_eval_tflite(a);
   if (!fs::is_directory(a.path))
     throw Error(a.path + " is not a model directory (expected " + a.path + "/model.json)");

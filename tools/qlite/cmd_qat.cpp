@@ -1,5 +1,6 @@
 // qlite qat: quantization-aware fine-tuning of a saved float model; saves the
 // quantized model (its evaluation is the exact int8 evaluation).
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -53,6 +54,9 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
 
 int run_qat(const QatArgs& a) {
   (void)kQatRegistered;
+  Outputs outputs;
+  outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
+  outputs.json_file(a.json);
   auto base = load_model(a.model);
   for (const Node& n : base->nodes())
     require(dynamic_cast<const quant::QuantizedLayer*>(n.layer.get()) == nullptr,
@@ -73,7 +77,7 @@ int run_qat(const QatArgs& a) {
   if (!a.quiet) std::printf("%s\n", qat->summary().c_str());
   const History h = qat->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
   const EvalResult test = qat->evaluate(ds.test.x, ds.test.y, 256);
-  save_model(*qat, a.out);
+  stage_model(*qat, a.out, outputs.staging());
 
   // The same fine-tuning without quantization, for the throughput ratio.
   std::optional<History> fh;
@@ -118,8 +122,9 @@ int run_qat(const QatArgs& a) {
       j["float_train_images_per_second"] = fh->images_per_second;
       j["qat_float_throughput_ratio"] = h.images_per_second / fh->images_per_second;
     }
-    write_metrics_json(a.json, j, a.threads);
+    outputs.stage_metrics_json(a.json, j, a.threads);
   }
+  outputs.commit();
   return 0;
 }
 
@@ -136,7 +141,9 @@ Command add_qat(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_fit_flags(sub, a->fit);
-  sub->add_option("--lr", a->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--lr", a->lr, "Adam learning rate")
+      ->check(finite_range(0.0, std::numeric_limits<float>::max(), true))
+      ->capture_default_str();
   sub->add_option("--seed", a->fit.seed, "Seed for shuffling")->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_flag("--compare-float", a->compare_float,

@@ -27,6 +27,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 int run_run(const RunArgs& a) {
+  Outputs outputs;
+  outputs.file(a.output_prefix + "0.bin", "--output");
   runtime::InterpreterOptions opt;
   opt.num_threads = a.threads;
   auto it = runtime::Interpreter::from_file(a.path, opt);
@@ -54,16 +56,15 @@ int run_run(const RunArgs& a) {
   it->invoke();
   for (size_t k = 0; k < it->num_outputs(); ++k) {
     const std::string path = a.output_prefix + std::to_string(k) + ".bin";
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
     const auto bytes = it->output_bytes(k);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw Error("cannot write " + path);
+    outputs.staging().add(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     if (!a.quiet) {
       const runtime::TensorInfo info = it->output_info(k);
       std::printf("output %zu '%s': %s %s -> %s\n", k, info.name.c_str(), lite::tensor_type_name(info.type),
                   shape_str(info.shape).c_str(), path.c_str());
     }
   }
+  outputs.commit();
   return 0;
 }
 

@@ -1,5 +1,8 @@
 // qlite train: trains a float model (the seed by default) and saves it.
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <limits>
 #include <fstream>
 
 #include "cli.h"
@@ -38,6 +41,9 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, int num_classes) {
 }
 
 int run_train(const TrainArgs& a) {
+  Outputs outputs;
+  outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
+  outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
   const Split train = first_n(ds.train, a.subset);
 
@@ -49,15 +55,22 @@ int run_train(const TrainArgs& a) {
                 std::to_string(ds.num_classes) + " classes of " + a.data);
 
   std::unique_ptr<Optimizer> opt;
+  float lr = 0;
   if (a.optimizer == "adam") {
     AdamOptions o;
     if (a.lr > 0) o.learning_rate = static_cast<float>(a.lr);
+    lr = o.learning_rate;
     opt = Adam(o);
   } else {
     SgdOptions o;
     if (a.lr > 0) o.learning_rate = static_cast<float>(a.lr);
+    lr = o.learning_rate;
     opt = SGD(o);
   }
+  // The rate used, as the shortest decimal of its float (0.001, not 0.0010000000474974513).
+  char lr_text[32];
+  const double learning_rate = std::strtod(
+      std::string(lr_text, std::to_chars(lr_text, lr_text + sizeof lr_text, lr).ptr).c_str(), nullptr);
   model->compile(std::move(opt), SparseCategoricalCrossentropy{true});
   model->set_threads(a.threads);
   if (!a.quiet) std::printf("%s\n", model->summary().c_str());
@@ -65,7 +78,7 @@ int run_train(const TrainArgs& a) {
   History h = model->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
 
   EvalResult test = model->evaluate(ds.test.x, ds.test.y, 256);
-  save_model(*model, a.out);
+  stage_model(*model, a.out, outputs.staging());
 
   if (!a.quiet) {
     std::printf("test accuracy %.4f, test loss %.4f; trained %lld images at %.0f images/s (%d thread%s)\n",
@@ -80,11 +93,14 @@ int run_train(const TrainArgs& a) {
     j["model"] = a.model;
     j["out"] = a.out;
     put_fit_json(j, a.fit, h);
+    j["optimizer"] = a.optimizer;
+    j["lr"] = learning_rate;
     j["test_accuracy"] = test.accuracy;
     j["test_loss"] = test.loss;
     j["test_samples"] = test.samples;
-    write_metrics_json(a.json, j, a.threads);
+    outputs.stage_metrics_json(a.json, j, a.threads);
   }
+  outputs.commit();
   return 0;
 }
 
@@ -100,7 +116,7 @@ Command add_train(CLI::App& app) {
   add_fit_flags(sub, a->fit);
   sub->add_option("--optimizer", a->optimizer)->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
   sub->add_option("--lr", a->lr, "Learning rate (default: 0.001 for adam, 0.01 for sgd)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_range(0.0, std::numeric_limits<float>::max(), true));
   sub->add_option("--seed", a->fit.seed, "Seed for weights and shuffling")->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_option("--subset", a->subset, "Train on the first N training images only")->check(CLI::PositiveNumber);

@@ -1,6 +1,6 @@
 // Quantization parameters from ranges, fake quantization and range
-// quantizers (QUANT_SPEC.md, "Choosing scale and zero point" and "Keras QAT
-// defaults"). The integer kernels' arithmetic lives in
+// quantizers (docs/QUANTIZATION.md, "Choosing scale and zero point" and "Range
+// quantizers"). The integer kernels' arithmetic lives in
 // src/kernels/reference/requantize.h; this header is the float side.
 //
 // Non-finite data: every range observer skips NaN and +-Inf values, so a
@@ -78,7 +78,7 @@ std::vector<Range> finite_channel_ranges(const Tensor& x, int axis);
 // r = -(2^b - 2) / 2^b. An empty range gives [0, 0].
 Range quantizer_range(Range batch, const QuantScheme& s);
 
-// QUANT_SPEC steps 1-4, in float and in TensorFlow's unsigned view
+// docs/QUANTIZATION.md steps 1-5, in float and in TensorFlow's unsigned view
 // [0 or 1, 2^b - 1] exactly as its Nudge() does (so that the zero point rounds
 // identically), then shifted to the signed view. Step 1 extends the range to
 // contain 0 and, for symmetric narrow schemes, makes it +-max(|min|, |max|).
@@ -87,7 +87,7 @@ QuantParams choose_quant_params(float min, float max, const QuantScheme& s);
 std::vector<QuantParams> choose_quant_params(std::span<const float> mins, std::span<const float> maxs,
                                              const QuantScheme& s);
 
-// QUANT_SPEC step 5. The integer chosen is
+// docs/QUANTIZATION.md, "Fake quantization". The integer chosen is
 //   q = qmin + floor((clamp(x, nudged_min, nudged_max) - nudged_min) / scale + 0.5)
 // and the output is (q - zero_point) * scale, i.e. exactly dequantize(q), which
 // is how current TensorFlow reconstructs it (same q as the spec's

@@ -1,6 +1,6 @@
 // The layer interface of the training graph. Each layer owns its config,
 // its weights and its forward/backward, kept separable so that QAT can wrap a
-// layer and the converter can lower it (DESIGN.md).
+// layer and the converter can lower it (docs/DESIGN.md).
 #pragma once
 
 #include <memory>

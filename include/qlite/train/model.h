@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "qlite/fileio.h"
 #include "qlite/train/layer.h"
 #include "qlite/train/layers.h"
 
@@ -211,10 +212,20 @@ std::unique_ptr<Model> clone_model(const Model& model,
 // Rebuilds a model from to_json() output (weights freshly initialised).
 std::unique_ptr<Model> model_from_json(const json& j);
 
-// Saves DIR/model.json and DIR/model.safetensors atomically (temp file + rename),
-// creating DIR when needed. Weights are named "<layer>/<param>" ("dense/kernel").
-// A save that fails while writing leaves a previously saved model in DIR intact.
+// Saves DIR/model.json and DIR/model.safetensors atomically (qlite/fileio.h:
+// both written to temporary names, then renamed), creating DIR when needed.
+// Weights are named "<layer>/<param>" ("dense/kernel"). A save that fails
+// leaves a previously saved model in DIR intact.
 void save_model(const Model& model, const std::string& dir);
+// The same files staged into `staging` (written, not yet in place), for a
+// caller that commits them together with other outputs. DIR's parent must exist.
+void stage_model(const Model& model, const std::string& dir, StagedFiles& staging);
+// The first float parameter of `model` holding NaN or +-Inf, described as
+// "layer 'dense' parameter 'kernel' holds nan (element 3 of 7840)"; empty when
+// every parameter is finite. check_finite_params throws Error(what + ": " + it).
+// save_model refuses such a model; fit() stops when it produces one.
+std::string first_non_finite_param(const Model& model);
+void check_finite_params(const Model& model, const std::string& what);
 // Loads a model saved by save_model; predictions are bit-identical. A model
 // saved after compile() comes back compiled with the same loss and optimizer
 // config (fresh optimizer state: moments and step count are not saved).

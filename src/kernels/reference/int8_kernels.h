@@ -1,5 +1,5 @@
-// Reference int8 kernels: THE spec of qlite's integer ops (QUANT_SPEC.md,
-// "Kernels, integer form"). Plain loops, every assumption checked; optimized
+// Reference int8 kernels: THE spec of qlite's integer ops (docs/QUANTIZATION.md,
+// "Per-op rules"). Plain loops, every assumption checked; optimized
 // kernels are judged by exact equality with these.
 //
 // Layouts: activations NHWC; conv weights OHWI; depthwise weights 1HWC with
@@ -77,7 +77,7 @@ void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* o
 // acc = sum(x - input_zp); out = MBQM(acc, in_scale / (out_scale * h * w)) + out_zp.
 // TFLite 2.9's reference_integer_ops::Mean instead requantizes by
 // in_scale / out_scale and then divides by h*w (two roundings); qlite follows
-// QUANT_SPEC's single requantization, so results can differ from it by 1.
+// the single requantization of docs/QUANTIZATION.md, so results can differ from it by 1.
 struct MeanInt8Params {
   int batch = 1, h = 0, w = 0, c = 0;
   int32_t input_zero_point = 0;

@@ -1,4 +1,4 @@
-// THE definition of qlite's fixed-point requantization (QUANT_SPEC.md,
+// THE definition of qlite's fixed-point requantization (docs/QUANTIZATION.md,
 // "Requantization"). Reference kernels, SIMD kernels, QAT integer evaluation
 // and the runtime all include this header; nothing else may redefine it.
 //
@@ -7,7 +7,7 @@
 // snake_case. Two rounding forms exist, each used by the ops whose TFLite 2.9
 // x86 kernels use it (docs/QUANTIZATION.md): CONV_2D and FULLY_CONNECTED
 // requantize with the round-half-up form of ruy, everything else with the
-// gemmlowp double-rounding form of QUANT_SPEC.md. The effective multipliers of
+// gemmlowp double-rounding form. The effective multipliers of
 // conv and fully connected are formed here too, exactly as TFLite 2.9 forms
 // them, so that kernels, runtime, QAT and converter cannot drift apart.
 #pragma once

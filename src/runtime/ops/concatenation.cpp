@@ -1,5 +1,5 @@
 // CONCATENATION along one axis of same-typed inputs. Quantized inputs must
-// share the output's scale and zero point (QUANT_SPEC), so the op is a copy.
+// share the output's scale and zero point (docs/QUANTIZATION.md), so the op is a copy.
 #include <cstring>
 
 #include "runtime/ops/op_util.h"

@@ -1,5 +1,5 @@
 // MEAN over the spatial axes (1, 2) of an NHWC tensor, the global average
-// pooling of MobileNet-style models: float32 and int8 (QUANT_SPEC's single
+// pooling of MobileNet-style models: float32 and int8 (docs/QUANTIZATION.md's single
 // requantization; TFLite 2.9 can differ by 1, see int8_kernels.h).
 #include <algorithm>
 
