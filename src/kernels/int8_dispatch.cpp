@@ -228,7 +228,8 @@ void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* in
   check_zp(p.input_zero_point, "mean_hw_int8 input");
   check_zp(p.output_zero_point, "mean_hw_int8 output");
   check_act(p.act, "mean_hw_int8");
-  require(p.requant.multiplier >= 0 && p.requant.shift >= -31 && p.requant.shift <= 31,
+  require(p.method != qlite::ref::MeanInt8Method::kRequantizeThenDivide ||
+              (p.requant.multiplier >= 0 && p.requant.shift >= -31 && p.requant.shift <= 31),
           "mean_hw_int8: invalid quantized multiplier");
   require(input && output, "mean_hw_int8: null tensor");
   if (run == Isa::kAvx512) return int8_avx512::mean_hw(p, input, output);

@@ -33,7 +33,7 @@ bool int8_isa_available(Isa isa);
 
 // Per-output-channel requantization constants, expanded for `lanes`-wide
 // vectors (channels padded to a multiple of lanes), for either rounding form
-// of requantize.h (conv and fully connected: half up; depthwise, add, mean:
+// of requantize.h (conv and fully connected: half up; depthwise and add:
 // double rounding). Two equivalent exact computations are kept: the 32-bit
 // one (AVX2: SRDHM = (p + 2^30) >> 31, then a rounding shift by `right` whose
 // threshold is rhalf, plus 1 for a negative value under double rounding only)

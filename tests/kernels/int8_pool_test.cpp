@@ -81,32 +81,95 @@ TEST(PoolInt8, MatchesFloat) {
   }
 }
 
-TEST(MeanInt8, Hand) {
-  // 2x2 spatial, 1 channel: inputs 1, 2, 3, 6 with zp 1 -> offsets 0, 1, 2, 5, sum 8.
-  // in_scale 0.5, out_scale 0.25: M = 0.5 / (0.25 * 4) = 0.5 -> 4, + zp -3 = 1.
-  const std::vector<int8_t> in = {1, 2, 3, 6};
-  MeanInt8Params p = make_mean_params(1, 2, 2, 1, 0.5f, 1, 0.25f, -3);
-  std::vector<int8_t> out(1);
-  mean_hw_int8(p, in.data(), out.data());
-  EXPECT_EQ(out[0], 1);
-  // Offsets 0, 1, 2, 4 (sum 7): 3.5 -> 4 (ties away from zero) -> 1.
-  const std::vector<int8_t> in2 = {1, 2, 3, 5};
-  mean_hw_int8(p, in2.data(), out.data());
-  EXPECT_EQ(out[0], 1);
+constexpr MeanInt8Method kMeanMethods[] = {MeanInt8Method::kRequantizeThenDivide, MeanInt8Method::kTruncatedMean,
+                                           MeanInt8Method::kFloatRescale};
+
+int8_t mean1(const std::vector<int8_t>& in, int h, int w, float si, int32_t zi, float so, int32_t zo,
+             MeanInt8Method method) {
+  const MeanInt8Params p = make_mean_params(1, h, w, 1, si, zi, so, zo, method);
+  int8_t out = 0;
+  mean_hw_int8(p, in.data(), &out);
+  return out;
 }
 
-TEST(MeanInt8, MatchesFloat) {
+TEST(MeanInt8, HandEachTfLitePath) {
+  using M = MeanInt8Method;
+  // 2x2, inputs 1, 2, 3, 6 (raw sum 12), in (0.5, zp 1), out (0.25, zp -3).
+  const std::vector<int8_t> in = {1, 2, 3, 6};
+  // Requantize, then divide: offsets sum 8, MBQM(8, 2) = 16, (16 + 2) / 4 = 4, + -3 = 1.
+  EXPECT_EQ(mean1(in, 2, 2, 0.5f, 1, 0.25f, -3, M::kRequantizeThenDivide), 1);
+  // Float: 12 / 4 * 2 + (-1 * 2) = 4, + -3 = 1.
+  EXPECT_EQ(mean1(in, 2, 2, 0.5f, 1, 0.25f, -3, M::kFloatRescale), 1);
+  // Truncated raw mean (meant for equal quantization): 12 / 4 = 3.
+  EXPECT_EQ(mean1(in, 2, 2, 0.5f, 1, 0.5f, 1, M::kTruncatedMean), 3);
+  // Raw sum 11: 7 -> 14 -> (14 + 2) / 4 = 4 -> 1; float 2.75 * 2 - 2 = 3.5 -> 4
+  // (half away) -> 1; truncated 11 / 4 = 2.
+  const std::vector<int8_t> in2 = {1, 2, 3, 5};
+  EXPECT_EQ(mean1(in2, 2, 2, 0.5f, 1, 0.25f, -3, M::kRequantizeThenDivide), 1);
+  EXPECT_EQ(mean1(in2, 2, 2, 0.5f, 1, 0.25f, -3, M::kFloatRescale), 1);
+  EXPECT_EQ(mean1(in2, 2, 2, 0.5f, 1, 0.5f, 1, M::kTruncatedMean), 2);
+
+  // Where the former single requantization (by in / (out * h * w)) was off:
+  // 1x3, equal (0.5, 0), {1, 0, 0}: MBQM(1, 1) = 1, (1 + 1) / 3 = 0 (it gave 1).
+  EXPECT_EQ(mean1({1, 0, 0}, 1, 3, 0.5f, 0, 0.5f, 0, M::kRequantizeThenDivide), 0);
+  // Negative: {-2, 0, 0}: (-2 - 1) / 3 = -1; {-1, 0, 0}: (-1 - 1) / 3 = 0.
+  EXPECT_EQ(mean1({-2, 0, 0}, 1, 3, 0.5f, 0, 0.5f, 0, M::kRequantizeThenDivide), -1);
+  EXPECT_EQ(mean1({-1, 0, 0}, 1, 3, 0.5f, 0, 0.5f, 0, M::kRequantizeThenDivide), 0);
+  // 2x2 equal, {1, 1, 1, 0}: 3 / 4 truncates to 0 (it gave 1); {-1, -1, -1, 0} to 0.
+  EXPECT_EQ(mean1({1, 1, 1, 0}, 2, 2, 0.5f, 0, 0.5f, 0, M::kTruncatedMean), 0);
+  EXPECT_EQ(mean1({-1, -1, -1, 0}, 2, 2, 0.5f, 0, 0.5f, 0, M::kTruncatedMean), 0);
+  // Truncation of the raw values, zero point included: zp -128, {-128, -127} -> -255 / 2 = -127.
+  EXPECT_EQ(mean1({-128, -127}, 1, 2, 0.5f, -128, 0.5f, -128, M::kTruncatedMean), -127);
+  // 2x2, in 0.5, out 1.0, {1, 1, 1, 0}: float round(0.375) = 0 (it gave 1),
+  // but requantize-then-divide rounds 1.5 to 2 first: (2 + 2) / 4 = 1.
+  EXPECT_EQ(mean1({1, 1, 1, 0}, 2, 2, 0.5f, 0, 1.0f, 0, M::kFloatRescale), 0);
+  EXPECT_EQ(mean1({1, 1, 1, 0}, 2, 2, 0.5f, 0, 1.0f, 0, M::kRequantizeThenDivide), 1);
+  // Float halves round away from zero: out zp 1, {-1, 0} -> round(-0.5) = -1, + 1 = 0; {1, 0} -> 2.
+  EXPECT_EQ(mean1({-1, 0}, 1, 2, 1.0f, 0, 1.0f, 1, M::kFloatRescale), 0);
+  EXPECT_EQ(mean1({1, 0}, 1, 2, 1.0f, 0, 1.0f, 1, M::kFloatRescale), 2);
+  // Clamped: 127 everywhere, out scale 1/4 of in: 127 * 4 saturates.
+  EXPECT_EQ(mean1({127, 127}, 1, 2, 1.0f, 0, 0.25f, 0, M::kFloatRescale), 127);
+  EXPECT_EQ(mean1({127, 127}, 1, 2, 1.0f, 0, 0.25f, 0, M::kRequantizeThenDivide), 127);
+  EXPECT_EQ(mean1({-128, -128}, 1, 2, 1.0f, 0, 0.25f, 0, M::kFloatRescale), -128);
+}
+
+// TFLite 2.9's choice (reduce.cc EvalMean / EvalMeanReferenceOps).
+TEST(MeanInt8, TfLiteMethodChoice) {
+  using M = MeanInt8Method;
+  EXPECT_EQ(tflite_mean_method(true, {1, 2}, 0.5f, 1, 0.25f, -3), M::kRequantizeThenDivide);
+  EXPECT_EQ(tflite_mean_method(true, {2, 1}, 0.5f, 1, 0.5f, 1), M::kRequantizeThenDivide);
+  // The special case compares the axes as written: negative axes miss it.
+  EXPECT_EQ(tflite_mean_method(true, {-3, -2}, 0.5f, 1, 0.5f, 1), M::kTruncatedMean);
+  EXPECT_EQ(tflite_mean_method(true, {1, -2}, 0.5f, 1, 0.25f, -3), M::kFloatRescale);
+  EXPECT_EQ(tflite_mean_method(false, {1, 2}, 0.5f, 1, 0.5f, 1), M::kTruncatedMean);
+  EXPECT_EQ(tflite_mean_method(false, {1, 2}, 0.5f, 1, 0.5f, 2), M::kFloatRescale);
+  EXPECT_EQ(tflite_mean_method(false, {1, 2}, 0.5f, 1, 0.25f, 1), M::kFloatRescale);
+}
+
+TEST(MeanInt8, EveryPathWithinOneStepOfFloat) {
   Rng rng(11);
-  for (int hw : {1, 3, 7}) {
-    const test::QTensor in = test::random_activation(rng, 2 * hw * hw * 5);
-    const float out_scale = in.scale * (0.3f + rng.uniform());
-    MeanInt8Params p = make_mean_params(2, hw, hw, 5, in.scale, in.zero_point, out_scale, 12);
-    std::vector<int8_t> q(10);
-    std::vector<float> f(10);
-    mean_hw_int8(p, in.q.data(), q.data());
-    mean_hw_f32(2, hw, hw, 5, in.real().data(), f.data());
-    test::expect_within_one_step(q, f, out_scale, 12);
-  }
+  for (MeanInt8Method method : kMeanMethods)
+    for (int hw : {1, 3, 7}) {
+      const test::QTensor in = test::random_activation(rng, 2 * hw * hw * 5);
+      const bool equal = method == MeanInt8Method::kTruncatedMean;
+      const float out_scale = equal ? in.scale : in.scale * (0.3f + rng.uniform());
+      const int32_t out_zp = equal ? in.zero_point : 12;
+      MeanInt8Params p = make_mean_params(2, hw, hw, 5, in.scale, in.zero_point, out_scale, out_zp, method);
+      std::vector<int8_t> q(10);
+      std::vector<float> f(10);
+      mean_hw_int8(p, in.q.data(), q.data());
+      mean_hw_f32(2, hw, hw, 5, in.real().data(), f.data());
+      if (!equal) {
+        test::expect_within_one_step(q, f, out_scale, out_zp);
+        continue;
+      }
+      // Truncation toward zero of the raw values: below the real mean by less
+      // than a step where the raw mean is positive, above it where negative.
+      for (size_t i = 0; i < q.size(); ++i) {
+        const double got = (static_cast<double>(q[i]) - out_zp) * out_scale;
+        EXPECT_LT(std::fabs(got - double{f[i]}), out_scale * 1.0001) << "element " << i;
+      }
+    }
 }
 
 }  // namespace

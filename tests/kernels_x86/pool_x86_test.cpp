@@ -93,12 +93,21 @@ TEST(AddX86, RandomScalesZeroPointsAndLengths) {
   }
 }
 
-TEST(MeanX86, RandomShapesAndScales) {
+// Every arithmetic of TFLite 2.9's MEAN (ref::MeanInt8Method); the truncated
+// mean with equal input and output quantization, as TFLite uses it.
+TEST(MeanX86, RandomShapesScalesAndMethods) {
+  constexpr ref::MeanInt8Method kMethods[] = {ref::MeanInt8Method::kRequantizeThenDivide,
+                                              ref::MeanInt8Method::kTruncatedMean,
+                                              ref::MeanInt8Method::kFloatRescale};
   Rng rng(22);
-  for (int rep = 0; rep < 200; ++rep) {
+  for (int rep = 0; rep < 300; ++rep) {
     const int batch = pick(rng, 1, 3), h = pick(rng, 1, 17), w = pick(rng, 1, 19), c = rand_channels(rng);
-    const float si = 0.01f + 0.1f * rng.uniform(), so = si * (0.2f + 2.0f * rng.uniform());
-    auto p = ref::make_mean_params(batch, h, w, c, si, pick_of(rng, kZeroPoints), so, pick_of(rng, kZeroPoints));
+    const ref::MeanInt8Method method = pick_of(rng, kMethods);
+    const bool equal = method == ref::MeanInt8Method::kTruncatedMean;
+    const float si = 0.01f + 0.1f * rng.uniform();
+    const float so = equal ? si : rep % 5 == 0 ? si * 0.5f : si * (0.2f + 2.0f * rng.uniform());
+    const int32_t zi = pick_of(rng, kZeroPoints), zo = equal ? zi : pick_of(rng, kZeroPoints);
+    auto p = ref::make_mean_params(batch, h, w, c, si, zi, so, zo, method);
     p.act = ref::fused_activation_range(pick_of(rng, kActs), so, p.output_zero_point);
     const auto x = rand_i8(rng, int64_t{batch} * h * w * c);
     std::vector<int8_t> want(static_cast<size_t>(batch) * c);
@@ -107,7 +116,8 @@ TEST(MeanX86, RandomShapesAndScales) {
       Guarded out(want.size());
       mean_hw_int8(isa, p, x.data(), out.data());
       ASSERT_TRUE(out.guards_intact()) << isa_name(isa);
-      ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << h << "x" << w << "x" << c;
+      ASSERT_EQ(out.body(), want) << isa_name(isa) << " " << h << "x" << w << "x" << c << " method "
+                                  << static_cast<int>(method);
     }
   }
 }

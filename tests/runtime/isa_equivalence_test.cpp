@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "qlite/convert.h"
 #include "qlite/runtime.h"
@@ -191,6 +192,34 @@ TEST(IsaEquivalence, CnnWithSamePaddingAndSoftmax) {
   const CnnWeights w = make_cnn_weights(s);
   expect_same(lite::write_model(float_cnn(s, w)), true, "float cnn");
   expect_same(lite::write_model(int8_cnn(s, w, {})), true, "int8 cnn");
+}
+
+// int8 MEAN alone, through each of TFLite 2.9's three arithmetics
+// (ref::tflite_mean_method): keep_dims with axes {1, 2}; equal in / out
+// quantization without keep_dims; different quantization without keep_dims.
+std::vector<uint8_t> mean_model(int h, int w, int c, bool keep_dims, float out_scale, int32_t out_zp) {
+  lite::ModelBuilder b;
+  const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, h, w, c}, Quantization::per_tensor(0.05f, -128),
+                                 {-1, h, w, c});
+  const int32_t axes = b.add_constant("axes", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
+  const int32_t y = keep_dims ? b.add_tensor("y", TensorType::kInt8, {1, 1, 1, c},
+                                             Quantization::per_tensor(out_scale, out_zp), {-1, 1, 1, c})
+                              : b.add_tensor("y", TensorType::kInt8, {1, c}, Quantization::per_tensor(out_scale, out_zp),
+                                             {-1, c});
+  b.add_operator(BuiltinOp::kMean, {x, axes}, {y}, lite::ReducerOptions{keep_dims}, 2);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return lite::write_model(b.build());
+}
+
+TEST(IsaEquivalence, MeanInt8EveryTfLitePath) {
+  for (const auto& [h, w, c] : {std::tuple{7, 7, 33}, std::tuple{1, 1, 5}, std::tuple{1, 13, 64}, std::tuple{3, 5, 17}}) {
+    const std::string shape = std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
+    expect_same(mean_model(h, w, c, true, 0.0173f, 11), false, "mean keep_dims " + shape);
+    expect_same(mean_model(h, w, c, true, 0.05f, -128), false, "mean keep_dims equal " + shape);
+    expect_same(mean_model(h, w, c, false, 0.05f, -128), false, "mean truncated " + shape);
+    expect_same(mean_model(h, w, c, false, 0.0173f, 127), false, "mean float " + shape);
+  }
 }
 
 TEST(IsaEquivalence, MobileBlockInt8AndFloat) {

@@ -50,8 +50,7 @@ struct Tally {
 };
 
 TEST(TfLiteRounding, Int8ConvUsesRoundHalfUpRequantization) {
-  const TfLitePeer* peer = TfLitePeer::get();
-  if (peer == nullptr) GTEST_SKIP() << "TFLite 2.9 peer unavailable: " << TfLitePeer::unavailable_reason();
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   const int H = 16, C = 8, F = 16, N = 8;
   Rng rng(77);
   std::vector<int8_t> w(static_cast<size_t>(F * 9 * C));
@@ -105,8 +104,7 @@ TEST(TfLiteRounding, Int8ConvUsesRoundHalfUpRequantization) {
 // scales: an exact power of two (M = 2^-11, so ties are frequent) and an
 // arbitrary one (the float product differs from the double one).
 TEST(TfLiteRounding, Int8FullyConnectedUsesRoundHalfUpAndFloatProductMultiplier) {
-  const TfLitePeer* peer = TfLitePeer::get();
-  if (peer == nullptr) GTEST_SKIP() << "TFLite 2.9 peer unavailable: " << TfLitePeer::unavailable_reason();
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   const int N = 256, K = 96, F = 64;
   struct Scales { float in, w, out; };
   for (const Scales s : {Scales{1.0f / 64, 1.0f / 128, 1.0f / 4}, Scales{0.0173f, 0.00231f, 0.0417f}}) {

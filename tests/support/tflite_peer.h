@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "peer_requirement.h"
+
 namespace qlite::test {
 
 // TfLiteType values of the C API (not the schema's TensorType numbering).
@@ -63,3 +65,10 @@ class TfLitePeer {
 };
 
 }  // namespace qlite::test
+
+// `const TfLitePeer* var`, the loaded library; when it is missing the test
+// skips, or fails under CI=true (peer_requirement.h).
+#define QLITE_REQUIRE_TFLITE_PEER(var)                                                         \
+  const ::qlite::test::TfLitePeer* var = ::qlite::test::TfLitePeer::get();                     \
+  QLITE_REQUIRE_PEER(var != nullptr, "TensorFlow Lite 2.9 C library unavailable: "             \
+                                         << ::qlite::test::TfLitePeer::unavailable_reason())

@@ -73,20 +73,52 @@ void max_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* outpu
 // Average over the taps inside the input, rounded half away from zero.
 void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output);
 
-// MEAN over H and W of an NHWC tensor: output [batch, 1, 1, c].
-// acc = sum(x - input_zp); out = MBQM(acc, in_scale / (out_scale * h * w)) + out_zp.
-// TFLite 2.9's reference_integer_ops::Mean instead requantizes by
-// in_scale / out_scale and then divides by h*w (two roundings); qlite follows
-// the single requantization of docs/QUANTIZATION.md, so results can differ from it by 1.
+// MEAN over H and W of an NHWC tensor: output [batch, 1, 1, c] (or [batch, c]).
+// Bit-exact with TensorFlow Lite 2.9, whose x86 build registers MEAN's
+// reference kernel (reduce.cc: Register_MEAN is the optimized one only under
+// USE_NEON). Its EvalMean takes one of three int8 paths; qlite has each one,
+// chosen at prepare time exactly as TFLite chooses (tflite_mean_method).
+// sum = the int32 sum of the h*w raw int8 inputs of one channel, n = h*w.
+enum class MeanInt8Method : uint8_t {
+  // keep_dims and the axes tensor literally {1, 2} or {2, 1}:
+  // reference_integer_ops::Mean (integer_ops/mean.h). With M = in_scale /
+  // out_scale (double quotient of the floats, QuantizeMultiplier),
+  //   a = MBQM(sum - n * in_zp, M)                  (double rounding)
+  //   a = a > 0 ? (a + n/2) / n : (a - n/2) / n     (C++ division: half away)
+  //   out = clamp(a + out_zp). Two roundings.
+  kRequantizeThenDivide,
+  // Otherwise, when input and output scale and zero point are equal:
+  // reference_ops::Mean<int8_t, int> (reduce.h): out = sum / n, C++ integer
+  // division of the RAW sum (zero point included), i.e. truncated toward 0.
+  kTruncatedMean,
+  // Otherwise: reference_ops::QuantizedMeanOrSum<int8_t, int> (reduce.h), in
+  // float: s = in_scale / out_scale, b = -in_zp * s,
+  //   out = clamp(round_half_away((float)sum / (float)n * s + b) + out_zp),
+  // every step rounded to float (no fused multiply-add).
+  kFloatRescale,
+};
+// The path TFLite 2.9 takes for int8 MEAN of a 4-D input. `axes` as stored in
+// the model (before negative axes are resolved: TFLite's keep_dims special
+// case compares the raw values, so {-3, -2} takes one of the general paths).
+MeanInt8Method tflite_mean_method(bool keep_dims, const std::vector<int32_t>& axes, float input_scale,
+                                  int32_t input_zero_point, float output_scale, int32_t output_zero_point);
+
 struct MeanInt8Params {
   int batch = 1, h = 0, w = 0, c = 0;
+  MeanInt8Method method = MeanInt8Method::kRequantizeThenDivide;
   int32_t input_zero_point = 0;
   int32_t output_zero_point = 0;
-  QuantizedMultiplier requant;
+  QuantizedMultiplier requant;  // kRequantizeThenDivide: in_scale / out_scale
+  float scale = 1.0f;           // kFloatRescale: in_scale / out_scale, in float
+  float bias = 0.0f;            // kFloatRescale: -in_zp * scale, in float
   ActRange act;
 };
 MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scale, int32_t input_zero_point,
-                                float output_scale, int32_t output_zero_point);
+                                float output_scale, int32_t output_zero_point, MeanInt8Method method);
+// One output from the raw int32 sum of its h*w inputs, by p.method. The x86
+// kernels sum with SIMD and finish every output here, so that no path can
+// drift from the reference.
+int8_t mean_int8_from_sum(const MeanInt8Params& p, int32_t raw_sum);
 void mean_hw_int8(const MeanInt8Params& p, const int8_t* input, int8_t* output);
 
 // ADD of two same-shaped tensors, TFLite's left_shift = 20 scheme.

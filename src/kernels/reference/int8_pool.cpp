@@ -1,5 +1,6 @@
 // Reference int8 max / average pooling and spatial mean.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "kernels/reference/int8_detail.h"
@@ -70,8 +71,17 @@ void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* o
         }
 }
 
+MeanInt8Method tflite_mean_method(bool keep_dims, const std::vector<int32_t>& axes, float input_scale,
+                                  int32_t input_zero_point, float output_scale, int32_t output_zero_point) {
+  // reduce.cc EvalMean (kReference) -> EvalMeanReferenceOps<int8_t>, in this order.
+  const bool hw_axes = axes.size() == 2 && ((axes[0] == 1 && axes[1] == 2) || (axes[0] == 2 && axes[1] == 1));
+  if (keep_dims && hw_axes) return MeanInt8Method::kRequantizeThenDivide;
+  if (input_zero_point == output_zero_point && input_scale == output_scale) return MeanInt8Method::kTruncatedMean;
+  return MeanInt8Method::kFloatRescale;
+}
+
 MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scale, int32_t input_zero_point,
-                                float output_scale, int32_t output_zero_point) {
+                                float output_scale, int32_t output_zero_point, MeanInt8Method method) {
   QLITE_CHECK(batch > 0 && h > 0 && w > 0 && c > 0, "make_mean_params: dimensions must be positive");
   QLITE_CHECK(std::isfinite(input_scale) && input_scale > 0.0f && std::isfinite(output_scale) && output_scale > 0.0f,
               "make_mean_params: scales must be finite and > 0");
@@ -80,11 +90,52 @@ MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scal
   p.h = h;
   p.w = w;
   p.c = c;
+  p.method = method;
   p.input_zero_point = input_zero_point;
   p.output_zero_point = output_zero_point;
-  const double count = static_cast<double>(h) * static_cast<double>(w);
-  p.requant = quantize_multiplier(static_cast<double>(input_scale) / (static_cast<double>(output_scale) * count));
+  if (method == MeanInt8Method::kRequantizeThenDivide) {
+    // TFLite's PrepareMeanOrSum: the double quotient of the float scales.
+    p.requant = quantize_multiplier(static_cast<double>(input_scale) / static_cast<double>(output_scale));
+  } else if (method == MeanInt8Method::kFloatRescale) {
+    // QuantizedMeanOrSum: float quotient, and -zp (an int) times it in float.
+    p.scale = input_scale / output_scale;
+    p.bias = static_cast<float>(-input_zero_point) * p.scale;
+  }
   return p;
+}
+
+int8_t mean_int8_from_sum(const MeanInt8Params& p, int32_t raw_sum) {
+  const int32_t n = p.h * p.w;
+  int32_t v = 0;
+  switch (p.method) {
+    case MeanInt8Method::kRequantizeThenDivide: {
+      // The zero point is subtracted per element in TFLite; the int32 total is
+      // the same (each term within [-255, 255], n * 255 < 2^31: checked by the callers).
+      const int32_t acc = multiply_by_quantized_multiplier(raw_sum - n * p.input_zero_point, p.requant);
+      // TFLite adds n/2 in int32; it can only wrap for an acc within n/2 of
+      // the int32 limits, where TFLite wraps too (here without UB).
+      const int32_t half = n / 2;
+      const int32_t num = static_cast<int32_t>(acc > 0 ? static_cast<uint32_t>(acc) + static_cast<uint32_t>(half)
+                                                       : static_cast<uint32_t>(acc) - static_cast<uint32_t>(half));
+      v = static_cast<int32_t>(std::clamp(int64_t{num / n} + p.output_zero_point, int64_t{-128}, int64_t{127}));
+      break;
+    }
+    case MeanInt8Method::kTruncatedMean:
+      v = raw_sum / n;  // a mean of int8 values: within [-128, 127]
+      break;
+    case MeanInt8Method::kFloatRescale: {
+      const float mean = static_cast<float>(raw_sum) / static_cast<float>(n);
+      // volatile: the product is rounded to float before the add, as in TFLite,
+      // whatever the compiler's floating-point contraction (FMA) setting.
+      const volatile float scaled = mean * p.scale;
+      float r = std::round(scaled + p.bias) + static_cast<float>(p.output_zero_point);
+      r = std::min(r, 127.0f);
+      r = std::max(r, -128.0f);
+      v = static_cast<int32_t>(r);
+      break;
+    }
+  }
+  return static_cast<int8_t>(std::clamp(v, p.act.min, p.act.max));
 }
 
 void mean_hw_int8(const MeanInt8Params& p, const int8_t* input, int8_t* output) {
@@ -96,11 +147,10 @@ void mean_hw_int8(const MeanInt8Params& p, const int8_t* input, int8_t* output) 
   QLITE_CHECK(input && output, "mean_hw_int8: null tensor");
   for (int b = 0; b < p.batch; ++b)
     for (int c = 0; c < p.c; ++c) {
-      int64_t acc = 0;
+      int32_t sum = 0;
       for (int y = 0; y < p.h; ++y)
-        for (int x = 0; x < p.w; ++x)
-          acc += int64_t{input[((int64_t{b} * p.h + y) * p.w + x) * p.c + c]} - p.input_zero_point;
-      output[int64_t{b} * p.c + c] = detail::requant_output(acc, p.requant, p.output_zero_point, p.act, "mean_hw_int8");
+        for (int x = 0; x < p.w; ++x) sum += input[((int64_t{b} * p.h + y) * p.w + x) * p.c + c];
+      output[int64_t{b} * p.c + c] = mean_int8_from_sum(p, sum);
     }
 }
 

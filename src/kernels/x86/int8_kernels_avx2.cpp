@@ -93,7 +93,7 @@ struct V256 : DotPairs256 {
     q.hi = _mm256_set1_epi32(act_max - zp);
     q.zp = _mm256_set1_epi32(zp);
     q.any_left = s.left > 0;
-    q.neg_fix = true;  // add and mean: double rounding
+    q.neg_fix = true;  // add: double rounding
     return q;
   }
   static bool plain(const Rq& q) { return false; }

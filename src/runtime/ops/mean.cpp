@@ -1,6 +1,7 @@
 // MEAN over the spatial axes (1, 2) of an NHWC tensor, the global average
-// pooling of MobileNet-style models: float32 and int8 (docs/QUANTIZATION.md's single
-// requantization; TFLite 2.9 can differ by 1, see int8_kernels.h).
+// pooling of MobileNet-style models: float32 and int8. int8 is bit-exact with
+// TensorFlow Lite 2.9, which picks one of three arithmetics from keep_dims,
+// the axes as written and the quantization (ref::tflite_mean_method).
 #include <algorithm>
 
 #include "kernels/int8_kernels_x86.h"
@@ -38,7 +39,8 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   require_rank(n, in, 4, "input");
   require_type(n, axes, lite::TensorType::kInt32, "axes");
   op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
-  std::vector<int32_t> ax(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
+  const std::vector<int32_t> raw_axes(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
+  std::vector<int32_t> ax = raw_axes;
   for (int32_t& a : ax) a = a < 0 ? a + 4 : a;
   std::sort(ax.begin(), ax.end());
   op_check(ax == std::vector<int32_t>{1, 2}, n, "only the mean over axes (1, 2) of an NHWC tensor is supported");
@@ -62,8 +64,10 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   } else if (in.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, in, "input");
     require_per_tensor(n, out, "output");
+    const ref::MeanInt8Method method =
+        ref::tflite_mean_method(keep_dims, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point());
     s.q = ref::make_mean_params(s.batch, s.h, s.w, s.c, in.scale(), in.zero_point(), out.scale(),
-                                out.zero_point());
+                                out.zero_point(), method);
     s.isa = ctx.isa();
     n.eval = eval_int8;
   } else {
