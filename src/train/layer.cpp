@@ -56,7 +56,7 @@ Registry& registry() {
     auto* reg = new Registry;
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
                         detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
-                        detail::relu_kind(), detail::activation_kind()})
+                        detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();

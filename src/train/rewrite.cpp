@@ -1,6 +1,8 @@
 // The shared graph rewrite (rewrite.h).
 #include "qlite/train/rewrite.h"
 
+#include <map>
+
 #include "qlite/train/layer_kind.h"
 
 namespace qlite {
@@ -22,24 +24,46 @@ std::optional<int> only_reader(const Model& m, const std::vector<std::vector<int
   return r[0];
 }
 
-// A copy of `layer` with `activation` fused, and its weights.
-LayerPtr with_activation(const Layer& layer, Activation activation) {
-  json c = layer.get_config();
-  c["activation"] = activation_name(activation);
-  LayerPtr out = layer_from_config(layer.type(), c);
-  out->set_name(layer.name());
-  return out;
+// A rewritten node: the config its layer is made from and the weights it
+// gets once built.
+struct Unit {
+  json config;
+  std::map<std::string, Tensor> weights;
+};
+
+Unit unit_of(const Layer& layer) {
+  Unit u{layer.get_config(), {}};
+  for (const Param* p : layer.params()) u.weights[p->name] = p->value;
+  return u;
 }
 
-void copy_params(const Layer& from, Layer& to) {
-  const std::vector<const Param*> src = from.params();
-  for (Param* p : to.params())
-    for (const Param* s : src)
-      if (s->name == p->name) {
-        check(s->value.shape() == p->value.shape(),
-              "rewrite: param '" + p->name + "' of '" + from.name() + "' changed shape");
-        p->value = s->value;
-      }
+// Folds y = scale * z + offset (per output channel: the Keras layout's last
+// axis) into the weights of the op producing z: kernel * scale and
+// bias * scale + offset, as the TFLite converter folds batch normalization.
+void fold_affine(Unit& u, const std::string& weight, const ChannelAffine& a, const std::string& who) {
+  Tensor& k = u.weights.at(weight);
+  const int64_t c = k.dim(k.rank() - 1);
+  check(static_cast<int64_t>(a.scale.size()) == c && a.offset.size() == a.scale.size(),
+        "rewrite: " + who + " has " + std::to_string(c) + " output channels, the affine layer after it " +
+            std::to_string(a.scale.size()));
+  for (int64_t i = 0; i < k.numel(); ++i) k.f32()[i] *= a.scale[static_cast<size_t>(i % c)];
+  Tensor bias({c});
+  const auto it = u.weights.find("bias");
+  for (int64_t i = 0; i < c; ++i)
+    bias.f32()[i] = (it != u.weights.end() ? it->second.f32()[i] * a.scale[static_cast<size_t>(i)] : 0.0f) +
+                    a.offset[static_cast<size_t>(i)];
+  u.weights["bias"] = std::move(bias);
+  u.config["use_bias"] = true;
+}
+
+void set_weights(Layer& layer, const std::map<std::string, Tensor>& weights) {
+  for (Param* p : layer.params()) {
+    const auto it = weights.find(p->name);
+    check(it != weights.end(), "rewrite: no value for param '" + p->name + "' of '" + layer.name() + "'");
+    check(it->second.shape() == p->value.shape(),
+          "rewrite: param '" + p->name + "' of '" + layer.name() + "' changed shape");
+    p->value = it->second;
+  }
 }
 
 }  // namespace
@@ -52,37 +76,61 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
   rw.model = model.class_name() == "Sequential" ? std::make_unique<Sequential>(model.name())
                                                 : std::make_unique<Model>(model.name());
   std::vector<int> where(n, -1);   // source node -> node of the rewritten model
-  std::vector<LayerPtr> replaced;  // per rewritten node: the source layer whose weights it takes, or null
+  std::vector<std::optional<Unit>> units;  // per rewritten node: its new weights, when it changed
   for (size_t i = 0; i < n; ++i) {
     if (where[i] >= 0) continue;  // absorbed into an earlier node
     const Node& node = model.nodes()[i];
     std::vector<int> chain{static_cast<int>(i)};
     LayerPtr layer = node.layer;
     const LayerKind* kind = find_layer_kind(layer->type());
-    bool changed = false;
-    if (kind != nullptr && kind->fuses_activation && kind->op_spec(*layer).activation == Activation::kLinear) {
-      if (const std::optional<int> r = only_reader(model, readers, chain.back())) {
-        const Layer& clamp = model.layer(static_cast<size_t>(*r));
-        const LayerKind* ck = find_layer_kind(clamp.type());
-        if (ck != nullptr && ck->as_fused_activation != nullptr) {
-          if (const std::optional<Activation> a = ck->as_fused_activation(clamp)) {
-            layer = with_activation(*layer, *a);
-            chain.push_back(*r);
-            changed = true;
-          }
+    std::optional<Unit> unit;
+    // The one reader of the chain's end, with its record, when there is one.
+    struct Next {
+      int node = -1;
+      const Layer* layer = nullptr;
+      const LayerKind* kind = nullptr;
+    };
+    auto next = [&]() -> Next {
+      const std::optional<int> r = only_reader(model, readers, chain.back());
+      if (!r) return {};
+      const Layer& l = model.layer(static_cast<size_t>(*r));
+      return {*r, &l, find_layer_kind(l.type())};
+    };
+    const bool linear = kind != nullptr && kind->op_spec != nullptr &&
+                        kind->op_spec(*layer).activation == Activation::kLinear;
+    if (linear && kind->folds_batch_norm) {  // Conv2D / Dense -> BatchNormalization
+      const Next bn = next();
+      if (bn.kind != nullptr && bn.kind->as_channel_affine != nullptr)
+        if (const std::optional<ChannelAffine> a = bn.kind->as_channel_affine(*bn.layer)) {
+          unit = unit_of(*layer);
+          fold_affine(*unit, kind->weight, *a, layer->type() + " '" + layer->name() + "'");
+          chain.push_back(bn.node);
         }
-      }
+    }
+    if (linear && kind->fuses_activation) {  // ... -> ReLU / ReLU(6) / Activation
+      const Next clamp = next();
+      if (clamp.kind != nullptr && clamp.kind->as_fused_activation != nullptr)
+        if (const std::optional<Activation> a = clamp.kind->as_fused_activation(*clamp.layer)) {
+          if (!unit) unit = unit_of(*layer);
+          unit->config["activation"] = activation_name(*a);
+          chain.push_back(clamp.node);
+        }
+    }
+    const bool changed = unit.has_value();
+    if (changed) {
+      layer = layer_from_config(node.layer->type(), unit->config);
+      layer->set_name(node.layer->name());
     }
     std::vector<int> inputs;
     for (int k : node.inputs) inputs.push_back(where[static_cast<size_t>(k)]);
     const int at = rw.model->add_node(changed ? layer : LayerPtr(layer->clone()), inputs);
     for (int c : chain) where[static_cast<size_t>(c)] = at;
     rw.sources.push_back(chain);
-    replaced.push_back(changed ? node.layer : nullptr);
+    units.push_back(std::move(unit));
   }
   rw.model->build(0);
-  for (size_t j = 0; j < replaced.size(); ++j)
-    if (replaced[j]) copy_params(*replaced[j], rw.model->layer(j));
+  for (size_t j = 0; j < units.size(); ++j)
+    if (units[j]) set_weights(rw.model->layer(j), units[j]->weights);
   return rw;
 }
 

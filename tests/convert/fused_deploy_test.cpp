@@ -1,11 +1,13 @@
-// Models written with activation layers (Conv2D -> ReLU(6), Conv2D ->
-// Activation("relu")) go through the shared rewrite: QAT trains the fused
-// graph, the converter writes it with the clamps fused into CONV_2D, QAT
+// Models written with batch norm and activation layers (Conv2D ->
+// BatchNormalization -> ReLU(6), Conv2D -> Activation("relu")) go through the
+// shared rewrite: QAT trains the folded, fused graph, the converter writes it
+// with the batch norm folded and the clamps fused into CONV_2D, QAT
 // inference equals qlite's runtime on the file value for value, and the
 // file's int8 outputs equal TensorFlow Lite 2.9's byte for byte.
 #include "convert_test_util.h"
 #include "interop_test_util.h"
 #include "qlite/quant/qat.h"
+#include "peer_requirement.h"
 #include "tflite_peer.h"
 
 namespace qlite::test {
@@ -18,7 +20,8 @@ std::unique_ptr<Model> layered_model() {
   auto m = std::make_unique<Sequential>("layered");
   m->add(layers::Input({28, 28}));
   m->add(layers::Reshape({28, 28, 1}));
-  m->add(layers::Conv2D(8, {3, 3}, {.name = "conv_a"}));
+  m->add(layers::Conv2D(8, {3, 3}, {.use_bias = false, .name = "conv_a"}));
+  m->add(layers::BatchNormalization({.name = "bn_a"}));
   m->add(layers::ReLU(6.0f, "relu6_a"));
   m->add(layers::MaxPooling2D({2, 2}));
   m->add(layers::Conv2D(8, {3, 3}, {.strides = {2, 2}, .padding = Padding::kSame, .name = "conv_b"}));
@@ -59,9 +62,11 @@ TEST(FusedDeploy, QatTrainsTheRewrittenGraph) {
   for (size_t i = 0; i < q.num_layers(); ++i) {
     EXPECT_NE(q.layer(i).type(), "ReLU");
     EXPECT_NE(q.layer(i).type(), "Activation");
+    EXPECT_NE(q.layer(i).type(), "BatchNormalization");
   }
   const auto& a = dynamic_cast<const quant::QuantizeWrapper&>(*q.find_layer("quant_conv_a"));
   EXPECT_EQ(a.inner().get_config()["activation"], "relu6");
+  EXPECT_EQ(a.inner().get_config()["use_bias"], true);  // the folded batch norm's offset
   EXPECT_EQ(a.lowered().activation, Activation::kRelu6);
 }
 
@@ -100,7 +105,7 @@ TEST(FusedDeploy, QatEqualsTheFileOnTwoThousandImages) {
 TEST(FusedDeploy, Int8FilesIdenticalToTflite) {
   REQUIRE_FASHION(ds);
   const TfLitePeer* peer = TfLitePeer::get();
-  if (peer == nullptr) GTEST_SKIP() << "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason();
+  QLITE_REQUIRE_PEER(peer != nullptr, "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason());
   const Tensor x = rows(ds->test.x, 0, 500);
   const Tensor rep = rows(ds->train.x, 0, 100);
   for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {

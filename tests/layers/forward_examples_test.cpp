@@ -148,6 +148,32 @@ TEST(ForwardExample, ReLUClampsAndActivationLayerMatches) {
   EXPECT_THROW(layer_from_config("Activation", {{"activation", "swish"}}), Error);
 }
 
+// One channel, batch {1, 3}: mean 2, biased variance 1. Training normalizes
+// with them and moves the averages by (1 - momentum); inference uses the
+// averages. Values by hand.
+TEST(ForwardExample, BatchNormTrainingAndInference) {
+  auto l = built(layers::BatchNormalization({.momentum = 0.5f, .epsilon = 1e-3f}), {1});
+  set_param(*l, "gamma", {2});
+  set_param(*l, "beta", {1});
+  const Tensor x = make_tensor({2, 1}, {1, 3});
+  // y = 2 * (x - 2) / sqrt(1 + 1e-3) + 1
+  const float k = 2.0f / std::sqrt(1.001f);
+  expect_values(run_forward(*l, x), {2, 1}, {1 - k, 1 + k});
+  // moving_mean = 0 * 0.5 + 2 * 0.5 = 1; moving_variance = 1 * 0.5 + 1 * 0.5 = 1.
+  EXPECT_FLOAT_EQ(l->params()[2]->value.f32()[0], 1.0f);
+  EXPECT_FLOAT_EQ(l->params()[3]->value.f32()[0], 1.0f);
+  Tensor out;
+  const Tensor* in[1] = {&x};
+  l->forward(in, out, RunContext{false, nullptr});
+  // Inference: 2 * (x - 1) / sqrt(1.001) + 1.
+  expect_values(out, {2, 1}, {1.0f, 1 + 2 * k});
+  const json c = l->get_config();
+  EXPECT_EQ(c["momentum"], 0.5f);
+  EXPECT_EQ(layer_from_config("BatchNormalization", c)->get_config(), c);
+  EXPECT_THROW(layer_from_config("BatchNormalization", {{"axis", 1}}), Error);
+  EXPECT_EQ(l->count_params(), 4);
+}
+
 TEST(ForwardExample, ReshapeFlattenInputKeepData) {
   const Tensor x = make_tensor({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   auto r = built(layers::Reshape({3, -1}), {6});

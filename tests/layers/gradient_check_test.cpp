@@ -26,7 +26,10 @@ void check_layer(Layer& l, const Shape& in_shape, int64_t batch, Rng& rng, float
   const std::string who = l.name();
   check_gradient(who + " input", l, x, x, dx, probe, rng);
   int i = 0;
-  for (Param* p : l.params()) check_gradient(who + " " + p->name, l, x, p->value, grads[i++], probe, rng);
+  for (Param* p : l.params()) {
+    const Tensor& g = grads[i++];
+    if (p->trainable) check_gradient(who + " " + p->name, l, x, p->value, g, probe, rng);  // state has no gradient
+  }
 }
 
 struct ConvCase {
@@ -133,6 +136,23 @@ TEST(GradientCheck, ReLUAndActivation) {
   check_layer(*layers::ReLU(2.5f), {7}, 3, rng, -4.0f, 4.0f);
   for (Activation a : {Activation::kLinear, Activation::kRelu, Activation::kRelu6})
     check_layer(*layers::ActivationLayer(a), {5, 3}, 2, rng, -8.0f, 8.0f);
+}
+
+// Training-mode BatchNormalization (batch statistics): the input gradient
+// goes through the mean and variance too.
+TEST(GradientCheck, BatchNormalization) {
+  Rng rng(18);
+  for (bool center : {true, false})
+    for (bool scale : {true, false}) {
+      auto l = layers::BatchNormalization({.center = center, .scale = scale});
+      const Shape ins[1] = {{3, 2, 5}};
+      l->build(ins, rng);
+      for (Param* p : l->params())
+        if (p->trainable)
+          for (float& v : p->value.span_f32()) v = rng.uniform(0.5f, 1.5f);
+      check_layer(*l, {3, 2, 5}, 3, rng, -2.0f, 2.0f);
+    }
+  check_layer(*layers::BatchNormalization(), {7}, 9, rng);
 }
 
 TEST(GradientCheck, ReshapeFlattenInput) {

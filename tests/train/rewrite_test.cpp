@@ -2,6 +2,8 @@
 // where TFLite computes them as one op, with the same weights and outputs.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "qlite/train.h"
 
 namespace qlite {
@@ -46,6 +48,41 @@ TEST(Rewrite, ReluSixFusesIntoConvWithTheSameOutputs) {
   EXPECT_EQ(m->layer(2).type(), "ReLU");
 }
 
+// Conv2D (no bias) -> BatchNormalization -> ReLU(6) becomes one Conv2D with
+// the batch norm folded (kernel * s, bias s * 0 + t) and RELU6 fused; its
+// outputs equal the three layers' in inference within float rounding.
+TEST(Rewrite, BatchNormFoldsIntoConvThenReluFuses) {
+  auto m = std::make_unique<Model>("m");
+  const int in = m->add_node(layers::Input({5, 5, 3}));
+  const int conv = m->add_node(layers::Conv2D(4, {3, 3}, {.use_bias = false, .name = "conv"}), {in});
+  const int bn = m->add_node(layers::BatchNormalization({.name = "bn"}), {conv});
+  const int act = m->add_node(layers::ReLU(6.0f), {bn});
+  const int flat = m->add_node(layers::Flatten(), {act});
+  m->add_node(layers::Dense(2, {.name = "dense"}), {flat});
+  m->build(9);
+  // Statistics as training would leave them.
+  Rng rng(4);
+  for (Param* p : m->layer(2).params())
+    for (float& v : p->value.span_f32())
+      v = p->name == "moving_variance" ? rng.uniform(0.2f, 3.0f) : rng.uniform(-1.0f, 1.0f);
+  const RewrittenModel rw = rewrite_for_lowering(*m);
+  ASSERT_EQ(rw.model->num_layers(), 4u);
+  EXPECT_EQ(rw.sources[1], (std::vector<int>{1, 2, 3}));
+  const Layer& folded = rw.model->layer(1);
+  EXPECT_EQ(folded.get_config()["use_bias"], true);
+  EXPECT_EQ(folded.get_config()["activation"], "relu6");
+  // Hand check of channel 0: s = gamma / sqrt(var + 1e-3), t = beta - mean * s.
+  const Layer& b = m->layer(2);
+  const float g = b.params()[0]->value.f32()[0], beta = b.params()[1]->value.f32()[0];
+  const float mean = b.params()[2]->value.f32()[0], var = b.params()[3]->value.f32()[0];
+  const float s = g / std::sqrt(var + 1e-3f);
+  EXPECT_FLOAT_EQ(folded.params()[0]->value.f32()[0], m->layer(1).params()[0]->value.f32()[0] * s);
+  EXPECT_FLOAT_EQ(folded.params()[1]->value.f32()[0], beta - mean * s);
+  const Tensor x = random_input({5, 5, 3}, 6, 2);
+  const Tensor a = m->predict(x), r = rw.model->predict(x);
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a.f32()[i], r.f32()[i], 1e-5f * (1 + std::fabs(a.f32()[i])));
+}
+
 TEST(Rewrite, ActivationLayerFusesIntoDense) {
   Sequential m({layers::Input({5}), layers::Dense(4, {.name = "d"}), layers::ActivationLayer(Activation::kRelu)});
   m.build(2);
@@ -66,7 +103,8 @@ TEST(Rewrite, NothingFusesWhereTfliteWouldNeedTheInnerTensor) {
 }
 
 TEST(LayerKind, RecordsDescribeEveryBuiltInClass) {
-  for (const char* name : {"InputLayer", "Reshape", "Flatten", "Conv2D", "MaxPooling2D", "Dense", "ReLU", "Activation"})
+  for (const char* name : {"InputLayer", "Reshape", "Flatten", "Conv2D", "MaxPooling2D", "Dense", "ReLU", "Activation",
+                           "BatchNormalization"})
     EXPECT_NE(find_layer_kind(name), nullptr) << name;
   const LayerKind& conv = *find_layer_kind("Conv2D");
   EXPECT_EQ(conv.op, OpKind::kConv2D);
@@ -79,7 +117,7 @@ TEST(LayerKind, RecordsDescribeEveryBuiltInClass) {
     layer_from_config("Conv3D", json::object());
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("known: Activation, Conv2D, Dense"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("known: Activation, BatchNormalization, Conv2D, Dense"), std::string::npos) << e.what();
   }
 }
 

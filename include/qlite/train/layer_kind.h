@@ -43,6 +43,12 @@ struct OpSpec {
   Activation activation = Activation::kLinear;  // fused into the op
 };
 
+// y[..., c] = scale[c] * x[..., c] + offset[c]: what an inference-mode
+// BatchNormalization computes.
+struct ChannelAffine {
+  std::vector<float> scale, offset;
+};
+
 // How QAT quantizes a layer by default (tfmot's Default8BitQuantizeRegistry).
 enum class QuantRole : uint8_t {
   kNone,         // no default config: quantize_apply asks for a QuantizeConfig
@@ -82,9 +88,12 @@ struct LayerKind {
   // The shared rewrite (rewrite.h): the op accepts a fused activation
   // ("activation" in its config), ...
   bool fuses_activation = false;
-  // ... a following BatchNormalization folds into its weights (the Keras
-  // layout's last axis is the output channel, "use_bias" in its config) ...
+  // ... a following per-channel affine layer (BatchNormalization) folds into
+  // its weights (the Keras layout's last axis is the output channel,
+  // "use_bias" in its config) ...
   bool folds_batch_norm = false;
+  // ... the layer is such an affine map in inference (BatchNormalization) ...
+  std::optional<ChannelAffine> (*as_channel_affine)(const Layer& layer) = nullptr;
   // ... or the layer is a clamp such an op can absorb (ReLU, Activation):
   // returns it, or nullopt when this instance is no fusable clamp.
   std::optional<Activation> (*as_fused_activation)(const Layer& layer) = nullptr;

@@ -44,6 +44,18 @@ struct DenseOptions {
 };
 LayerPtr Dense(int units, DenseOptions options = {});
 
+struct BatchNormOptions {
+  int axis = -1;  // channels last only
+  float momentum = 0.99f;
+  float epsilon = 1e-3f;
+  bool center = true;  // beta
+  bool scale = true;   // gamma
+  std::string name{};
+};
+// Keras' BatchNormalization: batch statistics in training (moving averages
+// updated with `momentum`), moving averages in inference.
+LayerPtr BatchNormalization(BatchNormOptions options = {});
+
 // ReLU(max_value): y = min(max(x, 0), max_value) (Keras' ReLU with
 // negative_slope 0 and threshold 0); ReLU(6) is ReLU6.
 LayerPtr ReLU(std::optional<float> max_value = std::nullopt, std::string name = "");

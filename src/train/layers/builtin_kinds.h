@@ -14,5 +14,6 @@ LayerKind max_pooling2d_kind();
 LayerKind dense_kind();
 LayerKind relu_kind();
 LayerKind activation_kind();
+LayerKind batch_norm_kind();
 
 }  // namespace qlite::detail

@@ -1,0 +1,207 @@
+// BatchNormalization over the last (channel) axis, as Keras: in training the
+// batch's mean and (biased) variance normalize, and the moving averages
+// follow them with `momentum`; in inference the moving averages normalize.
+//   y = gamma * (x - mean) / sqrt(var + epsilon) + beta
+// The shared rewrite folds it into the Conv2D / Dense before it (its record's
+// as_channel_affine), which is how it reaches QAT and the converter.
+#include <cmath>
+
+#include "train/layers/builtin_kinds.h"
+#include "train/layers/layer_util.h"
+
+namespace qlite {
+namespace {
+
+class BatchNormLayer final : public Layer {
+ public:
+  BatchNormLayer(layers::BatchNormOptions o) : Layer(o.name), o_(o) {
+    check(o_.axis == -1, detail::layer_label(*this) + ": only axis -1 (channels last) is supported");
+    check(std::isfinite(o_.momentum) && o_.momentum >= 0.0f && o_.momentum <= 1.0f,
+          detail::layer_label(*this) + ": momentum must be in [0, 1]");
+    check(std::isfinite(o_.epsilon) && o_.epsilon > 0.0f, detail::layer_label(*this) + ": epsilon must be positive");
+  }
+  std::string type() const override { return "BatchNormalization"; }
+  std::string default_name_stem() const override { return "batch_normalization"; }
+
+  Shape build(std::span<const Shape> input_shapes, Rng&) override {
+    check(input_shapes.size() == 1 && !input_shapes[0].empty(),
+          detail::layer_label(*this) + ": expects one input with a channel axis");
+    const int64_t c = input_shapes[0].back();
+    if (built()) {
+      check(input_shapes[0] == input_shapes_at0(), detail::layer_label(*this) + ": already built for " +
+                                                       shape_str(input_shapes_at0()));
+      return output_shape();
+    }
+    auto make = [&](const char* name, float v, bool trainable) {
+      Param p;
+      p.name = name;
+      p.value = Tensor({c});
+      for (float& x : p.value.span_f32()) x = v;
+      if (trainable) p.grad = Tensor({c});
+      p.trainable = trainable;
+      return p;
+    };
+    gamma_ = make("gamma", 1.0f, true);
+    beta_ = make("beta", 0.0f, true);
+    mean_ = make("moving_mean", 0.0f, false);
+    var_ = make("moving_variance", 1.0f, false);
+    mark_built(input_shapes, input_shapes[0]);
+    return input_shapes[0];
+  }
+
+  std::vector<Param*> params() override {
+    std::vector<Param*> p;
+    if (o_.scale) p.push_back(&gamma_);
+    if (o_.center) p.push_back(&beta_);
+    p.push_back(&mean_);
+    p.push_back(&var_);
+    return p;
+  }
+
+  // Inference: y = s * x + t per channel.
+  void affine(std::vector<float>& s, std::vector<float>& t) const {
+    const int64_t c = mean_.value.numel();
+    s.resize(static_cast<size_t>(c));
+    t.resize(static_cast<size_t>(c));
+    for (int64_t k = 0; k < c; ++k) {
+      const float g = o_.scale ? gamma_.value.f32()[k] : 1.0f;
+      const float b = o_.center ? beta_.value.f32()[k] : 0.0f;
+      const float inv = 1.0f / std::sqrt(var_.value.f32()[k] + o_.epsilon);
+      s[static_cast<size_t>(k)] = g * inv;
+      t[static_cast<size_t>(k)] = b - mean_.value.f32()[k] * g * inv;
+    }
+  }
+
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    const int64_t n = detail::check_batched_input(*this, in);
+    out.resize_batched(n, output_shape());
+    const int64_t c = output_shape().back();
+    const int64_t rows = out.numel() / c;
+    const float* x = in[0]->f32();
+    float* y = out.f32();
+    if (!ctx.training) {
+      affine(s_, t_);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < c; ++k) y[r * c + k] = x[r * c + k] * s_[k] + t_[k];
+      return;
+    }
+    // Batch moments in double: one pass of sums would lose digits for large batches.
+    std::vector<double> sum(static_cast<size_t>(c), 0.0), sq(static_cast<size_t>(c), 0.0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < c; ++k) sum[static_cast<size_t>(k)] += x[r * c + k];
+    batch_mean_.assign(static_cast<size_t>(c), 0.0f);
+    inv_std_.assign(static_cast<size_t>(c), 0.0f);
+    for (int64_t k = 0; k < c; ++k) batch_mean_[k] = static_cast<float>(sum[k] / static_cast<double>(rows));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < c; ++k) {
+        const double d = x[r * c + k] - static_cast<double>(batch_mean_[k]);
+        sq[static_cast<size_t>(k)] += d * d;
+      }
+    const float m = o_.momentum;
+    for (int64_t k = 0; k < c; ++k) {
+      const float var = static_cast<float>(sq[k] / static_cast<double>(rows));
+      inv_std_[k] = 1.0f / std::sqrt(var + o_.epsilon);
+      mean_.value.f32()[k] = mean_.value.f32()[k] * m + batch_mean_[k] * (1.0f - m);
+      var_.value.f32()[k] = var_.value.f32()[k] * m + var * (1.0f - m);
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < c; ++k) {
+        const float g = o_.scale ? gamma_.value.f32()[k] : 1.0f;
+        const float b = o_.center ? beta_.value.f32()[k] : 0.0f;
+        y[r * c + k] = g * (x[r * c + k] - batch_mean_[k]) * inv_std_[k] + b;
+      }
+  }
+
+  // The gradient of the training-mode forward (batch statistics).
+  void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext&) override {
+    const int64_t n = detail::check_batched_input(*this, in);
+    detail::check_dout(*this, dout, n);
+    const int64_t c = output_shape().back();
+    check(static_cast<int64_t>(inv_std_.size()) == c, detail::layer_label(*this) + ": backward without a training forward");
+    const int64_t rows = dout.numel() / c;
+    const float* x = in[0]->f32();
+    const float* dy = dout.f32();
+    std::vector<double> sdy(static_cast<size_t>(c), 0.0), sdyx(static_cast<size_t>(c), 0.0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < c; ++k) {
+        const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
+        sdy[static_cast<size_t>(k)] += dy[r * c + k];
+        sdyx[static_cast<size_t>(k)] += dy[r * c + k] * xhat;
+      }
+    if (o_.scale)
+      for (int64_t k = 0; k < c; ++k) gamma_.grad.f32()[k] = static_cast<float>(sdyx[k]);
+    if (o_.center)
+      for (int64_t k = 0; k < c; ++k) beta_.grad.f32()[k] = static_cast<float>(sdy[k]);
+    if (din.empty() || din[0] == nullptr) return;
+    din[0]->resize(in[0]->shape());
+    float* dx = din[0]->f32();
+    const double m = static_cast<double>(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < c; ++k) {
+        const double g = o_.scale ? gamma_.value.f32()[k] : 1.0;
+        const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
+        dx[r * c + k] = static_cast<float>(g * inv_std_[k] / m * (m * dy[r * c + k] - sdy[k] - xhat * sdyx[k]));
+      }
+  }
+
+  json get_config() const override {
+    return {{"name", name()},       {"axis", -1},          {"momentum", o_.momentum},
+            {"epsilon", o_.epsilon}, {"center", o_.center}, {"scale", o_.scale},
+            {"trainable", true},     {"dtype", "float32"}};
+  }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<BatchNormLayer>(*this); }
+
+ private:
+  const Shape& input_shapes_at0() const { return input_shapes().at(0); }
+  layers::BatchNormOptions o_;
+  Param gamma_, beta_, mean_, var_;
+  std::vector<float> batch_mean_, inv_std_;  // of the last training forward
+  mutable std::vector<float> s_, t_;         // inference scratch
+};
+
+}  // namespace
+
+namespace layers {
+LayerPtr BatchNormalization(BatchNormOptions options) { return std::make_shared<BatchNormLayer>(std::move(options)); }
+}  // namespace layers
+
+namespace detail {
+namespace {
+
+LayerPtr batch_norm_from_config(const json& c) {
+  layers::BatchNormOptions o;
+  o.name = config_name(c);
+  if (c.contains("axis") && !c["axis"].is_null()) {
+    const json& a = c["axis"];
+    const bool last = (a.is_number_integer() && a.get<int64_t>() == -1) ||
+                      (a.is_array() && a.size() == 1 && a[0].is_number_integer() && a[0].get<int64_t>() == -1);
+    check(last, "unsupported axis " + a.dump() + " (only -1, channels last)");
+  }
+  auto num = [&](const char* key, float dflt) {
+    if (!c.contains(key) || c[key].is_null()) return dflt;
+    check(c[key].is_number(), std::string("\"") + key + "\" must be a number");
+    return c[key].get<float>();
+  };
+  o.momentum = num("momentum", o.momentum);
+  o.epsilon = num("epsilon", o.epsilon);
+  o.center = config_bool(c, "center", true);
+  o.scale = config_bool(c, "scale", true);
+  return layers::BatchNormalization(o);
+}
+
+std::optional<ChannelAffine> batch_norm_affine(const Layer& layer) {
+  ChannelAffine a;
+  dynamic_cast<const BatchNormLayer&>(layer).affine(a.scale, a.offset);
+  return a;
+}
+
+}  // namespace
+
+LayerKind batch_norm_kind() {
+  return {.class_name = "BatchNormalization", .from_config = &batch_norm_from_config,
+          .as_channel_affine = &batch_norm_affine};
+}
+
+}  // namespace detail
+}  // namespace qlite
