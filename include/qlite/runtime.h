@@ -59,6 +59,26 @@ struct TensorInfo {
   }
 };
 
+// Operators of a model's main graph (subgraph 0) the runtime cannot run,
+// grouped: an op it has no kernel for ("TRANSPOSE", "CUSTOM 'Foo'"), or an op
+// it runs but not with these types ("CONV_2D with uint8 input").
+struct UnsupportedOp {
+  std::string what;
+  std::vector<size_t> operators;  // indices in subgraph 0, ascending
+};
+// Every group, in order of first appearance; empty when the runtime can run
+// every operator (shape and quantization checks happen later, at prepare).
+std::vector<UnsupportedOp> unsupported_ops(const lite::ModelDef& model);
+// The group one operator of subgraph 0 falls in; "" when the runtime runs it.
+std::string unsupported_reason(const lite::ModelDef& model, const lite::OperatorDef& op);
+// One line: "operators not supported by the qlite runtime: TRANSPOSE x1
+// (operator 0); PAD x18 (operators 1, 5, 9, 13, 17, ...)". Loading such a
+// model throws Error("runtime: " + this line).
+std::string describe_unsupported(std::span<const UnsupportedOp> ops);
+// The TFLite names of the builtin ops the runtime runs, each with the
+// (input -> output) types it accepts: "CONV_2D: float32 -> float32, int8 -> int8".
+std::vector<std::string> supported_ops();
+
 class Interpreter {
  public:
   static std::unique_ptr<Interpreter> from_file(const std::string& path,

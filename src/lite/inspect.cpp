@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "lite/op_format.h"
 #include "lite/util.h"
 #include "qlite/lite.h"
 
@@ -45,63 +46,6 @@ std::string tensor_str(const ModelDef& m, const TensorDef& t) {
          std::to_string(m.buffers[t.buffer].size()) + " B)";
   if (t.is_variable) s += " variable";
   return s + quant_str(t.quantization);
-}
-
-std::string options_str(const OpOptions& options) {
-  struct Visitor {
-    std::string operator()(const std::monostate&) { return ""; }
-    std::string operator()(const Conv2DOptions& o) {
-      return std::string("padding=") + padding_name(o.padding) + " stride=" +
-             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) + " dilation=" +
-             std::to_string(o.dilation_h) + "x" + std::to_string(o.dilation_w) +
-             " activation=" + activation_name(o.activation);
-    }
-    std::string operator()(const DepthwiseConv2DOptions& o) {
-      return std::string("padding=") + padding_name(o.padding) + " stride=" +
-             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) + " dilation=" +
-             std::to_string(o.dilation_h) + "x" + std::to_string(o.dilation_w) +
-             " depth_multiplier=" + std::to_string(o.depth_multiplier) +
-             " activation=" + activation_name(o.activation);
-    }
-    std::string operator()(const FullyConnectedOptions& o) {
-      return std::string("activation=") + activation_name(o.activation) +
-             (o.keep_num_dims ? " keep_num_dims" : "") +
-             (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
-    }
-    std::string operator()(const Pool2DOptions& o) {
-      return std::string("padding=") + padding_name(o.padding) + " filter=" +
-             std::to_string(o.filter_h) + "x" + std::to_string(o.filter_w) + " stride=" +
-             std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
-             " activation=" + activation_name(o.activation);
-    }
-    std::string operator()(const ReshapeOptions& o) { return "new_shape=" + dims_str(o.new_shape); }
-    std::string operator()(const SoftmaxOptions& o) { return "beta=" + num(o.beta); }
-    std::string operator()(const AddOptions& o) {
-      return std::string("activation=") + activation_name(o.activation);
-    }
-    std::string operator()(const MulOptions& o) {
-      return std::string("activation=") + activation_name(o.activation);
-    }
-    std::string operator()(const SubOptions& o) {
-      return std::string("activation=") + activation_name(o.activation);
-    }
-    std::string operator()(const ConcatenationOptions& o) {
-      return "axis=" + std::to_string(o.axis) + " activation=" + activation_name(o.activation);
-    }
-    std::string operator()(const ReducerOptions& o) {
-      return std::string("keep_dims=") + (o.keep_dims ? "true" : "false");
-    }
-    std::string operator()(const SqueezeOptions& o) {
-      return "squeeze_dims=" + dims_str(o.squeeze_dims);
-    }
-    std::string operator()(const PadOptions&) { return ""; }
-    std::string operator()(const QuantizeOptions&) { return ""; }
-    std::string operator()(const DequantizeOptions&) { return ""; }
-    std::string operator()(const OtherOptions& o) {
-      return "options(union type " + std::to_string(o.type_code) + ", not parsed)";
-    }
-  };
-  return std::visit(Visitor{}, options);
 }
 
 std::string printable(std::span<const uint8_t> bytes) {
@@ -170,7 +114,9 @@ std::string escape_control(std::string_view text) {
   return s;
 }
 
-std::string inspect(const ModelDef& m) {
+std::string inspect(const ModelDef& m) { return inspect(m, InspectOptions{}); }
+
+std::string inspect(const ModelDef& m, const InspectOptions& options) {
   std::ostringstream out;
   out << "TFLite model: schema version " << m.version << ", " << m.subgraphs.size()
       << " subgraph(s), " << m.operator_codes.size() << " operator code(s), " << m.buffers.size()
@@ -217,8 +163,13 @@ std::string inspect(const ModelDef& m) {
       } else {
         out << "(opcode " << op.opcode_index << " out of range)";
       }
-      const std::string opts = options_str(op.options);
+      const OptionsRule& rule = options_rule(op.options);
+      const std::string opts = rule.describe ? rule.describe(op.options) : "";
       if (!opts.empty()) out << " " << opts;
+      if (options.op_note) {
+        const std::string note = options.op_note(m, sg, op);
+        if (!note.empty()) out << "  [" << escape_control(note) << "]";
+      }
       out << "\n      inputs " << list_str(op.inputs, 64) << " outputs "
           << list_str(op.outputs, 64) << "\n";
     }

@@ -8,75 +8,20 @@
 //    and zero point counts, 1 or shape[quantized_dimension] of them, finite
 //    positive scales and zero points inside the type's range;
 //  - operators: opcode index in range, tensor indices in range (-1 only for an
-//    optional input), arity and options type per builtin op, option values in
-//    range, inputs produced before use, no tensor written twice, no constant
-//    written;
+//    optional input), arity and options type per builtin op (lite/op_format.h),
+//    option values in range (the options struct's rule there), inputs
+//    produced before use, no tensor written twice, no constant written;
 //  - subgraph inputs/outputs, signature and metadata indices in range.
 #include <cmath>
 #include <limits>
 
+#include "lite/op_format.h"
 #include "lite/util.h"
 #include "qlite/lite.h"
 
 namespace qlite::lite {
 namespace {
 
-constexpr int kAny = std::numeric_limits<int>::max();
-
-struct OpRule {
-  BuiltinOp op;
-  int min_in, max_in, required_in;  // the first required_in inputs may not be -1
-  int num_out;
-  int options_index;      // OpOptions alternative of this op; -1: none
-  bool options_required;  // false: std::monostate also accepted
-};
-
-template <class T, size_t I = 0>
-constexpr int options_index_of() {
-  if constexpr (I == std::variant_size_v<OpOptions>) {
-    return -1;
-  } else if constexpr (std::is_same_v<std::variant_alternative_t<I, OpOptions>, T>) {
-    return static_cast<int>(I);
-  } else {
-    return options_index_of<T, I + 1>();
-  }
-}
-
-constexpr int kNoOptions = options_index_of<std::monostate>();
-
-const OpRule kRules[] = {
-    {BuiltinOp::kAdd, 2, 2, 2, 1, options_index_of<AddOptions>(), false},
-    {BuiltinOp::kAveragePool2D, 1, 1, 1, 1, options_index_of<Pool2DOptions>(), true},
-    {BuiltinOp::kConcatenation, 1, kAny, kAny, 1, options_index_of<ConcatenationOptions>(), true},
-    {BuiltinOp::kConv2D, 2, 3, 2, 1, options_index_of<Conv2DOptions>(), true},
-    {BuiltinOp::kDepthwiseConv2D, 2, 3, 2, 1, options_index_of<DepthwiseConv2DOptions>(), true},
-    {BuiltinOp::kDequantize, 1, 1, 1, 1, options_index_of<DequantizeOptions>(), false},
-    {BuiltinOp::kFullyConnected, 2, 3, 2, 1, options_index_of<FullyConnectedOptions>(), false},
-    {BuiltinOp::kLogistic, 1, 1, 1, 1, kNoOptions, false},
-    {BuiltinOp::kMaxPool2D, 1, 1, 1, 1, options_index_of<Pool2DOptions>(), true},
-    {BuiltinOp::kMul, 2, 2, 2, 1, options_index_of<MulOptions>(), false},
-    {BuiltinOp::kRelu, 1, 1, 1, 1, kNoOptions, false},
-    {BuiltinOp::kRelu6, 1, 1, 1, 1, kNoOptions, false},
-    {BuiltinOp::kReshape, 1, 2, 1, 1, options_index_of<ReshapeOptions>(), false},
-    {BuiltinOp::kSoftmax, 1, 1, 1, 1, options_index_of<SoftmaxOptions>(), false},
-    {BuiltinOp::kTanh, 1, 1, 1, 1, kNoOptions, false},
-    {BuiltinOp::kPad, 2, 2, 2, 1, options_index_of<PadOptions>(), false},
-    {BuiltinOp::kMean, 2, 2, 2, 1, options_index_of<ReducerOptions>(), false},
-    {BuiltinOp::kSub, 2, 2, 2, 1, options_index_of<SubOptions>(), false},
-    {BuiltinOp::kSqueeze, 1, 1, 1, 1, options_index_of<SqueezeOptions>(), false},
-    {BuiltinOp::kQuantize, 1, 1, 1, 1, options_index_of<QuantizeOptions>(), false},
-};
-
-const OpRule* rule_for(BuiltinOp op) {
-  for (const OpRule& r : kRules)
-    if (r.op == op) return &r;
-  return nullptr;
-}
-
-bool valid_activation(Activation a) {
-  return static_cast<int>(a) >= 0 && static_cast<int>(a) <= 5;
-}
-bool valid_padding(Padding p) { return p == Padding::kSame || p == Padding::kValid; }
 bool valid_type(TensorType t) { return static_cast<int>(t) >= 0 && static_cast<int>(t) <= 10; }
 
 void zero_point_range(TensorType t, int64_t& lo, int64_t& hi) {
@@ -159,60 +104,6 @@ void validate_tensor(const ModelDef& m, size_t sg, size_t i, const TensorDef& t)
   validate_quantization(t, where);
 }
 
-void validate_options(const SubGraphDef& g, const OperatorDef& op, const std::string& where) {
-  auto positive = [&](int32_t v, const char* what) {
-    check(v >= 1, "tflite: " + where + ": " + what + " = " + std::to_string(v) + " must be >= 1");
-  };
-  auto enums = [&](Padding p, Activation a) {
-    check(valid_padding(p), "tflite: " + where + ": unknown padding " +
-                                std::to_string(static_cast<int>(p)));
-    check(valid_activation(a), "tflite: " + where + ": unknown fused activation " +
-                                   std::to_string(static_cast<int>(a)));
-  };
-  if (const auto* o = std::get_if<Conv2DOptions>(&op.options)) {
-    enums(o->padding, o->activation);
-    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
-    positive(o->dilation_w, "dilation_w"), positive(o->dilation_h, "dilation_h");
-  } else if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) {
-    enums(o->padding, o->activation);
-    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
-    positive(o->dilation_w, "dilation_w"), positive(o->dilation_h, "dilation_h");
-    check(o->depth_multiplier >= 0, "tflite: " + where + ": negative depth_multiplier");
-  } else if (const auto* o = std::get_if<Pool2DOptions>(&op.options)) {
-    enums(o->padding, o->activation);
-    positive(o->stride_w, "stride_w"), positive(o->stride_h, "stride_h");
-    positive(o->filter_w, "filter_width"), positive(o->filter_h, "filter_height");
-  } else if (const auto* o = std::get_if<FullyConnectedOptions>(&op.options)) {
-    enums(Padding::kSame, o->activation);
-  } else if (const auto* o = std::get_if<AddOptions>(&op.options)) {
-    enums(Padding::kSame, o->activation);
-  } else if (const auto* o = std::get_if<MulOptions>(&op.options)) {
-    enums(Padding::kSame, o->activation);
-  } else if (const auto* o = std::get_if<SubOptions>(&op.options)) {
-    enums(Padding::kSame, o->activation);
-  } else if (const auto* o = std::get_if<ConcatenationOptions>(&op.options)) {
-    enums(Padding::kSame, o->activation);
-    if (!op.outputs.empty()) {
-      const size_t out = static_cast<size_t>(op.outputs[0]);
-      const auto rank = static_cast<int32_t>(g.tensors[out].shape.size());
-      check(o->axis >= -rank && o->axis < rank, "tflite: " + where + ": axis " +
-                                                    std::to_string(o->axis) + " outside rank " +
-                                                    std::to_string(rank));
-    }
-  } else if (const auto* o = std::get_if<ReshapeOptions>(&op.options)) {
-    int unknown = 0;
-    for (int32_t d : o->new_shape) {
-      check(d >= -1, "tflite: " + where + ": new_shape " + dims_str(o->new_shape) +
-                         " has a dimension below -1");
-      unknown += d == -1;
-    }
-    check(unknown <= 1, "tflite: " + where + ": new_shape " + dims_str(o->new_shape) +
-                            " has more than one -1");
-  } else if (const auto* o = std::get_if<SoftmaxOptions>(&op.options)) {
-    check(std::isfinite(o->beta), "tflite: " + where + ": beta is not finite");
-  }
-}
-
 void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef& op,
                        std::vector<uint8_t>& ready) {
   const SubGraphDef& g = m.subgraphs[sg];
@@ -233,13 +124,13 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
                                " refers to tensor " + std::to_string(t) + " of " +
                                std::to_string(n));
   }
-  if (const OpRule* r = rule_for(m.op_of(op))) {
+  if (const OpFormat* r = op_format(m.op_of(op))) {
     const int nin = static_cast<int>(op.inputs.size());
     check(nin >= r->min_in && nin <= r->max_in,
           "tflite: " + where + ": has " + std::to_string(nin) + " inputs, expected " +
               std::to_string(r->min_in) +
               (r->max_in == r->min_in ? ""
-               : r->max_in == kAny    ? " or more"
+               : r->max_in == kAnyInputs ? " or more"
                                       : " to " + std::to_string(r->max_in)));
     for (int k = 0; k < std::min(nin, r->required_in); ++k)
       check(op.inputs[static_cast<size_t>(k)] != -1,
@@ -252,7 +143,7 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
           "tflite: " + where + (got == kNoOptions ? ": builtin options are missing"
                                                   : ": carries builtin options of another op"));
   }
-  validate_options(g, op, where);
+  if (const OptionsRule& rule = options_rule(op.options); rule.check != nullptr) rule.check(g, op, where);
   // (if/throw rather than check(): the message may only index valid tensors)
   for (int32_t t : op.inputs)
     if (t != -1 && !ready[static_cast<size_t>(t)])

@@ -33,6 +33,7 @@ struct RtTensor {
 
 struct Node;
 struct EvalContext;
+struct OpRecord;
 using EvalFn = void (*)(const EvalContext&, const Node&);
 
 // Prepared, op-specific data; kept across re-preparations so that weights are
@@ -44,6 +45,7 @@ struct OpState {
 struct Node {
   size_t index = 0;  // operator index in the subgraph (for messages)
   lite::BuiltinOp op = lite::BuiltinOp::kAdd;
+  const OpRecord* record = nullptr;  // the op's record (runtime/op_record.h)
   const lite::OperatorDef* def = nullptr;
   std::string label;  // "operator 3 (CONV_2D)"
   bool folded = false;  // computed once at load (constant inputs only); not executed
@@ -130,15 +132,5 @@ struct EvalContext {
   // A count proportional to the batch, taken at the prepared batch, for this call.
   int64_t scaled(int64_t v) const { return batch == prepared_batch ? v : v / prepared_batch * batch; }
 };
-
-// One entry per builtin op the runtime runs. prepare validates types and
-// shapes (throwing Error with node.label), sets output shapes, fills the
-// node's state and chooses node.eval.
-struct OpKernel {
-  lite::BuiltinOp op;
-  void (*prepare)(PrepareContext&, Node&);
-};
-
-const OpKernel* find_op_kernel(lite::BuiltinOp op);
 
 }  // namespace qlite::runtime::detail

@@ -11,6 +11,7 @@
 #include "qlite/runtime.h"
 #include "runtime/graph.h"
 #include "runtime/memory_planner.h"
+#include "runtime/op_record.h"
 #include "runtime/ops/op_util.h"
 
 namespace qlite::runtime {
@@ -90,6 +91,9 @@ struct Interpreter::Impl {
 void Interpreter::Impl::load() {
   const lite::SubGraphDef& g = graph();
   check(!g.inputs.empty(), "runtime: the model has no inputs");
+  // Every op the records do not cover, in one error, before anything else.
+  if (const std::vector<UnsupportedOp> missing = unsupported_ops(model); !missing.empty())
+    throw Error("runtime: " + describe_unsupported(missing));
   tensors.resize(g.tensors.size());
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     const lite::TensorDef& def = g.tensors[i];
@@ -113,8 +117,7 @@ void Interpreter::Impl::load() {
     n.def = &g.operators[i];
     n.op = model.op_of(*n.def);
     n.label = "operator " + std::to_string(i) + " (" + op_name(model, *n.def) + ")";
-    if (detail::find_op_kernel(n.op) == nullptr || n.op == lite::BuiltinOp::kCustom)
-      throw Error("runtime: " + n.label + " is not supported by the qlite runtime");
+    n.record = detail::find_op_record(n.op);
   }
   for (int32_t t : g.inputs) {
     check(!tensors[static_cast<size_t>(t)].constant,
@@ -201,7 +204,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
       if (t >= 0) tensors[static_cast<size_t>(t)].used = true;
     for (int32_t t : n.def->outputs) tensors[static_cast<size_t>(t)].used = true;
     try {
-      detail::find_op_kernel(n.op)->prepare(ctx, n);
+      n.record->prepare(ctx, n);
     } catch (const Error& e) {
       // Kernel helpers (geometry, multipliers) do not know which op called them.
       if (std::string_view(e.what()).starts_with("runtime: ")) throw;

@@ -1,30 +1,61 @@
-// The builtin ops the runtime runs (one file per op in ops/) and the
-// PrepareContext helpers they share.
+// The runtime's op records (one line per op in ops/op_list.h, one file per op
+// in ops/) and the PrepareContext helpers the ops share.
+#include <cctype>
+
+#include "runtime/op_record.h"
+#include "runtime/ops/op_types.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
 namespace qlite::runtime::detail {
 
 namespace {
-const OpKernel kOps[] = {
-    {lite::BuiltinOp::kConv2D, prepare_conv2d},
-    {lite::BuiltinOp::kDepthwiseConv2D, prepare_depthwise_conv2d},
-    {lite::BuiltinOp::kFullyConnected, prepare_fully_connected},
-    {lite::BuiltinOp::kMaxPool2D, prepare_max_pool2d},
-    {lite::BuiltinOp::kAveragePool2D, prepare_average_pool2d},
-    {lite::BuiltinOp::kReshape, prepare_reshape},
-    {lite::BuiltinOp::kSoftmax, prepare_softmax},
-    {lite::BuiltinOp::kQuantize, prepare_quantize},
-    {lite::BuiltinOp::kDequantize, prepare_dequantize},
-    {lite::BuiltinOp::kAdd, prepare_add},
-    {lite::BuiltinOp::kMean, prepare_mean},
-    {lite::BuiltinOp::kConcatenation, prepare_concatenation},
-};
+
+std::vector<OpRecord> make_records() {
+  std::vector<OpRecord> records;
+#define QLITE_OP(code_, prepare_, types_)                                                      \
+  records.push_back(OpRecord{lite::BuiltinOp::code_, lite::builtin_op_name(lite::BuiltinOp::code_), \
+                             lite::op_format(lite::BuiltinOp::code_), prepare_, op_types::types_});
+#include "runtime/ops/op_list.h"
+#undef QLITE_OP
+  for (const OpRecord& r : records)
+    check(r.format != nullptr, "runtime: op " + r.name + " has no format in lite/op_format.cpp");
+  return records;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 }  // namespace
 
-const OpKernel* find_op_kernel(lite::BuiltinOp op) {
-  for (const OpKernel& k : kOps)
-    if (k.op == op) return &k;
+bool OpRecord::accepts(lite::TensorType input, lite::TensorType output) const {
+  if (types.empty()) return input == output;
+  for (const TypeCombo& t : types)
+    if (t.input == input && t.output == output) return true;
+  return false;
+}
+
+std::string OpRecord::types_str() const {
+  if (types.empty()) return "any (same in and out)";
+  std::string s;
+  for (const TypeCombo& t : types) {
+    if (!s.empty()) s += ", ";
+    s += lower(lite::tensor_type_name(t.input)) + " -> " + lower(lite::tensor_type_name(t.output));
+  }
+  return s;
+}
+
+std::span<const OpRecord> op_records() {
+  static const std::vector<OpRecord> records = make_records();
+  return records;
+}
+
+const OpRecord* find_op_record(lite::BuiltinOp op) {
+  for (const OpRecord& r : op_records())
+    if (r.code == op) return &r;
   return nullptr;
 }
 

@@ -28,7 +28,7 @@ TEST(RuntimeErrors, UnsupportedOpIsNamed) {
   b.add_operator(BuiltinOp::kTanh, {x}, {y});
   b.set_inputs({x});
   b.set_outputs({y});
-  expect_error(b.build(), {"operator 0 (TANH)", "not supported"});
+  expect_error(b.build(), {"TANH x1 (operator 0)", "not supported"});
 }
 
 TEST(RuntimeErrors, UnsupportedTypeCombinationIsNamed) {

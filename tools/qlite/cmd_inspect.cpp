@@ -1,6 +1,7 @@
 // qlite inspect: a text dump of a .tflite file (inputs, outputs, every tensor
 // with type, shape and quantization, every operator with its options), plus
-// what the runtime would execute.
+// which operators the runtime cannot run (marked, and listed on one line) and,
+// with --check, what it would execute.
 #include "cli.h"
 #include "qlite/lite.h"
 #include "qlite/runtime.h"
@@ -15,7 +16,18 @@ struct InspectArgs {
 
 int run_inspect(const InspectArgs& a) {
   const lite::ModelDef model = lite::read_model_file(a.path);
-  std::fputs(lite::inspect(model).c_str(), stdout);
+  // Marks, from the runtime's op records, every operator of the main graph it
+  // cannot run (other subgraphs are never run).
+  lite::InspectOptions options;
+  options.op_note = [](const lite::ModelDef& m, size_t subgraph, const lite::OperatorDef& op) {
+    if (subgraph != 0) return std::string();
+    const std::string why = runtime::unsupported_reason(m, op);
+    return why.empty() ? why : "not supported by the qlite runtime: " + why;
+  };
+  std::fputs(lite::inspect(model, options).c_str(), stdout);
+  const std::vector<runtime::UnsupportedOp> missing = runtime::unsupported_ops(model);
+  if (!missing.empty())
+    std::printf("runtime: %s\n", lite::escape_control(runtime::describe_unsupported(missing)).c_str());
   if (a.check) {
     // Prepares the model in the runtime: any op or type it cannot run is an error.
     auto it = runtime::Interpreter::from_model(model);

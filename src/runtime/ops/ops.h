@@ -1,21 +1,13 @@
-// Prepare entry points of the ops, one file each in this folder.
+// Prepare entry points of the ops, one file each in this folder; declared
+// from the table (op_list.h).
 #pragma once
 
 #include "runtime/graph.h"
 
 namespace qlite::runtime::detail {
 
-void prepare_conv2d(PrepareContext&, Node&);
-void prepare_depthwise_conv2d(PrepareContext&, Node&);
-void prepare_fully_connected(PrepareContext&, Node&);
-void prepare_max_pool2d(PrepareContext&, Node&);
-void prepare_average_pool2d(PrepareContext&, Node&);
-void prepare_reshape(PrepareContext&, Node&);
-void prepare_softmax(PrepareContext&, Node&);
-void prepare_quantize(PrepareContext&, Node&);
-void prepare_dequantize(PrepareContext&, Node&);
-void prepare_add(PrepareContext&, Node&);
-void prepare_mean(PrepareContext&, Node&);
-void prepare_concatenation(PrepareContext&, Node&);
+#define QLITE_OP(code, prepare, types) void prepare(PrepareContext&, Node&);
+#include "runtime/ops/op_list.h"
+#undef QLITE_OP
 
 }  // namespace qlite::runtime::detail

@@ -1,0 +1,226 @@
+// The format tables of src/lite/op_format.h: one OptionsRule per OpOptions
+// alternative, one OpFormat per builtin op whose operands qlite checks.
+#include "lite/op_format.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "lite/util.h"
+#include "qlite_tflite_generated.h"
+
+namespace qlite::lite {
+namespace {
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+bool valid_activation(Activation a) { return static_cast<int>(a) >= 0 && static_cast<int>(a) <= 5; }
+bool valid_padding(Padding p) { return p == Padding::kSame || p == Padding::kValid; }
+
+void check_positive(int32_t v, const char* what, const std::string& where) {
+  check(v >= 1, "tflite: " + where + ": " + what + " = " + std::to_string(v) + " must be >= 1");
+}
+void check_padding(Padding p, const std::string& where) {
+  check(valid_padding(p), "tflite: " + where + ": unknown padding " + std::to_string(static_cast<int>(p)));
+}
+void check_activation(Activation a, const std::string& where) {
+  check(valid_activation(a),
+        "tflite: " + where + ": unknown fused activation " + std::to_string(static_cast<int>(a)));
+}
+
+std::string act_str(Activation a) { return std::string("activation=") + activation_name(a); }
+
+// ---- one check / describe pair per options struct
+template <class T>
+const T& as(const OpOptions& o) {
+  return std::get<T>(o);
+}
+template <class T>
+const T& as_op(const OperatorDef& op) {
+  return std::get<T>(op.options);
+}
+
+void check_conv(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<Conv2DOptions>(op);
+  check_padding(o.padding, where), check_activation(o.activation, where);
+  check_positive(o.stride_w, "stride_w", where), check_positive(o.stride_h, "stride_h", where);
+  check_positive(o.dilation_w, "dilation_w", where), check_positive(o.dilation_h, "dilation_h", where);
+}
+std::string describe_conv(const OpOptions& v) {
+  const auto& o = as<Conv2DOptions>(v);
+  return std::string("padding=") + padding_name(o.padding) + " stride=" + std::to_string(o.stride_h) + "x" +
+         std::to_string(o.stride_w) + " dilation=" + std::to_string(o.dilation_h) + "x" +
+         std::to_string(o.dilation_w) + " " + act_str(o.activation);
+}
+
+void check_depthwise(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<DepthwiseConv2DOptions>(op);
+  check_padding(o.padding, where), check_activation(o.activation, where);
+  check_positive(o.stride_w, "stride_w", where), check_positive(o.stride_h, "stride_h", where);
+  check_positive(o.dilation_w, "dilation_w", where), check_positive(o.dilation_h, "dilation_h", where);
+  check(o.depth_multiplier >= 0, "tflite: " + where + ": negative depth_multiplier");
+}
+std::string describe_depthwise(const OpOptions& v) {
+  const auto& o = as<DepthwiseConv2DOptions>(v);
+  return std::string("padding=") + padding_name(o.padding) + " stride=" + std::to_string(o.stride_h) + "x" +
+         std::to_string(o.stride_w) + " dilation=" + std::to_string(o.dilation_h) + "x" +
+         std::to_string(o.dilation_w) + " depth_multiplier=" + std::to_string(o.depth_multiplier) + " " +
+         act_str(o.activation);
+}
+
+void check_pool(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<Pool2DOptions>(op);
+  check_padding(o.padding, where), check_activation(o.activation, where);
+  check_positive(o.stride_w, "stride_w", where), check_positive(o.stride_h, "stride_h", where);
+  check_positive(o.filter_w, "filter_width", where), check_positive(o.filter_h, "filter_height", where);
+}
+std::string describe_pool(const OpOptions& v) {
+  const auto& o = as<Pool2DOptions>(v);
+  return std::string("padding=") + padding_name(o.padding) + " filter=" + std::to_string(o.filter_h) + "x" +
+         std::to_string(o.filter_w) + " stride=" + std::to_string(o.stride_h) + "x" + std::to_string(o.stride_w) +
+         " " + act_str(o.activation);
+}
+
+void check_fc(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check_activation(as_op<FullyConnectedOptions>(op).activation, where);
+}
+std::string describe_fc(const OpOptions& v) {
+  const auto& o = as<FullyConnectedOptions>(v);
+  return act_str(o.activation) + (o.keep_num_dims ? " keep_num_dims" : "") +
+         (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
+}
+
+// ADD, MUL, SUB: a fused activation only.
+template <class T>
+void check_activation_only(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check_activation(as_op<T>(op).activation, where);
+}
+template <class T>
+std::string describe_activation_only(const OpOptions& v) {
+  return act_str(as<T>(v).activation);
+}
+
+void check_concat(const SubGraphDef& g, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<ConcatenationOptions>(op);
+  check_activation(o.activation, where);
+  if (!op.outputs.empty()) {
+    const size_t out = static_cast<size_t>(op.outputs[0]);
+    const auto rank = static_cast<int32_t>(g.tensors[out].shape.size());
+    check(o.axis >= -rank && o.axis < rank, "tflite: " + where + ": axis " + std::to_string(o.axis) +
+                                                " outside rank " + std::to_string(rank));
+  }
+}
+std::string describe_concat(const OpOptions& v) {
+  const auto& o = as<ConcatenationOptions>(v);
+  return "axis=" + std::to_string(o.axis) + " " + act_str(o.activation);
+}
+
+void check_reshape(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<ReshapeOptions>(op);
+  int unknown = 0;
+  for (int32_t d : o.new_shape) {
+    check(d >= -1, "tflite: " + where + ": new_shape " + dims_str(o.new_shape) + " has a dimension below -1");
+    unknown += d == -1;
+  }
+  check(unknown <= 1, "tflite: " + where + ": new_shape " + dims_str(o.new_shape) + " has more than one -1");
+}
+std::string describe_reshape(const OpOptions& v) { return "new_shape=" + dims_str(as<ReshapeOptions>(v).new_shape); }
+
+void check_softmax(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check(std::isfinite(as_op<SoftmaxOptions>(op).beta), "tflite: " + where + ": beta is not finite");
+}
+std::string describe_softmax(const OpOptions& v) { return "beta=" + num(as<SoftmaxOptions>(v).beta); }
+
+std::string describe_reducer(const OpOptions& v) {
+  return std::string("keep_dims=") + (as<ReducerOptions>(v).keep_dims ? "true" : "false");
+}
+std::string describe_squeeze(const OpOptions& v) {
+  return "squeeze_dims=" + dims_str(as<SqueezeOptions>(v).squeeze_dims);
+}
+std::string describe_other(const OpOptions& v) {
+  const int32_t code = as<OtherOptions>(v).type_code;
+  const char* name = tfl::EnumNameBuiltinOptions(static_cast<tfl::BuiltinOptions>(code));
+  if (name != nullptr && *name != '\0') return std::string(name) + " (not parsed)";
+  return "options(union type " + std::to_string(code) + ", not parsed)";
+}
+
+template <class T>
+constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
+                           decltype(OptionsRule::describe) d) {
+  return {name, options_index_of<T>(), c, d};
+}
+
+// In OpOptions order (checked below).
+constexpr OptionsRule kOptionsRules[] = {
+    rule<std::monostate>("", nullptr, nullptr),
+    rule<Conv2DOptions>("Conv2DOptions", check_conv, describe_conv),
+    rule<DepthwiseConv2DOptions>("DepthwiseConv2DOptions", check_depthwise, describe_depthwise),
+    rule<FullyConnectedOptions>("FullyConnectedOptions", check_fc, describe_fc),
+    rule<Pool2DOptions>("Pool2DOptions", check_pool, describe_pool),
+    rule<ReshapeOptions>("ReshapeOptions", check_reshape, describe_reshape),
+    rule<SoftmaxOptions>("SoftmaxOptions", check_softmax, describe_softmax),
+    rule<AddOptions>("AddOptions", check_activation_only<AddOptions>, describe_activation_only<AddOptions>),
+    rule<MulOptions>("MulOptions", check_activation_only<MulOptions>, describe_activation_only<MulOptions>),
+    rule<SubOptions>("SubOptions", check_activation_only<SubOptions>, describe_activation_only<SubOptions>),
+    rule<ConcatenationOptions>("ConcatenationOptions", check_concat, describe_concat),
+    rule<ReducerOptions>("ReducerOptions", nullptr, describe_reducer),
+    rule<SqueezeOptions>("SqueezeOptions", nullptr, describe_squeeze),
+    rule<PadOptions>("PadOptions", nullptr, nullptr),
+    rule<QuantizeOptions>("QuantizeOptions", nullptr, nullptr),
+    rule<DequantizeOptions>("DequantizeOptions", nullptr, nullptr),
+    rule<OtherOptions>("", nullptr, describe_other),
+};
+static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
+constexpr bool rules_in_order() {
+  for (size_t i = 0; i < std::size(kOptionsRules); ++i)
+    if (kOptionsRules[i].index != static_cast<int>(i)) return false;
+  return true;
+}
+static_assert(rules_in_order(), "kOptionsRules must follow the OpOptions order");
+
+template <class T>
+constexpr int opt() {
+  return options_index_of<T>();
+}
+
+constexpr OpFormat kFormats[] = {
+    {BuiltinOp::kAdd, 2, 2, 2, 1, opt<AddOptions>(), false},
+    {BuiltinOp::kAveragePool2D, 1, 1, 1, 1, opt<Pool2DOptions>(), true},
+    {BuiltinOp::kConcatenation, 1, kAnyInputs, kAnyInputs, 1, opt<ConcatenationOptions>(), true},
+    {BuiltinOp::kConv2D, 2, 3, 2, 1, opt<Conv2DOptions>(), true},
+    {BuiltinOp::kDepthwiseConv2D, 2, 3, 2, 1, opt<DepthwiseConv2DOptions>(), true},
+    {BuiltinOp::kDequantize, 1, 1, 1, 1, opt<DequantizeOptions>(), false},
+    {BuiltinOp::kFullyConnected, 2, 3, 2, 1, opt<FullyConnectedOptions>(), false},
+    {BuiltinOp::kLogistic, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kMaxPool2D, 1, 1, 1, 1, opt<Pool2DOptions>(), true},
+    {BuiltinOp::kMul, 2, 2, 2, 1, opt<MulOptions>(), false},
+    {BuiltinOp::kRelu, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRelu6, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kReshape, 1, 2, 1, 1, opt<ReshapeOptions>(), false},
+    {BuiltinOp::kSoftmax, 1, 1, 1, 1, opt<SoftmaxOptions>(), false},
+    {BuiltinOp::kTanh, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kPad, 2, 2, 2, 1, opt<PadOptions>(), false},
+    {BuiltinOp::kMean, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kSub, 2, 2, 2, 1, opt<SubOptions>(), false},
+    {BuiltinOp::kSqueeze, 1, 1, 1, 1, opt<SqueezeOptions>(), false},
+    {BuiltinOp::kQuantize, 1, 1, 1, 1, opt<QuantizeOptions>(), false},
+};
+
+}  // namespace
+
+const OptionsRule& options_rule(const OpOptions& options) { return kOptionsRules[options.index()]; }
+
+std::string_view OpFormat::options_name() const {
+  return options_index == kNoOptions ? std::string_view() : kOptionsRules[static_cast<size_t>(options_index)].name;
+}
+
+const OpFormat* op_format(BuiltinOp op) {
+  for (const OpFormat& f : kFormats)
+    if (f.op == op) return &f;
+  return nullptr;
+}
+
+}  // namespace qlite::lite

@@ -1,0 +1,23 @@
+// The type combinations (input 0 -> output 0) the runtime's ops accept, named
+// once and shared by the lines of op_list.h.
+#pragma once
+
+#include "runtime/op_record.h"
+
+namespace qlite::runtime::detail::op_types {
+
+using T = lite::TensorType;
+
+// The same type in and out, float32 or int8.
+inline constexpr TypeCombo kFloat32Int8[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}};
+// Any type, output equal to input (RESHAPE only moves bytes).
+inline constexpr std::span<const TypeCombo> kAnySame{};
+inline constexpr TypeCombo kConcatenation[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt32, T::kInt32}};
+inline constexpr TypeCombo kQuantize[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
+                                          {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
+                                          {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8}};
+inline constexpr TypeCombo kDequantize[] = {
+    {T::kInt8, T::kFloat32}, {T::kUInt8, T::kFloat32}, {T::kFloat16, T::kFloat32}};
+
+}  // namespace qlite::runtime::detail::op_types

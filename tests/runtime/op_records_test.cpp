@@ -1,0 +1,180 @@
+// The runtime's op records (runtime/op_record.h) and what is read from them:
+// a model with ops the runtime cannot run fails with ONE error listing every
+// such op (name, count, and the types when the op exists but not for them).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "qlite/runtime.h"
+#include "runtime/op_record.h"
+#include "runtime_models.h"
+
+namespace qlite::test {
+namespace {
+
+using runtime::Interpreter;
+
+std::string load_error(const lite::ModelDef& m) {
+  try {
+    Interpreter::from_model(m);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST(RuntimeOpRecords, EveryRecordIsComplete) {
+  const auto records = runtime::detail::op_records();
+  ASSERT_GE(records.size(), 12u);
+  for (const runtime::detail::OpRecord& r : records) {
+    EXPECT_EQ(r.name, lite::builtin_op_name(r.code));
+    ASSERT_NE(r.format, nullptr) << r.name;
+    EXPECT_EQ(r.format->op, r.code) << r.name;
+    EXPECT_NE(r.prepare, nullptr) << r.name;
+    EXPECT_EQ(runtime::detail::find_op_record(r.code), &r);
+  }
+  EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kCast), nullptr);
+  const runtime::detail::OpRecord* conv = runtime::detail::find_op_record(BuiltinOp::kConv2D);
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->format->options_name(), "Conv2DOptions");
+  EXPECT_TRUE(conv->accepts(TensorType::kInt8, TensorType::kInt8));
+  EXPECT_FALSE(conv->accepts(TensorType::kUInt8, TensorType::kUInt8));
+  const std::vector<std::string> listed = runtime::supported_ops();
+  EXPECT_NE(std::find(listed.begin(), listed.end(), "CONV_2D: float32 -> float32, int8 -> int8"), listed.end());
+}
+
+// CAST, TRANSPOSE (twice) and a uint8 CONV_2D in one graph: one error names them all.
+lite::ModelDef unsupported_model() {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 3});
+  const int32_t perm = b.add_constant("perm", TensorType::kInt32, {2}, std::vector<int32_t>{1, 0});
+  const int32_t a = b.add_tensor("a", TensorType::kInt32, {2, 3});
+  const int32_t t = b.add_tensor("t", TensorType::kInt32, {3, 2});
+  const int32_t c = b.add_tensor("c", TensorType::kFloat32, {3, 2});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2, 3});
+  b.add_operator(BuiltinOp::kCast, {x}, {a});
+  b.add_operator(BuiltinOp::kTranspose, {a, perm}, {t});
+  const int32_t u = b.add_tensor("u", TensorType::kUInt8, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 128));
+  const int32_t w = b.add_constant("w", TensorType::kUInt8, {1, 1, 1, 1}, std::vector<uint8_t>{130},
+                                   Quantization::per_tensor(0.1f, 128));
+  const int32_t v = b.add_tensor("v", TensorType::kUInt8, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 128));
+  b.add_operator(BuiltinOp::kConv2D, {u, w, -1}, {v}, lite::Conv2DOptions{});
+  b.add_operator(BuiltinOp::kCast, {t}, {c});
+  b.add_operator(BuiltinOp::kTranspose, {c, perm}, {y});
+  b.set_inputs({x, u});
+  b.set_outputs({y, v});
+  return b.build();
+}
+
+TEST(RuntimeOpRecords, AllUnsupportedOpsInOneError) {
+  const lite::ModelDef m = unsupported_model();
+  const std::vector<runtime::UnsupportedOp> ops = runtime::unsupported_ops(m);
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops[0].what, "CAST");
+  EXPECT_EQ(ops[0].operators, (std::vector<size_t>{0, 3}));
+  EXPECT_EQ(ops[1].what, "TRANSPOSE");
+  EXPECT_EQ(ops[1].operators, (std::vector<size_t>{1, 4}));
+  EXPECT_EQ(ops[2].what, "CONV_2D with uint8 input");
+  EXPECT_EQ(ops[2].operators, (std::vector<size_t>{2}));
+
+  const std::string e = load_error(m);
+  EXPECT_EQ(e,
+            "runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 3); "
+            "TRANSPOSE x2 (operators 1, 4); CONV_2D with uint8 input x1 (operator 2)");
+  // The same through the file bytes.
+  try {
+    Interpreter::from_buffer(lite::write_model(m));
+    FAIL() << "no error";
+  } catch (const Error& err) {
+    EXPECT_EQ(std::string(err.what()), e);
+  }
+}
+
+TEST(RuntimeOpRecords, TypeMismatchNamesInputAndOutput) {
+  // QUANTIZE runs float32 -> int8 but not float32 -> int16.
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
+  const int32_t y = b.add_tensor("y", TensorType::kInt16, {1, 4}, Quantization::per_tensor(0.1f, 0));
+  b.add_operator(BuiltinOp::kQuantize, {x}, {y});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  EXPECT_EQ(load_error(b.build()),
+            "runtime: operators not supported by the qlite runtime: QUANTIZE with float32 input and int16 output x1 "
+            "(operator 0)");
+}
+
+TEST(RuntimeOpRecords, CustomOpsAreNamedAndLongListsShortened) {
+  ModelBuilder b;
+  int32_t prev = b.add_tensor("x", TensorType::kFloat32, {1, 4});
+  b.set_inputs({prev});
+  for (int i = 0; i < 7; ++i) {
+    const int32_t next = b.add_tensor("t" + std::to_string(i), TensorType::kFloat32, {1, 4});
+    b.add_operator(BuiltinOp::kRelu, {prev}, {next});
+    prev = next;
+  }
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4});
+  b.add_operator(BuiltinOp::kCustom, {prev}, {y});
+  b.set_outputs({y});
+  for (lite::OperatorCodeDef& c : b.model().operator_codes)
+    if (c.builtin == BuiltinOp::kCustom) c.custom_code = "MyOp";
+  EXPECT_EQ(load_error(b.build()),
+            "runtime: operators not supported by the qlite runtime: RELU x7 (operators 0, 1, 2, 3, 4, ...); "
+            "CUSTOM 'MyOp' x1 (operator 7)");
+}
+
+// The real third-party files in ../shared/models (not part of the repository;
+// QLITE_MODELS_DIR overrides the place): skipped when absent.
+std::string shared_model(const std::string& name) {
+  const char* env = std::getenv("QLITE_MODELS_DIR");
+  const std::string dir = env != nullptr ? env : QLITE_SHARED_MODELS_DIR;
+  const std::string path = dir + "/" + name;
+  return std::filesystem::is_regular_file(path) ? path : "";
+}
+
+std::string file_error(const std::string& path) {
+  try {
+    Interpreter::from_file(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RuntimeOpRecords, RealFilesListEveryUnsupportedOp) {
+  const std::string v2 = shared_model("mobilenet_v2_quantized_1x3x224x224.tflite");
+  const std::string v1 = shared_model("mobilenet_v1_0.25_128_quant.tflite");
+  const std::string lstm = shared_model("trained_lstm_int8.tflite");
+  const std::string speech = shared_model("micro_speech_quantized.tflite");
+  if (v2.empty() && v1.empty() && lstm.empty() && speech.empty())
+    GTEST_SKIP() << "no models in " << QLITE_SHARED_MODELS_DIR << " (set QLITE_MODELS_DIR)";
+  if (!v2.empty()) {
+    const std::string e = file_error(v2);
+    EXPECT_TRUE(contains(e, "operators not supported by the qlite runtime: ")) << e;
+    EXPECT_TRUE(contains(e, "TRANSPOSE x1 (operator 0)")) << e;
+    EXPECT_TRUE(contains(e, "PAD x18 (operators ")) << e;
+    EXPECT_FALSE(contains(e, "CONV_2D")) << e;  // int8 convolutions run
+    EXPECT_FALSE(contains(e, "\n")) << e;
+  }
+  if (!v1.empty()) {  // TF1 uint8 quantization: the ops exist, the types do not
+    const std::string e = file_error(v1);
+    EXPECT_TRUE(contains(e, "CONV_2D with uint8 input x15 (operators ")) << e;
+    EXPECT_TRUE(contains(e, "DEPTHWISE_CONV_2D with uint8 input x13 (operators ")) << e;
+    EXPECT_TRUE(contains(e, "AVERAGE_POOL_2D with uint8 input x1 ")) << e;
+    EXPECT_TRUE(contains(e, "SOFTMAX with uint8 input x1 ")) << e;
+    EXPECT_FALSE(contains(e, "RESHAPE")) << e;
+  }
+  if (!lstm.empty()) {  // named before its variable state tensors are refused
+    const std::string e = file_error(lstm);
+    EXPECT_TRUE(contains(e, "not supported by the qlite runtime: UNIDIRECTIONAL_SEQUENCE_LSTM x1 (operator ")) << e;
+  }
+  if (!speech.empty()) {
+    EXPECT_EQ(file_error(speech), "");
+  }
+}
+
+}  // namespace
+}  // namespace qlite::test
