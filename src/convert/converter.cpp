@@ -95,8 +95,15 @@ Value lower_node(detail::Lowering& L, const Layer& layer, std::span<const Value>
   // A QAT layer states the input parameters it was trained with; they equal
   // the producer's output parameters, so this QUANTIZE is normally a no-op.
   std::vector<Value> in(inputs.begin(), inputs.end());
-  if (plan.kind == Kind::kInt8 && plan.in && kind.quant_role != QuantRole::kPassThrough)
-    for (Value& v : in) v = L.to_int8(v, *plan.in, layer.name());
+  if (plan.kind == Kind::kInt8 && kind.quant_role != QuantRole::kPassThrough) {
+    check(plan.ins.empty() || plan.ins.size() == in.size(),
+          "convert: layer '" + layer.name() + "' has " + std::to_string(in.size()) + " inputs, its plan " +
+              std::to_string(plan.ins.size()));
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (!plan.ins.empty()) in[k] = L.to_int8(in[k], plan.ins[k], layer.name());
+      else if (plan.in) in[k] = L.to_int8(in[k], *plan.in, layer.name());
+    }
+  }
   return detail::lower_op(L, layer, kind.op_spec(layer), in, plan);
 }
 

@@ -62,6 +62,29 @@ Value lower_fully_connected(Lowering& L, const Layer& layer, const OpSpec& spec,
                          .hybrid_version = 3});
 }
 
+// ADD of two same-shaped inputs: int8 when the plan is (each input with its
+// own scale, as TFLite's ADD takes them; a float input is quantized with the
+// output's parameters, as calibration ranges it), float otherwise.
+Value lower_add(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan) {
+  check(in.size() == 2 && in[0].shape == in[1].shape,
+        "convert: Add layer '" + layer.name() + "' needs two inputs of the same shape");
+  const std::string& name = layer.name();
+  lite::AddOptions opts;
+  opts.activation = spec.activation;
+  if (plan.kind == Kind::kInt8) {
+    const Value a = in[0].is_int8() ? in[0] : L.to_int8(in[0], plan.out, name);
+    const Value b = in[1].is_int8() ? in[1] : L.to_int8(in[1], plan.out, name);
+    Value y = L.make_value(name, lite::TensorType::kInt8, layer.output_shape(), &plan.out);
+    // Version 2: int8 (op_version.cc).
+    L.add_op(lite::BuiltinOp::kAdd, {a.tensor, b.tensor}, {y.tensor}, opts, 2, name, true);
+    return y;
+  }
+  const Value a = L.to_float(in[0], name), b = L.to_float(in[1], name);
+  Value y = L.make_value(name, lite::TensorType::kFloat32, layer.output_shape());
+  L.add_op(lite::BuiltinOp::kAdd, {a.tensor, b.tensor}, {y.tensor}, opts, 1, name, false);
+  return y;
+}
+
 }  // namespace
 
 const LayerKind& lowerable_kind(const Layer& layer) {
@@ -84,6 +107,7 @@ Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<co
     case OpKind::kMaxPool2D: return lower_max_pool2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kReshape: return lower_reshape(L, layer, single(layer, in), plan);
     case OpKind::kSoftmax: return lower_softmax(L, layer, single(layer, in), plan);
+    case OpKind::kAdd: return lower_add(L, layer, spec, in, plan);
     case OpKind::kNone: break;
   }
   throw Error("convert: layer '" + layer.name() + "' of type " + layer.type() + " has no TFLite lowering");

@@ -48,6 +48,9 @@ struct NodePlan {
   // kInt8 with a float input (the previous layer was left float): the
   // parameters of the QUANTIZE inserted in front.
   std::optional<ActQuant> in;
+  // kInt8 from a QAT layer with several inputs (ADD): each input's own
+  // parameters, in place of `in`.
+  std::vector<ActQuant> ins;
   // kInt8 from a QAT layer: the exact integers it evaluates with. When unset,
   // the lowering quantizes the float weights itself (PTQ).
   std::optional<IntWeights> weights;

@@ -55,6 +55,13 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
         }
         break;
       }
+      case quant::LoweredOp::kAdd:
+        layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
+        for (const quant::TensorQuant& t : lq.inputs) {
+          check_int8(t, layer.name(), "input");
+          p.ins.push_back(act(t));
+        }
+        break;
       case quant::LoweredOp::kPassThrough:
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
         break;

@@ -56,7 +56,8 @@ Registry& registry() {
     auto* reg = new Registry;
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
                         detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
-                        detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind()})
+                        detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind(),
+                        detail::add_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();
@@ -79,6 +80,7 @@ const char* op_kind_name(OpKind k) {
     case OpKind::kMaxPool2D: return "MAX_POOL_2D";
     case OpKind::kReshape: return "RESHAPE";
     case OpKind::kSoftmax: return "SOFTMAX";
+    case OpKind::kAdd: return "ADD";
   }
   return "?";
 }

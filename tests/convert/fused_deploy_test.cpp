@@ -31,15 +31,32 @@ std::unique_ptr<Model> layered_model() {
   return m;
 }
 
+// A residual block, functional: the conv block's output is added to its input.
+std::unique_ptr<Model> residual_model() {
+  auto m = std::make_unique<Model>("residual");
+  const int in = m->add_node(layers::Input({28, 28}));
+  const int img = m->add_node(layers::Reshape({28, 28, 1}), {in});
+  int x = m->add_node(layers::Conv2D(8, {3, 3}, {.strides = {2, 2}, .padding = Padding::kSame, .use_bias = false,
+                                                 .name = "stem"}), {img});
+  x = m->add_node(layers::BatchNormalization({.name = "stem_bn"}), {x});
+  const int stem = m->add_node(layers::ReLU(6.0f), {x});
+  x = m->add_node(layers::Conv2D(8, {3, 3}, {.padding = Padding::kSame, .use_bias = false, .name = "block"}), {stem});
+  x = m->add_node(layers::BatchNormalization({.name = "block_bn"}), {x});
+  x = m->add_node(layers::Add("residual_add"), {x, stem});
+  x = m->add_node(layers::MaxPooling2D({2, 2}), {x});
+  x = m->add_node(layers::Flatten(), {x});
+  m->add_node(layers::Dense(10, {.name = "logits"}), {x});
+  return m;
+}
+
 struct Trained {
   std::unique_ptr<Model> float_model, qat;
 };
 
-const Trained& trained() {
-  static Trained t = [] {
+Trained train_both(std::unique_ptr<Model> model) {
     const Dataset& ds = *fashion();
     Trained r;
-    r.float_model = layered_model();
+    r.float_model = std::move(model);
     r.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
     FitOptions fo;
     fo.epochs = 1;
@@ -52,7 +69,15 @@ const Trained& trained() {
     const Split more = take(ds.train, 2000, 3000);
     r.qat->fit(more.x, more.y, fo);
     return r;
-  }();
+}
+
+const Trained& trained() {
+  static Trained t = train_both(layered_model());
+  return t;
+}
+
+const Trained& residual() {
+  static Trained t = train_both(residual_model());
   return t;
 }
 
@@ -87,9 +112,7 @@ TEST(FusedDeploy, ClampsFuseIntoConvInTheFile) {
   EXPECT_EQ(f.ops.size(), 5u);  // RESHAPE, CONV_2D, MAX_POOL_2D, CONV_2D, FULLY_CONNECTED
 }
 
-TEST(FusedDeploy, QatEqualsTheFileOnTwoThousandImages) {
-  REQUIRE_FASHION(ds);
-  Model& q = *trained().qat;
+void expect_qat_equals_file(Model& q, const Dataset* ds) {
   const auto r = convert_with(q, Mode::kInt8);
   const Tensor x = rows(ds->test.x, 0, 2000);
   const Tensor sim = q.predict(x, 256);
@@ -102,13 +125,35 @@ TEST(FusedDeploy, QatEqualsTheFileOnTwoThousandImages) {
   EXPECT_EQ(same_class, 2000);
 }
 
+TEST(FusedDeploy, QatEqualsTheFileOnTwoThousandImages) {
+  REQUIRE_FASHION(ds);
+  expect_qat_equals_file(*trained().qat, ds);
+}
+
+TEST(FusedDeploy, ResidualAddQatEqualsTheFile) {
+  REQUIRE_FASHION(ds);
+  const Model& q = *residual().qat;
+  const auto& add = dynamic_cast<const quant::QuantizeWrapper&>(*q.find_layer("quant_residual_add"));
+  const quant::LoweredQuant L = add.lowered();
+  EXPECT_EQ(L.op, quant::LoweredOp::kAdd);
+  ASSERT_EQ(L.inputs.size(), 2u);
+  EXPECT_NE(L.inputs[0].scale, L.inputs[1].scale);  // ADD takes each input with its own scale
+  const auto r = convert_with(q, Mode::kInt8);
+  std::vector<std::string> ops;
+  for (const auto& op : r.ops) ops.push_back(op.op);
+  EXPECT_EQ(ops, (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "CONV_2D", "ADD", "MAX_POOL_2D",
+                                           "FULLY_CONNECTED", "DEQUANTIZE"}));
+  expect_qat_equals_file(const_cast<Model&>(q), ds);
+}
+
 TEST(FusedDeploy, Int8FilesIdenticalToTflite) {
   REQUIRE_FASHION(ds);
   const TfLitePeer* peer = TfLitePeer::get();
   QLITE_REQUIRE_PEER(peer != nullptr, "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason());
   const Tensor x = rows(ds->test.x, 0, 500);
   const Tensor rep = rows(ds->train.x, 0, 100);
-  for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {
+  for (const Model* m : {trained().qat.get(), trained().float_model.get(), residual().qat.get(),
+                         residual().float_model.get()}) {
     const auto r = convert_with(*m, Mode::kInt8, IoType::kInt8, &rep);
     std::vector<int32_t> shape{500, 28, 28};
     const auto theirs = peer->run(r.bytes, {PeerInput{shape, graph_input_bytes(r, x)}});

@@ -174,6 +174,28 @@ TEST(ForwardExample, BatchNormTrainingAndInference) {
   EXPECT_EQ(l->count_params(), 4);
 }
 
+// Add: the sum forward, the same gradient to both inputs backward.
+TEST(ForwardExample, AddSumsAndSplitsTheGradient) {
+  auto l = layers::Add();
+  Rng rng(1);
+  const Shape ins[2] = {{3}, {3}};
+  l->build(ins, rng);
+  const Tensor a = make_tensor({2, 3}, {1, 2, 3, 4, 5, 6}), b = make_tensor({2, 3}, {0.5f, -2, 10, 0, 0, -6});
+  Tensor out;
+  const Tensor* in[2] = {&a, &b};
+  l->forward(in, out, RunContext{true, nullptr});
+  expect_values(out, {2, 3}, {1.5f, 0, 13, 4, 5, 0});
+  const Tensor dout = make_tensor({2, 3}, {1, -1, 2, 0, 3, 4});
+  Tensor da, db;
+  Tensor* din[2] = {&da, &db};
+  l->backward(in, out, dout, din, RunContext{true, nullptr});
+  expect_values(da, {2, 3}, {1, -1, 2, 0, 3, 4});
+  expect_values(db, {2, 3}, {1, -1, 2, 0, 3, 4});
+  const Shape bad[2] = {{3}, {4}};
+  EXPECT_THROW(layers::Add()->build(bad, rng), Error);
+  EXPECT_EQ(layer_from_config("Add", l->get_config())->get_config(), l->get_config());
+}
+
 TEST(ForwardExample, ReshapeFlattenInputKeepData) {
   const Tensor x = make_tensor({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   auto r = built(layers::Reshape({3, -1}), {6});

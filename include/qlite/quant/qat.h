@@ -115,6 +115,7 @@ enum class LoweredOp {
   kConv2D,       // CONV_2D (per-channel weights)
   kDense,        // FULLY_CONNECTED (per-tensor weights, or per-channel if a config asks)
   kPassThrough,  // RESHAPE / MAX_POOL_2D: output = input quantization
+  kAdd,          // ADD: every input with its own quantization (`inputs`), its own output range
 };
 
 // Every number the integer evaluation of a QuantizeWrapper / QuantizeLayer
@@ -137,7 +138,8 @@ struct LoweredQuant {
   json inner_config;       // inner layer's get_config(); {} for kQuantize
   OpSpec spec;             // the op and geometry from the layer's record (op kNone for kQuantize)
   bool input_quantized = false;  // false only for kQuantize (float input)
-  TensorQuant input;             // valid when input_quantized
+  TensorQuant input;             // valid when input_quantized (input 0)
+  std::vector<TensorQuant> inputs;  // kAdd: every input's quantization
   TensorQuant output;            // pass-through: equals input
 
   // kConv2D / kDense only.
@@ -218,6 +220,7 @@ class QuantizeWrapper final : public QuantizedLayer {
   ~QuantizeWrapper() override;
   std::string type() const override { return "QuantizeWrapper"; }
   std::string default_name_stem() const override { return "quant"; }
+  int num_inputs() const override;  // the inner layer's
   Shape build(std::span<const Shape> input_shapes, Rng& rng) override;
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override;
   void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,

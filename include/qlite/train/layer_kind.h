@@ -30,6 +30,7 @@ enum class OpKind : uint8_t {
   kMaxPool2D,       // MAX_POOL_2D
   kReshape,         // RESHAPE (Reshape, Flatten)
   kSoftmax,         // SOFTMAX
+  kAdd,             // ADD of two same-shaped inputs
 };
 // "CONV_2D", ...; "NONE" for kNone.
 const char* op_kind_name(OpKind k);
@@ -54,6 +55,7 @@ enum class QuantRole : uint8_t {
   kNone,         // no default config: quantize_apply asks for a QuantizeConfig
   kWeighted,     // int8 weights (LastValue) and its own output range (MovingAverage)
   kPassThrough,  // the output keeps the input's scale and zero point
+  kOutputRange,  // no weights, its own output range (MovingAverage): Add
 };
 
 // A Keras weight in TFLite's layout: element i of the TFLite tensor is

@@ -56,6 +56,9 @@ struct BatchNormOptions {
 // updated with `momentum`), moving averages in inference.
 LayerPtr BatchNormalization(BatchNormOptions options = {});
 
+// Add()([a, b]): a + b for two inputs of the same shape (no broadcasting).
+LayerPtr Add(std::string name = "");
+
 // ReLU(max_value): y = min(max(x, 0), max_value) (Keras' ReLU with
 // negative_slope 0 and threshold 0); ReLU(6) is ReLU6.
 LayerPtr ReLU(std::optional<float> max_value = std::nullopt, std::string name = "");

@@ -182,6 +182,10 @@ QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activat
       return nullptr;
     case QuantRole::kPassThrough:
       return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{}, std::nullopt);
+    case QuantRole::kOutputRange:
+      return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{},
+                                                   QuantizerSpec::moving_average(bits_scheme(kActivationScheme,
+                                                                                             activation_bits)));
     case QuantRole::kWeighted: {
       const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
       const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);

@@ -93,4 +93,28 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
   }, 16);
 }
 
+void run_integer_add(const LoweredQuant& L, std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                     IntegerScratch& s) {
+  QLITE_CHECK(L.op == LoweredOp::kAdd && L.inputs.size() == 2 && in.size() == 2,
+              "run_integer_add: " + L.name + " is not a two-input ADD");
+  const Tensor& a = *in[0];
+  const Tensor& b = *in[1];
+  QLITE_CHECK(a.shape() == b.shape(), "QAT " + L.name + ": inputs differ in shape");
+  out.resize(a.shape());
+  const int64_t n = a.numel();
+  s.in.resize(static_cast<size_t>(n));
+  s.in2.resize(static_cast<size_t>(n));
+  s.out.resize(static_cast<size_t>(n));
+  // The parameters TFLite's ADD prepare derives from the three tensors' scales.
+  const ref::AddInt8Params p = ref::make_add_params(L.inputs[0].scale, L.inputs[0].zero_point, L.inputs[1].scale,
+                                                    L.inputs[1].zero_point, L.output.scale, L.output.zero_point,
+                                                    L.activation);
+  run_chunks(ctx, n, [&](int64_t lo, int64_t hi, int) {
+    quantize_values(hi - lo, a.f32() + lo, L.inputs[0], s.in.data() + lo);
+    quantize_values(hi - lo, b.f32() + lo, L.inputs[1], s.in2.data() + lo);
+    ref::add_int8(p, hi - lo, s.in.data() + lo, s.in2.data() + lo, s.out.data() + lo);
+    dequantize_values(hi - lo, s.out.data() + lo, L.output, out.f32() + lo);
+  }, int64_t{1} << 14);
+}
+
 }  // namespace qlite::quant::detail

@@ -81,7 +81,7 @@ namespace qlite::quant::detail {
 // L.input; out gets the dequantized int8 result. `input_shape` is the
 // per-sample input shape the inner layer was built for.
 struct IntegerScratch {
-  std::vector<int8_t> in, out;
+  std::vector<int8_t> in, in2, out;
   // Kernel parameters derived from L, one copy per chunk (a chunk sets its
   // batch size in its own copy); rebuilt when `prepared` is false.
   bool prepared = false;
@@ -90,5 +90,9 @@ struct IntegerScratch {
 };
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
                  const Shape& output_shape, const RunContext& ctx, IntegerScratch& scratch);
+// Inference of a lowered ADD: each input re-quantized with its own
+// parameters, TFLite's integer ADD (ref::add_int8), dequantized.
+void run_integer_add(const LoweredQuant& L, std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                     IntegerScratch& scratch);
 
 }  // namespace qlite::quant::detail

@@ -10,7 +10,7 @@
 namespace qlite::quant {
 namespace {
 
-enum class Role { kWeighted, kPassThrough };
+enum class Role { kWeighted, kPassThrough, kOutputRange };
 
 std::string unsupported_message(const Layer& l) {
   return "quantize: layer '" + l.name() + "' of type " + l.type() +
@@ -107,12 +107,22 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   s.kind = &layer_kind(in);
   QLITE_CHECK(s.kind->op != OpKind::kNone && s.kind->quant_role != QuantRole::kNone,
         who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
-  s.role = s.kind->quant_role == QuantRole::kWeighted ? Role::kWeighted : Role::kPassThrough;
+  s.role = s.kind->quant_role == QuantRole::kWeighted      ? Role::kWeighted
+           : s.kind->quant_role == QuantRole::kOutputRange ? Role::kOutputRange
+                                                           : Role::kPassThrough;
   s.out_spec = s.config->output_quantizer();
   const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
   if (s.role == Role::kPassThrough) {
     QLITE_CHECK(wq.empty() && !s.out_spec, who + ": " + t +
                                          " keeps its input's quantization; its config must quantize nothing");
+    return;
+  }
+  if (s.role == Role::kOutputRange) {
+    QLITE_CHECK(wq.empty() && s.out_spec.has_value() && !s.out_spec->options.per_axis,
+                who + ": " + t + " has no weights and one per-tensor output quantizer");
+    const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
+    s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
+    s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
     return;
   }
   QLITE_CHECK(wq.size() == 1 && wq[0].param == s.kind->weight,
@@ -143,12 +153,14 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
 QuantizeWrapper::~QuantizeWrapper() = default;
 
 const Layer& QuantizeWrapper::inner() const { return *s_->inner; }
+int QuantizeWrapper::num_inputs() const { return s_->inner->num_inputs(); }
 const QuantizeConfig& QuantizeWrapper::config() const { return *s_->config; }
 
 Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   State& s = *s_;
   if (built()) {
-    QLITE_CHECK(input_shapes.size() == 1 && input_shapes[0] == Layer::input_shapes().at(0),
+    QLITE_CHECK(std::equal(input_shapes.begin(), input_shapes.end(), Layer::input_shapes().begin(),
+                           Layer::input_shapes().end()),
           detail::label(*this) + ": already built for " + shape_str(Layer::input_shapes().at(0)));
     return output_shape();
   }
@@ -193,11 +205,16 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
       s.inner->forward(in, out, ctx);  // copies / maxima of dequantized values: exact
       return;
     }
-    QLITE_CHECK(in.size() == 1 && in[0] != nullptr, detail::label(*this) + ": expects one input");
-    const std::optional<TensorQuant> iq = input_quant();
-    QLITE_CHECK(iq.has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a QuantizeLayer "
-                                                         "in front of it");
+    QLITE_CHECK(in.size() == num_producers(), detail::label(*this) + ": expects " +
+                                                  std::to_string(num_producers()) + " inputs");
     s.key_now.clear();
+    for (size_t k = 0; k < in.size(); ++k) {
+      const std::optional<TensorQuant> iq = input_quant(k);
+      QLITE_CHECK(iq.has_value() && in[k] != nullptr,
+                  detail::label(*this) + ": its input is float; quantize_apply puts a QuantizeLayer in front of it");
+      s.key_now.insert(s.key_now.end(), {iq->scale, static_cast<float>(iq->zero_point), static_cast<float>(iq->qmin),
+                                         static_cast<float>(iq->qmax), static_cast<float>(iq->num_bits)});
+    }
     for (const Param* p : s.inner_params) append(s.key_now, p->value);
     for (const WeightSlot& w : s.weights) {
       append(s.key_now, w.master.value);
@@ -206,14 +223,13 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
     }
     append(s.key_now, s.out_min.value);
     append(s.key_now, s.out_max.value);
-    s.key_now.insert(s.key_now.end(), {iq->scale, static_cast<float>(iq->zero_point), static_cast<float>(iq->qmin),
-                                       static_cast<float>(iq->qmax), static_cast<float>(iq->num_bits)});
     if (!s.lowered || s.key_now.size() != s.key.size() ||
         std::memcmp(s.key_now.data(), s.key.data(), s.key.size() * sizeof(float)) != 0) {
       s.lowered = lowered();
       s.key.swap(s.key_now);
       s.scratch.prepared = false;
     }
+    if (s.role == Role::kOutputRange) return detail::run_integer_add(*s.lowered, in, out, ctx, s.scratch);
     detail::run_integer(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
     return;
   }
@@ -340,6 +356,24 @@ LoweredQuant QuantizeWrapper::lowered() const {
   if (s.role == Role::kPassThrough) {
     L.op = LoweredOp::kPassThrough;
     L.output = *in;
+    return L;
+  }
+  if (s.role == Role::kOutputRange) {
+    QLITE_CHECK(L.spec.op == OpKind::kAdd, who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
+    L.op = LoweredOp::kAdd;
+    for (size_t k = 0; k < num_producers(); ++k) {
+      const std::optional<TensorQuant> ik = input_quant(k);
+      QLITE_CHECK(ik.has_value(), who + ": its input " + std::to_string(k) + " is float");
+      L.inputs.push_back(*ik);
+      L.tflite_compatible = L.tflite_compatible && ik->qmin == -128 && ik->qmax == 127;
+    }
+    L.output = output_quant();
+    L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
+    L.activation = L.spec.activation;
+    const ref::ActRange a = ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point,
+                                                        L.output.qmin, L.output.qmax);
+    L.act_min = a.min;
+    L.act_max = a.max;
     return L;
   }
   QLITE_CHECK(L.spec.op == OpKind::kConv2D || L.spec.op == OpKind::kFullyConnected,

@@ -15,5 +15,6 @@ LayerKind dense_kind();
 LayerKind relu_kind();
 LayerKind activation_kind();
 LayerKind batch_norm_kind();
+LayerKind add_kind();
 
 }  // namespace qlite::detail
