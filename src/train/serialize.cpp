@@ -197,7 +197,12 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
     throw Error(jpath.string() + ": " + e.what());
   }
 
-  const std::vector<std::byte> wbytes = read_file(wpath, uintmax_t{1} << 40);
+  // At most the weights this architecture has, the 8-byte length and the
+  // 100 MB header limit of safetensors.
+  uintmax_t weight_bytes = 0;
+  for (const Node& n : model->nodes())
+    for (Param* p : n.layer->params()) weight_bytes += p->value.nbytes();
+  const std::vector<std::byte> wbytes = read_file(wpath, weight_bytes + 8 + 100'000'000);
   const safetensors::File file = safetensors::parse(wbytes, wpath.string());
   std::set<std::string> used;
   for (const Node& n : model->nodes()) {

@@ -79,5 +79,15 @@ TEST(BoundedRead, ModelReadersRefuseDevicesAndDirectories) {
   EXPECT_NE(error_of([&] { load_model(t / "m2"); }).find("not a regular file"), std::string::npos);
 }
 
+TEST(BoundedRead, SafetensorsAreCappedByTheModelsWeights) {
+  Tmp t;
+  auto m = make_seed_model(10, 1);
+  save_model(*m, t / "m");
+  // A sparse 300 MB file: refused from its size, never read.
+  fs::resize_file(t.path / "m" / "model.safetensors", 300'000'000);
+  const std::string e = error_of([&] { load_model(t / "m"); });
+  EXPECT_NE(e.find("300000000 bytes (at most"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace qlite
