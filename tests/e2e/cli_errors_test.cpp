@@ -108,7 +108,12 @@ TEST(CliErrors, EveryUserMistakeIsExit2OneLineNoOutputNoFiles) {
       "train --out o --data nosuch",
       "train --out o --optimizer rmsprop",
       "train",
+      "train --model m --out m",
+      "train --model m/model.json --out m",
+      "train --model m --out m/sub",
       // qat
+      "qat --model m --out m",
+      "qat --model m --out ./m/",
       "qat --model m --out q --only ''",
       "qat --model emptydir --out q",
       "qat --model m.tflite --out q",

@@ -56,6 +56,7 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
 int run_qat(const QatArgs& a) {
   (void)kQatRegistered;
   Outputs outputs;
+  outputs.input_dir(a.model, "--model");  // the float model stays as it is
   outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
   outputs.json_file(a.json);
   auto base = load_model_dir(a.model, "--model");

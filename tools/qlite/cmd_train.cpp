@@ -49,7 +49,16 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, int num_classes) {
 }
 
 int run_train(const TrainArgs& a) {
+  namespace fs = std::filesystem;
   Outputs outputs;
+  // Training from a model directory's architecture must not replace it; a
+  // model.json given by name must not be the one --out writes.
+  std::error_code ec;
+  if (a.model != "seed" && fs::is_directory(a.model, ec)) outputs.input_dir(a.model, "--model");
+  if (a.model != "seed" && !fs::is_directory(a.model, ec))
+    require(!(path_within(a.model, (fs::path(a.out) / "model.json").string()) &&
+              path_within((fs::path(a.out) / "model.json").string(), a.model)),
+            "--out " + a.out + " would overwrite the input --model " + a.model + ": write it elsewhere");
   outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
   outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
