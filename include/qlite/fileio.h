@@ -13,8 +13,18 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace qlite {
+
+// Reads the whole file at `path`, refusing anything larger than max_bytes
+// before reading it (regular files) or after reading max_bytes + 1 bytes
+// (streams), so no input can exhaust memory. A directory is always refused;
+// other non-regular files (devices, FIFOs) are refused unless allow_stream.
+// `what` names the file in messages ("model file", "--input"); every failure
+// is one Error naming the path.
+std::vector<uint8_t> read_file_bounded(const std::string& path, uint64_t max_bytes, const std::string& what,
+                                       bool allow_stream = false);
 
 // Writes `bytes` to `path` atomically. The directory of `path` must exist.
 // Throws Error naming the path on any failure; the old file is then untouched.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -143,6 +144,49 @@ void StagedFiles::commit() {
   }
   impl_->committed = true;
   for (const fs::path& d : dirs) fsync_dir(d);
+}
+
+std::vector<uint8_t> read_file_bounded(const std::string& path, uint64_t max_bytes, const std::string& what,
+                                       bool allow_stream) {
+  const std::string named = what.empty() ? path : what + " " + path;
+  check(!path.empty(), "cannot read " + (what.empty() ? std::string("a file") : what) + ": empty file name");
+  struct stat st{};
+  // stat() before open(): opening a FIFO for reading would block.
+  if (::stat(path.c_str(), &st) != 0) throw Error(sys_error("cannot read " + named));
+  check(!S_ISDIR(st.st_mode), "cannot read " + named + ": is a directory, not a file");
+  const bool regular = S_ISREG(st.st_mode);
+  check(regular || allow_stream, "cannot read " + named + ": not a regular file");
+  const std::string at_most = " bytes (at most " + std::to_string(max_bytes) + " expected)";
+  if (regular)
+    check(static_cast<uint64_t>(st.st_size) <= max_bytes,
+          "cannot read " + named + ": " + std::to_string(st.st_size) + at_most);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(sys_error("cannot read " + named));
+  std::vector<uint8_t> bytes;
+  const uint64_t limit = max_bytes + 1;  // one more byte tells "too large" from "exactly the limit"
+  bytes.resize(static_cast<size_t>(regular ? std::min<uint64_t>(static_cast<uint64_t>(st.st_size), max_bytes) + 1
+                                           : std::min<uint64_t>(limit, uint64_t{1} << 16)));
+  size_t got = 0;
+  for (;;) {
+    if (got == bytes.size()) {
+      if (got >= limit) break;
+      bytes.resize(static_cast<size_t>(std::min<uint64_t>(limit, uint64_t{2} * got)));
+    }
+    const ssize_t k = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      throw Error(sys_error("cannot read " + named));
+    }
+    if (k == 0) break;
+    got += static_cast<size_t>(k);
+  }
+  ::close(fd);
+  check(got <= max_bytes, "cannot read " + named + ": more than " + std::to_string(max_bytes) + at_most);
+  bytes.resize(got);
+  return bytes;
 }
 
 void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) {

@@ -2,6 +2,8 @@
 // the file is validated before it sizes an allocation or a copy, and a gzip
 // stream is inflated only up to the length the header promises plus one
 // byte, so a decompression bomb costs no more than an honest file.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -128,6 +130,10 @@ IdxArray parse_idx(std::span<const uint8_t> bytes, const std::string& name) {
 }
 
 IdxArray read_idx(const std::string& path) {
+  // Only regular files: a device (/dev/zero) or FIFO would stream without end.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
   std::setvbuf(f.get(), nullptr, _IOFBF, size_t{1} << 16);

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "data/dataset_detail.h"
+#include "qlite/fileio.h"
 
 namespace qlite::data_detail {
 
@@ -25,22 +26,10 @@ constexpr int kPixels = 28 * 28;
 constexpr uint64_t kSplitSeed = 0x6d6e697374;  // "mnist"
 constexpr long kMaxJsonBytes = 64L << 20;
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 
 std::string read_text(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) throw Error(path + ": cannot open");
-  std::fseek(f.get(), 0, SEEK_END);
-  const long size = std::ftell(f.get());
-  std::fseek(f.get(), 0, SEEK_SET);
-  if (size < 0 || size > kMaxJsonBytes)
-    throw Error(path + ": unexpected size (more than " + std::to_string(kMaxJsonBytes) + " bytes)");
-  std::string text(static_cast<size_t>(size), '\0');
-  if (std::fread(text.data(), 1, text.size(), f.get()) != text.size())
-    throw Error(path + ": read error");
-  return text;
+  const std::vector<uint8_t> bytes = read_file_bounded(path, kMaxJsonBytes, "");
+  return std::string(bytes.begin(), bytes.end());
 }
 
 // Parses exactly `{"data": [v, v, ...]}` (whitespace allowed) and appends

@@ -8,6 +8,7 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "lite/util.h"
+#include "qlite/fileio.h"
 #include "qlite/lite.h"
 #include "qlite_tflite_generated.h"
 
@@ -239,10 +240,13 @@ ModelDef read_model(std::span<const uint8_t> bytes) {
 }
 
 ModelDef read_model_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  check(f.good(), "tflite: cannot open '" + path + "'");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  check(!f.bad(), "tflite: cannot read '" + path + "'");
+  // A FlatBuffer, and so a .tflite file, is smaller than 2 GiB.
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_file_bounded(path, (uint64_t{1} << 31) - 1, "model file");
+  } catch (const Error& e) {
+    throw Error(std::string("tflite: ") + e.what());
+  }
   try {
     return read_model(bytes);
   } catch (const Error& e) {

@@ -21,19 +21,11 @@ constexpr const char* kJsonName = "model.json";
 constexpr const char* kWeightsName = "model.safetensors";
 constexpr uintmax_t kMaxJsonBytes = 64u << 20;
 
+// Bounded, and only regular files: a directory or device named model.json is refused.
 std::vector<std::byte> read_file(const fs::path& path, uintmax_t max_bytes) {
-  std::error_code ec;
-  const uintmax_t size = fs::file_size(path, ec);
-  check(!ec, "cannot read " + path.string() + ": " + ec.message());
-  check(size <= max_bytes, path.string() + ": file is " + std::to_string(size) +
-                               " bytes, more than the " + std::to_string(max_bytes) + " allowed");
-  std::vector<std::byte> buf(static_cast<size_t>(size));
-  std::ifstream in(path, std::ios::binary);
-  check(in.good(), "cannot open " + path.string());
-  in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-  check(in.gcount() == static_cast<std::streamsize>(buf.size()),
-        "cannot read " + path.string() + ": file changed size while reading");
-  return buf;
+  const std::vector<uint8_t> bytes = read_file_bounded(path.string(), max_bytes, "");
+  const auto* p = reinterpret_cast<const std::byte*>(bytes.data());
+  return std::vector<std::byte>(p, p + bytes.size());
 }
 
 std::string param_key(const Layer& l, const Param& p) { return l.name() + "/" + p.name; }
@@ -205,7 +197,12 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
     throw Error(jpath.string() + ": " + e.what());
   }
 
-  const std::vector<std::byte> wbytes = read_file(wpath, uintmax_t{1} << 40);
+  // At most the weights this architecture has, the 8-byte length and the
+  // 100 MB header limit of safetensors.
+  uintmax_t weight_bytes = 0;
+  for (const Node& n : model->nodes())
+    for (Param* p : n.layer->params()) weight_bytes += p->value.nbytes();
+  const std::vector<std::byte> wbytes = read_file(wpath, weight_bytes + 8 + 100'000'000);
   const safetensors::File file = safetensors::parse(wbytes, wpath.string());
   std::set<std::string> used;
   for (const Node& n : model->nodes()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -79,6 +80,31 @@ void require_input_matches(const Shape& model_input, const Tensor& x, const std:
 // A double flag that must be a finite number in [lo, hi] ((lo, hi] when
 // lo_open). CLI11's Range and PositiveNumber let "nan" through.
 CLI::Validator finite_range(double lo, double hi, bool lo_open = false);
+
+// An integer flag in [lo, hi]: "must be at least 1", "must be an integer"
+// (main() prints "--epochs must be at least 1"). CLI11's Range and
+// PositiveNumber print the limits as 310-digit doubles.
+CLI::Validator int_range(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max());
+// A seed: a decimal integer in [0, 2^64 - 1] (CLI11 wraps "-1" to 2^64 - 1).
+CLI::Validator seed_value();
+// A flag whose value may not be the empty string.
+CLI::Validator non_empty();
+
+// Where a command prints its human summary: stderr when stdout carries the
+// --json output ("-"), so that stdout is exactly one JSON document.
+FILE* human_out(const std::string& json);
+
+// Reads a JSON file (bounded) and parses it; Error names the path.
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
+
+// Warns on stderr, one line per key, about keys of a layer config in the
+// model JSON `j` that the loaded layer does not report in get_config(): a key
+// qlite does not know (kernel_regularizer) is ignored, never silently.
+void warn_unknown_config_keys(const nlohmann::json& j, const Model& model, const std::string& where);
+
+// load_model(dir) for a CLI flag: the directory must exist and hold
+// model.json (else one clear Error); unknown config keys are warned about.
+std::unique_ptr<Model> load_model_dir(const std::string& dir, const std::string& flag);
 
 // Validation helpers for flags that CLI11 cannot express as ranges.
 void require(bool cond, const std::string& message);

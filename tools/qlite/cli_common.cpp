@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -12,6 +13,7 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   const std::string text = j.dump(2) + "\n";
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
     return;
   }
   write_file_atomic(path, text);
@@ -92,6 +94,85 @@ void require_input_matches(const Shape& model_input, const Tensor& x, const std:
                 shape_str(sample));
 }
 
+CLI::Validator int_range(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        int64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ptr != end || (ec != std::errc() && ec != std::errc::result_out_of_range))
+          return "must be an integer, got '" + text + "'";
+        const bool low = ec == std::errc::result_out_of_range ? text[0] == '-' : v < lo;
+        const bool high = ec == std::errc::result_out_of_range ? text[0] != '-' : v > hi;
+        if (low) return "must be at least " + std::to_string(lo);
+        if (high) return "must be at most " + std::to_string(hi);
+        return std::string();
+      },
+      hi == std::numeric_limits<int64_t>::max() ? "INT >= " + std::to_string(lo)
+                                                 : "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ptr != end || ec != std::errc())
+          return "must be an integer from 0 to 18446744073709551615, got '" + text + "'";
+        return std::string();
+      },
+      "UINT64");
+}
+
+CLI::Validator non_empty() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string { return text.empty() ? "must not be empty" : std::string(); }, "");
+}
+
+FILE* human_out(const std::string& json) { return json == "-" ? stderr : stdout; }
+
+nlohmann::json read_json_file(const std::string& path, const std::string& what) {
+  const std::vector<uint8_t> bytes = read_file_bounded(path, 64u << 20, what);
+  try {
+    return nlohmann::json::parse(bytes.begin(), bytes.end());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON: " + e.what());
+  }
+}
+
+void warn_unknown_config_keys(const nlohmann::json& j, const Model& model, const std::string& where) {
+  if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) return;
+  const nlohmann::json& layers = j["config"].value("layers", nlohmann::json::array());
+  if (!layers.is_array()) return;
+  for (const nlohmann::json& l : layers) {
+    if (!l.is_object() || !l.contains("config") || !l["config"].is_object()) continue;
+    const nlohmann::json& conf = l["config"];
+    const Layer* layer = conf.contains("name") && conf["name"].is_string()
+                             ? model.find_layer(conf["name"].get<std::string>())
+                             : nullptr;
+    if (layer == nullptr) continue;
+    const nlohmann::json known = layer->get_config();
+    for (const auto& [key, value] : conf.items())
+      if (!known.contains(key))
+        std::fprintf(stderr, "qlite: warning: %s: layer '%s' (%s): config key '%s' is not supported and is ignored\n",
+                     where.c_str(), layer->name().c_str(), layer->type().c_str(), key.c_str());
+  }
+}
+
+std::unique_ptr<Model> load_model_dir(const std::string& dir, const std::string& flag) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  require(fs::exists(dir, ec), flag + " " + dir + ": no such model directory");
+  require(fs::is_directory(dir, ec),
+          flag + " " + dir + " is a file; expected a model directory (from qlite train or qlite qat)");
+  const std::string json_path = (fs::path(dir) / "model.json").string();
+  require(fs::exists(json_path, ec), flag + " " + dir + " is not a model directory (no model.json in it)");
+  auto model = load_model(dir);
+  warn_unknown_config_keys(read_json_file(json_path, ""), *model, json_path);
+  return model;
+}
+
 void require(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
@@ -126,18 +207,24 @@ void add_data_flag(CLI::App* sub, std::string& data, const std::string& help) {
 }
 
 void add_threads_flag(CLI::App* sub, int& threads, const std::string& help) {
-  sub->add_option("--threads", threads, help)->check(CLI::Range(1, 256))->capture_default_str();
+  sub->add_option("--threads", threads, help.empty() ? "Worker threads" : help)
+      ->check(int_range(1, 256))
+      ->capture_default_str();
 }
 
 void add_json_flag(CLI::App* sub, std::string& json, const std::string& help) {
-  sub->add_option("--json", json, help);
+  sub->add_option("--json", json, help)->check(non_empty());
 }
 
 void add_quiet_flag(CLI::App* sub, bool& quiet, const std::string& help) { sub->add_flag("--quiet,-q", quiet, help); }
 
 void add_fit_flags(CLI::App* sub, FitFlags& f) {
-  sub->add_option("--epochs", f.epochs)->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--batch-size", f.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--epochs", f.epochs, "Passes over the training data")
+      ->check(int_range(1, 1000000))
+      ->capture_default_str();
+  sub->add_option("--batch-size", f.batch_size, "Images per training step")
+      ->check(int_range(1, 1 << 24))
+      ->capture_default_str();
   sub->add_option("--validation-split", f.validation_split, "Fraction of the training data held out (the last part)")
       ->check(finite_range(0.0, 0.99))
       ->capture_default_str();

@@ -53,7 +53,6 @@ double percentile(std::vector<double> v, double q) {
 int run_bench(const BenchArgs& a) {
   Outputs outputs;  // checked before the work; the one output is written at the end
   outputs.json_file(a.json);
-  if (!std::filesystem::is_regular_file(a.path)) throw Error("cannot read model file " + a.path);
   runtime::InterpreterOptions opt;
   opt.num_threads = a.threads;
   opt.isa = parse_isa(a.isa);
@@ -71,9 +70,10 @@ int run_bench(const BenchArgs& a) {
   const double median = percentile(us, 0.5), p90 = percentile(us, 0.9);
   const double ips = median > 0 ? a.batch * 1e6 / median : 0.0;
   if (!a.quiet) {
-    std::printf("%s: batch %d, %d thread%s, isa %s, %d runs after %d warm-up\n", a.path.c_str(), a.batch,
+    FILE* out = human_out(a.json);
+    std::fprintf(out, "%s: batch %d, %d thread%s, isa %s, %d runs after %d warm-up\n", a.path.c_str(), a.batch,
                 a.threads, a.threads == 1 ? "" : "s", isa_name(it->isa()), a.runs, a.warmup);
-    std::printf("latency median %.2f us, p90 %.2f us; %.0f images/s\n", median, p90, ips);
+    std::fprintf(out, "latency median %.2f us, p90 %.2f us; %.0f images/s\n", median, p90, ips);
   }
   if (!a.json.empty()) {
     nlohmann::json j;
@@ -97,13 +97,14 @@ int run_bench(const BenchArgs& a) {
 Command add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* sub = app.add_subcommand("bench", "Time a .tflite model in qlite's runtime (random inputs)");
-  sub->add_option("model", a->path, ".tflite file")->required();
-  sub->add_option("--batch", a->batch, "Images per invoke")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  sub->add_option("model", a->path, ".tflite file")->required()->check(non_empty());
+  sub->add_option("--batch", a->batch, "Images per invoke")->check(int_range(1, 1 << 20))->capture_default_str();
   add_threads_flag(sub, a->threads);
-  sub->add_option("--runs", a->runs, "Timed invokes")->check(CLI::Range(1, 100000000))->capture_default_str();
-  sub->add_option("--warmup", a->warmup, "Untimed invokes first")->check(CLI::Range(0, 100000000))->capture_default_str();
-  sub->add_option("--isa", a->isa, "reference, avx2 or avx512 (default: the widest the CPU has, or QLITE_ISA)");
-  sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
+  sub->add_option("--runs", a->runs, "Timed invokes")->check(int_range(1, 100000000))->capture_default_str();
+  sub->add_option("--warmup", a->warmup, "Untimed invokes first")->check(int_range(0, 100000000))->capture_default_str();
+  sub->add_option("--isa", a->isa, "reference, avx2 or avx512 (default: the widest the CPU has, or QLITE_ISA)")
+      ->check(CLI::IsMember({"reference", "avx2", "avx512"}));
+  sub->add_option("--seed", a->seed, "Seed of the random inputs")->check(seed_value())->capture_default_str();
   add_json_flag(sub, a->json, "Also write the results as JSON to this file ('-' = stdout)");
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_bench(*a); }};

@@ -25,14 +25,12 @@ struct ConvertArgs {
 
 int run_convert(const ConvertArgs& a) {
   namespace fs = std::filesystem;
-  if (!fs::is_directory(a.model))
-    throw Error(a.model + " is not a model directory (expected " + a.model + "/model.json)");
   Outputs outputs;
   outputs.input_dir(a.model, "--model");
   outputs.file(a.out, "--out");
   outputs.json_file(a.json);
   quant::register_qat_layers();  // QAT model directories name QuantizeWrapper layers
-  auto model = load_model(a.model);
+  auto model = load_model_dir(a.model, "--model");
 
   convert::ConvertOptions opt;
   opt.mode = convert::mode_from_string(a.mode);
@@ -55,12 +53,13 @@ int run_convert(const ConvertArgs& a) {
   outputs.staging().add(a.out, r.bytes);
 
   if (!a.quiet) {
-    std::printf("wrote %s: %zu bytes, %s%s, integer only: %s\n", a.out.c_str(), r.size_bytes, a.mode.c_str(),
+    FILE* out = human_out(a.json);
+    std::fprintf(out, "wrote %s: %zu bytes, %s%s, integer only: %s\n", a.out.c_str(), r.size_bytes, a.mode.c_str(),
                 r.quantization_aware ? " (quantization-aware)" : "", r.integer_only ? "yes" : "no");
     if (!r.float_ops.empty()) {
-      std::printf("float ops:");
-      for (const auto& f : r.float_ops) std::printf(" %s;", f.c_str());
-      std::printf("\n");
+      std::fprintf(out, "float ops:");
+      for (const auto& f : r.float_ops) std::fprintf(out, " %s;", f.c_str());
+      std::fprintf(out, "\n");
     }
   }
   if (!a.json.empty()) {
@@ -98,12 +97,12 @@ Command add_convert(CLI::App& app) {
       "ranges calibrated with min/max on the first --representative training images; a\n"
       "quantization-aware model uses its learned ranges instead); float16 (float16 weights).\n"
       "integer_only: every op but the float I/O QUANTIZE/DEQUANTIZE computes on integers.");
-  sub->add_option("--model", a->model, "Model directory (from qlite train or qlite qat)")->required();
+  sub->add_option("--model", a->model, "Model directory (from qlite train or qlite qat)")->required()->check(non_empty());
   sub->add_option("--mode", a->mode, "float32, dynamic, int8 or float16")
       ->check(CLI::IsMember({"float32", "dynamic", "int8", "float16"}))
       ->capture_default_str();
   sub->add_option("--representative", a->representative, "int8: calibration images (first N of the training split)")
-      ->check(CLI::Range(1, 1000000))
+      ->check(int_range(1, 1000000))
       ->capture_default_str();
   sub->add_option("--io", a->io, "int8 mode: graph input/output type (float32, int8, uint8)")
       ->check(CLI::IsMember({"float32", "int8", "uint8"}))
@@ -111,9 +110,9 @@ Command add_convert(CLI::App& app) {
   add_data_flag(sub, a->data, "Dataset of the representative images");
   sub->add_option("--dynamic-min-elements", a->dynamic_min_elements,
                   "dynamic: quantize only kernels with at least this many elements (0 = all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(int_range(0))
       ->capture_default_str();
-  sub->add_option("--out", a->out, "Output .tflite file (written atomically)")->required();
+  sub->add_option("--out", a->out, "Output .tflite file (written atomically)")->required()->check(non_empty());
   add_json_flag(sub, a->json, "Write size_bytes, integer_only, ops, float_ops as JSON ('-' for stdout)");
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_convert(*a); }};

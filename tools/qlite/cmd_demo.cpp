@@ -274,17 +274,19 @@ Command add_demo(CLI::App& app) {
       "The whole experiment: float baseline, whole-model and Dense-only QAT, every conversion,\n"
       "each .tflite measured in the qlite runtime; writes report.md, report.json, report.html");
   add_data_flag(sub, a->data);
-  sub->add_option("--out", a->out, "Directory for the .tflite files and the reports")->capture_default_str();
-  sub->add_option("--epochs", a->epochs, "Epochs of the float baseline")->check(CLI::Range(1, 1000))->capture_default_str();
-  sub->add_option("--seed", a->seed, "Seed for weights and shuffling")->capture_default_str();
+  sub->add_option("--out", a->out, "Directory for the .tflite files and the reports")
+      ->check(non_empty())
+      ->capture_default_str();
+  sub->add_option("--epochs", a->epochs, "Epochs of the float baseline")->check(int_range(1, 1000))->capture_default_str();
+  sub->add_option("--seed", a->seed, "Seed for weights and shuffling")->check(seed_value())->capture_default_str();
   add_threads_flag(sub, a->threads, "Training threads (benchmarks always run on 1)");
   sub->add_option("--subset", a->subset, "Use only the first N training and N test images (quick runs, tests)")
-      ->check(CLI::PositiveNumber);
+      ->check(int_range(1));
   sub->add_option("--latency-runs", a->speed.latency_runs, "Batch-1 invokes timed per variant (at most)")
-      ->check(CLI::Range(1, 10000000))
+      ->check(int_range(1, 10000000))
       ->capture_default_str();
   sub->add_option("--throughput-runs", a->speed.throughput_runs, "Batch-256 invokes timed per variant (at most)")
-      ->check(CLI::Range(1, 1000000))
+      ->check(int_range(1, 1000000))
       ->capture_default_str();
   sub->add_option("--bench-seconds", a->speed.budget_s, "Time budget of each speed measurement")
       ->check(finite_range(0.0, 3600.0))

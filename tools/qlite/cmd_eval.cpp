@@ -33,10 +33,11 @@ struct EvalOutcome {
 
 int report(const EvalArgs& a, const EvalOutcome& r) {
   if (!a.quiet) {
-    std::printf("%s on %s test set (%lld images): accuracy %.4f", a.path.c_str(), a.data.c_str(),
-                static_cast<long long>(r.samples), r.accuracy);
-    if (r.loss) std::printf(", loss %.4f", *r.loss);
-    std::printf("\n");
+    FILE* out = human_out(a.json);
+    std::fprintf(out, "%s on %s test set (%lld images): accuracy %.4f", a.path.c_str(), a.data.c_str(),
+                 static_cast<long long>(r.samples), r.accuracy);
+    if (r.loss) std::fprintf(out, ", loss %.4f", *r.loss);
+    std::fprintf(out, "\n");
   }
   if (!a.json.empty()) {
     json j;
@@ -70,10 +71,15 @@ int run_eval(const EvalArgs& a) {
   namespace fs = std::filesystem;
   Outputs outputs;  // checked before the work; the one output is written at the end
   outputs.json_file(a.json);
-  if (fs::is_regular_file(a.path)) return run_eval_tflite(a);
-  if (!fs::is_directory(a.path))
-    throw Error(a.path + " is not a model directory (expected " + a.path + "/model.json)");
-  auto model = load_model(a.path);
+  std::error_code ec;
+  if (!fs::is_directory(a.path, ec)) {
+    // Anything but a directory is read as a .tflite file (bounded, regular files only).
+    const bool tflite_name = a.path.size() > 7 && a.path.compare(a.path.size() - 7, 7, ".tflite") == 0;
+    require(tflite_name || fs::exists(a.path, ec),
+            a.path + ": no such file or directory (expected a .tflite file or a model directory)");
+    return run_eval_tflite(a);
+  }
+  auto model = load_model_dir(a.path, "model");
   Dataset ds = load_dataset(a.data);
   require_input_matches(model->input_shape(), ds.test.x, a.data);
   if (!model->compiled()) model->compile(Adam(), SparseCategoricalCrossentropy{true});
@@ -88,11 +94,13 @@ int run_eval(const EvalArgs& a) {
 Command add_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   CLI::App* sub = app.add_subcommand("eval", "Evaluate a saved model on a dataset's test split");
-  sub->add_option("model", a->path, "Model directory (from qlite train) or .tflite file")->required();
+  sub->add_option("model", a->path, "Model directory (from qlite train) or .tflite file")->required()->check(non_empty());
   add_data_flag(sub, a->data);
   add_threads_flag(sub, a->threads);
-  sub->add_option("--batch-size", a->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--subset", a->subset, "Evaluate on the first N test images only")->check(CLI::PositiveNumber);
+  sub->add_option("--batch-size", a->batch_size, "Images per evaluation step")
+      ->check(int_range(1, 1 << 20))
+      ->capture_default_str();
+  sub->add_option("--subset", a->subset, "Evaluate on the first N test images only")->check(int_range(1));
   add_json_flag(sub, a->json);
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_eval(*a); }};

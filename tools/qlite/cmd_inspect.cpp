@@ -42,7 +42,7 @@ int run_inspect(const InspectArgs& a) {
 Command add_inspect(CLI::App& app) {
   auto a = std::make_shared<InspectArgs>();
   CLI::App* sub = app.add_subcommand("inspect", "Print the tensors and operators of a .tflite file");
-  sub->add_option("model", a->path, ".tflite file")->required()->check(CLI::ExistingFile);
+  sub->add_option("model", a->path, ".tflite file")->required()->check(non_empty());
   sub->add_flag("--check", a->check, "Also prepare the model in the qlite runtime and report the plan");
   return {sub, [a] { return run_inspect(*a); }};
 }

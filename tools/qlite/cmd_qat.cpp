@@ -1,6 +1,7 @@
 // qlite qat: quantization-aware fine-tuning of a saved float model; saves the
 // quantized model (its evaluation is the exact int8 evaluation).
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -23,7 +24,7 @@ struct QatArgs {
   std::string model;
   std::string data = "fashion-mnist";
   std::string out;
-  std::string only;
+  std::optional<std::string> only;
   std::string json;
   FitFlags fit{.batch_size = 500};
   double lr = 1e-3;
@@ -55,9 +56,10 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
 int run_qat(const QatArgs& a) {
   (void)kQatRegistered;
   Outputs outputs;
+  outputs.input_dir(a.model, "--model");  // the float model stays as it is
   outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
   outputs.json_file(a.json);
-  auto base = load_model(a.model);
+  auto base = load_model_dir(a.model, "--model");
   for (const Node& n : base->nodes())
     require(dynamic_cast<const quant::QuantizedLayer*>(n.layer.get()) == nullptr,
             a.model + " is already quantized (layer '" + n.layer->name() + "')");
@@ -69,12 +71,13 @@ int run_qat(const QatArgs& a) {
   base->set_threads(a.threads);
   const EvalResult baseline = base->evaluate(ds.test.x, ds.test.y, 256);
 
-  std::unique_ptr<Model> qat = a.only.empty() ? quant::quantize_model(*base) : annotate_only(*base, a.only);
+  std::unique_ptr<Model> qat = !a.only ? quant::quantize_model(*base) : annotate_only(*base, *a.only);
   AdamOptions ao;
   ao.learning_rate = static_cast<float>(a.lr);
   qat->compile(Adam(ao), SparseCategoricalCrossentropy{true});
   qat->set_threads(a.threads);
-  if (!a.quiet) std::printf("%s\n", qat->summary().c_str());
+  FILE* out = human_out(a.json);
+  if (!a.quiet) std::fprintf(out, "%s\n", qat->summary().c_str());
   const History h = qat->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
   const EvalResult test = qat->evaluate(ds.test.x, ds.test.y, 256);
   stage_model(*qat, a.out, outputs.staging());
@@ -91,13 +94,13 @@ int run_qat(const QatArgs& a) {
   }
 
   if (!a.quiet) {
-    std::printf("baseline (float) test accuracy %.4f\n", baseline.accuracy);
-    std::printf("QAT (int8 evaluation) test accuracy %.4f; trained %lld images at %.0f images/s\n", test.accuracy,
+    std::fprintf(out, "baseline (float) test accuracy %.4f\n", baseline.accuracy);
+    std::fprintf(out, "QAT (int8 evaluation) test accuracy %.4f; trained %lld images at %.0f images/s\n", test.accuracy,
                 static_cast<long long>(h.train_samples * a.fit.epochs), h.images_per_second);
     if (fh)
-      std::printf("float fine-tuning, same recipe: test accuracy %.4f at %.0f images/s (QAT/float %.2fx)\n",
+      std::fprintf(out, "float fine-tuning, same recipe: test accuracy %.4f at %.0f images/s (QAT/float %.2fx)\n",
                   ftest->accuracy, fh->images_per_second, h.images_per_second / fh->images_per_second);
-    std::printf("saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
+    std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   }
   if (!a.json.empty()) {
     json j;
@@ -105,7 +108,7 @@ int run_qat(const QatArgs& a) {
     j["model"] = a.model;
     j["data"] = a.data;
     j["out"] = a.out;
-    j["only"] = a.only.empty() ? json(nullptr) : json(a.only);
+    j["only"] = !a.only ? json(nullptr) : json(*a.only);
     put_fit_json(j, a.fit, h);
     j["lr"] = a.lr;
     j["subset"] = a.subset;
@@ -133,18 +136,19 @@ int run_qat(const QatArgs& a) {
 Command add_qat(CLI::App& app) {
   auto a = std::make_shared<QatArgs>();
   CLI::App* sub = app.add_subcommand("qat", "Quantization-aware fine-tuning of a saved float model");
-  sub->add_option("--model", a->model, "Float model directory (from qlite train)")->required();
+  sub->add_option("--model", a->model, "Float model directory (from qlite train)")->required()->check(non_empty());
   add_data_flag(sub, a->data);
-  sub->add_option("--out", a->out, "Directory to save the quantized model to")->required();
-  sub->add_option("--only", a->only, "Quantize only these layers: 'dense' (every Dense layer) or NAME,NAME,...");
+  sub->add_option("--out", a->out, "Directory to save the quantized model to")->required()->check(non_empty());
+  sub->add_option("--only", a->only, "Quantize only these layers: 'dense' (every Dense layer) or NAME,NAME,...")
+      ->check(non_empty());
   sub->add_option("--subset", a->subset, "Fine-tune on the first N training images")
-      ->check(CLI::PositiveNumber)
+      ->check(int_range(1))
       ->capture_default_str();
   add_fit_flags(sub, a->fit);
   sub->add_option("--lr", a->lr, "Adam learning rate")
       ->check(finite_range(0.0, std::numeric_limits<float>::max(), true))
       ->capture_default_str();
-  sub->add_option("--seed", a->fit.seed, "Seed for shuffling")->capture_default_str();
+  sub->add_option("--seed", a->fit.seed, "Seed for shuffling")->check(seed_value())->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_flag("--compare-float", a->compare_float,
                 "Also fine-tune the float model with the same recipe and report the throughput ratio");

@@ -1,12 +1,14 @@
 // qlite run: one invocation of a .tflite model on raw little-endian input
-// files in each input's own type; the batch is taken from the file length.
+// files in each input's own type; the batch is taken from the file length
+// when that is unambiguous, else from --batch.
 // Writes every output raw to PREFIX<k>.bin.
-#include <filesystem>
-#include <fstream>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstring>
-#include <iterator>
 
 #include "cli.h"
+#include "qlite/lite.h"
 #include "qlite/runtime.h"
 
 namespace qlite::cli {
@@ -16,14 +18,66 @@ struct RunArgs {
   std::string path;
   std::vector<std::string> inputs;
   std::string output_prefix;
+  int batch = 0;  // 0: from the file sizes
   int threads = 1;
   bool quiet = false;
 };
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + path);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+constexpr int kMaxBatch = 1 << 20;
+
+// The bytes of --input `path` for input `info` at `batch` (0: inferred from
+// the file size, which must then be unambiguous). Never reads more than the
+// expected size plus one byte.
+std::vector<uint8_t> read_input(const std::string& path, const runtime::TensorInfo& info, size_t index, int& batch) {
+  const std::string type = lite::tensor_type_name(info.type);
+  const std::string which = "input " + std::to_string(index) + " '" + info.name + "'";
+  require(!info.shape.empty() && info.shape[0] > 0, which + " is a scalar; its batch cannot follow the file");
+  const size_t per_sample = info.nbytes / static_cast<size_t>(info.shape[0]);
+  const int64_t numel = shape_numel(info.shape);
+  require(per_sample > 0 && numel > 0, which + " holds no data");
+  const size_t elem = info.nbytes / static_cast<size_t>(numel);
+  const std::string sample = std::to_string(per_sample) + " bytes of " + type;
+  struct stat st{};
+  if (batch > 0) {
+    const uint64_t expected = uint64_t{per_sample} * static_cast<uint64_t>(batch);
+    auto wrong_size = [&](const std::string& size) {
+      return "--input " + path + ": " + size + " bytes, expected exactly " + std::to_string(expected) + " (batch " +
+             std::to_string(batch) + " x " + sample + " for " + which + ")";
+    };
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      require(static_cast<uint64_t>(st.st_size) == expected, wrong_size(std::to_string(st.st_size)));
+    std::vector<uint8_t> bytes;
+    try {
+      bytes = read_file_bounded(path, expected, "--input", /*allow_stream=*/true);
+    } catch (const Error&) {
+      // A stream longer than expected: read_file_bounded stopped one byte past.
+      if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        throw Error(wrong_size("more than " + std::to_string(expected)));
+      throw;
+    }
+    require(bytes.size() == expected, wrong_size(std::to_string(bytes.size())));
+    return bytes;
+  }
+  require(::stat(path.c_str(), &st) == 0, "cannot read --input " + path + ": " + std::strerror(errno));
+  require(!S_ISDIR(st.st_mode), "cannot read --input " + path + ": is a directory, not a file");
+  require(S_ISREG(st.st_mode), "--input " + path + " is not a regular file: give --batch N to read it as a stream");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  require(size > 0 && size % per_sample == 0, "--input " + path + ": " + std::to_string(size) +
+                                                  " bytes is not a positive multiple of one sample of " + which +
+                                                  " (" + sample + ")");
+  const uint64_t b = size / per_sample;
+  require(b <= kMaxBatch, "--input " + path + " holds " + std::to_string(b) + " samples, more than the " +
+                              std::to_string(kMaxBatch) + " a batch can be");
+  // A file for a 1- or 2-byte input whose size also fits whole float32
+  // samples may be float data (the pixels, not the quantized values): the
+  // batch is then not known from the size.
+  const size_t ratio = elem < 4 ? 4 / elem : 1;
+  require(ratio == 1 || b % ratio != 0,
+          "--input " + path + ": " + std::to_string(size) + " bytes is " + std::to_string(b) + " samples of " + type +
+              " or " + std::to_string(b / ratio) + " of float32 for " + which + ": give --batch N (the file must hold " +
+              type + " values)");
+  batch = static_cast<int>(b);
+  return read_file_bounded(path, size, "--input");
 }
 
 int run_run(const RunArgs& a) {
@@ -36,35 +90,28 @@ int run_run(const RunArgs& a) {
           a.path + " has " + std::to_string(it->num_inputs()) + " inputs, " + std::to_string(a.inputs.size()) +
               " --input files given");
   std::vector<std::vector<uint8_t>> data;
-  int batch = -1;
+  int batch = a.batch;
   for (size_t i = 0; i < a.inputs.size(); ++i) {
-    data.push_back(read_file(a.inputs[i]));
-    const runtime::TensorInfo info = it->input_info(i);
-    require(!info.shape.empty(), "input " + std::to_string(i) + " is a scalar; its batch cannot follow the file");
-    const size_t per_sample = info.nbytes / static_cast<size_t>(info.shape[0]);
-    const size_t size = data.back().size();
-    require(per_sample > 0 && size > 0 && size % per_sample == 0,
-            a.inputs[i] + ": " + std::to_string(size) + " bytes is not a positive multiple of one sample of input '" +
-                info.name + "' (" + std::to_string(per_sample) + " bytes of " + lite::tensor_type_name(info.type) + ")");
-    const int b = static_cast<int>(size / per_sample);
-    require(batch < 0 || b == batch, a.inputs[i] + " holds a batch of " + std::to_string(b) + ", the first input " +
-                                         std::to_string(batch));
+    int b = a.batch;
+    data.push_back(read_input(a.inputs[i], it->input_info(i), i, b));
+    require(batch <= 0 || b == batch, "--input " + a.inputs[i] + " holds a batch of " + std::to_string(b) +
+                                          ", the first input " + std::to_string(batch));
     batch = b;
   }
   it->resize_batch(batch);
   for (size_t i = 0; i < data.size(); ++i) std::memcpy(it->input_bytes(i).data(), data[i].data(), data[i].size());
   it->invoke();
+  std::string lines;  // printed once the files are in place
   for (size_t k = 0; k < it->num_outputs(); ++k) {
     const std::string path = a.output_prefix + std::to_string(k) + ".bin";
     const auto bytes = it->output_bytes(k);
     outputs.staging().add(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-    if (!a.quiet) {
-      const runtime::TensorInfo info = it->output_info(k);
-      std::printf("output %zu '%s': %s %s -> %s\n", k, info.name.c_str(), lite::tensor_type_name(info.type),
-                  shape_str(info.shape).c_str(), path.c_str());
-    }
+    const runtime::TensorInfo info = it->output_info(k);
+    lines += "output " + std::to_string(k) + " '" + lite::escape_control(info.name) + "': " +
+             lite::tensor_type_name(info.type) + " " + shape_str(info.shape) + " -> " + path + "\n";
   }
   outputs.commit();
+  if (!a.quiet) std::fputs(lines.c_str(), stdout);
   return 0;
 }
 
@@ -73,11 +120,18 @@ int run_run(const RunArgs& a) {
 Command add_run(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* sub = app.add_subcommand("run", "Run a .tflite model once on raw input files");
-  sub->add_option("model", a->path, ".tflite file")->required()->check(CLI::ExistingFile);
-  sub->add_option("--input", a->inputs, "Raw little-endian input tensor (repeat per model input)")
+  sub->add_option("model", a->path, ".tflite file")->required()->check(non_empty());
+  sub->add_option("--input", a->inputs,
+                  "Raw little-endian input tensor in the input's own type (repeat per model input)")
       ->required()
-      ->check(CLI::ExistingFile);
-  sub->add_option("--output", a->output_prefix, "Output files are written to PREFIX<k>.bin")->required();
+      ->check(non_empty());
+  sub->add_option("--output", a->output_prefix, "Output files are written to PREFIX<k>.bin")
+      ->required()
+      ->check(non_empty());
+  sub->add_option("--batch", a->batch,
+                  "Samples in each input file (default: from the file size; required when an int8/uint8 "
+                  "file's size would also fit float32 samples, and for non-regular files)")
+      ->check(int_range(1, kMaxBatch));
   add_threads_flag(sub, a->threads);
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_run(*a); }};

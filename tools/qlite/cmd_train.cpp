@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <limits>
-#include <fstream>
+#include <filesystem>
 
 #include "cli.h"
 #include "qlite/data.h"
@@ -25,23 +25,40 @@ struct TrainArgs {
   bool quiet = false;
 };
 
+// --model seed, a model.json, or a model directory (its model.json: the
+// architecture only, the weights are initialized from --seed).
 std::unique_ptr<Model> make_model(const TrainArgs& a, int num_classes) {
+  namespace fs = std::filesystem;
   if (a.model == "seed") return make_seed_model(num_classes, a.fit.seed);
-  std::ifstream in(a.model);
-  if (!in) throw Error("cannot open model file " + a.model + " (use --model seed or a model.json)");
-  json j;
+  std::error_code ec;
+  require(fs::exists(a.model, ec), "--model " + a.model + ": no such file (expected 'seed' or a model.json)");
+  const std::string path = fs::is_directory(a.model, ec) ? (fs::path(a.model) / "model.json").string() : a.model;
+  require(fs::exists(path, ec), "--model " + a.model + " is a directory without model.json (expected 'seed', a model.json or a model directory)");
+  const json j = read_json_file(path, "--model");
+  std::unique_ptr<Model> model;
   try {
-    j = json::parse(in);
+    model = model_from_json(j);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
   } catch (const json::exception& e) {
-    throw Error(a.model + ": not valid JSON: " + e.what());
+    throw Error(path + ": " + e.what());
   }
-  auto model = model_from_json(j);
+  warn_unknown_config_keys(j, *model, path);
   model->build(a.fit.seed);
   return model;
 }
 
 int run_train(const TrainArgs& a) {
+  namespace fs = std::filesystem;
   Outputs outputs;
+  // Training from a model directory's architecture must not replace it; a
+  // model.json given by name must not be the one --out writes.
+  std::error_code ec;
+  if (a.model != "seed" && fs::is_directory(a.model, ec)) outputs.input_dir(a.model, "--model");
+  if (a.model != "seed" && !fs::is_directory(a.model, ec))
+    require(!(path_within(a.model, (fs::path(a.out) / "model.json").string()) &&
+              path_within((fs::path(a.out) / "model.json").string(), a.model)),
+            "--out " + a.out + " would overwrite the input --model " + a.model + ": write it elsewhere");
   outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
   outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
@@ -73,7 +90,8 @@ int run_train(const TrainArgs& a) {
       std::string(lr_text, std::to_chars(lr_text, lr_text + sizeof lr_text, lr).ptr).c_str(), nullptr);
   model->compile(std::move(opt), SparseCategoricalCrossentropy{true});
   model->set_threads(a.threads);
-  if (!a.quiet) std::printf("%s\n", model->summary().c_str());
+  FILE* out = human_out(a.json);
+  if (!a.quiet) std::fprintf(out, "%s\n", model->summary().c_str());
 
   History h = model->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
 
@@ -81,10 +99,10 @@ int run_train(const TrainArgs& a) {
   stage_model(*model, a.out, outputs.staging());
 
   if (!a.quiet) {
-    std::printf("test accuracy %.4f, test loss %.4f; trained %lld images at %.0f images/s (%d thread%s)\n",
+    std::fprintf(out, "test accuracy %.4f, test loss %.4f; trained %lld images at %.0f images/s (%d thread%s)\n",
                 test.accuracy, test.loss, static_cast<long long>(h.train_samples * a.fit.epochs),
                 h.images_per_second, a.threads, a.threads == 1 ? "" : "s");
-    std::printf("saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
+    std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   }
   if (!a.json.empty()) {
     json j;
@@ -109,17 +127,18 @@ int run_train(const TrainArgs& a) {
 Command add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a float model (the seed model by default) and save it");
-  sub->add_option("--model", a->model, "'seed' or a model.json describing the architecture")
+  sub->add_option("--model", a->model, "'seed', a model.json, or a model directory (its architecture; weights start from --seed)")
+      ->check(non_empty())
       ->capture_default_str();
   add_data_flag(sub, a->data);
-  sub->add_option("--out", a->out, "Directory to save the model to")->required();
+  sub->add_option("--out", a->out, "Directory to save the model to")->required()->check(non_empty());
   add_fit_flags(sub, a->fit);
-  sub->add_option("--optimizer", a->optimizer)->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
+  sub->add_option("--optimizer", a->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
   sub->add_option("--lr", a->lr, "Learning rate (default: 0.001 for adam, 0.01 for sgd)")
       ->check(finite_range(0.0, std::numeric_limits<float>::max(), true));
-  sub->add_option("--seed", a->fit.seed, "Seed for weights and shuffling")->capture_default_str();
+  sub->add_option("--seed", a->fit.seed, "Seed for weights and shuffling")->check(seed_value())->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
-  sub->add_option("--subset", a->subset, "Train on the first N training images only")->check(CLI::PositiveNumber);
+  sub->add_option("--subset", a->subset, "Train on the first N training images only")->check(int_range(1));
   add_json_flag(sub, a->json);
   add_quiet_flag(sub, a->quiet, "No summary and no progress bar");
   return {sub, [a] { return run_train(*a); }};
