@@ -146,6 +146,37 @@ TEST_F(SaveLoad, FunctionalModelRoundTrip) {
   EXPECT_TRUE(same_bits(m.predict(x), loaded->predict(x)));
 }
 
+// A residual block with the MobileNet-class layers: BatchNormalization state
+// (moving statistics) and the Add's two inbound nodes survive save and load.
+TEST_F(SaveLoad, ResidualBatchNormModelRoundTrip) {
+  Model m("residual");
+  const int in = m.add_node(layers::Input({6, 6, 2}));
+  int x = m.add_node(layers::Conv2D(3, {3, 3}, {.padding = Padding::kSame, .use_bias = false, .name = "c"}), {in});
+  x = m.add_node(layers::BatchNormalization({.momentum = 0.9f, .name = "bn"}), {x});
+  const int stem = m.add_node(layers::ReLU(6.0f, "r"), {x});
+  x = m.add_node(layers::Conv2D(3, {1, 1}, {.name = "c1"}), {stem});
+  x = m.add_node(layers::Add("add"), {x, stem});
+  x = m.add_node(layers::ActivationLayer(Activation::kRelu), {x});
+  x = m.add_node(layers::Flatten(), {x});
+  m.add_node(layers::Dense(2), {x});
+  m.compile(Adam(), SparseCategoricalCrossentropy{true});
+  const Tensor x_train = random_input(16, {6, 6, 2}, 4);
+  Tensor y({16}, DType::kInt32);
+  for (int i = 0; i < 16; ++i) y.data<int32_t>()[i] = i % 2;
+  FitOptions fo;
+  fo.batch_size = 8;
+  m.fit(x_train, y, fo);  // moves the batch-norm statistics off their start
+  const float moved = m.find_layer("bn")->params()[2]->value.f32()[0];
+  EXPECT_NE(moved, 0.0f);
+  save_model(m, dir());
+  auto loaded = load_model(dir());
+  EXPECT_EQ(loaded->nodes()[5].inputs, (std::vector<int>{4, 3}));
+  EXPECT_EQ(loaded->find_layer("bn")->params()[2]->value.f32()[0], moved);
+  EXPECT_EQ(loaded->find_layer("bn")->get_config()["momentum"], 0.9f);
+  const Tensor probe = random_input(5, {6, 6, 2}, 3);
+  EXPECT_TRUE(same_bits(m.predict(probe), loaded->predict(probe)));
+}
+
 TEST_F(SaveLoad, CorruptSafetensorsAreErrorsNamingFileAndTensor) {
   save_model(*testing::dense_model(4, 3, 1), dir());
   const fs::path w = path("model.safetensors");
