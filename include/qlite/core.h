@@ -61,7 +61,7 @@ constexpr const char* activation_label(Activation a) {
     case Activation::kTanh: return "TANH";
     case Activation::kSignBit: return "SIGN_BIT";
   }
-  return "?";
+  return "UNKNOWN_ACTIVATION";  // a value read from an untrusted file
 }
 
 enum class DType : uint8_t { kFloat32, kFloat16, kInt32, kInt8, kUInt8, kInt64 };

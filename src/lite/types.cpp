@@ -132,17 +132,7 @@ const char* padding_name(Padding p) {
   return "UNKNOWN_PADDING";
 }
 
-const char* activation_name(Activation a) {
-  switch (a) {
-    case Activation::kLinear: return "NONE";
-    case Activation::kRelu: return "RELU";
-    case Activation::kReluN1To1: return "RELU_N1_TO_1";
-    case Activation::kRelu6: return "RELU6";
-    case Activation::kTanh: return "TANH";
-    case Activation::kSignBit: return "SIGN_BIT";
-  }
-  return "UNKNOWN_ACTIVATION";
-}
+const char* activation_name(Activation a) { return activation_label(a); }
 
 int64_t tensor_numel(const TensorDef& t) {
   int64_t n = 1;

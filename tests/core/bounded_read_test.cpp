@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "qlite/core.h"
+#include "temp_dir.h"
 #include "qlite/data.h"
 #include "qlite/fileio.h"
 #include "qlite/lite.h"
@@ -19,18 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Tmp {
-  fs::path path;
-  Tmp() {
-    std::string t = (fs::temp_directory_path() / "qlite_bounded_XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~Tmp() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& n) const { return (path / n).string(); }
-};
+using Tmp = ::qlite::testing::TempDir;
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "qlite/core.h"
+#include "temp_dir.h"
 #include "qlite/fileio.h"
 
 namespace qlite {
@@ -14,18 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Tmp {
-  fs::path path;
-  Tmp() {
-    std::string t = (fs::temp_directory_path() / "qlite_fileio_XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~Tmp() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& n) const { return (path / n).string(); }
-};
+using Tmp = ::qlite::testing::TempDir;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

@@ -30,13 +30,6 @@ const std::vector<std::string> kVariants = {"float32",         "float16",       
 const std::set<std::string> kIntegerOnly = {"int8-ptq", "int8-ptq-int8io", "qat-whole-seed", "qat-whole-epoch",
                                             "qat-whole-article"};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Every start tag is closed in order (void elements written as <x/>); returns
 // "" when balanced, else what went wrong.
 std::string unbalanced_tag(const std::string& html) {

@@ -14,17 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void expect_one_line_error(const CmdResult& r, const std::string& args, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << "\n" << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-}
-
 }  // namespace
 
 TEST(DivergenceCli, NonFiniteOrOutOfRangeFloatFlagsAreRefused) {

@@ -14,11 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 // Every entry under dir; regular files with their size and a hash of their
 // bytes (readable in a failure message, unlike the bytes).
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
