@@ -49,11 +49,10 @@ TEST(BoundedRead, DirectoriesDevicesAndFifosAreRefusedOrReadBounded) {
   ASSERT_EQ(::mkfifo((t / "fifo").c_str(), 0600), 0);
   // Refused without opening (opening a FIFO with no writer would block).
   EXPECT_NE(error_of([&] { read_file_bounded(t / "fifo", 100, "x"); }).find("not a regular file"), std::string::npos);
-  // A stream is read to at most the limit plus one byte.
-  const auto t0 = std::chrono::steady_clock::now();
+  // A stream is read to at most the limit plus one byte (an unbounded read
+  // of /dev/zero would never return).
   EXPECT_NE(error_of([&] { read_file_bounded("/dev/zero", 1000, "--input", true); }).find("more than 1000"),
             std::string::npos);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(BoundedRead, ModelReadersRefuseDevicesAndDirectories) {
