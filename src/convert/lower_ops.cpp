@@ -85,6 +85,28 @@ Value lower_add(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<c
   return y;
 }
 
+// MEAN over axes {1, 2} (an int32 constant, as TFLite's converter writes
+// global average pooling), int8 with its own output parameters or float.
+Value lower_mean(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan) {
+  check(in.shape.size() == 3, "convert: layer '" + layer.name() + "' needs a [H, W, C] input, got " +
+                                  shape_str(in.shape));
+  const std::string& name = layer.name();
+  const int32_t axes = L.builder().add_constant(name + "/axes", lite::TensorType::kInt32, {2},
+                                                std::vector<int32_t>{1, 2});
+  const lite::ReducerOptions opts{spec.keep_dims};
+  if (plan.kind == Kind::kInt8) {
+    const Value x = in.is_int8() ? in : L.to_int8(in, plan.in.value(), name);
+    Value y = L.make_value(name, lite::TensorType::kInt8, layer.output_shape(), &plan.out);
+    // Version 2: int8 (op_version.cc).
+    L.add_op(lite::BuiltinOp::kMean, {x.tensor, axes}, {y.tensor}, opts, 2, name, true);
+    return y;
+  }
+  const Value x = L.to_float(in, name);
+  Value y = L.make_value(name, lite::TensorType::kFloat32, layer.output_shape());
+  L.add_op(lite::BuiltinOp::kMean, {x.tensor, axes}, {y.tensor}, opts, 1, name, false);
+  return y;
+}
+
 }  // namespace
 
 const LayerKind& lowerable_kind(const Layer& layer) {
@@ -108,6 +130,7 @@ Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<co
     case OpKind::kReshape: return lower_reshape(L, layer, single(layer, in), plan);
     case OpKind::kSoftmax: return lower_softmax(L, layer, single(layer, in), plan);
     case OpKind::kAdd: return lower_add(L, layer, spec, in, plan);
+    case OpKind::kMean: return lower_mean(L, layer, spec, single(layer, in), plan);
     case OpKind::kNone: break;
   }
   throw Error("convert: layer '" + layer.name() + "' of type " + layer.type() + " has no TFLite lowering");

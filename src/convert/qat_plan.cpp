@@ -55,6 +55,7 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
         }
         break;
       }
+      case quant::LoweredOp::kMean:
       case quant::LoweredOp::kAdd:
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
         for (const quant::TensorQuant& t : lq.inputs) {

@@ -57,7 +57,7 @@ Registry& registry() {
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
                         detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
                         detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind(),
-                        detail::add_kind()})
+                        detail::add_kind(), detail::global_average_pooling2d_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();
@@ -81,6 +81,7 @@ const char* op_kind_name(OpKind k) {
     case OpKind::kReshape: return "RESHAPE";
     case OpKind::kSoftmax: return "SOFTMAX";
     case OpKind::kAdd: return "ADD";
+    case OpKind::kMean: return "MEAN";
   }
   return "?";
 }

@@ -196,6 +196,16 @@ TEST(ForwardExample, AddSumsAndSplitsTheGradient) {
   EXPECT_EQ(layer_from_config("Add", l->get_config())->get_config(), l->get_config());
 }
 
+TEST(ForwardExample, GlobalAveragePoolingMeansEachChannel) {
+  // 2x2 image, 2 channels: channel 0 = {1, 2, 3, 6} -> 3, channel 1 = {0, -1, 1, 4} -> 1.
+  const Tensor x = make_tensor({1, 2, 2, 2}, {1, 0, 2, -1, 3, 1, 6, 4});
+  expect_values(run_forward(*built(layers::GlobalAveragePooling2D(), {2, 2, 2}), x), {1, 2}, {3, 1});
+  expect_values(run_forward(*built(layers::GlobalAveragePooling2D(true), {2, 2, 2}), x), {1, 1, 1, 2}, {3, 1});
+  const LayerPtr l = layer_from_config("GlobalAveragePooling2D", {{"name", "g"}, {"keepdims", true}});
+  EXPECT_EQ(l->get_config()["keepdims"], true);
+  EXPECT_THROW(layer_from_config("GlobalAveragePooling2D", {{"data_format", "channels_first"}}), Error);
+}
+
 TEST(ForwardExample, ReshapeFlattenInputKeepData) {
   const Tensor x = make_tensor({2, 6}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   auto r = built(layers::Reshape({3, -1}), {6});

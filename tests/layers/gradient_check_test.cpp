@@ -155,6 +155,12 @@ TEST(GradientCheck, BatchNormalization) {
   check_layer(*layers::BatchNormalization(), {7}, 9, rng);
 }
 
+TEST(GradientCheck, GlobalAveragePooling2D) {
+  Rng rng(19);
+  check_layer(*layers::GlobalAveragePooling2D(), {3, 4, 5}, 2, rng);
+  check_layer(*layers::GlobalAveragePooling2D(true), {1, 7, 2}, 3, rng);
+}
+
 TEST(GradientCheck, ReshapeFlattenInput) {
   Rng rng(14);
   auto r = layers::Reshape({-1, 3});

@@ -116,6 +116,7 @@ enum class LoweredOp {
   kDense,        // FULLY_CONNECTED (per-tensor weights, or per-channel if a config asks)
   kPassThrough,  // RESHAPE / MAX_POOL_2D: output = input quantization
   kAdd,          // ADD: every input with its own quantization (`inputs`), its own output range
+  kMean,         // MEAN over H, W: its own output range, TFLite 2.9's arithmetic for the tensors
 };
 
 // Every number the integer evaluation of a QuantizeWrapper / QuantizeLayer
@@ -139,7 +140,7 @@ struct LoweredQuant {
   OpSpec spec;             // the op and geometry from the layer's record (op kNone for kQuantize)
   bool input_quantized = false;  // false only for kQuantize (float input)
   TensorQuant input;             // valid when input_quantized (input 0)
-  std::vector<TensorQuant> inputs;  // kAdd: every input's quantization
+  std::vector<TensorQuant> inputs;  // kAdd, kMean: every input's quantization
   TensorQuant output;            // pass-through: equals input
 
   // kConv2D / kDense only.

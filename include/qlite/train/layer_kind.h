@@ -31,6 +31,7 @@ enum class OpKind : uint8_t {
   kReshape,         // RESHAPE (Reshape, Flatten)
   kSoftmax,         // SOFTMAX
   kAdd,             // ADD of two same-shaped inputs
+  kMean,            // MEAN over axes {1, 2} (global average pooling)
 };
 // "CONV_2D", ...; "NONE" for kNone.
 const char* op_kind_name(OpKind k);
@@ -42,6 +43,7 @@ struct OpSpec {
   std::array<int, 2> strides{1, 1};  // (h, w)
   Padding padding = Padding::kValid;
   Activation activation = Activation::kLinear;  // fused into the op
+  bool keep_dims = false;                       // kMean
 };
 
 // y[..., c] = scale[c] * x[..., c] + offset[c]: what an inference-mode
@@ -55,7 +57,7 @@ enum class QuantRole : uint8_t {
   kNone,         // no default config: quantize_apply asks for a QuantizeConfig
   kWeighted,     // int8 weights (LastValue) and its own output range (MovingAverage)
   kPassThrough,  // the output keeps the input's scale and zero point
-  kOutputRange,  // no weights, its own output range (MovingAverage): Add
+  kOutputRange,  // no weights, its own output range (MovingAverage): Add, global average pooling
 };
 
 // A Keras weight in TFLite's layout: element i of the TFLite tensor is

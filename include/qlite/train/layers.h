@@ -59,6 +59,10 @@ LayerPtr BatchNormalization(BatchNormOptions options = {});
 // Add()([a, b]): a + b for two inputs of the same shape (no broadcasting).
 LayerPtr Add(std::string name = "");
 
+// GlobalAveragePooling2D(keepdims): the mean over H and W, [N, C] (or
+// [N, 1, 1, C] with keepdims).
+LayerPtr GlobalAveragePooling2D(bool keepdims = false, std::string name = "");
+
 // ReLU(max_value): y = min(max(x, 0), max_value) (Keras' ReLU with
 // negative_slope 0 and threshold 0); ReLU(6) is ReLU6.
 LayerPtr ReLU(std::optional<float> max_value = std::nullopt, std::string name = "");

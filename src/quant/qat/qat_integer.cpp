@@ -117,4 +117,27 @@ void run_integer_add(const LoweredQuant& L, std::span<const Tensor* const> in, T
   }, int64_t{1} << 14);
 }
 
+void run_integer_mean(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
+                      const Shape& output_shape, IntegerScratch& s) {
+  QLITE_CHECK(L.op == LoweredOp::kMean && L.inputs.size() == 1 && input_shape.size() == 3,
+              "run_integer_mean: " + L.name + " is not a MEAN over H, W");
+  const int64_t n = x.dim(0);
+  const int64_t in_size = shape_numel(input_shape), c = input_shape[2];
+  QLITE_CHECK(x.numel() == n * in_size, "QAT " + L.name + ": input " + shape_str(x.shape()) + " does not match " +
+                                            shape_str(input_shape));
+  out.resize_batched(n, output_shape);
+  s.in.resize(static_cast<size_t>(n * in_size));
+  s.out.resize(static_cast<size_t>(n * c));
+  const TensorQuant& iq = L.inputs[0];
+  // The converter writes the axes as {1, 2}: the method TFLite 2.9 picks from them.
+  const ref::MeanInt8Method method =
+      ref::tflite_mean_method(L.spec.keep_dims, {1, 2}, iq.scale, iq.zero_point, L.output.scale, L.output.zero_point);
+  const ref::MeanInt8Params p =
+      ref::make_mean_params(static_cast<int>(n), static_cast<int>(input_shape[0]), static_cast<int>(input_shape[1]),
+                            static_cast<int>(c), iq.scale, iq.zero_point, L.output.scale, L.output.zero_point, method);
+  quantize_values(n * in_size, x.f32(), iq, s.in.data());
+  ref::mean_hw_int8(p, s.in.data(), s.out.data());
+  dequantize_values(n * c, s.out.data(), L.output, out.f32());
+}
+
 }  // namespace qlite::quant::detail

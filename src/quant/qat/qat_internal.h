@@ -92,6 +92,11 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
                  const Shape& output_shape, const RunContext& ctx, IntegerScratch& scratch);
 // Inference of a lowered ADD: each input re-quantized with its own
 // parameters, TFLite's integer ADD (ref::add_int8), dequantized.
+// Inference of a lowered MEAN over H and W (global average pooling): the
+// input re-quantized, the int8 MEAN TFLite 2.9 computes for these tensors
+// (ref::tflite_mean_method with axes {1, 2}), dequantized.
+void run_integer_mean(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
+                      const Shape& output_shape, IntegerScratch& scratch);
 void run_integer_add(const LoweredQuant& L, std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
                      IntegerScratch& scratch);
 

@@ -229,6 +229,8 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
       s.key.swap(s.key_now);
       s.scratch.prepared = false;
     }
+    if (s.role == Role::kOutputRange && s.lowered->op == LoweredOp::kMean)
+      return detail::run_integer_mean(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), s.scratch);
     if (s.role == Role::kOutputRange) return detail::run_integer_add(*s.lowered, in, out, ctx, s.scratch);
     detail::run_integer(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
     return;
@@ -359,8 +361,9 @@ LoweredQuant QuantizeWrapper::lowered() const {
     return L;
   }
   if (s.role == Role::kOutputRange) {
-    QLITE_CHECK(L.spec.op == OpKind::kAdd, who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
-    L.op = LoweredOp::kAdd;
+    QLITE_CHECK(L.spec.op == OpKind::kAdd || L.spec.op == OpKind::kMean,
+                who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
+    L.op = L.spec.op == OpKind::kAdd ? LoweredOp::kAdd : LoweredOp::kMean;
     for (size_t k = 0; k < num_producers(); ++k) {
       const std::optional<TensorQuant> ik = input_quant(k);
       QLITE_CHECK(ik.has_value(), who + ": its input " + std::to_string(k) + " is float");

@@ -16,5 +16,6 @@ LayerKind relu_kind();
 LayerKind activation_kind();
 LayerKind batch_norm_kind();
 LayerKind add_kind();
+LayerKind global_average_pooling2d_kind();
 
 }  // namespace qlite::detail
