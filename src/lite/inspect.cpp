@@ -9,19 +9,13 @@
 namespace qlite::lite {
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
-
 template <class T>
 std::string list_str(const std::vector<T>& v, size_t limit = 8) {
   std::string s = "[";
   for (size_t i = 0; i < v.size() && i < limit; ++i) {
     if (i) s += ", ";
     if constexpr (std::is_floating_point_v<T>)
-      s += num(v[i]);
+      s += format_number(v[i]);
     else
       s += std::to_string(v[i]);
   }
@@ -32,7 +26,7 @@ std::string list_str(const std::vector<T>& v, size_t limit = 8) {
 std::string quant_str(const Quantization& q) {
   if (q.empty()) return "";
   if (!q.per_channel() && q.scale.size() == 1 && q.zero_point.size() == 1)
-    return " scale=" + num(q.scale[0]) + " zero_point=" + std::to_string(q.zero_point[0]);
+    return " scale=" + format_number(q.scale[0]) + " zero_point=" + std::to_string(q.zero_point[0]);
   return " per-axis(dim " + std::to_string(q.quantized_dimension) + ") scale=" +
          list_str(q.scale) + " zero_point=" + list_str(q.zero_point);
 }

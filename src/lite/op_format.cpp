@@ -11,12 +11,6 @@
 namespace qlite::lite {
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
-
 bool valid_activation(Activation a) { return static_cast<int>(a) >= 0 && static_cast<int>(a) <= 5; }
 bool valid_padding(Padding p) { return p == Padding::kSame || p == Padding::kValid; }
 
@@ -132,7 +126,7 @@ std::string describe_reshape(const OpOptions& v) { return "new_shape=" + dims_st
 void check_softmax(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
   check(std::isfinite(as_op<SoftmaxOptions>(op).beta), "tflite: " + where + ": beta is not finite");
 }
-std::string describe_softmax(const OpOptions& v) { return "beta=" + num(as<SoftmaxOptions>(v).beta); }
+std::string describe_softmax(const OpOptions& v) { return "beta=" + format_number(as<SoftmaxOptions>(v).beta); }
 
 std::string describe_reducer(const OpOptions& v) {
   return std::string("keep_dims=") + (as<ReducerOptions>(v).keep_dims ? "true" : "false");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 
@@ -14,6 +15,14 @@ namespace qlite::lite {
 inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 
 std::string dims_str(std::span<const int32_t> dims);  // "[1, 28, 28, 1]"
+
+// A float as inspect and the option printers show it: 9 significant digits,
+// enough to tell any two floats apart.
+inline std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
 
 inline std::string tensor_label(size_t subgraph, size_t index, const TensorDef& t) {
   return "subgraph " + std::to_string(subgraph) + " tensor " + std::to_string(index) + " '" +
