@@ -90,6 +90,20 @@ struct QuantizeWrapper::State {
   std::vector<float> key, key_now;
 };
 
+namespace {
+
+// The op's fused activation and its clamp in L.output's integers, as TFLite's
+// CalculateActivationRangeQuantized forms it.
+void set_fused_activation(LoweredQuant& L) {
+  L.activation = L.spec.activation;
+  const ref::ActRange a =
+      ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
+  L.act_min = a.min;
+  L.act_max = a.max;
+}
+
+}  // namespace
+
 QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(std::make_unique<State>()) {
   QLITE_CHECK(inner != nullptr, "QuantizeWrapper: null layer");
   QLITE_CHECK(dynamic_cast<const QuantizedLayer*>(inner.get()) == nullptr,
@@ -112,6 +126,12 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
                                                            : Role::kPassThrough;
   s.out_spec = s.config->output_quantizer();
   const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
+  // The output range state, at the quantizer's initial range (AllValues: empty).
+  auto init_output_range = [&s] {
+    const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
+    s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
+    s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
+  };
   if (s.role == Role::kPassThrough) {
     QLITE_CHECK(wq.empty() && !s.out_spec, who + ": " + t +
                                          " keeps its input's quantization; its config must quantize nothing");
@@ -120,9 +140,7 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   if (s.role == Role::kOutputRange) {
     QLITE_CHECK(wq.empty() && s.out_spec.has_value() && !s.out_spec->options.per_axis,
                 who + ": " + t + " has no weights and one per-tensor output quantizer");
-    const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
-    s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
-    s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
+    init_output_range();
     return;
   }
   QLITE_CHECK(wq.size() == 1 && wq[0].param == s.kind->weight,
@@ -144,9 +162,7 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
     slot.max = detail::range_param(w.param + "_max", 0, 0.0f);
     s.weights.push_back(std::move(slot));
   }
-  const bool zero = s.out_spec->kind == QuantizerKind::kAllValues;
-  s.out_min = detail::range_param("output_min", 1, zero ? 0.0f : s.out_spec->options.init_min);
-  s.out_max = detail::range_param("output_max", 1, zero ? 0.0f : s.out_spec->options.init_max);
+  init_output_range();
   s.fusion.act = fused_act_code(in, *s.kind);
 }
 
@@ -372,11 +388,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
     }
     L.output = output_quant();
     L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
-    L.activation = L.spec.activation;
-    const ref::ActRange a = ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point,
-                                                        L.output.qmin, L.output.qmax);
-    L.act_min = a.min;
-    L.act_max = a.max;
+    set_fused_activation(L);
     return L;
   }
   QLITE_CHECK(L.spec.op == OpKind::kConv2D || L.spec.op == OpKind::kFullyConnected,
@@ -424,11 +436,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
     L.multiplier.push_back(m.multiplier);
     L.shift.push_back(m.shift);
   }
-  L.activation = L.spec.activation;
-  const ref::ActRange a =
-      ref::fused_activation_range(L.activation, L.output.scale, L.output.zero_point, L.output.qmin, L.output.qmax);
-  L.act_min = a.min;
-  L.act_max = a.max;
+  set_fused_activation(L);
   return L;
 }
 
