@@ -63,6 +63,32 @@ LayerPtr Add(std::string name = "");
 // [N, 1, 1, C] with keepdims).
 LayerPtr GlobalAveragePooling2D(bool keepdims = false, std::string name = "");
 
+// DepthwiseConv2D(kernel_size): one kernel_size filter per input channel
+// and depth multiplier (Keras' depthwise_kernel [kh, kw, in, multiplier]);
+// output channel c * multiplier + m reads input channel c.
+struct DepthwiseConv2DOptions {
+  std::array<int, 2> strides{1, 1};
+  Padding padding = Padding::kValid;
+  int depth_multiplier = 1;
+  Activation activation = Activation::kLinear;
+  bool use_bias = true;
+  std::string name;
+};
+LayerPtr DepthwiseConv2D(std::array<int, 2> kernel_size, DepthwiseConv2DOptions options = {});
+// ZeroPadding2D(((top, bottom), (left, right))): zero rows and columns around
+// each image (Keras' default pads one on every side).
+using Padding2D = std::array<std::array<int, 2>, 2>;
+LayerPtr ZeroPadding2D(Padding2D padding = {{{1, 1}, {1, 1}}}, std::string name = "");
+// AveragePooling2D(pool_size): the mean of each window (Keras' 'same' windows
+// at the border count only the cells inside the image).
+LayerPtr AveragePooling2D(std::array<int, 2> pool_size = {2, 2}, PoolOptions options = {});
+// Dropout(rate): in training, zeroes each element with probability `rate`
+// and scales the rest by 1 / (1 - rate), from a generator seeded by `seed`;
+// the identity in inference.
+LayerPtr Dropout(float rate, uint64_t seed = 0, std::string name = "");
+// Concatenate(axis)([a, b, ...]): the inputs joined along `axis` (-1: the
+// channels); the other dimensions must match.
+LayerPtr Concatenate(int axis = -1, std::string name = "");
 // ReLU(max_value): y = min(max(x, 0), max_value) (Keras' ReLU with
 // negative_slope 0 and threshold 0); ReLU(6) is ReLU6.
 LayerPtr ReLU(std::optional<float> max_value = std::nullopt, std::string name = "");
