@@ -73,4 +73,31 @@ void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const
   QLITE_DISPATCH(maxpool_backward(g, dout, argmax, din))
 }
 
+namespace {
+void check_depthwise(const DepthwiseGeom& g, const char* what) {
+  if (g.H <= 0 || g.W <= 0 || g.C <= 0 || g.OH <= 0 || g.OW <= 0 || g.kh <= 0 || g.kw <= 0 || g.sh <= 0 ||
+      g.sw <= 0 || (g.OH - 1) * g.sh + g.kh > g.H || (g.OW - 1) * g.sw + g.kw > g.W)
+    throw Error(std::string(what) + ": the windows do not fit the image");
+}
+}  // namespace
+
+void float_depthwise_forward(Isa isa, const DepthwiseGeom& g, const float* in, const float* w, const float* bias,
+                             FloatAct act, float* out) {
+  check_depthwise(g, "float_depthwise_forward");
+  QLITE_DISPATCH(depthwise_forward(g, in, w, bias, act, out))
+}
+
+void float_depthwise_wgrad(Isa isa, const DepthwiseGeom& g, const float* in, const float* dout, const float* out,
+                           FloatAct act, float* dw, float* db) {
+  check_depthwise(g, "float_depthwise_wgrad");
+  if (act != FloatAct::kLinear && out == nullptr)
+    throw Error("float_depthwise_wgrad: the activation gradient needs the layer output");
+  QLITE_DISPATCH(depthwise_wgrad(g, in, dout, out, act, dw, db))
+}
+
+void float_depthwise_dgrad(Isa isa, const DepthwiseGeom& g, const float* dz, const float* w, float* din) {
+  check_depthwise(g, "float_depthwise_dgrad");
+  QLITE_DISPATCH(depthwise_dgrad(g, dz, w, din))
+}
+
 }  // namespace qlite::kernels

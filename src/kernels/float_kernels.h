@@ -30,6 +30,17 @@ struct PatchGeom {
   int64_t out_row = 0, out_col = 0;
 };
 
+// Depthwise convolution of one NHWC image [H, W, C] whose channels already
+// line up with the output's (DepthwiseConv2D expands its depth multiplier and
+// applies 'same' padding before calling): output pixel (oy, ox), channel c
+// reads in[oy*sh + ky][ox*sw + kx][c] * w[ky*kw + kx][c] for every tap
+// (ky, kx) of the kernel, so every window lies inside the image. Output
+// [OH, OW, C]. Channels are the innermost (vectorised) loop.
+struct DepthwiseGeom {
+  int64_t H = 0, W = 0, C = 0, OH = 0, OW = 0;
+  int kh = 1, kw = 1, sh = 1, sw = 1;
+};
+
 // One NHWC image pooled by windows (ph, pw) with strides (sh, sw); windows
 // start at (y*sh - pad_top, x*sw - pad_left) and skip positions outside the
 // image (so padding never wins). argmax holds the winning index
@@ -40,6 +51,19 @@ struct PoolGeom {
   int ph = 1, pw = 1, sh = 1, sw = 1;
   int64_t pad_top = 0, pad_left = 0;
 };
+
+// out[oy][ox][c] = act(bias[c] + sum over taps in (ky, kx) order); bias may be null.
+void float_depthwise_forward(Isa isa, const DepthwiseGeom& g, const float* in, const float* w, const float* bias,
+                             FloatAct act, float* out);
+// dw[ky*kw + kx][c] += sum over pixels (row-major) of in[..][c] * dz[oy][ox][c];
+// db[c] += sum dz[oy][ox][c] (db may be null), dz = dout * act'(out) formed
+// on the fly as in float_patch_wgrad (out may be null for kLinear).
+void float_depthwise_wgrad(Isa isa, const DepthwiseGeom& g, const float* in, const float* dout, const float* out,
+                           FloatAct act, float* dw, float* db);
+// din [H, W, C], every element written (no accumulation into it): the sum,
+// over the taps (ky ascending, then kx) whose window covers the pixel, of
+// dz[oy][ox][c] * w[ky*kw + kx][c]; zero where no window reaches.
+void float_depthwise_dgrad(Isa isa, const DepthwiseGeom& g, const float* dz, const float* w, float* din);
 
 // True when this CPU can run the path.
 bool isa_supported(Isa isa);
@@ -74,7 +98,12 @@ void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const
   void patch_dgrad(const PatchGeom& g, const float* dz, const float* wt, float* din, bool overwrite);       \
   void act_backward(FloatAct act, const float* out, const float* dout, float* dz, int64_t n);              \
   void maxpool_forward(const PoolGeom& g, const float* in, float* out, int32_t* argmax);                   \
-  void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argmax, float* din);
+  void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argmax, float* din);          \
+  void depthwise_forward(const DepthwiseGeom& g, const float* in, const float* w, const float* bias,        \
+                         FloatAct act, float* out);                                                       \
+  void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout, const float* out,        \
+                       FloatAct act, float* dw, float* db);                                               \
+  void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din);
 
 namespace ref { QLITE_FLOAT_KERNEL_DECLS }
 namespace avx2 { QLITE_FLOAT_KERNEL_DECLS }

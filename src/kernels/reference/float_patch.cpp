@@ -90,4 +90,54 @@ void act_backward(FloatAct act, const float* out, const float* dout, float* dz, 
   for (int64_t i = 0; i < n; ++i) dz[i] = act_grad(act, out[i], dout[i]);
 }
 
+// Depthwise: the orders the vector paths keep (float_kernels.h).
+void depthwise_forward(const DepthwiseGeom& g, const float* in, const float* w, const float* bias, FloatAct act,
+                       float* out) {
+  for (int64_t oy = 0; oy < g.OH; ++oy)
+    for (int64_t ox = 0; ox < g.OW; ++ox)
+      for (int64_t c = 0; c < g.C; ++c) {
+        float acc = bias ? bias[c] : 0.0f;
+        for (int ky = 0; ky < g.kh; ++ky)
+          for (int kx = 0; kx < g.kw; ++kx)
+            acc += in[((oy * g.sh + ky) * g.W + ox * g.sw + kx) * g.C + c] * w[(ky * g.kw + kx) * g.C + c];
+        out[(oy * g.OW + ox) * g.C + c] = activate(act, acc);
+      }
+}
+
+void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout, const float* out, FloatAct act,
+                     float* dw, float* db) {
+  auto dz = [&](int64_t i) { return act_grad(act, act == FloatAct::kLinear ? 0.0f : out[i], dout[i]); };
+  for (int ky = 0; ky < g.kh; ++ky)
+    for (int kx = 0; kx < g.kw; ++kx)
+      for (int64_t c = 0; c < g.C; ++c) {
+        float acc = 0.0f;
+        for (int64_t oy = 0; oy < g.OH; ++oy)
+          for (int64_t ox = 0; ox < g.OW; ++ox)
+            acc += in[((oy * g.sh + ky) * g.W + ox * g.sw + kx) * g.C + c] * dz((oy * g.OW + ox) * g.C + c);
+        dw[(ky * g.kw + kx) * g.C + c] += acc;
+      }
+  if (db)
+    for (int64_t c = 0; c < g.C; ++c) {
+      float acc = 0.0f;
+      for (int64_t p = 0; p < g.OH * g.OW; ++p) acc += dz(p * g.C + c);
+      db[c] += acc;
+    }
+}
+
+void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din) {
+  for (int64_t y = 0; y < g.H; ++y)
+    for (int64_t x = 0; x < g.W; ++x)
+      for (int64_t c = 0; c < g.C; ++c) {
+        float acc = 0.0f;
+        for (int ky = 0; ky < g.kh; ++ky) {
+          if ((y - ky) < 0 || (y - ky) % g.sh != 0 || (y - ky) / g.sh >= g.OH) continue;
+          for (int kx = 0; kx < g.kw; ++kx) {
+            if ((x - kx) < 0 || (x - kx) % g.sw != 0 || (x - kx) / g.sw >= g.OW) continue;
+            acc += dz[(((y - ky) / g.sh) * g.OW + (x - kx) / g.sw) * g.C + c] * w[(ky * g.kw + kx) * g.C + c];
+          }
+        }
+        din[(y * g.W + x) * g.C + c] = acc;
+      }
+}
+
 }  // namespace qlite::kernels::ref

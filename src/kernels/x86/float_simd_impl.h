@@ -381,6 +381,167 @@ void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argma
   }
 }
 
+// ---- depthwise (float_kernels.h, DepthwiseGeom): channels in vectors, the
+// same summation orders as the reference.
+
+// P output pixels along one row, one channel vector.
+template <class V, int P>
+inline void dw_forward_tile(const DepthwiseGeom& g, const float* in, const float* w, const float* bias, int64_t c0,
+                            typename V::mask m, FloatAct act, float* out) {
+  using reg = typename V::reg;
+  reg acc[P];
+  const reg b = bias ? V::load(bias + c0, m) : V::zero();
+  _Pragma("GCC unroll 16")
+  for (int p = 0; p < P; ++p) acc[p] = b;
+  const int64_t px = g.sw * g.C, row = g.W * g.C;
+  for (int ky = 0; ky < g.kh; ++ky) {
+    for (int kx = 0; kx < g.kw; ++kx) {
+      const reg wv = V::load(w + (ky * g.kw + kx) * g.C + c0, m);
+      const float* s = in + ky * row + kx * g.C + c0;
+      _Pragma("GCC unroll 16")
+      for (int p = 0; p < P; ++p) acc[p] = V::fmadd(V::load(s + p * px, m), wv, acc[p]);
+    }
+  }
+  _Pragma("GCC unroll 16")
+  for (int p = 0; p < P; ++p) V::store(out + p * g.C + c0, activate<V>(acc[p], act), m);
+}
+
+template <class V>
+inline void dw_forward_tile_n(int n, const DepthwiseGeom& g, const float* in, const float* w, const float* bias,
+                              int64_t c0, typename V::mask m, FloatAct act, float* out) {
+  switch (n) {
+#define QLITE_CASE(k) \
+  case k: dw_forward_tile<V, k>(g, in, w, bias, c0, m, act, out); return;
+    QLITE_CASE(1) QLITE_CASE(2) QLITE_CASE(3) QLITE_CASE(4) QLITE_CASE(5) QLITE_CASE(6)
+    QLITE_CASE(7) QLITE_CASE(8) QLITE_CASE(9) QLITE_CASE(10) QLITE_CASE(11) QLITE_CASE(12)
+#undef QLITE_CASE
+  }
+}
+
+template <class V>
+void depthwise_forward(const DepthwiseGeom& g, const float* in, const float* w, const float* bias, FloatAct act,
+                       float* out) {
+  const int tile = tile_size(g.OW);
+  for (int64_t oy = 0; oy < g.OH; ++oy) {
+    const float* src = in + oy * g.sh * g.W * g.C;
+    float* dst = out + oy * g.OW * g.C;
+    for (int64_t c0 = 0; c0 < g.C; c0 += V::kLanes) {
+      const typename V::mask m = V::tail(g.C - c0);
+      for (int64_t x = 0; x < g.OW; x += tile) {
+        const int n = static_cast<int>(std::min<int64_t>(tile, g.OW - x));
+        dw_forward_tile_n<V>(n, g, src + x * g.sw * g.C, w, bias, c0, m, act, dst + x * g.C);
+      }
+    }
+  }
+}
+
+// RB taps x one channel vector, reduced over every output pixel.
+template <class V, int RB, FloatAct A>
+inline void dw_wgrad_tile(const DepthwiseGeom& g, const float* in, const float* dout, const float* out, int t0,
+                          int64_t c0, typename V::mask m, float* dw, float* db) {
+  using reg = typename V::reg;
+  reg acc[RB];
+  reg dbacc = V::zero();
+  int64_t o[RB];
+  _Pragma("GCC unroll 16")
+  for (int j = 0; j < RB; ++j) {
+    acc[j] = V::zero();
+    o[j] = (((t0 + j) / g.kw) * g.W + (t0 + j) % g.kw) * g.C + c0;
+  }
+  const int64_t in_row = g.sh * g.W * g.C, in_col = g.sw * g.C;
+  for (int64_t oy = 0; oy < g.OH; ++oy) {
+    const float* srow = in + oy * in_row;
+    const int64_t orow = oy * g.OW * g.C + c0;
+    for (int64_t ox = 0; ox < g.OW; ++ox) {
+      const float* s = srow + ox * in_col;
+      const int64_t oi = orow + ox * g.C;
+      const reg d = act_grad<V, A>(V::load(dout + oi, m), out + oi, m);
+      if (db) dbacc = V::add(dbacc, d);
+      _Pragma("GCC unroll 16")
+      for (int j = 0; j < RB; ++j) acc[j] = V::fmadd(V::load(s + o[j], m), d, acc[j]);
+    }
+  }
+  _Pragma("GCC unroll 16")
+  for (int j = 0; j < RB; ++j) {
+    float* p = dw + (t0 + j) * g.C + c0;
+    V::store(p, V::add(V::load(p, m), acc[j]), m);
+  }
+  if (db) V::store(db + c0, V::add(V::load(db + c0, m), dbacc), m);
+}
+
+template <class V, FloatAct A>
+inline void dw_wgrad_tile_n(int n, const DepthwiseGeom& g, const float* in, const float* dout, const float* out,
+                            int t0, int64_t c0, typename V::mask m, float* dw, float* db) {
+  switch (n) {
+#define QLITE_CASE(k) \
+  case k: dw_wgrad_tile<V, k, A>(g, in, dout, out, t0, c0, m, dw, db); return;
+    QLITE_CASE(1) QLITE_CASE(2) QLITE_CASE(3) QLITE_CASE(4) QLITE_CASE(5) QLITE_CASE(6)
+    QLITE_CASE(7) QLITE_CASE(8) QLITE_CASE(9) QLITE_CASE(10) QLITE_CASE(11) QLITE_CASE(12)
+#undef QLITE_CASE
+  }
+}
+
+template <class V, FloatAct A>
+void depthwise_wgrad_act(const DepthwiseGeom& g, const float* in, const float* dout, const float* out, float* dw,
+                         float* db) {
+  const int taps = g.kh * g.kw;
+  const int tile = tile_size(taps);
+  for (int64_t c0 = 0; c0 < g.C; c0 += V::kLanes) {
+    const typename V::mask m = V::tail(g.C - c0);
+    for (int t0 = 0; t0 < taps; t0 += tile) {
+      const int n = std::min(tile, taps - t0);
+      // The bias gradient rides along with the first tile of each channel block.
+      dw_wgrad_tile_n<V, A>(n, g, in, dout, out, t0, c0, m, dw, t0 == 0 ? db : nullptr);
+    }
+  }
+}
+
+template <class V>
+void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout, const float* out, FloatAct act,
+                     float* dw, float* db) {
+  switch (act) {
+    case FloatAct::kLinear: return depthwise_wgrad_act<V, FloatAct::kLinear>(g, in, dout, out, dw, db);
+    case FloatAct::kRelu: return depthwise_wgrad_act<V, FloatAct::kRelu>(g, in, dout, out, dw, db);
+    case FloatAct::kRelu6: return depthwise_wgrad_act<V, FloatAct::kRelu6>(g, in, dout, out, dw, db);
+  }
+}
+
+// The outputs whose windows cover input position i along one axis: o in
+// [lo, hi] with i - o*s in [0, k) and o in [0, n). Empty when lo > hi.
+inline void dw_cover(int64_t i, int k, int s, int64_t n, int64_t* lo, int64_t* hi) {
+  *hi = std::min<int64_t>(i / s, n - 1);
+  const int64_t first = i - k + 1;  // the smallest o*s that reaches i
+  *lo = first <= 0 ? 0 : (first + s - 1) / s;
+}
+
+template <class V>
+void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din) {
+  using reg = typename V::reg;
+  for (int64_t y = 0; y < g.H; ++y) {
+    int64_t oy_lo, oy_hi;
+    dw_cover(y, g.kh, g.sh, g.OH, &oy_lo, &oy_hi);
+    for (int64_t x = 0; x < g.W; ++x) {
+      int64_t ox_lo, ox_hi;
+      dw_cover(x, g.kw, g.sw, g.OW, &ox_lo, &ox_hi);
+      float* dst = din + (y * g.W + x) * g.C;
+      for (int64_t c0 = 0; c0 < g.C; c0 += V::kLanes) {
+        const typename V::mask m = V::tail(g.C - c0);
+        reg acc = V::zero();
+        // Taps in (ky, kx) ascending order: o descending.
+        for (int64_t oy = oy_hi; oy >= oy_lo; --oy) {
+          const int64_t ky = y - oy * g.sh;
+          for (int64_t ox = ox_hi; ox >= ox_lo; --ox) {
+            const int64_t kx = x - ox * g.sw;
+            acc = V::fmadd(V::load(dz + (oy * g.OW + ox) * g.C + c0, m), V::load(w + (ky * g.kw + kx) * g.C + c0, m),
+                           acc);
+          }
+        }
+        V::store(dst + c0, acc, m);
+      }
+    }
+  }
+}
+
 }  // namespace qlite::kernels::simd
 
 // Defines the per-ISA entry points declared in float_kernels.h.
@@ -404,4 +565,15 @@ void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argma
   }                                                                                                          \
   void maxpool_backward(const PoolGeom& g, const float* dout, const int32_t* argmax, float* din) {           \
     simd::maxpool_backward<V>(g, dout, argmax, din);                                                         \
+  }                                                                                                          \
+  void depthwise_forward(const DepthwiseGeom& g, const float* in, const float* w, const float* bias,         \
+                         FloatAct act, float* out) {                                                         \
+    simd::depthwise_forward<V>(g, in, w, bias, act, out);                                                    \
+  }                                                                                                          \
+  void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout, const float* out,         \
+                       FloatAct act, float* dw, float* db) {                                                 \
+    simd::depthwise_wgrad<V>(g, in, dout, out, act, dw, db);                                                 \
+  }                                                                                                          \
+  void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din) {                \
+    simd::depthwise_dgrad<V>(g, dz, w, din);                                                                 \
   }
