@@ -57,7 +57,8 @@ Registry& registry() {
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
                         detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
                         detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind(),
-                        detail::add_kind(), detail::global_average_pooling2d_kind()})
+                        detail::add_kind(), detail::global_average_pooling2d_kind(),
+                        detail::depthwise_conv2d_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();
@@ -76,6 +77,7 @@ const char* op_kind_name(OpKind k) {
   switch (k) {
     case OpKind::kNone: return "NONE";
     case OpKind::kConv2D: return "CONV_2D";
+    case OpKind::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
     case OpKind::kFullyConnected: return "FULLY_CONNECTED";
     case OpKind::kMaxPool2D: return "MAX_POOL_2D";
     case OpKind::kReshape: return "RESHAPE";
@@ -84,6 +86,16 @@ const char* op_kind_name(OpKind k) {
     case OpKind::kMean: return "MEAN";
   }
   return "?";
+}
+
+int64_t weight_output_channels(const LayerKind& kind, const Shape& keras_shape) {
+  const int axes = kind.output_channel_axes;
+  check(axes >= 1 && static_cast<size_t>(axes) <= keras_shape.size(),
+        kind.class_name + ": a weight of shape " + shape_str(keras_shape) + " has no " + std::to_string(axes) +
+            " trailing output-channel axes");
+  int64_t c = 1;
+  for (size_t d = keras_shape.size() - static_cast<size_t>(axes); d < keras_shape.size(); ++d) c *= keras_shape[d];
+  return c;
 }
 
 const LayerKind* find_layer_kind(const std::string& class_name) {
@@ -110,6 +122,8 @@ void register_layer_kind(LayerKind kind) {
         "register_layer_kind: '" + kind.class_name + "' lowers to an op but has no op_spec");
   check(kind.quant_role != QuantRole::kWeighted || (!kind.weight.empty() && kind.tflite_weight_layout != nullptr),
         "register_layer_kind: '" + kind.class_name + "' has quantized weights but no weight name or layout");
+  check(kind.output_channel_axes >= 1,
+        "register_layer_kind: '" + kind.class_name + "' needs at least one output-channel axis");
   Registry& reg = registry();
   std::lock_guard<std::mutex> lock(reg.mu);
   reg.kinds[kind.class_name] = std::move(kind);

@@ -37,12 +37,13 @@ Unit unit_of(const Layer& layer) {
   return u;
 }
 
-// Folds y = scale * z + offset (per output channel: the Keras layout's last
-// axis) into the weights of the op producing z: kernel * scale and
-// bias * scale + offset, as the TFLite converter folds batch normalization.
-void fold_affine(Unit& u, const std::string& weight, const ChannelAffine& a, const std::string& who) {
-  Tensor& k = u.weights.at(weight);
-  const int64_t c = k.dim(k.rank() - 1);
+// Folds y = scale * z + offset (per output channel, as the record says:
+// element i of the weight belongs to channel i % channels) into the weights
+// of the op producing z: kernel * scale and bias * scale + offset, as the
+// TFLite converter folds batch normalization.
+void fold_affine(Unit& u, const LayerKind& kind, const ChannelAffine& a, const std::string& who) {
+  Tensor& k = u.weights.at(kind.weight);
+  const int64_t c = weight_output_channels(kind, k.shape());
   check(static_cast<int64_t>(a.scale.size()) == c && a.offset.size() == a.scale.size(),
         "rewrite: " + who + " has " + std::to_string(c) + " output channels, the affine layer after it " +
             std::to_string(a.scale.size()));
@@ -98,12 +99,12 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
     };
     const bool linear = kind != nullptr && kind->op_spec != nullptr &&
                         kind->op_spec(*layer).activation == Activation::kLinear;
-    if (linear && kind->folds_batch_norm) {  // Conv2D / Dense -> BatchNormalization
+    if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
       const Next bn = next();
       if (bn.kind != nullptr && bn.kind->as_channel_affine != nullptr)
         if (const std::optional<ChannelAffine> a = bn.kind->as_channel_affine(*bn.layer)) {
           unit = unit_of(*layer);
-          fold_affine(*unit, kind->weight, *a, layer->type() + " '" + layer->name() + "'");
+          fold_affine(*unit, *kind, *a, layer->type() + " '" + layer->name() + "'");
           chain.push_back(bn.node);
         }
     }

@@ -26,6 +26,7 @@ namespace qlite {
 enum class OpKind : uint8_t {
   kNone,            // no TFLite form (InputLayer, wrappers)
   kConv2D,          // CONV_2D, OHWI weights per output channel
+  kDepthwiseConv2D, // DEPTHWISE_CONV_2D, 1HWC weights per output channel (axis 3)
   kFullyConnected,  // FULLY_CONNECTED, [out, in] weights
   kMaxPool2D,       // MAX_POOL_2D
   kReshape,         // RESHAPE (Reshape, Flatten)
@@ -44,6 +45,7 @@ struct OpSpec {
   Padding padding = Padding::kValid;
   Activation activation = Activation::kLinear;  // fused into the op
   bool keep_dims = false;                       // kMean
+  int depth_multiplier = 1;                     // kDepthwiseConv2D
 };
 
 // y[..., c] = scale[c] * x[..., c] + offset[c]: what an inference-mode
@@ -83,18 +85,25 @@ struct LayerKind {
   OpKind op = OpKind::kNone;
   OpSpec (*op_spec)(const Layer& layer) = nullptr;
   // Quantization: the default role; for kWeighted the quantized weight's
-  // param name, whether it is per output channel by default (the Keras
-  // layout's last axis), and the Keras -> TFLite layout of that weight.
+  // param name, whether it is per output channel by default, and the Keras
+  // -> TFLite layout of that weight.
   QuantRole quant_role = QuantRole::kNone;
   std::string weight{};
   bool per_channel = false;
   WeightLayout (*tflite_weight_layout)(const Shape& keras_shape) = nullptr;
+  // How many trailing axes of the Keras weight, flattened row-major, index
+  // the output channel: 1 for Conv2D [kh, kw, in, out] and Dense [in, out];
+  // 2 for DepthwiseConv2D [kh, kw, in, multiplier], whose output channel
+  // c * multiplier + m is the flat index of its last two axes. Element i of
+  // the weight belongs to output channel i % output_channels(). Per-channel
+  // fake quant, the batch-norm fold and the bias all read it from here.
+  int output_channel_axes = 1;
   // The shared rewrite (rewrite.h): the op accepts a fused activation
   // ("activation" in its config), ...
   bool fuses_activation = false;
   // ... a following per-channel affine layer (BatchNormalization) folds into
-  // its weights (the Keras layout's last axis is the output channel,
-  // "use_bias" in its config) ...
+  // its weights (per output channel as output_channel_axes says, "use_bias"
+  // in its config) ...
   bool folds_batch_norm = false;
   // ... the layer is such an affine map in inference (BatchNormalization) ...
   std::optional<ChannelAffine> (*as_channel_affine)(const Layer& layer) = nullptr;
@@ -102,6 +111,10 @@ struct LayerKind {
   // returns it, or nullopt when this instance is no fusable clamp.
   std::optional<Activation> (*as_fused_activation)(const Layer& layer) = nullptr;
 };
+
+// The number of output channels of a weight of this kind with this Keras
+// shape: the product of its last output_channel_axes dimensions.
+int64_t weight_output_channels(const LayerKind& kind, const Shape& keras_shape);
 
 // The record of a class name; nullptr when none is registered.
 const LayerKind* find_layer_kind(const std::string& class_name);

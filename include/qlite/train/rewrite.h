@@ -6,15 +6,16 @@
 //
 // Patterns, each decided by the layer records (layer_kind.h), never by type
 // names, applied in this order to an op with a linear activation:
-//  - an op whose record folds batch norm (Conv2D, Dense) read only by a
-//    per-channel affine layer (BatchNormalization, with its moving
-//    statistics) -> the op with kernel * s and bias * s + t (a bias is added
+//  - an op whose record folds batch norm (Conv2D, DepthwiseConv2D, Dense)
+//    read only by a per-channel affine layer (BatchNormalization, with its
+//    moving statistics) -> the op with kernel * s and bias * s + t, per
+//    output channel as the record's output_channel_axes says (a bias is added
 //    when it had none): the batch norm is frozen from here on, which is
 //    what QAT fine-tuning of a trained model uses (tfmot's default once
 //    batch statistics are frozen) and what the TFLite converter writes;
-//  - an op whose record fuses activations (Conv2D, Dense), read only by a
-//    clamp layer (ReLU, ReLU(6), Activation relu / relu6) -> the op with that
-//    activation fused;
+//  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense),
+//    read only by a clamp layer (ReLU, ReLU(6), Activation relu / relu6) ->
+//    the op with that activation fused;
 // A pattern applies only where the inner tensor has no other reader and is
 // not the model's output.
 #pragma once

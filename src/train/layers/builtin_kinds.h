@@ -17,5 +17,6 @@ LayerKind activation_kind();
 LayerKind batch_norm_kind();
 LayerKind add_kind();
 LayerKind global_average_pooling2d_kind();
+LayerKind depthwise_conv2d_kind();
 
 }  // namespace qlite::detail
