@@ -4,7 +4,8 @@
 //
 // A quantized model is an ordinary train::Model whose layers are wrapped:
 //  - training (RunContext::training): weights are fake-quantized (LastValue,
-//    per output channel for Conv2D, per tensor for Dense), the inner layer runs
+//    per output channel for Conv2D and DepthwiseConv2D, per tensor for
+//    Dense), the inner layer runs
 //    with them, its output is fake-quantized (MovingAverage EMA, updated only
 //    here); gradients follow the straight-through estimator to the float weights.
 //  - inference (evaluate / predict): EXACT integer evaluation with the int8
@@ -91,8 +92,9 @@ QuantizeConfigPtr quantize_config_from_json(const json& j);
 using QuantizeConfigFactory = QuantizeConfigPtr (*)(const json& config);
 void register_quantize_config_class(const std::string& class_name, QuantizeConfigFactory factory);
 
-// The default 8-bit registry (tfmot Default8BitQuantizeRegistry): Conv2D
-// (kernel per-channel along the output axis, output MovingAverage), Dense
+// The default 8-bit registry (tfmot Default8BitQuantizeRegistry), from the
+// layer records: Conv2D and DepthwiseConv2D (kernel per output channel,
+// output MovingAverage), Dense
 // (kernel per-tensor, output MovingAverage), Reshape / Flatten / MaxPooling2D
 // (pass-through). nullptr for a layer it does not know (InputLayer included:
 // the model input gets a QuantizeLayer instead).
@@ -113,6 +115,7 @@ struct TensorQuant {
 enum class LoweredOp {
   kQuantize,     // QuantizeLayer: float input -> QUANTIZE to `output`
   kConv2D,       // CONV_2D (per-channel weights)
+  kDepthwiseConv2D,  // DEPTHWISE_CONV_2D (per-channel weights, dimension 3)
   kDense,        // FULLY_CONNECTED (per-tensor weights, or per-channel if a config asks)
   kPassThrough,  // RESHAPE / MAX_POOL_2D: output = input quantization
   kAdd,          // ADD: every input with its own quantization (`inputs`), its own output range
@@ -125,7 +128,7 @@ enum class LoweredOp {
 //     q = fake_quant_int(w) (the integer the training forward used);
 //   bias[c] = round(bias / (double(input.scale) * weight_scales[c])), clamped
 //     to int32;
-//   multiplier/shift = ref::conv_multipliers (Conv2D) or
+//   multiplier/shift = ref::conv_multipliers (Conv2D, DepthwiseConv2D) or
 //     ref::fully_connected_multipliers (Dense, float product of the scales),
 //     as TFLite 2.9 forms them (requantize.h, docs/QUANTIZATION.md);
 //   act_min/act_max = TFLite's CalculateActivationRangeQuantized for the fused
@@ -143,10 +146,10 @@ struct LoweredQuant {
   std::vector<TensorQuant> inputs;  // kAdd, kMean: every input's quantization
   TensorQuant output;            // pass-through: equals input
 
-  // kConv2D / kDense only.
+  // kConv2D / kDepthwiseConv2D / kDense only.
   std::vector<float> weight_scales;  // one per output channel, or one (per tensor)
   int quantized_dimension = 0;       // of `weights`: the record's WeightLayout::channel_axis
-  Shape weights_shape;               // TFLite's layout (record): Conv2D OHWI, Dense [out, in]
+  Shape weights_shape;               // TFLite's layout (record): Conv2D OHWI, depthwise 1HWC, Dense [out, in]
   std::vector<int8_t> weights;       // symmetric, zero point 0, in weights_shape
   std::vector<int32_t> bias;         // [out]; empty when the layer has no bias
   std::vector<int32_t> multiplier;   // size of weight_scales

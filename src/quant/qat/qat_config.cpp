@@ -189,7 +189,8 @@ QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activat
     case QuantRole::kWeighted: {
       const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
       const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);
-      // Per channel along the Keras layout's last axis (the output channel).
+      // Per output channel (axis -1: the record's trailing output-channel
+      // axes, flattened; the Keras layout's last axis for Conv2D).
       return std::make_shared<LayerQuantizeConfig>(
           std::vector<WeightQuantizer>{{kind->weight, QuantizerSpec::last_value(w, kind->per_channel, -1)}},
           QuantizerSpec::moving_average(a));

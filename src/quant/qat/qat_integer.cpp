@@ -1,4 +1,4 @@
-// Exact integer evaluation of a lowered Conv2D / Dense with the int8
+// Exact integer evaluation of a lowered Conv2D / DepthwiseConv2D / Dense with the int8
 // reference kernels (the same kernels and numbers the runtime uses for the
 // converted model).
 //
@@ -20,12 +20,30 @@ std::vector<ref::QuantizedMultiplier> requant(const LoweredQuant& L) {
   return r;
 }
 
+// The window geometry of a lowered conv or depthwise conv at batch 1.
+ref::WindowGeometry window_of(const LoweredQuant& L, const Shape& input_shape, const Shape& output_shape) {
+  QLITE_CHECK(input_shape.size() == 3 && output_shape.size() == 3, "QAT " + L.name + ": conv needs HWC shapes");
+  ref::WindowGeometry g;
+  g.in_h = static_cast<int>(input_shape[0]);
+  g.in_w = static_cast<int>(input_shape[1]);
+  g.in_c = static_cast<int>(input_shape[2]);
+  g.out_c = static_cast<int>(output_shape[2]);
+  g.kernel_h = L.spec.kernel[0];
+  g.kernel_w = L.spec.kernel[1];
+  g.stride_h = L.spec.strides[0];
+  g.stride_w = L.spec.strides[1];
+  ref::apply_padding(g, L.spec.padding);
+  QLITE_CHECK(g.out_h == output_shape[0] && g.out_w == output_shape[1],
+              "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " + shape_str(output_shape));
+  return g;
+}
+
 }  // namespace
 
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,
                  const Shape& output_shape, const RunContext& ctx, IntegerScratch& s) {
-  QLITE_CHECK(L.op == LoweredOp::kConv2D || L.op == LoweredOp::kDense,
-              "run_integer: " + L.name + " is not a conv/dense");
+  QLITE_CHECK(L.op == LoweredOp::kConv2D || L.op == LoweredOp::kDepthwiseConv2D || L.op == LoweredOp::kDense,
+              "run_integer: " + L.name + " is not a conv/depthwise/dense");
   const int64_t n = x.dim(0);
   int64_t in_size = 1, out_size = 1;
   for (int64_t d : input_shape) in_size *= d;
@@ -41,22 +59,8 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
 
   if (L.op == LoweredOp::kConv2D) {
     if (!s.prepared || s.conv.size() != chunks) {
-      QLITE_CHECK(input_shape.size() == 3 && output_shape.size() == 3, "QAT " + L.name + ": conv needs HWC shapes");
       ref::ConvInt8Params p;
-      const std::array<int, 2> ks = L.spec.kernel;
-      const std::array<int, 2> st = L.spec.strides;
-      p.g.in_h = static_cast<int>(input_shape[0]);
-      p.g.in_w = static_cast<int>(input_shape[1]);
-      p.g.in_c = static_cast<int>(input_shape[2]);
-      p.g.out_c = static_cast<int>(output_shape[2]);
-      p.g.kernel_h = ks[0];
-      p.g.kernel_w = ks[1];
-      p.g.stride_h = st[0];
-      p.g.stride_w = st[1];
-      ref::apply_padding(p.g, L.spec.padding);
-      QLITE_CHECK(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
-                  "QAT " + L.name + ": integer conv geometry disagrees with the layer's output " +
-                      shape_str(output_shape));
+      p.g = window_of(L, input_shape, output_shape);
       p.input_zero_point = L.input.zero_point;
       p.output_zero_point = L.output.zero_point;
       p.requant = requant(L);
@@ -69,6 +73,29 @@ void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& 
       pc.g.batch = static_cast<int>(e - b);
       quantize_values((e - b) * in_size, x.f32() + b * in_size, L.input, s.in.data() + b * in_size);
       ref::conv2d_int8(pc, s.in.data() + b * in_size, L.weights.data(), bias, s.out.data() + b * out_size);
+      dequantize_values((e - b) * out_size, s.out.data() + b * out_size, L.output, out.f32() + b * out_size);
+    }, 4);
+    return;
+  }
+  if (L.op == LoweredOp::kDepthwiseConv2D) {
+    if (!s.prepared || s.depthwise.size() != chunks) {
+      ref::DepthwiseInt8Params p;
+      p.g = window_of(L, input_shape, output_shape);
+      p.depth_multiplier = L.spec.depth_multiplier;
+      p.input_zero_point = L.input.zero_point;
+      p.output_zero_point = L.output.zero_point;
+      p.requant = requant(L);
+      p.act = act;
+      s.depthwise.assign(chunks, p);
+      s.prepared = true;
+    }
+    // The reference kernel is the spec the runtime's DEPTHWISE_CONV_2D
+    // kernels are held to (double rounding, as TFLite 2.9 on x86).
+    run_chunks(ctx, n, [&](int64_t b, int64_t e, int c) {
+      ref::DepthwiseInt8Params& pc = s.depthwise[static_cast<size_t>(c)];
+      pc.g.batch = static_cast<int>(e - b);
+      quantize_values((e - b) * in_size, x.f32() + b * in_size, L.input, s.in.data() + b * in_size);
+      ref::depthwise_conv2d_int8(pc, s.in.data() + b * in_size, L.weights.data(), bias, s.out.data() + b * out_size);
       dequantize_values((e - b) * out_size, s.out.data() + b * out_size, L.output, out.f32() + b * out_size);
     }, 4);
     return;

@@ -53,12 +53,15 @@ QuantParams observe_values(const RunContext& ctx, const QuantizerSpec& spec, con
                            std::vector<Range>& parts, Param& min, Param& max);
 // Updates per-tensor range state from a batch range; returns its params.
 QuantParams update_range(const QuantizerSpec& spec, Range batch, Param& min, Param& max);
-// Per-channel (last axis) LastValue-style update of weight ranges: `ranges`
-// and `used` are resized to the channel count (allocation-free once sized).
+// Per-channel LastValue-style update of weight ranges, one per output
+// channel, element i of w being channel i % (range size) (the trailing
+// output-channel axes of the layer record, flattened): `ranges` and `used`
+// are resized to the channel count (allocation-free once sized).
 void observe_channels(const QuantizerSpec& spec, const Tensor& w, std::vector<Range>& ranges, Param& min,
                       Param& max, std::vector<QuantParams>& used);
 
-// Weights: one QuantParams (per tensor) or one per entry of the last axis.
+// Weights: one QuantParams (per tensor) or one per output channel (element i
+// of w is channel i % p.size()).
 void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParams>& p);
 void fake_quant_weights_backward(const Tensor& w, const Tensor& dy, Tensor& dx, const std::vector<QuantParams>& p);
 
@@ -77,7 +80,7 @@ void dequantize_values(int64_t n, const int8_t* q, const TensorQuant& t, float* 
 
 namespace qlite::quant::detail {
 
-// Inference of a lowered Conv2D / Dense: x holds dequantized values of
+// Inference of a lowered Conv2D / DepthwiseConv2D / Dense: x holds dequantized values of
 // L.input; out gets the dequantized int8 result. `input_shape` is the
 // per-sample input shape the inner layer was built for.
 struct IntegerScratch {
@@ -86,6 +89,7 @@ struct IntegerScratch {
   // batch size in its own copy); rebuilt when `prepared` is false.
   bool prepared = false;
   std::vector<ref::ConvInt8Params> conv;
+  std::vector<ref::DepthwiseInt8Params> depthwise;
   std::vector<ref::FullyConnectedInt8Params> fc;
 };
 void run_integer(const LoweredQuant& L, const Shape& input_shape, const Tensor& x, Tensor& out,

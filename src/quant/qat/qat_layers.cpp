@@ -79,9 +79,12 @@ QuantParams observe_values(const RunContext& ctx, const QuantizerSpec& spec, con
 
 void observe_channels(const QuantizerSpec& spec, const Tensor& w, std::vector<Range>& ranges, Param& min,
                       Param& max, std::vector<QuantParams>& used) {
+  // c = the output channels (the wrapper sized the range from the layer's
+  // record): element i of the weights is channel i % c.
   const int64_t c = min.value.numel();
-  QLITE_CHECK(c >= 1 && max.value.numel() == c && w.rank() >= 1 && w.dim(w.rank() - 1) == c,
-              "QAT: range '" + min.name + "' does not match the weights' last axis");
+  QLITE_CHECK(c >= 1 && max.value.numel() == c && w.numel() % c == 0 && w.numel() > 0,
+              "QAT: range '" + min.name + "' of " + std::to_string(c) + " channels does not fit the weights " +
+                  shape_str(w.shape()));
   ranges.assign(static_cast<size_t>(c), Range{});
   const float* x = w.f32();
   for (int64_t r = 0; r < w.numel(); r += c)
@@ -106,7 +109,7 @@ void fake_quant_weights(const Tensor& w, Tensor& y, const std::vector<QuantParam
   const int64_t c = static_cast<int64_t>(p.size());
   QLITE_CHECK(c >= 1 && w.numel() % c == 0, "QAT: weight range count does not divide the weights");
   if (c == 1) return fake_quant_fast(w.f32(), y.f32(), w.numel(), p[0]);
-  // Per channel along the last axis: rows of c values.
+  // Per output channel: rows of c values (element i is channel i % c).
   for (int64_t r = 0; r < w.numel(); r += c)
     for (int64_t k = 0; k < c; ++k) fake_quant_fast(w.f32() + r + k, y.f32() + r + k, 1, p[static_cast<size_t>(k)]);
 }

@@ -18,6 +18,15 @@ std::string unsupported_message(const Layer& l) {
          "quantize_annotate_layer(layer, config), or leave it unannotated to keep it float";
 }
 
+// Per-channel weight quantization runs along the output channel, which the
+// record defines (LayerKind::output_channel_axes: the trailing axes that,
+// flattened, index it). A config names it with axis -1, or, where the output
+// channel is one axis, with that axis' index.
+bool names_output_channel(const LayerKind& kind, const Shape& shape, int axis) {
+  if (axis == -1) return true;
+  return kind.output_channel_axes == 1 && split_axis(shape, axis).axis == static_cast<int>(shape.size()) - 1;
+}
+
 }  // namespace
 
 struct WeightSlot {
@@ -188,13 +197,20 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
     w.master.value = v;
     w.master.grad = Tensor(v.shape());
     Quantizer q(w.spec.kind, w.spec.options);
-    QLITE_CHECK(!w.spec.options.per_axis ||
-              split_axis(v.shape(), w.spec.options.axis).axis == static_cast<int>(v.rank()) - 1,
-          detail::label(*this) + ": per-channel weights must be quantized along the output (last) axis");
-    const int64_t channels = w.spec.options.per_axis ? split_axis(v.shape(), w.spec.options.axis).channels : 1;
+    const bool per_axis = w.spec.options.per_axis;
+    QLITE_CHECK(!per_axis || names_output_channel(*s.kind, v.shape(), w.spec.options.axis),
+                detail::label(*this) + ": per-channel weights must be quantized along the output channel (axis -1)");
+    const int64_t channels = per_axis ? weight_output_channels(*s.kind, v.shape()) : 1;
     // Weight ranges start at the weights' own range (LastValue), so a model
-    // fresh from quantize_apply already evaluates sensibly.
-    q.observe(v);
+    // fresh from quantize_apply already evaluates sensibly. Per channel, the
+    // quantizer sees the weight as [rest, output channels].
+    if (per_axis) {
+      Tensor view = v;
+      view.reshape({v.numel() / channels, channels});
+      q.observe(view);
+    } else {
+      q.observe(v);
+    }
     w.min = detail::range_param(w.min.name, channels, 0.0f);
     w.max = detail::range_param(w.max.name, channels, 0.0f);
     detail::store_range(q, w.min, w.max);
@@ -391,9 +407,12 @@ LoweredQuant QuantizeWrapper::lowered() const {
     set_fused_activation(L);
     return L;
   }
-  QLITE_CHECK(L.spec.op == OpKind::kConv2D || L.spec.op == OpKind::kFullyConnected,
-              who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
-  L.op = L.spec.op == OpKind::kConv2D ? LoweredOp::kConv2D : LoweredOp::kDense;
+  switch (L.spec.op) {
+    case OpKind::kConv2D: L.op = LoweredOp::kConv2D; break;
+    case OpKind::kDepthwiseConv2D: L.op = LoweredOp::kDepthwiseConv2D; break;
+    case OpKind::kFullyConnected: L.op = LoweredOp::kDense; break;
+    default: throw Error(who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
+  }
   L.output = output_quant();
   L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
 
@@ -406,12 +425,13 @@ LoweredQuant QuantizeWrapper::lowered() const {
     QLITE_CHECK(p.zero_point == 0, who + ": weight zero point " + std::to_string(p.zero_point) + " is not 0");
     L.weight_scales.push_back(p.scale);
   }
-  // Per-channel ranges are along the Keras layout's last axis (the output
-  // channel); the record's layout puts the weights in TFLite's order.
-  const int64_t out_c = kv.dim(kv.rank() - 1);
+  // Per-channel ranges are along the output channel (element j of the Keras
+  // weight is channel j % out_c, the record says); the record's layout puts
+  // the weights in TFLite's order.
+  const int64_t out_c = weight_output_channels(*s.kind, kv.shape());
   const bool per_axis = w.spec.options.per_axis;
-  QLITE_CHECK(!per_axis || split_axis(kv.shape(), w.spec.options.axis).axis == static_cast<int>(kv.rank()) - 1,
-        who + ": per-channel weights must be quantized along the output (last) axis");
+  QLITE_CHECK(!per_axis || names_output_channel(*s.kind, kv.shape(), w.spec.options.axis),
+              who + ": per-channel weights must be quantized along the output channel (axis -1)");
   QLITE_CHECK(static_cast<int64_t>(wp.size()) == (per_axis ? out_c : 1), who + ": weight range has " +
                                                                        std::to_string(wp.size()) + " entries");
   std::vector<int8_t> keras_q(static_cast<size_t>(kv.numel()));
@@ -429,9 +449,9 @@ LoweredQuant QuantizeWrapper::lowered() const {
   if (bias) L.bias = quantize_bias(bias->value.span_f32(), L.input.scale, L.weight_scales);
   // The multipliers exactly as TFLite 2.9 forms them for this op (requantize.h),
   // so the converted model requantizes with the same integers.
-  const auto multipliers = L.op == LoweredOp::kConv2D
-                               ? ref::conv_multipliers(L.input.scale, L.weight_scales, L.output.scale)
-                               : ref::fully_connected_multipliers(L.input.scale, L.weight_scales, L.output.scale);
+  const auto multipliers = L.op == LoweredOp::kDense
+                               ? ref::fully_connected_multipliers(L.input.scale, L.weight_scales, L.output.scale)
+                               : ref::conv_multipliers(L.input.scale, L.weight_scales, L.output.scale);
   for (const ref::QuantizedMultiplier& m : multipliers) {
     L.multiplier.push_back(m.multiplier);
     L.shift.push_back(m.shift);
