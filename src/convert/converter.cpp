@@ -51,8 +51,10 @@ IoType io_type_from_string(const std::string& s) {
 
 namespace {
 
+// The elements of the layer's quantizable weight (its record names it).
 int64_t kernel_elements(const Layer& layer) {
-  const Param* k = detail::find_param(layer, "kernel");
+  const LayerKind* kind = find_layer_kind(layer.type());
+  const Param* k = kind != nullptr && !kind->weight.empty() ? detail::find_param(layer, kind->weight) : nullptr;
   return k != nullptr ? k->value.numel() : 0;
 }
 
@@ -68,8 +70,9 @@ std::vector<NodePlan> plan_float_model(const Model& model, const ConvertOptions&
         if (detail::has_kernel(model.layer(i))) plans[i].kind = Kind::kFloat16Weights;
       break;
     case Mode::kDynamic:
+      // Layers without a hybrid form (DepthwiseConv2D) stay float.
       for (size_t i = 1; i < n; ++i) {
-        if (detail::has_kernel(model.layer(i))) {
+        if (detail::has_hybrid_form(model.layer(i))) {
           plans[i].kind = Kind::kHybrid;
           plans[i].quantize_kernel = kernel_elements(model.layer(i)) >= opt.dynamic_min_elements;
         }

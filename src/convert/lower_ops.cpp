@@ -1,5 +1,6 @@
 // The converter's one lowering per op kind (OpKind of the layer records):
-// CONV_2D and FULLY_CONNECTED from the record's weight layout and OpSpec, the
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED from the record's weight
+// layout and OpSpec, the
 // rest in lower_passthrough.cpp. A new layer that lowers to an existing op
 // needs nothing here; a new op is one case of lower_op.
 #include <algorithm>
@@ -42,6 +43,29 @@ Value lower_conv2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Va
                          .options = opts,
                          .int8_version = 3,
                          .hybrid_version = cout > 1 ? 5 : 2});
+}
+
+// DEPTHWISE_CONV_2D: weights 1HWC [1, kh, kw, in * multiplier] per channel
+// along dimension 3 (the record's layout), as TFLite 2.9's converter writes
+// it; int8 version 3, float version 1 (dilation 1, op_version.cc). Dynamic
+// range keeps it float (plan_float_model: qlite has no hybrid depthwise).
+Value lower_depthwise_conv2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in,
+                             const NodePlan& plan) {
+  check(in.shape.size() == 3, "convert: DepthwiseConv2D layer '" + layer.name() + "' needs a [H, W, C] input, got " +
+                                  shape_str(in.shape));
+  check(plan.kind != Kind::kHybrid, "convert: DepthwiseConv2D layer '" + layer.name() + "' has no hybrid form");
+  lite::DepthwiseConv2DOptions opts;
+  opts.padding = spec.padding;
+  opts.stride_h = spec.strides[0];
+  opts.stride_w = spec.strides[1];
+  opts.depth_multiplier = spec.depth_multiplier;
+  opts.activation = spec.activation;
+  return lower_weighted(L, layer, in, plan,
+                        {.units = "channels",
+                         .per_channel = true,
+                         .op = lite::BuiltinOp::kDepthwiseConv2D,
+                         .options = opts,
+                         .int8_version = 3});
 }
 
 // Integer weights are per tensor: TFLite 2.9 mis-computes per-channel
@@ -122,9 +146,15 @@ bool has_kernel(const Layer& layer) {
   return k != nullptr && k->tflite_weight_layout != nullptr;
 }
 
+bool has_hybrid_form(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  return has_kernel(layer) && (k->op == OpKind::kConv2D || k->op == OpKind::kFullyConnected);
+}
+
 Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan) {
   switch (spec.op) {
     case OpKind::kConv2D: return lower_conv2d(L, layer, spec, single(layer, in), plan);
+    case OpKind::kDepthwiseConv2D: return lower_depthwise_conv2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kFullyConnected: return lower_fully_connected(L, layer, spec, single(layer, in), plan);
     case OpKind::kMaxPool2D: return lower_max_pool2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kReshape: return lower_reshape(L, layer, single(layer, in), plan);

@@ -30,8 +30,9 @@ struct Value {
   bool is_int8() const { return type == lite::TensorType::kInt8; }
 };
 
-// Integer weights of a conv or dense layer, in TFLite's layout (conv OHWI,
-// dense [out, in]) with one scale per output channel (conv) or one (dense).
+// Integer weights of a conv, depthwise or dense layer, in TFLite's layout
+// (conv OHWI, depthwise 1HWC, dense [out, in]) with one scale per output
+// channel (conv, depthwise) or one (dense).
 struct IntWeights {
   std::vector<int8_t> q;
   std::vector<float> scales;
@@ -120,11 +121,14 @@ const LayerKind& lowerable_kind(const Layer& layer);
 // The layer's record has a weight in TFLite's layout (conv and dense kernels):
 // what float16 and dynamic-range modes store differently.
 bool has_kernel(const Layer& layer);
+// ... and its op has a dynamic-range (hybrid) form qlite writes: CONV_2D and
+// FULLY_CONNECTED. DEPTHWISE_CONV_2D stays float in dynamic-range mode.
+bool has_hybrid_form(const Layer& layer);
 // Lowers one layer as its record's op, reading `in` (one value per input).
 // Every op kind is lowered here and only here, whatever layer it comes from.
 Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan);
 
-// What CONV_2D and FULLY_CONNECTED hand to lower_weighted().
+// What CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED hand to lower_weighted().
 struct WeightedOp {
   const char* units;  // what the output channels are called in messages: "filters", "units"
   bool per_channel = false;  // PTQ integer weights with one scale per output channel

@@ -67,11 +67,14 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
         break;
       case quant::LoweredOp::kConv2D:
+      case quant::LoweredOp::kDepthwiseConv2D:
       case quant::LoweredOp::kDense: {
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();
         check(lq.input_quantized, "convert: QAT layer '" + layer.name() + "' has a float input");
         p.weights = IntWeights{lq.weights, lq.weight_scales};
-        const size_t out_c = lq.weights_shape.empty() ? 0 : static_cast<size_t>(lq.weights_shape[0]);
+        // The output channels: the weights' quantized dimension (OHWI 0, 1HWC 3, [out, in] 0).
+        const auto axis = static_cast<size_t>(lq.quantized_dimension);
+        const size_t out_c = axis < lq.weights_shape.size() ? static_cast<size_t>(lq.weights_shape[axis]) : 0;
         p.bias = lq.bias.empty() ? std::vector<int32_t>(out_c, 0) : lq.bias;
         break;
       }
