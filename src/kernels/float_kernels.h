@@ -61,7 +61,7 @@ void float_depthwise_forward(Isa isa, const DepthwiseGeom& g, const float* in, c
 void float_depthwise_wgrad(Isa isa, const DepthwiseGeom& g, const float* in, const float* dout, const float* out,
                            FloatAct act, float* dw, float* db);
 // din [H, W, C], every element written (no accumulation into it): the sum,
-// over the taps (ky ascending, then kx) whose window covers the pixel, of
+// over the output pixels (row-major) whose window covers the position, of
 // dz[oy][ox][c] * w[ky*kw + kx][c]; zero where no window reaches.
 void float_depthwise_dgrad(Isa isa, const DepthwiseGeom& g, const float* dz, const float* w, float* din);
 

@@ -125,18 +125,14 @@ void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout,
 }
 
 void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din) {
-  for (int64_t y = 0; y < g.H; ++y)
-    for (int64_t x = 0; x < g.W; ++x)
+  std::fill(din, din + g.H * g.W * g.C, 0.0f);
+  for (int64_t oy = 0; oy < g.OH; ++oy)
+    for (int64_t ox = 0; ox < g.OW; ++ox)
       for (int64_t c = 0; c < g.C; ++c) {
-        float acc = 0.0f;
-        for (int ky = 0; ky < g.kh; ++ky) {
-          if ((y - ky) < 0 || (y - ky) % g.sh != 0 || (y - ky) / g.sh >= g.OH) continue;
-          for (int kx = 0; kx < g.kw; ++kx) {
-            if ((x - kx) < 0 || (x - kx) % g.sw != 0 || (x - kx) / g.sw >= g.OW) continue;
-            acc += dz[(((y - ky) / g.sh) * g.OW + (x - kx) / g.sw) * g.C + c] * w[(ky * g.kw + kx) * g.C + c];
-          }
-        }
-        din[(y * g.W + x) * g.C + c] = acc;
+        const float d = dz[(oy * g.OW + ox) * g.C + c];
+        for (int ky = 0; ky < g.kh; ++ky)
+          for (int kx = 0; kx < g.kw; ++kx)
+            din[((oy * g.sh + ky) * g.W + ox * g.sw + kx) * g.C + c] += d * w[(ky * g.kw + kx) * g.C + c];
       }
 }
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/float_kernels.h"
 
@@ -506,38 +507,61 @@ void depthwise_wgrad(const DepthwiseGeom& g, const float* in, const float* dout,
   }
 }
 
-// The outputs whose windows cover input position i along one axis: o in
-// [lo, hi] with i - o*s in [0, k) and o in [0, n). Empty when lo > hi.
-inline void dw_cover(int64_t i, int k, int s, int64_t n, int64_t* lo, int64_t* hi) {
-  *hi = std::min<int64_t>(i / s, n - 1);
-  const int64_t first = i - k + 1;  // the smallest o*s that reaches i
-  *lo = first <= 0 ? 0 : (first + s - 1) / s;
-}
-
+// The input gradient as forward passes, one per stride phase (py, px): the
+// input positions y = py + sh*a, x = px + sw*b are reached by the taps
+// ky = py + sh*j, kx = px + sw*i only, from output pixel (a - j, b - i), so
+//   din(y, x) = sum over (j, i) of dz(a - j, b - i) * w(ky, kx),
+// a stride-1 correlation of dz (inside a zero border) with that phase's taps
+// flipped. Its taps in order are (ky, kx) descending: the order in which the
+// reference's scatter adds the output pixels. Register-tiled and
+// branch-free; a scatter with read-modify-write of din stalled on store
+// forwarding (masked stores do not forward), and a gather over the windows
+// covering each pixel on mispredicted short loops.
 template <class V>
 void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din) {
-  using reg = typename V::reg;
-  for (int64_t y = 0; y < g.H; ++y) {
-    int64_t oy_lo, oy_hi;
-    dw_cover(y, g.kh, g.sh, g.OH, &oy_lo, &oy_hi);
-    for (int64_t x = 0; x < g.W; ++x) {
-      int64_t ox_lo, ox_hi;
-      dw_cover(x, g.kw, g.sw, g.OW, &ox_lo, &ox_hi);
-      float* dst = din + (y * g.W + x) * g.C;
-      for (int64_t c0 = 0; c0 < g.C; c0 += V::kLanes) {
-        const typename V::mask m = V::tail(g.C - c0);
-        reg acc = V::zero();
-        // Taps in (ky, kx) ascending order: o descending.
-        for (int64_t oy = oy_hi; oy >= oy_lo; --oy) {
-          const int64_t ky = y - oy * g.sh;
-          for (int64_t ox = ox_hi; ox >= ox_lo; --ox) {
-            const int64_t kx = x - ox * g.sw;
-            acc = V::fmadd(V::load(dz + (oy * g.OW + ox) * g.C + c0, m), V::load(w + (ky * g.kw + kx) * g.C + c0, m),
-                           acc);
-          }
-        }
-        V::store(dst + c0, acc, m);
+  thread_local std::vector<float> padded, taps, phase_out;
+  const int64_t C = g.C;
+  for (int py = 0; py < g.sh; ++py) {
+    for (int px = 0; px < g.sw; ++px) {
+      const int64_t rows = (g.H - py + g.sh - 1) / g.sh, cols = (g.W - px + g.sw - 1) / g.sw;
+      if (rows <= 0 || cols <= 0) continue;
+      const int jy = (g.kh - py + g.sh - 1) / g.sh, jx = (g.kw - px + g.sw - 1) / g.sw;  // taps of this phase
+      const bool direct = g.sh == 1 && g.sw == 1;  // one phase: din itself is the output
+      float* out = din;
+      if (!direct) {
+        phase_out.resize(static_cast<size_t>(rows * cols * C));
+        out = phase_out.data();
       }
+      if (jy <= 0 || jx <= 0) {
+        std::fill(out, out + rows * cols * C, 0.0f);
+      } else {
+        DepthwiseGeom t;
+        t.H = rows + jy - 1;
+        t.W = cols + jx - 1;
+        t.C = C;
+        t.OH = rows;
+        t.OW = cols;
+        t.kh = jy;
+        t.kw = jx;
+        // dz at (jy - 1, jx - 1) inside zeros, clipped to the rows and columns used.
+        padded.assign(static_cast<size_t>(t.H * t.W * C), 0.0f);
+        const int64_t ny = std::min<int64_t>(g.OH, t.H - (jy - 1)), nx = std::min<int64_t>(g.OW, t.W - (jx - 1));
+        for (int64_t oy = 0; oy < ny; ++oy)
+          std::copy(dz + oy * g.OW * C, dz + (oy * g.OW + nx) * C,
+                    padded.data() + ((oy + jy - 1) * t.W + jx - 1) * C);
+        taps.resize(static_cast<size_t>(jy * jx * C));
+        for (int j = 0; j < jy; ++j)
+          for (int i = 0; i < jx; ++i)
+            std::copy(w + ((py + g.sh * j) * g.kw + px + g.sw * i) * C,
+                      w + ((py + g.sh * j) * g.kw + px + g.sw * i + 1) * C,
+                      taps.data() + ((jy - 1 - j) * jx + jx - 1 - i) * C);
+        depthwise_forward<V>(t, padded.data(), taps.data(), nullptr, FloatAct::kLinear, out);
+      }
+      if (direct) continue;
+      for (int64_t a = 0; a < rows; ++a)
+        for (int64_t b = 0; b < cols; ++b)
+          std::copy(out + (a * cols + b) * C, out + (a * cols + b + 1) * C,
+                    din + ((py + g.sh * a) * g.W + px + g.sw * b) * C);
     }
   }
 }
