@@ -60,7 +60,7 @@ TEST(Config, RoundTripGivesEquivalentLayer) {
 }
 
 TEST(Config, KerasNamesAndDefaults) {
-  EXPECT_EQ(layers::Input({2})->default_name_stem(), "input_layer");
+  EXPECT_EQ(layers::Input({2}).layer()->default_name_stem(), "input_layer");
   EXPECT_EQ(layers::Reshape({2})->default_name_stem(), "reshape");
   EXPECT_EQ(layers::Flatten()->default_name_stem(), "flatten");
   EXPECT_EQ(layers::Conv2D(1, {1, 1})->default_name_stem(), "conv2d");

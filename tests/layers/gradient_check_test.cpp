@@ -168,7 +168,7 @@ TEST(GradientCheck, ReshapeFlattenInput) {
   auto f = layers::Flatten();
   check_layer(*f, {2, 3, 2}, 2, rng);
   // Input passes data through and has no gradient to give.
-  auto in = layers::Input({4});
+  LayerPtr in = layers::Input({4});
   const Shape ins[1] = {{4}};
   in->build(ins, rng);
   const Tensor x = random_tensor({2, 4}, rng);

@@ -136,7 +136,43 @@ class Layer {
   std::vector<Shape> input_shapes_;
 };
 
-using LayerPtr = std::shared_ptr<Layer>;
+class SymbolicTensor;
+
+// A shared handle to a layer. Calling it on symbolic tensors records a node
+// of a functional graph, as Keras' layer(x) does:
+//   auto in = layers::Input({28, 28, 1});
+//   auto x = layers::Conv2D(16, {3, 3})(in);
+//   auto y = layers::Add()({x, in2});
+//   Model model(in, y);
+// Nothing is built or run by the call; Model(inputs, outputs) orders the
+// recorded nodes and checks them.
+class LayerPtr : public std::shared_ptr<Layer> {
+ public:
+  using std::shared_ptr<Layer>::shared_ptr;
+  LayerPtr() = default;
+  LayerPtr(std::shared_ptr<Layer> p) : std::shared_ptr<Layer>(std::move(p)) {}  // NOLINT: implicit by design
+  SymbolicTensor operator()(const SymbolicTensor& x) const;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs) const;
+};
+
+// The output of a layer called on symbolic tensors (Keras' KerasTensor): the
+// layer and the tensors it read. layers::Input returns one; it converts to
+// its InputLayer, so Sequential{layers::Input(...), ...} keeps working.
+class SymbolicTensor {
+ public:
+  SymbolicTensor(LayerPtr layer, std::vector<SymbolicTensor> inputs);
+  const LayerPtr& layer() const { return node_->layer; }
+  const std::vector<SymbolicTensor>& inputs() const { return node_->inputs; }
+  operator LayerPtr() const { return node_->layer; }  // NOLINT: implicit by design
+  const void* id() const { return node_.get(); }  // identity of this call
+
+ private:
+  struct Record {
+    LayerPtr layer;
+    std::vector<SymbolicTensor> inputs;
+  };
+  std::shared_ptr<const Record> node_;
+};
 
 // Rebuilds a layer from its Keras class name and config (model.json).
 // Throws Error naming the class when it is unknown or the config is invalid.

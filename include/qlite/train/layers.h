@@ -17,7 +17,7 @@ std::string activation_name(Activation a);
 namespace layers {
 
 // InputLayer(shape): the model's input, per-sample shape without the batch.
-LayerPtr Input(Shape shape, std::string name = "");
+SymbolicTensor Input(Shape shape, std::string name = "");
 LayerPtr Reshape(Shape target_shape, std::string name = "");  // one dim may be -1
 LayerPtr Flatten(std::string name = "");
 

@@ -110,6 +110,11 @@ class Model {
  public:
   Model() = default;
   explicit Model(std::string name) : name_(std::move(name)) {}
+  // The functional model from `inputs` (a layers::Input) to `outputs`: every
+  // layer `outputs` depends on, each after the layers it reads (Keras'
+  // Model(inputs, outputs)). A layer called on a tensor that does not come
+  // from `inputs`, or called twice (shared layers), is an Error naming it.
+  Model(const SymbolicTensor& inputs, const SymbolicTensor& outputs, std::string name = "model");
   virtual ~Model() = default;
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;

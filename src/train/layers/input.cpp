@@ -52,7 +52,9 @@ class InputLayer final : public Layer {
 }  // namespace
 
 namespace layers {
-LayerPtr Input(Shape shape, std::string name) { return std::make_shared<InputLayer>(std::move(shape), std::move(name)); }
+SymbolicTensor Input(Shape shape, std::string name) {
+  return SymbolicTensor(std::make_shared<InputLayer>(std::move(shape), std::move(name)), {});
+}
 }  // namespace layers
 
 namespace detail {
