@@ -22,8 +22,8 @@ using convert::Mode;
 // Momentum 0.9: the moving statistics settle within the brief training.
 layers::BatchNormOptions bn(const char* name) { return {.momentum = 0.9f, .name = name}; }
 
-// Conv -> BN -> ReLU6, depthwise (same, stride 1) -> BN -> ReLU6, pointwise
-// conv -> BN -> ReLU6, depthwise (stride 2, multiplier 2) -> BN -> ReLU(6),
+// Conv -> BN -> ReLU6, depthwise (same, stride 1) -> BN -> ReLU6, depthwise
+// (stride 2, multiplier 2) -> BN -> ReLU(6), pointwise conv -> BN -> ReLU6,
 // pointwise conv + relu, global average pooling, dense.
 std::unique_ptr<Model> mobile_model() {
   auto m = std::make_unique<Sequential>("mobile");
@@ -36,12 +36,12 @@ std::unique_ptr<Model> mobile_model() {
   m->add(layers::DepthwiseConv2D({3, 3}, {.padding = Padding::kSame, .use_bias = false, .name = "dw1"}));
   m->add(layers::BatchNormalization(bn("dw1_bn")));
   m->add(layers::ReLU(6.0f));
-  m->add(layers::Conv2D(32, {1, 1}, {.use_bias = false, .name = "pw1"}));
-  m->add(layers::BatchNormalization(bn("pw1_bn")));
-  m->add(layers::ReLU(6.0f));
   m->add(layers::DepthwiseConv2D({3, 3}, {.strides = {2, 2}, .padding = Padding::kSame, .depth_multiplier = 2,
                                           .use_bias = false, .name = "dw2"}));
   m->add(layers::BatchNormalization(bn("dw2_bn")));
+  m->add(layers::ReLU(6.0f));
+  m->add(layers::Conv2D(32, {1, 1}, {.use_bias = false, .name = "pw1"}));
+  m->add(layers::BatchNormalization(bn("pw1_bn")));
   m->add(layers::ReLU(6.0f));
   m->add(layers::Conv2D(48, {1, 1}, {.name = "pw2"}));
   m->add(layers::ActivationLayer(Activation::kRelu));
@@ -95,8 +95,8 @@ TEST(DepthwiseDeploy, QatTrainsTheFoldedDepthwise) {
     EXPECT_NE(q.layer(i).type(), "ReLU");
     EXPECT_NE(q.layer(i).type(), "BatchNormalization");
   }
-  // Output channels c * multiplier + m: 16 for dw1, 32 * 2 for dw2.
-  for (const auto& [name, channels, mult] : {std::tuple{"quant_dw1", 16, 1}, std::tuple{"quant_dw2", 64, 2}}) {
+  // Output channels c * multiplier + m: 16 for dw1, 16 * 2 for dw2.
+  for (const auto& [name, channels, mult] : {std::tuple{"quant_dw1", 16, 1}, std::tuple{"quant_dw2", 32, 2}}) {
     const quant::QuantizeWrapper& w = wrapper(q, name);
     EXPECT_EQ(w.inner().type(), "DepthwiseConv2D");
     EXPECT_EQ(w.inner().get_config()["activation"], "relu6") << name;
@@ -128,9 +128,9 @@ TEST(DepthwiseDeploy, QatTrainsTheFoldedDepthwise) {
 TEST(DepthwiseDeploy, FileIsWhatTfliteWrites) {
   REQUIRE_FASHION(ds);
   const auto r = convert_with(*trained().qat, Mode::kInt8);
-  EXPECT_EQ(op_names(r), (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D",
-                                                   "DEPTHWISE_CONV_2D", "CONV_2D", "MEAN", "FULLY_CONNECTED",
-                                                   "DEQUANTIZE"}));
+  EXPECT_EQ(op_names(r), (std::vector<std::string>{"QUANTIZE", "RESHAPE", "CONV_2D", "DEPTHWISE_CONV_2D",
+                                                   "DEPTHWISE_CONV_2D", "CONV_2D", "CONV_2D", "MEAN",
+                                                   "FULLY_CONNECTED", "DEQUANTIZE"}));
   const auto& g = r.model.subgraphs[0];
   std::vector<lite::DepthwiseConv2DOptions> dws;
   for (const auto& op : g.operators) {
@@ -165,8 +165,8 @@ TEST(DepthwiseDeploy, FileIsWhatTfliteWrites) {
   // float32 and float16 (with DEQUANTIZE), and the depthwise kernels stay
   // float in dynamic range (qlite has no hybrid DEPTHWISE_CONV_2D).
   const auto f = convert_with(*trained().float_model, Mode::kFloat32);
-  EXPECT_EQ(op_names(f), (std::vector<std::string>{"RESHAPE", "CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D",
-                                                   "DEPTHWISE_CONV_2D", "CONV_2D", "MEAN", "FULLY_CONNECTED"}));
+  EXPECT_EQ(op_names(f), (std::vector<std::string>{"RESHAPE", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTHWISE_CONV_2D",
+                                                   "CONV_2D", "CONV_2D", "MEAN", "FULLY_CONNECTED"}));
   for (const auto& op : f.model.subgraphs[0].operators) {
     if (std::holds_alternative<lite::DepthwiseConv2DOptions>(op.options)) {
       EXPECT_EQ(f.model.subgraphs[0].tensors[static_cast<size_t>(op.inputs[1])].type, lite::TensorType::kFloat32);
