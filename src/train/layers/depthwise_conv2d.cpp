@@ -20,6 +20,42 @@
 namespace qlite {
 namespace {
 
+// GCC's -O2 vectorizes only loops it needs no scalar remainder for; these
+// two, run on every image with a depth multiplier, are worth its full cost
+// model (4 lanes of SSE2 instead of one).
+#if defined(__GNUC__) && !defined(__clang__)
+#define QLITE_DW_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+#else
+#define QLITE_DW_VECTORIZE
+#endif
+
+// d[k * m + j] = s[k] for j < m: each input channel repeated m times.
+QLITE_DW_VECTORIZE void repeat_channels(const float* s, float* d, int64_t n, int64_t m) {
+  if (m == 2) {
+    for (int64_t k = 0; k < n; ++k) {
+      d[2 * k] = s[k];
+      d[2 * k + 1] = s[k];
+    }
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t j = 0; j < m; ++j) d[k * m + j] = s[k];
+}
+
+// d[k] = s[k * m] + s[k * m + 1] + ... (j ascending): the gradient of a
+// repeated channel.
+QLITE_DW_VECTORIZE void sum_channels(const float* s, float* d, int64_t n, int64_t m) {
+  if (m == 2) {
+    for (int64_t k = 0; k < n; ++k) d[k] = s[2 * k] + s[2 * k + 1];
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    float acc = s[k * m];
+    for (int64_t j = 1; j < m; ++j) acc += s[k * m + j];
+    d[k] = acc;
+  }
+}
+
 class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLayer> {
  public:
   DepthwiseConv2DLayer(std::array<int, 2> ks, layers::DepthwiseConv2DOptions o)
@@ -224,16 +260,18 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
     const float* src = x + i * h_ * w_ * cin_;
     if (!reshaped()) return src;
     float* dst = xe_.f32() + c * hp_ * wp_ * c_;
-    std::fill(dst, dst + hp_ * wp_ * c_, 0.0f);
+    // Zeros only where the padding is: the rows above and below, and each
+    // image row's left and right ends.
+    const int64_t row = wp_ * c_, left = pad_left_ * c_, right = (wp_ - pad_left_ - w_) * c_;
+    std::fill(dst, dst + pad_top_ * row, 0.0f);
+    std::fill(dst + (pad_top_ + h_) * row, dst + hp_ * row, 0.0f);
     for (int64_t y = 0; y < h_; ++y) {
       const float* s = src + y * w_ * cin_;
       float* d = dst + ((y + pad_top_) * wp_ + pad_left_) * c_;
-      if (mult_ == 1) {
-        std::memcpy(d, s, static_cast<size_t>(w_ * cin_) * sizeof(float));
-        continue;
-      }
-      for (int64_t k = 0; k < w_ * cin_; ++k)
-        for (int64_t m = 0; m < mult_; ++m) d[k * mult_ + m] = s[k];
+      std::fill(d - left, d, 0.0f);
+      std::fill(d + w_ * c_, d + w_ * c_ + right, 0.0f);
+      if (mult_ == 1) std::memcpy(d, s, static_cast<size_t>(w_ * cin_) * sizeof(float));
+      else repeat_channels(s, d, w_ * cin_, mult_);
     }
     return dst;
   }
@@ -251,15 +289,8 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
     for (int64_t y = 0; y < h_; ++y) {
       const float* s = de + ((y + pad_top_) * wp_ + pad_left_) * c_;
       float* d = dst + y * w_ * cin_;
-      if (mult_ == 1) {
-        std::memcpy(d, s, static_cast<size_t>(w_ * cin_) * sizeof(float));
-        continue;
-      }
-      for (int64_t k = 0; k < w_ * cin_; ++k) {
-        float acc = s[k * mult_];
-        for (int64_t m = 1; m < mult_; ++m) acc += s[k * mult_ + m];
-        d[k] = acc;
-      }
+      if (mult_ == 1) std::memcpy(d, s, static_cast<size_t>(w_ * cin_) * sizeof(float));
+      else sum_channels(s, d, w_ * cin_, mult_);
     }
   }
 
