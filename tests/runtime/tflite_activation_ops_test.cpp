@@ -10,8 +10,8 @@
 //    fixed-point gemmlowp paths. Established here: the table formula, written
 //    out below independently of qlite's kernels, reproduces every TFLite
 //    output; and TFLite honours an output quantization other than the fixed
-//    one of the fixed-point kernels (TANH with scale 1/64 and zero point 10),
-//    which those kernels could not.
+//    one of the fixed-point kernels (TANH with scale 1/64 and zero point 10,
+//    LOGISTIC with zero point 0), which those kernels could not.
 //  - float32: random values over the range where the functions vary and far
 //    beyond, compared within a tolerance (TFLite's float kernels are Eigen /
 //    XNNPACK approximations; the count of bit-identical outputs is printed).
@@ -175,6 +175,25 @@ TEST(TfLiteActivations, TanhFollowsTheDeclaredOutputQuantization) {
   const std::vector<int8_t> x = {0, 20, -20, 100};  // tanh(0, 1, -1, 5)
   // round(64 * tanh) + 10: 10, round(48.74) + 10, round(-48.74) + 10, 64 + 10 -> clamp
   const std::vector<int8_t> want = {10, 59, -39, 74};
+  const Outcome theirs = run_in_tflite(*peer, model, shape, as_bytes(x));
+  const Outcome ours = run_in_qlite(model, as_bytes(x));
+  ASSERT_EQ(theirs.error, "");
+  EXPECT_EQ(theirs.bytes, as_bytes(want));
+  EXPECT_EQ(ours.bytes, as_bytes(want));
+}
+
+// Likewise LOGISTIC: the fixed-point kernels write Q8 with zero point -128
+// whatever the file says (and their prepare insists on -128). TFLite 2.9
+// runs an int8 output with zero point 0 and follows it: the table.
+TEST(TfLiteActivations, LogisticFollowsTheDeclaredOutputZeroPoint) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  const std::vector<int32_t> shape = {1, 4};
+  const std::vector<uint8_t> model = unary_model(BuiltinOp::kLogistic, T::kInt8, shape,
+                                                 Quantization::per_tensor(0.05f, 0), Quantization::per_tensor(1.0f / 256, 0));
+  const std::vector<int8_t> x = {0, 20, -20, -100};  // sigmoid(0, 1, -1, -5)
+  // round(256 * sigmoid) + 0: 128 -> clamp 127, 187 -> 127, 69, 2 (the
+  // fixed-point kernels would give 0, 59, -59, -126).
+  const std::vector<int8_t> want = {127, 127, 69, 2};
   const Outcome theirs = run_in_tflite(*peer, model, shape, as_bytes(x));
   const Outcome ours = run_in_qlite(model, as_bytes(x));
   ASSERT_EQ(theirs.error, "");
