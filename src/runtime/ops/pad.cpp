@@ -1,10 +1,11 @@
 // PAD and PADV2 (TFLite's pad.cc serves both): a constant [rank, 2] paddings
-// tensor (int32, or int64 as newer converters write it) adds before[d] and
-// after[d] elements to dimension d of a rank 1..5 tensor. The padding value
-// is real 0 - the output zero point for int8 / uint8, as TFLite 2.9's
-// EvalInt - or PADV2's constant_values scalar, whose quantization must equal
-// the output's (TFLite's check). Quantized input and output must share scale
-// and zero point: the op copies values (docs/QUANTIZATION.md).
+// tensor (int32, or int64, which TFLite 2.9 misreads as int32) adds before[d]
+// and after[d] elements to dimension d of a rank 1..5 tensor. The padding
+// value is real 0 - the output zero point for int8 / uint8, as TFLite 2.9's
+// EvalInt - or PADV2's constant_values scalar. The op copies values, so a
+// quantized input, output and constant_values must share scale and zero
+// point; TFLite 2.9 does not compare them and re-labels the raw values,
+// qlite refuses such a file (docs/TFLITE_FORMAT.md).
 #include <cstring>
 #include <limits>
 
