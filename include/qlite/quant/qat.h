@@ -114,9 +114,15 @@ enum class LoweredOp {
   kQuantize,     // QuantizeLayer: float input -> QUANTIZE to `output`
   kConv2D,       // CONV_2D (per-channel weights)
   kDense,        // FULLY_CONNECTED (per-tensor weights, or per-channel if a config asks)
-  kPassThrough,  // RESHAPE / MAX_POOL_2D: output = input quantization
+  kPassThrough,  // RESHAPE / MAX_POOL_2D / AVERAGE_POOL_2D / PAD / no op (Dropout):
+                 // output = input quantization
   kAdd,          // ADD: every input with its own quantization (`inputs`), its own output range
   kMean,         // MEAN over H, W: its own output range, TFLite 2.9's arithmetic for the tensors
+  kConcatenation,  // CONCATENATION (spec.axis): every input with its own quantization
+                   // (`inputs`); one not at the output's is requantized first
+                   // (QUANTIZE int8 -> int8 in the file)
+  kActivation,     // LOGISTIC / TANH / SOFTMAX / HARD_SWISH (spec.op): TFLite's fixed output
+                   // quantization, or its own range (HARD_SWISH)
 };
 
 // Every number the integer evaluation of a QuantizeWrapper / QuantizeLayer
@@ -140,7 +146,7 @@ struct LoweredQuant {
   OpSpec spec;             // the op and geometry from the layer's record (op kNone for kQuantize)
   bool input_quantized = false;  // false only for kQuantize (float input)
   TensorQuant input;             // valid when input_quantized (input 0)
-  std::vector<TensorQuant> inputs;  // kAdd, kMean: every input's quantization
+  std::vector<TensorQuant> inputs;  // kAdd, kMean, kConcatenation, kActivation: every input's quantization
   TensorQuant output;            // pass-through: equals input
 
   // kConv2D / kDense only.
@@ -231,9 +237,16 @@ class QuantizeWrapper final : public QuantizedLayer {
   std::unique_ptr<Layer> clone() const override;
   TensorQuant output_quant() const override;
   LoweredQuant lowered() const override;
+  // A Concatenate's wrapper also links the producers that take its range.
+  void connect_inputs(std::span<Layer* const> producers) override;
 
   const Layer& inner() const;
   const QuantizeConfig& config() const;
+  // True when the config has no output quantizer although the op computes a
+  // new tensor: its output is written in the range of the Concatenate that
+  // reads it (tfmot's ConcatTransform; quantize_apply sets this up for a
+  // producer whose only reader is a Concatenate).
+  bool takes_reader_range() const;
 
  private:
   struct State;

@@ -17,5 +17,9 @@ LayerKind activation_kind();
 LayerKind batch_norm_kind();
 LayerKind add_kind();
 LayerKind global_average_pooling2d_kind();
+LayerKind dropout_kind();
+LayerKind average_pooling2d_kind();
+LayerKind concatenate_kind();
+LayerKind zero_padding2d_kind();
 
 }  // namespace qlite::detail
