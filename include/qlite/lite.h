@@ -334,6 +334,15 @@ struct QuantizeOptions {
 struct DequantizeOptions {
   bool operator==(const DequantizeOptions&) const = default;
 };
+struct PadV2Options {
+  bool operator==(const PadV2Options&) const = default;
+};
+struct TransposeOptions {
+  bool operator==(const TransposeOptions&) const = default;
+};
+struct HardSwishOptions {
+  bool operator==(const HardSwishOptions&) const = default;
+};
 
 // An options table qlite does not parse, kept by its union type code so that
 // inspect() can show it; the writer refuses it.
@@ -347,7 +356,7 @@ using OpOptions =
     std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
                  Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
-                 DequantizeOptions, OtherOptions>;
+                 DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions, OtherOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

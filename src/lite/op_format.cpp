@@ -165,6 +165,9 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<PadOptions>("PadOptions", nullptr, nullptr),
     rule<QuantizeOptions>("QuantizeOptions", nullptr, nullptr),
     rule<DequantizeOptions>("DequantizeOptions", nullptr, nullptr),
+    rule<PadV2Options>("PadV2Options", nullptr, nullptr),
+    rule<TransposeOptions>("TransposeOptions", nullptr, nullptr),
+    rule<HardSwishOptions>("HardSwishOptions", nullptr, nullptr),
     rule<OtherOptions>("", nullptr, describe_other),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
@@ -197,6 +200,11 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kSoftmax, 1, 1, 1, 1, opt<SoftmaxOptions>(), false},
     {BuiltinOp::kTanh, 1, 1, 1, 1, kNoOptions, false},
     {BuiltinOp::kPad, 2, 2, 2, 1, opt<PadOptions>(), false},
+    // PADV2: input, paddings and the optional constant_values (absent or -1:
+    // pad with real 0, as PAD does).
+    {BuiltinOp::kPadV2, 2, 3, 2, 1, opt<PadV2Options>(), false},
+    {BuiltinOp::kTranspose, 2, 2, 2, 1, opt<TransposeOptions>(), false},
+    {BuiltinOp::kHardSwish, 1, 1, 1, 1, opt<HardSwishOptions>(), false},
     {BuiltinOp::kMean, 2, 2, 2, 1, opt<ReducerOptions>(), false},
     {BuiltinOp::kSub, 2, 2, 2, 1, opt<SubOptions>(), false},
     {BuiltinOp::kSqueeze, 1, 1, 1, 1, opt<SqueezeOptions>(), false},

@@ -98,6 +98,9 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::PadOptions: return PadOptions{};
     case T::QuantizeOptions: return QuantizeOptions{};
     case T::DequantizeOptions: return DequantizeOptions{};
+    case T::PadV2Options: return PadV2Options{};
+    case T::TransposeOptions: return TransposeOptions{};
+    case T::HardSwishOptions: return HardSwishOptions{};
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};

@@ -136,6 +136,15 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     OptionsOut operator()(const DequantizeOptions&) {
       return {T::DequantizeOptions, tfl::CreateDequantizeOptions(fbb).Union()};
     }
+    OptionsOut operator()(const PadV2Options&) {
+      return {T::PadV2Options, tfl::CreatePadV2Options(fbb).Union()};
+    }
+    OptionsOut operator()(const TransposeOptions&) {
+      return {T::TransposeOptions, tfl::CreateTransposeOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const HardSwishOptions&) {
+      return {T::HardSwishOptions, tfl::CreateHardSwishOptions(fbb).Union()};
+    }
     OptionsOut operator()(const OtherOptions& o) {
       throw Error("tflite: " + where + ": cannot write builtin options of union type " +
                   std::to_string(o.type_code) + " (not parsed by qlite)");

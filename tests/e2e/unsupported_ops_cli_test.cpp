@@ -14,41 +14,41 @@ namespace {
 using lite::BuiltinOp;
 using lite::TensorType;
 
-// x[1,4] float32 -> CAST -> int32 -> TRANSPOSE -> CAST -> float32 -> SOFTMAX
-std::string write_cast_transpose_model(const TempDir& dir) {
+// x[1,4] float32 -> CAST -> int32 -> TILE -> CAST -> float32 -> SOFTMAX
+std::string write_cast_tile_model(const TempDir& dir) {
   lite::ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
   const int32_t a = b.add_tensor("a", TensorType::kInt32, {1, 4});
-  const int32_t perm = b.add_constant("perm", TensorType::kInt32, {2}, std::vector<int32_t>{1, 0});
-  const int32_t t = b.add_tensor("t", TensorType::kInt32, {4, 1});
-  const int32_t c = b.add_tensor("c", TensorType::kFloat32, {4, 1});
-  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {4, 1});
+  const int32_t multiples = b.add_constant("multiples", TensorType::kInt32, {2}, std::vector<int32_t>{1, 1});
+  const int32_t t = b.add_tensor("t", TensorType::kInt32, {1, 4});
+  const int32_t c = b.add_tensor("c", TensorType::kFloat32, {1, 4});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4});
   b.add_operator(BuiltinOp::kCast, {x}, {a});
-  b.add_operator(BuiltinOp::kTranspose, {a, perm}, {t});
+  b.add_operator(BuiltinOp::kTile, {a, multiples}, {t});
   b.add_operator(BuiltinOp::kCast, {t}, {c});
   b.add_operator(BuiltinOp::kSoftmax, {c}, {y}, lite::SoftmaxOptions{1.0f});
   b.set_inputs({x});
   b.set_outputs({y});
-  const std::string path = dir / "cast_transpose.tflite";
+  const std::string path = dir / "cast_tile.tflite";
   lite::write_model_file(b.build(), path);
   return path;
 }
 
 const char* kList =
     "qlite: error: runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 2); "
-    "TRANSPOSE x1 (operator 1)\n";
+    "TILE x1 (operator 1)\n";
 
 TEST(UnsupportedOpsCli, InspectMarksThem) {
   TempDir dir;
-  const std::string model = write_cast_transpose_model(dir);
+  const std::string model = write_cast_tile_model(dir);
   const CmdResult r = run_qlite("inspect " + model);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("    0 CAST v1  [not supported by the qlite runtime: CAST]\n"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("    1 TRANSPOSE v1  [not supported by the qlite runtime: TRANSPOSE]\n"), std::string::npos)
+  EXPECT_NE(r.output.find("    1 TILE v1  [not supported by the qlite runtime: TILE]\n"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("    3 SOFTMAX v1 beta=1\n"), std::string::npos) << r.output;  // runs: no mark
   EXPECT_NE(r.output.find("runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 2); "
-                          "TRANSPOSE x1 (operator 1)\n"),
+                          "TILE x1 (operator 1)\n"),
             std::string::npos)
       << r.output;
   const CmdResult check = run_qlite("inspect --check " + model);
@@ -58,7 +58,7 @@ TEST(UnsupportedOpsCli, InspectMarksThem) {
 
 TEST(UnsupportedOpsCli, RunBenchEvalExit2WithTheList) {
   TempDir dir;
-  const std::string model = write_cast_transpose_model(dir);
+  const std::string model = write_cast_tile_model(dir);
   {
     std::ofstream in(dir / "x.bin", std::ios::binary);
     const float v[4] = {1, 2, 3, 4};

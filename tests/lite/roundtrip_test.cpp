@@ -194,6 +194,36 @@ TEST(LiteRoundTrip, FloatModelAndAllOptionKinds) {
             std::vector<int64_t>{-128});
 }
 
+// The empty options tables of PADV2, TRANSPOSE and HARD_SWISH are written and
+// read back as themselves (not as an unparsed table the writer would refuse).
+TEST(LiteRoundTrip, PadV2TransposeHardSwishOptions) {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 2, 3});
+  const int32_t perm = b.add_constant("perm", TensorType::kInt32, {3}, std::vector<int32_t>{0, 2, 1});
+  const int32_t t = b.add_tensor("t", TensorType::kFloat32, {1, 3, 2});
+  const int32_t pads = b.add_constant("pads", TensorType::kInt64, {3, 2}, std::vector<int64_t>{0, 0, 1, 0, 0, 1});
+  const int32_t value = b.add_constant("value", TensorType::kFloat32, {1}, std::vector<float>{0.5f});
+  const int32_t p = b.add_tensor("p", TensorType::kFloat32, {1, 4, 3});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4, 3});
+  b.add_operator(BuiltinOp::kTranspose, {x, perm}, {t}, TransposeOptions{});
+  b.add_operator(BuiltinOp::kPadV2, {t, pads, value}, {p}, PadV2Options{});
+  b.add_operator(BuiltinOp::kHardSwish, {p}, {y}, HardSwishOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  const ModelDef m = b.build();
+  const ModelDef back = read_model(write_model(m));
+  EXPECT_EQ(back, m);
+  const auto& ops = back.subgraphs[0].operators;
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<TransposeOptions>(ops[0].options));
+  EXPECT_TRUE(std::holds_alternative<PadV2Options>(ops[1].options));
+  EXPECT_TRUE(std::holds_alternative<HardSwishOptions>(ops[2].options));
+  // Another op's table on TRANSPOSE is refused by the validator.
+  ModelDef wrong = m;
+  wrong.subgraphs[0].operators[0].options = HardSwishOptions{};
+  EXPECT_THROW(validate(wrong), Error);
+}
+
 TEST(LiteRoundTrip, PerChannelQuantizationSurvives) {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 3, 2}, Quantization::per_tensor(0.1f, 1));

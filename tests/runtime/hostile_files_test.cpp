@@ -43,11 +43,42 @@ Outcome load_and_run(const std::vector<uint8_t>& bytes) {
   }
 }
 
+// x int8 [1, 3, 5, 5] (NCHW) -> TRANSPOSE to NHWC -> PAD -> HARD_SWISH ->
+// PADV2 -> LOGISTIC -> TANH: the new ops' constant operands (perm, paddings,
+// constant_values) are in the file for the bit flips to hit.
+lite::ModelDef shape_and_activation_model() {
+  lite::ModelBuilder b;
+  using lite::TensorType;
+  const auto q = lite::Quantization::per_tensor(0.05f, -3);
+  const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 5, 5}, q);
+  const int32_t perm = b.add_constant("perm", TensorType::kInt32, {4}, std::vector<int32_t>{0, 2, 3, 1});
+  const int32_t t = b.add_tensor("t", TensorType::kInt8, {1, 5, 5, 3}, q);
+  const int32_t pads = b.add_constant("pads", TensorType::kInt32, {4, 2}, std::vector<int32_t>{0, 0, 1, 1, 1, 1, 0, 0});
+  const int32_t p = b.add_tensor("p", TensorType::kInt8, {1, 7, 7, 3}, q);
+  const auto hq = lite::Quantization::per_tensor(0.04f, -100);
+  const int32_t h = b.add_tensor("h", TensorType::kInt8, {1, 7, 7, 3}, hq);
+  const int32_t pads2 = b.add_constant("pads2", TensorType::kInt64, {4, 2}, std::vector<int64_t>{0, 0, 0, 1, 0, 1, 0, 0});
+  const int32_t c = b.add_constant("c", TensorType::kInt8, {1}, std::vector<int8_t>{-128}, hq);
+  const int32_t p2 = b.add_tensor("p2", TensorType::kInt8, {1, 8, 8, 3}, hq);
+  const int32_t l = b.add_tensor("l", TensorType::kInt8, {1, 8, 8, 3}, lite::Quantization::per_tensor(1.0f / 256, -128));
+  const int32_t y = b.add_tensor("y", TensorType::kInt8, {1, 8, 8, 3}, lite::Quantization::per_tensor(1.0f / 128, 0));
+  b.add_operator(lite::BuiltinOp::kTranspose, {x, perm}, {t}, lite::TransposeOptions{});
+  b.add_operator(lite::BuiltinOp::kPad, {t, pads}, {p}, lite::PadOptions{});
+  b.add_operator(lite::BuiltinOp::kHardSwish, {p}, {h}, lite::HardSwishOptions{});
+  b.add_operator(lite::BuiltinOp::kPadV2, {h, pads2, c}, {p2}, lite::PadV2Options{});
+  b.add_operator(lite::BuiltinOp::kLogistic, {p2}, {l});
+  b.add_operator(lite::BuiltinOp::kTanh, {l}, {y});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return b.build();
+}
+
 std::vector<std::vector<uint8_t>> models() {
   CnnSpec s;
   const CnnWeights w = make_cnn_weights(s);
   return {lite::write_model(int8_cnn(s, w, Int8CnnParams{})), lite::write_model(float_cnn(s, w)),
-          lite::write_model(int8_mobile(3)), lite::write_model(float_mobile(4))};
+          lite::write_model(int8_mobile(3)), lite::write_model(float_mobile(4)),
+          lite::write_model(shape_and_activation_model())};
 }
 
 TEST(RuntimeHostileFiles, EveryTruncationIsAnError) {
@@ -74,7 +105,7 @@ TEST(RuntimeHostileFiles, RandomBitFlipsNeverCrash) {
       (load_and_run(bad) == Outcome::kRan ? ran : refused)++;
     }
   // Flips in weights and names leave runnable models; flips in offsets,
-  // shapes and types must be refused. Both kinds occur in 1,600 trials.
+  // shapes and types must be refused. Both kinds occur in 2,000 trials.
   EXPECT_GT(ran, 0);
   EXPECT_GT(refused, 0);
 }
@@ -105,6 +136,117 @@ TEST(RuntimeHostileFiles, OversizedDimensionsAreRefusedBeforeAllocating) {
   EXPECT_THROW(it->resize_batch(1 << 20), Error);
   EXPECT_EQ(it->batch(), 1);
   it->invoke();
+}
+
+lite::TensorDef& tensor_at(lite::ModelDef& m, int i) { return m.subgraphs[0].tensors[static_cast<size_t>(i)]; }
+std::vector<uint8_t>& buffer_at(lite::ModelDef& m, int i) { return m.buffers[tensor_at(m, i).buffer]; }
+void put_i32(std::vector<uint8_t>& buf, size_t k, int32_t v) { std::memcpy(buf.data() + 4 * k, &v, 4); }
+void put_i64(std::vector<uint8_t>& buf, size_t k, int64_t v) { std::memcpy(buf.data() + 8 * k, &v, 8); }
+
+// The operands of PAD, PADV2, TRANSPOSE, LOGISTIC, TANH and HARD_SWISH, made
+// hostile one at a time in the otherwise valid model above: each is refused
+// at load with a message naming the operator and what is wrong.
+TEST(RuntimeHostileFiles, ShapeAndActivationOperandsAreCheckedAtLoad) {
+  using lite::TensorType;
+  ASSERT_EQ(load_and_run(lite::write_model(shape_and_activation_model())), Outcome::kRan);
+  struct Case {
+    const char* what;
+    void (*edit)(lite::ModelDef&);
+    const char* message;
+  };
+  // Tensor indices in shape_and_activation_model(): x 0, perm 1, t 2, pads 3,
+  // p 4, h 5, pads2 6, c 7, p2 8, l 9, y 10.
+  const Case cases[] = {
+      {"perm entry repeated", [](lite::ModelDef& m) { put_i32(buffer_at(m, 1), 1, 0); }, "operator 0 (TRANSPOSE): perm"},
+      {"perm entry out of range", [](lite::ModelDef& m) { put_i32(buffer_at(m, 1), 3, 4); }, "is not a permutation"},
+      {"perm entry negative", [](lite::ModelDef& m) { put_i32(buffer_at(m, 1), 0, -1); }, "is not a permutation"},
+      {"perm too short", [](lite::ModelDef& m) { tensor_at(m, 1).shape = {3}; buffer_at(m, 1).resize(12); }, "must have shape (4)"},
+      {"perm of rank 2", [](lite::ModelDef& m) { tensor_at(m, 1).shape = {2, 2}; }, "must have shape (4)"},
+      {"perm float", [](lite::ModelDef& m) { tensor_at(m, 1).type = TensorType::kFloat32; }, "must be INT32 or INT64"},
+      {"perm not constant", [](lite::ModelDef& m) { tensor_at(m, 1).buffer = 0; m.subgraphs[0].inputs.push_back(1); },
+       "must be a constant tensor"},
+      {"transpose output type", [](lite::ModelDef& m) { tensor_at(m, 2).type = TensorType::kUInt8; tensor_at(m, 2).quantization.zero_point = {3}; },
+       "TRANSPOSE with int8 input and uint8 output"},
+      {"transpose output quantization", [](lite::ModelDef& m) { tensor_at(m, 2).quantization.scale = {0.07f}; },
+       "must share scale and zero point"},
+      {"transpose of rank 6", [](lite::ModelDef& m) {
+         tensor_at(m, 0).shape = {1, 1, 1, 3, 5, 5};
+         tensor_at(m, 1).shape = {6};
+         buffer_at(m, 1) = std::vector<uint8_t>(24, 0);
+         for (size_t k = 0; k < 6; ++k) put_i32(buffer_at(m, 1), k, static_cast<int32_t>(k));
+       }, "ranks 1 to 5"},
+      {"paddings negative", [](lite::ModelDef& m) { put_i32(buffer_at(m, 3), 2, -1); }, "negative padding"},
+      {"paddings past int32", [](lite::ModelDef& m) { put_i32(buffer_at(m, 3), 3, 2147483647); }, "exceeds int32"},
+      {"paddings [4, 3]", [](lite::ModelDef& m) { tensor_at(m, 3).shape = {2, 4}; }, "must have shape (4, 2)"},
+      {"paddings [3, 2]", [](lite::ModelDef& m) { tensor_at(m, 3).shape = {3, 2}; buffer_at(m, 3).resize(24); }, "must have shape (4, 2)"},
+      {"paddings uint8", [](lite::ModelDef& m) { tensor_at(m, 3).type = TensorType::kUInt8; tensor_at(m, 3).shape = {4, 8}; },
+       "must be INT32 or INT64"},
+      {"paddings not constant", [](lite::ModelDef& m) { tensor_at(m, 3).buffer = 0; m.subgraphs[0].inputs.push_back(3); },
+       "must be a constant tensor"},
+      {"int64 paddings past int32", [](lite::ModelDef& m) { put_i64(buffer_at(m, 6), 3, int64_t{1} << 40); }, "exceeds int32"},
+      {"int64 paddings negative", [](lite::ModelDef& m) { put_i64(buffer_at(m, 6), 5, -7); }, "negative padding"},
+      {"pad output quantization", [](lite::ModelDef& m) { tensor_at(m, 4).quantization.zero_point = {4}; },
+       "must share scale and zero point"},
+      {"pad input without quantization", [](lite::ModelDef& m) { tensor_at(m, 4).quantization = {}; tensor_at(m, 2).quantization = {}; },
+       "needs per-tensor quantization"},
+      {"constant_values of two elements", [](lite::ModelDef& m) { tensor_at(m, 7).shape = {2}; buffer_at(m, 7).resize(2); },
+       "must hold exactly one value"},
+      {"constant_values int32", [](lite::ModelDef& m) { tensor_at(m, 7).type = TensorType::kInt32; buffer_at(m, 7).resize(4); },
+       "differ in type"},
+      {"constant_values quantization", [](lite::ModelDef& m) { tensor_at(m, 7).quantization.scale = {0.5f}; },
+       "must share scale and zero point"},
+      {"constant_values not constant", [](lite::ModelDef& m) { tensor_at(m, 7).buffer = 0; m.subgraphs[0].inputs.push_back(7); },
+       "must be a constant tensor"},
+      {"logistic output scale", [](lite::ModelDef& m) { tensor_at(m, 9).quantization.scale = {1.0f / 255}; },
+       "must have scale 1/256"},
+      {"logistic output per channel", [](lite::ModelDef& m) {
+         tensor_at(m, 9).quantization = lite::Quantization::per_axis({1.0f / 256, 1.0f / 256, 1.0f / 256}, {-128, -128, -128}, 3);
+       }, "needs per-tensor quantization"},
+      {"tanh output float", [](lite::ModelDef& m) { tensor_at(m, 10).type = TensorType::kFloat32; tensor_at(m, 10).quantization = {}; },
+       "TANH with int8 input and float32 output"},
+      {"hard swish output multiplier >= 1", [](lite::ModelDef& m) { tensor_at(m, 5).quantization.scale = {0.0001f}; tensor_at(m, 7).quantization.scale = {0.0001f}; tensor_at(m, 8).quantization.scale = {0.0001f}; },
+       "must be below 1"},
+      {"hard swish input scale 1e30", [](lite::ModelDef& m) {
+         for (int i : {0, 2, 4}) tensor_at(m, i).quantization.scale = {1e30f};
+         for (int i : {5, 7, 8}) tensor_at(m, i).quantization.scale = {1e30f};
+       }, "is too large"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    lite::ModelDef m = shape_and_activation_model();
+    c.edit(m);
+    const std::vector<uint8_t> bytes = lite::write_model(m, lite::WriteOptions{false});
+    try {
+      InterpreterOptions o;
+      o.max_arena_bytes = size_t{64} << 20;
+      Interpreter::from_buffer(bytes, o);
+      ADD_FAILURE() << "loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(load_and_run(bytes), Outcome::kError);
+  }
+}
+
+// Paddings whose padded tensor is far beyond memory: refused by the plan's
+// limit, not allocated.
+TEST(RuntimeHostileFiles, HugePaddingIsRefusedBeforeAllocating) {
+  lite::ModelBuilder b;
+  using lite::TensorType;
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
+  const int32_t p = b.add_constant("p", TensorType::kInt32, {2, 2}, std::vector<int32_t>{0, 0, 0, 2000000000});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 2000000004});
+  b.add_operator(lite::BuiltinOp::kPad, {x, p}, {y});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  InterpreterOptions o;
+  o.max_arena_bytes = size_t{64} << 20;
+  try {
+    Interpreter::from_model(b.build(), o);
+    FAIL() << "an 8 GB output was planned";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("max_arena_bytes"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

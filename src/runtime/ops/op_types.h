@@ -10,10 +10,16 @@ using T = lite::TensorType;
 
 // The same type in and out, float32 or int8.
 inline constexpr TypeCombo kFloat32Int8[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}};
-// Any type, output equal to input (RESHAPE only moves bytes).
+// Any type, output equal to input (RESHAPE and TRANSPOSE only move bytes).
 inline constexpr std::span<const TypeCombo> kAnySame{};
 inline constexpr TypeCombo kConcatenation[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt32, T::kInt32}};
+// The same type in and out, float32, int8 or uint8 (LOGISTIC, TANH, HARD_SWISH).
+inline constexpr TypeCombo kFloat32Int8UInt8[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}};
+// The types TFLite 2.9's PAD / PADV2 run (pad.cc), the same in and out.
+inline constexpr TypeCombo kPad[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                     {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 inline constexpr TypeCombo kQuantize[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
                                           {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
                                           {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8}};
