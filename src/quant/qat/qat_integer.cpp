@@ -8,6 +8,7 @@
 // rounding recovers q - zp exactly and QUANTIZE gives back q. Pass-through
 // layers (Reshape, Flatten, MaxPooling2D) only copy or take maxima of such
 // values, which preserves the property.
+#include "kernels/reference/activation_kernels.h"
 #include "kernels/reference/int8_kernels.h"
 #include "quant/qat/qat_internal.h"
 
@@ -217,8 +218,22 @@ void run_integer_activation(const LoweredQuant& L, const Tensor& x, Tensor& out,
       ref::softmax_int8(p, numel / depth, depth, s.in.data(), s.out.data());
       break;
     }
+    case OpKind::kLogistic:
+    case OpKind::kTanh: {
+      const ref::ByteTable t = ref::make_activation_table(
+          L.spec.op == OpKind::kLogistic ? ref::TableFunction::kLogistic : ref::TableFunction::kTanh, true, iq.scale,
+          iq.zero_point, L.output.scale, L.output.zero_point);
+      ref::lookup_bytes(t, numel, reinterpret_cast<const uint8_t*>(s.in.data()), reinterpret_cast<uint8_t*>(s.out.data()));
+      break;
+    }
+    case OpKind::kHardSwish: {
+      const ref::HardSwishParams p =
+          ref::make_hard_swish_params(true, iq.scale, iq.zero_point, L.output.scale, L.output.zero_point);
+      ref::hard_swish_int8(p, numel, s.in.data(), s.out.data());
+      break;
+    }
     default:
-      throw Error("QAT " + L.name + ": no int8 reference kernel for " + op_kind_name(L.spec.op) + " yet");
+      throw Error("QAT " + L.name + ": no int8 kernel for " + op_kind_name(L.spec.op));
   }
   dequantize_values(numel, s.out.data(), L.output, out.f32());
 }
