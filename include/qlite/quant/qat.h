@@ -91,11 +91,15 @@ QuantizeConfigPtr quantize_config_from_json(const json& j);
 using QuantizeConfigFactory = QuantizeConfigPtr (*)(const json& config);
 void register_quantize_config_class(const std::string& class_name, QuantizeConfigFactory factory);
 
-// The default 8-bit registry (tfmot Default8BitQuantizeRegistry): Conv2D
-// (kernel per-channel along the output axis, output MovingAverage), Dense
-// (kernel per-tensor, output MovingAverage), Reshape / Flatten / MaxPooling2D
-// (pass-through). nullptr for a layer it does not know (InputLayer included:
-// the model input gets a QuantizeLayer instead).
+// The default 8-bit registry (tfmot Default8BitQuantizeRegistry), from the
+// layer records' QuantRole: Conv2D (kernel per-channel along the output axis,
+// output MovingAverage), Dense (kernel per-tensor, output MovingAverage),
+// Add / GlobalAveragePooling2D / Concatenate / Activation("hard_swish")
+// (output MovingAverage), Activation("sigmoid" | "softmax" | "tanh")
+// (FixedQuantizer: TFLite's fixed output quantization), Reshape / Flatten /
+// MaxPooling2D / AveragePooling2D / ZeroPadding2D / Dropout /
+// Activation("linear") (pass-through). nullptr for a layer it does not know
+// (InputLayer included: the model input gets a QuantizeLayer instead).
 QuantizeConfigPtr default_quantize_config(const Layer& layer);
 // The registry's shape with other bit widths, for user configs: e.g.
 // quantize_config_with_bits(layer, 4, 8) = 4-bit weights, 8-bit activations.
