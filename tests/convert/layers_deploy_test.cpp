@@ -27,7 +27,7 @@ std::unique_ptr<Model> softmax_model() {
   x = m->add_node(layers::ZeroPadding2D({{{1, 1}, {1, 1}}}, "pad"), {x});
   x = m->add_node(layers::Conv2D(8, {3, 3}, {.strides = {2, 2}, .activation = Activation::kRelu6, .name = "down"}),
                   {x});
-  const int pool = m->add_node(layers::AveragePooling2D({2, 2}, {.name = "pool"}), {x});
+  const int pool = m->add_node(layers::AveragePooling2D({2, 2}, {.strides = std::nullopt, .padding = Padding::kValid, .name = "pool"}), {x});
   const int a = m->add_node(layers::Conv2D(8, {1, 1}, {.activation = Activation::kRelu, .name = "branch_a"}), {pool});
   const int b = m->add_node(layers::Conv2D(8, {3, 3}, {.padding = Padding::kSame, .name = "branch_b"}), {pool});
   x = m->add_node(layers::Concatenate(-1, "cat"), {a, b, pool});

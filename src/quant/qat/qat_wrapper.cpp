@@ -75,6 +75,10 @@ int fused_act_code(const Layer& inner, const LayerKind& kind) {
 struct QuantizeWrapper::State {
   LayerPtr inner;
   const LayerKind* kind = nullptr;  // the inner layer's record
+  // The inner layer's op and geometry (the record's op_spec, which reads the
+  // config: read once here, not per step). Set again at build: Concatenate's
+  // axis needs the shapes.
+  OpSpec spec;
   QuantizeConfigPtr config;
   Role role = Role::kPassThrough;
   std::vector<WeightSlot> weights;
@@ -125,7 +129,8 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   const std::string t = in.type();
   s.kind = &layer_kind(in);
   const QuantRole qr = quant_role(in);
-  QLITE_CHECK(lowered_op(in) != OpKind::kNone && qr != QuantRole::kNone,
+  if (s.kind->op_spec != nullptr) s.spec = s.kind->op_spec(in);
+  QLITE_CHECK(s.spec.op != OpKind::kNone && qr != QuantRole::kNone,
         who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
   s.role = qr == QuantRole::kWeighted                                        ? Role::kWeighted
            : qr == QuantRole::kOutputRange || qr == QuantRole::kFixedOutput ? Role::kOutputRange
@@ -178,7 +183,7 @@ const Layer& QuantizeWrapper::inner() const { return *s_->inner; }
 // A Concatenate links the producers that take its range (takes_reader_range).
 void QuantizeWrapper::connect_inputs(std::span<Layer* const> producers) {
   QuantizedLayer::connect_inputs(producers);
-  if (lowered_op(*s_->inner) != OpKind::kConcatenation) return;
+  if (s_->spec.op != OpKind::kConcatenation) return;
   for (Layer* p : producers) {
     auto* w = dynamic_cast<QuantizeWrapper*>(p);
     if (w == nullptr || !w->s_->takes_reader_range()) continue;
@@ -204,6 +209,7 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   }
   // An already-built inner layer keeps its (trained) weights.
   const Shape out = s.inner->build(input_shapes, rng);
+  s.spec = s.kind->op_spec(*s.inner);
   const std::vector<Param*> ps = s.inner->params();
   for (WeightSlot& w : s.weights) {
     const Tensor& v = ps[w.index]->value;
@@ -242,9 +248,9 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
       QLITE_CHECK(iq.has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
                                                            "QuantizeLayer in front of it");
       // AVERAGE_POOL_2D rounds its averages: the integer kernel.
-      if (lowered_op(*s.inner) == OpKind::kAveragePool2D)
-        return detail::run_integer_average_pool(s.kind->op_spec(*s.inner), *iq, Layer::input_shapes().at(0), *in[0],
-                                                out, output_shape(), s.scratch);
+      if (s.spec.op == OpKind::kAveragePool2D)
+        return detail::run_integer_average_pool(s.spec, *iq, Layer::input_shapes().at(0), *in[0], out, output_shape(),
+                                                s.scratch);
       s.inner->forward(in, out, ctx);  // copies, maxima, zero padding of dequantized values: exact
       return;
     }
@@ -301,7 +307,7 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
     s.inner->forward(in, out, ctx);
     // An average is no grid value: round it as the integer op will (its
     // values stay inside the range, so the gradient passes unchanged).
-    if (s.role == Role::kPassThrough && lowered_op(*s.inner) == OpKind::kAveragePool2D)
+    if (s.role == Role::kPassThrough && s.spec.op == OpKind::kAveragePool2D)
       if (const std::optional<TensorQuant> iq = input_quant())
         detail::fake_quant_tensor(ctx, out, out, detail::to_quant_params(*iq));
     return;

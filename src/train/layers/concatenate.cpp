@@ -38,6 +38,17 @@ class ConcatenateLayer final : public Layer {
                     std::to_string(axis_));
       out[static_cast<size_t>(sample_axis_)] += s[static_cast<size_t>(sample_axis_)];
     }
+    // Blocks of the copy: outer = the sample dims before the axis.
+    outer_per_sample_ = 1;
+    for (int d = 0; d < sample_axis_; ++d) outer_per_sample_ *= out[static_cast<size_t>(d)];
+    len_.clear();
+    start_.clear();
+    int64_t at = 0;
+    for (const Shape& s : input_shapes) {
+      len_.push_back(shape_numel(s) / outer_per_sample_);
+      start_.push_back(at);
+      at += len_.back();
+    }
     mark_built(input_shapes, out);
     return out;
   }
@@ -88,24 +99,17 @@ class ConcatenateLayer final : public Layer {
   // outer = the batch times the sample dims before the axis.
   template <class F>
   void copy_blocks(const RunContext& ctx, int64_t n, F&& f) const {
-    int64_t outer_per_sample = 1;
-    for (int d = 0; d < sample_axis_; ++d) outer_per_sample *= output_shape()[static_cast<size_t>(d)];
-    const int64_t out_block = shape_numel(output_shape()) / outer_per_sample;
-    std::vector<int64_t> len, start;
-    int64_t at = 0;
-    for (const Shape& s : input_shapes()) {
-      len.push_back(shape_numel(s) / outer_per_sample);
-      start.push_back(at);
-      at += len.back();
-    }
-    detail::run_chunks(ctx, n * outer_per_sample, [&](int64_t o0, int64_t o1, int) {
+    const int64_t out_block = shape_numel(output_shape()) / outer_per_sample_;
+    detail::run_chunks(ctx, n * outer_per_sample_, [&](int64_t o0, int64_t o1, int) {
       for (int64_t o = o0; o < o1; ++o)
-        for (size_t k = 0; k < len.size(); ++k) f(k, o, o * out_block + start[k], len[k]);
+        for (size_t k = 0; k < len_.size(); ++k) f(k, o, o * out_block + start_[k], len_[k]);
     });
   }
 
   int axis_;
   int sample_axis_ = 0;
+  int64_t outer_per_sample_ = 1;
+  std::vector<int64_t> len_, start_;  // per input: block length and offset in an output block
 };
 
 }  // namespace
