@@ -40,9 +40,12 @@ inline void check(bool cond, const std::string& message) {
 enum class Padding : int8_t { kSame = 0, kValid = 1 };
 
 // One activation enum for layers (Keras' activation=), the kernels' fused
-// activations and the .tflite format: the values are TFLite's
-// ActivationFunctionType, so the writer stores them as they are. kLinear is
-// Keras' "linear" and TFLite's NONE.
+// activations and the .tflite format. Values 0..5 are TFLite's
+// ActivationFunctionType, so the writer stores a fused activation as it is;
+// kLinear is Keras' "linear" and TFLite's NONE. Keras activations that TFLite
+// has only as ops of their own (LOGISTIC, SOFTMAX, HARD_SWISH) take values
+// outside TFLite's range (from 100 up): they never appear in a file, and a
+// file holding one is rejected by the validator as an unknown activation.
 enum class Activation : int8_t {
   kLinear = 0,
   kRelu = 1,
@@ -50,8 +53,12 @@ enum class Activation : int8_t {
   kRelu6 = 3,
   kTanh = 4,
   kSignBit = 5,
+  kSigmoid = 100,    // Keras "sigmoid" -> TFLite LOGISTIC
+  kSoftmax = 101,    // Keras "softmax" over the last axis -> SOFTMAX
+  kHardSwish = 102,  // Keras "hard_swish": x * relu6(x + 3) / 6 -> HARD_SWISH
 };
-// TFLite's name of a fused activation ("NONE", "RELU", "RELU6", ...).
+// TFLite's name of an activation ("NONE", "RELU", "RELU6", ...; the op's name
+// for the activations TFLite has only as ops: "LOGISTIC", "SOFTMAX", "HARD_SWISH").
 constexpr const char* activation_label(Activation a) {
   switch (a) {
     case Activation::kLinear: return "NONE";
@@ -60,8 +67,20 @@ constexpr const char* activation_label(Activation a) {
     case Activation::kRelu6: return "RELU6";
     case Activation::kTanh: return "TANH";
     case Activation::kSignBit: return "SIGN_BIT";
+    case Activation::kSigmoid: return "LOGISTIC";
+    case Activation::kSoftmax: return "SOFTMAX";
+    case Activation::kHardSwish: return "HARD_SWISH";
   }
   return "UNKNOWN_ACTIVATION";  // a value read from an untrusted file
+}
+// True for the activations TFLite 2.9's int8 kernels apply as a clamp fused
+// into the op (CalculateActivationRangeQuantized): NONE, RELU, RELU_N1_TO_1,
+// RELU6. Every other activation becomes an op of its own after the op that
+// produces its input (the shared rewrite splits it off; tanh included: TFLite
+// rejects a fused TANH on int8 CONV_2D / FULLY_CONNECTED).
+constexpr bool activation_fusable(Activation a) {
+  return a == Activation::kLinear || a == Activation::kRelu || a == Activation::kReluN1To1 ||
+         a == Activation::kRelu6;
 }
 
 enum class DType : uint8_t { kFloat32, kFloat16, kInt32, kInt8, kUInt8, kInt64 };

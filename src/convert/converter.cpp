@@ -98,7 +98,7 @@ Value lower_node(detail::Lowering& L, const Layer& layer, std::span<const Value>
   // A QAT layer states the input parameters it was trained with; they equal
   // the producer's output parameters, so this QUANTIZE is normally a no-op.
   std::vector<Value> in(inputs.begin(), inputs.end());
-  if (plan.kind == Kind::kInt8 && kind.quant_role != QuantRole::kPassThrough) {
+  if (plan.kind == Kind::kInt8 && quant_role(layer) != QuantRole::kPassThrough) {
     check(plan.ins.empty() || plan.ins.size() == in.size(),
           "convert: layer '" + layer.name() + "' has " + std::to_string(in.size()) + " inputs, its plan " +
               std::to_string(plan.ins.size()));
@@ -119,8 +119,7 @@ Value lower_node(detail::Lowering& L, const Layer& layer, std::span<const Value>
 bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layers,
                       const std::vector<NodePlan>& plans, size_t i) {
   // The record's words for Flatten: a RESHAPE to one dimension per sample.
-  if (detail::lowerable_kind(*layers[i]).op != OpKind::kReshape || layers[i]->output_shape().size() != 1)
-    return false;
+  if (lowered_op(*layers[i]) != OpKind::kReshape || layers[i]->output_shape().size() != 1) return false;
   auto only_reader = [&](size_t node) -> std::optional<size_t> {
     std::optional<size_t> reader;
     for (size_t j = node + 1; j < model.num_layers(); ++j)
@@ -131,9 +130,10 @@ bool folds_into_dense(const Model& model, const std::vector<const Layer*>& layer
         }
     return reader;
   };
+  // Input quantizers and layers without an op (Dropout) between them keep the tensor.
   std::optional<size_t> r = only_reader(i);
-  while (r && plans[*r].identity) r = only_reader(*r);
-  return r && detail::lowerable_kind(*layers[*r]).op == OpKind::kFullyConnected;
+  while (r && (plans[*r].identity || lowered_op(*layers[*r]) == OpKind::kIdentity)) r = only_reader(*r);
+  return r && lowered_op(*layers[*r]) == OpKind::kFullyConnected;
 }
 
 void rename(detail::Lowering& L, int32_t tensor, const std::string& name) {
@@ -224,6 +224,7 @@ ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
   // ---- graph output
   const std::string out_name = layers[n - 1]->name();
   Value out = values[n - 1];
+  check(out.tensor != graph_in.tensor, "convert: model '" + model.name() + "' computes nothing (its layers write no op)");
   if (opt.io == IoType::kFloat32) {
     if (out.is_int8()) {
       rename(L, out.tensor, out_name + "_int8");

@@ -15,7 +15,7 @@ std::string lowerable_names() {
   std::string s;
   for (const std::string& name : layer_kind_names()) {
     const LayerKind* k = find_layer_kind(name);
-    if (k != nullptr && k->op != OpKind::kNone) s += (s.empty() ? "" : ", ") + name;
+    if (k != nullptr && k->op_spec != nullptr) s += (s.empty() ? "" : ", ") + name;
   }
   return s;
 }
@@ -135,8 +135,9 @@ Value lower_mean(Lowering& L, const Layer& layer, const OpSpec& spec, const Valu
 
 const LayerKind& lowerable_kind(const Layer& layer) {
   const LayerKind* k = find_layer_kind(layer.type());
-  check(k != nullptr && k->op != OpKind::kNone,
+  check(k != nullptr && lowered_op(layer) != OpKind::kNone,
         "convert: layer '" + layer.name() + "' of type " + layer.type() +
+            (k != nullptr && k->op_spec != nullptr ? " (" + layer.get_config().dump() + ")" : std::string()) +
             " has no TFLite lowering (supported: InputLayer, " + lowerable_names() + ")");
   return *k;
 }
@@ -152,15 +153,25 @@ bool has_hybrid_form(const Layer& layer) {
 }
 
 Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in, const NodePlan& plan) {
+  // The shared rewrite split every other activation into an op of its own.
+  check(activation_fusable(spec.activation), "convert: layer '" + layer.name() + "' fuses activation " +
+                                                 activation_label(spec.activation) + ", which TFLite cannot fuse");
   switch (spec.op) {
     case OpKind::kConv2D: return lower_conv2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kDepthwiseConv2D: return lower_depthwise_conv2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kFullyConnected: return lower_fully_connected(L, layer, spec, single(layer, in), plan);
-    case OpKind::kMaxPool2D: return lower_max_pool2d(L, layer, spec, single(layer, in), plan);
+    case OpKind::kMaxPool2D:
+    case OpKind::kAveragePool2D: return lower_pool2d(L, layer, spec, single(layer, in), plan);
     case OpKind::kReshape: return lower_reshape(L, layer, single(layer, in), plan);
-    case OpKind::kSoftmax: return lower_softmax(L, layer, single(layer, in), plan);
+    case OpKind::kSoftmax:
+    case OpKind::kLogistic:
+    case OpKind::kTanh:
+    case OpKind::kHardSwish: return lower_activation(L, layer, spec, single(layer, in), plan);
     case OpKind::kAdd: return lower_add(L, layer, spec, in, plan);
     case OpKind::kMean: return lower_mean(L, layer, spec, single(layer, in), plan);
+    case OpKind::kConcatenation: return lower_concatenation(L, layer, spec, in, plan);
+    case OpKind::kPad: return lower_pad(L, layer, spec, single(layer, in), plan);
+    case OpKind::kIdentity: return lower_identity(layer, single(layer, in));
     case OpKind::kNone: break;
   }
   throw Error("convert: layer '" + layer.name() + "' of type " + layer.type() + " has no TFLite lowering");

@@ -141,10 +141,16 @@ struct WeightedOp {
 // (zeros without one: TFLite's converter always gives these ops a bias) and
 // emits kernel, bias and op in plan.kind.
 Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan, WeightedOp w);
-Value lower_max_pool2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan);
+// MAX_POOL_2D / AVERAGE_POOL_2D (spec.op).
+Value lower_pool2d(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan);
 // Reshape and Flatten: RESHAPE to the layer's output shape with a -1 batch.
 Value lower_reshape(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
-Value lower_softmax(Lowering& L, const Layer& layer, const Value& in, const NodePlan& plan);
+Value lower_pad(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan);
+Value lower_identity(const Layer& layer, const Value& in);
+// LOGISTIC / TANH / SOFTMAX / HARD_SWISH (spec.op).
+Value lower_activation(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan);
+Value lower_concatenation(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<const Value> in,
+                          const NodePlan& plan);
 
 // ---- calibration ---------------------------------------------------------------------
 // Runs the float model layer by layer on rows [0, count) of x and returns the
@@ -156,7 +162,11 @@ std::vector<NodeRange> calibrate(const Model& model, const Tensor& x, int64_t co
 
 ActQuant act_quant_from_range(float min, float max);
 
-// Softmax output parameters fixed by TFLite: 1/256, -128.
+// Output parameters TFLite 2.9 requires of int8 SOFTMAX and LOGISTIC (1/256,
+// -128) and of TANH (1/128, 0).
 inline constexpr ActQuant kSoftmaxQuant{1.0f / 256.0f, -128};
+inline constexpr ActQuant kTanhQuant{1.0f / 128.0f, 0};
+// The fixed int8 output parameters of an op, nullopt when TFLite fixes none.
+std::optional<ActQuant> fixed_output_quant(OpKind op);
 
 }  // namespace qlite::convert::detail

@@ -55,6 +55,17 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
         }
         break;
       }
+      case quant::LoweredOp::kActivation: {
+        // TFLite 2.9 refuses int8 LOGISTIC, TANH, SOFTMAX with other output parameters.
+        const std::optional<ActQuant> fixed = fixed_output_quant(lq.spec.op);
+        check(!fixed || (fixed->scale == p.out.scale && fixed->zero_point == p.out.zero_point),
+              "convert: QAT layer '" + layer.name() + "' quantizes its " + op_kind_name(lq.spec.op) +
+                  " output with scale " + std::to_string(p.out.scale) + ", zero point " +
+                  std::to_string(p.out.zero_point) + "; TFLite int8 requires scale " + std::to_string(fixed ? fixed->scale : 0.0f) +
+                  ", zero point " + std::to_string(fixed ? fixed->zero_point : 0));
+        [[fallthrough]];
+      }
+      case quant::LoweredOp::kConcatenation:
       case quant::LoweredOp::kMean:
       case quant::LoweredOp::kAdd:
         layers[i] = &dynamic_cast<const quant::QuantizeWrapper&>(layer).inner();

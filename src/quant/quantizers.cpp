@@ -1,4 +1,4 @@
-// LastValue / MovingAverage / AllValues quantizers (tfmot's quantizers.py and
+// LastValue / MovingAverage / AllValues / Fixed quantizers (tfmot's quantizers.py and
 // quant_ops.py semantics).
 #include <algorithm>
 #include <cmath>
@@ -88,6 +88,10 @@ void update_quantizer_range(QuantizerKind kind, const QuantizerOptions& o, Range
       max -= (max - r.max) * one_minus_decay;
       return;
     }
+    case QuantizerKind::kFixed:
+      min = o.init_min;
+      max = o.init_max;
+      return;
     case QuantizerKind::kAllValues: {
       if (batch.empty()) return;
       const Range r = quantizer_range(batch, o.scheme);

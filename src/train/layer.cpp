@@ -26,7 +26,12 @@ Activation activation_from_string(const std::string& s) {
   if (s == "linear" || s == "None" || s.empty()) return Activation::kLinear;
   if (s == "relu") return Activation::kRelu;
   if (s == "relu6") return Activation::kRelu6;
-  throw Error("unsupported activation '" + s + "' (expected linear, relu or relu6)");
+  if (s == "sigmoid") return Activation::kSigmoid;
+  if (s == "softmax") return Activation::kSoftmax;
+  if (s == "tanh") return Activation::kTanh;
+  if (s == "hard_swish") return Activation::kHardSwish;
+  throw Error("unsupported activation '" + s +
+              "' (expected linear, relu, relu6, sigmoid, softmax, tanh or hard_swish)");
 }
 
 std::string activation_name(Activation a) {
@@ -35,6 +40,9 @@ std::string activation_name(Activation a) {
     case Activation::kRelu: return "relu";
     case Activation::kRelu6: return "relu6";
     case Activation::kTanh: return "tanh";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kSoftmax: return "softmax";
+    case Activation::kHardSwish: return "hard_swish";
     case Activation::kReluN1To1:
     case Activation::kSignBit:
       break;
@@ -57,8 +65,9 @@ Registry& registry() {
     for (LayerKind k : {detail::input_kind(), detail::reshape_kind(), detail::flatten_kind(),
                         detail::conv2d_kind(), detail::max_pooling2d_kind(), detail::dense_kind(),
                         detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind(),
-                        detail::add_kind(), detail::global_average_pooling2d_kind(),
-                        detail::depthwise_conv2d_kind()})
+                        detail::add_kind(), detail::global_average_pooling2d_kind(), detail::dropout_kind(),
+                        detail::average_pooling2d_kind(), detail::concatenate_kind(),
+                        detail::zero_padding2d_kind(), detail::depthwise_conv2d_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();
@@ -84,6 +93,13 @@ const char* op_kind_name(OpKind k) {
     case OpKind::kSoftmax: return "SOFTMAX";
     case OpKind::kAdd: return "ADD";
     case OpKind::kMean: return "MEAN";
+    case OpKind::kIdentity: return "IDENTITY";
+    case OpKind::kAveragePool2D: return "AVERAGE_POOL_2D";
+    case OpKind::kConcatenation: return "CONCATENATION";
+    case OpKind::kPad: return "PAD";
+    case OpKind::kLogistic: return "LOGISTIC";
+    case OpKind::kTanh: return "TANH";
+    case OpKind::kHardSwish: return "HARD_SWISH";
   }
   return "?";
 }
@@ -135,6 +151,18 @@ std::vector<std::string> layer_kind_names() {
   std::vector<std::string> names;
   for (const auto& [name, kind] : reg.kinds) names.push_back(name);
   return names;
+}
+
+OpKind lowered_op(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  if (k == nullptr || k->op_spec == nullptr) return OpKind::kNone;
+  return k->op_spec(layer).op;
+}
+
+QuantRole quant_role(const Layer& layer) {
+  const LayerKind* k = find_layer_kind(layer.type());
+  if (k == nullptr) return QuantRole::kNone;
+  return k->quant_role_of != nullptr ? k->quant_role_of(layer) : k->quant_role;
 }
 
 LayerPtr layer_from_config(const std::string& class_name, const json& config) {

@@ -39,8 +39,10 @@ int Model::add_node(LayerPtr layer, std::vector<int> inputs) {
       QLITE_CHECK(k >= 0 && k < index, where + ": " + describe(*layer) + " reads node " + std::to_string(k) +
                                      ", which is not an earlier node (0.." +
                                      std::to_string(index - 1) + ")");
-    QLITE_CHECK(static_cast<int>(inputs.size()) == layer->num_inputs(),
-          where + ": " + describe(*layer) + " takes " + std::to_string(layer->num_inputs()) +
+    const int want = layer->num_inputs();
+    QLITE_CHECK(want == Layer::kAnyInputs ? inputs.size() >= 2 : static_cast<int>(inputs.size()) == want,
+          where + ": " + describe(*layer) + " takes " +
+              (want == Layer::kAnyInputs ? std::string("two or more") : std::to_string(want)) +
               " input(s), got " + std::to_string(inputs.size()));
     QLITE_CHECK(class_name() != "Sequential" || (inputs.size() == 1 && inputs[0] == index - 1),
           where + ": a Sequential model is a chain; " + describe(*layer) +

@@ -2,8 +2,10 @@
 #include "qlite/train/rewrite.h"
 
 #include <map>
+#include <set>
 
 #include "qlite/train/layer_kind.h"
+#include "qlite/train/layers.h"
 
 namespace qlite {
 namespace {
@@ -76,6 +78,15 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
   RewrittenModel rw;
   rw.model = model.class_name() == "Sequential" ? std::make_unique<Sequential>(model.name())
                                                 : std::make_unique<Model>(model.name());
+  std::set<std::string> names;
+  for (size_t i = 0; i < n; ++i) names.insert(model.layer(i).name());
+  // A name no layer of the source has (nor an earlier split): stem, stem_1, ...
+  auto unused_name = [&names](const std::string& stem) {
+    std::string name = stem;
+    for (int k = 1; names.count(name); ++k) name = stem + "_" + std::to_string(k);
+    names.insert(name);
+    return name;
+  };
   std::vector<int> where(n, -1);   // source node -> node of the rewritten model
   std::vector<std::optional<Unit>> units;  // per rewritten node: its new weights, when it changed
   for (size_t i = 0; i < n; ++i) {
@@ -117,6 +128,17 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
           chain.push_back(clamp.node);
         }
     }
+    // An activation TFLite has no fused form of (sigmoid, softmax, tanh,
+    // hard_swish) becomes an Activation layer of its own after the op.
+    std::optional<Activation> split;
+    if (chain.size() == 1 && kind != nullptr && kind->fuses_activation && kind->op_spec != nullptr) {
+      const Activation a = kind->op_spec(*layer).activation;
+      if (!activation_fusable(a)) {
+        split = a;
+        unit = unit_of(*layer);
+        unit->config["activation"] = activation_name(Activation::kLinear);
+      }
+    }
     const bool changed = unit.has_value();
     if (changed) {
       layer = layer_from_config(node.layer->type(), unit->config);
@@ -124,10 +146,17 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
     }
     std::vector<int> inputs;
     for (int k : node.inputs) inputs.push_back(where[static_cast<size_t>(k)]);
-    const int at = rw.model->add_node(changed ? layer : LayerPtr(layer->clone()), inputs);
-    for (int c : chain) where[static_cast<size_t>(c)] = at;
+    int at = rw.model->add_node(changed ? layer : LayerPtr(layer->clone()), inputs);
     rw.sources.push_back(chain);
     units.push_back(std::move(unit));
+    if (split) {
+      at = rw.model->add_node(layers::ActivationLayer(*split, unused_name(node.layer->name() + "_" +
+                                                                          activation_name(*split))),
+                              {at});
+      rw.sources.push_back(chain);
+      units.emplace_back();
+    }
+    for (int c : chain) where[static_cast<size_t>(c)] = at;
   }
   rw.model->build(0);
   for (size_t j = 0; j < units.size(); ++j)

@@ -139,5 +139,39 @@ TEST(LayerKind, Conv2DWeightLayoutIsOhwi) {
   EXPECT_EQ(d.apply(keras.data()), (std::vector<int>{0, 3, 1, 4, 2, 5}));
 }
 
+// An activation TFLite cannot fuse splits off its op: the op without
+// activation, then an Activation layer "<op>_<activation>" (a unique name),
+// both listing the source node; the outputs are the same.
+TEST(Rewrite, UnfusableActivationsSplitIntoTheirOwnLayer) {
+  auto m = std::make_unique<Model>("split");
+  const int in = m->add_node(layers::Input({6, 6, 2}));
+  const int c = m->add_node(layers::Conv2D(4, {3, 3}, {.activation = Activation::kHardSwish, .name = "conv"}), {in});
+  const int t = m->add_node(layers::ActivationLayer(Activation::kTanh, "conv_hard_swish"), {c});  // name taken
+  const int f = m->add_node(layers::Flatten(), {t});
+  m->add_node(layers::Dense(3, {.activation = Activation::kSoftmax, .name = "probs"}), {f});
+  m->build(2);
+  const RewrittenModel rw = rewrite_for_lowering(*m);
+  ASSERT_EQ(rw.model->num_layers(), 7u);
+  std::vector<std::string> names, types;
+  for (size_t i = 0; i < rw.model->num_layers(); ++i) {
+    names.push_back(rw.model->layer(i).name());
+    types.push_back(rw.model->layer(i).type());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"input_layer", "conv", "conv_hard_swish_1", "conv_hard_swish", "flatten",
+                                             "probs", "probs_softmax"}));
+  EXPECT_EQ(rw.model->layer(1).get_config()["activation"], "linear");
+  EXPECT_EQ(rw.model->layer(2).get_config()["activation"], "hard_swish");
+  EXPECT_EQ(rw.model->layer(5).get_config()["activation"], "linear");
+  EXPECT_EQ(rw.model->layer(6).get_config()["activation"], "softmax");
+  EXPECT_EQ(lowered_op(rw.model->layer(2)), OpKind::kHardSwish);
+  EXPECT_EQ(lowered_op(rw.model->layer(6)), OpKind::kSoftmax);
+  EXPECT_EQ(rw.sources[1], (std::vector<int>{1}));
+  EXPECT_EQ(rw.sources[2], (std::vector<int>{1}));
+  EXPECT_EQ(rw.sources[6], (std::vector<int>{4}));
+  const Tensor x = random_input({6, 6, 2}, 5, 3);
+  const Tensor a = m->predict(x), b = rw.model->predict(x);
+  for (int64_t i = 0; i < a.numel(); ++i) ASSERT_EQ(a.f32()[i], b.f32()[i]);
+}
+
 }  // namespace
 }  // namespace qlite

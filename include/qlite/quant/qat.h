@@ -93,11 +93,14 @@ using QuantizeConfigFactory = QuantizeConfigPtr (*)(const json& config);
 void register_quantize_config_class(const std::string& class_name, QuantizeConfigFactory factory);
 
 // The default 8-bit registry (tfmot Default8BitQuantizeRegistry), from the
-// layer records: Conv2D and DepthwiseConv2D (kernel per output channel,
-// output MovingAverage), Dense
-// (kernel per-tensor, output MovingAverage), Reshape / Flatten / MaxPooling2D
-// (pass-through). nullptr for a layer it does not know (InputLayer included:
-// the model input gets a QuantizeLayer instead).
+// layer records' QuantRole: Conv2D and DepthwiseConv2D (kernel per output
+// channel, output MovingAverage), Dense (kernel per-tensor, output MovingAverage),
+// Add / GlobalAveragePooling2D / Concatenate / Activation("hard_swish")
+// (output MovingAverage), Activation("sigmoid" | "softmax" | "tanh")
+// (FixedQuantizer: TFLite's fixed output quantization), Reshape / Flatten /
+// MaxPooling2D / AveragePooling2D / ZeroPadding2D / Dropout /
+// Activation("linear") (pass-through). nullptr for a layer it does not know
+// (InputLayer included: the model input gets a QuantizeLayer instead).
 QuantizeConfigPtr default_quantize_config(const Layer& layer);
 // The registry's shape with other bit widths, for user configs: e.g.
 // quantize_config_with_bits(layer, 4, 8) = 4-bit weights, 8-bit activations.
@@ -117,9 +120,15 @@ enum class LoweredOp {
   kConv2D,       // CONV_2D (per-channel weights)
   kDepthwiseConv2D,  // DEPTHWISE_CONV_2D (per-channel weights, dimension 3)
   kDense,        // FULLY_CONNECTED (per-tensor weights, or per-channel if a config asks)
-  kPassThrough,  // RESHAPE / MAX_POOL_2D: output = input quantization
+  kPassThrough,  // RESHAPE / MAX_POOL_2D / AVERAGE_POOL_2D / PAD / no op (Dropout):
+                 // output = input quantization
   kAdd,          // ADD: every input with its own quantization (`inputs`), its own output range
   kMean,         // MEAN over H, W: its own output range, TFLite 2.9's arithmetic for the tensors
+  kConcatenation,  // CONCATENATION (spec.axis): every input with its own quantization
+                   // (`inputs`); one not at the output's is requantized first
+                   // (QUANTIZE int8 -> int8 in the file)
+  kActivation,     // LOGISTIC / TANH / SOFTMAX / HARD_SWISH (spec.op): TFLite's fixed output
+                   // quantization, or its own range (HARD_SWISH)
 };
 
 // Every number the integer evaluation of a QuantizeWrapper / QuantizeLayer
@@ -143,7 +152,7 @@ struct LoweredQuant {
   OpSpec spec;             // the op and geometry from the layer's record (op kNone for kQuantize)
   bool input_quantized = false;  // false only for kQuantize (float input)
   TensorQuant input;             // valid when input_quantized (input 0)
-  std::vector<TensorQuant> inputs;  // kAdd, kMean: every input's quantization
+  std::vector<TensorQuant> inputs;  // kAdd, kMean, kConcatenation, kActivation: every input's quantization
   TensorQuant output;            // pass-through: equals input
 
   // kConv2D / kDepthwiseConv2D / kDense only.
@@ -234,9 +243,16 @@ class QuantizeWrapper final : public QuantizedLayer {
   std::unique_ptr<Layer> clone() const override;
   TensorQuant output_quant() const override;
   LoweredQuant lowered() const override;
+  // A Concatenate's wrapper also links the producers that take its range.
+  void connect_inputs(std::span<Layer* const> producers) override;
 
   const Layer& inner() const;
   const QuantizeConfig& config() const;
+  // True when the config has no output quantizer although the op computes a
+  // new tensor: its output is written in the range of the Concatenate that
+  // reads it (tfmot's ConcatTransform; quantize_apply sets this up for a
+  // producer whose only reader is a Concatenate).
+  bool takes_reader_range() const;
 
  private:
   struct State;

@@ -121,6 +121,8 @@ enum class QuantizerKind : uint8_t {
   kLastValue,      // range of the current tensor (weights)
   kMovingAverage,  // EMA of batch ranges, decay 0.999, starts at [-6, 6] (activations)
   kAllValues,      // running min/max of everything seen, starts at [0, 0] (model input)
+  kFixed,          // tfmot's FixedQuantizer: always [init_min, init_max] (the output
+                   // quantization TFLite fixes for LOGISTIC, SOFTMAX, TANH)
 };
 
 struct QuantizerOptions {
@@ -128,7 +130,7 @@ struct QuantizerOptions {
   bool per_axis = false;
   int axis = -1;              // channel axis when per_axis (Keras: the last one)
   double ema_decay = 0.999;   // kMovingAverage; a Python float in tfmot, hence double
-  float init_min = -6.0f;     // kLastValue / kMovingAverage; kAllValues starts at 0
+  float init_min = -6.0f;     // kLastValue / kMovingAverage / kFixed; kAllValues starts at 0
   float init_max = 6.0f;
 };
 

@@ -64,6 +64,8 @@ class Layer {
   virtual std::string type() const = 0;
   // Lower-case stem used to make unique default names ("conv2d" -> conv2d, conv2d_1, ...).
   virtual std::string default_name_stem() const = 0;
+  // How many inputs the layer reads; kAnyInputs: two or more (Concatenate).
+  static constexpr int kAnyInputs = -1;
   virtual int num_inputs() const { return 1; }
 
   // Creates the weights (initialised from rng) for these per-sample input

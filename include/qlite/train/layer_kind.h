@@ -30,11 +30,18 @@ enum class OpKind : uint8_t {
   kFullyConnected,  // FULLY_CONNECTED, [out, in] weights
   kMaxPool2D,       // MAX_POOL_2D
   kReshape,         // RESHAPE (Reshape, Flatten)
-  kSoftmax,         // SOFTMAX
+  kSoftmax,         // SOFTMAX over the last axis (activation "softmax")
   kAdd,             // ADD of two same-shaped inputs
   kMean,            // MEAN over axes {1, 2} (global average pooling)
+  kIdentity,        // no op: the output is the input's tensor (Dropout, Activation "linear")
+  kAveragePool2D,   // AVERAGE_POOL_2D
+  kConcatenation,   // CONCATENATION along OpSpec::axis
+  kPad,             // PAD with OpSpec::pads (ZeroPadding2D)
+  kLogistic,        // LOGISTIC (activation "sigmoid")
+  kTanh,            // TANH (activation "tanh")
+  kHardSwish,       // HARD_SWISH (activation "hard_swish")
 };
-// "CONV_2D", ...; "NONE" for kNone.
+// "CONV_2D", ...; "NONE" for kNone, "IDENTITY" for kIdentity.
 const char* op_kind_name(OpKind k);
 
 // What the lowered op needs from the layer's config, read once.
@@ -43,9 +50,12 @@ struct OpSpec {
   std::array<int, 2> kernel{1, 1};   // conv kernel or pool window (h, w)
   std::array<int, 2> strides{1, 1};  // (h, w)
   Padding padding = Padding::kValid;
-  Activation activation = Activation::kLinear;  // fused into the op
+  Activation activation = Activation::kLinear;  // fused into the op (activation_fusable once rewritten)
   bool keep_dims = false;                       // kMean
   int depth_multiplier = 1;                     // kDepthwiseConv2D
+  int axis = -1;                                // kConcatenation: the axis of the per-sample
+                                                // shape, >= 0 (the batch is not counted)
+  std::array<std::array<int, 2>, 2> pads{};     // kPad: {{top, bottom}, {left, right}}
 };
 
 // y[..., c] = scale[c] * x[..., c] + offset[c]: what an inference-mode
@@ -59,7 +69,10 @@ enum class QuantRole : uint8_t {
   kNone,         // no default config: quantize_apply asks for a QuantizeConfig
   kWeighted,     // int8 weights (LastValue) and its own output range (MovingAverage)
   kPassThrough,  // the output keeps the input's scale and zero point
-  kOutputRange,  // no weights, its own output range (MovingAverage): Add, global average pooling
+  kOutputRange,  // no weights, its own output range (MovingAverage): Add, global average
+                 // pooling, Concatenate (whose producers may share it), hard_swish
+  kFixedOutput,  // no weights, the output quantization TFLite fixes for the op
+                 // (LOGISTIC, SOFTMAX: 1/256 and -128; TANH: 1/128 and 0)
 };
 
 // A Keras weight in TFLite's layout: element i of the TFLite tensor is
@@ -82,12 +95,17 @@ struct LayerKind {
   std::string class_name{};  // Keras' class name, "class_name" in model.json
   LayerFactory from_config = nullptr;
   // Lowering: the op and its geometry. op_spec is set when op != kNone.
+  // A kind whose op depends on the instance (Activation: LOGISTIC, TANH, ...)
+  // leaves `op` kNone and sets op_spec, whose .op is the truth (kNone for an
+  // instance with no TFLite form); lowered_op() reads either.
   OpKind op = OpKind::kNone;
   OpSpec (*op_spec)(const Layer& layer) = nullptr;
   // Quantization: the default role; for kWeighted the quantized weight's
   // param name, whether it is per output channel by default, and the Keras
   // -> TFLite layout of that weight.
   QuantRole quant_role = QuantRole::kNone;
+  // Overrides quant_role per instance when set (Activation: by its function).
+  QuantRole (*quant_role_of)(const Layer& layer) = nullptr;
   std::string weight{};
   bool per_channel = false;
   WeightLayout (*tflite_weight_layout)(const Shape& keras_shape) = nullptr;
@@ -124,5 +142,12 @@ const LayerKind& layer_kind(const Layer& layer);
 void register_layer_kind(LayerKind kind);
 // Every registered class name, sorted (for messages).
 std::vector<std::string> layer_kind_names();
+
+// The op this layer instance lowers to (its record's op_spec), kNone when it
+// has none or no record.
+OpKind lowered_op(const Layer& layer);
+// The default quantize role of this instance (quant_role_of, else quant_role);
+// kNone without a record.
+QuantRole quant_role(const Layer& layer);
 
 }  // namespace qlite

@@ -10,7 +10,9 @@
 
 namespace qlite {
 
-Activation activation_from_string(const std::string& s);  // "linear"/None, "relu", "relu6"
+// Keras names: "linear" (or None), "relu", "relu6", "sigmoid", "softmax", "tanh",
+// "hard_swish" (x * relu6(x + 3) / 6).
+Activation activation_from_string(const std::string& s);
 std::string activation_name(Activation a);
 
 

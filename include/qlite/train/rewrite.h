@@ -13,11 +13,16 @@
 //    when it had none): the batch norm is frozen from here on, which is
 //    what QAT fine-tuning of a trained model uses (tfmot's default once
 //    batch statistics are frozen) and what the TFLite converter writes;
-//  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense),
-//    read only by a clamp layer (ReLU, ReLU(6), Activation relu / relu6) ->
-//    the op with that activation fused;
-// A pattern applies only where the inner tensor has no other reader and is
-// not the model's output.
+//  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense), read only by a
+//    clamp layer (ReLU, ReLU(6), Activation relu / relu6) -> the op with that
+//    activation fused;
+//  - an op whose record fuses activations, with an activation TFLite has no
+//    fused form of (activation_fusable() false: sigmoid, softmax, tanh,
+//    hard_swish) -> the op with no activation, then an Activation layer of
+//    that activation named "<op name>_<activation>" (LOGISTIC, SOFTMAX, TANH,
+//    HARD_SWISH in the file); both nodes list the source node in `sources`.
+// A fusing pattern applies only where the inner tensor has no other reader
+// and is not the model's output.
 #pragma once
 
 #include <memory>

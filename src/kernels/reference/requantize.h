@@ -224,6 +224,9 @@ inline ActRange fused_activation_range(Activation act, float scale, int32_t zero
       break;
     case Activation::kTanh:
     case Activation::kSignBit:
+    case Activation::kSigmoid:
+    case Activation::kSoftmax:
+    case Activation::kHardSwish:
       throw Error(std::string("fused_activation_range: ") + activation_label(act) +
                   " is not a clamp; no integer kernel fuses it");
   }
@@ -244,6 +247,9 @@ constexpr FloatActRange fused_activation_range_f32(Activation act) {
     case Activation::kReluN1To1: return {-1.0f, 1.0f};
     case Activation::kTanh:
     case Activation::kSignBit:
+    case Activation::kSigmoid:
+    case Activation::kSoftmax:
+    case Activation::kHardSwish:
       throw Error(std::string("fused_activation_range_f32: ") + activation_label(act) +
                   " is not a clamp; no float kernel fuses it");
   }

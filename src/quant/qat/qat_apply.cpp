@@ -48,6 +48,7 @@ class QuantizeAnnotate final : public Layer {
     return inner_;
   }
   const QuantizeConfigPtr& config() const { return config_; }
+  const Layer& inner() const { return *inner_; }
 
  private:
   LayerPtr inner_;
@@ -125,9 +126,52 @@ std::unique_ptr<Model> rewritten_annotated(const Model& model) {
                       detail::label(src->layer(static_cast<size_t>(s))) +
                       " become one TFLite op; annotate both or neither");
     LayerPtr copy(l.clone());
-    return a ? std::make_shared<QuantizeAnnotate>(std::move(copy), a->config() ? a->config()->clone() : nullptr)
+    // An activation the rewrite split off its op (rewrite.h) gets the
+    // registry's config, not the op's.
+    const bool split_off = a && l.type() != a->inner().type();
+    return a ? std::make_shared<QuantizeAnnotate>(std::move(copy),
+                                                  a->config() && !split_off ? a->config()->clone() : nullptr)
              : copy;
   });
+}
+
+// The config each annotated node of `src` is wrapped with: its own, or the
+// registry's; then tfmot's ConcatTransform: a producer whose only reader is a
+// quantized Concatenate quantizes no output of its own (its config loses the
+// output quantizer), and its output takes the Concatenate's range
+// (QuantizeWrapper::takes_reader_range), so TFLite's CONCATENATION, which
+// wants every int8 input at the output's scale and zero point, is a copy.
+// Producers that keep their own range are those read by other layers too,
+// those whose quantization is their input's (pass-through) or fixed by TFLite
+// (LOGISTIC, TANH, SOFTMAX), the model's output, and those whose output
+// quantizer differs from the concat's; the Concatenate requantizes them
+// (QUANTIZE int8 -> int8 in the file).
+std::vector<QuantizeConfigPtr> wrapper_configs(const Model& src) {
+  const std::vector<Node>& nodes = src.nodes();
+  const size_t n = nodes.size();
+  std::vector<const QuantizeAnnotate*> annotation(n, nullptr);
+  std::vector<QuantizeConfigPtr> config(n);
+  std::vector<std::vector<int>> readers(n);
+  for (size_t j = 0; j < n; ++j) {
+    annotation[j] = dynamic_cast<const QuantizeAnnotate*>(nodes[j].layer.get());
+    if (annotation[j])
+      config[j] = annotation[j]->config() ? annotation[j]->config() : default_quantize_config(annotation[j]->inner());
+    for (int k : nodes[j].inputs) {
+      auto& r = readers[static_cast<size_t>(k)];
+      if (r.empty() || r.back() != static_cast<int>(j)) r.push_back(static_cast<int>(j));
+    }
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (!config[i] || readers[i].size() != 1 || config[i]->class_name() != "QuantizeConfig") continue;
+    const auto j = static_cast<size_t>(readers[i][0]);
+    if (!config[j] || lowered_op(annotation[j]->inner()) != OpKind::kConcatenation) continue;
+    const QuantRole role = quant_role(annotation[i]->inner());
+    if (role != QuantRole::kWeighted && role != QuantRole::kOutputRange) continue;
+    const std::optional<QuantizerSpec> own = config[i]->output_quantizer(), theirs = config[j]->output_quantizer();
+    if (!own || !theirs || own->to_json() != theirs->to_json()) continue;
+    config[i] = std::make_shared<LayerQuantizeConfig>(config[i]->weight_quantizers(), std::nullopt);
+  }
+  return config;
 }
 
 }  // namespace
@@ -168,6 +212,7 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
   std::vector<int> where(nodes.size(), -1);       // source node -> node in `out`
   std::vector<char> quantized(nodes.size(), 0);   // the node's output holds quantized values
   std::vector<int> quantize_of(nodes.size(), -1); // QuantizeLayer inserted after a float node
+  const std::vector<QuantizeConfigPtr> configs = wrapper_configs(*src);
   bool any = false;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Layer& l = *nodes[i].layer;
@@ -186,7 +231,7 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
       inputs.push_back(from);
     }
     if (a) {
-      where[i] = out->add_node(std::make_shared<QuantizeWrapper>(a->release_inner(), a->config()), inputs);
+      where[i] = out->add_node(std::make_shared<QuantizeWrapper>(a->release_inner(), configs[i]), inputs);
       quantized[i] = 1;
       any = true;
     } else {

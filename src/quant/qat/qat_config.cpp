@@ -12,6 +12,7 @@ const char* kind_name(QuantizerKind k) {
     case QuantizerKind::kLastValue: return "LastValueQuantizer";
     case QuantizerKind::kMovingAverage: return "MovingAverageQuantizer";
     case QuantizerKind::kAllValues: return "AllValuesQuantizer";
+    case QuantizerKind::kFixed: return "FixedQuantizer";
   }
   return "?";
 }
@@ -20,8 +21,9 @@ QuantizerKind kind_from_name(const std::string& s) {
   if (s == "LastValueQuantizer") return QuantizerKind::kLastValue;
   if (s == "MovingAverageQuantizer") return QuantizerKind::kMovingAverage;
   if (s == "AllValuesQuantizer") return QuantizerKind::kAllValues;
+  if (s == "FixedQuantizer") return QuantizerKind::kFixed;
   throw Error("unknown quantizer '" + s +
-              "' (expected LastValueQuantizer, MovingAverageQuantizer or AllValuesQuantizer)");
+              "' (expected LastValueQuantizer, MovingAverageQuantizer, AllValuesQuantizer or FixedQuantizer)");
 }
 
 template <class T>
@@ -173,11 +175,37 @@ void register_quantize_config_class(const std::string& class_name, QuantizeConfi
 
 namespace {
 
-// The registry's config for a layer kind (its record's QuantRole), nullptr
-// for kinds without one.
-QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activation_bits) {
+// The output range TFLite fixes for an op, in a `bits` scheme: LOGISTIC and
+// SOFTMAX [0, 1 - 2^-b] (8 bits: scale 1/256, zero point -128), TANH
+// [-1, 1 - 2^(1-b)] (8 bits: scale 1/128, zero point 0). Both bounds are
+// exact in float, so choose_quant_params gives exactly those parameters.
+QuantizerSpec fixed_output_quantizer(OpKind op, const QuantScheme& scheme) {
+  QuantizerSpec s;
+  s.kind = QuantizerKind::kFixed;
+  s.options.scheme = scheme;
+  const float levels = static_cast<float>(1 << scheme.num_bits);
+  switch (op) {
+    case OpKind::kLogistic:
+    case OpKind::kSoftmax:
+      s.options.init_min = 0.0f;
+      s.options.init_max = 1.0f - 1.0f / levels;
+      return s;
+    case OpKind::kTanh:
+      s.options.init_min = -1.0f;
+      s.options.init_max = 1.0f - 2.0f / levels;
+      return s;
+    default:
+      break;
+  }
+  throw Error(std::string("quantize: TFLite fixes no output quantization for ") + op_kind_name(op));
+}
+
+// The registry's config for a layer (its record's QuantRole), nullptr for
+// layers without one.
+QuantizeConfigPtr config_for(const Layer& layer, int weight_bits, int activation_bits) {
+  const LayerKind* kind = find_layer_kind(layer.type());
   if (kind == nullptr) return nullptr;
-  switch (kind->quant_role) {
+  switch (quant_role(layer)) {
     case QuantRole::kNone:
       return nullptr;
     case QuantRole::kPassThrough:
@@ -186,6 +214,10 @@ QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activat
       return std::make_shared<LayerQuantizeConfig>(std::vector<WeightQuantizer>{},
                                                    QuantizerSpec::moving_average(bits_scheme(kActivationScheme,
                                                                                              activation_bits)));
+    case QuantRole::kFixedOutput:
+      return std::make_shared<LayerQuantizeConfig>(
+          std::vector<WeightQuantizer>{},
+          fixed_output_quantizer(lowered_op(layer), bits_scheme(kActivationScheme, activation_bits)));
     case QuantRole::kWeighted: {
       const QuantScheme w = bits_scheme(kWeightScheme, weight_bits);
       const QuantScheme a = bits_scheme(kActivationScheme, activation_bits);
@@ -202,14 +234,14 @@ QuantizeConfigPtr config_for(const LayerKind* kind, int weight_bits, int activat
 }  // namespace
 
 QuantizeConfigPtr quantize_config_with_bits(const Layer& layer, int weight_bits, int activation_bits) {
-  QuantizeConfigPtr c = config_for(find_layer_kind(layer.type()), weight_bits, activation_bits);
+  QuantizeConfigPtr c = config_for(layer, weight_bits, activation_bits);
   QLITE_CHECK(c != nullptr, "quantize_config_with_bits: the default registry does not know " + layer.type() +
                                 " '" + layer.name() + "'");
   return c;
 }
 
 QuantizeConfigPtr default_quantize_config(const Layer& layer) {
-  return config_for(find_layer_kind(layer.type()), 8, 8);
+  return config_for(layer, 8, 8);
 }
 
 }  // namespace qlite::quant

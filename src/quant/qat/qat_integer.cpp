@@ -8,6 +8,7 @@
 // rounding recovers q - zp exactly and QUANTIZE gives back q. Pass-through
 // layers (Reshape, Flatten, MaxPooling2D) only copy or take maxima of such
 // values, which preserves the property.
+#include "kernels/reference/activation_kernels.h"
 #include "kernels/reference/int8_kernels.h"
 #include "quant/qat/qat_internal.h"
 
@@ -165,6 +166,103 @@ void run_integer_mean(const LoweredQuant& L, const Shape& input_shape, const Ten
   quantize_values(n * in_size, x.f32(), iq, s.in.data());
   ref::mean_hw_int8(p, s.in.data(), s.out.data());
   dequantize_values(n * c, s.out.data(), L.output, out.f32());
+}
+
+void run_integer_average_pool(const OpSpec& spec, const TensorQuant& q, const Shape& input_shape, const Tensor& x,
+                              Tensor& out, const Shape& output_shape, IntegerScratch& s) {
+  QLITE_CHECK(spec.op == OpKind::kAveragePool2D && input_shape.size() == 3 && output_shape.size() == 3,
+              "run_integer_average_pool: not an AVERAGE_POOL_2D of [H, W, C]");
+  const int64_t n = x.dim(0);
+  const int64_t in_size = shape_numel(input_shape), out_size = shape_numel(output_shape);
+  out.resize_batched(n, output_shape);
+  s.in.resize(static_cast<size_t>(n * in_size));
+  s.out.resize(static_cast<size_t>(n * out_size));
+  ref::PoolInt8Params p;
+  p.g.batch = static_cast<int>(n);
+  p.g.in_h = static_cast<int>(input_shape[0]);
+  p.g.in_w = static_cast<int>(input_shape[1]);
+  p.g.in_c = p.g.out_c = static_cast<int>(input_shape[2]);
+  p.g.kernel_h = spec.kernel[0];
+  p.g.kernel_w = spec.kernel[1];
+  p.g.stride_h = spec.strides[0];
+  p.g.stride_w = spec.strides[1];
+  ref::apply_padding(p.g, spec.padding);
+  QLITE_CHECK(p.g.out_h == output_shape[0] && p.g.out_w == output_shape[1],
+              "QAT: integer average pool geometry disagrees with the layer's output " + shape_str(output_shape));
+  p.act = ref::fused_activation_range(Activation::kLinear, q.scale, q.zero_point, q.qmin, q.qmax);
+  quantize_values(n * in_size, x.f32(), q, s.in.data());
+  ref::average_pool2d_int8(p, s.in.data(), s.out.data());
+  dequantize_values(n * out_size, s.out.data(), q, out.f32());
+}
+
+void run_integer_concatenation(const LoweredQuant& L, std::span<const Shape> input_shapes,
+                               std::span<const Tensor* const> in, Tensor& out, const Shape& output_shape,
+                               IntegerScratch& s) {
+  QLITE_CHECK(L.op == LoweredOp::kConcatenation && L.inputs.size() == in.size() && in.size() == input_shapes.size() &&
+                  L.spec.axis >= 0 && static_cast<size_t>(L.spec.axis) < output_shape.size(),
+              "run_integer_concatenation: " + L.name + " is not a CONCATENATION of its inputs");
+  const int64_t n = in[0]->dim(0);
+  int64_t outer = n;
+  for (int d = 0; d < L.spec.axis; ++d) outer *= output_shape[static_cast<size_t>(d)];
+  const int64_t out_numel = n * shape_numel(output_shape);
+  const int64_t out_block = out_numel / outer;
+  out.resize_batched(n, output_shape);
+  s.out.resize(static_cast<size_t>(out_numel));
+  int64_t start = 0;
+  for (size_t k = 0; k < in.size(); ++k) {
+    const TensorQuant& iq = L.inputs[k];
+    const int64_t numel = n * shape_numel(input_shapes[k]);
+    QLITE_CHECK(in[k]->numel() == numel, "QAT " + L.name + ": input " + std::to_string(k) + " does not match its shape");
+    const int64_t block = numel / outer;
+    s.in.resize(static_cast<size_t>(numel));
+    quantize_values(numel, in[k]->f32(), iq, s.in.data());
+    if (iq.scale != L.output.scale || iq.zero_point != L.output.zero_point) {
+      const ref::RequantizeParams rp =
+          ref::make_requantize_params(iq.scale, iq.zero_point, L.output.scale, L.output.zero_point);
+      ref::requantize_int8(rp, numel, s.in.data(), s.in.data());
+    }
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy(s.in.data() + o * block, s.in.data() + (o + 1) * block, s.out.data() + o * out_block + start);
+    start += block;
+  }
+  dequantize_values(out_numel, s.out.data(), L.output, out.f32());
+}
+
+void run_integer_activation(const LoweredQuant& L, const Tensor& x, Tensor& out, const Shape& output_shape,
+                            IntegerScratch& s) {
+  QLITE_CHECK(L.op == LoweredOp::kActivation && L.inputs.size() == 1,
+              "run_integer_activation: " + L.name + " is not an activation op");
+  const int64_t numel = x.numel();
+  out.resize(x.shape());
+  s.in.resize(static_cast<size_t>(numel));
+  s.out.resize(static_cast<size_t>(numel));
+  const TensorQuant& iq = L.inputs[0];
+  quantize_values(numel, x.f32(), iq, s.in.data());
+  switch (L.spec.op) {
+    case OpKind::kSoftmax: {
+      const int depth = static_cast<int>(output_shape.back());
+      const ref::SoftmaxInt8Params p = ref::make_softmax_params(iq.scale, 1.0f, L.output.scale, L.output.zero_point);
+      ref::softmax_int8(p, numel / depth, depth, s.in.data(), s.out.data());
+      break;
+    }
+    case OpKind::kLogistic:
+    case OpKind::kTanh: {
+      const ref::ByteTable t = ref::make_activation_table(
+          L.spec.op == OpKind::kLogistic ? ref::TableFunction::kLogistic : ref::TableFunction::kTanh, true, iq.scale,
+          iq.zero_point, L.output.scale, L.output.zero_point);
+      ref::lookup_bytes(t, numel, reinterpret_cast<const uint8_t*>(s.in.data()), reinterpret_cast<uint8_t*>(s.out.data()));
+      break;
+    }
+    case OpKind::kHardSwish: {
+      const ref::HardSwishParams p =
+          ref::make_hard_swish_params(true, iq.scale, iq.zero_point, L.output.scale, L.output.zero_point);
+      ref::hard_swish_int8(p, numel, s.in.data(), s.out.data());
+      break;
+    }
+    default:
+      throw Error("QAT " + L.name + ": no int8 kernel for " + op_kind_name(L.spec.op));
+  }
+  dequantize_values(numel, s.out.data(), L.output, out.f32());
 }
 
 }  // namespace qlite::quant::detail

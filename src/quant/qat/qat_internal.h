@@ -11,6 +11,10 @@ namespace qlite::quant::detail {
 inline std::string label(const Layer& l) { return l.type() + " '" + l.name() + "'"; }
 
 TensorQuant to_tensor_quant(const QuantParams& p, const QuantScheme& s);
+// The fake-quant parameters of a tensor's quantization (never degenerate).
+QuantParams to_quant_params(const TensorQuant& t);
+// TFLite's int8 activations: 8 bits, full range.
+inline bool tflite_int8(const TensorQuant& t) { return t.num_bits == 8 && t.qmin == -128 && t.qmax == 127; }
 // TFLite's int8 format holds the scheme as is (8 bits, full range activations).
 bool activation_scheme_in_tflite(const QuantScheme& s);
 
@@ -103,5 +107,19 @@ void run_integer_mean(const LoweredQuant& L, const Shape& input_shape, const Ten
                       const Shape& output_shape, IntegerScratch& scratch);
 void run_integer_add(const LoweredQuant& L, std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
                      IntegerScratch& scratch);
+// AVERAGE_POOL_2D of a pass-through layer: the input re-quantized with q, the
+// int8 kernel (ref::average_pool2d_int8), dequantized with q.
+void run_integer_average_pool(const OpSpec& spec, const TensorQuant& q, const Shape& input_shape, const Tensor& x,
+                              Tensor& out, const Shape& output_shape, IntegerScratch& scratch);
+// CONCATENATION along L.spec.axis: each input re-quantized with its own
+// parameters, requantized to L.output when they differ (ref::requantize_int8,
+// TFLite's QUANTIZE int8 -> int8, as the converter writes it), copied,
+// dequantized.
+void run_integer_concatenation(const LoweredQuant& L, std::span<const Shape> input_shapes,
+                               std::span<const Tensor* const> in, Tensor& out, const Shape& output_shape,
+                               IntegerScratch& scratch);
+// LOGISTIC / TANH / SOFTMAX / HARD_SWISH (L.spec.op) with the int8 reference kernels.
+void run_integer_activation(const LoweredQuant& L, const Tensor& x, Tensor& out, const Shape& output_shape,
+                            IntegerScratch& scratch);
 
 }  // namespace qlite::quant::detail

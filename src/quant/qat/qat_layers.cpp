@@ -18,6 +18,17 @@ TensorQuant to_tensor_quant(const QuantParams& p, const QuantScheme& s) {
   return t;
 }
 
+QuantParams to_quant_params(const TensorQuant& t) {
+  QuantParams p;
+  p.scale = t.scale;
+  p.zero_point = t.zero_point;
+  p.qmin = t.qmin;
+  p.qmax = t.qmax;
+  p.nudged_min = static_cast<float>(t.qmin - t.zero_point) * t.scale;
+  p.nudged_max = static_cast<float>(t.qmax - t.zero_point) * t.scale;
+  return p;
+}
+
 bool activation_scheme_in_tflite(const QuantScheme& s) { return s.num_bits == 8 && !s.narrow_range; }
 
 Param range_param(const std::string& name, int64_t channels, float init) {

@@ -84,6 +84,10 @@ int fused_act_code(const Layer& inner, const LayerKind& kind) {
 struct QuantizeWrapper::State {
   LayerPtr inner;
   const LayerKind* kind = nullptr;  // the inner layer's record
+  // The inner layer's op and geometry (the record's op_spec, which reads the
+  // config: read once here, not per step). Set again at build: Concatenate's
+  // axis needs the shapes.
+  OpSpec spec;
   QuantizeConfigPtr config;
   Role role = Role::kPassThrough;
   std::vector<WeightSlot> weights;
@@ -97,6 +101,11 @@ struct QuantizeWrapper::State {
   // quantization), so inference re-lowers only when one of them changed.
   std::optional<LoweredQuant> lowered;
   std::vector<float> key, key_now;
+  // A layer with its own op but no output quantizer in its config shares the
+  // range of the Concatenate reading it (set by that Concatenate's
+  // connect_inputs): its output is written in the concat's quantization.
+  QuantizeWrapper* range_owner = nullptr;
+  bool takes_reader_range() const { return role != Role::kPassThrough && !out_spec; }
 };
 
 namespace {
@@ -128,11 +137,13 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   const std::string who = "QuantizeWrapper(" + detail::label(in) + ")";
   const std::string t = in.type();
   s.kind = &layer_kind(in);
-  QLITE_CHECK(s.kind->op != OpKind::kNone && s.kind->quant_role != QuantRole::kNone,
+  const QuantRole qr = quant_role(in);
+  if (s.kind->op_spec != nullptr) s.spec = s.kind->op_spec(in);
+  QLITE_CHECK(s.spec.op != OpKind::kNone && qr != QuantRole::kNone,
         who + ": qlite has no integer kernel for " + t + "; it can only stay float (leave it unannotated)");
-  s.role = s.kind->quant_role == QuantRole::kWeighted      ? Role::kWeighted
-           : s.kind->quant_role == QuantRole::kOutputRange ? Role::kOutputRange
-                                                           : Role::kPassThrough;
+  s.role = qr == QuantRole::kWeighted                                        ? Role::kWeighted
+           : qr == QuantRole::kOutputRange || qr == QuantRole::kFixedOutput ? Role::kOutputRange
+                                                                            : Role::kPassThrough;
   s.out_spec = s.config->output_quantizer();
   const std::vector<WeightQuantizer> wq = s.config->weight_quantizers();
   // The output range state, at the quantizer's initial range (AllValues: empty).
@@ -146,16 +157,16 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
                                          " keeps its input's quantization; its config must quantize nothing");
     return;
   }
+  // Without an output quantizer, an op's output takes the range of the
+  // Concatenate reading it (quantize_apply decides; see takes_reader_range).
+  QLITE_CHECK(!s.out_spec || !s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
+  if (s.out_spec) init_output_range();
   if (s.role == Role::kOutputRange) {
-    QLITE_CHECK(wq.empty() && s.out_spec.has_value() && !s.out_spec->options.per_axis,
-                who + ": " + t + " has no weights and one per-tensor output quantizer");
-    init_output_range();
+    QLITE_CHECK(wq.empty(), who + ": " + t + " has no weights to quantize");
     return;
   }
   QLITE_CHECK(wq.size() == 1 && wq[0].param == s.kind->weight,
         who + ": the config must quantize exactly the \"" + s.kind->weight + "\" weight");
-  QLITE_CHECK(s.out_spec.has_value(), who + ": a layer with quantized weights needs an output quantizer");
-  QLITE_CHECK(!s.out_spec->options.per_axis, who + ": the output quantizer must be per tensor");
   const QuantizerSpec& ks = wq[0].quantizer;
   QLITE_CHECK(ks.options.scheme.symmetric && ks.options.scheme.narrow_range,
         who + ": integer kernels need symmetric narrow-range weights (zero point 0)");
@@ -171,13 +182,29 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
     slot.max = detail::range_param(w.param + "_max", 0, 0.0f);
     s.weights.push_back(std::move(slot));
   }
-  init_output_range();
   s.fusion.act = fused_act_code(in, *s.kind);
 }
 
 QuantizeWrapper::~QuantizeWrapper() = default;
 
 const Layer& QuantizeWrapper::inner() const { return *s_->inner; }
+
+// A Concatenate links the producers that take its range (takes_reader_range).
+void QuantizeWrapper::connect_inputs(std::span<Layer* const> producers) {
+  QuantizedLayer::connect_inputs(producers);
+  if (s_->spec.op != OpKind::kConcatenation) return;
+  for (Layer* p : producers) {
+    auto* w = dynamic_cast<QuantizeWrapper*>(p);
+    if (w == nullptr || !w->s_->takes_reader_range()) continue;
+    QLITE_CHECK(w->s_->range_owner == nullptr || w->s_->range_owner == this,
+                detail::label(*w) + " has no output quantizer of its own, so it takes the range of the "
+                                    "Concatenate reading it; two do (" + detail::label(*w->s_->range_owner) +
+                                    " and " + detail::label(*this) + ")");
+    w->s_->range_owner = this;
+  }
+}
+
+bool QuantizeWrapper::takes_reader_range() const { return s_->takes_reader_range(); }
 int QuantizeWrapper::num_inputs() const { return s_->inner->num_inputs(); }
 const QuantizeConfig& QuantizeWrapper::config() const { return *s_->config; }
 
@@ -191,6 +218,7 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   }
   // An already-built inner layer keeps its (trained) weights.
   const Shape out = s.inner->build(input_shapes, rng);
+  s.spec = s.kind->op_spec(*s.inner);
   const std::vector<Param*> ps = s.inner->params();
   for (WeightSlot& w : s.weights) {
     const Tensor& v = ps[w.index]->value;
@@ -232,9 +260,14 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
   QLITE_CHECK(built(), detail::label(*this) + ": not built");
   if (!ctx.training) {
     if (s.role == Role::kPassThrough) {
-      QLITE_CHECK(input_quant().has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
-                                                                      "QuantizeLayer in front of it");
-      s.inner->forward(in, out, ctx);  // copies / maxima of dequantized values: exact
+      const std::optional<TensorQuant> iq = input_quant();
+      QLITE_CHECK(iq.has_value(), detail::label(*this) + ": its input is float; quantize_apply puts a "
+                                                           "QuantizeLayer in front of it");
+      // AVERAGE_POOL_2D rounds its averages: the integer kernel.
+      if (s.spec.op == OpKind::kAveragePool2D)
+        return detail::run_integer_average_pool(s.spec, *iq, Layer::input_shapes().at(0), *in[0], out, output_shape(),
+                                                s.scratch);
+      s.inner->forward(in, out, ctx);  // copies, maxima, zero padding of dequantized values: exact
       return;
     }
     QLITE_CHECK(in.size() == num_producers(), detail::label(*this) + ": expects " +
@@ -253,17 +286,26 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
       append(s.key_now, w.min.value);
       append(s.key_now, w.max.value);
     }
-    append(s.key_now, s.out_min.value);
-    append(s.key_now, s.out_max.value);
+    const TensorQuant oq = output_quant();  // own, or the Concatenate's it shares
+    s.key_now.insert(s.key_now.end(), {oq.scale, static_cast<float>(oq.zero_point)});
     if (!s.lowered || s.key_now.size() != s.key.size() ||
         std::memcmp(s.key_now.data(), s.key.data(), s.key.size() * sizeof(float)) != 0) {
       s.lowered = lowered();
       s.key.swap(s.key_now);
       s.scratch.prepared = false;
     }
-    if (s.role == Role::kOutputRange && s.lowered->op == LoweredOp::kMean)
-      return detail::run_integer_mean(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), s.scratch);
-    if (s.role == Role::kOutputRange) return detail::run_integer_add(*s.lowered, in, out, ctx, s.scratch);
+    switch (s.lowered->op) {
+      case LoweredOp::kMean:
+        return detail::run_integer_mean(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(),
+                                        s.scratch);
+      case LoweredOp::kAdd: return detail::run_integer_add(*s.lowered, in, out, ctx, s.scratch);
+      case LoweredOp::kConcatenation:
+        return detail::run_integer_concatenation(*s.lowered, Layer::input_shapes(), in, out, output_shape(),
+                                                 s.scratch);
+      case LoweredOp::kActivation:
+        return detail::run_integer_activation(*s.lowered, *in[0], out, output_shape(), s.scratch);
+      default: break;
+    }
     detail::run_integer(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
     return;
   }
@@ -279,6 +321,11 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
   }
   if (!s.out_spec) {
     s.inner->forward(in, out, ctx);
+    // An average is no grid value: round it as the integer op will (its
+    // values stay inside the range, so the gradient passes unchanged).
+    if (s.role == Role::kPassThrough && s.spec.op == OpKind::kAveragePool2D)
+      if (const std::optional<TensorQuant> iq = input_quant())
+        detail::fake_quant_tensor(ctx, out, out, detail::to_quant_params(*iq));
     return;
   }
   OutputFusion& f = s.fusion;
@@ -363,6 +410,12 @@ std::unique_ptr<Layer> QuantizeWrapper::clone() const {
 
 TensorQuant QuantizeWrapper::output_quant() const {
   const State& s = *s_;
+  if (s.takes_reader_range()) {
+    QLITE_CHECK(s.range_owner != nullptr,
+                detail::label(*this) + ": its config has no output quantizer, so its output takes the range of the "
+                                       "Concatenate reading it, and no quantized Concatenate reads it");
+    return s.range_owner->output_quant();
+  }
   if (!s.out_spec) {
     const std::optional<TensorQuant> in = input_quant();
     QLITE_CHECK(in.has_value(), detail::label(*this) + ": its input is float, so its output has no quantization");
@@ -393,9 +446,16 @@ LoweredQuant QuantizeWrapper::lowered() const {
     return L;
   }
   if (s.role == Role::kOutputRange) {
-    QLITE_CHECK(L.spec.op == OpKind::kAdd || L.spec.op == OpKind::kMean,
-                who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
-    L.op = L.spec.op == OpKind::kAdd ? LoweredOp::kAdd : LoweredOp::kMean;
+    switch (L.spec.op) {
+      case OpKind::kAdd: L.op = LoweredOp::kAdd; break;
+      case OpKind::kMean: L.op = LoweredOp::kMean; break;
+      case OpKind::kConcatenation: L.op = LoweredOp::kConcatenation; break;
+      case OpKind::kLogistic:
+      case OpKind::kTanh:
+      case OpKind::kSoftmax:
+      case OpKind::kHardSwish: L.op = LoweredOp::kActivation; break;
+      default: throw Error(who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
+    }
     for (size_t k = 0; k < num_producers(); ++k) {
       const std::optional<TensorQuant> ik = input_quant(k);
       QLITE_CHECK(ik.has_value(), who + ": its input " + std::to_string(k) + " is float");
@@ -403,7 +463,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
       L.tflite_compatible = L.tflite_compatible && ik->qmin == -128 && ik->qmax == 127;
     }
     L.output = output_quant();
-    L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
+    L.tflite_compatible = L.tflite_compatible && detail::tflite_int8(L.output);
     set_fused_activation(L);
     return L;
   }
@@ -414,7 +474,7 @@ LoweredQuant QuantizeWrapper::lowered() const {
     default: throw Error(who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
   }
   L.output = output_quant();
-  L.tflite_compatible = L.tflite_compatible && detail::activation_scheme_in_tflite(s.out_spec->options.scheme);
+  L.tflite_compatible = L.tflite_compatible && detail::tflite_int8(L.output);
 
   const WeightSlot& w = s.weights.at(0);
   const Tensor& kv = w.master.value;

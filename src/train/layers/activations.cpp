@@ -1,10 +1,13 @@
-// ReLU and Activation: elementwise clamps as layers. The shared rewrite
-// (rewrite.cpp) fuses them into the conv / dense op before them, which is
-// how they reach QAT and the converter.
+// ReLU and Activation: activations as layers. The shared rewrite
+// (rewrite.cpp) fuses the clamps (ReLU, relu, relu6, linear) into the conv /
+// dense op before them, which is how they reach QAT and the converter; the
+// other activations (sigmoid, softmax, tanh, hard_swish) are ops of their own
+// (LOGISTIC, SOFTMAX, TANH, HARD_SWISH).
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
+#include "train/layers/activation_math.h"
 #include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
 
@@ -85,32 +88,41 @@ class ReLULayer final : public ClampLayer {
   std::optional<float> max_value_;
 };
 
-class ActivationClass final : public ClampLayer {
+// Activation(name): any activation Keras layers take (activation_math.h);
+// backward reads its input for the activations whose derivative needs it.
+class ActivationClass final : public Layer {
  public:
-  ActivationClass(Activation a, std::string name) : ClampLayer(std::move(name)), act_(a) {
-    check(a == Activation::kLinear || a == Activation::kRelu || a == Activation::kRelu6,
-          detail::layer_label(*this) + ": activation " + activation_label(a) + " is not supported as a layer");
+  ActivationClass(Activation a, std::string name) : Layer(std::move(name)), act_(a) {
+    activation_name(a);  // Error for an activation without a Keras name
   }
   std::string type() const override { return "Activation"; }
   std::string default_name_stem() const override { return "activation"; }
-  float upper() const override {
-    if (act_ == Activation::kRelu6) return 6.0f;
-    return INFINITY;
+
+  Shape build(std::span<const Shape> input_shapes, Rng&) override {
+    check(input_shapes.size() == 1, detail::layer_label(*this) + ": expects exactly one input");
+    check(act_ != Activation::kSoftmax || !input_shapes[0].empty(),
+          detail::layer_label(*this) + ": softmax needs at least one axis");
+    mark_built(input_shapes, input_shapes[0]);
+    return input_shapes[0];
   }
+
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
-    if (act_ != Activation::kLinear) return ClampLayer::forward(in, out, ctx);
     const int64_t n = detail::check_batched_input(*this, in);
     out.resize_batched(n, output_shape());
-    std::copy(in[0]->f32(), in[0]->f32() + out.numel(), out.f32());
+    const int64_t cols = cols_of(out);
+    detail::activation_forward(act_, in[0]->f32(), out.f32(), out.numel() / cols, cols, ctx.pool);
   }
+
   void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
                 const RunContext& ctx) override {
-    if (act_ != Activation::kLinear) return ClampLayer::backward(in, out, dout, din, ctx);
     detail::check_dout(*this, dout, detail::check_batched_input(*this, in));
     if (din.empty() || din[0] == nullptr) return;
     din[0]->resize(dout.shape());
-    std::copy(dout.f32(), dout.f32() + dout.numel(), din[0]->f32());
+    const int64_t cols = cols_of(dout);
+    detail::activation_backward(act_, in[0]->f32(), out.f32(), dout.f32(), din[0]->f32(), dout.numel() / cols, cols,
+                                ctx.pool);
   }
+
   json get_config() const override {
     return {{"name", name()}, {"activation", activation_name(act_)}, {"trainable", true}, {"dtype", "float32"}};
   }
@@ -118,6 +130,11 @@ class ActivationClass final : public ClampLayer {
   Activation activation() const { return act_; }
 
  private:
+  // Softmax works on rows of the last axis; elementwise activations do not care.
+  int64_t cols_of(const Tensor& t) const {
+    return output_shape().empty() || output_shape().back() == 0 ? std::max<int64_t>(t.numel(), 1)
+                                                                : output_shape().back();
+  }
   Activation act_;
 };
 
@@ -161,8 +178,43 @@ std::optional<Activation> relu_as_fused(const Layer& layer) {
   return std::nullopt;
 }
 
+// relu, relu6 and linear fuse into the op before them; the others are ops
+// of their own.
 std::optional<Activation> activation_as_fused(const Layer& layer) {
-  return dynamic_cast<const ActivationClass&>(layer).activation();
+  const Activation a = dynamic_cast<const ActivationClass&>(layer).activation();
+  if (activation_fusable(a)) return a;
+  return std::nullopt;
+}
+
+// The op an Activation layer is when it stands alone (the rewrite splits
+// unfusable activations off their op into such a layer). relu / relu6 exist
+// only fused: no op of their own here.
+OpKind activation_op(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return OpKind::kIdentity;
+    case Activation::kSigmoid: return OpKind::kLogistic;
+    case Activation::kTanh: return OpKind::kTanh;
+    case Activation::kSoftmax: return OpKind::kSoftmax;
+    case Activation::kHardSwish: return OpKind::kHardSwish;
+    default: return OpKind::kNone;
+  }
+}
+
+OpSpec activation_op_spec(const Layer& layer) {
+  return {.op = activation_op(dynamic_cast<const ActivationClass&>(layer).activation())};
+}
+
+// sigmoid, softmax, tanh: the output quantization TFLite fixes; hard_swish:
+// its own range; linear: nothing changes.
+QuantRole activation_quant_role(const Layer& layer) {
+  switch (activation_op(dynamic_cast<const ActivationClass&>(layer).activation())) {
+    case OpKind::kIdentity: return QuantRole::kPassThrough;
+    case OpKind::kLogistic:
+    case OpKind::kTanh:
+    case OpKind::kSoftmax: return QuantRole::kFixedOutput;
+    case OpKind::kHardSwish: return QuantRole::kOutputRange;
+    default: return QuantRole::kNone;
+  }
 }
 
 }  // namespace
@@ -171,7 +223,10 @@ LayerKind relu_kind() {
   return {.class_name = "ReLU", .from_config = &relu_from_config, .as_fused_activation = &relu_as_fused};
 }
 LayerKind activation_kind() {
-  return {.class_name = "Activation", .from_config = &activation_from_config,
+  return {.class_name = "Activation",
+          .from_config = &activation_from_config,
+          .op_spec = &activation_op_spec,
+          .quant_role_of = &activation_quant_role,
           .as_fused_activation = &activation_as_fused};
 }
 

@@ -18,5 +18,9 @@ LayerKind batch_norm_kind();
 LayerKind add_kind();
 LayerKind global_average_pooling2d_kind();
 LayerKind depthwise_conv2d_kind();
+LayerKind dropout_kind();
+LayerKind average_pooling2d_kind();
+LayerKind concatenate_kind();
+LayerKind zero_padding2d_kind();
 
 }  // namespace qlite::detail

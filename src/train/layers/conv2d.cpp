@@ -25,6 +25,7 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
 
   std::string type() const override { return "Conv2D"; }
   std::string default_name_stem() const override { return "conv2d"; }
+  Activation activation() const { return act_; }
 
   Shape build(std::span<const Shape> input_shapes, Rng& rng) override {
     const std::string who = detail::layer_label(*this);

@@ -20,6 +20,7 @@ class DenseLayer final : public detail::HookedLayer<DenseLayer> {
 
   std::string type() const override { return "Dense"; }
   std::string default_name_stem() const override { return "dense"; }
+  Activation activation() const { return act_; }
 
   Shape build(std::span<const Shape> input_shapes, Rng& rng) override {
     check(input_shapes.size() == 1, detail::layer_label(*this) + ": expects exactly one input");

@@ -64,12 +64,13 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
     check(ks[0] > 0 && ks[1] > 0, detail::layer_label(*this) + ": kernel_size must be positive");
     check(strides_[0] > 0 && strides_[1] > 0, detail::layer_label(*this) + ": strides must be positive");
     check(mult_ > 0, detail::layer_label(*this) + ": depth_multiplier must be positive, got " + std::to_string(mult_));
-    detail::kernel_act(act_);  // training has kernels for linear, relu and relu6 only
+    detail::kernel_act(act_);  // refuses activations training has no form of
     kernel_.name = "depthwise_kernel";
     bias_.name = "bias";
   }
 
   std::string type() const override { return "DepthwiseConv2D"; }
+  Activation activation() const { return act_; }
   std::string default_name_stem() const override { return "depthwise_conv2d"; }
 
   Shape build(std::span<const Shape> input_shapes, Rng& rng) override {

@@ -92,13 +92,20 @@ inline json shape_json(const Shape& s) {
   return j;
 }
 
+// The part of an activation the float kernels fuse: the clamp itself, or
+// nothing (kLinear) for the activations HookedLayer applies after the op
+// (activation_fusable() false: sigmoid, softmax, tanh, hard_swish).
 inline kernels::FloatAct kernel_act(Activation a) {
   switch (a) {
     case Activation::kLinear: return kernels::FloatAct::kLinear;
     case Activation::kRelu: return kernels::FloatAct::kRelu;
     case Activation::kRelu6: return kernels::FloatAct::kRelu6;
-    case Activation::kReluN1To1:
     case Activation::kTanh:
+    case Activation::kSigmoid:
+    case Activation::kSoftmax:
+    case Activation::kHardSwish:
+      return kernels::FloatAct::kLinear;
+    case Activation::kReluN1To1:
     case Activation::kSignBit:
       break;
   }
