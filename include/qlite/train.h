@@ -5,3 +5,4 @@
 #include "qlite/train/layers.h"
 #include "qlite/train/model.h"
 #include "qlite/train/rewrite.h"
+#include "qlite/train/applications.h"

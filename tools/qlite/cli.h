@@ -73,9 +73,22 @@ bool show_progress(bool quiet);
 // Machine and build facts recorded in every --json output.
 nlohmann::json environment_json(int threads);
 
-// Throws Error when the model's per-sample input shape differs from the
-// images of `data` (x is [N, H, W]): names both shapes.
-void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data);
+// Makes the images of `data` (x is [N, H, W]) the model's input: as they
+// are, or as (H, W, 1) when the model takes one channel. Throws Error naming
+// both shapes otherwise.
+void fit_images_to_model(const Shape& model_input, Dataset& ds, const std::string& data);
+
+// The built-in architectures besides the seed model: mobilenet-style (the
+// reference network), mobilenet_v1, mobilenet_v2 (qlite/train/applications.h).
+bool is_builtin_architecture(const std::string& name);
+// Cross-entropy on the model's output: on probabilities when the last layer
+// ends in softmax (keras.applications' classifiers), on logits otherwise.
+SparseCategoricalCrossentropy loss_for(const Model& model);
+std::string builtin_architecture_names();  // "'seed', 'mobilenet-style', ..." for messages
+// The unbuilt model; input_shape "HxWxC" or empty for the images' shape
+// (image_shape, with one channel added to (H, W)). Error on bad values.
+std::unique_ptr<Model> builtin_architecture(const std::string& name, double alpha, const std::string& input_shape,
+                                            const Shape& image_shape, int num_classes);
 
 // A double flag that must be a finite number in [lo, hi] ((lo, hi] when
 // lo_open). CLI11's Range and PositiveNumber let "nan" through.

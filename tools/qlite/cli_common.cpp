@@ -87,8 +87,18 @@ nlohmann::json environment_json(int threads) {
   return j;
 }
 
-void require_input_matches(const Shape& model_input, const Tensor& x, const std::string& data) {
-  const Shape sample(x.shape().begin() + 1, x.shape().end());
+void fit_images_to_model(const Shape& model_input, Dataset& ds, const std::string& data) {
+  const Shape sample(ds.train.x.shape().begin() + 1, ds.train.x.shape().end());
+  Shape with_channel = sample;
+  with_channel.push_back(1);
+  if (model_input == with_channel) {  // grayscale images, a model that takes (H, W, 1)
+    for (Split* s : {&ds.train, &ds.test}) {
+      Shape shape{s->x.dim(0)};
+      shape.insert(shape.end(), model_input.begin(), model_input.end());
+      s->x.reshape(shape);
+    }
+    return;
+  }
   if (model_input != sample)
     throw Error("model input shape " + shape_str(model_input) + " does not match the " + data + " images " +
                 shape_str(sample));
@@ -260,6 +270,61 @@ Split first_n(const Split& s, int64_t n) {
 void write_metrics_json(const std::string& path, nlohmann::json j, int threads) {
   j["environment"] = environment_json(threads);
   write_json_file(path, j);
+}
+
+}  // namespace qlite::cli
+
+namespace qlite::cli {
+namespace {
+const char* const kArchitectures[] = {"mobilenet-style", "mobilenet_v1", "mobilenet_v2"};
+
+Shape parse_input_shape(const std::string& text) {
+  Shape s;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t x = std::min(text.find('x', pos), text.size());
+    int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + x, v);
+    require(x > pos && ec == std::errc() && ptr == text.data() + x && v >= 1 && v <= 4096,
+            "--input-shape must be HxWxC with each size in [1, 4096], got '" + text + "'");
+    s.push_back(v);
+    pos = x + 1;
+  }
+  require(s.size() == 3, "--input-shape must be HxWxC (three sizes), got '" + text + "'");
+  return s;
+}
+}  // namespace
+
+SparseCategoricalCrossentropy loss_for(const Model& model) {
+  json c = model.layer(model.num_layers() - 1).get_config();
+  if (c.contains("layer") && c["layer"].contains("config")) c = c["layer"]["config"];  // a QAT wrapper's inner layer
+  const bool probabilities = c.contains("activation") && c["activation"] == "softmax";
+  return SparseCategoricalCrossentropy{.from_logits = !probabilities};
+}
+
+bool is_builtin_architecture(const std::string& name) {
+  for (const char* a : kArchitectures)
+    if (name == a) return true;
+  return false;
+}
+
+std::string builtin_architecture_names() {
+  std::string s = "'seed'";
+  for (const char* a : kArchitectures) s += std::string(", '") + a + "'";
+  return s;
+}
+
+std::unique_ptr<Model> builtin_architecture(const std::string& name, double alpha, const std::string& input_shape,
+                                            const Shape& image_shape, int num_classes) {
+  Shape in = input_shape.empty() ? image_shape : parse_input_shape(input_shape);
+  if (in.size() == 2) in.push_back(1);
+  if (name == "mobilenet-style") {
+    require(alpha == 1.0, "--alpha applies to mobilenet_v1 and mobilenet_v2 only");
+    return applications::MobileNetStyle(in, num_classes);
+  }
+  const applications::MobileNetOptions o{.alpha = alpha, .input_shape = in, .classes = num_classes};
+  if (name == "mobilenet_v1") return applications::MobileNetV1(o);
+  return applications::MobileNetV2(o);
 }
 
 }  // namespace qlite::cli

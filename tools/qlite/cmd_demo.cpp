@@ -24,9 +24,10 @@ namespace qlite::cli {
 namespace {
 
 struct DemoArgs {
+  std::string model = "seed";
   std::string data = "fashion-mnist";
   std::string out = "runs/demo";
-  int epochs = 1;
+  std::optional<int> epochs;  // default: 1 for the seed model, 3 for mobilenet-style
   uint64_t seed = 0;
   int threads = 1;
   int64_t subset = 0;
@@ -106,7 +107,15 @@ int run_demo(const DemoArgs& a) {
   // it should leave no empty --out behind.
   auto t = Clock::now();
   Dataset ds = load_dataset(a.data);
+  std::unique_ptr<Model> base =
+      a.model == "seed" ? make_seed_model(ds.num_classes, a.seed)
+                        : builtin_architecture(a.model, 1.0, "",
+                                               Shape(ds.train.x.shape().begin() + 1, ds.train.x.shape().end()),
+                                               ds.num_classes);
+  fit_images_to_model(base->input_shape(), ds, a.data);
+  base->build(a.seed);
   prepare_out(a.out);
+  const int epochs = a.epochs.value_or(a.model == "seed" ? 1 : 3);
   const Split train = first_n(ds.train, a.subset), test = first_n(ds.test, a.subset);
   timings["load_data"] = since(t);
   log("loaded " + a.data + ": " + std::to_string(train.x.dim(0)) + " training and " + std::to_string(test.x.dim(0)) +
@@ -114,13 +123,11 @@ int run_demo(const DemoArgs& a) {
 
   // 1. The float baseline.
   t = Clock::now();
-  auto base = make_seed_model(ds.num_classes, a.seed);
-  require_input_matches(base->input_shape(), train.x, a.data);
-  base->compile(Adam(), SparseCategoricalCrossentropy{true});
+  base->compile(Adam(), loss_for(*base));
   base->set_threads(a.threads);
   log("training the float baseline: " + std::to_string(train.x.dim(0)) + " images (10% held out), batch 32, " +
-      std::to_string(a.epochs) + " epoch(s), Adam 1e-3");
-  const History bh = base->fit(train.x, train.y, fit(a.epochs, 32));
+      std::to_string(epochs) + " epoch(s), Adam 1e-3");
+  const History bh = base->fit(train.x, train.y, fit(epochs, 32));
   const EvalResult be = base->evaluate(test.x, test.y, 256);
   timings["baseline"] = since(t);
   log("float baseline: test accuracy " + fmt("%.4f", be.accuracy));
@@ -137,7 +144,7 @@ int run_demo(const DemoArgs& a) {
       auto q = whole ? quant::quantize_model(*base) : dense_only_qat(*base);
       AdamOptions ao;
       ao.learning_rate = static_cast<float>(rc.lr);
-      q->compile(Adam(ao), SparseCategoricalCrossentropy{true});
+      q->compile(Adam(ao), loss_for(*base));
       q->set_threads(a.threads);
       log(std::string(whole ? "QAT whole model, " : "QAT Dense only, ") + rc.name +
           " recipe: " + std::to_string(part.x.dim(0)) + " images, batch " + std::to_string(rc.batch) + ", Adam " +
@@ -239,7 +246,7 @@ int run_demo(const DemoArgs& a) {
   x["out"] = a.out;
   x["data"] = {{"name", a.data}, {"subset", a.subset}, {"train_images", train.x.dim(0)}, {"test_images", test.x.dim(0)},
                {"num_classes", ds.num_classes}};
-  x["baseline"] = {{"model", "seed"}, {"epochs", a.epochs}, {"batch_size", 32}, {"lr", 1e-3},
+  x["baseline"] = {{"model", a.model}, {"epochs", epochs}, {"batch_size", 32}, {"lr", 1e-3},
                    {"validation_split", 0.1}, {"train_samples", bh.train_samples}, {"val_samples", bh.val_samples},
                    {"keras_test_accuracy", be.accuracy}, {"keras_test_loss", be.loss},
                    {"train_images_per_second", bh.images_per_second}};
@@ -273,11 +280,15 @@ Command add_demo(CLI::App& app) {
       "demo",
       "The whole experiment: float baseline, whole-model and Dense-only QAT, every conversion,\n"
       "each .tflite measured in the qlite runtime; writes report.md, report.json, report.html");
+  sub->add_option("--model", a->model, "The float model: seed or mobilenet-style (the reference network)")
+      ->check(CLI::IsMember({"seed", "mobilenet-style"}))
+      ->capture_default_str();
   add_data_flag(sub, a->data);
   sub->add_option("--out", a->out, "Directory for the .tflite files and the reports")
       ->check(non_empty())
       ->capture_default_str();
-  sub->add_option("--epochs", a->epochs, "Epochs of the float baseline")->check(int_range(1, 1000))->capture_default_str();
+  sub->add_option("--epochs", a->epochs, "Epochs of the float baseline (default: 1 for seed, 3 for mobilenet-style)")
+      ->check(int_range(1, 1000));
   sub->add_option("--seed", a->seed, "Seed for weights and shuffling")->check(seed_value())->capture_default_str();
   add_threads_flag(sub, a->threads, "Training threads (benchmarks always run on 1)");
   sub->add_option("--subset", a->subset, "Use only the first N training and N test images (quick runs, tests)")

@@ -81,8 +81,8 @@ int run_eval(const EvalArgs& a) {
   }
   auto model = load_model_dir(a.path, "model");
   Dataset ds = load_dataset(a.data);
-  require_input_matches(model->input_shape(), ds.test.x, a.data);
-  if (!model->compiled()) model->compile(Adam(), SparseCategoricalCrossentropy{true});
+  fit_images_to_model(model->input_shape(), ds, a.data);
+  if (!model->compiled()) model->compile(Adam(), loss_for(*model));
   model->set_threads(a.threads);
   const Split test = first_n(ds.test, a.subset);
   const EvalResult r = model->evaluate(test.x, test.y, a.batch_size);

@@ -64,17 +64,17 @@ int run_qat(const QatArgs& a) {
     require(dynamic_cast<const quant::QuantizedLayer*>(n.layer.get()) == nullptr,
             a.model + " is already quantized (layer '" + n.layer->name() + "')");
   Dataset ds = load_dataset(a.data);
-  require_input_matches(base->input_shape(), ds.train.x, a.data);
+  fit_images_to_model(base->input_shape(), ds, a.data);
   const Split train = first_n(ds.train, a.subset);
 
-  base->compile(Adam(), SparseCategoricalCrossentropy{true});
+  base->compile(Adam(), loss_for(*base));
   base->set_threads(a.threads);
   const EvalResult baseline = base->evaluate(ds.test.x, ds.test.y, 256);
 
   std::unique_ptr<Model> qat = !a.only ? quant::quantize_model(*base) : annotate_only(*base, *a.only);
   AdamOptions ao;
   ao.learning_rate = static_cast<float>(a.lr);
-  qat->compile(Adam(ao), SparseCategoricalCrossentropy{true});
+  qat->compile(Adam(ao), loss_for(*base));
   qat->set_threads(a.threads);
   FILE* out = human_out(a.json);
   if (!a.quiet) std::fprintf(out, "%s\n", qat->summary().c_str());
@@ -87,7 +87,7 @@ int run_qat(const QatArgs& a) {
   std::optional<EvalResult> ftest;
   if (a.compare_float) {
     auto f = base->clone();
-    f->compile(Adam(ao), SparseCategoricalCrossentropy{true});
+    f->compile(Adam(ao), loss_for(*base));
     f->set_threads(a.threads);
     fh = f->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
     ftest = f->evaluate(ds.test.x, ds.test.y, 256);

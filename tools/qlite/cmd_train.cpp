@@ -14,6 +14,8 @@ namespace {
 
 struct TrainArgs {
   std::string model = "seed";
+  double alpha = 1.0;
+  std::string input_shape;  // HxWxC; empty: the builder's default for the data
   std::string data = "fashion-mnist";
   std::string out;
   std::string json;
@@ -25,13 +27,26 @@ struct TrainArgs {
   bool quiet = false;
 };
 
-// --model seed, a model.json, or a model directory (its model.json: the
+// --model: a built-in architecture (seed, mobilenet-style, mobilenet_v1,
+// mobilenet_v2), a model.json, or a model directory (its model.json: the
 // architecture only, the weights are initialized from --seed).
-std::unique_ptr<Model> make_model(const TrainArgs& a, int num_classes) {
+std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
+  const int num_classes = ds.num_classes;
   namespace fs = std::filesystem;
   if (a.model == "seed") return make_seed_model(num_classes, a.fit.seed);
+  if (is_builtin_architecture(a.model)) {
+    std::unique_ptr<Model> model;
+    try {
+      model = builtin_architecture(a.model, a.alpha, a.input_shape,
+                                   Shape(ds.train.x.shape().begin() + 1, ds.train.x.shape().end()), num_classes);
+    } catch (const Error& e) {
+      throw Error("--model " + a.model + ": " + e.what());
+    }
+    model->build(a.fit.seed);
+    return model;
+  }
   std::error_code ec;
-  require(fs::exists(a.model, ec), "--model " + a.model + ": no such file (expected 'seed' or a model.json)");
+  require(fs::exists(a.model, ec), "--model " + a.model + ": no such file (expected " + builtin_architecture_names() + " or a model.json)");
   const std::string path = fs::is_directory(a.model, ec) ? (fs::path(a.model) / "model.json").string() : a.model;
   require(fs::exists(path, ec), "--model " + a.model + " is a directory without model.json (expected 'seed', a model.json or a model directory)");
   const json j = read_json_file(path, "--model");
@@ -54,18 +69,21 @@ int run_train(const TrainArgs& a) {
   // Training from a model directory's architecture must not replace it; a
   // model.json given by name must not be the one --out writes.
   std::error_code ec;
-  if (a.model != "seed" && fs::is_directory(a.model, ec)) outputs.input_dir(a.model, "--model");
-  if (a.model != "seed" && !fs::is_directory(a.model, ec))
+  const bool builtin = a.model == "seed" || is_builtin_architecture(a.model);
+  require(is_builtin_architecture(a.model) || (a.alpha == 1.0 && a.input_shape.empty()),
+          "--alpha and --input-shape apply to mobilenet-style, mobilenet_v1 and mobilenet_v2, not to --model " +
+              a.model);
+  if (!builtin && fs::is_directory(a.model, ec)) outputs.input_dir(a.model, "--model");
+  if (!builtin && !fs::is_directory(a.model, ec))
     require(!(path_within(a.model, (fs::path(a.out) / "model.json").string()) &&
               path_within((fs::path(a.out) / "model.json").string(), a.model)),
             "--out " + a.out + " would overwrite the input --model " + a.model + ": write it elsewhere");
   outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
   outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
+  auto model = make_model(a, ds);
+  fit_images_to_model(model->input_shape(), ds, a.data);
   const Split train = first_n(ds.train, a.subset);
-
-  auto model = make_model(a, ds.num_classes);
-  require_input_matches(model->input_shape(), train.x, a.data);
   const int64_t classes = model->output_shape().empty() ? 0 : model->output_shape().back();
   if (model->output_shape().size() != 1 || classes < ds.num_classes)
     throw Error("model output shape " + shape_str(model->output_shape()) + " cannot hold the " +
@@ -88,7 +106,7 @@ int run_train(const TrainArgs& a) {
   char lr_text[32];
   const double learning_rate = std::strtod(
       std::string(lr_text, std::to_chars(lr_text, lr_text + sizeof lr_text, lr).ptr).c_str(), nullptr);
-  model->compile(std::move(opt), SparseCategoricalCrossentropy{true});
+  model->compile(std::move(opt), loss_for(*model));
   model->set_threads(a.threads);
   FILE* out = human_out(a.json);
   if (!a.quiet) std::fprintf(out, "%s\n", model->summary().c_str());
@@ -127,9 +145,17 @@ int run_train(const TrainArgs& a) {
 Command add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a float model (the seed model by default) and save it");
-  sub->add_option("--model", a->model, "'seed', a model.json, or a model directory (its architecture; weights start from --seed)")
+  sub->add_option("--model", a->model,
+                  "seed, mobilenet-style, mobilenet_v1, mobilenet_v2, a model.json, or a model directory (its "
+                  "architecture; weights start from --seed)")
       ->check(non_empty())
       ->capture_default_str();
+  sub->add_option("--alpha", a->alpha, "Width multiplier of mobilenet_v1 / mobilenet_v2")
+      ->check(finite_range(0.0, 4.0, true))
+      ->capture_default_str();
+  sub->add_option("--input-shape", a->input_shape,
+                  "HxWxC input of a built-in architecture (default: the data's images, one channel)")
+      ->check(non_empty());
   add_data_flag(sub, a->data);
   sub->add_option("--out", a->out, "Directory to save the model to")->required()->check(non_empty());
   add_fit_flags(sub, a->fit);

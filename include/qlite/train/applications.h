@@ -1,0 +1,40 @@
+// Model builders in the spirit of keras.applications: the same layers, in
+// the same order, with the same names, paddings, strides and parameter
+// counts as Keras builds them (weights freshly initialised; no pretrained
+// weights are shipped). Each returns an unbuilt functional model; build(seed)
+// or fit() creates the weights.
+#pragma once
+
+#include <memory>
+
+#include "qlite/train/model.h"
+
+namespace qlite::applications {
+
+struct MobileNetOptions {
+  double alpha = 1.0;                 // width multiplier
+  Shape input_shape = {224, 224, 3};  // (height, width, channels); V1 needs sides >= 32 (as Keras), V2 any
+  int classes = 1000;
+  double dropout = 1e-3;  // MobileNetV1 only: Dropout rate before the classifier
+};
+
+// keras.applications.MobileNet (V1): conv1 + 13 depthwise-separable blocks,
+// GlobalAveragePooling2D(keepdims) -> Dropout -> Conv2D 1x1 -> Reshape ->
+// softmax. 4,253,864 parameters at alpha 1.0, 224x224x3, 1000 classes.
+std::unique_ptr<Model> MobileNetV1(const MobileNetOptions& options = {});
+
+// keras.applications.MobileNetV2: Conv1 + 17 inverted residual blocks +
+// Conv_1 (1280) -> GlobalAveragePooling2D -> Dense softmax. 3,538,984
+// parameters at alpha 1.0, 224x224x3, 1000 classes.
+std::unique_ptr<Model> MobileNetV2(const MobileNetOptions& options = {});
+
+// The reference MobileNet-style network of docs/MOBILENET.md (about 9,600
+// parameters): Conv2D 16 3x3 stride 2 + BN + ReLU6, three depthwise-separable
+// blocks (32, 64 stride 2, 64 with a residual Add), GlobalAveragePooling2D,
+// Dense(classes) logits. Input (28, 28, 1) by default.
+std::unique_ptr<Model> MobileNetStyle(Shape input_shape = {28, 28, 1}, int classes = 10);
+
+// Keras' _make_divisible: v rounded to a multiple of divisor, not below 90% of v.
+int make_divisible(double v, int divisor = 8);
+
+}  // namespace qlite::applications
