@@ -112,8 +112,8 @@ int run_demo(const DemoArgs& a) {
                         : builtin_architecture(a.model, 1.0, "",
                                                Shape(ds.train.x.shape().begin() + 1, ds.train.x.shape().end()),
                                                ds.num_classes);
-  fit_images_to_model(base->input_shape(), ds, a.data);
   base->build(a.seed);
+  fit_images_to_model(base->input_shape(), ds, a.data);
   prepare_out(a.out);
   const int epochs = a.epochs.value_or(a.model == "seed" ? 1 : 3);
   const Split train = first_n(ds.train, a.subset), test = first_n(ds.test, a.subset);
