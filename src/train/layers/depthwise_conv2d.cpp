@@ -82,26 +82,9 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
                                            ", cannot rebuild for " + shape_str(s));
       return output_shape();
     }
-    check(s.size() == 3 && s[0] > 0 && s[1] > 0 && s[2] > 0,
-          who + ": needs a per-sample input (height, width, channels), got " + shape_str(s));
-    h_ = s[0];
-    w_ = s[1];
-    cin_ = s[2];
-    if (padding_ == Padding::kValid) {
-      check(h_ >= ks_[0] && w_ >= ks_[1], who + ": kernel " + std::to_string(ks_[0]) + "x" + std::to_string(ks_[1]) +
-                                              " is larger than its input " + shape_str(s) + " with 'valid' padding");
-      oh_ = (h_ - ks_[0]) / strides_[0] + 1;
-      ow_ = (w_ - ks_[1]) / strides_[1] + 1;
-      pad_top_ = pad_left_ = 0;
-      hp_ = h_;
-      wp_ = w_;
-    } else {
-      int64_t th, tw;
-      detail::same_padding(h_, ks_[0], strides_[0], &oh_, &pad_top_, &th);
-      detail::same_padding(w_, ks_[1], strides_[1], &ow_, &pad_left_, &tw);
-      hp_ = h_ + th;
-      wp_ = w_ + tw;
-    }
+    const detail::ConvGeometry g = detail::conv_geometry(who, s, ks_, strides_, padding_);
+    h_ = g.h, w_ = g.w, cin_ = g.c, oh_ = g.oh, ow_ = g.ow;
+    pad_top_ = g.pad_top, pad_left_ = g.pad_left, hp_ = g.hp, wp_ = g.wp;
     c_ = cin_ * mult_;
     check(hp_ * wp_ * c_ < (int64_t{1} << 40), who + ": input too large");
     // Keras' glorot_uniform on shape (kh, kw, in, multiplier): the receptive
