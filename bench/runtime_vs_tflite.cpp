@@ -3,6 +3,11 @@
 // files, in one process:
 //   runtime_vs_tflite [--int8 FILE] [--float FILE] [--dynamic FILE] [--rounds N]
 //                     [--runs1 N] [--runs256 N] [--json FILE]
+//   runtime_vs_tflite --mobilenet-v2 [--rounds N] [--runs1 N] [--json FILE]
+// --mobilenet-v2 times keras.applications' MobileNetV2 (alpha 1.0, 224x224x3,
+// 1000 classes; random weights with batch-norm statistics of random images,
+// int8 post-training quantization calibrated on 8 random images, float I/O)
+// at batch 1 only.
 // Without files, a seed model is trained for one epoch on 2,000 Fashion-MNIST
 // images (untrained when the dataset is absent: speed does not depend on the
 // weights) and converted to int8 (float I/O), float32 and dynamic range.
@@ -134,7 +139,7 @@ Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, con
   auto it = std::shared_ptr<runtime::Interpreter>(runtime::Interpreter::from_buffer(bytes, o));
   it->resize_batch(batch);
   auto in = it->input_data<float>(0);
-  check(in.size() == x.size(), "runtime_vs_tflite: the model's input is not 28x28 float");
+  check(in.size() == x.size(), "runtime_vs_tflite: the model's input does not have the expected size");
   std::copy(x.begin(), x.end(), in.begin());
   Engine e;
   e.name = "qlite " + std::to_string(threads) + "t (" + isa_name(it->isa()) + ")";
@@ -227,6 +232,31 @@ void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32, std::
   dyn = convert::convert_model(*m, o).bytes;
 }
 
+// keras.applications' MobileNetV2, int8 post-training quantized (float I/O).
+std::vector<uint8_t> mobilenet_v2_int8() {
+  auto random = applications::MobileNetV2();
+  random->build(7);
+  Rng rng(5);
+  Tensor x({8, 224, 224, 3});
+  for (float& v : x.span_f32()) v = rng.uniform(-1.0f, 1.0f);
+  auto m = applications::with_batch_statistics(*random, x);
+  convert::ConvertOptions o;
+  o.mode = convert::Mode::kInt8;
+  o.representative = &x;
+  std::printf("MobileNetV2 1.0 224: %lld parameters, int8 post-training quantization\n",
+              static_cast<long long>(m->count_params()));
+  return convert::convert_model(*m, o).bytes;
+}
+
+// Float elements of one image of the model's input.
+int64_t image_elements(const std::vector<uint8_t>& bytes) {
+  auto it = runtime::Interpreter::from_buffer(bytes);
+  const runtime::TensorInfo in = it->input_info(0);
+  int64_t n = 1;
+  for (size_t i = 1; i < in.shape.size(); ++i) n *= in.shape[i];
+  return n;
+}
+
 struct Case {
   std::string dtype;
   int batch;
@@ -239,6 +269,7 @@ int main(int argc, char** argv) {
   try {
     std::string int8_path, float_path, dynamic_path, json_path;
     int rounds = 10, runs1 = 500, runs256 = 20;
+    bool mobilenet_v2 = false;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -252,10 +283,12 @@ int main(int argc, char** argv) {
       else if (a == "--rounds") rounds = std::stoi(next());
       else if (a == "--runs1") runs1 = std::stoi(next());
       else if (a == "--runs256") runs256 = std::stoi(next());
+      else if (a == "--mobilenet-v2") mobilenet_v2 = true;
       else throw Error("unknown argument " + a);
     }
     std::vector<uint8_t> int8, f32, dyn;
-    if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(int8, f32, dyn);
+    if (mobilenet_v2) int8 = mobilenet_v2_int8();
+    else if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(int8, f32, dyn);
     if (!int8_path.empty()) int8 = read_file(int8_path);
     if (!float_path.empty()) f32 = read_file(float_path);
     if (!dynamic_path.empty()) dyn = read_file(dynamic_path);
@@ -270,8 +303,10 @@ int main(int argc, char** argv) {
     for (const auto& [dtype, bytes] : {std::pair<std::string, const std::vector<uint8_t>*>{"int8", &int8},
                                        std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32},
                                        std::pair<std::string, const std::vector<uint8_t>*>{"dynamic", &dyn}}) {
+      if (mobilenet_v2 && dtype != "int8") continue;
       for (int batch : {1, 256}) {
-        const std::vector<float> x = random_input(int64_t{batch} * 784, 17);
+        if (mobilenet_v2 && batch != 1) continue;
+        const std::vector<float> x = random_input(int64_t{batch} * image_elements(*bytes), 17);
         std::vector<Engine> engines;
         engines.push_back(make_qlite(*bytes, batch, 1, x));
         if (batch == 256) engines.push_back(make_qlite(*bytes, batch, 2, x));
@@ -346,6 +381,13 @@ int main(int argc, char** argv) {
                   met ? "met" : "NOT met");
       j["ratios"][key + 3] = {{"value", value}, {"target", target}, {"met", met}};
     };
+    if (mobilenet_v2) {
+      const Case& m1 = find("int8", 1);
+      if (tfl) ratio("ge mobilenet_v2_int8_b1_vs_tflite_int8", "MobileNetV2 int8 b1 speedup vs best TFLite int8",
+                     best_tflite(m1) / qlite1(m1), 2.0);
+      if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
+      return 0;
+    }
     const Case &i1 = find("int8", 1), &i256 = find("int8", 256), &f1 = find("float32", 1);
     if (tfl) {
       ratio("ge int8_b1_vs_tflite_int8", "int8 b1 speedup vs best TFLite int8", best_tflite(i1) / qlite1(i1), 3.0);

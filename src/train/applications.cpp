@@ -156,6 +156,19 @@ std::unique_ptr<Model> MobileNetV2(const MobileNetOptions& o) {
   return std::make_unique<Model>(in, x, fmt_alpha("mobilenetv2", o.alpha, rows));
 }
 
+std::unique_ptr<Model> with_batch_statistics(const Model& model, const Tensor& x) {
+  auto m = clone_model(model, [](const Layer& l) -> LayerPtr {
+    if (l.type() != "BatchNormalization") return LayerPtr(l.clone());
+    json c = l.get_config();
+    c["momentum"] = 0.0;
+    return layer_from_config("BatchNormalization", c);
+  });
+  m->compile(Adam(AdamOptions{.learning_rate = 0.0f}), SparseCategoricalCrossentropy{.from_logits = true});
+  Tensor labels({x.dim(0)}, DType::kInt32);  // any class: the zero-rate step changes no weight
+  m->train_step(x, labels);
+  return m;
+}
+
 std::unique_ptr<Model> MobileNetStyle(Shape input_shape, int classes) {
   check(input_shape.size() == 3 && input_shape[0] >= 4 && input_shape[1] >= 4 && input_shape[2] >= 1,
         "MobileNetStyle: input_shape must be (height, width, channels) with sides >= 4, got " +

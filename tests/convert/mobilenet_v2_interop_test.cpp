@@ -9,7 +9,8 @@
 // untrained network's deep ranges underflow (TFLite then refuses a RELU6
 // bound past int32): one training step at learning rate 0 with batch-norm
 // momentum 0 sets every moving statistic to the batch's, as a briefly
-// trained network has them, and leaves the random weights as they are.
+// trained network has them, and leaves the random weights as they are
+// (applications::with_batch_statistics).
 #include "convert_test_util.h"
 #include "interop_test_util.h"
 #include "peer_requirement.h"
@@ -30,16 +31,7 @@ TEST(MobileNetV2Interop, Int8PtqFileIdenticalToTflite) {
   QLITE_REQUIRE_PEER(peer != nullptr, "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason());
   auto random = applications::MobileNetV2({.classes = 10});
   random->build(7);
-  auto m = clone_model(*random, [](const Layer& l) -> LayerPtr {
-    if (l.type() != "BatchNormalization") return LayerPtr(l.clone());
-    json c = l.get_config();
-    c["momentum"] = 0.0;
-    return layer_from_config("BatchNormalization", c);
-  });
-  m->compile(Adam(AdamOptions{.learning_rate = 0.0f}));
-  Tensor labels({4}, DType::kInt32);
-  for (int i = 0; i < 4; ++i) labels.data<int32_t>()[i] = i;
-  m->train_step(random_images(4, 3), labels);
+  auto m = applications::with_batch_statistics(*random, random_images(4, 3));
   const Tensor rep = random_images(4, 1);
   const auto r = convert_with(*m, convert::Mode::kInt8, convert::IoType::kInt8, &rep);
   std::map<std::string, int> ops;

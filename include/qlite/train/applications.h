@@ -34,6 +34,14 @@ std::unique_ptr<Model> MobileNetV2(const MobileNetOptions& options = {});
 // Dense(classes) logits. Input (28, 28, 1) by default.
 std::unique_ptr<Model> MobileNetStyle(Shape input_shape = {28, 28, 1}, int classes = 10);
 
+// A copy of `model` whose BatchNormalization moving statistics are those of
+// the batch `x` (one training step at learning rate 0 with momentum 0; the
+// other weights are unchanged), as a briefly trained network has them. An
+// untrained network with Keras' initial weights shrinks activations about
+// sevenfold per depthwise layer, so its deep ranges underflow; this gives
+// benchmarks and tests of random-weight MobileNets realistic ranges.
+std::unique_ptr<Model> with_batch_statistics(const Model& model, const Tensor& x);
+
 // Keras' _make_divisible: v rounded to a multiple of divisor, not below 90% of v.
 int make_divisible(double v, int divisor = 8);
 
