@@ -167,8 +167,11 @@ Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int ba
   }
   TfLiteInterpreter* it = a.InterpreterCreate(model, opts);
   check(it != nullptr, "TfLiteInterpreterCreate failed");
-  const int dims[3] = {batch, 28, 28};
-  check(a.ResizeInputTensor(it, 0, dims, 3) == 0 && a.AllocateTensors(it) == 0, "TFLite resize/allocate failed");
+  std::vector<int> dims;  // the file's input shape with `batch` images
+  for (int64_t d : runtime::Interpreter::from_buffer(bytes)->input_info(0).shape) dims.push_back(static_cast<int>(d));
+  dims[0] = batch;
+  check(a.ResizeInputTensor(it, 0, dims.data(), static_cast<int32_t>(dims.size())) == 0 && a.AllocateTensors(it) == 0,
+        "TFLite resize/allocate failed");
   TfLiteTensor* in = a.GetInputTensor(it, 0);
   check(a.TensorByteSize(in) == x.size() * 4, "TFLite input size differs");
   check(a.TensorCopyFromBuffer(in, x.data(), x.size() * 4) == 0, "TFLite input copy failed");
