@@ -1,0 +1,87 @@
+// The third-party .tflite files of ../shared/models (QLITE_MODELS_DIR) that
+// qlite's runtime loads run exactly as in TensorFlow Lite 2.9: random inputs,
+// integer outputs byte for byte, float outputs within float rounding. The
+// folder is material outside the repository, so its absence skips; a file
+// qlite refuses is left to RuntimeOpRecords.RealFilesListEveryUnsupportedOp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "peer_requirement.h"
+#include "qlite/runtime.h"
+#include "tflite_peer.h"
+
+namespace qlite::test {
+namespace {
+
+using runtime::Interpreter;
+
+std::string models_dir() {
+  const char* env = std::getenv("QLITE_MODELS_DIR");
+  return env != nullptr ? env : QLITE_SHARED_MODELS_DIR;
+}
+
+TEST(SharedModelsTflite, EveryLoadableFileRunsAsTflite) {
+  const std::string dir = models_dir();
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no models in " << dir;
+  const TfLitePeer* peer = TfLitePeer::get();
+  QLITE_REQUIRE_PEER(peer != nullptr, "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason());
+  int compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".tflite") continue;
+    const std::string path = entry.path().string();
+    std::unique_ptr<Interpreter> it;
+    try {
+      it = Interpreter::from_file(path);
+    } catch (const Error&) {
+      continue;  // unsupported ops or types: listed by op_records_test
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<uint8_t> model{std::istreambuf_iterator<char>(in), {}};
+    std::vector<PeerInput> inputs;
+    Rng rng(11);
+    for (size_t i = 0; i < it->num_inputs(); ++i) {
+      const runtime::TensorInfo info = it->input_info(i);
+      auto dst = it->input_bytes(i);
+      std::vector<uint8_t> bytes(dst.size());
+      if (info.type == lite::TensorType::kFloat32) {
+        for (size_t k = 0; k + 4 <= bytes.size(); k += 4) {
+          const float v = rng.uniform(-1.0f, 1.0f);
+          std::memcpy(&bytes[k], &v, 4);
+        }
+      } else {
+        for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.uniform(0.0f, 256.0f));
+      }
+      std::memcpy(dst.data(), bytes.data(), bytes.size());
+      std::vector<int32_t> shape(info.shape.begin(), info.shape.end());
+      inputs.push_back(PeerInput{shape, bytes});
+    }
+    it->invoke();
+    const std::vector<PeerTensor> theirs = peer->run(model, inputs);
+    ASSERT_EQ(theirs.size(), it->num_outputs()) << path;
+    for (size_t o = 0; o < theirs.size(); ++o) {
+      const auto ours = it->output_bytes(o);
+      ASSERT_EQ(ours.size(), theirs[o].bytes.size()) << path;
+      if (it->output_info(o).type == lite::TensorType::kFloat32) {
+        const std::vector<float> t = theirs[o].values<float>();
+        for (size_t k = 0; k < t.size(); ++k) {
+          float v;
+          std::memcpy(&v, ours.data() + 4 * k, 4);
+          EXPECT_NEAR(v, t[k], 1e-5f * std::max(1.0f, std::abs(t[k]))) << path << " output " << o << "[" << k << "]";
+        }
+      } else {
+        EXPECT_EQ(std::memcmp(ours.data(), theirs[o].bytes.data(), ours.size()), 0) << path << " output " << o;
+      }
+    }
+    ++compared;
+    std::printf("  same as TFLite 2.9: %s\n", entry.path().filename().string().c_str());
+  }
+  EXPECT_GE(compared, 1) << "no file of " << dir << " loads in qlite";
+}
+
+}  // namespace
+}  // namespace qlite::test
