@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "convert_test_util.h"
+#include "tflite_peer.h"
 
 namespace qlite::test {
 
@@ -84,6 +85,26 @@ inline Compared compare_rows(const std::vector<float>& a, const std::vector<floa
     c.argmax_same += argmax(ra, static_cast<int>(classes)) == argmax(rb, static_cast<int>(classes));
   }
   return c;
+}
+
+// Runs an int8-output file on x ([N, ...], the file's input at batch N) in
+// TFLite 2.9 and in qlite's runtime: {outputs equal, outputs}. Sizes that
+// differ are a test failure (and {0, 1}).
+struct Int8Agreement {
+  int64_t equal = 0, total = 0;
+};
+inline Int8Agreement int8_agreement(const TfLitePeer& peer, const convert::ConvertResult& r, const Tensor& x) {
+  const std::vector<int32_t> shape(x.shape().begin(), x.shape().end());
+  const auto theirs = peer.run(r.bytes, {PeerInput{shape, graph_input_bytes(r, x)}});
+  const RunOutput ours = run_qlite(r.bytes, x);
+  if (theirs.size() != 1u || theirs[0].bytes.size() != ours.raw.size()) {
+    ADD_FAILURE() << "TFLite gave " << theirs.size() << " outputs, qlite " << ours.raw.size() << " values";
+    return {0, 1};
+  }
+  const std::vector<int8_t> t8 = theirs[0].values<int8_t>();
+  Int8Agreement a{0, static_cast<int64_t>(t8.size())};
+  for (size_t k = 0; k < t8.size(); ++k) a.equal += t8[k] == ours.raw[k];
+  return a;
 }
 
 }  // namespace qlite::test
