@@ -32,6 +32,9 @@ struct PadWalk {
 
   void run(int d, const std::byte* in, std::byte* out) const {
     const auto k = static_cast<size_t>(d);
+    // PadGeometry holds rank <= kMaxPadRank; saying so also keeps GCC's
+    // -Warray-bounds from following the recursion past the array.
+    if (k >= ref::kMaxPadRank) return;
     const int64_t before = g.before[k] * out_stride[k], after = g.after[k] * out_stride[k];
     fill(out, before, value, elem);
     std::byte* o = out + static_cast<size_t>(before) * elem;
