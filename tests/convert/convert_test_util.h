@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/reference/int8_kernels.h"
 #include "qlite/convert.h"
 #include "qlite/data.h"
 #include "qlite/runtime.h"
@@ -84,13 +85,12 @@ inline std::vector<uint8_t> input_bytes_for(const Tensor& x, lite::TensorType ty
     std::memcpy(bytes.data(), x.raw(), bytes.size());
     return bytes;
   }
+  // As the file's own QUANTIZE would (TFLite's arithmetic, int8_kernels.h).
   bytes.resize(static_cast<size_t>(n));
-  const bool u8 = type == lite::TensorType::kUInt8;
-  for (int64_t i = 0; i < n; ++i) {
-    const float r = std::round(x.f32()[i] / scale);
-    const int32_t q = std::clamp(static_cast<int32_t>(r) + zp, u8 ? 0 : -128, u8 ? 255 : 127);
-    bytes[static_cast<size_t>(i)] = u8 ? static_cast<uint8_t>(q) : static_cast<uint8_t>(static_cast<int8_t>(q));
-  }
+  if (type == lite::TensorType::kUInt8)
+    ref::quantize_f32_to_uint8(n, x.f32(), scale, zp, bytes.data());
+  else
+    ref::quantize_f32_to_int8(n, x.f32(), scale, zp, reinterpret_cast<int8_t*>(bytes.data()));
   return bytes;
 }
 

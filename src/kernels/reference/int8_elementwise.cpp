@@ -59,18 +59,8 @@ void quantize_impl(int64_t n, const float* x, float scale, int32_t zero_point, Q
   QLITE_CHECK(std::isfinite(scale) && scale > 0.0f, std::string(op) + ": scale must be finite and > 0");
   QLITE_CHECK(zero_point >= qmin && zero_point <= qmax, std::string(op) + ": zero point out of range");
   QLITE_CHECK(n == 0 || (x && q), std::string(op) + ": null tensor");
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i] / scale;
-    int64_t r;
-    if (std::isnan(v)) {
-      r = zero_point;
-    } else {
-      // Clamp before converting: casting an out-of-range float is undefined.
-      const float c = std::fmin(std::fmax(v, -1.0e6f), 1.0e6f);
-      r = static_cast<int64_t>(std::round(c)) + zero_point;
-    }
-    q[i] = static_cast<Q>(std::clamp<int64_t>(r, qmin, qmax));
-  }
+  for (int64_t i = 0; i < n; ++i)
+    q[i] = static_cast<Q>(std::clamp<int32_t>(affine_quantize_unclamped(x[i], scale, zero_point), qmin, qmax));
 }
 
 template <class Q>

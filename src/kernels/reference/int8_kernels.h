@@ -8,6 +8,7 @@
 // precomputed; the make_* helpers derive them from scales and zero points.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -132,9 +133,19 @@ AddInt8Params make_add_params(float scale1, int32_t zp1, float scale2, int32_t z
                               int32_t out_zp, Activation act = Activation::kLinear);
 void add_int8(const AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
 
-// QUANTIZE: q = clamp(round_half_away(x / scale) + zp). x / scale is a float
-// division as in TFLite's AffineQuantize. NaN maps to the zero point (real 0);
-// +-Inf saturate.
+// QUANTIZE from float, as TFLite 2.9 computes it on x86 (optimized_ops::
+// AffineQuantize): the quotient x / scale in double (the float scale
+// widened), rounded half away from zero, converted to int32 the x86 way (NaN
+// and anything outside int32 become INT32_MIN), the zero point added with
+// 32-bit wrap-around, then clamped to the type. So NaN, +Inf and huge
+// positive inputs give the type's minimum when zp >= 0 but its maximum when
+// zp < 0 (INT32_MIN + zp wraps); tests/runtime/tflite_quantize_test.cpp pins
+// this against the library. The unclamped int32 of one element:
+inline int32_t affine_quantize_unclamped(float x, float scale, int32_t zero_point) {
+  const double r = std::round(static_cast<double>(x) / static_cast<double>(scale));
+  const int32_t i = r >= -2147483648.0 && r < 2147483648.0 ? static_cast<int32_t>(r) : INT32_MIN;  // NaN too
+  return static_cast<int32_t>(static_cast<uint32_t>(i) + static_cast<uint32_t>(zero_point));
+}
 void quantize_f32_to_int8(int64_t n, const float* x, float scale, int32_t zero_point, int8_t* q);
 void quantize_f32_to_uint8(int64_t n, const float* x, float scale, int32_t zero_point, uint8_t* q);
 // DEQUANTIZE: x = scale * (q - zp), rounded once to float.

@@ -6,25 +6,36 @@
 
 namespace qlite::kernels {
 
+namespace {
+
+// ref::affine_quantize_unclamped of 8 floats: the quotient in double, rounded
+// half away from zero (add sign(v) where |v - trunc(v)| >= 0.5, exact in
+// double), then cvttpd, which gives INT32_MIN for NaN and out-of-range values
+// exactly as the reference's x86 rule says; the zero point is added (with
+// wrap-around) by the caller.
+__m256i quotient_rounded(__m256 x, __m512d scale) {
+  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
+  const __m512i sign = _mm512_set1_epi64(static_cast<int64_t>(0x8000000000000000ull));
+  const __m512d v = _mm512_div_pd(_mm512_cvtps_pd(x), scale);
+  const __m512d t = _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask8 up = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(v, t)), half, _CMP_GE_OQ);
+  const __m512d step =
+      _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(one), _mm512_and_si512(_mm512_castpd_si512(v), sign)));
+  return _mm512_cvttpd_epi32(_mm512_mask_add_pd(t, up, t, step));
+}
+
+}  // namespace
+
 void quantize_f32_to_int8_avx512(int64_t n, const float* x, float scale, int32_t zero_point, int8_t* q) {
-  const __m512 vs = _mm512_set1_ps(scale), lo = _mm512_set1_ps(-1.0e6f), hi = _mm512_set1_ps(1.0e6f);
-  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
-  const __m512i sign = _mm512_set1_epi32(static_cast<int32_t>(0x80000000u));
+  const __m512d vs = _mm512_set1_pd(static_cast<double>(scale));
   const __m512i zp = _mm512_set1_epi32(zero_point);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
-    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    const __m512 c = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    const __m512 t = _mm512_roundscale_ps(c, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    // Round half away from zero: add sign(c) where |c - trunc(c)| >= 0.5 (exact).
-    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(c, t));
-    const __mmask16 up = _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ);
-    const __m512 step = _mm512_castsi512_ps(
-        _mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(c), sign)));
-    __m512i r = _mm512_add_epi32(_mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step)), zp);
-    r = _mm512_mask_mov_epi32(r, nan, zp);
-    _mm_mask_storeu_epi8(q + i, m, _mm512_cvtsepi32_epi8(r));
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    const __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(quotient_rounded(_mm512_castps512_ps256(v), vs)),
+                                         quotient_rounded(_mm512_extractf32x8_ps(v, 1), vs), 1);
+    // 32-bit wrap-around add, then the saturating narrowing is the clamp.
+    _mm_mask_storeu_epi8(q + i, m, _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, zp)));
   }
 }
 
