@@ -87,9 +87,10 @@ inline Compared compare_rows(const std::vector<float>& a, const std::vector<floa
   return c;
 }
 
-// Runs an int8-output file on x ([N, ...], the file's input at batch N) in
-// TFLite 2.9 and in qlite's runtime: {outputs equal, outputs}. Sizes that
-// differ are a test failure (and {0, 1}).
+// Runs an int8 file (int8 or float I/O) on x ([N, ...], the file's input at
+// batch N) in TFLite 2.9 and in qlite's runtime: {outputs equal, outputs},
+// float outputs compared exactly. Sizes that differ are a test failure (and
+// {0, 1}).
 struct Int8Agreement {
   int64_t equal = 0, total = 0;
 };
@@ -97,13 +98,18 @@ inline Int8Agreement int8_agreement(const TfLitePeer& peer, const convert::Conve
   const std::vector<int32_t> shape(x.shape().begin(), x.shape().end());
   const auto theirs = peer.run(r.bytes, {PeerInput{shape, graph_input_bytes(r, x)}});
   const RunOutput ours = run_qlite(r.bytes, x);
-  if (theirs.size() != 1u || theirs[0].bytes.size() != ours.raw.size()) {
-    ADD_FAILURE() << "TFLite gave " << theirs.size() << " outputs, qlite " << ours.raw.size() << " values";
+  const std::vector<float> mine = output_values(ours);
+  const auto& g = r.model.subgraphs[0];
+  const std::vector<float> t =
+      theirs.size() == 1u ? output_values(theirs[0].bytes, g.tensors[static_cast<size_t>(g.outputs[0])].type)
+                          : std::vector<float>{};
+  if (t.size() != mine.size() || t.empty()) {
+    ADD_FAILURE() << "TFLite gave " << theirs.size() << " outputs (" << t.size() << " values), qlite "
+                  << mine.size() << " values";
     return {0, 1};
   }
-  const std::vector<int8_t> t8 = theirs[0].values<int8_t>();
-  Int8Agreement a{0, static_cast<int64_t>(t8.size())};
-  for (size_t k = 0; k < t8.size(); ++k) a.equal += t8[k] == ours.raw[k];
+  Int8Agreement a{0, static_cast<int64_t>(t.size())};
+  for (size_t k = 0; k < t.size(); ++k) a.equal += t[k] == mine[k];
   return a;
 }
 
