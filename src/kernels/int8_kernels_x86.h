@@ -96,6 +96,18 @@ struct PackedConvInt8 {
   size_t scratch_bytes = 0;
 };
 PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, const int8_t* weights, const int32_t* bias);
+
+// uint8 (TF1-era) ops through the same kernels. A uint8 x with zero point z
+// is the int8 x - 128 with zero point z - 128 (ref::flip_uint8_int8 maps the
+// bytes), so the caller flips the input into int8, runs the packed op and
+// flips its output back. The weights' zero point zw is folded at pack time:
+// the kernels multiply by w - zw, held as int8 when every value fits, else as
+// int16 in the AVX2 layout (vpmaddwd takes any int16; an AVX-512 request then
+// packs for AVX2, which pc.isa records). `p` is given in the uint8 domain
+// (zero points and activation range in [0, 255]); the packed params are the
+// int8 ones. Isa::kReference is refused: its path is ref::*_uint8.
+PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p, int32_t weight_zero_point,
+                                 const uint8_t* weights, const int32_t* bias);
 void conv2d_int8(const PackedConvInt8& pc, int batch, const int8_t* input, int8_t* output, void* scratch);
 // Output rows [y0, y1) of one image.
 void conv2d_int8_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
@@ -112,6 +124,9 @@ struct PackedFullyConnectedInt8 {
 };
 PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
                                                    const int8_t* weights, const int32_t* bias);
+PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
+                                                    int32_t weight_zero_point, const uint8_t* weights,
+                                                    const int32_t* bias);
 // rows of the batch; input [rows, in], output [rows, out].
 void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
                           void* scratch);
@@ -142,10 +157,16 @@ struct PackedDepthwiseInt8 {
   Int8Requant rq;                   // permuted channel order, c_pad channels
   size_t scratch_bytes = 0;
 };
+// The shapes the SIMD depthwise paths take (others run the reference).
+bool depthwise_int8_vectorized(const qlite::ref::DepthwiseInt8Params& p);
 // Channel held at position pos (0 <= pos < block) of a block.
 int dw_channel_at(const PackedDepthwiseInt8& pd, int pos);
 PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
                                                const int32_t* bias);
+// uint8 (see pack_conv2d_uint8); only shapes depthwise_int8_vectorized takes.
+PackedDepthwiseInt8 pack_depthwise_conv2d_uint8(Isa isa, const qlite::ref::DepthwiseInt8Params& p,
+                                                int32_t weight_zero_point, const uint8_t* weights,
+                                                const int32_t* bias);
 void depthwise_conv2d_int8(const PackedDepthwiseInt8& pd, int batch, const int8_t* input, int8_t* output,
                            void* scratch);
 void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0,
