@@ -303,6 +303,13 @@ TEST(TfLiteUInt8, PoolsMatchTfLite) {
   cases.push_back(one_op_case(rng, OneOp{BuiltinOp::kAveragePool2D, T::kUInt8, {1, 4, 4, 256}, q, T::kUInt8,
                                          {1, 1, 1, 256}, q, po, {}, {}},
                               "AVERAGE_POOL_2D 4x4x256"));
+  // Windows of more than 257 taps: a 16-bit sum of uint8 values would wrap.
+  for (int k : {17, 32}) {
+    po.filter_h = po.filter_w = k;
+    cases.push_back(one_op_case(rng, OneOp{BuiltinOp::kAveragePool2D, T::kUInt8, {1, k, k, 8}, q, T::kUInt8,
+                                           {1, 1, 1, 8}, q, po, {}, {}},
+                                "AVERAGE_POOL_2D " + std::to_string(k) + "x" + std::to_string(k)));
+  }
   check_cases(*peer, cases);
 }
 
