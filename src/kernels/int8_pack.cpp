@@ -135,7 +135,8 @@ bool uint8_weights_fit_int8(const uint8_t* w, int64_t n, int32_t zp) {
   return true;
 }
 Isa uint8_isa(Isa isa, bool fits, const char* op) {
-  check(isa != Isa::kReference, std::string(op) + ": the reference path is ref::" + (op + 5) + " (uint8_kernels.h)");
+  check(isa != Isa::kReference,
+        std::string(op) + ": Isa::kReference has no packed form; the reference uint8 kernels are in uint8_kernels.h");
   checked(isa, op);
   return isa == Isa::kAvx512 && !fits ? Isa::kAvx2 : isa;
 }
