@@ -18,7 +18,9 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 struct IsaLayout {
   int lanes, group, elem_size, input_offset;
 };
-IsaLayout layout_of(Isa isa) {
+// wide: int16 weights (uint8 models whose w - zw do not fit int8).
+IsaLayout layout_of(Isa isa, bool wide = false) {
+  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 0};  // vpmaddwd on 16 lanes: int16 x int16
   if (isa == Isa::kAvx512) return {16, 4, 1, 128};  // vpdpbusd: u8 input (x + 128) x s8 weights
   return {8, 2, 2, 0};                              // vpmaddwd: int16 x int16
 }
@@ -134,11 +136,10 @@ bool uint8_weights_fit_int8(const uint8_t* w, int64_t n, int32_t zp) {
     if (int32_t{w[i]} - zp < -128 || int32_t{w[i]} - zp > 127) return false;
   return true;
 }
-Isa uint8_isa(Isa isa, bool fits, const char* op) {
+Isa uint8_isa(Isa isa, const char* op) {
   check(isa != Isa::kReference,
         std::string(op) + ": Isa::kReference has no packed form; the reference uint8 kernels are in uint8_kernels.h");
-  checked(isa, op);
-  return isa == Isa::kAvx512 && !fits ? Isa::kAvx2 : isa;
+  return checked(isa, op);
 }
 template <class P>
 P to_int8_domain(P p, const char* op) {
@@ -154,14 +155,15 @@ P to_int8_domain(P p, const char* op) {
 
 // W: weight element i of the OHWI tensor, as int32 (already minus any zero point).
 template <class W>
-PackedConvInt8 pack_conv_impl(Isa isa, const qlite::ref::ConvInt8Params& p, W weights, const int32_t* bias) {
+PackedConvInt8 pack_conv_impl(Isa isa, const qlite::ref::ConvInt8Params& p, W weights, const int32_t* bias,
+                              bool wide = false) {
   const qlite::ref::WindowGeometry& g = p.g;
   PackedConvInt8 pc;
   pc.isa = isa;
   pc.params = p;
   pc.params.g.batch = 1;
   const int64_t kernel_elems = int64_t{g.kernel_h} * g.kernel_w * g.in_c;
-  const IsaLayout l = layout_of(isa);
+  const IsaLayout l = layout_of(isa, wide);
   // Row taps (dilation_w 1): the kernel_w * in_c elements of one window row
   // are contiguous in the padded buffer, so a tap is a whole window row cut
   // into groups; the group's last elements may run into the next pixel and
@@ -238,15 +240,15 @@ PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p_u8
   const int64_t kernel_elems = int64_t{g.kernel_h} * g.kernel_w * g.in_c;
   check(kernel_elems < (int64_t{1} << 28), "pack_conv2d_uint8: kernel too large");
   const bool fits = uint8_weights_fit_int8(weights, kernel_elems * g.out_c, weight_zero_point);
-  return pack_conv_impl(uint8_isa(isa, fits, "pack_conv2d_uint8"), p,
-                        [=](int64_t i) -> int32_t { return int32_t{weights[i]} - weight_zero_point; }, bias);
+  return pack_conv_impl(uint8_isa(isa, "pack_conv2d_uint8"), p,
+                        [=](int64_t i) -> int32_t { return int32_t{weights[i]} - weight_zero_point; }, bias, !fits);
 }
 
 namespace {
 template <class W>
-void finish_fully_connected(PackedFullyConnectedInt8& pf, W w_at, const int32_t* bias) {
+void finish_fully_connected(PackedFullyConnectedInt8& pf, W w_at, const int32_t* bias, bool wide = false) {
   const qlite::ref::FullyConnectedInt8Params& p = pf.params;
-  const IsaLayout l = layout_of(pf.isa);
+  const IsaLayout l = layout_of(pf.isa, wide);
   pf.gemm = pack_gemm(l, p.in_features, p.out_features, w_at, bias, p.input_zero_point, p.requant,
                       p.output_zero_point, p.act);
   // Converted rows stay in L1/L2: about 64 KB of converted input per pass.
@@ -290,12 +292,12 @@ PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::F
         "pack_fully_connected_uint8: weight zero point outside [0, 255]");
   const int64_t n_w = int64_t{p.in_features} * p.out_features;
   PackedFullyConnectedInt8 pf;
-  pf.isa = uint8_isa(isa, uint8_weights_fit_int8(weights, n_w, weight_zero_point), "pack_fully_connected_uint8");
+  pf.isa = uint8_isa(isa, "pack_fully_connected_uint8");
   pf.params = p;
   pf.params.batch = 1;
   finish_fully_connected(
       pf, [&](int kk, int o) -> int32_t { return int32_t{weights[int64_t{o} * p.in_features + kk]} - weight_zero_point; },
-      bias);
+      bias, !uint8_weights_fit_int8(weights, n_w, weight_zero_point));
   return pf;
 }
 
@@ -360,7 +362,9 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_uint8(Isa isa, const qlite::ref::Depth
   const int64_t n_w = int64_t{g.kernel_h} * g.kernel_w * g.out_c;
   check(n_w < (int64_t{1} << 28), "pack_depthwise_conv2d_uint8: kernel too large");
   PackedDepthwiseInt8 pd;
-  pd.isa = uint8_isa(isa, uint8_weights_fit_int8(weights, n_w, weight_zero_point), "pack_depthwise_conv2d_uint8");
+  pd.isa = uint8_isa(isa, "pack_depthwise_conv2d_uint8");
+  // The AVX-512 depthwise layout holds int8 weights only: wider ones take the AVX2 layout.
+  if (pd.isa == Isa::kAvx512 && !uint8_weights_fit_int8(weights, n_w, weight_zero_point)) pd.isa = Isa::kAvx2;
   pd.params = p;
   pd.params.g.batch = 1;
   finish_depthwise(pd, [=](int64_t i) -> int32_t { return int32_t{weights[i]} - weight_zero_point; }, bias);
