@@ -4,6 +4,10 @@
 //   runtime_vs_tflite [--int8 FILE] [--float FILE] [--dynamic FILE] [--rounds N]
 //                     [--runs1 N] [--runs256 N] [--json FILE]
 //   runtime_vs_tflite --mobilenet-v2 [--rounds N] [--runs1 N] [--json FILE]
+//   runtime_vs_tflite --uint8 FILE [--rounds N] [--runs1 N] [--json FILE]
+// --uint8 times a TF1-era uint8 file (uint8 input and output, e.g. a
+// *_quant.tflite MobileNet) at batch 1 only; its bytes must be identical in
+// every engine (TFLite's XNNPACK 2.9 delegate leaves uint8 ops to TFLite).
 // --mobilenet-v2 times keras.applications' MobileNetV2 (alpha 1.0, 224x224x3,
 // 1000 classes; random weights with batch-norm statistics of random images,
 // int8 post-training quantization calibrated on 8 random images, float I/O)
@@ -121,7 +125,7 @@ const TfLiteApi* load_tflite(std::string& why) {
 struct Engine {
   std::string name;
   std::function<void()> invoke;
-  std::function<std::vector<float>()> output;  // first output as float (dequantized by the model)
+  std::function<std::vector<uint8_t>()> output;  // first output's bytes
   std::function<void()> cleanup = [] {};
   std::vector<double> us;  // per-invoke times over all rounds
 };
@@ -133,26 +137,28 @@ std::vector<float> random_input(int64_t n, uint64_t seed) {
   return v;
 }
 
-Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, const std::vector<float>& x) {
+// x: the input's bytes (float32 values or quantized bytes, as the file's input type).
+Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, const std::vector<uint8_t>& x) {
   runtime::InterpreterOptions o;
   o.num_threads = threads;
   auto it = std::shared_ptr<runtime::Interpreter>(runtime::Interpreter::from_buffer(bytes, o));
   it->resize_batch(batch);
-  auto in = it->input_data<float>(0);
+  auto in = it->input_bytes(0);
   check(in.size() == x.size(), "runtime_vs_tflite: the model's input does not have the expected size");
-  std::copy(x.begin(), x.end(), in.begin());
+  std::memcpy(in.data(), x.data(), x.size());
   Engine e;
   e.name = "qlite " + std::to_string(threads) + "t (" + isa_name(it->isa()) + ")";
   e.invoke = [it] { it->invoke(); };
   e.output = [it] {
-    auto o = it->output_data<float>(0);
-    return std::vector<float>(o.begin(), o.end());
+    auto o = it->output_bytes(0);
+    const auto* p = reinterpret_cast<const uint8_t*>(o.data());
+    return std::vector<uint8_t>(p, p + o.size());
   };
   return e;
 }
 
 Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int batch, bool xnnpack,
-                   const std::vector<float>& x) {
+                   const std::vector<uint8_t>& x) {
   auto keep = std::make_shared<std::vector<uint8_t>>(bytes);  // ModelCreate does not copy
   TfLiteModel* model = a.ModelCreate(keep->data(), keep->size());
   check(model != nullptr, "TfLiteModelCreate failed");
@@ -173,8 +179,8 @@ Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int ba
   check(a.ResizeInputTensor(it, 0, dims.data(), static_cast<int32_t>(dims.size())) == 0 && a.AllocateTensors(it) == 0,
         "TFLite resize/allocate failed");
   TfLiteTensor* in = a.GetInputTensor(it, 0);
-  check(a.TensorByteSize(in) == x.size() * 4, "TFLite input size differs");
-  check(a.TensorCopyFromBuffer(in, x.data(), x.size() * 4) == 0, "TFLite input copy failed");
+  check(a.TensorByteSize(in) == x.size(), "TFLite input size differs");
+  check(a.TensorCopyFromBuffer(in, x.data(), x.size()) == 0, "TFLite input copy failed");
   Engine e;
   e.name = xnnpack ? "TFLite XNNPACK" : "TFLite built-in";
   e.invoke = [&a, it] {
@@ -182,8 +188,8 @@ Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int ba
   };
   e.output = [&a, it] {
     const TfLiteTensor* t = a.GetOutputTensor(it, 0);
-    std::vector<float> v(a.TensorByteSize(t) / 4);
-    a.TensorCopyToBuffer(t, v.data(), v.size() * 4);
+    std::vector<uint8_t> v(a.TensorByteSize(t));
+    a.TensorCopyToBuffer(t, v.data(), v.size());
     return v;
   };
   e.cleanup = [&a, it, opts, model, xnn, keep] {
@@ -260,6 +266,40 @@ int64_t image_elements(const std::vector<uint8_t>& bytes) {
   return n;
 }
 
+// Seeded random input bytes for `batch` images: floats in [0, 1) for a
+// float32 input, uniform bytes for a quantized one.
+std::vector<uint8_t> random_input_bytes(const std::vector<uint8_t>& bytes, int batch, uint64_t seed) {
+  const auto info = runtime::Interpreter::from_buffer(bytes)->input_info(0);
+  const int64_t n = int64_t{batch} * image_elements(bytes);
+  if (info.type == lite::TensorType::kFloat32) {
+    const std::vector<float> x = random_input(n, seed);
+    std::vector<uint8_t> b(x.size() * 4);
+    std::memcpy(b.data(), x.data(), b.size());
+    return b;
+  }
+  check(lite::tensor_type_size(info.type) == 1, "runtime_vs_tflite: input type not float32, int8 or uint8");
+  Rng rng(seed);
+  std::vector<uint8_t> b(static_cast<size_t>(n));
+  for (uint8_t& v : b) v = static_cast<uint8_t>(rng.next_u64() & 0xff);
+  return b;
+}
+
+// The outputs as values (float32, int8 or uint8, by the file's output type).
+std::vector<double> output_values(const std::vector<uint8_t>& model, const std::vector<uint8_t>& raw) {
+  const lite::TensorType t = runtime::Interpreter::from_buffer(model)->output_info(0).type;
+  std::vector<double> v;
+  if (t == lite::TensorType::kFloat32) {
+    for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
+      float f;
+      std::memcpy(&f, &raw[i], 4);
+      v.push_back(f);
+    }
+  } else {
+    for (uint8_t b : raw) v.push_back(t == lite::TensorType::kInt8 ? double(static_cast<int8_t>(b)) : double(b));
+  }
+  return v;
+}
+
 struct Case {
   std::string dtype;
   int batch;
@@ -273,6 +313,7 @@ int main(int argc, char** argv) {
     std::string int8_path, float_path, dynamic_path, json_path;
     int rounds = 10, runs1 = 500, runs256 = 20;
     bool mobilenet_v2 = false;
+    std::string uint8_path;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -287,10 +328,14 @@ int main(int argc, char** argv) {
       else if (a == "--runs1") runs1 = std::stoi(next());
       else if (a == "--runs256") runs256 = std::stoi(next());
       else if (a == "--mobilenet-v2") mobilenet_v2 = true;
+      else if (a == "--uint8") uint8_path = next();
       else throw Error("unknown argument " + a);
     }
     std::vector<uint8_t> int8, f32, dyn;
+    // One batch-1 file only: MobileNetV2 int8, or a uint8 file.
+    const bool single = mobilenet_v2 || !uint8_path.empty();
     if (mobilenet_v2) int8 = mobilenet_v2_int8();
+    else if (!uint8_path.empty()) int8 = read_file(uint8_path);
     else if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(int8, f32, dyn);
     if (!int8_path.empty()) int8 = read_file(int8_path);
     if (!float_path.empty()) f32 = read_file(float_path);
@@ -306,10 +351,10 @@ int main(int argc, char** argv) {
     for (const auto& [dtype, bytes] : {std::pair<std::string, const std::vector<uint8_t>*>{"int8", &int8},
                                        std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32},
                                        std::pair<std::string, const std::vector<uint8_t>*>{"dynamic", &dyn}}) {
-      if (mobilenet_v2 && dtype != "int8") continue;
+      if (single && dtype != "int8") continue;
       for (int batch : {1, 256}) {
-        if (mobilenet_v2 && batch != 1) continue;
-        const std::vector<float> x = random_input(int64_t{batch} * image_elements(*bytes), 17);
+        if (single && batch != 1) continue;
+        const std::vector<uint8_t> x = random_input_bytes(*bytes, batch, 17);
         std::vector<Engine> engines;
         engines.push_back(make_qlite(*bytes, batch, 1, x));
         if (batch == 256) engines.push_back(make_qlite(*bytes, batch, 2, x));
@@ -320,12 +365,13 @@ int main(int argc, char** argv) {
         // Same inputs, so the outputs must agree (int8 engines within a few
         // quantization steps): a delegate that silently fails shows here.
         for (Engine& e : engines) e.invoke();
-        const std::vector<float> y0 = engines[0].output();
+        const std::vector<double> y0 = output_values(*bytes, engines[0].output());
         for (size_t k = 1; k < engines.size(); ++k) {
-          const std::vector<float> y = engines[k].output();
-          double diff = 0;
-          for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, double(std::abs(y[i] - y0[i])));
-          std::printf("  %s b%d: max |%s - %s| = %.3g\n", dtype.c_str(), batch, engines[k].name.c_str(),
+          const std::vector<double> y = output_values(*bytes, engines[k].output());
+          double diff = y.size() == y0.size() ? 0.0 : 1e300;
+          for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, std::abs(y[i] - y0[i]));
+          std::printf("  %s b%d: max |%s - %s| = %.3g\n", uint8_path.empty() ? dtype.c_str() : "uint8", batch,
+                      engines[k].name.c_str(),
                       engines[0].name.c_str(), diff);
         }
         const int runs = batch == 1 ? runs1 : runs256;
@@ -338,7 +384,7 @@ int main(int argc, char** argv) {
               e.us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
             }
           }
-        Case c{dtype, batch, {}};
+        Case c{uint8_path.empty() ? dtype : "uint8", batch, {}};
         for (Engine& e : engines) {
           c.median_us[e.name] = median(e.us);
           e.cleanup();
@@ -384,6 +430,12 @@ int main(int argc, char** argv) {
                   met ? "met" : "NOT met");
       j["ratios"][key + 3] = {{"value", value}, {"target", target}, {"met", met}};
     };
+    if (!uint8_path.empty()) {
+      const Case& m1 = find("uint8", 1);
+      if (tfl) ratio("ge uint8_b1_vs_tflite", "uint8 file b1 speedup vs best TFLite", best_tflite(m1) / qlite1(m1), 5.0);
+      if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
+      return 0;
+    }
     if (mobilenet_v2) {
       const Case& m1 = find("int8", 1);
       if (tfl) ratio("ge mobilenet_v2_int8_b1_vs_tflite_int8", "MobileNetV2 int8 b1 speedup vs best TFLite int8",

@@ -88,6 +88,35 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // TF1-era uint8: conv + depthwise (uint8 weights with zero points) + avg pool + FC + softmax
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kUInt8, {1, 6, 6, 2}, Quantization::per_tensor(0.02f, 128), {-1, 6, 6, 2});
+    const int32_t k = b.add_constant("k", TensorType::kUInt8, {3, 3, 3, 2}, std::vector<uint8_t>(54, 200),
+                                     Quantization::per_tensor(0.01f, 120));
+    const int32_t kb = b.add_constant("kb", TensorType::kInt32, {3}, std::vector<int32_t>{10, -20, 30},
+                                      Quantization::per_tensor(0.02f * 0.01f, 0));
+    const int32_t c = b.add_tensor("c", TensorType::kUInt8, {1, 6, 6, 3}, Quantization::per_tensor(0.05f, 10));
+    const int32_t d = b.add_constant("d", TensorType::kUInt8, {1, 3, 3, 3}, std::vector<uint8_t>(27, 7),
+                                     Quantization::per_tensor(0.03f, 201));
+    const int32_t dc = b.add_tensor("dc", TensorType::kUInt8, {1, 6, 6, 3}, Quantization::per_tensor(0.1f, 0));
+    const int32_t p = b.add_tensor("p", TensorType::kUInt8, {1, 1, 1, 3}, Quantization::per_tensor(0.1f, 0));
+    const int32_t r = b.add_tensor("r", TensorType::kUInt8, {1, 3}, Quantization::per_tensor(0.1f, 0));
+    const int32_t f = b.add_constant("f", TensorType::kUInt8, {4, 3}, std::vector<uint8_t>(12, 90),
+                                     Quantization::per_tensor(0.02f, 100));
+    const int32_t h = b.add_tensor("h", TensorType::kUInt8, {1, 4}, Quantization::per_tensor(0.2f, 128));
+    const int32_t y = b.add_tensor("y", TensorType::kUInt8, {1, 4}, Quantization::per_tensor(1.0f / 256, 0), {-1, 4});
+    b.add_operator(BuiltinOp::kConv2D, {x, k, kb}, {c}, Conv2DOptions{Padding::kSame, 1, 1, Activation::kRelu6});
+    DepthwiseConv2DOptions dopt;
+    dopt.depth_multiplier = 1;
+    b.add_operator(BuiltinOp::kDepthwiseConv2D, {c, d, -1}, {dc}, dopt);
+    b.add_operator(BuiltinOp::kAveragePool2D, {dc}, {p}, Pool2DOptions{Padding::kValid, 6, 6, 6, 6});
+    b.add_operator(BuiltinOp::kReshape, {p}, {r}, ReshapeOptions{{-1, 3}});
+    b.add_operator(BuiltinOp::kFullyConnected, {r, f, -1}, {h}, FullyConnectedOptions{});
+    b.add_operator(BuiltinOp::kSoftmax, {h}, {y}, SoftmaxOptions{1.0f});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 

@@ -73,6 +73,7 @@ void conv2d_int8_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out
   if (y0 == y1) return;
   switch (runnable(pc.isa, "conv2d_int8")) {
     case Isa::kAvx512: require(scratch, "conv2d_int8: null scratch");
+      if (pc.gemm.group == 2) return int8_avx512::conv2d_rows_wide(pc, image, out_image, y0, y1, scratch);
       return int8_avx512::conv2d_rows(pc, image, out_image, y0, y1, scratch);
     case Isa::kAvx2: require(scratch, "conv2d_int8: null scratch");
       return int8_avx2::conv2d_rows(pc, image, out_image, y0, y1, scratch);
@@ -98,6 +99,7 @@ void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const in
   require(input && output, "fully_connected_int8: null tensor");
   switch (runnable(pf.isa, "fully_connected_int8")) {
     case Isa::kAvx512: require(scratch, "fully_connected_int8: null scratch");
+      if (pf.gemm.group == 2) return int8_avx512::fully_connected_rows_wide(pf, rows, input, output, scratch);
       return int8_avx512::fully_connected_rows(pf, rows, input, output, scratch);
     case Isa::kAvx2: require(scratch, "fully_connected_int8: null scratch");
       return int8_avx2::fully_connected_rows(pf, rows, input, output, scratch);

@@ -96,6 +96,19 @@ struct PackedConvInt8 {
   size_t scratch_bytes = 0;
 };
 PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, const int8_t* weights, const int32_t* bias);
+
+// uint8 (TF1-era) ops through the same kernels. A uint8 x with zero point z
+// is the int8 x - 128 with zero point z - 128 (ref::flip_uint8_int8 maps the
+// bytes), so the caller flips the input into int8, runs the packed op and
+// flips its output back. The weights' zero point zw is folded at pack time:
+// the kernels multiply by w - zw, held as int8 when every value fits, else as
+// int16 (vpmaddwd takes any int16): the AVX2 layout, or on AVX-512 a 16-lane
+// layout with group 2 (gemm.group says which; AVX-512 depthwise then packs
+// for AVX2, which pd.isa records). `p` is given in the uint8 domain
+// (zero points and activation range in [0, 255]); the packed params are the
+// int8 ones. Isa::kReference is refused: its path is ref::*_uint8.
+PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p, int32_t weight_zero_point,
+                                 const uint8_t* weights, const int32_t* bias);
 void conv2d_int8(const PackedConvInt8& pc, int batch, const int8_t* input, int8_t* output, void* scratch);
 // Output rows [y0, y1) of one image.
 void conv2d_int8_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
@@ -112,6 +125,9 @@ struct PackedFullyConnectedInt8 {
 };
 PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
                                                    const int8_t* weights, const int32_t* bias);
+PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
+                                                    int32_t weight_zero_point, const uint8_t* weights,
+                                                    const int32_t* bias);
 // rows of the batch; input [rows, in], output [rows, out].
 void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
                           void* scratch);
@@ -142,10 +158,16 @@ struct PackedDepthwiseInt8 {
   Int8Requant rq;                   // permuted channel order, c_pad channels
   size_t scratch_bytes = 0;
 };
+// The shapes the SIMD depthwise paths take (others run the reference).
+bool depthwise_int8_vectorized(const qlite::ref::DepthwiseInt8Params& p);
 // Channel held at position pos (0 <= pos < block) of a block.
 int dw_channel_at(const PackedDepthwiseInt8& pd, int pos);
 PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
                                                const int32_t* bias);
+// uint8 (see pack_conv2d_uint8); only shapes depthwise_int8_vectorized takes.
+PackedDepthwiseInt8 pack_depthwise_conv2d_uint8(Isa isa, const qlite::ref::DepthwiseInt8Params& p,
+                                                int32_t weight_zero_point, const uint8_t* weights,
+                                                const int32_t* bias);
 void depthwise_conv2d_int8(const PackedDepthwiseInt8& pd, int batch, const int8_t* input, int8_t* output,
                            void* scratch);
 void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0,
@@ -173,7 +195,13 @@ void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* in
   void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
 
 namespace int8_avx2 { QLITE_INT8_KERNEL_DECLS }
-namespace int8_avx512 { QLITE_INT8_KERNEL_DECLS }
+namespace int8_avx512 {
+QLITE_INT8_KERNEL_DECLS
+// The int16 (group 2) GEMM layout on 16 lanes: uint8 weights that do not fit int8.
+void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1, void* scratch);
+void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
+                               void* scratch);
+}  // namespace int8_avx512
 #undef QLITE_INT8_KERNEL_DECLS
 
 }  // namespace qlite::kernels

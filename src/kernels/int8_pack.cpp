@@ -18,7 +18,9 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 struct IsaLayout {
   int lanes, group, elem_size, input_offset;
 };
-IsaLayout layout_of(Isa isa) {
+// wide: int16 weights (uint8 models whose w - zw do not fit int8).
+IsaLayout layout_of(Isa isa, bool wide = false) {
+  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 0};  // vpmaddwd on 16 lanes: int16 x int16
   if (isa == Isa::kAvx512) return {16, 4, 1, 128};  // vpdpbusd: u8 input (x + 128) x s8 weights
   return {8, 2, 2, 0};                              // vpmaddwd: int16 x int16
 }
@@ -46,14 +48,14 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
   for (int c = 0; c < n; ++c) {
     int64_t sum = 0;
     for (int kk = 0; kk < k; ++kk) {
-      const int8_t v = w(kk, c);
+      const int32_t v = w(kk, c);  // int8, or int16 for the AVX2 layout of uint8 weights
       sum += v;
       const size_t idx = (static_cast<size_t>(kk / l.group) * g.n_blocks + c / l.lanes) * l.lanes * l.group +
                          static_cast<size_t>(c % l.lanes) * l.group + kk % l.group;
       if (l.elem_size == 1) {
-        g.weights[idx] = v;
+        g.weights[idx] = static_cast<int8_t>(v);
       } else {
-        const int16_t v16 = v;
+        const int16_t v16 = static_cast<int16_t>(v);
         std::memcpy(&g.weights[idx * 2], &v16, 2);
       }
     }
@@ -125,6 +127,86 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
   return r;
 }
 
+namespace {
+
+// uint8 weights enter the kernels as w - zero point: int8 when every value
+// fits (any layout), else int16 (the AVX2 layout only).
+bool uint8_weights_fit_int8(const uint8_t* w, int64_t n, int32_t zp) {
+  for (int64_t i = 0; i < n; ++i)
+    if (int32_t{w[i]} - zp < -128 || int32_t{w[i]} - zp > 127) return false;
+  return true;
+}
+Isa uint8_isa(Isa isa, const char* op) {
+  check(isa != Isa::kReference,
+        std::string(op) + ": Isa::kReference has no packed form; the reference uint8 kernels are in uint8_kernels.h");
+  return checked(isa, op);
+}
+template <class P>
+P to_int8_domain(P p, const char* op) {
+  check(p.input_zero_point >= 0 && p.input_zero_point <= 255 && p.output_zero_point >= 0 &&
+            p.output_zero_point <= 255 && p.act.min >= 0 && p.act.max <= 255,
+        std::string(op) + ": zero points and activation range must lie in [0, 255]");
+  p.input_zero_point -= 128;
+  p.output_zero_point -= 128;
+  p.act.min -= 128;
+  p.act.max -= 128;
+  return p;
+}
+
+// W: weight element i of the OHWI tensor, as int32 (already minus any zero point).
+template <class W>
+PackedConvInt8 pack_conv_impl(Isa isa, const qlite::ref::ConvInt8Params& p, W weights, const int32_t* bias,
+                              bool wide = false) {
+  const qlite::ref::WindowGeometry& g = p.g;
+  PackedConvInt8 pc;
+  pc.isa = isa;
+  pc.params = p;
+  pc.params.g.batch = 1;
+  const int64_t kernel_elems = int64_t{g.kernel_h} * g.kernel_w * g.in_c;
+  const IsaLayout l = layout_of(isa, wide);
+  // Row taps (dilation_w 1): the kernel_w * in_c elements of one window row
+  // are contiguous in the padded buffer, so a tap is a whole window row cut
+  // into groups; the group's last elements may run into the next pixel and
+  // meet zero weights. Fewer padded dot elements than per-pixel taps and no
+  // im2col copy (the seed conv: 3 groups of 4 per pixel instead of 9).
+  pc.row_taps = g.dilation_w == 1;
+  pc.im2col = !pc.row_taps && g.in_c % l.group != 0 && g.in_c <= 32;
+  pc.cin_p = pc.im2col || pc.row_taps ? g.in_c : round_up(g.in_c, l.group);
+  pc.rows_p = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  pc.cols_p = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+  const int taps = g.kernel_h * g.kernel_w;
+  const int row_len = g.kernel_w * g.in_c;
+  pc.tap_groups = pc.row_taps ? (row_len + l.group - 1) / l.group : pc.cin_p / l.group;
+  const int tap_k = pc.tap_groups * l.group;
+  const int k = pc.im2col ? static_cast<int>(kernel_elems) : (pc.row_taps ? g.kernel_h : taps) * tap_k;
+  auto w_at = [&](int kk, int oc) -> int32_t {
+    if (pc.row_taps) {
+      const int ky = kk / tap_k, e = kk % tap_k;
+      if (e >= row_len) return 0;
+      return weights((int64_t{oc} * g.kernel_h + ky) * row_len + e);
+    }
+    const int tap = pc.im2col ? kk / g.in_c : kk / pc.cin_p;
+    const int ci = pc.im2col ? kk % g.in_c : kk % pc.cin_p;
+    if (ci >= g.in_c) return 0;
+    return weights((int64_t{oc} * taps + tap) * g.in_c + ci);
+  };
+  pc.gemm = pack_gemm(l, k, g.out_c, w_at, bias, p.input_zero_point, p.requant, p.output_zero_point, p.act);
+  if (pc.row_taps) {
+    for (int ky = 0; ky < g.kernel_h; ++ky) pc.tap_offsets.push_back(ky * g.dilation_h * pc.cols_p * pc.cin_p);
+  } else if (!pc.im2col) {
+    for (int ky = 0; ky < g.kernel_h; ++ky)
+      for (int kx = 0; kx < g.kernel_w; ++kx)
+        pc.tap_offsets.push_back((ky * g.dilation_h * pc.cols_p + kx * g.dilation_w) * pc.cin_p);
+  }
+  const size_t pad_bytes = static_cast<size_t>(pc.rows_p) * pc.cols_p * pc.cin_p * l.elem_size;
+  pc.scratch_bytes = align64(pad_bytes + kSlack);
+  if (pc.im2col)
+    pc.scratch_bytes += align64(static_cast<size_t>(g.out_h) * g.out_w * pc.gemm.k_pad * l.elem_size + kSlack);
+  return pc;
+}
+
+}  // namespace
+
 PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, const int8_t* weights, const int32_t* bias) {
   const qlite::ref::WindowGeometry& g = p.g;
   qlite::ref::validate_geometry(g, "pack_conv2d_int8");
@@ -144,47 +226,37 @@ PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, co
     if (bias) pc.ref_bias.assign(bias, bias + g.out_c);
     return pc;
   }
-  const IsaLayout l = layout_of(isa);
-  // Row taps (dilation_w 1): the kernel_w * in_c elements of one window row
-  // are contiguous in the padded buffer, so a tap is a whole window row cut
-  // into groups; the group's last elements may run into the next pixel and
-  // meet zero weights. Fewer padded dot elements than per-pixel taps and no
-  // im2col copy (the seed conv: 3 groups of 4 per pixel instead of 9).
-  pc.row_taps = g.dilation_w == 1;
-  pc.im2col = !pc.row_taps && g.in_c % l.group != 0 && g.in_c <= 32;
-  pc.cin_p = pc.im2col || pc.row_taps ? g.in_c : round_up(g.in_c, l.group);
-  pc.rows_p = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-  pc.cols_p = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
-  const int taps = g.kernel_h * g.kernel_w;
-  const int row_len = g.kernel_w * g.in_c;
-  pc.tap_groups = pc.row_taps ? (row_len + l.group - 1) / l.group : pc.cin_p / l.group;
-  const int tap_k = pc.tap_groups * l.group;
-  const int k = pc.im2col ? static_cast<int>(kernel_elems) : (pc.row_taps ? g.kernel_h : taps) * tap_k;
-  auto w_at = [&](int kk, int oc) -> int8_t {
-    if (pc.row_taps) {
-      const int ky = kk / tap_k, e = kk % tap_k;
-      if (e >= row_len) return 0;
-      return weights[(int64_t{oc} * g.kernel_h + ky) * row_len + e];
-    }
-    const int tap = pc.im2col ? kk / g.in_c : kk / pc.cin_p;
-    const int ci = pc.im2col ? kk % g.in_c : kk % pc.cin_p;
-    if (ci >= g.in_c) return 0;
-    return weights[(int64_t{oc} * taps + tap) * g.in_c + ci];
-  };
-  pc.gemm = pack_gemm(l, k, g.out_c, w_at, bias, p.input_zero_point, p.requant, p.output_zero_point, p.act);
-  if (pc.row_taps) {
-    for (int ky = 0; ky < g.kernel_h; ++ky) pc.tap_offsets.push_back(ky * g.dilation_h * pc.cols_p * pc.cin_p);
-  } else if (!pc.im2col) {
-    for (int ky = 0; ky < g.kernel_h; ++ky)
-      for (int kx = 0; kx < g.kernel_w; ++kx)
-        pc.tap_offsets.push_back((ky * g.dilation_h * pc.cols_p + kx * g.dilation_w) * pc.cin_p);
-  }
-  const size_t pad_bytes = static_cast<size_t>(pc.rows_p) * pc.cols_p * pc.cin_p * l.elem_size;
-  pc.scratch_bytes = align64(pad_bytes + kSlack);
-  if (pc.im2col)
-    pc.scratch_bytes += align64(static_cast<size_t>(g.out_h) * g.out_w * pc.gemm.k_pad * l.elem_size + kSlack);
-  return pc;
+  return pack_conv_impl(isa, p, [weights](int64_t i) -> int32_t { return weights[i]; }, bias);
 }
+
+PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p_u8, int32_t weight_zero_point,
+                                 const uint8_t* weights, const int32_t* bias) {
+  const qlite::ref::ConvInt8Params p = to_int8_domain(p_u8, "pack_conv2d_uint8");
+  const qlite::ref::WindowGeometry& g = p.g;
+  qlite::ref::validate_geometry(g, "pack_conv2d_uint8");
+  qlite::ref::detail::check_requant(p.requant, g.out_c, "pack_conv2d_uint8");
+  check(weights != nullptr, "pack_conv2d_uint8: null weights");
+  check(weight_zero_point >= 0 && weight_zero_point <= 255, "pack_conv2d_uint8: weight zero point outside [0, 255]");
+  const int64_t kernel_elems = int64_t{g.kernel_h} * g.kernel_w * g.in_c;
+  check(kernel_elems < (int64_t{1} << 28), "pack_conv2d_uint8: kernel too large");
+  const bool fits = uint8_weights_fit_int8(weights, kernel_elems * g.out_c, weight_zero_point);
+  return pack_conv_impl(uint8_isa(isa, "pack_conv2d_uint8"), p,
+                        [=](int64_t i) -> int32_t { return int32_t{weights[i]} - weight_zero_point; }, bias, !fits);
+}
+
+namespace {
+template <class W>
+void finish_fully_connected(PackedFullyConnectedInt8& pf, W w_at, const int32_t* bias, bool wide = false) {
+  const qlite::ref::FullyConnectedInt8Params& p = pf.params;
+  const IsaLayout l = layout_of(pf.isa, wide);
+  pf.gemm = pack_gemm(l, p.in_features, p.out_features, w_at, bias, p.input_zero_point, p.requant,
+                      p.output_zero_point, p.act);
+  // Converted rows stay in L1/L2: about 64 KB of converted input per pass.
+  const size_t row_bytes = static_cast<size_t>(pf.gemm.k_pad) * l.elem_size;
+  pf.chunk_rows = static_cast<int>(std::clamp<size_t>((64 << 10) / row_bytes, 1, 256));
+  pf.scratch_bytes = align64(row_bytes * pf.chunk_rows + kSlack);
+}
+}  // namespace
 
 PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p,
                                                    const int8_t* weights, const int32_t* bias) {
@@ -204,15 +276,38 @@ PackedFullyConnectedInt8 pack_fully_connected_int8(Isa isa, const qlite::ref::Fu
     if (bias) pf.ref_bias.assign(bias, bias + p.out_features);
     return pf;
   }
-  const IsaLayout l = layout_of(isa);
-  auto w_at = [&](int kk, int o) { return weights[int64_t{o} * p.in_features + kk]; };
-  pf.gemm = pack_gemm(l, p.in_features, p.out_features, w_at, bias, p.input_zero_point, p.requant,
-                      p.output_zero_point, p.act);
-  // Converted rows stay in L1/L2: about 64 KB of converted input per pass.
-  const size_t row_bytes = static_cast<size_t>(pf.gemm.k_pad) * l.elem_size;
-  pf.chunk_rows = static_cast<int>(std::clamp<size_t>((64 << 10) / row_bytes, 1, 256));
-  pf.scratch_bytes = align64(row_bytes * pf.chunk_rows + kSlack);
+  finish_fully_connected(pf, [&](int kk, int o) -> int32_t { return weights[int64_t{o} * p.in_features + kk]; },
+                         bias);
   return pf;
+}
+
+PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::FullyConnectedInt8Params& p_u8,
+                                                    int32_t weight_zero_point, const uint8_t* weights,
+                                                    const int32_t* bias) {
+  const qlite::ref::FullyConnectedInt8Params p = to_int8_domain(p_u8, "pack_fully_connected_uint8");
+  check(p.in_features > 0 && p.out_features > 0, "pack_fully_connected_uint8: dimensions must be positive");
+  qlite::ref::detail::check_requant(p.requant, p.out_features, "pack_fully_connected_uint8");
+  check(weights != nullptr, "pack_fully_connected_uint8: null weights");
+  check(weight_zero_point >= 0 && weight_zero_point <= 255,
+        "pack_fully_connected_uint8: weight zero point outside [0, 255]");
+  const int64_t n_w = int64_t{p.in_features} * p.out_features;
+  PackedFullyConnectedInt8 pf;
+  pf.isa = uint8_isa(isa, "pack_fully_connected_uint8");
+  pf.params = p;
+  pf.params.batch = 1;
+  finish_fully_connected(
+      pf, [&](int kk, int o) -> int32_t { return int32_t{weights[int64_t{o} * p.in_features + kk]} - weight_zero_point; },
+      bias, !uint8_weights_fit_int8(weights, n_w, weight_zero_point));
+  return pf;
+}
+
+namespace {
+template <class W>
+void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias);
+}  // namespace
+
+bool depthwise_int8_vectorized(const qlite::ref::DepthwiseInt8Params& p) {
+  return p.depth_multiplier == 1 && p.g.kernel_h <= kMaxDwKernel && p.g.kernel_w <= kMaxDwKernel;
 }
 
 int dw_channel_at(const PackedDepthwiseInt8& pd, int pos) {
@@ -241,12 +336,46 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
   const int64_t n_w = int64_t{g.kernel_h} * g.kernel_w * g.out_c;
   check(n_w < (int64_t{1} << 28), "pack_depthwise_conv2d_int8: kernel too large");
   // Rare shapes are not vectorised.
-  if (p.depth_multiplier != 1 || g.kernel_h > kMaxDwKernel || g.kernel_w > kMaxDwKernel) pd.isa = Isa::kReference;
+  if (!depthwise_int8_vectorized(p)) pd.isa = Isa::kReference;
   if (pd.isa == Isa::kReference) {
     pd.ref_weights.assign(weights, weights + n_w);
     if (bias) pd.ref_bias.assign(bias, bias + g.out_c);
     return pd;
   }
+  finish_depthwise(pd, [weights](int64_t i) -> int32_t { return weights[i]; }, bias);
+  return pd;
+}
+
+PackedDepthwiseInt8 pack_depthwise_conv2d_uint8(Isa isa, const qlite::ref::DepthwiseInt8Params& p_u8,
+                                                int32_t weight_zero_point, const uint8_t* weights,
+                                                const int32_t* bias) {
+  const qlite::ref::DepthwiseInt8Params p = to_int8_domain(p_u8, "pack_depthwise_conv2d_uint8");
+  const qlite::ref::WindowGeometry& g = p.g;
+  qlite::ref::validate_geometry(g, "pack_depthwise_conv2d_uint8");
+  check(p.depth_multiplier > 0 && int64_t{g.in_c} * p.depth_multiplier == g.out_c,
+        "pack_depthwise_conv2d_uint8: out_c must equal in_c * depth_multiplier");
+  check(depthwise_int8_vectorized(p), "pack_depthwise_conv2d_uint8: shape not vectorized (see depthwise_int8_vectorized)");
+  qlite::ref::detail::check_requant(p.requant, g.out_c, "pack_depthwise_conv2d_uint8");
+  check(weights != nullptr, "pack_depthwise_conv2d_uint8: null weights");
+  check(weight_zero_point >= 0 && weight_zero_point <= 255,
+        "pack_depthwise_conv2d_uint8: weight zero point outside [0, 255]");
+  const int64_t n_w = int64_t{g.kernel_h} * g.kernel_w * g.out_c;
+  check(n_w < (int64_t{1} << 28), "pack_depthwise_conv2d_uint8: kernel too large");
+  PackedDepthwiseInt8 pd;
+  pd.isa = uint8_isa(isa, "pack_depthwise_conv2d_uint8");
+  // The AVX-512 depthwise layout holds int8 weights only: wider ones take the AVX2 layout.
+  if (pd.isa == Isa::kAvx512 && !uint8_weights_fit_int8(weights, n_w, weight_zero_point)) pd.isa = Isa::kAvx2;
+  pd.params = p;
+  pd.params.g.batch = 1;
+  finish_depthwise(pd, [=](int64_t i) -> int32_t { return int32_t{weights[i]} - weight_zero_point; }, bias);
+  return pd;
+}
+
+namespace {
+template <class W>
+void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias) {
+  const qlite::ref::DepthwiseInt8Params& p = pd.params;
+  const qlite::ref::WindowGeometry& g = p.g;
   const int c = g.out_c;
   // A 64-channel AVX-512 block would be mostly padding: the AVX2 layout (16-channel
   // blocks) does the same work in fewer instructions (any AVX-512 CPU has AVX2).
@@ -276,12 +405,13 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
       int64_t sum = 0;
       for (int ky = 0; ky < g.kernel_h; ++ky)
         for (int kx = 0; kx < g.kernel_w; ++kx) {
-          const int8_t w = weights[(int64_t{ky} * g.kernel_w + kx) * c + ch];
+          // int8, or int16 (AVX2 layout only) for uint8 weights minus their zero point
+          const int32_t w = weights((int64_t{ky} * g.kernel_w + kx) * c + ch);
           sum += w;
           const int j = kx / pd.group, t = kx % pd.group;
           uint32_t& slot = pd.weights[(static_cast<size_t>(ky) * pd.kw_groups + j) * pd.c_pad + at];
           slot |= v512 ? static_cast<uint32_t>(static_cast<uint8_t>(w)) << (8 * t)
-                       : static_cast<uint32_t>(static_cast<uint16_t>(int16_t{w})) << (16 * t);
+                       : static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(w))) << (16 * t);
         }
       // Padding taps hold the zero point: fold -(zp + offset) * sum w, exact modulo 2^32.
       const int64_t folded = (bias ? int64_t{bias[ch]} : 0) - (int64_t{p.input_zero_point} + input_offset) * sum;
@@ -292,7 +422,7 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
                             qlite::ref::Rounding::kDoubleRounding);
   const size_t ring_bytes = static_cast<size_t>(pd.ring_rows) * pd.q_cols * pd.c_pad * 4;
   pd.scratch_bytes = align64(ring_bytes + sizeof(int32_t) * pd.ring_rows + kSlack);
-  return pd;
 }
+}  // namespace
 
 }  // namespace qlite::kernels

@@ -4,10 +4,12 @@
 // another exception type or an allocation the file alone decides.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <vector>
 
+#include "kernels/int8_kernels_x86.h"
 #include "qlite/runtime.h"
 #include "runtime_models.h"
 
@@ -73,13 +75,56 @@ lite::ModelDef shape_and_activation_model() {
   return b.build();
 }
 
+// A TF1-era uint8 chain: x uint8 [1, 6, 6, 3] -> CONV_2D -> DEPTHWISE_CONV_2D
+// (RELU6) -> AVERAGE_POOL_2D -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX; uint8
+// weights with zero points, int32 biases.
+lite::ModelDef uint8_model() {
+  lite::ModelBuilder b;
+  using lite::TensorType;
+  using Q = lite::Quantization;
+  const float sx = 1.0f / 128, sw1 = 0.02f, s1 = 0.1f, sw2 = 0.03f, s2 = 0.08f, sw3 = 0.05f;
+  auto bytes = [](size_t n, int seed) {
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>((i * 37 + static_cast<size_t>(seed) * 11) % 256);
+    return v;
+  };
+  const int32_t x = b.add_tensor("x", TensorType::kUInt8, {1, 6, 6, 3}, Q::per_tensor(sx, 128));
+  const int32_t w1 = b.add_constant("w1", TensorType::kUInt8, {4, 3, 3, 3}, bytes(108, 1), Q::per_tensor(sw1, 120));
+  const int32_t b1 = b.add_constant("b1", TensorType::kInt32, {4}, std::vector<int32_t>{100, -200, 300, 0}, Q::per_tensor(sx * sw1, 0));
+  const int32_t c1 = b.add_tensor("c1", TensorType::kUInt8, {1, 6, 6, 4}, Q::per_tensor(s1, 10));
+  const int32_t w2 = b.add_constant("w2", TensorType::kUInt8, {1, 3, 3, 4}, bytes(36, 2), Q::per_tensor(sw2, 130));
+  const int32_t b2 = b.add_constant("b2", TensorType::kInt32, {4}, std::vector<int32_t>{5, 6, 7, 8}, Q::per_tensor(s1 * sw2, 0));
+  const int32_t d = b.add_tensor("d", TensorType::kUInt8, {1, 6, 6, 4}, Q::per_tensor(s2, 0));
+  const int32_t p = b.add_tensor("p", TensorType::kUInt8, {1, 1, 1, 4}, Q::per_tensor(s2, 0));
+  const int32_t r = b.add_tensor("r", TensorType::kUInt8, {1, 4}, Q::per_tensor(s2, 0));
+  const int32_t w3 = b.add_constant("w3", TensorType::kUInt8, {5, 4}, bytes(20, 3), Q::per_tensor(sw3, 100));
+  const int32_t b3 = b.add_constant("b3", TensorType::kInt32, {5}, std::vector<int32_t>{1, 2, 3, 4, 5}, Q::per_tensor(s2 * sw3, 0));
+  const int32_t f = b.add_tensor("f", TensorType::kUInt8, {1, 5}, Q::per_tensor(0.2f, 128));
+  const int32_t y = b.add_tensor("y", TensorType::kUInt8, {1, 5}, Q::per_tensor(1.0f / 256, 0));
+  lite::Conv2DOptions co;
+  b.add_operator(lite::BuiltinOp::kConv2D, {x, w1, b1}, {c1}, co);
+  lite::DepthwiseConv2DOptions dwo;
+  dwo.activation = lite::Activation::kRelu6;
+  b.add_operator(lite::BuiltinOp::kDepthwiseConv2D, {c1, w2, b2}, {d}, dwo);
+  lite::Pool2DOptions po;
+  po.filter_h = po.filter_w = 6;
+  b.add_operator(lite::BuiltinOp::kAveragePool2D, {d}, {p}, po);
+  b.add_operator(lite::BuiltinOp::kReshape, {p}, {r}, lite::ReshapeOptions{{-1, 4}});
+  b.add_operator(lite::BuiltinOp::kFullyConnected, {r, w3, b3}, {f}, lite::FullyConnectedOptions{});
+  b.add_operator(lite::BuiltinOp::kSoftmax, {f}, {y}, lite::SoftmaxOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return b.build();
+}
+
 std::vector<std::vector<uint8_t>> models() {
   CnnSpec s;
   const CnnWeights w = make_cnn_weights(s);
   return {lite::write_model(int8_cnn(s, w, Int8CnnParams{})), lite::write_model(float_cnn(s, w)),
           lite::write_model(int8_mobile(3)), lite::write_model(float_mobile(4)),
-          lite::write_model(shape_and_activation_model())};
+          lite::write_model(shape_and_activation_model()), lite::write_model(uint8_model())};
 }
+
 
 TEST(RuntimeHostileFiles, EveryTruncationIsAnError) {
   for (const auto& good : models()) {
@@ -246,6 +291,78 @@ TEST(RuntimeHostileFiles, HugePaddingIsRefusedBeforeAllocating) {
     FAIL() << "an 8 GB output was planned";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("max_arena_bytes"), std::string::npos) << e.what();
+  }
+}
+
+// The uint8 readers refuse inconsistent quantization with one clear line.
+TEST(RuntimeHostileFiles, UInt8QuantizationIsCheckedAtLoad) {
+  using lite::TensorType;
+  ASSERT_EQ(load_and_run(lite::write_model(uint8_model())), Outcome::kRan);
+  struct Case {
+    const char* what;
+    void (*edit)(lite::ModelDef&);
+    const char* message;
+  };
+  // Tensor indices in uint8_model(): x 0, w1 1, b1 2, c1 3, w2 4, b2 5, d 6,
+  // p 7, r 8, w3 9, b3 10, f 11, y 12.
+  const Case cases[] = {
+      {"weight zero point 256", [](lite::ModelDef& m) { tensor_at(m, 1).quantization.zero_point = {256}; },
+       "outside the range of"},
+      {"weight zero point -1", [](lite::ModelDef& m) { tensor_at(m, 4).quantization.zero_point = {-1}; },
+       "outside the range of"},
+      {"input zero point 300", [](lite::ModelDef& m) { tensor_at(m, 0).quantization.zero_point = {300}; },
+       "outside the range of"},
+      {"weight scale 0", [](lite::ModelDef& m) { tensor_at(m, 1).quantization.scale = {0.0f}; }, "scale"},
+      {"weight scale negative", [](lite::ModelDef& m) { tensor_at(m, 9).quantization.scale = {-0.5f}; }, "scale"},
+      {"weight scale NaN", [](lite::ModelDef& m) { tensor_at(m, 4).quantization.scale = {std::nanf("")}; }, "scale"},
+      {"activation scale infinite", [](lite::ModelDef& m) { tensor_at(m, 3).quantization.scale = {INFINITY}; }, "scale"},
+      {"two scales, one zero point", [](lite::ModelDef& m) { tensor_at(m, 1).quantization.scale = {0.02f, 0.02f}; },
+       "zero points"},
+      {"per-channel uint8 filter", [](lite::ModelDef& m) {
+         tensor_at(m, 1).quantization = lite::Quantization::per_axis({0.02f, 0.02f, 0.02f, 0.02f}, {120, 120, 120, 120}, 0);
+       }, "operator 0 (CONV_2D): filter"},
+      {"per-channel uint8 depthwise filter", [](lite::ModelDef& m) {
+         tensor_at(m, 4).quantization = lite::Quantization::per_axis({0.03f, 0.03f, 0.03f, 0.03f}, {130, 130, 130, 130}, 3);
+       }, "needs per-tensor quantization"},
+      {"uint8 weights without quantization", [](lite::ModelDef& m) { tensor_at(m, 9).quantization = {}; },
+       "needs per-tensor quantization"},
+      {"int8 filter under uint8 input", [](lite::ModelDef& m) {
+         tensor_at(m, 1).type = TensorType::kInt8;
+         tensor_at(m, 1).quantization.zero_point = {0};
+       }, "unsupported type combination: inputs (UINT8, INT8, INT32) -> output UINT8"},
+      {"conv output int8", [](lite::ModelDef& m) {
+         tensor_at(m, 3).type = TensorType::kInt8;
+         tensor_at(m, 3).quantization.zero_point = {0};
+       }, "CONV_2D with uint8 input and int8 output"},
+      {"bias scale", [](lite::ModelDef& m) { tensor_at(m, 5).quantization.scale = {1.0f}; },
+       "differs from input scale x weight scale"},
+      {"bias zero point", [](lite::ModelDef& m) { tensor_at(m, 10).quantization.zero_point = {3}; }, "zero point must be 0"},
+      {"pool changes quantization", [](lite::ModelDef& m) { tensor_at(m, 7).quantization.zero_point = {4}; },
+       "must share scale and zero point"},
+      {"softmax output zero point", [](lite::ModelDef& m) { tensor_at(m, 12).quantization.zero_point = {128}; },
+       "must have zero point 0"},
+      {"softmax output scale", [](lite::ModelDef& m) { tensor_at(m, 12).quantization.scale = {1.0f / 255}; },
+       "must have scale 1/256"},
+      {"depthwise filter not constant", [](lite::ModelDef& m) { tensor_at(m, 4).buffer = 0; m.subgraphs[0].inputs.push_back(4); },
+       "operator 1 (DEPTHWISE_CONV_2D): filter 'w2' UINT8 (1, 3, 3, 4) must be constant"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    lite::ModelDef m = uint8_model();
+    c.edit(m);
+    const std::vector<uint8_t> bytes = lite::write_model(m, lite::WriteOptions{false});
+    try {
+      InterpreterOptions o;
+      o.isa = Isa::kAvx2;
+      if (!kernels::int8_isa_available(Isa::kAvx2)) o.isa = Isa::kReference;
+      Interpreter::from_buffer(bytes, o);
+      ADD_FAILURE() << "loaded";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(c.message), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    }
+    EXPECT_EQ(load_and_run(bytes), Outcome::kError);
   }
 }
 

@@ -227,6 +227,70 @@ TEST(IsaEquivalence, MobileBlockInt8AndFloat) {
   expect_same(mobile_block(10, 16, false, 2), true, "mobile float");
 }
 
+// A TF1-era uint8 block: conv 3x3 (stride 2) -> depthwise 3x3 (ReLU6) ->
+// conv 1x1 -> ADD -> AVERAGE_POOL_2D -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX,
+// uint8 weights with zero points that do not fit int8 after the shift
+// (packed in the int16 layout), except the 1x1 conv's (zero point 128, the
+// VNNI layout on AVX-512).
+std::vector<uint8_t> uint8_block(int hw, int ch, uint64_t seed) {
+  using lite::Quantization;
+  Rng rng(seed);
+  lite::ModelBuilder b;
+  const TensorType u8 = TensorType::kUInt8;
+  auto bytes = [&](size_t n) {
+    std::vector<uint8_t> v(n);
+    for (auto& x : v) x = static_cast<uint8_t>(rng.below(256));
+    return v;
+  };
+  auto bias = [&](size_t n) {
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = static_cast<int32_t>(rng.below(4001)) - 2000;
+    return v;
+  };
+  const int h2 = hw / 2;
+  const float xs = 0.02f, ws1 = 0.004f, s1 = 0.05f, ws2 = 0.01f, s2 = 0.03f, ws3 = 0.002f, s3 = 0.04f, sa = 0.05f,
+              ws4 = 0.003f, s4 = 0.1f;
+  const int32_t x = b.add_tensor("x", u8, {1, hw, hw, 3}, Quantization::per_tensor(xs, 128), {-1, hw, hw, 3});
+  const int32_t w1 = b.add_constant("w1", u8, {ch, 3, 3, 3}, bytes(size_t(ch) * 27), Quantization::per_tensor(ws1, 117));
+  const int32_t b1 = b.add_constant("b1", TensorType::kInt32, {ch}, bias(ch), Quantization::per_tensor(xs * ws1, 0));
+  const int32_t c1 = b.add_tensor("c1", u8, {1, h2, h2, ch}, Quantization::per_tensor(s1, 100), {-1, h2, h2, ch});
+  b.add_operator(BuiltinOp::kConv2D, {x, w1, b1}, {c1},
+                 lite::Conv2DOptions{lite::Padding::kSame, 2, 2, Activation::kRelu6, 1, 1});
+  const int32_t w2 = b.add_constant("w2", u8, {1, 3, 3, ch}, bytes(size_t(ch) * 9), Quantization::per_tensor(ws2, 201));
+  const int32_t b2 = b.add_constant("b2", TensorType::kInt32, {ch}, bias(ch), Quantization::per_tensor(s1 * ws2, 0));
+  const int32_t d = b.add_tensor("d", u8, {1, h2, h2, ch}, Quantization::per_tensor(s2, 0), {-1, h2, h2, ch});
+  b.add_operator(BuiltinOp::kDepthwiseConv2D, {c1, w2, b2}, {d},
+                 lite::DepthwiseConv2DOptions{lite::Padding::kSame, 1, 1, 1, Activation::kRelu6, 1, 1});
+  const int32_t w3 = b.add_constant("w3", u8, {ch, 1, 1, ch}, bytes(size_t(ch) * ch), Quantization::per_tensor(ws3, 128));
+  const int32_t b3 = b.add_constant("b3", TensorType::kInt32, {ch}, bias(ch), Quantization::per_tensor(s2 * ws3, 0));
+  const int32_t c3 = b.add_tensor("c3", u8, {1, h2, h2, ch}, Quantization::per_tensor(s3, 130), {-1, h2, h2, ch});
+  b.add_operator(BuiltinOp::kConv2D, {d, w3, b3}, {c3}, lite::Conv2DOptions{lite::Padding::kValid, 1, 1});
+  const int32_t a = b.add_tensor("a", u8, {1, h2, h2, ch}, Quantization::per_tensor(sa, 120), {-1, h2, h2, ch});
+  b.add_operator(BuiltinOp::kAdd, {c1, c3}, {a}, lite::AddOptions{});
+  const int32_t p = b.add_tensor("p", u8, {1, 1, 1, ch}, Quantization::per_tensor(sa, 120), {-1, 1, 1, ch});
+  lite::Pool2DOptions po;
+  po.filter_h = po.filter_w = h2;
+  b.add_operator(BuiltinOp::kAveragePool2D, {a}, {p}, po);
+  const int32_t r = b.add_tensor("r", u8, {1, ch}, Quantization::per_tensor(sa, 120), {-1, ch});
+  b.add_operator(BuiltinOp::kReshape, {p}, {r}, lite::ReshapeOptions{{-1, ch}});
+  const int32_t w4 = b.add_constant("w4", u8, {10, ch}, bytes(size_t(ch) * 10), Quantization::per_tensor(ws4, 77));
+  const int32_t b4 = b.add_constant("b4", TensorType::kInt32, {10}, bias(10), Quantization::per_tensor(sa * ws4, 0));
+  const int32_t f = b.add_tensor("f", u8, {1, 10}, Quantization::per_tensor(s4, 140), {-1, 10});
+  b.add_operator(BuiltinOp::kFullyConnected, {r, w4, b4}, {f}, lite::FullyConnectedOptions{});
+  const int32_t y = b.add_tensor("y", u8, {1, 10}, Quantization::per_tensor(1.0f / 256, 0), {-1, 10});
+  b.add_operator(BuiltinOp::kSoftmax, {f}, {y}, lite::SoftmaxOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y, a});
+  return lite::write_model(b.build());
+}
+
+TEST(IsaEquivalence, UInt8Block) {
+  expect_same(uint8_block(12, 16, 5), false, "uint8 block");
+  // One 80x80 image is enough work for the convolutions to split their rows
+  // over two threads; three such images run as tiles.
+  expect_same(uint8_block(80, 64, 6), false, "large uint8 block", {1, 3});
+}
+
 TEST(IsaEquivalence, LargeImageSplitsRowsOverThreads) {
   // One 40x40x48 image is enough work for the ops to split their rows over
   // two threads; three such images run as tiles.

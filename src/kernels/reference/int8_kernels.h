@@ -112,6 +112,7 @@ struct MeanInt8Params {
   QuantizedMultiplier requant;  // kRequantizeThenDivide: in_scale / out_scale
   float scale = 1.0f;           // kFloatRescale: in_scale / out_scale, in float
   float bias = 0.0f;            // kFloatRescale: -in_zp * scale, in float
+  int32_t int_bias = 0;         // uint8 kRequantizeThenDivide (uint8_kernels.h)
   ActRange act;
 };
 MeanInt8Params make_mean_params(int batch, int h, int w, int c, float input_scale, int32_t input_zero_point,

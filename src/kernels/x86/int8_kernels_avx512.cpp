@@ -300,10 +300,43 @@ struct DwV512 {
   }
 };
 
+// int16 operands on 16 lanes (vpmaddwd, 2 MACs per lane): the GEMM of
+// uint8 models whose weights minus their zero point do not fit int8
+// (pack_conv2d_uint8 / pack_fully_connected_uint8, group 2). Everything but
+// the operands is V512's.
+struct V512W : V512 {
+  using Elem = int16_t;
+  using WElem = int16_t;
+  static constexpr int kGroup = 2;
+  static Reg load_w(const int16_t* p) { return _mm512_loadu_si512(p); }
+  static Reg bcast(const int16_t* x) {
+    int32_t v;
+    std::memcpy(&v, x, 4);
+    return _mm512_set1_epi32(v);
+  }
+  static Reg dot(Reg acc, Reg x, Reg w) { return _mm512_add_epi32(acc, _mm512_madd_epi16(x, w)); }
+  static int16_t pad_value(int32_t zp) { return static_cast<int16_t>(zp); }
+  static void convert(const int8_t* s, int16_t* d, int64_t n) {
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+      _mm512_storeu_si512(d + i, _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+    for (; i < n; ++i) d[i] = s[i];
+  }
+};
+
 }  // namespace
 
 QLITE_INT8_DEFINE_ENTRY_POINTS(V512)
 QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV512)
+
+void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
+                      void* scratch) {
+  Kernels<V512W>::conv_rows(pc, image, out_image, y0, y1, scratch);
+}
+void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
+                               void* scratch) {
+  Kernels<V512W>::fc_rows(pf, rows, input, output, scratch);
+}
 
 }  // namespace qlite::kernels::int8_avx512
 #endif

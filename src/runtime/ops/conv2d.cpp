@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/float_kernels.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/runtime_float.h"
 #include "kernels/x86/hybrid_x86.h"
@@ -37,7 +38,41 @@ struct ConvState : OpState {
   // hybrid: packed once for the interpreter's Isa, one image per call
   kernels::PackedConvHybrid hybrid;
   bool hybrid_ready = false;
+  // uint8: the reference Isa runs ref::conv2d_uint8 on the tensors; the
+  // others run `packed` (pack_conv2d_uint8) on the input flipped to int8.
+  int32_t weight_zero_point = 0;
+  ref::ConvInt8Params q_u8;  // uint8 domain
 };
+
+void eval_uint8_ref(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ConvState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::ConvInt8Params p = s.q_u8;
+  p.g.batch = static_cast<int>(c.scaled(p.g.batch));
+  ref::conv2d_uint8(p, s.weight_zero_point, c.input(n, 0).as<const uint8_t>(), c.input(n, 1).as<const uint8_t>(),
+                    bias ? bias->as<const int32_t>() : nullptr, c.output(n, 0).as<uint8_t>());
+}
+
+// uint8 through the int8 kernels: the batch is flipped once into scratch 1,
+// each band's output rows are flipped back in place.
+void eval_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ConvState>();
+  const ref::WindowGeometry& g = s.g;
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  auto* in = reinterpret_cast<int8_t*>(c.scratch_of(n, 1));
+  ref::flip_uint8_int8(c.scaled(g.batch) * in_img, c.input(n, 0).data, in);
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  const int64_t row = int64_t{g.out_w} * g.out_c;
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      int8_t* o = out + img * out_img;
+      kernels::conv2d_int8_rows(s.packed, in + img * in_img, o, y0, y1, sc);
+      ref::flip_uint8_int8((y1 - y0) * row, o + y0 * row, o + y0 * row);
+    });
+  });
+}
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConvState>();
@@ -234,6 +269,33 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
+  } else if (in.type == T::kUInt8 && w.type == T::kUInt8 && out.type == T::kUInt8) {
+    // TF1-era asymmetric uint8: per-tensor everything, weights with a zero point.
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, w, "filter");
+    require_per_tensor(n, out, "output");
+    if (bias) check_bias_int32(n, *bias, g.out_c, in.scale(), {w.scale()}, out.scale());
+    s.weight_zero_point = w.zero_point();
+    s.q_u8.g = g;
+    s.q_u8.input_zero_point = in.zero_point();
+    s.q_u8.output_zero_point = out.zero_point();
+    s.q_u8.requant = ref::make_uint8_requant(in.scale(), w.scale(), out.scale());
+    s.q_u8.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point(), 0, 255);
+    if (ctx.isa() == Isa::kReference) {
+      n.eval = eval_uint8_ref;
+      return;
+    }
+    if (!s.packed_ready) {
+      op_check(w.constant, n, "filter " + describe(w) + " must be constant");
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_conv2d_uint8(ctx.isa(), s.q_u8, s.weight_zero_point, w.as<const uint8_t>(),
+                                            bias ? bias->as<const int32_t>() : nullptr);
+      s.packed_ready = true;
+    }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
+    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
+    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
   }

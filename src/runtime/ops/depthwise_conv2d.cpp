@@ -2,6 +2,7 @@
 // dimension 3). Hybrid depthwise is not run (TFLite 2.9 has no hybrid
 // depthwise kernel either; its converter keeps such ops float).
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -17,7 +18,40 @@ struct DepthwiseState : OpState {
   bool packed_ready = false;
   size_t stride = 0;  // scratch bytes per worker
   decltype(KernelTable::depthwise_conv2d_f32) f32_fn = nullptr;
+  // uint8: the reference Isa and shapes the SIMD paths do not take run
+  // ref::depthwise_conv2d_uint8; the others `packed` on the flipped input.
+  int32_t weight_zero_point = 0;
+  ref::DepthwiseInt8Params q_u8;  // uint8 domain
 };
+
+void eval_uint8_ref(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::DepthwiseInt8Params p = s.q_u8;
+  p.g.batch = static_cast<int>(c.scaled(p.g.batch));
+  ref::depthwise_conv2d_uint8(p, s.weight_zero_point, c.input(n, 0).as<const uint8_t>(),
+                              c.input(n, 1).as<const uint8_t>(), bias ? bias->as<const int32_t>() : nullptr,
+                              c.output(n, 0).as<uint8_t>());
+}
+
+void eval_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const ref::WindowGeometry& g = s.g;
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  auto* in = reinterpret_cast<int8_t*>(c.scratch_of(n, 1));
+  ref::flip_uint8_int8(c.scaled(g.batch) * in_img, c.input(n, 0).data, in);
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  const int64_t row = int64_t{g.out_w} * g.out_c;
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      int8_t* o = out + img * out_img;
+      kernels::depthwise_conv2d_int8_rows(s.packed, in + img * in_img, o, y0, y1, sc);
+      ref::flip_uint8_int8((y1 - y0) * row, o + y0 * row, o + y0 * row);
+    });
+  });
+}
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
@@ -105,6 +139,33 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
+  } else if (in.type == T::kUInt8 && w.type == T::kUInt8 && out.type == T::kUInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, w, "filter");
+    require_per_tensor(n, out, "output");
+    if (bias) check_bias_int32(n, *bias, g.out_c, in.scale(), {w.scale()}, out.scale());
+    s.weight_zero_point = w.zero_point();
+    s.q_u8.g = g;
+    s.q_u8.depth_multiplier = s.depth_multiplier;
+    s.q_u8.input_zero_point = in.zero_point();
+    s.q_u8.output_zero_point = out.zero_point();
+    s.q_u8.requant = ref::make_uint8_requant(in.scale(), w.scale(), out.scale());
+    s.q_u8.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point(), 0, 255);
+    if (ctx.isa() == Isa::kReference || !kernels::depthwise_int8_vectorized(s.q_u8)) {
+      n.eval = eval_uint8_ref;
+      return;
+    }
+    if (!s.packed_ready) {
+      op_check(w.constant, n, "filter " + describe(w) + " must be constant");
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_depthwise_conv2d_uint8(ctx.isa(), s.q_u8, s.weight_zero_point,
+                                                      w.as<const uint8_t>(), bias ? bias->as<const int32_t>() : nullptr);
+      s.packed_ready = true;
+    }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
+    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
+    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
   }

@@ -3,6 +3,7 @@
 // [numel / in_features, in_features], as TFLite does.
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "kernels/runtime_float.h"
 #include "kernels/x86/hybrid_x86.h"
 #include "runtime/ops/op_util.h"
@@ -32,7 +33,34 @@ struct FcState : OpState {
   // hybrid: weights packed once for the interpreter's Isa (the reference Isa keeps none).
   kernels::PackedFcHybrid hybrid;
   bool hybrid_ready = false;
+  // uint8: the reference Isa runs ref::fully_connected_uint8; the others
+  // `packed` (pack_fully_connected_uint8) on the input flipped to int8.
+  int32_t weight_zero_point = 0;
+  ref::FullyConnectedInt8Params q_u8;  // uint8 domain
 };
+
+void eval_uint8_ref(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<FcState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::FullyConnectedInt8Params p = s.q_u8;
+  p.batch = static_cast<int>(c.scaled(s.batch));
+  ref::fully_connected_uint8(p, s.weight_zero_point, c.input(n, 0).as<const uint8_t>(),
+                             c.input(n, 1).as<const uint8_t>(), bias ? bias->as<const int32_t>() : nullptr,
+                             c.output(n, 0).as<uint8_t>());
+}
+
+void eval_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<FcState>();
+  auto* in = reinterpret_cast<int8_t*>(c.scratch_of(n, 1));
+  ref::flip_uint8_int8(c.scaled(s.batch) * s.in, c.input(n, 0).data, in);
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(s.batch), c.scaled(n.work), [&](int64_t r0, int64_t r1, int chunk) {
+    kernels::fully_connected_int8(s.packed, static_cast<int>(r1 - r0), in + r0 * s.in, out + r0 * s.out,
+                                  scratch + static_cast<size_t>(chunk) * s.stride);
+    ref::flip_uint8_int8((r1 - r0) * s.out, out + r0 * s.out, out + r0 * s.out);
+  });
+}
 
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
@@ -189,6 +217,34 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
+  } else if (in.type == T::kUInt8 && w.type == T::kUInt8 && out.type == T::kUInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, w, "weights");
+    require_per_tensor(n, out, "output");
+    if (bias) check_bias_int32(n, *bias, s.out, in.scale(), {w.scale()}, out.scale());
+    s.weight_zero_point = w.zero_point();
+    s.q_u8.batch = s.batch;
+    s.q_u8.in_features = s.in;
+    s.q_u8.out_features = s.out;
+    s.q_u8.input_zero_point = in.zero_point();
+    s.q_u8.output_zero_point = out.zero_point();
+    s.q_u8.requant = ref::make_uint8_requant(in.scale(), w.scale(), out.scale());
+    s.q_u8.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point(), 0, 255);
+    if (ctx.isa() == Isa::kReference) {
+      n.eval = eval_uint8_ref;
+      return;
+    }
+    if (!s.packed_ready) {
+      op_check(w.constant, n, "weights " + describe(w) + " must be constant");
+      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+      s.packed = kernels::pack_fully_connected_uint8(ctx.isa(), s.q_u8, s.weight_zero_point, w.as<const uint8_t>(),
+                                                     bias ? bias->as<const int32_t>() : nullptr);
+      s.packed_ready = true;
+    }
+    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
+    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
+    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
   }

@@ -1,10 +1,11 @@
 // MEAN over the spatial axes (1, 2) of an NHWC tensor, the global average
-// pooling of MobileNet-style models: float32 and int8. int8 is bit-exact with
+// pooling of MobileNet-style models: float32, int8 and uint8. int8 is bit-exact with
 // TensorFlow Lite 2.9, which picks one of three arithmetics from keep_dims,
 // the axes as written and the quantization (ref::tflite_mean_method).
 #include <algorithm>
 
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -28,6 +29,13 @@ void eval_int8(const EvalContext& c, const Node& n) {
   ref::MeanInt8Params q = s.q;
   q.batch = static_cast<int>(c.scaled(q.batch));
   kernels::mean_hw_int8(s.isa, q, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+void eval_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<MeanState>();
+  ref::MeanInt8Params q = s.q;
+  q.batch = static_cast<int>(c.scaled(q.batch));
+  ref::mean_hw_uint8(q, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
 }  // namespace
@@ -70,6 +78,14 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
                                 out.zero_point(), method);
     s.isa = ctx.isa();
     n.eval = eval_int8;
+  } else if (in.type == T::kUInt8 && out.type == T::kUInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    const ref::MeanInt8Method method =
+        ref::tflite_mean_method(keep_dims, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point());
+    s.q = ref::make_mean_params_uint8(s.batch, s.h, s.w, s.c, in.scale(), in.zero_point(), out.scale(),
+                                      out.zero_point(), method);
+    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
   }

@@ -14,7 +14,8 @@ inline constexpr TypeCombo kFloat32Int8[] = {{T::kFloat32, T::kFloat32}, {T::kIn
 inline constexpr std::span<const TypeCombo> kAnySame{};
 inline constexpr TypeCombo kConcatenation[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt32, T::kInt32}};
-// The same type in and out, float32, int8 or uint8 (LOGISTIC, TANH, HARD_SWISH).
+// The same type in and out, float32, int8 or uint8 (uint8: TF1-era asymmetric
+// models; the weighted ops also take uint8 weights with a zero point).
 inline constexpr TypeCombo kFloat32Int8UInt8[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}};
 // The types TFLite 2.9's PAD / PADV2 run (pad.cc), the same in and out.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 
 namespace qlite::runtime::detail {
@@ -14,7 +15,15 @@ struct PoolState : OpState {
   Isa isa = Isa::kReference;
   void (*int8_fn)(Isa, const ref::PoolInt8Params&, const int8_t*, int8_t*) = nullptr;
   void (*f32_fn)(const ref::WindowGeometry&, Activation, const float*, float*) = nullptr;
+  void (*uint8_fn)(const ref::PoolInt8Params&, const uint8_t*, uint8_t*) = nullptr;
 };
+
+inline void eval_pool_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<PoolState>();
+  ref::PoolInt8Params q = s.q;
+  q.g.batch = static_cast<int>(c.scaled(q.g.batch));
+  s.uint8_fn(q, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
+}
 
 inline void eval_pool_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<PoolState>();
@@ -32,8 +41,9 @@ inline void eval_pool_int8(const EvalContext& c, const Node& n) {
 
 // Fills the geometry and chooses float or int8; the output keeps the
 // input's scale and zero point (TFLite requires it for int8 pooling).
+// uint8 runs the reference uint8 kernel (ref::*_pool2d_uint8).
 inline void prepare_pool(PrepareContext& ctx, Node& n, decltype(PoolState::int8_fn) int8_fn,
-                         decltype(PoolState::f32_fn) f32_fn) {
+                         decltype(PoolState::f32_fn) f32_fn, decltype(PoolState::uint8_fn) uint8_fn) {
   const auto& o = std::get<lite::Pool2DOptions>(n.def->options);
   RtTensor& in = ctx.input(n, 0);
   RtTensor& out = ctx.output(n, 0);
@@ -62,6 +72,12 @@ inline void prepare_pool(PrepareContext& ctx, Node& n, decltype(PoolState::int8_
     s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point());
     s.int8_fn = int8_fn;
     n.eval = eval_pool_int8;
+  } else if (in.type == lite::TensorType::kUInt8) {
+    require_same_quantization(n, in, out, "pooling keeps the quantization");
+    s.q.g = g;
+    s.q.act = ref::fused_activation_range(s.act, out.scale(), out.zero_point(), 0, 255);
+    s.uint8_fn = uint8_fn;
+    n.eval = eval_pool_uint8;
   } else {
     unsupported_types(ctx, n);
   }

@@ -1,7 +1,8 @@
-// SOFTMAX over the last dimension: float32, and int8 with TFLite's fixed
-// output quantization (scale 1/256, zero point -128).
+// SOFTMAX over the last dimension: float32, and int8 / uint8 with TFLite's
+// fixed output quantization (scale 1/256, zero point -128 / 0).
 #include <cmath>
 
+#include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -25,6 +26,11 @@ void eval_f32(const EvalContext& c, const Node& n) {
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<SoftmaxState>();
   s.int8_fn(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+}
+
+void eval_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  ref::softmax_uint8(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
 }  // namespace
@@ -54,6 +60,14 @@ void prepare_softmax(PrepareContext& ctx, Node& n) {
     s.q = ref::make_softmax_params(in.scale(), s.beta, out.scale(), out.zero_point());
     s.int8_fn = ctx.kernels().softmax_int8;
     n.eval = eval_int8;
+  } else if (in.type == T::kUInt8 && out.type == T::kUInt8) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    op_check(out.zero_point() == 0, n, "uint8 output " + describe(out) + " must have zero point 0");
+    op_check(std::abs(out.scale() - 1.0f / 256) <= 0.001f / 256, n,
+             "uint8 output " + describe(out) + " must have scale 1/256");
+    s.q = ref::make_softmax_params(in.scale(), s.beta, out.scale(), 0);
+    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
   }
