@@ -223,6 +223,10 @@ void load_weights(Model& model, const std::string& dir) {
   }
   for (const auto& [key, e] : file.tensors)
     check(used.count(key), wpath.string() + ": tensor '" + key + "' belongs to no layer of the model");
+  // qlite saves only finite weights: NaN or Inf is a damaged or foreign file,
+  // refused before it evaluates or converts to garbage.
+  const std::string bad = first_non_finite_param(model);
+  check(bad.empty(), wpath.string() + ": " + bad + "; a saved model's weights must be finite (did training diverge?)");
 }
 
 namespace {
