@@ -40,7 +40,8 @@ TEST(HardenCli, NonFiniteWeightsAreRefusedByEveryCommandThatLoadsThem) {
     for (const std::string& args :
          {"eval " + dir, "convert --model " + dir + " --mode int8 --out " + tmp / "x.tflite",
           "convert --model " + dir + " --mode float32 --out " + tmp / "x.tflite",
-          "qat --quiet --subset 100 --model " + dir + " --out " + tmp / "q"}) {
+          "qat --quiet --subset 100 --model " + dir + " --out " + tmp / "q",
+          "train --quiet --subset 100 --initial-weights " + dir + " --out " + tmp / "t"}) {
       expect_one_line_error(run_qlite(args), args, "must be finite");
       const CmdResult r = run_qlite(args);
       EXPECT_NE(r.output.find("layer 'conv2d' parameter 'kernel' holds " + std::string(std::isnan(bad) ? "nan" : "inf")),
