@@ -60,6 +60,15 @@ TEST(ResumeCli, InitialWeightsStartAFreshOptimizerFromSavedWeights) {
   save_model(*m, tmp / "oracle");
   EXPECT_EQ(slurp(tmp / "next/model.safetensors"), slurp(tmp / "oracle/model.safetensors"));
   EXPECT_NE(slurp(tmp / "next/model.safetensors"), slurp(tmp / "first/model.safetensors"));
+
+  // --model DIR gives the architecture only: weights start from --seed, so the
+  // same seed and data reproduce "first" (trained from the built-in seed model).
+  r = run_qlite("train" + kFlags + "--epochs 1 --model " + tmp / "first" + " --out " + tmp / "arch_only");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(tmp / "arch_only/model.safetensors"), slurp(tmp / "first/model.safetensors"));
+  r = run_qlite("train" + kFlags + "--epochs 1 --model " + tmp / "first/model.json" + " --out " + tmp / "arch_json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(slurp(tmp / "arch_json/model.safetensors"), slurp(tmp / "first/model.safetensors"));
 }
 
 TEST(ResumeCli, MisuseIsOneLineExit2AndChangesNothing) {

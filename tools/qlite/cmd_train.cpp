@@ -64,8 +64,17 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
     throw Error(path + ": " + e.what());
   }
   warn_unknown_config_keys(j, *model, path);
-  model->build(a.fit.seed);
-  return model;
+  // model_from_json builds (with seed 0) to check the shapes; the weights
+  // must start from --seed, so the same graph is made again from fresh,
+  // unbuilt layers and built with it.
+  std::unique_ptr<Model> fresh;
+  if (model->class_name() == "Sequential")
+    fresh = std::make_unique<Sequential>(model->name());
+  else
+    fresh = std::make_unique<Model>(model->name());
+  for (const Node& n : model->nodes()) fresh->add_node(layer_from_config(n.layer->type(), n.layer->get_config()), n.inputs);
+  fresh->build(a.fit.seed);
+  return fresh;
 }
 
 int run_train(TrainArgs a) {
