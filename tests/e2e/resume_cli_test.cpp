@@ -31,6 +31,8 @@ TEST(ResumeCli, TwoEpochsEqualOnePlusResumedOne) {
   EXPECT_NE(slurp(tmp / "first/model.safetensors"), slurp(tmp / "whole/model.safetensors"));
   const auto j = read_json(tmp / "r.json");
   EXPECT_EQ(j.at("initial_epoch"), 1);
+  EXPECT_EQ(j.at("model"), tmp / "first");
+  EXPECT_EQ(j.at("resume"), tmp / "first");
   EXPECT_EQ(j.at("epochs_trained"), 2);
   const auto mj = read_json(tmp / "resumed/model.json");
   EXPECT_EQ(mj.at("training_config").at("epochs_trained"), 2);

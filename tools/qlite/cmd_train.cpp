@@ -172,7 +172,7 @@ int run_train(TrainArgs a) {
     json j;
     j["command"] = "train";
     j["data"] = a.data;
-    j["model"] = a.model;
+    j["model"] = a.resume.empty() ? a.model : a.resume;  // --resume trains the saved architecture
     j["out"] = a.out;
     put_fit_json(j, a.fit, h);
     j["optimizer"] = model->optimizer()->name() == "Adam" ? "adam" : "sgd";
