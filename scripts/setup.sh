@@ -2,7 +2,15 @@
 # Installs the Debian packages that building, testing and the demo need.
 # Idempotent: when everything is present it changes nothing and needs no network.
 # Extra package names given as arguments are installed too (scripts/fuzz.sh: clang).
+# --test adds the test dependencies: Debian's chromium, in which the tests load
+# the demo's report.html headless (tests/report/).
 set -euo pipefail
+
+test_packages=()
+if [ "${1:-}" = "--test" ]; then
+  test_packages=(chromium)
+  shift
+fi
 
 packages=(
   g++ cmake ninja-build pkg-config
@@ -10,6 +18,7 @@ packages=(
   zlib1g-dev nlohmann-json3-dev libcli11-dev
   flatbuffers-compiler libflatbuffers-dev
   dataset-fashion-mnist
+  "${test_packages[@]}"
   "$@"
 )
 

@@ -169,6 +169,7 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
   if (!is_built()) build(o.seed);
   QLITE_CHECK(nodes_.size() > 1, "model '" + name_ + "' has no layer after its input");
   QLITE_CHECK(o.epochs >= 0, "fit: epochs must be >= 0, got " + std::to_string(o.epochs));
+  QLITE_CHECK(o.initial_epoch >= 0, "fit: initial_epoch must be >= 0, got " + std::to_string(o.initial_epoch));
   QLITE_CHECK(o.batch_size >= 1, "fit: batch_size must be >= 1, got " + std::to_string(o.batch_size));
   QLITE_CHECK(o.validation_split >= 0.0 && o.validation_split < 1.0,
         "fit: validation_split must be in [0, 1), got " + std::to_string(o.validation_split));
@@ -194,7 +195,8 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     std::iota(order.begin(), order.end(), int64_t{0});
-    if (o.shuffle) Rng(detail::mix_seed(o.seed, detail::kStreamShuffle, epoch)).shuffle(order);
+    if (o.shuffle)
+      Rng(detail::mix_seed(o.seed, detail::kStreamShuffle, static_cast<uint64_t>(o.initial_epoch) + epoch)).shuffle(order);
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     FitProgress p;
@@ -222,6 +224,7 @@ History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& o) {
     }
     trained += seen;
     detail::check_not_diverged(*this, epoch);  // the last step's update may have overflowed
+    ++epochs_trained_;
     h.loss.push_back(loss_sum / static_cast<double>(seen));
     h.accuracy.push_back(static_cast<double>(correct) / static_cast<double>(seen));
     p.step = steps;

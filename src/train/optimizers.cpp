@@ -28,12 +28,19 @@ class SlotSet {
               std::to_string(slots_.size() / slots_per_param) + " then " +
               std::to_string(params.size()) + " params); re-compile the model");
     for (size_t i = 0; i < params.size(); ++i)
-      QLITE_CHECK(slots_[i * slots_per_param].shape() == params[i]->value.shape(),
-            opt + ": parameter '" + params[i]->name + "' changed shape from " +
-                shape_str(slots_[i * slots_per_param].shape()) + " to " +
-                shape_str(params[i]->value.shape()));
+      for (int s = 0; s < slots_per_param; ++s)
+        QLITE_CHECK(slots_[i * slots_per_param + s].shape() == params[i]->value.shape(),
+              opt + ": parameter '" + params[i]->name + "' changed shape from " +
+                  shape_str(slots_[i * slots_per_param + s].shape()) + " to " +
+                  shape_str(params[i]->value.shape()));
   }
   float* slot(size_t i, int s, int per) { return slots_[i * per + s].f32(); }
+  const std::vector<Tensor>& all() const { return slots_; }
+  void set(std::vector<Tensor> slots, const std::string& opt) {
+    for (const Tensor& t : slots)
+      QLITE_CHECK(t.dtype() == DType::kFloat32, opt + ": optimizer slots must be float32");
+    slots_ = std::move(slots);
+  }
 
  private:
   std::vector<Tensor> slots_;
@@ -90,6 +97,13 @@ class AdamOptimizer final : public Optimizer {
     o.learning_rate = learning_rate;
     return std::make_unique<AdamOptimizer>(o);
   }
+  std::vector<std::string> slot_names() const override { return {"m", "v"}; }
+  OptimizerState state() const override { return {t_, slots_.all()}; }
+  void set_state(OptimizerState s) override {
+    QLITE_CHECK(s.iterations >= 0 && s.slots.size() % 2 == 0, "Adam: invalid optimizer state");
+    slots_.set(std::move(s.slots), "Adam");
+    t_ = s.iterations;
+  }
 
  private:
   AdamOptions o_;
@@ -104,6 +118,7 @@ class SgdOptimizer final : public Optimizer {
 
   void apply(std::span<Param* const> params) override {
     if (momentum_ != 0.0f) slots_.ensure(params, 1, "SGD");
+    ++t_;
     const float lr = learning_rate, mu = momentum_;
     for (size_t i = 0; i < params.size(); ++i) {
       Param& p = *params[i];
@@ -132,9 +147,19 @@ class SgdOptimizer final : public Optimizer {
   std::unique_ptr<Optimizer> clone() const override {
     return std::make_unique<SgdOptimizer>(SgdOptions{learning_rate, momentum_});
   }
+  std::vector<std::string> slot_names() const override {
+    return momentum_ != 0.0f ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
+  }
+  OptimizerState state() const override { return {t_, slots_.all()}; }
+  void set_state(OptimizerState s) override {
+    QLITE_CHECK(s.iterations >= 0 && (momentum_ != 0.0f || s.slots.empty()), "SGD: invalid optimizer state");
+    slots_.set(std::move(s.slots), "SGD");
+    t_ = s.iterations;
+  }
 
  private:
   float momentum_;
+  int64_t t_ = 0;
   SlotSet slots_;
 };
 

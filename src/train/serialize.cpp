@@ -1,6 +1,7 @@
 // model.json (architecture, Keras to_json style) and model.safetensors
 // (weights), written atomically and validated on load.
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@ namespace fs = std::filesystem;
 constexpr const char* kVersion = "0.1.0";
 constexpr const char* kJsonName = "model.json";
 constexpr const char* kWeightsName = "model.safetensors";
+constexpr const char* kOptimizerName = "optimizer.safetensors";
 constexpr uintmax_t kMaxJsonBytes = 64u << 20;
 
 // Bounded, and only regular files: a directory or device named model.json is refused.
@@ -132,6 +134,37 @@ void stage_model(const Model& model, const std::string& dir, StagedFiles& stagin
                   {"config", {{"from_logits", model.loss().from_logits}}}}},
         {"optimizer_config", optimizer_to_config(*model.optimizer())}};
   }
+  std::vector<char> optimizer_file;
+  if (model.compiled()) {
+    // The training state: what a continued run needs to match an uninterrupted one.
+    const OptimizerState st = model.optimizer()->state();
+    const std::vector<std::string> slot_names = model.optimizer()->slot_names();
+    json& tc = j["training_config"];
+    tc["optimizer_state"] = {{"iterations", st.iterations}, {"slots", kOptimizerName}};
+    tc["epochs_trained"] = model.epochs_trained();
+    json layer_state = json::object();
+    for (const Node& n : model.nodes())
+      if (json ls = n.layer->training_state(); !ls.is_null()) layer_state[n.layer->name()] = ls;
+    if (!layer_state.empty()) tc["layer_state"] = layer_state;
+    std::vector<safetensors::TensorRef> slots;
+    if (!st.slots.empty()) {
+      size_t i = 0;
+      for (const Node& n : model.nodes())
+        for (const Param* p : static_cast<const Layer&>(*n.layer).params()) {
+          if (!p->trainable) continue;
+          for (const std::string& slot : slot_names) {
+            check(i < st.slots.size(), "save_model: the optimizer has fewer slots than the model's trainable params");
+            const Tensor& t = st.slots[i++];
+            check(t.shape() == p->value.shape(), "save_model: optimizer slot '" + slot + "' of '" +
+                                                     param_key(*n.layer, *p) + "' does not match its parameter");
+            slots.push_back({param_key(*n.layer, *p) + "/" + slot, t.dtype(), t.shape(), &t});
+          }
+        }
+      check(i == st.slots.size(), "save_model: the optimizer has more slots than the model's trainable params");
+    }
+    optimizer_file = safetensors::serialize(
+        slots, {{"format", "qlite"}, {"qlite_version", kVersion}, {"optimizer", model.optimizer()->name()}});
+  }
   const std::string text = j.dump(2) + "\n";
 
   std::vector<safetensors::TensorRef> refs;
@@ -143,6 +176,8 @@ void stage_model(const Model& model, const std::string& dir, StagedFiles& stagin
 
   // Both files are complete on disk before either is renamed into place.
   staging.add((fs::path(dir) / kWeightsName).string(), std::string_view(weights.data(), weights.size()));
+  if (model.compiled())
+    staging.add((fs::path(dir) / kOptimizerName).string(), std::string_view(optimizer_file.data(), optimizer_file.size()));
   staging.add((fs::path(dir) / kJsonName).string(), text);
 }
 
@@ -160,9 +195,106 @@ void save_model(const Model& model, const std::string& dir) {
   staging.commit();
 }
 
+void load_weights(Model& model, const std::string& dir) {
+  const fs::path wpath = fs::path(dir) / kWeightsName;
+  // At most the weights this architecture has, the 8-byte length and the
+  // 100 MB header limit of safetensors.
+  uintmax_t weight_bytes = 0;
+  for (const Node& n : model.nodes())
+    for (Param* p : n.layer->params()) weight_bytes += p->value.nbytes();
+  const std::vector<std::byte> wbytes = read_file(wpath, weight_bytes + 8 + 100'000'000);
+  const safetensors::File file = safetensors::parse(wbytes, wpath.string());
+  std::set<std::string> used;
+  for (const Node& n : model.nodes()) {
+    for (Param* p : n.layer->params()) {
+      const std::string key = param_key(*n.layer, *p);
+      auto it = file.tensors.find(key);
+      check(it != file.tensors.end(), wpath.string() + ": missing tensor '" + key + "'");
+      const safetensors::Entry& e = it->second;
+      check(e.dtype == p->value.dtype(), wpath.string() + ": tensor '" + key + "' is " +
+                                             safetensors::dtype_code(e.dtype) + ", the layer expects " +
+                                             safetensors::dtype_code(p->value.dtype()));
+      check(e.shape == p->value.shape(), wpath.string() + ": tensor '" + key + "' has shape " +
+                                             shape_str(e.shape) + ", the layer expects " +
+                                             shape_str(p->value.shape()));
+      if (!e.bytes.empty()) std::memcpy(p->value.raw(), e.bytes.data(), e.bytes.size());
+      used.insert(key);
+    }
+  }
+  for (const auto& [key, e] : file.tensors)
+    check(used.count(key), wpath.string() + ": tensor '" + key + "' belongs to no layer of the model");
+  // qlite saves only finite weights: NaN or Inf is a damaged or foreign file,
+  // refused before it evaluates or converts to garbage.
+  const std::string bad = first_non_finite_param(model);
+  check(bad.empty(), wpath.string() + ": " + bad + "; a saved model's weights must be finite (did training diverge?)");
+}
+
+namespace {
+
+// The optimizer state and layer states of a compiled model's training_config
+// (save_model's "optimizer_state", "epochs_trained", "layer_state").
+void load_training_state(Model& model, const json& tc, const std::string& dir) {
+  const json& os = tc["optimizer_state"];
+  check(os.is_object() && os.contains("iterations") && os["iterations"].is_number_unsigned(),
+        "training_config: 'optimizer_state' must hold a non-negative integer 'iterations'");
+  OptimizerState st;
+  st.iterations = os["iterations"].get<int64_t>();
+  check(st.iterations >= 0, "training_config: 'iterations' is out of range");
+  if (tc.contains("epochs_trained")) {
+    check(tc["epochs_trained"].is_number_unsigned() && tc["epochs_trained"].get<int64_t>() >= 0,
+          "training_config: 'epochs_trained' must be a non-negative integer");
+    model.set_epochs_trained(tc["epochs_trained"].get<int64_t>());
+  }
+  if (tc.contains("layer_state")) {
+    const json& ls = tc["layer_state"];
+    check(ls.is_object(), "training_config: 'layer_state' must be an object");
+    for (const auto& [name, state] : ls.items()) {
+      Layer* l = model.find_layer(name);
+      check(l != nullptr, "training_config: 'layer_state' names no layer of the model: '" + name + "'");
+      l->set_training_state(state);
+    }
+  }
+  const fs::path opath = fs::path(dir) / kOptimizerName;
+  const std::vector<std::string> slot_names = model.optimizer()->slot_names();
+  std::vector<Param*> params = model.trainable_params();
+  uintmax_t slot_bytes = 0;
+  for (const Param* p : params) slot_bytes += p->value.nbytes() * slot_names.size();
+  const std::vector<std::byte> obytes = read_file(opath, slot_bytes + 8 + 100'000'000);
+  const safetensors::File file = safetensors::parse(obytes, opath.string());
+  if (!file.tensors.empty()) {
+    std::set<std::string> used;
+    for (const Node& n : model.nodes())
+      for (Param* p : n.layer->params()) {
+        if (!p->trainable) continue;
+        for (const std::string& slot : slot_names) {
+          const std::string key = param_key(*n.layer, *p) + "/" + slot;
+          auto it = file.tensors.find(key);
+          check(it != file.tensors.end(), opath.string() + ": missing optimizer slot '" + key + "'");
+          const safetensors::Entry& e = it->second;
+          check(e.dtype == DType::kFloat32 && e.shape == p->value.shape(),
+                opath.string() + ": optimizer slot '" + key + "' is " + safetensors::dtype_code(e.dtype) + " " +
+                    shape_str(e.shape) + ", expected F32 " + shape_str(p->value.shape()));
+          Tensor t(e.shape);
+          if (!e.bytes.empty()) std::memcpy(t.raw(), e.bytes.data(), e.bytes.size());
+          for (int64_t k = 0; k < t.numel(); ++k)
+            check(std::isfinite(t.f32()[k]), opath.string() + ": optimizer slot '" + key + "' is not finite");
+          st.slots.push_back(std::move(t));
+          used.insert(key);
+        }
+      }
+    for (const auto& [key, e] : file.tensors)
+      check(used.count(key), opath.string() + ": slot '" + key + "' belongs to no trainable parameter of the model");
+  } else {
+    check(st.iterations == 0 || slot_names.empty(),
+          opath.string() + ": no optimizer slots for " + std::to_string(st.iterations) + " iterations");
+  }
+  model.optimizer()->set_state(std::move(st));
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const std::string& dir) {
   const fs::path jpath = fs::path(dir) / kJsonName;
-  const fs::path wpath = fs::path(dir) / kWeightsName;
   const std::vector<std::byte> jbytes = read_file(jpath, kMaxJsonBytes);
   const char* jtext = reinterpret_cast<const char*>(jbytes.data());
   json j;
@@ -197,32 +329,14 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
     throw Error(jpath.string() + ": " + e.what());
   }
 
-  // At most the weights this architecture has, the 8-byte length and the
-  // 100 MB header limit of safetensors.
-  uintmax_t weight_bytes = 0;
-  for (const Node& n : model->nodes())
-    for (Param* p : n.layer->params()) weight_bytes += p->value.nbytes();
-  const std::vector<std::byte> wbytes = read_file(wpath, weight_bytes + 8 + 100'000'000);
-  const safetensors::File file = safetensors::parse(wbytes, wpath.string());
-  std::set<std::string> used;
-  for (const Node& n : model->nodes()) {
-    for (Param* p : n.layer->params()) {
-      const std::string key = param_key(*n.layer, *p);
-      auto it = file.tensors.find(key);
-      check(it != file.tensors.end(), wpath.string() + ": missing tensor '" + key + "'");
-      const safetensors::Entry& e = it->second;
-      check(e.dtype == p->value.dtype(), wpath.string() + ": tensor '" + key + "' is " +
-                                             safetensors::dtype_code(e.dtype) + ", the layer expects " +
-                                             safetensors::dtype_code(p->value.dtype()));
-      check(e.shape == p->value.shape(), wpath.string() + ": tensor '" + key + "' has shape " +
-                                             shape_str(e.shape) + ", the layer expects " +
-                                             shape_str(p->value.shape()));
-      if (!e.bytes.empty()) std::memcpy(p->value.raw(), e.bytes.data(), e.bytes.size());
-      used.insert(key);
+  load_weights(*model, dir);
+  if (model->compiled() && j["training_config"].contains("optimizer_state")) {
+    try {
+      load_training_state(*model, j["training_config"], dir);
+    } catch (const json::exception& e) {
+      throw Error(jpath.string() + ": training_config: " + e.what());
     }
   }
-  for (const auto& [key, e] : file.tensors)
-    check(used.count(key), wpath.string() + ": tensor '" + key + "' belongs to no layer of the model");
   return model;
 }
 

@@ -102,6 +102,16 @@ TEST(CliErrors, EveryUserMistakeIsExit2OneLineNoOutputNoFiles) {
       "train --model m --out m",
       "train --model m/model.json --out m",
       "train --model m --out m/sub",
+      "train --resume m --out o",  // saved before any training: no optimizer state
+      "train --resume m --initial-weights m --out o",
+      "train --resume m --model seed --out o",
+      "train --resume nosuch --out o",
+      "train --resume notes.txt --out o",
+      "train --resume m --out m",
+      "train --resume '' --out o",
+      "train --initial-weights emptydir --out o",
+      "train --initial-weights m --model mobilenet-style --out o",
+      "train --initial-weights m --out m",
       // qat
       "qat --model m --out m",
       "qat --model m --out ./m/",

@@ -89,8 +89,10 @@ TEST_F(SaveLoad, SeedModelRoundTripIsBitIdentical) {
   ASSERT_TRUE(loaded->compiled());
   EXPECT_EQ(loaded->optimizer()->get_config(), m->optimizer()->get_config());
   EXPECT_TRUE(loaded->loss().from_logits);
+  EXPECT_EQ(loaded->optimizer()->state().iterations, 1);  // the training state came back too
   for (const auto& f : fs::directory_iterator(dir_))  // no temporary files left behind
-    EXPECT_TRUE(f.path().filename() == "model.json" || f.path().filename() == "model.safetensors")
+    EXPECT_TRUE(f.path().filename() == "model.json" || f.path().filename() == "model.safetensors" ||
+                f.path().filename() == "optimizer.safetensors")
         << f.path();
 }
 

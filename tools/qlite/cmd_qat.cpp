@@ -53,11 +53,17 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
   return quant::quantize_apply(*annotated);
 }
 
+std::string fmt_number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
 int run_qat(const QatArgs& a) {
   (void)kQatRegistered;
   Outputs outputs;
   outputs.input_dir(a.model, "--model");  // the float model stays as it is
-  outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
+  outputs.dir(a.out, "--out", {"model.json", "model.safetensors", "optimizer.safetensors"});
   outputs.json_file(a.json);
   auto base = load_model_dir(a.model, "--model");
   for (const Node& n : base->nodes())
@@ -78,8 +84,20 @@ int run_qat(const QatArgs& a) {
   qat->set_threads(a.threads);
   FILE* out = human_out(a.json);
   if (!a.quiet) std::fprintf(out, "%s\n", qat->summary().c_str());
-  const History h = qat->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
-  const EvalResult test = qat->evaluate(ds.test.x, ds.test.y, 256);
+  History h;
+  EvalResult test;
+  try {
+    h = qat->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
+    test = qat->evaluate(ds.test.x, ds.test.y, 256);
+  } catch (const Error& e) {
+    // The integer evaluation (validation, test) refuses an int32 overflow:
+    // biases that outgrew the learned ranges, a sign of a too large rate.
+    const std::string m = e.what();
+    if (m.find("int32 accumulator overflow") == std::string::npos) throw;
+    throw Error("QAT's integer evaluation failed (" + m + "): the weights or biases outgrew what int8 arithmetic "
+                "holds with the learned ranges; training diverged, lower the learning rate (--lr " +
+                fmt_number(a.lr) + ")");
+  }
   stage_model(*qat, a.out, outputs.staging());
 
   // The same fine-tuning without quantization, for the throughput ratio.

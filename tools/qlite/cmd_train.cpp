@@ -25,6 +25,11 @@ struct TrainArgs {
   int threads = 1;
   int64_t subset = 0;
   bool quiet = false;
+  std::string resume;           // a model directory to continue training (weights and optimizer state)
+  std::string initial_weights;  // a model directory whose weights start training (fresh optimizer)
+  // Which flags were given (a flag's default cannot be told from an explicit value).
+  const CLI::Option* model_flag = nullptr;
+  const CLI::Option* optimizer_flag = nullptr;
 };
 
 // --model: a built-in architecture (seed, mobilenet-style, mobilenet_v1,
@@ -59,12 +64,23 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
     throw Error(path + ": " + e.what());
   }
   warn_unknown_config_keys(j, *model, path);
-  model->build(a.fit.seed);
-  return model;
+  // model_from_json builds (with seed 0) to check the shapes; the weights
+  // must start from --seed, so the same graph is made again from fresh,
+  // unbuilt layers and built with it.
+  std::unique_ptr<Model> fresh;
+  if (model->class_name() == "Sequential")
+    fresh = std::make_unique<Sequential>(model->name());
+  else
+    fresh = std::make_unique<Model>(model->name());
+  for (const Node& n : model->nodes()) fresh->add_node(layer_from_config(n.layer->type(), n.layer->get_config()), n.inputs);
+  fresh->build(a.fit.seed);
+  return fresh;
 }
 
-int run_train(const TrainArgs& a) {
+int run_train(TrainArgs a) {
   namespace fs = std::filesystem;
+  // --initial-weights DIR without --model trains DIR's architecture.
+  if (!a.initial_weights.empty() && a.model_flag->count() == 0) a.model = a.initial_weights;
   Outputs outputs;
   // Training from a model directory's architecture must not replace it; a
   // model.json given by name must not be the one --out writes.
@@ -73,15 +89,39 @@ int run_train(const TrainArgs& a) {
   require(is_builtin_architecture(a.model) || (a.alpha == 1.0 && a.input_shape.empty()),
           "--alpha and --input-shape apply to mobilenet-style, mobilenet_v1 and mobilenet_v2, not to --model " +
               a.model);
+  require(a.resume.empty() || (a.model_flag->count() == 0 && a.alpha == 1.0 && a.input_shape.empty()),
+          "--resume " + a.resume + " continues that model's architecture: drop --model, --alpha and --input-shape");
+  for (const auto& [dir, flag] : {std::pair{a.resume, "--resume"}, std::pair{a.initial_weights, "--initial-weights"}})
+    if (!dir.empty()) outputs.input_dir(dir, flag);  // the model it starts from stays as it is
   if (!builtin && fs::is_directory(a.model, ec)) outputs.input_dir(a.model, "--model");
   if (!builtin && !fs::is_directory(a.model, ec))
     require(!(path_within(a.model, (fs::path(a.out) / "model.json").string()) &&
               path_within((fs::path(a.out) / "model.json").string(), a.model)),
             "--out " + a.out + " would overwrite the input --model " + a.model + ": write it elsewhere");
-  outputs.dir(a.out, "--out", {"model.json", "model.safetensors"});
+  outputs.dir(a.out, "--out", {"model.json", "model.safetensors", "optimizer.safetensors"});
   outputs.json_file(a.json);
   Dataset ds = load_dataset(a.data);
-  auto model = make_model(a, ds);
+  std::unique_ptr<Model> model;
+  if (!a.resume.empty()) {
+    model = load_model_dir(a.resume, "--resume");
+    require(model->compiled() && model->optimizer()->state().iterations > 0,
+            "--resume " + a.resume + " holds no optimizer state (a model saved before training, or by an older "
+            "qlite); start from its weights with --initial-weights instead");
+    if (a.optimizer_flag->count() > 0)
+      require(a.optimizer == (model->optimizer()->name() == "Adam" ? "adam" : "sgd"),
+              "--optimizer " + a.optimizer + " differs from the optimizer of --resume " + a.resume + " (" +
+                  model->optimizer()->name() + ")");
+    if (a.lr > 0) model->optimizer()->learning_rate = static_cast<float>(a.lr);
+  } else {
+    model = make_model(a, ds);
+    if (!a.initial_weights.empty()) {
+      try {
+        load_weights(*model, a.initial_weights);
+      } catch (const Error& e) {
+        throw Error("--initial-weights " + a.initial_weights + ": " + e.what());
+      }
+    }
+  }
   fit_images_to_model(model->input_shape(), ds, a.data);
   const Split train = first_n(ds.train, a.subset);
   const int64_t classes = model->output_shape().empty() ? 0 : model->output_shape().back();
@@ -91,7 +131,9 @@ int run_train(const TrainArgs& a) {
 
   std::unique_ptr<Optimizer> opt;
   float lr = 0;
-  if (a.optimizer == "adam") {
+  if (!a.resume.empty()) {
+    lr = model->optimizer()->learning_rate;
+  } else if (a.optimizer == "adam") {
     AdamOptions o;
     if (a.lr > 0) o.learning_rate = static_cast<float>(a.lr);
     lr = o.learning_rate;
@@ -106,12 +148,16 @@ int run_train(const TrainArgs& a) {
   char lr_text[32];
   const double learning_rate = std::strtod(
       std::string(lr_text, std::to_chars(lr_text, lr_text + sizeof lr_text, lr).ptr).c_str(), nullptr);
-  model->compile(std::move(opt), loss_for(*model));
+  if (opt) model->compile(std::move(opt), loss_for(*model));  // --resume keeps the saved optimizer and its state
   model->set_threads(a.threads);
+  const int64_t initial_epoch = model->epochs_trained();
   FILE* out = human_out(a.json);
   if (!a.quiet) std::fprintf(out, "%s\n", model->summary().c_str());
 
-  History h = model->fit(train.x, train.y, fit_options(a.fit, show_progress(a.quiet)));
+  FitOptions fo = fit_options(a.fit, show_progress(a.quiet));
+  require(initial_epoch + a.fit.epochs <= std::numeric_limits<int>::max(), "--resume: too many epochs");
+  fo.initial_epoch = static_cast<int>(initial_epoch);  // the shuffle continues where the saved run stopped
+  History h = model->fit(train.x, train.y, fo);
 
   EvalResult test = model->evaluate(ds.test.x, ds.test.y, 256);
   stage_model(*model, a.out, outputs.staging());
@@ -126,10 +172,14 @@ int run_train(const TrainArgs& a) {
     json j;
     j["command"] = "train";
     j["data"] = a.data;
-    j["model"] = a.model;
+    j["model"] = a.resume.empty() ? a.model : a.resume;  // --resume trains the saved architecture
     j["out"] = a.out;
     put_fit_json(j, a.fit, h);
-    j["optimizer"] = a.optimizer;
+    j["optimizer"] = model->optimizer()->name() == "Adam" ? "adam" : "sgd";
+    if (!a.resume.empty()) j["resume"] = a.resume;
+    if (!a.initial_weights.empty()) j["initial_weights"] = a.initial_weights;
+    j["initial_epoch"] = initial_epoch;
+    j["epochs_trained"] = model->epochs_trained();
     j["lr"] = learning_rate;
     j["test_accuracy"] = test.accuracy;
     j["test_loss"] = test.loss;
@@ -145,7 +195,7 @@ int run_train(const TrainArgs& a) {
 Command add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Train a float model (the seed model by default) and save it");
-  sub->add_option("--model", a->model,
+  a->model_flag = sub->add_option("--model", a->model,
                   "seed, mobilenet-style, mobilenet_v1, mobilenet_v2, a model.json, or a model directory (its "
                   "architecture; weights start from --seed)")
       ->check(non_empty())
@@ -159,12 +209,23 @@ Command add_train(CLI::App& app) {
   add_data_flag(sub, a->data);
   sub->add_option("--out", a->out, "Directory to save the model to")->required()->check(non_empty());
   add_fit_flags(sub, a->fit);
-  sub->add_option("--optimizer", a->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
+  a->optimizer_flag = sub->add_option("--optimizer", a->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
   sub->add_option("--lr", a->lr, "Learning rate (default: 0.001 for adam, 0.01 for sgd)")
       ->check(finite_range(0.0, std::numeric_limits<float>::max(), true));
   sub->add_option("--seed", a->fit.seed, "Seed for weights and shuffling")->check(seed_value())->capture_default_str();
   add_threads_flag(sub, a->threads, kThreadsHelp);
   sub->add_option("--subset", a->subset, "Train on the first N training images only")->check(int_range(1));
+  CLI::Option* resume =
+      sub->add_option("--resume", a->resume,
+                      "Continue training a model directory saved by qlite train: its architecture, weights, "
+                      "optimizer state and epoch count (with the same data and flags, N + M epochs this way "
+                      "equal one run of N + M)")
+          ->check(non_empty());
+  sub->add_option("--initial-weights", a->initial_weights,
+                  "Start from the weights of this model directory (architecture: --model, else the directory's) "
+                  "with a fresh optimizer")
+      ->check(non_empty())
+      ->excludes(resume);
   add_json_flag(sub, a->json);
   add_quiet_flag(sub, a->quiet, "No summary and no progress bar");
   return {sub, [a] { return run_train(*a); }};

@@ -1,7 +1,9 @@
 // report.html: self-contained (inline CSS and SVG, no scripts, fonts or
 // links), written as well-formed XHTML-style markup so any XML or HTML parser
-// reads it. Each chart holds exactly one <circle> per variant; the legend
-// uses <rect> so that count stays exact.
+// reads it. Each chart holds exactly one <circle class="marker"> and one
+// <text class="label"> per variant (data-variant names it), plus a
+// <line class="leader"> for each label placed away from its marker; the
+// legend uses <rect> so the circle count stays exact.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -52,6 +54,52 @@ struct Box {
   bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
 };
 
+// Marker labels are 11 px sans-serif: a box from 11 px above the baseline to
+// 4 px below it (the ascent and descent with room), 6.6 px per character
+// (the text is drawn to exactly that width with textLength).
+constexpr double kMarkerR = 5;
+constexpr double kLabelHeight = 15, kLabelDescent = 4, kLabelGap = 2;
+constexpr double kLeaderFrom = 4;  // a label farther than this from its marker's edge gets a leader line
+double label_width(const std::string& name) { return 6.6 * static_cast<double>(name.size()); }
+
+// The box of a label of width w for the marker at (cx, cy): the first free
+// place (overlapping nothing in `taken`, inside `area`) of, in order, right of
+// the marker, left of it, then every position on a 2 px grid by distance from
+// the marker. When the chart is full, the place nearest to the marker that
+// overlaps the fewest boxes.
+Box place_label(double cx, double cy, double w, const Box& area, const std::vector<Box>& taken) {
+  const double h = kLabelHeight;
+  auto at = [&](double x0, double y0) { return Box{x0, y0, x0 + w, y0 + h}; };
+  auto inside = [&](const Box& b) { return b.x0 >= area.x0 && b.x1 <= area.x1 && b.y0 >= area.y0 && b.y1 <= area.y1; };
+  auto hits = [&](const Box& b) {
+    int n = 0;
+    for (const Box& o : taken) n += b.overlaps(o);
+    return n;
+  };
+  for (const Box& b : {at(cx + kMarkerR + 3, cy - h / 2), at(cx - kMarkerR - 3 - w, cy - h / 2)})
+    if (inside(b) && hits(b) == 0) return b;
+  struct Candidate {
+    double d;
+    Box b;
+  };
+  std::vector<Candidate> all;
+  for (double y0 = area.y0; y0 + h <= area.y1; y0 += 2)
+    for (double x0 = area.x0; x0 + w <= area.x1; x0 += 2) {
+      const Box b = at(x0, y0);
+      const double dx = std::max({b.x0 - cx, 0.0, cx - b.x1}), dy = std::max({b.y0 - cy, 0.0, cy - b.y1});
+      all.push_back({std::hypot(dx, dy), b});
+    }
+  std::stable_sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.d < b.d; });
+  const Candidate* best = nullptr;
+  int best_hits = 1 << 30;
+  for (const Candidate& c : all) {
+    const int n = hits(c.b);
+    if (n == 0) return c.b;
+    if (n < best_hits) best_hits = n, best = &c;
+  }
+  return best ? best->b : at(cx + kMarkerR + 3, cy - h / 2);
+}
+
 // One scatter chart: x from `xval`, y = test accuracy in percent.
 std::string chart(const DemoResults& r, const std::string& title, const std::string& xlabel,
                   const std::function<double(const DemoVariant&)>& xval, bool x_from_zero) {
@@ -98,44 +146,47 @@ std::string chart(const DemoResults& r, const std::string& title, const std::str
   s += "<text transform=\"translate(16 " + fmt("%.1f", kT + ph / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">test accuracy (%)</text>\n";
 
-  // Points first, then each label at the first candidate place (right of the
-  // point, then left, moving away vertically) that overlaps no point and no
-  // earlier label.
-  std::vector<Box> placed;
+  // Markers first, then the labels. Each label is a box of a fixed width
+  // (the browser is held to it by textLength) placed by a search: every
+  // position on a 2 px grid inside the chart, nearest to its marker first,
+  // that overlaps no marker, no earlier label and no axis text. A label that
+  // does not touch its marker's neighbourhood gets a leader line from the
+  // marker's edge to the nearest point of its box, so coinciding markers
+  // (int8 files of nearly equal size and accuracy) stay readable.
+  std::vector<Box> taken;
   std::vector<std::pair<double, double>> at;
   for (const auto& v : vs) {
     const double cx = px(xval(v)), cy = py(100 * v.test_accuracy);
     at.emplace_back(cx, cy);
-    placed.push_back({cx - 6, cy - 6, cx + 6, cy + 6});
-    s += "<circle cx=\"" + fmt("%.1f", cx) + "\" cy=\"" + fmt("%.1f", cy) + "\" r=\"5\" fill=\"" + colour(v) +
-         "\"><title>" + html_escape(v.name) + ": " + fmt("%.2f", 100 * v.test_accuracy) + "%, " +
+    taken.push_back({cx - kMarkerR - 1, cy - kMarkerR - 1, cx + kMarkerR + 1, cy + kMarkerR + 1});
+    s += "<circle class=\"marker\" data-variant=\"" + html_escape(v.name) + "\" cx=\"" + fmt("%.1f", cx) +
+         "\" cy=\"" + fmt("%.1f", cy) + "\" r=\"" + fmt("%.0f", kMarkerR) + "\" fill=\"" + colour(v) +
+         "\" fill-opacity=\"0.85\"><title>" + html_escape(v.name) + ": " + fmt("%.2f", 100 * v.test_accuracy) + "%, " +
          html_escape(xlabel) + " " + fmt("%.1f", xval(v)) + "</title></circle>\n";
   }
+  // Labels go where they fit: right of the y tick labels, above the x tick labels.
+  const Box area{kL + 2, kT - 8, kW - 2, kT + ph - 2};
+  std::string labels, leaders;
   for (size_t i = 0; i < vs.size(); ++i) {
     const auto [cx, cy] = at[i];
-    const double w = 6.0 * static_cast<double>(vs[i].name.size()), h = 12;
-    bool left = false;
-    double y = cy + 4;
-    bool found = false;
-    for (int k = 0; k < 24 && !found; ++k) {
-      const double dy = (k % 2 ? 1 : -1) * ((k + 1) / 2) * h;
-      for (bool l : {false, true}) {
-        const double x0 = l ? cx - 8 - w : cx + 8;
-        const Box b{x0, cy + 4 + dy - h + 2, x0 + w, cy + 4 + dy + 2};
-        if (x0 < 2 || x0 + w > kW - 2 || b.y0 < kT - 10 || b.y1 > kT + ph + 2) continue;
-        if (std::none_of(placed.begin(), placed.end(), [&](const Box& o) { return b.overlaps(o); })) {
-          left = l;
-          y = cy + 4 + dy;
-          found = true;
-          break;
-        }
-      }
+    const double w = label_width(vs[i].name);
+    const Box b = place_label(cx, cy, w, area, taken);
+    taken.push_back({b.x0 - kLabelGap, b.y0 - kLabelGap, b.x1 + kLabelGap, b.y1 + kLabelGap});
+    // The nearest point of the text (the box less its spare room above and
+    // below) to the marker; a leader when it is not next to it.
+    const double nx = std::clamp(cx, b.x0, b.x1), ny = std::clamp(cy, b.y0 + 2, b.y1 - 2);
+    const double d = std::hypot(nx - cx, ny - cy);
+    if (d > kMarkerR + kLeaderFrom) {
+      const double ex = cx + (nx - cx) / d * kMarkerR, ey = cy + (ny - cy) / d * kMarkerR;
+      leaders += "<line class=\"leader\" data-variant=\"" + html_escape(vs[i].name) + "\" x1=\"" + fmt("%.1f", ex) +
+                 "\" y1=\"" + fmt("%.1f", ey) + "\" x2=\"" + fmt("%.1f", nx) + "\" y2=\"" + fmt("%.1f", ny) +
+                 "\" stroke=\"" + colour(vs[i]) + "\" stroke-width=\"0.8\"/>\n";
     }
-    const double x0 = left ? cx - 8 - w : cx + 8;
-    placed.push_back({x0, y - h + 2, x0 + w, y + 2});
-    s += "<text x=\"" + fmt("%.1f", left ? cx - 8 : cx + 8) + "\" y=\"" + fmt("%.1f", y) + "\"" +
-         (left ? " text-anchor=\"end\"" : "") + ">" + html_escape(vs[i].name) + "</text>\n";
+    labels += "<text class=\"label\" data-variant=\"" + html_escape(vs[i].name) + "\" x=\"" + fmt("%.1f", b.x0) +
+              "\" y=\"" + fmt("%.1f", b.y1 - kLabelDescent) + "\" textLength=\"" + fmt("%.1f", w) +
+              "\" lengthAdjust=\"spacingAndGlyphs\">" + html_escape(vs[i].name) + "</text>\n";
   }
+  s += leaders + labels;
   return s + "</svg>\n";
 }
 

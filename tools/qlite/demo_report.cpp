@@ -81,13 +81,28 @@ std::vector<std::string> demo_reading(const DemoResults& r) {
   out.push_back("For accuracy, ship " + summary(v[acc]) +
                 (ties.empty() ? "." : "; " + join(ties, ", ") + " scored exactly the same."));
 
-  // Sizes within 2% of the smallest count as equal; the most accurate of them wins.
+  // Sizes within 2% of the smallest count as equal; of those, the most
+  // accurate integer-only file wins (an int8 choice must be integer only), and
+  // a more accurate mixed or float file among them is named with the reason
+  // it lost. The sentence states the rule.
   const int smallest = pick(v, any, [](const DemoVariant& a, const DemoVariant& b) { return a.size_bytes < b.size_bytes; });
   const double size_cut = 1.02 * static_cast<double>(v[smallest].size_bytes);
-  const int size = pick(v, [&](const DemoVariant& x) { return static_cast<double>(x.size_bytes) <= size_cut; },
-                        more_accurate);
-  out.push_back("For size, ship " + summary(v[size]) + ": " + fmt("%.4f", v[size].size_ratio) +
-                "x the float32 file.");
+  auto small = [&](const DemoVariant& x) { return static_cast<double>(x.size_bytes) <= size_cut; };
+  const int size_int = pick(v, [&](const DemoVariant& x) { return small(x) && x.integer_only; }, more_accurate);
+  const int size_any = pick(v, small, more_accurate);
+  const std::string within = "the files within 2% of the smallest (" + v[smallest].name + ", " + kb(v[smallest].size_bytes) + ")";
+  if (size_int >= 0) {
+    std::string s = "For size, ship " + summary(v[size_int]) + ", " + fmt("%.4f", v[size_int].size_ratio) +
+                    "x the float32 file: the most accurate integer-only file among " + within;
+    if (v[size_any].test_accuracy > v[size_int].test_accuracy)
+      s += "; " + v[size_any].name + " scores " + fmt("%.2f", 100 * (v[size_any].test_accuracy - v[size_int].test_accuracy)) +
+           " points more but is not integer only" +
+           (v[size_any].float_ops.empty() ? "" : " (it keeps " + join(v[size_any].float_ops, ", ") + " in float)");
+    out.push_back(s + ".");
+  } else {
+    out.push_back("For size, ship " + summary(v[size_any]) + ", " + fmt("%.4f", v[size_any].size_ratio) +
+                  "x the float32 file: the most accurate of " + within + "; none of them is integer only.");
+  }
 
   // Latencies within 5% of the fastest count as equal (timing noise); the most accurate wins.
   const int fastest =

@@ -113,6 +113,12 @@ class Layer {
   // (always includes "name"). layer_from_config(type(), get_config()) gives an
   // equivalent, unbuilt layer.
   virtual json get_config() const = 0;
+  // State that training changes besides the params (a Dropout's count of
+  // training forwards, which seeds its next mask); null when there is none.
+  // Saved with a compiled model so that continued training matches an
+  // uninterrupted run.
+  virtual json training_state() const { return nullptr; }
+  virtual void set_training_state(const json& state) { (void)state; }
 
   // A deep copy, weights included (same name).
   virtual std::unique_ptr<Layer> clone() const = 0;

@@ -18,6 +18,14 @@
 namespace qlite {
 
 // ---- optimizers -----------------------------------------------------------
+// Keras' optimizer variables: the number of updates applied and the slots,
+// param-major (trainable param i's slot k at slots[i * slot_names().size() + k],
+// params in Model::trainable_params() order); no slots before the first update.
+struct OptimizerState {
+  int64_t iterations = 0;
+  std::vector<Tensor> slots;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -28,6 +36,13 @@ class Optimizer {
   virtual void apply(std::span<Param* const> params) = 0;
   virtual json get_config() const = 0;
   virtual std::unique_ptr<Optimizer> clone() const = 0;  // config only, fresh state
+  // The slots each trainable param has: {"m", "v"} for Adam, {"momentum"} for
+  // SGD with momentum, none for plain SGD.
+  virtual std::vector<std::string> slot_names() const = 0;
+  virtual OptimizerState state() const = 0;
+  // Continues from a saved state; the slots' count and shapes are checked
+  // against the params at the next apply() (an Error if they differ).
+  virtual void set_state(OptimizerState state) = 0;
   float learning_rate = 0.001f;
 };
 
@@ -84,6 +99,11 @@ struct FitOptions {
   double validation_split = 0.0;  // the last fraction of (x, y), as Keras takes it
   bool shuffle = true;
   uint64_t seed = 0;
+  // Index of the first epoch this call runs (the shuffle order of epoch e
+  // depends on (seed, e)): a run continued with initial_epoch = the epochs
+  // already trained shuffles as the uninterrupted run would. Unlike Keras,
+  // `epochs` counts the epochs this call runs, not the last index.
+  int initial_epoch = 0;
   ProgressCallback on_progress;  // called after every batch and at epoch end
 };
 
@@ -175,6 +195,10 @@ class Model {
   std::string summary() const;
   int64_t count_params() const;
   std::vector<Param*> trainable_params();
+  // Epochs fit() completed on this model (saved with a compiled model, so
+  // that qlite train --resume continues the epoch count and shuffle order).
+  int64_t epochs_trained() const { return epochs_trained_; }
+  void set_epochs_trained(int64_t epochs) { epochs_trained_ = epochs; }
 
   // Deep copy: same architecture and weights; compiled state is not copied.
   std::unique_ptr<Model> clone() const;
@@ -186,6 +210,7 @@ class Model {
   std::vector<Node> nodes_;
   std::unique_ptr<Optimizer> optimizer_;
   SparseCategoricalCrossentropy loss_;
+  int64_t epochs_trained_ = 0;
 
  private:
   struct Runtime;  // activations, gradients, thread pool; reused across steps
@@ -219,8 +244,12 @@ std::unique_ptr<Model> model_from_json(const json& j);
 
 // Saves DIR/model.json and DIR/model.safetensors atomically (qlite/fileio.h:
 // both written to temporary names, then renamed), creating DIR when needed.
-// Weights are named "<layer>/<param>" ("dense/kernel"). A save that fails
-// leaves a previously saved model in DIR intact.
+// Weights are named "<layer>/<param>" ("dense/kernel"). A compiled model also
+// saves its training state: model.json's training_config holds the optimizer
+// config, its iteration count, the epochs trained and each layer's training
+// state (a Dropout's step count), and DIR/optimizer.safetensors the slots
+// ("<layer>/<param>/m", ".../v" for Adam). A save that fails leaves a
+// previously saved model in DIR intact.
 void save_model(const Model& model, const std::string& dir);
 // The same files staged into `staging` (written, not yet in place), for a
 // caller that commits them together with other outputs. DIR's parent must exist.
@@ -232,9 +261,13 @@ void stage_model(const Model& model, const std::string& dir, StagedFiles& stagin
 std::string first_non_finite_param(const Model& model);
 void check_finite_params(const Model& model, const std::string& what);
 // Loads a model saved by save_model; predictions are bit-identical. A model
-// saved after compile() comes back compiled with the same loss and optimizer
-// config (fresh optimizer state: moments and step count are not saved).
+// saved after compile() comes back compiled with the same loss, optimizer
+// config and optimizer state (Adam's m, v and step count), so that training
+// it further gives the same weights as one uninterrupted run.
 std::unique_ptr<Model> load_model(const std::string& dir);
+// Copies the weights of DIR/model.safetensors into `model` (an architecture
+// with the same layer names and parameter shapes; every tensor must be used).
+void load_weights(Model& model, const std::string& dir);
 
 // The seed architecture: Input(28,28) -> Reshape(28,28,1) -> Conv2D(12,3x3,relu)
 // -> MaxPooling2D(2x2) -> Flatten -> Dense(num_classes).

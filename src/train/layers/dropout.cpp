@@ -73,6 +73,12 @@ class DropoutLayer final : public Layer {
             {"seed", seed_},           {"trainable", true},                 {"dtype", "float32"}};
   }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<DropoutLayer>(*this); }
+  json training_state() const override { return {{"steps", steps_}}; }
+  void set_training_state(const json& state) override {
+    check(state.is_object() && state.contains("steps") && state["steps"].is_number_unsigned(),
+          detail::layer_label(*this) + ": training state must be {\"steps\": N}");
+    steps_ = state["steps"].get<uint64_t>();
+  }
 
  private:
   // Kept when a uniform [0, 1) draw (24 bits) is >= rate, as Keras keeps.
