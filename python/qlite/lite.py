@@ -150,6 +150,9 @@ class TFLiteConverter:
             raise ValueError("The inference_input_type and inference_output_type must be tf.float32 unless the "
                              "model is fully quantized (optimizations=[Optimize.DEFAULT] with a "
                              "representative_dataset or a quantization-aware model)")
+        if not self._model._model.built:  # a Keras model with an input shape is built from the start
+            from .keras.utils import get_random_seed
+            self._model._model.build(get_random_seed())
         rep = None
         if mode == "int8" and not _quant.is_quantization_aware(self._model._model):
             rep = self._representative()

@@ -324,6 +324,11 @@ void bind_lite(py::module_& m) {
           "A function returning a numpy view of a graph input or output over the runtime's buffer (no copy), "
           "as tf.lite's Interpreter.tensor(). Output views are read-only; a view is valid until "
           "allocate_tensors() changes the batch.")
+      .def(
+          "reset_all_variables", [](PyInterpreter&) {},
+          "Resets variable tensors to their initial values. The qlite runtime refuses models with variable "
+          "tensors at load, so there is nothing to reset: a no-op, as TensorFlow's is for a model without "
+          "variables.")
       .def_property_readonly("num_threads", &PyInterpreter::num_threads, "Worker threads of the runtime.")
       .def_property_readonly("isa", &PyInterpreter::isa,
                              "The kernel path the runtime chose: 'avx512', 'avx2' or 'reference'.");

@@ -201,6 +201,19 @@ def test_truncated_files_never_crash(cpp_models):
             pass
 
 
+def test_reset_all_variables_keeps_results(cpp_models, rng):
+    it = Interpreter(model_path=str(cpp_models["int8io"]))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    x = random_input(inp, 1, rng)
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    before = it.get_tensor(out["index"])
+    it.reset_all_variables()
+    it.invoke()
+    assert it.get_tensor(out["index"]).tobytes() == before.tobytes()
+
+
 def test_package_exposes_interpreter():
     assert qlite.lite.Interpreter is Interpreter
     assert Interpreter.__doc__ and Interpreter.invoke.__doc__

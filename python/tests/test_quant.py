@@ -165,6 +165,14 @@ def test_converter_errors(cpp_models):
         quantize_annotate_layer(keras.layers.Dense(3), quantize_config=object())
 
 
+def test_unbuilt_model_converts_as_built():
+    def make():
+        return keras.Sequential([keras.layers.InputLayer(input_shape=(6,)), keras.layers.Dense(3)])
+    built = make()
+    built.build()
+    assert TFLiteConverter.from_keras_model(make()).convert() == TFLiteConverter.from_keras_model(built).convert()
+
+
 def test_tfmot_and_tf_names():
     assert tfmot.quantization.keras.quantize_model is quantize_model
     import qlite.tfmot.quantization.keras as tqk
