@@ -18,6 +18,7 @@ packages=(
   zlib1g-dev nlohmann-json3-dev libcli11-dev
   flatbuffers-compiler libflatbuffers-dev
   dataset-fashion-mnist
+  python3-dev pybind11-dev python3-numpy python3-pytest
   "${test_packages[@]}"
   "$@"
 )

@@ -1,0 +1,273 @@
+"""Keras models: ``Model`` (functional), ``Sequential`` and ``History``, over qlite::Model."""
+import sys
+
+from .._qlite import keras as _k
+from . import callbacks as _callbacks
+from . import layers as _layers
+from . import losses as _losses
+from . import optimizers as _optimizers
+from . import utils as _utils
+
+History = _callbacks.History
+
+
+def _batch(batch_size, default=32):
+    return default if batch_size is None else int(batch_size)
+
+
+def _verbose(verbose):
+    return 1 if verbose == "auto" else int(verbose)
+
+
+class Model:
+    """Model(inputs, outputs, name=None): the functional model from ``keras.Input`` to a layer's output.
+
+    Layers are built, trained and evaluated in C++ (qlite::Model); ``fit``,
+    ``evaluate`` and ``predict`` release the GIL.
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError("Model: unsupported arguments %s" % ", ".join(sorted(kwargs)))
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != 1:
+                raise ValueError("Model: qlite models have exactly one input")
+            inputs = inputs[0]
+        if isinstance(outputs, (list, tuple)):
+            if len(outputs) != 1:
+                raise ValueError("Model: qlite models have exactly one output")
+            outputs = outputs[0]
+        if not isinstance(inputs, _layers.KerasTensor) or not isinstance(outputs, _layers.KerasTensor):
+            raise TypeError("Model(inputs, outputs): both must be tensors from keras.Input and layer calls")
+        self._init(_k.Model(inputs._t, outputs._t, "model" if name is None else str(name)))
+
+    def _init(self, cpp):
+        self._model = cpp
+        self._metrics = []
+        self.stop_training = False
+        self.history = None
+
+    @classmethod
+    def _wrap(cls, cpp):
+        """A Python model sharing a C++ model (Sequential when the C++ model is one)."""
+        target = Sequential if cpp.class_name == "Sequential" else Model
+        obj = target.__new__(target)
+        obj._init(cpp)
+        return obj
+
+    # ---- structure -------------------------------------------------------
+    @property
+    def name(self):
+        """The model's name."""
+        return self._model.name
+
+    @property
+    def layers(self):
+        """The layers in graph order (a Sequential omits its InputLayer, as Keras does)."""
+        out = []
+        for i in range(self._model.num_layers):
+            layer = self._model.layer(i)
+            if i == 0 and self._model.class_name == "Sequential":
+                continue
+            out.append(_layers.wrap_layer(layer))
+        return out
+
+    @property
+    def inputs(self):
+        """[the model's input tensor]: shape (None,) + per-sample shape, dtype float32."""
+        return [_layers.KerasTensor(None, shape=self.input_shape)]
+
+    @property
+    def outputs(self):
+        """[the model's output tensor]: shape (None,) + per-sample shape, dtype float32."""
+        return [_layers.KerasTensor(None, shape=self.output_shape)]
+
+    def __call__(self, inputs, training=False):
+        """Called on a numpy array: predict(); called inside tf.function's tracing: records this model."""
+        if type(inputs).__name__ == "_Trace":
+            inputs.model = self
+            return inputs
+        if isinstance(inputs, _layers.KerasTensor):
+            raise ValueError("calling a model on symbolic tensors (nesting models) is not supported by qlite")
+        return self.predict(inputs)
+
+    def get_layer(self, name=None, index=None):
+        """The layer with this name, or at this index of ``layers``."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError("No such layer: %s" % name)
+
+    @property
+    def input_shape(self):
+        """(None,) + the per-sample input shape."""
+        return (None,) + tuple(self._model.input_shape)
+
+    @property
+    def output_shape(self):
+        """(None,) + the per-sample output shape."""
+        return (None,) + tuple(self._model.output_shape)
+
+    def build(self, input_shape=None):
+        """Creates the weights (seeded by keras.utils.set_random_seed); the input shape is the model's own."""
+        if input_shape is not None and tuple(input_shape)[1:] != tuple(self._model.input_shape):
+            raise ValueError("build: the model's input shape is %s, got %s" % (self.input_shape, input_shape))
+        self._model.build(_utils.get_random_seed())
+
+    @property
+    def built(self):
+        """True once the weights exist."""
+        return self._model.built
+
+    def count_params(self):
+        """Number of scalars in every weight and state variable."""
+        return self._model.count_params()
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints Keras' summary table (layer, output shape, params, totals) through print_fn (print)."""
+        if not self._model.built:
+            self._model.build(_utils.get_random_seed())
+        (print_fn or print)(self._model.summary())
+
+    # ---- training --------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs):
+        """compile(optimizer, loss, metrics): Adam or SGD, SparseCategoricalCrossentropy, ['accuracy'].
+
+        qlite always computes accuracy; ``metrics`` decides whether evaluate()
+        returns [loss, accuracy] (metrics given) or the loss alone, as in Keras.
+        """
+        if kwargs:
+            raise TypeError("compile: unsupported arguments %s" % ", ".join(sorted(kwargs)))
+        if optimizer == "rmsprop":
+            raise ValueError("compile: qlite has the 'adam' and 'sgd' optimizers (Keras' default 'rmsprop' is not "
+                             "implemented)")
+        opt = _optimizers.get(optimizer)
+        if loss is None:
+            raise ValueError("compile: qlite needs loss=SparseCategoricalCrossentropy(...)")
+        loss = _losses.get(loss)
+        metrics = list(metrics or [])
+        for m in metrics:
+            if m not in ("accuracy", "acc", "sparse_categorical_accuracy"):
+                raise ValueError("compile: qlite computes the 'accuracy' metric only, got %r" % (m,))
+        self._model.compile(opt._config_json(), loss.from_logits)
+        self._metrics = metrics
+        self.optimizer = opt
+        self.loss = loss
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
+            max_queue_size=10, workers=1, use_multiprocessing=False, seed=None):
+        """Trains for ``epochs`` on (x, y) with Keras' progress bar on stdout; returns a History.
+
+        ``validation_split`` holds out the last fraction, as Keras does;
+        shuffling and initial weights follow ``seed`` (default:
+        keras.utils.set_random_seed's). The GIL is released while C++ trains.
+        """
+        unsupported = {"validation_data": validation_data is not None, "class_weight": class_weight is not None,
+                       "sample_weight": sample_weight is not None, "initial_epoch": initial_epoch != 0,
+                       "steps_per_epoch": steps_per_epoch is not None}
+        for arg, given in unsupported.items():
+            if given:
+                raise ValueError("fit: %s is not supported by qlite" % arg)
+        if x is None or y is None:
+            raise ValueError("fit: x and y are required (arrays)")
+        history = History()
+        cbs = [history] + list(callbacks or [])
+        for cb in cbs:
+            cb.set_model(self)
+            cb.on_train_begin()
+        self.stop_training = False
+
+        def on_epoch_end(epoch, logs):
+            for cb in cbs:
+                cb.on_epoch_end(epoch, dict(logs))
+
+        seed = _utils.get_random_seed() if seed is None else int(seed)
+        result = self._model.fit(x, y, int(epochs), _batch(batch_size), float(validation_split), bool(shuffle), seed,
+                                 _verbose(verbose), on_epoch_end)
+        history.images_per_second = result["images_per_second"]
+        history.params = {"epochs": int(epochs), "samples": result["train_samples"],
+                          "val_samples": result["val_samples"], "batch_size": _batch(batch_size)}
+        for cb in cbs:
+            cb.on_train_end()
+        self.history = history
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss (and accuracy when compiled with metrics) on (x, y); [loss, accuracy] or a dict with return_dict.
+
+        A quantization-aware model evaluates with exact integer arithmetic,
+        so its accuracy is the converted .tflite file's.
+        """
+        loss, accuracy = self._model.evaluate(x, y, _batch(batch_size))
+        if return_dict:
+            d = {"loss": loss}
+            if self._metrics:
+                d["accuracy"] = accuracy
+            return d
+        return [loss, accuracy] if self._metrics else loss
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """The model's outputs for x as a float32 numpy array (the GIL released)."""
+        return self._model.predict(x, _batch(batch_size))
+
+    # ---- weights and files -----------------------------------------------
+    def get_weights(self):
+        """Every weight and state array of every layer, in layer order."""
+        return self._model.get_weights()
+
+    def set_weights(self, weights):
+        """Sets every weight from a list like get_weights()'s (ValueError on a count or shape mismatch)."""
+        self._model.set_weights(list(weights))
+
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
+        """Saves the model to the directory ``filepath`` (model.json + model.safetensors, atomically)."""
+        import os
+        if not overwrite and os.path.exists(filepath):
+            raise ValueError("save: %s exists and overwrite=False" % filepath)
+        self._model.save(str(filepath))
+
+    def to_json(self):
+        """The architecture as JSON text (qlite's model.json)."""
+        return self._model.to_json()
+
+    def __repr__(self):
+        return "<%s name=%s>" % (type(self).__name__, self.name)
+
+
+class Sequential(Model):
+    """Sequential(layers=None, name=None): a stack of layers.
+
+    The first layer is an ``InputLayer``, or any layer given ``input_shape=``
+    (an InputLayer is added in front of it).
+    """
+
+    def __init__(self, layers=None, name=None):
+        self._init(_k.Sequential("sequential" if name is None else str(name)))
+        self._has_input = False
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Appends a layer (names are made unique as Keras does)."""
+        if isinstance(layer, _layers.KerasTensor):  # keras.Input(...) in a layer list
+            layer = _layers.wrap_layer(layer._t.layer)
+        if not isinstance(layer, _layers.Layer):
+            raise TypeError("Sequential.add: expected a keras layer, got %r" % (layer,))
+        has_input = getattr(self, "_has_input", self._model.num_layers > 0)
+        if not has_input:
+            if layer._layer.type != "InputLayer":
+                if layer._input_shape is None:
+                    raise ValueError("Sequential: the first layer needs input_shape= (or start with keras.Input / "
+                                     "InputLayer): qlite builds models from a known input shape")
+                self._model.add(_k.InputLayer(list(layer._input_shape), ""))
+            self._has_input = True
+        self._model.add(layer._layer)
+
+
+__all__ = ["Model", "Sequential", "History"]

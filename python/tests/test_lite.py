@@ -1,0 +1,219 @@
+"""qlite.lite.Interpreter against the C++ runtime (qlite run) on files the C++ converter writes, and TF's semantics."""
+import numpy as np
+import pytest
+
+import qlite
+from qlite.lite import Interpreter
+
+
+def random_input(detail, batch, rng):
+    shape = (batch,) + tuple(detail["shape"][1:])
+    dtype = detail["dtype"]
+    if dtype == np.float32:
+        return rng.random(shape, dtype=np.float32)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max + 1, size=shape, dtype=dtype)
+
+
+def cpp_run(cli, path, x, tmp_path):
+    """The same input through the C++ CLI (qlite run): the output bytes it writes."""
+    inp = tmp_path / "in.bin"
+    inp.write_bytes(np.ascontiguousarray(x).tobytes())
+    cli("run", path, "--input", inp, "--batch", x.shape[0], "--output", tmp_path / "out", "--quiet")
+    return (tmp_path / "out0.bin").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["float32", "dynamic", "float16", "int8", "int8io", "uint8io"])
+@pytest.mark.parametrize("batch", [1, 7])
+def test_outputs_equal_cpp_runtime_bytes(cpp_models, cli, name, batch, rng, tmp_path):
+    it = Interpreter(model_path=str(cpp_models[name]))
+    inp = it.get_input_details()[0]
+    out = it.get_output_details()[0]
+    if batch != 1:
+        it.resize_tensor_input(inp["index"], [batch] + list(inp["shape"][1:]))
+    it.allocate_tensors()
+    x = random_input(inp, batch, rng)
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    y = it.get_tensor(out["index"])
+    assert y.shape == (batch, 10)
+    assert y.dtype == out["dtype"]
+    assert y.tobytes() == cpp_run(cli, cpp_models[name], x, tmp_path)
+
+
+def test_details_have_tensorflow_keys_and_types(cpp_models):
+    it = Interpreter(model_path=str(cpp_models["int8io"]))
+    inp, = it.get_input_details()
+    out, = it.get_output_details()
+    for d in (inp, out):
+        assert set(d) == {"name", "index", "shape", "shape_signature", "dtype", "quantization",
+                          "quantization_parameters", "sparsity_parameters"}
+        assert isinstance(d["name"], str) and isinstance(d["index"], int)
+        assert d["shape"].dtype == np.int32 and d["shape_signature"].dtype == np.int32
+        assert d["dtype"] is np.int8
+        scale, zero_point = d["quantization"]
+        assert isinstance(scale, float) and isinstance(zero_point, int) and scale > 0
+        qp = d["quantization_parameters"]
+        assert set(qp) == {"scales", "zero_points", "quantized_dimension"}
+        assert qp["scales"].dtype == np.float32 and qp["zero_points"].dtype == np.int32
+        assert qp["scales"][0] == np.float32(scale) and qp["zero_points"][0] == zero_point
+    assert list(inp["shape"]) == [1, 28, 28]
+    assert list(inp["shape_signature"]) == [-1, 28, 28]
+    assert list(out["shape"]) == [1, 10]
+
+
+def test_float_model_details(cpp_models):
+    it = Interpreter(model_path=str(cpp_models["float32"]))
+    d = it.get_input_details()[0]
+    assert d["dtype"] is np.float32
+    assert d["quantization"] == (0.0, 0)
+    assert d["quantization_parameters"]["scales"].size == 0
+    assert it.get_input_details()[0]["index"] != it.get_output_details()[0]["index"]
+
+
+def test_model_content_equals_model_path(cpp_models, rng):
+    content = cpp_models["int8"].read_bytes()
+    a, b = Interpreter(model_path=str(cpp_models["int8"])), Interpreter(model_content=content)
+    x = random_input(a.get_input_details()[0], 1, rng)
+    results = []
+    for it in (a, b):
+        it.allocate_tensors()
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        it.invoke()
+        results.append(it.get_tensor(it.get_output_details()[0]["index"]))
+    assert results[0].tobytes() == results[1].tobytes()
+
+
+def test_threads_give_identical_results(cpp_models, rng):
+    x = random_input(Interpreter(model_path=str(cpp_models["int8"])).get_input_details()[0], 64, rng)
+    results = []
+    for threads in (1, 2):
+        it = Interpreter(model_path=str(cpp_models["int8"]), num_threads=threads)
+        assert it.num_threads == threads
+        i = it.get_input_details()[0]["index"]
+        it.resize_tensor_input(i, [64, 28, 28])
+        it.allocate_tensors()
+        it.set_tensor(i, x)
+        it.invoke()
+        results.append(it.get_tensor(it.get_output_details()[0]["index"]))
+    assert results[0].tobytes() == results[1].tobytes()
+
+
+def test_tensor_view_is_the_output_without_copy(cpp_models, rng):
+    it = Interpreter(model_path=str(cpp_models["int8io"]))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    it.set_tensor(inp["index"], random_input(inp, 1, rng))
+    it.invoke()
+    view = it.tensor(out["index"])
+    assert np.array_equal(view(), it.get_tensor(out["index"]))
+    assert not view().flags.writeable
+    # An input view writes into the runtime's input buffer, as TF's does.
+    it.tensor(inp["index"])()[...] = 0
+    assert not it.get_tensor(inp["index"]).any()
+
+
+def test_non_contiguous_input_is_copied(cpp_models, rng):
+    it = Interpreter(model_path=str(cpp_models["float32"]))
+    it.allocate_tensors()
+    i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+    big = rng.random((1, 28, 56), dtype=np.float32)
+    strided = big[:, :, ::2]
+    assert not strided.flags.c_contiguous
+    it.set_tensor(i, strided)
+    it.invoke()
+    a = it.get_tensor(o)
+    it.set_tensor(i, np.ascontiguousarray(strided))
+    it.invoke()
+    assert a.tobytes() == it.get_tensor(o).tobytes()
+
+
+def test_wrong_dtype_and_shape_are_value_errors(cpp_models):
+    it = Interpreter(model_path=str(cpp_models["int8io"]))
+    it.allocate_tensors()
+    i = it.get_input_details()[0]["index"]
+    with pytest.raises(ValueError, match="Got value of type float32 but expected type int8"):
+        it.set_tensor(i, np.zeros((1, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="Dimension mismatch"):
+        it.set_tensor(i, np.zeros((2, 28, 28), np.int8))
+    with pytest.raises(ValueError, match="Dimension mismatch. Got 2 but expected 3"):
+        it.set_tensor(i, np.zeros((28, 28), np.int8))
+    with pytest.raises(ValueError, match="not an input"):
+        it.set_tensor(12345, np.zeros((1, 28, 28), np.int8))
+
+
+def test_life_cycle_errors(cpp_models):
+    it = Interpreter(model_path=str(cpp_models["int8"]))
+    i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+    with pytest.raises(ValueError, match="allocate_tensors"):
+        it.set_tensor(i, np.zeros((1, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="not ready"):
+        it.invoke()
+    it.allocate_tensors()
+    with pytest.raises(ValueError, match="call invoke"):
+        it.get_tensor(o)
+    with pytest.raises(ValueError, match="call invoke"):
+        it.tensor(o)
+    it.set_tensor(i, np.zeros((1, 28, 28), np.float32))
+    it.invoke()
+    it.get_tensor(o)
+    # A resize needs allocate_tensors again, and clears the outputs.
+    it.resize_tensor_input(i, [3, 28, 28])
+    with pytest.raises(ValueError, match="allocate_tensors"):
+        it.invoke()
+    it.allocate_tensors()
+    assert list(it.get_input_details()[0]["shape"]) == [3, 28, 28]
+    with pytest.raises(ValueError, match="call invoke"):
+        it.get_tensor(o)
+
+
+def test_resize_changes_only_the_batch(cpp_models):
+    it = Interpreter(model_path=str(cpp_models["float32"]))
+    i = it.get_input_details()[0]["index"]
+    with pytest.raises(ValueError, match="only its batch dimension"):
+        it.resize_tensor_input(i, [1, 28, 29])
+    with pytest.raises(ValueError, match="rank"):
+        it.resize_tensor_input(i, [1, 784])
+    with pytest.raises(ValueError, match="batch must be"):
+        it.resize_tensor_input(i, [0, 28, 28])
+    it.resize_tensor_input(i, [5, 28, 28], strict=True)  # dimension 0 is -1 in shape_signature
+    it.allocate_tensors()
+    assert list(it.get_output_details()[0]["shape"]) == [5, 10]
+
+
+def test_bad_models_are_value_errors(tmp_path):
+    with pytest.raises(ValueError):
+        Interpreter(model_content=b"not a flatbuffer at all")
+    with pytest.raises(ValueError):
+        Interpreter(model_path=str(tmp_path / "missing.tflite"))
+    with pytest.raises(ValueError, match="exactly one"):
+        Interpreter()
+    with pytest.raises(ValueError, match="num_threads"):
+        Interpreter(model_content=b"x", num_threads=0)
+
+
+def test_truncated_files_never_crash(cpp_models):
+    data = cpp_models["int8"].read_bytes()
+    for n in range(0, len(data), max(1, len(data) // 97)):
+        try:
+            Interpreter(model_content=data[:n])
+        except ValueError:
+            pass
+
+
+def test_reset_all_variables_keeps_results(cpp_models, rng):
+    it = Interpreter(model_path=str(cpp_models["int8io"]))
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    x = random_input(inp, 1, rng)
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    before = it.get_tensor(out["index"])
+    it.reset_all_variables()
+    it.invoke()
+    assert it.get_tensor(out["index"]).tobytes() == before.tobytes()
+
+
+def test_package_exposes_interpreter():
+    assert qlite.lite.Interpreter is Interpreter
+    assert Interpreter.__doc__ and Interpreter.invoke.__doc__

@@ -1,0 +1,181 @@
+"""qlite.quantization.keras and qlite.lite.TFLiteConverter against the C++ CLI (qlite qat / qlite convert).
+
+Same model, data and seed: the same history, the same QAT accuracy, byte-identical models and .tflite files; and
+the QAT accuracy equals the converted file's accuracy in the Interpreter.
+"""
+import json
+
+import numpy as np
+import pytest
+
+import qlite
+import qlite.tf as tf
+import qlite.tfmot as tfmot
+from qlite import keras
+from qlite.lite import Interpreter, Optimize, OpsSet, TFLiteConverter
+from qlite.quantization.keras import (quantize_annotate_layer, quantize_annotate_model, quantize_apply,
+                                      quantize_model, quantize_scope)
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    (x, y), (xt, yt) = keras.datasets.fashion_mnist.load_data()
+    return (x / 255.0, y), (xt / 255.0, yt)
+
+
+def tflite_accuracy(content, images, labels):
+    """The article's evaluate_model loop over a .tflite file, batched."""
+    it = Interpreter(model_content=content)
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    it.resize_tensor_input(inp["index"], [len(images), 28, 28])
+    it.allocate_tensors()
+    x = images.astype(np.float32)
+    if inp["dtype"] != np.float32:
+        scale, zero_point = inp["quantization"]
+        v = x.astype(np.float64) / scale  # as TFLite 2.9's QUANTIZE: double division, round half away from zero
+        r = np.where(np.abs(v - np.trunc(v)) == 0.5, np.trunc(v) + np.sign(v), np.round(v))
+        x = np.clip(r + zero_point, -128, 127).astype(inp["dtype"])
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    return float(np.mean(np.argmax(it.get_tensor(out["index"]), axis=1) == labels))
+
+
+def qat_fit(model, x, y):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model.fit(x[:1000], y[:1000], batch_size=500, epochs=1, validation_split=0.1, verbose=0)
+
+
+def dense_only(model):
+    def apply_quantization_to_dense(layer):
+        if isinstance(layer, keras.layers.Dense):
+            return quantize_annotate_layer(layer)
+        return layer
+
+    annotated = keras.models.clone_model(model, clone_function=apply_quantization_to_dense)
+    return quantize_apply(annotated)
+
+
+@pytest.mark.parametrize("scope", ["whole", "dense"])
+def test_qat_equals_the_cli_and_the_file(fashion, cpp_models, cli, tmp_path, scope):
+    (x, y), (xt, yt) = fashion
+    args = ["qat", "--model", cpp_models["model"], "--out", tmp_path / "cli", "--quiet", "--json", tmp_path / "q.json"]
+    cli(*(args + (["--only", "dense"] if scope == "dense" else [])))
+    expected = json.loads((tmp_path / "q.json").read_text())
+    cli("convert", "--model", tmp_path / "cli", "--mode", "int8", "--out", tmp_path / "cli.tflite", "--quiet")
+
+    base = keras.models.load_model(str(cpp_models["model"]))
+    q = quantize_model(base) if scope == "whole" else dense_only(base)
+    assert [l.name for l in q.layers if isinstance(l, tfmot.quantization.keras.QuantizeWrapper)] == \
+        [n for n in expected["quantized_layers"] if n != "quantize_layer"]
+    h = qat_fit(q, x, y)
+    assert h.history == expected["history"]
+    _, accuracy = q.evaluate(xt, yt, batch_size=256)
+    assert accuracy == expected["qat_test_accuracy"]
+    q.save(str(tmp_path / "py"))
+    assert (tmp_path / "py" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    content = converter.convert()
+    assert isinstance(content, bytes)
+    assert content == (tmp_path / "cli.tflite").read_bytes()
+    # The promise: the QAT model's accuracy is the deployed file's.
+    assert tflite_accuracy(content, xt, yt) == accuracy
+
+
+def test_int8_io_qat_file(fashion, cpp_models, cli, tmp_path):
+    (x, y), (xt, yt) = fashion
+    q = quantize_model(keras.models.load_model(str(cpp_models["model"])))
+    qat_fit(q, x, y)
+    _, accuracy = q.evaluate(xt, yt)
+    converter = TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [Optimize.DEFAULT]
+    converter.target_spec.supported_ops = [OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    content = converter.convert()
+    it = Interpreter(model_content=content)
+    assert it.get_input_details()[0]["dtype"] is np.int8
+    assert tflite_accuracy(content, xt, yt) == accuracy
+
+
+@pytest.mark.parametrize("mode", ["float32", "dynamic", "float16", "int8", "int8io", "uint8io"])
+def test_post_training_conversions_equal_the_cli(fashion, cpp_models, mode):
+    """The float model the CLI trained, converted from Python: byte-identical to `qlite convert`."""
+    (x, _), _ = fashion
+    model = keras.models.load_model(str(cpp_models["model"]))
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode in ("int8", "int8io", "uint8io"):
+        def representative_data_gen():
+            for input_value in tf.data.Dataset.from_tensor_slices(x).batch(1).take(100):
+                yield [input_value]
+        converter.representative_dataset = representative_data_gen
+    if mode in ("int8io", "uint8io"):
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8 if mode == "int8io" else tf.uint8
+        converter.inference_output_type = converter.inference_input_type
+    assert converter.convert() == cpp_models[mode].read_bytes()
+
+
+def test_from_concrete_functions_converts_the_traced_model(cpp_models):
+    model = keras.models.load_model(str(cpp_models["model"]))
+    run_model = tf.function(lambda x: model(x))
+    concrete_func = run_model.get_concrete_function(tf.TensorSpec([1, 28, 28], model.inputs[0].dtype))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_func], model)
+    assert converter.convert() == cpp_models["float32"].read_bytes()
+
+
+def test_annotate_model_then_apply_equals_quantize_model(cpp_models):
+    base = keras.models.load_model(str(cpp_models["model"]))
+    a = quantize_apply(quantize_annotate_model(base))
+    b = quantize_model(base)
+    assert [l.name for l in a.layers] == [l.name for l in b.layers]
+    assert [w.tobytes() for w in a.get_weights()] == [w.tobytes() for w in b.get_weights()]
+    assert {type(l).__name__ for l in quantize_annotate_model(base).layers} == {"QuantizeAnnotate"}
+    with quantize_scope():
+        pass
+
+
+def test_converter_errors(cpp_models):
+    model = keras.models.load_model(str(cpp_models["model"]))
+    c = TFLiteConverter.from_keras_model(model)
+    c.inference_input_type = tf.int8
+    c.inference_output_type = tf.int8
+    with pytest.raises(ValueError, match="float32"):
+        c.convert()
+    c = TFLiteConverter.from_keras_model(model)
+    c.optimizations = [Optimize.DEFAULT]
+    c.target_spec.supported_ops = [OpsSet.TFLITE_BUILTINS_INT8]
+    with pytest.raises(ValueError, match="representative_dataset"):
+        c.convert()
+    c.representative_dataset = lambda: iter([[np.zeros((1, 27, 28), np.float32)]])
+    with pytest.raises(ValueError, match="shape"):
+        c.convert()
+    q = quantize_model(model)
+    with pytest.raises(ValueError, match="DEFAULT"):
+        TFLiteConverter.from_keras_model(q).convert()
+    with pytest.raises(ValueError):
+        TFLiteConverter.from_keras_model("not a model")
+    with pytest.raises(ValueError, match="QuantizeConfig"):
+        quantize_annotate_layer(keras.layers.Dense(3), quantize_config=object())
+
+
+def test_unbuilt_model_converts_as_built():
+    def make():
+        return keras.Sequential([keras.layers.InputLayer(input_shape=(6,)), keras.layers.Dense(3)])
+    built = make()
+    built.build()
+    assert TFLiteConverter.from_keras_model(make()).convert() == TFLiteConverter.from_keras_model(built).convert()
+
+
+def test_tfmot_and_tf_names():
+    assert tfmot.quantization.keras.quantize_model is quantize_model
+    import qlite.tfmot.quantization.keras as tqk
+    assert tqk.quantize_apply is quantize_apply
+    assert tf.keras is qlite.keras and tf.lite is qlite.lite
+    assert tf.float32 is np.float32 and tf.int8 is np.int8 and tf.uint8 is np.uint8
