@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/int8_kernels_x86.h"
 
@@ -41,14 +42,32 @@ struct Depthwise {
 
   static int dmin(int a, int b) { return a < b ? a : b; }
 
+  // Input row iy with every channel repeated depth_multiplier times (output
+  // channel order: input channel ci feeds outputs ci * dm .. ci * dm + dm - 1),
+  // so that a multiplier > 1 runs the multiplier-1 kernel unchanged.
+  static const int8_t* expand_row(const PackedDepthwiseInt8& pd, const int8_t* image, int iy, int8_t* dst) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int dm = pd.params.depth_multiplier, ic = g.in_c;
+    const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * ic;
+    int8_t* d = dst;
+    if (ic == 1) {
+      for (int x = 0; x < g.in_w; ++x, d += dm) std::memset(d, src[x], static_cast<size_t>(dm));
+    } else {
+      for (int64_t i = 0, n = int64_t{g.in_w} * ic; i < n; ++i, d += dm)
+        for (int m = 0; m < dm; ++m) d[m] = src[i];
+    }
+    return dst;
+  }
+
   // Group row of padded input row r (r - pad_top is the image row).
   static void build_row(const PackedDepthwiseInt8& pd, const int8_t* image, int r, const typename T::Pad& pad,
-                        uint32_t* dst) {
+                        uint32_t* dst, int8_t* expanded) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int c = g.out_c, cp = pd.c_pad;
     const int iy = r - g.pad_top;
     const bool row_in = iy >= 0 && iy < g.in_h;
     const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
+    if (row_in && pd.params.depth_multiplier != 1) src = expand_row(pd, image, iy, expanded);
     // Taps past kernel_w meet zero weights (one group per row only): no load.
     const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
     for (int i = 0; i < pd.q_cols; ++i) {
@@ -120,6 +139,7 @@ struct Depthwise {
     uint32_t* ring_buf = static_cast<uint32_t*>(scratch);
     // Which padded input row each ring slot holds (-1: none yet).
     int32_t* slot_row = reinterpret_cast<int32_t*>(ring_buf + ring * row_len);
+    int8_t* expanded = static_cast<int8_t*>(scratch) + pd.expand_offset;
     for (int s = 0; s < ring; ++s) slot_row[s] = -1;
     const typename T::Pad pad = T::make_pad(pd.params.input_zero_point);
     const uint32_t* rows_ptr[kMaxDwKernel];
@@ -128,7 +148,7 @@ struct Depthwise {
         const int r = oy * g.stride_h + ky * g.dilation_h, s = r % ring;
         uint32_t* slot = ring_buf + s * row_len;
         if (slot_row[s] != r) {
-          build_row(pd, image, r, pad, slot);
+          build_row(pd, image, r, pad, slot, expanded);
           slot_row[s] = r;
         }
         rows_ptr[ky] = slot;
