@@ -141,7 +141,7 @@ void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const in
 // channels (see x86/int8_depthwise_impl.h). Channels come in blocks of
 // `block`; inside a block they are stored in the order the kernels' in-lane
 // unpacks produce (dw_channel_at below), and weights, bias and rq follow it.
-// AVX-512 packs of at most 32 channels use the AVX2 layout (isa says which).
+// AVX-512 packs of at most 32 channels use blocks of 16 (block says which).
 constexpr int kMaxDwKernel = 16;
 struct PackedDepthwiseInt8 {
   Isa isa = Isa::kReference;

@@ -378,11 +378,10 @@ void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias) {
   const qlite::ref::DepthwiseInt8Params& p = pd.params;
   const qlite::ref::WindowGeometry& g = p.g;
   const int c = g.out_c;
-  // A 64-channel AVX-512 block would be mostly padding: the AVX2 layout (16-channel
-  // blocks) does the same work in fewer instructions (any AVX-512 CPU has AVX2).
-  if (pd.isa == Isa::kAvx512 && c <= 32) pd.isa = Isa::kAvx2;
   const bool v512 = pd.isa == Isa::kAvx512;
-  pd.block = v512 ? 64 : 16;
+  // A 64-channel AVX-512 block would be mostly padding: up to 32 channels,
+  // blocks of 16 in one register (DwV512x16).
+  pd.block = v512 ? (c <= 32 ? 16 : 64) : 16;
   pd.group = v512 ? 4 : 2;
   const int32_t input_offset = v512 ? 128 : 0;  // vpdpbusd reads x + 128 as u8
   pd.c_pad = round_up(c, pd.block);

@@ -161,8 +161,9 @@ TEST(DepthwiseX86, DepthMultipliersAndLargeKernels) {
     ref::apply_padding(g, rng.below(2) ? Padding::kSame : Padding::kValid);
     const DwCase c = make_case(rng, g, dm);
     for (Isa isa : runnable_isas()) {
-      if (isa != Isa::kReference)
+      if (isa != Isa::kReference) {
         EXPECT_NE(pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data()).isa, Isa::kReference);
+      }
       check_dw(rng, isa, c);
       if (HasFatalFailure()) return;
     }

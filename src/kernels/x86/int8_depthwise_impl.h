@@ -127,6 +127,13 @@ struct Depthwise {
       int ox = 0;
       for (; ox + T::kMR <= g.out_w; ox += T::kMR)
         tile<T::kMR, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      // The rest in tiles of 4 and 2 where the full tile is wider (a 14-wide
+      // row with 8-pixel tiles would otherwise end in six 1-pixel tiles, each
+      // loading every requantization constant).
+      if constexpr (T::kMR > 4)
+        for (; ox + 4 <= g.out_w; ox += 4) tile<4, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      if constexpr (T::kMR > 2)
+        for (; ox + 2 <= g.out_w; ox += 2) tile<2, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       for (; ox < g.out_w; ++ox) tile<1, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
     }
   }
