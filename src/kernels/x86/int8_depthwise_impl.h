@@ -17,7 +17,8 @@
 // constants are packed in the permuted order (PackedDepthwiseInt8).
 //
 // T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), Pad,
-// make_pad, build, load, dot, and requant_store (requantize a tile's
+// make_pad, build, build_full (a whole block whose kGroup taps, step bytes
+// apart, all lie inside the row), load, dot, and requant_store (requantize a tile's
 // accumulators and store kBlock bytes per pixel).
 #pragma once
 
@@ -70,14 +71,29 @@ struct Depthwise {
     if (row_in && pd.params.depth_multiplier != 1) src = expand_row(pd, image, iy, expanded);
     // Taps past kernel_w meet zero weights (one group per row only): no load.
     const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
+    const int64_t tstep = static_cast<int64_t>(g.dilation_w) * c;
+    const int last_tap = (kG - 1) * g.dilation_w;
     for (int i = 0; i < pd.q_cols; ++i) {
       const int x0 = i * pd.q_step - g.pad_left;
+      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
+      if (row_in && x0 >= 0 && x0 + last_tap < g.in_w) {
+        // Every tap of the group inside the row: full blocks without per-tap
+        // checks (taps past kernel_w load real pixels; their weights are zero).
+        const int8_t* p = src + static_cast<int64_t>(x0) * c;
+        int cb = 0;
+        for (; cb + kB <= c; cb += kB) T::build_full(p, tstep, cb, d + cb);
+        if (cb < c) {
+          const int8_t* tap[kG];
+          for (int t = 0; t < kG; ++t) tap[t] = p + t * tstep;
+          T::build(tap, cb, c - cb, pad, d + cb);
+        }
+        continue;
+      }
       const int8_t* tap[kG];
       for (int t = 0; t < kG; ++t) {
         const int ix = x0 + t * g.dilation_w;
         tap[t] = row_in && t < taps_used && ix >= 0 && ix < g.in_w ? src + static_cast<int64_t>(ix) * c : nullptr;
       }
-      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
       for (int cb = 0; cb < c; cb += kB) T::build(tap, cb, dmin(kB, c - cb), pad, d + cb);
     }
   }

@@ -258,6 +258,20 @@ struct DwV512 {
     _mm512_storeu_si512(d + 48, _mm512_unpackhi_epi16(b, e));
   }
 
+  static void build_full(const int8_t* p, int64_t step, int cb, uint32_t* d) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    const __m512i t0 = _mm512_xor_si512(_mm512_loadu_si512(p + cb), flip);
+    const __m512i t1 = _mm512_xor_si512(_mm512_loadu_si512(p + step + cb), flip);
+    const __m512i t2 = _mm512_xor_si512(_mm512_loadu_si512(p + 2 * step + cb), flip);
+    const __m512i t3 = _mm512_xor_si512(_mm512_loadu_si512(p + 3 * step + cb), flip);
+    const __m512i a = _mm512_unpacklo_epi8(t0, t1), b = _mm512_unpackhi_epi8(t0, t1);
+    const __m512i c = _mm512_unpacklo_epi8(t2, t3), e = _mm512_unpackhi_epi8(t2, t3);
+    _mm512_storeu_si512(d, _mm512_unpacklo_epi16(a, c));
+    _mm512_storeu_si512(d + 16, _mm512_unpackhi_epi16(a, c));
+    _mm512_storeu_si512(d + 32, _mm512_unpacklo_epi16(b, e));
+    _mm512_storeu_si512(d + 48, _mm512_unpackhi_epi16(b, e));
+  }
+
   // Requantize MR pixels x 4 registers in place (constants loaded once per
   // register column), then saturating packs restore channel order: the int16
   // and int8 saturation plus the byte clamp equal clamp(v + zp, act) exactly.
@@ -353,6 +367,20 @@ struct DwV512x16 {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 4), _mm_unpackhi_epi16(a, c));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 8), _mm_unpacklo_epi16(b, e));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 12), _mm_unpackhi_epi16(b, e));
+  }
+
+  // The four 16-byte taps in the four lanes (lane t: tap t, dword q: channels
+  // 4q..4q+3), a dword permute gathering dword q of every tap into lane q,
+  // and an in-lane 4x4 byte transpose: lane q, dword j = taps of channel 4q + j.
+  static void build_full(const int8_t* p, int64_t step, int cb, uint32_t* d) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + cb)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + step + cb)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * step + cb)), 2);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * step + cb)), 3);
+    const __m512i by_dword = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i in_lane = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    v = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(by_dword, v), in_lane);
+    _mm512_storeu_si512(d, _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))));
   }
 
   // DwV512's requantization for one register column; the clamp comes before
