@@ -8,6 +8,14 @@
 // --uint8 times a TF1-era uint8 file (uint8 input and output, e.g. a
 // *_quant.tflite MobileNet) at batch 1 only; its bytes must be identical in
 // every engine (TFLite's XNNPACK 2.9 delegate leaves uint8 ops to TFLite).
+//   runtime_vs_tflite --mobilenet-style [--rounds N] [--runs1 N] [--runs256 N] [--json FILE]
+//                     [--save-models DIR]
+//   runtime_vs_tflite --file FILE [--file FILE ...] [--rounds N] [--runs1 N] [--json FILE]
+// --mobilenet-style: the int8 / float32 / dynamic-range cases below with the
+// reference MobileNet-style network (applications::MobileNetStyle) instead of
+// the seed model. --file: each .tflite file at batch 1 as it is (inputs of
+// its own type, random), e.g. the third-party files of ../shared/models.
+// --save-models DIR writes the files timed (int8, float32, dynamic .tflite).
 // --mobilenet-v2 times keras.applications' MobileNetV2 (alpha 1.0, 224x224x3,
 // 1000 classes; random weights with batch-norm statistics of random images,
 // int8 post-training quantization calibrated on 8 random images, float I/O)
@@ -212,9 +220,19 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-// Trains (or, without the dataset, only builds) the seed model and converts it.
-void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32, std::vector<uint8_t>& dyn) {
-  auto m = make_seed_model(10, 1);
+// Trains (or, without the dataset, only builds) the seed model, or the
+// reference MobileNet-style network, and converts it.
+void default_models(bool mobilenet_style, std::vector<uint8_t>& int8, std::vector<uint8_t>& f32,
+                    std::vector<uint8_t>& dyn) {
+  std::unique_ptr<Model> m;
+  if (mobilenet_style) m = applications::MobileNetStyle();
+  else m = make_seed_model(10, 1);
+  const char* what = mobilenet_style ? "MobileNet-style network" : "seed model";
+  // The seed model reshapes [N, 28, 28] itself; the MobileNet-style network takes [N, 28, 28, 1].
+  auto images = [&](Tensor x) {
+    if (mobilenet_style) x.reshape({x.dim(0), x.dim(1), x.dim(2), 1});
+    return x;
+  };
   Tensor rep;
   try {
     const Dataset ds = load_dataset("fashion-mnist");
@@ -222,14 +240,15 @@ void default_models(std::vector<uint8_t>& int8, std::vector<uint8_t>& f32, std::
     FitOptions fo;
     fo.epochs = 1;
     const Split part = take(ds.train, 0, 2000);
-    m->fit(part.x, part.y, fo);
-    rep = take(ds.train, 0, 100).x;
-    std::printf("seed model trained 1 epoch on 2000 Fashion-MNIST images\n");
+    m->fit(images(part.x), part.y, fo);
+    rep = images(take(ds.train, 0, 100).x);
+    std::printf("%s trained 1 epoch on 2000 Fashion-MNIST images\n", what);
   } catch (const Error& e) {
-    std::printf("Fashion-MNIST unavailable (%s): untrained seed model, random calibration\n", e.what());
+    std::printf("Fashion-MNIST unavailable (%s): untrained %s, random calibration\n", e.what(), what);
     rep = Tensor({100, 28, 28});
     Rng rng(3);
     for (float& v : rep.span_f32()) v = rng.uniform();
+    rep = images(rep);
   }
   convert::ConvertOptions o;
   o.mode = convert::Mode::kInt8;
@@ -310,10 +329,11 @@ struct Case {
 
 int main(int argc, char** argv) {
   try {
-    std::string int8_path, float_path, dynamic_path, json_path;
+    std::string int8_path, float_path, dynamic_path, json_path, save_dir;
     int rounds = 10, runs1 = 500, runs256 = 20;
-    bool mobilenet_v2 = false;
+    bool mobilenet_v2 = false, mobilenet_style = false;
     std::string uint8_path;
+    std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -329,17 +349,35 @@ int main(int argc, char** argv) {
       else if (a == "--runs256") runs256 = std::stoi(next());
       else if (a == "--mobilenet-v2") mobilenet_v2 = true;
       else if (a == "--uint8") uint8_path = next();
+      else if (a == "--mobilenet-style") mobilenet_style = true;
+      else if (a == "--file") files.push_back(next());
+      else if (a == "--save-models") save_dir = next();
       else throw Error("unknown argument " + a);
     }
     std::vector<uint8_t> int8, f32, dyn;
+    // --file: every file given, at batch 1.
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> file_bytes;
+    for (const std::string& f : files)
+      file_bytes.emplace_back(std::filesystem::path(f).filename().string(), read_file(f));
+    const bool files_only = !file_bytes.empty();
     // One batch-1 file only: MobileNetV2 int8, or a uint8 file.
-    const bool single = mobilenet_v2 || !uint8_path.empty();
-    if (mobilenet_v2) int8 = mobilenet_v2_int8();
+    const bool single = mobilenet_v2 || !uint8_path.empty() || files_only;
+    if (files_only) {
+    } else if (mobilenet_v2) int8 = mobilenet_v2_int8();
     else if (!uint8_path.empty()) int8 = read_file(uint8_path);
-    else if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(int8, f32, dyn);
+    else if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(mobilenet_style, int8, f32, dyn);
     if (!int8_path.empty()) int8 = read_file(int8_path);
     if (!float_path.empty()) f32 = read_file(float_path);
     if (!dynamic_path.empty()) dyn = read_file(dynamic_path);
+    if (!save_dir.empty()) {  // the files timed, for `qlite bench` or a profiler
+      std::filesystem::create_directories(save_dir);
+      for (const auto& [name, b] : {std::pair<const char*, const std::vector<uint8_t>*>{"int8", &int8},
+                                    {"float32", &f32}, {"dynamic", &dyn}})
+        if (!b->empty())
+          std::ofstream(save_dir + "/" + name + ".tflite", std::ios::binary)
+              .write(reinterpret_cast<const char*>(b->data()), static_cast<std::streamsize>(b->size()));
+      std::printf("wrote the models to %s\n", save_dir.c_str());
+    }
 
     std::string why;
     const TfLiteApi* tfl = load_tflite(why);
@@ -348,10 +386,14 @@ int main(int argc, char** argv) {
 
     std::vector<Case> cases;
     nlohmann::json j;
-    for (const auto& [dtype, bytes] : {std::pair<std::string, const std::vector<uint8_t>*>{"int8", &int8},
-                                       std::pair<std::string, const std::vector<uint8_t>*>{"float32", &f32},
-                                       std::pair<std::string, const std::vector<uint8_t>*>{"dynamic", &dyn}}) {
-      if (single && dtype != "int8") continue;
+    std::vector<std::pair<std::string, const std::vector<uint8_t>*>> jobs;
+    if (files_only) {
+      for (const auto& [name, bytes] : file_bytes) jobs.emplace_back(name, &bytes);
+    } else {
+      jobs = {{"int8", &int8}, {"float32", &f32}, {"dynamic", &dyn}};
+    }
+    for (const auto& [dtype, bytes] : jobs) {
+      if (single && !files_only && dtype != "int8") continue;
       for (int batch : {1, 256}) {
         if (single && batch != 1) continue;
         const std::vector<uint8_t> x = random_input_bytes(*bytes, batch, 17);
@@ -393,10 +435,11 @@ int main(int argc, char** argv) {
       }
     }
 
-    std::printf("\n%-8s %6s  %-26s %12s %14s\n", "model", "batch", "engine", "median us", "images/s");
+    const int w = files_only ? 42 : 8;
+    std::printf("\n%-*s %6s  %-26s %12s %14s\n", w, "model", "batch", "engine", "median us", "images/s");
     for (const Case& c : cases)
       for (const auto& [name, us] : c.median_us) {
-        std::printf("%-8s %6d  %-26s %12.2f %14.0f\n", c.dtype.c_str(), c.batch, name.c_str(), us, c.batch * 1e6 / us);
+        std::printf("%-*s %6d  %-26s %12.2f %14.0f\n", w, c.dtype.c_str(), c.batch, name.c_str(), us, c.batch * 1e6 / us);
         j["results"].push_back({{"model", c.dtype}, {"batch", c.batch}, {"engine", name}, {"median_us", us},
                                 {"images_per_second", c.batch * 1e6 / us}});
       }
@@ -430,6 +473,14 @@ int main(int argc, char** argv) {
                   met ? "met" : "NOT met");
       j["ratios"][key + 3] = {{"value", value}, {"target", target}, {"met", met}};
     };
+    if (files_only) {
+      // Issue 13: no file slower than TFLite's best configuration.
+      for (const Case& c : cases)
+        if (tfl) ratio(("ge " + c.dtype + "_b1_vs_tflite").c_str(), (c.dtype + " b1 speedup vs best TFLite").c_str(),
+                       best_tflite(c) / qlite1(c), 1.0);
+      if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
+      return 0;
+    }
     if (!uint8_path.empty()) {
       const Case& m1 = find("uint8", 1);
       if (tfl) ratio("ge uint8_b1_vs_tflite", "uint8 file b1 speedup vs best TFLite", best_tflite(m1) / qlite1(m1), 5.0);

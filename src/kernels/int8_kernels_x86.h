@@ -132,15 +132,16 @@ PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::F
 void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
                           void* scratch);
 
-// Depthwise (depth_multiplier 1 and kernels up to kMaxDwKernel on the SIMD
-// paths; anything else runs the reference). Each input row becomes a "group
+// Depthwise (kernels up to kMaxDwKernel on the SIMD paths; anything larger
+// runs the reference; a depth multiplier > 1 repeats each input channel that
+// many times in a scratch row first). Each input row becomes a "group
 // row" once: per column and channel, `group` horizontally adjacent taps side by
 // side in 4 bytes (AVX-512: 4 x u8 = x + 128 for vpdpbusd; AVX2: 2 x int16
 // for vpmaddwd), so one dot instruction covers `group` taps of a register of
 // channels (see x86/int8_depthwise_impl.h). Channels come in blocks of
 // `block`; inside a block they are stored in the order the kernels' in-lane
 // unpacks produce (dw_channel_at below), and weights, bias and rq follow it.
-// AVX-512 packs of at most 32 channels use the AVX2 layout (isa says which).
+// AVX-512 packs of at most 32 channels use blocks of 16 (block says which).
 constexpr int kMaxDwKernel = 16;
 struct PackedDepthwiseInt8 {
   Isa isa = Isa::kReference;
@@ -156,6 +157,7 @@ struct PackedDepthwiseInt8 {
   std::vector<uint32_t> weights;    // [ky][j][c_pad], permuted; 4 u8 or 2 int16 taps per entry
   std::vector<int32_t> bias;        // c_pad, permuted: bias - (input_zero_point + offset) * sum w
   Int8Requant rq;                   // permuted channel order, c_pad channels
+  size_t expand_offset = 0;         // scratch offset of the channel-repeated input row (multiplier > 1)
   size_t scratch_bytes = 0;
 };
 // The shapes the SIMD depthwise paths take (others run the reference).

@@ -307,7 +307,7 @@ void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias);
 }  // namespace
 
 bool depthwise_int8_vectorized(const qlite::ref::DepthwiseInt8Params& p) {
-  return p.depth_multiplier == 1 && p.g.kernel_h <= kMaxDwKernel && p.g.kernel_w <= kMaxDwKernel;
+  return p.g.kernel_h <= kMaxDwKernel && p.g.kernel_w <= kMaxDwKernel;
 }
 
 int dw_channel_at(const PackedDepthwiseInt8& pd, int pos) {
@@ -335,7 +335,8 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::Depthw
   pd.params.g.batch = 1;
   const int64_t n_w = int64_t{g.kernel_h} * g.kernel_w * g.out_c;
   check(n_w < (int64_t{1} << 28), "pack_depthwise_conv2d_int8: kernel too large");
-  // Rare shapes are not vectorised.
+  // Rare shapes are not vectorised (a depth multiplier > 1 is: it runs as
+  // multiplier 1 on input rows whose channels are repeated, expand_row).
   if (!depthwise_int8_vectorized(p)) pd.isa = Isa::kReference;
   if (pd.isa == Isa::kReference) {
     pd.ref_weights.assign(weights, weights + n_w);
@@ -377,11 +378,10 @@ void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias) {
   const qlite::ref::DepthwiseInt8Params& p = pd.params;
   const qlite::ref::WindowGeometry& g = p.g;
   const int c = g.out_c;
-  // A 64-channel AVX-512 block would be mostly padding: the AVX2 layout (16-channel
-  // blocks) does the same work in fewer instructions (any AVX-512 CPU has AVX2).
-  if (pd.isa == Isa::kAvx512 && c <= 32) pd.isa = Isa::kAvx2;
   const bool v512 = pd.isa == Isa::kAvx512;
-  pd.block = v512 ? 64 : 16;
+  // A 64-channel AVX-512 block would be mostly padding: up to 32 channels,
+  // blocks of 16 in one register (DwV512x16).
+  pd.block = v512 ? (c <= 32 ? 16 : 64) : 16;
   pd.group = v512 ? 4 : 2;
   const int32_t input_offset = v512 ? 128 : 0;  // vpdpbusd reads x + 128 as u8
   pd.c_pad = round_up(c, pd.block);
@@ -421,7 +421,9 @@ void finish_depthwise(PackedDepthwiseInt8& pd, W weights, const int32_t* bias) {
   pd.rq = make_int8_requant(rq, pd.c_pad, v512 ? 16 : 8, p.output_zero_point, p.act,
                             qlite::ref::Rounding::kDoubleRounding);
   const size_t ring_bytes = static_cast<size_t>(pd.ring_rows) * pd.q_cols * pd.c_pad * 4;
-  pd.scratch_bytes = align64(ring_bytes + sizeof(int32_t) * pd.ring_rows + kSlack);
+  pd.expand_offset = align64(ring_bytes + sizeof(int32_t) * pd.ring_rows);
+  const size_t expand_bytes = p.depth_multiplier == 1 ? 0 : static_cast<size_t>(g.in_w) * g.out_c;
+  pd.scratch_bytes = align64(pd.expand_offset + expand_bytes + kSlack);
 }
 }  // namespace
 

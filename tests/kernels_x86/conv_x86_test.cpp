@@ -89,6 +89,38 @@ TEST(ConvX86, SeedAndLargeShapes) {
   }
 }
 
+// 1x1 stride-1 convolutions run a whole row band as one GEMM run whose tiles
+// span row ends: MobileNet's pointwise shapes and ragged ones (widths that
+// leave every remainder of a 6-pixel tile, channel counts around the blocks),
+// batches of 1..3, SAME and VALID (equal for 1x1), whole and in bands.
+TEST(ConvX86, PointwiseTilesSpanRowEnds) {
+  Rng rng(12);
+  struct S { int h, w, cin, cout; };
+  std::vector<S> shapes = {S{7, 7, 32, 64}, S{14, 14, 16, 32}, S{14, 14, 64, 64}, S{28, 28, 24, 144}};
+  for (int i = 0; i < 24; ++i)
+    shapes.push_back(S{pick(rng, 1, 9), pick(rng, 1, 13), rand_channels(rng), rand_channels(rng)});
+  for (S s : shapes) {
+    ConvCase c = rand_conv(rng, 1);
+    ref::WindowGeometry& g = c.p.g;
+    g = {};
+    g.batch = pick(rng, 1, 3);
+    g.in_h = s.h; g.in_w = s.w; g.in_c = s.cin; g.out_c = s.cout; g.kernel_h = g.kernel_w = 1;
+    ref::apply_padding(g, rng.below(2) ? Padding::kSame : Padding::kValid);
+    const Quant q = rand_quant(rng, s.cout, s.cin);
+    c.p.requant = q.requant;
+    c.p.act = q.act;
+    c.p.input_zero_point = q.in_zp;
+    c.p.output_zero_point = q.out_zp;
+    c.input = rand_i8(rng, int64_t{g.batch} * s.h * s.w * s.cin);
+    c.weights = rand_i8(rng, int64_t{s.cout} * s.cin);
+    c.bias = rand_bias(rng, s.cout, 1 << 16);
+    for (Isa isa : runnable_isas()) {
+      check_conv(isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 TEST(FullyConnectedX86, EveryKFrom1To130) {
   Rng rng(12);
   for (int k = 1; k <= 130; ++k) {

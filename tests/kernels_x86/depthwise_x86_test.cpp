@@ -1,6 +1,7 @@
 // Packed int8 depthwise convolution against the reference kernel: exact bytes
 // on random awkward shapes (ragged channel blocks, kernels 1..5 and a few
-// wider, any padding, strides, dilations, depth multipliers, zero points),
+// wider up to 16, any padding, strides, dilations, depth multipliers 1, 2, 3,
+// 5 and 8, zero points),
 // as whole batches and as row bands the way threads split an image, for every
 // ISA this CPU runs, with guard bytes around the output and the scratch.
 #include "x86_test_util.h"
@@ -135,6 +136,53 @@ TEST(DepthwiseX86, KernelsBeyondTheSimdLimitFallBack) {
   for (Isa isa : runnable_isas()) {
     EXPECT_EQ(pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data()).isa, Isa::kReference);
     check_dw(rng, isa, c);
+  }
+}
+
+// Depth multipliers > 1 run the SIMD kernels on channel-repeated rows:
+// multipliers 2 and 8 (and 3, 5 for ragged blocks) with 3x3, 5x5 and 10x8
+// kernels, SAME and VALID, strides 1 and 2, batches of 1..3.
+TEST(DepthwiseX86, DepthMultipliersAndLargeKernels) {
+  Rng rng(20);
+  const int kernels[][2] = {{3, 3}, {5, 5}, {10, 8}, {8, 10}, {1, 1}, {16, 16}};
+  for (int rep = 0; rep < 72; ++rep) {
+    const int dm = std::vector<int>{2, 8, 3, 5}[static_cast<size_t>(rep % 4)];
+    const int in_c = rep % 3 == 0 ? 1 : pick(rng, 1, 40);
+    ref::WindowGeometry g;
+    g.batch = pick(rng, 1, 3);
+    g.in_c = in_c;
+    g.out_c = in_c * dm;
+    g.kernel_h = kernels[rep % 6][0];
+    g.kernel_w = kernels[rep % 6][1];
+    g.stride_h = pick(rng, 1, 2);
+    g.stride_w = pick(rng, 1, 2);
+    g.in_h = pick(rng, g.kernel_h, g.kernel_h + 12);
+    g.in_w = pick(rng, g.kernel_w, g.kernel_w + 12);
+    ref::apply_padding(g, rng.below(2) ? Padding::kSame : Padding::kValid);
+    const DwCase c = make_case(rng, g, dm);
+    for (Isa isa : runnable_isas()) {
+      if (isa != Isa::kReference) {
+        EXPECT_NE(pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data()).isa, Isa::kReference);
+      }
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// micro_speech_quantized.tflite's layer: 49x40x1 input, multiplier 8, 10x8
+// kernel, stride 2, SAME.
+TEST(DepthwiseX86, MicroSpeechLayer) {
+  Rng rng(21);
+  ref::WindowGeometry g;
+  g.in_h = 49, g.in_w = 40, g.in_c = 1, g.out_c = 8;
+  g.kernel_h = 10, g.kernel_w = 8;
+  g.stride_h = g.stride_w = 2;
+  ref::apply_padding(g, Padding::kSame);
+  const DwCase c = make_case(rng, g, 8);
+  for (Isa isa : runnable_isas()) {
+    check_dw(rng, isa, c);
+    if (HasFatalFailure()) return;
   }
 }
 

@@ -111,8 +111,11 @@ TEST(UInt8X86, DepthwiseRandomAwkwardShapes) {
   for (int rep = 0; rep < 200; ++rep) {
     const bool fits = rep % 3 == 0;
     const int c = rand_channels(rng);
+    // Depth multipliers 2 and 8 too (the SIMD path repeats input channels).
+    const int dm = rep % 6 == 5 ? (rep % 12 == 5 ? 2 : 8) : 1, oc = c * dm;
     ref::DepthwiseInt8Params p;
-    p.g = rand_geometry(rng, c, c, rep % 5 == 0 ? 9 : 3, true);
+    p.depth_multiplier = dm;
+    p.g = rand_geometry(rng, c, oc, rep % 5 == 0 ? 9 : 3, true);
     const ref::WindowGeometry& g = p.g;
     const U8Quant q = rand_u8_quant(rng, g.kernel_h * g.kernel_w, fits);
     p.input_zero_point = q.in_zp;
@@ -121,10 +124,10 @@ TEST(UInt8X86, DepthwiseRandomAwkwardShapes) {
     p.act = q.act;
     ASSERT_TRUE(depthwise_int8_vectorized(p));
     const auto x = rand_u8(rng, int64_t{g.batch} * g.in_h * g.in_w * c);
-    const auto w = rand_u8(rng, int64_t{g.kernel_h} * g.kernel_w * c);
-    const auto bias = rand_bias(rng, c, 1 << 14);
+    const auto w = rand_u8(rng, int64_t{g.kernel_h} * g.kernel_w * oc);
+    const auto bias = rand_bias(rng, oc, 1 << 14);
     const int32_t* b = rep % 4 == 1 ? nullptr : bias.data();
-    const int64_t out_n = int64_t{g.batch} * g.out_h * g.out_w * c;
+    const int64_t out_n = int64_t{g.batch} * g.out_h * g.out_w * oc;
     std::vector<uint8_t> want(static_cast<size_t>(out_n));
     ref::depthwise_conv2d_uint8(p, q.w_zp, x.data(), w.data(), b, want.data());
     const auto xi = flipped(x);

@@ -17,11 +17,13 @@
 // constants are packed in the permuted order (PackedDepthwiseInt8).
 //
 // T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), Pad,
-// make_pad, build, load, dot, and requant_store (requantize a tile's
+// make_pad, build, build_full (a whole block whose kGroup taps, step bytes
+// apart, all lie inside the row), load, dot, and requant_store (requantize a tile's
 // accumulators and store kBlock bytes per pixel).
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/int8_kernels_x86.h"
 
@@ -41,24 +43,57 @@ struct Depthwise {
 
   static int dmin(int a, int b) { return a < b ? a : b; }
 
+  // Input row iy with every channel repeated depth_multiplier times (output
+  // channel order: input channel ci feeds outputs ci * dm .. ci * dm + dm - 1),
+  // so that a multiplier > 1 runs the multiplier-1 kernel unchanged.
+  static const int8_t* expand_row(const PackedDepthwiseInt8& pd, const int8_t* image, int iy, int8_t* dst) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int dm = pd.params.depth_multiplier, ic = g.in_c;
+    const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * ic;
+    int8_t* d = dst;
+    if (ic == 1) {
+      for (int x = 0; x < g.in_w; ++x, d += dm) std::memset(d, src[x], static_cast<size_t>(dm));
+    } else {
+      for (int64_t i = 0, n = int64_t{g.in_w} * ic; i < n; ++i, d += dm)
+        for (int m = 0; m < dm; ++m) d[m] = src[i];
+    }
+    return dst;
+  }
+
   // Group row of padded input row r (r - pad_top is the image row).
   static void build_row(const PackedDepthwiseInt8& pd, const int8_t* image, int r, const typename T::Pad& pad,
-                        uint32_t* dst) {
+                        uint32_t* dst, int8_t* expanded) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int c = g.out_c, cp = pd.c_pad;
     const int iy = r - g.pad_top;
     const bool row_in = iy >= 0 && iy < g.in_h;
     const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
+    if (row_in && pd.params.depth_multiplier != 1) src = expand_row(pd, image, iy, expanded);
     // Taps past kernel_w meet zero weights (one group per row only): no load.
     const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
+    const int64_t tstep = static_cast<int64_t>(g.dilation_w) * c;
+    const int last_tap = (kG - 1) * g.dilation_w;
     for (int i = 0; i < pd.q_cols; ++i) {
       const int x0 = i * pd.q_step - g.pad_left;
+      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
+      if (row_in && x0 >= 0 && x0 + last_tap < g.in_w) {
+        // Every tap of the group inside the row: full blocks without per-tap
+        // checks (taps past kernel_w load real pixels; their weights are zero).
+        const int8_t* p = src + static_cast<int64_t>(x0) * c;
+        int cb = 0;
+        for (; cb + kB <= c; cb += kB) T::build_full(p, tstep, cb, d + cb);
+        if (cb < c) {
+          const int8_t* tap[kG];
+          for (int t = 0; t < kG; ++t) tap[t] = p + t * tstep;
+          T::build(tap, cb, c - cb, pad, d + cb);
+        }
+        continue;
+      }
       const int8_t* tap[kG];
       for (int t = 0; t < kG; ++t) {
         const int ix = x0 + t * g.dilation_w;
         tap[t] = row_in && t < taps_used && ix >= 0 && ix < g.in_w ? src + static_cast<int64_t>(ix) * c : nullptr;
       }
-      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
       for (int cb = 0; cb < c; cb += kB) T::build(tap, cb, dmin(kB, c - cb), pad, d + cb);
     }
   }
@@ -108,6 +143,13 @@ struct Depthwise {
       int ox = 0;
       for (; ox + T::kMR <= g.out_w; ox += T::kMR)
         tile<T::kMR, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      // The rest in tiles of 4 and 2 where the full tile is wider (a 14-wide
+      // row with 8-pixel tiles would otherwise end in six 1-pixel tiles, each
+      // loading every requantization constant).
+      if constexpr (T::kMR > 4)
+        for (; ox + 4 <= g.out_w; ox += 4) tile<4, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      if constexpr (T::kMR > 2)
+        for (; ox + 2 <= g.out_w; ox += 2) tile<2, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       for (; ox < g.out_w; ++ox) tile<1, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
     }
   }
@@ -120,6 +162,7 @@ struct Depthwise {
     uint32_t* ring_buf = static_cast<uint32_t*>(scratch);
     // Which padded input row each ring slot holds (-1: none yet).
     int32_t* slot_row = reinterpret_cast<int32_t*>(ring_buf + ring * row_len);
+    int8_t* expanded = static_cast<int8_t*>(scratch) + pd.expand_offset;
     for (int s = 0; s < ring; ++s) slot_row[s] = -1;
     const typename T::Pad pad = T::make_pad(pd.params.input_zero_point);
     const uint32_t* rows_ptr[kMaxDwKernel];
@@ -128,7 +171,7 @@ struct Depthwise {
         const int r = oy * g.stride_h + ky * g.dilation_h, s = r % ring;
         uint32_t* slot = ring_buf + s * row_len;
         if (slot_row[s] != r) {
-          build_row(pd, image, r, pad, slot);
+          build_row(pd, image, r, pad, slot, expanded);
           slot_row[s] = r;
         }
         rows_ptr[ky] = slot;

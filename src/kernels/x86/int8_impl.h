@@ -246,6 +246,12 @@ struct Kernels {
       return kSmall[static_cast<size_t>(groups - 1)](pc, pad, out_image, y0, y1);
     if (!pc.im2col) {
       const Args a = gemm_args(pc.gemm, pc.tap_offsets.data(), static_cast<int>(pc.tap_offsets.size()), pc.tap_groups);
+      // 1x1, stride 1, no column padding: the band's pixels are one run, so
+      // full tiles span row ends (7x7 rows of 6-pixel tiles would end each
+      // row with a 1-pixel tile).
+      if (g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && cols == g.out_w)
+        return gemm_row(a, pad + static_cast<int64_t>(y0) * cols * cp, (y1 - y0) * g.out_w, cp,
+                        out_image + static_cast<int64_t>(y0) * g.out_w * g.out_c, g.out_c);
       for (int oy = y0; oy < y1; ++oy)
         gemm_row(a, pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp, g.out_w, g.stride_w * cp,
                  out_image + static_cast<int64_t>(oy) * g.out_w * g.out_c, g.out_c);

@@ -188,6 +188,13 @@ struct DwV256 {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 8), _mm256_unpackhi_epi16(t0, t1));
   }
 
+  static void build_full(const int8_t* p, int64_t step, int cb, uint32_t* d) {
+    const __m256i t0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + cb)));
+    const __m256i t1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + step + cb)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm256_unpacklo_epi16(t0, t1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 8), _mm256_unpackhi_epi16(t0, t1));
+  }
+
   // As V256::mbqm per register column, then saturating packs restore channel
   // order (int16 and int8 saturation plus the byte clamp = clamp(v + zp, act)).
   template <int MR>

@@ -258,6 +258,20 @@ struct DwV512 {
     _mm512_storeu_si512(d + 48, _mm512_unpackhi_epi16(b, e));
   }
 
+  static void build_full(const int8_t* p, int64_t step, int cb, uint32_t* d) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    const __m512i t0 = _mm512_xor_si512(_mm512_loadu_si512(p + cb), flip);
+    const __m512i t1 = _mm512_xor_si512(_mm512_loadu_si512(p + step + cb), flip);
+    const __m512i t2 = _mm512_xor_si512(_mm512_loadu_si512(p + 2 * step + cb), flip);
+    const __m512i t3 = _mm512_xor_si512(_mm512_loadu_si512(p + 3 * step + cb), flip);
+    const __m512i a = _mm512_unpacklo_epi8(t0, t1), b = _mm512_unpackhi_epi8(t0, t1);
+    const __m512i c = _mm512_unpacklo_epi8(t2, t3), e = _mm512_unpackhi_epi8(t2, t3);
+    _mm512_storeu_si512(d, _mm512_unpacklo_epi16(a, c));
+    _mm512_storeu_si512(d + 16, _mm512_unpackhi_epi16(a, c));
+    _mm512_storeu_si512(d + 32, _mm512_unpacklo_epi16(b, e));
+    _mm512_storeu_si512(d + 48, _mm512_unpackhi_epi16(b, e));
+  }
+
   // Requantize MR pixels x 4 registers in place (constants loaded once per
   // register column), then saturating packs restore channel order: the int16
   // and int8 saturation plus the byte clamp equal clamp(v + zp, act) exactly.
@@ -324,10 +338,93 @@ struct V512W : V512 {
   }
 };
 
+// Depthwise with at most 32 channels (blocks of 16 in one register, groups
+// of 4 taps as for DwV512): MobileNet's narrow early layers would waste most
+// of a 64-channel block. The in-lane unpacks of 16-byte vectors leave the
+// channels in order, so no permutation is packed.
+struct DwV512x16 {
+  using Reg = __m512i;
+  using Pad = __m128i;
+  static constexpr int kBlock = 16, kRegs = 1, kGroup = 4, kMR = 8;
+
+  static Pad make_pad(int32_t zp) { return _mm_set1_epi8(static_cast<char>(zp + 128)); }
+  static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static Reg dot(Reg acc, Reg x, Reg w) { return _mm512_dpbusd_epi32(acc, x, w); }
+
+  // Four taps of 16 channels -> one register of (t0, t1, t2, t3) byte groups, channel order.
+  static void build(const int8_t* const* tap, int cb, int n, const Pad& pad, uint32_t* d) {
+    const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+    auto get = [&](int t) {
+      if (!tap[t]) return pad;
+      const __m128i v = n == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(tap[t] + cb))
+                                : _mm_maskz_loadu_epi8(mask16(n), tap[t] + cb);
+      return _mm_xor_si128(v, flip);
+    };
+    const __m128i t0 = get(0), t1 = get(1), t2 = get(2), t3 = get(3);
+    const __m128i a = _mm_unpacklo_epi8(t0, t1), b = _mm_unpackhi_epi8(t0, t1);
+    const __m128i c = _mm_unpacklo_epi8(t2, t3), e = _mm_unpackhi_epi8(t2, t3);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_unpacklo_epi16(a, c));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 4), _mm_unpackhi_epi16(a, c));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 8), _mm_unpacklo_epi16(b, e));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 12), _mm_unpackhi_epi16(b, e));
+  }
+
+  // The four 16-byte taps in the four lanes (lane t: tap t, dword q: channels
+  // 4q..4q+3), a dword permute gathering dword q of every tap into lane q,
+  // and an in-lane 4x4 byte transpose: lane q, dword j = taps of channel 4q + j.
+  static void build_full(const int8_t* p, int64_t step, int cb, uint32_t* d) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + cb)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + step + cb)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * step + cb)), 2);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * step + cb)), 3);
+    const __m512i by_dword = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i in_lane = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    v = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(by_dword, v), in_lane);
+    _mm512_storeu_si512(d, _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))));
+  }
+
+  // DwV512's requantization for one register column; the clamp comes before
+  // the zero point (nothing wraps), then a narrowing store.
+  template <int MR>
+  static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
+                            int ostride) {
+    const Int8Requant& r = pd.rq;
+    const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
+    const __m512i mult = _mm512_loadu_si512(r.multiplier.data() + cb), mult_odd = _mm512_srli_epi64(mult, 32);
+    const __m512i left = _mm512_loadu_si512(r.left.data() + cb);
+    const __m512i re = _mm512_loadu_si512(r.round64.data() + cb), ro = _mm512_loadu_si512(r.round64.data() + cb + 8);
+    const __m512i fe = _mm512_loadu_si512(r.fix64.data() + cb), fo = _mm512_loadu_si512(r.fix64.data() + cb + 8);
+    const __m512i se = _mm512_loadu_si512(r.shift64.data() + cb), so = _mm512_loadu_si512(r.shift64.data() + cb + 8);
+    const __m512i zp = _mm512_set1_epi32(r.output_zero_point);
+    const __m512i lo = _mm512_set1_epi32(r.act_min - r.output_zero_point);
+    const __m512i hi = _mm512_set1_epi32(r.act_max - r.output_zero_point);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512i a = r.any_left ? _mm512_sllv_epi32(acc[i][0], left) : acc[i][0];
+      __m512i pe = _mm512_mul_epi32(a, mult);
+      __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), mult_odd);
+      pe = _mm512_mask_sub_epi64(pe, _mm512_cmplt_epi64_mask(pe, lim), pe, fe);
+      po = _mm512_mask_sub_epi64(po, _mm512_cmplt_epi64_mask(po, lim), po, fo);
+      pe = _mm512_srav_epi64(_mm512_add_epi64(pe, re), se);
+      po = _mm512_srav_epi64(_mm512_add_epi64(po, ro), so);
+      __m512i v = _mm512_mask_shuffle_epi32(pe, __mmask16(0xAAAA), po, _MM_PERM_CDAB);
+      v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), zp);
+      int8_t* o = out + static_cast<int64_t>(i) * ostride;
+      if (n == 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_cvtepi32_epi8(v));
+      else _mm512_mask_cvtepi32_storeu_epi8(o, mask16(n), v);
+    }
+  }
+};
+
 }  // namespace
 
 QLITE_INT8_DEFINE_ENTRY_POINTS(V512)
-QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV512)
+
+void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,
+                    void* scratch) {
+  if (pd.block == DwV512x16::kBlock) Depthwise<DwV512x16>::rows(pd, image, out_image, y0, y1, scratch);
+  else Depthwise<DwV512>::rows(pd, image, out_image, y0, y1, scratch);
+}
 
 void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
                       void* scratch) {
