@@ -36,20 +36,8 @@ void eval_uint8_ref(const EvalContext& c, const Node& n) {
 
 void eval_uint8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
-  const ref::WindowGeometry& g = s.g;
-  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
-  auto* in = reinterpret_cast<int8_t*>(c.scratch_of(n, 1));
-  ref::flip_uint8_int8(c.scaled(g.batch) * in_img, c.input(n, 0).data, in);
-  int8_t* out = c.output(n, 0).as<int8_t>();
-  std::byte* scratch = c.scratch_of(n, 0);
-  const int64_t row = int64_t{g.out_w} * g.out_c;
-  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
-    void* sc = scratch + static_cast<size_t>(chunk) * s.stride;
-    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
-      int8_t* o = out + img * out_img;
-      kernels::depthwise_conv2d_int8_rows(s.packed, in + img * in_img, o, y0, y1, sc);
-      ref::flip_uint8_int8((y1 - y0) * row, o + y0 * row, o + y0 * row);
-    });
+  eval_uint8_windowed(c, n, s.g, s.stride, [&](const int8_t* in, int8_t* out, int y0, int y1, void* sc) {
+    kernels::depthwise_conv2d_int8_rows(s.packed, in, out, y0, y1, sc);
   });
 }
 

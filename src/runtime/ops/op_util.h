@@ -9,6 +9,7 @@
 
 #include "kernels/reference/geometry.h"
 #include "kernels/reference/requantize.h"
+#include "kernels/reference/uint8_kernels.h"
 #include "runtime/graph.h"
 
 namespace qlite::runtime::detail {
@@ -81,6 +82,31 @@ void for_image_rows(int64_t u0, int64_t u1, int out_h, F&& fn) {
     fn(img, y0, y1);
     u0 += y1 - y0;
   }
+}
+
+// A windowed int8 kernel (CONV_2D, DEPTHWISE_CONV_2D) run on uint8 tensors:
+// the batch is flipped once into scratch 1 (a uint8 value minus 128 is the
+// int8 value, its zero point shifted alike), rows(in_image, out_image, y0,
+// y1, chunk_scratch) computes output rows [y0, y1) of one image with the
+// int8 kernel, and each band is flipped back in place. Scratch 0 holds one
+// `stride` slice per worker.
+template <class Rows>
+void eval_uint8_windowed(const EvalContext& c, const Node& n, const ref::WindowGeometry& g, size_t stride,
+                         Rows&& rows) {
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  auto* in = reinterpret_cast<int8_t*>(c.scratch_of(n, 1));
+  ref::flip_uint8_int8(c.scaled(g.batch) * in_img, c.input(n, 0).data, in);
+  int8_t* out = c.output(n, 0).as<int8_t>();
+  std::byte* scratch = c.scratch_of(n, 0);
+  const int64_t row = int64_t{g.out_w} * g.out_c;
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    void* sc = scratch + static_cast<size_t>(chunk) * stride;
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      int8_t* o = out + img * out_img;
+      rows(in + img * in_img, o, y0, y1, sc);
+      ref::flip_uint8_int8((y1 - y0) * row, o + y0 * row, o + y0 * row);
+    });
+  });
 }
 
 }  // namespace qlite::runtime::detail
