@@ -140,7 +140,9 @@ void matmul_acc(const int8_t* x, const int32_t* bias, const int8_t* w, Quantized
       int32_t acc = bias[r];
       const int8_t* row = w + static_cast<size_t>(r) * static_cast<size_t>(n_in);
       const int8_t* v = x + static_cast<size_t>(b) * static_cast<size_t>(n_in);
-      for (int c = 0; c < n_in; ++c) acc += int32_t{v[c]} * int32_t{row[c]};
+      // Wrapping int32 sums (defined behaviour for rows a hostile file makes long).
+      for (int c = 0; c < n_in; ++c)
+        acc = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(int32_t{v[c]} * int32_t{row[c]}));
       acc = multiply_by_quantized_multiplier(acc, m);
       int16_t& out = gate[static_cast<size_t>(b) * static_cast<size_t>(n_out) + static_cast<size_t>(r)];
       out = static_cast<int16_t>(std::clamp<int32_t>(acc + out, -32768, 32767));

@@ -34,7 +34,7 @@ struct LstmState : OpState {
   int max_time = 1, n_batch = 1, n_input = 0, n_cell = 0, n_output = 0;
 };
 
-template <class Elem, class Step, class Fn>
+template <class Elem, class Fn>
 void walk_sequence(const EvalContext& c, const Node& n, Fn&& step_fn) {
   const auto& s = n.state_as<LstmState>();
   const Elem* in = c.input(n, kInput).as<const Elem>();
@@ -61,7 +61,7 @@ void eval_int8(const EvalContext& c, const Node& n) {
   int8_t* h = c.input(n, kOutputState).as<int8_t>();
   int16_t* cell = c.input(n, kCellState).as<int16_t>();
   auto* scratch = reinterpret_cast<int16_t*>(c.scratch_of(n, 0));
-  walk_sequence<int8_t, L::Int8Step>(c, n, [&](int rows, const int8_t* x, int8_t* y, size_t b) {
+  walk_sequence<int8_t>(c, n, [&](int rows, const int8_t* x, int8_t* y, size_t b) {
     L::Int8Step p = s.q;
     p.n_batch = rows;
     L::int8_step(p, x, h + b * static_cast<size_t>(s.n_output), cell + b * static_cast<size_t>(s.n_cell), y,
@@ -74,7 +74,7 @@ void eval_f32(const EvalContext& c, const Node& n) {
   float* h = c.input(n, kOutputState).as<float>();
   float* cell = c.input(n, kCellState).as<float>();
   auto* scratch = reinterpret_cast<float*>(c.scratch_of(n, 0));
-  walk_sequence<float, L::FloatStep>(c, n, [&](int rows, const float* x, float* y, size_t b) {
+  walk_sequence<float>(c, n, [&](int rows, const float* x, float* y, size_t b) {
     L::FloatStep p = s.f;
     p.n_batch = rows;
     L::float_step(p, x, h + b * static_cast<size_t>(s.n_output), cell + b * static_cast<size_t>(s.n_cell), y,
@@ -241,12 +241,17 @@ void prepare_lstm(PrepareContext& ctx, Node& n) {
     std::vector<int32_t>& bh = s.biases[4 + g];
     bx.assign(b.as<const int32_t>(), b.as<const int32_t>() + s.n_cell);
     bh.assign(static_cast<size_t>(s.n_cell), 0);
-    for (int r = 0; r < s.n_cell; ++r) {
-      int32_t sx = 0, sh = 0;
-      for (int k = 0; k < s.n_input; ++k) sx += wx.as<const int8_t>()[static_cast<size_t>(r) * static_cast<size_t>(s.n_input) + static_cast<size_t>(k)];
-      for (int k = 0; k < s.n_output; ++k) sh += wh.as<const int8_t>()[static_cast<size_t>(r) * static_cast<size_t>(s.n_output) + static_cast<size_t>(k)];
-      bx[static_cast<size_t>(r)] = static_cast<int32_t>(static_cast<uint32_t>(bx[static_cast<size_t>(r)]) + static_cast<uint32_t>(sx * -input_zp));
-      bh[static_cast<size_t>(r)] = sh * -h_zp;
+    // In int64, stored wrapped to int32 as TFLite's int32 arithmetic leaves
+    // it (a hostile file's rows can be long enough to overflow).
+    const auto wrap = [](int64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v))); };
+    for (size_t r = 0; r < static_cast<size_t>(s.n_cell); ++r) {
+      int64_t sx = 0, sh = 0;
+      const int8_t* rx = wx.as<const int8_t>() + r * static_cast<size_t>(s.n_input);
+      const int8_t* rh = wh.as<const int8_t>() + r * static_cast<size_t>(s.n_output);
+      for (int k = 0; k < s.n_input; ++k) sx += rx[k];
+      for (int k = 0; k < s.n_output; ++k) sh += rh[k];
+      bx[r] = wrap(int64_t{bx[r]} + wrap(sx) * int64_t{-input_zp});
+      bh[r] = wrap(wrap(sh) * int64_t{-h_zp});
     }
     p.input_weights[g] = wx.as<const int8_t>();
     p.recurrent_weights[g] = wh.as<const int8_t>();
