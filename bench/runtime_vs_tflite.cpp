@@ -5,6 +5,11 @@
 //                     [--runs1 N] [--runs256 N] [--json FILE]
 //   runtime_vs_tflite --mobilenet-v2 [--rounds N] [--runs1 N] [--json FILE]
 //   runtime_vs_tflite --uint8 FILE [--rounds N] [--runs1 N] [--json FILE]
+//   runtime_vs_tflite --lstm FILE [--rounds N] [--runs1 N] [--json FILE]
+// --lstm times a file with state (variable tensors, e.g. an int8
+// UNIDIRECTIONAL_SEQUENCE_LSTM) at batch 1: every engine starts from the
+// reset state, so the first outputs must be identical; the timed invokes then
+// carry the state on, as a stream would.
 // --uint8 times a TF1-era uint8 file (uint8 input and output, e.g. a
 // *_quant.tflite MobileNet) at batch 1 only; its bytes must be identical in
 // every engine (TFLite's XNNPACK 2.9 delegate leaves uint8 ops to TFLite).
@@ -332,7 +337,7 @@ int main(int argc, char** argv) {
     std::string int8_path, float_path, dynamic_path, json_path, save_dir;
     int rounds = 10, runs1 = 500, runs256 = 20;
     bool mobilenet_v2 = false, mobilenet_style = false;
-    std::string uint8_path;
+    std::string uint8_path, lstm_path;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -352,6 +357,7 @@ int main(int argc, char** argv) {
       else if (a == "--mobilenet-style") mobilenet_style = true;
       else if (a == "--file") files.push_back(next());
       else if (a == "--save-models") save_dir = next();
+      else if (a == "--lstm") lstm_path = next();
       else throw Error("unknown argument " + a);
     }
     std::vector<uint8_t> int8, f32, dyn;
@@ -360,11 +366,14 @@ int main(int argc, char** argv) {
     for (const std::string& f : files)
       file_bytes.emplace_back(std::filesystem::path(f).filename().string(), read_file(f));
     const bool files_only = !file_bytes.empty();
-    // One batch-1 file only: MobileNetV2 int8, or a uint8 file.
-    const bool single = mobilenet_v2 || !uint8_path.empty() || files_only;
+    // Batch 1 only: MobileNetV2 int8, a uint8 file, a file with state, or the --file list.
+    const bool single = mobilenet_v2 || !uint8_path.empty() || !lstm_path.empty() || files_only;
+    // The row label of a file given by --uint8 / --lstm.
+    const std::string label = !uint8_path.empty() ? "uint8" : !lstm_path.empty() ? "lstm" : "";
     if (files_only) {
     } else if (mobilenet_v2) int8 = mobilenet_v2_int8();
     else if (!uint8_path.empty()) int8 = read_file(uint8_path);
+    else if (!lstm_path.empty()) int8 = read_file(lstm_path);
     else if (int8_path.empty() || float_path.empty() || dynamic_path.empty()) default_models(mobilenet_style, int8, f32, dyn);
     if (!int8_path.empty()) int8 = read_file(int8_path);
     if (!float_path.empty()) f32 = read_file(float_path);
@@ -412,7 +421,7 @@ int main(int argc, char** argv) {
           const std::vector<double> y = output_values(*bytes, engines[k].output());
           double diff = y.size() == y0.size() ? 0.0 : 1e300;
           for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, std::abs(y[i] - y0[i]));
-          std::printf("  %s b%d: max |%s - %s| = %.3g\n", uint8_path.empty() ? dtype.c_str() : "uint8", batch,
+          std::printf("  %s b%d: max |%s - %s| = %.3g\n", label.empty() ? dtype.c_str() : label.c_str(), batch,
                       engines[k].name.c_str(),
                       engines[0].name.c_str(), diff);
         }
@@ -426,7 +435,7 @@ int main(int argc, char** argv) {
               e.us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
             }
           }
-        Case c{uint8_path.empty() ? dtype : "uint8", batch, {}};
+        Case c{label.empty() ? dtype : label, batch, {}};
         for (Engine& e : engines) {
           c.median_us[e.name] = median(e.us);
           e.cleanup();
@@ -484,6 +493,13 @@ int main(int argc, char** argv) {
     if (!uint8_path.empty()) {
       const Case& m1 = find("uint8", 1);
       if (tfl) ratio("ge uint8_b1_vs_tflite", "uint8 file b1 speedup vs best TFLite", best_tflite(m1) / qlite1(m1), 5.0);
+      if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
+      return 0;
+    }
+    if (!lstm_path.empty()) {
+      const Case& m1 = find("lstm", 1);
+      if (tfl) ratio("ge lstm_b1_vs_tflite", "file with state b1 speedup vs best TFLite", best_tflite(m1) / qlite1(m1),
+                     1.0);
       if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
       return 0;
     }

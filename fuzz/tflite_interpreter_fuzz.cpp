@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../tests/runtime/lstm_models.h"
 #include "fuzz_seeds.h"
 #include "qlite/lite.h"
 #include "qlite/runtime.h"
@@ -116,6 +117,16 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_inputs({x});
     b.set_outputs({y});
     seeds.push_back(b.finish());
+  }
+  // UNIDIRECTIONAL_SEQUENCE_LSTM with variable state: int8 (intermediates,
+  // int16 cell state) and float, batch-major and time-major.
+  for (const bool int8 : {true, false}) {
+    qlite::test::LstmSpec spec;
+    spec.int8 = int8;
+    spec.time_major = !int8;
+    spec.cifg = !int8;
+    spec.time = 3, spec.n_input = 3, spec.n_cell = 4;
+    seeds.push_back(write_model(qlite::test::lstm_model(spec)));
   }
   return seeds;
 }

@@ -343,6 +343,13 @@ struct TransposeOptions {
 struct HardSwishOptions {
   bool operator==(const HardSwishOptions&) const = default;
 };
+struct UnidirectionalSequenceLstmOptions {
+  Activation activation = Activation::kLinear;  // of the cell and the output (TANH in practice)
+  float cell_clip = 0.0f, proj_clip = 0.0f;     // 0: no clipping
+  bool time_major = false;                      // [time, batch, input] when true, else [batch, time, input]
+  bool asymmetric_quantize_inputs = false;      // hybrid (float input, int8 weights) only
+  bool operator==(const UnidirectionalSequenceLstmOptions&) const = default;
+};
 
 // An options table qlite does not parse, kept by its union type code so that
 // inspect() can show it; the writer refuses it.
@@ -356,7 +363,8 @@ using OpOptions =
     std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
                  Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
-                 DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions, OtherOptions>;
+                 DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions,
+                 UnidirectionalSequenceLstmOptions, OtherOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read
@@ -370,6 +378,9 @@ struct OperatorDef {
   std::vector<int32_t> inputs;  // -1 = omitted optional input (e.g. no bias)
   std::vector<int32_t> outputs;
   OpOptions options;
+  // Tensors an op keeps for itself; the integer LSTM reads the quantization
+  // of its gate and hidden-state intermediates from them.
+  std::vector<int32_t> intermediates;
   bool operator==(const OperatorDef&) const = default;
 };
 

@@ -123,7 +123,15 @@ class Interpreter {
     return {reinterpret_cast<const T*>(b.data()), b.size() / sizeof(T)};
   }
 
+  // Runs the graph. Variable tensors (TFLite's is_variable: an LSTM's output
+  // and cell state) keep their values from one invoke() to the next.
   void invoke();
+  // Sets every variable tensor back to its initial value, as TFLite 2.9's
+  // ResetVariableTensors does: the zero point for INT8, zero bytes for every
+  // other type. Variables start so at load.
+  void reset_variables();
+  // Number of variable tensors in the graph.
+  size_t num_variables() const;
 
   // The kernel path chosen and the arena size of the current plan.
   Isa isa() const;

@@ -141,6 +141,19 @@ std::string describe_other(const OpOptions& v) {
   return "options(union type " + std::to_string(code) + ", not parsed)";
 }
 
+void check_lstm(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<UnidirectionalSequenceLstmOptions>(op);
+  check_activation(o.activation, where);
+  check(std::isfinite(o.cell_clip) && o.cell_clip >= 0 && std::isfinite(o.proj_clip) && o.proj_clip >= 0,
+        "tflite: " + where + ": cell_clip and proj_clip must be finite and >= 0");
+}
+std::string describe_lstm(const OpOptions& v) {
+  const auto& o = as<UnidirectionalSequenceLstmOptions>(v);
+  return act_str(o.activation) + " cell_clip=" + format_number(o.cell_clip) + " proj_clip=" +
+         format_number(o.proj_clip) + " time_major=" + (o.time_major ? "true" : "false") +
+         (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs=true" : "");
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -168,6 +181,7 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<PadV2Options>("PadV2Options", nullptr, nullptr),
     rule<TransposeOptions>("TransposeOptions", nullptr, nullptr),
     rule<HardSwishOptions>("HardSwishOptions", nullptr, nullptr),
+    rule<UnidirectionalSequenceLstmOptions>("UnidirectionalSequenceLSTMOptions", check_lstm, describe_lstm),
     rule<OtherOptions>("", nullptr, describe_other),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
@@ -209,6 +223,10 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kSub, 2, 2, 2, 1, opt<SubOptions>(), false},
     {BuiltinOp::kSqueeze, 1, 1, 1, 1, opt<SqueezeOptions>(), false},
     {BuiltinOp::kQuantize, 1, 1, 1, 1, opt<QuantizeOptions>(), false},
+    // 24 inputs (TFLite's lstm_shared.h order), 20 in files from before
+    // layer normalization; input 0 and the two state tensors (18, 19) required
+    // by the kernel, which checks the rest.
+    {BuiltinOp::kUnidirectionalSequenceLstm, 20, 24, 1, 1, opt<UnidirectionalSequenceLstmOptions>(), true},
 };
 
 }  // namespace

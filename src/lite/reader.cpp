@@ -101,6 +101,11 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::PadV2Options: return PadV2Options{};
     case T::TransposeOptions: return TransposeOptions{};
     case T::HardSwishOptions: return HardSwishOptions{};
+    case T::UnidirectionalSequenceLSTMOptions: {
+      const auto* o = op->builtin_options_as_UnidirectionalSequenceLSTMOptions();
+      return UnidirectionalSequenceLstmOptions{act(o->fused_activation_function()), o->cell_clip(), o->proj_clip(),
+                                               o->time_major(), o->asymmetric_quantize_inputs()};
+    }
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};
@@ -181,6 +186,7 @@ ModelDef convert(const tfl::Model* fm) {
           op.inputs = to_vector<int32_t>(fo->inputs());
           op.outputs = to_vector<int32_t>(fo->outputs());
           op.options = read_options(fo, where);
+          op.intermediates = to_vector<int32_t>(fo->intermediates());
           g.operators.push_back(std::move(op));
         }
       }

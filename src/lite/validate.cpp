@@ -124,6 +124,11 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
                                " refers to tensor " + std::to_string(t) + " of " +
                                std::to_string(n));
   }
+  for (size_t k = 0; k < op.intermediates.size(); ++k) {
+    const int32_t t = op.intermediates[k];
+    check(t >= 0 && t < n, "tflite: " + where + ": intermediate " + std::to_string(k) +
+                               " refers to tensor " + std::to_string(t) + " of " + std::to_string(n));
+  }
   if (const OpFormat* r = op_format(m.op_of(op))) {
     const int nin = static_cast<int>(op.inputs.size());
     check(nin >= r->min_in && nin <= r->max_in,

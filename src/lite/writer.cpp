@@ -145,6 +145,12 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     OptionsOut operator()(const HardSwishOptions&) {
       return {T::HardSwishOptions, tfl::CreateHardSwishOptions(fbb).Union()};
     }
+    OptionsOut operator()(const UnidirectionalSequenceLstmOptions& o) {
+      return {T::UnidirectionalSequenceLSTMOptions,
+              tfl::CreateUnidirectionalSequenceLSTMOptions(fbb, act(o.activation), o.cell_clip, o.proj_clip,
+                                                           o.time_major, o.asymmetric_quantize_inputs)
+                  .Union()};
+    }
     OptionsOut operator()(const OtherOptions& o) {
       throw Error("tflite: " + where + ": cannot write builtin options of union type " +
                   std::to_string(o.type_code) + " (not parsed by qlite)");
@@ -295,9 +301,11 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
       const OptionsOut o = write_options(fbb, op.options, op_label(m, s, i, op));
       const auto in = dd.vec(op.inputs);
       const auto out = dd.vec(op.outputs);
+      const auto inter = op.intermediates.empty() ? 0 : dd.vec(op.intermediates);
       ops.push_back(finish_packed<tfl::OperatorBuilder>(
           fbb, [&](auto& b) { b.add_builtin_options_type(o.type); },
           [&](auto& b) {
+            if (!op.intermediates.empty()) b.add_intermediates(inter);
             b.add_builtin_options(o.value);
             b.add_outputs(out);
             b.add_inputs(in);
@@ -383,7 +391,7 @@ int32_t ModelBuilder::add_operator(BuiltinOp op, std::vector<int32_t> inputs,
          !(model_.operator_codes[code].builtin == op && model_.operator_codes[code].version == version))
     ++code;
   if (code == model_.operator_codes.size()) model_.operator_codes.push_back({op, "", version});
-  graph().operators.push_back({code, std::move(inputs), std::move(outputs), std::move(options)});
+  graph().operators.push_back({code, std::move(inputs), std::move(outputs), std::move(options), {}});
   return static_cast<int32_t>(graph().operators.size() - 1);
 }
 

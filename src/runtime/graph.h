@@ -18,6 +18,7 @@ struct RtTensor {
   lite::TensorType type = lite::TensorType::kFloat32;
   Shape shape;             // current shape (set by the graph input or the producing op's prepare)
   bool constant = false;   // data lives in the model (or in folded storage), never in the arena
+  bool variable = false;   // is_variable: persistent storage outside the arena, kept across invokes
   bool used = false;       // read or written by an executed op, or a graph input/output
   std::byte* data = nullptr;
 

@@ -68,6 +68,9 @@ struct Interpreter::Impl {
   std::vector<Node> nodes;
   std::vector<size_t> exec;  // executed nodes, in order
   std::vector<std::vector<float>> folded;
+  // Storage of the variable tensors (index into `tensors`, bytes), allocated
+  // once at load: state survives invokes and re-preparations.
+  std::vector<std::pair<size_t, std::vector<std::byte>>> variables;
   std::unique_ptr<std::byte[], AlignedFree> arena;
   size_t arena_capacity = 0, arena_used = 0;
   int batch = 0;
@@ -80,6 +83,7 @@ struct Interpreter::Impl {
 
   const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
   void load();
+  void reset_variables();
   void fold_constants();
   void prepare(int new_batch);
   void prepare_ops(int b, int workers);
@@ -101,9 +105,20 @@ void Interpreter::Impl::load() {
     t.def = &def;
     t.type = def.type;
     t.shape = to_shape(def.shape);
-    check(!def.is_variable, "runtime: tensor " + std::to_string(i) + " '" + def.name +
-                                "' is a variable tensor, which the runtime does not support");
     const std::vector<uint8_t>& buf = model.buffers[def.buffer];
+    if (def.is_variable) {
+      const std::string what = "runtime: variable tensor " + std::to_string(i) + " '" + def.name + "'";
+      check(buf.empty(), what + " has a constant buffer (initial values are not supported)");
+      for (int64_t d : t.shape) check(d >= 1, what + " has a dimension below 1");
+      const int64_t count = shape_numel(t.shape);  // overflow check
+      const size_t width = lite::tensor_type_size(t.type);
+      check(width > 0 && static_cast<uint64_t>(count) <= options.max_arena_bytes / width,
+            what + " needs more than InterpreterOptions::max_arena_bytes");
+      t.variable = true;
+      variables.emplace_back(i, std::vector<std::byte>(static_cast<size_t>(count) * width));
+      t.data = variables.back().second.data();
+      continue;
+    }
     if (!buf.empty()) {
       t.constant = true;
       // The buffers are owned by `model`, which outlives the tensors.
@@ -122,7 +137,10 @@ void Interpreter::Impl::load() {
   for (int32_t t : g.inputs) {
     check(!tensors[static_cast<size_t>(t)].constant,
           "runtime: graph input " + std::to_string(t) + " is a constant tensor");
+    check(!tensors[static_cast<size_t>(t)].variable,
+          "runtime: graph input " + std::to_string(t) + " is a variable tensor");
   }
+  reset_variables();
   fold_constants();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!nodes[i].folded) exec.push_back(i);
@@ -180,10 +198,20 @@ void Interpreter::Impl::fold_constants() {
   }
 }
 
+// As TFLite 2.9's ResetVariableTensor: INT8 to its zero point, anything else to zero bytes.
+void Interpreter::Impl::reset_variables() {
+  for (auto& [index, bytes] : variables) {
+    const RtTensor& t = tensors[index];
+    int value = 0;
+    if (t.type == lite::TensorType::kInt8 && !t.def->quantization.zero_point.empty()) value = t.zero_point();
+    std::memset(bytes.data(), value, bytes.size());
+  }
+}
+
 void Interpreter::Impl::prepare_ops(int b, int workers) {
   const lite::SubGraphDef& g = graph();
   for (RtTensor& t : tensors) {
-    if (!t.constant) t.data = nullptr;
+    if (!t.constant && !t.variable) t.data = nullptr;
     t.used = false;
   }
   for (int32_t i : g.inputs) {
@@ -218,7 +246,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
 // Whether images can run in separate pieces: every op says so, and every
 // run-time tensor has the batch (b >= 2) as its dimension 0.
 bool Interpreter::Impl::separable(int b) const {
-  if (b < 2) return false;
+  if (b < 2 || !variables.empty()) return false;  // state is one piece
   for (size_t pos : exec)
     if (!nodes[pos].separable) return false;
   for (const RtTensor& t : tensors)
@@ -277,7 +305,7 @@ void Interpreter::Impl::plan_memory() {
   size_t io_total = 0;
   auto add_io = [&](int32_t i) {
     const auto k = static_cast<size_t>(i);
-    if (is_io[k] || tensors[k].constant) return;
+    if (is_io[k] || tensors[k].constant || tensors[k].variable) return;
     is_io[k] = true;
     const size_t bytes = tensors[k].nbytes() / per_tile * full;  // at a tile -> at the batch
     io.push_back({k, reinterpret_cast<std::byte*>(io_total), bytes / full});
@@ -299,7 +327,7 @@ void Interpreter::Impl::plan_memory() {
   std::vector<size_t> owner;  // tensor index, or tensors.size() + scratch slot
   for (size_t i = 0; i < tensors.size(); ++i) {
     const RtTensor& t = tensors[i];
-    if (t.constant || !t.used || is_io[i]) continue;
+    if (t.constant || t.variable || !t.used || is_io[i]) continue;
     const int f = std::max(first[i], 0);
     requests.push_back({t.nbytes(), f, std::max(last[i], f)});
     owner.push_back(i);
@@ -345,7 +373,7 @@ void Interpreter::Impl::plan_memory() {
   // The main tensor list shows lane 0's intermediates (tests and tools read it).
   if (!lanes.empty())
     for (size_t i = 0; i < tensors.size(); ++i)
-      if (!is_io[i] && !tensors[i].constant) tensors[i].data = lanes[0].tensors[i].data;
+      if (!is_io[i] && !tensors[i].constant && !tensors[i].variable) tensors[i].data = lanes[0].tensors[i].data;
 }
 
 void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
@@ -482,6 +510,9 @@ void Interpreter::invoke() {
   if (m.lanes.size() > 1) m.pool->parallel_for(m.tiles, body, 1);
   else body(0, m.tiles, 0);
 }
+
+void Interpreter::reset_variables() { impl_->reset_variables(); }
+size_t Interpreter::num_variables() const { return impl_->variables.size(); }
 
 Isa Interpreter::isa() const { return impl_->isa; }
 size_t Interpreter::arena_bytes() const { return impl_->arena_used; }

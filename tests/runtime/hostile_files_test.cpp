@@ -11,6 +11,7 @@
 
 #include "kernels/int8_kernels_x86.h"
 #include "qlite/runtime.h"
+#include "lstm_models.h"
 #include "runtime_models.h"
 
 namespace qlite::test {
@@ -363,6 +364,51 @@ TEST(RuntimeHostileFiles, UInt8QuantizationIsCheckedAtLoad) {
       EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
     }
     EXPECT_EQ(load_and_run(bytes), Outcome::kError);
+  }
+}
+
+// Variable tensors (an LSTM's state) from a hostile file: a constant buffer,
+// sizes that disagree with the op, empty or huge dimensions. One line each,
+// never a crash or an allocation the file dictates.
+TEST(RuntimeHostileFiles, VariableTensorsAreCheckedAtLoad) {
+  ASSERT_EQ(Interpreter::from_buffer(lite::write_model(lstm_model(LstmSpec{})))->num_variables(), 2u);
+  struct Case {
+    const char* what;
+    void (*edit)(lite::ModelDef&);
+    const char* message;
+  };
+  auto state = [](lite::ModelDef& m, size_t k) -> lite::TensorDef& {
+    return m.subgraphs[0].tensors[static_cast<size_t>(m.subgraphs[0].operators[0].inputs[k])];
+  };
+  static decltype(state) st = state;
+  const Case cases[] = {
+      {"variable with a constant buffer", [](lite::ModelDef& m) {
+         m.buffers.push_back(std::vector<uint8_t>(6, 0));
+         st(m, 18).buffer = static_cast<uint32_t>(m.buffers.size() - 1);
+       }, "has a constant buffer"},
+      {"output state too small", [](lite::ModelDef& m) { st(m, 18).shape = {1, 5}; }, "output state"},
+      {"cell state too large", [](lite::ModelDef& m) { st(m, 19).shape = {2, 6}; }, "cell state"},
+      {"variable with an empty dimension", [](lite::ModelDef& m) { st(m, 19).shape = {0, 6}; }, "dimension below 1"},
+      {"variable of 2^36 elements", [](lite::ModelDef& m) { st(m, 18).shape = {1 << 20, 1 << 10, 64}; },
+       "max_arena_bytes"},
+      {"cell state int8", [](lite::ModelDef& m) { st(m, 19).type = lite::TensorType::kInt8; }, "int16 cell state"},
+      {"variable graph input", [](lite::ModelDef& m) { m.subgraphs[0].inputs.push_back(m.subgraphs[0].operators[0].inputs[18]); },
+       "is a variable tensor"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    lite::ModelDef m = lstm_model(LstmSpec{});
+    c.edit(m);
+    try {
+      InterpreterOptions o;
+      o.max_arena_bytes = size_t{64} << 20;
+      Interpreter::from_buffer(lite::write_model(m, lite::WriteOptions{false}), o);
+      ADD_FAILURE() << "loaded";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(c.message), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    }
   }
 }
 

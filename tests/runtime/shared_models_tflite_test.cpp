@@ -89,10 +89,57 @@ TEST(SharedModelsTflite, EveryLoadableFileRunsAsTflite) {
   // uint8 MobileNet v1 runs on the uint8 path (int8 kernels with the zero
   // points folded at pack time).
   for (const char* must : {"hello_world_float.tflite", "hello_world_int8.tflite", "micro_speech_quantized.tflite",
-                           "mobilenet_v2_quantized_1x3x224x224.tflite", "mobilenet_v1_0.25_128_quant.tflite"})
+                           "mobilenet_v2_quantized_1x3x224x224.tflite", "mobilenet_v1_0.25_128_quant.tflite",
+                           "trained_lstm_int8.tflite"})
     if (std::filesystem::exists(dir + "/" + must)) {
       EXPECT_NE(std::find(names.begin(), names.end(), must), names.end()) << must << " did not load in qlite";
     }
+}
+
+// The int8 LSTM (UNIDIRECTIONAL_SEQUENCE_LSTM with variable output and cell
+// state) over consecutive invokes: the state carries from one invoke to the
+// next in both runtimes, and reset_variables() matches
+// TfLiteInterpreterResetVariableTensors. Step 3 repeats step 0's input after a
+// reset, so it must also reproduce step 0's output (an oracle independent of
+// TFLite); step 1 repeats it without a reset, so the carried state must show.
+TEST(SharedModelsTflite, LstmStateCarriesAcrossInvokesAndResets) {
+  const std::string path = models_dir() + "/trained_lstm_int8.tflite";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  const TfLitePeer* peer = TfLitePeer::get();
+  QLITE_REQUIRE_PEER(peer != nullptr, "TFLite 2.9 unavailable: " << TfLitePeer::unavailable_reason());
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> model{std::istreambuf_iterator<char>(in), {}};
+  for (const Isa isa : {Isa::kReference, active_isa()}) {
+    runtime::InterpreterOptions options;
+    options.isa = isa;
+    auto it = Interpreter::from_buffer(model, options);
+    ASSERT_EQ(it->num_variables(), 2u);
+    const runtime::TensorInfo info = it->input_info(0);
+    Rng rng(29);
+    std::vector<uint8_t> first(it->input_bytes(0).size());
+    for (uint8_t& b : first) b = static_cast<uint8_t>(rng.uniform(0.0f, 256.0f));
+    std::vector<std::vector<PeerInput>> steps;
+    const std::vector<bool> resets = {false, false, false, true, false, true};
+    for (size_t s = 0; s < resets.size(); ++s) {
+      std::vector<uint8_t> bytes = first;
+      if (s != 1 && s != 3)
+        for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.uniform(0.0f, 256.0f));
+      steps.push_back({PeerInput{std::vector<int32_t>(info.shape.begin(), info.shape.end()), bytes}});
+    }
+    const auto theirs = peer->run_steps(model, steps, resets);
+    std::vector<std::vector<uint8_t>> ours;
+    for (size_t s = 0; s < steps.size(); ++s) {
+      if (resets[s]) it->reset_variables();
+      std::memcpy(it->input_bytes(0).data(), steps[s][0].bytes.data(), steps[s][0].bytes.size());
+      it->invoke();
+      const auto out = it->output_bytes(0);
+      ours.emplace_back(reinterpret_cast<const uint8_t*>(out.data()),
+                        reinterpret_cast<const uint8_t*>(out.data()) + out.size());
+      ASSERT_EQ(ours[s], theirs[s][0].bytes) << isa_name(isa) << " invoke " << s;
+    }
+    EXPECT_EQ(ours[3], ours[0]) << "a reset must restore the initial state";
+    EXPECT_NE(ours[1], ours[0]) << "the same input with carried state gave the same output";
+  }
 }
 
 }  // namespace

@@ -53,6 +53,7 @@ struct TfLitePeer::Api {
   TfLiteStatus (*ResizeInputTensor)(TfLiteInterpreter*, int32_t, const int*, int32_t);
   TfLiteStatus (*AllocateTensors)(TfLiteInterpreter*);
   TfLiteStatus (*Invoke)(TfLiteInterpreter*);
+  TfLiteStatus (*ResetVariableTensors)(TfLiteInterpreter*);
   int32_t (*GetOutputTensorCount)(const TfLiteInterpreter*);
   const TfLiteTensor* (*GetOutputTensor)(const TfLiteInterpreter*, int32_t);
   TfLiteType (*TensorType)(const TfLiteTensor*);
@@ -107,6 +108,7 @@ const TfLitePeer::Api* load() {
       resolve(lib, "TfLiteInterpreterResizeInputTensor", api.ResizeInputTensor) &&
       resolve(lib, "TfLiteInterpreterAllocateTensors", api.AllocateTensors) &&
       resolve(lib, "TfLiteInterpreterInvoke", api.Invoke) &&
+      resolve(lib, "TfLiteInterpreterResetVariableTensors", api.ResetVariableTensors) &&
       resolve(lib, "TfLiteInterpreterGetOutputTensorCount", api.GetOutputTensorCount) &&
       resolve(lib, "TfLiteInterpreterGetOutputTensor", api.GetOutputTensor) &&
       resolve(lib, "TfLiteTensorType", api.TensorType) &&
@@ -156,7 +158,17 @@ std::string TfLitePeer::version() const { return api_->Version(); }
 std::vector<PeerTensor> TfLitePeer::run(std::span<const uint8_t> model,
                                         const std::vector<PeerInput>& inputs,
                                         int num_threads) const {
+  return run_steps(model, {inputs}, {false}, num_threads).at(0);
+}
+
+std::vector<std::vector<PeerTensor>> TfLitePeer::run_steps(std::span<const uint8_t> model,
+                                                           const std::vector<std::vector<PeerInput>>& steps,
+                                                           const std::vector<bool>& reset_before,
+                                                           int num_threads) const {
   const Api& a = *api_;
+  if (steps.empty() || reset_before.size() != steps.size())
+    throw Error("tflite peer: run_steps needs one reset flag per step");
+  const std::vector<PeerInput>& inputs = steps[0];
   std::string log;
   auto fail = [&](const std::string& step) {
     throw Error("tflite peer: " + step + " failed" + (log.empty() ? "" : ": " + log));
@@ -184,8 +196,11 @@ std::vector<PeerTensor> TfLitePeer::run(std::span<const uint8_t> model,
       fail("TfLiteInterpreterResizeInputTensor(" + std::to_string(i) + ")");
   }
   if (a.AllocateTensors(interp.get()) != 0) fail("TfLiteInterpreterAllocateTensors");
+  std::vector<std::vector<PeerTensor>> results;
+  for (size_t step = 0; step < steps.size(); ++step) {
+  if (reset_before[step] && a.ResetVariableTensors(interp.get()) != 0) fail("TfLiteInterpreterResetVariableTensors");
   for (int32_t i = 0; i < n_in; ++i) {
-    const auto& in = inputs[static_cast<size_t>(i)];
+    const auto& in = steps[step].at(static_cast<size_t>(i));
     TfLiteTensor* t = a.GetInputTensor(interp.get(), i);
     if (a.TensorByteSize(t) != in.bytes.size())
       throw Error("tflite peer: input " + std::to_string(i) + " takes " +
@@ -210,7 +225,9 @@ std::vector<PeerTensor> TfLitePeer::run(std::span<const uint8_t> model,
     out.zero_point = q.zero_point;
     outputs.push_back(std::move(out));
   }
-  return outputs;
+  results.push_back(std::move(outputs));
+  }
+  return results;
 }
 
 }  // namespace qlite::test

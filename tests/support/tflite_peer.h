@@ -56,6 +56,12 @@ class TfLitePeer {
   // Throws qlite::Error with TFLite's own error messages when a step fails.
   std::vector<PeerTensor> run(std::span<const uint8_t> model, const std::vector<PeerInput>& inputs,
                               int num_threads = 1) const;
+  // One interpreter invoked once per step (inputs resized to the first
+  // step's shapes), TfLiteInterpreterResetVariableTensors before the steps
+  // flagged in reset_before: the outputs of every step, for models with state.
+  std::vector<std::vector<PeerTensor>> run_steps(std::span<const uint8_t> model,
+                                                 const std::vector<std::vector<PeerInput>>& steps,
+                                                 const std::vector<bool>& reset_before, int num_threads = 1) const;
 
   struct Api;  // resolved C API function pointers
 

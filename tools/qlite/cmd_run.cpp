@@ -2,6 +2,11 @@
 // files in each input's own type; the batch is taken from the file length
 // when that is unambiguous, else from --batch.
 // Writes every output raw to PREFIX<k>.bin.
+// A model with state (variable tensors, e.g. an LSTM's) whose file fixes a
+// batch smaller than the input files' runs their samples as consecutive
+// invokes at the file's batch, the state carried from one to the next (a
+// stream); --reset-state resets it before each (independent sequences). The
+// state always starts reset: every `qlite run` is a fresh interpreter.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -21,6 +26,7 @@ struct RunArgs {
   int batch = 0;  // 0: from the file sizes
   int threads = 1;
   bool quiet = false;
+  bool reset_state = false;
 };
 
 constexpr int kMaxBatch = 1 << 20;
@@ -98,15 +104,29 @@ int run_run(const RunArgs& a) {
                                           ", the first input " + std::to_string(batch));
     batch = b;
   }
-  it->resize_batch(batch);
-  for (size_t i = 0; i < data.size(); ++i) std::memcpy(it->input_bytes(i).data(), data[i].data(), data[i].size());
-  it->invoke();
+  // Stateful models whose file fixes a smaller batch: one invoke per chunk.
+  const int chunk = it->num_variables() > 0 && it->batch() < batch && batch % it->batch() == 0 ? it->batch() : batch;
+  it->resize_batch(chunk);
+  std::vector<std::vector<uint8_t>> results(it->num_outputs());
+  for (int first = 0; first < batch; first += chunk) {
+    if (a.reset_state) it->reset_variables();
+    for (size_t i = 0; i < data.size(); ++i) {
+      const auto dst = it->input_bytes(i);
+      std::memcpy(dst.data(), data[i].data() + static_cast<size_t>(first / chunk) * dst.size(), dst.size());
+    }
+    it->invoke();
+    for (size_t k = 0; k < results.size(); ++k) {
+      const auto bytes = it->output_bytes(k);
+      const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+      results[k].insert(results[k].end(), p, p + bytes.size());
+    }
+  }
   std::string lines;  // printed once the files are in place
   for (size_t k = 0; k < it->num_outputs(); ++k) {
     const std::string path = a.output_prefix + std::to_string(k) + ".bin";
-    const auto bytes = it->output_bytes(k);
-    outputs.staging().add(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-    const runtime::TensorInfo info = it->output_info(k);
+    outputs.staging().add(path, std::span<const uint8_t>(results[k].data(), results[k].size()));
+    runtime::TensorInfo info = it->output_info(k);
+    if (!info.shape.empty() && chunk != batch) info.shape[0] = batch;
     lines += "output " + std::to_string(k) + " '" + lite::escape_control(info.name) + "': " +
              lite::tensor_type_name(info.type) + " " + shape_str(info.shape) + " -> " + path + "\n";
   }
@@ -132,6 +152,9 @@ Command add_run(CLI::App& app) {
                   "Samples in each input file (default: from the file size; required when an int8/uint8 "
                   "file's size would also fit float32 samples, and for non-regular files)")
       ->check(int_range(1, kMaxBatch));
+  sub->add_flag("--reset-state", a->reset_state,
+                "For a model with state (variable tensors, e.g. an LSTM) run sample by sample: reset the state "
+                "before each sample instead of carrying it from one to the next");
   add_threads_flag(sub, a->threads);
   add_quiet_flag(sub, a->quiet);
   return {sub, [a] { return run_run(*a); }};

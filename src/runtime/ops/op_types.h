@@ -24,6 +24,8 @@ inline constexpr TypeCombo kPad[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::k
 inline constexpr TypeCombo kQuantize[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
                                           {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
                                           {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8}};
+// UNIDIRECTIONAL_SEQUENCE_LSTM: float32, or int8 (with an int16 cell state).
+inline constexpr TypeCombo kLstm[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}};
 inline constexpr TypeCombo kDequantize[] = {
     {T::kInt8, T::kFloat32}, {T::kUInt8, T::kFloat32}, {T::kFloat16, T::kFloat32}};
 
