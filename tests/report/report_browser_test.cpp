@@ -266,9 +266,10 @@ void check_in_browser(const std::string& name, const DemoResults& r) {
       EXPECT_LE(l.y1, svg.y1) << title << " " << v;
       // No two labels overlap; no label covers a marker.
       for (size_t k = 0; k < r.variants.size(); ++k) {
-        if (k > i)
+        if (k > i) {
           EXPECT_EQ(overlap_area(l, rect(c.at("labels")[k])), 0.0)
               << title << ": labels " << v << " and " << r.variants[k].name << " overlap";
+        }
         EXPECT_EQ(overlap_area(l, rect(c.at("markers")[k])), 0.0)
             << title << ": label " << v << " covers the marker of " << r.variants[k].name;
       }

@@ -25,8 +25,6 @@ std::string load_error(const lite::ModelDef& m) {
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   const auto records = runtime::detail::op_records();
   ASSERT_GE(records.size(), 18u);
