@@ -39,6 +39,7 @@ py::array_t<int32_t> int32_array(const std::vector<int64_t>& v) {
 
 class PyInterpreter {
  public:
+  void reset_variables() { it_->reset_variables(); }
   PyInterpreter(std::optional<std::string> model_path, std::optional<py::bytes> model_content,
                 std::optional<int> num_threads) {
     if (model_path.has_value() == model_content.has_value())
@@ -325,10 +326,10 @@ void bind_lite(py::module_& m) {
           "as tf.lite's Interpreter.tensor(). Output views are read-only; a view is valid until "
           "allocate_tensors() changes the batch.")
       .def(
-          "reset_all_variables", [](PyInterpreter&) {},
-          "Resets variable tensors to their initial values. The qlite runtime refuses models with variable "
-          "tensors at load, so there is nothing to reset: a no-op, as TensorFlow's is for a model without "
-          "variables.")
+          "reset_all_variables", [](PyInterpreter& it) { it.reset_variables(); },
+          "Resets the variable tensors (an LSTM's state, which otherwise carries over from one invoke() to the "
+          "next) to their initial values, as tf.lite's Interpreter.reset_all_variables(); a no-op for a model "
+          "without variables.")
       .def_property_readonly("num_threads", &PyInterpreter::num_threads, "Worker threads of the runtime.")
       .def_property_readonly("isa", &PyInterpreter::isa,
                              "The kernel path the runtime chose: 'avx512', 'avx2' or 'reference'.");
