@@ -234,17 +234,10 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
       n.eval = eval_uint8_ref;
       return;
     }
-    if (!s.packed_ready) {
-      op_check(w.constant, n, "weights " + describe(w) + " must be constant");
-      if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
-      s.packed = kernels::pack_fully_connected_uint8(ctx.isa(), s.q_u8, s.weight_zero_point, w.as<const uint8_t>(),
-                                                     bias ? bias->as<const int32_t>() : nullptr);
-      s.packed_ready = true;
-    }
-    s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
-    ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
-    ctx.request_scratch(n, static_cast<size_t>(in.numel()));
-    n.eval = eval_uint8;
+    prepare_uint8_packed(ctx, n, s, in, w, bias, "weights", [&] {
+      return kernels::pack_fully_connected_uint8(ctx.isa(), s.q_u8, s.weight_zero_point, w.as<const uint8_t>(),
+          bias ? bias->as<const int32_t>() : nullptr);
+    }, eval_uint8);
   } else {
     unsupported_types(ctx, n);
   }

@@ -84,6 +84,26 @@ void for_image_rows(int64_t u0, int64_t u1, int out_h, F&& fn) {
   }
 }
 
+// The uint8 fast path of a weighted op (CONV_2D, DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED) once its parameters are set: the constant weights packed
+// once for the int8 kernels (pack() returns the packed form, which has
+// `scratch_bytes`), one scratch slice per worker (scratch 0) and one for the
+// flipped input (scratch 1), then `eval`.
+template <class State, class Pack, class Eval>
+void prepare_uint8_packed(PrepareContext& ctx, Node& n, State& s, const RtTensor& in, const RtTensor& w,
+                          const RtTensor* bias, const char* weights_name, Pack&& pack, Eval eval) {
+  if (!s.packed_ready) {
+    op_check(w.constant, n, std::string(weights_name) + " " + describe(w) + " must be constant");
+    if (bias) op_check(bias->constant, n, "bias " + describe(*bias) + " must be constant");
+    s.packed = pack();
+    s.packed_ready = true;
+  }
+  s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
+  ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
+  ctx.request_scratch(n, static_cast<size_t>(in.numel()));
+  n.eval = eval;
+}
+
 // A windowed int8 kernel (CONV_2D, DEPTHWISE_CONV_2D) run on uint8 tensors:
 // the batch is flipped once into scratch 1 (a uint8 value minus 128 is the
 // int8 value, its zero point shifted alike), rows(in_image, out_image, y0,
