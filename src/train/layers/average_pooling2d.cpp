@@ -25,22 +25,8 @@ class AveragePooling2DLayer final : public Layer {
   Shape build(std::span<const Shape> input_shapes, Rng&) override {
     const std::string who = detail::layer_label(*this);
     check(input_shapes.size() == 1, who + ": expects exactly one input");
-    const Shape& s = input_shapes[0];
-    check(s.size() == 3 && s[0] > 0 && s[1] > 0 && s[2] > 0,
-          who + ": needs a per-sample input (height, width, channels), got " + shape_str(s));
-    h_ = s[0], w_ = s[1], c_ = s[2];
-    if (padding_ == Padding::kValid) {
-      check(h_ >= pool_[0] && w_ >= pool_[1], who + ": pool " + std::to_string(pool_[0]) + "x" +
-                                                  std::to_string(pool_[1]) + " is larger than its input " +
-                                                  shape_str(s) + " with 'valid' padding");
-      oh_ = (h_ - pool_[0]) / strides_[0] + 1;
-      ow_ = (w_ - pool_[1]) / strides_[1] + 1;
-      top_ = left_ = 0;
-    } else {
-      int64_t total;
-      detail::same_padding(h_, pool_[0], strides_[0], &oh_, &top_, &total);
-      detail::same_padding(w_, pool_[1], strides_[1], &ow_, &left_, &total);
-    }
+    const detail::ConvGeometry g = detail::conv_geometry(who, input_shapes[0], pool_, strides_, padding_, "pool");
+    h_ = g.h, w_ = g.w, c_ = g.c, oh_ = g.oh, ow_ = g.ow, top_ = g.pad_top, left_ = g.pad_left;
     mark_built(input_shapes, Shape{oh_, ow_, c_});
     return output_shape();
   }

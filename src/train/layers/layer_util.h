@@ -167,18 +167,19 @@ inline void same_padding(int64_t in, int k, int s, int64_t* out, int64_t* pad_be
 
 // The geometry of a kernel_size window sliding with `strides` over a
 // per-sample (height, width, channels) input under Keras' padding: the
-// output size, the padding before, and the zero-padded input's size.
+// output size, the padding before, and the zero-padded input's size. `what`
+// names the window in errors ("kernel", "pool").
 struct ConvGeometry {
   int64_t h = 0, w = 0, c = 0, oh = 0, ow = 0, pad_top = 0, pad_left = 0, hp = 0, wp = 0;
 };
 
 inline ConvGeometry conv_geometry(const std::string& who, const Shape& s, std::array<int, 2> k,
-                                  std::array<int, 2> strides, Padding padding) {
+                                  std::array<int, 2> strides, Padding padding, const char* what = "kernel") {
   check(s.size() == 3 && s[0] > 0 && s[1] > 0 && s[2] > 0,
         who + ": needs a per-sample input (height, width, channels), got " + shape_str(s));
   ConvGeometry g{.h = s[0], .w = s[1], .c = s[2]};
   if (padding == Padding::kValid) {
-    check(g.h >= k[0] && g.w >= k[1], who + ": kernel " + std::to_string(k[0]) + "x" + std::to_string(k[1]) +
+    check(g.h >= k[0] && g.w >= k[1], who + ": " + what + " " + std::to_string(k[0]) + "x" + std::to_string(k[1]) +
                                           " is larger than its input " + shape_str(s) + " with 'valid' padding");
     g.oh = (g.h - k[0]) / strides[0] + 1;
     g.ow = (g.w - k[1]) / strides[1] + 1;
