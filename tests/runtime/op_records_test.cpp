@@ -41,9 +41,10 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   EXPECT_EQ(conv->format->options_name(), "Conv2DOptions");
   EXPECT_TRUE(conv->accepts(TensorType::kInt8, TensorType::kInt8));
   EXPECT_TRUE(conv->accepts(TensorType::kUInt8, TensorType::kUInt8));  // TF1-era uint8 models
-  EXPECT_FALSE(conv->accepts(TensorType::kInt16, TensorType::kInt16));
+  EXPECT_TRUE(conv->accepts(TensorType::kInt16, TensorType::kInt16));  // 16x8
+  EXPECT_FALSE(conv->accepts(TensorType::kInt32, TensorType::kInt32));
   const std::vector<std::string> listed = runtime::supported_ops();
-  EXPECT_NE(std::find(listed.begin(), listed.end(), "CONV_2D: float32 -> float32, int8 -> int8, uint8 -> uint8"),
+  EXPECT_NE(std::find(listed.begin(), listed.end(), "CONV_2D: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16"),
             listed.end());
   // The data-movement and activation ops of MobileNet-class models.
   for (const char* line : {"PAD: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16, int32 -> int32, int64 -> int64",
@@ -60,7 +61,7 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   EXPECT_FALSE(transpose->accepts(TensorType::kInt8, TensorType::kUInt8));
 }
 
-// CAST, TILE (twice) and an int16 CONV_2D in one graph: one error names them all.
+// CAST, TILE (twice) and an int16 DEPTHWISE_CONV_2D in one graph: one error names them all.
 lite::ModelDef unsupported_model() {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 3});
@@ -75,7 +76,7 @@ lite::ModelDef unsupported_model() {
   const int32_t w = b.add_constant("w", TensorType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{3},
                                    Quantization::per_tensor(0.1f, 0));
   const int32_t v = b.add_tensor("v", TensorType::kInt16, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 0));
-  b.add_operator(BuiltinOp::kConv2D, {u, w, -1}, {v}, lite::Conv2DOptions{});
+  b.add_operator(BuiltinOp::kDepthwiseConv2D, {u, w, -1}, {v}, lite::DepthwiseConv2DOptions{});
   b.add_operator(BuiltinOp::kCast, {t}, {c});
   b.add_operator(BuiltinOp::kTile, {c, multiples}, {y});
   b.set_inputs({x, u});
@@ -91,13 +92,13 @@ TEST(RuntimeOpRecords, AllUnsupportedOpsInOneError) {
   EXPECT_EQ(ops[0].operators, (std::vector<size_t>{0, 3}));
   EXPECT_EQ(ops[1].what, "TILE");
   EXPECT_EQ(ops[1].operators, (std::vector<size_t>{1, 4}));
-  EXPECT_EQ(ops[2].what, "CONV_2D with int16 input");
+  EXPECT_EQ(ops[2].what, "DEPTHWISE_CONV_2D with int16 input");
   EXPECT_EQ(ops[2].operators, (std::vector<size_t>{2}));
 
   const std::string e = load_error(m);
   EXPECT_EQ(e,
             "runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 3); "
-            "TILE x2 (operators 1, 4); CONV_2D with int16 input x1 (operator 2)");
+            "TILE x2 (operators 1, 4); DEPTHWISE_CONV_2D with int16 input x1 (operator 2)");
   // The same through the file bytes.
   try {
     Interpreter::from_buffer(lite::write_model(m));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/float_kernels.h"
+#include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/runtime_float.h"
@@ -42,7 +43,19 @@ struct ConvState : OpState {
   // others run `packed` (pack_conv2d_uint8) on the input flipped to int8.
   int32_t weight_zero_point = 0;
   ref::ConvInt8Params q_u8;  // uint8 domain
+  // 16x8: int16 activations, int8 weights, int64 or int32 bias (reference kernel)
+  bool bias64 = false;
 };
+
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ConvState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::ConvInt8Params p = s.q;
+  p.g.batch = static_cast<int>(c.scaled(p.g.batch));
+  ref::conv2d_int16x8(p, c.input(n, 0).as<const int16_t>(), c.input(n, 1).as<const int8_t>(),
+                      bias && s.bias64 ? bias->as<const int64_t>() : nullptr,
+                      bias && !s.bias64 ? bias->as<const int32_t>() : nullptr, c.output(n, 0).as<int16_t>());
+}
 
 void eval_uint8_ref(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ConvState>();
@@ -256,6 +269,15 @@ void prepare_conv2d(PrepareContext& ctx, Node& n) {
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
+  } else if (in.type == T::kInt16 && w.type == T::kInt8 && out.type == T::kInt16) {
+    // TFLite 2.9 reads the bias of a 16x8 CONV_2D unconditionally and refuses
+    // the file without one; running it would be running what it cannot check.
+    op_check(bias != nullptr, n, "16x8 CONV_2D needs a bias (TensorFlow Lite 2.9 refuses one without)");
+    prepare_16x8(n, in, w, bias, out, g.out_c, "filter", s.bias64, s.q.requant, s.q.act, s.act,
+                 ref::conv_multipliers);
+    s.q.g = g;
+    s.q.input_zero_point = s.q.output_zero_point = 0;
+    n.eval = eval_int16;
   } else if (in.type == T::kUInt8 && w.type == T::kUInt8 && out.type == T::kUInt8) {
     // TF1-era asymmetric uint8: per-tensor everything, weights with a zero point.
     require_per_tensor(n, in, "input");

@@ -3,6 +3,7 @@
 // [numel / in_features, in_features], as TFLite does.
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "kernels/runtime_float.h"
 #include "kernels/x86/hybrid_x86.h"
@@ -37,7 +38,19 @@ struct FcState : OpState {
   // `packed` (pack_fully_connected_uint8) on the input flipped to int8.
   int32_t weight_zero_point = 0;
   ref::FullyConnectedInt8Params q_u8;  // uint8 domain
+  // 16x8: int16 activations, int8 weights, int64 or int32 bias (reference kernel, in `q`)
+  bool bias64 = false;
 };
+
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<FcState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::FullyConnectedInt8Params p = s.q;
+  p.batch = static_cast<int>(c.scaled(s.batch));
+  ref::fully_connected_int16x8(p, c.input(n, 0).as<const int16_t>(), c.input(n, 1).as<const int8_t>(),
+                               bias && s.bias64 ? bias->as<const int64_t>() : nullptr,
+                               bias && !s.bias64 ? bias->as<const int32_t>() : nullptr, c.output(n, 0).as<int16_t>());
+}
 
 void eval_uint8_ref(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<FcState>();
@@ -217,6 +230,16 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
+  } else if (in.type == T::kInt16 && w.type == T::kInt8 && out.type == T::kInt16) {
+    prepare_16x8(n, in, w, bias, out, s.out, "weights", s.bias64, s.q.requant, s.q.act, s.act,
+                 ref::fully_connected_multipliers);
+    // TFLite 2.9's 16x8 FULLY_CONNECTED takes one multiplier (params.output_multiplier).
+    op_check(s.q.requant.size() == 1, n, "16x8 FULLY_CONNECTED needs per-tensor weights " + describe(w));
+    s.q.batch = s.batch;
+    s.q.in_features = s.in;
+    s.q.out_features = s.out;
+    s.q.input_zero_point = s.q.output_zero_point = 0;
+    n.eval = eval_int16;
   } else if (in.type == T::kUInt8 && w.type == T::kUInt8 && out.type == T::kUInt8) {
     require_per_tensor(n, in, "input");
     require_per_tensor(n, w, "weights");

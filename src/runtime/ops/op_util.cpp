@@ -89,7 +89,12 @@ std::vector<float> weight_scales(const Node& n, const RtTensor& w, int64_t chann
 
 void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, float input_scale,
                       const std::vector<float>& w_scales, float output_scale) {
-  require_type(n, bias, lite::TensorType::kInt32, "bias");
+  check_bias_quantized(n, bias, lite::TensorType::kInt32, channels, input_scale, w_scales, output_scale);
+}
+
+void check_bias_quantized(const Node& n, const RtTensor& bias, lite::TensorType type, int64_t channels,
+                          float input_scale, const std::vector<float>& w_scales, float output_scale) {
+  require_type(n, bias, type, "bias");
   op_check(bias.numel() == channels, n,
            "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
   const lite::Quantization& q = bias.quant();
@@ -108,6 +113,28 @@ void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, flo
              "bias " + describe(bias) + " scale " + std::to_string(got) + " differs from input scale x weight scale " +
                  std::to_string(want) + " for channel " + std::to_string(c));
   }
+}
+
+void prepare_16x8(const Node& n, const RtTensor& in, const RtTensor& w, const RtTensor* bias, const RtTensor& out,
+                  int64_t channels, const char* weights_name, bool& bias64,
+                  std::vector<ref::QuantizedMultiplier>& requant, ref::ActRange& act_range, Activation act,
+                  std::vector<ref::QuantizedMultiplier> (*multipliers)(float, const std::vector<float>&, float)) {
+  require_per_tensor(n, in, "input");
+  require_per_tensor(n, out, "output");
+  // TFLite 2.9 requires symmetric int16 activations (conv.cc, fully_connected.cc).
+  op_check(in.zero_point() == 0, n, "int16 input " + describe(in) + " must have zero point 0");
+  op_check(out.zero_point() == 0, n, "int16 output " + describe(out) + " must have zero point 0");
+  const std::vector<float> ws = weight_scales(n, w, channels, 0, weights_name);
+  bias64 = bias != nullptr && bias->type == lite::TensorType::kInt64;
+  if (bias)
+    check_bias_quantized(n, *bias, bias64 ? lite::TensorType::kInt64 : lite::TensorType::kInt32, channels,
+                         in.scale(), ws, out.scale());
+  requant = multipliers(in.scale(), ws, out.scale());
+  for (const ref::QuantizedMultiplier& m : requant)
+    op_check(m.shift >= -31 && m.shift <= 7, n,
+             "effective scale input x weight / output is outside TFLite's range (shift " + std::to_string(m.shift) +
+                 ")");
+  act_range = ref::fused_activation_range(act, out.scale(), 0, -32768, 32767);
 }
 
 void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels) {

@@ -41,6 +41,18 @@ std::vector<float> weight_scales(const Node& n, const RtTensor& w, int64_t chann
 // input_scale * weight_scale[c] within TFLite's tolerance, zero point 0.
 void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, float input_scale,
                       const std::vector<float>& w_scales, float output_scale);
+// The same rule for a bias of another integer type (int64: the 16x8 ops).
+void check_bias_quantized(const Node& n, const RtTensor& bias, lite::TensorType type, int64_t channels,
+                          float input_scale, const std::vector<float>& w_scales, float output_scale);
+// The checks and numbers of a 16x8 weighted op (CONV_2D, FULLY_CONNECTED):
+// int16 input and output with zero point 0, int8 weights (per-channel along
+// dimension 0 or per-tensor, zero points 0), an optional int64 or int32 bias
+// with TFLite's scale rule. Sets bias64, the multipliers (`multipliers` is the
+// op's rule, requantize.h) and the fused activation's range in int16.
+void prepare_16x8(const Node& n, const RtTensor& in, const RtTensor& w, const RtTensor* bias, const RtTensor& out,
+                  int64_t channels, const char* weights_name, bool& bias64,
+                  std::vector<ref::QuantizedMultiplier>& requant, ref::ActRange& act_range, Activation act,
+                  std::vector<ref::QuantizedMultiplier> (*multipliers)(float, const std::vector<float>&, float));
 // Float bias [channels].
 void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels);
 
