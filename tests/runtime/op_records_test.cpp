@@ -109,15 +109,15 @@ TEST(RuntimeOpRecords, AllUnsupportedOpsInOneError) {
 }
 
 TEST(RuntimeOpRecords, TypeMismatchNamesInputAndOutput) {
-  // QUANTIZE runs float32 -> int8 but not float32 -> int16.
+  // QUANTIZE runs int16 -> int8 but not int8 -> int16 (TFLite 2.9 neither).
   ModelBuilder b;
-  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
+  const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 4}, Quantization::per_tensor(0.1f, 0));
   const int32_t y = b.add_tensor("y", TensorType::kInt16, {1, 4}, Quantization::per_tensor(0.1f, 0));
   b.add_operator(BuiltinOp::kQuantize, {x}, {y});
   b.set_inputs({x});
   b.set_outputs({y});
   EXPECT_EQ(load_error(b.build()),
-            "runtime: operators not supported by the qlite runtime: QUANTIZE with float32 input and int16 output x1 "
+            "runtime: operators not supported by the qlite runtime: QUANTIZE with int8 input and int16 output x1 "
             "(operator 0)");
 }
 

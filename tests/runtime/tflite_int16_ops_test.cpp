@@ -324,6 +324,99 @@ TEST(TfLiteInt16x8, AccumulatorsBeyondInt32MatchTfLite) {
   }
 }
 
+// One-op QUANTIZE / DEQUANTIZE files at the ends of a 16x8 model (and the
+// requantizations between int16 and int8): input [n] of in_type, output of out_type.
+Outcome one_op(const TfLitePeer* peer, BuiltinOp op, T in_type, Quantization in_q, T out_type, Quantization out_q,
+               const std::vector<uint8_t>& input, int n) {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", in_type, {n}, in_q);
+  const int32_t y = b.add_tensor("y", out_type, {n}, out_q);
+  b.add_operator(op, {x}, {y});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  const auto model = b.finish();
+  return peer ? run_in_tflite(*peer, model, {n}, input) : run_in_qlite(model, input);
+}
+
+// Float -> int16: random values, every rounding tie near zero and its float
+// neighbours, values past the rails, on 12 scales and zero points 0 and others.
+TEST(TfLiteInt16x8, QuantizeFromFloatMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1605);
+  int64_t compared = 0;
+  for (int k = 0; k < 12; ++k) {
+    const float scale = std::exp2(static_cast<float>(pick(rng, -16, 2))) * (0.5f + rng.uniform());
+    const int32_t zp = k % 3 == 0 ? 0 : pick(rng, -300, 300);
+    std::vector<float> v;
+    for (int i = -2000; i <= 2000; ++i) {
+      const float tie = (static_cast<float>(i) + 0.5f) * scale;
+      v.push_back(tie);
+      v.push_back(std::nextafter(tie, 0.0f));
+      v.push_back(std::nextafter(tie, 1e30f));
+    }
+    for (int i = 0; i < 4000; ++i) v.push_back((rng.uniform() * 2.0f - 1.0f) * 40000.0f * scale);
+    const std::vector<uint8_t> in = as_bytes(v);
+    const int n = static_cast<int>(v.size());
+    const Quantization q = Quantization::per_tensor(scale, zp);
+    const Outcome theirs = one_op(peer, BuiltinOp::kQuantize, T::kFloat32, {}, T::kInt16, q, in, n);
+    const Outcome ours = one_op(nullptr, BuiltinOp::kQuantize, T::kFloat32, {}, T::kInt16, q, in, n);
+    ASSERT_EQ(theirs.error, "");
+    ASSERT_EQ(ours.error, "");
+    int diff = 0;
+    for (size_t i = 0; i < ours.bytes.size(); i += 2) diff += std::memcmp(&ours.bytes[i], &theirs.bytes[i], 2) != 0;
+    EXPECT_EQ(diff, 0) << "scale " << scale << " zero point " << zp;
+    compared += n;
+  }
+  std::printf("QUANTIZE float32 -> int16: %lld values compared\n", static_cast<long long>(compared));
+}
+
+// int16 -> float32 and the requantizations int16 -> int16 / int8, on every
+// input value; int8 -> int16, which TFLite 2.9 refuses, refused by both.
+TEST(TfLiteInt16x8, DequantizeAndRequantizeMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1606);
+  std::vector<int16_t> all16;
+  for (int v = -32768; v <= 32767; ++v) all16.push_back(static_cast<int16_t>(v));
+  std::vector<int8_t> all8;
+  for (int v = -128; v <= 127; ++v) all8.push_back(static_cast<int8_t>(v));
+  for (int k = 0; k < 8; ++k) {
+    const float s16 = std::exp2(static_cast<float>(pick(rng, -16, -4))) * (0.5f + rng.uniform());
+    const float s16b = s16 * std::exp2(static_cast<float>(pick(rng, -3, 3))) * (0.5f + rng.uniform());
+    const float s8 = s16 * std::exp2(static_cast<float>(pick(rng, 5, 9))) * (0.5f + rng.uniform());
+    const int32_t zp8 = pick(rng, -128, 127);
+    struct Run {
+      BuiltinOp op;
+      T in_t;
+      Quantization in_q;
+      T out_t;
+      Quantization out_q;
+      std::vector<uint8_t> input;
+      int n;
+      const char* what;
+    };
+    const std::vector<Run> runs = {
+        {BuiltinOp::kDequantize, T::kInt16, Quantization::per_tensor(s16, 0), T::kFloat32, {}, as_bytes(all16), 65536,
+         "DEQUANTIZE int16"},
+        {BuiltinOp::kQuantize, T::kInt16, Quantization::per_tensor(s16, 0), T::kInt16,
+         Quantization::per_tensor(s16b, 0), as_bytes(all16), 65536, "QUANTIZE int16 -> int16"},
+        {BuiltinOp::kQuantize, T::kInt16, Quantization::per_tensor(s16, 0), T::kInt8,
+         Quantization::per_tensor(s8, zp8), as_bytes(all16), 65536, "QUANTIZE int16 -> int8"},
+        {BuiltinOp::kQuantize, T::kInt8, Quantization::per_tensor(s8, zp8), T::kInt16,
+         Quantization::per_tensor(s16, 0), as_bytes(all8), 256, "QUANTIZE int8 -> int16"},
+    };
+    for (const Run& r : runs) {
+      SCOPED_TRACE(std::string(r.what) + " case " + std::to_string(k));
+      const Outcome theirs = one_op(peer, r.op, r.in_t, r.in_q, r.out_t, r.out_q, r.input, r.n);
+      const Outcome ours = one_op(nullptr, r.op, r.in_t, r.in_q, r.out_t, r.out_q, r.input, r.n);
+      const bool refused = r.in_t == T::kInt8;
+      EXPECT_EQ(theirs.error.empty(), !refused) << theirs.error;
+      EXPECT_EQ(ours.error.empty(), !refused) << ours.error;
+      if (!ours.error.empty() || !theirs.error.empty()) continue;
+      EXPECT_EQ(ours.bytes, theirs.bytes);
+    }
+  }
+}
+
 TEST(TfLiteInt16x8, NoBiasConv2DIsRefusedLikeTfLite) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   ModelBuilder b;

@@ -89,6 +89,13 @@ void dequantize_uint8(int64_t n, const uint8_t* q, float scale, int32_t zero_poi
   dequantize_impl(n, q, scale, zero_point, x, "dequantize_uint8");
 }
 
+void quantize_f32_to_int16(int64_t n, const float* x, float scale, int32_t zero_point, int16_t* q) {
+  quantize_impl(n, x, scale, zero_point, q, -32768, 32767, "quantize_f32_to_int16");
+}
+void dequantize_int16(int64_t n, const int16_t* q, float scale, int32_t zero_point, float* x) {
+  dequantize_impl(n, q, scale, zero_point, x, "dequantize_int16");
+}
+
 float half_to_float(uint16_t h) {
   const uint32_t sign = uint32_t{h & 0x8000u} << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;

@@ -153,6 +153,9 @@ void quantize_f32_to_uint8(int64_t n, const float* x, float scale, int32_t zero_
 void dequantize_int8(int64_t n, const int8_t* q, float scale, int32_t zero_point, float* x);
 void dequantize_uint8(int64_t n, const uint8_t* q, float scale, int32_t zero_point, float* x);
 void dequantize_f16(int64_t n, const uint16_t* h, float* x);
+// The same two for int16 (16x8 models' inputs and outputs).
+void quantize_f32_to_int16(int64_t n, const float* x, float scale, int32_t zero_point, int16_t* q);
+void dequantize_int16(int64_t n, const int16_t* q, float scale, int32_t zero_point, float* x);
 // IEEE binary16 conversions (round to nearest even; NaN stays NaN).
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);

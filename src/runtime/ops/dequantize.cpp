@@ -1,4 +1,4 @@
-// DEQUANTIZE of a run-time tensor: int8 / uint8 (per tensor) or float16 to
+// DEQUANTIZE of a run-time tensor: int8 / uint8 / int16 (per tensor) or float16 to
 // float32. Constant inputs (float16 or int8 weights) never get here: the
 // interpreter folds them at load.
 #include <cmath>
@@ -27,6 +27,11 @@ void eval_uint8(const EvalContext& c, const Node& n) {
   const RtTensor& in = c.input(n, 0);
   s.from_uint8(c.scaled(in.numel()), in.as<const uint8_t>(), s.scale, s.zero_point, c.output(n, 0).as<float>());
 }
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DequantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  ref::dequantize_int16(c.scaled(in.numel()), in.as<const int16_t>(), s.scale, s.zero_point, c.output(n, 0).as<float>());
+}
 void eval_f16(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DequantizeState>();
   const RtTensor& in = c.input(n, 0);
@@ -48,12 +53,14 @@ void prepare_dequantize(PrepareContext& ctx, Node& n) {
     n.eval = eval_f16;
     return;
   }
-  if (in.type != T::kInt8 && in.type != T::kUInt8) unsupported_types(ctx, n);
+  if (in.type != T::kInt8 && in.type != T::kUInt8 && in.type != T::kInt16) unsupported_types(ctx, n);
   require_per_tensor(n, in, "input");
   s.scale = in.scale();
   s.zero_point = in.zero_point();
   op_check(std::isfinite(s.scale), n, "input " + describe(in) + " scale must be finite");
-  if (in.type == T::kInt8) {
+  if (in.type == T::kInt16) {
+    n.eval = eval_int16;
+  } else if (in.type == T::kInt8) {
     s.from_int8 = ctx.kernels().dequantize_int8;
     n.eval = eval_int8;
   } else {

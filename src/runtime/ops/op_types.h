@@ -23,11 +23,13 @@ inline constexpr TypeCombo kPad[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::k
                                      {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 inline constexpr TypeCombo kQuantize[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
                                           {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
-                                          {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8}};
+                                          {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8},
+                                          {T::kFloat32, T::kInt16}, {T::kInt16, T::kInt16},
+                                          {T::kInt16, T::kInt8}};
 // UNIDIRECTIONAL_SEQUENCE_LSTM: float32, or int8 (with an int16 cell state).
 inline constexpr TypeCombo kLstm[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}};
 inline constexpr TypeCombo kDequantize[] = {
-    {T::kInt8, T::kFloat32}, {T::kUInt8, T::kFloat32}, {T::kFloat16, T::kFloat32}};
+    {T::kInt8, T::kFloat32}, {T::kUInt8, T::kFloat32}, {T::kFloat16, T::kFloat32}, {T::kInt16, T::kFloat32}};
 // CONV_2D and FULLY_CONNECTED: kFloat32Int8UInt8 and 16x8 (int16 activations,
 // int8 weights).
 inline constexpr TypeCombo kWeighted[] = {

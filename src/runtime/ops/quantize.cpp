@@ -1,5 +1,5 @@
-// QUANTIZE: float32 -> int8 / uint8 (AffineQuantize), and requantization
-// between int8 and uint8 tensors (what TFLite's converter inserts at the ends
+// QUANTIZE: float32 -> int8 / uint8 / int16 (AffineQuantize), and requantization
+// between int8 and uint8 tensors and from int16 to int16 / int8 (what TFLite's converter inserts at the ends
 // of a model with uint8 I/O): q' = clamp(MBQM(q - zp_in, s_in / s_out) + zp_out).
 #include <cmath>
 
@@ -30,6 +30,13 @@ void eval_f32_uint8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<QuantizeState>();
   const RtTensor& in = c.input(n, 0);
   s.to_uint8(c.scaled(in.numel()), in.as<const float>(), s.scale, s.zero_point, c.output(n, 0).as<uint8_t>());
+}
+
+void eval_f32_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  ref::quantize_f32_to_int16(c.scaled(in.numel()), in.as<const float>(), s.scale, s.zero_point,
+                             c.output(n, 0).as<int16_t>());
 }
 
 void eval_int8_int8(const EvalContext& c, const Node& n) {
@@ -66,6 +73,8 @@ void prepare_quantize(PrepareContext& ctx, Node& n) {
   op_check(std::isfinite(s.scale) && s.scale > 0.0f, n, "output " + describe(out) + " scale must be finite and > 0");
   op_check(out.type != lite::TensorType::kInt8 || (s.zero_point >= -128 && s.zero_point <= 127), n,
            "output " + describe(out) + " zero point is outside int8");
+  op_check(out.type != lite::TensorType::kInt16 || (s.zero_point >= -32768 && s.zero_point <= 32767), n,
+           "output " + describe(out) + " zero point is outside int16");
   const KernelTable& k = ctx.kernels();
   using T = lite::TensorType;
   const bool out_int8 = out.type == T::kInt8, out_uint8 = out.type == T::kUInt8;
@@ -79,14 +88,27 @@ void prepare_quantize(PrepareContext& ctx, Node& n) {
     n.eval = eval_f32_uint8;
     return;
   }
-  if ((in.type != T::kInt8 && in.type != T::kUInt8) || (!out_int8 && !out_uint8)) unsupported_types(ctx, n);
+  if (in.type == T::kFloat32 && out.type == T::kInt16) {
+    n.eval = eval_f32_int16;
+    return;
+  }
+  const bool in_int16 = in.type == T::kInt16, out_int16 = out.type == T::kInt16;
+  // int16 requantizes to int16 and int8 (TFLite 2.9's quantize.cc refuses
+  // int8 -> int16); int8 and uint8 to each other.
+  const bool ok = in_int16 ? out_int16 || out_int8
+                           : (in.type == T::kInt8 || in.type == T::kUInt8) && (out_int8 || out_uint8);
+  if (!ok) unsupported_types(ctx, n);
   require_per_tensor(n, in, "input");
   s.in_zp = in.zero_point();
-  s.qmin = out_int8 ? -128 : 0;
-  s.qmax = out_int8 ? 127 : 255;
+  s.qmin = out_int8 ? -128 : out_int16 ? -32768 : 0;
+  s.qmax = out_int8 ? 127 : out_int16 ? 32767 : 255;
   // In double from the float scales, as TFLite's quantize.cc Prepare.
   s.m = ref::quantize_multiplier(static_cast<double>(in.scale()) / static_cast<double>(out.scale()));
-  if (in.type == T::kInt8 && out_int8) {
+  if (in_int16 && out_int16) {
+    n.eval = eval_requantize<int16_t, int16_t>;
+  } else if (in_int16) {
+    n.eval = eval_requantize<int16_t, int8_t>;
+  } else if (in.type == T::kInt8 && out_int8) {
     s.rq = ref::make_requantize_params(in.scale(), in.zero_point(), out.scale(), out.zero_point());
     s.requantize_int8 = k.requantize_int8;
     n.eval = eval_int8_int8;
