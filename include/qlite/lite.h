@@ -301,6 +301,9 @@ struct SoftmaxOptions {
 };
 struct AddOptions {
   Activation activation = Activation::kLinear;
+  // int16 only: with power-of-two scales, TFLite's special shift-only kernel
+  // (the schema's default); false selects the general rescaling one.
+  bool pot_scale_int16 = true;
   bool operator==(const AddOptions&) const = default;
 };
 struct MulOptions {

@@ -81,8 +81,10 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::ReshapeOptions:
       return ReshapeOptions{to_vector<int32_t>(op->builtin_options_as_ReshapeOptions()->new_shape())};
     case T::SoftmaxOptions: return SoftmaxOptions{op->builtin_options_as_SoftmaxOptions()->beta()};
-    case T::AddOptions:
-      return AddOptions{act(op->builtin_options_as_AddOptions()->fused_activation_function())};
+    case T::AddOptions: {
+      const auto* o = op->builtin_options_as_AddOptions();
+      return AddOptions{act(o->fused_activation_function()), o->pot_scale_int16()};
+    }
     case T::MulOptions:
       return MulOptions{act(op->builtin_options_as_MulOptions()->fused_activation_function())};
     case T::SubOptions:

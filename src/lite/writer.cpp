@@ -106,7 +106,7 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
       return {T::SoftmaxOptions, tfl::CreateSoftmaxOptions(fbb, o.beta).Union()};
     }
     OptionsOut operator()(const AddOptions& o) {
-      return {T::AddOptions, tfl::CreateAddOptions(fbb, act(o.activation)).Union()};
+      return {T::AddOptions, tfl::CreateAddOptions(fbb, act(o.activation), o.pot_scale_int16).Union()};
     }
     OptionsOut operator()(const MulOptions& o) {
       return {T::MulOptions, tfl::CreateMulOptions(fbb, act(o.activation)).Union()};

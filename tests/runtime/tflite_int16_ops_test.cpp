@@ -417,6 +417,63 @@ TEST(TfLiteInt16x8, DequantizeAndRequantizeMatchTfLite) {
   }
 }
 
+// int16 ADD, both of TFLite's kernels: power-of-two scales with
+// pot_scale_int16 (the schema default) take the shift-only kernel, anything
+// else the general rescaling one. The second input is a constant, as a
+// converter writes a bias-like addend, or the graph's x itself (x + x).
+TEST(TfLiteInt16x8, AddMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1607);
+  int files = 0, pot_files = 0, refused = 0;
+  int64_t compared = 0;
+  for (int k = 0; k < 160; ++k) {
+    const bool pot_flag = rng.below(4) != 0;
+    const bool pot_scales = rng.below(2) == 0;
+    auto scale = [&](int lo, int hi) {
+      const float p2 = std::exp2(static_cast<float>(pick(rng, lo, hi)));
+      return pot_scales ? p2 : p2 * (0.5f + rng.uniform());
+    };
+    const float so = scale(-14, -8);
+    // Power-of-two cases mostly follow TFLite's rule (one input at the
+    // output's scale, the other at most as large); some break it.
+    const float s1 = pot_scales && rng.below(5) != 0 ? so : scale(-15, -8);
+    const float s2 = scale(-16, -8);
+    const Activation act = rand_act(rng);
+    const int n = pick(rng, 1, 3000);
+    lite::AddOptions o;
+    o.activation = act;
+    o.pot_scale_int16 = pot_flag;
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", T::kInt16, {n}, Quantization::per_tensor(s1, 0));
+    const bool self = rng.below(6) == 0;
+    const int32_t k2 = self ? x
+                            : b.add_constant("k", T::kInt16, {n}, rand_int16(rng, n), Quantization::per_tensor(s2, 0));
+    const int32_t y = b.add_tensor("y", T::kInt16, {n}, Quantization::per_tensor(so, 0));
+    b.add_operator(BuiltinOp::kAdd, {x, k2}, {y}, o);
+    b.set_inputs({x});
+    b.set_outputs({y});
+    const auto model = b.finish();
+    const auto input = as_bytes(rand_int16(rng, n));
+    SCOPED_TRACE("case " + std::to_string(k) + " scales " + std::to_string(s1) + " " + std::to_string(self ? s1 : s2) +
+                 " -> " + std::to_string(so) + " pot_scale_int16 " + std::to_string(pot_flag));
+    const Outcome theirs = run_in_tflite(*peer, model, {n}, input);
+    const Outcome ours = run_in_qlite(model, input);
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!theirs.error.empty()) ++refused;
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    int diff = 0;
+    for (size_t i = 0; i < ours.bytes.size(); i += 2) diff += std::memcmp(&ours.bytes[i], &theirs.bytes[i], 2) != 0;
+    EXPECT_EQ(diff, 0) << diff << " of " << n << " values differ";
+    ++files;
+    pot_files += pot_flag && pot_scales;
+    compared += n;
+  }
+  std::printf("int16 ADD: %d files run (%d with power-of-two scales and the flag), %d refused by both, %lld values\n",
+              files, pot_files, refused, static_cast<long long>(compared));
+  EXPECT_GT(pot_files, 30);
+  EXPECT_GT(files, 120);
+}
+
 TEST(TfLiteInt16x8, NoBiasConv2DIsRefusedLikeTfLite) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   ModelBuilder b;

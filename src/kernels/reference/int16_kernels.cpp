@@ -2,6 +2,7 @@
 #include "kernels/reference/int16_kernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace qlite::ref {
@@ -91,6 +92,85 @@ void fully_connected_int16x8(const FullyConnectedInt8Params& p, const int16_t* i
       const QuantizedMultiplier& m = p.requant.size() == 1 ? p.requant[0] : p.requant[static_cast<size_t>(o)];
       output[int64_t{b} * p.out_features + o] = requant16(acc, bias64 != nullptr, m, p.act);
     }
+  }
+}
+
+namespace {
+
+// TFLite's CheckedLog2, in float as it computes it.
+bool checked_log2(float x, int* log2_result) {
+  const float x_log2 = std::log(x) * (1.0f / std::log(2.0f));
+  const float rounded = std::round(x_log2);
+  *log2_result = static_cast<int>(rounded);
+  return std::abs(x_log2 - rounded) < 1e-3f;
+}
+
+// gemmlowp's RoundingDivideByPOT on int16 (round half away from zero).
+int16_t rounding_divide_by_pot16(int16_t x, int exponent) {
+  const int32_t mask = (1 << exponent) - 1;
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return static_cast<int16_t>((x >> exponent) + (remainder > threshold ? 1 : 0));
+}
+
+}  // namespace
+
+AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
+                                     int32_t out_zp, Activation act, bool pot_scale_int16) {
+  for (float sc : {scale1, scale2, out_scale})
+    QLITE_CHECK(std::isfinite(sc) && sc > 0.0f, "make_add_params_int16: scales must be finite and > 0");
+  QLITE_CHECK(zp1 == 0 && zp2 == 0 && out_zp == 0, "int16 ADD: zero points must be 0");
+  AddInt16Params p;
+  p.act = fused_activation_range(act, out_scale, 0, -32768, 32767);
+  int l1 = 0, l2 = 0, lo = 0;
+  p.pot = pot_scale_int16 && checked_log2(scale1, &l1) && checked_log2(scale2, &l2) && checked_log2(out_scale, &lo);
+  if (p.pot) {
+    p.input1_shift = l1 - lo;
+    p.input2_shift = l2 - lo;
+    QLITE_CHECK(p.input1_shift == 0 || p.input2_shift == 0,
+                "int16 ADD with power-of-two scales: one input's scale must equal the output's");
+    QLITE_CHECK(p.input1_shift <= 0 && p.input2_shift <= 0,
+                "int16 ADD with power-of-two scales: an input scale exceeds the output's");
+    return p;
+  }
+  AddInt8Params& g = p.general;
+  g.left_shift = 15;
+  const double twice_max = 2.0 * std::max<double>(scale1, scale2);
+  g.input1 = quantize_multiplier(static_cast<double>(scale1) / twice_max);
+  g.input2 = quantize_multiplier(static_cast<double>(scale2) / twice_max);
+  g.output = quantize_multiplier(twice_max / (static_cast<double>(int64_t{1} << g.left_shift) * out_scale));
+  g.act = p.act;
+  return p;
+}
+
+void add_int16(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output) {
+  QLITE_CHECK(n >= 0, "add_int16: negative size");
+  QLITE_CHECK(n == 0 || (a && b && output), "add_int16: null tensor");
+  QLITE_CHECK(p.act.min <= p.act.max && p.act.min >= -32768 && p.act.max <= 32767, "add_int16: activation range");
+  if (p.pot) {
+    QLITE_CHECK(p.input1_shift <= 0 && p.input2_shift <= 0 && (p.input1_shift == 0 || p.input2_shift == 0) &&
+                    p.input1_shift >= -15 && p.input2_shift >= -15,
+                "add_int16: shifts out of range");
+    const bool first_as_is = p.input1_shift == 0;
+    const int right = first_as_is ? -p.input2_shift : -p.input1_shift;
+    for (int64_t i = 0; i < n; ++i) {
+      const int16_t as_is = first_as_is ? a[i] : b[i];
+      const int16_t shifted = rounding_divide_by_pot16(first_as_is ? b[i] : a[i], right);
+      const int32_t sum = std::clamp<int32_t>(int32_t{as_is} + shifted, -32768, 32767);  // SaturatingAdd
+      output[i] = static_cast<int16_t>(std::clamp(sum, p.act.min, p.act.max));
+    }
+    return;
+  }
+  const AddInt8Params& g = p.general;
+  QLITE_CHECK(g.left_shift == 15 && g.input1.shift <= 0 && g.input2.shift <= 0,
+              "add_int16: general parameters out of range");
+  for (int64_t i = 0; i < n; ++i) {
+    // |x| <= 2^15, so x * 2^15 stays within int32.
+    const int32_t x1 = int32_t{a[i]} * (int32_t{1} << g.left_shift);
+    const int32_t x2 = int32_t{b[i]} * (int32_t{1} << g.left_shift);
+    const int32_t sum = multiply_by_quantized_multiplier(x1, g.input1) + multiply_by_quantized_multiplier(x2, g.input2);
+    const int32_t v = multiply_by_quantized_multiplier(sum, g.output);
+    output[i] = static_cast<int16_t>(std::clamp(v, p.act.min, p.act.max));
   }
 }
 

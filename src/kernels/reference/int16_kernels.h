@@ -49,4 +49,24 @@ void conv2d_int16x8(const ConvInt8Params& p, const int16_t* input, const int8_t*
 void fully_connected_int16x8(const FullyConnectedInt8Params& p, const int16_t* input, const int8_t* weights,
                              const int64_t* bias64, const int32_t* bias32, int16_t* output);
 
+// ADD of two int16 tensors (zero points 0), as TFLite 2.9's add.cc chooses:
+// - pot: every scale a power of two (CheckedLog2: |log2 s - round| < 1e-3)
+//   and AddOptions.pot_scale_int16 set (the schema's default): the input
+//   with the larger scale is added as is, the other is divided by 2^shift
+//   (gemmlowp RoundingDivideByPOT on int16), the sum saturates to int16;
+// - otherwise the general rescaling of the int8 ADD (add_int8) with
+//   left_shift 15 instead of 20.
+struct AddInt16Params {
+  bool pot = false;
+  AddInt8Params general;               // when !pot
+  int input1_shift = 0, input2_shift = 0;  // when pot: <= 0, one of them 0
+  ActRange act;
+};
+// Throws Error naming what TFLite refuses: a zero point other than 0, or, in
+// the pot case, an input whose scale exceeds the output's (a positive shift)
+// or two inputs that both need shifting.
+AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
+                                     int32_t out_zp, Activation act, bool pot_scale_int16);
+void add_int16(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output);
+
 }  // namespace qlite::ref

@@ -1,7 +1,9 @@
 // ADD of two tensors of the same shape (no broadcasting): float32, int8 and
 // uint8 (TFLite's left_shift = 20 scheme; uint8 runs the int8 kernels on
-// flipped bytes, the reference Isa ref::add_uint8).
+// flipped bytes, the reference Isa ref::add_uint8), and int16 (16x8 models:
+// TFLite's power-of-two or general kernel, ref::add_int16).
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -15,7 +17,15 @@ struct AddState : OpState {
   Isa isa = Isa::kReference;
   decltype(KernelTable::add_f32) f32_fn = nullptr;
   ref::AddInt8Params q_u8;  // uint8 domain; q holds the int8-domain params
+  ref::AddInt16Params q16;
 };
+
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<AddState>();
+  const RtTensor& a = c.input(n, 0);
+  ref::add_int16(s.q16, c.scaled(a.numel()), a.as<const int16_t>(), c.input(n, 1).as<const int16_t>(),
+                 c.output(n, 0).as<int16_t>());
+}
 
 void eval_uint8_ref(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
@@ -73,6 +83,18 @@ void prepare_add(PrepareContext& ctx, Node& n) {
                                out.zero_point(), s.act);
     s.isa = ctx.isa();
     n.eval = eval_int8;
+  } else if (a.type == T::kInt16 && b.type == T::kInt16 && out.type == T::kInt16) {
+    require_per_tensor(n, a, "input 0");
+    require_per_tensor(n, b, "input 1");
+    require_per_tensor(n, out, "output");
+    const auto* o = std::get_if<lite::AddOptions>(&n.def->options);
+    try {
+      s.q16 = ref::make_add_params_int16(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
+                                         out.zero_point(), s.act, o == nullptr || o->pot_scale_int16);
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    n.eval = eval_int16;
   } else if (a.type == T::kUInt8 && b.type == T::kUInt8 && out.type == T::kUInt8) {
     require_per_tensor(n, a, "input 0");
     require_per_tensor(n, b, "input 1");

@@ -30,8 +30,8 @@ inline constexpr TypeCombo kQuantize[] = {{T::kFloat32, T::kInt8}, {T::kFloat32,
 inline constexpr TypeCombo kLstm[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}};
 inline constexpr TypeCombo kDequantize[] = {
     {T::kInt8, T::kFloat32}, {T::kUInt8, T::kFloat32}, {T::kFloat16, T::kFloat32}, {T::kInt16, T::kFloat32}};
-// CONV_2D and FULLY_CONNECTED: kFloat32Int8UInt8 and 16x8 (int16 activations,
-// int8 weights).
+// CONV_2D, FULLY_CONNECTED and ADD: kFloat32Int8UInt8 and 16x8 (int16
+// activations, int8 weights).
 inline constexpr TypeCombo kWeighted[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 
