@@ -13,44 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "kernels/float_kernels.h"
-#include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/int16_kernels.h"
 #include "qlite/runtime.h"
+#include "isa_runs.h"
 #include "single_op_peer.h"
 
 namespace qlite::test {
 namespace {
 
 using T = TensorType;
-
-std::vector<Isa> runtime_isas() {
-  std::vector<Isa> v;
-  for (Isa isa : {Isa::kReference, Isa::kAvx2, Isa::kAvx512})
-    if (kernels::int8_isa_available(isa) && kernels::isa_supported(isa)) v.push_back(isa);
-  return v;
-}
-
-Outcome run_on(Isa isa, const std::vector<uint8_t>& model, const std::vector<uint8_t>& input) {
-  Outcome r;
-  try {
-    runtime::InterpreterOptions o;
-    o.isa = isa;
-    auto it = runtime::Interpreter::from_buffer(model, o);
-    const auto in = it->input_bytes(0);
-    if (in.size() != input.size()) {
-      r.error = "input size";
-      return r;
-    }
-    std::memcpy(in.data(), input.data(), input.size());
-    it->invoke();
-    const auto out = it->output_bytes(0);
-    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
-  } catch (const Error& e) {
-    r.error = e.what();
-  }
-  return r;
-}
 
 int pick(Rng& rng, int lo, int hi) { return lo + static_cast<int>(rng.below(static_cast<uint64_t>(hi - lo + 1))); }
 
