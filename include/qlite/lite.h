@@ -361,13 +361,120 @@ struct OtherOptions {
   bool operator==(const OtherOptions&) const = default;
 };
 
+// ---- the data-movement, shape and resize ops' options (TFLite 2.9's tables)
+struct ResizeBilinearOptions {
+  bool align_corners = false;
+  bool half_pixel_centers = false;
+  bool operator==(const ResizeBilinearOptions&) const = default;
+};
+struct ResizeNearestNeighborOptions {
+  bool align_corners = false;
+  bool half_pixel_centers = false;
+  bool operator==(const ResizeNearestNeighborOptions&) const = default;
+};
+struct CastOptions {  // informational: CAST converts between its tensors' types
+  TensorType in_type = TensorType::kFloat32;
+  TensorType out_type = TensorType::kFloat32;
+  bool operator==(const CastOptions&) const = default;
+};
+struct GatherOptions {
+  int32_t axis = 0;
+  int32_t batch_dims = 0;
+  bool operator==(const GatherOptions&) const = default;
+};
+struct GatherNdOptions {
+  bool operator==(const GatherNdOptions&) const = default;
+};
+struct ExpandDimsOptions {
+  bool operator==(const ExpandDimsOptions&) const = default;
+};
+struct SliceOptions {
+  bool operator==(const SliceOptions&) const = default;
+};
+struct StridedSliceOptions {
+  int32_t begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
+  bool operator==(const StridedSliceOptions&) const = default;
+};
+struct SplitOptions {
+  int32_t num_splits = 0;
+  bool operator==(const SplitOptions&) const = default;
+};
+struct SplitVOptions {
+  int32_t num_splits = 0;
+  bool operator==(const SplitVOptions&) const = default;
+};
+struct PackOptions {
+  int32_t values_count = 0;
+  int32_t axis = 0;
+  bool operator==(const PackOptions&) const = default;
+};
+struct UnpackOptions {
+  int32_t num = 0;
+  int32_t axis = 0;
+  bool operator==(const UnpackOptions&) const = default;
+};
+struct TileOptions {
+  bool operator==(const TileOptions&) const = default;
+};
+struct BroadcastToOptions {
+  bool operator==(const BroadcastToOptions&) const = default;
+};
+struct ReverseV2Options {
+  bool operator==(const ReverseV2Options&) const = default;
+};
+struct DepthToSpaceOptions {
+  int32_t block_size = 0;
+  bool operator==(const DepthToSpaceOptions&) const = default;
+};
+struct SpaceToDepthOptions {
+  int32_t block_size = 0;
+  bool operator==(const SpaceToDepthOptions&) const = default;
+};
+struct BatchToSpaceNdOptions {
+  bool operator==(const BatchToSpaceNdOptions&) const = default;
+};
+struct SpaceToBatchNdOptions {
+  bool operator==(const SpaceToBatchNdOptions&) const = default;
+};
+enum class MirrorPadMode : int8_t { kReflect = 0, kSymmetric = 1 };
+struct MirrorPadOptions {
+  MirrorPadMode mode = MirrorPadMode::kReflect;
+  bool operator==(const MirrorPadOptions&) const = default;
+};
+struct ShapeOptions {
+  TensorType out_type = TensorType::kInt32;  // the file's absent field reads as FLOAT32 (0)
+  bool operator==(const ShapeOptions&) const = default;
+};
+struct FillOptions {
+  bool operator==(const FillOptions&) const = default;
+};
+struct ZerosLikeOptions {
+  bool operator==(const ZerosLikeOptions&) const = default;
+};
+struct ArgMaxOptions {
+  TensorType output_type = TensorType::kInt64;
+  bool operator==(const ArgMaxOptions&) const = default;
+};
+struct ArgMinOptions {
+  TensorType output_type = TensorType::kInt64;
+  bool operator==(const ArgMinOptions&) const = default;
+};
+struct TopKV2Options {
+  bool operator==(const TopKV2Options&) const = default;
+};
+
 // std::monostate = no options table in the file.
 using OpOptions =
     std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
                  Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
                  DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions,
-                 UnidirectionalSequenceLstmOptions, OtherOptions>;
+                 UnidirectionalSequenceLstmOptions, OtherOptions, ResizeBilinearOptions,
+                 ResizeNearestNeighborOptions, CastOptions, GatherOptions, GatherNdOptions, ExpandDimsOptions,
+                 SliceOptions, StridedSliceOptions, SplitOptions, SplitVOptions, PackOptions, UnpackOptions,
+                 TileOptions, BroadcastToOptions, ReverseV2Options, DepthToSpaceOptions, SpaceToDepthOptions,
+                 BatchToSpaceNdOptions, SpaceToBatchNdOptions, MirrorPadOptions, ShapeOptions, FillOptions,
+                 ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

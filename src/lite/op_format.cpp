@@ -154,6 +154,73 @@ std::string describe_lstm(const OpOptions& v) {
          (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs=true" : "");
 }
 
+// ---- the data-movement, shape and resize ops
+std::string bool_str(bool b) { return b ? "true" : "false"; }
+void check_type_field(TensorType t, const char* what, const std::string& where) {
+  check(static_cast<int>(t) >= 0 && static_cast<int>(t) <= 10,
+        "tflite: " + where + ": " + what + " " + std::to_string(static_cast<int>(t)) + " is no tensor type");
+}
+template <class T>
+std::string describe_resize(const OpOptions& v) {
+  const auto& o = as<T>(v);
+  return "align_corners=" + bool_str(o.align_corners) + " half_pixel_centers=" + bool_str(o.half_pixel_centers);
+}
+void check_cast(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<CastOptions>(op);
+  check_type_field(o.in_type, "in_data_type", where), check_type_field(o.out_type, "out_data_type", where);
+}
+std::string describe_cast(const OpOptions& v) {
+  const auto& o = as<CastOptions>(v);
+  return std::string("in_data_type=") + tensor_type_name(o.in_type) + " out_data_type=" + tensor_type_name(o.out_type);
+}
+std::string describe_gather(const OpOptions& v) {
+  const auto& o = as<GatherOptions>(v);
+  return "axis=" + std::to_string(o.axis) + " batch_dims=" + std::to_string(o.batch_dims);
+}
+std::string describe_strided_slice(const OpOptions& v) {
+  const auto& o = as<StridedSliceOptions>(v);
+  return "begin_mask=" + std::to_string(o.begin_mask) + " end_mask=" + std::to_string(o.end_mask) +
+         " ellipsis_mask=" + std::to_string(o.ellipsis_mask) + " new_axis_mask=" + std::to_string(o.new_axis_mask) +
+         " shrink_axis_mask=" + std::to_string(o.shrink_axis_mask);
+}
+template <class T>
+std::string describe_num_splits(const OpOptions& v) {
+  return "num_splits=" + std::to_string(as<T>(v).num_splits);
+}
+std::string describe_pack(const OpOptions& v) {
+  const auto& o = as<PackOptions>(v);
+  return "values_count=" + std::to_string(o.values_count) + " axis=" + std::to_string(o.axis);
+}
+std::string describe_unpack(const OpOptions& v) {
+  const auto& o = as<UnpackOptions>(v);
+  return "num=" + std::to_string(o.num) + " axis=" + std::to_string(o.axis);
+}
+template <class T>
+std::string describe_block(const OpOptions& v) {
+  return "block_size=" + std::to_string(as<T>(v).block_size);
+}
+void check_mirror_pad(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto m = static_cast<int>(as_op<MirrorPadOptions>(op).mode);
+  check(m == 0 || m == 1, "tflite: " + where + ": unknown mirror pad mode " + std::to_string(m));
+}
+std::string describe_mirror_pad(const OpOptions& v) {
+  return std::string("mode=") + (as<MirrorPadOptions>(v).mode == MirrorPadMode::kReflect ? "REFLECT" : "SYMMETRIC");
+}
+void check_shape(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check_type_field(as_op<ShapeOptions>(op).out_type, "out_type", where);
+}
+std::string describe_shape(const OpOptions& v) {
+  return std::string("out_type=") + tensor_type_name(as<ShapeOptions>(v).out_type);
+}
+template <class T>
+void check_arg(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check_type_field(as_op<T>(op).output_type, "output_type", where);
+}
+template <class T>
+std::string describe_arg(const OpOptions& v) {
+  return std::string("output_type=") + tensor_type_name(as<T>(v).output_type);
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -183,6 +250,33 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<HardSwishOptions>("HardSwishOptions", nullptr, nullptr),
     rule<UnidirectionalSequenceLstmOptions>("UnidirectionalSequenceLSTMOptions", check_lstm, describe_lstm),
     rule<OtherOptions>("", nullptr, describe_other),
+    rule<ResizeBilinearOptions>("ResizeBilinearOptions", nullptr, describe_resize<ResizeBilinearOptions>),
+    rule<ResizeNearestNeighborOptions>("ResizeNearestNeighborOptions", nullptr,
+                                       describe_resize<ResizeNearestNeighborOptions>),
+    rule<CastOptions>("CastOptions", check_cast, describe_cast),
+    rule<GatherOptions>("GatherOptions", nullptr, describe_gather),
+    rule<GatherNdOptions>("GatherNdOptions", nullptr, nullptr),
+    rule<ExpandDimsOptions>("ExpandDimsOptions", nullptr, nullptr),
+    rule<SliceOptions>("SliceOptions", nullptr, nullptr),
+    rule<StridedSliceOptions>("StridedSliceOptions", nullptr, describe_strided_slice),
+    rule<SplitOptions>("SplitOptions", nullptr, describe_num_splits<SplitOptions>),
+    rule<SplitVOptions>("SplitVOptions", nullptr, describe_num_splits<SplitVOptions>),
+    rule<PackOptions>("PackOptions", nullptr, describe_pack),
+    rule<UnpackOptions>("UnpackOptions", nullptr, describe_unpack),
+    rule<TileOptions>("TileOptions", nullptr, nullptr),
+    rule<BroadcastToOptions>("BroadcastToOptions", nullptr, nullptr),
+    rule<ReverseV2Options>("ReverseV2Options", nullptr, nullptr),
+    rule<DepthToSpaceOptions>("DepthToSpaceOptions", nullptr, describe_block<DepthToSpaceOptions>),
+    rule<SpaceToDepthOptions>("SpaceToDepthOptions", nullptr, describe_block<SpaceToDepthOptions>),
+    rule<BatchToSpaceNdOptions>("BatchToSpaceNDOptions", nullptr, nullptr),
+    rule<SpaceToBatchNdOptions>("SpaceToBatchNDOptions", nullptr, nullptr),
+    rule<MirrorPadOptions>("MirrorPadOptions", check_mirror_pad, describe_mirror_pad),
+    rule<ShapeOptions>("ShapeOptions", check_shape, describe_shape),
+    rule<FillOptions>("FillOptions", nullptr, nullptr),
+    rule<ZerosLikeOptions>("ZerosLikeOptions", nullptr, nullptr),
+    rule<ArgMaxOptions>("ArgMaxOptions", check_arg<ArgMaxOptions>, describe_arg<ArgMaxOptions>),
+    rule<ArgMinOptions>("ArgMinOptions", check_arg<ArgMinOptions>, describe_arg<ArgMinOptions>),
+    rule<TopKV2Options>("TopKV2Options", nullptr, nullptr),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
 constexpr bool rules_in_order() {
@@ -227,6 +321,34 @@ constexpr OpFormat kFormats[] = {
     // layer normalization; input 0 and the two state tensors (18, 19) required
     // by the kernel, which checks the rest.
     {BuiltinOp::kUnidirectionalSequenceLstm, 20, 24, 1, 1, opt<UnidirectionalSequenceLstmOptions>(), true},
+    // Data-movement, shape and resize ops. SPLIT, SPLIT_V and UNPACK have
+    // one or more outputs (kAnyOutputs; the op checks the count).
+    {BuiltinOp::kResizeBilinear, 2, 2, 2, 1, opt<ResizeBilinearOptions>(), false},
+    {BuiltinOp::kResizeNearestNeighbor, 2, 2, 2, 1, opt<ResizeNearestNeighborOptions>(), false},
+    {BuiltinOp::kCast, 1, 1, 1, 1, opt<CastOptions>(), false},
+    {BuiltinOp::kGather, 2, 2, 2, 1, opt<GatherOptions>(), false},
+    {BuiltinOp::kGatherNd, 2, 2, 2, 1, opt<GatherNdOptions>(), false},
+    {BuiltinOp::kExpandDims, 2, 2, 2, 1, opt<ExpandDimsOptions>(), false},
+    {BuiltinOp::kSlice, 3, 3, 3, 1, opt<SliceOptions>(), false},
+    {BuiltinOp::kStridedSlice, 4, 4, 4, 1, opt<StridedSliceOptions>(), false},
+    {BuiltinOp::kSplit, 2, 2, 2, kAnyOutputs, opt<SplitOptions>(), false},
+    {BuiltinOp::kSplitV, 3, 3, 3, kAnyOutputs, opt<SplitVOptions>(), false},
+    {BuiltinOp::kPack, 1, kAnyInputs, kAnyInputs, 1, opt<PackOptions>(), false},
+    {BuiltinOp::kUnpack, 1, 1, 1, kAnyOutputs, opt<UnpackOptions>(), false},
+    {BuiltinOp::kTile, 2, 2, 2, 1, opt<TileOptions>(), false},
+    {BuiltinOp::kBroadcastTo, 2, 2, 2, 1, opt<BroadcastToOptions>(), false},
+    {BuiltinOp::kReverseV2, 2, 2, 2, 1, opt<ReverseV2Options>(), false},
+    {BuiltinOp::kDepthToSpace, 1, 1, 1, 1, opt<DepthToSpaceOptions>(), false},
+    {BuiltinOp::kSpaceToDepth, 1, 1, 1, 1, opt<SpaceToDepthOptions>(), false},
+    {BuiltinOp::kBatchToSpaceNd, 3, 3, 3, 1, opt<BatchToSpaceNdOptions>(), false},
+    {BuiltinOp::kSpaceToBatchNd, 3, 3, 3, 1, opt<SpaceToBatchNdOptions>(), false},
+    {BuiltinOp::kMirrorPad, 2, 2, 2, 1, opt<MirrorPadOptions>(), false},
+    {BuiltinOp::kShape, 1, 1, 1, 1, opt<ShapeOptions>(), false},
+    {BuiltinOp::kFill, 2, 2, 2, 1, opt<FillOptions>(), false},
+    {BuiltinOp::kZerosLike, 1, 1, 1, 1, opt<ZerosLikeOptions>(), false},
+    {BuiltinOp::kArgMax, 2, 2, 2, 1, opt<ArgMaxOptions>(), false},
+    {BuiltinOp::kArgMin, 2, 2, 2, 1, opt<ArgMinOptions>(), false},
+    {BuiltinOp::kTopkV2, 2, 2, 2, 2, opt<TopKV2Options>(), false},
 };
 
 }  // namespace

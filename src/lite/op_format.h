@@ -38,6 +38,8 @@ constexpr int options_index_of() {
 }
 inline constexpr int kNoOptions = options_index_of<std::monostate>();
 inline constexpr int kAnyInputs = 1 << 30;
+// As OpFormat::num_out: one or more outputs (SPLIT, SPLIT_V, UNPACK).
+inline constexpr int kAnyOutputs = 1 << 30;
 
 // The validator's rule for one builtin op.
 struct OpFormat {

@@ -108,6 +108,60 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
       return UnidirectionalSequenceLstmOptions{act(o->fused_activation_function()), o->cell_clip(), o->proj_clip(),
                                                o->time_major(), o->asymmetric_quantize_inputs()};
     }
+    case T::ResizeBilinearOptions: {
+      const auto* o = op->builtin_options_as_ResizeBilinearOptions();
+      return ResizeBilinearOptions{o->align_corners(), o->half_pixel_centers()};
+    }
+    case T::ResizeNearestNeighborOptions: {
+      const auto* o = op->builtin_options_as_ResizeNearestNeighborOptions();
+      return ResizeNearestNeighborOptions{o->align_corners(), o->half_pixel_centers()};
+    }
+    case T::CastOptions: {
+      const auto* o = op->builtin_options_as_CastOptions();
+      return CastOptions{static_cast<TensorType>(o->in_data_type()), static_cast<TensorType>(o->out_data_type())};
+    }
+    case T::GatherOptions: {
+      const auto* o = op->builtin_options_as_GatherOptions();
+      return GatherOptions{o->axis(), o->batch_dims()};
+    }
+    case T::GatherNdOptions: return GatherNdOptions{};
+    case T::ExpandDimsOptions: return ExpandDimsOptions{};
+    case T::SliceOptions: return SliceOptions{};
+    case T::StridedSliceOptions: {
+      const auto* o = op->builtin_options_as_StridedSliceOptions();
+      return StridedSliceOptions{o->begin_mask(), o->end_mask(), o->ellipsis_mask(), o->new_axis_mask(),
+                                 o->shrink_axis_mask()};
+    }
+    case T::SplitOptions: return SplitOptions{op->builtin_options_as_SplitOptions()->num_splits()};
+    case T::SplitVOptions: return SplitVOptions{op->builtin_options_as_SplitVOptions()->num_splits()};
+    case T::PackOptions: {
+      const auto* o = op->builtin_options_as_PackOptions();
+      return PackOptions{o->values_count(), o->axis()};
+    }
+    case T::UnpackOptions: {
+      const auto* o = op->builtin_options_as_UnpackOptions();
+      return UnpackOptions{o->num(), o->axis()};
+    }
+    case T::TileOptions: return TileOptions{};
+    case T::BroadcastToOptions: return BroadcastToOptions{};
+    case T::ReverseV2Options: return ReverseV2Options{};
+    case T::DepthToSpaceOptions:
+      return DepthToSpaceOptions{op->builtin_options_as_DepthToSpaceOptions()->block_size()};
+    case T::SpaceToDepthOptions:
+      return SpaceToDepthOptions{op->builtin_options_as_SpaceToDepthOptions()->block_size()};
+    case T::BatchToSpaceNDOptions: return BatchToSpaceNdOptions{};
+    case T::SpaceToBatchNDOptions: return SpaceToBatchNdOptions{};
+    case T::MirrorPadOptions:
+      return MirrorPadOptions{static_cast<MirrorPadMode>(op->builtin_options_as_MirrorPadOptions()->mode())};
+    case T::ShapeOptions:
+      return ShapeOptions{static_cast<TensorType>(op->builtin_options_as_ShapeOptions()->out_type())};
+    case T::FillOptions: return FillOptions{};
+    case T::ZerosLikeOptions: return ZerosLikeOptions{};
+    case T::ArgMaxOptions:
+      return ArgMaxOptions{static_cast<TensorType>(op->builtin_options_as_ArgMaxOptions()->output_type())};
+    case T::ArgMinOptions:
+      return ArgMinOptions{static_cast<TensorType>(op->builtin_options_as_ArgMinOptions()->output_type())};
+    case T::TopKV2Options: return TopKV2Options{};
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};

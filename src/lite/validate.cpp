@@ -140,9 +140,9 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
     for (int k = 0; k < std::min(nin, r->required_in); ++k)
       check(op.inputs[static_cast<size_t>(k)] != -1,
             "tflite: " + where + ": required input " + std::to_string(k) + " is missing (-1)");
-    check(static_cast<int>(op.outputs.size()) == r->num_out,
-          "tflite: " + where + ": has " + std::to_string(op.outputs.size()) +
-              " outputs, expected " + std::to_string(r->num_out));
+    check(r->num_out == kAnyOutputs ? !op.outputs.empty() : static_cast<int>(op.outputs.size()) == r->num_out,
+          "tflite: " + where + ": has " + std::to_string(op.outputs.size()) + " outputs, expected " +
+              (r->num_out == kAnyOutputs ? std::string("1 or more") : std::to_string(r->num_out)));
     const int got = static_cast<int>(op.options.index());
     check(got == r->options_index || (got == kNoOptions && !r->options_required),
           "tflite: " + where + (got == kNoOptions ? ": builtin options are missing"

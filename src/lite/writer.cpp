@@ -151,6 +151,86 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
                                                            o.time_major, o.asymmetric_quantize_inputs)
                   .Union()};
     }
+    OptionsOut operator()(const ResizeBilinearOptions& o) {
+      return {T::ResizeBilinearOptions,
+              tfl::CreateResizeBilinearOptions(fbb, 0, 0, o.align_corners, o.half_pixel_centers).Union()};
+    }
+    OptionsOut operator()(const ResizeNearestNeighborOptions& o) {
+      return {T::ResizeNearestNeighborOptions,
+              tfl::CreateResizeNearestNeighborOptions(fbb, o.align_corners, o.half_pixel_centers).Union()};
+    }
+    OptionsOut operator()(const CastOptions& o) {
+      return {T::CastOptions, tfl::CreateCastOptions(fbb, static_cast<tfl::TensorType>(o.in_type),
+                                                     static_cast<tfl::TensorType>(o.out_type))
+                                  .Union()};
+    }
+    OptionsOut operator()(const GatherOptions& o) {
+      return {T::GatherOptions, tfl::CreateGatherOptions(fbb, o.axis, o.batch_dims).Union()};
+    }
+    OptionsOut operator()(const GatherNdOptions&) {
+      return {T::GatherNdOptions, tfl::CreateGatherNdOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const ExpandDimsOptions&) {
+      return {T::ExpandDimsOptions, tfl::CreateExpandDimsOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const SliceOptions&) { return {T::SliceOptions, tfl::CreateSliceOptions(fbb).Union()}; }
+    OptionsOut operator()(const StridedSliceOptions& o) {
+      return {T::StridedSliceOptions,
+              tfl::CreateStridedSliceOptions(fbb, o.begin_mask, o.end_mask, o.ellipsis_mask, o.new_axis_mask,
+                                             o.shrink_axis_mask)
+                  .Union()};
+    }
+    OptionsOut operator()(const SplitOptions& o) {
+      return {T::SplitOptions, tfl::CreateSplitOptions(fbb, o.num_splits).Union()};
+    }
+    OptionsOut operator()(const SplitVOptions& o) {
+      return {T::SplitVOptions, tfl::CreateSplitVOptions(fbb, o.num_splits).Union()};
+    }
+    OptionsOut operator()(const PackOptions& o) {
+      return {T::PackOptions, tfl::CreatePackOptions(fbb, o.values_count, o.axis).Union()};
+    }
+    OptionsOut operator()(const UnpackOptions& o) {
+      return {T::UnpackOptions, tfl::CreateUnpackOptions(fbb, o.num, o.axis).Union()};
+    }
+    OptionsOut operator()(const TileOptions&) { return {T::TileOptions, tfl::CreateTileOptions(fbb).Union()}; }
+    OptionsOut operator()(const BroadcastToOptions&) {
+      return {T::BroadcastToOptions, tfl::CreateBroadcastToOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const ReverseV2Options&) {
+      return {T::ReverseV2Options, tfl::CreateReverseV2Options(fbb).Union()};
+    }
+    OptionsOut operator()(const DepthToSpaceOptions& o) {
+      return {T::DepthToSpaceOptions, tfl::CreateDepthToSpaceOptions(fbb, o.block_size).Union()};
+    }
+    OptionsOut operator()(const SpaceToDepthOptions& o) {
+      return {T::SpaceToDepthOptions, tfl::CreateSpaceToDepthOptions(fbb, o.block_size).Union()};
+    }
+    OptionsOut operator()(const BatchToSpaceNdOptions&) {
+      return {T::BatchToSpaceNDOptions, tfl::CreateBatchToSpaceNDOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const SpaceToBatchNdOptions&) {
+      return {T::SpaceToBatchNDOptions, tfl::CreateSpaceToBatchNDOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const MirrorPadOptions& o) {
+      return {T::MirrorPadOptions,
+              tfl::CreateMirrorPadOptions(fbb, static_cast<tfl::MirrorPadMode>(o.mode)).Union()};
+    }
+    OptionsOut operator()(const ShapeOptions& o) {
+      return {T::ShapeOptions, tfl::CreateShapeOptions(fbb, static_cast<tfl::TensorType>(o.out_type)).Union()};
+    }
+    OptionsOut operator()(const FillOptions&) { return {T::FillOptions, tfl::CreateFillOptions(fbb).Union()}; }
+    OptionsOut operator()(const ZerosLikeOptions&) {
+      return {T::ZerosLikeOptions, tfl::CreateZerosLikeOptions(fbb).Union()};
+    }
+    OptionsOut operator()(const ArgMaxOptions& o) {
+      return {T::ArgMaxOptions, tfl::CreateArgMaxOptions(fbb, static_cast<tfl::TensorType>(o.output_type)).Union()};
+    }
+    OptionsOut operator()(const ArgMinOptions& o) {
+      return {T::ArgMinOptions, tfl::CreateArgMinOptions(fbb, static_cast<tfl::TensorType>(o.output_type)).Union()};
+    }
+    OptionsOut operator()(const TopKV2Options&) {
+      return {T::TopKV2Options, tfl::CreateTopKV2Options(fbb).Union()};
+    }
     OptionsOut operator()(const OtherOptions& o) {
       throw Error("tflite: " + where + ": cannot write builtin options of union type " +
                   std::to_string(o.type_code) + " (not parsed by qlite)");
