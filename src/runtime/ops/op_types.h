@@ -35,4 +35,8 @@ inline constexpr TypeCombo kDequantize[] = {
 inline constexpr TypeCombo kWeighted[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 
+// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR: TFLite 2.9's types, the same in and out.
+inline constexpr TypeCombo kResize[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
+
 }  // namespace qlite::runtime::detail::op_types
