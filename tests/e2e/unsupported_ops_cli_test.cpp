@@ -14,8 +14,8 @@ namespace {
 using lite::BuiltinOp;
 using lite::TensorType;
 
-// x[1,4] float32 -> CAST -> int32 -> TILE -> CAST -> float32 -> SOFTMAX
-std::string write_cast_tile_model(const TempDir& dir) {
+// x[1,4] float32 -> UNIQUE -> int32 -> REVERSE_SEQUENCE -> UNIQUE -> float32 -> SOFTMAX
+std::string write_unsupported_model(const TempDir& dir) {
   lite::ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
   const int32_t a = b.add_tensor("a", TensorType::kInt32, {1, 4});
@@ -23,9 +23,9 @@ std::string write_cast_tile_model(const TempDir& dir) {
   const int32_t t = b.add_tensor("t", TensorType::kInt32, {1, 4});
   const int32_t c = b.add_tensor("c", TensorType::kFloat32, {1, 4});
   const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4});
-  b.add_operator(BuiltinOp::kCast, {x}, {a});
-  b.add_operator(BuiltinOp::kTile, {a, multiples}, {t});
-  b.add_operator(BuiltinOp::kCast, {t}, {c});
+  b.add_operator(BuiltinOp::kUnique, {x}, {a});
+  b.add_operator(BuiltinOp::kReverseSequence, {a, multiples}, {t});
+  b.add_operator(BuiltinOp::kUnique, {t}, {c});
   b.add_operator(BuiltinOp::kSoftmax, {c}, {y}, lite::SoftmaxOptions{1.0f});
   b.set_inputs({x});
   b.set_outputs({y});
@@ -35,20 +35,20 @@ std::string write_cast_tile_model(const TempDir& dir) {
 }
 
 const char* kList =
-    "qlite: error: runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 2); "
-    "TILE x1 (operator 1)\n";
+    "qlite: error: runtime: operators not supported by the qlite runtime: UNIQUE x2 (operators 0, 2); "
+    "REVERSE_SEQUENCE x1 (operator 1)\n";
 
 TEST(UnsupportedOpsCli, InspectMarksThem) {
   TempDir dir;
-  const std::string model = write_cast_tile_model(dir);
+  const std::string model = write_unsupported_model(dir);
   const CmdResult r = run_qlite("inspect " + model);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("    0 CAST v1  [not supported by the qlite runtime: CAST]\n"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("    1 TILE v1  [not supported by the qlite runtime: TILE]\n"), std::string::npos)
+  EXPECT_NE(r.output.find("    0 UNIQUE v1  [not supported by the qlite runtime: UNIQUE]\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("    1 REVERSE_SEQUENCE v1  [not supported by the qlite runtime: REVERSE_SEQUENCE]\n"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("    3 SOFTMAX v1 beta=1\n"), std::string::npos) << r.output;  // runs: no mark
-  EXPECT_NE(r.output.find("runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 2); "
-                          "TILE x1 (operator 1)\n"),
+  EXPECT_NE(r.output.find("runtime: operators not supported by the qlite runtime: UNIQUE x2 (operators 0, 2); "
+                          "REVERSE_SEQUENCE x1 (operator 1)\n"),
             std::string::npos)
       << r.output;
   const CmdResult check = run_qlite("inspect --check " + model);
@@ -58,7 +58,7 @@ TEST(UnsupportedOpsCli, InspectMarksThem) {
 
 TEST(UnsupportedOpsCli, RunBenchEvalExit2WithTheList) {
   TempDir dir;
-  const std::string model = write_cast_tile_model(dir);
+  const std::string model = write_unsupported_model(dir);
   {
     std::ofstream in(dir / "x.bin", std::ios::binary);
     const float v[4] = {1, 2, 3, 4};

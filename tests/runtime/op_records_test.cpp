@@ -35,7 +35,7 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
     EXPECT_NE(r.prepare, nullptr) << r.name;
     EXPECT_EQ(runtime::detail::find_op_record(r.code), &r);
   }
-  EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kCast), nullptr);
+  EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kUnique), nullptr);
   const runtime::detail::OpRecord* conv = runtime::detail::find_op_record(BuiltinOp::kConv2D);
   ASSERT_NE(conv, nullptr);
   EXPECT_EQ(conv->format->options_name(), "Conv2DOptions");
@@ -61,7 +61,7 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   EXPECT_FALSE(transpose->accepts(TensorType::kInt8, TensorType::kUInt8));
 }
 
-// CAST, TILE (twice) and an int16 DEPTHWISE_CONV_2D in one graph: one error names them all.
+// UNIQUE, REVERSE_SEQUENCE (twice) and an int16 DEPTHWISE_CONV_2D in one graph: one error names them all.
 lite::ModelDef unsupported_model() {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 3});
@@ -70,15 +70,15 @@ lite::ModelDef unsupported_model() {
   const int32_t t = b.add_tensor("t", TensorType::kInt32, {2, 3});
   const int32_t c = b.add_tensor("c", TensorType::kFloat32, {2, 3});
   const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2, 3});
-  b.add_operator(BuiltinOp::kCast, {x}, {a});
-  b.add_operator(BuiltinOp::kTile, {a, multiples}, {t});
+  b.add_operator(BuiltinOp::kUnique, {x}, {a});
+  b.add_operator(BuiltinOp::kReverseSequence, {a, multiples}, {t});
   const int32_t u = b.add_tensor("u", TensorType::kInt16, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 0));
   const int32_t w = b.add_constant("w", TensorType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{3},
                                    Quantization::per_tensor(0.1f, 0));
   const int32_t v = b.add_tensor("v", TensorType::kInt16, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 0));
   b.add_operator(BuiltinOp::kDepthwiseConv2D, {u, w, -1}, {v}, lite::DepthwiseConv2DOptions{});
-  b.add_operator(BuiltinOp::kCast, {t}, {c});
-  b.add_operator(BuiltinOp::kTile, {c, multiples}, {y});
+  b.add_operator(BuiltinOp::kUnique, {t}, {c});
+  b.add_operator(BuiltinOp::kReverseSequence, {c, multiples}, {y});
   b.set_inputs({x, u});
   b.set_outputs({y, v});
   return b.build();
@@ -88,17 +88,17 @@ TEST(RuntimeOpRecords, AllUnsupportedOpsInOneError) {
   const lite::ModelDef m = unsupported_model();
   const std::vector<runtime::UnsupportedOp> ops = runtime::unsupported_ops(m);
   ASSERT_EQ(ops.size(), 3u);
-  EXPECT_EQ(ops[0].what, "CAST");
+  EXPECT_EQ(ops[0].what, "UNIQUE");
   EXPECT_EQ(ops[0].operators, (std::vector<size_t>{0, 3}));
-  EXPECT_EQ(ops[1].what, "TILE");
+  EXPECT_EQ(ops[1].what, "REVERSE_SEQUENCE");
   EXPECT_EQ(ops[1].operators, (std::vector<size_t>{1, 4}));
   EXPECT_EQ(ops[2].what, "DEPTHWISE_CONV_2D with int16 input");
   EXPECT_EQ(ops[2].operators, (std::vector<size_t>{2}));
 
   const std::string e = load_error(m);
   EXPECT_EQ(e,
-            "runtime: operators not supported by the qlite runtime: CAST x2 (operators 0, 3); "
-            "TILE x2 (operators 1, 4); DEPTHWISE_CONV_2D with int16 input x1 (operator 2)");
+            "runtime: operators not supported by the qlite runtime: UNIQUE x2 (operators 0, 3); "
+            "REVERSE_SEQUENCE x2 (operators 1, 4); DEPTHWISE_CONV_2D with int16 input x1 (operator 2)");
   // The same through the file bytes.
   try {
     Interpreter::from_buffer(lite::write_model(m));

@@ -39,4 +39,46 @@ inline constexpr TypeCombo kWeighted[] = {
 inline constexpr TypeCombo kResize[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 
+// CAST: every pair of FLOAT32, INT8, UINT8, INT16, INT32, INT64 and BOOL.
+#define QLITE_CAST_FROM(x)                                                                               \
+  {T::x, T::kFloat32}, {T::x, T::kInt8}, {T::x, T::kUInt8}, {T::x, T::kInt16}, {T::x, T::kInt32}, \
+      {T::x, T::kInt64}, {T::x, T::kBool}
+inline constexpr TypeCombo kCast[] = {QLITE_CAST_FROM(kFloat32), QLITE_CAST_FROM(kInt8),  QLITE_CAST_FROM(kUInt8),
+                                      QLITE_CAST_FROM(kInt16),   QLITE_CAST_FROM(kInt32), QLITE_CAST_FROM(kInt64),
+                                      QLITE_CAST_FROM(kBool)};
+#undef QLITE_CAST_FROM
+// GATHER: TFLite 2.9's value types, the same in and out (GATHER_ND: without BOOL).
+inline constexpr TypeCombo kGather[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                        {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                        {T::kBool, T::kBool}};
+inline constexpr TypeCombo kGatherNd[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                          {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+
+// SHAPE: any input, INT32 or INT64 out.
+inline constexpr TypeCombo kShape[] = {
+    {T::kFloat32, T::kInt32}, {T::kInt8, T::kInt32},  {T::kUInt8, T::kInt32}, {T::kInt16, T::kInt32},
+    {T::kInt32, T::kInt32},   {T::kInt64, T::kInt32}, {T::kBool, T::kInt32},  {T::kFloat32, T::kInt64},
+    {T::kInt8, T::kInt64},    {T::kUInt8, T::kInt64}, {T::kInt16, T::kInt64}, {T::kInt32, T::kInt64},
+    {T::kInt64, T::kInt64},   {T::kBool, T::kInt64}};
+// FILL: INT32 or INT64 dims (input 0), the value's type out.
+inline constexpr TypeCombo kFill[] = {
+    {T::kInt32, T::kFloat32}, {T::kInt32, T::kInt8},  {T::kInt32, T::kInt16}, {T::kInt32, T::kInt32},
+    {T::kInt32, T::kInt64},   {T::kInt32, T::kBool},  {T::kInt64, T::kFloat32}, {T::kInt64, T::kInt8},
+    {T::kInt64, T::kInt16},   {T::kInt64, T::kInt32}, {T::kInt64, T::kInt64}, {T::kInt64, T::kBool}};
+inline constexpr TypeCombo kZerosLike[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+
+// SPLIT (input 0 is the INT32 axis): FLOAT32, UINT8, INT8, INT16, INT32 parts.
+inline constexpr TypeCombo kSplit[] = {{T::kInt32, T::kFloat32}, {T::kInt32, T::kUInt8}, {T::kInt32, T::kInt8},
+                                       {T::kInt32, T::kInt16},   {T::kInt32, T::kInt32}};
+// SPLIT_V and PACK: the same in and out, with INT64.
+inline constexpr TypeCombo kSplitV[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},
+                                        {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+// UNPACK: with BOOL, without INT64.
+inline constexpr TypeCombo kUnpack[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},
+                                        {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kBool, T::kBool}};
+// SLICE: with INT64 and BOOL.
+inline constexpr TypeCombo kSlice[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},
+                                       {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                       {T::kBool, T::kBool}};
+
 }  // namespace qlite::runtime::detail::op_types
