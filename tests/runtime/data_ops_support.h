@@ -91,7 +91,9 @@ struct OneOp {
     float_outputs.push_back(t == T::kFloat32);
   }
   std::vector<uint8_t> finish(BuiltinOp op, lite::OpOptions options = {}) {
-    b.add_operator(op, op_inputs, outputs, std::move(options));
+    // TFLite 2.9 registers BROADCAST_TO from version 2 (its version 1 was a
+    // custom op).
+    b.add_operator(op, op_inputs, outputs, std::move(options), op == BuiltinOp::kBroadcastTo ? 2 : 1);
     b.set_inputs(graph_inputs);
     b.set_outputs(outputs);
     return b.finish();

@@ -81,4 +81,22 @@ inline constexpr TypeCombo kSlice[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T
                                        {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
                                        {T::kBool, T::kBool}};
 
+// TILE: the same in and out.
+inline constexpr TypeCombo kTile[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                      {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}, {T::kBool, T::kBool}};
+// MIRROR_PAD: the same in and out (TFLite 2.9 fails INT16 at invoke).
+inline constexpr TypeCombo kMirrorPad[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8},
+                                           {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
+// DEPTH_TO_SPACE / SPACE_TO_DEPTH: the same in and out.
+inline constexpr TypeCombo kDepthSpace[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8},
+                                            {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
+// ARG_MAX / ARG_MIN: FLOAT32, UINT8, INT8, INT32, BOOL in; INT32 or INT64 out.
+inline constexpr TypeCombo kArgMinMax[] = {
+    {T::kFloat32, T::kInt32}, {T::kUInt8, T::kInt32}, {T::kInt8, T::kInt32}, {T::kInt32, T::kInt32},
+    {T::kBool, T::kInt32},    {T::kFloat32, T::kInt64}, {T::kUInt8, T::kInt64}, {T::kInt8, T::kInt64},
+    {T::kInt32, T::kInt64},   {T::kBool, T::kInt64}};
+// TOPK_V2: the values' type in and out (output 1 holds INT32 indices).
+inline constexpr TypeCombo kTopK[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},
+                                      {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
+
 }  // namespace qlite::runtime::detail::op_types

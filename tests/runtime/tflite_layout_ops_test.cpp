@@ -1,0 +1,242 @@
+// TILE, BROADCAST_TO, REVERSE_V2, MIRROR_PAD, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+// ARG_MAX, ARG_MIN and TOPK_V2 against the real TensorFlow Lite 2.9: one-op
+// files over seeded random shapes, parameters and types; every output (both
+// of TOPK_V2's) compared byte for byte. Files TFLite refuses are refused by
+// qlite too. A failure under CI=true when the peer is missing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "data_ops_support.h"
+
+namespace qlite::test {
+namespace {
+
+using namespace data_ops;
+
+std::vector<int32_t> random_shape(Rng& rng, int min_rank, int max_rank, int max_dim) {
+  const int rank = min_rank + static_cast<int>(rng.below(static_cast<uint64_t>(max_rank - min_rank + 1)));
+  std::vector<int32_t> s;
+  for (int d = 0; d < rank; ++d) s.push_back(1 + static_cast<int32_t>(rng.below(static_cast<uint64_t>(max_dim))));
+  return s;
+}
+
+std::string name(T t) { return lite::tensor_type_name(t); }
+
+TEST(TfLiteLayoutOps, TileBroadcastToReverseMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6101);
+  size_t bytes = 0;
+  const T tile_types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt32, T::kInt64, T::kBool};
+  const T all_types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16, T::kInt32, T::kInt64, T::kBool};
+  for (int rep = 0; rep < 90; ++rep) {
+    const std::vector<int32_t> shape = random_shape(rng, 1, 4, 4);
+    const auto rank = static_cast<int32_t>(shape.size());
+    {  // TILE
+      const T type = tile_types[rep % std::size(tile_types)];
+      const T mt = rep % 2 ? T::kInt32 : T::kInt64;
+      std::vector<int64_t> mult;
+      std::vector<int32_t> out;
+      for (int32_t d : shape) {
+        mult.push_back(1 + static_cast<int64_t>(rng.below(3)));
+        out.push_back(d * static_cast<int32_t>(mult.back()));
+      }
+      OneOp m;
+      m.input(type, shape, random_bytes(rng, type, numel(shape)), quant_of(type));
+      m.constant(mt, {rank}, int_bytes(mt, mult));
+      m.output(type, out, quant_of(type));
+      bytes += same(*peer, m, BuiltinOp::kTile, lite::TileOptions{}, "TILE " + name(type) + " " + dims(shape));
+    }
+    {  // BROADCAST_TO: some dims set to 1 in the input, extra leading dims
+      const T type = all_types[rep % std::size(all_types)];
+      std::vector<int32_t> in = shape;
+      for (int32_t& d : in)
+        if (rng.below(2) == 0) d = 1;
+      std::vector<int64_t> target;
+      const int lead = static_cast<int>(rng.below(3));
+      for (int k = 0; k < lead; ++k) target.push_back(1 + static_cast<int64_t>(rng.below(3)));
+      target.insert(target.end(), shape.begin(), shape.end());
+      std::vector<int32_t> out(target.begin(), target.end());
+      const T st = rep % 2 ? T::kInt32 : T::kInt64;
+      OneOp m;
+      m.input(type, in, random_bytes(rng, type, numel(in)), quant_of(type));
+      m.constant(st, {static_cast<int32_t>(target.size())}, int_bytes(st, target));
+      m.output(type, out, quant_of(type));
+      bytes += same(*peer, m, BuiltinOp::kBroadcastTo, lite::BroadcastToOptions{},
+                    "BROADCAST_TO " + name(type) + " " + dims(in) + " -> " + dims(out));
+    }
+    {  // REVERSE_V2 along one axis
+      const T type = all_types[rep % std::size(all_types)];
+      const int32_t axis = static_cast<int32_t>(rng.below(static_cast<uint64_t>(rank)));
+      OneOp m;
+      m.input(type, shape, random_bytes(rng, type, numel(shape)), quant_of(type));
+      m.constant(T::kInt32, {1}, int_bytes(T::kInt32, {axis}));
+      m.output(type, shape, quant_of(type));
+      bytes += same(*peer, m, BuiltinOp::kReverseV2, lite::ReverseV2Options{},
+                    "REVERSE_V2 " + name(type) + " " + dims(shape) + " axis " + std::to_string(axis));
+    }
+  }
+  EXPECT_GT(bytes, 10000u);
+}
+
+TEST(TfLiteLayoutOps, MirrorPadBothModesMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6102);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt32, T::kInt64};  // 2.9 fails INT16 at invoke
+  for (int rep = 0; rep < 120; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const bool reflect = rep % 2 == 0;
+    const std::vector<int32_t> shape = random_shape(rng, 1, 4, 5);
+    std::vector<int64_t> pads;
+    std::vector<int32_t> out;
+    for (int32_t d : shape) {
+      const int64_t limit = reflect ? d - 1 : d;
+      const int64_t a = static_cast<int64_t>(rng.below(static_cast<uint64_t>(limit + 1)));
+      const int64_t b = static_cast<int64_t>(rng.below(static_cast<uint64_t>(limit + 1)));
+      pads.push_back(a);
+      pads.push_back(b);
+      out.push_back(static_cast<int32_t>(d + a + b));
+    }
+    const T pt = rep % 3 == 0 ? T::kInt64 : T::kInt32;
+    OneOp m;
+    m.input(type, shape, random_bytes(rng, type, numel(shape)), quant_of(type));
+    m.constant(pt, {static_cast<int32_t>(shape.size()), 2}, int_bytes(pt, pads));
+    m.output(type, out, quant_of(type));
+    bytes += same(*peer, m, BuiltinOp::kMirrorPad,
+                  lite::MirrorPadOptions{reflect ? lite::MirrorPadMode::kReflect : lite::MirrorPadMode::kSymmetric},
+                  std::string("MIRROR_PAD ") + (reflect ? "REFLECT " : "SYMMETRIC ") + name(type) + " " + dims(shape));
+  }
+  EXPECT_GT(bytes, 10000u);
+}
+
+TEST(TfLiteLayoutOps, DepthToSpaceAndSpaceToDepthMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6103);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt32, T::kInt64};
+  for (int rep = 0; rep < 100; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const int32_t bs = 1 + static_cast<int32_t>(rng.below(3));
+    const int32_t n = 1 + static_cast<int32_t>(rng.below(2)), h = 1 + static_cast<int32_t>(rng.below(4)),
+                  w = 1 + static_cast<int32_t>(rng.below(4)), c = 1 + static_cast<int32_t>(rng.below(3));
+    {
+      const std::vector<int32_t> in{n, h, w, c * bs * bs}, out{n, h * bs, w * bs, c};
+      OneOp m;
+      m.input(type, in, random_bytes(rng, type, numel(in)), quant_of(type));
+      m.output(type, out, quant_of(type));
+      bytes += same(*peer, m, BuiltinOp::kDepthToSpace, lite::DepthToSpaceOptions{bs},
+                    "DEPTH_TO_SPACE " + name(type) + " " + dims(in) + " block " + std::to_string(bs));
+    }
+    {
+      const std::vector<int32_t> in{n, h * bs, w * bs, c}, out{n, h, w, c * bs * bs};
+      OneOp m;
+      m.input(type, in, random_bytes(rng, type, numel(in)), quant_of(type));
+      m.output(type, out, quant_of(type));
+      bytes += same(*peer, m, BuiltinOp::kSpaceToDepth, lite::SpaceToDepthOptions{bs},
+                    "SPACE_TO_DEPTH " + name(type) + " " + dims(in) + " block " + std::to_string(bs));
+    }
+  }
+  EXPECT_GT(bytes, 10000u);
+}
+
+TEST(TfLiteLayoutOps, RefusedAsTfLiteRefuses) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6104);
+  {  // REFLECT padding as large as the dimension: TFLite 2.9 runs it (its
+     // mirror index leaves the dimension); qlite refuses the file
+    OneOp m;
+    m.input(T::kFloat32, {3, 2}, random_bytes(rng, T::kFloat32, 6));
+    m.constant(T::kInt32, {2, 2}, int_bytes(T::kInt32, {3, 0, 0, 0}));
+    m.output(T::kFloat32, {6, 2});
+    const MultiOutcome ours = run_multi_in_qlite(
+        m.finish(BuiltinOp::kMirrorPad, lite::MirrorPadOptions{lite::MirrorPadMode::kReflect}), m.in_bytes);
+    EXPECT_NE(ours.error.find("must lie in [0, 2] (REFLECT)"), std::string::npos) << ours.error;
+  }
+  {  // INT16: TFLite 2.9 fails it at invoke, qlite at load
+    OneOp m;
+    m.input(T::kInt16, {3, 2}, random_bytes(rng, T::kInt16, 6), quant_of(T::kInt16));
+    m.constant(T::kInt32, {2, 2}, int_bytes(T::kInt32, {1, 0, 0, 0}));
+    m.output(T::kInt16, {4, 2}, quant_of(T::kInt16));
+    both_refuse(*peer, m, BuiltinOp::kMirrorPad, lite::MirrorPadOptions{lite::MirrorPadMode::kSymmetric}, "int16");
+  }
+  {  // channels not a multiple of block_size^2
+    OneOp m;
+    m.input(T::kFloat32, {1, 2, 2, 3}, random_bytes(rng, T::kFloat32, 12));
+    m.output(T::kFloat32, {1, 4, 4, 0});
+    both_refuse(*peer, m, BuiltinOp::kDepthToSpace, lite::DepthToSpaceOptions{2}, "not a multiple");
+  }
+  {  // height not a multiple of the block
+    OneOp m;
+    m.input(T::kFloat32, {1, 3, 2, 1}, random_bytes(rng, T::kFloat32, 6));
+    m.output(T::kFloat32, {1, 1, 1, 4});
+    both_refuse(*peer, m, BuiltinOp::kSpaceToDepth, lite::SpaceToDepthOptions{2}, "multiples of block_size");
+  }
+  {  // a shape the input does not broadcast to
+    OneOp m;
+    m.input(T::kFloat32, {2, 3}, random_bytes(rng, T::kFloat32, 6));
+    m.constant(T::kInt32, {2}, int_bytes(T::kInt32, {4, 3}));
+    m.output(T::kFloat32, {4, 3});
+    both_refuse(*peer, m, BuiltinOp::kBroadcastTo, lite::BroadcastToOptions{}, "cannot be broadcast");
+  }
+}
+
+TEST(TfLiteArgMinMax, RandomAxesTypesAndTiesMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6105);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kUInt8, T::kInt8, T::kInt32, T::kBool};
+  for (int rep = 0; rep < 200; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const bool is_max = rep % 2 == 0;
+    const T ot = (rep / 2) % 2 ? T::kInt32 : T::kInt64;
+    const std::vector<int32_t> shape = random_shape(rng, 1, 4, 6);
+    const auto rank = static_cast<int32_t>(shape.size());
+    const int32_t axis = static_cast<int32_t>(rng.below(static_cast<uint64_t>(rank)));
+    std::vector<uint8_t> in = random_bytes(rng, type, numel(shape));
+    if (type != T::kFloat32 && type != T::kBool && rep % 3 == 0)  // few distinct values: ties
+      for (uint8_t& b : in) b &= 3;
+    std::vector<int32_t> out = shape;
+    out.erase(out.begin() + axis);
+    const T at = rep % 3 == 1 ? T::kInt64 : T::kInt32;
+    OneOp m;
+    m.input(type, shape, in, quant_of(type));
+    m.constant(at, {1}, int_bytes(at, {rng.below(2) ? axis : axis - rank}));
+    m.output(ot, out);
+    const std::string what = std::string(is_max ? "ARG_MAX " : "ARG_MIN ") + name(type) + " " + dims(shape) +
+                             " axis " + std::to_string(axis) + " -> " + name(ot);
+    if (is_max) bytes += same(*peer, m, BuiltinOp::kArgMax, lite::ArgMaxOptions{ot}, what);
+    else bytes += same(*peer, m, BuiltinOp::kArgMin, lite::ArgMinOptions{ot}, what);
+  }
+  EXPECT_GT(bytes, 1000u);
+}
+
+TEST(TfLiteTopK, RandomRowsKAndTiesMatchBothOutputs) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6106);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kUInt8, T::kInt8, T::kInt32, T::kInt64};
+  for (int rep = 0; rep < 150; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const std::vector<int32_t> shape = random_shape(rng, 1, 3, 8);
+    const int32_t row = shape.back();
+    const int32_t k = static_cast<int32_t>(rng.below(static_cast<uint64_t>(row + 1)));
+    std::vector<uint8_t> in = random_bytes(rng, type, numel(shape));
+    if (type != T::kFloat32 && rep % 2 == 0)  // ties
+      for (size_t i = 0; i < in.size(); i += lite::tensor_type_size(type)) in[i] &= 3;
+    std::vector<int32_t> out = shape;
+    out.back() = k;
+    OneOp m;
+    m.input(type, shape, in, quant_of(type));
+    m.constant(T::kInt32, {}, int_bytes(T::kInt32, {k}));
+    m.output(type, out, quant_of(type));
+    m.output(T::kInt32, out);
+    bytes += same(*peer, m, BuiltinOp::kTopkV2, lite::TopKV2Options{},
+                  "TOPK_V2 " + name(type) + " " + dims(shape) + " k " + std::to_string(k));
+  }
+  EXPECT_GT(bytes, 1000u);
+}
+
+}  // namespace
+}  // namespace qlite::test
