@@ -240,3 +240,142 @@ TEST(TfLiteTopK, RandomRowsKAndTiesMatchBothOutputs) {
 
 }  // namespace
 }  // namespace qlite::test
+
+namespace qlite::test {
+namespace {
+
+using namespace data_ops;
+
+struct SliceSpec {
+  std::vector<int64_t> begin, end, strides;
+  int32_t begin_mask = 0, end_mask = 0, shrink = 0;
+};
+
+// The output shape the op gives, computed the way numpy / TensorFlow define it
+// (an independent formulation: Python slice semantics per dimension).
+std::vector<int32_t> slice_shape(const std::vector<int32_t>& in, const SliceSpec& s) {
+  std::vector<int32_t> out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    const int64_t n = in[d];
+    if (d >= s.begin.size()) {
+      out.push_back(static_cast<int32_t>(n));
+      continue;
+    }
+    if ((s.shrink >> d) & 1) continue;
+    const int64_t st = s.strides[d];
+    auto norm = [&](int64_t v, bool masked, bool is_begin) {
+      if (masked) return st > 0 ? (is_begin ? int64_t{0} : n) : (is_begin ? n - 1 : int64_t{-1});
+      if (v < 0) v += n;
+      return st > 0 ? std::clamp<int64_t>(v, 0, n) : std::clamp<int64_t>(v, -1, n - 1);
+    };
+    const int64_t b = norm(s.begin[d], (s.begin_mask >> d) & 1, true);
+    const int64_t e = norm(s.end[d], (s.end_mask >> d) & 1, false);
+    int64_t count = 0;
+    for (int64_t i = b; st > 0 ? i < e : i > e; i += st) ++count;
+    out.push_back(static_cast<int32_t>(count));
+  }
+  return out;
+}
+
+TEST(TfLiteStridedSlice, RandomSlicesMasksAndNegativeStridesMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6107);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16, T::kInt32, T::kInt64, T::kBool};
+  for (int rep = 0; rep < 400; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const std::vector<int32_t> shape = random_shape(rng, 1, 5, 5);
+    const auto rank = static_cast<int32_t>(shape.size());
+    SliceSpec s;
+    const auto given = static_cast<size_t>(rep % 5 == 0 ? 1 + rng.below(static_cast<uint64_t>(rank)) : rank);
+    for (size_t d = 0; d < given; ++d) {
+      const int64_t n = shape[d];
+      auto pick = [&]() { return static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * n + 5))) - n - 2; };
+      int64_t st = 1 + static_cast<int64_t>(rng.below(3));
+      if (rng.below(3) == 0) st = -st;
+      s.begin.push_back(pick());
+      s.end.push_back(pick());
+      s.strides.push_back(st);
+      if (rng.below(4) == 0) s.begin_mask |= 1 << d;
+      if (rng.below(4) == 0) s.end_mask |= 1 << d;
+      if (rng.below(6) == 0) {
+        s.shrink |= 1 << d;
+        s.begin.back() = static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * n))) - n;  // a valid index
+        s.begin_mask &= ~(1 << d);
+        // A negative stride on a shrunk axis: TFLite 2.9 loops from begin
+        // towards begin + 1 and writes nothing (its output element keeps
+        // whatever the arena held); qlite takes element begin, as TensorFlow.
+        s.strides.back() = 1 + static_cast<int64_t>(rng.below(3));
+      }
+    }
+    const T it = T::kInt32;  // TFLite 2.9 takes INT32 begin, end and strides only
+    const auto count = static_cast<int32_t>(given);
+    OneOp m;
+    m.input(type, shape, random_bytes(rng, type, numel(shape)), quant_of(type));
+    m.constant(it, {count}, int_bytes(it, s.begin));
+    m.constant(it, {count}, int_bytes(it, s.end));
+    m.constant(it, {count}, int_bytes(it, s.strides));
+    m.output(type, slice_shape(shape, s), quant_of(type));
+    bytes += same(*peer, m, BuiltinOp::kStridedSlice,
+                  lite::StridedSliceOptions{s.begin_mask, s.end_mask, 0, 0, s.shrink},
+                  "STRIDED_SLICE " + name(type) + " " + dims(shape) + " masks " + std::to_string(s.begin_mask) + "/" +
+                      std::to_string(s.end_mask) + "/" + std::to_string(s.shrink) + " rep " + std::to_string(rep));
+  }
+  EXPECT_GT(bytes, 2000u);
+}
+
+TEST(TfLiteStridedSlice, EllipsisAndNewAxisMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6108);
+  size_t bytes = 0;
+  int refused = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    const T type = rep % 2 ? T::kFloat32 : T::kInt8;
+    const std::vector<int32_t> shape = random_shape(rng, 1, 4, 4);
+    const auto rank = static_cast<int32_t>(shape.size());
+    const int count = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(rank + 1)));
+    std::vector<int64_t> begin, end, strides;
+    int32_t begin_mask = 0, end_mask = 0, ellipsis = 0, new_axis = 0, shrink = 0;
+    if (rng.below(2) == 0) ellipsis = 1 << rng.below(static_cast<uint64_t>(count));
+    for (int i = 0; i < count; ++i) {
+      begin.push_back(static_cast<int64_t>(rng.below(4)) - 1);
+      end.push_back(static_cast<int64_t>(rng.below(6)) - 1);
+      strides.push_back(rng.below(4) == 0 ? -1 : 1);
+      if (rng.below(3) == 0) begin_mask |= 1 << i;
+      if (rng.below(3) == 0) end_mask |= 1 << i;
+      if (rng.below(4) == 0) new_axis |= 1 << i;
+    }
+    // The output shape comes from TFLite (qlite must agree): declare it by running TFLite first.
+    OneOp probe;
+    probe.input(type, shape, random_bytes(rng, type, numel(shape)), quant_of(type));
+    probe.constant(T::kInt32, {count}, int_bytes(T::kInt32, begin));
+    probe.constant(T::kInt32, {count}, int_bytes(T::kInt32, end));
+    probe.constant(T::kInt32, {count}, int_bytes(T::kInt32, strides));
+    probe.output(type, {}, quant_of(type));
+    const lite::StridedSliceOptions opts{begin_mask, end_mask, ellipsis, new_axis, shrink};
+    const std::string what = "STRIDED_SLICE " + dims(shape) + " masks " + std::to_string(begin_mask) + "/" +
+                             std::to_string(end_mask) + " ellipsis " + std::to_string(ellipsis) + " new_axis " +
+                             std::to_string(new_axis) + " rep " + std::to_string(rep);
+    const std::vector<uint8_t> probe_model = probe.finish(BuiltinOp::kStridedSlice, opts);
+    const MultiOutcome theirs = run_multi_in_tflite(*peer, probe_model, probe.in_shapes, probe.in_bytes);
+    if (!theirs.error.empty()) {  // over five dimensions with the added axes: both refuse
+      const MultiOutcome ours = run_multi_in_qlite(probe_model, probe.in_bytes);
+      EXPECT_NE(ours.error.find("up to 5 dimensions"), std::string::npos) << what << ": " << ours.error;
+      ++refused;
+      continue;
+    }
+    std::vector<int32_t> out(theirs.shapes[0].begin(), theirs.shapes[0].end());
+    OneOp m;
+    m.input(type, shape, probe.in_bytes[0], quant_of(type));
+    m.constant(T::kInt32, {count}, int_bytes(T::kInt32, begin));
+    m.constant(T::kInt32, {count}, int_bytes(T::kInt32, end));
+    m.constant(T::kInt32, {count}, int_bytes(T::kInt32, strides));
+    m.output(type, out, quant_of(type));
+    bytes += same(*peer, m, BuiltinOp::kStridedSlice, opts, what);
+  }
+  EXPECT_GT(bytes, 1000u);
+  EXPECT_LT(refused, 100);
+}
+
+}  // namespace
+}  // namespace qlite::test
