@@ -379,3 +379,68 @@ TEST(TfLiteStridedSlice, EllipsisAndNewAxisMatch) {
 
 }  // namespace
 }  // namespace qlite::test
+
+namespace qlite::test {
+namespace {
+
+using namespace data_ops;
+
+TEST(TfLiteConcatenation, EveryTypeTfLiteTakesMatches) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6109);
+  size_t bytes = 0;
+  const T types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16, T::kInt32, T::kInt64, T::kBool};
+  for (int rep = 0; rep < 140; ++rep) {
+    const T type = types[rep % std::size(types)];
+    const std::vector<int32_t> shape = random_shape(rng, 1, 4, 4);
+    const auto rank = static_cast<int32_t>(shape.size());
+    const int32_t axis = static_cast<int32_t>(rng.below(static_cast<uint64_t>(rank)));
+    const int count = 1 + static_cast<int>(rng.below(3));
+    std::vector<int32_t> out = shape;
+    out[static_cast<size_t>(axis)] = 0;
+    OneOp m;
+    for (int k = 0; k < count; ++k) {
+      std::vector<int32_t> part = shape;
+      part[static_cast<size_t>(axis)] = 1 + static_cast<int32_t>(rng.below(3));
+      out[static_cast<size_t>(axis)] += part[static_cast<size_t>(axis)];
+      // Graph inputs share dimension 0 in qlite: along axis 0 the others are constants.
+      if (k == 0 || axis > 0) m.input(type, part, random_bytes(rng, type, numel(part)), quant_of(type));
+      else m.constant(type, part, random_bytes(rng, type, numel(part)), quant_of(type));
+    }
+    m.output(type, out, quant_of(type));
+    bytes += same(*peer, m, BuiltinOp::kConcatenation,
+                  lite::ConcatenationOptions{rng.below(2) ? axis : axis - rank, lite::Activation::kLinear},
+                  "CONCATENATION " + name(type) + " axis " + std::to_string(axis));
+  }
+  EXPECT_GT(bytes, 5000u);
+}
+
+TEST(TfLiteConcatenation, UInt8InputsWithOtherScalesAreRequantizedAsTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6110);
+  std::vector<uint8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
+  const float scales[] = {0.0039f, 0.02f, 0.1f, 0.7f, 3.0f};
+  for (int rep = 0; rep < 40; ++rep) {
+    OneOp m;
+    const Quantization qa = Quantization::per_tensor(scales[rng.below(5)], static_cast<int32_t>(rng.below(256)));
+    const Quantization qb = Quantization::per_tensor(scales[rng.below(5)], static_cast<int32_t>(rng.below(256)));
+    const Quantization qo = Quantization::per_tensor(scales[rng.below(5)], static_cast<int32_t>(rng.below(256)));
+    m.input(T::kUInt8, {1, 256}, all, qa);
+    m.input(T::kUInt8, {1, 256}, all, qb);
+    m.output(T::kUInt8, {1, 512}, qo);
+    same(*peer, m, BuiltinOp::kConcatenation, lite::ConcatenationOptions{1, lite::Activation::kLinear},
+         "CONCATENATION UINT8 every value, scales " + std::to_string(qa.scale[0]) + "/" + std::to_string(qb.scale[0]) +
+             " -> " + std::to_string(qo.scale[0]));
+  }
+  // INT8 inputs with another scale: TFLite 2.9 refuses them, so does qlite.
+  OneOp m;
+  m.input(T::kInt8, {1, 4}, random_bytes(rng, T::kInt8, 4), Quantization::per_tensor(0.1f, 0));
+  m.input(T::kInt8, {1, 4}, random_bytes(rng, T::kInt8, 4), Quantization::per_tensor(0.2f, 0));
+  m.output(T::kInt8, {1, 8}, Quantization::per_tensor(0.1f, 0));
+  both_refuse(*peer, m, BuiltinOp::kConcatenation, lite::ConcatenationOptions{1, lite::Activation::kLinear},
+              "share scale and zero point");
+}
+
+}  // namespace
+}  // namespace qlite::test

@@ -13,7 +13,8 @@ inline constexpr TypeCombo kFloat32Int8[] = {{T::kFloat32, T::kFloat32}, {T::kIn
 // Any type, output equal to input (RESHAPE and TRANSPOSE only move bytes).
 inline constexpr std::span<const TypeCombo> kAnySame{};
 inline constexpr TypeCombo kConcatenation[] = {
-    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt32, T::kInt32}};
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt32, T::kInt32},
+    {T::kInt16, T::kInt16},     {T::kInt64, T::kInt64}, {T::kBool, T::kBool}};
 // The same type in and out, float32, int8 or uint8 (uint8: TF1-era asymmetric
 // models; the weighted ops also take uint8 weights with a zero point).
 inline constexpr TypeCombo kFloat32Int8UInt8[] = {
