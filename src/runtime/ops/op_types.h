@@ -88,7 +88,7 @@ inline constexpr TypeCombo kTile[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::
 // MIRROR_PAD: the same in and out (TFLite 2.9 fails INT16 at invoke).
 inline constexpr TypeCombo kMirrorPad[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8},
                                            {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
-// DEPTH_TO_SPACE / SPACE_TO_DEPTH: the same in and out.
+// DEPTH_TO_SPACE / SPACE_TO_DEPTH, SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND: the same in and out.
 inline constexpr TypeCombo kDepthSpace[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8},
                                             {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
 // ARG_MAX / ARG_MIN: FLOAT32, UINT8, INT8, INT32, BOOL in; INT32 or INT64 out.
