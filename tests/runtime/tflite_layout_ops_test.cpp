@@ -515,3 +515,74 @@ TEST(TfLiteBatchSpace, SpaceToBatchAndBatchToSpaceMatch) {
 
 }  // namespace
 }  // namespace qlite::test
+
+namespace qlite::test {
+namespace {
+
+using namespace data_ops;
+
+// Types qlite refuses for an op are types TFLite 2.9 refuses too (at prepare
+// or invoke): qlite names the op and the type in one line.
+TEST(TfLiteDataOpTypes, TypesQliteRefusesTfLiteRefusesToo) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(6112);
+  int cases = 0;
+  auto check = [&](OneOp& m, BuiltinOp op, lite::OpOptions options, T type) {
+    ++cases;
+    SCOPED_TRACE(name(type));
+    both_refuse(*peer, m, op, std::move(options), lite::builtin_op_name(op));
+  };
+  for (T type : {T::kInt64}) {  // SPLIT
+    OneOp m;
+    m.constant(T::kInt32, {}, int_bytes(T::kInt32, {1}));
+    m.input(type, {2, 4}, random_bytes(rng, type, 8));
+    m.output(type, {2, 2});
+    m.output(type, {2, 2});
+    check(m, BuiltinOp::kSplit, lite::SplitOptions{2}, type);
+  }
+  for (T type : {T::kInt64}) {  // UNPACK
+    OneOp m;
+    m.input(type, {2, 3}, random_bytes(rng, type, 6));
+    m.output(type, {3});
+    m.output(type, {3});
+    check(m, BuiltinOp::kUnpack, lite::UnpackOptions{2, 0}, type);
+  }
+  for (T type : {T::kInt16}) {  // TILE
+    OneOp m;
+    m.input(type, {2, 3}, random_bytes(rng, type, 6), quant_of(type));
+    m.constant(T::kInt32, {2}, int_bytes(T::kInt32, {1, 2}));
+    m.output(type, {2, 6}, quant_of(type));
+    check(m, BuiltinOp::kTile, lite::TileOptions{}, type);
+  }
+  for (T type : {T::kInt16, T::kInt64}) {  // ARG_MAX
+    OneOp m;
+    m.input(type, {2, 3}, random_bytes(rng, type, 6), quant_of(type));
+    m.constant(T::kInt32, {1}, int_bytes(T::kInt32, {1}));
+    m.output(T::kInt32, {2});
+    check(m, BuiltinOp::kArgMax, lite::ArgMaxOptions{T::kInt32}, type);
+  }
+  for (T type : {T::kInt16, T::kBool}) {  // TOPK_V2
+    OneOp m;
+    m.input(type, {2, 3}, random_bytes(rng, type, 6), quant_of(type));
+    m.constant(T::kInt32, {}, int_bytes(T::kInt32, {1}));
+    m.output(type, {2, 1}, quant_of(type));
+    m.output(T::kInt32, {2, 1});
+    check(m, BuiltinOp::kTopkV2, lite::TopKV2Options{}, type);
+  }
+  for (T type : {T::kInt8, T::kUInt8, T::kInt16, T::kBool}) {  // ZEROS_LIKE
+    OneOp m;
+    m.input(type, {2, 3}, random_bytes(rng, type, 6), quant_of(type));
+    m.output(type, {2, 3}, quant_of(type));
+    check(m, BuiltinOp::kZerosLike, lite::ZerosLikeOptions{}, type);
+  }
+  for (T type : {T::kInt16}) {  // DEPTH_TO_SPACE
+    OneOp m;
+    m.input(type, {1, 1, 1, 4}, random_bytes(rng, type, 4), quant_of(type));
+    m.output(type, {1, 2, 2, 1}, quant_of(type));
+    check(m, BuiltinOp::kDepthToSpace, lite::DepthToSpaceOptions{2}, type);
+  }
+  EXPECT_EQ(cases, 12);
+}
+
+}  // namespace
+}  // namespace qlite::test

@@ -135,6 +135,26 @@ TEST(TfLiteResize, SegmentationStyleUpsamplingMatches) {
   }
 }
 
+TEST(TfLiteResize, BatchesRunInTilesOfImagesMatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(4105);
+  // Images large enough (over 256 KiB of activations each) that qlite runs
+  // the batch in tiles of images, the last tile shorter.
+  for (T type : {T::kFloat32, T::kInt8, T::kUInt8}) {
+    for (BuiltinOp op : {BuiltinOp::kResizeBilinear, BuiltinOp::kResizeNearestNeighbor}) {
+      ResizeCase k;
+      k.op = op;
+      k.type = type;
+      k.shape = {5, 60, 60, 8};
+      k.out_h = 120, k.out_w = 120;
+      k.half_pixel_centers = true;
+      k.q = quant(rng, type);
+      expect_same_outputs(*peer, resize_model(k), {k.shape}, {random_bytes(rng, type, numel(k.shape))},
+                          {type == T::kFloat32}, k.str());
+    }
+  }
+}
+
 TEST(TfLiteResize, RefusedAsTfLiteRefuses) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(4104);

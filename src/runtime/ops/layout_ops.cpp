@@ -16,50 +16,69 @@ namespace {
 
 using T = lite::TensorType;
 
-// out element at multi-index o comes from input element at src(o), per
-// dimension: src_d = table[d][o_d] (a gather per axis; every op here is one).
+// Output index i of dimension d reads input index src(i) of that dimension,
+// computed (never tabulated: a hostile file's dimensions would make a table
+// as large as the file says before the arena limit is checked).
+struct AxisMap {
+  enum Kind { kIdentity, kTile, kBroadcast, kReverse, kMirror } kind = kIdentity;
+  int64_t in_dim = 1, out_dim = 1;
+  int64_t before = 0, offset = 0;  // MIRROR_PAD
+
+  int64_t src(int64_t i) const {
+    switch (kind) {
+      case kTile: return i % in_dim;
+      case kBroadcast: return in_dim == 1 ? 0 : i;
+      case kReverse: return in_dim - 1 - i;
+      case kMirror: {
+        const int64_t j = i - before;
+        if (j < 0) return -j - 1 + offset;
+        if (j >= in_dim) return 2 * in_dim - j - 1 - offset;
+        return j;
+      }
+      default: return i;
+    }
+  }
+};
+
 struct AxisMapState : OpState {
-  std::vector<int64_t> in_dims, out_dims;
-  std::vector<std::vector<int64_t>> table;  // per dimension: output index -> input index
+  std::vector<AxisMap> axes;
   size_t elem_size = 1;
 };
 
 void axis_map_rows(const AxisMapState& s, size_t d, const std::byte* in, std::byte*& out) {
   int64_t stride = 1;
-  for (size_t k = d + 1; k < s.in_dims.size(); ++k) stride *= s.in_dims[k];
-  const std::vector<int64_t>& t = s.table[d];
-  if (d + 1 == s.in_dims.size()) {
-    for (int64_t src : t) {
-      std::memcpy(out, in + static_cast<size_t>(src) * s.elem_size, s.elem_size);
+  for (size_t k = d + 1; k < s.axes.size(); ++k) stride *= s.axes[k].in_dim;
+  const AxisMap& a = s.axes[d];
+  if (d + 1 == s.axes.size()) {
+    for (int64_t i = 0; i < a.out_dim; ++i) {
+      std::memcpy(out, in + static_cast<size_t>(a.src(i)) * s.elem_size, s.elem_size);
       out += s.elem_size;
     }
     return;
   }
-  for (int64_t src : t) axis_map_rows(s, d + 1, in + static_cast<size_t>(src * stride) * s.elem_size, out);
+  for (int64_t i = 0; i < a.out_dim; ++i) axis_map_rows(s, d + 1, in + static_cast<size_t>(a.src(i) * stride) * s.elem_size, out);
 }
 
 void eval_axis_map(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AxisMapState>();
   std::byte* out = c.output(n, 0).data;
-  if (s.in_dims.empty()) {
+  if (s.axes.empty()) {
     std::memcpy(out, c.input(n, 0).data, s.elem_size);
     return;
   }
-  for (int64_t v : s.out_dims)
-    if (v == 0) return;
+  for (const AxisMap& a : s.axes)
+    if (a.out_dim == 0) return;
   axis_map_rows(s, 0, c.input(n, 0).data, out);
 }
 
-// Fills the state for an op whose output index in dimension d reads input
-// index table[d][i]; sets the output shape.
-void finish_axis_map(PrepareContext& ctx, Node& n, const RtTensor& in, std::vector<std::vector<int64_t>> table) {
+// Sets the output shape from the axes and the state.
+void finish_axis_map(PrepareContext& ctx, Node& n, const RtTensor& in, std::vector<AxisMap> axes) {
   auto& s = n.state_as<AxisMapState>();
-  s.in_dims.assign(in.shape.begin(), in.shape.end());
-  s.out_dims.clear();
-  for (const auto& t : table) s.out_dims.push_back(static_cast<int64_t>(t.size()));
-  s.table = std::move(table);
+  Shape shape;
+  for (const AxisMap& a : axes) shape.push_back(a.out_dim);
+  s.axes = std::move(axes);
   s.elem_size = lite::tensor_type_size(in.type);
-  ctx.set_output_shape(n, 0, Shape(s.out_dims.begin(), s.out_dims.end()));
+  ctx.set_output_shape(n, 0, shape);
   n.work = ctx.output(n, 0).numel();
   n.separable = false;
   n.eval = eval_axis_map;
@@ -90,15 +109,14 @@ void prepare_tile(PrepareContext& ctx, Node& n) {
   op_check(mult_t.shape.size() == 1 && mult.size() == in.shape.size(), n,
            "multiples " + describe(mult_t) + " must hold one value per input dimension (" +
                std::to_string(in.shape.size()) + ")");
-  std::vector<std::vector<int64_t>> table(in.shape.size());
+  std::vector<AxisMap> axes(in.shape.size());
   for (size_t d = 0; d < mult.size(); ++d) {
     op_check(mult[d] >= 0 && (in.shape[d] == 0 || mult[d] <= kMaxDim / in.shape[d]), n,
              "multiples " + describe(mult_t) + " holds " + std::to_string(mult[d]) + " for dimension " +
                  std::to_string(d) + "; must be >= 0 with the product within int32");
-    for (int64_t r = 0; r < mult[d]; ++r)
-      for (int64_t i = 0; i < in.shape[d]; ++i) table[d].push_back(i);
+    axes[d] = AxisMap{AxisMap::kTile, in.shape[d], in.shape[d] * mult[d]};
   }
-  finish_axis_map(ctx, n, in, std::move(table));
+  finish_axis_map(ctx, n, in, std::move(axes));
 }
 
 void prepare_broadcast_to(PrepareContext& ctx, Node& n) {
@@ -114,18 +132,15 @@ void prepare_broadcast_to(PrepareContext& ctx, Node& n) {
            "shape " + describe(shape_t) + " has fewer dimensions than input " + describe(in));
   const size_t lead = shape.size() - in.shape.size();
   // The input is viewed with leading 1s to the output's rank.
-  std::vector<std::vector<int64_t>> table(shape.size());
+  std::vector<AxisMap> axes(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) {
     const int64_t want = shape[d];
     const int64_t have = d < lead ? 1 : in.shape[d - lead];
     op_check(want >= 0 && want <= kMaxDim && (have == want || have == 1), n,
              "input " + describe(in) + " cannot be broadcast to " + shape_str(shape));
-    for (int64_t i = 0; i < want; ++i) table[d].push_back(have == 1 ? 0 : i);
+    axes[d] = AxisMap{AxisMap::kBroadcast, have, want};
   }
-  auto& s = n.state_as<AxisMapState>();
-  finish_axis_map(ctx, n, in, std::move(table));
-  s.in_dims.assign(lead, 1);
-  s.in_dims.insert(s.in_dims.end(), in.shape.begin(), in.shape.end());
+  finish_axis_map(ctx, n, in, std::move(axes));
 }
 
 void prepare_reverse_v2(PrepareContext& ctx, Node& n) {
@@ -136,16 +151,15 @@ void prepare_reverse_v2(PrepareContext& ctx, Node& n) {
     unsupported_types(ctx, n);
   check_copy(n, in, out, "reverse copies values");
   op_check(axis_t.type == T::kInt32, n, "axis " + describe(axis_t) + " must be INT32");
-  const std::vector<int64_t> axes = constant_ints(n, axis_t, "axis");
-  op_check(axis_t.shape.size() == 1 && axes.size() == 1, n,
+  const std::vector<int64_t> axis_v = constant_ints(n, axis_t, "axis");
+  op_check(axis_t.shape.size() == 1 && axis_v.size() == 1, n,
            "axis " + describe(axis_t) + ": TensorFlow Lite 2.9 reverses exactly one axis");
   const auto rank = static_cast<int64_t>(in.shape.size());
-  const int axis = normalize_axis(n, axes[0], rank, "axis");
-  std::vector<std::vector<int64_t>> table(in.shape.size());
+  const int axis = normalize_axis(n, axis_v[0], rank, "axis");
+  std::vector<AxisMap> axes(in.shape.size());
   for (size_t d = 0; d < in.shape.size(); ++d)
-    for (int64_t i = 0; i < in.shape[d]; ++i)
-      table[d].push_back(static_cast<int>(d) == axis ? in.shape[d] - 1 - i : i);
-  finish_axis_map(ctx, n, in, std::move(table));
+    axes[d] = AxisMap{static_cast<int>(d) == axis ? AxisMap::kReverse : AxisMap::kIdentity, in.shape[d], in.shape[d]};
+  finish_axis_map(ctx, n, in, std::move(axes));
 }
 
 void prepare_mirror_pad(PrepareContext& ctx, Node& n) {
@@ -160,7 +174,7 @@ void prepare_mirror_pad(PrepareContext& ctx, Node& n) {
   const auto rank = static_cast<int64_t>(in.shape.size());
   op_check(pad_t.shape == Shape{rank, 2}, n,
            "paddings " + describe(pad_t) + " must have shape (" + std::to_string(rank) + ", 2)");
-  std::vector<std::vector<int64_t>> table(in.shape.size());
+  std::vector<AxisMap> axes(in.shape.size());
   const int64_t offset = reflect ? 1 : 0;
   for (size_t d = 0; d < in.shape.size(); ++d) {
     const int64_t dim = in.shape[d], before = pads[2 * d], after = pads[2 * d + 1];
@@ -168,14 +182,9 @@ void prepare_mirror_pad(PrepareContext& ctx, Node& n) {
              "paddings " + describe(pad_t) + ": (" + std::to_string(before) + ", " + std::to_string(after) +
                  ") for dimension " + std::to_string(d) + " of size " + std::to_string(dim) + " must lie in [0, " +
                  std::to_string(dim - offset) + "] (" + (reflect ? "REFLECT" : "SYMMETRIC") + ")");
-    for (int64_t i = 0; i < before + dim + after; ++i) {
-      const int64_t j = i - before;
-      if (j < 0) table[d].push_back(-j - 1 + offset);
-      else if (j >= dim) table[d].push_back(2 * dim - j - 1 - offset);
-      else table[d].push_back(j);
-    }
+    axes[d] = AxisMap{AxisMap::kMirror, dim, before + dim + after, before, offset};
   }
-  finish_axis_map(ctx, n, in, std::move(table));
+  finish_axis_map(ctx, n, in, std::move(axes));
 }
 
 namespace {

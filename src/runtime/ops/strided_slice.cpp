@@ -18,29 +18,36 @@ namespace {
 
 using T = lite::TensorType;
 
+// Per effective dimension: count elements from start in steps of step
+// (computed, never tabulated: a hostile file's dimensions decide them).
+struct SliceAxis {
+  int64_t dim = 1, start = 0, step = 1, count = 0;
+};
+
 struct StridedSliceState : OpState {
-  std::vector<int64_t> in_dims;
-  std::vector<std::vector<int64_t>> table;  // per input dimension: the indices read, in order
+  std::vector<SliceAxis> axes;
   size_t elem_size = 1;
 };
 
 void rows(const StridedSliceState& s, size_t d, const std::byte* in, std::byte*& out) {
   int64_t stride = 1;
-  for (size_t k = d + 1; k < s.in_dims.size(); ++k) stride *= s.in_dims[k];
-  if (d + 1 == s.in_dims.size()) {
-    for (int64_t src : s.table[d]) {
-      std::memcpy(out, in + static_cast<size_t>(src) * s.elem_size, s.elem_size);
+  for (size_t k = d + 1; k < s.axes.size(); ++k) stride *= s.axes[k].dim;
+  const SliceAxis& a = s.axes[d];
+  if (d + 1 == s.axes.size()) {
+    for (int64_t i = 0; i < a.count; ++i) {
+      std::memcpy(out, in + static_cast<size_t>(a.start + i * a.step) * s.elem_size, s.elem_size);
       out += s.elem_size;
     }
     return;
   }
-  for (int64_t src : s.table[d]) rows(s, d + 1, in + static_cast<size_t>(src * stride) * s.elem_size, out);
+  for (int64_t i = 0; i < a.count; ++i)
+    rows(s, d + 1, in + static_cast<size_t>((a.start + i * a.step) * stride) * s.elem_size, out);
 }
 
 void eval_strided_slice(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<StridedSliceState>();
-  for (const auto& t : s.table)
-    if (t.empty()) return;
+  for (const SliceAxis& a : s.axes)
+    if (a.count == 0) return;
   std::byte* out = c.output(n, 0).data;
   rows(s, 0, c.input(n, 0).data, out);
 }
@@ -135,14 +142,12 @@ void prepare_strided_slice(PrepareContext& ctx, Node& n) {
   op_check(added_axes == num_add_axis || effective_dims - added_axes == rank, n,
            "begin, end and strides do not fit input " + describe(in));
   auto& s = n.state_as<StridedSliceState>();
-  s.in_dims.clear();
-  s.table.assign(axes.size(), {});
+  s.axes.assign(axes.size(), SliceAxis{});
   s.elem_size = lite::tensor_type_size(in.type);
   Shape shape;
   for (size_t k = 0; k < axes.size(); ++k) {
     const Axis& e = axes[k];
     const int64_t dim = e.dim, stride = e.stride;
-    s.in_dims.push_back(dim);
     op_check(stride != 0, n, "strides " + describe(strides_t) + ": stride value has to be non-zero");
     // TFLite's StartForAxis / StopForAxis (strided_slice_logic.h).
     int64_t start = e.begin;
@@ -168,8 +173,12 @@ void prepare_strided_slice(PrepareContext& ctx, Node& n) {
       }
     }
     const int64_t step = e.shrink ? 1 : stride;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) s.table[k].push_back(i);
-    if (!e.shrink) shape.push_back(static_cast<int64_t>(s.table[k].size()));
+    // The indices start, start + step, ... before stop (clamped to [-1, dim]).
+    const int64_t span = step > 0 ? stop - start : start - stop;
+    const int64_t mag = step > 0 ? step : -step;
+    const int64_t count = span <= 0 ? 0 : (span + mag - 1) / mag;
+    s.axes[k] = SliceAxis{dim, start, step, count};
+    if (!e.shrink) shape.push_back(count);
   }
   ctx.set_output_shape(n, 0, shape);
   n.work = out.numel();
