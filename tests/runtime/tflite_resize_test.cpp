@@ -155,6 +155,25 @@ TEST(TfLiteResize, BatchesRunInTilesOfImagesMatch) {
   }
 }
 
+TEST(TfLiteResize, UInt8EightTimesHalfPixelMatches) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(4106);
+  // TFLite 2.9's uint8 kernel has its own 8.8 fixed-point path for exactly
+  // 8x with half_pixel_centers and a multiple-of-8 depth; qlite's float path
+  // must give the same bytes.
+  for (int32_t depth : {8, 16, 24})
+    for (int32_t side : {1, 2, 3, 5}) {
+      ResizeCase k;
+      k.type = T::kUInt8;
+      k.shape = {2, side, side + 1, depth};
+      k.out_h = 8 * side, k.out_w = 8 * (side + 1);
+      k.half_pixel_centers = true;
+      k.q = quant(rng, k.type);
+      expect_same_outputs(*peer, resize_model(k), {k.shape}, {random_bytes(rng, k.type, numel(k.shape))}, {false},
+                          k.str());
+    }
+}
+
 TEST(TfLiteResize, RefusedAsTfLiteRefuses) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(4104);
