@@ -354,6 +354,31 @@ struct UnidirectionalSequenceLstmOptions {
   bool operator==(const UnidirectionalSequenceLstmOptions&) const = default;
 };
 
+struct LeakyReluOptions {
+  float alpha = 0.0f;  // the slope below 0 (the schema's default)
+  bool operator==(const LeakyReluOptions&) const = default;
+};
+struct DivOptions {
+  Activation activation = Activation::kLinear;
+  bool operator==(const DivOptions&) const = default;
+};
+// Fieldless options tables of the elementwise math, comparison, logical and
+// select ops (TFLite's converter writes them; the ops read nothing from them).
+// X(struct name) in OpOptions order.
+#define QLITE_LITE_EMPTY_MATH_OPTIONS(X)                                                            \
+  X(MaximumMinimumOptions) X(LessOptions) X(LessEqualOptions) X(GreaterOptions) X(GreaterEqualOptions) \
+  X(EqualOptions) X(NotEqualOptions) X(NegOptions) X(AbsOptions) X(ExpOptions) X(CosOptions)          \
+  X(SquareOptions) X(SquaredDifferenceOptions) X(PowOptions) X(FloorDivOptions) X(FloorModOptions)    \
+  X(LogicalAndOptions) X(LogicalOrOptions) X(LogicalNotOptions) X(SelectOptions) X(SelectV2Options)   \
+  X(LogSoftmaxOptions) X(AddNOptions)
+#define QLITE_LITE_DECLARE_EMPTY_OPTIONS(N) \
+  struct N {                                \
+    bool operator==(const N&) const = default; \
+  };
+QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_DECLARE_EMPTY_OPTIONS)
+#undef QLITE_LITE_DECLARE_EMPTY_OPTIONS
+#define QLITE_LITE_COMMA_NAME(N) , N
+
 // An options table qlite does not parse, kept by its union type code so that
 // inspect() can show it; the writer refuses it.
 struct OtherOptions {
@@ -367,7 +392,8 @@ using OpOptions =
                  Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
                  DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions,
-                 UnidirectionalSequenceLstmOptions, OtherOptions>;
+                 UnidirectionalSequenceLstmOptions, LeakyReluOptions,
+                 DivOptions QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_COMMA_NAME), OtherOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

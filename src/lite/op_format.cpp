@@ -154,6 +154,11 @@ std::string describe_lstm(const OpOptions& v) {
          (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs=true" : "");
 }
 
+void check_leaky_relu(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check(std::isfinite(as_op<LeakyReluOptions>(op).alpha), "tflite: " + where + ": alpha is not finite");
+}
+std::string describe_leaky_relu(const OpOptions& v) { return "alpha=" + format_number(as<LeakyReluOptions>(v).alpha); }
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -182,6 +187,11 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<TransposeOptions>("TransposeOptions", nullptr, nullptr),
     rule<HardSwishOptions>("HardSwishOptions", nullptr, nullptr),
     rule<UnidirectionalSequenceLstmOptions>("UnidirectionalSequenceLSTMOptions", check_lstm, describe_lstm),
+    rule<LeakyReluOptions>("LeakyReluOptions", check_leaky_relu, describe_leaky_relu),
+    rule<DivOptions>("DivOptions", check_activation_only<DivOptions>, describe_activation_only<DivOptions>),
+#define QLITE_EMPTY_RULE(N) rule<N>(#N, nullptr, nullptr),
+    QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_EMPTY_RULE)
+#undef QLITE_EMPTY_RULE
     rule<OtherOptions>("", nullptr, describe_other),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
@@ -227,6 +237,46 @@ constexpr OpFormat kFormats[] = {
     // layer normalization; input 0 and the two state tensors (18, 19) required
     // by the kernel, which checks the rest.
     {BuiltinOp::kUnidirectionalSequenceLstm, 20, 24, 1, 1, opt<UnidirectionalSequenceLstmOptions>(), true},
+    // The elementwise math, comparison, logical, select and reduction ops.
+    {BuiltinOp::kMaximum, 2, 2, 2, 1, opt<MaximumMinimumOptions>(), false},
+    {BuiltinOp::kMinimum, 2, 2, 2, 1, opt<MaximumMinimumOptions>(), false},
+    {BuiltinOp::kSquaredDifference, 2, 2, 2, 1, opt<SquaredDifferenceOptions>(), false},
+    {BuiltinOp::kDiv, 2, 2, 2, 1, opt<DivOptions>(), false},
+    {BuiltinOp::kPow, 2, 2, 2, 1, opt<PowOptions>(), false},
+    {BuiltinOp::kFloorDiv, 2, 2, 2, 1, opt<FloorDivOptions>(), false},
+    {BuiltinOp::kFloorMod, 2, 2, 2, 1, opt<FloorModOptions>(), false},
+    {BuiltinOp::kEqual, 2, 2, 2, 1, opt<EqualOptions>(), false},
+    {BuiltinOp::kNotEqual, 2, 2, 2, 1, opt<NotEqualOptions>(), false},
+    {BuiltinOp::kGreater, 2, 2, 2, 1, opt<GreaterOptions>(), false},
+    {BuiltinOp::kGreaterEqual, 2, 2, 2, 1, opt<GreaterEqualOptions>(), false},
+    {BuiltinOp::kLess, 2, 2, 2, 1, opt<LessOptions>(), false},
+    {BuiltinOp::kLessEqual, 2, 2, 2, 1, opt<LessEqualOptions>(), false},
+    {BuiltinOp::kLogicalAnd, 2, 2, 2, 1, opt<LogicalAndOptions>(), false},
+    {BuiltinOp::kLogicalOr, 2, 2, 2, 1, opt<LogicalOrOptions>(), false},
+    {BuiltinOp::kPrelu, 2, 2, 2, 1, kNoOptions, false},
+    {BuiltinOp::kReluN1To1, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRelu0To1, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kLog, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kSqrt, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRsqrt, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kSin, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kCeil, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kFloor, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRound, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kElu, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kLeakyRelu, 1, 1, 1, 1, opt<LeakyReluOptions>(), false},
+    {BuiltinOp::kAbs, 1, 1, 1, 1, opt<AbsOptions>(), false},
+    {BuiltinOp::kNeg, 1, 1, 1, 1, opt<NegOptions>(), false},
+    {BuiltinOp::kExp, 1, 1, 1, 1, opt<ExpOptions>(), false},
+    {BuiltinOp::kSquare, 1, 1, 1, 1, opt<SquareOptions>(), false},
+    {BuiltinOp::kCos, 1, 1, 1, 1, opt<CosOptions>(), false},
+    {BuiltinOp::kLogicalNot, 1, 1, 1, 1, opt<LogicalNotOptions>(), false},
+    {BuiltinOp::kSelect, 3, 3, 3, 1, opt<SelectOptions>(), false},
+    {BuiltinOp::kSelectV2, 3, 3, 3, 1, opt<SelectV2Options>(), false},
+    {BuiltinOp::kSum, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceMax, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceMin, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceProd, 2, 2, 2, 1, opt<ReducerOptions>(), false},
 };
 
 }  // namespace

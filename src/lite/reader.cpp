@@ -108,6 +108,13 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
       return UnidirectionalSequenceLstmOptions{act(o->fused_activation_function()), o->cell_clip(), o->proj_clip(),
                                                o->time_major(), o->asymmetric_quantize_inputs()};
     }
+    case T::LeakyReluOptions: return LeakyReluOptions{op->builtin_options_as_LeakyReluOptions()->alpha()};
+    case T::DivOptions:
+      return DivOptions{act(op->builtin_options_as_DivOptions()->fused_activation_function())};
+#define QLITE_READ_EMPTY(N) \
+  case T::N: return N{};
+      QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_READ_EMPTY)
+#undef QLITE_READ_EMPTY
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};

@@ -151,6 +151,16 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
                                                            o.time_major, o.asymmetric_quantize_inputs)
                   .Union()};
     }
+    OptionsOut operator()(const LeakyReluOptions& o) {
+      return {T::LeakyReluOptions, tfl::CreateLeakyReluOptions(fbb, o.alpha).Union()};
+    }
+    OptionsOut operator()(const DivOptions& o) {
+      return {T::DivOptions, tfl::CreateDivOptions(fbb, act(o.activation)).Union()};
+    }
+#define QLITE_WRITE_EMPTY(N) \
+  OptionsOut operator()(const N&) { return {T::N, tfl::Create##N(fbb).Union()}; }
+    QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_WRITE_EMPTY)
+#undef QLITE_WRITE_EMPTY
     OptionsOut operator()(const OtherOptions& o) {
       throw Error("tflite: " + where + ": cannot write builtin options of union type " +
                   std::to_string(o.type_code) + " (not parsed by qlite)");
