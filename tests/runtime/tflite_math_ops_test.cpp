@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -70,7 +71,11 @@ struct Result {
   Outcome ours, theirs;
 };
 
+std::string describe_case(const Case& c);
+
+// QLITE_TRACE_CASES=1 prints each case before it runs (TFLite aborts on some files).
 Result run_both(const TfLitePeer& peer, const Case& c) {
+  if (std::getenv("QLITE_TRACE_CASES")) std::fprintf(stderr, "%s\n", describe_case(c).c_str());
   const std::vector<uint8_t> model = build(c);
   std::vector<std::vector<uint8_t>> q_in;
   std::vector<PeerInput> t_in;
@@ -145,7 +150,11 @@ void expect_same(const TfLitePeer& peer, const Case& c, Tally& t) {
       if (r.ours.bytes[i] != r.theirs.bytes[i] && bad++ == 0) first = i;
     if (bad) {
       ADD_FAILURE() << bad << " of " << r.ours.bytes.size() << " output bytes differ; first at byte " << first
-                    << ": qlite " << int{r.ours.bytes[first]} << ", TFLite " << int{r.theirs.bytes[first]};
+                    << ": qlite " << int{r.ours.bytes[first]} << ", TFLite " << int{r.theirs.bytes[first]}
+                    << (c.ins.size() == 1 && c.ins[0].bytes.size() == r.ours.bytes.size()
+                            ? " (input byte " + std::to_string(c.ins[0].bytes[first]) + ", next " +
+                                  std::to_string(c.ins[0].bytes[first ^ 1]) + ")"
+                            : std::string());
       ++t.mismatched_cases;
     }
   }
@@ -354,7 +363,7 @@ TEST(TfLiteMathOps, BinaryArithmeticFloatAndIntegerBroadcasts) {
     BuiltinOp op;
     std::vector<T> types;
   } ops[] = {
-      {BuiltinOp::kMul, {T::kFloat32, T::kInt32}},
+      {BuiltinOp::kMul, {T::kFloat32, T::kInt32, T::kInt64}},
       {BuiltinOp::kSub, {T::kFloat32, T::kInt32, T::kInt64}},
       {BuiltinOp::kMaximum, {T::kFloat32, T::kInt32, T::kInt64, T::kInt8, T::kUInt8, T::kInt16}},
       {BuiltinOp::kMinimum, {T::kFloat32, T::kInt32, T::kInt64, T::kInt8, T::kUInt8, T::kInt16}},
@@ -367,7 +376,10 @@ TEST(TfLiteMathOps, BinaryArithmeticFloatAndIntegerBroadcasts) {
   for (const auto& o : ops)
     for (T type : o.types)
       for (int i = 0; i < 12; ++i) {
-        Case c = binary_case(rng, o.op, type, i < 10 ? 4 : 5, i % 3 == 2);
+        // TFLite 2.9 broadcasts these through 4-D kernels (it aborts beyond).
+        const bool four_d = o.op == BuiltinOp::kSquaredDifference || o.op == BuiltinOp::kPow ||
+                            o.op == BuiltinOp::kFloorDiv || o.op == BuiltinOp::kFloorMod;
+        Case c = binary_case(rng, o.op, type, i < 10 || four_d ? 4 : 5, i % 3 == 2);
         if (type == T::kInt8 || type == T::kUInt8 || type == T::kInt16) {  // max / min: raw values, one quantization
           const Quantization q = random_q(rng, type);
           c.ins[0].q = c.ins[1].q = c.out_q = q;
@@ -376,7 +388,7 @@ TEST(TfLiteMathOps, BinaryArithmeticFloatAndIntegerBroadcasts) {
       }
   std::printf("binary arithmetic: %d cases, %lld outputs, %d cases differ\n", t.cases,
               static_cast<long long>(t.outputs), t.mismatched_cases);
-  EXPECT_EQ(t.cases, 12 * 28);
+  EXPECT_EQ(t.cases, 12 * 29);
 }
 
 TEST(TfLiteMathOps, QuantizedMulAndSubOnEveryBytePair) {
@@ -492,9 +504,11 @@ TEST(TfLiteMathOps, LogicalAndSelect) {
   EXPECT_EQ(t.cases, 30 + 7 * 10);
 }
 
-// TFLite 2.9 aborts (a failed check, not an error) on comparisons that
-// broadcast over 5 dimensions; qlite refuses them in one line.
-TEST(TfLiteMathOps, ComparisonsRefuseFiveDimensionalBroadcasts) {
+// TFLite 2.9 aborts (a failed check, not an error) on comparisons,
+// SQUARED_DIFFERENCE, POW, FLOOR_DIV and FLOOR_MOD that broadcast over 5
+// dimensions (found by running them: the process dies); qlite refuses them in
+// one line. MUL, SUB, MAXIMUM, MINIMUM and DIV broadcast 5-D in both.
+TEST(TfLiteMathOps, FourDimensionalBroadcastsAsTfLite) {
   Case c;
   c.op = BuiltinOp::kLess;
   c.ins = {Operand{T::kFloat32, {2, 1, 3, 1, 2}, {}, std::vector<uint8_t>(12 * 4, 0), false},
@@ -505,6 +519,17 @@ TEST(TfLiteMathOps, ComparisonsRefuseFiveDimensionalBroadcasts) {
   const Outcome ours = run_in_qlite(build(c), std::vector<std::vector<uint8_t>>{c.ins[0].bytes});
   EXPECT_NE(ours.error.find("LESS"), std::string::npos) << ours.error;
   EXPECT_NE(ours.error.find("more than 4 dimensions"), std::string::npos) << ours.error;
+  {  // FLOOR_MOD likewise
+    Case m;
+    m.op = BuiltinOp::kFloorMod;
+    m.ins = {Operand{T::kInt64, {2, 1, 3, 1, 2}, {}, std::vector<uint8_t>(12 * 8, 0), false},
+             Operand{T::kInt64, {1, 2, 1, 4, 1}, {}, std::vector<uint8_t>(8 * 8, 0), true}};
+    m.out_type = T::kInt64;
+    m.out_shape = {2, 2, 3, 4, 2};
+    m.options = lite::FloorModOptions{};
+    const Outcome mul = run_in_qlite(build(m), std::vector<std::vector<uint8_t>>{m.ins[0].bytes});
+    EXPECT_NE(mul.error.find("more than 4 dimensions"), std::string::npos) << mul.error;
+  }
   // The same shapes at rank 5 run elementwise.
   c.ins[1] = Operand{T::kFloat32, {2, 1, 3, 1, 2}, {}, std::vector<uint8_t>(12 * 4, 0), true};
   c.out_shape = {2, 1, 3, 1, 2};
@@ -561,6 +586,27 @@ TEST(TfLiteMathOps, QuantizedUnaryOpsOnEveryByteValue) {
   EXPECT_EQ(t.cases, 30 * 10);
 }
 
+// int16 (symmetric) RELU, RELU6, LEAKY_RELU and ABS on all 65,536 values.
+TEST(TfLiteMathOps, Int16UnaryOpsOnEveryValue) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1311);
+  Tally t;
+  std::vector<int16_t> all(65536);
+  std::iota(all.begin(), all.end(), int16_t{-32768});
+  for (BuiltinOp op : {BuiltinOp::kRelu, BuiltinOp::kRelu6, BuiltinOp::kLeakyRelu, BuiltinOp::kAbs})
+    for (int i = 0; i < 6; ++i) {
+      rng.shuffle(all);
+      const Quantization in_q = random_q(rng, T::kInt16, -14.0f, -4.0f);
+      const Quantization out_q = i % 2 ? in_q : random_q(rng, T::kInt16, -14.0f, -4.0f);
+      lite::OpOptions options = options_for(op, Activation::kLinear);
+      if (op == BuiltinOp::kLeakyRelu) options = lite::LeakyReluOptions{rng.uniform(0.0f, 1.0f)};
+      expect_same(*peer, unary_case(op, T::kInt16, {256, 256}, as_bytes(all), in_q, out_q, options), t);
+    }
+  std::printf("int16 one-input ops: %d cases, %lld output bytes, %d cases differ\n", t.cases,
+              static_cast<long long>(t.outputs), t.mismatched_cases);
+  EXPECT_EQ(t.cases, 4 * 6);
+}
+
 // RELU_0_TO_1 (code 152) is newer than TFLite 2.9; the ReluX formula of
 // activations.cc with bounds [0, 1], written out independently.
 TEST(TfLiteMathOps, Relu0To1FollowsTheReluXFormula) {
@@ -576,7 +622,7 @@ TEST(TfLiteMathOps, Relu0To1FollowsTheReluXFormula) {
       ASSERT_EQ(ours.error, "");
       const float si = in_q.scale[0], so = out_q.scale[0];
       const auto zi = static_cast<int32_t>(in_q.zero_point[0]), zo = static_cast<int32_t>(out_q.zero_point[0]);
-      const double real = static_cast<double>(si) / so;
+      const double real = static_cast<double>(si / so);  // a float quotient, as activations.cc
       const int32_t lo = std::max(qmin, zo), hi = std::min(qmax, zo + static_cast<int32_t>(std::round(1.0f / so)));
       for (size_t k = 0; k < 256; ++k) {
         const int32_t q = type == T::kInt8 ? static_cast<int8_t>(in[k]) : in[k];

@@ -133,9 +133,12 @@ ReluQuantParams make_relu_params(float lo, float hi, float si, int32_t zi, float
   check_quant(si, zi, qmin, qmax, "relu input");
   check_quant(so, zo, qmin, qmax, "relu output");
   ReluQuantParams p;
+  p.wide = false;
   p.in_zp = zi;
   p.out_zp = zo;
-  const double real = static_cast<double>(si) / static_cast<double>(so);
+  // activations.cc: `double real_multiplier = input->params.scale /
+  // output->params.scale;`, a float quotient widened afterwards.
+  const double real = static_cast<double>(si / so);
   QLITE_CHECK(real < 2147483648.0, "relu: input scale / output scale is too large");
   p.m = quantize_multiplier(real);
   p.act_min = std::max(qmin, zp_plus_rounded(zo, lo / so));
@@ -144,8 +147,9 @@ ReluQuantParams make_relu_params(float lo, float hi, float si, int32_t zi, float
 }
 
 int32_t relu_quantized(const ReluQuantParams& p, int32_t q) {
-  const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(p.out_zp) +
-                                         static_cast<uint32_t>(multiply_by_quantized_multiplier(q - p.in_zp, p.m)));
+  const int32_t m = p.wide ? multiply_by_quantized_multiplier_64(q - p.in_zp, p.m)
+                           : multiply_by_quantized_multiplier(q - p.in_zp, p.m);
+  const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(p.out_zp) + static_cast<uint32_t>(m));
   return std::min(p.act_max, std::max(p.act_min, v));
 }
 
@@ -155,12 +159,14 @@ LeakyReluQuantParams make_leaky_relu_params(float alpha, float si, int32_t zi, f
   check_quant(so, zo, qmin, qmax, "leaky_relu output");
   QLITE_CHECK(std::isfinite(alpha) && alpha >= 0.0f, "leaky_relu: a quantized alpha must be finite and >= 0");
   LeakyReluQuantParams p;
+  p.wide = false;
   p.in_zp = zi;
   p.out_zp = zo;
   p.qmin = qmin;
   p.qmax = qmax;
-  const double identity = static_cast<double>(si) / static_cast<double>(so);
-  const double a = static_cast<double>(si * alpha) / static_cast<double>(so);
+  // Float products and quotients, widened afterwards (activations.cc).
+  const double identity = static_cast<double>(si / so);
+  const double a = static_cast<double>(si * alpha / so);
   QLITE_CHECK(identity < 2147483648.0 && a < 2147483648.0, "leaky_relu: the scale ratios are too large");
   p.identity = quantize_multiplier(identity);
   p.alpha = quantize_multiplier(a);
@@ -169,7 +175,8 @@ LeakyReluQuantParams make_leaky_relu_params(float alpha, float si, int32_t zi, f
 
 int32_t leaky_relu_quantized(const LeakyReluQuantParams& p, int32_t q) {
   const int32_t x = q - p.in_zp;
-  const int32_t m = multiply_by_quantized_multiplier(x, x >= 0 ? p.identity : p.alpha);
+  const QuantizedMultiplier k = x >= 0 ? p.identity : p.alpha;
+  const int32_t m = p.wide ? multiply_by_quantized_multiplier_64(x, k) : multiply_by_quantized_multiplier(x, k);
   const int64_t v = int64_t{p.out_zp} + m;
   return static_cast<int32_t>(std::clamp<int64_t>(v, p.qmin, p.qmax));
 }
@@ -178,13 +185,14 @@ AbsQuantParams make_abs_params(float si, int32_t zi, float so, int32_t zo, int32
   check_quant(si, zi, qmin, qmax, "abs input");
   check_quant(so, zo, qmin, qmax, "abs output");
   AbsQuantParams p;
+  p.wide = false;
   p.in_zp = zi;
   p.out_zp = zo;
   p.qmin = qmin;
   p.qmax = qmax;
   p.rescale = si != so;
   if (p.rescale) {
-    const double real = static_cast<double>(si) / static_cast<double>(so);
+    const double real = static_cast<double>(si / so);  // a float quotient, widened
     QLITE_CHECK(real < 2147483648.0, "abs: input scale / output scale is too large");
     p.m = quantize_multiplier(real);
   }
@@ -193,7 +201,8 @@ AbsQuantParams make_abs_params(float si, int32_t zi, float so, int32_t zo, int32
 
 int32_t abs_quantized(const AbsQuantParams& p, int32_t q) {
   const int32_t v = std::abs(q - p.in_zp);
-  const int64_t o = int64_t{p.rescale ? multiply_by_quantized_multiplier(v, p.m) : v} + p.out_zp;
+  const int32_t r = !p.rescale ? v : p.wide ? multiply_by_quantized_multiplier_64(v, p.m) : multiply_by_quantized_multiplier(v, p.m);
+  const int64_t o = int64_t{r} + p.out_zp;
   return static_cast<int32_t>(std::clamp<int64_t>(o, p.qmin, p.qmax));
 }
 

@@ -105,6 +105,15 @@ void broadcast_ternary(const BroadcastGeometry& g, const A* a, const B* b, const
   }
 }
 
+// MultiplyByQuantizedMultiplier's int64 overload (TFLite 2.9 common.h), which
+// its int16 kernels reach: the multiplier rounded to 16 bits, one rounding
+// (half up) by 2^(15 - shift).
+constexpr int32_t multiply_by_quantized_multiplier_64(int64_t x, QuantizedMultiplier m) {
+  const int total_shift = 31 - m.shift;
+  const int64_t v = x * int64_t{m.multiplier} + (int64_t{1} << (total_shift - 1));
+  return static_cast<int32_t>(v >> total_shift);
+}
+
 // ---- quantized binary arithmetic (int8, uint8, int16: qmin / qmax name the type)
 
 // MUL (mul.cc): M = (float)(s1 * s2 / so) widened to double, QuantizeMultiplier;
@@ -205,6 +214,7 @@ inline float round_half_even(float x) {
 // [max(qmin, zo + (int)roundf(lo / so)), min(qmax, zo + (int)roundf(hi / so))]
 // (hi = +inf: qmax), the float to int conversion as x86 does it.
 struct ReluQuantParams {
+  bool wide = false;  // int16: the int64 MultiplyByQuantizedMultiplier
   int32_t in_zp = 0, out_zp = 0;
   QuantizedMultiplier m;
   int32_t act_min = 0, act_max = 0;
@@ -216,6 +226,7 @@ int32_t relu_quantized(const ReluQuantParams& p, int32_t q);
 // LEAKY_RELU (activations.cc): two multipliers, identity si / so and
 // (float)(si * alpha) / so; x - zi >= 0 takes the identity.
 struct LeakyReluQuantParams {
+  bool wide = false;  // int16: the int64 MultiplyByQuantizedMultiplier
   int32_t in_zp = 0, out_zp = 0;
   QuantizedMultiplier identity, alpha;
   int32_t qmin = -128, qmax = 127;
@@ -227,6 +238,7 @@ int32_t leaky_relu_quantized(const LeakyReluQuantParams& p, int32_t q);
 // ABS of int8 (elementwise.cc AbsEvalQuantized): |q - zi|, rescaled by
 // QuantizeMultiplier(si / so) only when the scales differ, plus zo, clamped.
 struct AbsQuantParams {
+  bool wide = false;  // int16: the int64 MultiplyByQuantizedMultiplier
   int32_t in_zp = 0, out_zp = 0;
   bool rescale = false;
   QuantizedMultiplier m;

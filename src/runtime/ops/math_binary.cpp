@@ -19,6 +19,7 @@ struct BinaryState : OpState {
   ref::BroadcastGeometry g;
   ref::FloatActRange fr;
   int32_t imin = std::numeric_limits<int32_t>::min(), imax = std::numeric_limits<int32_t>::max();
+  int64_t lmin = std::numeric_limits<int64_t>::min(), lmax = std::numeric_limits<int64_t>::max();
   ref::MulQuantParams mul;
   ref::SubQuantParams sub;
   ref::CompareQuantParams cmp;
@@ -52,6 +53,15 @@ BinaryState& prepare_broadcast(PrepareContext& ctx, Node& n, size_t inputs) {
   n.separable = s.g.same && !any_constant;
   s.select_rows = false;
   return s;
+}
+
+// TFLite 2.9 broadcasts SQUARED_DIFFERENCE, POW, FLOOR_DIV, FLOOR_MOD and the
+// comparisons through 4-D kernels and aborts (a failed check) on more
+// dimensions; same-shape inputs of any rank run elementwise.
+void require_4d_broadcast(const PrepareContext& ctx, const Node& n, const BinaryState& s) {
+  op_check(s.g.same || s.g.out_rank <= 4, n,
+           "inputs " + describe(ctx.input(n, 0)) + " and " + describe(ctx.input(n, 1)) +
+               " broadcast over more than 4 dimensions");
 }
 
 Activation fused_of(const Node& n) {
@@ -96,6 +106,9 @@ int32_t clamp_i(const BinaryState& s, int32_t v) { return std::min(std::max(v, s
 
 float mul_f32(const BinaryState& s, float a, float b) { return clamp_f(s, a * b); }
 int32_t mul_i32(const BinaryState& s, int32_t a, int32_t b) { return clamp_i(s, wrap_mul(a, b)); }
+int64_t mul_i64(const BinaryState& s, int64_t a, int64_t b) {
+  return std::min<int64_t>(std::max<int64_t>(wrap_mul(a, b), s.lmin), s.lmax);
+}
 template <class Q>
 Q mul_q(const BinaryState& s, Q a, Q b) {
   return static_cast<Q>(ref::mul_quantized(s.mul, a, b));
@@ -224,6 +237,11 @@ void prepare_mul(PrepareContext& ctx, Node& n) {
   } else if (a.type == T::kInt32) {
     int_range(s, act);
     n.eval = eval_binary<int32_t, int32_t, mul_i32>;
+  } else if (a.type == T::kInt64) {
+    int_range(s, act);  // CalculateActivationRange<int64_t>: the same bounds, widened
+    s.lmin = s.imin == std::numeric_limits<int32_t>::min() ? std::numeric_limits<int64_t>::min() : s.imin;
+    s.lmax = s.imax == std::numeric_limits<int32_t>::max() ? std::numeric_limits<int64_t>::max() : s.imax;
+    n.eval = eval_binary<int64_t, int64_t, mul_i64>;
   } else if (a.type == T::kInt8 || a.type == T::kUInt8 || a.type == T::kInt16) {
     require_quantized_operands(n, a, b, out);
     int32_t qmin = 0, qmax = 0;
@@ -304,7 +322,7 @@ void prepare_minimum(PrepareContext& ctx, Node& n) { prepare_max_min<MinF>(ctx, 
 
 void prepare_squared_difference(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
-  prepare_broadcast(ctx, n, 2);
+  require_4d_broadcast(ctx, n, prepare_broadcast(ctx, n, 2));
   const RtTensor& a = ctx.input(n, 0);
   if (a.type != ctx.output(n, 0).type) unsupported_types(ctx, n);
   if (a.type == T::kFloat32) n.eval = eval_binary<float, float, sqdiff_f32>;
@@ -331,7 +349,7 @@ void prepare_div(PrepareContext& ctx, Node& n) {
 
 void prepare_pow(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
-  prepare_broadcast(ctx, n, 2);
+  require_4d_broadcast(ctx, n, prepare_broadcast(ctx, n, 2));
   const RtTensor& a = ctx.input(n, 0);
   if (a.type != ctx.output(n, 0).type) unsupported_types(ctx, n);
   if (a.type == T::kFloat32) n.eval = eval_binary<float, float, pow_f32>;
@@ -341,7 +359,7 @@ void prepare_pow(PrepareContext& ctx, Node& n) {
 
 void prepare_floor_div(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
-  prepare_broadcast(ctx, n, 2);
+  require_4d_broadcast(ctx, n, prepare_broadcast(ctx, n, 2));
   const RtTensor& a = ctx.input(n, 0);
   if (a.type != ctx.output(n, 0).type) unsupported_types(ctx, n);
   if (a.type == T::kFloat32) n.eval = eval_binary<float, float, floor_div_v<float>>;
@@ -351,7 +369,7 @@ void prepare_floor_div(PrepareContext& ctx, Node& n) {
 
 void prepare_floor_mod(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
-  prepare_broadcast(ctx, n, 2);
+  require_4d_broadcast(ctx, n, prepare_broadcast(ctx, n, 2));
   const RtTensor& a = ctx.input(n, 0);
   if (a.type != ctx.output(n, 0).type) unsupported_types(ctx, n);
   if (a.type == T::kFloat32) n.eval = eval_binary<float, float, floor_mod_v<float>>;
@@ -368,10 +386,7 @@ void prepare_comparison(PrepareContext& ctx, Node& n, bool allow_bool) {
   auto& s = prepare_broadcast(ctx, n, 2);
   const RtTensor& a = ctx.input(n, 0);
   const RtTensor& b = ctx.input(n, 1);
-  // TFLite 2.9's comparisons broadcast through a 4-D kernel and abort on
-  // more dimensions; same-shape inputs of any rank run elementwise.
-  op_check(s.g.same || s.g.out_rank <= 4, n,
-           "inputs " + describe(a) + " and " + describe(b) + " broadcast over more than 4 dimensions");
+  require_4d_broadcast(ctx, n, s);
   if (ctx.output(n, 0).type != T::kBool) unsupported_types(ctx, n);
   switch (a.type) {
     case T::kFloat32: n.eval = eval_binary<float, uint8_t, cmp_raw<float, Cmp>>; break;

@@ -16,6 +16,44 @@ namespace {
 
 using T = lite::TensorType;
 
+// The int16 paths evaluate the reference definition per element (no table).
+struct QuantUnaryState : ElementwiseState {
+  ref::ReluQuantParams relu;
+  ref::LeakyReluQuantParams leaky;
+  ref::AbsQuantParams abs;
+};
+
+template <int32_t (*F)(const QuantUnaryState&, int32_t)>
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantUnaryState>();
+  const RtTensor& in = c.input(n, 0);
+  const int16_t* x = in.as<const int16_t>();
+  int16_t* y = c.output(n, 0).as<int16_t>();
+  for (int64_t i = 0, e = c.scaled(in.numel()); i < e; ++i) y[i] = static_cast<int16_t>(F(s, x[i]));
+}
+int32_t relu_i16(const QuantUnaryState& s, int32_t q) { return ref::relu_quantized(s.relu, q); }
+int32_t leaky_i16(const QuantUnaryState& s, int32_t q) { return ref::leaky_relu_quantized(s.leaky, q); }
+int32_t abs_i16(const QuantUnaryState& s, int32_t q) { return ref::abs_quantized(s.abs, q); }
+
+// int16 activations: symmetric (zero points 0), as TFLite 2.9 requires.
+bool prepare_int16(const Node& n, const RtTensor& in, const RtTensor& out) {
+  if (in.type != lite::TensorType::kInt16) return false;
+  require_per_tensor(n, in, "input");
+  require_per_tensor(n, out, "output");
+  op_check(in.zero_point() == 0 && out.zero_point() == 0, n,
+           "int16 input " + describe(in) + " and output " + describe(out) + " need zero points 0");
+  return true;
+}
+
+template <class F>
+auto params_or_fail(const Node& n, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    op_fail(n, e.what());
+  }
+}
+
 template <float (*F)(float)>
 void apply_f32(int64_t n, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = F(x[i]);
@@ -52,6 +90,7 @@ float relu_f(float x) {
 
 template <int Lo, int Hi>
 void prepare_relu_family(PrepareContext& ctx, Node& n) {
+  auto& q = n.state_as<QuantUnaryState>();
   ElementwiseState& s = prepare_elementwise(ctx, n);
   const RtTensor& in = ctx.input(n, 0);
   const RtTensor& out = ctx.output(n, 0);
@@ -65,9 +104,19 @@ void prepare_relu_family(PrepareContext& ctx, Node& n) {
     const ref::ReluQuantParams p = ref::make_relu_params(static_cast<float>(Lo), hi, si, zi, so, zo, qmin, qmax);
     return ref::make_byte_table(is_signed, [&](int32_t q) { return ref::relu_quantized(p, q); });
   };
-  if (in.type == T::kInt8) quantized_table<int8_t>(n, s, in, out, make);
-  else if (in.type == T::kUInt8) quantized_table<uint8_t>(n, s, in, out, make);
-  else unsupported_types(ctx, n);
+  if (in.type == T::kInt8) {
+    quantized_table<int8_t>(n, s, in, out, make);
+  } else if (in.type == T::kUInt8) {
+    quantized_table<uint8_t>(n, s, in, out, make);
+  } else if (prepare_int16(n, in, out)) {
+    const float hi = Hi == 1000 ? std::numeric_limits<float>::infinity() : static_cast<float>(Hi);
+    q.relu = params_or_fail(n, [&] {
+      return ref::make_relu_params(static_cast<float>(Lo), hi, in.scale(), 0, out.scale(), 0, -32768, 32767);
+    });
+    n.eval = eval_int16<relu_i16>;
+  } else {
+    unsupported_types(ctx, n);
+  }
 }
 
 float neg_f(float x) { return -x; }
@@ -104,6 +153,7 @@ void prepare_relu_n1_to_1(PrepareContext& ctx, Node& n) { prepare_relu_family<-1
 void prepare_relu_0_to_1(PrepareContext& ctx, Node& n) { prepare_relu_family<0, 1>(ctx, n); }
 
 void prepare_leaky_relu(PrepareContext& ctx, Node& n) {
+  auto& q = n.state_as<QuantUnaryState>();
   ElementwiseState& s = prepare_elementwise(ctx, n);
   const RtTensor& in = ctx.input(n, 0);
   const RtTensor& out = ctx.output(n, 0);
@@ -124,12 +174,22 @@ void prepare_leaky_relu(PrepareContext& ctx, Node& n) {
     const ref::LeakyReluQuantParams p = ref::make_leaky_relu_params(alpha, si, zi, so, zo, qmin, qmax);
     return ref::make_byte_table(is_signed, [&](int32_t q) { return ref::leaky_relu_quantized(p, q); });
   };
-  if (in.type == T::kInt8) quantized_table<int8_t>(n, s, in, out, make);
-  else if (in.type == T::kUInt8) quantized_table<uint8_t>(n, s, in, out, make);
-  else unsupported_types(ctx, n);
+  if (in.type == T::kInt8) {
+    quantized_table<int8_t>(n, s, in, out, make);
+  } else if (in.type == T::kUInt8) {
+    quantized_table<uint8_t>(n, s, in, out, make);
+  } else if (prepare_int16(n, in, out)) {
+    q.leaky = params_or_fail(n, [&] {
+      return ref::make_leaky_relu_params(alpha, in.scale(), 0, out.scale(), 0, -32768, 32767);
+    });
+    n.eval = eval_int16<leaky_i16>;
+  } else {
+    unsupported_types(ctx, n);
+  }
 }
 
 void prepare_abs(PrepareContext& ctx, Node& n) {
+  auto& q = n.state_as<QuantUnaryState>();
   ElementwiseState& s = prepare_elementwise(ctx, n);
   const RtTensor& in = ctx.input(n, 0);
   const RtTensor& out = ctx.output(n, 0);
@@ -140,8 +200,11 @@ void prepare_abs(PrepareContext& ctx, Node& n) {
     quantized_table<int8_t>(n, s, in, out,
                             [](bool is_signed, float si, int32_t zi, float so, int32_t zo, int32_t qmin, int32_t qmax) {
                               const ref::AbsQuantParams p = ref::make_abs_params(si, zi, so, zo, qmin, qmax);
-                              return ref::make_byte_table(is_signed, [&](int32_t q) { return ref::abs_quantized(p, q); });
+                              return ref::make_byte_table(is_signed, [&](int32_t v) { return ref::abs_quantized(p, v); });
                             });
+  } else if (prepare_int16(n, in, out)) {
+    q.abs = params_or_fail(n, [&] { return ref::make_abs_params(in.scale(), 0, out.scale(), 0, -32768, 32767); });
+    n.eval = eval_int16<abs_i16>;
   } else {
     unsupported_types(ctx, n);
   }

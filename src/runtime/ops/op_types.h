@@ -37,8 +37,12 @@ inline constexpr TypeCombo kWeighted[] = {
 
 // The elementwise math, comparison, logical, select and reduction ops
 // (math_binary.cpp, math_unary.cpp, reduce.cpp): TFLite 2.9's type lists.
-inline constexpr TypeCombo kMul[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt8, T::kInt8},
-                                     {T::kUInt8, T::kUInt8},     {T::kInt16, T::kInt16}};
+inline constexpr TypeCombo kMul[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16}};
+// RELU, RELU6, LEAKY_RELU, ABS: float32, 8-bit and symmetric int16.
+inline constexpr TypeCombo kFloat32Int8UInt8Int16[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
+inline constexpr TypeCombo kAbs[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}};
 inline constexpr TypeCombo kSub[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
                                      {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8}};
 inline constexpr TypeCombo kMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
