@@ -362,6 +362,18 @@ struct DivOptions {
   Activation activation = Activation::kLinear;
   bool operator==(const DivOptions&) const = default;
 };
+struct L2NormOptions {
+  Activation activation = Activation::kLinear;
+  bool operator==(const L2NormOptions&) const = default;
+};
+struct CumsumOptions {
+  bool exclusive = false, reverse = false;
+  bool operator==(const CumsumOptions&) const = default;
+};
+struct GeluOptions {
+  bool approximate = false;  // the tanh approximation instead of erf
+  bool operator==(const GeluOptions&) const = default;
+};
 // Fieldless options tables of the elementwise math, comparison, logical and
 // select ops (TFLite's converter writes them; the ops read nothing from them).
 // X(struct name) in OpOptions order.
@@ -393,7 +405,8 @@ using OpOptions =
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
                  DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions,
                  UnidirectionalSequenceLstmOptions, LeakyReluOptions,
-                 DivOptions QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_COMMA_NAME), OtherOptions>;
+                 DivOptions QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_COMMA_NAME), L2NormOptions, CumsumOptions,
+                 GeluOptions, OtherOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

@@ -159,6 +159,14 @@ void check_leaky_relu(const SubGraphDef&, const OperatorDef& op, const std::stri
 }
 std::string describe_leaky_relu(const OpOptions& v) { return "alpha=" + format_number(as<LeakyReluOptions>(v).alpha); }
 
+std::string describe_cumsum(const OpOptions& v) {
+  const auto& o = as<CumsumOptions>(v);
+  return std::string("exclusive=") + (o.exclusive ? "true" : "false") + " reverse=" + (o.reverse ? "true" : "false");
+}
+std::string describe_gelu(const OpOptions& v) {
+  return std::string("approximate=") + (as<GeluOptions>(v).approximate ? "true" : "false");
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -192,6 +200,9 @@ constexpr OptionsRule kOptionsRules[] = {
 #define QLITE_EMPTY_RULE(N) rule<N>(#N, nullptr, nullptr),
     QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_EMPTY_RULE)
 #undef QLITE_EMPTY_RULE
+    rule<L2NormOptions>("L2NormOptions", check_activation_only<L2NormOptions>, describe_activation_only<L2NormOptions>),
+    rule<CumsumOptions>("CumsumOptions", nullptr, describe_cumsum),
+    rule<GeluOptions>("GeluOptions", nullptr, describe_gelu),
     rule<OtherOptions>("", nullptr, describe_other),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
@@ -277,6 +288,11 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kReduceMax, 2, 2, 2, 1, opt<ReducerOptions>(), false},
     {BuiltinOp::kReduceMin, 2, 2, 2, 1, opt<ReducerOptions>(), false},
     {BuiltinOp::kReduceProd, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kAddN, 1, kAnyInputs, kAnyInputs, 1, opt<AddNOptions>(), false},
+    {BuiltinOp::kCumsum, 2, 2, 2, 1, opt<CumsumOptions>(), false},
+    {BuiltinOp::kLogSoftmax, 1, 1, 1, 1, opt<LogSoftmaxOptions>(), false},
+    {BuiltinOp::kL2Normalization, 1, 1, 1, 1, opt<L2NormOptions>(), false},
+    {BuiltinOp::kGelu, 1, 1, 1, 1, opt<GeluOptions>(), false},
 };
 
 }  // namespace

@@ -115,6 +115,13 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
   case T::N: return N{};
       QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_READ_EMPTY)
 #undef QLITE_READ_EMPTY
+    case T::L2NormOptions:
+      return L2NormOptions{act(op->builtin_options_as_L2NormOptions()->fused_activation_function())};
+    case T::CumsumOptions: {
+      const auto* o = op->builtin_options_as_CumsumOptions();
+      return CumsumOptions{o->exclusive(), o->reverse()};
+    }
+    case T::GeluOptions: return GeluOptions{op->builtin_options_as_GeluOptions()->approximate()};
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};

@@ -103,10 +103,12 @@ std::string describe_case(const Case& c) {
   return s;
 }
 
-bool floats_close(float a, float b) {
+// Within 1e-5 relative; `abs` adds an absolute allowance where the formula
+// cancels in float (GELU's 1 + erf / 1 + tanh tails).
+bool floats_close(float a, float b, float abs = 1e-30f) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   if (a == b) return true;
-  return std::fabs(a - b) <= 1e-5f * std::max(std::fabs(a), std::fabs(b)) + 1e-30f;
+  return std::fabs(a - b) <= 1e-5f * std::max(std::fabs(a), std::fabs(b)) + abs;
 }
 
 struct Tally {
@@ -133,7 +135,11 @@ void expect_same(const TfLitePeer& peer, const Case& c, Tally& t) {
       float a = 0, b = 0;
       std::memcpy(&a, r.ours.bytes.data() + 4 * i, 4);
       std::memcpy(&b, r.theirs.bytes.data() + 4 * i, 4);
-      if (!floats_close(a, b) && bad++ == 0) first = i;
+      // GELU's tails (x below about -4) are 1 + erf(x / sqrt 2) or 1 + tanh(.)
+      // after cancellation: a few 1e-7 absolute in any float implementation,
+      // and TFLite's erf / tanh differ from the C library's there.
+      const float abs = c.op == BuiltinOp::kGelu ? 1e-6f : 1e-30f;
+      if (!floats_close(a, b, abs) && bad++ == 0) first = i;
     }
     if (bad) {
       float a = 0, b = 0;
@@ -749,6 +755,100 @@ TEST(TfLiteMathOps, ReductionsOverRandomAxes) {
   std::printf("reductions: %d cases, %lld outputs, %d cases differ\n", t.cases, static_cast<long long>(t.outputs),
               t.mismatched_cases);
   EXPECT_EQ(t.cases, 10 * 18);
+}
+
+// ---- PRELU, ADD_N, CUMSUM, LOG_SOFTMAX, L2_NORMALIZATION, GELU
+
+TEST(TfLiteMathOps, PreluWithBroadcastAlpha) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1312);
+  Tally t;
+  for (T type : {T::kFloat32, T::kInt8, T::kUInt8})
+    for (int i = 0; i < 16; ++i) {
+      // NHWC input, alpha over the channels (or [H, W, C], or the full shape)
+      const std::vector<int32_t> in = {1 + static_cast<int32_t>(rng.below(2)), 1 + static_cast<int32_t>(rng.below(5)),
+                                       1 + static_cast<int32_t>(rng.below(5)), 1 + static_cast<int32_t>(rng.below(6))};
+      const int mode = static_cast<int>(rng.below(3));
+      const std::vector<int32_t> alpha = mode == 0 ? std::vector<int32_t>{in[3]}
+                                         : mode == 1 ? std::vector<int32_t>{1, 1, in[3]}
+                                                     : std::vector<int32_t>{in[1], in[2], in[3]};
+      const bool q = type != T::kFloat32;
+      Case c;
+      c.op = BuiltinOp::kPrelu;
+      c.ins = {Operand{type, in, q ? random_q(rng, type, -8, 0) : Quantization{}, random_bytes(rng, type, numel(in), -5, 5), false},
+               Operand{type, alpha, q ? random_q(rng, type, -8, -1) : Quantization{},
+                       random_bytes(rng, type, numel(alpha), -1, 1), i % 4 != 3}};
+      c.out_type = type;
+      c.out_shape = in;
+      if (q) c.out_q = random_q(rng, type, -8, 0);
+      expect_same(*peer, c, t);
+    }
+  std::printf("PRELU: %d cases, %lld outputs, %d cases differ\n", t.cases, static_cast<long long>(t.outputs),
+              t.mismatched_cases);
+  EXPECT_EQ(t.cases, 48);
+}
+
+TEST(TfLiteMathOps, AddNCumsumLogSoftmaxL2NormGelu) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1313);
+  Tally t;
+  auto random_shape = [&](int min_rank) {
+    std::vector<int32_t> s;
+    for (int d = 0, r = min_rank + static_cast<int>(rng.below(static_cast<uint64_t>(5 - min_rank))); d < r; ++d)
+      s.push_back(1 + static_cast<int32_t>(rng.below(6)));
+    return s;
+  };
+  for (T type : {T::kFloat32, T::kInt32})
+    for (int i = 0; i < 8; ++i) {
+      const std::vector<int32_t> shape = random_shape(0);
+      Case c;
+      c.op = BuiltinOp::kAddN;
+      for (int k = 0, m = 2 + static_cast<int>(rng.below(3)); k < m; ++k)
+        c.ins.push_back(Operand{type, shape, {}, random_bytes(rng, type, numel(shape)), k == 1 && i % 2 == 1});
+      c.out_type = type;
+      c.out_shape = shape;
+      c.options = lite::AddNOptions{};
+      expect_same(*peer, c, t);
+    }
+  for (T type : {T::kFloat32, T::kInt32, T::kInt64})
+    for (int i = 0; i < 12; ++i) {
+      const std::vector<int32_t> shape = random_shape(1);
+      const auto rank = static_cast<int32_t>(shape.size());
+      const int32_t axis = static_cast<int32_t>(rng.below(static_cast<uint64_t>(rank))) - (rng.below(2) ? rank : 0);
+      Case c;
+      c.op = BuiltinOp::kCumsum;
+      c.ins = {Operand{type, shape, {}, random_bytes(rng, type, numel(shape)), false},
+               Operand{T::kInt32, {}, {}, as_bytes(std::vector<int32_t>{axis}), true}};
+      c.out_type = type;
+      c.out_shape = shape;
+      c.options = lite::CumsumOptions{i % 2 == 1, (i / 2) % 2 == 1};
+      expect_same(*peer, c, t);
+    }
+  for (BuiltinOp op : {BuiltinOp::kLogSoftmax, BuiltinOp::kL2Normalization})
+    for (int i = 0; i < 10; ++i) {
+      const std::vector<int32_t> shape = random_shape(1);
+      lite::OpOptions options = lite::LogSoftmaxOptions{};
+      if (op == BuiltinOp::kL2Normalization) options = lite::L2NormOptions{};
+      expect_same(*peer, unary_case(op, T::kFloat32, shape, random_bytes(rng, T::kFloat32, numel(shape), -4, 4), {}, {},
+                                    options),
+                  t);
+    }
+  for (bool approximate : {false, true}) {
+    for (int i = 0; i < 4; ++i) {
+      const std::vector<int32_t> shape = random_shape(0);
+      expect_same(*peer, unary_case(BuiltinOp::kGelu, T::kFloat32, shape, random_bytes(rng, T::kFloat32, numel(shape), -6, 6),
+                                    {}, {}, lite::GeluOptions{approximate}),
+                  t);
+    }
+    for (T type : {T::kInt8, T::kUInt8})
+      for (int i = 0; i < 10; ++i)
+        expect_same(*peer, unary_case(BuiltinOp::kGelu, type, {4, 64}, every_byte(rng), random_q(rng, type, -8, 0),
+                                      random_q(rng, type, -8, 0), lite::GeluOptions{approximate}),
+                    t);
+  }
+  std::printf("ADD_N, CUMSUM, LOG_SOFTMAX, L2_NORMALIZATION, GELU: %d cases, %lld outputs, %d cases differ\n", t.cases,
+              static_cast<long long>(t.outputs), t.mismatched_cases);
+  EXPECT_EQ(t.cases, 16 + 36 + 20 + 2 * (4 + 20));
 }
 
 // ---- type combinations

@@ -206,6 +206,49 @@ int32_t abs_quantized(const AbsQuantParams& p, int32_t q) {
   return static_cast<int32_t>(std::clamp<int64_t>(o, p.qmin, p.qmax));
 }
 
+PreluQuantParams make_prelu_params(float si, int32_t zi, float sa, int32_t za, float so, int32_t zo, int32_t qmin,
+                                   int32_t qmax) {
+  check_quant(si, zi, qmin, qmax, "prelu input");
+  check_quant(sa, za, qmin, qmax, "prelu alpha");
+  check_quant(so, zo, qmin, qmax, "prelu output");
+  PreluQuantParams p;
+  p.in_zp = zi;
+  p.alpha_zp = za;
+  p.out_zp = zo;
+  p.qmin = qmin;
+  p.qmax = qmax;
+  const double identity = static_cast<double>(si / so), alpha = static_cast<double>(si * sa / so);
+  QLITE_CHECK(identity < 2147483648.0 && alpha < 2147483648.0, "prelu: the scale ratios are too large");
+  p.identity = quantize_multiplier(identity);
+  p.alpha = quantize_multiplier(alpha);
+  return p;
+}
+
+float gelu_f32(float x, bool approximate) {
+  if (approximate) {
+    constexpr float kSqrt2dPi = 0.7978845608028654f;  // sqrt(2 / pi)
+    return 0.5f * x * (1.0f + std::tanh(kSqrt2dPi * (x + 0.044715f * x * x * x)));
+  }
+  return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+}
+
+void log_softmax_row_f32(int64_t n, const float* x, float* y) {
+  if (n <= 0) return;
+  float mx = x[0];
+  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
+  const float log_sum = std::log(sum);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - mx - log_sum;
+}
+
+void l2_normalize_row_f32(int64_t n, const float* x, float* y) {
+  float squared = 0.0f;
+  for (int64_t i = 0; i < n; ++i) squared += x[i] * x[i];
+  const float norm = std::max(std::sqrt(squared), 1e-6f);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] / norm;
+}
+
 ReduceGeometry make_reduce(const char* op, const std::vector<int64_t>& in_shape, std::span<const int64_t> axes) {
   ReduceGeometry g;
   g.in_dims = in_shape;

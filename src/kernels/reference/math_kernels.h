@@ -272,6 +272,52 @@ ByteTable make_byte_table(bool is_signed, F&& f) {
   return t;
 }
 
+// PRELU of 8-bit values (prelu.cc): x = q - zi; x >= 0: MBQM(x, si / so),
+// else MBQM(x * (a - za), si * sa / so) (float quotients widened); + zo, clamped.
+struct PreluQuantParams {
+  int32_t in_zp = 0, alpha_zp = 0, out_zp = 0;
+  QuantizedMultiplier identity, alpha;
+  int32_t qmin = -128, qmax = 127;
+};
+PreluQuantParams make_prelu_params(float si, int32_t zi, float sa, int32_t za, float so, int32_t zo, int32_t qmin,
+                                   int32_t qmax);
+inline int32_t prelu_quantized(const PreluQuantParams& p, int32_t q, int32_t a) {
+  const int32_t x = q - p.in_zp;
+  const int32_t m = x >= 0 ? multiply_by_quantized_multiplier(x, p.identity)
+                           : multiply_by_quantized_multiplier(x * (a - p.alpha_zp), p.alpha);
+  return static_cast<int32_t>(std::clamp<int64_t>(int64_t{m} + p.out_zp, p.qmin, p.qmax));
+}
+
+// GELU in float (gelu.h): approximate: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))),
+// else 0.5 x (1 + erf(x / sqrt(2))); both in float, so below x = -4 or so the
+// 1 + ... cancels and the results are a few 1e-7 from the true function.
+float gelu_f32(float x, bool approximate);
+
+// LOG_SOFTMAX of one row: x - max - log(sum(exp(x - max))).
+void log_softmax_row_f32(int64_t n, const float* x, float* y);
+// L2_NORMALIZATION of one row: x / max(sqrt(sum x^2), 1e-6).
+void l2_normalize_row_f32(int64_t n, const float* x, float* y);
+
+// CUMSUM along one axis of a tensor viewed as [outer, axis, inner].
+template <class V>
+void cumsum(int64_t outer, int64_t axis, int64_t inner, bool exclusive, bool reverse, const V* x, V* y) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      V acc = V{0};
+      for (int64_t k = 0; k < axis; ++k) {
+        const int64_t a = reverse ? axis - 1 - k : k;
+        const int64_t at = (o * axis + a) * inner + i;
+        if (exclusive) {
+          y[at] = acc;
+          acc = static_cast<V>(acc + x[at]);
+        } else {
+          acc = static_cast<V>(acc + x[at]);
+          y[at] = acc;
+        }
+      }
+    }
+}
+
 // ---- reductions
 
 // The input viewed as [outer, reduced..., ] by a set of axes: for every output
