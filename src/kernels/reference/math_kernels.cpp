@@ -253,6 +253,9 @@ ReduceGeometry make_reduce(const char* op, const std::vector<int64_t>& in_shape,
   ReduceGeometry g;
   g.in_dims = in_shape;
   const auto rank = static_cast<int64_t>(in_shape.size());
+  if (in_shape.size() > kMaxReduceRank)
+    throw Error(std::string(op) + ": input of rank " + std::to_string(rank) + "; reductions take ranks up to " +
+                std::to_string(kMaxReduceRank));
   g.reduced.assign(in_shape.size(), false);
   for (int64_t a : axes) {
     if (a < -rank || a >= rank)

@@ -320,6 +320,9 @@ void cumsum(int64_t outer, int64_t axis, int64_t inner, bool exclusive, bool rev
 
 // ---- reductions
 
+// Reductions take inputs of rank <= 8 (no allocation while they run).
+inline constexpr size_t kMaxReduceRank = 8;
+
 // The input viewed as [outer, reduced..., ] by a set of axes: for every output
 // element, the input elements reduced into it. Axes are resolved (negative
 // ones + rank) and deduplicated; the output keeps every non-reduced dimension
@@ -338,8 +341,8 @@ std::vector<int64_t> reduce_output_shape(const ReduceGeometry& g, bool keep_dims
 template <class T, class Acc, class F>
 void reduce(const ReduceGeometry& g, const T* in, Acc* acc, Acc init, F&& f) {
   std::fill(acc, acc + g.out_count, init);
-  const auto rank = g.in_dims.size();
-  std::vector<int64_t> out_stride(rank, 0);
+  const auto rank = g.in_dims.size();  // <= kMaxReduceRank (make_reduce)
+  std::array<int64_t, kMaxReduceRank> out_stride{}, idx{};
   int64_t s = 1;
   for (size_t d = rank; d-- > 0;) {
     if (!g.reduced[d]) {
@@ -347,7 +350,6 @@ void reduce(const ReduceGeometry& g, const T* in, Acc* acc, Acc init, F&& f) {
       s *= g.in_dims[d];
     }
   }
-  std::vector<int64_t> idx(rank, 0);
   int64_t o = 0;
   for (int64_t i = 0; i < g.in_count; ++i) {
     acc[o] = f(acc[o], in[i]);
