@@ -397,16 +397,24 @@ TEST(TfLiteMathOps, BinaryArithmeticFloatAndIntegerBroadcasts) {
   EXPECT_EQ(t.cases, 12 * 29);
 }
 
-TEST(TfLiteMathOps, QuantizedMulAndSubOnEveryBytePair) {
+TEST(TfLiteMathOps, QuantizedMulSubAndSquaredDifferenceOnEveryBytePair) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(1302);
   Tally t;
   for (BuiltinOp op : {BuiltinOp::kMul, BuiltinOp::kSub})
     for (T type : {T::kInt8, T::kUInt8})
       for (int i = 0; i < 24; ++i) expect_same(*peer, byte_grid_case(rng, op, type, i % 4 == 3), t);
-  std::printf("quantized MUL / SUB: %d cases, %lld outputs (every byte pair), %d cases differ\n", t.cases,
-              static_cast<long long>(t.outputs), t.mismatched_cases);
-  EXPECT_EQ(t.cases, 2 * 2 * 24);
+  // int8 SQUARED_DIFFERENCE: scales whose output multiplier (2 max)^2 / (2^14 so)
+  // stays below 1 (TFLite 2.9 aborts otherwise).
+  for (int i = 0; i < 24; ++i) {
+    Case c = byte_grid_case(rng, BuiltinOp::kSquaredDifference, T::kInt8, i % 4 == 3);
+    const double twice_max = 2.0 * std::max(c.ins[0].q.scale[0], c.ins[1].q.scale[0]);
+    c.out_q.scale[0] = static_cast<float>(twice_max * twice_max / 16384.0 * std::exp2(rng.uniform(0.5f, 14.0f)));
+    expect_same(*peer, c, t);
+  }
+  std::printf("quantized MUL / SUB / SQUARED_DIFFERENCE: %d cases, %lld outputs (every byte pair), %d cases differ\n",
+              t.cases, static_cast<long long>(t.outputs), t.mismatched_cases);
+  EXPECT_EQ(t.cases, 2 * 2 * 24 + 24);
 }
 
 TEST(TfLiteMathOps, Int16MulWithBroadcast) {

@@ -116,6 +116,25 @@ SubQuantParams make_sub_params(float s1, int32_t zp1, float s2, int32_t zp2, flo
   return p;
 }
 
+SquaredDifferenceQuantParams make_squared_difference_params(float s1, int32_t zp1, float s2, int32_t zp2, float so,
+                                                            int32_t zpo) {
+  check_quant(s1, zp1, -128, 127, "squared_difference input 1");
+  check_quant(s2, zp2, -128, 127, "squared_difference input 2");
+  check_quant(so, zpo, -128, 127, "squared_difference output");
+  SquaredDifferenceQuantParams p;
+  p.in1_offset = -zp1;
+  p.in2_offset = -zp2;
+  p.out_offset = zpo;
+  const double twice_max = 2.0 * static_cast<double>(std::max(s1, s2));
+  const double out = twice_max * twice_max / static_cast<double>(static_cast<float>(1 << 14) * so);
+  QLITE_CHECK(out < 1.0, "squared_difference: the output multiplier (2 max(s1, s2))^2 / (2^14 so) must be below 1 "
+                         "(TensorFlow Lite 2.9 aborts otherwise)");
+  p.m1 = quantize_multiplier(static_cast<double>(s1) / twice_max);
+  p.m2 = quantize_multiplier(static_cast<double>(s2) / twice_max);
+  p.out = quantize_multiplier(out);
+  return p;
+}
+
 CompareQuantParams make_compare_params(float s1, int32_t zp1, float s2, int32_t zp2) {
   for (float s : {s1, s2})
     QLITE_CHECK(std::isfinite(s) && s > 0.0f && s < 1.0f,

@@ -149,6 +149,24 @@ inline int32_t sub_quantized(const SubQuantParams& p, int32_t x, int32_t y) {
   return static_cast<int32_t>(std::clamp<int64_t>(v, p.act.min, p.act.max));
 }
 
+// SQUARED_DIFFERENCE of int8 (squared_difference.cc): both inputs shifted
+// left by 7, scaled by s_i / (2 max(s1, s2)), the difference squared in
+// int32 and scaled by (2 max)^2 / (2^14 so); no fused activation. Every
+// multiplier must be below 1 (TFLite aborts otherwise; qlite refuses).
+struct SquaredDifferenceQuantParams {
+  int32_t in1_offset = 0, in2_offset = 0, out_offset = 0;
+  QuantizedMultiplier m1, m2, out;
+};
+SquaredDifferenceQuantParams make_squared_difference_params(float s1, int32_t zp1, float s2, int32_t zp2, float so,
+                                                            int32_t zpo);
+inline int32_t squared_difference_quantized(const SquaredDifferenceQuantParams& p, int32_t x, int32_t y) {
+  const int32_t a = multiply_by_quantized_multiplier((x + p.in1_offset) * (1 << 7), p.m1);
+  const int32_t b = multiply_by_quantized_multiplier((y + p.in2_offset) * (1 << 7), p.m2);
+  const int32_t d = a - b;  // |d| <= 255 * 2^7: the square fits int32
+  const int64_t v = int64_t{multiply_by_quantized_multiplier(d * d, p.out)} + p.out_offset;
+  return static_cast<int32_t>(std::clamp<int64_t>(v, -128, 127));
+}
+
 // Comparisons of 8-bit values (comparisons.cc): each input rescaled by its
 // own scale (QuantizeMultiplierSmallerThanOneExp(scale): TFLite 2.9 aborts on
 // a scale >= 1, qlite refuses it) after a left shift of 8; the scaled values

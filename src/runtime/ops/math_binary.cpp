@@ -23,6 +23,7 @@ struct BinaryState : OpState {
   ref::MulQuantParams mul;
   ref::SubQuantParams sub;
   ref::CompareQuantParams cmp;
+  ref::SquaredDifferenceQuantParams sqd;
   bool select_rows = false;  // SELECT with a rank-1 condition over dimension 0
   int64_t row = 1;           // elements per condition entry (select_rows)
 };
@@ -132,6 +133,9 @@ V min_v(const BinaryState&, V a, V b) {
 }
 
 float sqdiff_f32(const BinaryState&, float a, float b) { return (a - b) * (a - b); }
+int8_t sqdiff_i8(const BinaryState& s, int8_t a, int8_t b) {
+  return static_cast<int8_t>(ref::squared_difference_quantized(s.sqd, a, b));
+}
 int32_t sqdiff_i32(const BinaryState&, int32_t a, int32_t b) {
   const int32_t d = wrap_sub(a, b);
   return wrap_mul(d, d);
@@ -325,9 +329,23 @@ void prepare_squared_difference(PrepareContext& ctx, Node& n) {
   require_4d_broadcast(ctx, n, prepare_broadcast(ctx, n, 2));
   const RtTensor& a = ctx.input(n, 0);
   if (a.type != ctx.output(n, 0).type) unsupported_types(ctx, n);
-  if (a.type == T::kFloat32) n.eval = eval_binary<float, float, sqdiff_f32>;
-  else if (a.type == T::kInt32) n.eval = eval_binary<int32_t, int32_t, sqdiff_i32>;
-  else unsupported_types(ctx, n);
+  if (a.type == T::kFloat32) {
+    n.eval = eval_binary<float, float, sqdiff_f32>;
+  } else if (a.type == T::kInt32) {
+    n.eval = eval_binary<int32_t, int32_t, sqdiff_i32>;
+  } else if (a.type == T::kInt8) {
+    const RtTensor& b = ctx.input(n, 1);
+    const RtTensor& out = ctx.output(n, 0);
+    require_quantized_operands(n, a, b, out);
+    auto& s = n.state_as<BinaryState>();
+    s.sqd = op_params(n, [&] {
+      return ref::make_squared_difference_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
+                                                 out.zero_point());
+    });
+    n.eval = eval_binary<int8_t, int8_t, sqdiff_i8>;
+  } else {
+    unsupported_types(ctx, n);
+  }
 }
 
 void prepare_div(PrepareContext& ctx, Node& n) {

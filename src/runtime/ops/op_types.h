@@ -48,6 +48,7 @@ inline constexpr TypeCombo kSub[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::
 inline constexpr TypeCombo kMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
                                         {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 inline constexpr TypeCombo kFloat32Int32[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}};
+inline constexpr TypeCombo kSquaredDifference[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt8, T::kInt8}};
 inline constexpr TypeCombo kFloat32Int32Int64[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 inline constexpr TypeCombo kEquality[] = {{T::kFloat32, T::kBool}, {T::kInt32, T::kBool}, {T::kInt64, T::kBool},
                                           {T::kInt8, T::kBool},    {T::kUInt8, T::kBool}, {T::kBool, T::kBool}};
