@@ -417,23 +417,44 @@ TEST(TfLiteMathOps, QuantizedMulSubAndSquaredDifferenceOnEveryBytePair) {
   EXPECT_EQ(t.cases, 2 * 2 * 24 + 24);
 }
 
-TEST(TfLiteMathOps, Int16MulWithBroadcast) {
+TEST(TfLiteMathOps, Int16MulAndSubWithBroadcast) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(1303);
   Tally t;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 40; ++i) {
     const ShapePair s = random_broadcast(rng, 4);
     Case c;
-    c.op = BuiltinOp::kMul;
+    c.op = i < 20 ? BuiltinOp::kMul : BuiltinOp::kSub;
     c.ins = {Operand{T::kInt16, s.a, random_q(rng, T::kInt16, -12, -2), random_bytes(rng, T::kInt16, numel(s.a)), false},
              Operand{T::kInt16, s.b, random_q(rng, T::kInt16, -12, -2), random_bytes(rng, T::kInt16, numel(s.b)), i % 2 == 1}};
     c.out_type = T::kInt16;
     c.out_shape = s.out;
     c.out_q = random_q(rng, T::kInt16, -12, -2);
-    c.options = lite::MulOptions{random_act(rng)};
+    if (c.op == BuiltinOp::kSub) c.ins[1].q.scale[0] = c.ins[0].q.scale[0] * rng.uniform(0.3f, 3.0f);  // not powers of two
+    c.options = c.op == BuiltinOp::kMul ? lite::OpOptions{lite::MulOptions{random_act(rng)}}
+                                        : lite::OpOptions{lite::SubOptions{random_act(rng)}};
     expect_same(*peer, c, t);
   }
-  EXPECT_EQ(t.cases, 20);
+  // Every int16 value against a row of random ones.
+  std::vector<int16_t> all(65536);
+  std::iota(all.begin(), all.end(), int16_t{-32768});
+  for (int i = 0; i < 8; ++i) {
+    rng.shuffle(all);
+    Case c;
+    c.op = i % 2 ? BuiltinOp::kSub : BuiltinOp::kMul;
+    const Quantization qa = random_q(rng, T::kInt16, -14, -4);
+    Quantization qb = random_q(rng, T::kInt16, -14, -4);
+    c.ins = {Operand{T::kInt16, {256, 256}, qa, as_bytes(all), false},
+             Operand{T::kInt16, {256}, qb, random_bytes(rng, T::kInt16, 256), i % 4 == 1}};
+    c.out_type = T::kInt16;
+    c.out_shape = {256, 256};
+    c.out_q = random_q(rng, T::kInt16, -14, -2);
+    c.options = c.op == BuiltinOp::kMul ? lite::OpOptions{lite::MulOptions{}} : lite::OpOptions{lite::SubOptions{}};
+    expect_same(*peer, c, t);
+  }
+  std::printf("int16 MUL / SUB: %d cases, %lld output bytes, %d cases differ\n", t.cases,
+              static_cast<long long>(t.outputs), t.mismatched_cases);
+  EXPECT_EQ(t.cases, 48);
 }
 
 TEST(TfLiteMathOps, ComparisonsOnEveryTypeAndBytePair) {

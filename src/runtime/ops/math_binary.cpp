@@ -4,6 +4,7 @@
 // LOGICAL_AND, LOGICAL_OR, SELECT and SELECT_V2. Inputs broadcast as numpy
 // (up to 6 dimensions); the per-element arithmetic is the reference
 // definition in kernels/reference/math_kernels.h, chosen per type at prepare.
+#include <cmath>
 #include <functional>
 
 #include "kernels/reference/math_kernels.h"
@@ -287,6 +288,23 @@ void prepare_sub(PrepareContext& ctx, Node& n) {
                                   act, qmin, qmax);
     });
     n.eval = a.type == T::kInt8 ? eval_binary<int8_t, int8_t, sub_q<int8_t>> : eval_binary<uint8_t, uint8_t, sub_q<uint8_t>>;
+  } else if (a.type == T::kInt16) {
+    // TFLite 2.9's general int16 path (left shift 15); zero points 0. With
+    // every scale a power of two it takes a shift-only path instead, which
+    // qlite does not run yet.
+    require_quantized_operands(n, a, b, out);
+    op_check(a.zero_point() == 0 && b.zero_point() == 0 && out.zero_point() == 0, n,
+             "int16 inputs and output need zero points 0");
+    auto pot = [](float v) {
+      int e = 0;
+      return std::frexp(v, &e) == 0.5f;
+    };
+    op_check(!(pot(a.scale()) && pot(b.scale()) && pot(out.scale())), n,
+             "int16 SUB with power-of-two scales (TensorFlow Lite's shift-only path) is not supported");
+    s.sub = op_params(n, [&] {
+      return ref::make_sub_params(a.scale(), 0, b.scale(), 0, out.scale(), 0, act, -32768, 32767);
+    });
+    n.eval = eval_binary<int16_t, int16_t, sub_q<int16_t>>;
   } else {
     unsupported_types(ctx, n);
   }

@@ -44,7 +44,7 @@ inline constexpr TypeCombo kFloat32Int8UInt8Int16[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 inline constexpr TypeCombo kAbs[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}};
 inline constexpr TypeCombo kSub[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
-                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8}};
+                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16}};
 inline constexpr TypeCombo kMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
                                         {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 inline constexpr TypeCombo kFloat32Int32[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}};
