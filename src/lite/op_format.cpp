@@ -293,6 +293,7 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kLogSoftmax, 1, 1, 1, 1, opt<LogSoftmaxOptions>(), false},
     {BuiltinOp::kL2Normalization, 1, 1, 1, 1, opt<L2NormOptions>(), false},
     {BuiltinOp::kGelu, 1, 1, 1, 1, opt<GeluOptions>(), false},
+    {BuiltinOp::kL2Pool2D, 1, 1, 1, 1, opt<Pool2DOptions>(), true},
 };
 
 }  // namespace

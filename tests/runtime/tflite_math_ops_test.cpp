@@ -880,6 +880,34 @@ TEST(TfLiteMathOps, AddNCumsumLogSoftmaxL2NormGelu) {
   EXPECT_EQ(t.cases, 16 + 36 + 20 + 2 * (4 + 20));
 }
 
+TEST(TfLiteMathOps, L2Pool2DFloat) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1314);
+  Tally t;
+  for (int i = 0; i < 24; ++i) {
+    const std::vector<int32_t> in = {1 + static_cast<int32_t>(rng.below(2)), 2 + static_cast<int32_t>(rng.below(7)),
+                                     2 + static_cast<int32_t>(rng.below(7)), 1 + static_cast<int32_t>(rng.below(4))};
+    lite::Pool2DOptions o;
+    o.padding = rng.below(2) ? lite::Padding::kSame : lite::Padding::kValid;
+    o.filter_h = 1 + static_cast<int32_t>(rng.below(static_cast<uint64_t>(in[1])));
+    o.filter_w = 1 + static_cast<int32_t>(rng.below(static_cast<uint64_t>(in[2])));
+    o.stride_h = 1 + static_cast<int32_t>(rng.below(3));
+    o.stride_w = 1 + static_cast<int32_t>(rng.below(3));
+    o.activation = random_act(rng);
+    auto out_dim = [&](int32_t n, int32_t f, int32_t s) {
+      return o.padding == lite::Padding::kSame ? (n + s - 1) / s : (n - f + s) / s;
+    };
+    const std::vector<int32_t> out = {in[0], out_dim(in[1], o.filter_h, o.stride_h), out_dim(in[2], o.filter_w, o.stride_w),
+                                      in[3]};
+    Case c = unary_case(BuiltinOp::kL2Pool2D, T::kFloat32, in, random_bytes(rng, T::kFloat32, numel(in), -3, 3), {}, {}, o);
+    c.out_shape = out;
+    expect_same(*peer, c, t);
+  }
+  std::printf("L2_POOL_2D: %d cases, %lld outputs, %d cases differ\n", t.cases, static_cast<long long>(t.outputs),
+              t.mismatched_cases);
+  EXPECT_EQ(t.cases, 24);
+}
+
 // ---- type combinations
 
 // What TFLite 2.9 refuses, qlite refuses (an error naming the op and the

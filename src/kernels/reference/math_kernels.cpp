@@ -268,6 +268,31 @@ void l2_normalize_row_f32(int64_t n, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] / norm;
 }
 
+void l2_pool2d_f32(const WindowGeometry& g, Activation act, const float* in, float* out) {
+  validate_geometry(g, "l2_pool2d_f32");
+  const FloatActRange r = fused_activation_range_f32(act);
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
+        const int fy0 = std::max(0, -y0), fy1 = std::min(g.kernel_h, g.in_h - y0);
+        const int fx0 = std::max(0, -x0), fx1 = std::min(g.kernel_w, g.in_w - x0);
+        float* o = out + ((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        for (int c = 0; c < g.in_c; ++c) {
+          float sum = 0.0f;
+          int count = 0;
+          for (int fy = fy0; fy < fy1; ++fy)
+            for (int fx = fx0; fx < fx1; ++fx) {
+              const float v = in[((int64_t{b} * g.in_h + y0 + fy) * g.in_w + x0 + fx) * g.in_c + c];
+              sum += v * v;
+              ++count;
+            }
+          const float l2 = std::sqrt(sum / static_cast<float>(count));
+          o[c] = std::min(std::max(l2, r.min), r.max);
+        }
+      }
+}
+
 ReduceGeometry make_reduce(const char* op, const std::vector<int64_t>& in_shape, std::span<const int64_t> axes) {
   ReduceGeometry g;
   g.in_dims = in_shape;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kernels/reference/activation_kernels.h"
+#include "kernels/reference/geometry.h"
 #include "kernels/reference/requantize.h"
 
 namespace qlite::ref {
@@ -315,6 +316,10 @@ float gelu_f32(float x, bool approximate);
 void log_softmax_row_f32(int64_t n, const float* x, float* y);
 // L2_NORMALIZATION of one row: x / max(sqrt(sum x^2), 1e-6).
 void l2_normalize_row_f32(int64_t n, const float* x, float* y);
+
+// L2_POOL_2D of float32 NHWC (reference_ops::L2Pool): sqrt(sum of squares /
+// count) over the taps inside the input, clamped to the fused activation.
+void l2_pool2d_f32(const WindowGeometry& g, Activation act, const float* in, float* out);
 
 // CUMSUM along one axis of a tensor viewed as [outer, axis, inner].
 template <class V>

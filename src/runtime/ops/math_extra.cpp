@@ -4,6 +4,7 @@
 #include "kernels/reference/math_kernels.h"
 #include "runtime/ops/elementwise.h"
 #include "runtime/ops/op_util.h"
+#include "runtime/ops/pool2d_common.h"
 #include "runtime/ops/ops.h"
 
 namespace qlite::runtime::detail {
@@ -217,6 +218,14 @@ void prepare_gelu(PrepareContext& ctx, Node& n) {
   } else {
     unsupported_types(ctx, n);
   }
+}
+
+// ---- L2_POOL_2D: float32 only (TFLite 2.9 runs no quantized L2 pool)
+
+void prepare_l2_pool2d(PrepareContext& ctx, Node& n) {
+  if (ctx.input(n, 0).type != T::kFloat32) unsupported_types(ctx, n);
+  prepare_pool(ctx, n, nullptr, ref::l2_pool2d_f32, nullptr);
+  ref::validate_geometry(n.state_as<PoolState>().g, "L2_POOL_2D");
 }
 
 }  // namespace qlite::runtime::detail
