@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../tests/runtime/lstm_models.h"
+#include "../tests/runtime/math_models.h"
 #include "fuzz_seeds.h"
 #include "qlite/lite.h"
 #include "qlite/runtime.h"
@@ -128,6 +129,9 @@ std::vector<std::vector<uint8_t>> seed_models() {
     spec.time = 3, spec.n_input = 3, spec.n_cell = 4;
     seeds.push_back(write_model(qlite::test::lstm_model(spec)));
   }
+  // The elementwise math, comparison, select and reduction ops (int8, float32, int32, bool).
+  seeds.push_back(write_model(qlite::test::math_models::math_chain()));
+  seeds.push_back(write_model(qlite::test::math_models::float_int_chain()));
   return seeds;
 }
 

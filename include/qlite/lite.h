@@ -354,6 +354,43 @@ struct UnidirectionalSequenceLstmOptions {
   bool operator==(const UnidirectionalSequenceLstmOptions&) const = default;
 };
 
+struct LeakyReluOptions {
+  float alpha = 0.0f;  // the slope below 0 (the schema's default)
+  bool operator==(const LeakyReluOptions&) const = default;
+};
+struct DivOptions {
+  Activation activation = Activation::kLinear;
+  bool operator==(const DivOptions&) const = default;
+};
+struct L2NormOptions {
+  Activation activation = Activation::kLinear;
+  bool operator==(const L2NormOptions&) const = default;
+};
+struct CumsumOptions {
+  bool exclusive = false, reverse = false;
+  bool operator==(const CumsumOptions&) const = default;
+};
+struct GeluOptions {
+  bool approximate = false;  // the tanh approximation instead of erf
+  bool operator==(const GeluOptions&) const = default;
+};
+// Fieldless options tables of the elementwise math, comparison, logical and
+// select ops (TFLite's converter writes them; the ops read nothing from them).
+// X(struct name) in OpOptions order.
+#define QLITE_LITE_EMPTY_MATH_OPTIONS(X)                                                            \
+  X(MaximumMinimumOptions) X(LessOptions) X(LessEqualOptions) X(GreaterOptions) X(GreaterEqualOptions) \
+  X(EqualOptions) X(NotEqualOptions) X(NegOptions) X(AbsOptions) X(ExpOptions) X(CosOptions)          \
+  X(SquareOptions) X(SquaredDifferenceOptions) X(PowOptions) X(FloorDivOptions) X(FloorModOptions)    \
+  X(LogicalAndOptions) X(LogicalOrOptions) X(LogicalNotOptions) X(SelectOptions) X(SelectV2Options)   \
+  X(LogSoftmaxOptions) X(AddNOptions)
+#define QLITE_LITE_DECLARE_EMPTY_OPTIONS(N) \
+  struct N {                                \
+    bool operator==(const N&) const = default; \
+  };
+QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_DECLARE_EMPTY_OPTIONS)
+#undef QLITE_LITE_DECLARE_EMPTY_OPTIONS
+#define QLITE_LITE_COMMA_NAME(N) , N
+
 // An options table qlite does not parse, kept by its union type code so that
 // inspect() can show it; the writer refuses it.
 struct OtherOptions {
@@ -469,7 +506,9 @@ using OpOptions =
                  Pool2DOptions, ReshapeOptions, SoftmaxOptions, AddOptions, MulOptions, SubOptions,
                  ConcatenationOptions, ReducerOptions, SqueezeOptions, PadOptions, QuantizeOptions,
                  DequantizeOptions, PadV2Options, TransposeOptions, HardSwishOptions,
-                 UnidirectionalSequenceLstmOptions, OtherOptions, ResizeBilinearOptions,
+                 UnidirectionalSequenceLstmOptions, LeakyReluOptions,
+                 DivOptions QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_LITE_COMMA_NAME), L2NormOptions, CumsumOptions,
+                 GeluOptions, OtherOptions, ResizeBilinearOptions,
                  ResizeNearestNeighborOptions, CastOptions, GatherOptions, GatherNdOptions, ExpandDimsOptions,
                  SliceOptions, StridedSliceOptions, SplitOptions, SplitVOptions, PackOptions, UnpackOptions,
                  TileOptions, BroadcastToOptions, ReverseV2Options, DepthToSpaceOptions, SpaceToDepthOptions,

@@ -221,6 +221,19 @@ std::string describe_arg(const OpOptions& v) {
   return std::string("output_type=") + tensor_type_name(as<T>(v).output_type);
 }
 
+void check_leaky_relu(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  check(std::isfinite(as_op<LeakyReluOptions>(op).alpha), "tflite: " + where + ": alpha is not finite");
+}
+std::string describe_leaky_relu(const OpOptions& v) { return "alpha=" + format_number(as<LeakyReluOptions>(v).alpha); }
+
+std::string describe_cumsum(const OpOptions& v) {
+  const auto& o = as<CumsumOptions>(v);
+  return std::string("exclusive=") + (o.exclusive ? "true" : "false") + " reverse=" + (o.reverse ? "true" : "false");
+}
+std::string describe_gelu(const OpOptions& v) {
+  return std::string("approximate=") + (as<GeluOptions>(v).approximate ? "true" : "false");
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -249,6 +262,14 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<TransposeOptions>("TransposeOptions", nullptr, nullptr),
     rule<HardSwishOptions>("HardSwishOptions", nullptr, nullptr),
     rule<UnidirectionalSequenceLstmOptions>("UnidirectionalSequenceLSTMOptions", check_lstm, describe_lstm),
+    rule<LeakyReluOptions>("LeakyReluOptions", check_leaky_relu, describe_leaky_relu),
+    rule<DivOptions>("DivOptions", check_activation_only<DivOptions>, describe_activation_only<DivOptions>),
+#define QLITE_EMPTY_RULE(N) rule<N>(#N, nullptr, nullptr),
+    QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_EMPTY_RULE)
+#undef QLITE_EMPTY_RULE
+    rule<L2NormOptions>("L2NormOptions", check_activation_only<L2NormOptions>, describe_activation_only<L2NormOptions>),
+    rule<CumsumOptions>("CumsumOptions", nullptr, describe_cumsum),
+    rule<GeluOptions>("GeluOptions", nullptr, describe_gelu),
     rule<OtherOptions>("", nullptr, describe_other),
     rule<ResizeBilinearOptions>("ResizeBilinearOptions", nullptr, describe_resize<ResizeBilinearOptions>),
     rule<ResizeNearestNeighborOptions>("ResizeNearestNeighborOptions", nullptr,
@@ -349,6 +370,52 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kArgMax, 2, 2, 2, 1, opt<ArgMaxOptions>(), false},
     {BuiltinOp::kArgMin, 2, 2, 2, 1, opt<ArgMinOptions>(), false},
     {BuiltinOp::kTopkV2, 2, 2, 2, 2, opt<TopKV2Options>(), false},
+    // The elementwise math, comparison, logical, select and reduction ops.
+    {BuiltinOp::kMaximum, 2, 2, 2, 1, opt<MaximumMinimumOptions>(), false},
+    {BuiltinOp::kMinimum, 2, 2, 2, 1, opt<MaximumMinimumOptions>(), false},
+    {BuiltinOp::kSquaredDifference, 2, 2, 2, 1, opt<SquaredDifferenceOptions>(), false},
+    {BuiltinOp::kDiv, 2, 2, 2, 1, opt<DivOptions>(), false},
+    {BuiltinOp::kPow, 2, 2, 2, 1, opt<PowOptions>(), false},
+    {BuiltinOp::kFloorDiv, 2, 2, 2, 1, opt<FloorDivOptions>(), false},
+    {BuiltinOp::kFloorMod, 2, 2, 2, 1, opt<FloorModOptions>(), false},
+    {BuiltinOp::kEqual, 2, 2, 2, 1, opt<EqualOptions>(), false},
+    {BuiltinOp::kNotEqual, 2, 2, 2, 1, opt<NotEqualOptions>(), false},
+    {BuiltinOp::kGreater, 2, 2, 2, 1, opt<GreaterOptions>(), false},
+    {BuiltinOp::kGreaterEqual, 2, 2, 2, 1, opt<GreaterEqualOptions>(), false},
+    {BuiltinOp::kLess, 2, 2, 2, 1, opt<LessOptions>(), false},
+    {BuiltinOp::kLessEqual, 2, 2, 2, 1, opt<LessEqualOptions>(), false},
+    {BuiltinOp::kLogicalAnd, 2, 2, 2, 1, opt<LogicalAndOptions>(), false},
+    {BuiltinOp::kLogicalOr, 2, 2, 2, 1, opt<LogicalOrOptions>(), false},
+    {BuiltinOp::kPrelu, 2, 2, 2, 1, kNoOptions, false},
+    {BuiltinOp::kReluN1To1, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRelu0To1, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kLog, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kSqrt, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRsqrt, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kSin, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kCeil, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kFloor, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kRound, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kElu, 1, 1, 1, 1, kNoOptions, false},
+    {BuiltinOp::kLeakyRelu, 1, 1, 1, 1, opt<LeakyReluOptions>(), false},
+    {BuiltinOp::kAbs, 1, 1, 1, 1, opt<AbsOptions>(), false},
+    {BuiltinOp::kNeg, 1, 1, 1, 1, opt<NegOptions>(), false},
+    {BuiltinOp::kExp, 1, 1, 1, 1, opt<ExpOptions>(), false},
+    {BuiltinOp::kSquare, 1, 1, 1, 1, opt<SquareOptions>(), false},
+    {BuiltinOp::kCos, 1, 1, 1, 1, opt<CosOptions>(), false},
+    {BuiltinOp::kLogicalNot, 1, 1, 1, 1, opt<LogicalNotOptions>(), false},
+    {BuiltinOp::kSelect, 3, 3, 3, 1, opt<SelectOptions>(), false},
+    {BuiltinOp::kSelectV2, 3, 3, 3, 1, opt<SelectV2Options>(), false},
+    {BuiltinOp::kSum, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceMax, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceMin, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kReduceProd, 2, 2, 2, 1, opt<ReducerOptions>(), false},
+    {BuiltinOp::kAddN, 1, kAnyInputs, kAnyInputs, 1, opt<AddNOptions>(), false},
+    {BuiltinOp::kCumsum, 2, 2, 2, 1, opt<CumsumOptions>(), false},
+    {BuiltinOp::kLogSoftmax, 1, 1, 1, 1, opt<LogSoftmaxOptions>(), false},
+    {BuiltinOp::kL2Normalization, 1, 1, 1, 1, opt<L2NormOptions>(), false},
+    {BuiltinOp::kGelu, 1, 1, 1, 1, opt<GeluOptions>(), false},
+    {BuiltinOp::kL2Pool2D, 1, 1, 1, 1, opt<Pool2DOptions>(), true},
 };
 
 }  // namespace

@@ -162,6 +162,20 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::ArgMinOptions:
       return ArgMinOptions{static_cast<TensorType>(op->builtin_options_as_ArgMinOptions()->output_type())};
     case T::TopKV2Options: return TopKV2Options{};
+    case T::LeakyReluOptions: return LeakyReluOptions{op->builtin_options_as_LeakyReluOptions()->alpha()};
+    case T::DivOptions:
+      return DivOptions{act(op->builtin_options_as_DivOptions()->fused_activation_function())};
+#define QLITE_READ_EMPTY(N) \
+  case T::N: return N{};
+      QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_READ_EMPTY)
+#undef QLITE_READ_EMPTY
+    case T::L2NormOptions:
+      return L2NormOptions{act(op->builtin_options_as_L2NormOptions()->fused_activation_function())};
+    case T::CumsumOptions: {
+      const auto* o = op->builtin_options_as_CumsumOptions();
+      return CumsumOptions{o->exclusive(), o->reverse()};
+    }
+    case T::GeluOptions: return GeluOptions{op->builtin_options_as_GeluOptions()->approximate()};
     default: break;
   }
   return OtherOptions{static_cast<int32_t>(op->builtin_options_type())};

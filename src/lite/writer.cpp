@@ -231,6 +231,25 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     OptionsOut operator()(const TopKV2Options&) {
       return {T::TopKV2Options, tfl::CreateTopKV2Options(fbb).Union()};
     }
+    OptionsOut operator()(const LeakyReluOptions& o) {
+      return {T::LeakyReluOptions, tfl::CreateLeakyReluOptions(fbb, o.alpha).Union()};
+    }
+    OptionsOut operator()(const DivOptions& o) {
+      return {T::DivOptions, tfl::CreateDivOptions(fbb, act(o.activation)).Union()};
+    }
+#define QLITE_WRITE_EMPTY(N) \
+  OptionsOut operator()(const N&) { return {T::N, tfl::Create##N(fbb).Union()}; }
+    QLITE_LITE_EMPTY_MATH_OPTIONS(QLITE_WRITE_EMPTY)
+#undef QLITE_WRITE_EMPTY
+    OptionsOut operator()(const L2NormOptions& o) {
+      return {T::L2NormOptions, tfl::CreateL2NormOptions(fbb, act(o.activation)).Union()};
+    }
+    OptionsOut operator()(const CumsumOptions& o) {
+      return {T::CumsumOptions, tfl::CreateCumsumOptions(fbb, o.exclusive, o.reverse).Union()};
+    }
+    OptionsOut operator()(const GeluOptions& o) {
+      return {T::GeluOptions, tfl::CreateGeluOptions(fbb, o.approximate).Union()};
+    }
     OptionsOut operator()(const OtherOptions& o) {
       throw Error("tflite: " + where + ": cannot write builtin options of union type " +
                   std::to_string(o.type_code) + " (not parsed by qlite)");

@@ -74,6 +74,11 @@ struct Interpreter::Impl {
   std::unique_ptr<std::byte[], AlignedFree> arena;
   size_t arena_capacity = 0, arena_used = 0;
   int batch = 0;
+  // Dimension 0 of the first graph input as the file declares it: graph
+  // inputs whose declared dimension 0 equals it carry the batch; the others
+  // (the second operand of a broadcasting MUL, a SELECT condition) keep their
+  // declared shape whatever the batch.
+  int declared_batch = 1;
   std::unique_ptr<ThreadPool> pool;
   // The plan: the batch runs as `tiles` tiles of `tile` images (the last one
   // may be shorter), spread over the lanes; one tile = the whole batch at once.
@@ -217,7 +222,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
   for (int32_t i : g.inputs) {
     RtTensor& t = tensors[static_cast<size_t>(i)];
     t.shape = to_shape(t.def->shape);
-    if (!t.shape.empty()) t.shape[0] = b;
+    if (!t.shape.empty() && (i == g.inputs[0] || t.def->shape[0] == declared_batch)) t.shape[0] = b;
     shape_numel(t.shape);  // overflow check
     t.used = true;
   }
@@ -413,6 +418,7 @@ std::unique_ptr<Interpreter> Interpreter::from_model(lite::ModelDef model,
   impl->load();
   const RtTensor& first_input = impl->tensors[static_cast<size_t>(impl->graph().inputs[0])];
   const int initial = first_input.def->shape.empty() ? 1 : std::max(first_input.def->shape[0], 1);
+  impl->declared_batch = initial;
   impl->prepare(initial);
   return std::unique_ptr<Interpreter>(new Interpreter(std::move(impl)));
 }

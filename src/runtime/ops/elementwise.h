@@ -13,6 +13,7 @@ namespace qlite::runtime::detail {
 struct ElementwiseState : OpState {
   ref::ByteTable table;
   void (*f32)(int64_t, const float*, float*) = nullptr;
+  float param = 0.0f;  // an op's float parameter (LEAKY_RELU's alpha)
 };
 
 // Checks one input and one output of the same type, sets the output shape

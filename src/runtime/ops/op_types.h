@@ -99,5 +99,34 @@ inline constexpr TypeCombo kArgMinMax[] = {
 // TOPK_V2: the values' type in and out (output 1 holds INT32 indices).
 inline constexpr TypeCombo kTopK[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},
                                       {T::kInt32, T::kInt32},     {T::kInt64, T::kInt64}};
+// The elementwise math, comparison, logical, select and reduction ops
+// (math_binary.cpp, math_unary.cpp, reduce.cpp): TFLite 2.9's type lists.
+inline constexpr TypeCombo kMul[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16}};
+// RELU, RELU6, LEAKY_RELU, ABS: float32, 8-bit and symmetric int16.
+inline constexpr TypeCombo kFloat32Int8UInt8Int16[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
+inline constexpr TypeCombo kAbs[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}};
+inline constexpr TypeCombo kSub[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16}};
+inline constexpr TypeCombo kMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                        {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+inline constexpr TypeCombo kFloat32Int32[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}};
+inline constexpr TypeCombo kSquaredDifference[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt8, T::kInt8}};
+inline constexpr TypeCombo kFloat32Int32Int64[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+inline constexpr TypeCombo kEquality[] = {{T::kFloat32, T::kBool}, {T::kInt32, T::kBool}, {T::kInt64, T::kBool},
+                                          {T::kInt8, T::kBool},    {T::kUInt8, T::kBool}, {T::kBool, T::kBool}};
+inline constexpr TypeCombo kOrdering[] = {{T::kFloat32, T::kBool}, {T::kInt32, T::kBool}, {T::kInt64, T::kBool},
+                                          {T::kInt8, T::kBool},    {T::kUInt8, T::kBool}};
+inline constexpr TypeCombo kBoolOnly[] = {{T::kBool, T::kBool}};
+// SELECT / SELECT_V2: the BOOL condition (input 0) and the values' type.
+inline constexpr TypeCombo kSelect[] = {{T::kBool, T::kFloat32}, {T::kBool, T::kInt8},  {T::kBool, T::kUInt8},
+                                        {T::kBool, T::kInt16},   {T::kBool, T::kInt32}, {T::kBool, T::kInt64},
+                                        {T::kBool, T::kBool}};
+inline constexpr TypeCombo kNeg[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+inline constexpr TypeCombo kFloat32Only[] = {{T::kFloat32, T::kFloat32}};
+inline constexpr TypeCombo kReduce[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                        {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8}};
+inline constexpr TypeCombo kReduceProd[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 
 }  // namespace qlite::runtime::detail::op_types
