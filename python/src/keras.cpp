@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "bindings.h"
 #include "qlite/data.h"
@@ -177,11 +178,42 @@ void require_built(Model& m, uint64_t seed = 0) {
   if (!m.is_built()) m.build(seed);
 }
 
+// Thrown by the epoch-end hook when a callback set model.stop_training.
+struct StopTraining {};
+
+py::dict logs_of(const FitProgress& p) {
+  py::dict logs;
+  logs["loss"] = p.loss;
+  logs["accuracy"] = p.accuracy;
+  if (p.val_loss) logs["val_loss"] = *p.val_loss;
+  if (p.val_accuracy) logs["val_accuracy"] = *p.val_accuracy;
+  return logs;
+}
+
+// Keras' verbose=2 line: one per epoch, no bar.
+void epoch_line(const FitProgress& p) {
+  const double ms = p.elapsed_s * 1000.0;
+  std::printf("Epoch %d/%d\n%lld/%lld - %.0fs - loss: %.4f - accuracy: %.4f", p.epoch + 1, p.epochs,
+              static_cast<long long>(p.steps), static_cast<long long>(p.steps), p.elapsed_s, p.loss, p.accuracy);
+  if (p.val_loss) std::printf(" - val_loss: %.4f - val_accuracy: %.4f", *p.val_loss, p.val_accuracy.value_or(0.0));
+  std::printf(" - %.0fms/epoch - %.0fms/step\n", ms, p.steps > 0 ? ms / static_cast<double>(p.steps) : 0.0);
+  std::fflush(stdout);
+}
+
+// fit(..., verbose, on_epoch_end, on_batch_end, terminate_on_nan):
+// verbose 0 silent, 1 Keras' progress bar, 2 one line per epoch.
+// on_epoch_end(epoch, logs) -> True stops training after that epoch
+// (model.stop_training); on_batch_end(batch, logs) is called after every
+// batch when given. The GIL is released while C++ trains and taken back for
+// the hooks. With terminate_on_nan, a non-finite loss ends fit as Keras'
+// TerminateOnNaN does ("terminated" in the result); otherwise it is an Error.
 py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int batch_size,
-             double validation_split, bool shuffle, uint64_t seed, int verbose, const py::object& on_epoch_end) {
+             double validation_split, bool shuffle, uint64_t seed, int verbose, const py::object& on_epoch_end,
+             const py::object& on_batch_end, bool terminate_on_nan) {
   if (!m.compiled()) throw std::runtime_error("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
   if (epochs < 1) throw py::value_error("fit: epochs must be >= 1");
   if (batch_size < 1) throw py::value_error("fit: batch_size must be >= 1");
+  if (verbose < 0 || verbose > 2) throw py::value_error("fit: verbose must be 0, 1, 2 or 'auto'");
   if (!(validation_split >= 0.0 && validation_split < 1.0))
     throw py::value_error("fit: validation_split must be in [0, 1)");
   require_built(m, seed);
@@ -193,30 +225,51 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   o.validation_split = validation_split;
   o.shuffle = shuffle;
   o.seed = seed;
-  ProgressCallback bar = verbose ? console_progress(stdout) : ProgressCallback{};
-  const bool hook = !on_epoch_end.is_none();
-  if (verbose || hook) {
-    o.on_progress = [&, bar](const FitProgress& p) {
-      if (bar) {
-        bar(p);
-        if (p.epoch_end) std::fflush(stdout);
-      }
-      if (hook && p.epoch_end) {
+  ProgressCallback bar = verbose == 1 ? console_progress(stdout) : ProgressCallback{};
+  const bool epoch_hook = !on_epoch_end.is_none(), batch_hook = !on_batch_end.is_none();
+  FitProgress last;  // the latest report (the running metrics when training stops)
+  o.on_progress = [&, bar](const FitProgress& p) {
+    last = p;
+    if (bar) {
+      bar(p);
+      if (p.epoch_end) std::fflush(stdout);
+    }
+    if (verbose == 2 && p.epoch_end) epoch_line(p);
+    if (batch_hook && !p.epoch_end) {
+      py::gil_scoped_acquire gil;
+      on_batch_end(p.step - 1, logs_of(p));
+    }
+    if (epoch_hook && p.epoch_end) {
+      bool stop = false;
+      {
         py::gil_scoped_acquire gil;
-        py::dict logs;
-        logs["loss"] = p.loss;
-        logs["accuracy"] = p.accuracy;
-        if (p.val_loss) logs["val_loss"] = *p.val_loss;
-        if (p.val_accuracy) logs["val_accuracy"] = *p.val_accuracy;
-        on_epoch_end(p.epoch, logs);
+        stop = on_epoch_end(p.epoch, logs_of(p)).cast<bool>();
       }
-    };
-  }
+      if (stop && p.epoch + 1 < p.epochs) throw StopTraining{};
+    }
+  };
   py::module_::import("sys").attr("stdout").attr("flush")();
   History h;
+  py::object terminated = py::none();
   {
     py::gil_scoped_release release;
-    h = m.fit(tx, ty, o);
+    try {
+      h = m.fit(tx, ty, o);
+    } catch (const StopTraining&) {
+    } catch (const TrainingDiverged& e) {
+      if (!terminate_on_nan) throw;
+      std::fflush(stdout);
+      py::gil_scoped_acquire gil;
+      py::dict t;
+      t["message"] = e.what();
+      t["epoch"] = e.epoch;
+      t["step"] = e.step;
+      FitProgress p = last;
+      p.epoch = e.epoch;
+      p.loss = std::numeric_limits<double>::quiet_NaN();
+      t["logs"] = logs_of(p);
+      terminated = t;
+    }
     std::fflush(stdout);
   }
   py::dict hist;
@@ -231,6 +284,7 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   r["images_per_second"] = h.images_per_second;
   r["train_samples"] = h.train_samples;
   r["val_samples"] = h.val_samples;
+  r["terminated"] = terminated;
   return r;
 }
 

@@ -178,20 +178,51 @@ class Model:
         history = History()
         cbs = [history] + list(callbacks or [])
         for cb in cbs:
+            if not isinstance(cb, _callbacks.Callback):
+                raise TypeError("fit: callbacks must be keras.callbacks.Callback instances, got %r" % (cb,))
+        verbose = _verbose(verbose)
+        epochs = int(epochs)
+        for cb in cbs:
             cb.set_model(self)
+            cb.set_params({"epochs": epochs, "verbose": verbose, "steps": None})
             cb.on_train_begin()
         self.stop_training = False
+        terminate_on_nan = any(isinstance(cb, _callbacks.TerminateOnNaN) for cb in cbs)
+
+        def overrides(cb, name):
+            return getattr(type(cb), name) is not getattr(_callbacks.Callback, name)
+
+        batch_cbs = [cb for cb in cbs if overrides(cb, "on_train_batch_end") or overrides(cb, "on_batch_end")]
+        for cb in cbs:
+            cb.on_epoch_begin(0)
 
         def on_epoch_end(epoch, logs):
             for cb in cbs:
                 cb.on_epoch_end(epoch, dict(logs))
+            if not self.stop_training and epoch + 1 < epochs:
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch + 1)
+            return bool(self.stop_training)
+
+        def on_batch_end(batch, logs):
+            for cb in batch_cbs:
+                cb.on_train_batch_end(batch, dict(logs))
+                cb.on_batch_end(batch, dict(logs))
 
         seed = _utils.get_random_seed() if seed is None else int(seed)
-        result = self._model.fit(x, y, int(epochs), _batch(batch_size), float(validation_split), bool(shuffle), seed,
-                                 _verbose(verbose), on_epoch_end)
+        result = self._model.fit(x, y, epochs, _batch(batch_size), float(validation_split), bool(shuffle), seed,
+                                 verbose, on_epoch_end, on_batch_end if batch_cbs else None, terminate_on_nan)
+        terminated = result["terminated"]
+        if terminated is not None:
+            # Keras' TerminateOnNaN: the message, stop_training, and the diverged epoch's logs.
+            step = terminated["step"]
+            print("Batch %d: Invalid loss, terminating training" % (step if step >= 0 else 0))
+            self.stop_training = True
+            for cb in cbs:
+                cb.on_epoch_end(terminated["epoch"], dict(terminated["logs"]))
         history.images_per_second = result["images_per_second"]
-        history.params = {"epochs": int(epochs), "samples": result["train_samples"],
-                          "val_samples": result["val_samples"], "batch_size": _batch(batch_size)}
+        history.params = {"epochs": epochs, "samples": result["train_samples"],
+                          "val_samples": result["val_samples"], "batch_size": _batch(batch_size), "verbose": verbose}
         for cb in cbs:
             cb.on_train_end()
         self.history = history
