@@ -60,8 +60,12 @@ py::tuple shape_tuple(const Shape& s) {
   return py::tuple(l);
 }
 
-// Images: any real dtype, converted to float32 as Keras does; C order.
-Tensor images_from(const py::object& o, const Model& model, const char* what) {
+// Images: any real dtype, converted to float32 as Keras does; C order. A
+// float32 C-contiguous array is read in place (Tensor::borrow: the model
+// copies its rows batch by batch); other dtypes and layouts are converted
+// into a new float32 array first. `keep` holds the array the tensor reads,
+// and must outlive it.
+Tensor images_from(const py::object& o, const Model& model, const char* what, py::object& keep) {
   const py::array a = py::array::ensure(o);
   if (!a) throw py::type_error(std::string(what) + ": x is not convertible to a numpy array");
   const char kind = a.dtype().kind();
@@ -76,9 +80,10 @@ Tensor images_from(const py::object& o, const Model& model, const char* what) {
                           (sample.empty() ? "" : ", ") + shape_str(sample).substr(1) + " float32, got " +
                           shape_str(got) + " " + dtype_str(a));
   }
-  const auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
-  Tensor t(Shape(f.shape(), f.shape() + f.ndim()));
-  std::memcpy(t.raw(), f.data(), t.nbytes());
+  auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!f) throw py::type_error(std::string(what) + ": x cannot be converted to float32");
+  Tensor t = Tensor::borrow(const_cast<float*>(f.data()), Shape(f.shape(), f.shape() + f.ndim()));
+  keep = std::move(f);
   return t;
 }
 
@@ -217,7 +222,8 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   if (!(validation_split >= 0.0 && validation_split < 1.0))
     throw py::value_error("fit: validation_split must be in [0, 1)");
   require_built(m, seed);
-  const Tensor tx = images_from(x, m, "fit");
+  py::object keep_x;  // the array tx reads (x itself when float32 and C-contiguous)
+  const Tensor tx = images_from(x, m, "fit", keep_x);
   const Tensor ty = labels_from(y, tx.dim(0), "fit");
   FitOptions o;
   o.epochs = epochs;
@@ -292,7 +298,8 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
   if (!m.compiled()) throw std::runtime_error("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
   if (batch_size < 1) throw py::value_error("evaluate: batch_size must be >= 1");
   require_built(m);
-  const Tensor tx = images_from(x, m, "evaluate");
+  py::object keep_x;
+  const Tensor tx = images_from(x, m, "evaluate", keep_x);
   const Tensor ty = labels_from(y, tx.dim(0), "evaluate");
   EvalResult e;
   {
@@ -305,7 +312,8 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
 py::array predict(Model& m, const py::object& x, int batch_size) {
   if (batch_size < 1) throw py::value_error("predict: batch_size must be >= 1");
   require_built(m);
-  const Tensor tx = images_from(x, m, "predict");
+  py::object keep_x;
+  const Tensor tx = images_from(x, m, "predict", keep_x);
   Tensor out;
   {
     py::gil_scoped_release release;
@@ -522,6 +530,13 @@ void bind_keras(py::module_& m) {
       py::object r = fn(copy);
       return LayerPtr(r.cast<std::shared_ptr<Layer>>());
     }));
+  });
+  m.def("reads_in_place", [](Model& md, const py::object& x) {
+    // Whether fit / evaluate / predict would read x in place (no float32 copy).
+    require_built(md);
+    py::object keep;
+    const Tensor t = images_from(x, md, "reads_in_place", keep);
+    return keep.is(x) && t.borrowed();
   });
   m.def("make_seed_model", [](int num_classes, uint64_t seed) { return share(make_seed_model(num_classes, seed)); });
   m.def("load_data", &load_data, py::arg("name"));

@@ -166,6 +166,11 @@ class Model:
         ``validation_split`` holds out the last fraction, as Keras does;
         shuffling and initial weights follow ``seed`` (default:
         keras.utils.set_random_seed's). The GIL is released while C++ trains.
+        A float32 C-contiguous ``x`` is read in place (other dtypes and
+        layouts are converted to a float32 copy first). ``verbose``: 0
+        silent, 1 progress bar, 2 one line per epoch. ``callbacks``:
+        keras.callbacks.Callback instances (TerminateOnNaN stops on a
+        non-finite loss; without it that is a RuntimeError).
         """
         unsupported = {"validation_data": validation_data is not None, "class_weight": class_weight is not None,
                        "sample_weight": sample_weight is not None, "initial_epoch": initial_epoch != 0,
@@ -244,7 +249,7 @@ class Model:
         return [loss, accuracy] if self._metrics else loss
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
-        """The model's outputs for x as a float32 numpy array (the GIL released)."""
+        """The model's outputs for x as a float32 numpy array (the GIL released; a float32 C-contiguous x is read in place)."""
         return self._model.predict(x, _batch(batch_size))
 
     # ---- weights and files -----------------------------------------------
