@@ -286,3 +286,15 @@ def test_a_custom_config_model_saves_and_loads(tmp_path, data):
     loaded = keras.models.load_model(tmp_path / "m")  # the C++ config is saved: no Python class needed
     x = data[0][:50]
     assert np.array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_tfmot_documented_sequential_example():
+    """tfmot's guide: a Sequential of annotated layers, the first with input_shape, then quantize_apply."""
+    model = qk.quantize_annotate_model(keras.Sequential([
+        qk.quantize_annotate_layer(keras.layers.Dense(20, input_shape=(20,)), DefaultDenseQuantizeConfig()),
+        keras.layers.Flatten()]))
+    with qk.quantize_scope(SCOPE):
+        quant_aware_model = qk.quantize_apply(model)
+    assert [l.name for l in quant_aware_model.layers] == ["quantize_layer", "quant_dense", "quant_flatten"]
+    x = np.random.default_rng(0).random((8, 20))
+    assert quant_aware_model.predict(x).shape == (8, 20)

@@ -78,14 +78,17 @@ def quantize_annotate_layer(to_annotate, quantize_config=None):
     if not isinstance(to_annotate, _layers.Layer):
         raise ValueError("quantize_annotate_layer: `to_annotate` must be a keras layer, got %r" % (to_annotate,))
     if quantize_config is None:
-        return _layers.wrap_layer(_q.quantize_annotate_layer(to_annotate._layer))
-    if not isinstance(quantize_config, QuantizeConfig):
+        annotated = _layers.wrap_layer(_q.quantize_annotate_layer(to_annotate._layer))
+    elif not isinstance(quantize_config, QuantizeConfig):
         raise ValueError("`quantize_config` can only be a `tfmot.quantization.keras.QuantizeConfig` instance. "
                          "You passed an instance of type: %s." % type(quantize_config).__name__)
-    token = next(_tokens)
-    _configs[token] = quantize_config
-    return _layers.wrap_layer(_q.annotate_with_python_config(to_annotate._layer, token,
-                                                             type(quantize_config).__name__))
+    else:
+        token = next(_tokens)
+        _configs[token] = quantize_config
+        annotated = _layers.wrap_layer(_q.annotate_with_python_config(to_annotate._layer, token,
+                                                                      type(quantize_config).__name__))
+    annotated._input_shape = to_annotate._input_shape  # Sequential([annotate(Dense(..., input_shape=...))])
+    return annotated
 
 
 def _scope_objects():
