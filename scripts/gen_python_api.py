@@ -19,7 +19,8 @@ MODULES = [
     "qlite", "qlite.keras", "qlite.keras.layers", "qlite.keras.models", "qlite.keras.optimizers",
     "qlite.keras.losses", "qlite.keras.callbacks", "qlite.keras.utils", "qlite.keras.datasets",
     "qlite.keras.datasets.mnist", "qlite.keras.datasets.fashion_mnist", "qlite.quantization",
-    "qlite.quantization.keras", "qlite.tfmot", "qlite.tfmot.quantization", "qlite.tfmot.quantization.keras",
+    "qlite.quantization.keras", "qlite.quantization.keras.quantizers",
+    "qlite.quantization.keras.default_8bit", "qlite.tfmot", "qlite.tfmot.quantization", "qlite.tfmot.quantization.keras",
     "qlite.lite", "qlite.tf", "qlite.tf.data", "qlite.tf.random",
 ]
 

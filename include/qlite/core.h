@@ -107,6 +107,15 @@ class Tensor {
   Tensor(Tensor&&) noexcept = default;
   Tensor& operator=(Tensor&&) noexcept = default;
 
+  // A tensor over memory it does not own (e.g. a caller's array), read in
+  // place: the memory must stay valid, and unchanged by others, while the
+  // tensor is used. It may lack the owned storage's 64-byte alignment and
+  // spare bytes past the end, so it is for code that copies rows out of it
+  // (Model::fit / evaluate / predict's inputs), not for vector kernels.
+  // Copies own their storage; resizing it allocates owned storage.
+  static Tensor borrow(void* data, Shape shape, DType dtype = DType::kFloat32);
+  bool borrowed() const { return !data_.get_deleter().owned; }
+
   const Shape& shape() const { return shape_; }
   int64_t dim(size_t i) const { return shape_.at(i); }
   size_t rank() const { return shape_.size(); }
@@ -140,6 +149,9 @@ class Tensor {
 
  private:
   struct Free {
+    constexpr Free() noexcept : owned(true) {}
+    constexpr explicit Free(bool owns) noexcept : owned(owns) {}
+    bool owned;  // false for borrow()'s memory
     void operator()(std::byte* p) const;
   };
   // Sets shape_ to [lead (if >= 0), dims...] in place and makes room for the data.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "bindings.h"
 #include "qlite/data.h"
@@ -59,8 +60,12 @@ py::tuple shape_tuple(const Shape& s) {
   return py::tuple(l);
 }
 
-// Images: any real dtype, converted to float32 as Keras does; C order.
-Tensor images_from(const py::object& o, const Model& model, const char* what) {
+// Images: any real dtype, converted to float32 as Keras does; C order. A
+// float32 C-contiguous array is read in place (Tensor::borrow: the model
+// copies its rows batch by batch); other dtypes and layouts are converted
+// into a new float32 array first. `keep` holds the array the tensor reads,
+// and must outlive it.
+Tensor images_from(const py::object& o, const Model& model, const char* what, py::object& keep) {
   const py::array a = py::array::ensure(o);
   if (!a) throw py::type_error(std::string(what) + ": x is not convertible to a numpy array");
   const char kind = a.dtype().kind();
@@ -75,9 +80,10 @@ Tensor images_from(const py::object& o, const Model& model, const char* what) {
                           (sample.empty() ? "" : ", ") + shape_str(sample).substr(1) + " float32, got " +
                           shape_str(got) + " " + dtype_str(a));
   }
-  const auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
-  Tensor t(Shape(f.shape(), f.shape() + f.ndim()));
-  std::memcpy(t.raw(), f.data(), t.nbytes());
+  auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!f) throw py::type_error(std::string(what) + ": x cannot be converted to float32");
+  Tensor t = Tensor::borrow(const_cast<float*>(f.data()), Shape(f.shape(), f.shape() + f.ndim()));
+  keep = std::move(f);
   return t;
 }
 
@@ -177,15 +183,47 @@ void require_built(Model& m, uint64_t seed = 0) {
   if (!m.is_built()) m.build(seed);
 }
 
+// Thrown by the epoch-end hook when a callback set model.stop_training.
+struct StopTraining {};
+
+py::dict logs_of(const FitProgress& p) {
+  py::dict logs;
+  logs["loss"] = p.loss;
+  logs["accuracy"] = p.accuracy;
+  if (p.val_loss) logs["val_loss"] = *p.val_loss;
+  if (p.val_accuracy) logs["val_accuracy"] = *p.val_accuracy;
+  return logs;
+}
+
+// Keras' verbose=2 line: one per epoch, no bar.
+void epoch_line(const FitProgress& p) {
+  const double ms = p.elapsed_s * 1000.0;
+  std::printf("Epoch %d/%d\n%lld/%lld - %.0fs - loss: %.4f - accuracy: %.4f", p.epoch + 1, p.epochs,
+              static_cast<long long>(p.steps), static_cast<long long>(p.steps), p.elapsed_s, p.loss, p.accuracy);
+  if (p.val_loss) std::printf(" - val_loss: %.4f - val_accuracy: %.4f", *p.val_loss, p.val_accuracy.value_or(0.0));
+  std::printf(" - %.0fms/epoch - %.0fms/step\n", ms, p.steps > 0 ? ms / static_cast<double>(p.steps) : 0.0);
+  std::fflush(stdout);
+}
+
+// fit(..., verbose, on_epoch_end, on_batch_end, terminate_on_nan):
+// verbose 0 silent, 1 Keras' progress bar, 2 one line per epoch.
+// on_epoch_end(epoch, logs) -> True stops training after that epoch
+// (model.stop_training); on_batch_end(batch, logs) is called after every
+// batch when given. The GIL is released while C++ trains and taken back for
+// the hooks. With terminate_on_nan, a non-finite loss ends fit as Keras'
+// TerminateOnNaN does ("terminated" in the result); otherwise it is an Error.
 py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int batch_size,
-             double validation_split, bool shuffle, uint64_t seed, int verbose, const py::object& on_epoch_end) {
+             double validation_split, bool shuffle, uint64_t seed, int verbose, const py::object& on_epoch_end,
+             const py::object& on_batch_end, bool terminate_on_nan) {
   if (!m.compiled()) throw std::runtime_error("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
   if (epochs < 1) throw py::value_error("fit: epochs must be >= 1");
   if (batch_size < 1) throw py::value_error("fit: batch_size must be >= 1");
+  if (verbose < 0 || verbose > 2) throw py::value_error("fit: verbose must be 0, 1, 2 or 'auto'");
   if (!(validation_split >= 0.0 && validation_split < 1.0))
     throw py::value_error("fit: validation_split must be in [0, 1)");
   require_built(m, seed);
-  const Tensor tx = images_from(x, m, "fit");
+  py::object keep_x;  // the array tx reads (x itself when float32 and C-contiguous)
+  const Tensor tx = images_from(x, m, "fit", keep_x);
   const Tensor ty = labels_from(y, tx.dim(0), "fit");
   FitOptions o;
   o.epochs = epochs;
@@ -193,30 +231,51 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   o.validation_split = validation_split;
   o.shuffle = shuffle;
   o.seed = seed;
-  ProgressCallback bar = verbose ? console_progress(stdout) : ProgressCallback{};
-  const bool hook = !on_epoch_end.is_none();
-  if (verbose || hook) {
-    o.on_progress = [&, bar](const FitProgress& p) {
-      if (bar) {
-        bar(p);
-        if (p.epoch_end) std::fflush(stdout);
-      }
-      if (hook && p.epoch_end) {
+  ProgressCallback bar = verbose == 1 ? console_progress(stdout) : ProgressCallback{};
+  const bool epoch_hook = !on_epoch_end.is_none(), batch_hook = !on_batch_end.is_none();
+  FitProgress last;  // the latest report (the running metrics when training stops)
+  o.on_progress = [&, bar](const FitProgress& p) {
+    last = p;
+    if (bar) {
+      bar(p);
+      if (p.epoch_end) std::fflush(stdout);
+    }
+    if (verbose == 2 && p.epoch_end) epoch_line(p);
+    if (batch_hook && !p.epoch_end) {
+      py::gil_scoped_acquire gil;
+      on_batch_end(p.step - 1, logs_of(p));
+    }
+    if (epoch_hook && p.epoch_end) {
+      bool stop = false;
+      {
         py::gil_scoped_acquire gil;
-        py::dict logs;
-        logs["loss"] = p.loss;
-        logs["accuracy"] = p.accuracy;
-        if (p.val_loss) logs["val_loss"] = *p.val_loss;
-        if (p.val_accuracy) logs["val_accuracy"] = *p.val_accuracy;
-        on_epoch_end(p.epoch, logs);
+        stop = on_epoch_end(p.epoch, logs_of(p)).cast<bool>();
       }
-    };
-  }
+      if (stop && p.epoch + 1 < p.epochs) throw StopTraining{};
+    }
+  };
   py::module_::import("sys").attr("stdout").attr("flush")();
   History h;
+  py::object terminated = py::none();
   {
     py::gil_scoped_release release;
-    h = m.fit(tx, ty, o);
+    try {
+      h = m.fit(tx, ty, o);
+    } catch (const StopTraining&) {
+    } catch (const TrainingDiverged& e) {
+      if (!terminate_on_nan) throw;
+      std::fflush(stdout);
+      py::gil_scoped_acquire gil;
+      py::dict t;
+      t["message"] = e.what();
+      t["epoch"] = e.epoch;
+      t["step"] = e.step;
+      FitProgress p = last;
+      p.epoch = e.epoch;
+      p.loss = std::numeric_limits<double>::quiet_NaN();
+      t["logs"] = logs_of(p);
+      terminated = t;
+    }
     std::fflush(stdout);
   }
   py::dict hist;
@@ -231,6 +290,7 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   r["images_per_second"] = h.images_per_second;
   r["train_samples"] = h.train_samples;
   r["val_samples"] = h.val_samples;
+  r["terminated"] = terminated;
   return r;
 }
 
@@ -238,7 +298,8 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
   if (!m.compiled()) throw std::runtime_error("You must compile your model before training/testing. Use `model.compile(optimizer, loss)`.");
   if (batch_size < 1) throw py::value_error("evaluate: batch_size must be >= 1");
   require_built(m);
-  const Tensor tx = images_from(x, m, "evaluate");
+  py::object keep_x;
+  const Tensor tx = images_from(x, m, "evaluate", keep_x);
   const Tensor ty = labels_from(y, tx.dim(0), "evaluate");
   EvalResult e;
   {
@@ -251,7 +312,8 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
 py::array predict(Model& m, const py::object& x, int batch_size) {
   if (batch_size < 1) throw py::value_error("predict: batch_size must be >= 1");
   require_built(m);
-  const Tensor tx = images_from(x, m, "predict");
+  py::object keep_x;
+  const Tensor tx = images_from(x, m, "predict", keep_x);
   Tensor out;
   {
     py::gil_scoped_release release;
@@ -468,6 +530,13 @@ void bind_keras(py::module_& m) {
       py::object r = fn(copy);
       return LayerPtr(r.cast<std::shared_ptr<Layer>>());
     }));
+  });
+  m.def("reads_in_place", [](Model& md, const py::object& x) {
+    // Whether fit / evaluate / predict would read x in place (no float32 copy).
+    require_built(md);
+    py::object keep;
+    const Tensor t = images_from(x, md, "reads_in_place", keep);
+    return keep.is(x) && t.borrowed();
   });
   m.def("make_seed_model", [](int num_classes, uint64_t seed) { return share(make_seed_model(num_classes, seed)); });
   m.def("load_data", &load_data, py::arg("name"));

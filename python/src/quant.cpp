@@ -3,6 +3,7 @@
 // .tflite converter (qlite::convert), as qlite.quantization.keras and
 // qlite.lite.TFLiteConverter call them.
 #include <cstring>
+#include <mutex>
 
 #include "bindings.h"
 #include "qlite/convert.h"
@@ -52,13 +53,115 @@ py::bytes convert(const Model& model, const std::string& mode, const std::string
   return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
+// A QuantizeConfig chosen in Python (a qlite.quantization.keras.QuantizeConfig
+// subclass), carried by an annotation until quantize_apply: only a token for
+// the Python object (kept by the Python package) and its class name. The
+// Python quantize_apply replaces it with the LayerQuantizeConfig it
+// translates to (resolve_python_configs); the C++ quantize_apply never sees it.
+class PythonQuantizeConfig final : public quant::QuantizeConfig {
+ public:
+  PythonQuantizeConfig(int64_t token, std::string py_class) : token_(token), py_class_(std::move(py_class)) {}
+  std::string class_name() const override { return "PythonQuantizeConfig"; }
+  std::vector<quant::WeightQuantizer> weight_quantizers() const override { throw unresolved(); }
+  std::optional<quant::QuantizerSpec> output_quantizer() const override { throw unresolved(); }
+  json get_config() const override { return {{"token", token_}, {"python_class", py_class_}}; }
+  std::shared_ptr<quant::QuantizeConfig> clone() const override {
+    return std::make_shared<PythonQuantizeConfig>(*this);
+  }
+  static quant::QuantizeConfigPtr from_config(const json& c) {
+    QLITE_CHECK(c.is_object() && c.contains("token") && c["token"].is_number_integer() &&
+                    c.contains("python_class") && c["python_class"].is_string(),
+                "PythonQuantizeConfig: config must be {\"token\": int, \"python_class\": str}");
+    return std::make_shared<PythonQuantizeConfig>(c["token"].get<int64_t>(), c["python_class"].get<std::string>());
+  }
+  int64_t token() const { return token_; }
+
+ private:
+  Error unresolved() const {
+    return Error("the Python QuantizeConfig '" + py_class_ +
+                 "' is translated by qlite.quantization.keras.quantize_apply; it cannot be used from C++");
+  }
+  int64_t token_;
+  std::string py_class_;
+};
+
+void register_python_config() {
+  static std::once_flag once;
+  std::call_once(once, [] { quant::register_quantize_config_class("PythonQuantizeConfig", &PythonQuantizeConfig::from_config); });
+}
+
+// A clone of `model` in which every annotation carrying a PythonQuantizeConfig
+// carries instead the LayerQuantizeConfig that resolver(token, layer) returns
+// as JSON (LayerQuantizeConfig::get_config's form); `layer` is a copy of the
+// annotated layer. Other layers are copied as they are.
+ModelPtr resolve_python_configs(const Model& model, const py::function& resolver) {
+  register_python_config();
+  return share(clone_model(model, [&resolver](const Layer& l) -> LayerPtr {
+    const Layer* inner = quant::annotated_layer(l);
+    const auto* pc = dynamic_cast<const PythonQuantizeConfig*>(quant::annotation_config(l).get());
+    if (inner == nullptr || pc == nullptr) return LayerPtr(l.clone());
+    std::shared_ptr<Layer> copy(inner->clone());
+    copy->set_name(l.name());
+    const std::string text = resolver(pc->token(), copy).cast<std::string>();
+    quant::QuantizeConfigPtr config;
+    try {
+      config = quant::LayerQuantizeConfig::from_config(json::parse(text));
+    } catch (const std::exception& e) {
+      throw py::value_error("quantize_apply: layer '" + l.name() + "': " + e.what());
+    }
+    return quant::quantize_annotate_layer(LayerPtr(copy), config);
+  }));
+}
+
+// Runs f, turning qlite::Error into ValueError (a user's model or config is wrong).
+template <class F>
+auto user_error_as_value_error(F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw py::value_error(e.what());
+  }
+}
+
 }  // namespace
 
 void bind_quant(py::module_& m) {
+  register_python_config();
+  m.def("annotate_with_python_config", [](const std::shared_ptr<Layer>& l, int64_t token, const std::string& cls) {
+    return std::shared_ptr<Layer>(
+        quant::quantize_annotate_layer(LayerPtr(l), std::make_shared<PythonQuantizeConfig>(token, cls)));
+  });
+  m.def("python_config_tokens", [](const Model& md) {
+    // (token, class name, layer name) of every annotation carrying a Python config.
+    py::list out;
+    for (const Node& n : md.nodes()) {
+      const auto* pc = dynamic_cast<const PythonQuantizeConfig*>(quant::annotation_config(*n.layer).get());
+      if (pc) out.append(py::make_tuple(pc->token(), pc->get_config()["python_class"].get<std::string>(), n.layer->name()));
+    }
+    return out;
+  });
+  m.def("resolve_python_configs", &resolve_python_configs);
+  m.def("default_quantize_config", [](const std::shared_ptr<Layer>& l) -> py::object {
+    const quant::QuantizeConfigPtr c = quant::default_quantize_config(*l);
+    if (!c) return py::none();
+    return py::str(c->get_config().dump());
+  });
+  m.def("annotation_config", [](const std::shared_ptr<Layer>& l) -> py::object {
+    const quant::QuantizeConfigPtr c = quant::annotation_config(*l);
+    if (!c) return py::none();
+    return py::str(quant::quantize_config_to_json(*c).dump());
+  });
+  m.def("wrapper_config", [](const std::shared_ptr<Layer>& l) -> py::object {
+    const auto* w = dynamic_cast<const quant::QuantizeWrapper*>(l.get());
+    if (!w) return py::none();
+    return py::str(quant::quantize_config_to_json(w->config()).dump());
+  });
   m.def("register_qat_layers", &quant::register_qat_layers);
   m.def("quantize_model", [](const Model& md) { return share(quant::quantize_model(md)); });
   m.def("quantize_annotate_model", [](const Model& md) { return share(quant::quantize_annotate_model(md)); });
-  m.def("quantize_apply", [](const Model& md) { return share(quant::quantize_apply(md)); });
+  m.def("quantize_apply", [](const Model& md) {
+    return user_error_as_value_error([&] { return share(quant::quantize_apply(md)); });
+  });
   m.def("quantize_annotate_layer", [](const std::shared_ptr<Layer>& l) {
     return std::shared_ptr<Layer>(quant::quantize_annotate_layer(LayerPtr(l)));
   });

@@ -51,7 +51,21 @@ std::string shape_str(const Shape& s) {
   return out + ")";
 }
 
-void Tensor::Free::operator()(std::byte* p) const { std::free(p); }
+void Tensor::Free::operator()(std::byte* p) const {
+  if (owned) std::free(p);
+}
+
+Tensor Tensor::borrow(void* data, Shape shape, DType dtype) {
+  Tensor t;
+  const int64_t n = shape_numel(shape);
+  QLITE_CHECK(n >= 0 && (n == 0 || data != nullptr), "Tensor::borrow: null data for shape " + shape_str(shape));
+  t.shape_ = std::move(shape);
+  t.dtype_ = dtype;
+  t.numel_ = n;
+  t.capacity_ = 0;  // any resize allocates owned storage
+  t.data_ = std::unique_ptr<std::byte[], Free>(static_cast<std::byte*>(data), Free(false));
+  return t;
+}
 
 Tensor::Tensor(Shape shape, DType dtype) {
   resize(shape, dtype);
@@ -96,7 +110,7 @@ void Tensor::reshape_storage(int64_t lead, const int64_t* dims, size_t rank, DTy
       throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for tensor " +
                   shape_str(shape_for_error()));
     std::memset(static_cast<std::byte*>(p) + (alloc - 64), 0, 64);
-    data_.reset(static_cast<std::byte*>(p));
+    data_ = std::unique_ptr<std::byte[], Free>(static_cast<std::byte*>(p), Free());
     capacity_ = alloc - 64;
   }
   // dims may point into shape_ itself (resize(shape())): copy through a small buffer.

@@ -54,16 +54,18 @@ namespace detail {
 
 void check_not_diverged(double loss, int epoch, int64_t step, const char* which) {
   if (std::isfinite(loss)) return;
-  throw Error("training diverged at epoch " + std::to_string(epoch + 1) +
-              (step >= 0 ? " step " + std::to_string(step + 1) : std::string()) + ": " + which + " is " +
-              number(loss) + "; lower the learning rate");
+  throw TrainingDiverged("training diverged at epoch " + std::to_string(epoch + 1) +
+                             (step >= 0 ? " step " + std::to_string(step + 1) : std::string()) + ": " + which +
+                             " is " + number(loss) + "; lower the learning rate",
+                         epoch, step);
 }
 
 void check_not_diverged(const Model& model, int epoch) {
   const std::string bad = first_param_beyond(model, kDivergedMagnitude);
   if (!bad.empty())
-    throw Error("training diverged at epoch " + std::to_string(epoch + 1) + ": " + bad +
-                "; lower the learning rate");
+    throw TrainingDiverged("training diverged at epoch " + std::to_string(epoch + 1) + ": " + bad +
+                               "; lower the learning rate",
+                           epoch, -1);
 }
 
 }  // namespace detail

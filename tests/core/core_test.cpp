@@ -1,5 +1,6 @@
 #include <atomic>
 #include <numeric>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +31,31 @@ TEST(Tensor, CopyIsDeepAndDtypeChecked) {
   Tensor i({3}, DType::kInt8);
   EXPECT_THROW(i.f32(), Error);
   EXPECT_EQ(i.nbytes(), 3u);
+}
+
+TEST(Tensor, BorrowReadsInPlaceAndNeverFrees) {
+  std::vector<float> mem = {1, 2, 3, 4, 5, 6};
+  {
+    const Tensor t = Tensor::borrow(mem.data(), {2, 3});
+    EXPECT_TRUE(t.borrowed());
+    EXPECT_EQ(t.raw(), mem.data());  // no copy
+    EXPECT_EQ(t.shape(), (Shape{2, 3}));
+    mem[4] = 50;
+    EXPECT_EQ(t.f32()[4], 50.0f);  // reads the caller's memory
+    Tensor c = t;  // a copy owns its storage
+    EXPECT_FALSE(c.borrowed());
+    EXPECT_NE(c.raw(), mem.data());
+    EXPECT_EQ(c.f32()[4], 50.0f);
+    Tensor moved = Tensor::borrow(mem.data(), {6});
+    moved.resize({2});  // resizing allocates owned storage, never writes the borrowed memory
+    EXPECT_FALSE(moved.borrowed());
+    EXPECT_NE(moved.raw(), mem.data());
+    moved.zero();
+  }  // destroying borrowed tensors leaves the memory alone (ASan would report a bad free)
+  EXPECT_EQ(mem, (std::vector<float>{1, 2, 3, 4, 50, 6}));
+  EXPECT_FALSE(Tensor({2}).borrowed());
+  EXPECT_THROW(Tensor::borrow(nullptr, {2}), Error);
+  EXPECT_NO_THROW(Tensor::borrow(nullptr, {0, 4}));
 }
 
 TEST(Shape, NumelRejectsNegativeAndOverflow) {

@@ -263,6 +263,12 @@ class QuantizeWrapper final : public QuantizedLayer {
 // An annotation (type "QuantizeAnnotate"): behaves as the inner layer, marks it
 // for quantize_apply, with an optional config (nullptr: the registry's).
 LayerPtr quantize_annotate_layer(LayerPtr layer, QuantizeConfigPtr config = nullptr);
+// The layer a QuantizeAnnotate marks, and the config it carries (nullptr:
+// the registry's); nullptr for a layer that is not an annotation. Bindings
+// use these to replace a config (e.g. one chosen in Python) before
+// quantize_apply.
+const Layer* annotated_layer(const Layer& layer);
+QuantizeConfigPtr annotation_config(const Layer& layer);
 // A clone of `model` with every layer but the InputLayer annotated.
 std::unique_ptr<Model> quantize_annotate_model(const Model& model);
 // A clone of `model` (never modified) in which every annotated layer becomes a

@@ -80,6 +80,17 @@ double sparse_categorical_crossentropy(const Tensor& output, const Tensor& label
 int64_t count_correct(const Tensor& output, const Tensor& labels);
 
 // ---- training ---------------------------------------------------------------
+// What fit() throws when the loss (or the weights) stop being finite: Keras'
+// TerminateOnNaN, as an Error (the weights are garbage from there). The
+// Python binding catches it to stop fit as TerminateOnNaN does.
+class TrainingDiverged : public Error {
+ public:
+  TrainingDiverged(const std::string& message, int epoch, int64_t step)
+      : Error(message), epoch(epoch), step(step) {}
+  int epoch;     // 0-based
+  int64_t step;  // 0-based batch of the epoch; -1 when found after the epoch
+};
+
 struct FitProgress {
   int epoch = 0;           // 0-based
   int epochs = 0;

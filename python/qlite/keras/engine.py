@@ -166,6 +166,11 @@ class Model:
         ``validation_split`` holds out the last fraction, as Keras does;
         shuffling and initial weights follow ``seed`` (default:
         keras.utils.set_random_seed's). The GIL is released while C++ trains.
+        A float32 C-contiguous ``x`` is read in place (other dtypes and
+        layouts are converted to a float32 copy first). ``verbose``: 0
+        silent, 1 progress bar, 2 one line per epoch. ``callbacks``:
+        keras.callbacks.Callback instances (TerminateOnNaN stops on a
+        non-finite loss; without it that is a RuntimeError).
         """
         unsupported = {"validation_data": validation_data is not None, "class_weight": class_weight is not None,
                        "sample_weight": sample_weight is not None, "initial_epoch": initial_epoch != 0,
@@ -178,20 +183,51 @@ class Model:
         history = History()
         cbs = [history] + list(callbacks or [])
         for cb in cbs:
+            if not isinstance(cb, _callbacks.Callback):
+                raise TypeError("fit: callbacks must be keras.callbacks.Callback instances, got %r" % (cb,))
+        verbose = _verbose(verbose)
+        epochs = int(epochs)
+        for cb in cbs:
             cb.set_model(self)
+            cb.set_params({"epochs": epochs, "verbose": verbose, "steps": None})
             cb.on_train_begin()
         self.stop_training = False
+        terminate_on_nan = any(isinstance(cb, _callbacks.TerminateOnNaN) for cb in cbs)
+
+        def overrides(cb, name):
+            return getattr(type(cb), name) is not getattr(_callbacks.Callback, name)
+
+        batch_cbs = [cb for cb in cbs if overrides(cb, "on_train_batch_end") or overrides(cb, "on_batch_end")]
+        for cb in cbs:
+            cb.on_epoch_begin(0)
 
         def on_epoch_end(epoch, logs):
             for cb in cbs:
                 cb.on_epoch_end(epoch, dict(logs))
+            if not self.stop_training and epoch + 1 < epochs:
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch + 1)
+            return bool(self.stop_training)
+
+        def on_batch_end(batch, logs):
+            for cb in batch_cbs:
+                cb.on_train_batch_end(batch, dict(logs))
+                cb.on_batch_end(batch, dict(logs))
 
         seed = _utils.get_random_seed() if seed is None else int(seed)
-        result = self._model.fit(x, y, int(epochs), _batch(batch_size), float(validation_split), bool(shuffle), seed,
-                                 _verbose(verbose), on_epoch_end)
+        result = self._model.fit(x, y, epochs, _batch(batch_size), float(validation_split), bool(shuffle), seed,
+                                 verbose, on_epoch_end, on_batch_end if batch_cbs else None, terminate_on_nan)
+        terminated = result["terminated"]
+        if terminated is not None:
+            # Keras' TerminateOnNaN: the message, stop_training, and the diverged epoch's logs.
+            step = terminated["step"]
+            print("Batch %d: Invalid loss, terminating training" % (step if step >= 0 else 0))
+            self.stop_training = True
+            for cb in cbs:
+                cb.on_epoch_end(terminated["epoch"], dict(terminated["logs"]))
         history.images_per_second = result["images_per_second"]
-        history.params = {"epochs": int(epochs), "samples": result["train_samples"],
-                          "val_samples": result["val_samples"], "batch_size": _batch(batch_size)}
+        history.params = {"epochs": epochs, "samples": result["train_samples"],
+                          "val_samples": result["val_samples"], "batch_size": _batch(batch_size), "verbose": verbose}
         for cb in cbs:
             cb.on_train_end()
         self.history = history
@@ -213,7 +249,7 @@ class Model:
         return [loss, accuracy] if self._metrics else loss
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
-        """The model's outputs for x as a float32 numpy array (the GIL released)."""
+        """The model's outputs for x as a float32 numpy array (the GIL released; a float32 C-contiguous x is read in place)."""
         return self._model.predict(x, _batch(batch_size))
 
     # ---- weights and files -----------------------------------------------

@@ -106,6 +106,71 @@ class Layer:
         return "<%s name=%s>" % (type(self).__name__, self.name)
 
 
+class Variable:
+    """A layer's weight as ``layer.kernel`` / ``layer.bias`` return it (Keras returns a tf.Variable).
+
+    ``name`` is "<layer>/<weight>:0", ``shape`` the weight's shape (None
+    before the layer is built), ``numpy()`` a copy of its values. A
+    QuantizeConfig's get_weights_and_quantizers returns these to say which
+    weight a quantizer is for.
+    """
+
+    def __init__(self, layer, param):
+        self._cpp = layer
+        self._param = param
+
+    @property
+    def name(self):
+        """"<layer name>/<weight name>:0", as TensorFlow names a layer's variable."""
+        return "%s/%s:0" % (self._cpp.name, self._param)
+
+    def _index(self):
+        names = [n.split("/")[-1] for n in self._cpp.weight_names()]
+        return names.index(self._param) if self._param in names else None
+
+    @property
+    def shape(self):
+        """The weight's shape, or None while the layer is not built."""
+        i = self._index()
+        return None if i is None or not self._cpp.built else tuple(self._cpp.get_weights()[i].shape)
+
+    def numpy(self):
+        """A copy of the weight's values (ValueError while the layer is not built)."""
+        i = self._index()
+        if i is None or not self._cpp.built:
+            raise ValueError("%s: the layer is not built yet" % self.name)
+        return self._cpp.get_weights()[i]
+
+    def __repr__(self):
+        return "<Variable '%s' shape=%s>" % (self.name, self.shape)
+
+
+class ActivationFunction:
+    """A layer's activation as ``layer.activation`` returns it: ``__name__`` is Keras' name ('relu', 'linear', ...)."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __repr__(self):
+        return "<activation %s>" % self.__name__
+
+
+class _Weighted:
+    """Keras' weight and activation attributes for layers with a kernel."""
+
+    _kernel_name = "kernel"
+
+    @property
+    def bias(self):
+        """The bias Variable, or None when use_bias=False."""
+        return Variable(self._layer, "bias") if self.get_config().get("use_bias", True) else None
+
+    @property
+    def activation(self):
+        """The activation, with Keras' name in ``__name__``."""
+        return ActivationFunction(self.get_config().get("activation") or "linear")
+
+
 def wrap_layer(cpp):
     """The Python class for a C++ layer (by its Keras class name), sharing the C++ object."""
     cls = _classes.get(cpp.type, Layer)
@@ -159,8 +224,13 @@ class Flatten(Layer):
 
 
 @_register
-class Conv2D(Layer):
+class Conv2D(_Weighted, Layer):
     """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None, use_bias=True): NHWC, HWIO kernel."""
+
+    @property
+    def kernel(self):
+        """The kernel Variable [kh, kw, in, filters]."""
+        return Variable(self._layer, "kernel")
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, name=None, **kwargs):
@@ -171,8 +241,13 @@ class Conv2D(Layer):
 
 
 @_register
-class DepthwiseConv2D(Layer):
+class DepthwiseConv2D(_Weighted, Layer):
     """DepthwiseConv2D(kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, activation=None, use_bias=True)."""
+
+    @property
+    def depthwise_kernel(self):
+        """The depthwise kernel Variable [kh, kw, in, depth_multiplier]."""
+        return Variable(self._layer, "depthwise_kernel")
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, name=None, **kwargs):
@@ -199,8 +274,13 @@ class AveragePooling2D(Layer):
 
 
 @_register
-class Dense(Layer):
+class Dense(_Weighted, Layer):
     """Dense(units, activation=None, use_bias=True): kernel [in, out] as Keras stores it."""
+
+    @property
+    def kernel(self):
+        """The kernel Variable [in, units]."""
+        return Variable(self._layer, "kernel")
 
     def __init__(self, units, activation=None, use_bias=True, name=None, **kwargs):
         self._set(_k.Dense(int(units), activation, bool(use_bias), _name(name)), **kwargs)
@@ -271,10 +351,16 @@ class ReLU(Layer):
 class Activation(Layer):
     """Activation(activation): 'linear', 'relu', 'relu6', 'sigmoid', 'softmax', 'tanh' or 'hard_swish' as a layer."""
 
+    @property
+    def activation(self):
+        """The activation, with Keras' name in ``__name__``."""
+        return ActivationFunction(self.get_config().get("activation") or "linear")
+
     def __init__(self, activation, name=None, **kwargs):
         self._set(_k.Activation(activation, _name(name)), **kwargs)
 
 
 __all__ = ["Layer", "KerasTensor", "Input", "InputLayer", "Reshape", "Flatten", "Conv2D", "DepthwiseConv2D",
            "MaxPooling2D", "AveragePooling2D", "Dense", "BatchNormalization", "Add", "GlobalAveragePooling2D",
-           "ZeroPadding2D", "Dropout", "Concatenate", "ReLU", "Activation", "wrap_layer"]
+           "ZeroPadding2D", "Dropout", "Concatenate", "ReLU", "Activation", "Variable", "ActivationFunction",
+           "wrap_layer"]

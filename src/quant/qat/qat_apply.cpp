@@ -195,6 +195,16 @@ LayerPtr quantize_annotate_layer(LayerPtr layer, QuantizeConfigPtr config) {
   return std::make_shared<QuantizeAnnotate>(std::move(layer), std::move(config));
 }
 
+const Layer* annotated_layer(const Layer& layer) {
+  const auto* a = dynamic_cast<const QuantizeAnnotate*>(&layer);
+  return a ? &a->inner() : nullptr;
+}
+
+QuantizeConfigPtr annotation_config(const Layer& layer) {
+  const auto* a = dynamic_cast<const QuantizeAnnotate*>(&layer);
+  return a ? a->config() : nullptr;
+}
+
 std::unique_ptr<Model> quantize_annotate_model(const Model& model) {
   register_qat_layers();
   return clone_model(model, [](const Layer& l) -> LayerPtr {

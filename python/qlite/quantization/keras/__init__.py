@@ -5,11 +5,17 @@ fake-quantizes weights and activations; evaluate and predict run the exact
 int8 arithmetic the converted .tflite file runs, so the accuracy qlite
 reports for a quantization-aware model is the deployed file's.
 """
-import contextlib
+import itertools
+import json as _json
 
 from ..._qlite import quant as _q
 from ...keras import layers as _layers
 from ...keras.engine import Model as _Model
+from . import default_8bit
+from . import quantizers
+from .quantize_config import BuiltinQuantizeConfig as _BuiltinQuantizeConfig
+from .quantize_config import QuantizeConfig
+from .quantize_config import translate as _translate
 
 
 class QuantizeWrapper(_layers.Layer):
@@ -52,38 +58,117 @@ def quantize_annotate_model(to_annotate):
     return _Model._wrap(_q.quantize_annotate_model(_model_arg(to_annotate, "quantize_annotate_model")))
 
 
+# Python QuantizeConfigs of annotated layers, by the token their C++
+# annotation carries (python/src/quant.cpp, PythonQuantizeConfig).
+_configs = {}
+_tokens = itertools.count(1)
+# The custom objects of the enclosing quantize_scope blocks, innermost last.
+_scopes = []
+
+
 def quantize_annotate_layer(to_annotate, quantize_config=None):
     """Marks one layer for quantization (e.g. inside clone_model's clone_function).
 
-    Only the default 8-bit registry's configuration is supported
-    (quantize_config=None); a custom QuantizeConfig is a ValueError.
+    ``quantize_config=None`` uses the default 8-bit registry's config; a
+    QuantizeConfig instance (a subclass of yours, or a
+    default_8bit.Default8BitQuantizeRegistry config) is translated to qlite's
+    C++ config when quantize_apply runs, inside ``quantize_scope`` naming
+    your class, as in tfmot.
     """
     if not isinstance(to_annotate, _layers.Layer):
         raise ValueError("quantize_annotate_layer: `to_annotate` must be a keras layer, got %r" % (to_annotate,))
-    if quantize_config is not None:
-        raise ValueError("quantize_annotate_layer: custom QuantizeConfig objects are not supported by qlite's "
-                         "Python package yet (the default 8-bit registry is used with quantize_config=None)")
-    return _layers.wrap_layer(_q.quantize_annotate_layer(to_annotate._layer))
+    if quantize_config is None:
+        annotated = _layers.wrap_layer(_q.quantize_annotate_layer(to_annotate._layer))
+    elif not isinstance(quantize_config, QuantizeConfig):
+        raise ValueError("`quantize_config` can only be a `tfmot.quantization.keras.QuantizeConfig` instance. "
+                         "You passed an instance of type: %s." % type(quantize_config).__name__)
+    else:
+        token = next(_tokens)
+        _configs[token] = quantize_config
+        annotated = _layers.wrap_layer(_q.annotate_with_python_config(to_annotate._layer, token,
+                                                                      type(quantize_config).__name__))
+    annotated._input_shape = to_annotate._input_shape  # Sequential([annotate(Dense(..., input_shape=...))])
+    return annotated
+
+
+def _scope_objects():
+    merged = {}
+    for d in _scopes:
+        merged.update(d)
+    return merged
+
+
+def _resolve(cpp_model):
+    """The annotated model with every Python QuantizeConfig translated to the C++ config (tfmot deserializes
+    each config from its get_config() inside quantize_scope; so does this)."""
+    pending = _q.python_config_tokens(cpp_model)
+    if not pending:
+        return cpp_model
+    objects = _scope_objects()
+    configs = {}
+    for token, class_name, layer_name in pending:
+        config = _configs.get(token)
+        if config is None:
+            raise ValueError("quantize_apply: layer '%s' carries a Python QuantizeConfig '%s' of another process "
+                             "(a loaded annotated model); annotate it again" % (layer_name, class_name))
+        if not isinstance(config, _BuiltinQuantizeConfig):
+            cls = objects.get(class_name)
+            if cls is None:
+                raise ValueError("quantize_apply: unknown QuantizeConfig '%s' (layer '%s'). Call quantize_apply "
+                                 "inside `with quantize_scope({'%s': %s}):`, as tfmot needs."
+                                 % (class_name, layer_name, class_name, class_name))
+            config = cls.from_config(config.get_config())
+        configs[token] = config
+
+    def resolver(token, cpp_layer):
+        return _json.dumps(_translate(configs[token], _layers.wrap_layer(cpp_layer)))
+
+    return _q.resolve_python_configs(cpp_model, resolver)
 
 
 def quantize_apply(model, scheme=None, quantize_registry=None):
     """Turns every annotated layer into a quantized one and inserts QuantizeLayers where a quantized region starts.
 
     Returns a new, built, uncompiled model with the weights of ``model``.
+    Layers annotated with a QuantizeConfig get its quantizers (ValueError,
+    naming the layer, for a choice qlite's C++ side cannot express); the
+    others the default 8-bit registry's. ``scheme`` may be
+    default_8bit.Default8BitQuantizeScheme() (the only scheme qlite has).
     """
-    if scheme is not None or quantize_registry is not None:
-        raise ValueError("quantize_apply: qlite applies the default 8-bit scheme only")
-    return _Model._wrap(_q.quantize_apply(_model_arg(model, "quantize_apply")))
+    if scheme is not None and not isinstance(scheme, default_8bit.Default8BitQuantizeScheme):
+        raise ValueError("quantize_apply: qlite applies the default 8-bit scheme only, got %r" % (scheme,))
+    if quantize_registry is not None:
+        raise ValueError("quantize_apply: qlite applies the default 8-bit registry only")
+    return _Model._wrap(_q.quantize_apply(_resolve(_model_arg(model, "quantize_apply"))))
 
 
-@contextlib.contextmanager
+class _Scope:
+    def __init__(self, objects):
+        self._objects = objects
+
+    def __enter__(self):
+        _register()
+        _scopes.append(self._objects)
+        return self
+
+    def __exit__(self, *exc):
+        _scopes.remove(self._objects)
+        return False
+
+
 def quantize_scope(*args):
-    """Context manager of tfmot for loading models with custom objects; qlite's QAT classes are always known."""
-    _register()
-    yield
+    """``with quantize_scope({'MyConfig': MyConfig}):``: the custom QuantizeConfig classes quantize_apply and
+    load_model may rebuild by name, as tfmot's; qlite's own QAT classes are always known."""
+    objects = {}
+    for a in args:
+        if not isinstance(a, dict):
+            raise TypeError("quantize_scope: arguments must be dicts of name -> class, got %r" % (a,))
+        objects.update(a)
+    return _Scope(objects)
 
 
 _register()
 
 __all__ = ["quantize_model", "quantize_annotate_model", "quantize_annotate_layer", "quantize_apply",
-           "quantize_scope", "QuantizeWrapper", "QuantizeLayer", "QuantizeAnnotate"]
+           "quantize_scope", "QuantizeConfig", "quantizers", "default_8bit", "QuantizeWrapper", "QuantizeLayer",
+           "QuantizeAnnotate"]
