@@ -11,12 +11,13 @@
 
 namespace qlite::fuzz {
 
-inline void write_seeds(const char* prefix, const std::vector<std::vector<uint8_t>>& seeds) {
+inline void write_seeds(const char* prefix, const std::vector<std::vector<uint8_t>>& seeds,
+                        const char* extension = ".tflite") {
   const char* dir = std::getenv("QLITE_FUZZ_WRITE_SEEDS");
   if (dir == nullptr) return;
   int i = 0;
   for (const auto& bytes : seeds) {
-    const std::string path = std::string(dir) + "/" + prefix + std::to_string(i++) + ".tflite";
+    const std::string path = std::string(dir) + "/" + prefix + std::to_string(i++) + extension;
     if (FILE* f = std::fopen(path.c_str(), "wb")) {
       std::fwrite(bytes.data(), 1, bytes.size(), f);
       std::fclose(f);

@@ -1,11 +1,11 @@
-// Writing files so that a failure never leaves a half-written or half-replaced
-// output: the one implementation every writer in qlite uses (model
-// directories, .tflite files, JSON reports).
-//
+// Writing files so that a failure never leaves a half-written or half-replaced output: the
+// one implementation every writer in qlite uses (model dirs, .tflite files, JSON reports).
 // A file is written under a temporary name in its final directory, fsynced,
 // and renamed over the final name (rename within a directory is atomic on
 // POSIX). Several outputs are staged first and committed together, so a
-// command that fails before commit() changes nothing on disk.
+// command that fails before commit() changes nothing on disk. An existing device or
+// FIFO (/dev/full, a pipe; symlinks followed) is never replaced: commit() writes into
+// it in place, before any rename, and a write it refuses (ENOSPC) is an Error.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +56,9 @@ class StagedFiles {
 };
 
 // Checks, before any work, that `path` can be written as a file: it is not a
-// directory and its directory exists and accepts new files (probed by
-// creating and removing a temporary file). `what` names the output in the
-// message (e.g. "--json"). Throws Error.
+// directory and its directory exists and accepts new files (probed by creating
+// and removing a temporary file), or it is an existing device or FIFO that may
+// be opened for writing. `what` names the output (e.g. "--json"). Throws Error.
 void check_output_file(const std::string& path, const std::string& what);
 // The same for a directory of outputs: `path` is an existing directory that
 // accepts new files, or does not exist and its parent does and accepts them.

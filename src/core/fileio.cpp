@@ -67,6 +67,37 @@ void probe_dir(const fs::path& dir, const std::string& path, const std::string& 
   ::unlink(templ.c_str());
 }
 
+// An existing destination that is neither a regular file nor a directory (a
+// character device such as /dev/null or /dev/full, a FIFO, a socket; symlinks
+// followed, so /dev/stdout names what stdout is): renaming a temporary file
+// over it would replace the device or pipe with a regular file, so it is
+// written in place instead, when everything else has succeeded.
+bool is_stream_destination(const fs::path& p) {
+  struct stat st{};
+  return ::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// Writes all of `bytes` to the stream destination `path` (no fsync or chmod:
+// neither applies to a device or pipe); throws Error naming the path and the
+// system's reason (e.g. ENOSPC from /dev/full).
+void write_stream(const fs::path& path, std::span<const uint8_t> bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw Error(sys_error("cannot write " + path.string()));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      const int saved = k == 0 ? EIO : errno;
+      ::close(fd);
+      errno = saved;
+      throw Error(sys_error("cannot write " + path.string()));
+    }
+    done += static_cast<size_t>(k);
+  }
+  if (::close(fd) != 0) throw Error(sys_error("cannot write " + path.string()));
+}
+
 }  // namespace
 
 struct StagedFiles::Impl {
@@ -76,6 +107,11 @@ struct StagedFiles::Impl {
   };
   std::vector<File> files;               // temp files inside existing directories
   std::map<fs::path, fs::path> new_dirs;  // final directory -> staged temporary directory
+  struct Stream {
+    fs::path path;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<Stream> streams;  // devices and FIFOs, written in place by commit()
   bool committed = false;
 
   fs::path staged_dir_for(const fs::path& dir) {
@@ -112,6 +148,10 @@ void StagedFiles::add(const std::string& path, std::span<const uint8_t> bytes) {
   const fs::path dir = dir_of(target);
   std::error_code ec;
   const auto staged = impl_->new_dirs.find(dir);
+  if (staged == impl_->new_dirs.end() && is_stream_destination(target)) {
+    impl_->streams.push_back({target, std::vector<uint8_t>(bytes.begin(), bytes.end())});
+    return;
+  }
   if (staged == impl_->new_dirs.end() && fs::is_directory(dir, ec)) {
     std::string templ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
     const int fd = ::mkstemp(templ.data());
@@ -130,6 +170,10 @@ void StagedFiles::add(const std::string& path, std::string_view text) { add(path
 
 void StagedFiles::commit() {
   check(!impl_->committed, "StagedFiles: already committed");
+  // Devices and FIFOs first: one that refuses the bytes (a full device, a
+  // closed pipe) fails the commit before any file is renamed into place.
+  for (const auto& s : impl_->streams) write_stream(s.path, s.bytes);
+  impl_->streams.clear();
   std::vector<fs::path> dirs;
   for (const auto& [dir, temp] : impl_->new_dirs) {
     if (::rename(temp.c_str(), dir.c_str()) != 0)
@@ -206,6 +250,10 @@ void check_output_file(const std::string& path, const std::string& what) {
   const fs::path p(path);
   std::error_code ec;
   check(p.has_filename() && !fs::is_directory(p, ec), "cannot write " + what + " " + path + ": is a directory");
+  if (is_stream_destination(p)) {  // written in place at commit (StagedFiles), not through its directory
+    check(::access(p.c_str(), W_OK) == 0, sys_error("cannot write " + what + " " + path));
+    return;
+  }
   const fs::path dir = dir_of(p);
   check(fs::is_directory(dir, ec),
         "cannot write " + what + " " + path + ": directory " + dir.string() + " does not exist");

@@ -9,6 +9,7 @@
 
 #include "qlite/fileio.h"
 #include "qlite/train/model.h"
+#include "train/model_json.h"
 #include "train/safetensors.h"
 
 namespace qlite {
@@ -231,15 +232,15 @@ void load_weights(Model& model, const std::string& dir) {
 
 namespace {
 
-// The optimizer state and layer states of a compiled model's training_config
-// (save_model's "optimizer_state", "epochs_trained", "layer_state").
-void load_training_state(Model& model, const json& tc, const std::string& dir) {
+// The JSON parts of a compiled model's training_config (save_model's
+// "optimizer_state", "epochs_trained", "layer_state"); returns the optimizer's
+// iteration count, whose slots load_optimizer_slots reads.
+int64_t load_training_state_json(Model& model, const json& tc) {
   const json& os = tc["optimizer_state"];
   check(os.is_object() && os.contains("iterations") && os["iterations"].is_number_unsigned(),
         "training_config: 'optimizer_state' must hold a non-negative integer 'iterations'");
-  OptimizerState st;
-  st.iterations = os["iterations"].get<int64_t>();
-  check(st.iterations >= 0, "training_config: 'iterations' is out of range");
+  const int64_t iterations = os["iterations"].get<int64_t>();
+  check(iterations >= 0, "training_config: 'iterations' is out of range");
   if (tc.contains("epochs_trained")) {
     check(tc["epochs_trained"].is_number_unsigned() && tc["epochs_trained"].get<int64_t>() >= 0,
           "training_config: 'epochs_trained' must be a non-negative integer");
@@ -254,6 +255,14 @@ void load_training_state(Model& model, const json& tc, const std::string& dir) {
       l->set_training_state(state);
     }
   }
+  return iterations;
+}
+
+// DIR/optimizer.safetensors: the optimizer slots of a compiled model that has
+// taken `iterations` steps.
+void load_optimizer_slots(Model& model, int64_t iterations, const std::string& dir) {
+  OptimizerState st;
+  st.iterations = iterations;
   const fs::path opath = fs::path(dir) / kOptimizerName;
   const std::vector<std::string> slot_names = model.optimizer()->slot_names();
   std::vector<Param*> params = model.trainable_params();
@@ -291,18 +300,17 @@ void load_training_state(Model& model, const json& tc, const std::string& dir) {
   model.optimizer()->set_state(std::move(st));
 }
 
-}  // namespace
-
-std::unique_ptr<Model> load_model(const std::string& dir) {
-  const fs::path jpath = fs::path(dir) / kJsonName;
-  const std::vector<std::byte> jbytes = read_file(jpath, kMaxJsonBytes);
-  const char* jtext = reinterpret_cast<const char*>(jbytes.data());
+// model.json text -> model: the architecture, the loss and optimizer of its
+// training_config and that config's JSON training state. Every error, also a
+// JSON library exception, becomes an Error prefixed by `where`.
+std::unique_ptr<Model> parse_model_json(std::string_view text, const std::string& where, int64_t* iterations) {
   json j;
   try {
-    j = json::parse(jtext, jtext + jbytes.size());
+    j = json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
-    throw Error(jpath.string() + ": invalid JSON: " + e.what());
+    throw Error(where + ": invalid JSON: " + e.what());
   }
+  *iterations = -1;
   std::unique_ptr<Model> model;
   try {
     model = model_from_json(j);
@@ -322,21 +330,31 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
       }
       check(tc.contains("optimizer_config"), "training_config: missing 'optimizer_config'");
       model->compile(optimizer_from_config(tc["optimizer_config"]), loss);
+      if (tc.contains("optimizer_state")) *iterations = load_training_state_json(*model, tc);
     }
   } catch (const json::exception& e) {
-    throw Error(jpath.string() + ": " + e.what());
+    throw Error(where + ": " + e.what());
   } catch (const Error& e) {
-    throw Error(jpath.string() + ": " + e.what());
+    throw Error(where + ": " + e.what());
   }
+  return model;
+}
 
+}  // namespace
+
+std::unique_ptr<Model> model_from_json_text(std::string_view text, const std::string& where) {
+  int64_t iterations = -1;
+  return parse_model_json(text, where, &iterations);
+}
+
+std::unique_ptr<Model> load_model(const std::string& dir) {
+  const fs::path jpath = fs::path(dir) / kJsonName;
+  const std::vector<std::byte> jbytes = read_file(jpath, kMaxJsonBytes);
+  int64_t iterations = -1;
+  std::unique_ptr<Model> model = parse_model_json(
+      std::string_view(reinterpret_cast<const char*>(jbytes.data()), jbytes.size()), jpath.string(), &iterations);
   load_weights(*model, dir);
-  if (model->compiled() && j["training_config"].contains("optimizer_state")) {
-    try {
-      load_training_state(*model, j["training_config"], dir);
-    } catch (const json::exception& e) {
-      throw Error(jpath.string() + ": training_config: " + e.what());
-    }
-  }
+  if (iterations >= 0) load_optimizer_slots(*model, iterations, dir);
   return model;
 }
 

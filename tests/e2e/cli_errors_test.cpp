@@ -4,9 +4,13 @@
 // flags get a suggestion; no input is read without a size limit; --json -
 // leaves stdout one JSON document.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <iterator>
 #include <map>
+#include <thread>
 
 #include "cli_helpers.h"
 #include "qlite/convert.h"
@@ -293,4 +297,47 @@ TEST(CliErrors, JsonToStdoutIsTheOnlyThingOnStdout) {
     EXPECT_TRUE(j.is_object()) << args;
     EXPECT_FALSE(r.err.empty()) << args << ": the human summary goes to stderr";
   }
+}
+
+// An existing --json destination that is not a regular file (a character
+// device, a FIFO) is written in place after the work succeeded, never
+// replaced by a regular file through a temporary file and rename; a write it
+// refuses (ENOSPC from /dev/full) is one line, exit 2, and no other output
+// (here convert's --out) appears.
+TEST(CliErrors, JsonToADeviceOrFifoIsWrittenInPlace) {
+  Workdir w;
+  auto is_char_device = [](const char* p) {
+    struct stat st{};
+    return ::stat(p, &st) == 0 && S_ISCHR(st.st_mode);
+  };
+  ASSERT_TRUE(is_char_device("/dev/full") && is_char_device("/dev/null"));
+  const auto before = snapshot(w.path());
+  const CliRun full = run_in(w.path(), "convert --model m --mode float32 --out c.tflite --json /dev/full");
+  EXPECT_EQ(full.code, 2) << full.err;
+  EXPECT_EQ(lines(full.err), 1u) << full.err;
+  EXPECT_NE(full.err.find("cannot write /dev/full: No space left on device"), std::string::npos) << full.err;
+  EXPECT_EQ(full.out, "");
+  EXPECT_TRUE(is_char_device("/dev/full")) << "/dev/full was replaced";
+  EXPECT_EQ(snapshot(w.path()), before);
+
+  const CliRun null = run_in(w.path(), "convert --model m --mode float32 --out c.tflite --json /dev/null");
+  EXPECT_EQ(null.code, 0) << null.err;
+  EXPECT_TRUE(is_char_device("/dev/null")) << "/dev/null was replaced";
+  EXPECT_TRUE(fs::exists(w.tmp / "c.tflite"));
+
+  // A FIFO: its reader gets the JSON document; the FIFO stays a FIFO.
+  const std::string fifo = w.tmp / "report.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] { received = slurp(fifo); });
+  const CliRun piped = run_in(w.path(), "bench m.tflite --runs 3 --warmup 1 --json report.fifo");
+  // Had qlite never opened the FIFO, the reader would wait in open(): a
+  // writer that opens and closes it ends that read with nothing.
+  if (const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK); fd >= 0) ::close(fd);
+  reader.join();
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  nlohmann::json j;
+  EXPECT_NO_THROW(j = nlohmann::json::parse(received)) << received;
+  EXPECT_TRUE(j.is_object());
+  EXPECT_TRUE(fs::is_fifo(fifo)) << "the FIFO was replaced";
 }

@@ -6,6 +6,7 @@
 #include "int8_test_util.h"
 #include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/reference_float.h"
+#include "kernels/reference/uint8_kernels.h"
 
 namespace qlite::ref {
 namespace {
@@ -61,6 +62,46 @@ TEST(AveragePoolInt8, SameCountsOnlyInsideTaps) {
   average_pool2d_int8(pool(3, 3, 1, 2, 2, Padding::kSame), in.data(), out.data());
   // (0,0): 12/4 = 3; (0,2): (3+6)/2 = 4.5 -> 5; (2,0): (7+8)/2 = 7.5 -> 8; (2,2): 9
   EXPECT_EQ(out, (std::vector<int8_t>{3, 5, 8, 9}));
+}
+
+// A window from a file's options can be far larger than the input (the
+// interpreter fuzz target found AVERAGE_POOL_2D filter=83886086x6 on a 6x6
+// image). The kernels visit only the taps inside the input: a window of
+// 2^30 x 2^30 over a 3x2 image with SAME padding covers the whole image at
+// every position, so each output is the image's max or rounded mean. Visiting
+// every tap of such a window (2^60 per output) never finished.
+TEST(PoolInt8, HugeWindowVisitsOnlyTheInput) {
+  PoolInt8Params p = pool(3, 2, 2, 1, 1, Padding::kSame);
+  p.g.kernel_h = p.g.kernel_w = 1 << 30;
+  apply_padding(p.g, Padding::kSame);
+  ASSERT_EQ(p.g.out_h, 3);
+  ASSERT_EQ(p.g.out_w, 2);
+  const std::vector<int8_t> in = {-5, 100, 3, -128, 7, 1, -1, 2, 0, 4, 6, -9};  // (3, 2, 2): channel 0 then 1 per pixel
+  std::vector<int8_t> out(12);
+  max_pool2d_int8(p, in.data(), out.data());
+  for (size_t i = 0; i < out.size(); i += 2) {
+    EXPECT_EQ(out[i], 7);
+    EXPECT_EQ(out[i + 1], 100);
+  }
+  average_pool2d_int8(p, in.data(), out.data());  // channel 0: 10 / 6 -> 2; channel 1: -30 / 6 = -5
+  for (size_t i = 0; i < out.size(); i += 2) {
+    EXPECT_EQ(out[i], 2);
+    EXPECT_EQ(out[i + 1], -5);
+  }
+  std::vector<uint8_t> in_u8(in.size()), out_u8(in.size());
+  for (size_t i = 0; i < in.size(); ++i) in_u8[i] = static_cast<uint8_t>(in[i] + 128);
+  PoolInt8Params pu = p;
+  pu.act = {0, 255};
+  max_pool2d_uint8(pu, in_u8.data(), out_u8.data());
+  for (size_t i = 0; i < out_u8.size(); i += 2) {
+    EXPECT_EQ(out_u8[i], 7 + 128);
+    EXPECT_EQ(out_u8[i + 1], 100 + 128);
+  }
+  average_pool2d_uint8(pu, in_u8.data(), out_u8.data());  // (10 + 768) / 6 = 129.67 -> 130; (-30 + 768) / 6 = 123
+  for (size_t i = 0; i < out_u8.size(); i += 2) {
+    EXPECT_EQ(out_u8[i], 130);
+    EXPECT_EQ(out_u8[i + 1], 123);
+  }
 }
 
 TEST(PoolInt8, MatchesFloat) {

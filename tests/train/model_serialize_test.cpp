@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "model_test_util.h"
+#include "train/model_json.h"
 #include "train/safetensors.h"
 
 namespace qlite {
@@ -305,6 +306,54 @@ TEST_F(SaveLoad, MalformedModelJsonIsAnErrorNamingTheFile) {
   expect_load_error({"model.safetensors", "dense/kernel", "(4, 4)"});
   fs::remove(j);
   expect_load_error({"model.json"});
+}
+
+// model_from_json_text is load_model's model.json half (the fuzz target
+// fuzz/model_json_fuzz.cpp feeds it arbitrary bytes): the architecture, the
+// compiled optimizer and the JSON training state, without the weight files.
+// A bad training state is an Error naming model.json (load_model used to
+// report it without the file's name).
+TEST_F(SaveLoad, ModelJsonTextIsLoadModelsModelJsonHalf) {
+  auto m = testing::dense_model(4, 3, 1);
+  m->add(layers::Dropout(0.5f, 3, "drop"));
+  m->build(1);
+  m->compile(SGD({.learning_rate = 0.1f, .momentum = 0.9f}), {.from_logits = true});
+  const testing::Data d = testing::separable_data(8, 4, 3, 2);
+  m->fit(d.x, d.y, {.epochs = 2, .batch_size = 4});
+  save_model(*m, dir());
+  const std::string text = read(path("model.json"));
+
+  const auto t = model_from_json_text(text, "x/model.json");
+  ASSERT_TRUE(t->compiled());
+  EXPECT_EQ(t->optimizer()->name(), "SGD");
+  EXPECT_EQ(t->epochs_trained(), 2);
+  EXPECT_TRUE(t->loss().from_logits);
+  EXPECT_EQ(t->find_layer("drop")->training_state(), m->find_layer("drop")->training_state());
+  EXPECT_EQ(t->to_json(), m->to_json());
+
+  auto error_of = [](const std::string& s) {
+    try {
+      model_from_json_text(s, "x/model.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("{\"class_name\": ").rfind("x/model.json: invalid JSON", 0), 0u);
+  EXPECT_EQ(error_of("").rfind("x/model.json: invalid JSON", 0), 0u);
+  json j = json::parse(text);
+  j["training_config"]["layer_state"] = {{"ghost", {{"steps", 1}}}};
+  EXPECT_EQ(error_of(j.dump()).rfind("x/model.json: ", 0), 0u);
+  EXPECT_NE(error_of(j.dump()).find("'ghost'"), std::string::npos);
+  write(path("model.json"), j.dump());
+  expect_load_error({"model.json: ", "'ghost'"});
+  j["training_config"]["layer_state"] = {{"drop", "five"}};
+  write(path("model.json"), j.dump());
+  expect_load_error({"model.json: ", "drop"});
+  j["training_config"].erase("layer_state");
+  j["training_config"]["optimizer_state"]["iterations"] = -1;
+  write(path("model.json"), j.dump());
+  expect_load_error({"model.json: ", "iterations"});
 }
 
 TEST_F(SaveLoad, LeftoverTemporaryFilesDoNotMatter) {

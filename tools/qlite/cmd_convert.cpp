@@ -52,16 +52,6 @@ int run_convert(const ConvertArgs& a) {
   const convert::ConvertResult r = convert::convert_model(*model, opt);
   outputs.staging().add(a.out, r.bytes);
 
-  if (!a.quiet) {
-    FILE* out = human_out(a.json);
-    std::fprintf(out, "wrote %s: %zu bytes, %s%s, integer only: %s\n", a.out.c_str(), r.size_bytes, a.mode.c_str(),
-                r.quantization_aware ? " (quantization-aware)" : "", r.integer_only ? "yes" : "no");
-    if (!r.float_ops.empty()) {
-      std::fprintf(out, "float ops:");
-      for (const auto& f : r.float_ops) std::fprintf(out, " %s;", f.c_str());
-      std::fprintf(out, "\n");
-    }
-  }
   if (!a.json.empty()) {
     json j;
     j["command"] = "convert";
@@ -81,6 +71,17 @@ int run_convert(const ConvertArgs& a) {
     outputs.stage_json(a.json, j);
   }
   outputs.commit();
+  // "wrote" only once it is: a --json destination can still refuse the bytes.
+  if (!a.quiet) {
+    FILE* out = human_out(a.json);
+    std::fprintf(out, "wrote %s: %zu bytes, %s%s, integer only: %s\n", a.out.c_str(), r.size_bytes, a.mode.c_str(),
+                r.quantization_aware ? " (quantization-aware)" : "", r.integer_only ? "yes" : "no");
+    if (!r.float_ops.empty()) {
+      std::fprintf(out, "float ops:");
+      for (const auto& f : r.float_ops) std::fprintf(out, " %s;", f.c_str());
+      std::fprintf(out, "\n");
+    }
+  }
   return 0;
 }
 

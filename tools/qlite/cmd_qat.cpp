@@ -118,7 +118,6 @@ int run_qat(const QatArgs& a) {
     if (fh)
       std::fprintf(out, "float fine-tuning, same recipe: test accuracy %.4f at %.0f images/s (QAT/float %.2fx)\n",
                   ftest->accuracy, fh->images_per_second, h.images_per_second / fh->images_per_second);
-    std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   }
   if (!a.json.empty()) {
     json j;
@@ -145,7 +144,8 @@ int run_qat(const QatArgs& a) {
     }
     outputs.stage_metrics_json(a.json, j, a.threads);
   }
-  outputs.commit();
+  outputs.commit();  // "saved" only once it is (a --json destination can still refuse the bytes)
+  if (!a.quiet) std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   return 0;
 }
 

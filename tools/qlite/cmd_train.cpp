@@ -166,7 +166,6 @@ int run_train(TrainArgs a) {
     std::fprintf(out, "test accuracy %.4f, test loss %.4f; trained %lld images at %.0f images/s (%d thread%s)\n",
                 test.accuracy, test.loss, static_cast<long long>(h.train_samples * a.fit.epochs),
                 h.images_per_second, a.threads, a.threads == 1 ? "" : "s");
-    std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   }
   if (!a.json.empty()) {
     json j;
@@ -186,7 +185,8 @@ int run_train(TrainArgs a) {
     j["test_samples"] = test.samples;
     outputs.stage_metrics_json(a.json, j, a.threads);
   }
-  outputs.commit();
+  outputs.commit();  // "saved" only once it is (a --json destination can still refuse the bytes)
+  if (!a.quiet) std::fprintf(out, "saved %s/model.json and %s/model.safetensors\n", a.out.c_str(), a.out.c_str());
   return 0;
 }
 

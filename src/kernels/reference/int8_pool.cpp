@@ -17,20 +17,21 @@ void check_pool(const PoolInt8Params& p, const int8_t* input, const int8_t* outp
   QLITE_CHECK(input && output, std::string(op) + ": null tensor");
 }
 
-// Calls fn(value) for every tap of the window that lies inside the input.
+// Calls fn(value) for every tap of the window that lies inside the input,
+// row by row. Only the taps inside are visited (TFLite's filter_y_start /
+// filter_y_end): a pool's window comes from the file's options, not from a
+// weight tensor, so it can be far larger than the input.
 template <class Fn>
 int for_window(const WindowGeometry& g, const int8_t* input, int b, int oy, int ox, int c, Fn fn) {
   int count = 0;
-  for (int ky = 0; ky < g.kernel_h; ++ky) {
-    const int iy = oy * g.stride_h - g.pad_top + ky;
-    if (iy < 0 || iy >= g.in_h) continue;
-    for (int kx = 0; kx < g.kernel_w; ++kx) {
-      const int ix = ox * g.stride_w - g.pad_left + kx;
-      if (ix < 0 || ix >= g.in_w) continue;
+  const int64_t y0 = int64_t{oy} * g.stride_h - g.pad_top, x0 = int64_t{ox} * g.stride_w - g.pad_left;
+  const int64_t y_begin = std::max<int64_t>(y0, 0), y_end = std::min<int64_t>(y0 + g.kernel_h, g.in_h);
+  const int64_t x_begin = std::max<int64_t>(x0, 0), x_end = std::min<int64_t>(x0 + g.kernel_w, g.in_w);
+  for (int64_t iy = y_begin; iy < y_end; ++iy)
+    for (int64_t ix = x_begin; ix < x_end; ++ix) {
       fn(int32_t{input[((int64_t{b} * g.in_h + iy) * g.in_w + ix) * g.in_c + c]});
       ++count;
     }
-  }
   return count;
 }
 

@@ -139,6 +139,7 @@ void pool_u8(const PoolInt8Params& p, const uint8_t* input, uint8_t* output, con
   const WindowGeometry& g = p.g;
   validate_geometry(g, op);
   QLITE_CHECK(g.in_c == g.out_c, std::string(op) + ": channels must be equal");
+  QLITE_CHECK(g.dilation_h == 1 && g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
   check_act_u8(p.act, op);
   QLITE_CHECK(input && output, std::string(op) + ": null tensor");
   for (int b = 0; b < g.batch; ++b)
@@ -146,12 +147,14 @@ void pool_u8(const PoolInt8Params& p, const uint8_t* input, uint8_t* output, con
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < g.out_c; ++c) {
           int32_t acc = 0, count = 0;
-          for (int ky = 0; ky < g.kernel_h; ++ky) {
-            const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-            if (iy < 0 || iy >= g.in_h) continue;
-            for (int kx = 0; kx < g.kernel_w; ++kx) {
-              const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-              if (ix < 0 || ix >= g.in_w) continue;
+          // Only the taps inside the input (TFLite's filter_y_start /
+          // filter_y_end): the window comes from the file's options, not
+          // from a weight tensor, so it can be far larger than the input.
+          const int64_t y0 = int64_t{oy} * g.stride_h - g.pad_top, x0 = int64_t{ox} * g.stride_w - g.pad_left;
+          const int64_t y_end = std::min<int64_t>(y0 + g.kernel_h, g.in_h);
+          const int64_t x_end = std::min<int64_t>(x0 + g.kernel_w, g.in_w);
+          for (int64_t iy = std::max<int64_t>(y0, 0); iy < y_end; ++iy) {
+            for (int64_t ix = std::max<int64_t>(x0, 0); ix < x_end; ++ix) {
               const int32_t x = input[((int64_t{b} * g.in_h + iy) * g.in_w + ix) * g.in_c + c];
               if constexpr (kMax) acc = count == 0 ? x : std::max(acc, x);
               else acc += x;
