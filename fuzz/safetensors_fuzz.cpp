@@ -12,9 +12,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     auto f = qlite::safetensors::parse(buf, "fuzz");
     for (auto& [k, e] : f.tensors) {
-      volatile std::byte sink{};
+      [[maybe_unused]] volatile std::byte sink{};
       for (std::byte b : e.bytes) sink = b;  // every span must be readable
-      if (qlite::shape_numel(e.shape) * qlite::dtype_size(e.dtype) != (int64_t)e.bytes.size()) std::abort();
+      if (static_cast<int64_t>(qlite::shape_numel(e.shape)) * static_cast<int64_t>(qlite::dtype_size(e.dtype)) !=
+          static_cast<int64_t>(e.bytes.size()))
+        std::abort();
     }
   } catch (const qlite::Error&) {
   }
