@@ -1,9 +1,13 @@
-// ADD of two tensors of the same shape (no broadcasting): float32, int8 and
+// ADD: float32, int8 and
 // uint8 (TFLite's left_shift = 20 scheme; uint8 runs the int8 kernels on
 // flipped bytes, the reference Isa ref::add_uint8), and int16 (16x8 models:
-// TFLite's power-of-two or general kernel, ref::add_int16).
+// TFLite's power-of-two or general kernel, ref::add_int16). Inputs of
+// different shapes broadcast (numpy rules, up to 4-D, as TFLite 2.9) through
+// the reference kernels.
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/int16_kernels.h"
+#include "kernels/reference/math_kernels.h"
+#include "kernels/reference/reference_float.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -18,7 +22,36 @@ struct AddState : OpState {
   decltype(KernelTable::add_f32) f32_fn = nullptr;
   ref::AddInt8Params q_u8;  // uint8 domain; q holds the int8-domain params
   ref::AddInt16Params q16;
+  // Inputs of different shapes: numpy broadcasting through the reference
+  // kernels one element at a time (TFLite 2.9 broadcasts ADD up to 4-D).
+  bool broadcast = false;
+  ref::BroadcastGeometry g;
 };
+
+template <class V, class F>
+void eval_broadcast(const EvalContext& c, const Node& n, F&& one) {
+  const auto& s = n.state_as<AddState>();
+  ref::broadcast_binary(s.g, s.g.count, c.input(n, 0).as<const V>(), c.input(n, 1).as<const V>(),
+                        c.output(n, 0).as<V>(), [&](V a, V b) {
+                          V out;
+                          one(s, a, b, out);
+                          return out;
+                        });
+}
+void eval_broadcast_f32(const EvalContext& c, const Node& n) {
+  eval_broadcast<float>(c, n, [](const AddState& s, float a, float b, float& y) { ref::add_f32(1, &a, &b, s.act, &y); });
+}
+void eval_broadcast_int8(const EvalContext& c, const Node& n) {
+  eval_broadcast<int8_t>(c, n, [](const AddState& s, int8_t a, int8_t b, int8_t& y) { ref::add_int8(s.q, 1, &a, &b, &y); });
+}
+void eval_broadcast_uint8(const EvalContext& c, const Node& n) {
+  eval_broadcast<uint8_t>(c, n,
+                          [](const AddState& s, uint8_t a, uint8_t b, uint8_t& y) { ref::add_uint8(s.q_u8, 1, &a, &b, &y); });
+}
+void eval_broadcast_int16(const EvalContext& c, const Node& n) {
+  eval_broadcast<int16_t>(c, n,
+                          [](const AddState& s, int16_t a, int16_t b, int16_t& y) { ref::add_int16(s.q16, 1, &a, &b, &y); });
+}
 
 void eval_int16(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
@@ -65,12 +98,25 @@ void prepare_add(PrepareContext& ctx, Node& n) {
   RtTensor& a = ctx.input(n, 0);
   RtTensor& b = ctx.input(n, 1);
   RtTensor& out = ctx.output(n, 0);
-  op_check(a.shape == b.shape, n,
-           "inputs " + describe(a) + " and " + describe(b) + " differ in shape (broadcasting is not supported)");
   auto& s = n.state_as<AddState>();
+  s.broadcast = a.shape != b.shape;
+  if (s.broadcast) {
+    try {
+      s.g = ref::make_broadcast("ADD", std::vector<std::vector<int64_t>>{{a.shape.begin(), a.shape.end()},
+                                                                        {b.shape.begin(), b.shape.end()}},
+                                4);
+    } catch (const Error& e) {
+      op_fail(n, "inputs " + describe(a) + " and " + describe(b) + " do not broadcast within 4 dimensions");
+    }
+    const std::vector<int64_t> shape = s.g.out_shape();
+    ctx.set_output_shape(n, 0, Shape(shape.begin(), shape.end()));
+    n.work = s.g.count;
+    n.separable = false;  // an operand without the batch dimension
+  } else {
+    ctx.set_output_shape(n, 0, a.shape);
+    n.work = a.numel();
+  }
   if (const auto* o = std::get_if<lite::AddOptions>(&n.def->options)) s.act = to_fused(n, o->activation);
-  ctx.set_output_shape(n, 0, a.shape);
-  n.work = a.numel();
   using T = lite::TensorType;
   if (a.type == T::kFloat32 && b.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().add_f32;
@@ -103,14 +149,24 @@ void prepare_add(PrepareContext& ctx, Node& n) {
                                         out.zero_point(), s.act);
     s.q = ref::add_params_int8_domain(s.q_u8);
     s.isa = ctx.isa();
-    if (s.isa == Isa::kReference) {
+    if (s.isa == Isa::kReference || s.broadcast) {
       n.eval = eval_uint8_ref;
-      return;
+    } else {
+      ctx.request_scratch(n, 2 * scratch_stride(static_cast<size_t>(a.numel())));
+      n.eval = eval_uint8;
     }
-    ctx.request_scratch(n, 2 * scratch_stride(static_cast<size_t>(a.numel())));
-    n.eval = eval_uint8;
   } else {
     unsupported_types(ctx, n);
+  }
+  if (s.broadcast) {
+    if (a.type == T::kInt16) {
+      // TFLite 2.9 broadcasts int16 ADD through its general kernel only.
+      op_check(!s.q16.pot, n, "broadcasting int16 ADD with power-of-two scales (pot_scale_int16) is not supported");
+    }
+    n.eval = a.type == T::kFloat32 ? eval_broadcast_f32
+             : a.type == T::kInt8  ? eval_broadcast_int8
+             : a.type == T::kUInt8 ? eval_broadcast_uint8
+                                   : eval_broadcast_int16;
   }
 }
 
