@@ -312,7 +312,12 @@ void Interpreter::Impl::plan_memory() {
     const auto k = static_cast<size_t>(i);
     if (is_io[k] || tensors[k].constant || tensors[k].variable) return;
     is_io[k] = true;
-    const size_t bytes = tensors[k].nbytes() / per_tile * full;  // at a tile -> at the batch
+    // At a tile -> at the batch. A graph run as one piece (tile == batch) keeps
+    // each tensor's own size: an output whose dimension 0 is not the batch
+    // (BATCH_TO_SPACE_ND's) is not a multiple of the tile, and dividing first
+    // under-allocated it (found by ASan).
+    const size_t nb = tensors[k].nbytes();
+    const size_t bytes = per_tile == full ? nb : (nb + per_tile - 1) / per_tile * full;
     io.push_back({k, reinterpret_cast<std::byte*>(io_total), bytes / full});
     io_total += (std::max<size_t>(bytes, 1) + 63) & ~size_t{63};
   };
