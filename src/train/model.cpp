@@ -73,6 +73,7 @@ void Model::build(uint64_t seed) {
   const size_t n = nodes_.size();
   std::vector<int> consumers(n, 0);
   std::vector<Shape> shapes;
+  int64_t total_params = 0;
   for (size_t i = 0; i < n; ++i) {
     shapes.clear();
     for (int k : nodes_[i].inputs) {
@@ -81,6 +82,14 @@ void Model::build(uint64_t seed) {
     }
     Rng rng(detail::mix_seed(seed, detail::kStreamLayerInit, i));
     nodes_[i].layer->build(shapes, rng);
+    // Each layer bounds its own weights before allocating them; the model's
+    // total is bounded here, layer by layer, so a file describing many large
+    // layers stops at the first one past the limit.
+    total_params += nodes_[i].layer->count_params();
+    QLITE_CHECK(total_params <= kMaxWeightElements,
+                "model '" + name_ + "': its weights would hold more than " + std::to_string(kMaxWeightElements) +
+                    " values (2 GiB of float32, the most a .tflite file can hold); " + describe(*nodes_[i].layer) +
+                    " brings the total to " + std::to_string(total_params));
   }
   std::vector<Layer*> producers;
   for (size_t i = 0; i < n; ++i) {

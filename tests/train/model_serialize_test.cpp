@@ -356,6 +356,66 @@ TEST_F(SaveLoad, ModelJsonTextIsLoadModelsModelJsonHalf) {
   expect_load_error({"model.json: ", "iterations"});
 }
 
+// A model.json is untrusted: the architecture it describes is bounded before
+// any weight is allocated. Each case below asks for 4 to 64 GiB of float32 in
+// one tensor; without the check qlite allocated and initialised it (an
+// out-of-memory kill on this machine), with it each is a one-line Error naming
+// the layer and the tensor, and nothing is allocated.
+TEST_F(SaveLoad, ArchitectureAskingForMoreThanTwoGibOfWeightsIsRefusedBeforeAllocating) {
+  auto error_of = [](const json& j) {
+    try {
+      model_from_json_text(j.dump(), "x/model.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto m = testing::dense_model(4, 3, 1);
+  const json base = m->to_json();
+  auto find = [](json& j, const std::string& cls) -> json& {
+    for (json& l : j["config"]["layers"])
+      if (l["class_name"] == cls) return l["config"];
+    throw std::runtime_error("no " + cls);
+  };
+  {
+    json j = base;
+    find(j, "Dense")["units"] = 1 << 28;  // kernel (4, 2^28): 2^30 values
+    const std::string e = error_of(j);
+    EXPECT_NE(e.find("Dense '"), std::string::npos) << e;
+    EXPECT_NE(e.find("kernel (4, 268435456)"), std::string::npos) << e;
+    EXPECT_NE(e.find("536870912"), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  // Conv2D, DepthwiseConv2D and BatchNormalization in a functional model.
+  auto in = layers::Input({8, 8, 2}, "in");
+  auto c = layers::Conv2D(4, {3, 3}, {.padding = Padding::kSame})(in);
+  auto d = layers::DepthwiseConv2D({3, 3}, {.padding = Padding::kSame})(c);
+  auto b = layers::BatchNormalization()(d);
+  auto f = layers::Flatten()(b);
+  Model g(in, layers::Dense(2)(f), "g");
+  g.build(0);
+  const json gj = g.to_json();
+  {
+    json j = gj;
+    find(j, "Conv2D")["filters"] = 1 << 29;  // (3, 3, 2, 2^29)
+    EXPECT_NE(error_of(j).find("Conv2D 'conv2d"), std::string::npos) << error_of(j);
+  }
+  {
+    json j = gj;
+    find(j, "DepthwiseConv2D")["depth_multiplier"] = 1 << 28;  // (3, 3, 4, 2^28)
+    EXPECT_NE(error_of(j).find("depthwise_kernel (3, 3, 4, 268435456)"), std::string::npos) << error_of(j);
+  }
+  {
+    json j = gj;
+    for (json& l : j["config"]["layers"])
+      if (l["class_name"] == "InputLayer") l["config"]["batch_input_shape"] = json::array({nullptr, 1, 1, 1 << 30});
+    find(j, "Conv2D")["kernel_size"] = json::array({1, 1});
+    find(j, "Conv2D")["filters"] = 1;
+    // Conv2D (1, 1, 2^30, 1) is refused first: every weighted layer checks.
+    EXPECT_NE(error_of(j).find("kernel (1, 1, 1073741824, 1)"), std::string::npos) << error_of(j);
+  }
+}
+
 TEST_F(SaveLoad, LeftoverTemporaryFilesDoNotMatter) {
   fs::create_directories(dir_);
   write(path(".model.json.tmp-AAAAAA"), "{half a fil");

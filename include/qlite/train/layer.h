@@ -14,6 +14,12 @@
 
 namespace qlite {
 
+// The most scalars one weight tensor, and all the weights of one model, may
+// hold: 2^29 float32 values, 2 GiB, the most a .tflite file (and so any model
+// qlite converts) can hold. Layers refuse larger weights before allocating
+// them (a model.json is untrusted input).
+inline constexpr int64_t kMaxWeightElements = int64_t{1} << 29;
+
 using json = nlohmann::json;
 
 // A trainable (or state) variable of a layer. Gradients are written by

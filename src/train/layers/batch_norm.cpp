@@ -33,6 +33,7 @@ class BatchNormLayer final : public Layer {
                                                        shape_str(input_shapes_at0()));
       return output_shape();
     }
+    detail::check_weight_shape(detail::layer_label(*this), "gamma", Shape{c});
     auto make = [&](const char* name, float v, bool trainable) {
       Param p;
       p.name = name;

@@ -41,6 +41,7 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
     pad_top_ = g.pad_top, pad_left_ = g.pad_left, hp_ = g.hp, wp_ = g.wp;
     check(hp_ * wp_ * cin_ < (int64_t{1} << 40), who + ": input too large");
     const int64_t r = int64_t{ks_[0]} * ks_[1] * cin_;
+    detail::check_weight_shape(who, "kernel", Shape{ks_[0], ks_[1], cin_, filters_});
     kernel_.value.resize({ks_[0], ks_[1], cin_, filters_});
     detail::glorot_uniform(kernel_.value, r, int64_t{ks_[0]} * ks_[1] * filters_, rng);
     kernel_.grad = Tensor(kernel_.value.shape());

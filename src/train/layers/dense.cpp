@@ -33,6 +33,7 @@ class DenseLayer final : public detail::HookedLayer<DenseLayer> {
     check(s.size() == 1 && s[0] > 0, detail::layer_label(*this) + ": needs a flat per-sample input (features,), got " +
                                          shape_str(s) + "; add a Flatten before it");
     const int64_t k = s[0];
+    detail::check_weight_shape(detail::layer_label(*this), "kernel", Shape{k, units_});
     kernel_.value.resize({k, units_});
     detail::glorot_uniform(kernel_.value, k, units_, rng);
     kernel_.grad = Tensor({k, units_});

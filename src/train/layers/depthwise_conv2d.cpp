@@ -90,6 +90,7 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
     // Keras' glorot_uniform on shape (kh, kw, in, multiplier): the receptive
     // field times the last two axes.
     const int64_t field = int64_t{ks_[0]} * ks_[1];
+    detail::check_weight_shape(who, "depthwise_kernel", Shape{ks_[0], ks_[1], cin_, mult_});
     kernel_.value.resize({ks_[0], ks_[1], cin_, mult_});
     detail::glorot_uniform(kernel_.value, field * cin_, field * mult_, rng);
     kernel_.grad = Tensor(kernel_.value.shape());

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -140,6 +141,20 @@ inline void check_dout(const Layer& l, const Tensor& dout, int64_t n) {
   if (!ok)
     throw Error(layer_label(l) + ": output gradient of shape " + shape_str(dout.shape()) + ", expected " +
                 shape_str(batched(n, o)));
+}
+
+// A model.json is untrusted input: layers check the weight shape a config
+// asks for here, before allocating it, so that a file cannot make qlite
+// allocate and initialise gigabytes (kMaxWeightElements; Model::build checks
+// the model's total).
+inline void check_weight_shape(const std::string& who, const char* what, const Shape& shape) {
+  double n = 1;  // a double: the product of four dims below 2^30 cannot overflow it
+  for (int64_t d : shape) n *= static_cast<double>(d);
+  if (n <= static_cast<double>(kMaxWeightElements)) return;
+  char count[32];
+  std::snprintf(count, sizeof count, "%.3g", n);
+  throw Error(who + ": its " + what + " " + shape_str(shape) + " would hold " + count + " values, more than the " +
+              std::to_string(kMaxWeightElements) +" (2 GiB of float32) one weight tensor may hold");
 }
 
 inline void glorot_uniform(Tensor& t, int64_t fan_in, int64_t fan_out, Rng& rng) {
