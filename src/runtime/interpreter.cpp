@@ -58,6 +58,10 @@ constexpr int64_t kMinParallelWork = int64_t{1} << 21;
 // Measured on the int8 seed model at batch 256 (qlite bench, 1 vs 2 threads):
 // 64 KiB tiles 1.47-1.56x, 256 KiB 1.62x, 512 KiB 1.71x, 1-thread unchanged.
 constexpr size_t kTileBytes = size_t{512} << 10;
+// Ops computed while preparing (see Impl::fold_at_prepare) write at most this
+// many bytes each, and this many in all; larger results are computed at invoke.
+constexpr size_t kMaxFoldBytesPerOp = size_t{1} << 20;
+constexpr size_t kMaxFoldBytes = size_t{16} << 20;
 
 struct Interpreter::Impl {
   lite::ModelDef model;
@@ -66,7 +70,14 @@ struct Interpreter::Impl {
   const KernelTable* kernels = nullptr;
   std::vector<RtTensor> tensors;
   std::vector<Node> nodes;
-  std::vector<size_t> exec;  // executed nodes, in order
+  std::vector<size_t> exec;  // nodes not folded at load, in order: prepared for every batch
+  std::vector<size_t> run;   // exec less the nodes folded at prepare: what invoke executes
+  // Outputs of the nodes folded at prepare, and their storage (valid until the next prepare).
+  std::vector<size_t> prepare_folded;
+  std::vector<bool> is_prepare_folded;  // by tensor
+  std::vector<std::unique_ptr<std::byte[], AlignedFree>> prepare_folded_storage;
+  size_t prepare_folded_bytes = 0;
+  std::vector<bool> is_graph_output;
   std::vector<std::vector<float>> folded;
   // Storage of the variable tensors (index into `tensors`, bytes), allocated
   // once at load: state survives invokes and re-preparations.
@@ -92,6 +103,8 @@ struct Interpreter::Impl {
   void fold_constants();
   void prepare(int new_batch);
   void prepare_ops(int b, int workers);
+  bool foldable_at_prepare(const Node& n) const;
+  void fold_at_prepare(Node& n, int b);
   bool separable(int b) const;
   void plan_memory();
   void run_tile(Lane& lane, int first_image, int images);
@@ -145,10 +158,79 @@ void Interpreter::Impl::load() {
     check(!tensors[static_cast<size_t>(t)].variable,
           "runtime: graph input " + std::to_string(t) + " is a variable tensor");
   }
+  is_graph_output.assign(tensors.size(), false);
+  is_prepare_folded.assign(tensors.size(), false);
+  for (int32_t t : g.outputs) is_graph_output[static_cast<size_t>(t)] = true;
   reset_variables();
   fold_constants();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!nodes[i].folded) exec.push_back(i);
+}
+
+// A node is computed while preparing when everything it reads is known then:
+// every input is a constant (of the file, or folded before it), or it is
+// SHAPE, which reads only its input's shape. This is what makes the shape
+// arithmetic of exported graphs (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE,
+// FILL or TILE with computed sizes) static: the consumers see constant
+// shape operands at every batch, as TFLite 2.9 computes such tensors in its
+// Prepare when their inputs are constant. Graph outputs and large results
+// are left to invoke.
+bool Interpreter::Impl::foldable_at_prepare(const Node& n) const {
+  if (n.def->inputs.empty()) return false;
+  if (n.op != lite::BuiltinOp::kShape) {
+    bool any = false;
+    for (int32_t t : n.def->inputs) {
+      if (t < 0) continue;
+      const RtTensor& in = tensors[static_cast<size_t>(t)];
+      if (!in.constant || in.variable) return false;
+      any = true;
+    }
+    if (!any) return false;
+  }
+  size_t bytes = 0;
+  for (int32_t t : n.def->outputs) {
+    const RtTensor& out = tensors[static_cast<size_t>(t)];
+    if (is_graph_output[static_cast<size_t>(t)] || out.variable || out.constant) return false;
+    bytes += out.nbytes();
+  }
+  return bytes <= kMaxFoldBytesPerOp && prepare_folded_bytes + bytes <= kMaxFoldBytes;
+}
+
+// Runs a prepared node once, now, with the same eval invoke would use (so the
+// values are bit-identical), and makes its outputs constants for the rest of
+// this preparation.
+void Interpreter::Impl::fold_at_prepare(Node& n, int b) {
+  for (int32_t t : n.def->outputs) {
+    RtTensor& out = tensors[static_cast<size_t>(t)];
+    const size_t bytes = std::max<size_t>(out.nbytes(), 1);
+    prepare_folded_storage.emplace_back(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64})));
+    out.data = prepare_folded_storage.back().get();
+    prepare_folded_bytes += out.nbytes();
+  }
+  std::vector<std::unique_ptr<std::byte[], AlignedFree>> scratch;
+  std::vector<std::byte*> scratch_ptrs;
+  for (size_t bytes : n.scratch_bytes) {
+    scratch.emplace_back(static_cast<std::byte*>(::operator new[](std::max<size_t>(bytes, 1), std::align_val_t{64})));
+    scratch_ptrs.push_back(scratch.back().get());
+  }
+  detail::EvalContext ctx;
+  ctx.tensors = tensors.data();
+  ctx.scratch = scratch_ptrs.data();
+  ctx.batch = ctx.prepared_batch = b;
+  n.scratch_base = 0;
+  try {
+    n.eval(ctx, n);
+  } catch (const Error& e) {
+    throw Error("runtime: " + n.label + ": " + e.what());
+  }
+  for (int32_t t : n.def->outputs) {
+    tensors[static_cast<size_t>(t)].constant = true;
+    is_prepare_folded[static_cast<size_t>(t)] = true;
+    prepare_folded.push_back(static_cast<size_t>(t));
+  }
+  n.scratch_bytes.clear();
+  n.work = 0;
+  n.separable = true;
 }
 
 // DEQUANTIZE of a constant (float16 weights, or int8 weights of a model that
@@ -215,6 +297,14 @@ void Interpreter::Impl::reset_variables() {
 
 void Interpreter::Impl::prepare_ops(int b, int workers) {
   const lite::SubGraphDef& g = graph();
+  for (size_t t : prepare_folded) {  // computed again at this batch
+    tensors[t].constant = false;
+    is_prepare_folded[t] = false;
+  }
+  prepare_folded.clear();
+  prepare_folded_storage.clear();
+  prepare_folded_bytes = 0;
+  run.clear();
   for (RtTensor& t : tensors) {
     if (!t.constant && !t.variable) t.data = nullptr;
     t.used = false;
@@ -233,8 +323,18 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     n.scratch_bytes.clear();
     n.work = 0;
     n.separable = true;
-    for (int32_t t : n.def->inputs)
-      if (t >= 0) tensors[static_cast<size_t>(t)].used = true;
+    for (int32_t t : n.def->inputs) {
+      if (t < 0) continue;
+      tensors[static_cast<size_t>(t)].used = true;
+      // Ops keep what they derive from constants (packed weights) across
+      // preparations; a constant computed at this preparation may differ
+      // from the last one (its shape or values can follow the batch), so
+      // its readers prepare from scratch.
+      if (is_prepare_folded[static_cast<size_t>(t)]) {
+        n.state.reset();
+        n.state_ptr = nullptr;
+      }
+    }
     for (int32_t t : n.def->outputs) tensors[static_cast<size_t>(t)].used = true;
     try {
       n.record->prepare(ctx, n);
@@ -244,6 +344,8 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
       throw Error("runtime: " + n.label + ": " + e.what());
     }
     check(n.eval != nullptr, "runtime: " + n.label + ": prepare chose no kernel");
+    if (foldable_at_prepare(n)) fold_at_prepare(n, b);
+    else run.push_back(pos);
   }
   for (int32_t i : g.outputs) tensors[static_cast<size_t>(i)].used = true;
 }
@@ -252,7 +354,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
 // run-time tensor has the batch (b >= 2) as its dimension 0.
 bool Interpreter::Impl::separable(int b) const {
   if (b < 2 || !variables.empty()) return false;  // state is one piece
-  for (size_t pos : exec)
+  for (size_t pos : run)
     if (!nodes[pos].separable) return false;
   for (const RtTensor& t : tensors)
     if (t.used && !t.constant && (t.shape.empty() || t.shape[0] != b)) return false;
@@ -266,7 +368,7 @@ void Interpreter::Impl::prepare(int new_batch) {
   prepare_ops(new_batch, threads);
   int64_t work = 0;
   size_t image_bytes = 0;
-  for (size_t pos : exec) work = std::min(work + nodes[pos].work, int64_t{1} << 61);  // each <= 2^60
+  for (size_t pos : run) work = std::min(work + nodes[pos].work, int64_t{1} << 61);  // each <= 2^60
   const bool split = separable(new_batch);
   if (split)
     for (const RtTensor& t : tensors)
@@ -301,7 +403,7 @@ void Interpreter::Impl::prepare(int new_batch) {
 
 void Interpreter::Impl::plan_memory() {
   const lite::SubGraphDef& g = graph();
-  const int steps = static_cast<int>(exec.size());
+  const int steps = static_cast<int>(run.size());
   const size_t full = static_cast<size_t>(batch), per_tile = static_cast<size_t>(tile);
   // Graph inputs and outputs: one shared region at the full batch, alive
   // throughout, so that inputs survive an invoke and outputs are never overwritten.
@@ -327,7 +429,7 @@ void Interpreter::Impl::plan_memory() {
   // One lane's intermediates and scratch, placed by lifetime over the steps.
   std::vector<int> first(tensors.size(), -1), last(tensors.size(), -1);
   for (int step = 0; step < steps; ++step) {
-    const Node& n = nodes[exec[static_cast<size_t>(step)]];
+    const Node& n = nodes[run[static_cast<size_t>(step)]];
     for (int32_t t : n.def->outputs)
       if (first[static_cast<size_t>(t)] < 0) first[static_cast<size_t>(t)] = step;
     for (int32_t t : n.def->inputs)
@@ -344,7 +446,7 @@ void Interpreter::Impl::plan_memory() {
   }
   size_t slots = 0;
   for (int step = 0; step < steps; ++step) {
-    Node& n = nodes[exec[static_cast<size_t>(step)]];
+    Node& n = nodes[run[static_cast<size_t>(step)]];
     n.scratch_base = slots;
     for (size_t bytes : n.scratch_bytes) {
       requests.push_back({bytes, step, step});
@@ -389,7 +491,7 @@ void Interpreter::Impl::plan_memory() {
 void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
   for (const IoTensor& e : io) lane.tensors[e.tensor].data = e.base + static_cast<size_t>(first_image) * e.image_bytes;
   lane.ctx.batch = images;
-  for (size_t pos : exec) {
+  for (size_t pos : run) {
     const Node& n = nodes[pos];
     try {
       n.eval(lane.ctx, n);
@@ -527,7 +629,7 @@ size_t Interpreter::num_variables() const { return impl_->variables.size(); }
 
 Isa Interpreter::isa() const { return impl_->isa; }
 size_t Interpreter::arena_bytes() const { return impl_->arena_used; }
-size_t Interpreter::num_executed_ops() const { return impl_->exec.size(); }
+size_t Interpreter::num_executed_ops() const { return impl_->run.size(); }
 const lite::ModelDef& Interpreter::model() const { return impl_->model; }
 ThreadPool& Interpreter::thread_pool() { return *impl_->pool; }
 

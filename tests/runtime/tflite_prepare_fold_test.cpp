@@ -1,0 +1,210 @@
+// Shapes computed inside the graph. Exported models compute shape operands
+// with ops (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE is how a flatten with a
+// dynamic batch is exported; FILL and TILE take computed sizes). When
+// everything such an op reads is known while preparing (constants, or the
+// shape of a tensor for SHAPE), the interpreter computes it then, with the
+// kernel invoke would use, and its consumers see a constant at every batch
+// (Interpreter::Impl::fold_at_prepare). Each graph here runs in qlite and in
+// TensorFlow Lite 2.9 at several batches: output shapes and bytes identical.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "single_op_peer.h"
+
+namespace qlite::test {
+namespace {
+
+using T = TensorType;
+using lite::BuiltinOp;
+using lite::ModelBuilder;
+using lite::Quantization;
+
+struct Ran {
+  std::string error;
+  Shape shape;
+  std::vector<uint8_t> bytes;
+  size_t executed = 0;
+};
+
+Ran run_qlite(const std::vector<uint8_t>& model, int batch, const std::vector<uint8_t>& input) {
+  Ran r;
+  try {
+    auto it = runtime::Interpreter::from_buffer(model);
+    it->resize_batch(batch);
+    const auto in = it->input_bytes(0);
+    if (in.size() != input.size()) throw Error("input holds " + std::to_string(in.size()) + " bytes");
+    std::memcpy(in.data(), input.data(), input.size());
+    it->invoke();
+    const auto out = it->output_bytes(0);
+    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
+    r.shape = it->output_info(0).shape;
+    r.executed = it->num_executed_ops();
+  } catch (const Error& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+std::vector<uint8_t> random_input(Rng& rng, T t, size_t n) {
+  std::vector<uint8_t> b(n * lite::tensor_type_size(t));
+  if (t == T::kFloat32) {
+    for (size_t i = 0; i < n; ++i) {
+      const float f = rng.uniform(-10.0f, 10.0f);
+      std::memcpy(b.data() + 4 * i, &f, 4);
+    }
+  } else {
+    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(256));
+  }
+  return b;
+}
+
+// Runs `model` (one input of per-image shape `image`, type `t`) at each batch
+// in qlite and TFLite 2.9 and compares; returns the executed op count of the
+// last qlite run.
+size_t expect_same_as_tflite(const TfLitePeer& peer, const std::vector<uint8_t>& model, T t,
+                             const std::vector<int32_t>& image, uint64_t seed) {
+  Rng rng(seed);
+  size_t executed = 0;
+  for (int batch : {1, 3, 8, 1}) {
+    std::vector<int32_t> shape{batch};
+    shape.insert(shape.end(), image.begin(), image.end());
+    size_t n = 1;
+    for (int32_t d : shape) n *= static_cast<size_t>(d);
+    const std::vector<uint8_t> input = random_input(rng, t, n);
+    const Ran q = run_qlite(model, batch, input);
+    EXPECT_EQ(q.error, "") << "batch " << batch;
+    const auto outs = peer.run(model, {PeerInput{shape, input}});
+    EXPECT_EQ(outs.size(), 1u);
+    if (!q.error.empty() || outs.size() != 1) continue;
+    EXPECT_EQ(q.shape, Shape(outs[0].shape.begin(), outs[0].shape.end())) << "batch " << batch;
+    if (t == T::kFloat32 && q.bytes.size() == outs[0].bytes.size()) {
+      // Float: within 1e-5 relative (summation order may differ); copies are exact anyway.
+      const size_t n_out = q.bytes.size() / 4;
+      std::vector<float> a(n_out), e(n_out);
+      std::memcpy(a.data(), q.bytes.data(), q.bytes.size());
+      std::memcpy(e.data(), outs[0].bytes.data(), outs[0].bytes.size());
+      for (size_t i = 0; i < n_out; ++i)
+        EXPECT_NEAR(a[i], e[i], 1e-5f * std::max(1.0f, std::fabs(e[i]))) << "batch " << batch << " element " << i;
+    } else {
+      EXPECT_EQ(q.bytes, outs[0].bytes) << "batch " << batch;
+    }
+    executed = q.executed;
+  }
+  return executed;
+}
+
+// x (B, 4, 3, 2) -> RESHAPE(x, PACK(STRIDED_SLICE(SHAPE(x), [0], [1]), -1)) = (B, 24).
+std::vector<uint8_t> dynamic_flatten(T t) {
+  ModelBuilder b;
+  const Quantization q = t == T::kInt8 ? Quantization::per_tensor(0.1f, -5) : Quantization{};
+  const int32_t x = b.add_tensor("x", t, {1, 4, 3, 2}, q, {-1, 4, 3, 2});
+  const int32_t s = b.add_tensor("shape", T::kInt32, {4});
+  b.add_operator(BuiltinOp::kShape, {x}, {s}, lite::ShapeOptions{T::kInt32});
+  const int32_t begin = b.add_constant("begin", T::kInt32, {1}, std::vector<int32_t>{0});
+  const int32_t end = b.add_constant("end", T::kInt32, {1}, std::vector<int32_t>{1});
+  const int32_t strides = b.add_constant("strides", T::kInt32, {1}, std::vector<int32_t>{1});
+  const int32_t batch = b.add_tensor("batch", T::kInt32, {});
+  lite::StridedSliceOptions so;
+  so.shrink_axis_mask = 1;
+  b.add_operator(BuiltinOp::kStridedSlice, {s, begin, end, strides}, {batch}, so);
+  const int32_t minus1 = b.add_constant("minus1", T::kInt32, {}, std::vector<int32_t>{-1});
+  const int32_t packed = b.add_tensor("new_shape", T::kInt32, {2});
+  b.add_operator(BuiltinOp::kPack, {batch, minus1}, {packed}, lite::PackOptions{2, 0});
+  const int32_t y = b.add_tensor("y", t, {1, 24}, q, {-1, 24});
+  b.add_operator(BuiltinOp::kReshape, {x, packed}, {y}, lite::ReshapeOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return b.finish();
+}
+
+TEST(PrepareFold, DynamicBatchFlattenRunsAsTFLiteAtEveryBatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt8}) {
+    // SHAPE, STRIDED_SLICE and PACK are computed while preparing: only RESHAPE runs.
+    EXPECT_EQ(expect_same_as_tflite(*peer, dynamic_flatten(t), t, {4, 3, 2}, 11), 1u) << lite::tensor_type_name(t);
+  }
+}
+
+// FILL whose dims are SHAPE(x): the graph output, so FILL itself runs at
+// invoke, with the dims folded at prepare for the current batch.
+TEST(PrepareFold, FillShapedLikeTheInputFollowsTheBatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  ModelBuilder b;
+  const Quantization q = Quantization::per_tensor(0.5f, 3);
+  const int32_t x = b.add_tensor("x", T::kInt8, {1, 5}, q, {-1, 5});
+  const int32_t s = b.add_tensor("shape", T::kInt32, {2});
+  b.add_operator(BuiltinOp::kShape, {x}, {s}, lite::ShapeOptions{T::kInt32});
+  const int32_t v = b.add_constant("value", T::kInt8, {}, std::vector<int8_t>{-7}, q);
+  const int32_t y = b.add_tensor("y", T::kInt8, {1, 5}, q, {-1, 5});
+  b.add_operator(BuiltinOp::kFill, {s, v}, {y}, lite::FillOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  EXPECT_EQ(expect_same_as_tflite(*peer, b.finish(), T::kInt8, {5}, 12), 1u);
+}
+
+// TILE whose multiples are CAST of a constant (an op on constants only).
+TEST(PrepareFold, TileWithMultiplesComputedFromConstants) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", T::kFloat32, {1, 3}, {}, {-1, 3});
+  const int32_t m64 = b.add_constant("m64", T::kInt64, {2}, std::vector<int64_t>{1, 2});
+  const int32_t m = b.add_tensor("multiples", T::kInt32, {2});
+  b.add_operator(BuiltinOp::kCast, {m64}, {m}, lite::CastOptions{T::kInt64, T::kInt32});
+  const int32_t y = b.add_tensor("y", T::kFloat32, {1, 6}, {}, {-1, 6});
+  b.add_operator(BuiltinOp::kTile, {x, m}, {y}, lite::TileOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  EXPECT_EQ(expect_same_as_tflite(*peer, b.finish(), T::kFloat32, {3}, 13), 1u);
+}
+
+// A shape that depends on input values cannot be known while preparing:
+// qlite refuses it in one line naming the op (TFLite 2.9 resizes its output
+// at invoke; qlite does not yet).
+TEST(PrepareFold, ShapeFromInputValuesIsOneLineNamingTheOp) {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", T::kFloat32, {1, 6});
+  const int32_t shape = b.add_tensor("new_shape", T::kInt32, {2});
+  const int32_t y = b.add_tensor("y", T::kFloat32, {2, 3});
+  b.add_operator(BuiltinOp::kReshape, {x, shape}, {y}, lite::ReshapeOptions{});
+  b.set_inputs({x, shape});
+  b.set_outputs({y});
+  try {
+    runtime::Interpreter::from_buffer(b.finish());
+    ADD_FAILURE() << "a shape computed from an input was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("RESHAPE"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
+// Weights computed from constants (TRANSPOSE of a constant, as exporters
+// write them) are constants too: FULLY_CONNECTED takes its packed path at
+// every batch. Readers of tensors computed while preparing prepare from
+// scratch each time (what they derive may follow the batch), and the result
+// is TFLite's at every batch.
+TEST(PrepareFold, WeightsComputedFromConstantsArePackedForEachPreparation) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  ModelBuilder b;
+  Rng rng(5);
+  std::vector<float> w(4 * 6);
+  for (float& f : w) f = rng.uniform(-1.0f, 1.0f);
+  const int32_t x = b.add_tensor("x", T::kFloat32, {1, 4}, {}, {-1, 4});
+  const int32_t wt = b.add_constant("w_in_out", T::kFloat32, {4, 6}, w);
+  const int32_t perm = b.add_constant("perm", T::kInt32, {2}, std::vector<int32_t>{1, 0});
+  const int32_t wo = b.add_tensor("w_out_in", T::kFloat32, {6, 4});
+  b.add_operator(BuiltinOp::kTranspose, {wt, perm}, {wo}, lite::TransposeOptions{});
+  const int32_t y = b.add_tensor("y", T::kFloat32, {1, 6}, {}, {-1, 6});
+  b.add_operator(BuiltinOp::kFullyConnected, {x, wo, -1}, {y}, lite::FullyConnectedOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  EXPECT_EQ(expect_same_as_tflite(*peer, b.finish(), T::kFloat32, {4}, 14), 1u);
+}
+
+}  // namespace
+}  // namespace qlite::test
