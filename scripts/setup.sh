@@ -5,12 +5,13 @@
 # --test adds the test dependencies: Debian's chromium, in which the tests load
 # the demo's report.html headless (tests/report/), and python3-pip,
 # python3-setuptools and python3-wheel, with which python/tests/test_pip_install.py
-# runs `pip install .` offline.
+# runs `pip install .` offline, and ccache, which scripts/build.sh uses when
+# present (the test command builds twice, Release and ASan).
 set -euo pipefail
 
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
-  test_packages=(chromium python3-pip python3-setuptools python3-wheel)
+  test_packages=(chromium python3-pip python3-setuptools python3-wheel ccache)
   shift
 fi
 

@@ -1,5 +1,6 @@
-// The interpreter: load (tensors, nodes, constant folding), prepare for a
-// batch (op prepare in execution order, arena plan), invoke.
+// The interpreter: load (tensors, nodes, DEQUANTIZE of constants folded),
+// prepare for a batch (op prepare in execution order, ops on known inputs
+// computed then, arena plan), invoke.
 #include <algorithm>
 #include <cstring>
 #include <new>

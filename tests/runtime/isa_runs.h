@@ -3,7 +3,6 @@
 // path (tflite_uint8_ops_test.cpp, tflite_int16_ops_test.cpp).
 #pragma once
 
-#include <cstring>
 #include <vector>
 
 #include "kernels/float_kernels.h"
@@ -23,25 +22,7 @@ inline std::vector<Isa> runtime_isas() {
 
 // run_in_qlite (single_op_peer.h) with the interpreter forced onto `isa`.
 inline Outcome run_on(Isa isa, const std::vector<uint8_t>& model, const std::vector<uint8_t>& input) {
-  Outcome r;
-  try {
-    runtime::InterpreterOptions o;
-    o.isa = isa;
-    auto it = runtime::Interpreter::from_buffer(model, o);
-    const auto in = it->input_bytes(0);
-    if (in.size() != input.size()) {
-      r.error = "input size";
-      return r;
-    }
-    if (!input.empty()) std::memcpy(in.data(), input.data(), input.size());
-    it->invoke();
-    const auto out = it->output_bytes(0);
-    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
-    r.shape = it->output_info(0).shape;
-  } catch (const Error& e) {
-    r.error = e.what();
-  }
-  return r;
+  return run_in_qlite(model, std::vector<std::vector<uint8_t>>{input}, {.isa = isa});
 }
 
 }  // namespace qlite::test

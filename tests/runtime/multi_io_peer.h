@@ -14,46 +14,10 @@
 
 #include "qlite/lite.h"
 #include "qlite/runtime.h"
+#include "qlite_run.h"
 #include "tflite_peer.h"
 
 namespace qlite::test {
-
-struct MultiOutcome {
-  std::string error;  // empty when the model ran
-  std::vector<std::vector<int64_t>> shapes;
-  std::vector<std::vector<uint8_t>> bytes;
-};
-
-// inputs[k] are the bytes of graph input k at the file's shapes.
-inline MultiOutcome run_multi_in_qlite(const std::vector<uint8_t>& model, const std::vector<std::vector<uint8_t>>& inputs) {
-  MultiOutcome r;
-  try {
-    auto it = runtime::Interpreter::from_buffer(model);
-    if (it->num_inputs() != inputs.size()) {
-      r.error = "qlite model has " + std::to_string(it->num_inputs()) + " inputs, given " + std::to_string(inputs.size());
-      return r;
-    }
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      const auto in = it->input_bytes(k);
-      if (in.size() != inputs[k].size()) {
-        r.error = "qlite input " + std::to_string(k) + " holds " + std::to_string(in.size()) + " bytes, given " +
-                  std::to_string(inputs[k].size());
-        return r;
-      }
-      if (!in.empty()) std::memcpy(in.data(), inputs[k].data(), in.size());
-    }
-    it->invoke();
-    for (size_t k = 0; k < it->num_outputs(); ++k) {
-      const auto out = it->output_bytes(k);
-      const auto* p = reinterpret_cast<const uint8_t*>(out.data());
-      r.bytes.emplace_back(p, p + out.size());
-      r.shapes.push_back(it->output_info(k).shape);
-    }
-  } catch (const Error& e) {
-    r.error = e.what();
-  }
-  return r;
-}
 
 inline MultiOutcome run_multi_in_tflite(const TfLitePeer& peer, const std::vector<uint8_t>& model,
                                         const std::vector<std::vector<int32_t>>& shapes,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qlite/runtime.h"
+#include "qlite_run.h"
 #include "runtime_models.h"
 #include "tflite_peer.h"
 
@@ -20,24 +21,26 @@ struct Outcome {
   std::vector<uint8_t> bytes;
 };
 
-inline Outcome run_in_qlite(const std::vector<uint8_t>& model, const std::vector<uint8_t>& input) {
+// Output 0 of run_multi_in_qlite (qlite_run.h).
+inline Outcome first_output(MultiOutcome m) {
   Outcome r;
-  try {
-    auto it = runtime::Interpreter::from_buffer(model);
-    const auto in = it->input_bytes(0);
-    if (in.size() != input.size()) {
-      r.error = "qlite input holds " + std::to_string(in.size()) + " bytes, given " + std::to_string(input.size());
-      return r;
-    }
-    if (!input.empty()) std::memcpy(in.data(), input.data(), input.size());
-    it->invoke();
-    const auto out = it->output_bytes(0);
-    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
-    r.shape = it->output_info(0).shape;
-  } catch (const Error& e) {
-    r.error = e.what();
+  r.error = std::move(m.error);
+  if (r.error.empty() && !m.bytes.empty()) {
+    r.bytes = std::move(m.bytes[0]);
+    r.shape = std::move(m.shapes[0]);
   }
   return r;
+}
+
+// Models with several runtime inputs (binary ops with two non-constant
+// operands, SELECT): inputs[k] is graph input k's bytes.
+inline Outcome run_in_qlite(const std::vector<uint8_t>& model, const std::vector<std::vector<uint8_t>>& inputs,
+                            const QliteRunOptions& options = {}) {
+  return first_output(run_multi_in_qlite(model, inputs, options));
+}
+
+inline Outcome run_in_qlite(const std::vector<uint8_t>& model, const std::vector<uint8_t>& input) {
+  return run_in_qlite(model, std::vector<std::vector<uint8_t>>{input});
 }
 
 inline Outcome run_in_tflite(const TfLitePeer& peer, const std::vector<uint8_t>& model, std::vector<int32_t> in_shape,
@@ -54,31 +57,6 @@ inline Outcome run_in_tflite(const TfLitePeer& peer, const std::vector<uint8_t>&
   } catch (const Error& e) {
     r.error = e.what();
     if (r.error.empty()) r.error = "TFLite failed";
-  }
-  return r;
-}
-
-// Models with several runtime inputs (binary ops with two non-constant
-// operands, SELECT): inputs[k] is graph input k's bytes.
-inline Outcome run_in_qlite(const std::vector<uint8_t>& model, const std::vector<std::vector<uint8_t>>& inputs) {
-  Outcome r;
-  try {
-    auto it = runtime::Interpreter::from_buffer(model);
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      const auto in = it->input_bytes(k);
-      if (in.size() != inputs[k].size()) {
-        r.error = "qlite input " + std::to_string(k) + " holds " + std::to_string(in.size()) + " bytes, given " +
-                  std::to_string(inputs[k].size());
-        return r;
-      }
-      if (!inputs[k].empty()) std::memcpy(in.data(), inputs[k].data(), inputs[k].size());
-    }
-    it->invoke();
-    const auto out = it->output_bytes(0);
-    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
-    r.shape = it->output_info(0).shape;
-  } catch (const Error& e) {
-    r.error = e.what();
   }
   return r;
 }

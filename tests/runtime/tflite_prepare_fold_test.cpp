@@ -24,32 +24,6 @@ using lite::BuiltinOp;
 using lite::ModelBuilder;
 using lite::Quantization;
 
-struct Ran {
-  std::string error;
-  Shape shape;
-  std::vector<uint8_t> bytes;
-  size_t executed = 0;
-};
-
-Ran run_qlite(const std::vector<uint8_t>& model, int batch, const std::vector<uint8_t>& input) {
-  Ran r;
-  try {
-    auto it = runtime::Interpreter::from_buffer(model);
-    it->resize_batch(batch);
-    const auto in = it->input_bytes(0);
-    if (in.size() != input.size()) throw Error("input holds " + std::to_string(in.size()) + " bytes");
-    std::memcpy(in.data(), input.data(), input.size());
-    it->invoke();
-    const auto out = it->output_bytes(0);
-    r.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
-    r.shape = it->output_info(0).shape;
-    r.executed = it->num_executed_ops();
-  } catch (const Error& e) {
-    r.error = e.what();
-  }
-  return r;
-}
-
 std::vector<uint8_t> random_input(Rng& rng, T t, size_t n) {
   std::vector<uint8_t> b(n * lite::tensor_type_size(t));
   if (t == T::kFloat32) {
@@ -76,24 +50,24 @@ size_t expect_same_as_tflite(const TfLitePeer& peer, const std::vector<uint8_t>&
     size_t n = 1;
     for (int32_t d : shape) n *= static_cast<size_t>(d);
     const std::vector<uint8_t> input = random_input(rng, t, n);
-    const Ran q = run_qlite(model, batch, input);
+    const MultiOutcome q = run_multi_in_qlite(model, {input}, {.batch = batch});
     EXPECT_EQ(q.error, "") << "batch " << batch;
     const auto outs = peer.run(model, {PeerInput{shape, input}});
     EXPECT_EQ(outs.size(), 1u);
     if (!q.error.empty() || outs.size() != 1) continue;
-    EXPECT_EQ(q.shape, Shape(outs[0].shape.begin(), outs[0].shape.end())) << "batch " << batch;
-    if (t == T::kFloat32 && q.bytes.size() == outs[0].bytes.size()) {
+    EXPECT_EQ(q.shapes.at(0), Shape(outs[0].shape.begin(), outs[0].shape.end())) << "batch " << batch;
+    if (t == T::kFloat32 && q.bytes.at(0).size() == outs[0].bytes.size()) {
       // Float: within 1e-5 relative (summation order may differ); copies are exact anyway.
-      const size_t n_out = q.bytes.size() / 4;
+      const size_t n_out = q.bytes.at(0).size() / 4;
       std::vector<float> a(n_out), e(n_out);
-      std::memcpy(a.data(), q.bytes.data(), q.bytes.size());
+      std::memcpy(a.data(), q.bytes.at(0).data(), q.bytes.at(0).size());
       std::memcpy(e.data(), outs[0].bytes.data(), outs[0].bytes.size());
       for (size_t i = 0; i < n_out; ++i)
         EXPECT_NEAR(a[i], e[i], 1e-5f * std::max(1.0f, std::fabs(e[i]))) << "batch " << batch << " element " << i;
     } else {
-      EXPECT_EQ(q.bytes, outs[0].bytes) << "batch " << batch;
+      EXPECT_EQ(q.bytes.at(0), outs[0].bytes) << "batch " << batch;
     }
-    executed = q.executed;
+    executed = q.executed_ops;
   }
   return executed;
 }
