@@ -266,6 +266,8 @@ class Model:
         import os
         if not overwrite and os.path.exists(filepath):
             raise ValueError("save: %s exists and overwrite=False" % filepath)
+        from ..quantization import keras as _qk  # an annotated model's Python configs must be writable
+        _qk._check_savable(self._model)
         self._model.save(str(filepath))
 
     def to_json(self):
