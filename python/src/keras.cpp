@@ -195,13 +195,37 @@ py::dict logs_of(const FitProgress& p) {
   return logs;
 }
 
+// Keras 2.9's Progbar pieces: a metric value ("%.4f", "%.4e" when |v| is
+// not above 1e-3) and a duration per unit (s, ms or us).
+std::string keras_value(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) > 1e-3 ? "%.4f" : "%.4e", v);
+  return buf;
+}
+std::string keras_time(double s, const char* unit) {
+  char buf[64];
+  if (s >= 1 || s == 0)
+    std::snprintf(buf, sizeof buf, "%.0fs/%s", s, unit);
+  else if (s >= 1e-3)
+    std::snprintf(buf, sizeof buf, "%.0fms/%s", s * 1e3, unit);
+  else
+    std::snprintf(buf, sizeof buf, "%.0fus/%s", s * 1e6, unit);
+  return buf;
+}
+
 // Keras' verbose=2 line: one per epoch, no bar.
 void epoch_line(const FitProgress& p) {
-  const double ms = p.elapsed_s * 1000.0;
-  std::printf("Epoch %d/%d\n%lld/%lld - %.0fs - loss: %.4f - accuracy: %.4f", p.epoch + 1, p.epochs,
-              static_cast<long long>(p.steps), static_cast<long long>(p.steps), p.elapsed_s, p.loss, p.accuracy);
-  if (p.val_loss) std::printf(" - val_loss: %.4f - val_accuracy: %.4f", *p.val_loss, p.val_accuracy.value_or(0.0));
-  std::printf(" - %.0fms/epoch - %.0fms/step\n", ms, p.steps > 0 ? ms / static_cast<double>(p.steps) : 0.0);
+  std::string line = "Epoch " + std::to_string(p.epoch + 1) + "/" + std::to_string(p.epochs) + "\n" +
+                     std::to_string(p.steps) + "/" + std::to_string(p.steps);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " - %.0fs", p.elapsed_s);
+  line += buf;
+  line += " - loss: " + keras_value(p.loss) + " - accuracy: " + keras_value(p.accuracy);
+  if (p.val_loss) line += " - val_loss: " + keras_value(*p.val_loss);
+  if (p.val_accuracy) line += " - val_accuracy: " + keras_value(*p.val_accuracy);
+  line += " - " + keras_time(p.elapsed_s, "epoch") + " - " +
+          keras_time(p.steps > 0 ? p.elapsed_s / static_cast<double>(p.steps) : 0.0, "step") + "\n";
+  std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
 

@@ -75,6 +75,10 @@ def test_fit_equals_the_cli(fashion, cli, tmp_path, capfd):
 
     out = capfd.readouterr().out
     assert "Epoch 1/1" in out
+    # Keras 2.9's Progbar: the first line of an epoch gives the ETA, the last the time per step.
+    # A value not above 1e-3 is "%.4e", as Keras prints it (an accuracy of 0 after one batch: 0.0000e+00).
+    value = r"\d\.\d{4}(e[+-]\d\d)?"
+    assert re.search(r"Epoch 1/1\n\r 1/57 \[\.{30}\] - ETA: \d+s - loss: %s - accuracy: %s\r" % (value, value), out), out
     assert re.search(r"57/57 \[=+\] - \d+s \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - "
                      r"val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}", out), out
 
