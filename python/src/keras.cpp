@@ -87,8 +87,10 @@ Tensor images_from(const py::object& o, const Model& model, const char* what, py
   return t;
 }
 
-// Sparse labels: (N,) or (N, 1), integer dtype (or float holding integers).
-Tensor labels_from(const py::object& o, int64_t rows, const char* what) {
+// Sparse labels: (N,) or (N, 1), integer dtype (or float holding integers),
+// each a class of the model's output: in [0, classes) (a ValueError otherwise,
+// where Keras raises InvalidArgumentError).
+Tensor labels_from(const py::object& o, int64_t rows, int64_t classes, const char* what) {
   const py::array a = py::array::ensure(o);
   if (!a) throw py::type_error(std::string(what) + ": y is not convertible to a numpy array");
   const char kind = a.dtype().kind();
@@ -107,9 +109,19 @@ Tensor labels_from(const py::object& o, int64_t rows, const char* what) {
     const double v = d.data()[r];
     if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != static_cast<double>(static_cast<int64_t>(v)))
       throw py::value_error(std::string(what) + ": label in row " + std::to_string(r) + " is not an integer class");
+    if (v < 0 || v >= static_cast<double>(classes))
+      throw py::value_error(std::string(what) + ": received a label value of " + std::to_string(static_cast<int64_t>(v)) +
+                            " (row " + std::to_string(r) + ") which is outside the valid range of [0, " +
+                            std::to_string(classes) + ")");
     p[r] = static_cast<int32_t>(v);
   }
   return t;
+}
+
+// The classes sparse labels index: the last dimension of the model's output.
+int64_t output_classes(const Model& m) {
+  const Shape& s = m.output_shape();
+  return s.empty() ? 1 : s.back();
 }
 
 py::array to_numpy(const Tensor& t) {
@@ -248,7 +260,7 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   require_built(m, seed);
   py::object keep_x;  // the array tx reads (x itself when float32 and C-contiguous)
   const Tensor tx = images_from(x, m, "fit", keep_x);
-  const Tensor ty = labels_from(y, tx.dim(0), "fit");
+  const Tensor ty = labels_from(y, tx.dim(0), output_classes(m), "fit");
   FitOptions o;
   o.epochs = epochs;
   o.batch_size = batch_size;
@@ -324,7 +336,7 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
   require_built(m);
   py::object keep_x;
   const Tensor tx = images_from(x, m, "evaluate", keep_x);
-  const Tensor ty = labels_from(y, tx.dim(0), "evaluate");
+  const Tensor ty = labels_from(y, tx.dim(0), output_classes(m), "evaluate");
   EvalResult e;
   {
     py::gil_scoped_release release;

@@ -108,8 +108,12 @@ def test_errors_are_python_exceptions(fashion):
         model.fit(x[:10] / 255.0, y[:9])
     with pytest.raises(ValueError, match="not an integer class"):
         model.fit(x[:10] / 255.0, y[:10] + 0.5)
-    with pytest.raises(RuntimeError, match="outside"):
-        model.fit(x[:10] / 255.0, np.full(10, 10))
+    # A label that is not a class of the output is a wrong input (Keras: InvalidArgumentError), checked first.
+    for labels in (np.full(10, 10), np.full(10, -1, np.int8)):
+        for call in (model.fit, model.evaluate):
+            with pytest.raises(ValueError, match=r"received a label value of -?1[0]? \(row 0\) which is outside the "
+                                                 r"valid range of \[0, 10\)"):
+                call(x[:10] / 255.0, labels)
     with pytest.raises(TypeError):
         model.fit(np.array(["a"] * 10), y[:10])
     with pytest.raises(ValueError, match="optimizer"):
