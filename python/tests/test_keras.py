@@ -283,3 +283,28 @@ def test_objects_outliving_or_shared_between_models_never_crash():
         first.predict(np.zeros((1, 3)))
     with pytest.raises(TypeError, match="expected a keras layer"):
         keras.Sequential([layers.InputLayer(input_shape=(3,)), keras.Sequential([layers.Dense(2, input_shape=(3,))])])
+
+
+def test_validation_data_evaluates_on_the_given_rows(fashion):
+    """fit(validation_data=(x_val, y_val)) trains exactly as fit(x, y) (same seed: same history and weights) and
+    reports val metrics equal to evaluate(x_val, y_val) after the epoch; [x] is taken as x (one input), as Keras."""
+    (x, y), (xt, yt) = fashion
+    x, y, xv, yv = x[:700] / 255.0, y[:700], xt[:301] / 255.0, yt[:301].astype(np.int64)
+    a = compiled_seed_model()
+    ha = a.fit(x, y, batch_size=100, verbose=0, seed=4).history
+    b = compiled_seed_model()
+    hb = b.fit([x], y, batch_size=100, verbose=0, seed=4, validation_data=(xv, yv), validation_split=0.5).history
+    assert hb["loss"] == ha["loss"] and hb["accuracy"] == ha["accuracy"]
+    assert [w.tobytes() for w in a.get_weights()] == [w.tobytes() for w in b.get_weights()]
+    loss, accuracy = b.evaluate([xv], yv, batch_size=100)
+    assert hb["val_accuracy"] == [accuracy] and hb["val_loss"] == [pytest.approx(loss, rel=1e-6)]
+    assert np.array_equal(b.predict([xv[:3]]), b.predict(xv[:3]))
+    for n in range(1, 2000, 7):  # Keras' split index lands exactly between the rows for every size
+        for m in (1, 3, 10, 333):
+            _, _, split = keras.engine._append_validation(np.zeros((n, 2)), np.zeros(n),
+                                                          (np.zeros((m, 2)), np.zeros(m)))
+            assert int((n + m) * (1.0 - split)) == n
+    with pytest.raises(ValueError, match="validation_data x_val has shape"):
+        b.fit(x, y, verbose=0, validation_data=(xv[:, :27], yv))
+    with pytest.raises(ValueError, match="validation sample weights"):
+        b.fit(x, y, verbose=0, validation_data=(xv, yv, np.ones(301)))
