@@ -313,9 +313,26 @@ void bind_lite(py::module_& m) {
                             "(a file path, or its bytes), float32, dynamic-range, float16-weight and full int8 "
                             "models. Integer results are bit-identical to TensorFlow Lite 2.9. Raises ValueError "
                             "with the runtime's message for a file it cannot load or run.")
-      .def(py::init<std::optional<std::string>, std::optional<py::bytes>, std::optional<int>>(),
+      // TF 2.9's parameters in TF's order; the experimental ones take their defaults only (qlite has no
+      // delegates and exposes graph inputs and outputs only).
+      .def(py::init([](std::optional<std::string> model_path, std::optional<py::bytes> model_content,
+                       const py::object& experimental_delegates, std::optional<int> num_threads,
+                       const py::object& experimental_op_resolver_type, bool experimental_preserve_all_tensors) {
+             if (!experimental_delegates.is_none() && py::len(experimental_delegates) != 0)
+               throw py::value_error("Interpreter: experimental_delegates are not supported by qlite (its kernels "
+                                     "are built in; pass none)");
+             if (!experimental_op_resolver_type.is_none())
+               throw py::value_error("Interpreter: experimental_op_resolver_type is not supported by qlite (one "
+                                     "resolver; QLITE_ISA=reference selects the reference kernels)");
+             if (experimental_preserve_all_tensors)
+               throw py::value_error("Interpreter: experimental_preserve_all_tensors=True is not supported by qlite "
+                                     "(only graph inputs and outputs are readable)");
+             return std::make_unique<PyInterpreter>(std::move(model_path), std::move(model_content), num_threads);
+           }),
            py::arg("model_path") = py::none(), py::arg("model_content") = py::none(),
-           py::arg("num_threads") = py::none())
+           py::arg("experimental_delegates") = py::none(), py::arg("num_threads") = py::none(),
+           py::arg("experimental_op_resolver_type") = py::none(),
+           py::arg("experimental_preserve_all_tensors") = false)
       .def("allocate_tensors", &PyInterpreter::allocate_tensors,
            "Plans the tensors for the current input shapes (after resize_tensor_input, the new batch). "
            "Needed before set_tensor, invoke and get_tensor, as in TensorFlow.")

@@ -271,3 +271,18 @@ def test_a_held_view_blocks_a_new_batch_instead_of_dangling(cpp_models, rng):
     held = it.tensor(out["index"])()
     it.allocate_tensors()
     assert held.shape == (3, 10)
+
+
+def test_interpreter_takes_tensorflow_parameters_in_order(cpp_models):
+    """TF 2.9's Interpreter(model_path, model_content, experimental_delegates, num_threads, ...): the experimental
+    ones at their defaults are accepted; what qlite does not have is a ValueError saying so."""
+    path = str(cpp_models["int8"])
+    it = Interpreter(path, None, None, 2)
+    assert it.num_threads == 2
+    Interpreter(model_path=path, experimental_delegates=[], num_threads=1, experimental_op_resolver_type=None,
+                experimental_preserve_all_tensors=False).allocate_tensors()
+    for kwargs, message in (({"experimental_delegates": [object()]}, "experimental_delegates"),
+                            ({"experimental_op_resolver_type": 1}, "experimental_op_resolver_type"),
+                            ({"experimental_preserve_all_tensors": True}, "preserve_all_tensors")):
+        with pytest.raises(ValueError, match=message):
+            Interpreter(model_path=path, **kwargs)
