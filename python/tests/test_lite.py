@@ -243,3 +243,46 @@ def test_reset_all_variables_keeps_results(cpp_models, rng):
 def test_package_exposes_interpreter():
     assert qlite.lite.Interpreter is Interpreter
     assert Interpreter.__doc__ and Interpreter.invoke.__doc__
+
+
+def test_a_held_view_blocks_a_new_batch_instead_of_dangling(cpp_models, rng):
+    """A view from tensor() points into the runtime's buffers, which a new batch replaces: as TensorFlow does,
+    allocate_tensors() refuses (RuntimeError) while one is alive, instead of leaving it on freed memory."""
+    it = Interpreter(model_path=str(cpp_models["int8"]))
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    it.allocate_tensors()
+    x = random_input(inp, 1, rng)
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    expected = it.get_tensor(out["index"])
+    view = it.tensor(out["index"])()
+    row = view[0]  # a slice keeps the view's buffer too
+    del view
+    it.resize_tensor_input(inp["index"], [3] + list(inp["shape"][1:]))
+    with pytest.raises(RuntimeError, match="at least 1 reference to internal data"):
+        it.allocate_tensors()
+    assert np.array_equal(row, expected[0])  # still the runtime's live buffer, not freed memory
+    del row
+    it.allocate_tensors()  # no view left: the new batch is planned
+    it.set_tensor(inp["index"], np.repeat(x, 3, axis=0))
+    it.invoke()
+    assert np.array_equal(it.tensor(out["index"])(), np.repeat(expected, 3, axis=0))
+    # The same batch plans nothing new: a view may stay alive across allocate_tensors().
+    held = it.tensor(out["index"])()
+    it.allocate_tensors()
+    assert held.shape == (3, 10)
+
+
+def test_interpreter_takes_tensorflow_parameters_in_order(cpp_models):
+    """TF 2.9's Interpreter(model_path, model_content, experimental_delegates, num_threads, ...): the experimental
+    ones at their defaults are accepted; what qlite does not have is a ValueError saying so."""
+    path = str(cpp_models["int8"])
+    it = Interpreter(path, None, None, 2)
+    assert it.num_threads == 2
+    Interpreter(model_path=path, experimental_delegates=[], num_threads=1, experimental_op_resolver_type=None,
+                experimental_preserve_all_tensors=False).allocate_tensors()
+    for kwargs, message in (({"experimental_delegates": [object()]}, "experimental_delegates"),
+                            ({"experimental_op_resolver_type": 1}, "experimental_op_resolver_type"),
+                            ({"experimental_preserve_all_tensors": True}, "preserve_all_tensors")):
+        with pytest.raises(ValueError, match=message):
+            Interpreter(model_path=path, **kwargs)

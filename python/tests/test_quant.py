@@ -179,3 +179,25 @@ def test_tfmot_and_tf_names():
     assert tqk.quantize_apply is quantize_apply
     assert tf.keras is qlite.keras and tf.lite is qlite.lite
     assert tf.float32 is np.float32 and tf.int8 is np.int8 and tf.uint8 is np.uint8
+
+
+def test_concrete_function_spec_must_fit_the_model(cpp_models):
+    """TensorFlow traces model(x) with the spec: a shape the model cannot take, or a non-float dtype, is a
+    ValueError; tf.function(input_signature=[...]) gives get_concrete_function() its spec, as in TensorFlow."""
+    model = keras.models.load_model(str(cpp_models["model"]))
+    run_model = tf.function(lambda x: model(x))
+    for shape in ([1, 28, 27], [28, 28], [1, 28, 28, 1], [0, 28, 28]):
+        with pytest.raises(ValueError, match=r"incompatible with the layer: expected shape=\(None, 28, 28\)"):
+            run_model.get_concrete_function(tf.TensorSpec(shape, tf.float32))
+    with pytest.raises(ValueError, match="TensorSpec dtype int8"):
+        run_model.get_concrete_function(tf.TensorSpec([1, 28, 28], tf.int8))
+    expected = cpp_models["float32"].read_bytes()
+    for spec in (tf.TensorSpec([None, 28, 28]), tf.TensorSpec(np.array([1, 28, 28]), tf.float32)):
+        f = run_model.get_concrete_function(spec)
+        assert TFLiteConverter.from_concrete_functions([f], model).convert() == expected
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 28, 28], tf.float32)])
+    def serve(x):
+        return model(x)
+
+    assert TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model).convert() == expected

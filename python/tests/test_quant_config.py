@@ -4,8 +4,11 @@ The independent oracle is the C++ default registry: a Python config choosing exa
 same training and a byte-identical .tflite file; a config choosing differently must change the file as the
 quantization arithmetic says; what qlite's C++ side cannot write is refused at quantize_apply, naming the layer.
 """
+import json
+import pathlib
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -298,3 +301,121 @@ def test_tfmot_documented_sequential_example():
     assert [l.name for l in quant_aware_model.layers] == ["quantize_layer", "quant_dense", "quant_flatten"]
     x = np.random.default_rng(0).random((8, 20))
     assert quant_aware_model.predict(x).shape == (8, 20)
+
+
+# The other process of the save / reload tests: the test module (for DefaultDenseQuantizeConfig, the class the
+# saved model names) and qlite, then MODE's steps on the model saved in DIR.
+RELOAD_SCRIPT = r"""
+import json, sys
+import numpy as np
+sys.path.insert(0, %(tests)r)
+import qlite.tfmot as tfmot
+from qlite import keras
+import test_quant_config as t
+qk = tfmot.quantization.keras
+mode, model_dir, out = sys.argv[1], sys.argv[2], sys.argv[3]
+if mode == "scope":
+    with qk.quantize_scope(t.SCOPE):
+        loaded = keras.models.load_model(model_dir)
+        quantized = qk.quantize_apply(loaded)
+    rng = np.random.default_rng(7)
+    history, content = t.train_and_convert(quantized, (rng.random((600, 12, 12, 1)),
+                                                       (rng.random(600) * 10).astype(np.uint8)))
+    open(out, "wb").write(content)
+    print(json.dumps(history))
+elif mode == "no-scope":
+    try:
+        keras.models.load_model(model_dir)
+    except ValueError as e:
+        print("ValueError: %%s" %% e)
+elif mode == "custom-objects":
+    loaded = keras.models.load_model(model_dir, custom_objects=t.SCOPE)
+    try:
+        qk.quantize_apply(loaded)
+    except ValueError as e:
+        print("ValueError: %%s" %% e)
+    with qk.quantize_scope(t.SCOPE):
+        print([l.name for l in qk.quantize_apply(loaded).layers])
+"""
+
+
+def run_other_process(tmp_path, mode, model_dir):
+    script = tmp_path / "reload.py"
+    script.write_text(RELOAD_SCRIPT % {"tests": str(pathlib.Path(__file__).resolve().parent)})
+    out = tmp_path / ("%s.tflite" % mode)
+    p = subprocess.run([sys.executable, str(script), mode, str(model_dir), str(out)], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    return p.stdout, out
+
+
+def test_an_annotated_model_with_a_python_config_reloads_in_another_process(tmp_path, data):
+    """tfmot's save / load_model-in-quantize_scope / quantize_apply: the config is rebuilt from its class name and
+    get_config() in the other process, and trains and converts exactly as quantize_apply in this one."""
+    annotated = dense_annotated(lambda: DefaultDenseQuantizeConfig(num_bits=4,
+                                                                   activation_quantizer="AllValuesQuantizer"))
+    annotated.save(tmp_path / "annotated")
+    stdout, out = run_other_process(tmp_path, "scope", tmp_path / "annotated")
+    with qk.quantize_scope(SCOPE):
+        here = qk.quantize_apply(annotated)
+    history, content = train_and_convert(here, data)
+    assert json.loads(stdout) == history
+    assert out.read_bytes() == content
+    # The oracle sees the config's choices: the default registry gives another file.
+    assert train_and_convert(qk.quantize_apply(dense_annotated(lambda: None)), data)[1] != content
+
+
+def test_loading_needs_the_config_class(tmp_path):
+    dense_annotated(DefaultDenseQuantizeConfig).save(tmp_path / "annotated")
+    stdout, _ = run_other_process(tmp_path, "no-scope", tmp_path / "annotated")
+    assert re.fullmatch(r"ValueError: load_model: unknown QuantizeConfig 'DefaultDenseQuantizeConfig' \(layer "
+                        r"'dense'\): Unknown object: 'DefaultDenseQuantizeConfig'.*quantize_scope.*\n", stdout)
+    # custom_objects= loads it, as in Keras; quantize_apply still needs the scope, as in tfmot.
+    stdout, _ = run_other_process(tmp_path, "custom-objects", tmp_path / "annotated")
+    first, second = stdout.splitlines()
+    assert first.startswith("ValueError: quantize_apply: unknown QuantizeConfig 'DefaultDenseQuantizeConfig'")
+    assert second.endswith("'quant_dense', 'quant_dense_1']")
+    # In this process too: a model loaded from a file has no live config to fall back on.
+    with pytest.raises(ValueError, match="load_model: unknown QuantizeConfig 'DefaultDenseQuantizeConfig'"):
+        keras.models.load_model(tmp_path / "annotated")
+    with qk.quantize_scope(SCOPE):
+        loaded = keras.models.load_model(tmp_path / "annotated")
+    with pytest.raises(ValueError, match="quantize_scope"):
+        qk.quantize_apply(loaded)
+
+
+def test_saved_configs_carry_quantizers_and_refuse_what_json_cannot_hold(tmp_path, data):
+    """A get_config() holding quantizer objects is saved as Keras does (class_name + config) and rebuilt; one that
+    JSON cannot hold is a TypeError at save, before anything is written."""
+    class HoldsQuantizer(DefaultDenseQuantizeConfig):
+        def __init__(self, kernel=LastValueQuantizer(4, False, True, True)):
+            super().__init__(num_bits=kernel.num_bits)
+            self.kernel = kernel
+
+        def get_config(self):
+            return {"kernel": self.kernel}
+
+    scope = {"HoldsQuantizer": HoldsQuantizer}
+    dense_annotated(lambda: HoldsQuantizer(LastValueQuantizer(3, False, True, True))).save(tmp_path / "q")
+    with qk.quantize_scope(scope):
+        loaded = qk.quantize_apply(keras.models.load_model(tmp_path / "q"))
+        here = qk.quantize_apply(dense_annotated(lambda: HoldsQuantizer(LastValueQuantizer(3, False, True, True))))
+    assert train_and_convert(loaded, data) == train_and_convert(here, data)
+
+    class Opaque(DefaultDenseQuantizeConfig):
+        def __init__(self, f=None):
+            super().__init__()
+
+        def get_config(self):
+            return {"f": lambda: 0}
+
+    class NoConfig(DefaultDenseQuantizeConfig):
+        get_config = qk.QuantizeConfig.get_config
+
+    for cls, message in ((Opaque, "cannot be written as JSON"), (NoConfig, "is not implemented")):
+        with pytest.raises(TypeError, match=r"save: layer 'dense': the QuantizeConfig '%s' cannot be saved: its "
+                                            r"get_config\(\) %s" % (cls.__name__, message)):
+            dense_annotated(cls).save(tmp_path / cls.__name__)
+        assert not (tmp_path / cls.__name__).exists()
+    with qk.quantize_scope({"Opaque": Opaque}):  # in this process the live config is used, as before
+        qk.quantize_apply(dense_annotated(Opaque))

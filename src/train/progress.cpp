@@ -1,4 +1,4 @@
-// console_progress(): a Keras-like progress bar redrawn in place with \r.
+// console_progress(): Keras 2.9's progress bar (Progbar, verbose=1), redrawn in place with \r.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,22 +10,31 @@ namespace qlite {
 
 namespace {
 
+// Keras 2.9's Progbar ETA: "%d:%02d:%02d" above an hour, "%d:%02d" above a
+// minute, else "%ds" (Python's %d truncates).
 std::string format_eta(double s) {
-  const long t = static_cast<long>(std::lround(s));
+  const long t = static_cast<long>(s);
   char buf[32];
-  if (t >= 3600)
+  if (s > 3600)
     std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t % 3600) / 60, t % 60);
-  else if (t >= 60)
+  else if (s > 60)
     std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
   else
     std::snprintf(buf, sizeof buf, "%lds", t);
   return buf;
 }
 
+// Keras' metric value: "%.4f", or "%.4e" when |v| is not above 1e-3.
+std::string format_value(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) > 1e-3 ? "%.4f" : "%.4e", v);
+  return buf;
+}
+
 // Keras's time-per-step unit choice.
 std::string format_per_step(double s) {
   char buf[32];
-  if (s >= 1)
+  if (s >= 1 || s == 0)
     std::snprintf(buf, sizeof buf, "%.0fs/step", s);
   else if (s >= 1e-3)
     std::snprintf(buf, sizeof buf, "%.0fms/step", s * 1e3);
@@ -57,21 +66,18 @@ void draw(BarState& st, const FitProgress& p) {
   }
   line += std::string(kBar - filled, '.');
   line += "]";
+  // As Keras 2.9's Progbar: the last line of an epoch gives the seconds and
+  // time per step; the lines before it the ETA only.
   const double per_step = p.step > 0 ? p.elapsed_s / static_cast<double>(p.step) : 0.0;
-  std::snprintf(buf, sizeof buf, " - %.0fs %s", p.elapsed_s, format_per_step(per_step).c_str());
-  line += buf;
-  if (!p.epoch_end && p.step < p.steps)
+  if (p.epoch_end || p.step >= p.steps) {
+    std::snprintf(buf, sizeof buf, " - %.0fs %s", p.elapsed_s, format_per_step(per_step).c_str());
+    line += buf;
+  } else {
     line += " - ETA: " + format_eta(per_step * static_cast<double>(p.steps - p.step));
-  std::snprintf(buf, sizeof buf, " - loss: %.4f - accuracy: %.4f", p.loss, p.accuracy);
-  line += buf;
-  if (p.val_loss) {
-    std::snprintf(buf, sizeof buf, " - val_loss: %.4f", *p.val_loss);
-    line += buf;
   }
-  if (p.val_accuracy) {
-    std::snprintf(buf, sizeof buf, " - val_accuracy: %.4f", *p.val_accuracy);
-    line += buf;
-  }
+  line += " - loss: " + format_value(p.loss) + " - accuracy: " + format_value(p.accuracy);
+  if (p.val_loss) line += " - val_loss: " + format_value(*p.val_loss);
+  if (p.val_accuracy) line += " - val_accuracy: " + format_value(*p.val_accuracy);
   // Blank out what is left of a longer previous line.
   const size_t width = line.size();
   if (width < st.last_width) line += std::string(st.last_width - width, ' ');

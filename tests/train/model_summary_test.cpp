@@ -101,5 +101,38 @@ TEST(Progress, ConsoleBarDrawsEpochsAndValidation) {
   EXPECT_NE(out.find("/step"), std::string::npos) << out;
 }
 
+// Keras 2.9's Progbar, line by line: lines before the last of an epoch give
+// the ETA only ("%ds", "%d:%02d" above a minute), the last one the seconds and
+// time per step; values not above 1e-3 in magnitude are printed "%.4e".
+TEST(Progress, ConsoleBarFollowsKerasProgbar) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  ProgressCallback bar = console_progress(f);
+  FitProgress p;
+  p.epochs = 1;
+  p.steps = 200;
+  p.step = 1;
+  p.elapsed_s = 0.5;  // 0.5 s per step: ETA 99.5 s
+  p.loss = 2.30431;
+  p.accuracy = 0.0625;
+  bar(p);
+  p.step = 200;
+  p.elapsed_s = 3.25;
+  p.loss = 0.0004567;
+  p.accuracy = 1.0;
+  p.epoch_end = true;
+  p.val_loss = -0.00012;
+  p.val_accuracy = 0.0;
+  bar(p);
+  std::rewind(f);
+  std::string out;
+  for (int c; (c = std::fgetc(f)) != EOF;) out += static_cast<char>(c);
+  std::fclose(f);
+  const std::string first = "  1/200 [..............................] - ETA: 1:39 - loss: 2.3043 - accuracy: 0.0625";
+  const std::string last = "200/200 [==============================] - 3s 16ms/step - loss: 4.5670e-04 - accuracy: 1.0000"
+                           " - val_loss: -1.2000e-04 - val_accuracy: 0.0000e+00";
+  EXPECT_EQ(out, "Epoch 1/1\n\r" + first + "\r" + last + "\n");
+}
+
 }  // namespace
 }  // namespace qlite

@@ -1,5 +1,8 @@
 """Keras models: ``Model`` (functional), ``Sequential`` and ``History``, over qlite::Model."""
+import math
 import sys
+
+import numpy as np
 
 from .._qlite import keras as _k
 from . import callbacks as _callbacks
@@ -17,6 +20,40 @@ def _batch(batch_size, default=32):
 
 def _verbose(verbose):
     return 1 if verbose == "auto" else int(verbose)
+
+
+def _one_input(x):
+    """Keras takes a single-input model's x as the array or as a list / tuple holding it."""
+    if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+        return x[0]
+    return x
+
+
+def _append_validation(x, y, validation_data):
+    """fit's validation_data=(x_val, y_val) as qlite's C++ loop takes validation: the rows after the training
+    rows, with the validation_split whose Keras split index, int(N * (1 - split)), falls exactly between them."""
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3) or \
+            (len(validation_data) == 3 and validation_data[2] is not None):
+        raise ValueError("fit: validation_data must be (x_val, y_val); validation sample weights are not supported "
+                         "by qlite")
+    xv, yv = _one_input(validation_data[0]), validation_data[1]
+    x, xv = np.asarray(x), np.asarray(xv)
+    y, yv = np.asarray(y), np.asarray(yv)
+    if x.shape[1:] != xv.shape[1:] or len(xv) < 1 or y.ndim != yv.ndim:
+        raise ValueError("fit: validation_data x_val has shape %s and y_val %s; x has shape %s and y %s"
+                         % (xv.shape, yv.shape, x.shape, y.shape))
+    if len(yv) != len(xv):
+        raise ValueError("fit: validation_data has %d images and %d labels" % (len(xv), len(yv)))
+    n, total = len(x), len(x) + len(xv)
+    split = len(xv) / total
+    for _ in range(8):  # the division may round the index one row off: step to the split that gives n exactly
+        at = int(total * (1.0 - split))
+        if at == n:
+            break
+        split = math.nextafter(split, 1.0 if at > n else 0.0)
+    else:
+        raise ValueError("fit: validation_data of %d rows after %d cannot be expressed as a split" % (len(xv), n))
+    return np.concatenate([x, xv]), np.concatenate([y, yv]), split
 
 
 class Model:
@@ -164,6 +201,8 @@ class Model:
         """Trains for ``epochs`` on (x, y) with Keras' progress bar on stdout; returns a History.
 
         ``validation_split`` holds out the last fraction, as Keras does;
+        ``validation_data=(x_val, y_val)`` evaluates on those instead (the
+        split is then ignored, as in Keras);
         shuffling and initial weights follow ``seed`` (default:
         keras.utils.set_random_seed's). The GIL is released while C++ trains.
         A float32 C-contiguous ``x`` is read in place (other dtypes and
@@ -172,7 +211,7 @@ class Model:
         keras.callbacks.Callback instances (TerminateOnNaN stops on a
         non-finite loss; without it that is a RuntimeError).
         """
-        unsupported = {"validation_data": validation_data is not None, "class_weight": class_weight is not None,
+        unsupported = {"class_weight": class_weight is not None,
                        "sample_weight": sample_weight is not None, "initial_epoch": initial_epoch != 0,
                        "steps_per_epoch": steps_per_epoch is not None}
         for arg, given in unsupported.items():
@@ -180,6 +219,9 @@ class Model:
                 raise ValueError("fit: %s is not supported by qlite" % arg)
         if x is None or y is None:
             raise ValueError("fit: x and y are required (arrays)")
+        x = _one_input(x)
+        if validation_data is not None:
+            x, y, validation_split = _append_validation(x, y, validation_data)
         history = History()
         cbs = [history] + list(callbacks or [])
         for cb in cbs:
@@ -240,7 +282,7 @@ class Model:
         A quantization-aware model evaluates with exact integer arithmetic,
         so its accuracy is the converted .tflite file's.
         """
-        loss, accuracy = self._model.evaluate(x, y, _batch(batch_size))
+        loss, accuracy = self._model.evaluate(_one_input(x), y, _batch(batch_size))
         if return_dict:
             d = {"loss": loss}
             if self._metrics:
@@ -250,7 +292,7 @@ class Model:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """The model's outputs for x as a float32 numpy array (the GIL released; a float32 C-contiguous x is read in place)."""
-        return self._model.predict(x, _batch(batch_size))
+        return self._model.predict(_one_input(x), _batch(batch_size))
 
     # ---- weights and files -----------------------------------------------
     def get_weights(self):
@@ -266,6 +308,8 @@ class Model:
         import os
         if not overwrite and os.path.exists(filepath):
             raise ValueError("save: %s exists and overwrite=False" % filepath)
+        from ..quantization import keras as _qk  # an annotated model's Python configs must be writable
+        _qk._check_savable(self._model)
         self._model.save(str(filepath))
 
     def to_json(self):

@@ -5,10 +5,20 @@ from .engine import Model, Sequential
 
 
 def load_model(filepath, custom_objects=None, compile=True):
-    """Loads a model saved by Model.save (compiled again when it was saved compiled); predictions are bit-identical."""
+    """Loads a model saved by Model.save (compiled again when it was saved compiled); predictions are bit-identical.
+
+    An annotated model whose layers carry a Python QuantizeConfig needs its
+    class, by name, in ``custom_objects`` or an enclosing
+    ``quantize_scope({'MyConfig': MyConfig})`` (ValueError naming the class
+    otherwise), as in Keras and tfmot.
+    """
     from .. import quantization as _q  # noqa: F401  (registers the QAT layer classes)
     _q._register()
-    return Model._wrap(_k.load_model(str(filepath)))
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError("load_model: custom_objects must be a dict of name -> class, got %r" % (custom_objects,))
+    cpp = _k.load_model(str(filepath))
+    _q.keras._check_loaded(cpp, custom_objects)
+    return Model._wrap(cpp)
 
 
 def clone_model(model, input_tensors=None, clone_function=None):

@@ -22,7 +22,7 @@ class TensorSpec:
     """TensorSpec(shape, dtype=tf.float32, name=None): the input signature of a concrete function."""
 
     def __init__(self, shape, dtype=np.float32, name=None):
-        self.shape = tuple(shape)
+        self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = dtype
         self.name = name
 
@@ -46,28 +46,51 @@ class ConcreteFunction:
 class Function:
     """``tf.function(f)``: ``f`` called on a keras model's input, traced by get_concrete_function."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, input_signature=None):
         self._fn = fn
+        self.input_signature = None if input_signature is None else list(input_signature)
 
     def __call__(self, *args, **kwargs):
         return self._fn(*args, **kwargs)
 
     def get_concrete_function(self, *specs):
-        """Traces the function with a placeholder for ``specs[0]``; it must call a keras model on it."""
+        """Traces the function with a placeholder for ``specs[0]`` (or the ``input_signature`` given to
+        tf.function); it must call a keras model on it, whose input the spec must fit (ValueError otherwise)."""
+        if not specs and self.input_signature is not None:
+            specs = tuple(self.input_signature)
         if len(specs) != 1 or not isinstance(specs[0], TensorSpec):
             raise ValueError("get_concrete_function: qlite traces one TensorSpec input")
-        trace = _Trace(specs[0])
+        spec = specs[0]
+        trace = _Trace(spec)
         self._fn(trace)
         if trace.model is None:
             raise ValueError("get_concrete_function: the function did not call a keras model on its input")
-        return ConcreteFunction(trace.model, specs[0])
+        _check_spec(spec, trace.model)
+        return ConcreteFunction(trace.model, spec)
+
+
+def _check_spec(spec, model):
+    """As Keras' input check when TensorFlow traces model(x): the spec's shape must be (batch,) + the model's
+    per-sample input shape (None for unknown dimensions), and its dtype a float (Keras casts floats to float32)."""
+    want = tuple(model._model.input_shape)
+    got = spec.shape
+    fits = len(got) == len(want) + 1 and all(g is None or g == w for g, w in zip(got[1:], want))
+    if not fits or (got[0] is not None and (not isinstance(got[0], int) or got[0] < 1)):
+        raise ValueError("Input 0 of layer \"%s\" is incompatible with the layer: expected shape=(None, %s), found "
+                         "shape=%s" % (model.name, ", ".join(str(d) for d in want), tuple(got)))
+    if np.dtype(spec.dtype).kind != "f":
+        raise ValueError("get_concrete_function: TensorSpec dtype %s: model \"%s\" takes float32 input"
+                         % (np.dtype(spec.dtype).name, model.name))
 
 
 def function(func=None, input_signature=None, **kwargs):
-    """tf.function, as a decorator or a call: wraps a Python function for get_concrete_function."""
+    """tf.function, as a decorator or a call: wraps a Python function for get_concrete_function.
+
+    ``input_signature=[tf.TensorSpec(...)]`` is the spec get_concrete_function() traces with when given none.
+    """
     if func is None:
-        return lambda f: Function(f)
-    return Function(func)
+        return lambda f: Function(f, input_signature)
+    return Function(func, input_signature)
 
 
 __all__ = ["keras", "lite", "data", "random", "function", "Function", "ConcreteFunction", "TensorSpec",

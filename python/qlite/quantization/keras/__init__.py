@@ -15,7 +15,10 @@ from . import default_8bit
 from . import quantizers
 from .quantize_config import BuiltinQuantizeConfig as _BuiltinQuantizeConfig
 from .quantize_config import QuantizeConfig
+from .quantize_config import deserialize as _deserialize
+from .quantize_config import serialize as _serialize
 from .quantize_config import translate as _translate
+from .quantize_config import unknown_class as _unknown_class
 
 
 class QuantizeWrapper(_layers.Layer):
@@ -59,7 +62,10 @@ def quantize_annotate_model(to_annotate):
 
 
 # Python QuantizeConfigs of annotated layers, by the token their C++
-# annotation carries (python/src/quant.cpp, PythonQuantizeConfig).
+# annotation carries (python/src/quant.cpp, PythonQuantizeConfig). An
+# annotation also carries the config's class name and get_config() JSON, which
+# Model.save writes; a model loaded from a file has token 0 and is resolved
+# from those, inside a quantize_scope naming the class, as tfmot does.
 _configs = {}
 _tokens = itertools.count(1)
 # The custom objects of the enclosing quantize_scope blocks, innermost last.
@@ -85,8 +91,12 @@ def quantize_annotate_layer(to_annotate, quantize_config=None):
     else:
         token = next(_tokens)
         _configs[token] = quantize_config
+        try:
+            text = _serialize(quantize_config)
+        except Exception:  # noqa: BLE001 -- raised again by quantize_apply (get_config) or Model.save (JSON)
+            text = None
         annotated = _layers.wrap_layer(_q.annotate_with_python_config(to_annotate._layer, token,
-                                                                      type(quantize_config).__name__))
+                                                                      type(quantize_config).__name__, text))
     annotated._input_shape = to_annotate._input_shape  # Sequential([annotate(Dense(..., input_shape=...))])
     return annotated
 
@@ -98,32 +108,80 @@ def _scope_objects():
     return merged
 
 
+# Configs whose classes need no quantize_scope (views of qlite's C++ configs).
+_BUILTIN_CONFIGS = {c.__name__: c for c in (_BuiltinQuantizeConfig, default_8bit.Default8BitQuantizeConfig)}
+
+
+def _config_class(class_name, objects):
+    return _BUILTIN_CONFIGS.get(class_name) or objects.get(class_name)
+
+
+def _saved_without_config(class_name, layer_name, who):
+    return ValueError("%s: layer '%s' carries a Python QuantizeConfig '%s' saved without its get_config() (a file "
+                      "from an older qlite); annotate it again" % (who, layer_name, class_name))
+
+
 def _resolve(cpp_model):
     """The annotated model with every Python QuantizeConfig translated to the C++ config (tfmot deserializes
-    each config from its get_config() inside quantize_scope; so does this)."""
+    each config from its get_config() inside quantize_scope; so does this, for live and loaded configs)."""
     pending = _q.python_config_tokens(cpp_model)
     if not pending:
         return cpp_model
     objects = _scope_objects()
     configs = {}
-    for token, class_name, layer_name in pending:
-        config = _configs.get(token)
-        if config is None:
-            raise ValueError("quantize_apply: layer '%s' carries a Python QuantizeConfig '%s' of another process "
-                             "(a loaded annotated model); annotate it again" % (layer_name, class_name))
-        if not isinstance(config, _BuiltinQuantizeConfig):
-            cls = objects.get(class_name)
-            if cls is None:
-                raise ValueError("quantize_apply: unknown QuantizeConfig '%s' (layer '%s'). Call quantize_apply "
-                                 "inside `with quantize_scope({'%s': %s}):`, as tfmot needs."
-                                 % (class_name, layer_name, class_name, class_name))
-            config = cls.from_config(config.get_config())
-        configs[token] = config
+    for token, class_name, layer_name, text in pending:
+        live = _configs.get(token) if token else None
+        if isinstance(live, _BuiltinQuantizeConfig):
+            configs[layer_name] = live
+            continue
+        cls = _config_class(class_name, objects)
+        if cls is None:
+            raise ValueError("quantize_apply: unknown QuantizeConfig '%s' (layer '%s'). Call quantize_apply "
+                             "inside `with quantize_scope({'%s': %s}):`, as tfmot needs."
+                             % (class_name, layer_name, class_name, class_name))
+        if live is not None:
+            config = live.get_config()
+        elif text is not None:
+            config = _deserialize(text, objects, layer_name, "quantize_apply")
+        else:
+            raise _saved_without_config(class_name, layer_name, "quantize_apply")
+        configs[layer_name] = cls.from_config(config)
 
     def resolver(token, cpp_layer):
-        return _json.dumps(_translate(configs[token], _layers.wrap_layer(cpp_layer)))
+        layer = _layers.wrap_layer(cpp_layer)
+        return _json.dumps(_translate(configs[layer.name], layer))
 
     return _q.resolve_python_configs(cpp_model, resolver)
+
+
+def _check_loaded(cpp_model, custom_objects):
+    """load_model's check of an annotated model's Python configs: each class must be named in custom_objects or an
+    enclosing quantize_scope, and is rebuilt with from_config (as Keras deserializes it at load)."""
+    objects = dict(_scope_objects())
+    objects.update(custom_objects or {})
+    for _, class_name, layer_name, text in _q.python_config_tokens(cpp_model):
+        cls = _config_class(class_name, objects)
+        if cls is None:
+            raise _unknown_class(class_name, layer_name, "load_model")
+        if text is None:
+            raise _saved_without_config(class_name, layer_name, "load_model")
+        cls.from_config(_deserialize(text, objects, layer_name, "load_model"))
+
+
+def _check_savable(cpp_model):
+    """Model.save's check: every Python QuantizeConfig's get_config() can be written (TypeError as json's)."""
+    for token, class_name, layer_name, text in _q.python_config_tokens(cpp_model):
+        if text is not None:
+            continue
+        live = _configs.get(token) if token else None
+        if live is None:
+            raise _saved_without_config(class_name, layer_name, "save")
+        try:
+            _serialize(live)
+        except Exception as e:  # noqa: BLE001 -- said with the layer and class, as one error
+            raise TypeError("save: layer '%s': the QuantizeConfig '%s' cannot be saved: its get_config() %s: %s"
+                            % (layer_name, class_name, "is not implemented" if isinstance(e, NotImplementedError)
+                               else "cannot be written as JSON", e)) from e
 
 
 def quantize_apply(model, scheme=None, quantize_registry=None):

@@ -130,6 +130,49 @@ def translate(config, layer):
     return {"weights": weights, "output": output}
 
 
+def _encode(obj):
+    """json.dumps' default=: a quantizer as Keras' serialize_keras_object writes it; numpy scalars as numbers."""
+    if isinstance(obj, _quantizers.Quantizer):
+        return {"class_name": type(obj).__name__, "config": obj.get_config(), "__passive_serialization__": True}
+    if hasattr(obj, "item") and hasattr(obj, "dtype") and getattr(obj, "shape", None) == ():
+        return obj.item()
+    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+
+
+def serialize(config):
+    """The JSON text of ``config.get_config()`` as a saved model carries it (raises what get_config or json raise)."""
+    cfg = config.get_config()
+    if not isinstance(cfg, dict):
+        raise TypeError("%s.get_config() must return a dict, got %r" % (type(config).__name__, cfg))
+    return _json.dumps(cfg, default=_encode, allow_nan=False)
+
+
+def unknown_class(class_name, layer_name, who):
+    """The ValueError of a QuantizeConfig class that no quantize_scope / custom_objects names (as Keras')."""
+    return ValueError("%s: unknown QuantizeConfig '%s' (layer '%s'): Unknown object: '%s'. Pass it in "
+                      "custom_objects= or call %s inside `with quantize_scope({'%s': %s}):`, as tfmot needs."
+                      % (who, class_name, layer_name, class_name, who, class_name, class_name))
+
+
+def deserialize(text, objects, layer_name, who):
+    """The get_config() dict of a saved config, quantizers rebuilt (built-in ones, or classes named in objects)."""
+    def decode(value):
+        if isinstance(value, dict):
+            if value.get("__passive_serialization__") is True and isinstance(value.get("class_name"), str):
+                name = value["class_name"]
+                cls = objects.get(name) or _quantizers._BUILTIN.get(name)
+                if cls is None:
+                    raise ValueError("%s: layer '%s': unknown object '%s' in the saved QuantizeConfig: Unknown "
+                                     "object: '%s'. Name it in quantize_scope or custom_objects=."
+                                     % (who, layer_name, name, name))
+                return cls.from_config(decode(value.get("config", {})))
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+    return decode(_json.loads(text))
+
+
 class BuiltinQuantizeConfig(QuantizeConfig):
     """A Python view of a C++ QuantizeConfig (the default 8-bit registry's, or a quantized layer's).
 
