@@ -215,14 +215,14 @@ void transpose_conv_f32(const TransposeConvGeometry& g, const float* input, cons
       }
 }
 
-void transpose_conv_int8(const TransposeConvQuantParams& p, const int8_t* input, const int8_t* weights,
+void transpose_conv_int8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const int8_t* input, const int8_t* weights,
                          const int32_t* bias, int8_t* output) {
-  check_geometry(p.g, "transpose_conv_int8");
-  QLITE_CHECK(p.requant.size() == static_cast<size_t>(p.g.out_c) || (p.requant.size() == 1 && p.g.out_c <= 1),
+  check_geometry(g, "transpose_conv_int8");
+  QLITE_CHECK(p.requant.size() == static_cast<size_t>(g.out_c) || (p.requant.size() == 1 && g.out_c <= 1),
               "transpose_conv_int8: one multiplier per output channel");
   // uint32 accumulation: TFLite's int32 scratch, wrapping, without UB.
   transpose_conv_int<int8_t, int8_t, uint32_t>(
-      p.g, input, weights, p.input_zero_point, 0, output, [&](uint32_t acc, int64_t oc) {
+      g, input, weights, p.input_zero_point, 0, output, [&](uint32_t acc, int64_t oc) {
         if (bias) acc += static_cast<uint32_t>(bias[oc]);
         const int64_t v =
             int64_t{multiply_by_quantized_multiplier(static_cast<int32_t>(acc), p.requant[static_cast<size_t>(oc)])} +
@@ -231,12 +231,12 @@ void transpose_conv_int8(const TransposeConvQuantParams& p, const int8_t* input,
       });
 }
 
-void transpose_conv_uint8(const TransposeConvQuantParams& p, const uint8_t* input, const uint8_t* weights,
+void transpose_conv_uint8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const uint8_t* input, const uint8_t* weights,
                           const int32_t* bias, uint8_t* output) {
-  check_geometry(p.g, "transpose_conv_uint8");
+  check_geometry(g, "transpose_conv_uint8");
   QLITE_CHECK(p.requant.size() == 1, "transpose_conv_uint8: one multiplier");
   transpose_conv_int<uint8_t, uint8_t, uint32_t>(
-      p.g, input, weights, p.input_zero_point, p.weights_zero_point, output, [&](uint32_t acc, int64_t oc) {
+      g, input, weights, p.input_zero_point, p.weights_zero_point, output, [&](uint32_t acc, int64_t oc) {
         if (bias) acc += static_cast<uint32_t>(bias[oc]);
         const int64_t v = int64_t{multiply_by_quantized_multiplier(static_cast<int32_t>(acc), p.requant[0])} +
                           p.output_zero_point;
@@ -244,12 +244,12 @@ void transpose_conv_uint8(const TransposeConvQuantParams& p, const uint8_t* inpu
       });
 }
 
-void transpose_conv_int16x8(const TransposeConvQuantParams& p, const int16_t* input, const int8_t* weights,
+void transpose_conv_int16x8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const int16_t* input, const int8_t* weights,
                             const int64_t* bias, int16_t* output) {
-  check_geometry(p.g, "transpose_conv_int16x8");
-  QLITE_CHECK(p.requant.size() == static_cast<size_t>(p.g.out_c) || (p.requant.size() == 1 && p.g.out_c <= 1),
+  check_geometry(g, "transpose_conv_int16x8");
+  QLITE_CHECK(p.requant.size() == static_cast<size_t>(g.out_c) || (p.requant.size() == 1 && g.out_c <= 1),
               "transpose_conv_int16x8: one multiplier per output channel");
-  transpose_conv_int<int16_t, int8_t, uint64_t>(p.g, input, weights, 0, 0, output, [&](uint64_t acc, int64_t oc) {
+  transpose_conv_int<int16_t, int8_t, uint64_t>(g, input, weights, 0, 0, output, [&](uint64_t acc, int64_t oc) {
     if (bias) acc += static_cast<uint64_t>(bias[oc]);
     const QuantizedMultiplier& m = p.requant[static_cast<size_t>(oc)];
     // Without a bias: the int32 accumulator (wrapping) and one rounding (header).

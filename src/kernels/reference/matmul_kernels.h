@@ -106,17 +106,16 @@ void transpose_conv_f32(const TransposeConvGeometry& g, const float* input, cons
 // int8 (weights symmetric, per channel: requant has out_c entries) or uint8
 // (weights with a zero point, one multiplier). bias: out_c int32 or nullptr.
 struct TransposeConvQuantParams {
-  TransposeConvGeometry g;
   int32_t input_zero_point = 0, weights_zero_point = 0, output_zero_point = 0;
   std::vector<QuantizedMultiplier> requant;  // out_c entries, or 1 (uint8)
 };
-void transpose_conv_int8(const TransposeConvQuantParams& p, const int8_t* input, const int8_t* weights,
+void transpose_conv_int8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const int8_t* input, const int8_t* weights,
                          const int32_t* bias, int8_t* output);
-void transpose_conv_uint8(const TransposeConvQuantParams& p, const uint8_t* input, const uint8_t* weights,
+void transpose_conv_uint8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const uint8_t* input, const uint8_t* weights,
                           const int32_t* bias, uint8_t* output);
 // 16x8: int16 input / output (zero points 0), int8 weights per channel, int64
 // bias (int64 accumulator) or none (int32 accumulator, single rounding).
-void transpose_conv_int16x8(const TransposeConvQuantParams& p, const int16_t* input, const int8_t* weights,
+void transpose_conv_int16x8(const TransposeConvGeometry& g, const TransposeConvQuantParams& p, const int16_t* input, const int8_t* weights,
                             const int64_t* bias, int16_t* output);
 
 }  // namespace qlite::ref

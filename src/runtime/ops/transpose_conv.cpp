@@ -25,8 +25,16 @@ namespace {
 using T = lite::TensorType;
 
 struct TransposeConvState : OpState {
-  ref::TransposeConvQuantParams q;  // q.g also for float
+  ref::TransposeConvGeometry g;
+  ref::TransposeConvQuantParams q;
 };
+
+// The geometry of this call's images (the graph may run in tiles).
+ref::TransposeConvGeometry geometry(const EvalContext& c, const Node& n) {
+  ref::TransposeConvGeometry g = n.state_as<TransposeConvState>().g;
+  g.batch = c.scaled(g.batch);
+  return g;
+}
 
 const float* bias_f32(const EvalContext& c, const Node& n) {
   const RtTensor* b = c.optional_input(n, 3);
@@ -34,29 +42,28 @@ const float* bias_f32(const EvalContext& c, const Node& n) {
 }
 
 void eval_f32(const EvalContext& c, const Node& n) {
-  const auto& s = n.state_as<TransposeConvState>();
-  ref::transpose_conv_f32(s.q.g, c.input(n, 2).as<const float>(), c.input(n, 1).as<const float>(), bias_f32(c, n),
+  ref::transpose_conv_f32(geometry(c, n), c.input(n, 2).as<const float>(), c.input(n, 1).as<const float>(), bias_f32(c, n),
                           c.output(n, 0).as<float>());
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<TransposeConvState>();
   const RtTensor* b = c.optional_input(n, 3);
-  ref::transpose_conv_int8(s.q, c.input(n, 2).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
+  ref::transpose_conv_int8(geometry(c, n), s.q, c.input(n, 2).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
                            b ? b->as<const int32_t>() : nullptr, c.output(n, 0).as<int8_t>());
 }
 
 void eval_uint8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<TransposeConvState>();
   const RtTensor* b = c.optional_input(n, 3);
-  ref::transpose_conv_uint8(s.q, c.input(n, 2).as<const uint8_t>(), c.input(n, 1).as<const uint8_t>(),
+  ref::transpose_conv_uint8(geometry(c, n), s.q, c.input(n, 2).as<const uint8_t>(), c.input(n, 1).as<const uint8_t>(),
                             b ? b->as<const int32_t>() : nullptr, c.output(n, 0).as<uint8_t>());
 }
 
 void eval_int16(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<TransposeConvState>();
   const RtTensor* b = c.optional_input(n, 3);
-  ref::transpose_conv_int16x8(s.q, c.input(n, 2).as<const int16_t>(), c.input(n, 1).as<const int8_t>(),
+  ref::transpose_conv_int16x8(geometry(c, n), s.q, c.input(n, 2).as<const int16_t>(), c.input(n, 1).as<const int8_t>(),
                               b ? b->as<const int64_t>() : nullptr, c.output(n, 0).as<int16_t>());
 }
 
@@ -114,9 +121,12 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
            "strides must be >= 1");
   for (int64_t v : os)
     op_check(v >= 0 && v <= kMax, n, "output_shape " + describe(shape_t) + " holds " + std::to_string(v));
-  op_check(os[0] == g.batch && os[3] == g.out_c, n,
+  // The batch: output_shape's must be the input's as the file declares it;
+  // the output then follows the input's batch (resize_batch, tiles).
+  const int64_t file_batch = in.def->shape.empty() ? -1 : in.def->shape[0];
+  op_check(os[0] == file_batch && os[3] == g.out_c, n,
            "output_shape (" + std::to_string(os[0]) + ", " + std::to_string(os[1]) + ", " + std::to_string(os[2]) +
-               ", " + std::to_string(os[3]) + ") must keep the input's batch " + std::to_string(g.batch) +
+               ", " + std::to_string(os[3]) + ") must keep the input's batch " + std::to_string(file_batch) +
                " and the weights' " + std::to_string(g.out_c) + " output channels");
   g.out_h = os[1], g.out_w = os[2];
   const bool same = o->padding == lite::Padding::kSame;
@@ -130,7 +140,7 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
 
   auto& s = n.state_as<TransposeConvState>();
   s.q = ref::TransposeConvQuantParams{};
-  s.q.g = g;
+  s.g = g;
   if (f32) {
     if (bias) require_bias(n, *bias, T::kFloat32, g.out_c);
     n.eval = eval_f32;
@@ -168,7 +178,6 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
   }
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
   n.work = work_of({g.batch, g.in_h, g.in_w, g.in_c, g.filter_h, g.filter_w, g.out_c});
-  n.separable = false;  // the output's batch comes from the constant output_shape
 }
 
 }  // namespace qlite::runtime::detail
