@@ -438,6 +438,58 @@ TEST(TfLiteTransposeConv, InvalidFilesAreRefusedByBoth) {
   both_refuse(T::kFloat32, c, &three, "output_shape of 3 values");
 }
 
+// output_shape = PACK(SHAPE(x)[0], 6, 5, 3), the exported form of a dynamic
+// batch: computed while preparing at every batch; identical to TFLite 2.9
+// (which resizes the output at invoke) at batches 1, 3 and 2.
+TEST(TfLiteTransposeConv, OutputShapeFromTheInputsShapeFollowsTheBatch) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  ModelBuilder b;
+  const Quantization q = Quantization::per_tensor(0.05f, 3);
+  const int32_t x = b.add_tensor("x", T::kInt8, {1, 3, 3, 2}, q, {-1, 3, 3, 2});
+  const int32_t s = b.add_tensor("shape", T::kInt32, {4});
+  b.add_operator(BuiltinOp::kShape, {x}, {s}, lite::ShapeOptions{T::kInt32});
+  const int32_t begin = b.add_constant("begin", T::kInt32, {1}, std::vector<int32_t>{0});
+  const int32_t end = b.add_constant("end", T::kInt32, {1}, std::vector<int32_t>{1});
+  const int32_t strides = b.add_constant("strides", T::kInt32, {1}, std::vector<int32_t>{1});
+  const int32_t batch = b.add_tensor("batch", T::kInt32, {});
+  lite::StridedSliceOptions so;
+  so.shrink_axis_mask = 1;
+  b.add_operator(BuiltinOp::kStridedSlice, {s, begin, end, strides}, {batch}, so);
+  const int32_t h = b.add_constant("h", T::kInt32, {}, std::vector<int32_t>{6});
+  const int32_t w = b.add_constant("w", T::kInt32, {}, std::vector<int32_t>{5});
+  const int32_t ch = b.add_constant("c", T::kInt32, {}, std::vector<int32_t>{3});
+  const int32_t os = b.add_tensor("output_shape", T::kInt32, {4});
+  b.add_operator(BuiltinOp::kPack, {batch, h, w, ch}, {os}, lite::PackOptions{4, 0});
+  Rng rng(17);
+  const int32_t wt = b.add_constant("weights", T::kInt8, {3, 3, 3, 2}, rand_values(rng, T::kInt8, 54),
+                                    Quantization::per_axis({0.01f, 0.02f, 0.015f}, {0, 0, 0}, 0));
+  const int32_t bias = b.add_constant("bias", T::kInt32, {3}, std::vector<int32_t>{100, -200, 300},
+                                      Quantization::per_axis({0.0005f, 0.001f, 0.00075f}, {0, 0, 0}, 0));
+  const int32_t y = b.add_tensor("y", T::kInt8, {1, 6, 5, 3}, Quantization::per_tensor(0.02f, -4), {-1, 6, 5, 3});
+  b.add_operator(BuiltinOp::kTransposeConv, {os, wt, x, bias}, {y}, lite::TransposeConvOptions{lite::Padding::kSame, 2, 2});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  const std::vector<uint8_t> model = b.finish();
+  for (int n : {1, 3, 2}) {
+    SCOPED_TRACE("batch " + std::to_string(n));
+    const std::vector<int32_t> shape = {n, 3, 3, 2};
+    const std::vector<uint8_t> input = rand_values(rng, T::kInt8, count(shape));
+    Outcome ours;
+    try {
+      auto it = runtime::Interpreter::from_buffer(model);
+      it->resize_batch(n);
+      std::memcpy(it->input_bytes(0).data(), input.data(), input.size());
+      it->invoke();
+      const auto out = it->output_bytes(0);
+      ours.bytes.assign(reinterpret_cast<const uint8_t*>(out.data()), reinterpret_cast<const uint8_t*>(out.data()) + out.size());
+      ours.shape = it->output_info(0).shape;
+    } catch (const Error& e) {
+      ours.error = e.what();
+    }
+    expect_same(T::kInt8, ours, run_in_tflite(*peer, model, shape, input));
+  }
+}
+
 // A computed output_shape is refused in one line (dynamic shapes are not in scope).
 TEST(TfLiteTransposeConv, ComputedOutputShapeIsRefused) {
   Rng rng(3);

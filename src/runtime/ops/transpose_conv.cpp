@@ -121,10 +121,12 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
            "strides must be >= 1");
   for (int64_t v : os)
     op_check(v >= 0 && v <= kMax, n, "output_shape " + describe(shape_t) + " holds " + std::to_string(v));
-  // The batch: output_shape's must be the input's as the file declares it;
-  // the output then follows the input's batch (resize_batch, tiles).
+  // The batch: output_shape's must be the input's, at this batch (an
+  // output_shape computed from SHAPE(input) while preparing) or as the file
+  // declares it (a constant); the output follows the input's batch
+  // (resize_batch, tiles).
   const int64_t file_batch = in.def->shape.empty() ? -1 : in.def->shape[0];
-  op_check(os[0] == file_batch && os[3] == g.out_c, n,
+  op_check((os[0] == file_batch || os[0] == g.batch) && os[3] == g.out_c, n,
            "output_shape (" + std::to_string(os[0]) + ", " + std::to_string(os[1]) + ", " + std::to_string(os[2]) +
                ", " + std::to_string(os[3]) + ") must keep the input's batch " + std::to_string(file_batch) +
                " and the weights' " + std::to_string(g.out_c) + " output channels");
