@@ -132,6 +132,38 @@ std::vector<std::vector<uint8_t>> seed_models() {
   // The elementwise math, comparison, select and reduction ops (int8, float32, int32, bool).
   seeds.push_back(write_model(qlite::test::math_models::math_chain()));
   seeds.push_back(write_model(qlite::test::math_models::float_int_chain()));
+  {  // int8 TRANSPOSE_CONV (per-channel weights, int32 bias, stride 2) then BATCH_MATMUL with a constant rhs
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 3, 2}, Quantization::per_tensor(0.05f, -3), {-1, 3, 3, 2});
+    const int32_t os = b.add_constant("os", TensorType::kInt32, {4}, std::vector<int32_t>{1, 6, 6, 3});
+    const int32_t w = b.add_constant("w", TensorType::kInt8, {3, 3, 3, 2}, std::vector<int8_t>(54, 5),
+                                     Quantization::per_axis({0.01f, 0.02f, 0.03f}, {0, 0, 0}, 0));
+    const int32_t bias = b.add_constant("b", TensorType::kInt32, {3}, std::vector<int32_t>{7, -8, 9},
+                                        Quantization::per_axis({0.0005f, 0.001f, 0.0015f}, {0, 0, 0}, 0));
+    const int32_t t = b.add_tensor("t", TensorType::kInt8, {1, 6, 6, 3}, Quantization::per_tensor(0.1f, 4));
+    const int32_t rhs = b.add_constant("rhs", TensorType::kInt8, {4, 3}, std::vector<int8_t>{1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12},
+                                       Quantization::per_tensor(0.02f, 1));
+    const int32_t y = b.add_tensor("y", TensorType::kInt8, {1, 6, 6, 4}, Quantization::per_tensor(0.2f, -5));
+    b.add_operator(BuiltinOp::kTransposeConv, {os, w, x, bias}, {t}, TransposeConvOptions{Padding::kSame, 2, 2});
+    b.add_operator(BuiltinOp::kBatchMatmul, {t, rhs}, {y}, BatchMatMulOptions{false, true, false});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // float32 BATCH_MATMUL of two inputs with broadcast batch dimensions, then TRANSPOSE_CONV (VALID, no bias)
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 2, 3, 4});
+    const int32_t z = b.add_tensor("z", TensorType::kFloat32, {2, 1, 4, 2});
+    const int32_t m = b.add_tensor("m", TensorType::kFloat32, {2, 2, 3, 2});
+    const int32_t os = b.add_constant("os", TensorType::kInt32, {4}, std::vector<int32_t>{2, 3, 3, 1});
+    const int32_t w = b.add_constant("w", TensorType::kFloat32, {1, 2, 1, 2}, std::vector<float>{0.5f, -1.0f, 2.0f, 0.25f});
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2, 3, 3, 1});
+    b.add_operator(BuiltinOp::kBatchMatmul, {x, z}, {m}, BatchMatMulOptions{});
+    b.add_operator(BuiltinOp::kTransposeConv, {os, w, m, -1}, {y}, TransposeConvOptions{Padding::kValid, 1, 1});
+    b.set_inputs({x, z});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 

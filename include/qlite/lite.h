@@ -499,6 +499,17 @@ struct ArgMinOptions {
 struct TopKV2Options {
   bool operator==(const TopKV2Options&) const = default;
 };
+// TRANSPOSE_CONV (TFLite 2.9's table: no fused activation).
+struct TransposeConvOptions {
+  Padding padding = Padding::kSame;
+  int32_t stride_w = 1, stride_h = 1;
+  bool operator==(const TransposeConvOptions&) const = default;
+};
+struct BatchMatMulOptions {
+  bool adj_x = false, adj_y = false;
+  bool asymmetric_quantize_inputs = false;  // hybrid (float x int8) only
+  bool operator==(const BatchMatMulOptions&) const = default;
+};
 
 // std::monostate = no options table in the file.
 using OpOptions =
@@ -513,7 +524,8 @@ using OpOptions =
                  SliceOptions, StridedSliceOptions, SplitOptions, SplitVOptions, PackOptions, UnpackOptions,
                  TileOptions, BroadcastToOptions, ReverseV2Options, DepthToSpaceOptions, SpaceToDepthOptions,
                  BatchToSpaceNdOptions, SpaceToBatchNdOptions, MirrorPadOptions, ShapeOptions, FillOptions,
-                 ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options>;
+                 ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options,
+                 TransposeConvOptions, BatchMatMulOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

@@ -234,6 +234,22 @@ std::string describe_gelu(const OpOptions& v) {
   return std::string("approximate=") + (as<GeluOptions>(v).approximate ? "true" : "false");
 }
 
+void check_transpose_conv(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<TransposeConvOptions>(op);
+  check_padding(o.padding, where);
+  check_positive(o.stride_w, "stride_w", where), check_positive(o.stride_h, "stride_h", where);
+}
+std::string describe_transpose_conv(const OpOptions& v) {
+  const auto& o = as<TransposeConvOptions>(v);
+  return std::string("padding=") + padding_name(o.padding) + " stride=" + std::to_string(o.stride_h) + "x" +
+         std::to_string(o.stride_w);
+}
+std::string describe_batch_matmul(const OpOptions& v) {
+  const auto& o = as<BatchMatMulOptions>(v);
+  return std::string("adj_x=") + (o.adj_x ? "true" : "false") + " adj_y=" + (o.adj_y ? "true" : "false") +
+         (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -298,6 +314,8 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<ArgMaxOptions>("ArgMaxOptions", check_arg<ArgMaxOptions>, describe_arg<ArgMaxOptions>),
     rule<ArgMinOptions>("ArgMinOptions", check_arg<ArgMinOptions>, describe_arg<ArgMinOptions>),
     rule<TopKV2Options>("TopKV2Options", nullptr, nullptr),
+    rule<TransposeConvOptions>("TransposeConvOptions", check_transpose_conv, describe_transpose_conv),
+    rule<BatchMatMulOptions>("BatchMatMulOptions", nullptr, describe_batch_matmul),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
 constexpr bool rules_in_order() {
@@ -416,6 +434,9 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kL2Normalization, 1, 1, 1, 1, opt<L2NormOptions>(), false},
     {BuiltinOp::kGelu, 1, 1, 1, 1, opt<GeluOptions>(), false},
     {BuiltinOp::kL2Pool2D, 1, 1, 1, 1, opt<Pool2DOptions>(), true},
+    // output_shape, weights, input and the optional bias (absent or -1).
+    {BuiltinOp::kTransposeConv, 3, 4, 3, 1, opt<TransposeConvOptions>(), true},
+    {BuiltinOp::kBatchMatmul, 2, 2, 2, 1, opt<BatchMatMulOptions>(), false},
 };
 
 }  // namespace

@@ -162,6 +162,14 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::ArgMinOptions:
       return ArgMinOptions{static_cast<TensorType>(op->builtin_options_as_ArgMinOptions()->output_type())};
     case T::TopKV2Options: return TopKV2Options{};
+    case T::TransposeConvOptions: {
+      const auto* o = op->builtin_options_as_TransposeConvOptions();
+      return TransposeConvOptions{pad(o->padding()), o->stride_w(), o->stride_h()};
+    }
+    case T::BatchMatMulOptions: {
+      const auto* o = op->builtin_options_as_BatchMatMulOptions();
+      return BatchMatMulOptions{o->adj_x(), o->adj_y(), o->asymmetric_quantize_inputs()};
+    }
     case T::LeakyReluOptions: return LeakyReluOptions{op->builtin_options_as_LeakyReluOptions()->alpha()};
     case T::DivOptions:
       return DivOptions{act(op->builtin_options_as_DivOptions()->fused_activation_function())};

@@ -231,6 +231,14 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     OptionsOut operator()(const TopKV2Options&) {
       return {T::TopKV2Options, tfl::CreateTopKV2Options(fbb).Union()};
     }
+    OptionsOut operator()(const TransposeConvOptions& o) {
+      return {T::TransposeConvOptions,
+              tfl::CreateTransposeConvOptions(fbb, pad(o.padding), o.stride_w, o.stride_h).Union()};
+    }
+    OptionsOut operator()(const BatchMatMulOptions& o) {
+      return {T::BatchMatMulOptions,
+              tfl::CreateBatchMatMulOptions(fbb, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs).Union()};
+    }
     OptionsOut operator()(const LeakyReluOptions& o) {
       return {T::LeakyReluOptions, tfl::CreateLeakyReluOptions(fbb, o.alpha).Union()};
     }

@@ -129,4 +129,11 @@ inline constexpr TypeCombo kReduce[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, 
                                         {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8}};
 inline constexpr TypeCombo kReduceProd[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 
+// TRANSPOSE_CONV: input 0 is the INT32 output_shape; the output's type
+// (float32, int8, uint8, or int16 with int8 weights).
+inline constexpr TypeCombo kTransposeConv[] = {
+    {T::kInt32, T::kFloat32}, {T::kInt32, T::kInt8}, {T::kInt32, T::kUInt8}, {T::kInt32, T::kInt16}};
+// BATCH_MATMUL: float32, int8 and int16, the same in and out.
+inline constexpr TypeCombo kBatchMatMul[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}};
+
 }  // namespace qlite::runtime::detail::op_types

@@ -1,0 +1,92 @@
+// BATCH_MATMUL, as TensorFlow Lite 2.9's batch_matmul.cc: lhs and rhs of
+// ranks 2..4 whose batch dimensions broadcast, adj_x / adj_y transposing the
+// last two dimensions of either; rhs constant or computed. Types: float32,
+// int8 (per-tensor scales, zero points on all three tensors) and int16 (zero
+// points 0), the same type in and out. TFLite 2.9's hybrid form (float32
+// lhs, int8 rhs) is refused in one line. The arithmetic is
+// ref::batch_matmul_* (src/kernels/reference/matmul_kernels.h).
+#include "kernels/reference/matmul_kernels.h"
+#include "runtime/ops/op_util.h"
+#include "runtime/ops/ops.h"
+
+namespace qlite::runtime::detail {
+namespace {
+
+using T = lite::TensorType;
+
+struct BatchMatMulState : OpState {
+  ref::BatchMatMulInt8Params q;  // q.s for every type
+};
+
+void eval_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BatchMatMulState>();
+  ref::batch_matmul_f32(s.q.s, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
+                        c.output(n, 0).as<float>());
+}
+
+void eval_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BatchMatMulState>();
+  ref::batch_matmul_int8(s.q, c.input(n, 0).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
+                         c.output(n, 0).as<int8_t>());
+}
+
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BatchMatMulState>();
+  ref::batch_matmul_int16(s.q.s, s.q.requant, c.input(n, 0).as<const int16_t>(), c.input(n, 1).as<const int16_t>(),
+                          c.output(n, 0).as<int16_t>());
+}
+
+}  // namespace
+
+void prepare_batch_matmul(PrepareContext& ctx, Node& n) {
+  RtTensor& lhs = ctx.input(n, 0);
+  RtTensor& rhs = ctx.input(n, 1);
+  RtTensor& out = ctx.output(n, 0);
+  lite::BatchMatMulOptions o;
+  if (const auto* p = std::get_if<lite::BatchMatMulOptions>(&n.def->options)) o = *p;
+  if (lhs.type == T::kFloat32 && rhs.type == T::kInt8)
+    op_fail(n, "hybrid FLOAT32 x INT8 (lhs " + describe(lhs) + ", rhs " + describe(rhs) +
+                   ") is not supported: quantize the lhs or dequantize the rhs");
+  const bool f32 = lhs.type == T::kFloat32, i8 = lhs.type == T::kInt8, i16 = lhs.type == T::kInt16;
+  if (!(f32 || i8 || i16) || rhs.type != lhs.type || out.type != lhs.type) unsupported_types(ctx, n);
+  // TensorFlow Lite 2.9 takes ranks 2 to 4 (later versions 5).
+  op_check(lhs.shape.size() >= 2 && lhs.shape.size() <= 4 && rhs.shape.size() >= 2 && rhs.shape.size() <= 4, n,
+           "lhs " + describe(lhs) + " and rhs " + describe(rhs) + " must have ranks 2 to 4 (as TensorFlow Lite 2.9)");
+  std::vector<int64_t> out_shape;
+  ref::BatchMatMulShape shape;
+  try {
+    shape = ref::make_batch_matmul_shape(lhs.shape, rhs.shape, o.adj_x, o.adj_y, out_shape);
+  } catch (const Error& e) {
+    op_fail(n, e.what());
+  }
+  auto& s = n.state_as<BatchMatMulState>();
+  s.q = ref::BatchMatMulInt8Params{};
+  s.q.s = shape;
+  if (f32) {
+    n.eval = eval_f32;
+  } else {
+    require_per_tensor(n, lhs, "lhs");
+    require_per_tensor(n, rhs, "rhs");
+    require_per_tensor(n, out, "output");
+    s.q.requant = ref::batch_matmul_multiplier(lhs.scale(), rhs.scale(), out.scale());
+    if (i8) {
+      s.q.lhs_zero_point = lhs.zero_point(), s.q.rhs_zero_point = rhs.zero_point();
+      s.q.out_zero_point = out.zero_point();
+      // TFLite 2.9 runs int8 through ruy's GEMM, which rounds half up.
+      s.q.rounding = ref::Rounding::kHalfUp;
+      n.eval = eval_int8;
+    } else {
+      op_check(lhs.zero_point() == 0 && rhs.zero_point() == 0 && out.zero_point() == 0, n,
+               "int16 lhs, rhs and output must have zero point 0");
+      op_check(s.q.requant.shift >= -31 && s.q.requant.shift <= 7, n,
+               "effective scale lhs x rhs / output is outside TFLite's range (shift " +
+                   std::to_string(s.q.requant.shift) + ")");
+      n.eval = eval_int16;
+    }
+  }
+  ctx.set_output_shape(n, 0, Shape(out_shape.begin(), out_shape.end()));
+  n.work = work_of({shape.out_batch[0], shape.out_batch[1], shape.out_batch[2], shape.m(), shape.n(), shape.k()});
+  n.separable = false;  // batch dimensions may broadcast
+}
+
+}  // namespace qlite::runtime::detail
