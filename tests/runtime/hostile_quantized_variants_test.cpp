@@ -1,5 +1,5 @@
-// Hostile files for the quantized variants of int16 LOGISTIC, TANH, SOFTMAX
-// and SUB: every scale and zero point a file gives them is
+// Hostile files for the quantized variants of int16 LOGISTIC, TANH, SOFTMAX,
+// SUB, int8 RSQRT and 8-bit LOG_SOFTMAX / L2_NORMALIZATION: every scale and zero point a file gives them is
 // untrusted. Zero, negative, subnormal, huge, infinite and NaN scales and
 // zero points TFLite refuses either run or are refused in one line naming
 // the op (or the tensor, for scales the reader refuses), never crash; bit flips of a chain of them end in qlite::Error or a
@@ -91,7 +91,8 @@ TEST(RuntimeHostileQuantizedVariants, HostileScalesAndZeroPointsAreRefusedInOneL
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const float scales[] = {0.0f, -1.0f, 1e-45f, 1e-30f, 1e-13f, 3e5f, 3e38f, inf, nan, 1.0f / 32768};
   int ran = 0, refused = 0;
-  for (BuiltinOp op : {BuiltinOp::kLogistic, BuiltinOp::kTanh, BuiltinOp::kSoftmax}) {
+  for (BuiltinOp op : {BuiltinOp::kLogistic, BuiltinOp::kTanh, BuiltinOp::kSoftmax, BuiltinOp::kRsqrt,
+                       BuiltinOp::kLogSoftmax, BuiltinOp::kL2Normalization}) {
     const bool int16 = op == BuiltinOp::kLogistic || op == BuiltinOp::kTanh || op == BuiltinOp::kSoftmax;
     const T type = int16 ? T::kInt16 : T::kInt8;
     const float fixed_out = int16 ? 1.0f / 32768 : op == BuiltinOp::kLogSoftmax ? 16.0f / 256 : 1.0f / 128;
