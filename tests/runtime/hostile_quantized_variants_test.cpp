@@ -1,5 +1,5 @@
 // Hostile files for the quantized variants of int16 LOGISTIC, TANH, SOFTMAX,
-// SUB, int8 RSQRT and 8-bit LOG_SOFTMAX / L2_NORMALIZATION: every scale and zero point a file gives them is
+// SUB, uint8 DIV, int8 RSQRT and 8-bit LOG_SOFTMAX / L2_NORMALIZATION: every scale and zero point a file gives them is
 // untrusted. Zero, negative, subnormal, huge, infinite and NaN scales and
 // zero points TFLite refuses either run or are refused in one line naming
 // the op (or the tensor, for scales the reader refuses), never crash; bit flips of a chain of them end in qlite::Error or a
@@ -136,6 +136,20 @@ TEST(RuntimeHostileQuantizedVariants, Int16SoftmaxOfRank5AndBroadcastPowerOfTwoS
   EXPECT_EQ(load_and_run(b.finish(), &error), Outcome::kError);
   EXPECT_NE(error.find("SUB"), std::string::npos) << error;
   EXPECT_NE(error.find("broadcast"), std::string::npos) << error;
+}
+
+TEST(RuntimeHostileQuantizedVariants, Uint8DivWithAnUnusableMultiplierIsRefused) {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", T::kUInt8, {4}, Quantization::per_tensor(1000.0f, 0));
+  const int32_t d = b.add_tensor("d", T::kUInt8, {4}, Quantization::per_tensor(1e-4f, 0));
+  const int32_t y = b.add_tensor("y", T::kUInt8, {4}, Quantization::per_tensor(1e-4f, 0));
+  b.add_operator(BuiltinOp::kDiv, {x, d}, {y}, lite::DivOptions{});
+  b.set_inputs({x, d});
+  b.set_outputs({y});
+  std::string error;
+  EXPECT_EQ(load_and_run(b.finish(), &error), Outcome::kError);
+  EXPECT_NE(error.find("DIV"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }
 
 TEST(RuntimeHostileQuantizedVariants, BitFlipsOfAChainNeverCrash) {

@@ -1,6 +1,9 @@
 // Quantized variants of math ops against the real TensorFlow Lite 2.9 (the
 // same one-op .tflite file and input bytes, the same output bytes, on every
 // Isa qlite has):
+//  - uint8 DIV: every pair of byte values whose divisor is not a real 0,
+//    under many quantizations and fused activations, same shapes and
+//    broadcast;
 //  - int8 RSQRT: every input value it is defined for (the zero point and
 //    above) under many input / output quantizations; a value below the zero
 //    point fails the invoke in both.
@@ -57,6 +60,76 @@ int compare(const TfLitePeer& peer, const std::vector<uint8_t>& model, const std
   if (interior)
     for (uint8_t b : theirs.bytes) *interior += b != 0x7F && b != 0x80;
   return 1;
+}
+
+TEST(TfLiteQuantizedMath, Uint8DivOnEveryBytePairMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1611);
+  const Activation acts[] = {Activation::kLinear, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+  int ran = 0, cases = 0, interior = 0;
+  for (int k = 0; k < 24; ++k) {
+    const float s1 = std::exp2(-8.0f + 8.0f * rng.uniform()), s2 = std::exp2(-8.0f + 8.0f * rng.uniform());
+    const int32_t z1 = static_cast<int32_t>(rng.below(256)), z2 = k % 3 == 0 ? 0 : static_cast<int32_t>(rng.below(256));
+    // The output spans the quotients of moderate values: (s1 * 128) / (s2 * 8) over about 128 steps.
+    const float so = s1 / s2 / 8.0f * std::exp2(-3.0f + 6.0f * rng.uniform());
+    const int32_t zo = static_cast<int32_t>(rng.below(256));
+    // Divisors: every byte but 0 (TFLite's CheckNonZero) and the zero point (a real 0).
+    std::vector<uint8_t> divisors;
+    for (int v = 1; v < 256; ++v)
+      if (v != z2) divisors.push_back(static_cast<uint8_t>(v));
+    const int cols = static_cast<int>(divisors.size());
+    const bool broadcast = k % 2 == 1;
+    std::vector<uint8_t> a, b;
+    for (int i = 0; i < 256; ++i)
+      for (int j = 0; j < cols; ++j) a.push_back(static_cast<uint8_t>(i));
+    for (int i = 0; i < (broadcast ? 1 : 256); ++i) b.insert(b.end(), divisors.begin(), divisors.end());
+    const std::vector<int32_t> sa = {256, cols}, sb = broadcast ? std::vector<int32_t>{cols} : sa;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", T::kUInt8, sa, Quantization::per_tensor(s1, z1));
+    const int32_t d = mb.add_tensor("d", T::kUInt8, sb, Quantization::per_tensor(s2, z2));
+    const int32_t y = mb.add_tensor("y", T::kUInt8, sa, Quantization::per_tensor(so, zo));
+    lite::DivOptions o;
+    o.activation = acts[rng.below(4)];
+    mb.add_operator(BuiltinOp::kDiv, {x, d}, {y}, o);
+    mb.set_inputs({x, d});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    char what[160];
+    std::snprintf(what, sizeof what, "DIV uint8 %g/%d / %g/%d -> %g/%d %s%s", static_cast<double>(s1), z1,
+                  static_cast<double>(s2), z2, static_cast<double>(so), zo, lite::activation_name(o.activation),
+                  broadcast ? " broadcast" : "");
+    SCOPED_TRACE(what);
+    ++cases;
+    const Outcome theirs = run_in_tflite(*peer, model, {PeerInput{sa, a}, PeerInput{sb, b}});
+    const Outcome ours = run_in_qlite(model, {a, b});
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    ASSERT_EQ(ours.bytes.size(), theirs.bytes.size());
+    int diff = 0;
+    for (size_t i = 0; i < ours.bytes.size(); ++i) diff += ours.bytes[i] != theirs.bytes[i];
+    EXPECT_EQ(diff, 0) << diff << " of " << ours.bytes.size() << " values differ";
+    ++ran;
+    for (uint8_t v : theirs.bytes) interior += v != 0 && v != 255;
+  }
+  std::printf("uint8 DIV: %d of %d quantizations ran in both (every byte pair), %d interior outputs\n", ran, cases,
+              interior);
+  EXPECT_EQ(ran, cases);
+  EXPECT_GT(interior, 100000);
+}
+
+TEST(TfLiteQuantizedMath, Uint8DivByTheZeroPointIsAnErrorInQlite) {
+  ModelBuilder mb;
+  const int32_t x = mb.add_tensor("x", T::kUInt8, {4}, Quantization::per_tensor(0.1f, 3));
+  const int32_t d = mb.add_tensor("d", T::kUInt8, {4}, Quantization::per_tensor(0.1f, 7));
+  const int32_t y = mb.add_tensor("y", T::kUInt8, {4}, Quantization::per_tensor(0.1f, 0));
+  mb.add_operator(BuiltinOp::kDiv, {x, d}, {y}, lite::DivOptions{});
+  mb.set_inputs({x, d});
+  mb.set_outputs({y});
+  const auto model = mb.finish();
+  const Outcome ok = run_in_qlite(model, std::vector<std::vector<uint8_t>>{{10, 20, 30, 40}, {8, 9, 10, 11}});
+  EXPECT_TRUE(ok.error.empty()) << ok.error;
+  const Outcome bad = run_in_qlite(model, std::vector<std::vector<uint8_t>>{{10, 20, 30, 40}, {8, 7, 10, 11}});
+  EXPECT_NE(bad.error.find("division by 0"), std::string::npos) << bad.error;
 }
 
 TEST(InvSqrtMultiplier, CloseToOneOverSqrt) {

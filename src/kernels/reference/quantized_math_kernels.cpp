@@ -174,4 +174,64 @@ void l2_normalization_uint8(int32_t zp, int64_t outer, int depth, const uint8_t*
   }
 }
 
+int32_t one_over_one_plus_x_q31(int32_t a) {
+  // RoundingHalfSum(a, One) in Q0.31 (One is INT32_MAX there).
+  const int64_t sum = int64_t{a} + std::numeric_limits<int32_t>::max();
+  const int32_t half_denominator = static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
+  const int32_t c48_17 = 1515870810;       // 48/17 in Q2.29
+  const int32_t cneg32_17 = -1010580540;   // -32/17 in Q2.29
+  int32_t x = static_cast<int32_t>(static_cast<uint32_t>(c48_17) +
+                                   static_cast<uint32_t>(saturating_rounding_doubling_high_mul(half_denominator, cneg32_17)));
+  for (int i = 0; i < 3; ++i) {
+    const int32_t hdx = saturating_rounding_doubling_high_mul(half_denominator, x);
+    const int32_t one_minus = wrap_sub(int32_t{1} << 29, hdx);
+    const int32_t step = saturating_shift_left(saturating_rounding_doubling_high_mul(x, one_minus), 2);  // Q4 -> Q2
+    x = static_cast<int32_t>(static_cast<uint32_t>(x) + static_cast<uint32_t>(step));
+  }
+  // ExactMulByPot<-1> keeps the raw value (Q2 read as Q1); Rescale<0> doubles it, saturating.
+  return saturating_shift_left(x, 1);
+}
+
+int32_t reciprocal_q31(int32_t x, int* num_bits_over_unit) {
+  QLITE_CHECK(x >= 1, "reciprocal_q31: x must be >= 1");
+  const int headroom_plus_one = std::countl_zero(static_cast<uint32_t>(x));
+  *num_bits_over_unit = 31 - headroom_plus_one;
+  const int32_t shifted_minus_one =
+      static_cast<int32_t>((static_cast<uint32_t>(x) << headroom_plus_one) - (uint32_t{1} << 31));
+  return one_over_one_plus_x_q31(shifted_minus_one);
+}
+
+DivUint8Params make_div_uint8_params(float s1, int32_t z1, float s2, int32_t z2, float so, int32_t zo, Activation act) {
+  for (float sc : {s1, s2, so}) QLITE_CHECK(std::isfinite(sc) && sc > 0.0f, "DIV uint8: scales must be finite and > 0");
+  for (int32_t z : {z1, z2, zo}) QLITE_CHECK(z >= 0 && z <= 255, "DIV uint8: zero points must lie in [0, 255]");
+  DivUint8Params p;
+  const float real = s1 / (s2 * so);  // float, as div.cc forms it
+  QLITE_CHECK(std::isfinite(real) && real > 0.0f && real < 4194304.0f,
+              "DIV uint8: effective multiplier s1 / (s2 * so) = " + std::to_string(real) + " is out of range");
+  p.out = quantize_multiplier(static_cast<double>(real));
+  p.in1_offset = -z1;
+  p.in2_offset = -z2;
+  p.out_offset = zo;
+  p.act = fused_activation_range(act, so, zo, 0, 255);
+  return p;
+}
+
+uint8_t div_uint8(const DivUint8Params& p, uint8_t a, uint8_t b) {
+  int32_t v1 = p.in1_offset + a;
+  int32_t v2 = p.in2_offset + b;
+  QLITE_CHECK(v2 != 0, "div_uint8: division by the zero point");
+  if (v2 < 0) v1 = -v1, v2 = -v2;
+  int recip_shift = 0;
+  const int32_t inv = reciprocal_q31(v2, &recip_shift);
+  // CountLeadingSignBits (31 for 0).
+  const int headroom = v1 >= 0 ? std::countl_zero(static_cast<uint32_t>(v1)) - 1
+                               : std::countl_zero(2 * static_cast<uint32_t>(-v1) - 1);
+  const int32_t unscaled = saturating_rounding_doubling_high_mul(
+      static_cast<int32_t>(static_cast<uint32_t>(v1) << headroom), inv);  // MultiplyByQuantizedMultiplierGreaterThanOne
+  const int total_shift = p.out.shift - recip_shift - headroom;  // <= 0 for multipliers below 2^22
+  const int32_t r = p.out_offset + rounding_divide_by_pot(saturating_rounding_doubling_high_mul(unscaled, p.out.multiplier),
+                                                          -total_shift);
+  return static_cast<uint8_t>(std::clamp(r, p.act.min, p.act.max));
+}
+
 }  // namespace qlite::ref

@@ -1,5 +1,5 @@
 // Quantized variants of math ops as TensorFlow Lite 2.9's x86 build computes
-// them: int8 RSQRT (elementwise.cc, gemmlowp int32 fixed point), int8 / uint8
+// them: uint8 DIV (div.cc, reference_ops::DivElementwise), int8 RSQRT (elementwise.cc, gemmlowp int32 fixed point), int8 / uint8
 // LOG_SOFTMAX (activations.cc, optimized_ops::LogSoftmax: a float table) and
 // int8 / uint8 L2_NORMALIZATION (l2norm.cc, fixed point). These functions are
 // the spec of qlite's kernels for them.
@@ -49,5 +49,25 @@ void log_softmax_uint8(const LogSoftmaxQuantParams& p, int64_t outer, int depth,
 // bits of left shift; uint8: 128 d times it, plus 128; clamped.
 void l2_normalization_int8(int32_t input_zero_point, int64_t outer, int depth, const int8_t* in, int8_t* out);
 void l2_normalization_uint8(int32_t input_zero_point, int64_t outer, int depth, const uint8_t* in, uint8_t* out);
+
+// gemmlowp's one_over_one_plus_x_for_x_in_0_1 on int32 Q0.31 (three
+// Newton-Raphson steps in Q2.29) and TFLite's GetReciprocal(x, 31, &shift):
+// 1 / x for x >= 1 as a Q0.31 value and the count of bits above the unit.
+int32_t one_over_one_plus_x_q31(int32_t a);
+int32_t reciprocal_q31(int32_t x, int* num_bits_over_unit);
+
+// uint8 DIV: QuantizeMultiplier(float(s1 / float(s2 * so))); per element
+// d1 = q1 - z1, d2 = q2 - z2 (signs moved to d1 when d2 < 0), d1 times the
+// reciprocal of d2 normalised by d1's leading sign bits, then the output
+// multiplier, + zo, clamped to the activation range. d2 == 0 is undefined
+// (TFLite's behaviour is undefined there too): the runtime refuses it.
+struct DivUint8Params {
+  int32_t in1_offset = 0, in2_offset = 0, out_offset = 0;
+  QuantizedMultiplier out;
+  ActRange act;
+};
+// Throws Error for multipliers TFLite's kernel cannot apply (>= 2^22).
+DivUint8Params make_div_uint8_params(float s1, int32_t z1, float s2, int32_t z2, float so, int32_t zo, Activation act);
+uint8_t div_uint8(const DivUint8Params& p, uint8_t a, uint8_t b);
 
 }  // namespace qlite::ref

@@ -9,6 +9,7 @@
 
 #include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -29,6 +30,7 @@ struct BinaryState : OpState {
   bool select_rows = false;  // SELECT with a rank-1 condition over dimension 0
   int64_t row = 1;           // elements per condition entry (select_rows)
   ref::AddInt16Params sub16;  // int16 SUB's power-of-two path
+  ref::DivUint8Params div8;   // uint8 DIV
 };
 
 std::vector<int64_t> shape_of(const RtTensor& t) { return std::vector<int64_t>(t.shape.begin(), t.shape.end()); }
@@ -384,6 +386,20 @@ void prepare_squared_difference(PrepareContext& ctx, Node& n) {
   }
 }
 
+// uint8 DIV: a divisor equal to its zero point (a real 0) is an error at
+// invoke, before any output is written; TFLite 2.9 checks only for raw 0
+// bytes, and ignores even that check's result, dividing by 0 undefinedly.
+static uint8_t div_u8(const BinaryState& s, uint8_t a, uint8_t b) { return ref::div_uint8(s.div8, a, b); }
+static void eval_div_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BinaryState>();
+  const RtTensor& b = c.input(n, 1);
+  const uint8_t* d = b.as<const uint8_t>();
+  for (int64_t i = 0, e = b.numel(); i < e; ++i)
+    if (int32_t{d[i]} + s.div8.in2_offset == 0)
+      throw Error("runtime: " + n.label + ": division by 0 (divisor " + std::to_string(d[i]) + " is its zero point)");
+  eval_binary<uint8_t, uint8_t, div_u8>(c, n);
+}
+
 void prepare_div(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
   auto& s = prepare_broadcast(ctx, n, 2);
@@ -396,6 +412,16 @@ void prepare_div(PrepareContext& ctx, Node& n) {
   } else if (a.type == T::kInt32) {
     int_range(s, act);
     n.eval = eval_int_division<int32_t, div_i32>;
+  } else if (a.type == T::kUInt8) {
+    // div.cc: reference_ops::DivElementwise (quantized_math_kernels.h).
+    const RtTensor& b = ctx.input(n, 1);
+    const RtTensor& out = ctx.output(n, 0);
+    require_quantized_operands(n, a, b, out);
+    s.div8 = op_params(n, [&] {
+      return ref::make_div_uint8_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
+                                        out.zero_point(), act);
+    });
+    n.eval = eval_div_uint8;
   } else {
     unsupported_types(ctx, n);
   }

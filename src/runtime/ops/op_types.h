@@ -129,4 +129,7 @@ inline constexpr TypeCombo kReduce[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, 
                                         {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8}};
 inline constexpr TypeCombo kReduceProd[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 
+// DIV: float32, int32 and uint8 (TFLite 2.9's quantized DIV is uint8 only).
+inline constexpr TypeCombo kDiv[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kUInt8, T::kUInt8}};
+
 }  // namespace qlite::runtime::detail::op_types
