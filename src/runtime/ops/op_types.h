@@ -132,4 +132,8 @@ inline constexpr TypeCombo kReduceProd[] = {{T::kFloat32, T::kFloat32}, {T::kInt
 // DIV: float32, int32 and uint8 (TFLite 2.9's quantized DIV is uint8 only).
 inline constexpr TypeCombo kDiv[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kUInt8, T::kUInt8}};
 
+// ADD: kWeighted's types and the integers of shape arithmetic.
+inline constexpr TypeCombo kAdd[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                     {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+
 }  // namespace qlite::runtime::detail::op_types
