@@ -204,5 +204,60 @@ TEST(TfLiteTypeGaps, IntegerAddMatchesTfLite) {
   EXPECT_EQ(ran, 60);
 }
 
+// int16 REDUCE_MAX / REDUCE_MIN (filled from the audit): random shapes and
+// axes (negative and repeated ones too), keep_dims, the output with the
+// input's quantization or another one.
+TEST(TfLiteTypeGaps, Int16ReduceMaxMinMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1614);
+  int ran = 0, refused = 0;
+  for (int k = 0; k < 60; ++k) {
+    const BuiltinOp op = k % 2 ? BuiltinOp::kReduceMin : BuiltinOp::kReduceMax;
+    const int rank = 1 + static_cast<int>(rng.below(4));
+    std::vector<int32_t> shape;
+    for (int d = 0; d < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(5)));
+    std::vector<int32_t> axes;
+    const int n_axes = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+    for (int a = 0; a < n_axes; ++a) {
+      const int ax = static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+      axes.push_back(rng.below(3) == 0 ? ax - rank : ax);
+    }
+    const bool keep = rng.below(2) == 0;
+    std::vector<int32_t> out_shape;
+    for (int d = 0; d < rank; ++d) {
+      bool reduced = false;
+      for (int a : axes) reduced = reduced || (a < 0 ? a + rank : a) == d;
+      if (!reduced) out_shape.push_back(shape[static_cast<size_t>(d)]);
+      else if (keep) out_shape.push_back(1);
+    }
+    const bool same_q = k % 4 != 3;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", T::kInt16, shape, Quantization::per_tensor(1.0f / 1024, 0));
+    const int32_t ax = mb.add_constant("axes", T::kInt32, {static_cast<int32_t>(axes.size())}, axes);
+    const int32_t y = mb.add_tensor("y", T::kInt16, out_shape,
+                                    Quantization::per_tensor(same_q ? 1.0f / 1024 : 1.0f / 512, 0));
+    lite::ReducerOptions o;
+    o.keep_dims = keep;
+    mb.add_operator(op, {x, ax}, {y}, o);
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    int64_t n = 1;
+    for (int v : shape) n *= v;
+    std::vector<int16_t> v(static_cast<size_t>(n));
+    for (auto& e : v) e = static_cast<int16_t>(static_cast<int64_t>(rng.below(65536)) - 32768);
+    SCOPED_TRACE("case " + std::to_string(k));
+    const Outcome theirs = run_in_tflite(*peer, model, shape, as_bytes(v));
+    const Outcome ours = run_in_qlite(model, as_bytes(v));
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!theirs.error.empty()) ++refused;
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    EXPECT_EQ(ours.bytes, theirs.bytes);
+    ++ran;
+  }
+  std::printf("int16 REDUCE_MAX / REDUCE_MIN: %d of 60 files ran in both, %d refused by both\n", ran, refused);
+  EXPECT_GT(ran, 40);
+}
+
 }  // namespace
 }  // namespace qlite::test

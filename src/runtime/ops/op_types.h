@@ -136,4 +136,9 @@ inline constexpr TypeCombo kDiv[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::
 inline constexpr TypeCombo kAdd[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
                                      {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 
+// REDUCE_MAX / REDUCE_MIN: kReduce's types and int16.
+inline constexpr TypeCombo kReduceMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32},
+                                              {T::kInt64, T::kInt64},     {T::kInt8, T::kInt8},
+                                              {T::kUInt8, T::kUInt8},     {T::kInt16, T::kInt16}};
+
 }  // namespace qlite::runtime::detail::op_types
