@@ -312,6 +312,9 @@ struct MulOptions {
 };
 struct SubOptions {
   Activation activation = Activation::kLinear;
+  // int16 only, as AddOptions': with power-of-two scales and zero points 0,
+  // TFLite's shift-only kernel (the schema's default).
+  bool pot_scale_int16 = true;
   bool operator==(const SubOptions&) const = default;
 };
 struct ConcatenationOptions {

@@ -88,7 +88,8 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     case T::MulOptions:
       return MulOptions{act(op->builtin_options_as_MulOptions()->fused_activation_function())};
     case T::SubOptions:
-      return SubOptions{act(op->builtin_options_as_SubOptions()->fused_activation_function())};
+      return SubOptions{act(op->builtin_options_as_SubOptions()->fused_activation_function()),
+                        op->builtin_options_as_SubOptions()->pot_scale_int16()};
     case T::ConcatenationOptions: {
       const auto* o = op->builtin_options_as_ConcatenationOptions();
       return ConcatenationOptions{o->axis(), act(o->fused_activation_function())};

@@ -112,7 +112,7 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
       return {T::MulOptions, tfl::CreateMulOptions(fbb, act(o.activation)).Union()};
     }
     OptionsOut operator()(const SubOptions& o) {
-      return {T::SubOptions, tfl::CreateSubOptions(fbb, act(o.activation)).Union()};
+      return {T::SubOptions, tfl::CreateSubOptions(fbb, act(o.activation), o.pot_scale_int16).Union()};
     }
     OptionsOut operator()(const ConcatenationOptions& o) {
       const auto t = finish_packed<tfl::ConcatenationOptionsBuilder>(

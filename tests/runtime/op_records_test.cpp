@@ -50,8 +50,8 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   for (const char* line : {"PAD: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16, int32 -> int32, int64 -> int64",
                            "PADV2: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16, int32 -> int32, int64 -> int64",
                            "TRANSPOSE: any (same in and out)",
-                           "LOGISTIC: float32 -> float32, int8 -> int8, uint8 -> uint8",
-                           "TANH: float32 -> float32, int8 -> int8, uint8 -> uint8",
+                           "LOGISTIC: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16",
+                           "TANH: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16",
                            "HARD_SWISH: float32 -> float32, int8 -> int8, uint8 -> uint8"})
     EXPECT_NE(std::find(listed.begin(), listed.end(), line), listed.end()) << line;
   const runtime::detail::OpRecord* transpose = runtime::detail::find_op_record(BuiltinOp::kTranspose);

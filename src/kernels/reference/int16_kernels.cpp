@@ -95,15 +95,19 @@ void fully_connected_int16x8(const FullyConnectedInt8Params& p, const int16_t* i
   }
 }
 
-namespace {
-
-// TFLite's CheckedLog2, in float as it computes it.
 bool checked_log2(float x, int* log2_result) {
   const float x_log2 = std::log(x) * (1.0f / std::log(2.0f));
   const float rounded = std::round(x_log2);
+  // A finite positive float's log2 lies within [-150, 128]; others are no power of two.
+  if (!std::isfinite(rounded)) {
+    *log2_result = 0;
+    return false;
+  }
   *log2_result = static_cast<int>(rounded);
   return std::abs(x_log2 - rounded) < 1e-3f;
 }
+
+namespace {
 
 // gemmlowp's RoundingDivideByPOT on int16 (round half away from zero).
 int16_t rounding_divide_by_pot16(int16_t x, int exponent) {
@@ -116,10 +120,10 @@ int16_t rounding_divide_by_pot16(int16_t x, int exponent) {
 }  // namespace
 
 AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
-                                     int32_t out_zp, Activation act, bool pot_scale_int16) {
+                                     int32_t out_zp, Activation act, bool pot_scale_int16, const char* op) {
   for (float sc : {scale1, scale2, out_scale})
     QLITE_CHECK(std::isfinite(sc) && sc > 0.0f, "make_add_params_int16: scales must be finite and > 0");
-  QLITE_CHECK(zp1 == 0 && zp2 == 0 && out_zp == 0, "int16 ADD: zero points must be 0");
+  QLITE_CHECK(zp1 == 0 && zp2 == 0 && out_zp == 0, std::string("int16 ") + op + ": zero points must be 0");
   AddInt16Params p;
   p.act = fused_activation_range(act, out_scale, 0, -32768, 32767);
   int l1 = 0, l2 = 0, lo = 0;
@@ -128,9 +132,9 @@ AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, in
     p.input1_shift = l1 - lo;
     p.input2_shift = l2 - lo;
     QLITE_CHECK(p.input1_shift == 0 || p.input2_shift == 0,
-                "int16 ADD with power-of-two scales: one input's scale must equal the output's");
+                std::string("int16 ") + op + " with power-of-two scales: one input's scale must equal the output's");
     QLITE_CHECK(p.input1_shift <= 0 && p.input2_shift <= 0,
-                "int16 ADD with power-of-two scales: an input scale exceeds the output's");
+                std::string("int16 ") + op + " with power-of-two scales: an input scale exceeds the output's");
     return p;
   }
   AddInt8Params& g = p.general;
@@ -143,22 +147,41 @@ AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, in
   return p;
 }
 
+namespace {
+
+// The power-of-two path of ADD (add.cc AddFunc16 / Add16) and SUB (Sub16):
+// the input whose scale is the output's taken as is, the other divided by
+// 2^shift (gemmlowp RoundingDivideByPOT on int16), then a + sign * b
+// saturated to int16 and clamped to the activation range.
+void pot_combine16(const AddInt16Params& p, int sign, int64_t n, const int16_t* a, const int16_t* b,
+                   int16_t* output) {
+  QLITE_CHECK(p.input1_shift <= 0 && p.input2_shift <= 0 && (p.input1_shift == 0 || p.input2_shift == 0) &&
+                  p.input1_shift >= -15 && p.input2_shift >= -15,
+              "int16 power-of-two ADD / SUB: shifts out of range");
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t x = p.input1_shift == 0 ? a[i] : rounding_divide_by_pot16(a[i], -p.input1_shift);
+    const int32_t y = p.input2_shift == 0 ? b[i] : rounding_divide_by_pot16(b[i], -p.input2_shift);
+    const int32_t v = std::clamp<int32_t>(x + sign * y, -32768, 32767);  // SaturatingAdd / SaturatingSub
+    output[i] = static_cast<int16_t>(std::clamp(v, p.act.min, p.act.max));
+  }
+}
+
+}  // namespace
+
+void sub_int16_pot(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output) {
+  QLITE_CHECK(n >= 0, "sub_int16_pot: negative size");
+  QLITE_CHECK(n == 0 || (a && b && output), "sub_int16_pot: null tensor");
+  QLITE_CHECK(p.pot, "sub_int16_pot: parameters of the general path");
+  QLITE_CHECK(p.act.min <= p.act.max && p.act.min >= -32768 && p.act.max <= 32767, "sub_int16_pot: activation range");
+  pot_combine16(p, -1, n, a, b, output);
+}
+
 void add_int16(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output) {
   QLITE_CHECK(n >= 0, "add_int16: negative size");
   QLITE_CHECK(n == 0 || (a && b && output), "add_int16: null tensor");
   QLITE_CHECK(p.act.min <= p.act.max && p.act.min >= -32768 && p.act.max <= 32767, "add_int16: activation range");
   if (p.pot) {
-    QLITE_CHECK(p.input1_shift <= 0 && p.input2_shift <= 0 && (p.input1_shift == 0 || p.input2_shift == 0) &&
-                    p.input1_shift >= -15 && p.input2_shift >= -15,
-                "add_int16: shifts out of range");
-    const bool first_as_is = p.input1_shift == 0;
-    const int right = first_as_is ? -p.input2_shift : -p.input1_shift;
-    for (int64_t i = 0; i < n; ++i) {
-      const int16_t as_is = first_as_is ? a[i] : b[i];
-      const int16_t shifted = rounding_divide_by_pot16(first_as_is ? b[i] : a[i], right);
-      const int32_t sum = std::clamp<int32_t>(int32_t{as_is} + shifted, -32768, 32767);  // SaturatingAdd
-      output[i] = static_cast<int16_t>(std::clamp(sum, p.act.min, p.act.max));
-    }
+    pot_combine16(p, 1, n, a, b, output);
     return;
   }
   const AddInt8Params& g = p.general;

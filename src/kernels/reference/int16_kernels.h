@@ -33,6 +33,11 @@ namespace qlite::ref {
 // no input is undefined behaviour here.
 int32_t multiply_by_quantized_multiplier_int64(int64_t x, int32_t multiplier, int shift);
 
+// TFLite's CheckedLog2, in float as it computes it: true when |log2 x -
+// round(log2 x)| < 1e-3, with the rounded exponent in *log2_result (0 for a
+// non-finite logarithm, which is never a power of two).
+bool checked_log2(float x, int* log2_result);
+
 // The int32-accumulator requantization above (single rounding, full multiplier).
 int32_t multiply_by_quantized_multiplier_single_round(int32_t x, int32_t multiplier, int shift);
 
@@ -66,7 +71,12 @@ struct AddInt16Params {
 // the pot case, an input whose scale exceeds the output's (a positive shift)
 // or two inputs that both need shifting.
 AddInt16Params make_add_params_int16(float scale1, int32_t zp1, float scale2, int32_t zp2, float out_scale,
-                                     int32_t out_zp, Activation act, bool pot_scale_int16);
+                                     int32_t out_zp, Activation act, bool pot_scale_int16, const char* op = "ADD");
 void add_int16(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output);
+// SUB's power-of-two path (sub.cc Sub16), with parameters from
+// make_add_params_int16(..., "SUB") whose pot is set: the same shifts as ADD,
+// the saturating difference instead of the sum. (SUB's general int16 path is
+// math_kernels.h sub_quantized.)
+void sub_int16_pot(const AddInt16Params& p, int64_t n, const int16_t* a, const int16_t* b, int16_t* output);
 
 }  // namespace qlite::ref

@@ -1,9 +1,13 @@
 // ADD: float32, int8 and
 // uint8 (TFLite's left_shift = 20 scheme; uint8 runs the int8 kernels on
 // flipped bytes, the reference Isa ref::add_uint8), and int16 (16x8 models:
-// TFLite's power-of-two or general kernel, ref::add_int16). Inputs of
+// TFLite's power-of-two or general kernel, ref::add_int16), int32 and int64
+// (shape arithmetic: the wrapping sum clamped to the fused activation). Inputs of
 // different shapes broadcast (numpy rules, up to 4-D, as TFLite 2.9) through
 // the reference kernels.
+#include <limits>
+#include <type_traits>
+
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/math_kernels.h"
@@ -51,6 +55,31 @@ void eval_broadcast_uint8(const EvalContext& c, const Node& n) {
 void eval_broadcast_int16(const EvalContext& c, const Node& n) {
   eval_broadcast<int16_t>(c, n,
                           [](const AddState& s, int16_t a, int16_t b, int16_t& y) { ref::add_int16(s.q16, 1, &a, &b, &y); });
+}
+
+// int32 / int64 ADD (add.cc EvalAdd): the sum wrapping as TFLite's integer
+// addition does in practice, clamped to CalculateActivationRange<T>.
+template <class V>
+V add_int_clamped(const AddState& s, V a, V b) {
+  using U = std::make_unsigned_t<V>;
+  const V sum = static_cast<V>(static_cast<U>(a) + static_cast<U>(b));
+  V lo = std::numeric_limits<V>::lowest(), hi = std::numeric_limits<V>::max();
+  if (s.act == Activation::kRelu) lo = 0;
+  if (s.act == Activation::kRelu6) lo = 0, hi = 6;
+  if (s.act == Activation::kReluN1To1) lo = -1, hi = 1;
+  return std::min(std::max(sum, lo), hi);
+}
+template <class V>
+void eval_int_add(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<AddState>();
+  const V* a = c.input(n, 0).as<const V>();
+  const V* b = c.input(n, 1).as<const V>();
+  V* y = c.output(n, 0).as<V>();
+  for (int64_t i = 0, e = c.scaled(c.input(n, 0).numel()); i < e; ++i) y[i] = add_int_clamped(s, a[i], b[i]);
+}
+template <class V>
+void eval_broadcast_int_add(const EvalContext& c, const Node& n) {
+  eval_broadcast<V>(c, n, [](const AddState& s, V a, V b, V& y) { y = add_int_clamped(s, a, b); });
 }
 
 void eval_int16(const EvalContext& c, const Node& n) {
@@ -155,6 +184,14 @@ void prepare_add(PrepareContext& ctx, Node& n) {
       ctx.request_scratch(n, 2 * scratch_stride(static_cast<size_t>(a.numel())));
       n.eval = eval_uint8;
     }
+  } else if ((a.type == T::kInt32 || a.type == T::kInt64) && b.type == a.type && out.type == a.type) {
+    if (s.act != Activation::kLinear && s.act != Activation::kRelu && s.act != Activation::kRelu6 &&
+        s.act != Activation::kReluN1To1)
+      op_fail(n, "fused activation " + std::string(lite::activation_name(s.act)) + " is not supported on integers");
+    const bool i32 = a.type == T::kInt32;
+    n.eval = s.broadcast ? (i32 ? eval_broadcast_int_add<int32_t> : eval_broadcast_int_add<int64_t>)
+                         : (i32 ? eval_int_add<int32_t> : eval_int_add<int64_t>);
+    return;
   } else {
     unsupported_types(ctx, n);
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kernels/reference/activation_kernels.h"
+#include "kernels/reference/int16_activation_kernels.h"
 #include "runtime/graph.h"
 
 namespace qlite::runtime::detail {
@@ -14,6 +15,7 @@ struct ElementwiseState : OpState {
   ref::ByteTable table;
   void (*f32)(int64_t, const float*, float*) = nullptr;
   float param = 0.0f;  // an op's float parameter (LEAKY_RELU's alpha)
+  ref::Int16ActivationParams i16;  // int16 LOGISTIC / TANH
 };
 
 // Checks one input and one output of the same type, sets the output shape

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <functional>
 
+#include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -27,6 +29,8 @@ struct BinaryState : OpState {
   ref::SquaredDifferenceQuantParams sqd;
   bool select_rows = false;  // SELECT with a rank-1 condition over dimension 0
   int64_t row = 1;           // elements per condition entry (select_rows)
+  ref::AddInt16Params sub16;  // int16 SUB's power-of-two path
+  ref::DivUint8Params div8;   // uint8 DIV
 };
 
 std::vector<int64_t> shape_of(const RtTensor& t) { return std::vector<int64_t>(t.shape.begin(), t.shape.end()); }
@@ -228,6 +232,12 @@ void require_quantized_operands(const Node& n, const RtTensor& a, const RtTensor
 
 }  // namespace
 
+static void eval_sub_int16_pot(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BinaryState>();
+  ref::sub_int16_pot(s.sub16, count_of(c, s), c.input(n, 0).as<const int16_t>(), c.input(n, 1).as<const int16_t>(),
+                     c.output(n, 0).as<int16_t>());
+}
+
 void prepare_mul(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
   auto& s = prepare_broadcast(ctx, n, 2);
@@ -289,22 +299,32 @@ void prepare_sub(PrepareContext& ctx, Node& n) {
     });
     n.eval = a.type == T::kInt8 ? eval_binary<int8_t, int8_t, sub_q<int8_t>> : eval_binary<uint8_t, uint8_t, sub_q<uint8_t>>;
   } else if (a.type == T::kInt16) {
-    // TFLite 2.9's general int16 path (left shift 15); zero points 0. With
-    // every scale a power of two it takes a shift-only path instead, which
-    // qlite does not run yet.
+    // TFLite 2.9's sub.cc: zero points 0; with SubOptions.pot_scale_int16
+    // (the default) and every scale a power of two (CheckedLog2), the
+    // shift-only path (Sub16, shared with ADD: int16_kernels.h); otherwise
+    // the general rescaling with left shift 15.
     require_quantized_operands(n, a, b, out);
     op_check(a.zero_point() == 0 && b.zero_point() == 0 && out.zero_point() == 0, n,
              "int16 inputs and output need zero points 0");
-    auto pot = [](float v) {
-      int e = 0;
-      return std::frexp(v, &e) == 0.5f;
-    };
-    op_check(!(pot(a.scale()) && pot(b.scale()) && pot(out.scale())), n,
-             "int16 SUB with power-of-two scales (TensorFlow Lite's shift-only path) is not supported");
-    s.sub = op_params(n, [&] {
-      return ref::make_sub_params(a.scale(), 0, b.scale(), 0, out.scale(), 0, act, -32768, 32767);
-    });
-    n.eval = eval_binary<int16_t, int16_t, sub_q<int16_t>>;
+    const auto* o = std::get_if<lite::SubOptions>(&n.def->options);
+    int l1 = 0, l2 = 0, lo = 0;
+    const bool pot = (o == nullptr || o->pot_scale_int16) && ref::checked_log2(a.scale(), &l1) &&
+                     ref::checked_log2(b.scale(), &l2) && ref::checked_log2(out.scale(), &lo);
+    if (pot) {
+      // TFLite 2.9 broadcasts this path through its general kernel with the
+      // general parameters unset; qlite does not reproduce that.
+      op_check(s.g.same, n,
+               "broadcasting int16 SUB with power-of-two scales (pot_scale_int16) is not supported");
+      s.sub16 = op_params(n, [&] {
+        return ref::make_add_params_int16(a.scale(), 0, b.scale(), 0, out.scale(), 0, act, true, "SUB");
+      });
+      n.eval = eval_sub_int16_pot;
+    } else {
+      s.sub = op_params(n, [&] {
+        return ref::make_sub_params(a.scale(), 0, b.scale(), 0, out.scale(), 0, act, -32768, 32767);
+      });
+      n.eval = eval_binary<int16_t, int16_t, sub_q<int16_t>>;
+    }
   } else {
     unsupported_types(ctx, n);
   }
@@ -366,6 +386,20 @@ void prepare_squared_difference(PrepareContext& ctx, Node& n) {
   }
 }
 
+// uint8 DIV: a divisor equal to its zero point (a real 0) is an error at
+// invoke, before any output is written; TFLite 2.9 checks only for raw 0
+// bytes, and ignores even that check's result, dividing by 0 undefinedly.
+static uint8_t div_u8(const BinaryState& s, uint8_t a, uint8_t b) { return ref::div_uint8(s.div8, a, b); }
+static void eval_div_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BinaryState>();
+  const RtTensor& b = c.input(n, 1);
+  const uint8_t* d = b.as<const uint8_t>();
+  for (int64_t i = 0, e = b.numel(); i < e; ++i)
+    if (int32_t{d[i]} + s.div8.in2_offset == 0)
+      throw Error("runtime: " + n.label + ": division by 0 (divisor " + std::to_string(d[i]) + " is its zero point)");
+  eval_binary<uint8_t, uint8_t, div_u8>(c, n);
+}
+
 void prepare_div(PrepareContext& ctx, Node& n) {
   require_same_types(ctx, n, 0, 2);
   auto& s = prepare_broadcast(ctx, n, 2);
@@ -378,6 +412,16 @@ void prepare_div(PrepareContext& ctx, Node& n) {
   } else if (a.type == T::kInt32) {
     int_range(s, act);
     n.eval = eval_int_division<int32_t, div_i32>;
+  } else if (a.type == T::kUInt8) {
+    // div.cc: reference_ops::DivElementwise (quantized_math_kernels.h).
+    const RtTensor& b = ctx.input(n, 1);
+    const RtTensor& out = ctx.output(n, 0);
+    require_quantized_operands(n, a, b, out);
+    s.div8 = op_params(n, [&] {
+      return ref::make_div_uint8_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
+                                        out.zero_point(), act);
+    });
+    n.eval = eval_div_uint8;
   } else {
     unsupported_types(ctx, n);
   }

@@ -3,6 +3,7 @@
 // the arithmetic is the reference in kernels/reference/math_kernels.h.
 #include "kernels/reference/math_kernels.h"
 #include "runtime/ops/elementwise.h"
+#include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/pool2d_common.h"
 #include "runtime/ops/ops.h"
@@ -180,12 +181,84 @@ void prepare_rows(PrepareContext& ctx, Node& n, EvalFn eval) {
 }
 }  // namespace
 
-void prepare_log_softmax(PrepareContext& ctx, Node& n) { prepare_rows(ctx, n, eval_rows<ref::log_softmax_row_f32>); }
+// ---- 8-bit LOG_SOFTMAX and L2_NORMALIZATION (quantized_math_kernels.h)
+
+namespace {
+
+struct QuantRowsState : OpState {
+  ref::LogSoftmaxQuantParams log_softmax;
+  int32_t input_zero_point = 0;
+  int64_t outer = 0;
+  int depth = 1;
+};
+
+template <class Q, void (*Rows)(const ref::LogSoftmaxQuantParams&, int64_t, int, const Q*, Q*)>
+void eval_log_softmax_q(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantRowsState>();
+  Rows(s.log_softmax, c.scaled(s.outer), s.depth, c.input(n, 0).as<const Q>(), c.output(n, 0).as<Q>());
+}
+
+template <class Q, void (*Rows)(int32_t, int64_t, int, const Q*, Q*)>
+void eval_l2_norm_q(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantRowsState>();
+  Rows(s.input_zero_point, c.scaled(s.outer), s.depth, c.input(n, 0).as<const Q>(), c.output(n, 0).as<Q>());
+}
+
+// Shapes and state of the 8-bit row ops; false when the types are not 8-bit.
+bool prepare_quant_rows(PrepareContext& ctx, Node& n) {
+  const RtTensor& in = ctx.input(n, 0);
+  const RtTensor& out = ctx.output(n, 0);
+  if (!((in.type == T::kInt8 && out.type == T::kInt8) || (in.type == T::kUInt8 && out.type == T::kUInt8))) return false;
+  op_check(!in.shape.empty(), n, "input " + describe(in) + " needs rank >= 1");
+  require_per_tensor(n, in, "input");
+  require_per_tensor(n, out, "output");
+  auto& s = n.state_as<QuantRowsState>();
+  s.depth = dim_int(n, in.shape.back(), "row length");
+  op_check(s.depth >= 1, n, "input " + describe(in) + " has empty rows");
+  s.outer = in.numel() / s.depth;
+  s.input_zero_point = in.zero_point();
+  ctx.set_output_shape(n, 0, in.shape);
+  n.work = in.numel();
+  n.separable = !in.constant && in.shape.size() >= 2;
+  return true;
+}
+
+}  // namespace
+
+void prepare_log_softmax(PrepareContext& ctx, Node& n) {
+  if (!prepare_quant_rows(ctx, n)) {
+    prepare_rows(ctx, n, eval_rows<ref::log_softmax_row_f32>);
+    return;
+  }
+  // activations.cc LogSoftmaxPrepare / optimized_ops::LogSoftmax.
+  auto& s = n.state_as<QuantRowsState>();
+  const RtTensor& in = ctx.input(n, 0);
+  const RtTensor& out = ctx.output(n, 0);
+  const bool is_signed = in.type == T::kInt8;
+  try {
+    s.log_softmax = ref::make_log_softmax_params(is_signed, in.scale(), out.scale(), out.zero_point());
+  } catch (const Error& e) {
+    op_fail(n, e.what());
+  }
+  n.eval = is_signed ? eval_log_softmax_q<int8_t, ref::log_softmax_int8> : eval_log_softmax_q<uint8_t, ref::log_softmax_uint8>;
+}
 
 void prepare_l2_normalization(PrepareContext& ctx, Node& n) {
   if (const auto* o = std::get_if<lite::L2NormOptions>(&n.def->options))
     op_check(o->activation == Activation::kLinear, n, "a fused activation is not supported");
-  prepare_rows(ctx, n, eval_rows<ref::l2_normalize_row_f32>);
+  // l2norm.cc: at most 4 dimensions, whatever the type.
+  op_check(ctx.input(n, 0).shape.size() <= 4, n, "input " + describe(ctx.input(n, 0)) + " must have rank <= 4");
+  if (!prepare_quant_rows(ctx, n)) {
+    prepare_rows(ctx, n, eval_rows<ref::l2_normalize_row_f32>);
+    return;
+  }
+  const RtTensor& out = ctx.output(n, 0);
+  const bool is_signed = out.type == T::kInt8;
+  op_check(static_cast<double>(out.scale()) == 1.0 / 128, n,
+           "output " + describe(out) + " must have scale 1/128 (TensorFlow Lite's fixed L2_NORMALIZATION output)");
+  op_check(out.zero_point() == (is_signed ? 0 : 128), n,
+           "output " + describe(out) + " must have zero point " + (is_signed ? "0" : "128"));
+  n.eval = is_signed ? eval_l2_norm_q<int8_t, ref::l2_normalization_int8> : eval_l2_norm_q<uint8_t, ref::l2_normalization_uint8>;
 }
 
 // ---- GELU: float32, and int8 / uint8 through TFLite's float lookup table

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/elementwise.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -21,6 +22,7 @@ struct QuantUnaryState : ElementwiseState {
   ref::ReluQuantParams relu;
   ref::LeakyReluQuantParams leaky;
   ref::AbsQuantParams abs;
+  int32_t rsqrt_min = 0;  // int8 RSQRT: the smallest input value it is defined for (the zero point)
 };
 
 template <int32_t (*F)(const QuantUnaryState&, int32_t)>
@@ -228,7 +230,50 @@ void prepare_neg(PrepareContext& ctx, Node& n) {
 void prepare_exp(PrepareContext& ctx, Node& n) { prepare_float_unary<exp_f>(ctx, n); }
 void prepare_log(PrepareContext& ctx, Node& n) { prepare_float_unary<log_f>(ctx, n); }
 void prepare_sqrt(PrepareContext& ctx, Node& n) { prepare_float_unary<sqrt_f>(ctx, n); }
-void prepare_rsqrt(PrepareContext& ctx, Node& n) { prepare_float_unary<rsqrt_f>(ctx, n); }
+namespace {
+
+// int8 RSQRT: the table of ref::rsqrt_int8, after checking every input value
+// is at least the zero point (TFLite 2.9 fails the invoke otherwise:
+// "Rsqrt is only defined for positive values").
+void eval_rsqrt_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantUnaryState>();
+  const RtTensor& in = c.input(n, 0);
+  const int8_t* x = in.as<const int8_t>();
+  const int64_t count = c.scaled(in.numel());
+  for (int64_t i = 0; i < count; ++i)
+    if (x[i] < s.rsqrt_min)
+      throw Error(n.label + ": input value " + std::to_string(x[i]) + " at " + std::to_string(i) +
+                  " is below the zero point " + std::to_string(s.rsqrt_min) +
+                  " (RSQRT is only defined for values >= 0, as in TensorFlow Lite)");
+  ref::lookup_bytes(s.table, count, reinterpret_cast<const uint8_t*>(x), c.output(n, 0).as<uint8_t>());
+}
+
+}  // namespace
+
+void prepare_rsqrt(PrepareContext& ctx, Node& n) {
+  auto& q = n.state_as<QuantUnaryState>();
+  ElementwiseState& s = prepare_elementwise(ctx, n);
+  const RtTensor& in = ctx.input(n, 0);
+  const RtTensor& out = ctx.output(n, 0);
+  if (in.type == T::kFloat32) {
+    s.f32 = apply_f32<rsqrt_f>;
+    n.eval = eval_f32_elementwise;
+  } else if (in.type == T::kInt8) {
+    // elementwise.cc RsqrtEvalQuantized: gemmlowp inverse square root, then
+    // the output multiplier (kernels/reference/quantized_math_kernels.h).
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    const ref::RsqrtInt8Params p = params_or_fail(
+        n, [&] { return ref::make_rsqrt_int8_params(in.scale(), in.zero_point(), out.scale(), out.zero_point()); });
+    s.table = ref::make_byte_table(true, [&](int32_t v) {
+      return v < p.input_zero_point ? 0 : int32_t{ref::rsqrt_int8(p, static_cast<int8_t>(v))};
+    });
+    q.rsqrt_min = p.input_zero_point;
+    n.eval = eval_rsqrt_int8;
+  } else {
+    unsupported_types(ctx, n);
+  }
+}
 void prepare_square(PrepareContext& ctx, Node& n) { prepare_float_unary<square_f>(ctx, n); }
 void prepare_sin(PrepareContext& ctx, Node& n) { prepare_float_unary<sin_f>(ctx, n); }
 void prepare_cos(PrepareContext& ctx, Node& n) { prepare_float_unary<cos_f>(ctx, n); }

@@ -136,4 +136,16 @@ inline constexpr TypeCombo kTransposeConv[] = {
 // BATCH_MATMUL: float32, int8 and int16, the same in and out.
 inline constexpr TypeCombo kBatchMatMul[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}};
 
+// DIV: float32, int32 and uint8 (TFLite 2.9's quantized DIV is uint8 only).
+inline constexpr TypeCombo kDiv[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kUInt8, T::kUInt8}};
+
+// ADD: kWeighted's types and the integers of shape arithmetic.
+inline constexpr TypeCombo kAdd[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                     {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+
+// REDUCE_MAX / REDUCE_MIN: kReduce's types and int16.
+inline constexpr TypeCombo kReduceMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32},
+                                              {T::kInt64, T::kInt64},     {T::kInt8, T::kInt8},
+                                              {T::kUInt8, T::kUInt8},     {T::kInt16, T::kInt16}};
+
 }  // namespace qlite::runtime::detail::op_types

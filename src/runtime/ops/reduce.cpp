@@ -114,6 +114,16 @@ void prepare_reduce(PrepareContext& ctx, Node& n, const char* name) {
       n.eval = is_signed ? eval_reduce<int8_t, K> : eval_reduce<uint8_t, K>;
       return;
     }
+    case T::kInt16:
+      // reduce.cc: REDUCE_MAX / REDUCE_MIN of int16 compare the raw values,
+      // and refuse an output quantization other than the input's.
+      if (K != Kind::kMax && K != Kind::kMin) unsupported_types(ctx, n);
+      require_per_tensor(n, in, "input");
+      require_per_tensor(n, out, "output");
+      op_check(in.scale() == out.scale() && in.zero_point() == out.zero_point(), n,
+               "int16 output " + describe(out) + " must have the input's quantization " + describe(in));
+      n.eval = eval_reduce<int16_t, K>;
+      return;
     default: unsupported_types(ctx, n);
   }
 }

@@ -1,7 +1,10 @@
-// SOFTMAX over the last dimension: float32, and int8 / uint8 with TFLite's
-// fixed output quantization (scale 1/256, zero point -128 / 0).
+// SOFTMAX over the last dimension: float32, int8 / uint8 with TFLite's fixed
+// output quantization (scale 1/256, zero point -128 / 0), and int16 (zero
+// points 0, output scale 1/32768; TFLite 2.9's table kernel,
+// int16_activation_kernels.h).
 #include <cmath>
 
+#include "kernels/reference/int16_activation_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -16,6 +19,7 @@ struct SoftmaxState : OpState {
   ref::SoftmaxInt8Params q;
   decltype(KernelTable::softmax_int8) int8_fn = nullptr;
   decltype(KernelTable::softmax_f32) f32_fn = nullptr;
+  ref::SoftmaxInt16Params q16;
 };
 
 void eval_f32(const EvalContext& c, const Node& n) {
@@ -31,6 +35,11 @@ void eval_int8(const EvalContext& c, const Node& n) {
 void eval_uint8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<SoftmaxState>();
   ref::softmax_uint8(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
+}
+
+void eval_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  ref::softmax_int16(s.q16, c.scaled(s.outer), s.depth, c.input(n, 0).as<const int16_t>(), c.output(n, 0).as<int16_t>());
 }
 
 }  // namespace
@@ -68,6 +77,19 @@ void prepare_softmax(PrepareContext& ctx, Node& n) {
              "uint8 output " + describe(out) + " must have scale 1/256");
     s.q = ref::make_softmax_params(in.scale(), s.beta, out.scale(), 0);
     n.eval = eval_uint8;
+  } else if (in.type == T::kInt16 && out.type == T::kInt16) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    // TFLite 2.9 runs int16 SOFTMAX on 1-D to 4-D tensors only.
+    op_check(in.shape.size() <= 4, n, "int16 input " + describe(in) + " must have rank 1 to 4");
+    // Its int32 sum of up to 32767 per value overflows beyond 65536 values a row.
+    op_check(s.depth <= 65536, n, "int16 rows longer than 65536 values are not supported");
+    try {
+      s.q16 = ref::make_softmax_int16_params(in.scale(), in.zero_point(), s.beta, out.scale(), out.zero_point());
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    n.eval = eval_int16;
   } else {
     unsupported_types(ctx, n);
   }

@@ -5,6 +5,15 @@
 #include "runtime/ops/ops.h"
 
 namespace qlite::runtime::detail {
+namespace {
+
+void eval_tanh_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ElementwiseState>();
+  const RtTensor& in = c.input(n, 0);
+  ref::tanh_int16(s.i16, c.scaled(in.numel()), in.as<const int16_t>(), c.output(n, 0).as<int16_t>());
+}
+
+}  // namespace
 
 void prepare_tanh(PrepareContext& ctx, Node& n) {
   ElementwiseState& s = prepare_elementwise(ctx, n);
@@ -23,6 +32,17 @@ void prepare_tanh(PrepareContext& ctx, Node& n) {
     s.table = ref::make_activation_table(ref::TableFunction::kTanh, is_signed, in.scale(), in.zero_point(),
                                          out.scale(), out.zero_point());
     n.eval = eval_byte_table;
+  } else if (in.type == T::kInt16) {
+    // TFLite 2.9's int16 TANH (int16_activation_kernels.h): gemmlowp fixed
+    // point for power-of-two input scales, the interpolated table otherwise.
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    try {
+      s.i16 = ref::make_tanh_int16_params(in.scale(), in.zero_point(), out.scale(), out.zero_point());
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    n.eval = eval_tanh_int16;
   } else {
     unsupported_types(ctx, n);
   }

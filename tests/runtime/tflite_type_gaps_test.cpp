@@ -1,0 +1,263 @@
+// The type combinations of ops qlite already runs for other types, probed
+// against the real TensorFlow Lite 2.9: for each, whether TFLite runs a small
+// one-op file and whether qlite does. Where both run, outputs must be
+// identical; where qlite refuses, in one line naming the op and the types.
+// The table printed is the audit of issue 13's "for every quantized type it
+// supports": rows with TFLite "runs" and qlite "refused" are the gaps left.
+// A failure under CI=true when the peer is missing (scripts/install_peers.sh).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "single_op_peer.h"
+
+namespace qlite::test {
+namespace {
+
+using T = TensorType;
+
+struct Probe {
+  std::string what;
+  std::vector<uint8_t> model;
+  std::vector<PeerInput> inputs;
+};
+
+Quantization q_of(T t) {
+  if (t == T::kInt8) return Quantization::per_tensor(0.05f, -3);
+  if (t == T::kUInt8) return Quantization::per_tensor(0.05f, 120);
+  if (t == T::kInt16) return Quantization::per_tensor(1.0f / 1024, 0);
+  return Quantization{};
+}
+
+size_t size_of(T t) {
+  switch (t) {
+    case T::kInt8: case T::kUInt8: case T::kBool: return 1;
+    case T::kInt16: return 2;
+    case T::kInt64: return 8;
+    default: return 4;
+  }
+}
+
+std::vector<uint8_t> bytes_for(T t, int64_t n, Rng& rng) {
+  std::vector<uint8_t> b(static_cast<size_t>(n) * size_of(t));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>(rng.below(256));
+  if (t == T::kFloat32) {
+    std::vector<float> f(static_cast<size_t>(n));
+    for (auto& v : f) v = rng.uniform() * 4.0f - 2.0f;
+    return as_bytes(f);
+  }
+  if (t == T::kInt32 || t == T::kInt64) {
+    // Small values: products and sums stay in range.
+    for (size_t i = 0; i < b.size(); ++i) b[i] = i % size_of(t) == 0 ? static_cast<uint8_t>(1 + rng.below(9)) : 0;
+  }
+  return b;
+}
+
+// op(x) or op(x, y) with x, y of type in, output of type out, shape {2, 4, 4, 3}.
+Probe make_probe(Rng& rng, BuiltinOp op, const char* name, T in, T out, int inputs, lite::OpOptions options,
+                 std::vector<int32_t> out_shape = {2, 4, 4, 3}, Quantization out_q = {}, bool axis_input = false) {
+  const std::vector<int32_t> shape = {2, 4, 4, 3};
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", in, shape, q_of(in));
+  std::vector<int32_t> ins = {x};
+  if (inputs == 2) ins.push_back(b.add_tensor("x2", in, shape, q_of(in)));
+  if (axis_input) ins.push_back(b.add_constant("axes", T::kInt32, {2}, std::vector<int32_t>{1, 2}));
+  const int32_t y = b.add_tensor("y", out, out_shape, out_q.scale.empty() ? q_of(out) : out_q);
+  b.add_operator(op, ins, {y}, options);
+  b.set_inputs(inputs == 2 ? std::vector<int32_t>{ins[0], ins[1]} : std::vector<int32_t>{x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string(name) + " " + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(out);
+  p.model = b.finish();
+  for (int k = 0; k < inputs; ++k) p.inputs.push_back(PeerInput{shape, bytes_for(in, 96, rng)});
+  return p;
+}
+
+TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1612);
+  lite::Pool2DOptions pool;
+  pool.filter_w = pool.filter_h = 2;
+  pool.stride_w = pool.stride_h = 2;
+  lite::ReducerOptions keep;
+  keep.keep_dims = true;
+  const std::vector<int32_t> pooled = {2, 2, 2, 3}, reduced = {2, 1, 1, 3};
+  std::vector<Probe> probes = {
+      make_probe(rng, BuiltinOp::kAdd, "ADD", T::kInt32, T::kInt32, 2, lite::AddOptions{}),
+      make_probe(rng, BuiltinOp::kAdd, "ADD", T::kInt64, T::kInt64, 2, lite::AddOptions{}),
+      make_probe(rng, BuiltinOp::kMul, "MUL", T::kInt16, T::kInt8, 2, lite::MulOptions{}),
+      make_probe(rng, BuiltinOp::kMul, "MUL", T::kInt16, T::kUInt8, 2, lite::MulOptions{}),
+      make_probe(rng, BuiltinOp::kSoftmax, "SOFTMAX", T::kInt8, T::kInt16, 1, lite::SoftmaxOptions{1.0f}, {2, 4, 4, 3},
+                 Quantization::per_tensor(1.0f / 32768, 0)),
+      make_probe(rng, BuiltinOp::kSoftmax, "SOFTMAX", T::kUInt8, T::kInt16, 1, lite::SoftmaxOptions{1.0f},
+                 {2, 4, 4, 3}, Quantization::per_tensor(1.0f / 32768, 0)),
+      make_probe(rng, BuiltinOp::kMaxPool2D, "MAX_POOL_2D", T::kInt16, T::kInt16, 1, pool, pooled),
+      make_probe(rng, BuiltinOp::kAveragePool2D, "AVERAGE_POOL_2D", T::kInt16, T::kInt16, 1, pool, pooled),
+      make_probe(rng, BuiltinOp::kMean, "MEAN", T::kInt16, T::kInt16, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kMean, "MEAN", T::kInt32, T::kInt32, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kMean, "MEAN", T::kInt64, T::kInt64, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kSum, "SUM", T::kInt16, T::kInt16, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kReduceMax, "REDUCE_MAX", T::kInt16, T::kInt16, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kReduceMin, "REDUCE_MIN", T::kInt16, T::kInt16, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kReduceProd, "REDUCE_PROD", T::kInt8, T::kInt8, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kReduceProd, "REDUCE_PROD", T::kInt16, T::kInt16, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kFloorDiv, "FLOOR_DIV", T::kInt8, T::kInt8, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kFloorDiv, "FLOOR_DIV", T::kInt16, T::kInt16, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kFloorMod, "FLOOR_MOD", T::kInt8, T::kInt8, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kNeg, "NEG", T::kInt8, T::kInt8, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kExp, "EXP", T::kInt8, T::kInt8, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kSquaredDifference, "SQUARED_DIFFERENCE", T::kInt16, T::kInt16, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kPrelu, "PRELU", T::kInt16, T::kInt16, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kHardSwish, "HARD_SWISH", T::kInt16, T::kInt16, 1, lite::HardSwishOptions{}),
+      make_probe(rng, BuiltinOp::kReluN1To1, "RELU_N1_TO_1", T::kInt16, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kGelu, "GELU", T::kInt16, T::kInt16, 1, lite::GeluOptions{}),
+      make_probe(rng, BuiltinOp::kElu, "ELU", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kAbs, "ABS", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
+  };
+  int both = 0, gaps = 0, neither = 0, qlite_only = 0;
+  std::string table;
+  for (const Probe& p : probes) {
+    SCOPED_TRACE(p.what);
+    const Outcome theirs = run_in_tflite(*peer, p.model, p.inputs);
+    std::vector<std::vector<uint8_t>> ins;
+    for (const auto& in : p.inputs) ins.push_back(in.bytes);
+    const Outcome ours = run_in_qlite(p.model, ins);
+    const bool t = theirs.error.empty(), q = ours.error.empty();
+    table += "  " + p.what + ": TFLite " + (t ? "runs" : "refuses") + ", qlite " + (q ? "runs" : "refuses") + "\n";
+    if (t && q) {
+      ++both;
+      EXPECT_EQ(ours.bytes, theirs.bytes);
+    } else if (t) {
+      ++gaps;
+    } else if (q) {
+      ++qlite_only;
+    } else {
+      ++neither;
+    }
+    if (!q) {
+      EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
+      EXPECT_NE(ours.error.find(p.what.substr(0, p.what.find(' '))), std::string::npos) << ours.error;
+    }
+  }
+  std::printf("type audit: %d both run, %d TFLite only (gaps), %d qlite only, %d neither\n%s", both, gaps, qlite_only,
+              neither, table.c_str());
+}
+
+// int32 and int64 ADD (filled from the audit above): random shapes, some
+// broadcast, values over the whole range (sums that wrap) and small ones,
+// every fused activation.
+TEST(TfLiteTypeGaps, IntegerAddMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1613);
+  const Activation acts[] = {Activation::kLinear, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+  int ran = 0;
+  for (int k = 0; k < 60; ++k) {
+    const T type = k % 2 ? T::kInt64 : T::kInt32;
+    std::vector<int32_t> sa, sb;
+    const int rank = 1 + static_cast<int>(rng.below(4));
+    for (int d = 0; d < rank; ++d) {
+      const int e = 1 + static_cast<int>(rng.below(5));
+      sa.push_back(e);
+      sb.push_back(k % 3 == 0 && rng.below(2) ? 1 : e);
+    }
+    int64_t na = 1, nb = 1;
+    for (int v : sa) na *= v;
+    for (int v : sb) nb *= v;
+    const bool wide = k % 4 == 0;
+    auto values = [&](int64_t n) {
+      std::vector<uint8_t> b(static_cast<size_t>(n) * size_of(type));
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t v = wide ? static_cast<int64_t>(rng.next_u64()) : static_cast<int64_t>(rng.below(21)) - 10;
+        if (type == T::kInt32) {
+          const int32_t w = static_cast<int32_t>(v);
+          std::memcpy(&b[static_cast<size_t>(i) * 4], &w, 4);
+        } else {
+          std::memcpy(&b[static_cast<size_t>(i) * 8], &v, 8);
+        }
+      }
+      return b;
+    };
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", type, sa);
+    const int32_t x2 = mb.add_tensor("x2", type, sb);
+    const int32_t y = mb.add_tensor("y", type, sa);
+    lite::AddOptions o;
+    o.activation = acts[rng.below(4)];
+    mb.add_operator(BuiltinOp::kAdd, {x, x2}, {y}, o);
+    mb.set_inputs({x, x2});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    const auto a = values(na), b = values(nb);
+    SCOPED_TRACE("case " + std::to_string(k) + " " + lite::tensor_type_name(type) + " " +
+                 lite::activation_name(o.activation));
+    const Outcome theirs = run_in_tflite(*peer, model, {PeerInput{sa, a}, PeerInput{sb, b}});
+    const Outcome ours = run_in_qlite(model, {a, b});
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    EXPECT_EQ(ours.bytes, theirs.bytes);
+    ++ran;
+  }
+  std::printf("int32 / int64 ADD: %d of 60 files ran in both\n", ran);
+  EXPECT_EQ(ran, 60);
+}
+
+// int16 REDUCE_MAX / REDUCE_MIN (filled from the audit): random shapes and
+// axes (negative and repeated ones too), keep_dims, the output with the
+// input's quantization or another one.
+TEST(TfLiteTypeGaps, Int16ReduceMaxMinMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1614);
+  int ran = 0, refused = 0;
+  for (int k = 0; k < 60; ++k) {
+    const BuiltinOp op = k % 2 ? BuiltinOp::kReduceMin : BuiltinOp::kReduceMax;
+    const int rank = 1 + static_cast<int>(rng.below(4));
+    std::vector<int32_t> shape;
+    for (int d = 0; d < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(5)));
+    std::vector<int32_t> axes;
+    const int n_axes = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+    for (int a = 0; a < n_axes; ++a) {
+      const int ax = static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+      axes.push_back(rng.below(3) == 0 ? ax - rank : ax);
+    }
+    const bool keep = rng.below(2) == 0;
+    std::vector<int32_t> out_shape;
+    for (int d = 0; d < rank; ++d) {
+      bool reduced = false;
+      for (int a : axes) reduced = reduced || (a < 0 ? a + rank : a) == d;
+      if (!reduced) out_shape.push_back(shape[static_cast<size_t>(d)]);
+      else if (keep) out_shape.push_back(1);
+    }
+    const bool same_q = k % 4 != 3;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", T::kInt16, shape, Quantization::per_tensor(1.0f / 1024, 0));
+    const int32_t ax = mb.add_constant("axes", T::kInt32, {static_cast<int32_t>(axes.size())}, axes);
+    const int32_t y = mb.add_tensor("y", T::kInt16, out_shape,
+                                    Quantization::per_tensor(same_q ? 1.0f / 1024 : 1.0f / 512, 0));
+    lite::ReducerOptions o;
+    o.keep_dims = keep;
+    mb.add_operator(op, {x, ax}, {y}, o);
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    int64_t n = 1;
+    for (int v : shape) n *= v;
+    std::vector<int16_t> v(static_cast<size_t>(n));
+    for (auto& e : v) e = static_cast<int16_t>(static_cast<int64_t>(rng.below(65536)) - 32768);
+    SCOPED_TRACE("case " + std::to_string(k));
+    const Outcome theirs = run_in_tflite(*peer, model, shape, as_bytes(v));
+    const Outcome ours = run_in_qlite(model, as_bytes(v));
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!theirs.error.empty()) ++refused;
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    EXPECT_EQ(ours.bytes, theirs.bytes);
+    ++ran;
+  }
+  std::printf("int16 REDUCE_MAX / REDUCE_MIN: %d of 60 files ran in both, %d refused by both\n", ran, refused);
+  EXPECT_GT(ran, 40);
+}
+
+}  // namespace
+}  // namespace qlite::test
