@@ -12,7 +12,9 @@
 //    output channel as the record's output_channel_axes says (a bias is added
 //    when it had none): the batch norm is frozen from here on, which is
 //    what QAT fine-tuning of a trained model uses (tfmot's default once
-//    batch statistics are frozen) and what the TFLite converter writes;
+//    batch statistics are frozen) and what the TFLite converter writes
+//    (RewriteOptions::keep_batch_norm keeps it apart instead, for QAT with
+//    batch statistics: QuantizeOptions::freeze_bn_after);
 //  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense), read only by a
 //    clamp layer (ReLU, ReLU(6), Activation relu / relu6) -> the op with that
 //    activation fused;
