@@ -175,7 +175,13 @@ void bind_quant(py::module_& m) {
     return py::str(quant::quantize_config_to_json(w->config()).dump());
   });
   m.def("register_qat_layers", &quant::register_qat_layers);
-  m.def("quantize_model", [](const Model& md) { return share(quant::quantize_model(md)); });
+  m.def(
+      "quantize_model",
+      [](const Model& md, int64_t freeze_bn_after) {
+        return user_error_as_value_error(
+            [&] { return share(quant::quantize_model(md, {.freeze_bn_after = freeze_bn_after})); });
+      },
+      py::arg("model"), py::arg("freeze_bn_after") = 0);
   m.def("quantize_annotate_model", [](const Model& md) { return share(quant::quantize_annotate_model(md)); });
   m.def("quantize_apply", [](const Model& md) {
     return user_error_as_value_error([&] { return share(quant::quantize_apply(md)); });

@@ -141,6 +141,31 @@ def test_annotate_model_then_apply_equals_quantize_model(cpp_models):
         pass
 
 
+def test_freeze_bn_after_trains_batch_statistics_then_the_file_equals_qat(fashion):
+    (x, y), (xt, yt) = fashion
+    inputs = keras.Input(shape=(28, 28))
+    h = keras.layers.Reshape((28, 28, 1))(inputs)
+    h = keras.layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(h)
+    h = keras.layers.BatchNormalization(momentum=0.9)(h)  # moving statistics settle within the short fit
+    h = keras.layers.ReLU(6.0)(h)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    model = keras.Model(inputs=inputs, outputs=keras.layers.Dense(10)(h), name="bn")
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:2048], y[:2048], batch_size=32, epochs=1, verbose=0)
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(ValueError, match="freeze_bn_after"):
+            quantize_model(model, freeze_bn_after=bad)
+    q = quantize_model(model, freeze_bn_after=4)
+    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    q.fit(x[2048:2560], y[2048:2560], batch_size=64, epochs=1, verbose=0)  # 8 steps: 4 unfrozen, 4 frozen
+    converter = TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [Optimize.DEFAULT]
+    content = converter.convert()
+    _, qat_accuracy = q.evaluate(xt[:500], yt[:500], verbose=0)
+    assert qat_accuracy == tflite_accuracy(content, xt[:500], yt[:500])  # a tiny model: the equality is the point
+
+
 def test_converter_errors(cpp_models):
     model = keras.models.load_model(str(cpp_models["model"]))
     c = TFLiteConverter.from_keras_model(model)

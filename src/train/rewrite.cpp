@@ -59,6 +59,25 @@ void fold_affine(Unit& u, const LayerKind& kind, const ChannelAffine& a, const s
   u.config["use_bias"] = true;
 }
 
+// The batch norm kept apart from the op (RewriteOptions::keep_batch_norm): a
+// clone whose moving mean takes the op's bias, the op with a zero bias.
+LayerPtr keep_batch_norm(Unit& u, const LayerKind& kind, const Layer& bn, const std::string& who) {
+  const Tensor& k = u.weights.at(kind.weight);
+  const int64_t c = weight_output_channels(kind, k.shape());
+  LayerPtr kept(bn.clone());
+  Param* mean = nullptr;
+  for (Param* p : kept->params())
+    if (p->name == "moving_mean") mean = p;
+  check(mean != nullptr && mean->value.numel() == c,
+        "rewrite: " + who + " has " + std::to_string(c) + " output channels, the batch norm after it does not");
+  const auto it = u.weights.find("bias");
+  if (it != u.weights.end())
+    for (int64_t i = 0; i < c; ++i) mean->value.f32()[i] -= it->second.f32()[i];
+  u.weights["bias"] = Tensor({c});  // zeros
+  u.config["use_bias"] = true;
+  return kept;
+}
+
 void set_weights(Layer& layer, const std::map<std::string, Tensor>& weights) {
   for (Param* p : layer.params()) {
     const auto it = weights.find(p->name);
@@ -71,7 +90,7 @@ void set_weights(Layer& layer, const std::map<std::string, Tensor>& weights) {
 
 }  // namespace
 
-RewrittenModel rewrite_for_lowering(const Model& model) {
+RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& options) {
   check(model.is_built(), "rewrite: model '" + model.name() + "' is not built");
   const auto readers = readers_of(model);
   const size_t n = model.num_layers();
@@ -96,6 +115,7 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
     LayerPtr layer = node.layer;
     const LayerKind* kind = find_layer_kind(layer->type());
     std::optional<Unit> unit;
+    LayerPtr kept_bn;
     // The one reader of the chain's end, with its record, when there is one.
     struct Next {
       int node = -1;
@@ -115,7 +135,11 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
       if (bn.kind != nullptr && bn.kind->as_channel_affine != nullptr)
         if (const std::optional<ChannelAffine> a = bn.kind->as_channel_affine(*bn.layer)) {
           unit = unit_of(*layer);
-          fold_affine(*unit, *kind, *a, layer->type() + " '" + layer->name() + "'");
+          if (options.keep_batch_norm && options.keep_batch_norm(static_cast<int>(i))) {
+            kept_bn = keep_batch_norm(*unit, *kind, *bn.layer, layer->type() + " '" + layer->name() + "'");
+          } else {
+            fold_affine(*unit, *kind, *a, layer->type() + " '" + layer->name() + "'");
+          }
           chain.push_back(bn.node);
         }
     }
@@ -148,12 +172,14 @@ RewrittenModel rewrite_for_lowering(const Model& model) {
     for (int k : node.inputs) inputs.push_back(where[static_cast<size_t>(k)]);
     int at = rw.model->add_node(changed ? layer : LayerPtr(layer->clone()), inputs);
     rw.sources.push_back(chain);
+    rw.batch_norms.push_back(std::move(kept_bn));
     units.push_back(std::move(unit));
     if (split) {
       at = rw.model->add_node(layers::ActivationLayer(*split, unused_name(node.layer->name() + "_" +
                                                                           activation_name(*split))),
                               {at});
       rw.sources.push_back(chain);
+      rw.batch_norms.emplace_back();
       units.emplace_back();
     }
     for (int c : chain) where[static_cast<size_t>(c)] = at;

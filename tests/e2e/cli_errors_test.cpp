@@ -124,6 +124,11 @@ TEST(CliErrors, EveryUserMistakeIsExit2OneLineNoOutputNoFiles) {
       "qat --model m.tflite --out q",
       "qat --model m --out q --lr nan",
       "qat --model m --out q --seed -1",
+      "qat --model m --out q --freeze-bn-after -1",
+      "qat --model m --out q --freeze-bn-after 1.5",
+      "qat --model m --out q --freeze-bn-after abc",
+      "qat --model m --out q --freeze-bn-after ''",
+      "qat --model m --out q --freeze-bn-after 99999999999999999999",
       // eval
       "eval missing.tflite",
       "eval emptydir",
@@ -196,6 +201,8 @@ TEST(CliErrors, MessagesNameTheFlagAndSuggest) {
     EXPECT_NE(e.find("is a directory"), std::string::npos) << e;
   }
   EXPECT_NE(err("qat --model m --out q --only ''").find("--only must not be empty"), std::string::npos);
+  EXPECT_NE(err("qat --model m --out q --freeze-bn-after -1").find("--freeze-bn-after must be"), std::string::npos);
+  EXPECT_NE(err("qat --model m --out q --freeze-bn-after 1.5").find("--freeze-bn-after"), std::string::npos);
   EXPECT_NE(err("run m.tflite --input f1.bin --output ''").find("--output must not be empty"), std::string::npos);
   EXPECT_NE(err("train --out o --seed -1").find("--seed must be"), std::string::npos);
   EXPECT_NE(err("demo --bench-seconds nan").find("--bench-seconds"), std::string::npos);

@@ -30,12 +30,13 @@ struct QatArgs {
   double lr = 1e-3;
   int threads = 1;
   int64_t subset = 1000;
+  int64_t freeze_bn_after = 0;
   bool compare_float = false;
   bool quiet = false;
 };
 
 // --only dense | NAME[,NAME...]: which layers to annotate.
-std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only) {
+std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only, const quant::QuantizeOptions& qo) {
   std::set<std::string> names;
   std::stringstream ss(only);
   for (std::string item; std::getline(ss, item, ',');)
@@ -50,7 +51,7 @@ std::unique_ptr<Model> annotate_only(const Model& model, const std::string& only
     const bool pick = (dense && l.type() == "Dense") || names.count(l.name()) > 0;
     return pick ? quant::quantize_annotate_layer(copy) : copy;
   });
-  return quant::quantize_apply(*annotated);
+  return quant::quantize_apply(*annotated, qo);
 }
 
 std::string fmt_number(double v) {
@@ -77,7 +78,8 @@ int run_qat(const QatArgs& a) {
   base->set_threads(a.threads);
   const EvalResult baseline = base->evaluate(ds.test.x, ds.test.y, 256);
 
-  std::unique_ptr<Model> qat = !a.only ? quant::quantize_model(*base) : annotate_only(*base, *a.only);
+  const quant::QuantizeOptions qo{.freeze_bn_after = a.freeze_bn_after};
+  std::unique_ptr<Model> qat = !a.only ? quant::quantize_model(*base, qo) : annotate_only(*base, *a.only, qo);
   AdamOptions ao;
   ao.learning_rate = static_cast<float>(a.lr);
   qat->compile(Adam(ao), loss_for(*base));
@@ -129,6 +131,7 @@ int run_qat(const QatArgs& a) {
     put_fit_json(j, a.fit, h);
     j["lr"] = a.lr;
     j["subset"] = a.subset;
+    j["freeze_bn_after"] = a.freeze_bn_after;
     json wrapped = json::array();
     for (const Node& n : qat->nodes())
       if (dynamic_cast<const quant::QuantizedLayer*>(n.layer.get())) wrapped.push_back(n.layer->name());
@@ -161,6 +164,12 @@ Command add_qat(CLI::App& app) {
       ->check(non_empty());
   sub->add_option("--subset", a->subset, "Fine-tune on the first N training images")
       ->check(int_range(1))
+      ->capture_default_str();
+  sub->add_option("--freeze-bn-after", a->freeze_bn_after,
+                  "Train each Conv2D/DepthwiseConv2D/Dense + BatchNormalization with batch statistics (the fold "
+                  "correction) for the first N optimizer steps, then freeze it (running statistics); 0 folds the "
+                  "moving statistics from the start")
+      ->check(int_range(0))
       ->capture_default_str();
   add_fit_flags(sub, a->fit);
   sub->add_option("--lr", a->lr, "Adam learning rate")

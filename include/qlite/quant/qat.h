@@ -230,6 +230,19 @@ class QuantizeWrapper final : public QuantizedLayer {
   // The config defaults to default_quantize_config(*inner); Error (naming the
   // layer, its type and quantize_annotate_layer(layer, config)) without one.
   explicit QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config = nullptr);
+  // A Conv2D / DepthwiseConv2D / Dense (the op as the file has it: its fused
+  // activation, use_bias true; its kernel unfolded) folded with the
+  // BatchNormalization `batch_norm` (built, with its trained values) that
+  // follows it, trained with batch statistics for the first
+  // `freeze_bn_after` training steps and with the running statistics after
+  // (QuantizeOptions::freeze_bn_after). The fake-quantized weights are the
+  // folded ones, kernel * gamma / sqrt(moving_variance + epsilon) per output
+  // channel; while unfrozen the op's output is corrected to the batch
+  // statistics (docs/QUANTIZATION.md, "Batch norm in QAT"). params(): the
+  // unfolded kernel, then the batch norm's (gamma, beta, moving_mean,
+  // moving_variance), then the range state. Inference and lowered() use the
+  // fold with the running statistics, exactly as the converter writes it.
+  QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config, LayerPtr batch_norm, int64_t freeze_bn_after);
   ~QuantizeWrapper() override;
   std::string type() const override { return "QuantizeWrapper"; }
   std::string default_name_stem() const override { return "quant"; }
@@ -248,6 +261,17 @@ class QuantizeWrapper final : public QuantizedLayer {
 
   const Layer& inner() const;
   const QuantizeConfig& config() const;
+  // The folded batch norm trained with batch statistics (nullptr when the
+  // wrapper has none: a batch norm folded at quantize_apply with its moving
+  // statistics is part of inner()'s weights), the steps it stays unfrozen
+  // for, and the training steps done so far (training-mode forward passes:
+  // one per optimizer step of fit; saved as the layer's training state).
+  const Layer* batch_norm() const;
+  int64_t freeze_bn_after() const;
+  int64_t bn_steps() const;
+  bool bn_frozen() const { return batch_norm() == nullptr || bn_steps() >= freeze_bn_after(); }
+  json training_state() const override;
+  void set_training_state(const json& state) override;
   // True when the config has no output quantizer although the op computes a
   // new tensor: its output is written in the range of the Concatenate that
   // reads it (tfmot's ConcatTransform; quantize_apply sets this up for a
@@ -255,6 +279,9 @@ class QuantizeWrapper final : public QuantizedLayer {
   bool takes_reader_range() const;
 
  private:
+  void forward_folded_bn(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx);
+  void backward_folded_bn(std::span<const Tensor* const> in, const Tensor& dout, std::span<Tensor* const> din,
+                          const RunContext& ctx);
   struct State;
   std::unique_ptr<State> s_;
 };
@@ -277,8 +304,21 @@ std::unique_ptr<Model> quantize_annotate_model(const Model& model);
 // weights of `model`; weight ranges start at the weights' ranges, activation
 // ranges at [-6, 6]. Not compiled.
 std::unique_ptr<Model> quantize_apply(const Model& model);
+// Options of quantize_apply / quantize_model beyond tfmot's.
+struct QuantizeOptions {
+  // Conv2D / DepthwiseConv2D / Dense + BatchNormalization pairs (both
+  // annotated): 0 (the default, fine-tuning a trained model) folds the batch
+  // norm into the op's weights with its moving statistics, frozen from the
+  // start; N > 0 keeps gamma, beta and the statistics in the wrapper
+  // (QuantizeWrapper's batch-norm constructor), trains the first N steps with
+  // batch statistics and the fold correction, updating the moving averages,
+  // then freezes them. Must be >= 0.
+  int64_t freeze_bn_after = 0;
+};
+std::unique_ptr<Model> quantize_apply(const Model& model, const QuantizeOptions& options);
 // quantize_apply(quantize_annotate_model(model)).
 std::unique_ptr<Model> quantize_model(const Model& model);
+std::unique_ptr<Model> quantize_model(const Model& model, const QuantizeOptions& options);
 
 // Registers QuantizeWrapper, QuantizeLayer and QuantizeAnnotate with
 // register_layer_class (idempotent). Called by every function above; call it

@@ -12,7 +12,9 @@
 //    output channel as the record's output_channel_axes says (a bias is added
 //    when it had none): the batch norm is frozen from here on, which is
 //    what QAT fine-tuning of a trained model uses (tfmot's default once
-//    batch statistics are frozen) and what the TFLite converter writes;
+//    batch statistics are frozen) and what the TFLite converter writes
+//    (RewriteOptions::keep_batch_norm keeps it apart instead, for QAT with
+//    batch statistics: QuantizeOptions::freeze_bn_after);
 //  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense), read only by a
 //    clamp layer (ReLU, ReLU(6), Activation relu / relu6) -> the op with that
 //    activation fused;
@@ -25,6 +27,7 @@
 // and is not the model's output.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,10 +40,25 @@ struct RewrittenModel {
   // Per node of `model`: the nodes of the source model it computes, the one
   // it keeps the layer (and name) of first.
   std::vector<std::vector<int>> sources;
+  // Per node of `model`: the BatchNormalization folded into it when the
+  // options kept it (a clone, built, its moving mean less the op's bias);
+  // nullptr elsewhere.
+  std::vector<LayerPtr> batch_norms;
+};
+
+struct RewriteOptions {
+  // Called with the source node of an op a batch norm folds into: true keeps
+  // the batch norm apart (RewrittenModel::batch_norms; QAT trains it with
+  // batch statistics) instead of folding its moving statistics into the
+  // weights. The op then keeps its unfolded kernel, and its bias is 0 (the
+  // op's own bias goes into the batch norm's moving mean: BN(z + b) with mean
+  // m equals BN(z) with mean m - b). The rest of the pattern (the fused
+  // activation) is unchanged.
+  std::function<bool(int node)> keep_batch_norm;
 };
 
 // Rewrites a built model (never modified). Layers outside any pattern are
 // cloned as they are; so is a model with nothing to rewrite.
-RewrittenModel rewrite_for_lowering(const Model& model);
+RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& options = {});
 
 }  // namespace qlite

@@ -74,7 +74,21 @@ std::string config_name(const json& c) {
 }
 
 LayerPtr wrapper_from_config(const json& c) {
-  auto w = std::make_shared<QuantizeWrapper>(inner_from(c), quantize_config_from_json(sub(c, "quantize_config")));
+  std::shared_ptr<QuantizeWrapper> w;
+  if (c.contains("batch_norm") && !c["batch_norm"].is_null()) {
+    const json b = c["batch_norm"];
+    QLITE_CHECK(b.is_object() && b.contains("class_name") && b["class_name"] == "BatchNormalization" &&
+                    b.contains("config"),
+                "\"batch_norm\" must be {\"class_name\": \"BatchNormalization\", \"config\": ...}");
+    QLITE_CHECK(c.contains("freeze_bn_after") && c["freeze_bn_after"].is_number_unsigned() &&
+                    c["freeze_bn_after"].get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX),
+                "\"freeze_bn_after\" must be a non-negative integer");
+    w = std::make_shared<QuantizeWrapper>(inner_from(c), quantize_config_from_json(sub(c, "quantize_config")),
+                                          layer_from_config("BatchNormalization", b["config"]),
+                                          c["freeze_bn_after"].get<int64_t>());
+  } else {
+    w = std::make_shared<QuantizeWrapper>(inner_from(c), quantize_config_from_json(sub(c, "quantize_config")));
+  }
   const std::string name = config_name(c);
   if (!name.empty()) w->set_name(name);
   return w;
@@ -104,7 +118,12 @@ std::unique_ptr<Model> empty_like(const Model& m) {
 // quantizers exactly on the tensors the file will have. The annotations are
 // taken off for the rewrite, which sees plain layers only, and put back on
 // the layer each rewritten node keeps.
-std::unique_ptr<Model> rewritten_annotated(const Model& model) {
+struct Rewritten {
+  std::unique_ptr<Model> model;
+  std::vector<LayerPtr> batch_norms;  // per node: a batch norm kept apart (QuantizeOptions::freeze_bn_after)
+};
+
+Rewritten rewritten_annotated(const Model& model, const QuantizeOptions& options) {
   std::unique_ptr<Model> src = clone_model(model);
   if (!src->is_built()) src->build(0);
   std::vector<const QuantizeAnnotate*> annotation(src->num_layers(), nullptr);
@@ -115,9 +134,14 @@ std::unique_ptr<Model> rewritten_annotated(const Model& model) {
     const QuantizeAnnotate* a = annotation[at++];
     return a ? LayerPtr(a->release_inner()->clone()) : LayerPtr(l.clone());
   });
-  RewrittenModel rw = rewrite_for_lowering(*plain);
+  RewriteOptions ro;
+  // Batch norms after an annotated op train with batch statistics first.
+  if (options.freeze_bn_after > 0) ro.keep_batch_norm = [&](int node) { return annotation[static_cast<size_t>(node)] != nullptr; };
+  RewrittenModel rw = rewrite_for_lowering(*plain, ro);
   at = 0;
-  return clone_model(*rw.model, [&](const Layer& l) -> LayerPtr {
+  Rewritten out;
+  out.batch_norms = rw.batch_norms;
+  out.model = clone_model(*rw.model, [&](const Layer& l) -> LayerPtr {
     const std::vector<int>& from = rw.sources[at++];
     const QuantizeAnnotate* a = annotation[static_cast<size_t>(from[0])];
     for (int s : from)
@@ -133,6 +157,7 @@ std::unique_ptr<Model> rewritten_annotated(const Model& model) {
                                                   a->config() && !split_off ? a->config()->clone() : nullptr)
              : copy;
   });
+  return out;
 }
 
 // The config each annotated node of `src` is wrapped with: its own, or the
@@ -214,9 +239,14 @@ std::unique_ptr<Model> quantize_annotate_model(const Model& model) {
   });
 }
 
-std::unique_ptr<Model> quantize_apply(const Model& model) {
+std::unique_ptr<Model> quantize_apply(const Model& model) { return quantize_apply(model, QuantizeOptions{}); }
+
+std::unique_ptr<Model> quantize_apply(const Model& model, const QuantizeOptions& options) {
   register_qat_layers();
-  std::unique_ptr<Model> src = rewritten_annotated(model);  // `model` is never touched
+  QLITE_CHECK(options.freeze_bn_after >= 0, "quantize_apply: freeze_bn_after must be >= 0, not " +
+                                                std::to_string(options.freeze_bn_after));
+  Rewritten rw = rewritten_annotated(model, options);  // `model` is never touched
+  std::unique_ptr<Model> src = std::move(rw.model);
   const std::vector<Node>& nodes = src->nodes();
   std::unique_ptr<Model> out = empty_like(model);
   std::vector<int> where(nodes.size(), -1);       // source node -> node in `out`
@@ -241,7 +271,11 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
       inputs.push_back(from);
     }
     if (a) {
-      where[i] = out->add_node(std::make_shared<QuantizeWrapper>(a->release_inner(), configs[i]), inputs);
+      where[i] = out->add_node(
+          rw.batch_norms[i] ? std::make_shared<QuantizeWrapper>(a->release_inner(), configs[i], rw.batch_norms[i],
+                                                                options.freeze_bn_after)
+                            : std::make_shared<QuantizeWrapper>(a->release_inner(), configs[i]),
+          inputs);
       quantized[i] = 1;
       any = true;
     } else {
@@ -256,6 +290,10 @@ std::unique_ptr<Model> quantize_apply(const Model& model) {
 
 std::unique_ptr<Model> quantize_model(const Model& model) {
   return quantize_apply(*quantize_annotate_model(model));
+}
+
+std::unique_ptr<Model> quantize_model(const Model& model, const QuantizeOptions& options) {
+  return quantize_apply(*quantize_annotate_model(model), options);
 }
 
 }  // namespace qlite::quant

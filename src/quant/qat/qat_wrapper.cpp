@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/reference/int8_kernels.h"
+#include "quant/qat/qat_bn_fold.h"
 #include "quant/qat/qat_internal.h"
 
 namespace qlite::quant {
@@ -105,6 +106,12 @@ struct QuantizeWrapper::State {
   // range of the Concatenate reading it (set by that Concatenate's
   // connect_inputs): its output is written in the concat's quantization.
   QuantizeWrapper* range_owner = nullptr;
+  // A batch norm trained with batch statistics for the first freeze_bn_after
+  // training steps (qat_bn_fold.h); null when folded at quantize_apply.
+  std::unique_ptr<detail::BnFoldUnit> bn;
+  int64_t freeze_bn_after = 0;
+  int64_t bn_steps = 0;
+  Tensor folded;  // scratch: the folded kernel
   bool takes_reader_range() const { return role != Role::kPassThrough && !out_spec; }
 };
 
@@ -185,7 +192,39 @@ QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config) : s_(
   s.fusion.act = fused_act_code(in, *s.kind);
 }
 
+QuantizeWrapper::QuantizeWrapper(LayerPtr inner, QuantizeConfigPtr config, LayerPtr batch_norm,
+                                 int64_t freeze_bn_after)
+    : QuantizeWrapper(std::move(inner), std::move(config)) {
+  State& s = *s_;
+  const std::string who = "QuantizeWrapper(" + detail::label(*s.inner) + ")";
+  QLITE_CHECK(freeze_bn_after >= 0, who + ": freeze_bn_after must be >= 0, not " + std::to_string(freeze_bn_after));
+  QLITE_CHECK(s.role == Role::kWeighted && s.kind->folds_batch_norm && s.weights.size() == 1,
+              who + ": only a Conv2D, DepthwiseConv2D or Dense with a quantized kernel folds a batch norm");
+  QLITE_CHECK(batch_norm != nullptr, who + ": null batch norm");
+  const json c = s.inner->get_config();
+  QLITE_CHECK(c.value("use_bias", false), who + ": the op a batch norm folds into has use_bias true");
+  s.bn = std::make_unique<detail::BnFoldUnit>(s.inner->type(), c, std::move(batch_norm));
+  s.freeze_bn_after = freeze_bn_after;
+}
+
 QuantizeWrapper::~QuantizeWrapper() = default;
+
+const Layer* QuantizeWrapper::batch_norm() const { return s_->bn ? s_->bn->batch_norm().get() : nullptr; }
+int64_t QuantizeWrapper::freeze_bn_after() const { return s_->freeze_bn_after; }
+int64_t QuantizeWrapper::bn_steps() const { return s_->bn_steps; }
+
+json QuantizeWrapper::training_state() const {
+  if (!s_->bn) return nullptr;
+  return {{"bn_steps", s_->bn_steps}};
+}
+
+void QuantizeWrapper::set_training_state(const json& state) {
+  if (!s_->bn) return;
+  QLITE_CHECK(state.is_object() && state.contains("bn_steps") && state["bn_steps"].is_number_unsigned(),
+              detail::label(*this) + ": training state must be {\"bn_steps\": N}");
+  s_->bn_steps = state["bn_steps"].get<int64_t>();
+  QLITE_CHECK(s_->bn_steps >= 0, detail::label(*this) + ": training state bn_steps out of range");
+}
 
 const Layer& QuantizeWrapper::inner() const { return *s_->inner; }
 
@@ -219,11 +258,15 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   // An already-built inner layer keeps its (trained) weights.
   const Shape out = s.inner->build(input_shapes, rng);
   s.spec = s.kind->op_spec(*s.inner);
+  if (s.bn) s.bn->build(input_shapes, rng);
   const std::vector<Param*> ps = s.inner->params();
   for (WeightSlot& w : s.weights) {
-    const Tensor& v = ps[w.index]->value;
-    w.master.value = v;
-    w.master.grad = Tensor(v.shape());
+    w.master.value = ps[w.index]->value;
+    w.master.grad = Tensor(w.master.value.shape());
+    // With a batch norm kept apart the quantized weights are the folded ones.
+    std::vector<float> unused;
+    if (s.bn) s.bn->folded(w.master.value, s.folded, unused);
+    const Tensor& v = s.bn ? s.folded : w.master.value;
     Quantizer q(w.spec.kind, w.spec.options);
     const bool per_axis = w.spec.options.per_axis;
     QLITE_CHECK(!per_axis || names_output_channel(*s.kind, v.shape(), w.spec.options.axis),
@@ -286,6 +329,8 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
       append(s.key_now, w.min.value);
       append(s.key_now, w.max.value);
     }
+    if (s.bn)
+      for (const Param* p : s.bn->bn_params()) append(s.key_now, p->value);
     const TensorQuant oq = output_quant();  // own, or the Concatenate's it shares
     s.key_now.insert(s.key_now.end(), {oq.scale, static_cast<float>(oq.zero_point)});
     if (!s.lowered || s.key_now.size() != s.key.size() ||
@@ -309,6 +354,7 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
     detail::run_integer(*s.lowered, Layer::input_shapes().at(0), *in[0], out, output_shape(), ctx, s.scratch);
     return;
   }
+  if (s.bn) return forward_folded_bn(in, out, ctx);
   for (WeightSlot& w : s.weights) {
     if (w.spec.options.per_axis) {
       detail::observe_channels(w.spec, w.master.value, w.ranges, w.min, w.max, w.used);
@@ -352,11 +398,53 @@ void QuantizeWrapper::forward(std::span<const Tensor* const> in, Tensor& out, co
   f.in_place = true;
 }
 
+void QuantizeWrapper::forward_folded_bn(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
+  State& s = *s_;
+  WeightSlot& w = s.weights.at(0);
+  const bool frozen = s.bn_steps >= s.freeze_bn_after;
+  ++s.bn_steps;
+  // The folded weights' range (LastValue) and fake quant, as for any kernel.
+  const detail::BnFoldUnit::WeightFq fq = [&](const Tensor& wf, Tensor& wq) {
+    if (w.spec.options.per_axis) {
+      detail::observe_channels(w.spec, wf, w.ranges, w.min, w.max, w.used);
+    } else {
+      w.used.resize(1);
+      w.used[0] = detail::observe_values(ctx, w.spec, wf.f32(), wf.numel(), w.ranges, w.min, w.max);
+    }
+    detail::fake_quant_weights(wf, wq, w.used);
+  };
+  s.bn->forward(w.master.value, in, s.raw, ctx, frozen, fq);
+  if (!s.out_spec) {  // written in a Concatenate's range: it fake-quantizes
+    out = s.raw;
+    return;
+  }
+  const Range batch = detail::finite_range_fast(s.raw.f32(), s.raw.numel());
+  s.fusion.used = detail::update_range(*s.out_spec, batch, s.out_min, s.out_max);
+  s.fusion.in_place = false;
+  detail::fake_quant_tensor(ctx, s.raw, out, s.fusion.used);
+}
+
+void QuantizeWrapper::backward_folded_bn(std::span<const Tensor* const> in, const Tensor& dout,
+                                         std::span<Tensor* const> din, const RunContext& ctx) {
+  State& s = *s_;
+  WeightSlot& w = s.weights.at(0);
+  const Tensor* d = &dout;
+  if (s.out_spec) {
+    detail::fake_quant_tensor_backward(ctx, s.raw, dout, s.dz, s.fusion.used);
+    d = &s.dz;
+  }
+  const detail::BnFoldUnit::WeightFqBackward fqb = [&](const Tensor& wf, const Tensor& dwq, Tensor& dwf) {
+    detail::fake_quant_weights_backward(wf, dwq, dwf, w.used);
+  };
+  s.bn->backward(w.master.value, in, *d, din, w.master.grad, ctx, fqb);
+}
+
 void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
                                std::span<Tensor* const> din, const RunContext& ctx) {
   State& s = *s_;
   for (const WeightSlot& w : s.weights)
     QLITE_CHECK(!w.used.empty(), detail::label(*this) + ": backward without a training forward");
+  if (s.bn) return backward_folded_bn(in, dout, din, ctx);
   if (!s.out_spec) {
     s.inner->backward(in, out, dout, din, ctx);
   } else if (s.fusion.in_place) {
@@ -377,6 +465,17 @@ void QuantizeWrapper::backward(std::span<const Tensor* const> in, const Tensor& 
 
 std::vector<Param*> QuantizeWrapper::params() {
   State& s = *s_;
+  if (s.bn) {  // the unfolded kernel, the batch norm's, the range state
+    std::vector<Param*> out{&s.weights.at(0).master};
+    for (Param* p : s.bn->bn_params()) out.push_back(p);
+    out.push_back(&s.weights[0].min);
+    out.push_back(&s.weights[0].max);
+    if (s.out_spec) {
+      out.push_back(&s.out_min);
+      out.push_back(&s.out_max);
+    }
+    return out;
+  }
   std::vector<Param*> out = s.inner->params();
   for (WeightSlot& w : s.weights) out[w.index] = &w.master;
   for (WeightSlot& w : s.weights) {
@@ -391,20 +490,36 @@ std::vector<Param*> QuantizeWrapper::params() {
 }
 
 json QuantizeWrapper::get_config() const {
-  return {{"name", name()},
-          {"layer", {{"class_name", s_->inner->type()}, {"config", s_->inner->get_config()}}},
-          {"quantize_config", quantize_config_to_json(*s_->config)}};
+  json c = {{"name", name()},
+            {"layer", {{"class_name", s_->inner->type()}, {"config", s_->inner->get_config()}}},
+            {"quantize_config", quantize_config_to_json(*s_->config)}};
+  if (s_->bn) {
+    const Layer& bn = *s_->bn->batch_norm();
+    c["batch_norm"] = {{"class_name", bn.type()}, {"config", bn.get_config()}};
+    c["freeze_bn_after"] = s_->freeze_bn_after;
+  }
+  return c;
 }
 
 std::unique_ptr<Layer> QuantizeWrapper::clone() const {
-  auto c = std::make_unique<QuantizeWrapper>(LayerPtr(s_->inner->clone()), s_->config->clone());
+  std::unique_ptr<QuantizeWrapper> c =
+      s_->bn ? std::make_unique<QuantizeWrapper>(LayerPtr(s_->inner->clone()), s_->config->clone(),
+                                                 LayerPtr(s_->bn->batch_norm()->clone()), s_->freeze_bn_after)
+             : std::make_unique<QuantizeWrapper>(LayerPtr(s_->inner->clone()), s_->config->clone());
   c->set_name(name());
   State& d = *c->s_;
   d.weights = s_->weights;
   d.out_min = s_->out_min;
   d.out_max = s_->out_max;
   d.fusion.used = s_->fusion.used;
-  if (built()) c->mark_built(Layer::input_shapes(), output_shape());
+  d.bn_steps = s_->bn_steps;
+  if (built()) {
+    if (d.bn) {
+      Rng rng(0);  // builds only the unit's op layer; its weights are set per step
+      d.bn->build(Layer::input_shapes(), rng);
+    }
+    c->mark_built(Layer::input_shapes(), output_shape());
+  }
   return c;
 }
 
@@ -477,7 +592,11 @@ LoweredQuant QuantizeWrapper::lowered() const {
   L.tflite_compatible = L.tflite_compatible && detail::tflite_int8(L.output);
 
   const WeightSlot& w = s.weights.at(0);
-  const Tensor& kv = w.master.value;
+  // With a batch norm kept apart: the fold with its running statistics.
+  Tensor folded;
+  std::vector<float> folded_bias;
+  if (s.bn) s.bn->folded(w.master.value, folded, folded_bias);
+  const Tensor& kv = s.bn ? folded : w.master.value;
   const std::vector<float> mins(w.min.value.f32(), w.min.value.f32() + w.min.value.numel());
   const std::vector<float> maxs(w.max.value.f32(), w.max.value.f32() + w.max.value.numel());
   const std::vector<QuantParams> wp = choose_quant_params(mins, maxs, w.spec.options.scheme);
@@ -506,7 +625,11 @@ LoweredQuant QuantizeWrapper::lowered() const {
   const Param* bias = nullptr;
   for (const Param* p : s.inner->params())
     if (p->name == "bias" && p->value.numel() == out_c) bias = p;
-  if (bias) L.bias = quantize_bias(bias->value.span_f32(), L.input.scale, L.weight_scales);
+  if (s.bn) {
+    L.bias = quantize_bias(std::span<const float>(folded_bias), L.input.scale, L.weight_scales);
+  } else if (bias) {
+    L.bias = quantize_bias(bias->value.span_f32(), L.input.scale, L.weight_scales);
+  }
   // The multipliers exactly as TFLite 2.9 forms them for this op (requantize.h),
   // so the converted model requantizes with the same integers.
   const auto multipliers = L.op == LoweredOp::kDense

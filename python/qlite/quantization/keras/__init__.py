@@ -48,12 +48,17 @@ def _model_arg(model, who):
     return model._model
 
 
-def quantize_model(to_quantize):
+def quantize_model(to_quantize, freeze_bn_after=0):
     """A quantization-aware copy of the whole model (the input model is not changed); compile it before fit.
 
     Weights start from the model's; weight ranges from the weights, activation ranges at [-6, 6].
+    freeze_bn_after (a qlite extension, a non-negative int): a Conv2D/DepthwiseConv2D/Dense followed by a
+    BatchNormalization trains with batch statistics and the fold correction for the first N optimizer steps, then
+    with the running statistics; 0 (the default) folds the moving statistics from the start.
     """
-    return _Model._wrap(_q.quantize_model(_model_arg(to_quantize, "quantize_model")))
+    if isinstance(freeze_bn_after, bool) or not isinstance(freeze_bn_after, int) or freeze_bn_after < 0:
+        raise ValueError("quantize_model: freeze_bn_after must be a non-negative integer, got %r" % (freeze_bn_after,))
+    return _Model._wrap(_q.quantize_model(_model_arg(to_quantize, "quantize_model"), freeze_bn_after))
 
 
 def quantize_annotate_model(to_annotate):
