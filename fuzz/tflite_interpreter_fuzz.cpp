@@ -164,6 +164,60 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // int16 (16x8) LOGISTIC -> TANH -> SOFTMAX -> power-of-two SUB: TFLite's fixed output scale 2^-15
+    ModelBuilder b;
+    const Quantization in_q = Quantization::per_tensor(1.0f / 4096, 0), out_q = Quantization::per_tensor(1.0f / 32768, 0);
+    const int32_t x = b.add_tensor("x", TensorType::kInt16, {1, 2, 8}, in_q, {-1, 2, 8});
+    const int32_t l = b.add_tensor("l", TensorType::kInt16, {1, 2, 8}, out_q);
+    const int32_t t = b.add_tensor("t", TensorType::kInt16, {1, 2, 8}, out_q);
+    const int32_t m = b.add_tensor("m", TensorType::kInt16, {1, 2, 8}, out_q);
+    const int32_t y = b.add_tensor("y", TensorType::kInt16, {1, 2, 8}, out_q);
+    b.add_operator(BuiltinOp::kLogistic, {x}, {l});
+    b.add_operator(BuiltinOp::kTanh, {l}, {t});
+    b.add_operator(BuiltinOp::kSoftmax, {t}, {m}, SoftmaxOptions{1.0f});
+    b.add_operator(BuiltinOp::kSub, {m, l}, {y}, SubOptions{});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // int8 RSQRT -> L2_NORMALIZATION -> LOG_SOFTMAX (TFLite's fixed output parameters)
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 4}, Quantization::per_tensor(0.05f, -128), {-1, 3, 4});
+    const int32_t r = b.add_tensor("r", TensorType::kInt8, {1, 3, 4}, Quantization::per_tensor(0.1f, -20));
+    const int32_t n = b.add_tensor("n", TensorType::kInt8, {1, 3, 4}, Quantization::per_tensor(1.0f / 128, 0));
+    const int32_t y = b.add_tensor("y", TensorType::kInt8, {1, 3, 4}, Quantization::per_tensor(16.0f / 256, 127));
+    b.add_operator(BuiltinOp::kRsqrt, {x}, {r});
+    b.add_operator(BuiltinOp::kL2Normalization, {r}, {n}, L2NormOptions{});
+    b.add_operator(BuiltinOp::kLogSoftmax, {n}, {y}, LogSoftmaxOptions{});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // shape arithmetic computed while preparing: RESHAPE(x, PACK(STRIDED_SLICE(SHAPE(x)), -1)), then uint8 DIV
+    ModelBuilder b;
+    const Quantization q = Quantization::per_tensor(0.5f, 10);
+    const int32_t x = b.add_tensor("x", TensorType::kUInt8, {1, 2, 3}, q, {-1, 2, 3});
+    const int32_t s = b.add_tensor("s", TensorType::kInt32, {3});
+    const int32_t begin = b.add_constant("begin", TensorType::kInt32, {1}, std::vector<int32_t>{0});
+    const int32_t end = b.add_constant("end", TensorType::kInt32, {1}, std::vector<int32_t>{1});
+    const int32_t stride = b.add_constant("stride", TensorType::kInt32, {1}, std::vector<int32_t>{1});
+    const int32_t batch = b.add_tensor("batch", TensorType::kInt32, {});
+    const int32_t minus1 = b.add_constant("minus1", TensorType::kInt32, {}, std::vector<int32_t>{-1});
+    const int32_t shape = b.add_tensor("shape", TensorType::kInt32, {2});
+    const int32_t f = b.add_tensor("f", TensorType::kUInt8, {1, 6}, q, {-1, 6});
+    const int32_t d = b.add_constant("d", TensorType::kUInt8, {6}, std::vector<uint8_t>{11, 12, 20, 30, 200, 255}, q);
+    const int32_t y = b.add_tensor("y", TensorType::kUInt8, {1, 6}, Quantization::per_tensor(0.25f, 3), {-1, 6});
+    StridedSliceOptions so;
+    so.shrink_axis_mask = 1;
+    b.add_operator(BuiltinOp::kShape, {x}, {s}, ShapeOptions{TensorType::kInt32});
+    b.add_operator(BuiltinOp::kStridedSlice, {s, begin, end, stride}, {batch}, so);
+    b.add_operator(BuiltinOp::kPack, {batch, minus1}, {shape}, PackOptions{2, 0});
+    b.add_operator(BuiltinOp::kReshape, {x, shape}, {f}, ReshapeOptions{});
+    b.add_operator(BuiltinOp::kDiv, {f, d}, {y}, DivOptions{});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 
