@@ -216,6 +216,26 @@ DivUint8Params make_div_uint8_params(float s1, int32_t z1, float s2, int32_t z2,
   return p;
 }
 
+namespace {
+
+// gemmlowp's RoundingDivideByPOT as TFLite 2.9's uint8 DIV reaches it: with
+// the exponent unchecked. A zero dividend (headroom 31) or a small output
+// multiplier takes it past 31, where the C++ is undefined; TFLite's x86 build
+// then computes the mask (1ll << e) - 1 truncated to int32 (all ones) and
+// shifts by e mod 32, as the shift instructions do. That is written out here,
+// defined; the result equals TFLite's on every byte pair of the uint8 DIV
+// test, dividends equal to their zero point included (0 / d gives zo + 1
+// there). Exponents 0..31 are rounding_divide_by_pot's.
+int32_t rounding_divide_by_pot_unchecked(int32_t x, int exponent) {
+  if (exponent <= 31) return rounding_divide_by_pot(x, exponent);
+  const auto mask = static_cast<int32_t>(static_cast<uint32_t>((uint64_t{1} << (exponent & 63)) - 1));
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> (exponent & 31)) + (remainder > threshold ? 1 : 0);
+}
+
+}  // namespace
+
 uint8_t div_uint8(const DivUint8Params& p, uint8_t a, uint8_t b) {
   int32_t v1 = p.in1_offset + a;
   int32_t v2 = p.in2_offset + b;
@@ -229,8 +249,8 @@ uint8_t div_uint8(const DivUint8Params& p, uint8_t a, uint8_t b) {
   const int32_t unscaled = saturating_rounding_doubling_high_mul(
       static_cast<int32_t>(static_cast<uint32_t>(v1) << headroom), inv);  // MultiplyByQuantizedMultiplierGreaterThanOne
   const int total_shift = p.out.shift - recip_shift - headroom;  // <= 0 for multipliers below 2^22
-  const int32_t r = p.out_offset + rounding_divide_by_pot(saturating_rounding_doubling_high_mul(unscaled, p.out.multiplier),
-                                                          -total_shift);
+  const int32_t r = p.out_offset + rounding_divide_by_pot_unchecked(
+                                       saturating_rounding_doubling_high_mul(unscaled, p.out.multiplier), -total_shift);
   return static_cast<uint8_t>(std::clamp(r, p.act.min, p.act.max));
 }
 
