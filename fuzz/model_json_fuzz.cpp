@@ -13,8 +13,9 @@
 // when the model is small, a forward pass (predict) on a zero batch whose
 // outputs must be finite.
 //
-// Size caps of this harness (not of qlite): a model.json can describe any
-// number of weights, which is memory, not a bug. The forward pass and the
+// Size caps of this harness (not of qlite): qlite refuses weights above
+// kMaxWeightElements (2 GiB of float32) before allocating them, which is still
+// more memory than a fuzzer should spend per input. The forward pass and the
 // rebuild run only when the work is bounded (kMaxWork below), and single
 // allocations above 64 MiB fail (kMaxAllocationBytes: the allocator returns
 // null, as it does on a machine without the memory), which qlite's Tensor
