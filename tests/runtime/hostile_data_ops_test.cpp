@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "qlite/runtime.h"
+#include "hostile_run.h"
 #include "runtime_models.h"
 
 namespace qlite::test {
@@ -22,30 +23,7 @@ using lite::TensorType;
 using runtime::Interpreter;
 using runtime::InterpreterOptions;
 
-enum class Result { kRan, kError };
-
-// Loads, runs at the file's batch, then tries batch 2 (an error there is fine).
-Result load_and_run(const std::vector<uint8_t>& bytes) {
-  try {
-    InterpreterOptions o;
-    o.max_arena_bytes = size_t{64} << 20;
-    auto it = Interpreter::from_buffer(bytes, o);
-    for (int batch : {0, 2}) {
-      if (batch) it->resize_batch(batch);
-      for (size_t i = 0; i < it->num_inputs(); ++i) {
-        auto in = it->input_bytes(i);
-        for (size_t k = 0; k < in.size(); ++k) in[k] = std::byte{static_cast<unsigned char>(k * 7)};
-      }
-      it->invoke();
-    }
-    return Result::kRan;
-  } catch (const Error&) {
-    return Result::kError;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "exception other than qlite::Error: " << e.what();
-    return Result::kError;
-  }
-}
+using Result = HostileResult;
 
 template <class V>
 int32_t konst(lite::ModelBuilder& b, const char* name, TensorType t, std::vector<int32_t> shape, std::vector<V> v) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "qlite/runtime.h"
+#include "hostile_run.h"
 #include "runtime_models.h"
 
 namespace qlite::test {
@@ -23,29 +24,7 @@ using runtime::Interpreter;
 using runtime::InterpreterOptions;
 using BO = lite::BuiltinOp;
 
-enum class Result { kRan, kError };
-
-Result load_and_run(const std::vector<uint8_t>& bytes) {
-  try {
-    InterpreterOptions o;
-    o.max_arena_bytes = size_t{64} << 20;
-    auto it = Interpreter::from_buffer(bytes, o);
-    for (int batch : {0, 2}) {
-      if (batch) it->resize_batch(batch);
-      for (size_t i = 0; i < it->num_inputs(); ++i) {
-        auto in = it->input_bytes(i);
-        for (size_t k = 0; k < in.size(); ++k) in[k] = std::byte{static_cast<unsigned char>(k * 7)};
-      }
-      it->invoke();
-    }
-    return Result::kRan;
-  } catch (const Error&) {
-    return Result::kError;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "exception other than qlite::Error: " << e.what();
-    return Result::kError;
-  }
-}
+using Result = HostileResult;
 
 // int8: x [1, 3, 3, 2] -> TRANSPOSE_CONV (stride 2, SAME, bias) [1, 6, 6, 3]
 // -> BATCH_MATMUL with a constant rhs [3, 4] (adj_y) -> [1, 6, 6, 4];
