@@ -16,12 +16,6 @@ namespace {
 using convert::IoType;
 using convert::Mode;
 
-Tensor images(const Tensor& x) {  // [N, 28, 28] -> [N, 28, 28, 1]
-  Tensor t = x;
-  t.reshape({x.dim(0), x.dim(1), x.dim(2), 1});
-  return t;
-}
-
 struct Trained {
   std::unique_ptr<Model> qat;
   std::vector<const quant::QuantizeWrapper*> bn_wrappers;
@@ -32,22 +26,18 @@ const Trained& trained() {
   static Trained t = [] {
     const Dataset& ds = *fashion();
     Trained out;
-    auto f = applications::MobileNetStyle();
-    f->compile(Adam(), SparseCategoricalCrossentropy{true});
-    f->set_threads(2);
-    const Split part = take(ds.train, 0, 20000);
-    f->fit(images(part.x), part.y, {.epochs = 1, .batch_size = 32, .seed = 3, .on_progress = {}});
+    auto f = train_mobilenet_style(ds, 3);
     // 3,200 images at batch 32: 100 steps, the first 50 with batch statistics.
     out.qat = quant::quantize_model(*f, {.freeze_bn_after = 50});
     out.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{true});
     out.qat->set_threads(2);
     const Split q = take(ds.train, 20000, 23200);
-    out.qat->fit(images(q.x), q.y,
+    out.qat->fit(nhwc_images(q.x), q.y,
                  {.epochs = 1, .batch_size = 32, .validation_split = 0.0, .seed = 3, .on_progress = {}});
     for (size_t i = 0; i < out.qat->num_layers(); ++i)
       if (const auto* w = dynamic_cast<const quant::QuantizeWrapper*>(&out.qat->layer(i)); w && w->batch_norm())
         out.bn_wrappers.push_back(w);
-    out.test_x = images(rows(ds.test.x, 0, 2000));
+    out.test_x = nhwc_images(rows(ds.test.x, 0, 2000));
     return out;
   }();
   return t;

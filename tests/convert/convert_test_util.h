@@ -57,6 +57,26 @@ inline std::unique_ptr<Model> train_seed(const Dataset& ds, int64_t images, uint
   return m;
 }
 
+// Fashion-MNIST images [N, 28, 28] as the NHWC batch [N, 28, 28, 1] the
+// convolutional networks read.
+inline Tensor nhwc_images(const Tensor& x) {
+  Tensor t = x;
+  t.reshape({x.dim(0), x.dim(1), x.dim(2), 1});
+  return t;
+}
+
+// The reference MobileNet-style network (applications::MobileNetStyle)
+// trained in float for one epoch on the first 20,000 training images
+// (Adam 1e-3, batch 32, 2 threads), the start of the deploy tests' QAT runs.
+inline std::unique_ptr<Model> train_mobilenet_style(const Dataset& ds, uint64_t seed) {
+  auto m = applications::MobileNetStyle();
+  m->compile(Adam(), SparseCategoricalCrossentropy{true});
+  m->set_threads(2);
+  const Split part = take(ds.train, 0, 20000);
+  m->fit(nhwc_images(part.x), part.y, {.epochs = 1, .batch_size = 32, .seed = seed, .on_progress = {}});
+  return m;
+}
+
 // A seed model trained briefly (3,000 images), shared by the fast tests.
 inline const Model& brief_seed() {
   static std::unique_ptr<Model> m = train_seed(*fashion(), 3000);

@@ -18,12 +18,6 @@ namespace {
 using convert::IoType;
 using convert::Mode;
 
-Tensor images(const Tensor& x) {  // [N, 28, 28] -> [N, 28, 28, 1]
-  Tensor t = x;
-  t.reshape({x.dim(0), x.dim(1), x.dim(2), 1});
-  return t;
-}
-
 struct Reference {
   std::unique_ptr<Model> float_model, qat;
   Tensor test_x, rep;
@@ -33,19 +27,15 @@ const Reference& reference() {
   static Reference r = [] {
     const Dataset& ds = *fashion();
     Reference out;
-    out.float_model = applications::MobileNetStyle();
-    out.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
-    out.float_model->set_threads(2);
-    const Split part = take(ds.train, 0, 20000);
-    out.float_model->fit(images(part.x), part.y, {.epochs = 1, .batch_size = 32, .seed = 5, .on_progress = {}});
+    out.float_model = train_mobilenet_style(ds, 5);
     // The seed article's QAT recipe: 1,000 images, batch 500, Adam 1e-3.
     out.qat = quant::quantize_model(*out.float_model);
     out.qat->compile(Adam(), SparseCategoricalCrossentropy{true});
     out.qat->set_threads(2);
     const Split seed = take(ds.train, 20000, 21000);
-    out.qat->fit(images(seed.x), seed.y, {.epochs = 1, .batch_size = 500, .seed = 5, .on_progress = {}});
-    out.test_x = images(ds.test.x);
-    out.rep = images(rows(ds.train.x, 0, 200));
+    out.qat->fit(nhwc_images(seed.x), seed.y, {.epochs = 1, .batch_size = 500, .seed = 5, .on_progress = {}});
+    out.test_x = nhwc_images(ds.test.x);
+    out.rep = nhwc_images(rows(ds.train.x, 0, 200));
     return out;
   }();
   return r;
