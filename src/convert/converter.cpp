@@ -51,6 +51,21 @@ IoType io_type_from_string(const std::string& s) {
 
 namespace {
 
+// Runs f for one layer. An Error that does not name the layer already (the
+// quantizer's "bias scale inf", "range [...] is too wide for float" from
+// finite but huge weights or ranges) is rethrown with the layer's name and
+// type, so that every conversion failure says where it is.
+template <class F>
+auto naming_layer(const Layer& layer, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.find("'" + layer.name() + "'") != std::string::npos) throw;
+    throw Error("convert: layer '" + layer.name() + "' (" + layer.type() + "): " + what);
+  }
+}
+
 // The elements of the layer's quantizable weight (its record names it).
 int64_t kernel_elements(const Layer& layer) {
   const LayerKind* kind = find_layer_kind(layer.type());
@@ -85,7 +100,8 @@ std::vector<NodePlan> plan_float_model(const Model& model, const ConvertOptions&
       const auto ranges = detail::calibrate(model, *opt.representative, opt.representative_count);
       for (size_t i = 0; i < n; ++i) {
         plans[i].kind = Kind::kInt8;
-        plans[i].out = detail::act_quant_from_range(ranges[i].min, ranges[i].max);
+        plans[i].out = naming_layer(model.layer(i),
+                                    [&] { return detail::act_quant_from_range(ranges[i].min, ranges[i].max); });
       }
       break;
     }
@@ -218,7 +234,7 @@ ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
       values[i].shape = layers[i]->output_shape();
       continue;
     }
-    values[i] = lower_node(L, *layers[i], ins, plan);
+    values[i] = naming_layer(*layers[i], [&] { return lower_node(L, *layers[i], ins, plan); });
   }
 
   // ---- graph output

@@ -2,6 +2,7 @@
 // point", steps 1-5).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "qlite/quant/qparams.h"
@@ -18,6 +19,14 @@ void check_scheme(const QuantScheme& s) {
 int32_t unsigned_qmin(const QuantScheme& s) { return s.narrow_range ? 1 : 0; }
 int32_t unsigned_qmax(const QuantScheme& s) { return (int32_t{1} << s.num_bits) - 1; }
 int32_t signed_offset(const QuantScheme& s) { return int32_t{1} << (s.num_bits - 1); }
+
+// A float in an error message: %g, so that a range of 3e+38 is not printed
+// as a 39-digit number.
+std::string short_float(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
 
 }  // namespace
 
@@ -109,8 +118,8 @@ QuantParams choose_quant_params(float min, float max, const QuantScheme& s) {
   const float qmin_f = static_cast<float>(unsigned_qmin(s));
   const float qmax_f = static_cast<float>(unsigned_qmax(s));
   const float scale = (max - min) / (qmax_f - qmin_f);
-  QLITE_CHECK(std::isfinite(scale), "choose_quant_params: range [" + std::to_string(min) + ", " +
-                                  std::to_string(max) + "] is too wide for float");
+  QLITE_CHECK(std::isfinite(scale), "choose_quant_params: range [" + short_float(min) + ", " + short_float(max) +
+                                         "] is too wide for float");
   if (scale < std::numeric_limits<float>::min()) {
     // [0, 0] or a range narrower than float resolution: no division by zero,
     // no NaN; every value quantizes to the zero point 0.
@@ -163,7 +172,7 @@ std::vector<int32_t> quantize_bias(std::span<const float> bias, float input_scal
   std::vector<int32_t> q(bias.size());
   for (size_t c = 0; c < bias.size(); ++c) {
     const float s = scales.size() == 1 ? scales[0] : scales[c];
-    check(s > 0.0f && std::isfinite(s), "quantize_bias: bias scale " + std::to_string(s) +
+    check(s > 0.0f && std::isfinite(s), "quantize_bias: bias scale " + short_float(s) +
                                             " (input scale x weight scale) is not finite and positive");
     const double v = std::round(static_cast<double>(bias[c]) / static_cast<double>(s));
     const double lim = 2147483647.0;  // symmetric, as the converter has always written it
