@@ -295,7 +295,8 @@ TEST(CliErrors, JsonToStdoutIsTheOnlyThingOnStdout) {
   if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
   Workdir w;
   for (const std::string args :
-       {"train --subset 200 --out t --json -", "eval m --subset 200 --json -", "eval m.tflite --subset 200 --json -",
+       {"train --subset 200 --out t --json -", "qat --model m --subset 200 --out q --json -",
+        "eval m --subset 200 --json -", "eval m.tflite --subset 200 --json -",
         "convert --model m --out c.tflite --json -", "bench m.tflite --runs 3 --warmup 1 --json -"}) {
     const CliRun r = run_in(w.path(), args);
     ASSERT_EQ(r.code, 0) << args << "\n" << r.err;
