@@ -8,7 +8,7 @@ namespace qlite::testing {
 namespace {
 
 TEST(CliArchitectures, ReferenceNetworkTrainsFromTheCommandLine) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir dir;
   const std::string args = "train --model mobilenet-style --subset 640 --out " + dir / "m" + " --json -";
   const CmdResult r = run_qlite(args);
@@ -39,7 +39,10 @@ TEST(CliArchitectures, BadArchitectureFlagsAreOneLineErrorsThatWriteNothing) {
       {"train --model mobilenet_v3 --out " + out, "mobilenet-style"},
   };
   for (const auto& c : cases) {
-    if (!fashion_mnist_present() && c.needle != "--alpha" && c.needle != "HxWxC") continue;
+    if (!fashion_mnist_present() && c.needle != "--alpha" && c.needle != "HxWxC") {
+      EXPECT_FALSE(qlite::test::peers_required()) << "dataset-fashion-mnist is not installed (CI=true): " << c.args;
+      continue;
+    }
     expect_one_line_error(run_qlite(c.args), c.args, c.needle);
     EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
   }

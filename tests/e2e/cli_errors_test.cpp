@@ -272,7 +272,7 @@ TEST(CliErrors, EveryFlagHasAHelpText) {
 }
 
 TEST(CliErrors, TrainAcceptsAModelDirectoryAndWarnsAboutUnknownKeys) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   Workdir w;
   const CliRun dir = run_in(w.path(), "train --quiet --subset 100 --model m --out t1");
   EXPECT_EQ(dir.code, 0) << dir.err;
@@ -292,7 +292,7 @@ TEST(CliErrors, TrainAcceptsAModelDirectoryAndWarnsAboutUnknownKeys) {
 }
 
 TEST(CliErrors, JsonToStdoutIsTheOnlyThingOnStdout) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   Workdir w;
   for (const std::string args :
        {"train --subset 200 --out t --json -", "qat --model m --subset 200 --out q --json -",

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "peer_requirement.h"
 #include "temp_dir.h"
 
 namespace qlite::testing {
@@ -65,5 +66,12 @@ inline void expect_one_line_error(const CmdResult& r, const std::string& args, c
 inline bool fashion_mnist_present() {
   return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
 }
+
+// The CLI tests that train or evaluate read Fashion-MNIST (Debian's
+// dataset-fashion-mnist, installed by scripts/setup.sh). Without it they skip
+// on a developer machine and fail under CI=true, as a missing peer does: a
+// hardening test that silently skips in CI proves nothing.
+#define QLITE_REQUIRE_FASHION_MNIST() \
+  QLITE_REQUIRE_PEER(::qlite::testing::fashion_mnist_present(), "dataset-fashion-mnist (scripts/setup.sh installs it)")
 
 }  // namespace qlite::testing

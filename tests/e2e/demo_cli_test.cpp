@@ -81,7 +81,7 @@ TEST(DemoCli, BadFlagsUnwritableOutAndMissingDataExitWith2AndOneLine) {
 }
 
 TEST(DemoCli, SubsetRunReportsEveryVariantConsistently) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   const std::string common = "demo --quiet --seed 5 --subset " + std::to_string(kSubset) + kFast + " --out ";
   CmdResult r = run_qlite(common + tmp / "d");
@@ -185,7 +185,7 @@ TEST(DemoCli, SubsetRunReportsEveryVariantConsistently) {
 }
 
 TEST(DemoCli, ExampleProgramRuns) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   const std::string bin = QLITE_BINARY_DIR "/example_quantize_seed";
   ASSERT_TRUE(std::filesystem::exists(bin)) << bin << " is not built (test_e2e depends on it)";
   TempDir tmp;

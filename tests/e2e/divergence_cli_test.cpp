@@ -35,7 +35,7 @@ TEST(DivergenceCli, NonFiniteOrOutOfRangeFloatFlagsAreRefused) {
 }
 
 TEST(DivergenceCli, TrainThatDivergesFailsAndKeepsTheModel) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   auto good = make_seed_model(10, 1);
   good->compile(Adam(), SparseCategoricalCrossentropy{true});
@@ -56,7 +56,7 @@ TEST(DivergenceCli, TrainThatDivergesFailsAndKeepsTheModel) {
 }
 
 TEST(DivergenceCli, TrainReportsTheLearningRateUsed) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train --quiet --subset 200 --out " + tmp / "a" + " --json " + tmp / "a.json");
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -31,7 +31,7 @@ void save_with_first_weight(const std::string& dir, float value) {
 }
 
 TEST(HardenCli, NonFiniteWeightsAreRefusedByEveryCommandThatLoadsThem) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     const std::string dir = tmp / (std::isnan(bad) ? "nan" : "inf");
@@ -57,7 +57,7 @@ TEST(HardenCli, NonFiniteWeightsAreRefusedByEveryCommandThatLoadsThem) {
 }
 
 TEST(HardenCli, QatOverflowFromAHugeLearningRateSaysWhatToChange) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train --quiet --subset 300 --out " + tmp / "f");
   ASSERT_EQ(r.exit_code, 0) << r.output;

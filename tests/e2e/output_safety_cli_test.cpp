@@ -107,7 +107,7 @@ TEST(OutputSafetyCli, ConvertWritesBothOutputsOnSuccess) {
 }
 
 TEST(OutputSafetyCli, TrainWritesReportInsideNewModelDirectory) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   const CmdResult r = run_qlite("train --quiet --subset 200 --out " + tmp / "m" + " --json " + tmp / "m/train.json");
   ASSERT_EQ(r.exit_code, 0) << r.output;

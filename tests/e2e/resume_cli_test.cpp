@@ -17,7 +17,7 @@ namespace {
 const std::string kFlags = " --quiet --subset 640 --batch-size 32 --validation-split 0.1 --seed 4 ";
 
 TEST(ResumeCli, TwoEpochsEqualOnePlusResumedOne) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train" + kFlags + "--epochs 2 --out " + tmp / "whole");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -40,7 +40,7 @@ TEST(ResumeCli, TwoEpochsEqualOnePlusResumedOne) {
 }
 
 TEST(ResumeCli, InitialWeightsStartAFreshOptimizerFromSavedWeights) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train" + kFlags + "--epochs 1 --out " + tmp / "first");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -74,7 +74,7 @@ TEST(ResumeCli, InitialWeightsStartAFreshOptimizerFromSavedWeights) {
 }
 
 TEST(ResumeCli, MisuseIsOneLineExit2AndChangesNothing) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train" + kFlags + "--epochs 1 --out " + tmp / "m");
   ASSERT_EQ(r.exit_code, 0) << r.output;

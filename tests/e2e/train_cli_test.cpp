@@ -30,7 +30,7 @@ TEST(TrainCli, BadFlagsAndMissingFilesExitWith2AndOneLine) {
 }
 
 TEST(TrainCli, ModelFileWithWrongInputShapeIsAnError) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   Sequential m({layers::Input({32, 32}), layers::Flatten(), layers::Dense(10)});
   {
@@ -46,7 +46,7 @@ TEST(TrainCli, ModelFileWithWrongInputShapeIsAnError) {
 // Trains the seed model on 12,000 Fashion-MNIST images for one epoch through the CLI,
 // then checks the saved model evaluates to the same accuracy, far above chance (0.10).
 TEST(TrainCli, SeedModelLearnsAndEvalAgrees) {
-  if (!fashion_mnist_present()) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  QLITE_REQUIRE_FASHION_MNIST();
   TempDir tmp;
   CmdResult r = run_qlite("train --quiet --subset 12000 --epochs 1 --batch-size 32 --validation-split 0.1 --seed 3 "
                           "--out " + tmp / "m" + " --json " + tmp / "train.json");
