@@ -90,6 +90,9 @@ TEST(ResumeCli, MisuseIsOneLineExit2AndChangesNothing) {
   r = run_qlite("train" + kFlags + "--epochs 1 --model mobilenet-style --out " + tmp / "other");
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
+  // A model directory whose model.json cannot be read (a directory).
+  fs::create_directories(tmp / "unreadable/model.json");
+
   const std::string keep = " --out " + tmp / "keep";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"train" + kFlags + "--resume " + tmp / "m" + " --initial-weights " + tmp / "m" + keep, "excludes"},
@@ -101,6 +104,8 @@ TEST(ResumeCli, MisuseIsOneLineExit2AndChangesNothing) {
       {"train" + kFlags + "--resume " + tmp / "keep" + keep, "would overwrite the input --resume"},
       {"train" + kFlags + "--initial-weights " + tmp / "other" + " --model seed" + keep, "missing tensor"},
       {"train" + kFlags + "--resume ''" + keep, "must not be empty"},
+      // The architecture comes from --initial-weights here: the error names that flag, not --model.
+      {"train" + kFlags + "--initial-weights " + tmp / "unreadable" + keep, "cannot read --initial-weights"},
   };
   const std::string before_w = slurp(tmp / "keep/model.safetensors"), before_j = slurp(tmp / "keep/model.json"),
                     before_o = slurp(tmp / "keep/optimizer.safetensors");

@@ -50,11 +50,14 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
     model->build(a.fit.seed);
     return model;
   }
+  // The architecture of --initial-weights DIR when --model is not given:
+  // errors name the flag the user wrote.
+  const std::string flag = a.model_flag->count() == 0 && !a.initial_weights.empty() ? "--initial-weights" : "--model";
   std::error_code ec;
-  require(fs::exists(a.model, ec), "--model " + a.model + ": no such file (expected " + builtin_architecture_names() + " or a model.json)");
+  require(fs::exists(a.model, ec), flag + " " + a.model + ": no such file (expected " + builtin_architecture_names() + " or a model.json)");
   const std::string path = fs::is_directory(a.model, ec) ? (fs::path(a.model) / "model.json").string() : a.model;
-  require(fs::exists(path, ec), "--model " + a.model + " is a directory without model.json (expected 'seed', a model.json or a model directory)");
-  const json j = read_json_file(path, "--model");
+  require(fs::exists(path, ec), flag + " " + a.model + " is a directory without model.json (expected 'seed', a model.json or a model directory)");
+  const json j = read_json_file(path, flag);
   std::unique_ptr<Model> model;
   try {
     model = model_from_json(j);
