@@ -102,6 +102,11 @@ class Interpreter {
   // Current batch (dimension 0 of the graph inputs) and re-preparation for a
   // new one. n >= 1. A no-op when n is the current batch.
   int batch() const;
+  // Whether graph input i follows the batch (dimension 0 resized by
+  // resize_batch): the first input, and those whose declared dimension 0
+  // equals the first input's. The others (a shape or sizes fed at run time, a
+  // broadcast operand) keep the file's shape.
+  bool input_follows_batch(size_t i) const;
   void resize_batch(int n);
 
   // Raw bytes of an input / output at the current batch. Valid until the next
@@ -125,6 +130,12 @@ class Interpreter {
 
   // Runs the graph. Variable tensors (TFLite's is_variable: an LSTM's output
   // and cell state) keep their values from one invoke() to the next.
+  // An op whose output shape depends on values computed at run time (a shape,
+  // sizes, paddings, axes that are graph inputs or computed from them) is
+  // prepared just before it runs, as TFLite 2.9 resizes its dynamic tensors:
+  // output_info() and output_bytes() give the shape of the last invoke (a
+  // dynamic output has no bytes before the first invoke). A value the op
+  // refuses fails the invoke (Error, one line naming the op).
   void invoke();
   // Sets every variable tensor back to its initial value, as TFLite 2.9's
   // ResetVariableTensors does: the zero point for INT8, zero bytes for every
@@ -136,6 +147,10 @@ class Interpreter {
   // The kernel path chosen and the arena size of the current plan.
   Isa isa() const;
   size_t arena_bytes() const;
+  // Bytes held for tensors whose shapes are decided at invoke (and their ops'
+  // scratch): they grow when a shape needs more and are kept otherwise. With
+  // arena_bytes(), bounded by InterpreterOptions::max_arena_bytes.
+  size_t dynamic_bytes() const;
   // Number of operators executed per invoke (constant-folded ones excluded).
   size_t num_executed_ops() const;
   const lite::ModelDef& model() const;

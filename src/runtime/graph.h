@@ -20,6 +20,16 @@ struct RtTensor {
   bool constant = false;   // data lives in the model (or in folded storage), never in the arena
   bool variable = false;   // is_variable: persistent storage outside the arena, kept across invokes
   bool used = false;       // read or written by an executed op, or a graph input/output
+  // Its shape depends on values known only at invoke (an op's shape operand
+  // computed at run time, or a dynamic input): the interpreter prepares its
+  // producer just before running it, and it lives outside the arena plan.
+  bool dynamic = false;
+  // Set by the interpreter while it prepares an op at invoke: the tensor's
+  // values are computed, so prepare may read them (require_values()).
+  bool known = false;
+  // Set by require_values() when prepare read a run-time tensor's values:
+  // the interpreter prepares the op again when those values change.
+  mutable bool value_read = false;
   std::byte* data = nullptr;
 
   size_t nbytes() const;
@@ -50,6 +60,9 @@ struct Node {
   const lite::OperatorDef* def = nullptr;
   std::string label;  // "operator 3 (CONV_2D)"
   bool folded = false;  // computed once at load (constant inputs only); not executed
+  // Prepared at invoke, just before it runs: it reads a dynamic tensor, or a
+  // shape operand (sizes, axes, paddings) computed at run time.
+  bool dynamic = false;
   EvalFn eval = nullptr;
   std::unique_ptr<OpState> state;
   OpState* state_ptr = nullptr;  // state.get(), read on the invoke path

@@ -64,6 +64,23 @@ constexpr size_t kTileBytes = size_t{512} << 10;
 constexpr size_t kMaxFoldBytesPerOp = size_t{1} << 20;
 constexpr size_t kMaxFoldBytes = size_t{16} << 20;
 
+// A dynamic node's storage and what it was last prepared for (see
+// Impl::prepare_at_invoke).
+struct DynamicNode {
+  bool valid = false;              // prepared for `signature` since the last prepare()
+  std::vector<int64_t> signature;  // input shapes and the run-time values prepare read
+  std::vector<size_t> value_inputs;  // the run-time inputs whose values prepare read
+  std::vector<std::unique_ptr<std::byte[], AlignedFree>> scratch;
+  std::vector<size_t> scratch_capacity;
+  std::vector<std::byte*> scratch_ptrs;
+};
+
+// A dynamic tensor's buffer: grows when a shape needs more, never shrinks.
+struct DynamicBuffer {
+  std::unique_ptr<std::byte[], AlignedFree> data;
+  size_t capacity = 0;
+};
+
 struct Interpreter::Impl {
   lite::ModelDef model;
   InterpreterOptions options;
@@ -97,6 +114,14 @@ struct Interpreter::Impl {
   std::vector<Lane> lanes;
   std::vector<IoTensor> io;
   int tile = 1, tiles = 1;
+  // Dynamic shapes: by node and by tensor (sized at load), the bytes they
+  // hold (counted against max_arena_bytes with the arena), and whether the
+  // current plan has a dynamic node.
+  std::vector<DynamicNode> dynamic_nodes;
+  std::vector<DynamicBuffer> dynamic_buffers;
+  size_t dynamic_bytes = 0;
+  bool has_dynamic = false;
+  std::vector<int64_t> signature_buf;  // reused: no allocation per invoke
 
   const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
   void load();
@@ -109,6 +134,11 @@ struct Interpreter::Impl {
   bool separable(int b) const;
   void plan_memory();
   void run_tile(Lane& lane, int first_image, int images);
+  void mark_dynamic(Node& n);
+  void signature_of(const Node& n, const DynamicNode& d, std::vector<int64_t>& out) const;
+  void prepare_at_invoke(Node& n);
+  std::byte* grow(std::unique_ptr<std::byte[], AlignedFree>& buf, size_t& capacity, size_t bytes, const Node& n,
+                  const std::string& what);
 };
 
 void Interpreter::Impl::load() {
@@ -166,6 +196,8 @@ void Interpreter::Impl::load() {
   fold_constants();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!nodes[i].folded) exec.push_back(i);
+  dynamic_nodes.resize(nodes.size());
+  dynamic_buffers.resize(tensors.size());
 }
 
 // A node is computed while preparing when everything it reads is known then:
@@ -306,9 +338,11 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
   prepare_folded_storage.clear();
   prepare_folded_bytes = 0;
   run.clear();
+  has_dynamic = false;
   for (RtTensor& t : tensors) {
     if (!t.constant && !t.variable) t.data = nullptr;
     t.used = false;
+    t.dynamic = false;
   }
   for (int32_t i : g.inputs) {
     RtTensor& t = tensors[static_cast<size_t>(i)];
@@ -324,9 +358,13 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     n.scratch_bytes.clear();
     n.work = 0;
     n.separable = true;
+    n.dynamic = false;
+    dynamic_nodes[pos].valid = false;
+    bool reads_dynamic = false;
     for (int32_t t : n.def->inputs) {
       if (t < 0) continue;
       tensors[static_cast<size_t>(t)].used = true;
+      reads_dynamic = reads_dynamic || tensors[static_cast<size_t>(t)].dynamic;
       // Ops keep what they derive from constants (packed weights) across
       // preparations; a constant computed at this preparation may differ
       // from the last one (its shape or values can follow the batch), so
@@ -337,8 +375,17 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
       }
     }
     for (int32_t t : n.def->outputs) tensors[static_cast<size_t>(t)].used = true;
+    if (reads_dynamic) {  // its input shapes are known at invoke only
+      mark_dynamic(n);
+      run.push_back(pos);
+      continue;
+    }
     try {
       n.record->prepare(ctx, n);
+    } catch (const detail::ValuesAtRunTime&) {  // a shape operand computed at run time
+      mark_dynamic(n);
+      run.push_back(pos);
+      continue;
     } catch (const Error& e) {
       // Kernel helpers (geometry, multipliers) do not know which op called them.
       if (std::string_view(e.what()).starts_with("runtime: ")) throw;
@@ -355,6 +402,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
 // run-time tensor has the batch (b >= 2) as its dimension 0.
 bool Interpreter::Impl::separable(int b) const {
   if (b < 2 || !variables.empty()) return false;  // state is one piece
+  if (has_dynamic) return false;  // shapes decided at invoke: one piece
   for (size_t pos : run)
     if (!nodes[pos].separable) return false;
   for (const RtTensor& t : tensors)
@@ -413,7 +461,7 @@ void Interpreter::Impl::plan_memory() {
   size_t io_total = 0;
   auto add_io = [&](int32_t i) {
     const auto k = static_cast<size_t>(i);
-    if (is_io[k] || tensors[k].constant || tensors[k].variable) return;
+    if (is_io[k] || tensors[k].constant || tensors[k].variable || tensors[k].dynamic) return;
     is_io[k] = true;
     // At a tile -> at the batch. A graph run as one piece (tile == batch) keeps
     // each tensor's own size: an output whose dimension 0 is not the batch
@@ -440,7 +488,7 @@ void Interpreter::Impl::plan_memory() {
   std::vector<size_t> owner;  // tensor index, or tensors.size() + scratch slot
   for (size_t i = 0; i < tensors.size(); ++i) {
     const RtTensor& t = tensors[i];
-    if (t.constant || t.variable || !t.used || is_io[i]) continue;
+    if (t.constant || t.variable || t.dynamic || !t.used || is_io[i]) continue;
     const int f = std::max(first[i], 0);
     requests.push_back({t.nbytes(), f, std::max(last[i], f)});
     owner.push_back(i);
@@ -448,6 +496,7 @@ void Interpreter::Impl::plan_memory() {
   size_t slots = 0;
   for (int step = 0; step < steps; ++step) {
     Node& n = nodes[run[static_cast<size_t>(step)]];
+    if (n.dynamic) continue;  // its scratch is its own (prepare_at_invoke)
     n.scratch_base = slots;
     for (size_t bytes : n.scratch_bytes) {
       requests.push_back({bytes, step, step});
@@ -457,7 +506,8 @@ void Interpreter::Impl::plan_memory() {
   const detail::ArenaPlan plan = detail::plan_arena(requests, 64);
   const size_t lane_bytes = (plan.total + 63) & ~size_t{63};
   const size_t total = io_total + lane_bytes * lanes.size();
-  check(total <= options.max_arena_bytes,
+  // Buffers of dynamic tensors count too (they are kept across preparations).
+  check(total <= options.max_arena_bytes && dynamic_bytes <= options.max_arena_bytes - total,
         "runtime: the plan at batch " + std::to_string(batch) + " needs " + std::to_string(total) +
             " bytes of arena, above InterpreterOptions::max_arena_bytes (" + std::to_string(options.max_arena_bytes) + ")");
   if (total > arena_capacity) {
@@ -478,7 +528,9 @@ void Interpreter::Impl::plan_memory() {
       if (owner[k] < tensors.size()) lane.tensors[owner[k]].data = base + plan.offsets[k];
       else lane.scratch[owner[k] - tensors.size()] = base + plan.offsets[k];
     }
-    lane.ctx.tensors = lane.tensors.data();
+    // A plan with dynamic nodes runs on the main tensor list (one lane, one
+    // tile), where prepare_at_invoke sets the shapes and buffers.
+    lane.ctx.tensors = has_dynamic ? tensors.data() : lane.tensors.data();
     lane.ctx.scratch = lane.scratch.data();
     lane.ctx.pool = tiles == 1 && pool->num_threads() > 1 ? pool.get() : nullptr;
     lane.ctx.batch = lane.ctx.prepared_batch = tile;
@@ -486,20 +538,157 @@ void Interpreter::Impl::plan_memory() {
   // The main tensor list shows lane 0's intermediates (tests and tools read it).
   if (!lanes.empty())
     for (size_t i = 0; i < tensors.size(); ++i)
-      if (!is_io[i] && !tensors[i].constant && !tensors[i].variable) tensors[i].data = lanes[0].tensors[i].data;
+      if (!is_io[i] && !tensors[i].constant && !tensors[i].variable && !tensors[i].dynamic)
+        tensors[i].data = lanes[0].tensors[i].data;
 }
 
 void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
   for (const IoTensor& e : io) lane.tensors[e.tensor].data = e.base + static_cast<size_t>(first_image) * e.image_bytes;
   lane.ctx.batch = images;
   for (size_t pos : run) {
-    const Node& n = nodes[pos];
+    Node& n = nodes[pos];
+    if (n.dynamic) {
+      prepare_at_invoke(n);
+      detail::EvalContext ctx = lane.ctx;
+      ctx.scratch = dynamic_nodes[pos].scratch_ptrs.data();
+      try {
+        n.eval(ctx, n);
+      } catch (const Error& e) {
+        throw Error("runtime: " + n.label + ": " + e.what());
+      }
+      continue;
+    }
     try {
       n.eval(lane.ctx, n);
     } catch (const Error& e) {
       throw Error("runtime: " + n.label + ": " + e.what());
     }
   }
+}
+
+// ---- dynamic shapes
+//
+// A node whose output shape depends on values known only at invoke (a shape
+// operand computed at run time: prepare threw ValuesAtRunTime), or that reads
+// such a tensor, is prepared again just before it runs, with the same
+// prepare function (one definition of every shape rule), when its input
+// shapes or the run-time values its prepare read differ from the last time.
+// Its outputs live in buffers of their own, outside the arena plan, that
+// grow when a shape needs more and are kept otherwise: once the shapes are
+// stable, invoke allocates nothing.
+
+void Interpreter::Impl::mark_dynamic(Node& n) {
+  n.dynamic = true;
+  n.eval = nullptr;
+  n.scratch_bytes.clear();
+  n.work = 0;
+  n.separable = false;
+  has_dynamic = true;
+  for (int32_t t : n.def->outputs) {
+    RtTensor& out = tensors[static_cast<size_t>(t)];
+    if (out.constant || out.variable) continue;  // refused when it is prepared
+    out.dynamic = true;
+    out.shape = to_shape(out.def->shape);  // what the caller sees before the first invoke
+    out.data = nullptr;
+  }
+}
+
+// Every input's rank and dimensions, then the values prepare read last time.
+void Interpreter::Impl::signature_of(const Node& n, const DynamicNode& d, std::vector<int64_t>& out) const {
+  out.clear();
+  for (int32_t t : n.def->inputs) {
+    if (t < 0) {
+      out.push_back(-1);
+      continue;
+    }
+    const RtTensor& in = tensors[static_cast<size_t>(t)];
+    out.push_back(static_cast<int64_t>(in.shape.size()));
+    out.insert(out.end(), in.shape.begin(), in.shape.end());
+  }
+  for (size_t t : d.value_inputs) {
+    const RtTensor& in = tensors[t];
+    const size_t bytes = in.nbytes();
+    out.push_back(static_cast<int64_t>(bytes));
+    const size_t at = out.size();
+    out.resize(at + (bytes + 7) / 8, 0);
+    if (bytes != 0) std::memcpy(out.data() + at, in.data, bytes);
+  }
+}
+
+std::byte* Interpreter::Impl::grow(std::unique_ptr<std::byte[], AlignedFree>& buf, size_t& capacity, size_t bytes,
+                                   const Node& n, const std::string& what) {
+  if (bytes <= capacity && buf) return buf.get();
+  const size_t want = std::max<size_t>(bytes, 64);
+  const size_t others = arena_used + dynamic_bytes - capacity;
+  check(want <= options.max_arena_bytes && others <= options.max_arena_bytes - want,
+        "runtime: " + n.label + ": " + what + " needs " + std::to_string(bytes) +
+            " bytes; with the rest of the plan that is above InterpreterOptions::max_arena_bytes (" +
+            std::to_string(options.max_arena_bytes) + ")");
+  buf.reset(static_cast<std::byte*>(::operator new[](want, std::align_val_t{64})));
+  dynamic_bytes = others - arena_used + want;
+  capacity = want;
+  return buf.get();
+}
+
+void Interpreter::Impl::prepare_at_invoke(Node& n) {
+  DynamicNode& d = dynamic_nodes[n.index];
+  if (d.valid) {
+    signature_of(n, d, signature_buf);
+    if (signature_buf == d.signature) return;  // the shapes of the last invoke hold
+  }
+  d.valid = false;
+  for (int32_t t : n.def->inputs) {
+    if (t < 0) continue;
+    RtTensor& in = tensors[static_cast<size_t>(t)];
+    in.known = true;
+    in.value_read = false;
+  }
+  auto forget = [&] {
+    for (int32_t t : n.def->inputs)
+      if (t >= 0) tensors[static_cast<size_t>(t)].known = false;
+  };
+  n.eval = nullptr;
+  n.scratch_bytes.clear();
+  n.work = 0;
+  detail::PrepareContext ctx(tensors, *kernels, model, pool->num_threads());
+  try {
+    n.record->prepare(ctx, n);
+  } catch (const Error& e) {
+    forget();
+    if (std::string_view(e.what()).starts_with("runtime: ")) throw;
+    throw Error("runtime: " + n.label + ": " + e.what());
+  }
+  forget();
+  check(n.eval != nullptr, "runtime: " + n.label + ": prepare chose no kernel");
+  d.value_inputs.clear();
+  for (int32_t t : n.def->inputs)
+    if (t >= 0 && tensors[static_cast<size_t>(t)].value_read && !tensors[static_cast<size_t>(t)].constant)
+      d.value_inputs.push_back(static_cast<size_t>(t));
+  // Outputs: bounded like the arena (a hostile shape value must not allocate
+  // without limit), in their own buffers.
+  for (int32_t t : n.def->outputs) {
+    RtTensor& out = tensors[static_cast<size_t>(t)];
+    if (!out.dynamic) continue;
+    const size_t width = lite::tensor_type_size(out.type);
+    const int64_t count = out.numel();
+    const std::string what = "output " + detail::describe(out);
+    check(width > 0 && static_cast<uint64_t>(count) <= options.max_arena_bytes / width,
+          "runtime: " + n.label + ": " + what + " needs more than InterpreterOptions::max_arena_bytes (" +
+              std::to_string(options.max_arena_bytes) + ")");
+    DynamicBuffer& b = dynamic_buffers[static_cast<size_t>(t)];
+    out.data = grow(b.data, b.capacity, out.nbytes(), n, what);
+  }
+  d.scratch.resize(n.scratch_bytes.size());
+  d.scratch_capacity.resize(n.scratch_bytes.size(), 0);
+  d.scratch_ptrs.resize(n.scratch_bytes.size());
+  for (size_t k = 0; k < n.scratch_bytes.size(); ++k)
+    d.scratch_ptrs[k] = grow(d.scratch[k], d.scratch_capacity[k], n.scratch_bytes[k], n, "scratch");
+  n.scratch_base = 0;
+  signature_of(n, d, d.signature);
+  // The next invoke compares into signature_buf: room for it now, so that an
+  // invoke with unchanged shapes allocates nothing.
+  signature_buf.reserve(d.signature.size());
+  d.valid = true;
 }
 
 size_t detail::RtTensor::nbytes() const {
@@ -577,6 +766,13 @@ std::vector<TensorInfo> Interpreter::outputs() const {
 
 int Interpreter::batch() const { return impl_->batch; }
 
+bool Interpreter::input_follows_batch(size_t i) const {
+  check(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
+  const lite::SubGraphDef& g = impl_->graph();
+  const lite::TensorDef& def = g.tensors[static_cast<size_t>(g.inputs[i])];
+  return !def.shape.empty() && (i == 0 || def.shape[0] == impl_->declared_batch);
+}
+
 void Interpreter::resize_batch(int n) {
   if (n == impl_->batch) return;
   const int old = impl_->batch;
@@ -597,6 +793,7 @@ std::span<std::byte> Interpreter::input_bytes(size_t i) {
 std::span<const std::byte> Interpreter::output_bytes(size_t i) const {
   check(i < num_outputs(), "runtime: output " + std::to_string(i) + " out of range");
   const RtTensor& t = impl_->tensors[static_cast<size_t>(impl_->graph().outputs[i])];
+  if (t.data == nullptr) return {};  // a dynamic output before the first invoke
   return {t.data, t.nbytes()};
 }
 
@@ -630,6 +827,7 @@ size_t Interpreter::num_variables() const { return impl_->variables.size(); }
 
 Isa Interpreter::isa() const { return impl_->isa; }
 size_t Interpreter::arena_bytes() const { return impl_->arena_used; }
+size_t Interpreter::dynamic_bytes() const { return impl_->dynamic_bytes; }
 size_t Interpreter::num_executed_ops() const { return impl_->run.size(); }
 const lite::ModelDef& Interpreter::model() const { return impl_->model; }
 ThreadPool& Interpreter::thread_pool() { return *impl_->pool; }

@@ -78,7 +78,8 @@ RtTensor& PrepareContext::output(const Node& n, size_t k) const {
 void PrepareContext::set_output_shape(const Node& n, size_t k, Shape shape) const {
   RtTensor& out = output(n, k);
   const std::vector<int32_t>& declared = out.def->shape;
-  if (!declared.empty()) {
+  // A dynamic output's declared shape is a placeholder (TFLite ignores it too).
+  if (!declared.empty() && !out.dynamic) {
     bool ok = declared.size() == shape.size();
     for (size_t d = 1; ok && d < shape.size(); ++d) ok = declared[d] == shape[d];
     op_check(ok, n,

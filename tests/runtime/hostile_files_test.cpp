@@ -209,8 +209,6 @@ TEST(RuntimeHostileFiles, ShapeAndActivationOperandsAreCheckedAtLoad) {
       {"perm too short", [](lite::ModelDef& m) { tensor_at(m, 1).shape = {3}; buffer_at(m, 1).resize(12); }, "must have shape (4)"},
       {"perm of rank 2", [](lite::ModelDef& m) { tensor_at(m, 1).shape = {2, 2}; }, "must have shape (4)"},
       {"perm float", [](lite::ModelDef& m) { tensor_at(m, 1).type = TensorType::kFloat32; }, "must be INT32 or INT64"},
-      {"perm not constant", [](lite::ModelDef& m) { tensor_at(m, 1).buffer = 0; m.subgraphs[0].inputs.push_back(1); },
-       "must be a constant tensor"},
       {"transpose output type", [](lite::ModelDef& m) { tensor_at(m, 2).type = TensorType::kUInt8; tensor_at(m, 2).quantization.zero_point = {3}; },
        "TRANSPOSE with int8 input and uint8 output"},
       {"transpose output quantization", [](lite::ModelDef& m) { tensor_at(m, 2).quantization.scale = {0.07f}; },
@@ -227,8 +225,6 @@ TEST(RuntimeHostileFiles, ShapeAndActivationOperandsAreCheckedAtLoad) {
       {"paddings [3, 2]", [](lite::ModelDef& m) { tensor_at(m, 3).shape = {3, 2}; buffer_at(m, 3).resize(24); }, "must have shape (4, 2)"},
       {"paddings uint8", [](lite::ModelDef& m) { tensor_at(m, 3).type = TensorType::kUInt8; tensor_at(m, 3).shape = {4, 8}; },
        "must be INT32 or INT64"},
-      {"paddings not constant", [](lite::ModelDef& m) { tensor_at(m, 3).buffer = 0; m.subgraphs[0].inputs.push_back(3); },
-       "must be a constant tensor"},
       {"int64 paddings past int32", [](lite::ModelDef& m) { put_i64(buffer_at(m, 6), 3, int64_t{1} << 40); }, "exceeds int32"},
       {"int64 paddings negative", [](lite::ModelDef& m) { put_i64(buffer_at(m, 6), 5, -7); }, "negative padding"},
       {"pad output quantization", [](lite::ModelDef& m) { tensor_at(m, 4).quantization.zero_point = {4}; },
@@ -271,6 +267,57 @@ TEST(RuntimeHostileFiles, ShapeAndActivationOperandsAreCheckedAtLoad) {
       EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
     }
     EXPECT_EQ(load_and_run(bytes), Outcome::kError);
+  }
+}
+
+// A perm or paddings computed at run time (a graph input here) is read when
+// the op is prepared at invoke: the file loads, values the op refuses fail
+// the invoke in one line naming it, and good values run afterwards.
+TEST(RuntimeHostileFiles, RunTimeShapeOperandsAreCheckedAtInvoke) {
+  InterpreterOptions o;
+  o.max_arena_bytes = size_t{64} << 20;
+  auto invoke_with = [](Interpreter& it, const std::vector<int32_t>& values) -> std::string {
+    const auto in = it.input_bytes(1);
+    EXPECT_EQ(in.size(), values.size() * 4);
+    std::memcpy(in.data(), values.data(), std::min(in.size(), values.size() * 4));
+    try {
+      it.invoke();
+      return "";
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+  {
+    lite::ModelDef m = shape_and_activation_model();
+    tensor_at(m, 1).buffer = 0;  // perm
+    m.subgraphs[0].inputs.push_back(1);
+    auto it = Interpreter::from_buffer(lite::write_model(m, lite::WriteOptions{false}), o);
+    for (const std::vector<int32_t>& perm : {std::vector<int32_t>{0, 0, 0, 0}, {0, 2, 3, 4}, {0, 1, 2, -1}}) {
+      const std::string e = invoke_with(*it, perm);
+      EXPECT_NE(e.find("operator 0 (TRANSPOSE): perm"), std::string::npos) << e;
+      EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    }
+    EXPECT_EQ(invoke_with(*it, {0, 2, 3, 1}), "");
+    EXPECT_EQ(it->output_info(0).shape, (Shape{1, 8, 8, 3}));
+  }
+  {
+    lite::ModelDef m = shape_and_activation_model();
+    tensor_at(m, 3).buffer = 0;  // paddings
+    m.subgraphs[0].inputs.push_back(3);
+    auto it = Interpreter::from_buffer(lite::write_model(m, lite::WriteOptions{false}), o);
+    const std::vector<std::pair<std::vector<int32_t>, std::string>> bad = {
+        {{0, 0, 0, 0, 0, -1, 0, 0}, "negative padding"},
+        {{0, 0, 0, 2147483647, 0, 0, 0, 0}, "exceeds int32"},
+        {{0, 0, 0, 100000, 0, 100000, 0, 0}, "max_arena_bytes"}};
+    for (const auto& [pads, part] : bad) {
+      const std::string e = invoke_with(*it, pads);
+      EXPECT_NE(e.find(part), std::string::npos) << e;
+      EXPECT_NE(e.find("(PAD)"), std::string::npos) << e;
+      EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    }
+    EXPECT_LE(it->dynamic_bytes() + it->arena_bytes(), o.max_arena_bytes);
+    EXPECT_EQ(invoke_with(*it, {0, 0, 0, 0, 0, 0, 0, 0}), "");
+    EXPECT_EQ(it->output_info(0).shape, (Shape{1, 6, 6, 3}));
   }
 }
 

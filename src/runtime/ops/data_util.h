@@ -12,15 +12,12 @@
 namespace qlite::runtime::detail {
 
 // The values of a constant INT32 or INT64 tensor (INT16 too when allow_int16)
-// as int64; fails naming `what` when the tensor is computed at run time
-// (dynamic shapes are a later step) or of another type.
+// as int64, or of a run-time one while the op is prepared at invoke
+// (require_values); fails naming `what` when of another type.
 inline std::vector<int64_t> constant_ints(const Node& n, const RtTensor& t, const char* what,
                                           bool allow_int16 = false) {
   using T = lite::TensorType;
-  op_check(t.constant, n,
-           std::string(what) + " " + describe(t) +
-               " is computed at run time; qlite runs this op with a constant " + what +
-               " only (dynamic shapes are not supported yet)");
+  require_values(n, t, what);
   op_check(t.type == T::kInt32 || t.type == T::kInt64 || (allow_int16 && t.type == T::kInt16), n,
            std::string(what) + " " + describe(t) + " must be INT32 or INT64");
   std::vector<int64_t> v(static_cast<size_t>(t.numel()));

@@ -46,7 +46,7 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   RtTensor& out = ctx.output(n, 0);
   require_rank(n, in, 4, "input");
   require_type(n, axes, lite::TensorType::kInt32, "axes");
-  op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
+  require_values(n, axes, "axes");
   const std::vector<int32_t> raw_axes(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
   std::vector<int32_t> ax = raw_axes;
   for (int32_t& a : ax) a = a < 0 ? a + 4 : a;

@@ -20,6 +20,27 @@ inline void op_check(bool cond, const Node& n, const std::string& message) {
 }
 
 std::string describe(const RtTensor& t);  // "'name' INT8 (1, 28, 28, 1)"
+
+// Thrown by require_values() when an operand that decides the output's shape
+// is computed at run time: the interpreter then prepares the op at invoke,
+// once the values exist (TFLite 2.9's dynamic tensors).
+class ValuesAtRunTime : public Error {
+ public:
+  using Error::Error;
+};
+
+// Prepare is about to read t's values (a shape, sizes, axes, paddings): fine
+// for a constant, and for a run-time tensor while the interpreter prepares
+// the op at invoke (t.known; noted in t.value_read so the op is prepared
+// again when they change). Otherwise throws ValuesAtRunTime.
+inline void require_values(const Node& n, const RtTensor& t, const std::string& what) {
+  if (t.constant) return;
+  if (t.known) {
+    t.value_read = true;
+    return;
+  }
+  throw ValuesAtRunTime(n.label + ": " + what + " " + describe(t) + " is computed at run time");
+}
 Activation to_fused(const Node& n, lite::Activation a);
 Padding to_padding(lite::Padding p);
 // A dimension as int, checked to fit (kernels index with int).

@@ -32,7 +32,7 @@ void eval_pad(const EvalContext& c, const Node& n) {
 // The [rank, 2] values of the paddings tensor, checked.
 void read_paddings(const Node& n, const RtTensor& paddings, ref::PadGeometry& g) {
   using T = lite::TensorType;
-  op_check(paddings.constant, n, "paddings " + describe(paddings) + " must be a constant tensor");
+  require_values(n, paddings, "paddings");
   op_check(paddings.type == T::kInt32 || paddings.type == T::kInt64, n,
            "paddings " + describe(paddings) + " must be INT32 or INT64");
   op_check(paddings.shape == Shape{g.rank, 2}, n,

@@ -73,7 +73,7 @@ void prepare_reduce(PrepareContext& ctx, Node& n, const char* name) {
   RtTensor& in = ctx.input(n, 0);
   RtTensor& axes = ctx.input(n, 1);
   RtTensor& out = ctx.output(n, 0);
-  op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
+  require_values(n, axes, "axes");
   op_check(axes.type == T::kInt32 || axes.type == T::kInt64, n, "axes " + describe(axes) + " must be INT32 or INT64");
   op_check(axes.shape.size() <= 1, n, "axes " + describe(axes) + " must be a scalar or a list");
   std::vector<int64_t> ax;

@@ -26,9 +26,14 @@ void prepare_reshape(PrepareContext& ctx, Node& n) {
   RtTensor& out = ctx.output(n, 0);
   std::vector<int64_t> target;
   const auto* opts = std::get_if<lite::ReshapeOptions>(&n.def->options);
-  if (shape_in && shape_in->constant) {
+  // As TFLite 2.9: a shape input computed at run time that is a 1-D INT32
+  // vector gives the shape at invoke (a dynamic output).
+  const bool run_time_vector = shape_in && !shape_in->constant && shape_in->shape.size() == 1 &&
+                               shape_in->type == lite::TensorType::kInt32;
+  if (shape_in && (shape_in->constant || run_time_vector)) {
     require_type(n, *shape_in, lite::TensorType::kInt32, "shape");
     op_check(shape_in->shape.size() <= 1, n, "shape input " + describe(*shape_in) + " must be 1-D");
+    require_values(n, *shape_in, "shape");
     const int32_t* d = shape_in->as<const int32_t>();
     target.assign(d, d + shape_in->numel());
   } else if (opts && !opts->new_shape.empty()) {

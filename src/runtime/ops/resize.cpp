@@ -52,9 +52,7 @@ void prepare_resize(PrepareContext& ctx, Node& n, bool bilinear, bool align_corn
   require_rank(n, in, 4, "input");
   require_type(n, size, T::kInt32, "size");
   op_check(size.shape == Shape{2}, n, "size " + describe(size) + " must hold 2 values (new height, new width)");
-  op_check(size.constant, n,
-           "size " + describe(size) + " is computed at run time; qlite runs a constant size only (dynamic shapes "
-                                      "are not supported yet)");
+  require_values(n, size, "size");
   if (bilinear)
     op_check(!(align_corners && half_pixel_centers), n,
              "align_corners and half_pixel_centers are both true (TensorFlow Lite refuses the pair)");

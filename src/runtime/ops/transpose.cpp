@@ -33,7 +33,7 @@ void prepare_transpose(PrepareContext& ctx, Node& n) {
   op_check(rank >= 1 && rank <= ref::kMaxTransposeRank, n,
            "input " + describe(in) + " has rank " + std::to_string(rank) + "; TRANSPOSE supports ranks 1 to " +
                std::to_string(ref::kMaxTransposeRank) + " (as TensorFlow Lite 2.9)");
-  op_check(perm.constant, n, "perm " + describe(perm) + " must be a constant tensor");
+  require_values(n, perm, "perm");
   op_check(perm.type == T::kInt32 || perm.type == T::kInt64, n, "perm " + describe(perm) + " must be INT32 or INT64");
   op_check(perm.shape == Shape{rank}, n,
            "perm " + describe(perm) + " must have shape (" + std::to_string(rank) + "), one entry per input dimension");

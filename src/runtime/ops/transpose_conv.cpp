@@ -105,6 +105,9 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
 
   require_rank(n, shape_t, 1, "output_shape");
   op_check(shape_t.numel() == 4, n, "output_shape " + describe(shape_t) + " must hold 4 values");
+  op_check(shape_t.constant, n,
+           "output_shape " + describe(shape_t) +
+               " is computed at run time; qlite runs TRANSPOSE_CONV with a constant output_shape only");
   const std::vector<int64_t> os = constant_ints(n, shape_t, "output_shape");
   require_rank(n, w, 4, "weights");
   require_rank(n, in, 4, "input");
