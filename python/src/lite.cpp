@@ -131,6 +131,9 @@ class PyInterpreter {
       py::gil_scoped_release release;
       it_->invoke();
     }
+    // An output whose shape follows values computed at run time (a dynamic
+    // tensor) has the shape of this invoke, as TF's get_tensor reports it.
+    for (size_t i = 0; i < outputs_.size(); ++i) out_[i].shape = it_->output_info(i).shape;
     invoked_ = true;
   }
 
@@ -341,14 +344,15 @@ void bind_lite(py::module_& m) {
            "shape_signature, dtype, quantization (scale, zero_point), quantization_parameters "
            "{scales, zero_points, quantized_dimension}, sparsity_parameters.")
       .def("get_output_details", &PyInterpreter::output_details,
-           "A list with one dict per graph output, with the keys of get_input_details().")
+           "A list with one dict per graph output, with the keys of get_input_details(). An output whose "
+           "shape follows values computed at run time (a dynamic tensor) has the shape of the last invoke().")
       .def("set_tensor", &PyInterpreter::set_tensor, py::arg("tensor_index"), py::arg("value"),
            "Copies a numpy array into the graph input with this index (details['index']). The dtype and "
            "shape must match exactly (ValueError otherwise); a non-contiguous array is copied first.")
       .def("invoke", &PyInterpreter::invoke, "Runs the model once (the GIL is released while it runs).")
       .def("get_tensor", &PyInterpreter::get_tensor, py::arg("tensor_index"),
-           "A copy of a graph input or output as a numpy array. Reading an output before invoke() is a "
-           "ValueError; intermediate tensors are not exposed by the qlite runtime.")
+           "A copy of a graph input or output as a numpy array, at the shape of the last invoke(). Reading an "
+           "output before invoke() is a ValueError; intermediate tensors are not exposed by the qlite runtime.")
       .def("resize_tensor_input", &PyInterpreter::resize_tensor_input, py::arg("input_index"),
            py::arg("tensor_size"), py::arg("strict") = false,
            "Changes the batch (dimension 0) of a graph input; call allocate_tensors() afterwards. Other "

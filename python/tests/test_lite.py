@@ -286,3 +286,40 @@ def test_interpreter_takes_tensorflow_parameters_in_order(cpp_models):
                             ({"experimental_preserve_all_tensors": True}, "preserve_all_tensors")):
         with pytest.raises(ValueError, match=message):
             Interpreter(model_path=path, **kwargs)
+
+
+# RESHAPE(x (1, 12) float32, new_shape (2,) int32) with the new shape a graph
+# input, as lite::ModelBuilder writes it (tests/e2e/dynamic_shape_run_cli_test.cpp
+# builds the same graph): the output's shape follows the values at invoke.
+_DYNAMIC_RESHAPE = bytes.fromhex(
+    "1c00000054464c3314001c00040008000c00000010000000140018001400000003000000380000002c0000001c000000"
+    "10000000040000000100000034000000010000008c00000002000000ac0100009c01000001000000a400000001000000"
+    "8001000000000a001000040008000c000a000000340000001c000000040000000f00000073657276696e675f64656661"
+    "756c74000100000004000000d4ffffffd000000002000000020000001400000004000000ecffffffdc00000001000000"
+    "dafeffff0001000008000c00040008000800000008000000010000000e000000716c6974655f70726f64756365720000"
+    "0c001400040008000c0010000c00000018000000480000009c000000040000000100000024000000030000009c000000"
+    "640000004000000000000e001400000008000c00070010000e000000000000110c000000600000001000000002000000"
+    "000000000100000072ffffff0400000000000000b8ffffff640000000400000001000000790000000c00100008000700"
+    "00000c000c000000000000021800000004000000090000006e65775f736861706500000001000000020000000c000c00"
+    "04000000000008000c0000001000000004000000010000007800000002000000010000000c0000000000060006000500"
+    "060000000016060008000400060000000c000000040004000400000005000000716c6974650000000000000000000000")
+
+
+def test_dynamic_output_shape_follows_the_invoke(rng):
+    it = Interpreter(model_content=_DYNAMIC_RESHAPE)
+    it.allocate_tensors()
+    x_d, s_d = it.get_input_details()
+    out = it.get_output_details()[0]
+    x = rng.random((1, 12), dtype=np.float32)
+    it.set_tensor(x_d["index"], x)
+    for shape in ([3, 4], [12, 1], [2, -1], [1, 12]):
+        it.set_tensor(s_d["index"], np.array(shape, dtype=np.int32))
+        it.invoke()
+        want = x.reshape(shape)
+        y = it.get_tensor(out["index"])
+        assert y.shape == want.shape
+        assert list(it.get_output_details()[0]["shape"]) == list(want.shape)
+        assert y.tobytes() == want.tobytes()
+    it.set_tensor(s_d["index"], np.array([5, 5], dtype=np.int32))
+    with pytest.raises(Exception, match="RESHAPE"):
+        it.invoke()

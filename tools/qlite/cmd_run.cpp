@@ -98,6 +98,15 @@ int run_run(const RunArgs& a) {
   std::vector<std::vector<uint8_t>> data;
   int batch = a.batch;
   for (size_t i = 0; i < a.inputs.size(); ++i) {
+    if (!it->input_follows_batch(i)) {
+      // A shape, sizes or a broadcast operand: the file's shape, whatever the
+      // batch (read as one sample of itself).
+      runtime::TensorInfo info = it->input_info(i);
+      info.shape.insert(info.shape.begin(), 1);
+      int one = 1;
+      data.push_back(read_input(a.inputs[i], info, i, one));
+      continue;
+    }
     int b = a.batch;
     data.push_back(read_input(a.inputs[i], it->input_info(i), i, b));
     require(batch <= 0 || b == batch, "--input " + a.inputs[i] + " holds a batch of " + std::to_string(b) +
@@ -112,7 +121,8 @@ int run_run(const RunArgs& a) {
     if (a.reset_state) it->reset_variables();
     for (size_t i = 0; i < data.size(); ++i) {
       const auto dst = it->input_bytes(i);
-      std::memcpy(dst.data(), data[i].data() + static_cast<size_t>(first / chunk) * dst.size(), dst.size());
+      const size_t at = it->input_follows_batch(i) ? static_cast<size_t>(first / chunk) * dst.size() : 0;
+      std::memcpy(dst.data(), data[i].data() + at, dst.size());
     }
     it->invoke();
     for (size_t k = 0; k < results.size(); ++k) {
