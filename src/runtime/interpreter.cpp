@@ -668,7 +668,12 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
   // without limit), in their own buffers.
   for (int32_t t : n.def->outputs) {
     RtTensor& out = tensors[static_cast<size_t>(t)];
-    if (!out.dynamic) continue;
+    if (!out.dynamic) {  // a variable: its storage has the file's shape
+      check(out.shape == to_shape(out.def->shape),
+            "runtime: " + n.label + ": output " + detail::describe(out) + " is a variable tensor of shape " +
+                shape_str(to_shape(out.def->shape)) + "; its shape cannot change at invoke");
+      continue;
+    }
     const size_t width = lite::tensor_type_size(out.type);
     const int64_t count = out.numel();
     const std::string what = "output " + detail::describe(out);
