@@ -218,6 +218,25 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // dynamic shapes: PAD with its paddings a graph input -> ADD, TILE with its
+     // multiples a graph input -> RESHAPE to a shape input (prepared at invoke)
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4, 4, 1}, {}, {-1, 4, 4, 1});
+    const int32_t pads = b.add_tensor("paddings", TensorType::kInt32, {4, 2});
+    const int32_t p = b.add_tensor("p", TensorType::kFloat32, {1, 4, 4, 1});
+    const int32_t a = b.add_tensor("a", TensorType::kFloat32, {1, 4, 4, 1});
+    const int32_t mult = b.add_tensor("multiples", TensorType::kInt32, {4});
+    const int32_t t = b.add_tensor("t", TensorType::kFloat32, {1, 4, 4, 1});
+    const int32_t shape = b.add_tensor("shape", TensorType::kInt32, {1});
+    const int32_t r = b.add_tensor("r", TensorType::kFloat32, {16});
+    b.add_operator(BuiltinOp::kPad, {x, pads}, {p}, PadOptions{});
+    b.add_operator(BuiltinOp::kAdd, {p, p}, {a}, AddOptions{});
+    b.add_operator(BuiltinOp::kTile, {a, mult}, {t}, TileOptions{});
+    b.add_operator(BuiltinOp::kReshape, {t, shape}, {r}, ReshapeOptions{});
+    b.set_inputs({x, pads, mult, shape});
+    b.set_outputs({a, r});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 
