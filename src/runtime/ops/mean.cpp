@@ -8,6 +8,7 @@
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
+#include "runtime/ops/types16.h"
 
 namespace qlite::runtime::detail {
 namespace {
@@ -41,6 +42,11 @@ void eval_uint8(const EvalContext& c, const Node& n) {
 }  // namespace
 
 void prepare_mean(PrepareContext& ctx, Node& n) {
+  using T = lite::TensorType;
+  if (const T t = ctx.input(n, 0).type; t == T::kInt16 || t == T::kInt32 || t == T::kInt64) {
+    prepare_mean_types16(ctx, n);  // types16.cpp: any axes
+    return;
+  }
   RtTensor& in = ctx.input(n, 0);
   RtTensor& axes = ctx.input(n, 1);
   RtTensor& out = ctx.output(n, 0);
@@ -65,7 +71,6 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   } else {
     ctx.set_output_shape(n, 0, {s.batch, s.c});
   }
-  using T = lite::TensorType;
   if (in.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().mean_hw_f32;
     n.eval = eval_f32;

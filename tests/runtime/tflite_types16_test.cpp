@@ -1,0 +1,311 @@
+// The type combinations filled from the type audit (tflite_type_gaps_test.cpp)
+// against the real TensorFlow Lite 2.9, over seeded random shapes and
+// parameters: int16 MAX_POOL_2D / AVERAGE_POOL_2D, MUL of int16 into int8 /
+// uint8 (every int16 value on each side), SOFTMAX of int8 / uint8 into int16
+// (every input byte), MEAN of int16 / int32 / int64 and SUM of int16 over
+// random axes, the quantized REDUCE_PROD of int8 / int16. Output bytes must be
+// identical and both must refuse the same files. A failure under CI=true when
+// the peer is missing (scripts/install_peers.sh).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "single_op_peer.h"
+
+namespace qlite::test {
+namespace {
+
+using T = TensorType;
+
+const Activation kActs[] = {Activation::kLinear, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+
+std::vector<int16_t> random_int16(Rng& rng, int64_t n) {
+  std::vector<int16_t> v(static_cast<size_t>(n));
+  for (auto& e : v) e = static_cast<int16_t>(static_cast<int64_t>(rng.below(65536)) - 32768);
+  return v;
+}
+
+int64_t numel(const std::vector<int32_t>& s) {
+  int64_t n = 1;
+  for (int v : s) n *= v;
+  return n;
+}
+
+// Runs both, compares; returns 1 when both ran, 0 when both refused.
+struct Tally {
+  int ran = 0, refused = 0;
+  void check(const Outcome& ours, const Outcome& theirs) {
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!ours.error.empty()) {
+      EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
+    }
+    if (!ours.error.empty() && !theirs.error.empty()) ++refused;
+    if (!ours.error.empty() || !theirs.error.empty()) return;
+    EXPECT_EQ(ours.bytes, theirs.bytes);
+    ++ran;
+  }
+};
+
+// The output shape of a reduction, as TFLite computes it.
+std::vector<int32_t> reduced_shape(const std::vector<int32_t>& shape, const std::vector<int32_t>& axes, bool keep) {
+  const int rank = static_cast<int>(shape.size());
+  std::vector<int32_t> out;
+  for (int d = 0; d < rank; ++d) {
+    bool reduced = false;
+    for (int a : axes) reduced = reduced || (a < 0 ? a + rank : a) == d;
+    if (!reduced) out.push_back(shape[static_cast<size_t>(d)]);
+    else if (keep) out.push_back(1);
+  }
+  return out;
+}
+
+std::vector<int32_t> random_axes(Rng& rng, int rank) {
+  std::vector<int32_t> axes;
+  const int n_axes = 1 + static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+  for (int a = 0; a < n_axes; ++a) {
+    const int ax = static_cast<int>(rng.below(static_cast<uint64_t>(rank)));
+    axes.push_back(rng.below(3) == 0 ? ax - rank : ax);
+  }
+  return axes;
+}
+
+TEST(TfLiteTypes16, Int16PoolsMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1661);
+  Tally t;
+  for (int k = 0; k < 120; ++k) {
+    const bool max = k % 2 == 0;
+    lite::Pool2DOptions o;
+    o.filter_h = 1 + static_cast<int>(rng.below(4));
+    o.filter_w = 1 + static_cast<int>(rng.below(4));
+    o.stride_h = 1 + static_cast<int>(rng.below(3));
+    o.stride_w = 1 + static_cast<int>(rng.below(3));
+    o.padding = rng.below(2) ? Padding::kSame : Padding::kValid;
+    o.activation = kActs[rng.below(4)];
+    const int b = 1 + static_cast<int>(rng.below(2)), c = 1 + static_cast<int>(rng.below(5));
+    const int h = o.filter_h + static_cast<int>(rng.below(8)), w = o.filter_w + static_cast<int>(rng.below(8));
+    auto out_dim = [&](int in, int f, int s) { return o.padding == Padding::kSame ? (in + s - 1) / s : (in - f) / s + 1; };
+    const std::vector<int32_t> shape = {b, h, w, c};
+    const std::vector<int32_t> out_shape = {b, out_dim(h, o.filter_h, o.stride_h), out_dim(w, o.filter_w, o.stride_w), c};
+    // TFLite ignores int16 pooling's quantization except for the fused
+    // activation's bounds: sometimes another output scale.
+    const float in_scale = 1.0f / 4096, out_scale = k % 3 == 0 ? 1.0f / 1024 : in_scale;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", T::kInt16, shape, Quantization::per_tensor(in_scale, 0));
+    const int32_t y = mb.add_tensor("y", T::kInt16, out_shape, Quantization::per_tensor(out_scale, 0));
+    mb.add_operator(max ? BuiltinOp::kMaxPool2D : BuiltinOp::kAveragePool2D, {x}, {y}, o);
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    const auto v = as_bytes(random_int16(rng, numel(shape)));
+    SCOPED_TRACE("case " + std::to_string(k));
+    t.check(run_in_qlite(model, v), run_in_tflite(*peer, model, shape, v));
+  }
+  std::printf("int16 pools: %d of 120 files ran in both, %d refused by both\n", t.ran, t.refused);
+  EXPECT_EQ(t.ran, 120);
+}
+
+// Every int16 value as input 0 (65536 elements) against random or every
+// value of input 1, for both 8-bit outputs, random zero points, every fused
+// activation; and unequal shapes, which qlite refuses (TFLite would read past
+// the smaller input).
+TEST(TfLiteTypes16, MulInt16To8BitMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1662);
+  Tally t;
+  const std::vector<int32_t> shape = {256, 256};
+  std::vector<int16_t> every(65536);
+  for (int i = 0; i < 65536; ++i) every[static_cast<size_t>(i)] = static_cast<int16_t>(i - 32768);
+  for (int k = 0; k < 16; ++k) {
+    const T out_type = k % 2 ? T::kUInt8 : T::kInt8;
+    const int32_t zp = out_type == T::kInt8 ? static_cast<int32_t>(rng.below(256)) - 128
+                                            : static_cast<int32_t>(rng.below(256));
+    lite::MulOptions o;
+    o.activation = kActs[(k / 2) % 4];
+    ModelBuilder mb;
+    const int32_t a = mb.add_tensor("a", T::kInt16, shape, Quantization::per_tensor(1.0f / 32768, 0));
+    const int32_t b = mb.add_tensor("b", T::kInt16, shape, Quantization::per_tensor(1.0f / 32768, 0));
+    const int32_t y = mb.add_tensor("y", out_type, shape, Quantization::per_tensor(1.0f / 128, zp));
+    mb.add_operator(BuiltinOp::kMul, {a, b}, {y}, o);
+    mb.set_inputs({a, b});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    std::vector<int16_t> other = k < 8 ? random_int16(rng, 65536) : every;
+    if (k >= 8) rng.shuffle(other);
+    const auto va = as_bytes(every), vb = as_bytes(other);
+    SCOPED_TRACE("case " + std::to_string(k));
+    // Both orders: every value on each side.
+    t.check(run_in_qlite(model, {va, vb}), run_in_tflite(*peer, model, {PeerInput{shape, va}, PeerInput{shape, vb}}));
+    t.check(run_in_qlite(model, {vb, va}), run_in_tflite(*peer, model, {PeerInput{shape, vb}, PeerInput{shape, va}}));
+  }
+  std::printf("int16 x int16 -> 8-bit MUL: %d of 32 files ran in both\n", t.ran);
+  EXPECT_EQ(t.ran, 32);
+
+  // Broadcasting: refused by qlite with one line naming MUL.
+  ModelBuilder mb;
+  const int32_t a = mb.add_tensor("a", T::kInt16, {2, 3}, Quantization::per_tensor(1.0f / 32768, 0));
+  const int32_t b = mb.add_tensor("b", T::kInt16, {1, 3}, Quantization::per_tensor(1.0f / 32768, 0));
+  const int32_t y = mb.add_tensor("y", T::kInt8, {2, 3}, Quantization::per_tensor(1.0f / 128, 0));
+  mb.add_operator(BuiltinOp::kMul, {a, b}, {y}, lite::MulOptions{});
+  mb.set_inputs({a, b});
+  mb.set_outputs({y});
+  const Outcome ours = run_in_qlite(mb.finish(), {std::vector<uint8_t>(12), std::vector<uint8_t>(6)});
+  EXPECT_NE(ours.error.find("MUL"), std::string::npos) << ours.error;
+  EXPECT_NE(ours.error.find("same shape"), std::string::npos) << ours.error;
+  EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
+}
+
+// Random ranks, depths, input scales and betas; every file has a row holding
+// all 256 input bytes; some with an output quantization other than (1/32768, 0).
+TEST(TfLiteTypes16, Softmax8BitToInt16MatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1663);
+  Tally t;
+  const float betas[] = {1.0f, 0.5f, 2.0f, 0.3f};
+  for (int k = 0; k < 80; ++k) {
+    const T in_type = k % 2 ? T::kUInt8 : T::kInt8;
+    const int rank = 1 + static_cast<int>(rng.below(4));
+    std::vector<int32_t> shape;
+    for (int d = 0; d + 1 < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(4)));
+    const int depth = k % 5 == 0 ? 256 : 1 + static_cast<int>(rng.below(300));
+    shape.push_back(depth);
+    const float in_scale = rng.uniform(0.002f, 0.3f);
+    const int32_t in_zp = in_type == T::kInt8 ? static_cast<int32_t>(rng.below(256)) - 128
+                                              : static_cast<int32_t>(rng.below(256));
+    // TFLite 2.9 takes any int16 output quantization here (the usual one is
+    // 1/32768, 0): some files have another scale and zero point.
+    const bool other_out = k % 8 == 7;
+    const Quantization qo = other_out ? Quantization::per_tensor(rng.uniform(1.0f / 40000, 1.0f / 100),
+                                                                 static_cast<int32_t>(rng.below(2001)) - 1000)
+                                      : Quantization::per_tensor(1.0f / 32768, 0);
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", in_type, shape, Quantization::per_tensor(in_scale, in_zp));
+    const int32_t y = mb.add_tensor("y", T::kInt16, shape, qo);
+    mb.add_operator(BuiltinOp::kSoftmax, {x}, {y}, lite::SoftmaxOptions{betas[rng.below(4)]});
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    std::vector<uint8_t> v(static_cast<size_t>(numel(shape)));
+    for (auto& e : v) e = static_cast<uint8_t>(rng.below(256));
+    if (v.size() >= 256)
+      for (size_t i = 0; i < 256; ++i) v[i] = static_cast<uint8_t>(i);
+    SCOPED_TRACE("case " + std::to_string(k));
+    t.check(run_in_qlite(model, v), run_in_tflite(*peer, model, shape, v));
+  }
+  std::printf("8-bit -> int16 SOFTMAX: %d of 80 files ran in both, %d refused by both\n", t.ran, t.refused);
+  EXPECT_EQ(t.ran, 80);
+}
+
+// MEAN of int16 (the three paths: 4-D keep_dims axes {1, 2}, equal
+// quantization, the float rescale; zero points other than 0 are refused by
+// both, and so is an int16 SUM whose output scale differs), int32 and int64 (small
+// values of both signs, where truncation shows, and wide ones whose int64 sums
+// wrap), and SUM of int16 (wrapping), over random shapes and axes.
+TEST(TfLiteTypes16, MeanAndSumMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1664);
+  Tally t;
+  int hw_cases = 0;
+  for (int k = 0; k < 200; ++k) {
+    const int kind = k % 4;  // 0: MEAN int16, 1: MEAN int32, 2: MEAN int64, 3: SUM int16
+    const T type = kind == 1 ? T::kInt32 : kind == 2 ? T::kInt64 : T::kInt16;
+    const bool hw = kind == 0 && k % 3 == 0;
+    const int rank = hw ? 4 : 1 + static_cast<int>(rng.below(5));
+    std::vector<int32_t> shape;
+    for (int d = 0; d < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(6)));
+    std::vector<int32_t> axes = hw ? (rng.below(2) ? std::vector<int32_t>{1, 2} : std::vector<int32_t>{2, 1})
+                                   : random_axes(rng, rank);
+    const bool keep = hw || rng.below(2) == 0;
+    hw_cases += hw;
+    Quantization qi, qo;
+    if (type == T::kInt16) {
+      const int q = static_cast<int>(rng.below(3));  // equal, other scale, other scale and zero points
+      const float si = 1.0f / 1024;
+      // TFLite refuses int16 zero points other than 0 (some files have them).
+      const bool zp = q == 2 && rng.below(4) == 0;
+      qi = Quantization::per_tensor(si, zp && rng.below(2) ? static_cast<int32_t>(rng.below(201)) - 100 : 0);
+      qo = q == 0 ? qi
+                  : Quantization::per_tensor(si * rng.uniform(0.3f, 3.0f),
+                                             zp && qi.zero_point[0] == 0 ? 1 + static_cast<int32_t>(rng.below(100)) : 0);
+    }
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", type, shape, qi);
+    const int32_t ax = mb.add_constant("axes", T::kInt32, {static_cast<int32_t>(axes.size())}, axes);
+    const int32_t y = mb.add_tensor("y", type, reduced_shape(shape, axes, keep), qo);
+    mb.add_operator(kind == 3 ? BuiltinOp::kSum : BuiltinOp::kMean, {x, ax}, {y}, lite::ReducerOptions{keep});
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    const int64_t n = numel(shape);
+    std::vector<uint8_t> v;
+    if (type == T::kInt16) {
+      v = as_bytes(random_int16(rng, n));
+    } else {
+      const bool wide = rng.below(3) == 0;
+      std::vector<int64_t> w(static_cast<size_t>(n));
+      for (auto& e : w) e = wide ? static_cast<int64_t>(rng.next_u64()) : static_cast<int64_t>(rng.below(41)) - 20;
+      if (type == T::kInt64) {
+        v = as_bytes(w);
+      } else {
+        std::vector<int32_t> w32(w.size());
+        for (size_t i = 0; i < w.size(); ++i) w32[i] = static_cast<int32_t>(w[i]);
+        v = as_bytes(w32);
+      }
+    }
+    SCOPED_TRACE("case " + std::to_string(k) + " kind " + std::to_string(kind));
+    t.check(run_in_qlite(model, v), run_in_tflite(*peer, model, shape, v));
+  }
+  std::printf("MEAN int16/int32/int64, SUM int16: %d of 200 files ran in both (%d 4-D keep_dims H,W), %d refused by both\n",
+              t.ran, hw_cases, t.refused);
+  EXPECT_EQ(t.ran + t.refused, 200);
+  EXPECT_GT(t.ran, 140);
+  EXPECT_GT(t.refused, 10);
+}
+
+// The quantized REDUCE_PROD: int8 with random zero points, int16 with zero
+// points 0, random shapes and axes, scales that keep the products in range.
+TEST(TfLiteTypes16, QuantizedReduceProdMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1665);
+  Tally t;
+  for (int k = 0; k < 120; ++k) {
+    const T type = k % 2 ? T::kInt16 : T::kInt8;
+    const int rank = 1 + static_cast<int>(rng.below(4));
+    std::vector<int32_t> shape;
+    for (int d = 0; d < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(4)));
+    const std::vector<int32_t> axes = random_axes(rng, rank);
+    const bool keep = rng.below(2) == 0;
+    // Values of magnitude about 1 (int8: scale 1/64; int16: 1/16384), the
+    // output scale from the same to a much coarser one.
+    const float si = type == T::kInt8 ? 1.0f / 64 : 1.0f / 16384;
+    const float so = si * (k % 3 == 0 ? 1.0f : rng.uniform(1.0f, 16.0f));
+    const int32_t zi = type == T::kInt8 ? static_cast<int32_t>(rng.below(41)) - 20 : 0;
+    const int32_t zo = type == T::kInt8 ? static_cast<int32_t>(rng.below(41)) - 20 : 0;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", type, shape, Quantization::per_tensor(si, zi));
+    const int32_t ax = mb.add_constant("axes", T::kInt32, {static_cast<int32_t>(axes.size())}, axes);
+    const int32_t y = mb.add_tensor("y", type, reduced_shape(shape, axes, keep), Quantization::per_tensor(so, zo));
+    mb.add_operator(BuiltinOp::kReduceProd, {x, ax}, {y}, lite::ReducerOptions{keep});
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    const int64_t n = numel(shape);
+    std::vector<uint8_t> v;
+    if (type == T::kInt8) {
+      v.resize(static_cast<size_t>(n));
+      for (auto& e : v) e = static_cast<uint8_t>(rng.below(256));
+    } else {
+      v = as_bytes(random_int16(rng, n));
+    }
+    SCOPED_TRACE("case " + std::to_string(k));
+    t.check(run_in_qlite(model, v), run_in_tflite(*peer, model, shape, v));
+  }
+  std::printf("quantized REDUCE_PROD int8/int16: %d of 120 files ran in both, %d refused by both\n", t.ran, t.refused);
+  EXPECT_EQ(t.ran, 120);
+}
+
+}  // namespace
+}  // namespace qlite::test
