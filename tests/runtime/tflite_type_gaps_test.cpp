@@ -76,6 +76,47 @@ Probe make_probe(Rng& rng, BuiltinOp op, const char* name, T in, T out, int inpu
   return p;
 }
 
+// DEPTHWISE_CONV_2D [2, 5, 5, 4] with a 3x3 filter [1, 3, 3, 4] of int8
+// (per-channel scales along dimension 3): "16x8" (int16 activations, int64 or
+// int32 bias) or hybrid (float input and output, float bias).
+Probe depthwise_probe(Rng& rng, T in, T bias_type) {
+  const std::vector<int32_t> shape = {2, 5, 5, 4};
+  ModelBuilder b;
+  const bool hybrid = in == T::kFloat32;
+  const Quantization act_q = hybrid ? Quantization{} : Quantization::per_tensor(1.0f / 1024, 0);
+  const int32_t x = b.add_tensor("x", in, shape, act_q);
+  std::vector<int8_t> wv(36);
+  for (auto& v : wv) v = static_cast<int8_t>(static_cast<int64_t>(rng.below(255)) - 127);
+  const std::vector<float> ws = {0.01f, 0.02f, 0.015f, 0.03f};
+  const int32_t w = b.add_constant("w", T::kInt8, {1, 3, 3, 4}, wv, Quantization::per_axis(ws, {0, 0, 0, 0}, 3));
+  int32_t bias = -1;
+  if (bias_type == T::kInt64) {
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s / 1024);
+    bias = b.add_constant("bias", T::kInt64, {4}, std::vector<int64_t>{100, -200, 300, -400},
+                          Quantization::per_axis(bs, {0, 0, 0, 0}, 0));
+  } else if (bias_type == T::kInt32) {
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s / 1024);
+    bias = b.add_constant("bias", T::kInt32, {4}, std::vector<int32_t>{100, -200, 300, -400},
+                          Quantization::per_axis(bs, {0, 0, 0, 0}, 0));
+  } else {
+    bias = b.add_constant("bias", T::kFloat32, {4}, std::vector<float>{0.1f, -0.2f, 0.3f, -0.4f});
+  }
+  const int32_t y = b.add_tensor("y", in, {2, 5, 5, 4}, act_q);
+  lite::DepthwiseConv2DOptions o;
+  o.padding = Padding::kSame;
+  b.add_operator(BuiltinOp::kDepthwiseConv2D, {x, w, bias}, {y}, o);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string("DEPTHWISE_CONV_2D ") + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(in) +
+           " (INT8 filter, " + lite::tensor_type_name(bias_type) + " bias)";
+  p.model = b.finish();
+  p.inputs.push_back(PeerInput{shape, bytes_for(in, 200, rng)});
+  return p;
+}
+
 TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(1612);
@@ -116,6 +157,9 @@ TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
       make_probe(rng, BuiltinOp::kGelu, "GELU", T::kInt16, T::kInt16, 1, lite::GeluOptions{}),
       make_probe(rng, BuiltinOp::kElu, "ELU", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
       make_probe(rng, BuiltinOp::kAbs, "ABS", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
+      depthwise_probe(rng, T::kInt16, T::kInt64),
+      depthwise_probe(rng, T::kInt16, T::kInt32),
+      depthwise_probe(rng, T::kFloat32, T::kFloat32),
   };
   int both = 0, gaps = 0, neither = 0, qlite_only = 0;
   std::string table;

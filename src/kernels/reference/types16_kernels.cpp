@@ -311,3 +311,92 @@ void reduce_prod_int16(const ReduceGeometry& g, const ReduceProdParams& p, const
 }
 
 }  // namespace qlite::ref
+
+namespace qlite::ref {
+namespace {
+
+void check_depthwise(const WindowGeometry& g, int depth_multiplier, const char* op) {
+  validate_geometry(g, op);
+  QLITE_CHECK(depth_multiplier > 0 && int64_t{g.in_c} * depth_multiplier == g.out_c,
+              std::string(op) + ": output channels must be input channels x depth_multiplier");
+}
+
+// fn(input value, weight index) for the taps of output (b, oy, ox, oc) inside the image.
+template <class In, class Fn>
+void for_depthwise_taps(const WindowGeometry& g, int depth_multiplier, const In* input, int b, int oy, int ox,
+                        int oc, Fn fn) {
+  const int ic = oc / depth_multiplier;
+  for (int ky = 0; ky < g.kernel_h; ++ky) {
+    const int64_t iy = int64_t{oy} * g.stride_h - g.pad_top + int64_t{ky} * g.dilation_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    for (int kx = 0; kx < g.kernel_w; ++kx) {
+      const int64_t ix = int64_t{ox} * g.stride_w - g.pad_left + int64_t{kx} * g.dilation_w;
+      if (ix < 0 || ix >= g.in_w) continue;
+      fn(input[((int64_t{b} * g.in_h + iy) * g.in_w + ix) * g.in_c + ic],
+         (int64_t{ky} * g.kernel_w + kx) * g.out_c + oc);
+    }
+  }
+}
+
+}  // namespace
+
+void depthwise_conv2d_int16x8(const DepthwiseInt8Params& p, const int16_t* input, const int8_t* weights,
+                              const int64_t* bias, int16_t* output) {
+  const WindowGeometry& g = p.g;
+  check_depthwise(g, p.depth_multiplier, "depthwise_conv2d_int16x8");
+  QLITE_CHECK(p.input_zero_point == 0 && p.output_zero_point == 0, "depthwise_conv2d_int16x8: zero points must be 0");
+  QLITE_CHECK(p.requant.size() == 1 || p.requant.size() == static_cast<size_t>(g.out_c),
+              "depthwise_conv2d_int16x8: one multiplier or one per output channel");
+  for (const QuantizedMultiplier& m : p.requant)
+    QLITE_CHECK(m.shift >= -31 && m.shift <= 7, "depthwise_conv2d_int16x8: multiplier shift outside [-31, 7]");
+  QLITE_CHECK(p.act.min >= -32768 && p.act.max <= 32767 && p.act.min <= p.act.max,
+              "depthwise_conv2d_int16x8: activation range outside int16");
+  QLITE_CHECK(input && weights && output, "depthwise_conv2d_int16x8: null tensor");
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          int64_t acc = 0;
+          for_depthwise_taps(g, p.depth_multiplier, input, b, oy, ox, oc,
+                             [&](int16_t x, int64_t wi) { acc += int64_t{weights[wi]} * x; });
+          // TFLite adds the int64 bias in int64 (it may wrap only for biases
+          // near int64's limits: wrap here too, without UB).
+          if (bias) acc = static_cast<int64_t>(static_cast<uint64_t>(acc) + static_cast<uint64_t>(bias[oc]));
+          const QuantizedMultiplier& m = p.requant.size() == 1 ? p.requant[0] : p.requant[static_cast<size_t>(oc)];
+          const int32_t v = multiply_by_quantized_multiplier_int64(acc, m.multiplier, m.shift);
+          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] =
+              static_cast<int16_t>(std::clamp(v, p.act.min, p.act.max));
+        }
+}
+
+void depthwise_conv2d_hybrid(const DepthwiseHybridParams& p, const float* input, const int8_t* weights,
+                             const float* bias, const HybridScratch& scratch, float* output) {
+  const WindowGeometry& g = p.g;
+  check_depthwise(g, p.depth_multiplier, "depthwise_conv2d_hybrid");
+  QLITE_CHECK(p.weight_scales.size() == static_cast<size_t>(g.out_c),
+              "depthwise_conv2d_hybrid: one weight scale per output channel");
+  QLITE_CHECK(input && weights && output && scratch.quantized && scratch.scaling && scratch.offsets,
+              "depthwise_conv2d_hybrid: null tensor");
+  const FloatActRange act = fused_activation_range_f32(p.act);
+  const int64_t image = int64_t{g.in_h} * g.in_w * g.in_c;
+  for (int b = 0; b < g.batch; ++b)
+    hybrid_quantize_asymmetric(input + b * image, image, scratch.quantized + b * image, &scratch.scaling[b],
+                               &scratch.offsets[b]);
+  for (int b = 0; b < g.batch; ++b) {
+    const int8_t* q = scratch.quantized + b * image;
+    const int32_t zp = scratch.offsets[b];
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          int32_t acc = 0;
+          for_depthwise_taps(g, p.depth_multiplier, q, 0, oy, ox, oc,
+                             [&](int8_t x, int64_t wi) { acc += int32_t{weights[wi]} * (int32_t{x} - zp); });
+          float v = static_cast<float>(acc);
+          v = v * scratch.scaling[b] * p.weight_scales[static_cast<size_t>(oc)];
+          if (bias) v += bias[oc];
+          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = std::min(std::max(v, act.min), act.max);
+        }
+  }
+}
+
+}  // namespace qlite::ref

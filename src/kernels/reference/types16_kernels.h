@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/reference/hybrid_kernels.h"
 #include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/math_kernels.h"
 
@@ -85,5 +86,35 @@ void reduce_prod_int8(const ReduceGeometry& g, const ReduceProdParams& p, const 
                       uint8_t* seen, int8_t* out);
 void reduce_prod_int16(const ReduceGeometry& g, const ReduceProdParams& p, const int16_t* in, int32_t* acc,
                        uint8_t* seen, int16_t* out);
+
+}  // namespace qlite::ref
+
+namespace qlite::ref {
+
+// DEPTHWISE_CONV_2D "16x8" (depthwise_conv.cc EvalQuantizedPerChannel16x8 ->
+// reference_integer_ops::DepthwiseConvPerChannel for int16_t): int16 input and
+// output with zero points 0, int8 weights 1HWC with per-channel (or one)
+// multipliers, an int64 bias (or none); the int64 sum of the taps inside the
+// image plus the bias, requantized with TFLite's int64
+// MultiplyByQuantizedMultiplier (multiply_by_quantized_multiplier_int64),
+// clamped to p.act. p.input_zero_point and p.output_zero_point must be 0.
+void depthwise_conv2d_int16x8(const DepthwiseInt8Params& p, const int16_t* input, const int8_t* weights,
+                              const int64_t* bias, int16_t* output);
+
+// Hybrid DEPTHWISE_CONV_2D (depthwise_conv.cc EvalHybridPerChannel): float
+// input and output, int8 weights 1HWC with one scale per output channel. Each
+// image is quantized with AsymmetricQuantizeFloats (hybrid_quantize_asymmetric:
+// scale s_b, offset z_b); per output, acc = sum over the taps inside the image
+// of w * (q - z_b) in int32, out = clamp(float(acc) * (w_scale[c] * s_b) +
+// bias[c]) to the fused activation (float).
+struct DepthwiseHybridParams {
+  WindowGeometry g;  // out_c = in_c * depth_multiplier
+  int depth_multiplier = 1;
+  std::vector<float> weight_scales;  // out_c entries
+  Activation act = Activation::kLinear;
+};
+// scratch.quantized: batch * in_h * in_w * in_c; scaling and offsets: batch.
+void depthwise_conv2d_hybrid(const DepthwiseHybridParams& p, const float* input, const int8_t* weights,
+                             const float* bias, const HybridScratch& scratch, float* output);
 
 }  // namespace qlite::ref

@@ -4,7 +4,7 @@
 // combinations (op_types.h). The name and the options format come from lite's
 // tables by code. Included by op_registry.cpp, which defines QLITE_OP.
 QLITE_OP(kConv2D, prepare_conv2d, kWeighted)
-QLITE_OP(kDepthwiseConv2D, prepare_depthwise_conv2d, kFloat32Int8UInt8)
+QLITE_OP(kDepthwiseConv2D, prepare_depthwise_conv2d, kDepthwise)
 QLITE_OP(kFullyConnected, prepare_fully_connected, kWeighted)
 QLITE_OP(kMaxPool2D, prepare_max_pool2d, kPool)
 QLITE_OP(kAveragePool2D, prepare_average_pool2d, kPool)

@@ -169,5 +169,8 @@ inline constexpr TypeCombo kSum[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::
 inline constexpr TypeCombo kReduceProdTypes16[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}, {T::kInt8, T::kInt8},
     {T::kInt16, T::kInt16}};
+// DEPTHWISE_CONV_2D: kFloat32Int8UInt8 and 16x8 (float32 in and out covers hybrid: int8 filter).
+inline constexpr TypeCombo kDepthwise[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 
 }  // namespace qlite::runtime::detail::op_types
