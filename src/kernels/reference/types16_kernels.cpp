@@ -230,6 +230,9 @@ MeanInt16Params make_mean_int16_params(MeanInt8Method method, int64_t count, flo
   } else if (method == MeanInt8Method::kFloatRescale) {
     p.scale = input_scale / output_scale;
     p.bias = static_cast<float>(-input_zero_point) * p.scale;
+    // An infinite quotient would make 0 * scale NaN, whose conversion is undefined.
+    QLITE_CHECK(std::isfinite(p.scale) && std::isfinite(p.bias),
+                "make_mean_int16_params: input scale / output scale is not finite");
   }
   return p;
 }
