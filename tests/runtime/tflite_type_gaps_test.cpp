@@ -117,6 +117,26 @@ Probe depthwise_probe(Rng& rng, T in, T bias_type) {
   return p;
 }
 
+// op(x, constant) with x of type in, shape {2, 4, 4, 3}: a second operand
+// from the file (an axis, block or multiples tensor).
+Probe const_probe(Rng& rng, BuiltinOp op, const char* name, T in, T out, lite::OpOptions options,
+                  std::vector<int32_t> out_shape, std::vector<int32_t> const_shape, std::vector<int32_t> values,
+                  Quantization out_q = {}) {
+  const std::vector<int32_t> shape = {2, 4, 4, 3};
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", in, shape, q_of(in));
+  const int32_t k = b.add_constant("k", T::kInt32, const_shape, values);
+  const int32_t y = b.add_tensor("y", out, out_shape, out_q.scale.empty() ? q_of(out) : out_q);
+  b.add_operator(op, {x, k}, {y}, options);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string(name) + " " + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(out);
+  p.model = b.finish();
+  p.inputs.push_back(PeerInput{shape, bytes_for(in, 96, rng)});
+  return p;
+}
+
 TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(1612);
@@ -160,6 +180,47 @@ TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
       depthwise_probe(rng, T::kInt16, T::kInt64),
       depthwise_probe(rng, T::kInt16, T::kInt32),
       depthwise_probe(rng, T::kFloat32, T::kFloat32),
+      // Further pairs from TFLite 2.9's kernels' type switches, for ops qlite runs.
+      make_probe(rng, BuiltinOp::kEqual, "EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kNotEqual, "NOT_EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kLess, "LESS", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kGreaterEqual, "GREATER_EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kZerosLike, "ZEROS_LIKE", T::kInt8, T::kInt8, 1, lite::ZerosLikeOptions{}),
+      make_probe(rng, BuiltinOp::kZerosLike, "ZEROS_LIKE", T::kInt16, T::kInt16, 1, lite::ZerosLikeOptions{}),
+      make_probe(rng, BuiltinOp::kLogSoftmax, "LOG_SOFTMAX", T::kInt16, T::kInt16, 1, lite::LogSoftmaxOptions{}),
+      make_probe(rng, BuiltinOp::kL2Normalization, "L2_NORMALIZATION", T::kInt16, T::kInt16, 1, lite::L2NormOptions{}),
+      make_probe(rng, BuiltinOp::kAddN, "ADD_N", T::kInt8, T::kInt8, 2, lite::AddNOptions{}),
+      make_probe(rng, BuiltinOp::kAddN, "ADD_N", T::kInt64, T::kInt64, 2, lite::AddNOptions{}),
+      make_probe(rng, BuiltinOp::kDiv, "DIV", T::kInt8, T::kInt8, 2, lite::DivOptions{}),
+      make_probe(rng, BuiltinOp::kDiv, "DIV", T::kInt16, T::kInt16, 2, lite::DivOptions{}),
+      make_probe(rng, BuiltinOp::kFloorDiv, "FLOOR_DIV", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kPow, "POW", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kSquare, "SQUARE", T::kInt32, T::kInt32, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kRsqrt, "RSQRT", T::kInt16, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kNeg, "NEG", T::kInt16, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kHardSwish, "HARD_SWISH", T::kUInt8, T::kUInt8, 1, lite::HardSwishOptions{}),
+      make_probe(rng, BuiltinOp::kSquaredDifference, "SQUARED_DIFFERENCE", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kMaximum, "MAXIMUM", T::kInt16, T::kInt16, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt8, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kUInt8, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt16, T::kInt32, 1, lite::OpOptions{}, {2, 4, 4, 3},
+                 Quantization::per_tensor(1.0f / 65536, 0)),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt8, T::kInt32, 1, lite::OpOptions{}, {2, 4, 4, 3},
+                 Quantization::per_tensor(1.0f / 65536, 0)),
+      make_probe(rng, BuiltinOp::kReduceProd, "REDUCE_PROD", T::kUInt8, T::kUInt8, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kSum, "SUM", T::kBool, T::kBool, 1, keep, reduced, {}, true),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kInt8, T::kInt8, keep, {2, 4, 4, 1}, {1}, {3}),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kUInt8, T::kUInt8, lite::ReducerOptions{}, {4, 4, 3}, {1}, {0}),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kFloat32, T::kFloat32, keep, {2, 4, 4, 1}, {1}, {3}),
+      const_probe(rng, BuiltinOp::kArgMax, "ARG_MAX", T::kInt16, T::kInt32, lite::ArgMaxOptions{T::kInt32}, {2, 4, 4},
+                  {1}, {3}),
+      const_probe(rng, BuiltinOp::kTile, "TILE", T::kInt16, T::kInt16, lite::OpOptions{}, {2, 8, 4, 3}, {4},
+                  {1, 2, 1, 1}),
+      const_probe(rng, BuiltinOp::kCumsum, "CUMSUM", T::kInt8, T::kInt8, lite::CumsumOptions{}, {2, 4, 4, 3}, {}, {1}),
+      const_probe(rng, BuiltinOp::kMirrorPad, "MIRROR_PAD", T::kInt16, T::kInt16, lite::MirrorPadOptions{},
+                  {2, 4, 6, 3}, {4, 2}, {0, 0, 0, 0, 1, 1, 0, 0}),
+      make_probe(rng, BuiltinOp::kDepthToSpace, "DEPTH_TO_SPACE", T::kInt16, T::kInt16, 1, lite::DepthToSpaceOptions{1}),
+      make_probe(rng, BuiltinOp::kSpaceToDepth, "SPACE_TO_DEPTH", T::kInt16, T::kInt16, 1, lite::SpaceToDepthOptions{1}),
   };
   int both = 0, gaps = 0, neither = 0, qlite_only = 0;
   std::string table;

@@ -427,5 +427,101 @@ TEST(TfLiteTypes16, HybridDepthwiseWithoutBiasRefused) {
   EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
 }
 
+// QUANTIZE int16 -> int32 (found by the type audit): every int16 value, random
+// scales (ratios from 1/64 to 64) and zero points, some large enough that the
+// int32 result wraps as TFLite's does.
+TEST(TfLiteTypes16, QuantizeInt16ToInt32MatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1668);
+  Tally t;
+  std::vector<int16_t> every(65536);
+  for (int i = 0; i < 65536; ++i) every[static_cast<size_t>(i)] = static_cast<int16_t>(i - 32768);
+  const auto v = as_bytes(every);
+  const std::vector<int32_t> shape = {256, 256};
+  for (int k = 0; k < 24; ++k) {
+    const float si = rng.uniform(1e-4f, 1e-2f);
+    const float so = si * std::exp2(rng.uniform(-6.0f, 6.0f));
+    const int32_t zi = k % 3 == 0 ? 0 : static_cast<int32_t>(rng.below(2001)) - 1000;
+    const int64_t zo = k % 4 == 3 ? (k % 8 == 3 ? INT32_MAX - 5 : INT32_MIN + 5)
+                                  : static_cast<int64_t>(rng.below(200001)) - 100000;
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", T::kInt16, shape, Quantization::per_tensor(si, zi));
+    const int32_t y = mb.add_tensor("y", T::kInt32, shape, Quantization::per_tensor(so, zo));
+    mb.add_operator(BuiltinOp::kQuantize, {x}, {y}, lite::OpOptions{});
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    SCOPED_TRACE("case " + std::to_string(k));
+    t.check(run_in_qlite(model, v), run_in_tflite(*peer, model, shape, v));
+  }
+  std::printf("QUANTIZE int16 -> int32: %d of 24 files ran in both\n", t.ran);
+  EXPECT_EQ(t.ran, 24);
+}
+
+// MEAN of int8 / uint8 / float32 over axes other than H, W of a 4-D input
+// (found by the type audit): random ranks, axes (negative and repeated),
+// keep_dims, equal or different quantization with any zero points (the
+// truncated and the float-rescaled paths). 8-bit bytes identical; floats
+// within 1e-5 relative (most are byte-identical: the same float sum order).
+TEST(TfLiteTypes16, MeanOverOtherAxesMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1669);
+  int ran = 0, identical = 0;
+  for (int k = 0; k < 150; ++k) {
+    const T type = k % 3 == 0 ? T::kInt8 : k % 3 == 1 ? T::kUInt8 : T::kFloat32;
+    const int rank = 1 + static_cast<int>(rng.below(5));
+    std::vector<int32_t> shape;
+    for (int d = 0; d < rank; ++d) shape.push_back(1 + static_cast<int>(rng.below(6)));
+    std::vector<int32_t> axes = random_axes(rng, rank);
+    if (rank == 4 && k % 10 == 0) axes = {1, 2, 1};  // H, W written three times: the general path
+    const bool keep = rng.below(2) == 0;
+    Quantization qi, qo;
+    if (type != T::kFloat32) {
+      const bool s8 = type == T::kInt8;
+      auto zp = [&] { return s8 ? static_cast<int32_t>(rng.below(256)) - 128 : static_cast<int32_t>(rng.below(256)); };
+      qi = Quantization::per_tensor(rng.uniform(0.01f, 0.1f), zp());
+      qo = rng.below(3) == 0 ? qi : Quantization::per_tensor(rng.uniform(0.01f, 0.1f), zp());
+    }
+    ModelBuilder mb;
+    const int32_t x = mb.add_tensor("x", type, shape, qi);
+    const int32_t ax = mb.add_constant("axes", T::kInt32, {static_cast<int32_t>(axes.size())}, axes);
+    const int32_t y = mb.add_tensor("y", type, reduced_shape(shape, axes, keep), qo);
+    mb.add_operator(BuiltinOp::kMean, {x, ax}, {y}, lite::ReducerOptions{keep});
+    mb.set_inputs({x});
+    mb.set_outputs({y});
+    const auto model = mb.finish();
+    const int64_t n = numel(shape);
+    std::vector<uint8_t> v;
+    if (type == T::kFloat32) {
+      std::vector<float> f(static_cast<size_t>(n));
+      for (auto& e : f) e = rng.uniform(-4.0f, 4.0f);
+      v = as_bytes(f);
+    } else {
+      v.resize(static_cast<size_t>(n));
+      for (auto& e : v) e = static_cast<uint8_t>(rng.below(256));
+    }
+    SCOPED_TRACE("case " + std::to_string(k));
+    const Outcome ours = run_in_qlite(model, v), theirs = run_in_tflite(*peer, model, shape, v);
+    EXPECT_EQ(ours.error.empty(), theirs.error.empty()) << "qlite '" << ours.error << "', TFLite '" << theirs.error << "'";
+    if (!ours.error.empty() || !theirs.error.empty()) continue;
+    ++ran;
+    identical += ours.bytes == theirs.bytes;
+    if (type != T::kFloat32) {
+      EXPECT_EQ(ours.bytes, theirs.bytes);
+    } else {
+      ASSERT_EQ(ours.bytes.size(), theirs.bytes.size());
+      for (size_t i = 0; i + 4 <= ours.bytes.size(); i += 4) {
+        float a, c;
+        std::memcpy(&a, &ours.bytes[i], 4);
+        std::memcpy(&c, &theirs.bytes[i], 4);
+        EXPECT_LE(std::fabs(a - c), 1e-5f * std::max(std::fabs(a), std::fabs(c))) << "element " << i / 4;
+      }
+    }
+  }
+  std::printf("MEAN int8/uint8/float32 over other axes: %d of 150 files ran in both, %d byte-identical\n", ran,
+              identical);
+  EXPECT_EQ(ran, 150);
+}
+
 }  // namespace
 }  // namespace qlite::test

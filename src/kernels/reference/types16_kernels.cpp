@@ -278,6 +278,48 @@ void mean_int16(const ReduceGeometry& g, const MeanInt16Params& p, const int16_t
   for (int64_t o = 0; o < g.out_count; ++o) out[o] = mean_int16_from_sum(p, sums[o]);
 }
 
+namespace {
+
+template <class Q>
+void mean_8bit(const ReduceGeometry& g, const MeanInt16Params& p, const Q* in, int32_t* sums, Q* out, const char* op) {
+  QLITE_CHECK(p.count == g.reduce_count && p.count > 0, std::string(op) + ": count does not match the geometry");
+  QLITE_CHECK(p.method != MeanInt8Method::kRequantizeThenDivide, std::string(op) + ": not the general path");
+  QLITE_CHECK(g.in_count == 0 || (in && sums && out), std::string(op) + ": null tensor");
+  std::fill(sums, sums + g.out_count, int32_t{0});
+  for_each_reduced(g, [&](int64_t o, int64_t i) {
+    sums[o] = static_cast<int32_t>(static_cast<uint32_t>(sums[o]) + static_cast<uint32_t>(int32_t{in[i]}));
+  });
+  constexpr float lo = std::numeric_limits<Q>::min(), hi = std::numeric_limits<Q>::max();
+  for (int64_t o = 0; o < g.out_count; ++o) {
+    if (p.method == MeanInt8Method::kTruncatedMean) {
+      out[o] = static_cast<Q>(sums[o] / p.count);  // a mean of Q values: within Q
+    } else {
+      const float mean = static_cast<float>(sums[o]) / static_cast<float>(p.count);
+      const volatile float scaled = mean * p.scale;  // rounded to float before the add, as TFLite
+      float r = std::round(scaled + p.bias) + static_cast<float>(p.output_zero_point);
+      r = std::min(r, hi);
+      r = std::max(r, lo);
+      out[o] = static_cast<Q>(r);
+    }
+  }
+}
+
+}  // namespace
+
+void mean_int8(const ReduceGeometry& g, const MeanInt16Params& p, const int8_t* in, int32_t* sums, int8_t* out) {
+  mean_8bit(g, p, in, sums, out, "mean_int8");
+}
+void mean_uint8(const ReduceGeometry& g, const MeanInt16Params& p, const uint8_t* in, int32_t* sums, uint8_t* out) {
+  mean_8bit(g, p, in, sums, out, "mean_uint8");
+}
+
+void mean_f32(const ReduceGeometry& g, const float* in, float* sums, float* out) {
+  QLITE_CHECK(g.reduce_count > 0 && (g.in_count == 0 || (in && sums && out)), "mean_f32: invalid tensors");
+  std::fill(sums, sums + g.out_count, 0.0f);
+  for_each_reduced(g, [&](int64_t o, int64_t i) { sums[o] += in[i]; });
+  for (int64_t o = 0; o < g.out_count; ++o) out[o] = sums[o] / static_cast<float>(g.reduce_count);
+}
+
 void mean_int32(const ReduceGeometry& g, const int32_t* in, int64_t* sums, int32_t* out) {
   mean_wide(g, in, sums, out);
 }

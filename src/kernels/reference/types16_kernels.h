@@ -61,6 +61,15 @@ MeanInt16Params make_mean_int16_params(MeanInt8Method method, int64_t count, flo
                                        int32_t input_zero_point, float output_scale, int32_t output_zero_point);
 int16_t mean_int16_from_sum(const MeanInt16Params& p, int32_t raw_sum);
 void mean_int16(const ReduceGeometry& g, const MeanInt16Params& p, const int16_t* in, int32_t* sums, int16_t* out);
+// MEAN of int8 / uint8 over axes other than the spatial pair of a 4-D input
+// (int8_kernels.h mean_hw_int8 takes that one): the same sums and steps as
+// int16 with the type's limits; p.method must be kTruncatedMean or
+// kFloatRescale (TFLite's requantize-then-divide path is for 4-D H, W only).
+void mean_int8(const ReduceGeometry& g, const MeanInt16Params& p, const int8_t* in, int32_t* sums, int8_t* out);
+void mean_uint8(const ReduceGeometry& g, const MeanInt16Params& p, const uint8_t* in, int32_t* sums, uint8_t* out);
+// float MEAN over any axes (reference_ops::Mean<float, float>): the float sum
+// in the input's row-major order, divided by float(count).
+void mean_f32(const ReduceGeometry& g, const float* in, float* sums, float* out);
 // MEAN of int32 / int64 (reference_ops::Mean<int32_t, int64_t> and
 // <int64_t, int64_t>): the int64 sum (wrapping), divided by the count with C++
 // integer division (truncated toward zero).

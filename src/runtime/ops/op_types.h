@@ -173,4 +173,11 @@ inline constexpr TypeCombo kReduceProdTypes16[] = {
 inline constexpr TypeCombo kDepthwise[] = {
     {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
 
+// QUANTIZE: kQuantize and int16 -> int32.
+inline constexpr TypeCombo kQuantizeTypes16[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
+                                                 {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
+                                                 {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8},
+                                                 {T::kFloat32, T::kInt16}, {T::kInt16, T::kInt16},
+                                                 {T::kInt16, T::kInt8},   {T::kInt16, T::kInt32}};
+
 }  // namespace qlite::runtime::detail::op_types

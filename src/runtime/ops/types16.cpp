@@ -52,6 +52,21 @@ void eval_mean_int16(const EvalContext& c, const Node& n) {
   ref::mean_int16(s.g, s.mean16, c.input(n, 0).as<const int16_t>(), reinterpret_cast<int32_t*>(c.scratch_of(n, s.sums)),
                   c.output(n, 0).as<int16_t>());
 }
+void eval_mean_int8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ReduceTypes16State>();
+  ref::mean_int8(s.g, s.mean16, c.input(n, 0).as<const int8_t>(), reinterpret_cast<int32_t*>(c.scratch_of(n, s.sums)),
+                 c.output(n, 0).as<int8_t>());
+}
+void eval_mean_uint8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ReduceTypes16State>();
+  ref::mean_uint8(s.g, s.mean16, c.input(n, 0).as<const uint8_t>(),
+                  reinterpret_cast<int32_t*>(c.scratch_of(n, s.sums)), c.output(n, 0).as<uint8_t>());
+}
+void eval_mean_f32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<ReduceTypes16State>();
+  ref::mean_f32(s.g, c.input(n, 0).as<const float>(), reinterpret_cast<float*>(c.scratch_of(n, s.sums)),
+                c.output(n, 0).as<float>());
+}
 void eval_mean_int32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ReduceTypes16State>();
   ref::mean_int32(s.g, c.input(n, 0).as<const int32_t>(), reinterpret_cast<int64_t*>(c.scratch_of(n, s.sums)),
@@ -124,6 +139,23 @@ void prepare_mean_types16(PrepareContext& ctx, Node& n) {
     }
     s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int32_t));
     n.eval = eval_mean_int16;
+  } else if (in.type == T::kInt8 || in.type == T::kUInt8) {
+    // Not the 4-D H, W mean (mean.cpp): EvalMeanReferenceOps' general paths.
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    const ref::MeanInt8Method method =
+        ref::tflite_mean_method(false, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point());
+    try {
+      s.mean16 = ref::make_mean_int16_params(method, s.g.reduce_count, in.scale(), in.zero_point(), out.scale(),
+                                             out.zero_point());
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int32_t));
+    n.eval = in.type == T::kInt8 ? eval_mean_int8 : eval_mean_uint8;
+  } else if (in.type == T::kFloat32) {
+    s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(float));
+    n.eval = eval_mean_f32;
   } else if (in.type == T::kInt32 || in.type == T::kInt64) {
     s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int64_t));
     n.eval = in.type == T::kInt32 ? eval_mean_int32 : eval_mean_int64;

@@ -7,7 +7,8 @@
 
 namespace qlite::runtime::detail {
 
-// MEAN of int16, int32 or int64 over any constant axes.
+// MEAN of int16, int32 or int64 over any constant axes, and of float32, int8
+// or uint8 over axes other than H, W of a 4-D input (mean.cpp's case).
 void prepare_mean_types16(PrepareContext& ctx, Node& n);
 // Quantized REDUCE_PROD of int8 or int16.
 void prepare_reduce_prod_quantized(PrepareContext& ctx, Node& n);
