@@ -445,3 +445,35 @@ void depthwise_conv2d_hybrid(const DepthwiseHybridParams& p, const float* input,
 }
 
 }  // namespace qlite::ref
+
+namespace qlite::ref {
+
+void batch_matmul_int8_to_int32(const BatchMatMulInt8Params& p, const int8_t* lhs, const int8_t* rhs, int32_t* out) {
+  const BatchMatMulShape& s = p.s;
+  QLITE_CHECK(lhs && rhs && out, "batch_matmul_int8_to_int32: null tensor");
+  const int64_t m = s.m(), n = s.n(), k = s.k();
+  // Element strides of one matrix, as matmul_kernels.cpp's mat_strides.
+  const int64_t li = s.adj_x ? 1 : s.lhs_cols, lk = s.adj_x ? s.lhs_cols : 1;
+  const int64_t rk = s.adj_y ? 1 : s.rhs_cols, rj = s.adj_y ? s.rhs_cols : 1;
+  const int64_t lmat = s.lhs_rows * s.lhs_cols, rmat = s.rhs_rows * s.rhs_cols;
+  for (int64_t b0 = 0; b0 < s.out_batch[0]; ++b0)
+    for (int64_t b1 = 0; b1 < s.out_batch[1]; ++b1)
+      for (int64_t b2 = 0; b2 < s.out_batch[2]; ++b2) {
+        auto index = [&](const int64_t* dims) {
+          const int64_t i0 = dims[0] == 1 ? 0 : b0, i1 = dims[1] == 1 ? 0 : b1, i2 = dims[2] == 1 ? 0 : b2;
+          return (i0 * dims[1] + i1) * dims[2] + i2;
+        };
+        const int64_t lo = index(s.lhs_batch) * lmat, ro = index(s.rhs_batch) * rmat;
+        const int64_t oo = ((b0 * s.out_batch[1] + b1) * s.out_batch[2] + b2) * m * n;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            uint32_t acc = 0;
+            for (int64_t d = 0; d < k; ++d)
+              acc += static_cast<uint32_t>((int32_t{lhs[lo + i * li + d * lk]} - p.lhs_zero_point) *
+                                           (int32_t{rhs[ro + d * rk + j * rj]} - p.rhs_zero_point));
+            out[oo + i * n + j] = static_cast<int32_t>(acc);
+          }
+      }
+}
+
+}  // namespace qlite::ref

@@ -11,6 +11,7 @@
 #include "kernels/reference/hybrid_kernels.h"
 #include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/matmul_kernels.h"
 
 namespace qlite::ref {
 
@@ -125,5 +126,16 @@ struct DepthwiseHybridParams {
 // scratch.quantized: batch * in_h * in_w * in_c; scaling and offsets: batch.
 void depthwise_conv2d_hybrid(const DepthwiseHybridParams& p, const float* input, const int8_t* weights,
                              const float* bias, const HybridScratch& scratch, float* output);
+
+}  // namespace qlite::ref
+
+namespace qlite::ref {
+
+// BATCH_MATMUL int8 x int8 -> int32 (batch_matmul.cc EvalInt8Int32): the
+// int32 sums of (lhs - p.lhs_zero_point) x (rhs - p.rhs_zero_point), wrapping
+// as int32 does; no requantization, the output's quantization ignored.
+// TFLite 2.9 ignores the operands' zero points too (measured), so the runtime
+// passes 0 for both. p.requant, p.out_zero_point and p.rounding are not used.
+void batch_matmul_int8_to_int32(const BatchMatMulInt8Params& p, const int8_t* lhs, const int8_t* rhs, int32_t* out);
 
 }  // namespace qlite::ref

@@ -180,4 +180,8 @@ inline constexpr TypeCombo kQuantizeTypes16[] = {{T::kFloat32, T::kInt8}, {T::kF
                                                  {T::kFloat32, T::kInt16}, {T::kInt16, T::kInt16},
                                                  {T::kInt16, T::kInt8},   {T::kInt16, T::kInt32}};
 
+// BATCH_MATMUL: kBatchMatMul and int8 -> int32.
+inline constexpr TypeCombo kBatchMatMulTypes16[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}, {T::kInt8, T::kInt32}};
+
 }  // namespace qlite::runtime::detail::op_types
