@@ -237,6 +237,60 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({a, r});
     seeds.push_back(b.finish());
   }
+  {  // types16: DEPTHWISE_CONV_2D 16x8 -> int16 MAX_POOL / AVERAGE_POOL -> MUL int16 -> int8 ->
+     // quantized REDUCE_PROD -> SOFTMAX int8 -> int16, and int16 MEAN over axis 3, QUANTIZE int16 -> int32
+    ModelBuilder b;
+    const Quantization q16 = Quantization::per_tensor(1.0f / 4096, 0), q8 = Quantization::per_tensor(1.0f / 128, 0);
+    const int32_t x = b.add_tensor("x", TensorType::kInt16, {1, 6, 6, 2}, q16, {-1, 6, 6, 2});
+    const int32_t w = b.add_constant("w", TensorType::kInt8, {1, 3, 3, 4}, std::vector<int8_t>(36, 3),
+                                     Quantization::per_axis({0.01f, 0.02f, 0.03f, 0.04f}, {0, 0, 0, 0}, 3));
+    const int32_t bias = b.add_constant("bias", TensorType::kInt64, {4}, std::vector<int64_t>{5, -5, 7, -7},
+                                        Quantization::per_axis({0.01f / 4096, 0.02f / 4096, 0.03f / 4096, 0.04f / 4096},
+                                                               {0, 0, 0, 0}, 0));
+    const int32_t t1 = b.add_tensor("t1", TensorType::kInt16, {1, 6, 6, 4}, q16);
+    const int32_t t2 = b.add_tensor("t2", TensorType::kInt16, {1, 3, 3, 4}, q16);
+    const int32_t t3 = b.add_tensor("t3", TensorType::kInt16, {1, 3, 3, 4}, q16);
+    const int32_t t4 = b.add_tensor("t4", TensorType::kInt8, {1, 3, 3, 4}, q8);
+    const int32_t ax = b.add_constant("ax", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
+    const int32_t t5 = b.add_tensor("t5", TensorType::kInt8, {1, 4}, q8);
+    const int32_t y = b.add_tensor("y", TensorType::kInt16, {1, 4}, Quantization::per_tensor(1.0f / 32768, 0));
+    const int32_t ax3 = b.add_constant("ax3", TensorType::kInt32, {1}, std::vector<int32_t>{3});
+    const int32_t m = b.add_tensor("m", TensorType::kInt16, {1, 3, 3}, Quantization::per_tensor(1.0f / 2048, 0));
+    const int32_t z = b.add_tensor("z", TensorType::kInt32, {1, 3, 3}, Quantization::per_tensor(1.0f / 65536, 3));
+    DepthwiseConv2DOptions dw;
+    dw.depth_multiplier = 2;
+    b.add_operator(BuiltinOp::kDepthwiseConv2D, {x, w, bias}, {t1}, dw);
+    Pool2DOptions pool;
+    pool.filter_h = pool.filter_w = pool.stride_h = pool.stride_w = 2;
+    b.add_operator(BuiltinOp::kMaxPool2D, {t1}, {t2}, pool);
+    pool.filter_h = pool.filter_w = 3;
+    pool.stride_h = pool.stride_w = 1;
+    pool.padding = Padding::kSame;
+    b.add_operator(BuiltinOp::kAveragePool2D, {t2}, {t3}, pool);
+    b.add_operator(BuiltinOp::kMul, {t2, t3}, {t4}, MulOptions{});
+    b.add_operator(BuiltinOp::kReduceProd, {t4, ax}, {t5}, ReducerOptions{false});
+    b.add_operator(BuiltinOp::kSoftmax, {t5}, {y}, SoftmaxOptions{1.0f});
+    b.add_operator(BuiltinOp::kMean, {t3, ax3}, {m}, ReducerOptions{false});
+    b.add_operator(BuiltinOp::kQuantize, {m}, {z});
+    b.set_inputs({x});
+    b.set_outputs({y, z});
+    seeds.push_back(b.finish());
+  }
+  {  // hybrid DEPTHWISE_CONV_2D (float input, int8 filter per channel, float bias), then float MEAN over axis 3
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4, 4, 2}, Quantization{}, {-1, 4, 4, 2});
+    const int32_t w = b.add_constant("w", TensorType::kInt8, {1, 2, 2, 2}, std::vector<int8_t>{1, -2, 3, -4, 5, -6, 7, -8},
+                                     Quantization::per_axis({0.01f, 0.02f}, {0, 0}, 3));
+    const int32_t bias = b.add_constant("bias", TensorType::kFloat32, {2}, std::vector<float>{0.5f, -0.5f});
+    const int32_t t = b.add_tensor("t", TensorType::kFloat32, {1, 4, 4, 2});
+    const int32_t ax = b.add_constant("ax", TensorType::kInt32, {1}, std::vector<int32_t>{-1});
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4, 4, 1});
+    b.add_operator(BuiltinOp::kDepthwiseConv2D, {x, w, bias}, {t}, DepthwiseConv2DOptions{});
+    b.add_operator(BuiltinOp::kMean, {t, ax}, {y}, ReducerOptions{true});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 

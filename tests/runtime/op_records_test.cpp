@@ -73,10 +73,10 @@ lite::ModelDef unsupported_model() {
   b.add_operator(BuiltinOp::kUnique, {x}, {a});
   b.add_operator(BuiltinOp::kReverseSequence, {a, multiples}, {t});
   const int32_t u = b.add_tensor("u", TensorType::kInt16, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 0));
-  const int32_t w = b.add_constant("w", TensorType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{3},
-                                   Quantization::per_tensor(0.1f, 0));
+  // TILE of int16: refused by TFLite 2.9 too (the type audit).
+  const int32_t m4 = b.add_constant("m4", TensorType::kInt32, {4}, std::vector<int32_t>{1, 1, 1, 1});
   const int32_t v = b.add_tensor("v", TensorType::kInt16, {1, 2, 2, 1}, Quantization::per_tensor(0.5f, 0));
-  b.add_operator(BuiltinOp::kDepthwiseConv2D, {u, w, -1}, {v}, lite::DepthwiseConv2DOptions{});
+  b.add_operator(BuiltinOp::kTile, {u, m4}, {v});
   b.add_operator(BuiltinOp::kUnique, {t}, {c});
   b.add_operator(BuiltinOp::kReverseSequence, {c, multiples}, {y});
   b.set_inputs({x, u});
@@ -92,13 +92,13 @@ TEST(RuntimeOpRecords, AllUnsupportedOpsInOneError) {
   EXPECT_EQ(ops[0].operators, (std::vector<size_t>{0, 3}));
   EXPECT_EQ(ops[1].what, "REVERSE_SEQUENCE");
   EXPECT_EQ(ops[1].operators, (std::vector<size_t>{1, 4}));
-  EXPECT_EQ(ops[2].what, "DEPTHWISE_CONV_2D with int16 input");
+  EXPECT_EQ(ops[2].what, "TILE with int16 input");
   EXPECT_EQ(ops[2].operators, (std::vector<size_t>{2}));
 
   const std::string e = load_error(m);
   EXPECT_EQ(e,
             "runtime: operators not supported by the qlite runtime: UNIQUE x2 (operators 0, 3); "
-            "REVERSE_SEQUENCE x2 (operators 1, 4); DEPTHWISE_CONV_2D with int16 input x1 (operator 2)");
+            "REVERSE_SEQUENCE x2 (operators 1, 4); TILE with int16 input x1 (operator 2)");
   // The same through the file bytes.
   try {
     Interpreter::from_buffer(lite::write_model(m));

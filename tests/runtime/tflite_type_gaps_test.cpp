@@ -76,6 +76,88 @@ Probe make_probe(Rng& rng, BuiltinOp op, const char* name, T in, T out, int inpu
   return p;
 }
 
+// DEPTHWISE_CONV_2D [2, 5, 5, 4] with a 3x3 filter [1, 3, 3, 4] of int8
+// (per-channel scales along dimension 3): "16x8" (int16 activations, int64 or
+// int32 bias) or hybrid (float input and output, float bias).
+Probe depthwise_probe(Rng& rng, T in, T bias_type) {
+  const std::vector<int32_t> shape = {2, 5, 5, 4};
+  ModelBuilder b;
+  const bool hybrid = in == T::kFloat32;
+  const Quantization act_q = hybrid ? Quantization{} : Quantization::per_tensor(1.0f / 1024, 0);
+  const int32_t x = b.add_tensor("x", in, shape, act_q);
+  std::vector<int8_t> wv(36);
+  for (auto& v : wv) v = static_cast<int8_t>(static_cast<int64_t>(rng.below(255)) - 127);
+  const std::vector<float> ws = {0.01f, 0.02f, 0.015f, 0.03f};
+  const int32_t w = b.add_constant("w", T::kInt8, {1, 3, 3, 4}, wv, Quantization::per_axis(ws, {0, 0, 0, 0}, 3));
+  int32_t bias = -1;
+  if (bias_type == T::kInt64) {
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s / 1024);
+    bias = b.add_constant("bias", T::kInt64, {4}, std::vector<int64_t>{100, -200, 300, -400},
+                          Quantization::per_axis(bs, {0, 0, 0, 0}, 0));
+  } else if (bias_type == T::kInt32) {
+    std::vector<float> bs;
+    for (float s : ws) bs.push_back(s / 1024);
+    bias = b.add_constant("bias", T::kInt32, {4}, std::vector<int32_t>{100, -200, 300, -400},
+                          Quantization::per_axis(bs, {0, 0, 0, 0}, 0));
+  } else {
+    bias = b.add_constant("bias", T::kFloat32, {4}, std::vector<float>{0.1f, -0.2f, 0.3f, -0.4f});
+  }
+  const int32_t y = b.add_tensor("y", in, {2, 5, 5, 4}, act_q);
+  lite::DepthwiseConv2DOptions o;
+  o.padding = Padding::kSame;
+  b.add_operator(BuiltinOp::kDepthwiseConv2D, {x, w, bias}, {y}, o);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string("DEPTHWISE_CONV_2D ") + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(in) +
+           " (INT8 filter, " + lite::tensor_type_name(bias_type) + " bias)";
+  p.model = b.finish();
+  p.inputs.push_back(PeerInput{shape, bytes_for(in, 200, rng)});
+  return p;
+}
+
+// op(x, constant) with x of type in, shape {2, 4, 4, 3}: a second operand
+// from the file (an axis, block or multiples tensor).
+Probe const_probe(Rng& rng, BuiltinOp op, const char* name, T in, T out, lite::OpOptions options,
+                  std::vector<int32_t> out_shape, std::vector<int32_t> const_shape, std::vector<int32_t> values,
+                  Quantization out_q = {}) {
+  const std::vector<int32_t> shape = {2, 4, 4, 3};
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", in, shape, q_of(in));
+  const int32_t k = b.add_constant("k", T::kInt32, const_shape, values);
+  const int32_t y = b.add_tensor("y", out, out_shape, out_q.scale.empty() ? q_of(out) : out_q);
+  b.add_operator(op, {x, k}, {y}, options);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string(name) + " " + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(out);
+  p.model = b.finish();
+  p.inputs.push_back(PeerInput{shape, bytes_for(in, 96, rng)});
+  return p;
+}
+
+// BATCH_MATMUL of x [2, 4, 4, 3] (type in) by a constant [3, 5] (type rhs)
+// into type out: hybrid (float x int8) and int8 -> int32.
+Probe batch_matmul_probe(Rng& rng, T in, T rhs, T out) {
+  const std::vector<int32_t> shape = {2, 4, 4, 3};
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("x", in, shape, q_of(in));
+  std::vector<int8_t> rv(15);
+  for (auto& v : rv) v = static_cast<int8_t>(static_cast<int64_t>(rng.below(255)) - 127);
+  const int32_t r = b.add_constant("r", rhs, {3, 5}, rv, Quantization::per_tensor(0.02f, 0));
+  const int32_t y = b.add_tensor("y", out, {2, 4, 4, 5}, out == T::kInt32 ? Quantization{} : q_of(out));
+  b.add_operator(BuiltinOp::kBatchMatmul, {x, r}, {y}, lite::BatchMatMulOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  Probe p;
+  p.what = std::string("BATCH_MATMUL ") + lite::tensor_type_name(in) + " -> " + lite::tensor_type_name(out) + " (" +
+           lite::tensor_type_name(rhs) + " rhs)";
+  p.model = b.finish();
+  p.inputs.push_back(PeerInput{shape, bytes_for(in, 96, rng)});
+  return p;
+}
+
 TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(1612);
@@ -116,6 +198,58 @@ TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
       make_probe(rng, BuiltinOp::kGelu, "GELU", T::kInt16, T::kInt16, 1, lite::GeluOptions{}),
       make_probe(rng, BuiltinOp::kElu, "ELU", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
       make_probe(rng, BuiltinOp::kAbs, "ABS", T::kUInt8, T::kUInt8, 1, lite::OpOptions{}),
+      depthwise_probe(rng, T::kInt16, T::kInt64),
+      depthwise_probe(rng, T::kInt16, T::kInt32),
+      depthwise_probe(rng, T::kFloat32, T::kFloat32),
+      // Further pairs from TFLite 2.9's kernels' type switches, for ops qlite runs.
+      make_probe(rng, BuiltinOp::kEqual, "EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kNotEqual, "NOT_EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kLess, "LESS", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kGreaterEqual, "GREATER_EQUAL", T::kInt16, T::kBool, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kZerosLike, "ZEROS_LIKE", T::kInt8, T::kInt8, 1, lite::ZerosLikeOptions{}),
+      make_probe(rng, BuiltinOp::kZerosLike, "ZEROS_LIKE", T::kInt16, T::kInt16, 1, lite::ZerosLikeOptions{}),
+      make_probe(rng, BuiltinOp::kLogSoftmax, "LOG_SOFTMAX", T::kInt16, T::kInt16, 1, lite::LogSoftmaxOptions{}),
+      make_probe(rng, BuiltinOp::kL2Normalization, "L2_NORMALIZATION", T::kInt16, T::kInt16, 1, lite::L2NormOptions{}),
+      make_probe(rng, BuiltinOp::kAddN, "ADD_N", T::kInt8, T::kInt8, 2, lite::AddNOptions{}),
+      make_probe(rng, BuiltinOp::kAddN, "ADD_N", T::kInt64, T::kInt64, 2, lite::AddNOptions{}),
+      make_probe(rng, BuiltinOp::kDiv, "DIV", T::kInt8, T::kInt8, 2, lite::DivOptions{}),
+      make_probe(rng, BuiltinOp::kDiv, "DIV", T::kInt16, T::kInt16, 2, lite::DivOptions{}),
+      make_probe(rng, BuiltinOp::kFloorDiv, "FLOOR_DIV", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kPow, "POW", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kSquare, "SQUARE", T::kInt32, T::kInt32, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kRsqrt, "RSQRT", T::kInt16, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kNeg, "NEG", T::kInt16, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kHardSwish, "HARD_SWISH", T::kUInt8, T::kUInt8, 1, lite::HardSwishOptions{}),
+      make_probe(rng, BuiltinOp::kSquaredDifference, "SQUARED_DIFFERENCE", T::kInt64, T::kInt64, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kMaximum, "MAXIMUM", T::kInt16, T::kInt16, 2, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt8, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kUInt8, T::kInt16, 1, lite::OpOptions{}),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt16, T::kInt32, 1, lite::OpOptions{}, {2, 4, 4, 3},
+                 Quantization::per_tensor(1.0f / 65536, 0)),
+      make_probe(rng, BuiltinOp::kQuantize, "QUANTIZE", T::kInt8, T::kInt32, 1, lite::OpOptions{}, {2, 4, 4, 3},
+                 Quantization::per_tensor(1.0f / 65536, 0)),
+      make_probe(rng, BuiltinOp::kReduceProd, "REDUCE_PROD", T::kUInt8, T::kUInt8, 1, keep, reduced, {}, true),
+      make_probe(rng, BuiltinOp::kSum, "SUM", T::kBool, T::kBool, 1, keep, reduced, {}, true),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kInt8, T::kInt8, keep, {2, 4, 4, 1}, {1}, {3}),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kUInt8, T::kUInt8, lite::ReducerOptions{}, {4, 4, 3}, {1}, {0}),
+      const_probe(rng, BuiltinOp::kMean, "MEAN", T::kFloat32, T::kFloat32, keep, {2, 4, 4, 1}, {1}, {3}),
+      const_probe(rng, BuiltinOp::kArgMax, "ARG_MAX", T::kInt16, T::kInt32, lite::ArgMaxOptions{T::kInt32}, {2, 4, 4},
+                  {1}, {3}),
+      const_probe(rng, BuiltinOp::kTile, "TILE", T::kInt16, T::kInt16, lite::OpOptions{}, {2, 8, 4, 3}, {4},
+                  {1, 2, 1, 1}),
+      const_probe(rng, BuiltinOp::kCumsum, "CUMSUM", T::kInt8, T::kInt8, lite::CumsumOptions{}, {2, 4, 4, 3}, {}, {1}),
+      const_probe(rng, BuiltinOp::kMirrorPad, "MIRROR_PAD", T::kInt16, T::kInt16, lite::MirrorPadOptions{},
+                  {2, 4, 6, 3}, {4, 2}, {0, 0, 0, 0, 1, 1, 0, 0}),
+      make_probe(rng, BuiltinOp::kDepthToSpace, "DEPTH_TO_SPACE", T::kInt16, T::kInt16, 1, lite::DepthToSpaceOptions{1}),
+      make_probe(rng, BuiltinOp::kSpaceToDepth, "SPACE_TO_DEPTH", T::kInt16, T::kInt16, 1, lite::SpaceToDepthOptions{1}),
+      const_probe(rng, BuiltinOp::kPad, "PAD", T::kBool, T::kBool, lite::PadOptions{}, {2, 4, 6, 3}, {4, 2},
+                  {0, 0, 0, 0, 1, 1, 0, 0}),
+      const_probe(rng, BuiltinOp::kTranspose, "TRANSPOSE", T::kBool, T::kBool, lite::OpOptions{}, {3, 4, 4, 2}, {4},
+                  {3, 1, 2, 0}),
+      make_probe(rng, BuiltinOp::kConcatenation, "CONCATENATION", T::kInt16, T::kInt16, 2,
+                 lite::ConcatenationOptions{3}, {2, 4, 4, 6}),
+      batch_matmul_probe(rng, T::kFloat32, T::kInt8, T::kFloat32),
+      batch_matmul_probe(rng, T::kInt8, T::kInt8, T::kInt32),
   };
   int both = 0, gaps = 0, neither = 0, qlite_only = 0;
   std::string table;
@@ -144,6 +278,14 @@ TEST(TfLiteTypeGaps, AuditAgainstTfLite) {
   }
   std::printf("type audit: %d both run, %d TFLite only (gaps), %d qlite only, %d neither\n%s", both, gaps, qlite_only,
               neither, table.c_str());
+  // Every pair TFLite 2.9 runs, qlite runs too but one (the gaps this audit
+  // found are filled: tflite_types16_test.cpp has their conformance tests).
+  // One open gap, named: hybrid BATCH_MATMUL (float lhs, int8 rhs), which
+  // TFLite 2.9 runs and qlite refuses in one line (not built yet).
+  EXPECT_EQ(gaps, 1) << table;
+  EXPECT_NE(table.find("BATCH_MATMUL FLOAT32 -> FLOAT32 (INT8 rhs): TFLite runs, qlite refuses"), std::string::npos)
+      << table;
+  EXPECT_EQ(qlite_only, 0) << table;
 }
 
 // int32 and int64 ADD (filled from the audit above): random shapes, some

@@ -6,7 +6,8 @@
 namespace qlite::runtime::detail {
 
 void prepare_average_pool2d(PrepareContext& ctx, Node& n) {
-  prepare_pool(ctx, n, kernels::average_pool2d_int8, ctx.kernels().average_pool2d_f32, ref::average_pool2d_uint8);
+  prepare_pool(ctx, n, kernels::average_pool2d_int8, ctx.kernels().average_pool2d_f32, ref::average_pool2d_uint8,
+               ref::average_pool2d_int16);
 }
 
 }  // namespace qlite::runtime::detail

@@ -2,10 +2,12 @@
 // ranks 2..4 whose batch dimensions broadcast, adj_x / adj_y transposing the
 // last two dimensions of either; rhs constant or computed. Types: float32,
 // int8 (per-tensor scales, zero points on all three tensors) and int16 (zero
-// points 0), the same type in and out. TFLite 2.9's hybrid form (float32
-// lhs, int8 rhs) is refused in one line. The arithmetic is
-// ref::batch_matmul_* (src/kernels/reference/matmul_kernels.h).
+// points 0), the same type in and out; and int8 -> int32 (raw sums,
+// types16_kernels.h). TFLite 2.9's hybrid form (float32 lhs, int8 rhs) is
+// refused in one line. The arithmetic is ref::batch_matmul_*
+// (src/kernels/reference/matmul_kernels.h).
 #include "kernels/reference/matmul_kernels.h"
+#include "kernels/reference/types16_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -36,6 +38,12 @@ void eval_int16(const EvalContext& c, const Node& n) {
                           c.output(n, 0).as<int16_t>());
 }
 
+void eval_int8_int32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BatchMatMulState>();
+  ref::batch_matmul_int8_to_int32(s.q, c.input(n, 0).as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
+                                  c.output(n, 0).as<int32_t>());
+}
+
 }  // namespace
 
 void prepare_batch_matmul(PrepareContext& ctx, Node& n) {
@@ -48,7 +56,9 @@ void prepare_batch_matmul(PrepareContext& ctx, Node& n) {
     op_fail(n, "hybrid FLOAT32 x INT8 (lhs " + describe(lhs) + ", rhs " + describe(rhs) +
                    ") is not supported: quantize the lhs or dequantize the rhs");
   const bool f32 = lhs.type == T::kFloat32, i8 = lhs.type == T::kInt8, i16 = lhs.type == T::kInt16;
-  if (!(f32 || i8 || i16) || rhs.type != lhs.type || out.type != lhs.type) unsupported_types(ctx, n);
+  // int8 x int8 -> int32 (TFLite 2.9's EvalInt8Int32: raw accumulators).
+  const bool i8_i32 = i8 && rhs.type == T::kInt8 && out.type == T::kInt32;
+  if (!(f32 || i8 || i16) || rhs.type != lhs.type || (out.type != lhs.type && !i8_i32)) unsupported_types(ctx, n);
   // TensorFlow Lite 2.9 takes ranks 2 to 4 (later versions 5).
   op_check(lhs.shape.size() >= 2 && lhs.shape.size() <= 4 && rhs.shape.size() >= 2 && rhs.shape.size() <= 4, n,
            "lhs " + describe(lhs) + " and rhs " + describe(rhs) + " must have ranks 2 to 4 (as TensorFlow Lite 2.9)");
@@ -64,6 +74,13 @@ void prepare_batch_matmul(PrepareContext& ctx, Node& n) {
   s.q.s = shape;
   if (f32) {
     n.eval = eval_f32;
+  } else if (i8_i32) {
+    require_per_tensor(n, lhs, "lhs");
+    require_per_tensor(n, rhs, "rhs");
+    // TFLite 2.9 multiplies the raw values here: the zero points are ignored
+    // (measured: Int8ToInt32BatchMatMulMatchesTfLite).
+    s.q.lhs_zero_point = 0, s.q.rhs_zero_point = 0;
+    n.eval = eval_int8_int32;
   } else {
     require_per_tensor(n, lhs, "lhs");
     require_per_tensor(n, rhs, "rhs");

@@ -1,7 +1,9 @@
-// DEPTHWISE_CONV_2D: float32 and full int8 (weights 1HWC, per channel along
-// dimension 3). Hybrid depthwise is not run (TFLite 2.9 has no hybrid
-// depthwise kernel either; its converter keeps such ops float).
+// DEPTHWISE_CONV_2D: float32, full int8 and uint8 (weights 1HWC, per channel
+// along dimension 3), 16x8 (int16 activations, int8 weights, int64 bias) and
+// hybrid (float activations, int8 weights with per-channel scales), the last
+// two with the reference kernels of types16_kernels.h.
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/reference/types16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -22,7 +24,31 @@ struct DepthwiseState : OpState {
   // ref::depthwise_conv2d_uint8; the others `packed` on the flipped input.
   int32_t weight_zero_point = 0;
   ref::DepthwiseInt8Params q_u8;  // uint8 domain
+  // 16x8 and hybrid (types16_kernels.h).
+  ref::DepthwiseInt8Params q16;
+  ref::DepthwiseHybridParams hybrid;
+  size_t hybrid_q = 0, hybrid_s = 0, hybrid_o = 0;  // scratch indices
 };
+
+void eval_int16x8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::DepthwiseInt8Params p = s.q16;
+  p.g.batch = static_cast<int>(c.scaled(p.g.batch));
+  ref::depthwise_conv2d_int16x8(p, c.input(n, 0).as<const int16_t>(), c.input(n, 1).as<const int8_t>(),
+                                bias ? bias->as<const int64_t>() : nullptr, c.output(n, 0).as<int16_t>());
+}
+
+void eval_hybrid(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<DepthwiseState>();
+  const RtTensor* bias = c.optional_input(n, 2);
+  ref::HybridScratch sc;
+  sc.quantized = reinterpret_cast<int8_t*>(c.scratch_of(n, s.hybrid_q));
+  sc.scaling = reinterpret_cast<float*>(c.scratch_of(n, s.hybrid_s));
+  sc.offsets = reinterpret_cast<int32_t*>(c.scratch_of(n, s.hybrid_o));
+  ref::depthwise_conv2d_hybrid(s.hybrid, c.input(n, 0).as<const float>(), c.input(n, 1).as<const int8_t>(),
+                               bias ? bias->as<const float>() : nullptr, sc, c.output(n, 0).as<float>());
+}
 
 void eval_uint8_ref(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
@@ -147,6 +173,44 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
       return kernels::pack_depthwise_conv2d_uint8(ctx.isa(), s.q_u8, s.weight_zero_point, w.as<const uint8_t>(),
           bias ? bias->as<const int32_t>() : nullptr);
     }, eval_uint8);
+  } else if (in.type == T::kInt16 && w.type == T::kInt8 && out.type == T::kInt16) {
+    // depthwise_conv.cc: symmetric int16 activations, an int64 bias (TFLite
+    // 2.9 refuses int32 for 16x8 depthwise: measured in the type audit).
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    op_check(in.zero_point() == 0, n, "int16 input " + describe(in) + " must have zero point 0");
+    op_check(out.zero_point() == 0, n, "int16 output " + describe(out) + " must have zero point 0");
+    const std::vector<float> ws = weight_scales(n, w, g.out_c, 3, "filter");
+    if (bias) check_bias_quantized(n, *bias, T::kInt64, g.out_c, in.scale(), ws, out.scale());
+    s.q16.g = g;
+    s.q16.depth_multiplier = s.depth_multiplier;
+    s.q16.requant = ref::make_requant(in.scale(), ws, out.scale());
+    for (const ref::QuantizedMultiplier& m : s.q16.requant)
+      op_check(m.shift >= -31 && m.shift <= 7, n,
+               "effective scale input x filter / output is outside TFLite's range (shift " + std::to_string(m.shift) +
+                   ")");
+    s.q16.act = ref::fused_activation_range(s.act, out.scale(), 0, -32768, 32767);
+    n.separable = false;
+    n.eval = eval_int16x8;
+  } else if (in.type == T::kFloat32 && w.type == T::kInt8 && out.type == T::kFloat32) {
+    // depthwise_conv.cc EvalHybridPerChannel: one weight scale per channel.
+    const lite::Quantization& wq = w.quant();
+    op_check(wq.scale.size() == static_cast<size_t>(g.out_c) && wq.quantized_dimension == 3, n,
+             "hybrid filter " + describe(w) + " needs one scale per output channel along dimension 3");
+    for (float v : wq.scale) op_check(std::isfinite(v) && v > 0, n, "filter " + describe(w) + " scales must be > 0");
+    // TFLite 2.9's x86 hybrid kernel reads the bias unconditionally (it
+    // crashes without one): refused rather than run unlike anything to compare.
+    op_check(bias != nullptr, n, "hybrid filter " + describe(w) + " needs a float bias (TFLite 2.9 requires one)");
+    check_bias_f32(n, *bias, g.out_c);
+    s.hybrid.g = g;
+    s.hybrid.depth_multiplier = s.depth_multiplier;
+    s.hybrid.weight_scales = wq.scale;
+    s.hybrid.act = s.act;
+    s.hybrid_q = ctx.request_scratch(n, static_cast<size_t>(in.numel()));
+    s.hybrid_s = ctx.request_scratch(n, static_cast<size_t>(g.batch) * sizeof(float));
+    s.hybrid_o = ctx.request_scratch(n, static_cast<size_t>(g.batch) * sizeof(int32_t));
+    n.separable = false;
+    n.eval = eval_hybrid;
   } else {
     unsupported_types(ctx, n);
   }

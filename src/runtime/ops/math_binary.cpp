@@ -12,6 +12,7 @@
 #include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
+#include "runtime/ops/types16.h"
 
 namespace qlite::runtime::detail {
 namespace {
@@ -239,6 +240,10 @@ static void eval_sub_int16_pot(const EvalContext& c, const Node& n) {
 }
 
 void prepare_mul(PrepareContext& ctx, Node& n) {
+  if (ctx.input(n, 0).type == T::kInt16 && ctx.output(n, 0).type != T::kInt16) {
+    prepare_mul_int16_to_8bit(ctx, n);  // types16.cpp
+    return;
+  }
   require_same_types(ctx, n, 0, 2);
   auto& s = prepare_broadcast(ctx, n, 2);
   const RtTensor& a = ctx.input(n, 0);

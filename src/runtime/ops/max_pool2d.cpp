@@ -37,7 +37,8 @@ void eval_max_pool_f32(const EvalContext& c, const Node& n) {
 }  // namespace
 
 void prepare_max_pool2d(PrepareContext& ctx, Node& n) {
-  prepare_pool(ctx, n, kernels::max_pool2d_int8, ctx.kernels().max_pool2d_f32, ref::max_pool2d_uint8);
+  prepare_pool(ctx, n, kernels::max_pool2d_int8, ctx.kernels().max_pool2d_f32, ref::max_pool2d_uint8,
+               ref::max_pool2d_int16);
   if (n.eval != eval_pool_f32) return;
   const ref::WindowGeometry& g = n.state_as<PoolState>().g;
   ref::validate_geometry(g, "max_pool2d_f32");

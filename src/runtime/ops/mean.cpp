@@ -1,5 +1,6 @@
 // MEAN over the spatial axes (1, 2) of an NHWC tensor, the global average
-// pooling of MobileNet-style models: float32, int8 and uint8. int8 is bit-exact with
+// pooling of MobileNet-style models: float32, int8 and uint8. Other axes and
+// the int16 / int32 / int64 means are types16.cpp's. int8 is bit-exact with
 // TensorFlow Lite 2.9, which picks one of three arithmetics from keep_dims,
 // the axes as written and the quantization (ref::tflite_mean_method).
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
+#include "runtime/ops/types16.h"
 
 namespace qlite::runtime::detail {
 namespace {
@@ -38,9 +40,26 @@ void eval_uint8(const EvalContext& c, const Node& n) {
   ref::mean_hw_uint8(q, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
+// A 4-D input and constant INT32 axes that resolve to {1, 2} (in any order,
+// negative allowed): the spatial mean below. Other axes go to types16.cpp.
+bool hw_axes(PrepareContext& ctx, const Node& n) {
+  const RtTensor& in = ctx.input(n, 0);
+  const RtTensor& axes = ctx.input(n, 1);
+  if (in.shape.size() != 4 || !axes.constant || axes.type != lite::TensorType::kInt32) return false;
+  std::vector<int32_t> ax(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
+  for (int32_t& a : ax) a = a < 0 ? a + 4 : a;
+  std::sort(ax.begin(), ax.end());
+  return ax == std::vector<int32_t>{1, 2};
+}
+
 }  // namespace
 
 void prepare_mean(PrepareContext& ctx, Node& n) {
+  using T = lite::TensorType;
+  if (const T t = ctx.input(n, 0).type; t == T::kInt16 || t == T::kInt32 || t == T::kInt64 || !hw_axes(ctx, n)) {
+    prepare_mean_types16(ctx, n);  // types16.cpp: any axes
+    return;
+  }
   RtTensor& in = ctx.input(n, 0);
   RtTensor& axes = ctx.input(n, 1);
   RtTensor& out = ctx.output(n, 0);
@@ -65,7 +84,6 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   } else {
     ctx.set_output_shape(n, 0, {s.batch, s.c});
   }
-  using T = lite::TensorType;
   if (in.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().mean_hw_f32;
     n.eval = eval_f32;

@@ -148,4 +148,40 @@ inline constexpr TypeCombo kReduceMaxMin[] = {{T::kFloat32, T::kFloat32}, {T::kI
                                               {T::kInt64, T::kInt64},     {T::kInt8, T::kInt8},
                                               {T::kUInt8, T::kUInt8},     {T::kInt16, T::kInt16}};
 
+// The type combinations of types16.cpp / types16_kernels.h on top of the lists above.
+// MUL: kMul and int16 into an 8-bit output.
+inline constexpr TypeCombo kMulTypes16[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                            {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16},
+                                            {T::kInt16, T::kInt8},      {T::kInt16, T::kUInt8}};
+// SOFTMAX: the same type in and out (float32, int8, uint8, int16), or 8-bit into int16.
+inline constexpr TypeCombo kSoftmax[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8},
+                                         {T::kInt16, T::kInt16},     {T::kInt8, T::kInt16}, {T::kUInt8, T::kInt16}};
+// MAX_POOL_2D / AVERAGE_POOL_2D: float32, int8, uint8 and int16.
+inline constexpr TypeCombo kPool[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
+// MEAN: float32, int8, uint8 (over H and W of NHWC), int16, int32, int64 (any axes).
+inline constexpr TypeCombo kMean[] = {{T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8},   {T::kUInt8, T::kUInt8},
+                                      {T::kInt16, T::kInt16},     {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
+// SUM: kReduce's types and int16.
+inline constexpr TypeCombo kSum[] = {{T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64},
+                                     {T::kInt8, T::kInt8},       {T::kUInt8, T::kUInt8},  {T::kInt16, T::kInt16}};
+// REDUCE_PROD: kReduceProd's types and quantized int8 / int16.
+inline constexpr TypeCombo kReduceProdTypes16[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}, {T::kInt8, T::kInt8},
+    {T::kInt16, T::kInt16}};
+// DEPTHWISE_CONV_2D: kFloat32Int8UInt8 and 16x8 (float32 in and out covers hybrid: int8 filter).
+inline constexpr TypeCombo kDepthwise[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kUInt8, T::kUInt8}, {T::kInt16, T::kInt16}};
+
+// QUANTIZE: kQuantize and int16 -> int32.
+inline constexpr TypeCombo kQuantizeTypes16[] = {{T::kFloat32, T::kInt8}, {T::kFloat32, T::kUInt8},
+                                                 {T::kInt8, T::kInt8},    {T::kUInt8, T::kInt8},
+                                                 {T::kInt8, T::kUInt8},   {T::kUInt8, T::kUInt8},
+                                                 {T::kFloat32, T::kInt16}, {T::kInt16, T::kInt16},
+                                                 {T::kInt16, T::kInt8},   {T::kInt16, T::kInt32}};
+
+// BATCH_MATMUL: kBatchMatMul and int8 -> int32.
+inline constexpr TypeCombo kBatchMatMulTypes16[] = {
+    {T::kFloat32, T::kFloat32}, {T::kInt8, T::kInt8}, {T::kInt16, T::kInt16}, {T::kInt8, T::kInt32}};
+
 }  // namespace qlite::runtime::detail::op_types

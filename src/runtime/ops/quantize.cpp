@@ -1,6 +1,7 @@
 // QUANTIZE: float32 -> int8 / uint8 / int16 (AffineQuantize), and requantization
 // between int8 and uint8 tensors and from int16 to int16 / int8 (what TFLite's converter inserts at the ends
-// of a model with uint8 I/O): q' = clamp(MBQM(q - zp_in, s_in / s_out) + zp_out).
+// of a model with uint8 I/O): q' = clamp(MBQM(q - zp_in, s_in / s_out) + zp_out);
+// and int16 -> int32 the same way (no clamp: the int32 sum wraps, as TFLite's).
 #include <cmath>
 
 #include "runtime/ops/op_util.h"
@@ -58,6 +59,21 @@ void eval_requantize(const EvalContext& c, const Node& n) {
   }
 }
 
+// int16 -> int32: MBQM(q - zp_in) + zp_out in int32, which wraps around in
+// TFLite's int32 arithmetic (its clamp to int32 is then no-op); wrapped here
+// without undefined behaviour.
+void eval_requantize_int16_int32(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  const int16_t* x = in.as<const int16_t>();
+  int32_t* y = c.output(n, 0).as<int32_t>();
+  const int64_t count = c.scaled(in.numel());
+  for (int64_t i = 0; i < count; ++i) {
+    const int32_t v = ref::multiply_by_quantized_multiplier(int32_t{x[i]} - s.in_zp, s.m);
+    y[i] = static_cast<int32_t>(static_cast<uint32_t>(v) + static_cast<uint32_t>(s.zero_point));
+  }
+}
+
 }  // namespace
 
 void prepare_quantize(PrepareContext& ctx, Node& n) {
@@ -90,6 +106,20 @@ void prepare_quantize(PrepareContext& ctx, Node& n) {
   }
   if (in.type == T::kFloat32 && out.type == T::kInt16) {
     n.eval = eval_f32_int16;
+    return;
+  }
+  if (in.type == T::kInt16 && out.type == T::kInt32) {
+    // quantize.cc Requantize<int16_t, int32_t> (found by the type audit).
+    require_per_tensor(n, in, "input");
+    const int64_t zo = out.quant().zero_point.at(0);
+    op_check(zo >= INT32_MIN && zo <= INT32_MAX, n, "output " + describe(out) + " zero point is outside int32");
+    s.in_zp = in.zero_point();
+    try {
+      s.m = ref::quantize_multiplier(static_cast<double>(in.scale()) / static_cast<double>(out.scale()));
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    n.eval = eval_requantize_int16_int32;
     return;
   }
   const bool in_int16 = in.type == T::kInt16, out_int16 = out.type == T::kInt16;

@@ -7,6 +7,7 @@
 #include "kernels/reference/math_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
+#include "runtime/ops/types16.h"
 
 namespace qlite::runtime::detail {
 namespace {
@@ -116,8 +117,9 @@ void prepare_reduce(PrepareContext& ctx, Node& n, const char* name) {
     }
     case T::kInt16:
       // reduce.cc: REDUCE_MAX / REDUCE_MIN of int16 compare the raw values,
-      // and refuse an output quantization other than the input's.
-      if (K != Kind::kMax && K != Kind::kMin) unsupported_types(ctx, n);
+      // and refuse an output quantization other than the input's; SUM of
+      // int16 (EvalSum: no rescaling for int16) adds the raw values in int16.
+      if (K != Kind::kMax && K != Kind::kMin && K != Kind::kSum) unsupported_types(ctx, n);
       require_per_tensor(n, in, "input");
       require_per_tensor(n, out, "output");
       op_check(in.scale() == out.scale() && in.zero_point() == out.zero_point(), n,
@@ -133,6 +135,14 @@ void prepare_reduce(PrepareContext& ctx, Node& n, const char* name) {
 void prepare_sum(PrepareContext& ctx, Node& n) { prepare_reduce<Kind::kSum>(ctx, n, "SUM"); }
 void prepare_reduce_max(PrepareContext& ctx, Node& n) { prepare_reduce<Kind::kMax>(ctx, n, "REDUCE_MAX"); }
 void prepare_reduce_min(PrepareContext& ctx, Node& n) { prepare_reduce<Kind::kMin>(ctx, n, "REDUCE_MIN"); }
-void prepare_reduce_prod(PrepareContext& ctx, Node& n) { prepare_reduce<Kind::kProd>(ctx, n, "REDUCE_PROD"); }
+void prepare_reduce_prod(PrepareContext& ctx, Node& n) {
+  // reduce.cc EvalProd: quantized int8 / int16 rescale every product (types16.cpp).
+  const RtTensor& in = ctx.input(n, 0);
+  if ((in.type == T::kInt8 || in.type == T::kInt16) && in.quantized()) {
+    prepare_reduce_prod_quantized(ctx, n);
+    return;
+  }
+  prepare_reduce<Kind::kProd>(ctx, n, "REDUCE_PROD");
+}
 
 }  // namespace qlite::runtime::detail

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/reference/int16_activation_kernels.h"
+#include "kernels/reference/types16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -40,6 +41,18 @@ void eval_uint8(const EvalContext& c, const Node& n) {
 void eval_int16(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<SoftmaxState>();
   ref::softmax_int16(s.q16, c.scaled(s.outer), s.depth, c.input(n, 0).as<const int16_t>(), c.output(n, 0).as<int16_t>());
+}
+
+// int8 / uint8 in, int16 out (types16_kernels.h).
+void eval_int8_to_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  ref::softmax_int8_to_int16(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const int8_t>(),
+                             c.output(n, 0).as<int16_t>());
+}
+void eval_uint8_to_int16(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<SoftmaxState>();
+  ref::softmax_uint8_to_int16(s.q, c.scaled(s.outer), s.depth, c.input(n, 0).as<const uint8_t>(),
+                              c.output(n, 0).as<int16_t>());
 }
 
 }  // namespace
@@ -90,6 +103,18 @@ void prepare_softmax(PrepareContext& ctx, Node& n) {
       op_fail(n, e.what());
     }
     n.eval = eval_int16;
+  } else if ((in.type == T::kInt8 || in.type == T::kUInt8) && out.type == T::kInt16) {
+    require_per_tensor(n, in, "input");
+    require_per_tensor(n, out, "output");
+    // TFLite 2.9 checks neither the int16 output's scale nor its zero point
+    // here (measured: Softmax8BitToInt16MatchesTfLite); both go into the
+    // quantization of each probability.
+    op_check(std::isfinite(out.scale()) && out.scale() > 0, n, "output " + describe(out) + " needs a scale > 0");
+    op_check(out.zero_point() >= -32768 && out.zero_point() <= 32767, n,
+             "output " + describe(out) + " has a zero point outside int16");
+    s.q = ref::make_softmax_params(in.scale(), s.beta, out.scale(), 0);
+    s.q.output_zero_point = out.zero_point();  // int16's, beyond int8's range
+    n.eval = in.type == T::kInt8 ? eval_int8_to_int16 : eval_uint8_to_int16;
   } else {
     unsupported_types(ctx, n);
   }
