@@ -2,6 +2,7 @@
 // prepare for a batch (op prepare in execution order, ops on known inputs
 // computed then, arena plan), invoke.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -42,6 +43,7 @@ struct Lane {
   std::vector<RtTensor> tensors;
   std::vector<std::byte*> scratch;
   detail::EvalContext ctx;
+  std::vector<int64_t> op_ns;  // profiling: ns per step of `run` in the current invoke
 };
 
 // A graph input or output in the shared part of the arena, at the full batch.
@@ -97,6 +99,8 @@ struct Interpreter::Impl {
   std::vector<Lane> lanes;
   std::vector<IoTensor> io;
   int tile = 1, tiles = 1;
+  bool profiling = false;
+  std::vector<OpTiming> timings;  // one per step of `run` while profiling
 
   const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
   void load();
@@ -109,6 +113,8 @@ struct Interpreter::Impl {
   bool separable(int b) const;
   void plan_memory();
   void run_tile(Lane& lane, int first_image, int images);
+  void reset_profile();
+  void collect_profile();
 };
 
 void Interpreter::Impl::load() {
@@ -400,6 +406,7 @@ void Interpreter::Impl::prepare(int new_batch) {
     // The caller sees the graph inputs and outputs at the full batch.
     for (const IoTensor& e : io) tensors[e.tensor].shape[0] = new_batch;
   }
+  reset_profile();
 }
 
 void Interpreter::Impl::plan_memory() {
@@ -492,13 +499,49 @@ void Interpreter::Impl::plan_memory() {
 void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
   for (const IoTensor& e : io) lane.tensors[e.tensor].data = e.base + static_cast<size_t>(first_image) * e.image_bytes;
   lane.ctx.batch = images;
-  for (size_t pos : run) {
-    const Node& n = nodes[pos];
+  for (size_t step = 0; step < run.size(); ++step) {
+    const Node& n = nodes[run[step]];
     try {
-      n.eval(lane.ctx, n);
+      if (profiling) [[unlikely]] {
+        const auto t0 = std::chrono::steady_clock::now();
+        n.eval(lane.ctx, n);
+        lane.op_ns[step] += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      } else {
+        n.eval(lane.ctx, n);
+      }
     } catch (const Error& e) {
       throw Error("runtime: " + n.label + ": " + e.what());
     }
+  }
+}
+
+// The profile's op list for the current plan, with no samples yet.
+void Interpreter::Impl::reset_profile() {
+  timings.clear();
+  for (Lane& lane : lanes) lane.op_ns.clear();
+  if (!profiling) return;
+  for (size_t pos : run) {
+    const Node& n = nodes[pos];
+    OpTiming t;
+    t.op_index = n.index;
+    t.op_name = op_name(model, *n.def);
+    for (int32_t i : n.def->inputs)
+      if (i >= 0) t.input_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
+    for (int32_t i : n.def->outputs) t.output_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
+    timings.push_back(std::move(t));
+  }
+  for (Lane& lane : lanes) lane.op_ns.assign(run.size(), 0);
+}
+
+// After an invoke: each op's time, summed over the lanes, becomes one sample.
+void Interpreter::Impl::collect_profile() {
+  for (size_t step = 0; step < timings.size(); ++step) {
+    int64_t total = 0;
+    for (Lane& lane : lanes) {
+      total += lane.op_ns[step];
+      lane.op_ns[step] = 0;
+    }
+    timings[step].ns.push_back(total);
   }
 }
 
@@ -611,7 +654,15 @@ void Interpreter::check_type(lite::TensorType actual, lite::TensorType wanted, c
 
 void Interpreter::invoke() {
   Impl& m = *impl_;
-  if (m.tiles == 1) return m.run_tile(m.lanes[0], 0, m.batch);
+  if (m.profiling) [[unlikely]] {
+    // Times left by an invoke that threw are not this invoke's.
+    for (Lane& lane : m.lanes) std::fill(lane.op_ns.begin(), lane.op_ns.end(), 0);
+  }
+  if (m.tiles == 1) {
+    m.run_tile(m.lanes[0], 0, m.batch);
+    if (m.profiling) [[unlikely]] m.collect_profile();
+    return;
+  }
   // Tiles in order, chunk c of the pool on lane c: the same tiles land on the
   // same lane every time, and every image's result is independent of its tile.
   auto body = [&m](int64_t t0, int64_t t1, int chunk) {
@@ -623,7 +674,15 @@ void Interpreter::invoke() {
   };
   if (m.lanes.size() > 1) m.pool->parallel_for(m.tiles, body, 1);
   else body(0, m.tiles, 0);
+  if (m.profiling) [[unlikely]] m.collect_profile();
 }
+
+void Interpreter::set_profiling(bool on) {
+  impl_->profiling = on;
+  impl_->reset_profile();
+}
+bool Interpreter::profiling() const { return impl_->profiling; }
+const std::vector<OpTiming>& Interpreter::op_timings() const { return impl_->timings; }
 
 void Interpreter::reset_variables() { impl_->reset_variables(); }
 size_t Interpreter::num_variables() const { return impl_->variables.size(); }
