@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <new>
 #include <string_view>
 
@@ -82,6 +83,8 @@ struct Interpreter::Impl {
   size_t prepare_folded_bytes = 0;
   std::vector<bool> is_graph_output;
   std::vector<std::vector<float>> folded;
+  // Copies of the operators that read a folded PAD's input instead of its output.
+  std::deque<lite::OperatorDef> rewritten_defs;
   // Storage of the variable tensors (index into `tensors`, bytes), allocated
   // once at load: state survives invokes and re-preparations.
   std::vector<std::pair<size_t, std::vector<std::byte>>> variables;
@@ -106,6 +109,7 @@ struct Interpreter::Impl {
   void load();
   void reset_variables();
   void fold_constants();
+  void fold_pads();
   void prepare(int new_batch);
   void prepare_ops(int b, int workers);
   bool foldable_at_prepare(const Node& n) const;
@@ -170,6 +174,7 @@ void Interpreter::Impl::load() {
   for (int32_t t : g.outputs) is_graph_output[static_cast<size_t>(t)] = true;
   reset_variables();
   fold_constants();
+  fold_pads();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!nodes[i].folded) exec.push_back(i);
 }
@@ -289,6 +294,83 @@ void Interpreter::Impl::fold_constants() {
     out.data = reinterpret_cast<std::byte*>(folded.back().data());
     out.shape = to_shape(out.def->shape);
     n.folded = true;
+  }
+}
+
+// A PAD of the height and width of an int8 NHWC tensor whose only reader is
+// an int8 CONV_2D or DEPTHWISE_CONV_2D with VALID padding (PyTorch exports
+// pad explicitly so, before every 3x3 convolution) is folded into it: the
+// convolution reads the PAD's input with the PAD's amounts as explicit
+// padding, and the PAD is not executed. PAD writes the zero point, and a
+// padded position read at the zero point adds (x - zero point) * w = 0 to
+// the accumulator, as an out-of-image tap of the kernels adds nothing, so
+// results are identical. Only cases checked completely here are folded: the
+// PAD's own checks (same quantization in and out, constant non-negative
+// paddings) and pads below the filter size (as SAME padding has).
+void Interpreter::Impl::fold_pads() {
+  std::vector<int> readers(tensors.size(), 0);
+  for (const Node& n : nodes)
+    for (int32_t t : n.def->inputs)
+      if (t >= 0) ++readers[static_cast<size_t>(t)];
+  std::vector<int> producer_of(tensors.size(), -1);
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (int32_t t : nodes[i].def->outputs)
+      if (t >= 0) producer_of[static_cast<size_t>(t)] = static_cast<int>(i);
+  for (size_t ci = 0; ci < nodes.size(); ++ci) {
+    Node& conv = nodes[ci];
+    const bool is_conv = conv.op == lite::BuiltinOp::kConv2D;
+    if ((!is_conv && conv.op != lite::BuiltinOp::kDepthwiseConv2D) || conv.folded || conv.def->inputs.size() < 2)
+      continue;
+    lite::Padding padding;
+    int dh, dw;
+    if (const auto* o = std::get_if<lite::Conv2DOptions>(&conv.def->options))
+      padding = o->padding, dh = o->dilation_h, dw = o->dilation_w;
+    else if (const auto* d = std::get_if<lite::DepthwiseConv2DOptions>(&conv.def->options))
+      padding = d->padding, dh = d->dilation_h, dw = d->dilation_w;
+    else
+      continue;
+    if (padding != lite::Padding::kValid || dh != 1 || dw != 1) continue;
+    const int32_t x = conv.def->inputs[0], wt = conv.def->inputs[1];
+    if (x < 0 || wt < 0 || conv.def->outputs.empty() || conv.def->outputs[0] < 0) continue;
+    const RtTensor& padded = tensors[static_cast<size_t>(x)];
+    const RtTensor& w = tensors[static_cast<size_t>(wt)];
+    const RtTensor& y = tensors[static_cast<size_t>(conv.def->outputs[0])];
+    if (readers[static_cast<size_t>(x)] != 1 || is_graph_output[static_cast<size_t>(x)] || padded.variable ||
+        padded.constant)
+      continue;
+    const int p = producer_of[static_cast<size_t>(x)];
+    if (p < 0 || static_cast<size_t>(p) >= ci) continue;
+    Node& pad = nodes[static_cast<size_t>(p)];
+    if (pad.op != lite::BuiltinOp::kPad || pad.folded || pad.def->inputs.size() != 2 || pad.def->outputs.size() != 1)
+      continue;
+    const int32_t src = pad.def->inputs[0], pt = pad.def->inputs[1];
+    if (src < 0 || pt < 0) continue;
+    const RtTensor& in = tensors[static_cast<size_t>(src)];
+    const RtTensor& paddings = tensors[static_cast<size_t>(pt)];
+    using T = lite::TensorType;
+    if (in.type != T::kInt8 || padded.type != T::kInt8 || w.type != T::kInt8 || y.type != T::kInt8) continue;
+    const lite::Quantization& qi = in.quant();
+    const lite::Quantization& qo = padded.quant();
+    if (qi.scale.size() != 1 || qi.zero_point.size() != 1 || qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      continue;
+    if (in.def->shape.size() != 4 || padded.def->shape.size() != 4 || w.def->shape.size() != 4) continue;
+    int32_t pv[8];
+    if (!paddings.constant || paddings.type != T::kInt32 || paddings.shape != Shape{4, 2} ||
+        model.buffers[paddings.def->buffer].size() != sizeof pv)
+      continue;
+    std::memcpy(pv, paddings.data, sizeof pv);
+    const int64_t kh = w.def->shape[1], kw = w.def->shape[2];
+    if (pv[0] != 0 || pv[1] != 0 || pv[6] != 0 || pv[7] != 0) continue;
+    bool ok = true;
+    for (int k = 2; k < 6; ++k) ok = ok && pv[k] >= 0 && pv[k] < (k < 4 ? kh : kw);
+    if (!ok) continue;
+    rewritten_defs.push_back(*conv.def);
+    rewritten_defs.back().inputs[0] = src;
+    conv.def = &rewritten_defs.back();
+    conv.has_folded_pad = true;
+    conv.folded_pad = {pv[2], pv[3], pv[4], pv[5]};
+    pad.folded = true;
+    --readers[static_cast<size_t>(x)];
   }
 }
 
