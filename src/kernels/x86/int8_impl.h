@@ -108,6 +108,18 @@ struct Kernels {
       // MBQM with the zero point folded into its rounding constant and one
       // 32-bit shift, saturated to bytes (the small conv path's form): fewer
       // instructions per 16 outputs, which matters when K is short (16..32).
+      if constexpr ((NB == 2 || NB == 4) && requires { T::kFastBlocks; }) {
+        if ((nb0 + NB) * L <= a.n) {  // every block full: one packed store per pixel
+          typename T::FastRq rq[NB];
+          for (int j = 0; j < NB; ++j) rq[j] = T::fast_rq(*a.rq, (nb0 + j) * L);
+          for (int i = 0; i < MR; ++i) {
+            Reg v[NB];
+            for (int j = 0; j < NB; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
+            T::template store_fast_blocks<NB>(v, rq[0], out + i * os + nb0 * L);
+          }
+          return;
+        }
+      }
       for (int j = 0; j < NB; ++j) {
         const int c0 = (nb0 + j) * L;
         const int n = imin(L, a.n - c0);
