@@ -44,6 +44,19 @@ struct InterpreterOptions {
   size_t max_arena_bytes = size_t{4} << 30;
 };
 
+// One executed operator's wall time per invoke (Interpreter::set_profiling).
+struct OpTiming {
+  size_t op_index = 0;   // operator index in subgraph 0
+  std::string op_name;   // TFLite's name ("CONV_2D", "CUSTOM 'Foo'")
+  // Shapes as prepared (per tile of images when a batch runs in tiles);
+  // absent optional inputs are left out.
+  std::vector<Shape> input_shapes, output_shapes;
+  // Nanoseconds spent in this op during each invoke() since profiling was
+  // switched on (or the last re-preparation); summed over tiles and threads
+  // when a batch runs in tiles of images.
+  std::vector<int64_t> ns;
+};
+
 // What a caller needs to feed or read a graph input or output.
 struct TensorInfo {
   std::string name;
@@ -143,6 +156,16 @@ class Interpreter {
   void reset_variables();
   // Number of variable tensors in the graph.
   size_t num_variables() const;
+
+  // Per-op timing. Off by default, and then invoke() pays one predictable
+  // branch per op. set_profiling(true) clears the record and makes every
+  // later invoke() append each executed op's wall time (steady clock) to
+  // op_timings(), one entry per executed op in execution order (ops computed
+  // at load or prepare are not executed, so not listed). Re-preparing
+  // (resize_batch) clears the record again.
+  void set_profiling(bool on);
+  bool profiling() const;
+  const std::vector<OpTiming>& op_timings() const;
 
   // The kernel path chosen and the arena size of the current plan.
   Isa isa() const;

@@ -53,16 +53,25 @@ struct OpState {
   virtual ~OpState() = default;
 };
 
+// Explicit padding of a CONV_2D / DEPTHWISE_CONV_2D that replaces its own
+// VALID padding: a PAD in front of it was folded into it at load
+// (Interpreter::Impl::fold_pads).
+struct FoldedPad {
+  int top = 0, bottom = 0, left = 0, right = 0;
+};
+
 struct Node {
   size_t index = 0;  // operator index in the subgraph (for messages)
   lite::BuiltinOp op = lite::BuiltinOp::kAdd;
   const OpRecord* record = nullptr;  // the op's record (runtime/op_record.h)
   const lite::OperatorDef* def = nullptr;
   std::string label;  // "operator 3 (CONV_2D)"
-  bool folded = false;  // computed once at load (constant inputs only); not executed
+  bool folded = false;  // computed once at load (constant inputs only), or folded into its consumer; not executed
   // Prepared at invoke, just before it runs: it reads a dynamic tensor, or a
   // shape operand (sizes, axes, paddings) computed at run time.
   bool dynamic = false;
+  bool has_folded_pad = false;  // folded_pad applies (and def is the rewritten copy reading the PAD's input)
+  FoldedPad folded_pad;
   EvalFn eval = nullptr;
   std::unique_ptr<OpState> state;
   OpState* state_ptr = nullptr;  // state.get(), read on the invoke path

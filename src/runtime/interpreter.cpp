@@ -2,7 +2,9 @@
 // prepare for a batch (op prepare in execution order, ops on known inputs
 // computed then, arena plan), invoke.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <new>
 #include <string_view>
 
@@ -42,6 +44,7 @@ struct Lane {
   std::vector<RtTensor> tensors;
   std::vector<std::byte*> scratch;
   detail::EvalContext ctx;
+  std::vector<int64_t> op_ns;  // profiling: ns per step of `run` in the current invoke
 };
 
 // A graph input or output in the shared part of the arena, at the full batch.
@@ -97,6 +100,8 @@ struct Interpreter::Impl {
   size_t prepare_folded_bytes = 0;
   std::vector<bool> is_graph_output;
   std::vector<std::vector<float>> folded;
+  // Copies of the operators that read a folded PAD's input instead of its output.
+  std::deque<lite::OperatorDef> rewritten_defs;
   // Storage of the variable tensors (index into `tensors`, bytes), allocated
   // once at load: state survives invokes and re-preparations.
   std::vector<std::pair<size_t, std::vector<std::byte>>> variables;
@@ -122,11 +127,14 @@ struct Interpreter::Impl {
   size_t dynamic_bytes = 0;
   bool has_dynamic = false;
   std::vector<int64_t> signature_buf;  // reused: no allocation per invoke
+  bool profiling = false;
+  std::vector<OpTiming> timings;  // one per step of `run` while profiling
 
   const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
   void load();
   void reset_variables();
   void fold_constants();
+  void fold_pads();
   void prepare(int new_batch);
   void prepare_ops(int b, int workers);
   bool foldable_at_prepare(const Node& n) const;
@@ -139,6 +147,8 @@ struct Interpreter::Impl {
   void prepare_at_invoke(Node& n);
   std::byte* grow(std::unique_ptr<std::byte[], AlignedFree>& buf, size_t& capacity, size_t bytes, const Node& n,
                   const std::string& what);
+  void reset_profile();
+  void collect_profile();
 };
 
 void Interpreter::Impl::load() {
@@ -194,6 +204,7 @@ void Interpreter::Impl::load() {
   for (int32_t t : g.outputs) is_graph_output[static_cast<size_t>(t)] = true;
   reset_variables();
   fold_constants();
+  fold_pads();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!nodes[i].folded) exec.push_back(i);
   dynamic_nodes.resize(nodes.size());
@@ -315,6 +326,83 @@ void Interpreter::Impl::fold_constants() {
     out.data = reinterpret_cast<std::byte*>(folded.back().data());
     out.shape = to_shape(out.def->shape);
     n.folded = true;
+  }
+}
+
+// A PAD of the height and width of an int8 NHWC tensor whose only reader is
+// an int8 CONV_2D or DEPTHWISE_CONV_2D with VALID padding (PyTorch exports
+// pad explicitly so, before every 3x3 convolution) is folded into it: the
+// convolution reads the PAD's input with the PAD's amounts as explicit
+// padding, and the PAD is not executed. PAD writes the zero point, and a
+// padded position read at the zero point adds (x - zero point) * w = 0 to
+// the accumulator, as an out-of-image tap of the kernels adds nothing, so
+// results are identical. Only cases checked completely here are folded: the
+// PAD's own checks (same quantization in and out, constant non-negative
+// paddings) and pads below the filter size (as SAME padding has).
+void Interpreter::Impl::fold_pads() {
+  std::vector<int> readers(tensors.size(), 0);
+  for (const Node& n : nodes)
+    for (int32_t t : n.def->inputs)
+      if (t >= 0) ++readers[static_cast<size_t>(t)];
+  std::vector<int> producer_of(tensors.size(), -1);
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (int32_t t : nodes[i].def->outputs)
+      if (t >= 0) producer_of[static_cast<size_t>(t)] = static_cast<int>(i);
+  for (size_t ci = 0; ci < nodes.size(); ++ci) {
+    Node& conv = nodes[ci];
+    const bool is_conv = conv.op == lite::BuiltinOp::kConv2D;
+    if ((!is_conv && conv.op != lite::BuiltinOp::kDepthwiseConv2D) || conv.folded || conv.def->inputs.size() < 2)
+      continue;
+    lite::Padding padding;
+    int dh, dw;
+    if (const auto* o = std::get_if<lite::Conv2DOptions>(&conv.def->options))
+      padding = o->padding, dh = o->dilation_h, dw = o->dilation_w;
+    else if (const auto* d = std::get_if<lite::DepthwiseConv2DOptions>(&conv.def->options))
+      padding = d->padding, dh = d->dilation_h, dw = d->dilation_w;
+    else
+      continue;
+    if (padding != lite::Padding::kValid || dh != 1 || dw != 1) continue;
+    const int32_t x = conv.def->inputs[0], wt = conv.def->inputs[1];
+    if (x < 0 || wt < 0 || conv.def->outputs.empty() || conv.def->outputs[0] < 0) continue;
+    const RtTensor& padded = tensors[static_cast<size_t>(x)];
+    const RtTensor& w = tensors[static_cast<size_t>(wt)];
+    const RtTensor& y = tensors[static_cast<size_t>(conv.def->outputs[0])];
+    if (readers[static_cast<size_t>(x)] != 1 || is_graph_output[static_cast<size_t>(x)] || padded.variable ||
+        padded.constant)
+      continue;
+    const int p = producer_of[static_cast<size_t>(x)];
+    if (p < 0 || static_cast<size_t>(p) >= ci) continue;
+    Node& pad = nodes[static_cast<size_t>(p)];
+    if (pad.op != lite::BuiltinOp::kPad || pad.folded || pad.def->inputs.size() != 2 || pad.def->outputs.size() != 1)
+      continue;
+    const int32_t src = pad.def->inputs[0], pt = pad.def->inputs[1];
+    if (src < 0 || pt < 0) continue;
+    const RtTensor& in = tensors[static_cast<size_t>(src)];
+    const RtTensor& paddings = tensors[static_cast<size_t>(pt)];
+    using T = lite::TensorType;
+    if (in.type != T::kInt8 || padded.type != T::kInt8 || w.type != T::kInt8 || y.type != T::kInt8) continue;
+    const lite::Quantization& qi = in.quant();
+    const lite::Quantization& qo = padded.quant();
+    if (qi.scale.size() != 1 || qi.zero_point.size() != 1 || qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      continue;
+    if (in.def->shape.size() != 4 || padded.def->shape.size() != 4 || w.def->shape.size() != 4) continue;
+    int32_t pv[8];
+    if (!paddings.constant || paddings.type != T::kInt32 || paddings.shape != Shape{4, 2} ||
+        model.buffers[paddings.def->buffer].size() != sizeof pv)
+      continue;
+    std::memcpy(pv, paddings.data, sizeof pv);
+    const int64_t kh = w.def->shape[1], kw = w.def->shape[2];
+    if (pv[0] != 0 || pv[1] != 0 || pv[6] != 0 || pv[7] != 0) continue;
+    bool ok = true;
+    for (int k = 2; k < 6; ++k) ok = ok && pv[k] >= 0 && pv[k] < (k < 4 ? kh : kw);
+    if (!ok) continue;
+    rewritten_defs.push_back(*conv.def);
+    rewritten_defs.back().inputs[0] = src;
+    conv.def = &rewritten_defs.back();
+    conv.has_folded_pad = true;
+    conv.folded_pad = {pv[2], pv[3], pv[4], pv[5]};
+    pad.folded = true;
+    --readers[static_cast<size_t>(x)];
   }
 }
 
@@ -448,6 +536,7 @@ void Interpreter::Impl::prepare(int new_batch) {
     // The caller sees the graph inputs and outputs at the full batch.
     for (const IoTensor& e : io) tensors[e.tensor].shape[0] = new_batch;
   }
+  reset_profile();
 }
 
 void Interpreter::Impl::plan_memory() {
@@ -545,8 +634,13 @@ void Interpreter::Impl::plan_memory() {
 void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
   for (const IoTensor& e : io) lane.tensors[e.tensor].data = e.base + static_cast<size_t>(first_image) * e.image_bytes;
   lane.ctx.batch = images;
-  for (size_t pos : run) {
+  for (size_t step = 0; step < run.size(); ++step) {
+    const size_t pos = run[step];
     Node& n = nodes[pos];
+    const bool timed = profiling;
+    std::chrono::steady_clock::time_point t0;
+    if (timed) [[unlikely]]
+      t0 = std::chrono::steady_clock::now();
     if (n.dynamic) {
       prepare_at_invoke(n);
       detail::EvalContext ctx = lane.ctx;
@@ -556,13 +650,15 @@ void Interpreter::Impl::run_tile(Lane& lane, int first_image, int images) {
       } catch (const Error& e) {
         throw Error("runtime: " + n.label + ": " + e.what());
       }
-      continue;
+    } else {
+      try {
+        n.eval(lane.ctx, n);
+      } catch (const Error& e) {
+        throw Error("runtime: " + n.label + ": " + e.what());
+      }
     }
-    try {
-      n.eval(lane.ctx, n);
-    } catch (const Error& e) {
-      throw Error("runtime: " + n.label + ": " + e.what());
-    }
+    if (timed) [[unlikely]]
+      lane.op_ns[step] += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 
@@ -696,6 +792,36 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
   d.valid = true;
 }
 
+// The profile's op list for the current plan, with no samples yet.
+void Interpreter::Impl::reset_profile() {
+  timings.clear();
+  for (Lane& lane : lanes) lane.op_ns.clear();
+  if (!profiling) return;
+  for (size_t pos : run) {
+    const Node& n = nodes[pos];
+    OpTiming t;
+    t.op_index = n.index;
+    t.op_name = op_name(model, *n.def);
+    for (int32_t i : n.def->inputs)
+      if (i >= 0) t.input_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
+    for (int32_t i : n.def->outputs) t.output_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
+    timings.push_back(std::move(t));
+  }
+  for (Lane& lane : lanes) lane.op_ns.assign(run.size(), 0);
+}
+
+// After an invoke: each op's time, summed over the lanes, becomes one sample.
+void Interpreter::Impl::collect_profile() {
+  for (size_t step = 0; step < timings.size(); ++step) {
+    int64_t total = 0;
+    for (Lane& lane : lanes) {
+      total += lane.op_ns[step];
+      lane.op_ns[step] = 0;
+    }
+    timings[step].ns.push_back(total);
+  }
+}
+
 size_t detail::RtTensor::nbytes() const {
   return static_cast<size_t>(numel()) * lite::tensor_type_size(type);
 }
@@ -813,7 +939,15 @@ void Interpreter::check_type(lite::TensorType actual, lite::TensorType wanted, c
 
 void Interpreter::invoke() {
   Impl& m = *impl_;
-  if (m.tiles == 1) return m.run_tile(m.lanes[0], 0, m.batch);
+  if (m.profiling) [[unlikely]] {
+    // Times left by an invoke that threw are not this invoke's.
+    for (Lane& lane : m.lanes) std::fill(lane.op_ns.begin(), lane.op_ns.end(), 0);
+  }
+  if (m.tiles == 1) {
+    m.run_tile(m.lanes[0], 0, m.batch);
+    if (m.profiling) [[unlikely]] m.collect_profile();
+    return;
+  }
   // Tiles in order, chunk c of the pool on lane c: the same tiles land on the
   // same lane every time, and every image's result is independent of its tile.
   auto body = [&m](int64_t t0, int64_t t1, int chunk) {
@@ -825,7 +959,15 @@ void Interpreter::invoke() {
   };
   if (m.lanes.size() > 1) m.pool->parallel_for(m.tiles, body, 1);
   else body(0, m.tiles, 0);
+  if (m.profiling) [[unlikely]] m.collect_profile();
 }
+
+void Interpreter::set_profiling(bool on) {
+  impl_->profiling = on;
+  impl_->reset_profile();
+}
+bool Interpreter::profiling() const { return impl_->profiling; }
+const std::vector<OpTiming>& Interpreter::op_timings() const { return impl_->timings; }
 
 void Interpreter::reset_variables() { impl_->reset_variables(); }
 size_t Interpreter::num_variables() const { return impl_->variables.size(); }

@@ -2,9 +2,12 @@
 // with exit code 2 for bad flags and files.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "cli_helpers.h"
 #include "qlite/convert.h"
 #include "qlite/lite.h"
+#include "qlite/runtime.h"
 #include "qlite/train.h"
 
 namespace qlite::testing {
@@ -46,6 +49,37 @@ TEST(BenchCli, JsonHasTheKeysAndSaneValues) {
   EXPECT_GE(p90, median);
   // images/s follows from the median latency and the batch.
   EXPECT_NEAR(ips, 4 * 1e6 / median, 1e-6 * ips);
+}
+
+TEST(BenchCli, ProfileListsEveryExecutedOpAndIsParseableJson) {
+  TempDir dir;
+  const std::string model = write_seed_int8(dir);
+  const CmdResult r = run_qlite("bench " + model + " --runs 20 --warmup 2 --profile --json " + dir / "p.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json j = read_json(dir / "p.json");
+  ASSERT_TRUE(j.contains("profile")) << j.dump();
+  auto it = runtime::Interpreter::from_file(model);
+  const auto& ops = j["profile"];
+  ASSERT_EQ(ops.size(), it->num_executed_ops()) << j.dump();
+  std::set<size_t> indices;
+  double sum = 0, share = 0, last = 1e300;
+  for (const auto& op : ops) {
+    for (const char* key : {"op_index", "op", "inputs", "outputs", "median_us", "share"})
+      ASSERT_TRUE(op.contains(key)) << key << " missing in " << op.dump();
+    indices.insert(op["op_index"].get<size_t>());
+    const double us = op["median_us"];
+    EXPECT_GE(us, 0.0);
+    EXPECT_LE(us, last);  // sorted, largest first
+    last = us;
+    sum += us;
+    share += op["share"].get<double>();
+    // The same op in the human table.
+    EXPECT_NE(r.output.find(op["op"].get<std::string>()), std::string::npos);
+  }
+  EXPECT_EQ(indices.size(), ops.size());  // every executed op once
+  EXPECT_NEAR(j["profile_sum_us"].get<double>(), sum, 1e-6 * std::max(sum, 1.0));
+  EXPECT_NEAR(share, 1.0, 1e-9);
+  EXPECT_NE(r.output.find("per-op profile"), std::string::npos) << r.output;
 }
 
 TEST(BenchCli, BadFlagsAndFilesExitWithTwoAndOneLine) {

@@ -220,6 +220,48 @@ TEST(ConvX86, SmallOutputPathEveryChannelCountAndMultiplierRange) {
     }
 }
 
+// The GEMM tiles (more than one block of output channels, or long dots)
+// requantize in T's fast form when every channel allows it (half up, no left
+// shift, right shift 1..20): channels at both ends of that range, one channel
+// just outside it (the general form for the whole op), long dots whose
+// accumulators are large, partial last blocks, every activation range.
+TEST(ConvX86, GemmTilesFastRequantizationAtItsBounds) {
+  Rng rng(19);
+  struct S { int h, w, cin, cout, k, stride; };
+  for (S s : {S{5, 7, 16, 96, 1, 1}, S{4, 5, 300, 33, 1, 1}, S{7, 6, 24, 17, 3, 2}, S{3, 3, 960, 40, 1, 1},
+              S{6, 6, 8, 64, 3, 1}})
+    for (int variant = 0; variant < 3; ++variant) {
+      ConvCase c = rand_conv(rng, 3);
+      ref::WindowGeometry& g = c.p.g;
+      g = {};
+      g.batch = 1 + variant % 2;
+      g.in_h = s.h, g.in_w = s.w, g.in_c = s.cin, g.out_c = s.cout;
+      g.kernel_h = g.kernel_w = s.k;
+      g.stride_h = g.stride_w = s.stride;
+      ref::apply_padding(g, Padding::kSame);
+      c.p.requant.clear();
+      for (int o = 0; o < s.cout; ++o) {
+        const int32_t m0 = variant == 2 ? (1 << 30) : (1 << 30) + static_cast<int32_t>(rng.below(1 << 30));
+        // right shift 1 or 20 (alternating), or 21 for one channel in variant 1.
+        int right = o % 2 == 0 ? 1 : 20;
+        if (variant == 1 && o == s.cout - 1) right = 21;
+        c.p.requant.push_back({m0, -right});
+      }
+      c.p.input_zero_point = pick_of(rng, kZeroPoints);
+      c.p.output_zero_point = pick_of(rng, kZeroPoints);
+      c.p.act = ref::fused_activation_range(pick_of(rng, kActs), 0.05f, c.p.output_zero_point);
+      const int k = g.kernel_h * g.kernel_w * g.in_c;
+      c.input = rand_i8(rng, int64_t{g.batch} * g.in_h * g.in_w * g.in_c);
+      c.weights = rand_i8(rng, int64_t{s.cout} * k);
+      c.bias = rand_bias(rng, s.cout, 1 << 20);
+      c.with_bias = true;
+      for (Isa isa : runnable_isas()) {
+        check_conv(isa, c);
+        if (HasFatalFailure()) return;
+      }
+    }
+}
+
 // Multipliers 2^30 * 2^(shift - 31) make rounding ties common: the packed
 // kernels must pick each op's form (conv and FC half up; depthwise in
 // depthwise_x86_test.cpp) exactly as the reference does.

@@ -94,7 +94,9 @@ TEST(SigmoidTable, EveryEntryIsSigmoidOfIOver24InUnsigned016) {
   for (int i = 0; i < 256; ++i) {
     const double want = std::min(65535.0, 65536.0 / (1.0 + std::exp(-i / 24.0)));
     EXPECT_LE(std::abs(t[static_cast<size_t>(i)] - want), 1.25) << i;  // TFLite's values stray by up to 1.11
-    if (i > 0) EXPECT_GE(t[static_cast<size_t>(i)], t[static_cast<size_t>(i - 1)]) << i;
+    if (i > 0) {
+      EXPECT_GE(t[static_cast<size_t>(i)], t[static_cast<size_t>(i - 1)]) << i;
+    }
   }
 }
 

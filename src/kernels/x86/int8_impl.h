@@ -67,6 +67,7 @@ struct Kernels {
     const Int8Requant* rq;
     const int32_t* taps;
     int ntaps, ngroups;
+    bool fast;  // every channel block takes T's fast requantization (T::fast_ok)
   };
 
   // MR output pixels x NB blocks of L channels; KU sets of accumulators over
@@ -103,6 +104,30 @@ struct Kernels {
     for (int u = 1; u < KU; ++u)
       for (int i = 0; i < MR; ++i)
         for (int j = 0; j < NB; ++j) acc[0][i][j] = T::add(acc[0][i][j], acc[u][i][j]);
+    if (a.fast) {
+      // MBQM with the zero point folded into its rounding constant and one
+      // 32-bit shift, saturated to bytes (the small conv path's form): fewer
+      // instructions per 16 outputs, which matters when K is short (16..32).
+      if constexpr ((NB == 2 || NB == 4) && requires { T::kFastBlocks; }) {
+        if ((nb0 + NB) * L <= a.n) {  // every block full: one packed store per pixel
+          typename T::FastRq rq[NB];
+          for (int j = 0; j < NB; ++j) rq[j] = T::fast_rq(*a.rq, (nb0 + j) * L);
+          for (int i = 0; i < MR; ++i) {
+            Reg v[NB];
+            for (int j = 0; j < NB; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
+            T::template store_fast_blocks<NB>(v, rq[0], out + i * os + nb0 * L);
+          }
+          return;
+        }
+      }
+      for (int j = 0; j < NB; ++j) {
+        const int c0 = (nb0 + j) * L;
+        const int n = imin(L, a.n - c0);
+        const typename T::FastRq rq = T::fast_rq(*a.rq, c0);
+        for (int i = 0; i < MR; ++i) T::store_fast1(T::mbqm_fast(acc[0][i][j], rq), rq, out + i * os + c0, n);
+      }
+      return;
+    }
     for (int j = 0; j < NB; ++j) {
       const int c0 = (nb0 + j) * L;
       const int n = imin(L, a.n - c0);
@@ -135,8 +160,10 @@ struct Kernels {
   }
 
   static Args gemm_args(const PackedGemmInt8& g, const int32_t* taps, int ntaps, int ngroups) {
+    bool fast = g.n > 0;
+    for (int c0 = 0; fast && c0 < g.n; c0 += L) fast = T::fast_ok(g.rq, c0);
     return Args{reinterpret_cast<const WElem*>(g.weights.data()), g.n_blocks, g.n, g.bias.data(), &g.rq,
-                taps, ntaps, ngroups};
+                taps, ntaps, ngroups, fast};
   }
 
   // ---- convolution ---------------------------------------------------------

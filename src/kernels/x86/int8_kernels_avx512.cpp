@@ -156,6 +156,25 @@ struct V512 : DotQuads512 {
     if (q.clamp_hi) r = _mm512_min_epi8(r, q.hi8);
     store_bytes4(r, out, n);
   }
+  // One pixel's NB (2 or 4) full blocks of 16 channels, contiguous in the
+  // output (a GEMM tile's row): saturating packs to bytes (int32 -> int16 ->
+  // int8 saturates as int32 -> int8 does), the activation clamp on bytes, one
+  // dword permute into channel order and one store, instead of NB
+  // store_fast1. After the packs, dword 4l + d holds channels 4l..4l+3 of block d.
+  static constexpr bool kFastBlocks = true;
+  template <int NB>
+  static void store_fast_blocks(const Reg* v, const FastRq& q, int8_t* out) {
+    static_assert(NB == 2 || NB == 4);
+    alignas(64) static constexpr int32_t kOrder4[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15};
+    alignas(64) static constexpr int32_t kOrder2[16] = {0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m512i p01 = _mm512_packs_epi32(v[0], v[1]);
+    __m512i r = _mm512_packs_epi16(p01, NB == 4 ? _mm512_packs_epi32(v[2], v[3]) : p01);
+    if (q.clamp_lo) r = _mm512_max_epi8(r, q.lo8);
+    if (q.clamp_hi) r = _mm512_min_epi8(r, q.hi8);
+    r = _mm512_permutexvar_epi32(_mm512_load_si512(NB == 4 ? kOrder4 : kOrder2), r);
+    if constexpr (NB == 4) _mm512_storeu_si512(out, r);
+    else _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_castsi512_si256(r));
+  }
   static void store_fast1(Reg v, const FastRq& q, int8_t* out, int n) {
     __m128i r = _mm512_cvtsepi32_epi8(v);
     r = _mm_min_epi8(_mm_max_epi8(r, _mm512_castsi512_si128(q.lo8)), _mm512_castsi512_si128(q.hi8));

@@ -121,7 +121,7 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
   g.kernel_w = dim_int(n, w.shape[2], "filter width");
   g.stride_h = o.stride_h, g.stride_w = o.stride_w;
   g.dilation_h = o.dilation_h, g.dilation_w = o.dilation_w;
-  ref::apply_padding(g, to_padding(o.padding));
+  apply_op_padding(n, g, o.padding);
   s.depth_multiplier = static_cast<int>(multiplier);
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});

@@ -24,6 +24,22 @@ Activation to_fused(const Node& n, lite::Activation a) {
   op_fail(n, std::string("fused activation ") + lite::activation_name(a) + " is not supported");
 }
 
+void apply_op_padding(const Node& n, ref::WindowGeometry& g, lite::Padding p) {
+  if (!n.has_folded_pad) return ref::apply_padding(g, to_padding(p));
+  // As VALID over the padded input (the PAD's output), which is what the
+  // two ops compute; windows that reach into the padding read the input's
+  // zero point, as the PAD wrote it.
+  const FoldedPad& f = n.folded_pad;
+  const int64_t h = int64_t{g.in_h} + f.top + f.bottom, w = int64_t{g.in_w} + f.left + f.right;
+  const int64_t eh = int64_t{g.kernel_h - 1} * g.dilation_h + 1, ew = int64_t{g.kernel_w - 1} * g.dilation_w + 1;
+  op_check(h >= eh && w >= ew && g.stride_h > 0 && g.stride_w > 0, n,
+           "padded input " + std::to_string(h) + "x" + std::to_string(w) + " is smaller than the filter");
+  g.out_h = static_cast<int>((h - eh) / g.stride_h + 1);
+  g.out_w = static_cast<int>((w - ew) / g.stride_w + 1);
+  g.pad_top = f.top;
+  g.pad_left = f.left;
+}
+
 Padding to_padding(lite::Padding p) {
   return p == lite::Padding::kSame ? Padding::kSame : Padding::kValid;
 }

@@ -43,6 +43,10 @@ inline void require_values(const Node& n, const RtTensor& t, const std::string& 
 }
 Activation to_fused(const Node& n, lite::Activation a);
 Padding to_padding(lite::Padding p);
+// Fills g.out_h/out_w and the pads from the op's padding mode, or from the
+// explicit padding of a PAD folded into the op (Node::folded_pad); the other
+// fields of g must be set.
+void apply_op_padding(const Node& n, ref::WindowGeometry& g, lite::Padding p);
 // A dimension as int, checked to fit (kernels index with int).
 int dim_int(const Node& n, int64_t v, const char* what);
 
