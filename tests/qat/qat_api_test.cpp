@@ -144,5 +144,31 @@ TEST(QuantizeConfig, JsonRoundTrip) {
             std::string::npos);
 }
 
+// A quantizer field read from a model.json is untrusted: a float where an
+// int belongs (9e128 as num_bits, found by the model_json fuzzer) was an
+// undefined float-to-int conversion; now every bad value is an Error naming
+// the field, and fields of the right type and range still read.
+TEST(QuantizerSpec, FromJsonRefusesFieldsOfTheWrongTypeOrRange) {
+  const json good = QuantizerSpec::from_json({{"class_name", "LastValueQuantizer"}, {"num_bits", 7}, {"axis", -1},
+                                              {"per_axis", true}, {"symmetric", true}, {"narrow_range", true}})
+                        .to_json();
+  EXPECT_EQ(QuantizerSpec::from_json(good).options.scheme.num_bits, 7);
+  EXPECT_EQ(QuantizerSpec::from_json(good).options.axis, -1);
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"num_bits", 9e128}}, "\"num_bits\" has the wrong type"},
+      {{{"num_bits", 8.0}}, "\"num_bits\" has the wrong type"},
+      {{{"num_bits", 4294967296LL}}, "\"num_bits\" is out of range"},
+      {{{"num_bits", 18446744073709551615ULL}}, "\"num_bits\" is out of range"},
+      {{{"axis", -4294967296LL}}, "\"axis\" is out of range"},
+      {{{"per_axis", 1}}, "\"per_axis\" has the wrong type"},
+      {{{"ema_decay", "0.9"}}, "\"ema_decay\" has the wrong type"},
+  };
+  for (const auto& [fields, want] : bad) {
+    json j = fields;
+    j["class_name"] = "LastValueQuantizer";
+    EXPECT_NE(error_of([&] { QuantizerSpec::from_json(j); }).find(want), std::string::npos) << j.dump();
+  }
+}
+
 }  // namespace
 }  // namespace qlite::quant

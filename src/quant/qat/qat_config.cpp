@@ -1,6 +1,8 @@
 // Quantizer specs, QuantizeConfig serialisation and the default 8-bit registry.
+#include <limits>
 #include <map>
 #include <mutex>
+#include <type_traits>
 
 #include "qlite/quant/qat.h"
 
@@ -26,13 +28,34 @@ QuantizerKind kind_from_name(const std::string& s) {
               "' (expected LastValueQuantizer, MovingAverageQuantizer, AllValuesQuantizer or FixedQuantizer)");
 }
 
+// A quantizer field of type T: a JSON boolean for bool, an integer in T's
+// range for integral T (a float such as 9e128 for an int would be undefined
+// behaviour to convert), any number for floating-point T.
 template <class T>
 T field(const json& j, const char* key, T dflt) {
   if (!j.contains(key)) return dflt;
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw Error(std::string("quantizer field \"") + key + "\" has the wrong type: " + j.at(key).dump());
+  const json& v = j.at(key);
+  const auto wrong = [&](const char* what) {
+    return Error(std::string("quantizer field \"") + key + "\" " + what + ": " + v.dump());
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) throw wrong("has the wrong type");
+    return v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    static_assert(std::is_signed_v<T>, "the range check below is written for signed fields");
+    if (!v.is_number_integer()) throw wrong("has the wrong type");
+    if (v.is_number_unsigned()) {
+      const uint64_t u = v.get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) throw wrong("is out of range");
+      return static_cast<T>(u);
+    }
+    const int64_t x = v.get<int64_t>();
+    if (x < static_cast<int64_t>(std::numeric_limits<T>::min()) || x > static_cast<int64_t>(std::numeric_limits<T>::max()))
+      throw wrong("is out of range");
+    return static_cast<T>(x);
+  } else {
+    if (!v.is_number()) throw wrong("has the wrong type");
+    return static_cast<T>(v.get<double>());
   }
 }
 
