@@ -1,19 +1,29 @@
-// Reference int8 max / average pooling and spatial mean.
+// Reference int8 and int16 max / average pooling, and the int8 spatial mean.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 #include "kernels/reference/int8_detail.h"
 #include "kernels/reference/int8_kernels.h"
+#include "kernels/reference/types16_kernels.h"
 
 namespace qlite::ref {
 namespace {
 
-void check_pool(const PoolInt8Params& p, const int8_t* input, const int8_t* output, const char* op) {
+template <class T>
+void check_pool(const PoolInt8Params& p, const T* input, const T* output, const char* op) {
   validate_geometry(p.g, op);
   QLITE_CHECK(p.g.in_c == p.g.out_c, std::string(op) + ": output channels must equal input channels");
   QLITE_CHECK(p.g.dilation_h == 1 && p.g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
-  detail::check_act(p.act, op);
+  if constexpr (std::is_same_v<T, int8_t>) {
+    detail::check_act(p.act, op);
+  } else {
+    QLITE_CHECK(p.act.min >= std::numeric_limits<T>::min() && p.act.max <= std::numeric_limits<T>::max() &&
+                    p.act.min <= p.act.max,
+                std::string(op) + ": activation range outside int16");
+  }
   QLITE_CHECK(input && output, std::string(op) + ": null tensor");
 }
 
@@ -21,8 +31,8 @@ void check_pool(const PoolInt8Params& p, const int8_t* input, const int8_t* outp
 // row by row. Only the taps inside are visited (TFLite's filter_y_start /
 // filter_y_end): a pool's window comes from the file's options, not from a
 // weight tensor, so it can be far larger than the input.
-template <class Fn>
-int for_window(const WindowGeometry& g, const int8_t* input, int b, int oy, int ox, int c, Fn fn) {
+template <class T, class Fn>
+int for_window(const WindowGeometry& g, const T* input, int b, int oy, int ox, int c, Fn fn) {
   int count = 0;
   const int64_t y0 = int64_t{oy} * g.stride_h - g.pad_top, x0 = int64_t{ox} * g.stride_w - g.pad_left;
   const int64_t y_begin = std::max<int64_t>(y0, 0), y_end = std::min<int64_t>(y0 + g.kernel_h, g.in_h);
@@ -35,41 +45,64 @@ int for_window(const WindowGeometry& g, const int8_t* input, int b, int oy, int 
   return count;
 }
 
-}  // namespace
-
-void max_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
-  check_pool(p, input, output, "max_pool2d_int8");
+// TFLite's quantized max pooling (int8 and int16 alike): the raw values'
+// maximum over the taps inside the input, clamped to the fused activation.
+template <class T>
+void max_pool2d(const PoolInt8Params& p, const T* input, T* output, const char* op) {
+  check_pool(p, input, output, op);
   const WindowGeometry& g = p.g;
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < g.out_c; ++c) {
-          int32_t m = -128;
+          int32_t m = std::numeric_limits<T>::min();
           const int count = for_window(g, input, b, oy, ox, c, [&](int32_t v) { m = std::max(m, v); });
-          QLITE_CHECK(count > 0, "max_pool2d_int8: window at (" + std::to_string(oy) + ", " + std::to_string(ox) +
+          QLITE_CHECK(count > 0, std::string(op) + ": window at (" + std::to_string(oy) + ", " + std::to_string(ox) +
                                      ") lies entirely in the padding");
-          m = std::clamp(m, p.act.min, p.act.max);
-          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] = static_cast<int8_t>(m);
+          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] =
+              static_cast<T>(std::clamp(m, p.act.min, p.act.max));
         }
 }
 
-void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
-  check_pool(p, input, output, "average_pool2d_int8");
+// TFLite's quantized average pooling: same scale and zero point in and out,
+// so the raw values are averaged, rounded half away from zero (C++ division
+// truncates, hence the +-count/2). The sum is int64: a window of more than
+// 65536 taps of 32767 leaves int32 (TFLite's int32 would wrap; such windows
+// come only from hostile options, and prepare refuses them).
+template <class T>
+void average_pool2d(const PoolInt8Params& p, const T* input, T* output, const char* op) {
+  check_pool(p, input, output, op);
   const WindowGeometry& g = p.g;
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int c = 0; c < g.out_c; ++c) {
-          int32_t sum = 0;
+          int64_t sum = 0;
           const int count = for_window(g, input, b, oy, ox, c, [&](int32_t v) { sum += v; });
-          QLITE_CHECK(count > 0, "average_pool2d_int8: window at (" + std::to_string(oy) + ", " +
+          QLITE_CHECK(count > 0, std::string(op) + ": window at (" + std::to_string(oy) + ", " +
                                      std::to_string(ox) + ") lies entirely in the padding");
-          // Same scale and zero point in and out, so the raw values are averaged
-          // (as TFLite does); C++ division truncates, hence the +-count/2.
-          int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-          avg = std::clamp(avg, p.act.min, p.act.max);
-          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] = static_cast<int8_t>(avg);
+          const int64_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] =
+              static_cast<T>(std::clamp<int64_t>(avg, p.act.min, p.act.max));
         }
+}
+
+}  // namespace
+
+void max_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
+  max_pool2d(p, input, output, "max_pool2d_int8");
+}
+
+void average_pool2d_int8(const PoolInt8Params& p, const int8_t* input, int8_t* output) {
+  average_pool2d(p, input, output, "average_pool2d_int8");
+}
+
+void max_pool2d_int16(const PoolInt8Params& p, const int16_t* input, int16_t* output) {
+  max_pool2d(p, input, output, "max_pool2d_int16");
+}
+
+void average_pool2d_int16(const PoolInt8Params& p, const int16_t* input, int16_t* output) {
+  average_pool2d(p, input, output, "average_pool2d_int16");
 }
 
 MeanInt8Method tflite_mean_method(bool keep_dims, const std::vector<int32_t>& axes, float input_scale,

@@ -13,31 +13,6 @@
 namespace qlite::ref {
 namespace {
 
-void check_pool16(const PoolInt8Params& p, const int16_t* input, const int16_t* output, const char* op) {
-  validate_geometry(p.g, op);
-  QLITE_CHECK(p.g.in_c == p.g.out_c, std::string(op) + ": output channels must equal input channels");
-  QLITE_CHECK(p.g.dilation_h == 1 && p.g.dilation_w == 1, std::string(op) + ": pooling has no dilation");
-  QLITE_CHECK(p.act.min >= -32768 && p.act.max <= 32767 && p.act.min <= p.act.max,
-              std::string(op) + ": activation range outside int16");
-  QLITE_CHECK(input && output, std::string(op) + ": null tensor");
-}
-
-// fn(value) for every tap of the window inside the input (TFLite's
-// filter_y_start / filter_y_end); returns how many.
-template <class Fn>
-int for_window16(const WindowGeometry& g, const int16_t* input, int b, int oy, int ox, int c, Fn fn) {
-  int count = 0;
-  const int64_t y0 = int64_t{oy} * g.stride_h - g.pad_top, x0 = int64_t{ox} * g.stride_w - g.pad_left;
-  const int64_t y_begin = std::max<int64_t>(y0, 0), y_end = std::min<int64_t>(y0 + g.kernel_h, g.in_h);
-  const int64_t x_begin = std::max<int64_t>(x0, 0), x_end = std::min<int64_t>(x0 + g.kernel_w, g.in_w);
-  for (int64_t iy = y_begin; iy < y_end; ++iy)
-    for (int64_t ix = x_begin; ix < x_end; ++ix) {
-      fn(int32_t{input[((int64_t{b} * g.in_h + iy) * g.in_w + ix) * g.in_c + c]});
-      ++count;
-    }
-  return count;
-}
-
 // gemmlowp's SaturatingRoundingDoublingHighMul for int16.
 int16_t srdhm16(int16_t a, int16_t b) {
   if (a == b && a == std::numeric_limits<int16_t>::min()) return std::numeric_limits<int16_t>::max();
@@ -145,41 +120,7 @@ void reduce_prod(const ReduceGeometry& g, const ReduceProdParams& p, const Q* in
 
 }  // namespace
 
-void max_pool2d_int16(const PoolInt8Params& p, const int16_t* input, int16_t* output) {
-  check_pool16(p, input, output, "max_pool2d_int16");
-  const WindowGeometry& g = p.g;
-  for (int b = 0; b < g.batch; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.out_c; ++c) {
-          int32_t m = -32768;
-          const int count = for_window16(g, input, b, oy, ox, c, [&](int32_t v) { m = std::max(m, v); });
-          QLITE_CHECK(count > 0, "max_pool2d_int16: window at (" + std::to_string(oy) + ", " + std::to_string(ox) +
-                                     ") lies entirely in the padding");
-          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] =
-              static_cast<int16_t>(std::clamp(m, p.act.min, p.act.max));
-        }
-}
-
-void average_pool2d_int16(const PoolInt8Params& p, const int16_t* input, int16_t* output) {
-  check_pool16(p, input, output, "average_pool2d_int16");
-  const WindowGeometry& g = p.g;
-  for (int b = 0; b < g.batch; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
-        for (int c = 0; c < g.out_c; ++c) {
-          // int64: a window of more than 65536 taps of 32767 leaves int32
-          // (TFLite's int32 would wrap; such windows come only from hostile
-          // options, and prepare refuses them).
-          int64_t sum = 0;
-          const int count = for_window16(g, input, b, oy, ox, c, [&](int32_t v) { sum += v; });
-          QLITE_CHECK(count > 0, "average_pool2d_int16: window at (" + std::to_string(oy) + ", " +
-                                     std::to_string(ox) + ") lies entirely in the padding");
-          int64_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-          avg = std::clamp<int64_t>(avg, p.act.min, p.act.max);
-          output[((int64_t{b} * g.out_h + oy) * g.out_w + ox) * g.out_c + c] = static_cast<int16_t>(avg);
-        }
-}
+// max_pool2d_int16 and average_pool2d_int16 share int8_pool.cpp's loops.
 
 int32_t mul_int16_to_8bit_value(int16_t a, int16_t b, int32_t output_zero_point, const ActRange& act) {
   const int16_t rescaled = rdpot16(srdhm16(a, b), 8);
