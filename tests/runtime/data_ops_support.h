@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "multi_io_peer.h"
+#include "single_op_peer.h"
 
 namespace qlite::test::data_ops {
 
@@ -30,18 +31,7 @@ inline std::string dims(const std::vector<int32_t>& s) {
 
 // Random contents: floats in [-1000, 1000], any bit pattern for integers, 0/1 for bool.
 inline std::vector<uint8_t> random_bytes(Rng& rng, T t, int64_t n) {
-  std::vector<uint8_t> b(static_cast<size_t>(n) * lite::tensor_type_size(t));
-  if (t == T::kFloat32) {
-    for (size_t i = 0; i < b.size(); i += 4) {
-      const float f = rng.uniform(-1000.0f, 1000.0f);
-      std::memcpy(b.data() + i, &f, 4);
-    }
-  } else if (t == T::kBool) {
-    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(2));
-  } else {
-    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(256));
-  }
-  return b;
+  return random_tensor_bytes(rng, t, static_cast<size_t>(n), 1000.0f);
 }
 
 inline Quantization quant_of(T t) {

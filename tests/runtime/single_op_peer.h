@@ -86,4 +86,21 @@ std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
   return b;
 }
 
+// Random contents of a tensor of n elements: floats uniform in
+// [-float_limit, float_limit], 0 or 1 for bool, any bit pattern otherwise.
+inline std::vector<uint8_t> random_tensor_bytes(Rng& rng, lite::TensorType t, size_t n, float float_limit) {
+  std::vector<uint8_t> b(n * lite::tensor_type_size(t));
+  if (t == lite::TensorType::kFloat32) {
+    for (size_t i = 0; i < b.size(); i += 4) {
+      const float f = rng.uniform(-float_limit, float_limit);
+      std::memcpy(b.data() + i, &f, 4);
+    }
+  } else if (t == lite::TensorType::kBool) {
+    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(2));
+  } else {
+    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(256));
+  }
+  return b;
+}
+
 }  // namespace qlite::test

@@ -29,25 +29,7 @@ using lite::BuiltinOp;
 using lite::ModelBuilder;
 using lite::Quantization;
 
-template <class V>
-std::vector<uint8_t> bytes_of(const std::vector<V>& v) {
-  std::vector<uint8_t> b(v.size() * sizeof(V));
-  if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-
-std::vector<uint8_t> random_bytes(Rng& rng, T t, size_t n) {
-  std::vector<uint8_t> b(n * lite::tensor_type_size(t));
-  if (t == T::kFloat32) {
-    for (size_t i = 0; i < n; ++i) {
-      const float f = rng.uniform(-10.0f, 10.0f);
-      std::memcpy(b.data() + 4 * i, &f, 4);
-    }
-  } else {
-    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(256));
-  }
-  return b;
-}
+std::vector<uint8_t> random_bytes(Rng& rng, T t, size_t n) { return random_tensor_bytes(rng, t, n, 10.0f); }
 
 // Runs one interpreter over the steps (the graph inputs of each step, at the
 // shapes `shapes`) and TFLite 2.9 on each step; `refused` lists the steps
@@ -123,7 +105,7 @@ TEST(DynamicShapes, ReshapeWithAShapeInput) {
     Rng rng(21);
     const std::vector<std::vector<int32_t>> values = {{3, 4}, {12, 1}, {-1, 6}, {5, 5}, {1, 12}, {-1, -1}, {2, 6}};
     std::vector<std::vector<std::vector<uint8_t>>> steps;
-    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 12), bytes_of(v)});
+    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 12), as_bytes(v)});
     // (5, 5) does not hold 12 elements; two -1s are refused.
     EXPECT_EQ(expect_steps_like_tflite(*peer, reshape_model(t), {{1, 12}, {2}}, steps, {t == T::kFloat32}, {3, 5}),
               5);
@@ -141,7 +123,7 @@ TEST(DynamicShapes, FillWithADimsInput) {
   b.set_outputs({y});
   const std::vector<std::vector<int32_t>> values = {{2, 3, 1}, {5, 7, 3}, {1, 1, 1}, {4, -1, 2}, {0, 4, 2}, {6, 2, 9}};
   std::vector<std::vector<std::vector<uint8_t>>> steps;
-  for (const auto& d : values) steps.push_back({bytes_of(d)});
+  for (const auto& d : values) steps.push_back({as_bytes(d)});
   EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{3}}, steps, {true}, {3}), 5);
 }
 
@@ -158,7 +140,7 @@ TEST(DynamicShapes, TileWithAMultiplesInput) {
   Rng rng(22);
   const std::vector<std::vector<int32_t>> values = {{1, 1, 1}, {2, 3, 1}, {1, 1, 4}, {3, 1, 2}, {1, 2, 1}};
   std::vector<std::vector<std::vector<uint8_t>>> steps;
-  for (const auto& v : values) steps.push_back({random_bytes(rng, T::kInt8, 6), bytes_of(v)});
+  for (const auto& v : values) steps.push_back({random_bytes(rng, T::kInt8, 6), as_bytes(v)});
   EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 2, 3}, {3}}, steps, {false}), 5);
 }
 
@@ -176,7 +158,7 @@ TEST(DynamicShapes, SliceWithBeginAndSizeInputs) {
   const std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> values = {
       {{0, 1, 2}, {1, 3, 2}}, {{0, 0, 0}, {1, 5, 6}}, {{0, 4, 5}, {1, 1, 1}}, {{0, 2, 0}, {-1, -1, 4}}, {{0, 1, 1}, {1, 2, 5}}};
   std::vector<std::vector<std::vector<uint8_t>>> steps;
-  for (const auto& [bg, sz] : values) steps.push_back({random_bytes(rng, T::kFloat32, 30), bytes_of(bg), bytes_of(sz)});
+  for (const auto& [bg, sz] : values) steps.push_back({random_bytes(rng, T::kFloat32, 30), as_bytes(bg), as_bytes(sz)});
   EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 5, 6}, {3}, {3}}, steps, {true}), 5);
 }
 
@@ -196,7 +178,7 @@ TEST(DynamicShapes, PadWithAPaddingsInput) {
     const std::vector<std::vector<int32_t>> values = {
         {0, 0, 1, 1, 2, 2}, {0, 0, 4, 3, 0, 5}, {0, 0, 0, 0, 0, 0}, {0, 0, -1, 0, 0, 0}, {1, 2, 0, 1, 1, 0}};
     std::vector<std::vector<std::vector<uint8_t>>> steps;
-    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 12), bytes_of(v)});
+    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 12), as_bytes(v)});
     // A negative padding is refused by both.
     EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 3, 4}, {3, 2}}, steps, {t == T::kFloat32}, {3}), 4);
   }
@@ -217,7 +199,7 @@ TEST(DynamicShapes, ResizeBilinearWithASizeInput) {
     Rng rng(25);
     const std::vector<std::vector<int32_t>> values = {{8, 10}, {2, 3}, {4, 5}, {7, 1}, {16, 20}, {3, 3}};
     std::vector<std::vector<std::vector<uint8_t>>> steps;
-    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 40), bytes_of(v)});
+    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 40), as_bytes(v)});
     EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 4, 5, 2}, {2}}, steps, {t == T::kFloat32}), 6);
   }
 }
@@ -240,7 +222,7 @@ TEST(DynamicShapes, TransposePermAndSumAxesInputs) {
   const std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> values = {
       {{0, 1, 2, 3}, {1, 2}}, {{3, 2, 1, 0}, {0, 3}}, {{0, 2, 3, 1}, {1, 1}}, {{1, 0, 3, 2}, {-1, 0}}, {{0, 3, 1, 2}, {2, 3}}};
   std::vector<std::vector<std::vector<uint8_t>>> steps;
-  for (const auto& [p, a] : values) steps.push_back({random_bytes(rng, T::kFloat32, 24), bytes_of(p), bytes_of(a)});
+  for (const auto& [p, a] : values) steps.push_back({random_bytes(rng, T::kFloat32, 24), as_bytes(p), as_bytes(a)});
   EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 2, 3, 4}, {4}, {2}}, steps, {true, true}), 5);
 }
 
@@ -286,7 +268,7 @@ void expect_one_op_like_tflite(const TfLitePeer& peer, const OneOp& c, uint64_t 
   std::vector<std::vector<std::vector<uint8_t>>> steps;
   for (const auto& values : c.steps) {
     steps.push_back({random_bytes(rng, c.t, numel)});
-    for (const auto& v : values) steps.back().push_back(bytes_of(v));
+    for (const auto& v : values) steps.back().push_back(as_bytes(v));
   }
   EXPECT_EQ(expect_steps_like_tflite(peer, b.finish(), shapes, steps, is_float, c.refused),
             static_cast<int>(c.steps.size() - c.refused.size()));
@@ -361,7 +343,7 @@ TEST(DynamicShapes, ChainDownstreamOfADynamicTensor) {
   b.set_outputs({fc, at, shape});
   const std::vector<std::vector<int32_t>> values = {{6, 1}, {2, 1}, {3, 1}, {9, 1}, {1, 1}, {6, 1}};
   std::vector<std::vector<std::vector<uint8_t>>> steps;
-  for (const auto& v : values) steps.push_back({random_bytes(rng, T::kFloat32, 4), bytes_of(v)});
+  for (const auto& v : values) steps.push_back({random_bytes(rng, T::kFloat32, 4), as_bytes(v)});
   EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 4}, {2}}, steps, {true, true, false}), 6);
 }
 

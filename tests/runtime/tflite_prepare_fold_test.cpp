@@ -23,18 +23,7 @@ using lite::BuiltinOp;
 using lite::ModelBuilder;
 using lite::Quantization;
 
-std::vector<uint8_t> random_input(Rng& rng, T t, size_t n) {
-  std::vector<uint8_t> b(n * lite::tensor_type_size(t));
-  if (t == T::kFloat32) {
-    for (size_t i = 0; i < n; ++i) {
-      const float f = rng.uniform(-10.0f, 10.0f);
-      std::memcpy(b.data() + 4 * i, &f, 4);
-    }
-  } else {
-    for (uint8_t& x : b) x = static_cast<uint8_t>(rng.below(256));
-  }
-  return b;
-}
+std::vector<uint8_t> random_input(Rng& rng, T t, size_t n) { return random_tensor_bytes(rng, t, n, 10.0f); }
 
 // Runs `model` (one input of per-image shape `image`, type `t`) at each batch
 // in qlite and TFLite 2.9 and compares; returns the executed op count of the
