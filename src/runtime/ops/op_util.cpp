@@ -159,4 +159,23 @@ void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels) {
            "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
 }
 
+ref::ReduceGeometry prepare_reduction(PrepareContext& ctx, Node& n, const char* op, const std::vector<int64_t>& axes,
+                                      bool* keep_dims) {
+  const RtTensor& in = ctx.input(n, 0);
+  bool keep = false;
+  if (const auto* o = std::get_if<lite::ReducerOptions>(&n.def->options)) keep = o->keep_dims;
+  if (keep_dims) *keep_dims = keep;
+  ref::ReduceGeometry g;
+  try {
+    g = ref::make_reduce(op, std::vector<int64_t>(in.shape.begin(), in.shape.end()), axes);
+  } catch (const Error& e) {
+    op_fail(n, e.what());
+  }
+  const std::vector<int64_t> shape = ref::reduce_output_shape(g, keep);
+  ctx.set_output_shape(n, 0, Shape(shape.begin(), shape.end()));
+  n.work = g.in_count;
+  n.separable = false;
+  return g;
+}
+
 }  // namespace qlite::runtime::detail

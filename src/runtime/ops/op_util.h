@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/reference/geometry.h"
+#include "kernels/reference/math_kernels.h"
 #include "kernels/reference/requantize.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/graph.h"
@@ -165,5 +166,12 @@ void eval_uint8_windowed(const EvalContext& c, const Node& n, const ref::WindowG
     });
   });
 }
+
+// A reduction of input 0 over `axes` (SUM, MEAN, REDUCE_*; TFLite's
+// reduce.cc ResizeOutputTensor): its geometry, with output 0's shape set by
+// the node's keep_dims (returned in *keep_dims when asked) and the node's
+// work. Reductions run as one piece (not split into tiles of images).
+ref::ReduceGeometry prepare_reduction(PrepareContext& ctx, Node& n, const char* op, const std::vector<int64_t>& axes,
+                                      bool* keep_dims = nullptr);
 
 }  // namespace qlite::runtime::detail

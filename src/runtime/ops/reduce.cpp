@@ -80,18 +80,8 @@ void prepare_reduce(PrepareContext& ctx, Node& n, const char* name) {
   std::vector<int64_t> ax;
   for (int64_t i = 0, e = axes.numel(); i < e; ++i)
     ax.push_back(axes.type == T::kInt32 ? int64_t{axes.as<const int32_t>()[i]} : axes.as<const int64_t>()[i]);
-  bool keep_dims = false;
-  if (const auto* o = std::get_if<lite::ReducerOptions>(&n.def->options)) keep_dims = o->keep_dims;
   auto& s = n.state_as<ReduceState>();
-  try {
-    s.g = ref::make_reduce(name, std::vector<int64_t>(in.shape.begin(), in.shape.end()), ax);
-  } catch (const Error& e) {
-    op_fail(n, e.what());
-  }
-  const std::vector<int64_t> shape = ref::reduce_output_shape(s.g, keep_dims);
-  ctx.set_output_shape(n, 0, Shape(shape.begin(), shape.end()));
-  n.work = s.g.in_count;
-  n.separable = false;
+  s.g = prepare_reduction(ctx, n, name, ax);
   if (in.type != out.type) unsupported_types(ctx, n);
   switch (in.type) {
     case T::kFloat32: n.eval = eval_reduce<float, K>; return;

@@ -26,24 +26,12 @@ struct ReduceTypes16State : OpState {
 // give; sets the output's shape.
 std::vector<int32_t> reduce_axes(PrepareContext& ctx, Node& n, ReduceTypes16State& s, const char* op,
                                  bool& keep_dims) {
-  RtTensor& in = ctx.input(n, 0);
   RtTensor& axes = ctx.input(n, 1);
   op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
   require_type(n, axes, T::kInt32, "axes");
   op_check(axes.shape.size() <= 1, n, "axes " + describe(axes) + " must be a scalar or a list");
   const std::vector<int32_t> raw(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
-  const std::vector<int64_t> ax(raw.begin(), raw.end());
-  keep_dims = false;
-  if (const auto* o = std::get_if<lite::ReducerOptions>(&n.def->options)) keep_dims = o->keep_dims;
-  try {
-    s.g = ref::make_reduce(op, std::vector<int64_t>(in.shape.begin(), in.shape.end()), ax);
-  } catch (const Error& e) {
-    op_fail(n, e.what());
-  }
-  const std::vector<int64_t> shape = ref::reduce_output_shape(s.g, keep_dims);
-  ctx.set_output_shape(n, 0, Shape(shape.begin(), shape.end()));
-  n.work = s.g.in_count;
-  n.separable = false;
+  s.g = prepare_reduction(ctx, n, op, std::vector<int64_t>(raw.begin(), raw.end()), &keep_dims);
   return raw;
 }
 
@@ -117,6 +105,17 @@ void prepare_mean_types16(PrepareContext& ctx, Node& n) {
   bool keep_dims = false;
   const std::vector<int32_t> raw_axes = reduce_axes(ctx, n, s, "MEAN", keep_dims);
   op_check(s.g.reduce_count > 0, n, "input " + describe(in) + ": the mean of no elements is undefined");
+  // The quantized means: TFLite's parameters for `method`, int32 sums per output.
+  const auto quantized_mean = [&](ref::MeanInt8Method method, EvalFn eval) {
+    try {
+      s.mean16 = ref::make_mean_int16_params(method, s.g.reduce_count, in.scale(), in.zero_point(), out.scale(),
+                                             out.zero_point());
+    } catch (const Error& e) {
+      op_fail(n, e.what());
+    }
+    s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int32_t));
+    n.eval = eval;
+  };
   if (in.type == T::kInt16) {
     require_per_tensor(n, in, "input");
     require_per_tensor(n, out, "output");
@@ -131,28 +130,14 @@ void prepare_mean_types16(PrepareContext& ctx, Node& n) {
       method = ref::tflite_mean_method(false, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point());
     op_check(method != ref::MeanInt8Method::kRequantizeThenDivide || s.g.reduce_count <= (int64_t{1} << 30), n,
              "too many elements per output");
-    try {
-      s.mean16 = ref::make_mean_int16_params(method, s.g.reduce_count, in.scale(), in.zero_point(), out.scale(),
-                                             out.zero_point());
-    } catch (const Error& e) {
-      op_fail(n, e.what());
-    }
-    s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int32_t));
-    n.eval = eval_mean_int16;
+    quantized_mean(method, eval_mean_int16);
   } else if (in.type == T::kInt8 || in.type == T::kUInt8) {
     // Not the 4-D H, W mean (mean.cpp): EvalMeanReferenceOps' general paths.
     require_per_tensor(n, in, "input");
     require_per_tensor(n, out, "output");
-    const ref::MeanInt8Method method =
-        ref::tflite_mean_method(false, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point());
-    try {
-      s.mean16 = ref::make_mean_int16_params(method, s.g.reduce_count, in.scale(), in.zero_point(), out.scale(),
-                                             out.zero_point());
-    } catch (const Error& e) {
-      op_fail(n, e.what());
-    }
-    s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(int32_t));
-    n.eval = in.type == T::kInt8 ? eval_mean_int8 : eval_mean_uint8;
+    quantized_mean(
+        ref::tflite_mean_method(false, raw_axes, in.scale(), in.zero_point(), out.scale(), out.zero_point()),
+        in.type == T::kInt8 ? eval_mean_int8 : eval_mean_uint8);
   } else if (in.type == T::kFloat32) {
     s.sums = ctx.request_scratch(n, static_cast<size_t>(s.g.out_count) * sizeof(float));
     n.eval = eval_mean_f32;
