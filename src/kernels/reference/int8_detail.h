@@ -1,11 +1,14 @@
 // Checks and the final requantize step shared by the reference int8 kernels.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/requantize.h"
 
 namespace qlite::ref::detail {
@@ -49,6 +52,33 @@ inline int8_t requant_output(int64_t acc, const QuantizedMultiplier& m, Rounding
 inline int8_t requant_output(int64_t acc, const QuantizedMultiplier& m, int32_t out_zp, const ActRange& act,
                              const char* op) {
   return requant_output(acc, m, Rounding::kDoubleRounding, out_zp, act, op);
+}
+
+// TFLite's 8-bit-input softmax (SoftmaxInt8LUT's reference form) for int8 or
+// uint8 input and an int8 or int16 output. table[255 - max + x] =
+// exp(-input_scale * beta * (max - x)), indexed from p.table itself: the index
+// 255 - max + x is in [0, 255] for int8 and uint8 alike (p.table + (255 - max)
+// alone may point past the array, which is undefined even if never read).
+template <class In, class Out>
+void softmax_8bit(const SoftmaxInt8Params& p, int64_t outer, int depth, const In* in, Out* out, const char* op) {
+  QLITE_CHECK(outer >= 0 && depth > 0, std::string(op) + ": invalid shape");
+  QLITE_CHECK(outer == 0 || (in && out), std::string(op) + ": null tensor");
+  for (int64_t r = 0; r < outer; ++r) {
+    const In* x = in + r * depth;
+    Out* y = out + r * depth;
+    int32_t max_val = std::numeric_limits<In>::min();
+    for (int j = 0; j < depth; ++j) max_val = std::max(max_val, int32_t{x[j]});
+    const int32_t base = 255 - max_val;
+    float sum = 0.0f;
+    for (int j = 0; j < depth; ++j) sum += p.table[base + x[j]];
+    const float inv = 1.0f / (sum * p.output_scale);
+    for (int j = 0; j < depth; ++j) {
+      // prob <= 1 / output_scale; the bound only guards the cast for odd scales.
+      const float prob = std::fmin(p.table[base + x[j]] * inv, 1.0e9f);
+      const int64_t q = static_cast<int64_t>(std::round(prob)) + p.output_zero_point;
+      y[j] = static_cast<Out>(std::clamp<int64_t>(q, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+    }
+  }
 }
 
 }  // namespace qlite::ref::detail

@@ -188,28 +188,8 @@ SoftmaxInt8Params make_softmax_params(float input_scale, float beta, float outpu
 }
 
 void softmax_int8(const SoftmaxInt8Params& p, int64_t outer, int depth, const int8_t* in, int8_t* out) {
-  QLITE_CHECK(outer >= 0 && depth > 0, "softmax_int8: invalid shape");
   detail::check_zero_point(p.output_zero_point, "softmax_int8 output");
-  QLITE_CHECK(outer == 0 || (in && out), "softmax_int8: null tensor");
-  for (int64_t r = 0; r < outer; ++r) {
-    const int8_t* x = in + r * depth;
-    int8_t* y = out + r * depth;
-    int32_t max_val = -128;
-    for (int j = 0; j < depth; ++j) max_val = std::max(max_val, int32_t{x[j]});
-    // table[255 - max + x] = exp(-input_scale * beta * (max - x)); index in
-    // [0, 255]. (Indexed from p.table itself: p.table + (255 - max) alone may
-    // point past the array, which is undefined even if never read there.)
-    const int32_t base = 255 - max_val;
-    float sum = 0.0f;
-    for (int j = 0; j < depth; ++j) sum += p.table[base + x[j]];
-    const float inv = 1.0f / (sum * p.output_scale);
-    for (int j = 0; j < depth; ++j) {
-      // prob <= 1 / output_scale; the clamp only guards the cast for odd scales.
-      const float prob = std::fmin(p.table[base + x[j]] * inv, 1.0e6f);
-      const int64_t q = static_cast<int64_t>(std::round(prob)) + p.output_zero_point;
-      y[j] = static_cast<int8_t>(std::clamp<int64_t>(q, -128, 127));
-    }
-  }
+  detail::softmax_8bit(p, outer, depth, in, out, "softmax_int8");
 }
 
 }  // namespace qlite::ref

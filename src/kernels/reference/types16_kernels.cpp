@@ -29,30 +29,6 @@ int16_t rdpot16(int16_t x, int exponent) {
   return static_cast<int16_t>((int32_t{x} >> exponent) + (remainder > threshold ? 1 : 0));
 }
 
-template <class In>
-void softmax_to_int16(const SoftmaxInt8Params& p, int64_t outer, int depth, const In* in, int16_t* out,
-                      const char* op) {
-  QLITE_CHECK(outer >= 0 && depth > 0, std::string(op) + ": invalid shape");
-  QLITE_CHECK(outer == 0 || (in && out), std::string(op) + ": null tensor");
-  for (int64_t r = 0; r < outer; ++r) {
-    const In* x = in + r * depth;
-    int16_t* y = out + r * depth;
-    int32_t max_val = std::numeric_limits<In>::min();
-    for (int j = 0; j < depth; ++j) max_val = std::max(max_val, int32_t{x[j]});
-    // TFLite indexes table + (255 - max) by the raw value: for int8 and uint8
-    // alike the index 255 - max + x is within [0, 255].
-    const int32_t base = 255 - max_val;
-    float sum = 0.0f;
-    for (int j = 0; j < depth; ++j) sum += p.table[base + x[j]];
-    const float inv = 1.0f / (sum * p.output_scale);
-    for (int j = 0; j < depth; ++j) {
-      const float prob = std::fmin(p.table[base + x[j]] * inv, 1.0e9f);  // guards the cast for odd scales
-      const int64_t q = static_cast<int64_t>(std::round(prob)) + p.output_zero_point;
-      y[j] = static_cast<int16_t>(std::clamp<int64_t>(q, -32768, 32767));
-    }
-  }
-}
-
 // Strides of the output index per input dimension (0 on reduced ones).
 std::array<int64_t, kMaxReduceRank> out_strides(const ReduceGeometry& g) {
   std::array<int64_t, kMaxReduceRank> out_stride{};
@@ -147,10 +123,10 @@ void mul_int16_to_uint8(int64_t n, const int16_t* a, const int16_t* b, int32_t o
 }
 
 void softmax_int8_to_int16(const SoftmaxInt8Params& p, int64_t outer, int depth, const int8_t* in, int16_t* out) {
-  softmax_to_int16(p, outer, depth, in, out, "softmax_int8_to_int16");
+  detail::softmax_8bit(p, outer, depth, in, out, "softmax_int8_to_int16");
 }
 void softmax_uint8_to_int16(const SoftmaxInt8Params& p, int64_t outer, int depth, const uint8_t* in, int16_t* out) {
-  softmax_to_int16(p, outer, depth, in, out, "softmax_uint8_to_int16");
+  detail::softmax_8bit(p, outer, depth, in, out, "softmax_uint8_to_int16");
 }
 
 MeanInt16Params make_mean_int16_params(MeanInt8Method method, int64_t count, float input_scale,
