@@ -422,19 +422,37 @@ void bind_keras(py::module_& m) {
     return std::shared_ptr<Layer>(layers::Reshape(shape_from(shape), name));
   });
   m.def("Flatten", [](const std::string& name) { return std::shared_ptr<Layer>(layers::Flatten(name)); });
-  m.def("Conv2D", [](int filters, const py::object& k, const py::object& strides, const std::string& padding,
-                     const py::object& act, bool use_bias, const std::string& name) {
+  // Initializers arrive as the JSON text of Keras' serialized form (the
+  // Python layer classes write it); empty: the layer's default.
+  auto initializer = [](const std::string& text, const char* key, Initializer dflt) {
+    if (text.empty()) return dflt;
+    try {
+      return Initializer::from_json(json::parse(text), key);
+    } catch (const Error& e) {
+      throw py::value_error(e.what());
+    }
+  };
+  m.def("Conv2D", [initializer](int filters, const py::object& k, const py::object& strides,
+                                const std::string& padding, const py::object& act, bool use_bias,
+                                const std::string& name, const std::string& kernel_init, const std::string& bias_init) {
     return std::shared_ptr<Layer>(layers::Conv2D(
         filters, pair_of(k, "kernel_size"),
         {.strides = pair_of(strides, "strides"), .padding = padding_from(padding), .activation = activation_from(act),
-         .use_bias = use_bias, .name = name}));
+         .use_bias = use_bias, .name = name,
+         .kernel_initializer = initializer(kernel_init, "kernel_initializer", Initializer::glorot_uniform()),
+         .bias_initializer = initializer(bias_init, "bias_initializer", Initializer::zeros())}));
   });
-  m.def("DepthwiseConv2D", [](const py::object& k, const py::object& strides, const std::string& padding,
-                              int depth_multiplier, const py::object& act, bool use_bias, const std::string& name) {
+  m.def("DepthwiseConv2D", [initializer](const py::object& k, const py::object& strides, const std::string& padding,
+                                         int depth_multiplier, const py::object& act, bool use_bias,
+                                         const std::string& name, const std::string& kernel_init,
+                                         const std::string& bias_init) {
     return std::shared_ptr<Layer>(layers::DepthwiseConv2D(
-        pair_of(k, "kernel_size"), {.strides = pair_of(strides, "strides"), .padding = padding_from(padding),
-                                    .depth_multiplier = depth_multiplier, .activation = activation_from(act),
-                                    .use_bias = use_bias, .name = name}));
+        pair_of(k, "kernel_size"),
+        {.strides = pair_of(strides, "strides"), .padding = padding_from(padding),
+         .depth_multiplier = depth_multiplier, .activation = activation_from(act), .use_bias = use_bias,
+         .name = name,
+         .depthwise_initializer = initializer(kernel_init, "depthwise_initializer", Initializer::glorot_uniform()),
+         .bias_initializer = initializer(bias_init, "bias_initializer", Initializer::zeros())}));
   });
   auto pool_options = [](const py::object& strides, const std::string& padding, const std::string& name) {
     layers::PoolOptions o;
@@ -452,9 +470,12 @@ void bind_keras(py::module_& m) {
     return std::shared_ptr<Layer>(
         layers::AveragePooling2D(pair_of(pool, "pool_size"), pool_options(strides, padding, name)));
   });
-  m.def("Dense", [](int units, const py::object& act, bool use_bias, const std::string& name) {
-    return std::shared_ptr<Layer>(
-        layers::Dense(units, {.activation = activation_from(act), .use_bias = use_bias, .name = name}));
+  m.def("Dense", [initializer](int units, const py::object& act, bool use_bias, const std::string& name,
+                               const std::string& kernel_init, const std::string& bias_init) {
+    return std::shared_ptr<Layer>(layers::Dense(
+        units, {.activation = activation_from(act), .use_bias = use_bias, .name = name,
+                .kernel_initializer = initializer(kernel_init, "kernel_initializer", Initializer::glorot_uniform()),
+                .bias_initializer = initializer(bias_init, "bias_initializer", Initializer::zeros())}));
   });
   m.def("BatchNormalization", [](int axis, float momentum, float epsilon, bool center, bool scale,
                                  const std::string& name) {

@@ -129,6 +129,36 @@ def test_errors_are_python_exceptions(fashion):
         layers.Dense(3, kernel_regularizer="l2")
 
 
+def test_initializers_take_keras_names_dicts_and_objects():
+    class HeUniform:  # stands for keras.initializers.HeUniform: a class name and get_config()
+        def get_config(self):
+            return {"seed": None}
+
+    inp = keras.Input((6, 6, 4))
+    x = layers.Conv2D(8, 3, kernel_initializer="ones", bias_initializer="ones")(inp)
+    x = layers.DepthwiseConv2D(3, depthwise_initializer={"class_name": "VarianceScaling",
+                                                          "config": {"scale": 3.0, "mode": "fan_in",
+                                                                     "distribution": "uniform"}})(x)
+    x = layers.Flatten()(x)
+    out = layers.Dense(5, kernel_initializer=HeUniform())(x)
+    model = keras.Model(inp, out)
+    conv_k, conv_b, dw_k, dw_b, dense_k, dense_b = model.get_weights()
+    assert np.all(conv_k == 1) and np.all(conv_b == 1)
+    # VarianceScaling(3, fan_in, uniform) on (3, 3, 8, 1): limit sqrt(3 * 3 / 72)
+    assert np.abs(dw_k).max() <= np.sqrt(9 / 72) and np.abs(dw_k).max() > 0.9 * np.sqrt(9 / 72)
+    assert np.all(dw_b == 0)
+    assert np.abs(dense_k).max() <= np.sqrt(6 / 32)  # he_uniform: sqrt(6 / fan_in), fan_in 2 * 2 * 8
+    config = json.loads(model.to_json())
+    by_name = {l["class_name"]: l["config"] for l in config["config"]["layers"]}
+    assert by_name["Conv2D"]["kernel_initializer"]["class_name"] == "Ones"
+    assert by_name["DepthwiseConv2D"]["depthwise_initializer"]["config"]["scale"] == 3.0
+    assert by_name["Dense"]["kernel_initializer"]["class_name"] == "HeUniform"
+    with pytest.raises(ValueError, match="unknown initializer 'orthogonal'"):
+        layers.Dense(3, kernel_initializer="orthogonal")
+    with pytest.raises(TypeError, match="initializer"):
+        layers.Dense(3, kernel_initializer=3)
+
+
 def test_weights_round_trip_and_shape_checks():
     model = compiled_seed_model()
     weights = model.get_weights()

@@ -161,7 +161,10 @@ TEST(DepthwiseConfig, KerasNamesDefaultsAndRoundTrip) {
   const json cfg = l->get_config();
   EXPECT_EQ(cfg, json::parse(R"({"name": "dw", "kernel_size": [3, 2], "strides": [2, 1], "padding": "same",
       "depth_multiplier": 3, "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
-      "activation": "relu6", "use_bias": false, "trainable": true, "dtype": "float32"})"));
+      "activation": "relu6", "use_bias": false,
+      "depthwise_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+      "bias_initializer": {"class_name": "Zeros", "config": {"seed": null}},
+      "trainable": true, "dtype": "float32"})"));
   LayerPtr copy = layer_from_config("DepthwiseConv2D", cfg);
   EXPECT_EQ(copy->get_config(), cfg);
   EXPECT_FALSE(copy->built());

@@ -16,6 +16,43 @@ Activation activation_from_string(const std::string& s);
 std::string activation_name(Activation a);
 
 
+// A Keras initializer for a layer's kernel or bias. Every Keras built-in that
+// draws from the fans is a VarianceScaling: glorot_* is scale 1 over fan_avg,
+// he_* scale 2 over fan_in, lecun_* scale 1 over fan_in; *_uniform draws from
+// [-limit, limit] with limit = sqrt(3 * scale / fan), *_normal from a normal
+// truncated at two standard deviations, with the standard deviation corrected
+// for the truncation (sqrt(scale / fan) / 0.87962566103423978), as Keras does.
+// The values come from the model's seeded generator, not Keras' own, so a
+// model is reproducible in qlite but does not draw Keras' numbers.
+struct Initializer {
+  enum class Kind { kVarianceScaling, kZeros, kOnes };
+  enum class Mode { kFanIn, kFanOut, kFanAvg };
+  enum class Distribution { kUniform, kTruncatedNormal, kUntruncatedNormal };
+  Kind kind = Kind::kVarianceScaling;
+  double scale = 1.0;
+  Mode mode = Mode::kFanAvg;
+  Distribution distribution = Distribution::kUniform;
+
+  static Initializer glorot_uniform() { return {}; }
+  static Initializer zeros() { return {.kind = Kind::kZeros}; }
+  // "glorot_uniform", "GlorotUniform", "he_normal", "lecun_uniform", "zeros",
+  // "ones", ... (Keras' names); Error for any other.
+  static Initializer from_name(const std::string& name);
+  // Keras' serialized form: a name, or {"class_name": ..., "config": {...}}
+  // (VarianceScaling's config: scale, mode, distribution; seed is accepted and
+  // ignored). Error naming `key` for anything else.
+  static Initializer from_json(const json& j, const std::string& key);
+  // {"class_name": "GlorotUniform", "config": {"seed": null}} and so on: the
+  // Keras class name when the settings are a named initializer's, else
+  // VarianceScaling with its config.
+  json to_json() const;
+  // Fills t, a weight of `shape` (Keras' fans: the last dimension is the
+  // output, the one before it the input, the rest the receptive field; a 1-D
+  // shape is its own fan in and out).
+  void fill(Tensor& t, Rng& rng) const;
+  bool operator==(const Initializer&) const = default;
+};
+
 namespace layers {
 
 // InputLayer(shape): the model's input, per-sample shape without the batch.
@@ -29,6 +66,8 @@ struct Conv2DOptions {
   Activation activation = Activation::kLinear;
   bool use_bias = true;
   std::string name;
+  Initializer kernel_initializer = Initializer::glorot_uniform();
+  Initializer bias_initializer = Initializer::zeros();
 };
 LayerPtr Conv2D(int filters, std::array<int, 2> kernel_size, Conv2DOptions options = {});
 
@@ -43,6 +82,8 @@ struct DenseOptions {
   Activation activation = Activation::kLinear;
   bool use_bias = true;
   std::string name;
+  Initializer kernel_initializer = Initializer::glorot_uniform();
+  Initializer bias_initializer = Initializer::zeros();
 };
 LayerPtr Dense(int units, DenseOptions options = {});
 
@@ -75,6 +116,8 @@ struct DepthwiseConv2DOptions {
   Activation activation = Activation::kLinear;
   bool use_bias = true;
   std::string name;
+  Initializer depthwise_initializer = Initializer::glorot_uniform();
+  Initializer bias_initializer = Initializer::zeros();
 };
 LayerPtr DepthwiseConv2D(std::array<int, 2> kernel_size, DepthwiseConv2DOptions options = {});
 // ZeroPadding2D(((top, bottom), (left, right))): zero rows and columns around

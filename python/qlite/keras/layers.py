@@ -5,6 +5,8 @@ called on a tensor from ``Input`` records a node of a functional model, as in
 Keras. ``input_shape=`` on the first layer of a ``Sequential`` adds its
 ``InputLayer``.
 """
+import json
+
 import numpy as np
 
 from .._qlite import keras as _k
@@ -202,6 +204,20 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     return KerasTensor(_k.Input(list(shape), _name(name)), shape=(None,) + tuple(shape))
 
 
+def _initializer(init):
+    """Keras' ways to name an initializer, as the JSON text the C++ layer parses:
+    a name ('he_normal'), Keras' serialized dict ({'class_name': 'VarianceScaling',
+    'config': {...}}), or an object with get_config() whose class name is Keras'
+    (a keras.initializers instance). None: the layer's default."""
+    if init is None:
+        return ""
+    if isinstance(init, (str, dict)):
+        return json.dumps(init)
+    if hasattr(init, "get_config"):
+        return json.dumps({"class_name": type(init).__name__, "config": init.get_config()})
+    raise TypeError("initializer must be a name, a Keras config dict or an initializer object, got %r" % (init,))
+
+
 def _check_dtype(dtype):
     if dtype not in (None, "float32") and getattr(dtype, "__name__", None) != "float32":
         raise ValueError("qlite models take float32 inputs, got dtype %r" % (dtype,))
@@ -225,7 +241,8 @@ class Flatten(Layer):
 
 @_register
 class Conv2D(_Weighted, Layer):
-    """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None, use_bias=True): NHWC, HWIO kernel."""
+    """Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', activation=None, use_bias=True,
+    kernel_initializer='glorot_uniform', bias_initializer='zeros'): NHWC, HWIO kernel."""
 
     @property
     def kernel(self):
@@ -233,16 +250,18 @@ class Conv2D(_Weighted, Layer):
         return Variable(self._layer, "kernel")
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, name=None, **kwargs):
+                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None, **kwargs):
         if dilation_rate not in ((1, 1), [1, 1], 1):
             raise ValueError("Conv2D: dilation_rate other than 1 is not supported by qlite")
-        self._set(_k.Conv2D(int(filters), kernel_size, strides, padding, activation, bool(use_bias), _name(name)),
-                  **kwargs)
+        self._set(_k.Conv2D(int(filters), kernel_size, strides, padding, activation, bool(use_bias), _name(name),
+                            _initializer(kernel_initializer), _initializer(bias_initializer)), **kwargs)
 
 
 @_register
 class DepthwiseConv2D(_Weighted, Layer):
-    """DepthwiseConv2D(kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, activation=None, use_bias=True)."""
+    """DepthwiseConv2D(kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, activation=None, use_bias=True,
+    depthwise_initializer='glorot_uniform', bias_initializer='zeros')."""
 
     @property
     def depthwise_kernel(self):
@@ -250,11 +269,13 @@ class DepthwiseConv2D(_Weighted, Layer):
         return Variable(self._layer, "depthwise_kernel")
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, name=None, **kwargs):
+                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None, **kwargs):
         if dilation_rate not in ((1, 1), [1, 1], 1):
             raise ValueError("DepthwiseConv2D: dilation_rate other than 1 is not supported by qlite")
         self._set(_k.DepthwiseConv2D(kernel_size, strides, padding, int(depth_multiplier), activation,
-                                     bool(use_bias), _name(name)), **kwargs)
+                                     bool(use_bias), _name(name), _initializer(depthwise_initializer),
+                                     _initializer(bias_initializer)), **kwargs)
 
 
 @_register
@@ -275,15 +296,18 @@ class AveragePooling2D(Layer):
 
 @_register
 class Dense(_Weighted, Layer):
-    """Dense(units, activation=None, use_bias=True): kernel [in, out] as Keras stores it."""
+    """Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros'):
+    kernel [in, out] as Keras stores it."""
 
     @property
     def kernel(self):
         """The kernel Variable [in, units]."""
         return Variable(self._layer, "kernel")
 
-    def __init__(self, units, activation=None, use_bias=True, name=None, **kwargs):
-        self._set(_k.Dense(int(units), activation, bool(use_bias), _name(name)), **kwargs)
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None, **kwargs):
+        self._set(_k.Dense(int(units), activation, bool(use_bias), _name(name), _initializer(kernel_initializer),
+                           _initializer(bias_initializer)), **kwargs)
 
 
 @_register

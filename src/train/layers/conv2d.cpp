@@ -15,7 +15,7 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
  public:
   Conv2DLayer(int filters, std::array<int, 2> ks, layers::Conv2DOptions o)
       : HookedLayer(o.name), filters_(filters), ks_(ks), strides_(o.strides), padding_(o.padding), act_(o.activation),
-        use_bias_(o.use_bias) {
+        use_bias_(o.use_bias), kernel_init_(o.kernel_initializer), bias_init_(o.bias_initializer) {
     check(filters > 0, detail::layer_label(*this) + ": filters must be positive, got " + std::to_string(filters));
     check(ks[0] > 0 && ks[1] > 0, detail::layer_label(*this) + ": kernel_size must be positive");
     check(strides_[0] > 0 && strides_[1] > 0, detail::layer_label(*this) + ": strides must be positive");
@@ -40,13 +40,13 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
     h_ = g.h, w_ = g.w, cin_ = g.c, oh_ = g.oh, ow_ = g.ow;
     pad_top_ = g.pad_top, pad_left_ = g.pad_left, hp_ = g.hp, wp_ = g.wp;
     check(hp_ * wp_ * cin_ < (int64_t{1} << 40), who + ": input too large");
-    const int64_t r = int64_t{ks_[0]} * ks_[1] * cin_;
     detail::check_weight_shape(who, "kernel", Shape{ks_[0], ks_[1], cin_, filters_});
     kernel_.value.resize({ks_[0], ks_[1], cin_, filters_});
-    detail::glorot_uniform(kernel_.value, r, int64_t{ks_[0]} * ks_[1] * filters_, rng);
+    kernel_init_.fill(kernel_.value, rng);
     kernel_.grad = Tensor(kernel_.value.shape());
     if (use_bias_) {
       bias_.value = Tensor({filters_});
+      bias_init_.fill(bias_.value, rng);
       bias_.grad = Tensor({filters_});
     }
     offs_.clear();
@@ -178,6 +178,8 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
             {"groups", 1},
             {"activation", activation_name(act_)},
             {"use_bias", use_bias_},
+            {"kernel_initializer", kernel_init_.to_json()},
+            {"bias_initializer", bias_init_.to_json()},
             {"trainable", true},
             {"dtype", "float32"}};
   }
@@ -240,6 +242,7 @@ class Conv2DLayer final : public detail::HookedLayer<Conv2DLayer> {
   Padding padding_;
   Activation act_;
   bool use_bias_;
+  Initializer kernel_init_, bias_init_;
   Param kernel_, bias_;
   int64_t h_ = 0, w_ = 0, cin_ = 0, oh_ = 0, ow_ = 0, hp_ = 0, wp_ = 0, pad_top_ = 0, pad_left_ = 0;
   std::vector<int64_t> offs_;
@@ -270,6 +273,8 @@ LayerPtr conv2d_from_config(const json& c) {
   o.padding = config_padding(c);
   o.activation = config_activation(c);
   o.use_bias = config_bool(c, "use_bias", true);
+  config_initializer(c, "kernel_initializer", o.kernel_initializer);
+  config_initializer(c, "bias_initializer", o.bias_initializer);
   return layers::Conv2D(config_positive(c, "filters"), ks, o);
 }
 }  // namespace detail

@@ -12,7 +12,8 @@ namespace {
 
 class DenseLayer final : public detail::HookedLayer<DenseLayer> {
  public:
-  DenseLayer(int units, layers::DenseOptions o) : HookedLayer(o.name), units_(units), act_(o.activation), use_bias_(o.use_bias) {
+  DenseLayer(int units, layers::DenseOptions o) : HookedLayer(o.name), units_(units), act_(o.activation), use_bias_(o.use_bias),
+        kernel_init_(o.kernel_initializer), bias_init_(o.bias_initializer) {
     check(units > 0, detail::layer_label(*this) + ": units must be positive, got " + std::to_string(units));
     kernel_.name = "kernel";
     bias_.name = "bias";
@@ -35,10 +36,11 @@ class DenseLayer final : public detail::HookedLayer<DenseLayer> {
     const int64_t k = s[0];
     detail::check_weight_shape(detail::layer_label(*this), "kernel", Shape{k, units_});
     kernel_.value.resize({k, units_});
-    detail::glorot_uniform(kernel_.value, k, units_, rng);
+    kernel_init_.fill(kernel_.value, rng);
     kernel_.grad = Tensor({k, units_});
     if (use_bias_) {
       bias_.value = Tensor({units_});
+      bias_init_.fill(bias_.value, rng);
       bias_.grad = Tensor({units_});
     }
     offs_.resize(static_cast<size_t>(k));
@@ -156,7 +158,9 @@ class DenseLayer final : public detail::HookedLayer<DenseLayer> {
 
   json get_config() const override {
     return {{"name", name()},           {"units", units_},       {"activation", activation_name(act_)},
-            {"use_bias", use_bias_},    {"trainable", true},     {"dtype", "float32"}};
+            {"use_bias", use_bias_},    {"kernel_initializer", kernel_init_.to_json()},
+            {"bias_initializer", bias_init_.to_json()},          {"trainable", true},
+            {"dtype", "float32"}};
   }
 
   std::unique_ptr<Layer> clone() const override { return std::make_unique<DenseLayer>(*this); }
@@ -190,6 +194,7 @@ class DenseLayer final : public detail::HookedLayer<DenseLayer> {
   int64_t units_;
   Activation act_;
   bool use_bias_;
+  Initializer kernel_init_, bias_init_;
   Param kernel_, bias_;
   std::vector<int64_t> offs_, unit_offs_, row_offs_;  // window offsets: 0..K-1, 0..units-1, m*units
   std::vector<char> ran_;                            // which chunks ran in the last backward
@@ -208,6 +213,8 @@ LayerPtr dense_from_config(const json& c) {
   o.name = config_name(c);
   o.activation = config_activation(c);
   o.use_bias = config_bool(c, "use_bias", true);
+  config_initializer(c, "kernel_initializer", o.kernel_initializer);
+  config_initializer(c, "bias_initializer", o.bias_initializer);
   return layers::Dense(config_positive(c, "units"), o);
 }
 }  // namespace detail

@@ -60,7 +60,8 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
  public:
   DepthwiseConv2DLayer(std::array<int, 2> ks, layers::DepthwiseConv2DOptions o)
       : HookedLayer(o.name), ks_(ks), strides_(o.strides), padding_(o.padding), mult_(o.depth_multiplier),
-        act_(o.activation), use_bias_(o.use_bias) {
+        act_(o.activation), use_bias_(o.use_bias), kernel_init_(o.depthwise_initializer),
+        bias_init_(o.bias_initializer) {
     check(ks[0] > 0 && ks[1] > 0, detail::layer_label(*this) + ": kernel_size must be positive");
     check(strides_[0] > 0 && strides_[1] > 0, detail::layer_label(*this) + ": strides must be positive");
     check(mult_ > 0, detail::layer_label(*this) + ": depth_multiplier must be positive, got " + std::to_string(mult_));
@@ -87,15 +88,15 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
     pad_top_ = g.pad_top, pad_left_ = g.pad_left, hp_ = g.hp, wp_ = g.wp;
     c_ = cin_ * mult_;
     check(hp_ * wp_ * c_ < (int64_t{1} << 40), who + ": input too large");
-    // Keras' glorot_uniform on shape (kh, kw, in, multiplier): the receptive
-    // field times the last two axes.
-    const int64_t field = int64_t{ks_[0]} * ks_[1];
+    // Keras draws it on shape (kh, kw, in, multiplier): fan in is the
+    // receptive field times in, fan out the field times the multiplier.
     detail::check_weight_shape(who, "depthwise_kernel", Shape{ks_[0], ks_[1], cin_, mult_});
     kernel_.value.resize({ks_[0], ks_[1], cin_, mult_});
-    detail::glorot_uniform(kernel_.value, field * cin_, field * mult_, rng);
+    kernel_init_.fill(kernel_.value, rng);
     kernel_.grad = Tensor(kernel_.value.shape());
     if (use_bias_) {
       bias_.value = Tensor({c_});
+      bias_init_.fill(bias_.value, rng);
       bias_.grad = Tensor({c_});
     }
     mark_built(input_shapes, Shape{oh_, ow_, c_});
@@ -206,6 +207,8 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
             {"groups", 1},
             {"activation", activation_name(act_)},
             {"use_bias", use_bias_},
+            {"depthwise_initializer", kernel_init_.to_json()},
+            {"bias_initializer", bias_init_.to_json()},
             {"trainable", true},
             {"dtype", "float32"}};
   }
@@ -285,6 +288,7 @@ class DepthwiseConv2DLayer final : public detail::HookedLayer<DepthwiseConv2DLay
   int64_t mult_;
   Activation act_;
   bool use_bias_;
+  Initializer kernel_init_, bias_init_;
   Param kernel_, bias_;
   int64_t h_ = 0, w_ = 0, cin_ = 0, c_ = 0, oh_ = 0, ow_ = 0, hp_ = 0, wp_ = 0, pad_top_ = 0, pad_left_ = 0;
   Tensor dz_, partial_, xe_, de_;  // scratch reused across steps
@@ -317,6 +321,8 @@ LayerPtr depthwise_conv2d_from_config(const json& c) {
   if (c.contains("depth_multiplier")) o.depth_multiplier = config_positive(c, "depth_multiplier");
   o.activation = config_activation(c);
   o.use_bias = config_bool(c, "use_bias", true);
+  config_initializer(c, "depthwise_initializer", o.depthwise_initializer);
+  config_initializer(c, "bias_initializer", o.bias_initializer);
   return layers::DepthwiseConv2D(ks, o);
 }
 

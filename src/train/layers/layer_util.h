@@ -157,9 +157,10 @@ inline void check_weight_shape(const std::string& who, const char* what, const S
               std::to_string(kMaxWeightElements) +" (2 GiB of float32) one weight tensor may hold");
 }
 
-inline void glorot_uniform(Tensor& t, int64_t fan_in, int64_t fan_out, Rng& rng) {
-  const float limit = static_cast<float>(std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)));
-  for (float& v : t.span_f32()) v = rng.uniform(-limit, limit);
+// An initializer from a layer config's `key` when present and not null
+// (Keras writes null for none): `init` keeps its default otherwise.
+inline void config_initializer(const json& c, const std::string& key, Initializer& init) {
+  if (c.contains(key) && !c[key].is_null()) init = Initializer::from_json(c[key], key);
 }
 
 inline int num_chunks(const RunContext& ctx) { return ctx.pool ? ctx.pool->num_threads() : 1; }
