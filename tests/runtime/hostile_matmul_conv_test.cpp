@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <limits>
+#include <string>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -124,6 +126,70 @@ TEST(RuntimeHostileMatMulConv, ExtremeShapesStridesAndOptionsAreErrorsOrRun) {
     }
   }
   EXPECT_GT(errors, 200);
+  EXPECT_GT(ran, 2);
+}
+
+// Hybrid BATCH_MATMUL (float32 lhs, constant int8 rhs): extreme dimensions,
+// rhs scales and zero points, options; errors or runs, never a crash.
+TEST(RuntimeHostileMatMulConv, HybridBatchMatMulExtremesAreErrorsOrRun) {
+  auto model = [] {
+    lite::ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 3, 5});
+    const int32_t r = b.add_constant("r", TensorType::kInt8, {5, 4}, std::vector<int8_t>(20, -9),
+                                     Quantization::per_tensor(0.05f, 0));
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2, 3, 4});
+    b.add_operator(BO::kBatchMatmul, {x, r}, {y}, lite::BatchMatMulOptions{false, false, true});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    return b.build();
+  };
+  int errors = 0, ran = 0;
+  auto run = [&](const lite::ModelDef& m) {
+    std::vector<uint8_t> bytes;
+    try {
+      bytes = lite::write_model(m, lite::WriteOptions{false});
+    } catch (const Error&) {
+      return;
+    }
+    (load_and_run(bytes) == Result::kRan ? ran : errors) += 1;
+  };
+  const lite::ModelDef base = model();
+  run(base);
+  EXPECT_EQ(ran, 1);
+  for (size_t t : {size_t{0}, size_t{2}})
+    for (size_t d = 0; d < base.subgraphs[0].tensors[t].shape.size(); ++d)
+      for (int32_t v : kValues) {
+        lite::ModelDef m = base;
+        m.subgraphs[0].tensors[t].shape[d] = v;
+        run(m);
+      }
+  for (float scale : {0.0f, -1.0f, 1e-38f, 1e38f, std::numeric_limits<float>::infinity(),
+                      std::numeric_limits<float>::quiet_NaN()}) {
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization.scale = {scale};
+    run(m);
+  }
+  for (int64_t zp : {int64_t{-128}, int64_t{1}, int64_t{127}}) {
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization.zero_point = {zp};
+    run(m);
+  }
+  {  // per-channel scales, and a computed rhs
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization = Quantization::per_axis({0.1f, 0.2f, 0.3f, 0.4f}, {0, 0, 0, 0}, 1);
+    run(m);
+    lite::ModelDef c = base;
+    c.subgraphs[0].tensors[1].buffer = 0;
+    c.subgraphs[0].inputs.push_back(1);
+    run(c);
+  }
+  for (int adj = 0; adj < 4; ++adj) {
+    lite::ModelDef m = base;
+    auto& o = std::get<lite::BatchMatMulOptions>(m.subgraphs[0].operators[0].options);
+    o.adj_x = adj & 1, o.adj_y = adj & 2;
+    run(m);
+  }
+  EXPECT_GT(errors, 30);
   EXPECT_GT(ran, 2);
 }
 
