@@ -1,7 +1,7 @@
 // Output shapes that depend on input values (TFLite 2.9's dynamic tensors):
 // the shape operand (RESHAPE's shape, FILL's dims, TILE's multiples, SLICE's
 // begin and size, PAD's paddings, RESIZE_BILINEAR's size, TRANSPOSE's perm,
-// SUM's axes) is a graph input, so the interpreter prepares the op at invoke
+// SUM's axes, TRANSPOSE_CONV's output_shape) is a graph input, so the interpreter prepares the op at invoke
 // (Interpreter::Impl::prepare_at_invoke), and every op downstream of it too.
 // One qlite interpreter is invoked with several shape values in turn
 // (growing, shrinking, back again); each step is compared with TFLite 2.9 run
@@ -313,6 +313,58 @@ TEST(DynamicShapes, MoreOpsWithRunTimeOperands) {
   for (const auto& [what, c] : cases) {
     SCOPED_TRACE(what);
     expect_one_op_like_tflite(*peer, c, seed++);
+  }
+}
+
+// TRANSPOSE_CONV whose output_shape is a graph input: SAME, stride 3, a
+// 3x3 filter over a 4x4 input, so output heights and widths 10 to 12 all
+// fit the input (growing, shrinking); float32, int8 (per-channel weights),
+// uint8 (weights with a zero point) and 16x8, with a bias.
+std::vector<uint8_t> transpose_conv_dynamic_model(T t, Rng& rng) {
+  ModelBuilder b;
+  const bool f32 = t == T::kFloat32, u8 = t == T::kUInt8, i16 = t == T::kInt16;
+  const T wt = f32 ? T::kFloat32 : u8 ? T::kUInt8 : T::kInt8;
+  const T bt = f32 ? T::kFloat32 : i16 ? T::kInt64 : T::kInt32;
+  const float in_scale = i16 ? 1.0f / 2048 : 0.05f;
+  const std::vector<float> ws = {0.01f, 0.02f, 0.015f};
+  Quantization qi, qw, qb, qo;
+  if (!f32) {
+    qi = Quantization::per_tensor(in_scale, i16 ? 0 : u8 ? 130 : 5);
+    qo = Quantization::per_tensor(i16 ? 1.0f / 1024 : 0.03f, i16 ? 0 : u8 ? 120 : -7);
+    if (u8) {
+      qw = Quantization::per_tensor(0.01f, 131);
+      qb = Quantization::per_tensor(in_scale * 0.01f, 0);
+    } else {
+      qw = Quantization::per_axis(ws, {0, 0, 0}, 0);
+      qb = Quantization::per_axis({in_scale * ws[0], in_scale * ws[1], in_scale * ws[2]}, {0, 0, 0}, 0);
+    }
+  }
+  const int32_t x = b.add_tensor("x", t, {1, 4, 4, 2}, qi);
+  const int32_t os = b.add_tensor("output_shape", T::kInt32, {4});
+  const int32_t w = b.add_constant("weights", wt, {3, 3, 3, 2}, random_tensor_bytes(rng, wt, 54, 1.0f), qw);
+  std::vector<uint8_t> bias;
+  if (bt == T::kFloat32) bias = random_tensor_bytes(rng, bt, 3, 1.0f);
+  else if (bt == T::kInt32) bias = as_bytes(std::vector<int32_t>{100, -250, 37});
+  else bias = as_bytes(std::vector<int64_t>{1 << 20, -(1 << 18), 12345});
+  const int32_t bi = b.add_constant("bias", bt, {3}, bias, qb);
+  const int32_t y = b.add_tensor("y", t, {1, 12, 12, 3}, qo);
+  b.add_operator(BuiltinOp::kTransposeConv, {os, w, x, bi}, {y}, lite::TransposeConvOptions{lite::Padding::kSame, 3, 3});
+  b.set_inputs({x, os});
+  b.set_outputs({y});
+  return b.finish();
+}
+
+TEST(DynamicShapes, TransposeConvWithAnOutputShapeInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16}) {
+    SCOPED_TRACE(lite::tensor_type_name(t));
+    Rng rng(31);
+    const std::vector<uint8_t> model = transpose_conv_dynamic_model(t, rng);
+    const std::vector<std::vector<int32_t>> values = {
+        {1, 10, 12, 3}, {1, 12, 10, 3}, {1, 11, 11, 3}, {1, 12, 12, 3}, {1, 10, 10, 3}, {1, 12, 11, 3}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 32), as_bytes(v)});
+    EXPECT_EQ(expect_steps_like_tflite(*peer, model, {{1, 4, 4, 2}, {4}}, steps, {t == T::kFloat32}), 6);
   }
 }
 
