@@ -1,7 +1,8 @@
 // Output shapes that depend on input values (TFLite 2.9's dynamic tensors):
 // the shape operand (RESHAPE's shape, FILL's dims, TILE's multiples, SLICE's
 // begin and size, PAD's paddings, RESIZE_BILINEAR's size, TRANSPOSE's perm,
-// SUM's axes, TRANSPOSE_CONV's output_shape) is a graph input, so the interpreter prepares the op at invoke
+// SUM's axes, TRANSPOSE_CONV's output_shape; CUMSUM's axis and PADV2's
+// constant_values, which decide values rather than shapes) is a graph input, so the interpreter prepares the op at invoke
 // (Interpreter::Impl::prepare_at_invoke), and every op downstream of it too.
 // One qlite interpreter is invoked with several shape values in turn
 // (growing, shrinking, back again); each step is compared with TFLite 2.9 run
@@ -365,6 +366,60 @@ TEST(DynamicShapes, TransposeConvWithAnOutputShapeInput) {
     std::vector<std::vector<std::vector<uint8_t>>> steps;
     for (const auto& v : values) steps.push_back({random_bytes(rng, t, 32), as_bytes(v)});
     EXPECT_EQ(expect_steps_like_tflite(*peer, model, {{1, 4, 4, 2}, {4}}, steps, {t == T::kFloat32}), 6);
+  }
+}
+
+// CUMSUM whose axis is a graph input (a scalar): every axis of a rank-3
+// input, negative ones, in turn; an axis outside the rank is refused by both.
+TEST(DynamicShapes, CumsumWithAnAxisInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt32}) {
+    for (int options = 0; options < 4; ++options) {
+      SCOPED_TRACE(std::string(lite::tensor_type_name(t)) + " options " + std::to_string(options));
+      ModelBuilder b;
+      const int32_t x = b.add_tensor("x", t, {2, 3, 4});
+      const int32_t axis = b.add_tensor("axis", T::kInt32, {});
+      const int32_t y = b.add_tensor("y", t, {2, 3, 4});
+      b.add_operator(BuiltinOp::kCumsum, {x, axis}, {y}, lite::CumsumOptions{options % 2 == 1, options / 2 == 1});
+      b.set_inputs({x, axis});
+      b.set_outputs({y});
+      Rng rng(33 + static_cast<uint64_t>(options));
+      std::vector<std::vector<std::vector<uint8_t>>> steps;
+      for (int32_t a : {2, 0, -1, 1, 3, -3, -4, 2}) {
+        std::vector<uint8_t> xb = random_bytes(rng, t, 24);
+        if (t == T::kInt32) {  // small values: sums that do not overflow
+          std::vector<int32_t> v(24);
+          for (auto& e : v) e = static_cast<int32_t>(rng.below(2001)) - 1000;
+          xb = as_bytes(v);
+        }
+        steps.push_back({xb, as_bytes(std::vector<int32_t>{a})});
+      }
+      EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{2, 3, 4}, {}}, steps, {t == T::kFloat32}, {4, 6}), 6);
+    }
+  }
+}
+
+// PADV2 whose constant_values (and paddings) are graph inputs: the padding
+// value changes from invoke to invoke, the output grows and shrinks.
+TEST(DynamicShapes, PadV2WithAConstantValuesInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt8, T::kInt32}) {
+    SCOPED_TRACE(lite::tensor_type_name(t));
+    ModelBuilder b;
+    const Quantization q = t == T::kInt8 ? Quantization::per_tensor(0.3f, 7) : Quantization{};
+    const int32_t x = b.add_tensor("x", t, {1, 3, 4}, q);
+    const int32_t p = b.add_tensor("paddings", T::kInt32, {3, 2});
+    const int32_t v = b.add_tensor("constant_values", t, {1}, q);
+    const int32_t y = b.add_tensor("y", t, {1, 3, 4}, q);
+    b.add_operator(BuiltinOp::kPadV2, {x, p, v}, {y}, lite::PadV2Options{});
+    b.set_inputs({x, p, v});
+    b.set_outputs({y});
+    Rng rng(35);
+    const std::vector<std::vector<int32_t>> paddings = {
+        {0, 0, 1, 1, 2, 2}, {0, 0, 1, 1, 2, 2}, {0, 0, 4, 3, 0, 5}, {0, 0, 0, 0, 0, 0}, {1, 2, 0, 1, 1, 0}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& pv : paddings) steps.push_back({random_bytes(rng, t, 12), as_bytes(pv), random_bytes(rng, t, 1)});
+    EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 3, 4}, {3, 2}, {1}}, steps, {t == T::kFloat32}), 5);
   }
 }
 
