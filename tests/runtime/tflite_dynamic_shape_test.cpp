@@ -423,6 +423,49 @@ TEST(DynamicShapes, PadV2WithAConstantValuesInput) {
   }
 }
 
+// MEAN and quantized REDUCE_PROD whose axes are a graph input (two axes):
+// int8, uint8, int16 and float32 MEAN (with and without keep_dims, so the
+// 4-D spatial mean and TFLite's general paths both come up), int8 / int16
+// REDUCE_PROD; the output's rank and dimensions follow the values. A
+// repeated axis and an axis outside the rank are refused by both.
+TEST(DynamicShapes, MeanAndQuantizedReduceProdWithAnAxesInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  struct Case {
+    BuiltinOp op;
+    T t;
+    bool keep;
+  };
+  const std::vector<Case> cases = {
+      {BuiltinOp::kMean, T::kInt8, true},     {BuiltinOp::kMean, T::kInt8, false},
+      {BuiltinOp::kMean, T::kUInt8, true},    {BuiltinOp::kMean, T::kInt16, true},
+      {BuiltinOp::kMean, T::kInt16, false},   {BuiltinOp::kMean, T::kFloat32, true},
+      {BuiltinOp::kReduceProd, T::kInt8, false}, {BuiltinOp::kReduceProd, T::kInt16, true}};
+  uint64_t seed = 50;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.op == BuiltinOp::kMean ? "MEAN " : "REDUCE_PROD ") + lite::tensor_type_name(c.t) +
+                 (c.keep ? " keep_dims" : ""));
+    const bool i16 = c.t == T::kInt16, prod = c.op == BuiltinOp::kReduceProd;
+    Quantization qi, qo;
+    if (c.t != T::kFloat32) {
+      qi = Quantization::per_tensor(i16 ? 1.0f / 2048 : prod ? 0.02f : 0.05f, i16 ? 0 : c.t == T::kUInt8 ? 128 : -3);
+      qo = Quantization::per_tensor(i16 ? 1.0f / 1024 : prod ? 0.01f : 0.04f, i16 ? 0 : c.t == T::kUInt8 ? 120 : 5);
+    }
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", c.t, {2, 3, 4, 3}, qi);
+    const int32_t axes = b.add_tensor("axes", T::kInt32, {2});
+    const int32_t y = b.add_tensor("y", c.t, {2, 1, 1, 3}, qo);
+    b.add_operator(c.op, {x, axes}, {y}, lite::ReducerOptions{c.keep});
+    b.set_inputs({x, axes});
+    b.set_outputs({y});
+    Rng rng(seed++);
+    const std::vector<std::vector<int32_t>> values = {{1, 2}, {0, 3}, {2, 1}, {3, 3}, {-1, 0}, {1, 4}, {-3, -2}, {0, 1}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& v : values) steps.push_back({random_bytes(rng, c.t, 72), as_bytes(v)});
+    // {3, 3}: TFLite 2.9 takes a repeated axis once; {1, 4}: outside the rank (both refuse).
+    EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{2, 3, 4, 3}, {2}}, steps, {c.t == T::kFloat32}, {5}), 7);
+  }
+}
+
 // A dynamic tensor feeding further ops: TILE(x, multiples) -> ADD ->
 // FULLY_CONNECTED (packed weights kept across re-preparations), and ADD ->
 // TRANSPOSE -> SHAPE, all prepared at invoke from the shapes of the moment.
