@@ -325,6 +325,24 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // quantized MEAN (int16) and REDUCE_PROD (int8) over axes computed at run
+     // time (a graph input plus a constant: zeroed inputs give (1, 2))
+    ModelBuilder b;
+    const Quantization q16 = Quantization::per_tensor(1.0f / 1024, 0), q8 = Quantization::per_tensor(0.05f, 2);
+    const int32_t x = b.add_tensor("x", TensorType::kInt16, {1, 3, 4, 2}, q16);
+    const int32_t ax_in = b.add_tensor("ax_in", TensorType::kInt32, {2});
+    const int32_t ax_c = b.add_constant("ax_c", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
+    const int32_t ax = b.add_tensor("ax", TensorType::kInt32, {2});
+    b.add_operator(BuiltinOp::kAdd, {ax_in, ax_c}, {ax}, AddOptions{});
+    const int32_t m = b.add_tensor("m", TensorType::kInt16, {1, 1, 1, 2}, q16);
+    b.add_operator(BuiltinOp::kMean, {x, ax}, {m}, ReducerOptions{true});
+    const int32_t x8 = b.add_tensor("x8", TensorType::kInt8, {1, 3, 4, 2}, q8);
+    const int32_t p = b.add_tensor("p", TensorType::kInt8, {1, 2}, q8);
+    b.add_operator(BuiltinOp::kReduceProd, {x8, ax}, {p}, ReducerOptions{false});
+    b.set_inputs({x, ax_in, x8});
+    b.set_outputs({m, p});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 
