@@ -291,6 +291,58 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // operands computed at run time (a graph input plus a constant, so zeroed
+     // inputs give valid values): TRANSPOSE_CONV's output_shape, then hybrid
+     // BATCH_MATMUL (float x constant int8, asymmetric inputs), CUMSUM's axis
+     // and PADV2's constant_values
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 3, 3, 2});
+    const int32_t os_in = b.add_tensor("os_in", TensorType::kInt32, {4});
+    const int32_t os_c = b.add_constant("os_c", TensorType::kInt32, {4}, std::vector<int32_t>{1, 6, 6, 3});
+    const int32_t os = b.add_tensor("os", TensorType::kInt32, {4});
+    b.add_operator(BuiltinOp::kAdd, {os_in, os_c}, {os}, AddOptions{});
+    const int32_t w = b.add_constant("w", TensorType::kFloat32, {3, 3, 3, 2}, std::vector<float>(54, 0.25f));
+    const int32_t t = b.add_tensor("t", TensorType::kFloat32, {1, 6, 6, 3});
+    b.add_operator(BuiltinOp::kTransposeConv, {os, w, x}, {t}, TransposeConvOptions{Padding::kSame, 2, 2});
+    const int32_t r = b.add_constant("r", TensorType::kInt8, {3, 4}, std::vector<int8_t>{1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12},
+                                     Quantization::per_tensor(0.02f, 0));
+    const int32_t u = b.add_tensor("u", TensorType::kFloat32, {1, 6, 6, 4});
+    b.add_operator(BuiltinOp::kBatchMatmul, {t, r}, {u}, BatchMatMulOptions{false, false, true});
+    const int32_t ax_in = b.add_tensor("ax_in", TensorType::kInt32, {});
+    const int32_t ax_c = b.add_constant("ax_c", TensorType::kInt32, {}, std::vector<int32_t>{2});
+    const int32_t ax = b.add_tensor("ax", TensorType::kInt32, {});
+    b.add_operator(BuiltinOp::kAdd, {ax_in, ax_c}, {ax}, AddOptions{});
+    const int32_t cs = b.add_tensor("cs", TensorType::kFloat32, {1, 6, 6, 4});
+    b.add_operator(BuiltinOp::kCumsum, {u, ax}, {cs}, CumsumOptions{false, true});
+    const int32_t v_in = b.add_tensor("v_in", TensorType::kFloat32, {});
+    const int32_t v_c = b.add_constant("v_c", TensorType::kFloat32, {}, std::vector<float>{0.5f});
+    const int32_t v = b.add_tensor("v", TensorType::kFloat32, {});
+    b.add_operator(BuiltinOp::kAdd, {v_in, v_c}, {v}, AddOptions{});
+    const int32_t pads = b.add_constant("pads", TensorType::kInt32, {4, 2}, std::vector<int32_t>{0, 0, 1, 0, 0, 2, 0, 0});
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 7, 8, 4});
+    b.add_operator(BuiltinOp::kPadV2, {cs, pads, v}, {y}, PadV2Options{});
+    b.set_inputs({x, os_in, ax_in, v_in});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  {  // quantized MEAN (int16) and REDUCE_PROD (int8) over axes computed at run
+     // time (a graph input plus a constant: zeroed inputs give (1, 2))
+    ModelBuilder b;
+    const Quantization q16 = Quantization::per_tensor(1.0f / 1024, 0), q8 = Quantization::per_tensor(0.05f, 2);
+    const int32_t x = b.add_tensor("x", TensorType::kInt16, {1, 3, 4, 2}, q16);
+    const int32_t ax_in = b.add_tensor("ax_in", TensorType::kInt32, {2});
+    const int32_t ax_c = b.add_constant("ax_c", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
+    const int32_t ax = b.add_tensor("ax", TensorType::kInt32, {2});
+    b.add_operator(BuiltinOp::kAdd, {ax_in, ax_c}, {ax}, AddOptions{});
+    const int32_t m = b.add_tensor("m", TensorType::kInt16, {1, 1, 1, 2}, q16);
+    b.add_operator(BuiltinOp::kMean, {x, ax}, {m}, ReducerOptions{true});
+    const int32_t x8 = b.add_tensor("x8", TensorType::kInt8, {1, 3, 4, 2}, q8);
+    const int32_t p = b.add_tensor("p", TensorType::kInt8, {1, 2}, q8);
+    b.add_operator(BuiltinOp::kReduceProd, {x8, ax}, {p}, ReducerOptions{false});
+    b.set_inputs({x, ax_in, x8});
+    b.set_outputs({m, p});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 

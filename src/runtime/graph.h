@@ -84,9 +84,12 @@ struct Node {
   // the graph then runs as one piece, never in tiles of images.
   bool separable = true;
 
+  // The op's state as S, created on first use. An op prepared again (at
+  // invoke) may take another path with another state type (MEAN's spatial
+  // path and its general one): the state is then replaced.
   template <class S>
   S& state_as() {
-    if (!state) {
+    if (!state || !dynamic_cast<S*>(state.get())) {
       state = std::make_unique<S>();
       state_ptr = state.get();
     }

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <limits>
+#include <string>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -124,6 +126,123 @@ TEST(RuntimeHostileMatMulConv, ExtremeShapesStridesAndOptionsAreErrorsOrRun) {
     }
   }
   EXPECT_GT(errors, 200);
+  EXPECT_GT(ran, 2);
+}
+
+// TRANSPOSE_CONV's output_shape fed at run time (the int8 chain with "os" a
+// graph input): every extreme value in every element fails the invoke in
+// one line naming the op (or runs, when the value is the file's), never
+// allocating past max_arena_bytes; the next invoke with the file's values
+// gives the constant chain's bytes.
+TEST(RuntimeHostileMatMulConv, RunTimeOutputShapeValuesFailTheInvokeInOneLine) {
+  const lite::ModelDef base = chain(true);
+  std::vector<std::byte> x(18);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::byte{static_cast<unsigned char>(i * 37)};
+  auto fixed = Interpreter::from_buffer(lite::write_model(base));
+  std::memcpy(fixed->input_bytes(0).data(), x.data(), x.size());
+  fixed->invoke();
+  const auto want_span = fixed->output_bytes(0);
+  const std::vector<std::byte> want(want_span.begin(), want_span.end());
+
+  lite::ModelDef m = base;
+  m.subgraphs[0].tensors[1].buffer = 0;
+  m.subgraphs[0].inputs.push_back(1);
+  InterpreterOptions o;
+  o.max_arena_bytes = size_t{64} << 20;
+  auto it = Interpreter::from_buffer(lite::write_model(m, lite::WriteOptions{false}), o);
+  auto invoke_with = [&](const std::vector<int32_t>& os) -> std::string {
+    std::memcpy(it->input_bytes(0).data(), x.data(), x.size());
+    std::memcpy(it->input_bytes(1).data(), os.data(), 16);
+    try {
+      it->invoke();
+      return "";
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+  int errors = 0;
+  for (size_t e = 0; e < 4; ++e)
+    for (int32_t v : kValues) {
+      std::vector<int32_t> os = {1, 6, 6, 3};
+      os[e] = v;
+      SCOPED_TRACE("element " + std::to_string(e) + " = " + std::to_string(v));
+      const std::string err = invoke_with(os);
+      if (!err.empty()) {
+        ++errors;
+        EXPECT_NE(err.find("(TRANSPOSE_CONV)"), std::string::npos) << err;
+        EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+      }
+      EXPECT_LE(it->dynamic_bytes(), o.max_arena_bytes);
+      ASSERT_EQ(invoke_with({1, 6, 6, 3}), "");
+      const auto out = it->output_bytes(0);
+      ASSERT_EQ(out.size(), want.size());
+      EXPECT_EQ(0, std::memcmp(out.data(), want.data(), want.size()));
+    }
+  // Heights and widths 5 and 6 fit a 3x3 input at stride 2 SAME (5 runs too).
+  EXPECT_GT(errors, 55);
+}
+
+// Hybrid BATCH_MATMUL (float32 lhs, constant int8 rhs): extreme dimensions,
+// rhs scales and zero points, options; errors or runs, never a crash.
+TEST(RuntimeHostileMatMulConv, HybridBatchMatMulExtremesAreErrorsOrRun) {
+  auto model = [] {
+    lite::ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2, 3, 5});
+    const int32_t r = b.add_constant("r", TensorType::kInt8, {5, 4}, std::vector<int8_t>(20, -9),
+                                     Quantization::per_tensor(0.05f, 0));
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2, 3, 4});
+    b.add_operator(BO::kBatchMatmul, {x, r}, {y}, lite::BatchMatMulOptions{false, false, true});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    return b.build();
+  };
+  int errors = 0, ran = 0;
+  auto run = [&](const lite::ModelDef& m) {
+    std::vector<uint8_t> bytes;
+    try {
+      bytes = lite::write_model(m, lite::WriteOptions{false});
+    } catch (const Error&) {
+      return;
+    }
+    (load_and_run(bytes) == Result::kRan ? ran : errors) += 1;
+  };
+  const lite::ModelDef base = model();
+  run(base);
+  EXPECT_EQ(ran, 1);
+  for (size_t t : {size_t{0}, size_t{2}})
+    for (size_t d = 0; d < base.subgraphs[0].tensors[t].shape.size(); ++d)
+      for (int32_t v : kValues) {
+        lite::ModelDef m = base;
+        m.subgraphs[0].tensors[t].shape[d] = v;
+        run(m);
+      }
+  for (float scale : {0.0f, -1.0f, 1e-38f, 1e38f, std::numeric_limits<float>::infinity(),
+                      std::numeric_limits<float>::quiet_NaN()}) {
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization.scale = {scale};
+    run(m);
+  }
+  for (int64_t zp : {int64_t{-128}, int64_t{1}, int64_t{127}}) {
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization.zero_point = {zp};
+    run(m);
+  }
+  {  // per-channel scales, and a computed rhs
+    lite::ModelDef m = base;
+    m.subgraphs[0].tensors[1].quantization = Quantization::per_axis({0.1f, 0.2f, 0.3f, 0.4f}, {0, 0, 0, 0}, 1);
+    run(m);
+    lite::ModelDef c = base;
+    c.subgraphs[0].tensors[1].buffer = 0;
+    c.subgraphs[0].inputs.push_back(1);
+    run(c);
+  }
+  for (int adj = 0; adj < 4; ++adj) {
+    lite::ModelDef m = base;
+    auto& o = std::get<lite::BatchMatMulOptions>(m.subgraphs[0].operators[0].options);
+    o.adj_x = adj & 1, o.adj_y = adj & 2;
+    run(m);
+  }
+  EXPECT_GT(errors, 30);
   EXPECT_GT(ran, 2);
 }
 

@@ -232,6 +232,52 @@ TEST(RuntimeHostileTypes16, HostileSizesAndAxesAreRefused) {
   }
 }
 
+// int16 MEAN and int8 REDUCE_PROD with axes fed at run time: extreme axes
+// fail the invoke in one line naming the op; the next good axes run, and a
+// spatial mean (a 4-D int8 MEAN over (1, 2), mean.cpp's path) and a general
+// one (types16.cpp's) alternate in one interpreter.
+TEST(RuntimeHostileTypes16, RunTimeAxesAreCheckedAtInvoke) {
+  struct Case {
+    BuiltinOp op;
+    T t;
+    const char* name;
+  };
+  for (const Case& c : {Case{BuiltinOp::kMean, T::kInt16, "(MEAN)"}, Case{BuiltinOp::kReduceProd, T::kInt8, "(REDUCE_PROD)"},
+                        Case{BuiltinOp::kMean, T::kInt8, "(MEAN)"}}) {
+    SCOPED_TRACE(c.name);
+    ModelBuilder b;
+    const Quantization q = c.t == T::kInt16 ? Quantization::per_tensor(1.0f / 1024, 0) : Quantization::per_tensor(0.05f, 1);
+    const int32_t x = b.add_tensor("x", c.t, {1, 2, 3, 4}, q);
+    const int32_t ax = b.add_tensor("axes", T::kInt32, {2});
+    const int32_t y = b.add_tensor("y", c.t, {1, 1, 1, 4}, q);
+    b.add_operator(c.op, {x, ax}, {y}, lite::ReducerOptions{true});
+    b.set_inputs({x, ax});
+    b.set_outputs({y});
+    runtime::InterpreterOptions o;
+    o.max_arena_bytes = size_t{64} << 20;
+    auto it = runtime::Interpreter::from_buffer(b.finish(), o);
+    std::memset(it->input_bytes(0).data(), 3, it->input_bytes(0).size());
+    auto invoke_with = [&](std::vector<int32_t> axes) -> std::string {
+      std::memcpy(it->input_bytes(1).data(), axes.data(), 8);
+      try {
+        it->invoke();
+        return "";
+      } catch (const Error& e) {
+        return e.what();
+      }
+    };
+    for (const std::vector<int32_t>& bad : {std::vector<int32_t>{4, 0}, {-5, 1}, {2147483647, 1}, {-2147483647 - 1, 0}}) {
+      const std::string e = invoke_with(bad);
+      EXPECT_NE(e.find(c.name), std::string::npos) << e;
+      EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+      EXPECT_EQ(invoke_with({1, 2}), "");
+      EXPECT_EQ(it->output_info(0).shape, (Shape{1, 1, 1, 4}));
+      EXPECT_EQ(invoke_with({0, 3}), "");
+      EXPECT_EQ(it->output_info(0).shape, (Shape{1, 2, 3, 1}));
+    }
+  }
+}
+
 TEST(RuntimeHostileTypes16, BitFlipsOfAChainNeverCrash) {
   ModelBuilder b;
   const Quantization q16 = Quantization::per_tensor(1.0f / 4096, 0);

@@ -1,7 +1,8 @@
 // Output shapes that depend on input values (TFLite 2.9's dynamic tensors):
 // the shape operand (RESHAPE's shape, FILL's dims, TILE's multiples, SLICE's
 // begin and size, PAD's paddings, RESIZE_BILINEAR's size, TRANSPOSE's perm,
-// SUM's axes) is a graph input, so the interpreter prepares the op at invoke
+// SUM's axes, TRANSPOSE_CONV's output_shape; CUMSUM's axis and PADV2's
+// constant_values, which decide values rather than shapes) is a graph input, so the interpreter prepares the op at invoke
 // (Interpreter::Impl::prepare_at_invoke), and every op downstream of it too.
 // One qlite interpreter is invoked with several shape values in turn
 // (growing, shrinking, back again); each step is compared with TFLite 2.9 run
@@ -313,6 +314,155 @@ TEST(DynamicShapes, MoreOpsWithRunTimeOperands) {
   for (const auto& [what, c] : cases) {
     SCOPED_TRACE(what);
     expect_one_op_like_tflite(*peer, c, seed++);
+  }
+}
+
+// TRANSPOSE_CONV whose output_shape is a graph input: SAME, stride 3, a
+// 3x3 filter over a 4x4 input, so output heights and widths 10 to 12 all
+// fit the input (growing, shrinking); float32, int8 (per-channel weights),
+// uint8 (weights with a zero point) and 16x8, with a bias.
+std::vector<uint8_t> transpose_conv_dynamic_model(T t, Rng& rng) {
+  ModelBuilder b;
+  const bool f32 = t == T::kFloat32, u8 = t == T::kUInt8, i16 = t == T::kInt16;
+  const T wt = f32 ? T::kFloat32 : u8 ? T::kUInt8 : T::kInt8;
+  const T bt = f32 ? T::kFloat32 : i16 ? T::kInt64 : T::kInt32;
+  const float in_scale = i16 ? 1.0f / 2048 : 0.05f;
+  const std::vector<float> ws = {0.01f, 0.02f, 0.015f};
+  Quantization qi, qw, qb, qo;
+  if (!f32) {
+    qi = Quantization::per_tensor(in_scale, i16 ? 0 : u8 ? 130 : 5);
+    qo = Quantization::per_tensor(i16 ? 1.0f / 1024 : 0.03f, i16 ? 0 : u8 ? 120 : -7);
+    if (u8) {
+      qw = Quantization::per_tensor(0.01f, 131);
+      qb = Quantization::per_tensor(in_scale * 0.01f, 0);
+    } else {
+      qw = Quantization::per_axis(ws, {0, 0, 0}, 0);
+      qb = Quantization::per_axis({in_scale * ws[0], in_scale * ws[1], in_scale * ws[2]}, {0, 0, 0}, 0);
+    }
+  }
+  const int32_t x = b.add_tensor("x", t, {1, 4, 4, 2}, qi);
+  const int32_t os = b.add_tensor("output_shape", T::kInt32, {4});
+  const int32_t w = b.add_constant("weights", wt, {3, 3, 3, 2}, random_tensor_bytes(rng, wt, 54, 1.0f), qw);
+  std::vector<uint8_t> bias;
+  if (bt == T::kFloat32) bias = random_tensor_bytes(rng, bt, 3, 1.0f);
+  else if (bt == T::kInt32) bias = as_bytes(std::vector<int32_t>{100, -250, 37});
+  else bias = as_bytes(std::vector<int64_t>{1 << 20, -(1 << 18), 12345});
+  const int32_t bi = b.add_constant("bias", bt, {3}, bias, qb);
+  const int32_t y = b.add_tensor("y", t, {1, 12, 12, 3}, qo);
+  b.add_operator(BuiltinOp::kTransposeConv, {os, w, x, bi}, {y}, lite::TransposeConvOptions{lite::Padding::kSame, 3, 3});
+  b.set_inputs({x, os});
+  b.set_outputs({y});
+  return b.finish();
+}
+
+TEST(DynamicShapes, TransposeConvWithAnOutputShapeInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16}) {
+    SCOPED_TRACE(lite::tensor_type_name(t));
+    Rng rng(31);
+    const std::vector<uint8_t> model = transpose_conv_dynamic_model(t, rng);
+    const std::vector<std::vector<int32_t>> values = {
+        {1, 10, 12, 3}, {1, 12, 10, 3}, {1, 11, 11, 3}, {1, 12, 12, 3}, {1, 10, 10, 3}, {1, 12, 11, 3}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& v : values) steps.push_back({random_bytes(rng, t, 32), as_bytes(v)});
+    EXPECT_EQ(expect_steps_like_tflite(*peer, model, {{1, 4, 4, 2}, {4}}, steps, {t == T::kFloat32}), 6);
+  }
+}
+
+// CUMSUM whose axis is a graph input (a scalar): every axis of a rank-3
+// input, negative ones, in turn; an axis outside the rank is refused by both.
+TEST(DynamicShapes, CumsumWithAnAxisInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt32}) {
+    for (int options = 0; options < 4; ++options) {
+      SCOPED_TRACE(std::string(lite::tensor_type_name(t)) + " options " + std::to_string(options));
+      ModelBuilder b;
+      const int32_t x = b.add_tensor("x", t, {2, 3, 4});
+      const int32_t axis = b.add_tensor("axis", T::kInt32, {});
+      const int32_t y = b.add_tensor("y", t, {2, 3, 4});
+      b.add_operator(BuiltinOp::kCumsum, {x, axis}, {y}, lite::CumsumOptions{options % 2 == 1, options / 2 == 1});
+      b.set_inputs({x, axis});
+      b.set_outputs({y});
+      Rng rng(33 + static_cast<uint64_t>(options));
+      std::vector<std::vector<std::vector<uint8_t>>> steps;
+      for (int32_t a : {2, 0, -1, 1, 3, -3, -4, 2}) {
+        std::vector<uint8_t> xb = random_bytes(rng, t, 24);
+        if (t == T::kInt32) {  // small values: sums that do not overflow
+          std::vector<int32_t> v(24);
+          for (auto& e : v) e = static_cast<int32_t>(rng.below(2001)) - 1000;
+          xb = as_bytes(v);
+        }
+        steps.push_back({xb, as_bytes(std::vector<int32_t>{a})});
+      }
+      EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{2, 3, 4}, {}}, steps, {t == T::kFloat32}, {4, 6}), 6);
+    }
+  }
+}
+
+// PADV2 whose constant_values (and paddings) are graph inputs: the padding
+// value changes from invoke to invoke, the output grows and shrinks.
+TEST(DynamicShapes, PadV2WithAConstantValuesInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (T t : {T::kFloat32, T::kInt8, T::kInt32}) {
+    SCOPED_TRACE(lite::tensor_type_name(t));
+    ModelBuilder b;
+    const Quantization q = t == T::kInt8 ? Quantization::per_tensor(0.3f, 7) : Quantization{};
+    const int32_t x = b.add_tensor("x", t, {1, 3, 4}, q);
+    const int32_t p = b.add_tensor("paddings", T::kInt32, {3, 2});
+    const int32_t v = b.add_tensor("constant_values", t, {1}, q);
+    const int32_t y = b.add_tensor("y", t, {1, 3, 4}, q);
+    b.add_operator(BuiltinOp::kPadV2, {x, p, v}, {y}, lite::PadV2Options{});
+    b.set_inputs({x, p, v});
+    b.set_outputs({y});
+    Rng rng(35);
+    const std::vector<std::vector<int32_t>> paddings = {
+        {0, 0, 1, 1, 2, 2}, {0, 0, 1, 1, 2, 2}, {0, 0, 4, 3, 0, 5}, {0, 0, 0, 0, 0, 0}, {1, 2, 0, 1, 1, 0}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& pv : paddings) steps.push_back({random_bytes(rng, t, 12), as_bytes(pv), random_bytes(rng, t, 1)});
+    EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{1, 3, 4}, {3, 2}, {1}}, steps, {t == T::kFloat32}), 5);
+  }
+}
+
+// MEAN and quantized REDUCE_PROD whose axes are a graph input (two axes):
+// int8, uint8, int16 and float32 MEAN (with and without keep_dims, so the
+// 4-D spatial mean and TFLite's general paths both come up), int8 / int16
+// REDUCE_PROD; the output's rank and dimensions follow the values. A
+// repeated axis and an axis outside the rank are refused by both.
+TEST(DynamicShapes, MeanAndQuantizedReduceProdWithAnAxesInput) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  struct Case {
+    BuiltinOp op;
+    T t;
+    bool keep;
+  };
+  const std::vector<Case> cases = {
+      {BuiltinOp::kMean, T::kInt8, true},     {BuiltinOp::kMean, T::kInt8, false},
+      {BuiltinOp::kMean, T::kUInt8, true},    {BuiltinOp::kMean, T::kInt16, true},
+      {BuiltinOp::kMean, T::kInt16, false},   {BuiltinOp::kMean, T::kFloat32, true},
+      {BuiltinOp::kReduceProd, T::kInt8, false}, {BuiltinOp::kReduceProd, T::kInt16, true}};
+  uint64_t seed = 50;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.op == BuiltinOp::kMean ? "MEAN " : "REDUCE_PROD ") + lite::tensor_type_name(c.t) +
+                 (c.keep ? " keep_dims" : ""));
+    const bool i16 = c.t == T::kInt16, prod = c.op == BuiltinOp::kReduceProd;
+    Quantization qi, qo;
+    if (c.t != T::kFloat32) {
+      qi = Quantization::per_tensor(i16 ? 1.0f / 2048 : prod ? 0.02f : 0.05f, i16 ? 0 : c.t == T::kUInt8 ? 128 : -3);
+      qo = Quantization::per_tensor(i16 ? 1.0f / 1024 : prod ? 0.01f : 0.04f, i16 ? 0 : c.t == T::kUInt8 ? 120 : 5);
+    }
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", c.t, {2, 3, 4, 3}, qi);
+    const int32_t axes = b.add_tensor("axes", T::kInt32, {2});
+    const int32_t y = b.add_tensor("y", c.t, {2, 1, 1, 3}, qo);
+    b.add_operator(c.op, {x, axes}, {y}, lite::ReducerOptions{c.keep});
+    b.set_inputs({x, axes});
+    b.set_outputs({y});
+    Rng rng(seed++);
+    const std::vector<std::vector<int32_t>> values = {{1, 2}, {0, 3}, {2, 1}, {3, 3}, {-1, 0}, {1, 4}, {-3, -2}, {0, 1}};
+    std::vector<std::vector<std::vector<uint8_t>>> steps;
+    for (const auto& v : values) steps.push_back({random_bytes(rng, c.t, 72), as_bytes(v)});
+    // {3, 3}: TFLite 2.9 takes a repeated axis once; {1, 4}: outside the rank (both refuse).
+    EXPECT_EQ(expect_steps_like_tflite(*peer, b.finish(), {{2, 3, 4, 3}, {2}}, steps, {c.t == T::kFloat32}, {5}), 7);
   }
 }
 

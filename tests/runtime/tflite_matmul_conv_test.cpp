@@ -251,19 +251,219 @@ TEST(TfLiteBatchMatMul, InvalidFilesAreRefusedByBoth) {
     EXPECT_EQ(theirs.error, "");
     EXPECT_EQ(ours.bytes, theirs.bytes);
   }
-  {  // hybrid float32 lhs x int8 rhs: TFLite 2.9 runs it, qlite refuses in one line
+  {  // hybrid with a computed int8 rhs: TFLite 2.9 runs it (with row sums
+     // taken once, stale after the rhs changes); qlite refuses in one line
     ModelBuilder b;
     const int32_t x = b.add_tensor("lhs", T::kFloat32, {2, 3});
-    const int32_t y = b.add_constant("rhs", T::kInt8, {3, 4}, std::vector<int8_t>(12, 3), Quantization::per_tensor(0.1f, 0));
+    const int32_t y = b.add_tensor("rhs", T::kInt8, {3, 4}, Quantization::per_tensor(0.1f, 0));
     const int32_t z = b.add_tensor("out", T::kFloat32, {2, 4});
     b.add_operator(BuiltinOp::kBatchMatmul, {x, y}, {z}, lite::BatchMatMulOptions{});
-    b.set_inputs({x});
+    b.set_inputs({x, y});
     b.set_outputs({z});
-    const Outcome ours = run_in_qlite(b.finish(), std::vector<uint8_t>(24, 0));
-    EXPECT_NE(ours.error.find("hybrid FLOAT32 x INT8"), std::string::npos) << ours.error;
+    const Outcome ours = run_in_qlite(b.finish(), {std::vector<uint8_t>(24, 0), std::vector<uint8_t>(12, 0)});
+    EXPECT_NE(ours.error.find("must be constant"), std::string::npos) << ours.error;
+    EXPECT_NE(ours.error.find("BATCH_MATMUL"), std::string::npos) << ours.error;
     EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
   }
   both_refuse({{2}, {2, 4}, {4}}, T::kFloat32, T::kFloat32, "rank 1");
+}
+
+// ---- hybrid BATCH_MATMUL: float32 lhs, constant int8 rhs, float32 output
+
+struct HybridCase {
+  MatMulCase c;
+  bool asymmetric = false;
+  std::vector<uint8_t> model;
+  std::vector<float> lhs;
+};
+
+// lhs values: mostly uniform in +-1, some rows scaled up or all zero, some
+// all positive (the asymmetric quantizer's range then starts at 0).
+std::vector<float> hybrid_lhs(Rng& rng, int64_t n, int kind) {
+  std::vector<float> v(static_cast<size_t>(n));
+  const float scale = kind == 1 ? 300.0f : kind == 2 ? 1e-3f : 1.0f;
+  for (auto& x : v) x = kind == 3 ? rng.uniform() * 4.0f : (rng.uniform() * 2.0f - 1.0f) * scale;
+  if (kind == 4)
+    for (size_t i = 0; i < v.size() / 2; ++i) v[i] = 0.0f;
+  return v;
+}
+
+std::vector<uint8_t> hybrid_model(Rng& rng, const MatMulCase& c, bool asymmetric, const std::vector<int8_t>& rhs) {
+  ModelBuilder b;
+  const int32_t x = b.add_tensor("lhs", T::kFloat32, c.lhs);
+  const float rs = 0.004f + 0.02f * rng.uniform();
+  const int32_t y = b.add_constant("rhs", T::kInt8, c.rhs, rhs, Quantization::per_tensor(rs, 0));
+  const int32_t z = b.add_tensor("out", T::kFloat32, c.out);
+  b.add_operator(BuiltinOp::kBatchMatmul, {x, y}, {z}, lite::BatchMatMulOptions{c.adj_x, c.adj_y, asymmetric});
+  b.set_inputs({x});
+  b.set_outputs({z});
+  return b.finish();
+}
+
+std::vector<int8_t> hybrid_rhs(Rng& rng, int64_t n) {
+  std::vector<int8_t> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<int8_t>(static_cast<int64_t>(rng.below(255)) - 127);
+  return v;
+}
+
+// Float outputs: bit-identical (the arithmetic is TFLite's, operation for
+// operation), which also holds them within 1e-5 relative.
+void expect_bit_identical(const Outcome& ours, const Outcome& theirs) {
+  ASSERT_EQ(theirs.error, "");
+  ASSERT_EQ(ours.error, "");
+  ASSERT_EQ(ours.shape, theirs.shape);
+  ASSERT_EQ(ours.bytes.size(), theirs.bytes.size());
+  size_t diff = 0, first = 0;
+  for (size_t i = 0; i < ours.bytes.size(); i += 4)
+    if (std::memcmp(&ours.bytes[i], &theirs.bytes[i], 4) != 0 && diff++ == 0) first = i / 4;
+  if (diff) {
+    float u, v;
+    std::memcpy(&u, &ours.bytes[first * 4], 4);
+    std::memcpy(&v, &theirs.bytes[first * 4], 4);
+    ADD_FAILURE() << diff << " elements differ, first " << first << ": qlite " << u << " TFLite " << v;
+  }
+}
+
+// TFLite 2.9's hybrid kernel sizes its temporaries from the wrong
+// dimensions: the per-row scales and zero points by the depth k (it needs the
+// rows m), the int32 accumulator by m x k (it needs m x n), the rhs row sums
+// by m (it needs n). Outside n <= m <= k it writes past them, and what comes
+// out depends on its arena (zeros, NaN, another tensor's bytes). The random
+// files below keep their batch dimensions and adj flags and take (n, m, k)
+// sorted; HybridOutsideTfLitesBuffersMatchesTfLitePerElement checks the
+// other shapes against TFLite one element at a time (m = n = 1, in bounds).
+MatMulCase hybrid_in_bounds(MatMulCase c) {
+  int32_t v[3] = {c.out.back(), c.out[c.out.size() - 2], c.adj_x ? c.lhs[c.lhs.size() - 2] : c.lhs.back()};
+  std::sort(v, v + 3);
+  const int32_t n = v[0], m = v[1], k = v[2];
+  c.lhs[c.lhs.size() - 2] = c.adj_x ? k : m, c.lhs.back() = c.adj_x ? m : k;
+  c.rhs[c.rhs.size() - 2] = c.adj_y ? n : k, c.rhs.back() = c.adj_y ? k : n;
+  c.out[c.out.size() - 2] = m, c.out.back() = n;
+  return c;
+}
+
+// Random ranks 2..4, broadcast batch dimensions, adj_x / adj_y, symmetric and
+// asymmetric input quantization, against TFLite 2.9; several lhs values per
+// qlite interpreter.
+TEST(TfLiteBatchMatMul, HybridMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1313);
+  int compared = 0, asym = 0, two_batch = 0, adj = 0;
+  for (int rep = 0; rep < 160; ++rep) {
+    const MatMulCase c = hybrid_in_bounds(random_matmul(rng));
+    const bool asymmetric = rep % 2 == 1;
+    const std::vector<int8_t> rhs = hybrid_rhs(rng, count(c.rhs));
+    const std::vector<uint8_t> model = hybrid_model(rng, c, asymmetric, rhs);
+    SCOPED_TRACE(dims(c.lhs) + (c.adj_x ? "^T" : "") + " x " + dims(c.rhs) + (c.adj_y ? "^T" : "") +
+                 (asymmetric ? " asymmetric" : " symmetric") + " rep " + std::to_string(rep));
+    auto it = runtime::Interpreter::from_buffer(model);
+    for (int step = 0; step < 3; ++step) {
+      const int kind = static_cast<int>(rng.below(5));
+      SCOPED_TRACE("step " + std::to_string(step) + " values " + std::to_string(kind));
+      const std::vector<float> lhs = hybrid_lhs(rng, count(c.lhs), kind);
+      Outcome ours;
+      try {
+        const auto in = it->input_bytes(0);
+        ASSERT_EQ(in.size(), lhs.size() * 4);
+        std::memcpy(in.data(), lhs.data(), in.size());
+        it->invoke();
+        const auto out = it->output_bytes(0);
+        const auto* p = reinterpret_cast<const uint8_t*>(out.data());
+        ours.bytes.assign(p, p + out.size());
+        for (auto d : it->output_info(0).shape) ours.shape.push_back(static_cast<int64_t>(d));
+      } catch (const Error& e) {
+        ours.error = e.what();
+      }
+      const Outcome theirs = run_in_tflite(*peer, model, {PeerInput{c.lhs, as_bytes(lhs)}});
+      expect_bit_identical(ours, theirs);
+      if (HasFailure()) return;
+      ++compared;
+    }
+    asym += asymmetric;
+    adj += c.adj_x || c.adj_y;
+    int lhs_batches_over_1 = 0;
+    for (size_t d = 0; d + 2 < c.lhs.size(); ++d) lhs_batches_over_1 += c.lhs[d] > 1;
+    two_batch += lhs_batches_over_1 == 2;
+  }
+  std::printf("hybrid BATCH_MATMUL: %d runs bit-identical to TFLite 2.9 (%d asymmetric files, %d adj, %d with two lhs "
+              "batch dimensions > 1)\n",
+              compared, asym, adj, two_batch);
+  EXPECT_GT(two_batch, 5);
+}
+
+// The shapes where TFLite 2.9's hybrid kernel writes past its buffers (more
+// rows than depth, more columns than rows; hybrid_in_bounds): qlite computes
+// what TFLite computes in bounds. The oracle is TFLite itself, one element
+// at a time: each lhs row is quantized on its own and each output column
+// reads one rhs column, so out[i, j] is TFLite's [1, k] x [k, 1] product of
+// row i and column j (m = n = 1 <= k: in bounds).
+TEST(TfLiteBatchMatMul, HybridOutsideTfLitesBuffersMatchesTfLitePerElement) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(4242);
+  int elements = 0, rows_over_depth = 0, cols_over_rows = 0;
+  for (int rep = 0; rep < 16; ++rep) {
+    const int32_t k = pick(rng, 1, 6), m = rep % 2 ? k + pick(rng, 1, 6) : pick(rng, 1, 6);
+    const int32_t n = rep % 2 ? pick(rng, 1, 6) : m + pick(rng, 1, 6);
+    rows_over_depth += m > k, cols_over_rows += n > m;
+    const bool adj_y = rep % 3 == 1, asymmetric = (rep / 2) % 2 == 1;
+    const std::vector<int8_t> rhs = hybrid_rhs(rng, k * n);  // [k, n] (adj_y: [n, k])
+    const float scale = 0.004f + 0.02f * rng.uniform();
+    auto model_for = [&](int32_t rows, int32_t cols, const std::vector<int8_t>& r) {
+      ModelBuilder b;
+      const int32_t x = b.add_tensor("lhs", T::kFloat32, {rows, k});
+      const std::vector<int32_t> rs = adj_y ? std::vector<int32_t>{cols, k} : std::vector<int32_t>{k, cols};
+      const int32_t y = b.add_constant("rhs", T::kInt8, rs, r, Quantization::per_tensor(scale, 0));
+      const int32_t z = b.add_tensor("out", T::kFloat32, {rows, cols});
+      b.add_operator(BuiltinOp::kBatchMatmul, {x, y}, {z}, lite::BatchMatMulOptions{false, adj_y, asymmetric});
+      b.set_inputs({x});
+      b.set_outputs({z});
+      return b.finish();
+    };
+    const std::vector<float> lhs = hybrid_lhs(rng, int64_t{m} * k, static_cast<int>(rng.below(5)));
+    SCOPED_TRACE("m " + std::to_string(m) + " k " + std::to_string(k) + " n " + std::to_string(n) +
+                 (asymmetric ? " asymmetric" : " symmetric") + " rep " + std::to_string(rep));
+    const Outcome ours = run_in_qlite(model_for(m, n, rhs), {as_bytes(lhs)});
+    ASSERT_EQ(ours.error, "");
+    ASSERT_EQ(ours.bytes.size(), static_cast<size_t>(m) * n * 4);
+    for (int32_t j = 0; j < n; ++j) {
+      std::vector<int8_t> column(static_cast<size_t>(k));
+      for (int32_t d = 0; d < k; ++d) column[static_cast<size_t>(d)] = rhs[static_cast<size_t>(adj_y ? j * k + d : d * n + j)];
+      const std::vector<uint8_t> one = model_for(1, 1, column);
+      for (int32_t i = 0; i < m; ++i) {
+        const std::vector<float> row(lhs.begin() + i * k, lhs.begin() + (i + 1) * k);
+        const Outcome theirs = run_in_tflite(*peer, one, {PeerInput{{1, k}, as_bytes(row)}});
+        ASSERT_EQ(theirs.error, "");
+        ASSERT_EQ(theirs.bytes.size(), 4u);
+        EXPECT_EQ(0, std::memcmp(theirs.bytes.data(), ours.bytes.data() + (static_cast<size_t>(i) * n + j) * 4, 4))
+            << "element " << i << ", " << j;
+        ++elements;
+      }
+    }
+  }
+  std::printf("hybrid BATCH_MATMUL outside TFLite 2.9's buffers: %d elements identical (%d files m > k, %d n > m)\n",
+              elements, rows_over_depth, cols_over_rows);
+  EXPECT_GT(rows_over_depth, 5);
+  EXPECT_GT(cols_over_rows, 5);
+}
+
+// Depth 1500 with same-signed values: accumulators past 2^24, which TFLite's
+// float round trip (int32 -= row_sum * offset) rounds; and the largest
+// quantized values everywhere.
+TEST(TfLiteBatchMatMul, HybridLargeAccumulatorsMatchTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(99);
+  for (int rep = 0; rep < 4; ++rep) {
+    MatMulCase c;
+    c.lhs = {2, 5, 1500}, c.rhs = {1500, 3}, c.out = {2, 5, 3};  // n <= m <= k
+    std::vector<int8_t> rhs(static_cast<size_t>(count(c.rhs)));
+    for (auto& x : rhs) x = static_cast<int8_t>(rep % 2 ? -127 + rng.below(3) : 125 + rng.below(3));
+    const std::vector<uint8_t> model = hybrid_model(rng, c, rep >= 2, rhs);
+    std::vector<float> lhs(static_cast<size_t>(count(c.lhs)));
+    for (auto& x : lhs) x = 1.0f + rng.uniform() * 0.01f;
+    SCOPED_TRACE("rep " + std::to_string(rep));
+    expect_bit_identical(run_in_qlite(model, {as_bytes(lhs)}),
+                         run_in_tflite(*peer, model, {PeerInput{c.lhs, as_bytes(lhs)}}));
+  }
 }
 
 // ---- TRANSPOSE_CONV
@@ -493,16 +693,31 @@ TEST(TfLiteTransposeConv, OutputShapeFromTheInputsShapeFollowsTheBatch) {
   }
 }
 
-// A computed output_shape is refused in one line (dynamic shapes are not in scope).
-TEST(TfLiteTransposeConv, ComputedOutputShapeIsRefused) {
+// A computed output_shape (a graph input reshaped, so known only at run
+// time): the op is prepared at invoke, as TFLite 2.9 resizes its dynamic
+// output at eval. Random geometries of every type, identical to TFLite 2.9.
+// (tflite_dynamic_shape_test.cpp runs several values per interpreter.)
+TEST(TfLiteTransposeConv, ComputedOutputShapeMatchesTfLite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
   Rng rng(3);
-  ConvCase c;
-  c.out_h = 4, c.out_w = 4, c.in_h = 4, c.in_w = 4;
-  const ConvModel m = conv_model(rng, T::kFloat32, c, nullptr, true);
-  const std::vector<int32_t> shape = {1, 4, 4, 1};
-  const Outcome ours = run_in_qlite(m.model, {m.input, as_bytes(shape)});
-  EXPECT_NE(ours.error.find("output_shape"), std::string::npos) << ours.error;
-  EXPECT_EQ(ours.error.find('\n'), std::string::npos) << ours.error;
+  const T types[] = {T::kFloat32, T::kInt8, T::kUInt8, T::kInt16};
+  int compared = 0;
+  for (int rep = 0; rep < 80; ++rep) {
+    const T type = types[rep % 4];
+    ConvCase c;
+    if (!random_conv(rng, c)) continue;
+    const ConvModel m = conv_model(rng, type, c, nullptr, true);
+    const std::vector<int32_t> shape = {c.batch, c.out_h, c.out_w, c.out_c};
+    SCOPED_TRACE(std::string(tensor_type_name(type)) + " in " + dims(m.in_shape) + " out " + dims(shape) + " rep " +
+                 std::to_string(rep));
+    const Outcome ours = run_in_qlite(m.model, {m.input, as_bytes(shape)});
+    const Outcome theirs =
+        run_in_tflite(*peer, m.model, {PeerInput{m.in_shape, m.input}, PeerInput{{1, 4}, as_bytes(shape)}});
+    expect_same(type, ours, theirs);
+    if (HasFatalFailure()) return;
+    ++compared;
+  }
+  EXPECT_GT(compared, 60);
 }
 
 }  // namespace

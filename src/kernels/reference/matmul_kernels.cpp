@@ -1,8 +1,11 @@
 #include "kernels/reference/matmul_kernels.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
+#include "kernels/reference/hybrid_kernels.h"
 #include "kernels/reference/int16_kernels.h"
 
 namespace qlite::ref {
@@ -133,6 +136,97 @@ void batch_matmul_int16(const BatchMatMulShape& s, const QuantizedMultiplier& re
         out[oo + i * n + j] = static_cast<int16_t>(std::clamp<int32_t>(v, -32768, 32767));
       }
   });
+}
+
+BatchMatMulHybridScratchSizes batch_matmul_hybrid_scratch(const BatchMatMulShape& s) {
+  BatchMatMulHybridScratchSizes z;
+  const int64_t lb = s.lhs_batch[0] * s.lhs_batch[1] * s.lhs_batch[2];
+  const int64_t rb = s.rhs_batch[0] * s.rhs_batch[1] * s.rhs_batch[2];
+  z.lhs_elements = lb * s.lhs_rows * s.lhs_cols;
+  z.lhs_rows = lb * s.m();
+  z.row_sums = rb * s.n();
+  return z;
+}
+
+namespace {
+
+// float -> int32 as x86's cvttss2si: truncation, and INT32_MIN for NaN or
+// anything outside int32 (what TFLite's compiled `int32 -= float` gives).
+int32_t x86_float_to_int32(float v) {
+  if (!(v >= -2147483648.0f && v < 2147483648.0f)) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(v);
+}
+
+}  // namespace
+
+void batch_matmul_hybrid(const BatchMatMulHybridParams& p, const float* lhs, const int8_t* rhs,
+                         const BatchMatMulHybridScratch& sc, float* out) {
+  const BatchMatMulShape& s = p.s;
+  QLITE_CHECK(s.k() > 0, "batch_matmul_hybrid: depth must be positive");
+  QLITE_CHECK(std::isfinite(p.rhs_scale) && p.rhs_scale > 0.0f,
+              "batch_matmul_hybrid: rhs scale must be finite and > 0");
+  QLITE_CHECK(lhs && rhs && out && sc.quantized && sc.scaling && sc.offsets && sc.row_sums &&
+                  (!s.adj_x || sc.lhs_transposed),
+              "batch_matmul_hybrid: null tensor or scratch");
+  const BatchMatMulHybridScratchSizes z = batch_matmul_hybrid_scratch(s);
+  const int64_t m = s.m(), n = s.n(), k = s.k();
+  // The lhs as rows of k: transposed first under adj_x, as TFLite does.
+  const float* rows = lhs;
+  if (s.adj_x) {
+    const int64_t mat = m * k;
+    for (int64_t b = 0; b * mat < z.lhs_elements; ++b)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t d = 0; d < k; ++d) sc.lhs_transposed[b * mat + i * k + d] = lhs[b * mat + d * m + i];
+    rows = sc.lhs_transposed;
+  }
+  for (int64_t r = 0; r < z.lhs_rows; ++r) {
+    if (p.asymmetric_inputs) {
+      hybrid_quantize_asymmetric(rows + r * k, k, sc.quantized + r * k, &sc.scaling[r], &sc.offsets[r]);
+    } else {
+      hybrid_quantize_symmetric(rows + r * k, k, sc.quantized + r * k, &sc.scaling[r]);
+      sc.offsets[r] = 0;
+    }
+    sc.scaling[r] *= p.rhs_scale;
+  }
+  // Row sums of the rhs as TFLite holds it ([n, k] per matrix): sum over k of rhs[k, j].
+  const MatStrides st = mat_strides(s);
+  const int64_t rhs_mat = s.rhs_rows * s.rhs_cols;
+  for (int64_t w = 0; w * n < z.row_sums; ++w)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t sum = 0;
+      for (int64_t d = 0; d < k; ++d) sum += rhs[w * rhs_mat + d * st.rk + j * st.rj];
+      sc.row_sums[w * n + j] = wrap32(sum);
+    }
+  // Batch strides (0 where a dimension broadcasts) and TFLite's scale / row-sum steps.
+  int64_t ls[3], rs[3], lstep[3], rstep[3];
+  int64_t lacc = m * k, racc = rhs_mat;
+  for (int d = 2; d >= 0; --d) {
+    ls[d] = s.lhs_batch[d] == 1 ? 0 : lacc;
+    rs[d] = s.rhs_batch[d] == 1 ? 0 : racc;
+    lstep[d] = s.lhs_batch[d] == 1 ? 0 : m;
+    rstep[d] = s.rhs_batch[d] == 1 ? 0 : n;
+    lacc *= s.lhs_batch[d], racc *= s.rhs_batch[d];
+  }
+  float* o = out;
+  for (int64_t b0 = 0; b0 < s.out_batch[0]; ++b0)
+    for (int64_t b1 = 0; b1 < s.out_batch[1]; ++b1)
+      for (int64_t b2 = 0; b2 < s.out_batch[2]; ++b2, o += m * n) {
+        const int8_t* q = sc.quantized + b0 * ls[0] + b1 * ls[1] + b2 * ls[2];
+        const int8_t* r = rhs + b0 * rs[0] + b1 * rs[1] + b2 * rs[2];
+        const int64_t srow = b0 * lstep[0] + b1 * lstep[1] + b2 * lstep[2];
+        const int64_t rrow = b0 * rstep[0] + b1 * rstep[1] + b2 * rstep[2];
+        for (int64_t i = 0; i < m; ++i) {
+          const float scale = sc.scaling[srow + i];
+          const float offset = static_cast<float>(sc.offsets[srow + i]);
+          for (int64_t j = 0; j < n; ++j) {
+            int64_t acc = 0;
+            for (int64_t d = 0; d < k; ++d) acc += int64_t{q[i * k + d]} * r[d * st.rk + j * st.rj];
+            const float corrected =
+                static_cast<float>(wrap32(acc)) - static_cast<float>(sc.row_sums[rrow + j]) * offset;
+            o[i * n + j] = 0.0f + scale * static_cast<float>(x86_float_to_int32(corrected));
+          }
+        }
+      }
 }
 
 TransposeConvPadding transpose_conv_padding(bool same, int64_t out_size, int64_t filter, int64_t stride) {

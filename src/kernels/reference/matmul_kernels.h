@@ -75,6 +75,50 @@ void batch_matmul_int8(const BatchMatMulInt8Params& p, const int8_t* lhs, const 
 void batch_matmul_int16(const BatchMatMulShape& s, const QuantizedMultiplier& requant, const int16_t* lhs,
                         const int16_t* rhs, int16_t* out);
 
+// Hybrid ("dynamic range"): float32 lhs, int8 rhs (symmetric, per-tensor
+// scale), float32 output, as TFLite 2.9's batch_matmul.cc EvalHybrid and
+// optimized_ops::BatchMatMul (int8 x int8 -> int32 GEMM, then a float
+// epilogue):
+//  - every lhs row (the m rows of each lhs matrix, read after adj_x, each k
+//    long) is quantized on its own with hybrid_kernels.h's quantizers:
+//    symmetric, or asymmetric with a zero point when asymmetric_inputs
+//    (BatchMatMulOptions.asymmetric_quantize_inputs); the row's scale is then
+//    multiplied (float) by the rhs scale;
+//  - acc = exact int32 sum over k of q[i, k] * rhs[k, j] (wrapping);
+//  - acc = int32(float(acc) - float(row_sum[j]) * float(zero_point)), where
+//    row_sum[j] is the sum over k of rhs[k, j] (0 * row_sum when symmetric:
+//    the round trip through float still rounds accumulators past 2^24);
+//  - out = 0.0f + scale * float(acc).
+// TFLite 2.9 finds a row's scale / zero point at m * (the sum of the output
+// batch indices of the lhs batch dimensions that do not broadcast), and the
+// row sums at n * (the same sum over the rhs's), not at the flat batch
+// index: with two batch dimensions both larger than 1 this takes another
+// row's scale. qlite reproduces that indexing (measured against TFLite 2.9:
+// tests/runtime/tflite_matmul_conv_test.cpp, HybridMatchesTfLite). TFLite
+// 2.9 also sizes its temporaries from the wrong dimensions and writes past
+// them unless n <= m <= k; qlite computes every shape as TFLite does in bounds.
+struct BatchMatMulHybridParams {
+  BatchMatMulShape s;
+  float rhs_scale = 1.0f;
+  bool asymmetric_inputs = false;
+};
+// Work space the caller provides (nothing is allocated), sizes from
+// batch_matmul_hybrid_scratch: the quantized lhs, one scale and zero point
+// per lhs row, the rhs row sums, and (adj_x only) the lhs transposed.
+struct BatchMatMulHybridScratch {
+  int8_t* quantized = nullptr;    // lhs elements
+  float* scaling = nullptr;       // lhs rows (lhs batch x m)
+  int32_t* offsets = nullptr;     // lhs rows
+  int32_t* row_sums = nullptr;    // rhs batch x n
+  float* lhs_transposed = nullptr;  // lhs elements, adj_x only
+};
+struct BatchMatMulHybridScratchSizes {
+  int64_t lhs_elements = 0, lhs_rows = 0, row_sums = 0;
+};
+BatchMatMulHybridScratchSizes batch_matmul_hybrid_scratch(const BatchMatMulShape& s);
+void batch_matmul_hybrid(const BatchMatMulHybridParams& p, const float* lhs, const int8_t* rhs,
+                         const BatchMatMulHybridScratch& scratch, float* out);
+
 // The multiplier of int8 / int16 BATCH_MATMUL (TFLite's
 // GetQuantizedConvolutionMultipler without bias: a float product, then double).
 inline QuantizedMultiplier batch_matmul_multiplier(float lhs_scale, float rhs_scale, float out_scale) {

@@ -115,7 +115,7 @@ void prepare_add_n(PrepareContext& ctx, Node& n) {
   else unsupported_types(ctx, n);
 }
 
-// ---- CUMSUM along a constant axis
+// ---- CUMSUM along an axis (constant, or computed: prepared at invoke)
 
 namespace {
 struct CumsumState : OpState {
@@ -133,7 +133,9 @@ void prepare_cumsum(PrepareContext& ctx, Node& n) {
   const RtTensor& in = ctx.input(n, 0);
   const RtTensor& axis = ctx.input(n, 1);
   require_type(n, axis, T::kInt32, "axis");
-  op_check(axis.constant && axis.numel() == 1, n, "axis " + describe(axis) + " must be a constant scalar");
+  op_check(axis.numel() == 1, n, "axis " + describe(axis) + " must hold one value");
+  // A computed axis: the interpreter prepares the op at invoke, once it exists.
+  require_values(n, axis, "axis");
   const auto rank = static_cast<int64_t>(in.shape.size());
   int64_t a = axis.as<const int32_t>()[0];
   op_check(a >= -rank && a < rank, n, "axis " + std::to_string(a) + " is outside the input's rank " + std::to_string(rank));

@@ -40,12 +40,14 @@ void eval_uint8(const EvalContext& c, const Node& n) {
   ref::mean_hw_uint8(q, c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
-// A 4-D input and constant INT32 axes that resolve to {1, 2} (in any order,
-// negative allowed): the spatial mean below. Other axes go to types16.cpp.
+// A 4-D input and INT32 axes that resolve to {1, 2} (in any order, negative
+// allowed): the spatial mean below. Other axes go to types16.cpp, and so do
+// axes computed at run time until their values are known (the op is then
+// prepared at invoke and comes back here).
 bool hw_axes(PrepareContext& ctx, const Node& n) {
   const RtTensor& in = ctx.input(n, 0);
   const RtTensor& axes = ctx.input(n, 1);
-  if (in.shape.size() != 4 || !axes.constant || axes.type != lite::TensorType::kInt32) return false;
+  if (in.shape.size() != 4 || !(axes.constant || axes.known) || axes.type != lite::TensorType::kInt32) return false;
   std::vector<int32_t> ax(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
   for (int32_t& a : ax) a = a < 0 ? a + 4 : a;
   std::sort(ax.begin(), ax.end());

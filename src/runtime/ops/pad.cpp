@@ -81,14 +81,14 @@ void prepare_pad_common(PrepareContext& ctx, Node& n, bool v2) {
   if (in.quantized() || out.quantized()) require_same_quantization(n, in, out, "pad copies values");
   std::memset(s.value, 0, sizeof s.value);
   if (constant_values != nullptr) {
-    op_check(constant_values->constant, n,
-             "constant_values " + describe(*constant_values) + " must be a constant tensor");
     op_check(constant_values->type == in.type, n,
              "constant_values " + describe(*constant_values) + " and input " + describe(in) + " differ in type");
     op_check(constant_values->numel() == 1, n,
              "constant_values " + describe(*constant_values) + " must hold exactly one value");
     if (constant_values->quantized() || out.quantized())
       require_same_quantization(n, *constant_values, out, "the padding value is written as it is");
+    // A computed value: the interpreter prepares the op at invoke, once it exists.
+    require_values(n, *constant_values, "constant_values");
     std::memcpy(s.value, constant_values->data, s.elem_size);
   } else if (out.quantized()) {
     // Real 0, the output's zero point (inside the type's range: validate()).

@@ -1,5 +1,6 @@
 // TRANSPOSE_CONV, as TensorFlow Lite 2.9's transpose_conv.cc: inputs
-// output_shape (a constant INT32 tensor of 4 values), weights OHWI, input
+// output_shape (an INT32 tensor of 4 values: constant, or computed at run
+// time, when the op is prepared at invoke), weights OHWI, input
 // NHWC and an optional bias (absent or -1). Types: float32; int8 with
 // per-channel int8 weights and an int32 bias; uint8 with per-tensor uint8
 // weights (zero point) and an int32 bias; 16x8 (int16 activations, int8
@@ -105,9 +106,9 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
 
   require_rank(n, shape_t, 1, "output_shape");
   op_check(shape_t.numel() == 4, n, "output_shape " + describe(shape_t) + " must hold 4 values");
-  op_check(shape_t.constant, n,
-           "output_shape " + describe(shape_t) +
-               " is computed at run time; qlite runs TRANSPOSE_CONV with a constant output_shape only");
+  // A computed output_shape: the interpreter prepares the op at invoke once
+  // its values exist (require_values in constant_ints), as TFLite 2.9 makes
+  // the output dynamic and resizes it at eval.
   const std::vector<int64_t> os = constant_ints(n, shape_t, "output_shape");
   require_rank(n, w, 4, "weights");
   require_rank(n, in, 4, "input");
@@ -128,7 +129,8 @@ void prepare_transpose_conv(PrepareContext& ctx, Node& n) {
   // output_shape computed from SHAPE(input) while preparing) or as the file
   // declares it (a constant); the output follows the input's batch
   // (resize_batch, tiles).
-  const int64_t file_batch = in.def->shape.empty() ? -1 : in.def->shape[0];
+  // A computed output_shape names the batch of the moment: the input's.
+  const int64_t file_batch = in.def->shape.empty() || !shape_t.constant ? g.batch : in.def->shape[0];
   op_check((os[0] == file_batch || os[0] == g.batch) && os[3] == g.out_c, n,
            "output_shape (" + std::to_string(os[0]) + ", " + std::to_string(os[1]) + ", " + std::to_string(os[2]) +
                ", " + std::to_string(os[3]) + ") must keep the input's batch " + std::to_string(file_batch) +

@@ -22,13 +22,14 @@ struct ReduceTypes16State : OpState {
   size_t sums = 0, seen = 0;  // scratch indices
 };
 
-// The constant INT32 axes (TFLite reads them as int) and the geometry they
-// give; sets the output's shape.
+// The INT32 axes (TFLite reads them as int; constant, or computed at run
+// time: the op is then prepared at invoke, as reduce.cpp's) and the geometry
+// they give; sets the output's shape.
 std::vector<int32_t> reduce_axes(PrepareContext& ctx, Node& n, ReduceTypes16State& s, const char* op,
                                  bool& keep_dims) {
   RtTensor& axes = ctx.input(n, 1);
-  op_check(axes.constant, n, "axes " + describe(axes) + " must be constant");
   require_type(n, axes, T::kInt32, "axes");
+  require_values(n, axes, "axes");
   op_check(axes.shape.size() <= 1, n, "axes " + describe(axes) + " must be a scalar or a list");
   const std::vector<int32_t> raw(axes.as<const int32_t>(), axes.as<const int32_t>() + axes.numel());
   s.g = prepare_reduction(ctx, n, op, std::vector<int64_t>(raw.begin(), raw.end()), &keep_dims);
