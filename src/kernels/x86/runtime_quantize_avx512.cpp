@@ -13,29 +13,12 @@ namespace {
 // double), then cvttpd, which gives INT32_MIN for NaN and out-of-range values
 // exactly as the reference's x86 rule says; the zero point is added (with
 // wrap-around) by the caller.
-//
-// The quotient is first formed as x * (1 / scale): a vdivpd costs as much as
-// the rest of the loop. That product is within 2^-51 |v| of the correctly
-// rounded quotient (two roundings of at most 2^-53 each), so it rounds to the
-// same integer unless a half-integer (where the rounding changes) lies within
-// 2^-48 |v| of it; only those lanes (ties, their neighbours, |v| >= 2^47)
-// are divided as the reference does. NaN and infinities fail the test and
-// keep the product, which is NaN or infinite exactly when the quotient is.
-__m256i quotient_rounded(__m256 x, __m512d scale, __m512d inv) {
-  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0), eps = _mm512_set1_pd(0x1p-48);
+__m256i quotient_rounded(__m256 x, __m512d scale) {
+  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
   const __m512i sign = _mm512_set1_epi64(static_cast<int64_t>(0x8000000000000000ull));
-  const __m512d xd = _mm512_cvtps_pd(x);
-  __m512d v = _mm512_mul_pd(xd, inv);
-  __m512d t = _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  __m512d f = _mm512_abs_pd(_mm512_sub_pd(v, t));
-  const __mmask8 near = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(f, half)),
-                                           _mm512_mul_pd(_mm512_abs_pd(v), eps), _CMP_LE_OQ);
-  if (near) {
-    v = _mm512_mask_div_pd(v, near, xd, scale);
-    t = _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    f = _mm512_abs_pd(_mm512_sub_pd(v, t));
-  }
-  const __mmask8 up = _mm512_cmp_pd_mask(f, half, _CMP_GE_OQ);
+  const __m512d v = _mm512_div_pd(_mm512_cvtps_pd(x), scale);
+  const __m512d t = _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask8 up = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(v, t)), half, _CMP_GE_OQ);
   const __m512d step =
       _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(one), _mm512_and_si512(_mm512_castpd_si512(v), sign)));
   return _mm512_cvttpd_epi32(_mm512_mask_add_pd(t, up, t, step));
@@ -45,13 +28,12 @@ __m256i quotient_rounded(__m256 x, __m512d scale, __m512d inv) {
 
 void quantize_f32_to_int8_avx512(int64_t n, const float* x, float scale, int32_t zero_point, int8_t* q) {
   const __m512d vs = _mm512_set1_pd(static_cast<double>(scale));
-  const __m512d inv = _mm512_set1_pd(1.0 / static_cast<double>(scale));
   const __m512i zp = _mm512_set1_epi32(zero_point);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    const __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(quotient_rounded(_mm512_castps512_ps256(v), vs, inv)),
-                                         quotient_rounded(_mm512_extractf32x8_ps(v, 1), vs, inv), 1);
+    const __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(quotient_rounded(_mm512_castps512_ps256(v), vs)),
+                                         quotient_rounded(_mm512_extractf32x8_ps(v, 1), vs), 1);
     // 32-bit wrap-around add, then the saturating narrowing is the clamp.
     _mm_mask_storeu_epi8(q + i, m, _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, zp)));
   }
