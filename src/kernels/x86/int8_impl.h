@@ -51,6 +51,58 @@ inline void copy_small(E* d, const E* s, int n) {
   else std::memcpy(d, s, bytes);
 }
 
+// ADD's input scaling in 32-bit arithmetic. The reference computes, for
+// x = q - zp in [-255, 255] and left shift ls <= 22,
+//   RDBPOT(SRDHM(x * 2^ls, m), r)   (r = -shift >= 0).
+// SRDHM's nudged, truncated quotient equals floor((P + 2^30) / 2^31) for every
+// product P (no saturation: |x * 2^ls| < 2^30), and RDBPOT(h, r) is
+// floor((h + 2^(r-1) - [h < 0]) / 2^r) (r = 0: h). Nested floors of integer
+// divisions compose, and P and 2^30 share the factor 2^ls, so the whole is
+//   floor((x * m + K) / 2^S),  S = 31 + r - ls,
+//   K = 2^(30-ls) + (2^(r-1) - [h < 0]) * 2^(31-ls)   (r = 0: K = 2^(30-ls)),
+// where h < 0 exactly when x * m < -2^(30-ls), i.e. when q < thr. Splitting
+// m = mq * 2^S + mr (mr < 2^S) gives x * mq + floor((x * mr + K) / 2^S); both
+// parts fit in int32 when S is small enough, which is checked here on the
+// extreme x (everything is monotone in x). The zero point is folded into the
+// constants: x * mq = q * mq - zp * mq (off) and x * mr + K = q * mr + k.
+// Two vpmulld and a 32-bit shift per input instead of two 64-bit products,
+// shifts and the tie fix. Returns false when the form does not apply (the
+// caller keeps the 64-bit one).
+struct AddInScale {
+  int32_t mq, mr, k, thr, d, off;
+  int s;
+};
+inline bool add_input_scale(const qlite::ref::QuantizedMultiplier& qm, int32_t zp, int ls, AddInScale& c) {
+  const int64_t m = qm.multiplier;
+  const int r = -qm.shift;
+  if (m < 0 || r < 0 || r > 31 || ls < 0 || ls > 22) return false;
+  const int s = 31 + r - ls;
+  if (s < 1 || s > 30) return false;
+  const int64_t mq = m >> s, mr = m & ((int64_t{1} << s) - 1);
+  const int64_t k_pos = (int64_t{1} << (30 - ls)) + (r > 0 ? int64_t{1} << (r - 1 + 31 - ls) : 0);
+  const int64_t d = r > 0 ? int64_t{1} << (31 - ls) : 0;
+  constexpr int64_t kMax = (int64_t{1} << 31) - 1, kMin = -(int64_t{1} << 31);
+  for (const int64_t x : {int64_t{-255}, int64_t{255}})
+    for (const int64_t k : {k_pos, k_pos - d}) {
+      const int64_t lo = x * mr + k;
+      if (lo > kMax || lo < kMin) return false;
+    }
+  if (255 * mq > (int64_t{1} << 29)) return false;
+  // h < 0 <=> (q - zp) * m < -2^(30-ls): thr is the smallest q where it fails.
+  int64_t thr = -128;
+  while (thr <= 127 && (thr - zp) * m < -(int64_t{1} << (30 - ls))) ++thr;
+  const int64_t k = k_pos - int64_t{zp} * mr;
+  if (k > kMax || k < kMin) return false;
+  c.mq = static_cast<int32_t>(mq);
+  c.mr = static_cast<int32_t>(mr);
+  c.k = static_cast<int32_t>(k);
+  c.thr = static_cast<int32_t>(thr);
+  c.d = static_cast<int32_t>(d);
+  c.off = static_cast<int32_t>(-int64_t{zp} * mq);
+  c.s = s;
+  return true;
+}
+
 template <class T>
 struct Kernels {
   using Elem = typename T::Elem;
@@ -433,10 +485,40 @@ struct Kernels {
   }
 
   // ---- add / mean ----------------------------------------------------------
+  // One input's scaling MBQM((q - zp) << left_shift) of ADD in 32-bit lanes
+  // (see add_input_scale above): hi + ((lo + k - [q < thr] d) >> s), with
+  // hi = q * mq and lo = q * mr.
+  struct AddIn {
+    Reg mq, mr, k, thr, d;
+    int s;
+  };
+  static AddIn add_in(const AddInScale& c) {
+    return AddIn{T::set1(c.mq), T::set1(c.mr), T::set1(c.k), T::set1(c.thr), T::set1(c.d), c.s};
+  }
+  static Reg add_scaled(Reg q, const AddIn& c) {
+    const Reg lo = T::sub_where_lt(T::add(T::mullo(q, c.mr), c.k), q, c.thr, c.d);
+    return T::add(T::mullo(q, c.mq), T::sra(lo, c.s));
+  }
+
   static void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* out) {
+    const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
+    AddInScale c1, c2;
+    if (add_input_scale(p.input1, p.input1_zero_point, p.left_shift, c1) &&
+        add_input_scale(p.input2, p.input2_zero_point, p.left_shift, c2)) {
+      const AddIn i1 = add_in(c1), i2 = add_in(c2);
+      // -zp * mq of both inputs, with 32-bit wrap-around: every partial sum
+      // below is exact modulo 2^32 and the total is the reference's raw sum.
+      const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(c1.off) + static_cast<uint32_t>(c2.off)));
+      for (int64_t i = 0; i < n; i += L) {
+        const int m = static_cast<int>(n - i < L ? n - i : L);
+        const Reg s = T::add(T::add(add_scaled(T::load_i8_i32(a + i, m), i1), add_scaled(T::load_i8_i32(b + i, m), i2)),
+                             off);
+        T::store_out(T::mbqm(s, ro), ro, out + i, m);
+      }
+      return;
+    }
     const typename T::Rq r1 = T::uniform_rq(p.input1, 0, -128, 127);
     const typename T::Rq r2 = T::uniform_rq(p.input2, 0, -128, 127);
-    const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
     const Reg z1 = T::set1(p.input1_zero_point), z2 = T::set1(p.input2_zero_point);
     for (int64_t i = 0; i < n; i += L) {
       const int m = static_cast<int>(n - i < L ? n - i : L);

@@ -36,6 +36,12 @@ struct V512 : DotQuads512 {
   };
 
   static Reg shl(Reg a, int s) { return _mm512_sll_epi32(a, _mm_cvtsi32_si128(s)); }
+  // ADD's 32-bit input scaling (int8_impl.h).
+  static Reg mullo(Reg a, Reg b) { return _mm512_mullo_epi32(a, b); }
+  static Reg sra(Reg a, int s) { return _mm512_sra_epi32(a, _mm_cvtsi32_si128(s)); }
+  static Reg sub_where_lt(Reg v, Reg a, Reg thr, Reg d) {
+    return _mm512_mask_sub_epi32(v, _mm512_cmplt_epi32_mask(a, thr), v, d);
+  }
   static Reg load_i32_n(const int32_t* p, int n) { return _mm512_maskz_loadu_epi32(mask16(n), p); }
   static Reg load_i8_i32(const int8_t* p, int n) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask16(n), p)); }
 
