@@ -166,5 +166,35 @@ TEST(MeanX86, RandomShapesScalesAndMethods) {
   }
 }
 
+// kFloatRescale is finished in SIMD registers on AVX-512 (the scalar steps
+// in IEEE float, handed back to the scalar code when |value| >= 2^22): every
+// sum of a 1x1, 2x2 and 7x7 window (inputs chosen to sweep the sums), scale
+// ratios from 1e-3 to 1e30 (the last overflows to infinity), all zero points.
+TEST(MeanX86, FloatRescaleEverySumAndExtremeScales) {
+  Rng rng(23);
+  for (const int hw : {1, 2, 7})
+    for (const float ratio : {1e-3f, 0.37f, 1.0f, 2.5f, 3.0e5f, 1e30f})
+      for (const int32_t zi : kZeroPoints)
+        for (const int32_t zo : kZeroPoints) {
+          const int c = 67;
+          auto p = ref::make_mean_params(1, hw, hw, c, 0.02f * ratio, zi, 0.02f, zo, ref::MeanInt8Method::kFloatRescale);
+          if (zo == 5) p.act = {-3, 90};
+          // Channel ch, pixel i: values that walk the sums across [-128 n, 127 n].
+          std::vector<int8_t> x(static_cast<size_t>(hw) * hw * c);
+          for (int i = 0; i < hw * hw; ++i)
+            for (int ch = 0; ch < c; ++ch)
+              x[static_cast<size_t>(i) * c + ch] =
+                  static_cast<int8_t>(ch * 4 - 128 + (i * 37 + static_cast<int>(rng.below(4))) % 5);
+          std::vector<int8_t> want(static_cast<size_t>(c));
+          ref::mean_hw_int8(p, x.data(), want.data());
+          for (Isa isa : runnable_isas()) {
+            Guarded out(want.size());
+            mean_hw_int8(isa, p, x.data(), out.data());
+            ASSERT_TRUE(out.guards_intact()) << isa_name(isa);
+            ASSERT_EQ(out.body(), want) << isa_name(isa) << " hw " << hw << " ratio " << ratio << " zi " << zi;
+          }
+        }
+}
+
 }  // namespace
 }  // namespace qlite::kernels::test

@@ -531,7 +531,10 @@ struct Kernels {
 
   // Sums with SIMD; every output is finished by the reference's own
   // ref::mean_int8_from_sum (TFLite 2.9's arithmetic, some of it in float),
-  // so the paths cannot differ. batch * c outputs against h * w * c loads.
+  // so the paths cannot differ, except kFloatRescale on a T with
+  // mean_float_rescale: the same IEEE float steps on a register of sums
+  // (which hands the block back when a value leaves the range where that is
+  // evident). batch * c outputs against h * w * c loads.
   static void mean(const qlite::ref::MeanInt8Params& p, const int8_t* in, int8_t* out) {
     const int64_t hw = int64_t{p.h} * p.w;
     for (int b = 0; b < p.batch; ++b) {
@@ -546,9 +549,11 @@ struct Kernels {
         }
         if (i < hw) s0 = T::add(s0, T::load_i8_i32(img + i * p.c + cb, n));
         const Reg s = T::add(s0, s1);
+        int8_t* o = out + static_cast<int64_t>(b) * p.c + cb;
+        if constexpr (requires { T::kFloatMean; })
+          if (p.method == qlite::ref::MeanInt8Method::kFloatRescale && T::mean_float_rescale(p, s, o, n)) continue;
         int32_t sums[L];
         std::memcpy(sums, &s, sizeof s);
-        int8_t* o = out + static_cast<int64_t>(b) * p.c + cb;
         for (int j = 0; j < n; ++j) o[j] = qlite::ref::mean_int8_from_sum(p, sums[j]);
       }
     }
