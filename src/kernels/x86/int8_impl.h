@@ -179,6 +179,26 @@ struct Kernels {
         if ((nb0 + NB) * L <= a.n) {  // every block full: one packed store per pixel
           typename T::FastRq rq[NB];
           for (int j = 0; j < NB; ++j) rq[j] = T::fast_rq(*a.rq, (nb0 + j) * L);
+          if constexpr (NB == 2 && MR >= 2) {
+            // Exactly 2L channels: pixel pairs are 4L contiguous bytes, which
+            // the 4-block store writes in one go (its byte order is pixel i's
+            // two blocks, then pixel i + 1's).
+            if (os == 2 * L) {
+              int i = 0;
+              for (; i + 2 <= MR; i += 2) {
+                Reg v[4];
+                for (int q = 0; q < 2; ++q)
+                  for (int j = 0; j < 2; ++j) v[q * 2 + j] = T::mbqm_fast(acc[0][i + q][j], rq[j]);
+                T::template store_fast_blocks<4>(v, rq[0], out + i * os + nb0 * L);
+              }
+              if (i < MR) {
+                Reg v[2];
+                for (int j = 0; j < 2; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
+                T::template store_fast_blocks<2>(v, rq[0], out + i * os + nb0 * L);
+              }
+              return;
+            }
+          }
           for (int i = 0; i < MR; ++i) {
             Reg v[NB];
             for (int j = 0; j < NB; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
