@@ -93,6 +93,50 @@ TEST(AddX86, RandomScalesZeroPointsAndLengths) {
   }
 }
 
+// The SIMD ADD scales its inputs in 32-bit arithmetic where the constants
+// allow it (int8_impl.h, add_input_scale): every pair of input bytes, for
+// scales from TFLite's own parameters (ratios up to 2^12 between the inputs)
+// and for raw multipliers at the edges (0, 2^30, 2^31 - 1, shifts 0..-31,
+// left shifts 0..22), where the 32-bit form applies and where it does not.
+TEST(AddX86, EveryInputPairAgainstTheReference) {
+  std::vector<int8_t> a(65536), b(65536);
+  for (int i = 0; i < 65536; ++i) {
+    a[static_cast<size_t>(i)] = static_cast<int8_t>(i & 255);
+    b[static_cast<size_t>(i)] = static_cast<int8_t>(i >> 8);
+  }
+  auto check = [&](const ref::AddInt8Params& p, const std::string& what) {
+    std::vector<int8_t> want(65536);
+    ref::add_int8(p, 65536, a.data(), b.data(), want.data());
+    for (Isa isa : runnable_isas()) {
+      std::vector<int8_t> got(65536);
+      add_int8(isa, p, 65536, a.data(), b.data(), got.data());
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << isa_name(isa) << " " << what << " a " << int{a[i]} << " b " << int{b[i]};
+    }
+  };
+  Rng rng(2112);
+  for (int rep = 0; rep < 40; ++rep) {
+    const float s1 = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 13));
+    const float s2 = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 13));
+    const float so = std::ldexp(0.5f + rng.uniform(), -pick(rng, 1, 12));
+    const auto p = ref::make_add_params(s1, pick(rng, -128, 127), s2, pick(rng, -128, 127), so, pick(rng, -128, 127),
+                                        pick_of(rng, kActs));
+    check(p, "scales " + std::to_string(s1) + " " + std::to_string(s2) + " " + std::to_string(so));
+  }
+  const int32_t mults[] = {0, 1, 1 << 30, (1 << 30) + 12345, 2147483647};
+  for (int rep = 0; rep < 60; ++rep) {
+    ref::AddInt8Params p;
+    p.left_shift = rep < 23 ? rep : pick(rng, 0, 22);
+    p.input1 = {pick_of(rng, mults), -pick(rng, 0, 31)};
+    p.input2 = {rng.below(2) ? pick_of(rng, mults) : (1 << 30) + pick(rng, 0, (1 << 30) - 1), -pick(rng, 0, 31)};
+    p.output = {(1 << 30) + pick(rng, 0, (1 << 30) - 1), -pick(rng, 0, 31)};
+    p.input1_zero_point = pick(rng, -128, 127);
+    p.input2_zero_point = pick(rng, -128, 127);
+    p.output_zero_point = pick(rng, -128, 127);
+    check(p, "raw rep " + std::to_string(rep));
+  }
+}
+
 // Every arithmetic of TFLite 2.9's MEAN (ref::MeanInt8Method); the truncated
 // mean with equal input and output quantization, as TFLite uses it.
 TEST(MeanX86, RandomShapesScalesAndMethods) {
@@ -120,6 +164,36 @@ TEST(MeanX86, RandomShapesScalesAndMethods) {
                                   << static_cast<int>(method);
     }
   }
+}
+
+// kFloatRescale is finished in SIMD registers on AVX-512 (the scalar steps
+// in IEEE float, handed back to the scalar code when |value| >= 2^22): every
+// sum of a 1x1, 2x2 and 7x7 window (inputs chosen to sweep the sums), scale
+// ratios from 1e-3 to 1e30 (the last overflows to infinity), all zero points.
+TEST(MeanX86, FloatRescaleEverySumAndExtremeScales) {
+  Rng rng(23);
+  for (const int hw : {1, 2, 7})
+    for (const float ratio : {1e-3f, 0.37f, 1.0f, 2.5f, 3.0e5f, 1e30f})
+      for (const int32_t zi : kZeroPoints)
+        for (const int32_t zo : kZeroPoints) {
+          const int c = 67;
+          auto p = ref::make_mean_params(1, hw, hw, c, 0.02f * ratio, zi, 0.02f, zo, ref::MeanInt8Method::kFloatRescale);
+          if (zo == 5) p.act = {-3, 90};
+          // Channel ch, pixel i: values that walk the sums across [-128 n, 127 n].
+          std::vector<int8_t> x(static_cast<size_t>(hw) * hw * c);
+          for (int i = 0; i < hw * hw; ++i)
+            for (int ch = 0; ch < c; ++ch)
+              x[static_cast<size_t>(i) * c + ch] =
+                  static_cast<int8_t>(ch * 4 - 128 + (i * 37 + static_cast<int>(rng.below(4))) % 5);
+          std::vector<int8_t> want(static_cast<size_t>(c));
+          ref::mean_hw_int8(p, x.data(), want.data());
+          for (Isa isa : runnable_isas()) {
+            Guarded out(want.size());
+            mean_hw_int8(isa, p, x.data(), out.data());
+            ASSERT_TRUE(out.guards_intact()) << isa_name(isa);
+            ASSERT_EQ(out.body(), want) << isa_name(isa) << " hw " << hw << " ratio " << ratio << " zi " << zi;
+          }
+        }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // the values where TFLite's x86 rule matters (NaN, +-Inf, quotients outside
 // int32), at lengths ragged around the 8- and 16-lane blocks.
 #include <cmath>
+#include <cstring>
 
 #include "kernels/runtime_quantize.h"
 #include "x86_test_util.h"
@@ -57,6 +58,43 @@ TEST(QuantizeX86, SimdEqualsTheReferenceValueForValue) {
     }
   }
   EXPECT_GT(checked, 100000);
+}
+
+// The SIMD paths form the quotient as x * (1 / scale) and divide only near
+// a rounding boundary: random float bit patterns (every exponent, NaN, Inf,
+// denormals) against random positive scales from 2^-126 to 2^20, and values
+// one float step around the ties k + 0.5 for the same scales.
+TEST(QuantizeX86, ReciprocalProductEqualsTheDivisionOnRandomBits) {
+  const auto fns = simd_quantizers();
+  if (fns.empty()) GTEST_SKIP() << "no AVX2 on this CPU";
+  Rng rng(4242);
+  int64_t checked = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    const float scale = std::ldexp(1.0f + rng.uniform(), pick(rng, -126, 20));
+    const int32_t zp = pick_of(rng, kZeroPoints);
+    std::vector<float> x;
+    for (int i = 0; i < 700; ++i) {
+      const uint32_t bits = static_cast<uint32_t>(rng.next_u64());
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      x.push_back(f);
+    }
+    for (int i = 0; i < 300; ++i) {
+      const float tie = (static_cast<float>(pick(rng, -200, 200)) + 0.5f) * scale;
+      x.insert(x.end(), {tie, std::nextafter(tie, -INFINITY), std::nextafter(tie, INFINITY),
+                         rng.uniform(-300.0f, 300.0f) * scale});
+    }
+    std::vector<int8_t> want(x.size());
+    ref::quantize_f32_to_int8(static_cast<int64_t>(x.size()), x.data(), scale, zp, want.data());
+    for (const auto& [name, fn] : fns) {
+      std::vector<int8_t> got(x.size());
+      fn(static_cast<int64_t>(x.size()), x.data(), scale, zp, got.data());
+      for (size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(got[i], want[i]) << name << " x " << x[i] << " scale " << scale << " zp " << zp;
+      checked += static_cast<int64_t>(x.size());
+    }
+  }
+  EXPECT_GT(checked, 500000);
 }
 
 // The reference's rule itself on hand-computed values (TFLite 2.9 printed

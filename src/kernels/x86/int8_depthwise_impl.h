@@ -73,22 +73,42 @@ struct Depthwise {
     const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
     const int64_t tstep = static_cast<int64_t>(g.dilation_w) * c;
     const int last_tap = (kG - 1) * g.dilation_w;
-    for (int i = 0; i < pd.q_cols; ++i) {
-      const int x0 = i * pd.q_step - g.pad_left;
-      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
-      if (row_in && x0 >= 0 && x0 + last_tap < g.in_w) {
-        // Every tap of the group inside the row: full blocks without per-tap
-        // checks (taps past kernel_w load real pixels; their weights are zero).
-        const int8_t* p = src + static_cast<int64_t>(x0) * c;
+    // Columns [i_lo, i_hi) have every tap of their group inside the row:
+    // full blocks without per-tap checks (taps past kernel_w load real
+    // pixels; their weights are zero), in a loop of their own so that the
+    // checks run once per row, not once per column.
+    int i_lo = pd.q_cols, i_hi = pd.q_cols;
+    if (row_in) {
+      i_lo = (g.pad_left + pd.q_step - 1) / pd.q_step;  // first x0 >= 0
+      const int x_max = g.in_w - 1 - last_tap;          // last x0 allowed
+      i_hi = x_max + g.pad_left < 0 ? 0 : (x_max + g.pad_left) / pd.q_step + 1;
+      if (i_lo < 0) i_lo = 0;
+      if (i_hi > pd.q_cols) i_hi = pd.q_cols;
+      if (i_lo > i_hi) i_lo = i_hi;
+    }
+    if (i_lo == i_hi) {
+    } else if (c % kB == 0) {
+      const int64_t px_step = static_cast<int64_t>(pd.q_step) * c;
+      const int8_t* p = src + static_cast<int64_t>(i_lo * pd.q_step - g.pad_left) * c;
+      uint32_t* d = dst + static_cast<int64_t>(i_lo) * cp;
+      for (int i = i_lo; i < i_hi; ++i, p += px_step, d += cp)
+        for (int cb = 0; cb < c; cb += kB) T::build_full(p, tstep, cb, d + cb);
+    } else {
+      for (int i = i_lo; i < i_hi; ++i) {
+        const int8_t* p = src + static_cast<int64_t>(i * pd.q_step - g.pad_left) * c;
+        uint32_t* d = dst + static_cast<int64_t>(i) * cp;
         int cb = 0;
         for (; cb + kB <= c; cb += kB) T::build_full(p, tstep, cb, d + cb);
-        if (cb < c) {
-          const int8_t* tap[kG];
-          for (int t = 0; t < kG; ++t) tap[t] = p + t * tstep;
-          T::build(tap, cb, c - cb, pad, d + cb);
-        }
-        continue;
+        const int8_t* tap[kG];
+        for (int t = 0; t < kG; ++t) tap[t] = p + t * tstep;
+        T::build(tap, cb, c - cb, pad, d + cb);
       }
+    }
+    for (int i = 0; i < pd.q_cols; ++i) {
+      if (i == i_lo) i = i_hi;
+      if (i >= pd.q_cols) break;
+      const int x0 = i * pd.q_step - g.pad_left;
+      uint32_t* d = dst + static_cast<int64_t>(i) * cp;
       const int8_t* tap[kG];
       for (int t = 0; t < kG; ++t) {
         const int ix = x0 + t * g.dilation_w;

@@ -45,6 +45,13 @@ struct V256 : DotPairs256 {
   };
 
   static Reg shl(Reg a, int s) { return _mm256_sll_epi32(a, _mm_cvtsi32_si128(s)); }
+  // ADD's 32-bit input scaling (int8_impl.h): low 32 bits of the product,
+  // arithmetic shift, and v - d where a < thr.
+  static Reg mullo(Reg a, Reg b) { return _mm256_mullo_epi32(a, b); }
+  static Reg sra(Reg a, int s) { return _mm256_sra_epi32(a, _mm_cvtsi32_si128(s)); }
+  static Reg sub_where_lt(Reg v, Reg a, Reg thr, Reg d) {
+    return _mm256_sub_epi32(v, _mm256_and_si256(_mm256_cmpgt_epi32(thr, a), d));
+  }
   static Reg load_i32_n(const int32_t* p, int n) {
     return n >= 8 ? load_i32(p) : _mm256_maskload_epi32(p, lane_mask(n));
   }

@@ -36,6 +36,12 @@ struct V512 : DotQuads512 {
   };
 
   static Reg shl(Reg a, int s) { return _mm512_sll_epi32(a, _mm_cvtsi32_si128(s)); }
+  // ADD's 32-bit input scaling (int8_impl.h).
+  static Reg mullo(Reg a, Reg b) { return _mm512_mullo_epi32(a, b); }
+  static Reg sra(Reg a, int s) { return _mm512_sra_epi32(a, _mm_cvtsi32_si128(s)); }
+  static Reg sub_where_lt(Reg v, Reg a, Reg thr, Reg d) {
+    return _mm512_mask_sub_epi32(v, _mm512_cmplt_epi32_mask(a, thr), v, d);
+  }
   static Reg load_i32_n(const int32_t* p, int n) { return _mm512_maskz_loadu_epi32(mask16(n), p); }
   static Reg load_i8_i32(const int8_t* p, int n) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask16(n), p)); }
 
@@ -238,6 +244,37 @@ struct V512 : DotQuads512 {
     const __mmask16 pos = _mm512_cmpgt_epi32_mask(s, _mm512_setzero_si512());
     const __m512i adj = _mm512_mask_add_epi32(_mm512_sub_epi32(s, h), pos, s, h);
     return _mm512_cvttps_epi32(_mm512_div_ps(_mm512_cvtepi32_ps(adj), _mm512_set1_ps(static_cast<float>(count))));
+  }
+
+  // ref::mean_int8_from_sum's kFloatRescale on 16 sums: float(sum) / float(n),
+  // times scale, plus bias, each rounded once to float (the explicit-rounding
+  // intrinsics cannot be contracted into an FMA), rounded half away from zero
+  // (trunc, then +-1 where |y - trunc(y)| >= 0.5, exact), plus zp, clamped to
+  // int8 and then to the activation. Equal to the scalar steps while
+  // |y| < 2^22 (no NaN, no infinity, every integer step exact); otherwise
+  // returns false and stores nothing (the caller finishes the block scalar).
+  static constexpr bool kFloatMean = true;
+  static bool mean_float_rescale(const qlite::ref::MeanInt8Params& p, Reg sums, int8_t* out, int n) {
+    constexpr int kNear = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __mmask16 live = mask16(n);
+    const __m512 mean = _mm512_div_round_ps(_mm512_cvtepi32_ps(sums),
+                                            _mm512_set1_ps(static_cast<float>(p.h * p.w)), kNear);
+    const __m512 y = _mm512_add_round_ps(_mm512_mul_round_ps(mean, _mm512_set1_ps(p.scale), kNear),
+                                         _mm512_set1_ps(p.bias), kNear);
+    const __m512 ay = _mm512_abs_ps(y);
+    if (_mm512_mask_cmp_ps_mask(live, ay, _mm512_set1_ps(0x1p22f), _CMP_LT_OQ) != live) return false;
+    const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(y, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m512 step = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(1.0f)),
+                        _mm512_and_si512(_mm512_castps_si512(y), _mm512_set1_epi32(static_cast<int32_t>(0x80000000u)))));
+    const __m512 r = _mm512_mask_add_ps(t, up, t, step);
+    // r + zp is an exact integer below 2^23; the clamps in int32.
+    __m512i v = _mm512_add_epi32(_mm512_cvttps_epi32(r), _mm512_set1_epi32(p.output_zero_point));
+    v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(-128)), _mm512_set1_epi32(127));
+    v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(p.act.min)), _mm512_set1_epi32(p.act.max));
+    _mm512_mask_cvtsepi32_storeu_epi8(out, live, v);
+    return true;
   }
 
   // Byte vectors (max pool).
