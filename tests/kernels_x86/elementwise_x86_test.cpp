@@ -184,6 +184,11 @@ TEST(ElementwiseX86, MulBroadcastShapes) {
         sb.push_back(k == 2 ? 1 : dim);
       }
       if (rng.below(3) == 0) sb.erase(sb.begin(), sb.begin() + pick(rng, 0, rank - 1));  // lower rank
+      // The shapes models use: a scalar, a squeeze-excite row, both operands stretched.
+      if (t % 10 == 0) sa = {2, 5, 7, 33}, sb = {1};
+      if (t % 10 == 1) sa = {1, 1, 65}, sb = {1, 6, 5, 65};
+      if (t % 10 == 2) sa = {3, 1, 17}, sb = {1, 4, 1};
+      if (t % 10 == 3) sa = {1}, sb = {1};
       const std::vector<std::vector<int64_t>> shapes = {sa, sb};
       const ref::BroadcastGeometry g = ref::make_broadcast("MUL", shapes);
       int64_t na = 1, nb = 1;
