@@ -111,4 +111,14 @@ void mul_quant8_broadcast(Isa isa, const qlite::ref::MulQuantParams& p, bool is_
   }
 }
 
+void resize_bilinear_s8(Isa isa, const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
+  const Isa run = runnable(isa, "resize_bilinear_s8");
+  if (g.batch < 0 || g.in_h < 1 || g.in_w < 1 || g.out_h < 1 || g.out_w < 1 || g.depth < 0 ||
+      g.in_h >= (1 << 20) || g.in_w >= (1 << 20) || g.out_h >= (1 << 20) || g.out_w >= (1 << 20))
+    throw Error("resize_bilinear_s8: sizes outside [1, 2^20)");
+  if (run == Isa::kAvx512) return elementwise_avx512::resize_bilinear_s8(g, in, out);
+  if (run == Isa::kAvx2) return elementwise_avx2::resize_bilinear_s8(g, in, out);
+  qlite::ref::resize_bilinear_s8(g, in, out);
+}
+
 }  // namespace qlite::kernels

@@ -12,6 +12,8 @@
 //     ((x + o1) * (y + o2), MultiplyByQuantizedMultiplier in the
 //     double-rounding form, + zero point, clamp), on 16 (AVX-512) or 8 (AVX2)
 //     int32 lanes, with either operand a scalar (broadcast) or a row.
+//   - resize_bilinear_s8: int8 RESIZE_BILINEAR, the four corners' weighted sum
+//     over 16 / 8 channels at a time in int32.
 // Isa::kReference runs the reference definitions. Nothing allocates.
 #pragma once
 
@@ -19,6 +21,7 @@
 
 #include "kernels/reference/activation_kernels.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/resize_kernels.h"
 #include "qlite/core.h"
 
 namespace qlite::kernels {
@@ -40,16 +43,22 @@ void mul_quant8_broadcast(Isa isa, const qlite::ref::MulQuantParams& p, bool is_
                           const qlite::ref::BroadcastGeometry& g, int64_t count, const uint8_t* a, const uint8_t* b,
                           uint8_t* out);
 
+// int8 RESIZE_BILINEAR, bit-exact with ref::resize_bilinear_s8 (TFLite 2.9's
+// 10-bit fixed point), vectorized over channels (kernels/x86/resize_impl.h).
+void resize_bilinear_s8(Isa isa, const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out);
+
 // Per-ISA entry points (called after validation; tests go through the above).
 namespace elementwise_avx2 {
 void lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out);
 void mul_quant8(const qlite::ref::MulQuantParams& p, bool is_signed, int64_t n, const uint8_t* a, bool a_scalar,
                 const uint8_t* b, bool b_scalar, uint8_t* out);
+void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out);
 }  // namespace elementwise_avx2
 namespace elementwise_avx512 {
 bool lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out);  // false: no VBMI
 void mul_quant8(const qlite::ref::MulQuantParams& p, bool is_signed, int64_t n, const uint8_t* a, bool a_scalar,
                 const uint8_t* b, bool b_scalar, uint8_t* out);
+void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out);
 }  // namespace elementwise_avx512
 
 }  // namespace qlite::kernels

@@ -12,6 +12,7 @@
 
 #include "kernels/elementwise_x86.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/resize_kernels.h"
 #include "x86_test_util.h"
 
 namespace qlite::kernels::test {
@@ -207,6 +208,40 @@ TEST(ElementwiseX86, MulBroadcastShapes) {
       mul_quant8_broadcast(isa, p, is_signed, g, g.count, a.data(), b.data(), got.data());
       ASSERT_EQ(got.body(), want) << isa_name(isa) << " trial " << t << " " << describe(p, is_signed);
       ASSERT_TRUE(got.intact());
+    }
+}
+
+// ---- RESIZE_BILINEAR int8 ------------------------------------------------------
+
+TEST(ElementwiseX86, ResizeBilinearInt8RandomGeometries) {
+  Rng rng(77);
+  constexpr int64_t kDepths[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65};
+  for (Isa isa : runnable_isas())
+    for (int t = 0; t < 400; ++t) {
+      ref::ResizeGeometry g;
+      g.batch = pick(rng, 1, 2);
+      g.in_h = pick(rng, 1, 9);
+      g.in_w = pick(rng, 1, 9);
+      // Up- and downsampling, 2x (the common decoder step) and odd ratios.
+      g.out_h = t % 3 == 0 ? 2 * g.in_h : pick(rng, 1, 17);
+      g.out_w = t % 3 == 0 ? 2 * g.in_w : pick(rng, 1, 17);
+      g.depth = pick_of(rng, kDepths);
+      const int flags = static_cast<int>(rng.below(3));
+      g.align_corners = flags == 1;
+      g.half_pixel_centers = flags == 2;
+      const std::vector<uint8_t> in = rand_u8(rng, g.batch * g.in_h * g.in_w * g.depth);
+      // Extreme values too: every input at -128 or 127 now and then.
+      std::vector<int8_t> x(in.size());
+      for (size_t i = 0; i < in.size(); ++i)
+        x[i] = t % 7 == 0 ? static_cast<int8_t>((in[i] & 1) ? 127 : -128) : static_cast<int8_t>(in[i]);
+      const int64_t n = g.batch * g.out_h * g.out_w * g.depth;
+      std::vector<int8_t> want(static_cast<size_t>(n));
+      ref::resize_bilinear_s8(g, x.data(), want.data());
+      Guarded got(static_cast<size_t>(n));
+      resize_bilinear_s8(isa, g, x.data(), got.data());
+      ASSERT_EQ(got.body(), want) << isa_name(isa) << " " << g.in_h << "x" << g.in_w << " -> " << g.out_h << "x"
+                                  << g.out_w << " depth " << g.depth << " flags " << flags;
+      ASSERT_TRUE(got.guards_intact());
     }
 }
 

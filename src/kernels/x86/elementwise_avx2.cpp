@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/elementwise_x86.h"
+#include "kernels/x86/resize_impl.h"
 
 namespace qlite::kernels::elementwise_avx2 {
 namespace {
@@ -129,7 +130,42 @@ void mul_any(const qlite::ref::MulQuantParams& p, int64_t n, const uint8_t* a, b
   mul_loop<S, false, false>(p, n, a, b, out);
 }
 
+// ---- RESIZE_BILINEAR int8 --------------------------------------------------------
+// sum of p_k * w_k on 8 int32 lanes (exact: see resize_impl.h), then
+// (|v| + 2^19) >> 20 with v's sign: the reference's rounding half away from zero.
+struct Resize {
+  static int64_t pixel(const int8_t* const (&p)[4], const int32_t (&w)[4], int64_t depth, int8_t* out) {
+    const __m256i w0 = _mm256_set1_epi32(w[0]), w1 = _mm256_set1_epi32(w[1]);
+    const __m256i w2 = _mm256_set1_epi32(w[2]), w3 = _mm256_set1_epi32(w[3]);
+    const __m256i half = _mm256_set1_epi32(1 << 19);
+    int64_t c = 0;
+    for (; c + 8 <= depth; c += 8) {
+      auto ld = [&](int k) {
+        return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p[k] + c)));
+      };
+      __m256i v = _mm256_mullo_epi32(ld(0), w0);
+      v = _mm256_add_epi32(v, _mm256_mullo_epi32(ld(1), w1));
+      v = _mm256_add_epi32(v, _mm256_mullo_epi32(ld(2), w2));
+      v = _mm256_add_epi32(v, _mm256_mullo_epi32(ld(3), w3));
+      const __m256i q = _mm256_srli_epi32(_mm256_add_epi32(_mm256_abs_epi32(v), half), 20);
+      const __m256i r = _mm256_sign_epi32(q, v);  // -q where v < 0, 0 where v == 0 (then q == 0 too)
+      // The low byte of each lane (static_cast<int8_t>, as the reference).
+      const __m256i b = _mm256_shuffle_epi8(r, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                                -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                                -1, -1, -1));
+      const int32_t lo = _mm256_extract_epi32(b, 0), hi = _mm256_extract_epi32(b, 4);
+      std::memcpy(out + c, &lo, 4);
+      std::memcpy(out + c + 4, &hi, 4);
+    }
+    return c;
+  }
+};
+
 }  // namespace
+
+void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
+  resize_detail::resize_bilinear_s8<Resize>(g, in, out);
+}
 
 void lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out) {
   const Table t(table);

@@ -2,7 +2,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/elementwise_x86.h"
+#include "kernels/x86/resize_impl.h"
 
 namespace qlite::kernels::elementwise_avx512 {
 namespace {
@@ -118,7 +121,33 @@ void mul_any(const qlite::ref::MulQuantParams& p, int64_t n, const uint8_t* a, b
   mul_loop<S, false, false>(p, n, a, b, out);
 }
 
+// ---- RESIZE_BILINEAR int8 --------------------------------------------------------
+// As the AVX2 form (resize_impl.h) on 16 lanes, the last partial vector masked.
+struct Resize {
+  static int64_t pixel(const int8_t* const (&p)[4], const int32_t (&w)[4], int64_t depth, int8_t* out) {
+    const __m512i w0 = _mm512_set1_epi32(w[0]), w1 = _mm512_set1_epi32(w[1]);
+    const __m512i w2 = _mm512_set1_epi32(w[2]), w3 = _mm512_set1_epi32(w[3]);
+    const __m512i half = _mm512_set1_epi32(1 << 19);
+    for (int64_t c = 0; c < depth; c += 16) {
+      const __mmask16 m = mask16(depth - c);
+      auto ld = [&](int k) { return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p[k] + c)); };
+      __m512i v = _mm512_mullo_epi32(ld(0), w0);
+      v = _mm512_add_epi32(v, _mm512_mullo_epi32(ld(1), w1));
+      v = _mm512_add_epi32(v, _mm512_mullo_epi32(ld(2), w2));
+      v = _mm512_add_epi32(v, _mm512_mullo_epi32(ld(3), w3));
+      const __m512i q = _mm512_srli_epi32(_mm512_add_epi32(_mm512_abs_epi32(v), half), 20);
+      const __m512i r = _mm512_mask_sub_epi32(q, _mm512_movepi32_mask(v), _mm512_setzero_si512(), q);
+      _mm512_mask_cvtepi32_storeu_epi8(out + c, m, r);  // truncation: static_cast<int8_t>
+    }
+    return depth;
+  }
+};
+
 }  // namespace
+
+void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
+  resize_detail::resize_bilinear_s8<Resize>(g, in, out);
+}
 
 bool lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out) {
   // VBMI is detected here rather than in CpuFeatures (qlite/core.h): only this kernel needs it.
