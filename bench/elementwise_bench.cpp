@@ -1,7 +1,8 @@
 // Micro-benchmarks of the 8-bit elementwise kernels (kernels/elementwise_x86.h),
 // single thread, on MobileNet-like tensors: the byte-table lookup that
 // LOGISTIC / TANH / HARD_SWISH / LEAKY_RELU run through, and int8 / uint8 MUL
-// (same shape, a squeeze-excite channel broadcast, a scalar broadcast).
+// (same shape, a squeeze-excite channel broadcast, a scalar broadcast), and
+// int8 RESIZE_BILINEAR.
 // Argument: 0 = reference, 1 = avx2, 2 = avx512. After Google Benchmark's
 // own output, a table of each path's median time and its ratio to the
 // reference path's median from the same run (use repetitions and random
@@ -19,6 +20,7 @@
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/activation_kernels.h"
 #include "kernels/reference/math_kernels.h"
+#include "kernels/reference/resize_kernels.h"
 #include "qlite/core.h"
 
 namespace {
@@ -73,6 +75,28 @@ void BM_Mul(benchmark::State& state, bool is_signed, std::vector<int64_t> a_shap
   state.SetBytesProcessed(state.iterations() * g.count);
 }
 
+// int8 RESIZE_BILINEAR of [h, w, c] to [oh, ow, c].
+void BM_ResizeBilinear(benchmark::State& state, int h, int w, int c, int oh, int ow, bool half_pixel) {
+  const Isa isa = isa_of(state);
+  if (!kernels::int8_isa_available(isa)) return state.SkipWithError("ISA not available on this CPU");
+  ref::ResizeGeometry g;
+  g.batch = 1;
+  g.in_h = h;
+  g.in_w = w;
+  g.depth = c;
+  g.out_h = oh;
+  g.out_w = ow;
+  g.half_pixel_centers = half_pixel;
+  const std::vector<uint8_t> in = random_bytes(int64_t{h} * w * c, 4);
+  std::vector<int8_t> out(static_cast<size_t>(int64_t{oh} * ow * c));
+  for (auto _ : state) {
+    kernels::resize_bilinear_s8(isa, g, reinterpret_cast<const int8_t*>(in.data()), out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
+}
+
 void paths(benchmark::internal::Benchmark* b) {
   b->ArgName("isa")->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 }
@@ -95,6 +119,12 @@ BENCHMARK_CAPTURE(BM_Mul, int8_scalar_56x56x24, true, std::vector<int64_t>{56, 5
 BENCHMARK_CAPTURE(BM_Mul, uint8_same_56x56x24, false, std::vector<int64_t>{56, 56, 24},
                   std::vector<int64_t>{56, 56, 24})
     ->Apply(paths);
+
+// Segmentation-decoder upsampling (DeepLab-style 2x and 4x, half-pixel
+// centers) and a pose model's heatmap resize with 17 channels.
+BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_2x_33x33x256, 33, 33, 256, 65, 65, true)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_4x_65x65x21, 65, 65, 21, 257, 257, true)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_heatmap_9x9x17, 9, 9, 17, 257, 257, false)->Apply(paths);
 
 // Collects the median aggregates (or single runs) and prints the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {
