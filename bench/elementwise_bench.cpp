@@ -121,10 +121,12 @@ BENCHMARK_CAPTURE(BM_Mul, uint8_same_56x56x24, false, std::vector<int64_t>{56, 5
     ->Apply(paths);
 
 // Segmentation-decoder upsampling (DeepLab-style 2x and 4x, half-pixel
-// centers) and a pose model's heatmap resize with 17 channels.
+// centers), a pose model's heatmap resize with 17 channels and an RGB input
+// (3 channels: mostly the per-pixel part).
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_2x_33x33x256, 33, 33, 256, 65, 65, true)->Apply(paths);
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_4x_65x65x21, 65, 65, 21, 257, 257, true)->Apply(paths);
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_heatmap_9x9x17, 9, 9, 17, 257, 257, false)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_rgb_112x112x3, 112, 112, 3, 224, 224, false)->Apply(paths);
 
 // Collects the median aggregates (or single runs) and prints the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {
