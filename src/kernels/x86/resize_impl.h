@@ -8,11 +8,11 @@
 //
 // Exactness in int32: the reference sums four int64 products
 // p * w, w = (1024 - fy or fy) * (1024 - fx or fx), then rounds half away
-// from zero at 2^20. With fy, fx in [-512, 1536] (every geometry but extreme
-// upsampling of a single row or column, where the reference itself reaches
-// outside the input) each |1024 - f| + |f| <= 2048, so
-// |sum| <= 128 * 2048 * 2048 = 2^29 and every partial sum fits int32 exactly;
-// pixels outside that range go through exact() (the reference's int64 form).
+// from zero at 2^20. With fy, fx in [-512, 1536] each |1024 - f| + |f| <= 2048,
+// so |sum| <= 128 * 2048 * 2048 = 2^29 and every partial sum fits int32
+// exactly. TFLite's coordinates always give f in [-512, 1023] (the scaled
+// coordinate is >= -512, and f is its remainder by 1024 when >= 0); the check
+// stays so that any other pixel would take exact() (the reference's int64 form).
 #pragma once
 
 #include <algorithm>
