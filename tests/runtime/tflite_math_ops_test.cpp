@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_runs.h"
 #include "single_op_peer.h"
 
 namespace qlite::test {
@@ -74,6 +75,9 @@ struct Result {
 std::string describe_case(const Case& c);
 
 // QLITE_TRACE_CASES=1 prints each case before it runs (TFLite aborts on some files).
+// The kernel path qlite runs on (the interpreter's choice when empty).
+std::optional<Isa> g_isa;
+
 Result run_both(const TfLitePeer& peer, const Case& c) {
   if (std::getenv("QLITE_TRACE_CASES")) std::fprintf(stderr, "%s\n", describe_case(c).c_str());
   const std::vector<uint8_t> model = build(c);
@@ -84,7 +88,7 @@ Result run_both(const TfLitePeer& peer, const Case& c) {
     q_in.push_back(o.bytes);
     t_in.push_back(PeerInput{o.shape, o.bytes});
   }
-  return {run_in_qlite(model, q_in), run_in_tflite(peer, model, t_in)};
+  return {run_in_qlite(model, q_in, {.isa = g_isa}), run_in_tflite(peer, model, t_in)};
 }
 
 std::string describe_case(const Case& c) {
@@ -619,6 +623,40 @@ TEST(TfLiteMathOps, QuantizedUnaryOpsOnEveryByteValue) {
   std::printf("quantized one-input ops: %d cases, %lld outputs (every byte value), %d cases differ\n", t.cases,
               static_cast<long long>(t.outputs), t.mismatched_cases);
   EXPECT_EQ(t.cases, 30 * 10);
+}
+
+// The vectorized 8-bit kernels (kernels/elementwise_x86.h) on every path this
+// CPU runs, the reference path included: MUL on every byte pair (a scalar
+// operand per row) and on random broadcasts up to 4-D, and byte-table ops on
+// every byte value.
+TEST(TfLiteMathOps, QuantizedMulAndByteTablesOnEveryKernelPath) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(1313);
+  Tally t;
+  int paths = 0;
+  for (Isa isa : runtime_isas()) {
+    g_isa = isa;
+    ++paths;
+    SCOPED_TRACE(isa_name(isa));
+    for (T type : {T::kInt8, T::kUInt8}) {
+      for (int i = 0; i < 6; ++i) expect_same(*peer, byte_grid_case(rng, BuiltinOp::kMul, type, i % 3 == 2), t);
+      for (int i = 0; i < 12; ++i) {
+        Case c = binary_case(rng, BuiltinOp::kMul, type, 4, i % 3 == 2);
+        c.ins[0].q = random_q(rng, type, -8.0f, 2.0f);
+        c.ins[1].q = random_q(rng, type, -8.0f, 2.0f);
+        c.out_q = random_q(rng, type, -8.0f, 2.0f);
+        expect_same(*peer, c, t);
+      }
+      for (BuiltinOp op : {BuiltinOp::kLeakyRelu, BuiltinOp::kRelu6}) {
+        const Quantization in_q = random_q(rng, type, -10.0f, 3.0f), out_q = random_q(rng, type, -10.0f, 3.0f);
+        lite::OpOptions options = options_for(op, Activation::kLinear);
+        if (op == BuiltinOp::kLeakyRelu) options = lite::LeakyReluOptions{rng.uniform(0.0f, 1.0f)};
+        expect_same(*peer, unary_case(op, type, {4, 64}, every_byte(rng), in_q, out_q, options), t);
+      }
+    }
+  }
+  g_isa.reset();
+  EXPECT_EQ(t.cases, paths * 2 * (6 + 12 + 2));
 }
 
 // int16 (symmetric) RELU, RELU6, LEAKY_RELU and ABS on all 65,536 values.

@@ -1,5 +1,6 @@
 #include "runtime/ops/elementwise.h"
 
+#include "kernels/elementwise_x86.h"
 #include "runtime/ops/op_util.h"
 
 namespace qlite::runtime::detail {
@@ -13,13 +14,14 @@ ElementwiseState& prepare_elementwise(PrepareContext& ctx, Node& n) {
   n.separable = !in.constant;  // a constant's dimension 0 is no batch
   auto& s = n.state_as<ElementwiseState>();
   s.f32 = nullptr;
+  s.isa = ctx.isa();
   return s;
 }
 
 void eval_byte_table(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<ElementwiseState>();
   const RtTensor& in = c.input(n, 0);
-  ref::lookup_bytes(s.table, c.scaled(in.numel()), in.as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
+  kernels::lookup_bytes(s.isa, s.table, c.scaled(in.numel()), in.as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
 void eval_f32_elementwise(const EvalContext& c, const Node& n) {

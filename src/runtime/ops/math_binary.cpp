@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 
+#include "kernels/elementwise_x86.h"
 #include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/math_kernels.h"
 #include "kernels/reference/quantized_math_kernels.h"
@@ -32,6 +33,7 @@ struct BinaryState : OpState {
   int64_t row = 1;           // elements per condition entry (select_rows)
   ref::AddInt16Params sub16;  // int16 SUB's power-of-two path
   ref::DivUint8Params div8;   // uint8 DIV
+  Isa isa = Isa::kReference;  // 8-bit MUL's kernel path (kernels/elementwise_x86.h)
 };
 
 std::vector<int64_t> shape_of(const RtTensor& t) { return std::vector<int64_t>(t.shape.begin(), t.shape.end()); }
@@ -88,6 +90,14 @@ void int_range(BinaryState& s, Activation act) {
 }
 
 int64_t count_of(const EvalContext& c, const BinaryState& s) { return s.g.same ? c.scaled(s.g.count) : s.g.count; }
+
+// int8 / uint8 MUL through the vectorized kernels (bit-exact with mul_q).
+template <bool Signed>
+void eval_mul_q8(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<BinaryState>();
+  kernels::mul_quant8_broadcast(s.isa, s.mul, Signed, s.g, count_of(c, s), c.input(n, 0).as<const uint8_t>(),
+                                c.input(n, 1).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
+}
 
 template <class In, class Out, Out (*Fn)(const BinaryState&, In, In)>
 void eval_binary(const EvalContext& c, const Node& n) {
@@ -270,8 +280,10 @@ void prepare_mul(PrepareContext& ctx, Node& n) {
       return ref::make_mul_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(), out.zero_point(),
                                   act, qmin, qmax);
     });
-    n.eval = a.type == T::kInt8    ? eval_binary<int8_t, int8_t, mul_q<int8_t>>
-             : a.type == T::kUInt8 ? eval_binary<uint8_t, uint8_t, mul_q<uint8_t>>
+    s.isa = ctx.isa();
+    const bool simd = s.isa != Isa::kReference;
+    n.eval = a.type == T::kInt8    ? (simd ? eval_mul_q8<true> : eval_binary<int8_t, int8_t, mul_q<int8_t>>)
+             : a.type == T::kUInt8 ? (simd ? eval_mul_q8<false> : eval_binary<uint8_t, uint8_t, mul_q<uint8_t>>)
                                    : eval_binary<int16_t, int16_t, mul_q<int16_t>>;
   } else {
     unsupported_types(ctx, n);

@@ -6,6 +6,7 @@
 // per-element function.
 #include <cmath>
 
+#include "kernels/elementwise_x86.h"
 #include "kernels/reference/math_kernels.h"
 #include "kernels/reference/quantized_math_kernels.h"
 #include "runtime/ops/elementwise.h"
@@ -245,7 +246,7 @@ void eval_rsqrt_int8(const EvalContext& c, const Node& n) {
       throw Error(n.label + ": input value " + std::to_string(x[i]) + " at " + std::to_string(i) +
                   " is below the zero point " + std::to_string(s.rsqrt_min) +
                   " (RSQRT is only defined for values >= 0, as in TensorFlow Lite)");
-  ref::lookup_bytes(s.table, count, reinterpret_cast<const uint8_t*>(x), c.output(n, 0).as<uint8_t>());
+  kernels::lookup_bytes(s.isa, s.table, count, reinterpret_cast<const uint8_t*>(x), c.output(n, 0).as<uint8_t>());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // and int16 -> int32 the same way (no clamp: the int32 sum wraps, as TFLite's).
 #include <cmath>
 
+#include "kernels/elementwise_x86.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -19,6 +20,10 @@ struct QuantizeState : OpState {
   decltype(KernelTable::quantize_f32_to_int8) to_int8 = nullptr;
   decltype(KernelTable::quantize_f32_to_uint8) to_uint8 = nullptr;
   decltype(KernelTable::requantize_int8) requantize_int8 = nullptr;
+  // 8-bit -> 8-bit requantization on a SIMD path: the 256 results of
+  // requantize_one, looked up (kernels/elementwise_x86.h).
+  ref::ByteTable table;
+  Isa isa = Isa::kReference;
 };
 
 void eval_f32_int8(const EvalContext& c, const Node& n) {
@@ -46,6 +51,12 @@ void eval_int8_int8(const EvalContext& c, const Node& n) {
   s.requantize_int8(s.rq, c.scaled(in.numel()), in.as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 
+template <class Out>
+Out requantize_one(const QuantizeState& s, int32_t x) {
+  const int32_t v = ref::multiply_by_quantized_multiplier(x - s.in_zp, s.m) + s.zero_point;
+  return static_cast<Out>(std::clamp(v, s.qmin, s.qmax));
+}
+
 template <class In, class Out>
 void eval_requantize(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<QuantizeState>();
@@ -53,10 +64,22 @@ void eval_requantize(const EvalContext& c, const Node& n) {
   const In* x = in.as<const In>();
   Out* y = c.output(n, 0).as<Out>();
   const int64_t count = c.scaled(in.numel());
-  for (int64_t i = 0; i < count; ++i) {
-    const int32_t v = ref::multiply_by_quantized_multiplier(int32_t{x[i]} - s.in_zp, s.m) + s.zero_point;
-    y[i] = static_cast<Out>(std::clamp(v, s.qmin, s.qmax));
+  for (int64_t i = 0; i < count; ++i) y[i] = requantize_one<Out>(s, x[i]);
+}
+
+// table[(uint8_t)q] = requantize_one(q) for every q of the input type.
+template <class In, class Out>
+void make_requantize_table(QuantizeState& s) {
+  for (int b = 0; b < 256; ++b) {
+    const In q = static_cast<In>(static_cast<uint8_t>(b));
+    s.table.v[static_cast<size_t>(b)] = static_cast<uint8_t>(requantize_one<Out>(s, q));
   }
+}
+
+void eval_requantize_table(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<QuantizeState>();
+  const RtTensor& in = c.input(n, 0);
+  kernels::lookup_bytes(s.isa, s.table, c.scaled(in.numel()), in.as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 
 // int16 -> int32: MBQM(q - zp_in) + zp_out in int32, which wraps around in
@@ -142,12 +165,21 @@ void prepare_quantize(PrepareContext& ctx, Node& n) {
     s.rq = ref::make_requantize_params(in.scale(), in.zero_point(), out.scale(), out.zero_point());
     s.requantize_int8 = k.requantize_int8;
     n.eval = eval_int8_int8;
-  } else if (in.type == T::kUInt8 && out_int8) {
-    n.eval = eval_requantize<uint8_t, int8_t>;
-  } else if (in.type == T::kInt8 && out_uint8) {
-    n.eval = eval_requantize<int8_t, uint8_t>;
   } else {
-    n.eval = eval_requantize<uint8_t, uint8_t>;
+    // uint8 <-> int8 (a uint8 model's ends) and uint8 -> uint8: a function of
+    // one byte; on a SIMD path its 256-entry table, the same values.
+    s.isa = ctx.isa();
+    const bool table = s.isa != Isa::kReference;
+    if (in.type == T::kUInt8 && out_int8) {
+      if (table) make_requantize_table<uint8_t, int8_t>(s);
+      n.eval = table ? eval_requantize_table : eval_requantize<uint8_t, int8_t>;
+    } else if (in.type == T::kInt8 && out_uint8) {
+      if (table) make_requantize_table<int8_t, uint8_t>(s);
+      n.eval = table ? eval_requantize_table : eval_requantize<int8_t, uint8_t>;
+    } else {
+      if (table) make_requantize_table<uint8_t, uint8_t>(s);
+      n.eval = table ? eval_requantize_table : eval_requantize<uint8_t, uint8_t>;
+    }
   }
 }
 

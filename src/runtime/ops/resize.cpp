@@ -6,6 +6,7 @@
 // (TFLite's dynamic output) is refused in one line. The kernels interpolate
 // raw values, so quantized input and output must share scale and zero point
 // (TFLite 2.9 does not compare them; qlite refuses such a file).
+#include "kernels/elementwise_x86.h"
 #include "kernels/reference/resize_kernels.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
@@ -16,6 +17,7 @@ namespace {
 struct ResizeState : OpState {
   ref::ResizeGeometry g;
   size_t elem_size = 1;
+  Isa isa = Isa::kReference;  // int8 bilinear's kernel path (kernels/elementwise_x86.h)
 };
 
 ref::ResizeGeometry geometry_at(const EvalContext& c, const Node& n) {
@@ -31,7 +33,7 @@ void eval_bilinear_u8(const EvalContext& c, const Node& n) {
   ref::resize_bilinear_u8(geometry_at(c, n), c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
 }
 void eval_bilinear_s8(const EvalContext& c, const Node& n) {
-  ref::resize_bilinear_s8(geometry_at(c, n), c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  kernels::resize_bilinear_s8(n.state_as<ResizeState>().isa, geometry_at(c, n), c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
 }
 void eval_bilinear_s16(const EvalContext& c, const Node& n) {
   ref::resize_bilinear_s16(geometry_at(c, n), c.input(n, 0).as<const int16_t>(), c.output(n, 0).as<int16_t>());
@@ -76,6 +78,7 @@ void prepare_resize(PrepareContext& ctx, Node& n, bool bilinear, bool align_corn
   op_check(s.g.in_h < (1 << 20) && s.g.in_w < (1 << 20) && s.g.out_h < (1 << 20) && s.g.out_w < (1 << 20), n,
            "sizes of 2^20 and above are not supported");
   s.elem_size = lite::tensor_type_size(in.type);
+  s.isa = ctx.isa();
   ctx.set_output_shape(n, 0, Shape{in.shape[0], hw[0], hw[1], in.shape[3]});
   n.work = work_of({out.numel(), bilinear ? 4 : 1});
   n.separable = !in.constant;

@@ -1,0 +1,76 @@
+// int8 RESIZE_BILINEAR (TFLite 2.9's ResizeBilinearInteger, 10 fractional
+// bits; kernels/reference/resize_kernels.cpp bilinear_integer is the spec),
+// vectorized over channels. Included by the per-ISA translation units, after
+// they define a traits type V with
+//   static void pixel(const int8_t* const (&p)[4], const int32_t (&w)[4], int64_t depth, int8_t* out)
+// that computes the channels of one output pixel for which it has full
+// vectors and returns how many it did (the rest go through exact()).
+//
+// Exactness in int32: the reference sums four int64 products
+// p * w, w = (1024 - fy or fy) * (1024 - fx or fx), then rounds half away
+// from zero at 2^20. With fy, fx in [-512, 1536] each |1024 - f| + |f| <= 2048,
+// so |sum| <= 128 * 2048 * 2048 = 2^29 and every partial sum fits int32
+// exactly. TFLite's coordinates always give f in [-512, 1023] (the scaled
+// coordinate is >= -512, and f is its remainder by 1024 when >= 0); the check
+// stays so that any other pixel would take exact() (the reference's int64 form).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/reference/resize_kernels.h"
+
+namespace qlite::kernels::resize_detail {
+
+// reference_ops::ComputeInterpolationValuesInteger, as the reference.
+inline void interpolation_values_int(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
+                                     int32_t* scaled, int32_t* lower, int32_t* upper) {
+  if (half_pixel_centers) *scaled = value * scale_10 + scale_10 / 2 - (1 << 9);
+  else *scaled = value * scale_10;
+  *lower = std::max(*scaled / (1 << 10), int32_t{0});
+  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
+}
+
+inline int8_t exact(const int8_t* const (&p)[4], int64_t fy, int64_t fx, int64_t c) {
+  const int64_t v = int64_t{p[0][c]} * ((1 << 10) - fy) * ((1 << 10) - fx) + int64_t{p[1][c]} * fy * ((1 << 10) - fx) +
+                    int64_t{p[2][c]} * ((1 << 10) - fy) * fx + int64_t{p[3][c]} * fy * fx;
+  const int64_t round = v > 0 ? (1 << 19) : -(1 << 19);
+  return static_cast<int8_t>((v + round) / (1 << 20));
+}
+
+inline bool bounded(int64_t f) { return f >= -512 && f <= 1536; }
+
+template <class V>
+void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
+  int32_t hs = ((1 << 10) * g.in_h + g.out_h / 2) / g.out_h;
+  int32_t ws = ((1 << 10) * g.in_w + g.out_w / 2) / g.out_w;
+  if (g.align_corners && g.out_h > 1) hs = ((1 << 10) * (g.in_h - 1) + (g.out_h - 1) / 2) / (g.out_h - 1);
+  if (g.align_corners && g.out_w > 1) ws = ((1 << 10) * (g.in_w - 1) + (g.out_w - 1) / 2) / (g.out_w - 1);
+  auto offset = [&](int64_t b, int64_t y, int64_t x) { return ((b * g.in_h + y) * g.in_w + x) * g.depth; };
+  int8_t* o = out;
+  for (int64_t b = 0; b < g.batch; ++b) {
+    for (int32_t y = 0; y < g.out_h; ++y) {
+      int32_t iy, y0, y1;
+      interpolation_values_int(y, hs, g.half_pixel_centers, g.in_h, &iy, &y0, &y1);
+      const int64_t fy = iy - (1 << 10) * int64_t{y0};
+      for (int32_t x = 0; x < g.out_w; ++x) {
+        int32_t ix, x0, x1;
+        interpolation_values_int(x, ws, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
+        const int64_t fx = ix - (1 << 10) * int64_t{x0};
+        const int8_t* const p[4] = {in + offset(b, y0, x0), in + offset(b, y1, x0), in + offset(b, y0, x1),
+                                    in + offset(b, y1, x1)};
+        int64_t done = 0;
+        if (bounded(fy) && bounded(fx)) {
+          const auto wy0 = static_cast<int32_t>((1 << 10) - fy), wy1 = static_cast<int32_t>(fy);
+          const auto wx0 = static_cast<int32_t>((1 << 10) - fx), wx1 = static_cast<int32_t>(fx);
+          const int32_t w[4] = {wy0 * wx0, wy1 * wx0, wy0 * wx1, wy1 * wx1};
+          done = V::pixel(p, w, g.depth, o);
+        }
+        for (int64_t c = done; c < g.depth; ++c) o[c] = exact(p, fy, fx, c);
+        o += g.depth;
+      }
+    }
+  }
+}
+
+}  // namespace qlite::kernels::resize_detail
