@@ -7,7 +7,7 @@
 // own output, a table of each path's median time and its ratio to the
 // reference path's median from the same run (use repetitions and random
 // interleaving so that machine load falls on every path alike):
-//   build/bench/elementwise_bench --benchmark_repetitions=15 --benchmark_enable_random_interleaving=true \
+//   build/bench/elementwise_bench --benchmark_repetitions=15 --benchmark_enable_random_interleaving=true
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 

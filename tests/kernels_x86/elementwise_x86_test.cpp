@@ -245,6 +245,54 @@ TEST(ElementwiseX86, ResizeBilinearInt8RandomGeometries) {
     }
 }
 
+// Large upsamplings where TFLite 2.9's rounded 10-bit scale puts the lower
+// neighbour past the last input row or column (1 -> 1100 rows: scale 1, so
+// output row 1024 has lower 1) and TFLite reads outside its input. qlite
+// clamps it: the inputs here are exactly sized vectors (ASan sees any read
+// past them), and with one input row or column every output along it must
+// be that row or column itself, whatever the weights. int16 runs the same
+// reference code.
+TEST(ElementwiseX86, ResizeBilinearInt8LargeUpsamplingReadsOnlyItsInput) {
+  const struct {
+    int32_t in_h, in_w, out_h, out_w;
+  } cases[] = {{1, 1, 1100, 3}, {1, 1, 3, 2047}, {1, 2, 1100, 1100}, {2, 1, 1100, 1500}};
+  for (Isa isa : runnable_isas())
+    for (const auto& c : cases)
+      for (int flags = 0; flags < 3; ++flags) {
+        ref::ResizeGeometry g;
+        g.batch = 1;
+        g.in_h = c.in_h, g.in_w = c.in_w, g.out_h = c.out_h, g.out_w = c.out_w;
+        g.depth = 17;
+        g.align_corners = flags == 1;
+        g.half_pixel_centers = flags == 2;
+        std::vector<int8_t> x(static_cast<size_t>(g.in_h * g.in_w * g.depth));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 37 % 251 - 125);
+        std::vector<int8_t> got(static_cast<size_t>(int64_t{g.out_h} * g.out_w * g.depth));
+        resize_bilinear_s8(isa, g, x.data(), got.data());
+        for (int32_t y = 0; y < g.out_h; y += (y < 1000 ? 97 : 1))
+          for (int32_t xo = 0; xo < g.out_w; xo += (xo < 1000 ? 89 : 1))
+            for (int64_t ch = 0; ch < g.depth; ++ch) {
+              const int8_t v = got[static_cast<size_t>((int64_t{y} * g.out_w + xo) * g.depth + ch)];
+              // A single input row: the output row is the same as row 0's;
+              // a single column: every column equals column 0.
+              if (g.in_h == 1) {
+                ASSERT_EQ(v, got[static_cast<size_t>(xo * g.depth + ch)]) << isa_name(isa) << " row " << y;
+              }
+              if (g.in_w == 1) {
+                ASSERT_EQ(v, got[static_cast<size_t>(int64_t{y} * g.out_w * g.depth + ch)])
+                    << isa_name(isa) << " col " << xo;
+              }
+              if (g.in_h == 1 && g.in_w == 1) {
+                ASSERT_EQ(v, x[static_cast<size_t>(ch)]) << isa_name(isa);
+              }
+            }
+        std::vector<int16_t> x16(x.begin(), x.end()), got16(got.size());
+        ref::resize_bilinear_s16(g, x16.data(), got16.data());
+        if (g.in_h == 1 && g.in_w == 1)
+          for (size_t i = 0; i < got16.size(); i += 101) ASSERT_EQ(got16[i], x16[i % 17]);
+      }
+}
+
 TEST(ElementwiseX86, MulRejectsParametersOutsideTheType) {
   for (Isa isa : runnable_isas()) {
     if (isa == Isa::kReference) continue;

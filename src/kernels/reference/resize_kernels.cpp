@@ -81,21 +81,10 @@ void bilinear_generic_f32(const ResizeGeometry& g, const float* in, float* out) 
   }
 }
 
-// reference_ops::ComputeInterpolationValuesInteger (10 fractional bits).
-void interpolation_values_int(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
-                              int32_t* scaled, int32_t* lower, int32_t* upper) {
-  if (half_pixel_centers) *scaled = value * scale_10 + scale_10 / 2 - (1 << 9);
-  else *scaled = value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), int32_t{0});
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
-}
-
 template <class T>
 void bilinear_integer(const ResizeGeometry& g, const T* in, T* out) {
-  int32_t hs = ((1 << 10) * g.in_h + g.out_h / 2) / g.out_h;
-  int32_t ws = ((1 << 10) * g.in_w + g.out_w / 2) / g.out_w;
-  if (g.align_corners && g.out_h > 1) hs = ((1 << 10) * (g.in_h - 1) + (g.out_h - 1) / 2) / (g.out_h - 1);
-  if (g.align_corners && g.out_w > 1) ws = ((1 << 10) * (g.in_w - 1) + (g.out_w - 1) / 2) / (g.out_w - 1);
+  const int32_t hs = integer_axis_scale(g.in_h, g.out_h, g.align_corners);
+  const int32_t ws = integer_axis_scale(g.in_w, g.out_w, g.align_corners);
   T* o = out;
   for (int64_t b = 0; b < g.batch; ++b) {
     for (int32_t y = 0; y < g.out_h; ++y) {

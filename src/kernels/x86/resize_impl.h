@@ -10,9 +10,11 @@
 // p * w, w = (1024 - fy or fy) * (1024 - fx or fx), then rounds half away
 // from zero at 2^20. With fy, fx in [-512, 1536] each |1024 - f| + |f| <= 2048,
 // so |sum| <= 128 * 2048 * 2048 = 2^29 and every partial sum fits int32
-// exactly. TFLite's coordinates always give f in [-512, 1023] (the scaled
-// coordinate is >= -512, and f is its remainder by 1024 when >= 0); the check
-// stays so that any other pixel would take exact() (the reference's int64 form).
+// exactly. Coordinates give f in [-512, 1023] (the scaled coordinate is
+// >= -512, and f is its remainder by 1024 when >= 0) except where the lower
+// neighbour is clamped to the last row or column (ref::interpolation_values_int,
+// large upsamplings): those pixels, and any other outside the bound, take
+// exact() (the reference's int64 form).
 #pragma once
 
 #include <algorithm>
@@ -22,14 +24,8 @@
 
 namespace qlite::kernels::resize_detail {
 
-// reference_ops::ComputeInterpolationValuesInteger, as the reference.
-inline void interpolation_values_int(int32_t value, int32_t scale_10, bool half_pixel_centers, int32_t input_size,
-                                     int32_t* scaled, int32_t* lower, int32_t* upper) {
-  if (half_pixel_centers) *scaled = value * scale_10 + scale_10 / 2 - (1 << 9);
-  else *scaled = value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), int32_t{0});
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
-}
+using qlite::ref::integer_axis_scale;
+using qlite::ref::interpolation_values_int;
 
 inline int8_t exact(const int8_t* const (&p)[4], int64_t fy, int64_t fx, int64_t c) {
   const int64_t v = int64_t{p[0][c]} * ((1 << 10) - fy) * ((1 << 10) - fx) + int64_t{p[1][c]} * fy * ((1 << 10) - fx) +
@@ -42,10 +38,8 @@ inline bool bounded(int64_t f) { return f >= -512 && f <= 1536; }
 
 template <class V>
 void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
-  int32_t hs = ((1 << 10) * g.in_h + g.out_h / 2) / g.out_h;
-  int32_t ws = ((1 << 10) * g.in_w + g.out_w / 2) / g.out_w;
-  if (g.align_corners && g.out_h > 1) hs = ((1 << 10) * (g.in_h - 1) + (g.out_h - 1) / 2) / (g.out_h - 1);
-  if (g.align_corners && g.out_w > 1) ws = ((1 << 10) * (g.in_w - 1) + (g.out_w - 1) / 2) / (g.out_w - 1);
+  const int32_t hs = integer_axis_scale(g.in_h, g.out_h, g.align_corners);
+  const int32_t ws = integer_axis_scale(g.in_w, g.out_w, g.align_corners);
   auto offset = [&](int64_t b, int64_t y, int64_t x) { return ((b * g.in_h + y) * g.in_w + x) * g.depth; };
   int8_t* o = out;
   for (int64_t b = 0; b < g.batch; ++b) {
