@@ -9,7 +9,8 @@ Keras counts them (BatchNormalization's moving statistics included):
   DepthwiseConv2D 3x3 stride 2 'same' + BN + ReLU6, Conv2D 64 1x1 + BN + ReLU6
   DepthwiseConv2D 3x3 'same' + BN + ReLU6, Conv2D 64 1x1 + BN + ReLU6, added to its input
   GlobalAveragePooling2D -> Dense 10 (logits)
-(every convolution without bias; BN momentum 0.99, epsilon 1e-3).
+(every convolution without bias; BN momentum 0.9 in Keras' convention, 0.1 in
+PyTorch's, and epsilon 1e-5: BatchNorm2d's defaults, which qlite's builder uses).
 
 Float: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-7), cross-entropy, batch 32, --epochs
 on the first 90% of the Fashion-MNIST training images (validation split 0.1). QAT:
@@ -48,9 +49,12 @@ ENGINES = ("fbgemm", "x86", "onednn", "qnnpack")
 
 # ---------------------------------------------------------------- PyTorch side
 
-def build_torch_model():
+def build_torch_model(conventions="qlite"):
     """The reference network in NCHW. Each conv block is a Sequential of
-    [pad,] conv, bn, act so that torch.ao.quantization.fuse_modules can name them."""
+    [pad,] conv, bn, act so that torch.ao.quantization.fuse_modules can name them.
+    conventions "qlite": the network as qlite builds it (Keras' glorot-uniform
+    kernels; BatchNorm2d's defaults, as qlite's builder sets them); "pytorch":
+    PyTorch's own initialisers as well."""
     import torch
     from torch import nn
     from torch.ao.quantization import DeQuantStub, QuantStub
@@ -65,8 +69,8 @@ def build_torch_model():
             padding = kernel // 2
         m.add_module("conv", nn.Conv2d(cin, cout, kernel, stride, padding, bias=False,
                                        groups=cin if depthwise else 1))
-        # Keras momentum 0.99 is PyTorch momentum 0.01.
-        m.add_module("bn", nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01))
+        # Momentum 0.1 is Keras' 0.9; epsilon 1e-5 (qlite's builder sets both).
+        m.add_module("bn", nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1))
         m.add_module("act", nn.ReLU6())
         return m
 
@@ -96,6 +100,8 @@ def build_torch_model():
             return self.dequant(self.fc(x))
 
     model = MobileNetStyle()
+    if conventions == "pytorch":
+        return model
     # Keras's initialisers: glorot_uniform kernels (depthwise too: fan_in = fan_out
     # = 9 for a 3x3 depthwise kernel in both frameworks), zero biases; BN starts at
     # gamma 1, beta 0, mean 0, variance 1 in both.
@@ -157,13 +163,14 @@ def torch_worker(args):
     xt, xv, xs = xt.unsqueeze(1), xv.unsqueeze(1), xs.unsqueeze(1)  # NCHW
     n_train = len(xt)
 
-    model = build_torch_model()
+    model = build_torch_model(args.conventions)
+    adam_eps = 1e-7 if args.conventions == "qlite" else 1e-8
     params = keras_param_count(model)
     assert params == KERAS_PARAMS, f"PyTorch model has {params} parameters, not {KERAS_PARAMS}"
     loss_fn = nn.CrossEntropyLoss()
 
     # ---- float
-    opt = torch.optim.Adam(model.parameters(), lr=FLOAT_LR, betas=(0.9, 0.999), eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=FLOAT_LR, betas=(0.9, 0.999), eps=adam_eps)
     float_seconds = train_epochs(model, opt, loss_fn, xt, yt, args.epochs, args.seed)
     model.eval()
     float_val = (predict(model, xv) == yv).float().mean().item()
@@ -185,7 +192,7 @@ def torch_worker(args):
             tq.fuse_modules_qat(blk, [["conv", "bn"]], inplace=True)
     model.qconfig = tq.get_default_qat_qconfig(engine)
     tq.prepare_qat(model, inplace=True)
-    opt = torch.optim.Adam(model.parameters(), lr=QAT_LR, betas=(0.9, 0.999), eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=QAT_LR, betas=(0.9, 0.999), eps=adam_eps)
     qat_seconds = train_epochs(model, opt, loss_fn, xt, yt, 1, args.seed + 1)
 
     # Freeze the ranges (observers would otherwise keep updating while evaluating)
@@ -199,7 +206,7 @@ def torch_worker(args):
 
     print(json.dumps({
         "torch_version": torch.__version__, "threads": args.threads, "engine": engine,
-        "relu6": args.relu6, "params": params, "train_images": n_train, "epochs": args.epochs,
+        "relu6": args.relu6, "conventions": args.conventions, "seed": args.seed, "params": params, "train_images": n_train, "epochs": args.epochs,
         "float_train_images_per_second": n_train * args.epochs / float_seconds,
         "float_train_seconds": float_seconds,
         "float_val_accuracy": float_val, "float_test_accuracy": float_test,
@@ -211,9 +218,10 @@ def torch_worker(args):
         "test_images": len(ys)}))
 
 
-def run_torch(threads, data_dir, seed, epochs, relu6):
+def run_torch(threads, data_dir, seed, epochs, relu6, conventions):
     return run_torch_worker(__file__, threads, ["--data-dir", data_dir, "--seed", str(seed),
-                                                "--epochs", str(epochs), "--relu6", relu6])
+                                                "--epochs", str(epochs), "--relu6", relu6,
+                                                "--conventions", conventions])
 
 
 # ---------------------------------------------------------------- qlite side
@@ -271,6 +279,10 @@ def main():
                     help="PyTorch QAT only: 'relu' replaces ReLU6 by ReLU and fuses Conv+BN+ReLU "
                          "(torchvision's quantizable MobileNetV2; default); 'keep' fuses Conv+BN "
                          "and keeps ReLU6 as a separate module")
+    ap.add_argument("--conventions", choices=("qlite", "pytorch"), default="qlite",
+                    help="PyTorch's initialisers and Adam epsilon: 'qlite' (Keras' glorot-uniform "
+                         "and Adam epsilon 1e-7, as qlite; default) or 'pytorch' (PyTorch's own "
+                         "initialisers and Adam epsilon 1e-8)")
     args = ap.parse_args()
 
     if args.torch_worker:
@@ -331,7 +343,7 @@ def main():
                                       file=sys.stderr)
                         print(line, flush=True)
             try:
-                p = run_torch(t, data_dir, args.seed + r, args.epochs, args.relu6)
+                p = run_torch(t, data_dir, args.seed + r, args.epochs, args.relu6, args.conventions)
             except RuntimeError as e:
                 sys.exit(f"error: {e}")
             torch_info = p

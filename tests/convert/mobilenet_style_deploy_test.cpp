@@ -88,11 +88,14 @@ TEST(MobileNetStyleDeploy, Int8FilesIdenticalToTfliteOnAllTestImages) {
 // Arm NN (CpuRef) against qlite (and so TFLite, which qlite equals byte for
 // byte): Arm NN requantizes in float, and over the seven quantized layers of
 // this network its outputs drift more than one step from TFLite's on about
-// 0.8% of values (measured on all 10,000 test images: 99,247 of 100,000
-// within one step, the same class on 9,924). The bounds catch a real
-// disagreement (a wrong scale, a wrong fold, a misread option) without asking
-// Arm NN for TFLite's rounding. Arm NN's reference backend takes 13 ms an
-// image here, so the test runs the first 1,000.
+// 1% of values. Measured on the first 1,000 test images: 9,861 of 10,000
+// values within one step and the same class on 989 images with the
+// builder's batch norm (momentum 0.9, epsilon 1e-5); 99.2% and 99.2% (all
+// 10,000 images) when the network had Keras' (0.99, 1e-3). The
+// bounds catch a real disagreement (a wrong scale, a wrong fold, a misread
+// option: tens of steps on most values) without asking Arm NN for TFLite's
+// rounding. Arm NN's reference backend takes 13 ms an image here, so the test
+// runs the first 1,000.
 TEST(MobileNetStyleDeploy, ArmnnAgreesOnTheFirstThousandTestImages) {
   REQUIRE_FASHION(ds);
   REQUIRE_ARMNN();
@@ -105,8 +108,8 @@ TEST(MobileNetStyleDeploy, ArmnnAgreesOnTheFirstThousandTestImages) {
   const std::vector<float> mine = output_values(run_qlite(r.bytes, x));
   const Compared c = compare_rows(mine, theirs, 10);
   ASSERT_EQ(c.rows, 1000);
-  EXPECT_GE(c.within_one * 100, c.values * 99) << c.within_one << " of " << c.values << " within one step";
-  EXPECT_GE(c.argmax_same * 100, c.rows * 99) << c.argmax_same << " of " << c.rows << " same class";
+  EXPECT_GE(c.within_one * 100, c.values * 98) << c.within_one << " of " << c.values << " within one step";
+  EXPECT_GE(c.argmax_same * 100, c.rows * 98) << c.argmax_same << " of " << c.rows << " same class";
   std::printf("Arm NN on the reference network's QAT file: %lld of %lld outputs equal, %lld within one step, "
               "same class on %lld of %lld images\n",
               static_cast<long long>(c.exact), static_cast<long long>(c.values), static_cast<long long>(c.within_one),

@@ -28,10 +28,12 @@ std::unique_ptr<Model> MobileNetV1(const MobileNetOptions& options = {});
 // parameters at alpha 1.0, 224x224x3, 1000 classes.
 std::unique_ptr<Model> MobileNetV2(const MobileNetOptions& options = {});
 
-// The reference MobileNet-style network of docs/MOBILENET.md (about 9,600
-// parameters): Conv2D 16 3x3 stride 2 + BN + ReLU6, three depthwise-separable
-// blocks (32, 64 stride 2, 64 with a residual Add), GlobalAveragePooling2D,
-// Dense(classes) logits. Input (28, 28, 1) by default.
+// The reference MobileNet-style network of issue 12 (9,610 parameters):
+// Conv2D 16 3x3 stride 2 + BN + ReLU6, three depthwise-separable blocks (32,
+// 64 stride 2, 64 with a residual Add), GlobalAveragePooling2D,
+// Dense(classes) logits. Its BatchNormalizations use momentum 0.9 and epsilon
+// 1e-5, the PyTorch peer network's (BatchNorm2d's defaults). Input (28, 28,
+// 1) by default.
 std::unique_ptr<Model> MobileNetStyle(Shape input_shape = {28, 28, 1}, int classes = 10);
 
 // A copy of `model` whose BatchNormalization moving statistics are those of
