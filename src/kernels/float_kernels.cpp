@@ -109,19 +109,20 @@ void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* 
 }
 
 void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,
-                        const float* inv, const float* beta, float* y) {
-  QLITE_DISPATCH(bn_normalize(x, rows, c, gamma, mean, inv, beta, y))
+                        const float* inv, const float* beta, const float* hi, float* y) {
+  QLITE_DISPATCH(bn_normalize(x, rows, c, gamma, mean, inv, beta, hi, y))
 }
 
 void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
-                        const float* inv, double* sdy, double* sdyx) {
-  QLITE_DISPATCH(bn_grad_sums(x, dy, rows, c, mean, inv, sdy, sdyx))
+                        const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
+                        double* sdyx) {
+  QLITE_DISPATCH(bn_grad_sums(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx))
 }
 
 void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
-                         const float* inv, const double* a, double m, const double* sdy, const double* sdyx,
-                         float* dx) {
-  QLITE_DISPATCH(bn_input_grad(x, dy, rows, c, mean, inv, a, m, sdy, sdyx, dx))
+                         const float* inv, const float* gamma, const float* beta, const float* hi, const double* a,
+                         double m, const double* sdy, const double* sdyx, float* dx) {
+  QLITE_DISPATCH(bn_input_grad(x, dy, rows, c, mean, inv, gamma, beta, hi, a, m, sdy, sdyx, dx))
 }
 
 void float_clamp_forward(Isa isa, const float* x, float* y, int64_t n, float hi) {

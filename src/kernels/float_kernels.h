@@ -99,15 +99,21 @@ void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum
 //   sq[k] += d * d, d = double(x[r][k]) - double(mean[k])
 void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq);
 //   y[r][k] = gamma[k] * (x[r][k] - mean[k]) * inv[k] + beta[k]   (float, left to right)
+// With hi not null, a clamp (ReLU / ReLU6) that follows is fused:
+//   y = min(max(y, 0), *hi) as float_clamp_forward computes it.
 void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,
-                        const float* inv, const float* beta, float* y);
+                        const float* inv, const float* beta, const float* hi, float* y);
 //   xhat = float((x - mean[k]) * inv[k]); sdy[k] += dy; sdyx[k] += double(dy) * xhat   (double)
+// With hi not null, dy is first the fused clamp's input gradient: dy where
+// 0 < y < *hi, else +0, y being the normalized value above (recomputed from
+// x, gamma and beta, so the clamp's output need not be read).
 void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
-                        const float* inv, double* sdy, double* sdyx);
-//   dx = float(a[k] * (m * dy - sdy[k] - xhat * sdyx[k]))   (double, xhat as above)
+                        const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
+                        double* sdyx);
+//   dx = float(a[k] * (m * dy - sdy[k] - xhat * sdyx[k]))   (double, xhat and dy as above)
 void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
-                         const float* inv, const double* a, double m, const double* sdy, const double* sdyx,
-                         float* dx);
+                         const float* inv, const float* gamma, const float* beta, const float* hi, const double* a,
+                         double m, const double* sdy, const double* sdyx, float* dx);
 // y[i] = min(max(x[i], 0), hi) as maxss / minss compute it (NaN -> 0; hi may be +inf).
 void float_clamp_forward(Isa isa, const float* x, float* y, int64_t n, float hi);
 // dx[i] = dy[i] where 0 < x[i] < hi, else +0.
@@ -133,12 +139,13 @@ void float_clamp_backward(Isa isa, const float* x, const float* dy, float* dx, i
   void bn_sums(const float* x, int64_t rows, int64_t c, double* sum);                                      \
   void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* sq);                      \
   void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,        \
-                    const float* inv, const float* beta, float* y);                                       \
+                    const float* inv, const float* beta, const float* hi, float* y);                      \
   void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,           \
-                    const float* inv, double* sdy, double* sdyx);                                         \
+                    const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy, \
+                    double* sdyx);                                                                        \
   void bn_input_grad(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,          \
-                     const float* inv, const double* a, double m, const double* sdy, const double* sdyx,  \
-                     float* dx);                                                                          \
+                     const float* inv, const float* gamma, const float* beta, const float* hi,             \
+                     const double* a, double m, const double* sdy, const double* sdyx, float* dx);         \
   void clamp_forward(const float* x, float* y, int64_t n, float hi);                                       \
   void clamp_backward(const float* x, const float* dy, float* dx, int64_t n, float hi);
 

@@ -222,31 +222,60 @@ TEST(KernelIsa, BatchNormKernelsMatchReferenceBitForBit) {
       a[k] = rng.uniform(-1.0f, 1.0f) / 1000.0;
       start[k] = rng.uniform(-1.0f, 1.0f);  // the sums accumulate into what is there
     }
+    const float six = 6.0f, inf = INFINITY, half = 0.5f;
+    const float* clamp = nullptr;  // no clamp fused, ReLU6, ReLU, a clamp at 0.5
+    switch (trial % 4) {
+      case 1: clamp = &six; break;
+      case 2: clamp = &inf; break;
+      case 3: clamp = &half; break;
+      default: break;
+    }
+    const std::string what_c = what + " clamp=" + (clamp ? std::to_string(*clamp) : std::string("none"));
     std::vector<double> sum_ref = start, sq_ref = start, sdy_ref = start, sdyx_ref(c, 0.0);
     std::vector<float> y_ref(x.size()), dx_ref(x.size());
     float_bn_sums(Isa::kReference, x.data(), rows, c, sum_ref.data());
     float_bn_sq(Isa::kReference, x.data(), rows, c, mean.data(), sq_ref.data());
-    float_bn_normalize(Isa::kReference, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(),
+    float_bn_normalize(Isa::kReference, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(), clamp,
                        y_ref.data());
-    float_bn_grad_sums(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), sdy_ref.data(),
-                       sdyx_ref.data());
-    float_bn_input_grad(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), a.data(),
-                        static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(), dx_ref.data());
+    float_bn_grad_sums(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                       beta.data(), clamp, sdy_ref.data(), sdyx_ref.data());
+    float_bn_input_grad(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                        beta.data(), clamp, a.data(), static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(),
+                        dx_ref.data());
+    if (clamp) {  // the fused clamp is the clamp kernel after the plain normalization, bit for bit
+      std::vector<float> plain(x.size()), clamped(x.size());
+      float_bn_normalize(Isa::kReference, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(),
+                         nullptr, plain.data());
+      float_clamp_forward(Isa::kReference, plain.data(), clamped.data(), rows * c, *clamp);
+      ASSERT_TRUE(same_bits(clamped, y_ref)) << what_c;
+      std::vector<float> dmask(x.size());
+      float_clamp_backward(Isa::kReference, plain.data(), dy.data(), dmask.data(), rows * c, *clamp);
+      std::vector<double> s1 = start, s2(c, 0.0);
+      float_bn_grad_sums(Isa::kReference, x.data(), dmask.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                         beta.data(), nullptr, s1.data(), s2.data());
+      ASSERT_TRUE(same_bits(s1, sdy_ref) && same_bits(s2, sdyx_ref)) << what_c;
+      std::vector<float> dx2(x.size());
+      float_bn_input_grad(Isa::kReference, x.data(), dmask.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                          beta.data(), nullptr, a.data(), static_cast<double>(rows), sdy_ref.data(),
+                          sdyx_ref.data(), dx2.data());
+      ASSERT_TRUE(same_bits(dx2, dx_ref)) << what_c;
+    }
     for (Isa isa : isas) {
-      const std::string w = std::string(isa_name(isa)) + " " + what;
+      const std::string w = std::string(isa_name(isa)) + " " + what_c;
       std::vector<double> sum = start, sq = start, sdy = start, sdyx(c, 0.0);
       std::vector<float> y(x.size(), 9.0f), dx(x.size(), 9.0f);
       float_bn_sums(isa, x.data(), rows, c, sum.data());
       ASSERT_TRUE(same_bits(sum, sum_ref)) << w << " sums";
       float_bn_sq(isa, x.data(), rows, c, mean.data(), sq.data());
       ASSERT_TRUE(same_bits(sq, sq_ref)) << w << " sq";
-      float_bn_normalize(isa, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(), y.data());
+      float_bn_normalize(isa, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(), clamp, y.data());
       ASSERT_TRUE(same_bits(y, y_ref)) << w << " normalize";
-      float_bn_grad_sums(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), sdy.data(), sdyx.data());
+      float_bn_grad_sums(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(), beta.data(), clamp,
+                         sdy.data(), sdyx.data());
       ASSERT_TRUE(same_bits(sdy, sdy_ref)) << w << " sdy";
       ASSERT_TRUE(same_bits(sdyx, sdyx_ref)) << w << " sdyx";
-      float_bn_input_grad(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), a.data(),
-                          static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(), dx.data());
+      float_bn_input_grad(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(), beta.data(),
+                          clamp, a.data(), static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(), dx.data());
       ASSERT_TRUE(same_bits(dx, dx_ref)) << w << " input gradient";
     }
   }

@@ -18,28 +18,49 @@ void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* s
     }
 }
 
+namespace {
+// maxss / minss order: NaN -> 0.
+inline float clamp(float v, float hi) {
+  v = v > 0.0f ? v : 0.0f;
+  return v < hi ? v : hi;
+}
+inline float normalized(float x, float g, float mu, float inv, float b) { return g * (x - mu) * inv + b; }
+// The fused clamp's input gradient, from the clamp's input y.
+inline float clamp_grad(float y, float hi, float dy) { return (y > 0.0f && y < hi) ? dy : 0.0f; }
+}  // namespace
+
 void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean, const float* inv,
-                  const float* beta, float* y) {
+                  const float* beta, const float* hi, float* y) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; k < c; ++k) y[r * c + k] = gamma[k] * (x[r * c + k] - mean[k]) * inv[k] + beta[k];
+    for (int64_t k = 0; k < c; ++k) {
+      const float v = normalized(x[r * c + k], gamma[k], mean[k], inv[k], beta[k]);
+      y[r * c + k] = hi ? clamp(v, *hi) : v;
+    }
 }
 
 void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* inv,
-                  double* sdy, double* sdyx) {
+                  const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < c; ++k) {
-      const double xhat = (x[r * c + k] - mean[k]) * inv[k];
-      sdy[k] += dy[r * c + k];
-      sdyx[k] += dy[r * c + k] * xhat;
+      const float xr = x[r * c + k];
+      const float d = hi ? clamp_grad(normalized(xr, gamma[k], mean[k], inv[k], beta[k]), *hi, dy[r * c + k])
+                         : dy[r * c + k];
+      const double xhat = (xr - mean[k]) * inv[k];
+      sdy[k] += d;
+      sdyx[k] += d * xhat;
     }
 }
 
 void bn_input_grad(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* inv,
-                   const double* a, double m, const double* sdy, const double* sdyx, float* dx) {
+                   const float* gamma, const float* beta, const float* hi, const double* a, double m,
+                   const double* sdy, const double* sdyx, float* dx) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < c; ++k) {
-      const double xhat = (x[r * c + k] - mean[k]) * inv[k];
-      dx[r * c + k] = static_cast<float>(a[k] * (m * dy[r * c + k] - sdy[k] - xhat * sdyx[k]));
+      const float xr = x[r * c + k];
+      const float d = hi ? clamp_grad(normalized(xr, gamma[k], mean[k], inv[k], beta[k]), *hi, dy[r * c + k])
+                         : dy[r * c + k];
+      const double xhat = (xr - mean[k]) * inv[k];
+      dx[r * c + k] = static_cast<float>(a[k] * (m * d - sdy[k] - xhat * sdyx[k]));
     }
 }
 

@@ -21,6 +21,7 @@ class ClampLayer : public Layer {
  public:
   using Layer::Layer;
   virtual float upper() const = 0;  // +inf for plain ReLU
+  std::optional<float> clamp_upper() const override { return upper(); }
 
   Shape build(std::span<const Shape> input_shapes, Rng&) override {
     check(input_shapes.size() == 1, detail::layer_label(*this) + ": expects exactly one input");

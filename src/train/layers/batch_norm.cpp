@@ -76,6 +76,29 @@ class BatchNormLayer final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    run_forward(in, out, ctx, nullptr);
+  }
+
+  bool forward_clamped(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, float hi) override {
+    if (!ctx.training) return false;
+    run_forward(in, out, ctx, &hi);
+    return true;
+  }
+
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    run_backward(in, out, dout, din, ctx, nullptr);
+  }
+
+  bool backward_clamped(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                        std::span<Tensor* const> din, const RunContext& ctx, float hi) override {
+    run_backward(in, out, dout, din, ctx, &hi);
+    return true;
+  }
+
+ private:
+  // hi: a clamp (ReLU / ReLU6) fused after the normalization, or null.
+  void run_forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, const float* hi) {
     const int64_t n = detail::check_batched_input(*this, in);
     out.resize_batched(n, output_shape());
     const int64_t c = output_shape().back();
@@ -120,13 +143,15 @@ class BatchNormLayer final : public Layer {
     }
     parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
       kernels::float_bn_normalize(isa, x + r0 * c, r1 - r0, c, gamma_now_.data(), batch_mean_.data(),
-                                  inv_std_.data(), beta_now_.data(), y + r0 * c);
+                                  inv_std_.data(), beta_now_.data(), hi, y + r0 * c);
     }, min_rows);
   }
 
-  // The gradient of the training-mode forward (batch statistics).
-  void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
+  // The gradient of the training-mode forward (batch statistics); with hi,
+  // of the clamp fused after it too (dout is then the clamp's output
+  // gradient; the clamp's mask is recomputed from the input).
+  void run_backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
+                    const RunContext& ctx, const float* hi) {
     const int64_t n = detail::check_batched_input(*this, in);
     detail::check_dout(*this, dout, n);
     const int64_t c = output_shape().back();
@@ -137,7 +162,10 @@ class BatchNormLayer final : public Layer {
     const Isa isa = active_isa();
     sdy_.assign(static_cast<size_t>(c), 0.0);
     sdyx_.assign(static_cast<size_t>(c), 0.0);
-    kernels::float_bn_grad_sums(isa, x, dy, rows, c, batch_mean_.data(), inv_std_.data(), sdy_.data(), sdyx_.data());
+    check(!hi || static_cast<int64_t>(gamma_now_.size()) == c,
+          detail::layer_label(*this) + ": fused backward without a fused forward");
+    kernels::float_bn_grad_sums(isa, x, dy, rows, c, batch_mean_.data(), inv_std_.data(), gamma_now_.data(),
+                                beta_now_.data(), hi, sdy_.data(), sdyx_.data());
     if (o_.scale)
       for (int64_t k = 0; k < c; ++k) gamma_.grad.f32()[k] = static_cast<float>(sdyx_[k]);
     if (o_.center)
@@ -156,10 +184,12 @@ class BatchNormLayer final : public Layer {
     }
     parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
       kernels::float_bn_input_grad(isa, x + r0 * c, dy + r0 * c, r1 - r0, c, batch_mean_.data(), inv_std_.data(),
-                                   a_.data(), m, sdy_.data(), sdyx_.data(), dx + r0 * c);
+                                   gamma_now_.data(), beta_now_.data(), hi, a_.data(), m, sdy_.data(), sdyx_.data(),
+                                   dx + r0 * c);
     }, std::max<int64_t>(1, (int64_t{1} << 14) / c));
   }
 
+ public:
   json get_config() const override {
     return {{"name", name()},       {"axis", -1},          {"momentum", o_.momentum},
             {"epsilon", o_.epsilon}, {"center", o_.center}, {"scale", o_.scale},
