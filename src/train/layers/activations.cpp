@@ -37,10 +37,11 @@ class ClampLayer : public Layer {
     const float hi = upper();
     const Isa isa = active_isa();
     // Written as the comparisons maxss / minss compute (NaN -> 0, like
-    // fmax(x, 0)), vectorised (kernels::float_clamp_forward).
+    // fmax(x, 0)), vectorised (kernels::float_clamp_forward). Chunks of at
+    // least 64K elements: below that a hand-off costs about the pass.
     parallel_for(ctx.pool, out.numel(), [&](int64_t b, int64_t e, int) {
       kernels::float_clamp_forward(isa, x + b, y + b, e - b, hi);
-    }, int64_t{1} << 15);
+    }, int64_t{1} << 16);
   }
 
   void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
@@ -58,7 +59,7 @@ class ClampLayer : public Layer {
     // element mispredicts on real activations).
     parallel_for(ctx.pool, dout.numel(), [&](int64_t b, int64_t e, int) {
       kernels::float_clamp_backward(isa, x + b, dy + b, dx + b, e - b, hi);
-    }, int64_t{1} << 15);
+    }, int64_t{1} << 16);
   }
 };
 

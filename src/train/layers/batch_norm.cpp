@@ -108,7 +108,9 @@ class BatchNormLayer final : public Layer {
     // The elementwise passes split rows over the pool (each element is
     // computed alone: the result does not depend on the split); the
     // per-channel sums stay in row order.
-    const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 14) / c);
+    // A chunk is at least 64K elements: the vectorised passes take about as
+    // long as handing a chunk to another thread below that.
+    const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 16) / c);
     if (!ctx.training) {
       affine(s_, t_);
       parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
@@ -186,7 +188,7 @@ class BatchNormLayer final : public Layer {
       kernels::float_bn_input_grad(isa, x + r0 * c, dy + r0 * c, r1 - r0, c, batch_mean_.data(), inv_std_.data(),
                                    gamma_now_.data(), beta_now_.data(), hi, a_.data(), m, sdy_.data(), sdyx_.data(),
                                    dx + r0 * c);
-    }, std::max<int64_t>(1, (int64_t{1} << 14) / c));
+    }, std::max<int64_t>(1, (int64_t{1} << 16) / c));
   }
 
  public:
