@@ -100,4 +100,37 @@ void float_depthwise_dgrad(Isa isa, const DepthwiseGeom& g, const float* dz, con
   QLITE_DISPATCH(depthwise_dgrad(g, dz, w, din))
 }
 
+void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum) {
+  QLITE_DISPATCH(bn_sums(x, rows, c, sum))
+}
+
+void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq) {
+  QLITE_DISPATCH(bn_sq(x, rows, c, mean, sq))
+}
+
+void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,
+                        const float* inv, const float* beta, const float* hi, float* y) {
+  QLITE_DISPATCH(bn_normalize(x, rows, c, gamma, mean, inv, beta, hi, y))
+}
+
+void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
+                        const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
+                        double* sdyx) {
+  QLITE_DISPATCH(bn_grad_sums(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx))
+}
+
+void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
+                         const float* inv, const float* gamma, const float* beta, const float* hi, const double* a,
+                         double m, const double* sdy, const double* sdyx, float* dx) {
+  QLITE_DISPATCH(bn_input_grad(x, dy, rows, c, mean, inv, gamma, beta, hi, a, m, sdy, sdyx, dx))
+}
+
+void float_clamp_forward(Isa isa, const float* x, float* y, int64_t n, float hi) {
+  QLITE_DISPATCH(clamp_forward(x, y, n, hi))
+}
+
+void float_clamp_backward(Isa isa, const float* x, const float* dy, float* dx, int64_t n, float hi) {
+  QLITE_DISPATCH(clamp_backward(x, dy, dx, n, hi))
+}
+
 }  // namespace qlite::kernels

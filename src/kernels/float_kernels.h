@@ -89,6 +89,36 @@ void float_maxpool_forward(Isa isa, const PoolGeom& g, const float* in, float* o
 // din (H*W*C, fully written) receives dout at the argmax positions, summed where windows overlap.
 void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const int32_t* argmax, float* din);
 
+// BatchNormalization in training mode and the clamp activations (ReLU,
+// ReLU6) on `rows` rows of `c` channels (NHWC flattened, channel innermost).
+// Unlike the kernels above, every path gives the reference's results bit for
+// bit: statistics are double sums in row order per channel, and the files are
+// built without FMA contraction.
+//   sum[k] += x[r][k]                                  (double)
+void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum);
+//   sq[k] += d * d, d = double(x[r][k]) - double(mean[k])
+void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq);
+//   y[r][k] = gamma[k] * (x[r][k] - mean[k]) * inv[k] + beta[k]   (float, left to right)
+// With hi not null, a clamp (ReLU / ReLU6) that follows is fused:
+//   y = min(max(y, 0), *hi) as float_clamp_forward computes it.
+void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,
+                        const float* inv, const float* beta, const float* hi, float* y);
+//   xhat = float((x - mean[k]) * inv[k]); sdy[k] += dy; sdyx[k] += double(dy) * xhat   (double)
+// With hi not null, dy is first the fused clamp's input gradient: dy where
+// 0 < y < *hi, else +0, y being the normalized value above (recomputed from
+// x, gamma and beta, so the clamp's output need not be read).
+void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
+                        const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
+                        double* sdyx);
+//   dx = float(a[k] * (m * dy - sdy[k] - xhat * sdyx[k]))   (double, xhat and dy as above)
+void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
+                         const float* inv, const float* gamma, const float* beta, const float* hi, const double* a,
+                         double m, const double* sdy, const double* sdyx, float* dx);
+// y[i] = min(max(x[i], 0), hi) as maxss / minss compute it (NaN -> 0; hi may be +inf).
+void float_clamp_forward(Isa isa, const float* x, float* y, int64_t n, float hi);
+// dx[i] = dy[i] where 0 < x[i] < hi, else +0.
+void float_clamp_backward(Isa isa, const float* x, const float* dy, float* dx, int64_t n, float hi);
+
 // The per-ISA implementations behind the entry points above.
 #define QLITE_FLOAT_KERNEL_DECLS                                                                          \
   void patch_forward(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, \
@@ -105,9 +135,24 @@ void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const
                        FloatAct act, float* dw, float* db);                                               \
   void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din);
 
-namespace ref { QLITE_FLOAT_KERNEL_DECLS }
-namespace avx2 { QLITE_FLOAT_KERNEL_DECLS }
-namespace avx512 { QLITE_FLOAT_KERNEL_DECLS }
+#define QLITE_FLOAT_BN_DECLS                                                                              \
+  void bn_sums(const float* x, int64_t rows, int64_t c, double* sum);                                      \
+  void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* sq);                      \
+  void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,        \
+                    const float* inv, const float* beta, const float* hi, float* y);                      \
+  void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,           \
+                    const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy, \
+                    double* sdyx);                                                                        \
+  void bn_input_grad(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,          \
+                     const float* inv, const float* gamma, const float* beta, const float* hi,             \
+                     const double* a, double m, const double* sdy, const double* sdyx, float* dx);         \
+  void clamp_forward(const float* x, float* y, int64_t n, float hi);                                       \
+  void clamp_backward(const float* x, const float* dy, float* dx, int64_t n, float hi);
+
+namespace ref { QLITE_FLOAT_KERNEL_DECLS QLITE_FLOAT_BN_DECLS }
+namespace avx2 { QLITE_FLOAT_KERNEL_DECLS QLITE_FLOAT_BN_DECLS }
+namespace avx512 { QLITE_FLOAT_KERNEL_DECLS QLITE_FLOAT_BN_DECLS }
 #undef QLITE_FLOAT_KERNEL_DECLS
+#undef QLITE_FLOAT_BN_DECLS
 
 }  // namespace qlite::kernels

@@ -1,5 +1,8 @@
 // Running the graph: forward, backward, train_step, fit, evaluate, predict.
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <cstring>
 #include <numeric>
 
@@ -80,6 +83,16 @@ void Model::prepare() {
     rt.needs_grad[j] = need;
     rt.max_inputs = std::max(rt.max_inputs, nodes_[j].inputs.size());
   }
+  std::vector<int> readers(n, 0);
+  for (size_t j = 0; j < n; ++j)
+    for (int k : nodes_[j].inputs) ++readers[k];
+  rt.clamp_hi.assign(n, std::numeric_limits<float>::quiet_NaN());
+  rt.fused.assign(n, 0);
+  for (size_t j = 1; j + 1 < n; ++j) {
+    const Node& next = nodes_[j + 1];
+    if (readers[j] != 1 || next.inputs.size() != 1 || next.inputs[0] != static_cast<int>(j)) continue;
+    if (const std::optional<float> hi = next.layer->clamp_upper()) rt.clamp_hi[j] = *hi;
+  }
   rt.trainable = trainable_params();
   rt.act.resize(n);
   rt.act_ptr.assign(n, nullptr);
@@ -100,9 +113,20 @@ void Model::forward_batch(const Tensor& x, bool training) {
   Runtime& rt = *rt_;
   const RunContext ctx{training, rt.pool.get()};
   rt.act_ptr[0] = &x;
+  std::fill(rt.fused.begin(), rt.fused.end(), 0);
   for (size_t j = 1; j < nodes_.size(); ++j) {
+    if (rt.fused[j - 1]) {  // this clamp ran inside node j - 1
+      rt.act_ptr[j] = &rt.act[j];
+      continue;
+    }
     auto& in = rt.in_ptrs[j];
     for (size_t i = 0; i < in.size(); ++i) in[i] = rt.act_ptr[nodes_[j].inputs[i]];
+    if (training && !std::isnan(rt.clamp_hi[j]) &&
+        nodes_[j].layer->forward_clamped(in, rt.act[j + 1], ctx, rt.clamp_hi[j])) {
+      rt.fused[j] = 1;
+      rt.act_ptr[j] = &rt.act[j + 1];  // read by no one but the fused backward
+      continue;
+    }
     nodes_[j].layer->forward(in, rt.act[j], ctx);
     rt.act_ptr[j] = &rt.act[j];
   }
@@ -124,6 +148,10 @@ std::pair<double, int64_t> Model::train_batch(const Tensor& x, const Tensor& y) 
     if (!rt.needs_grad[j]) continue;
     QLITE_CHECK(rt.grad_set[j], "model '" + name_ + "': no gradient reached layer '" +
                               nodes_[j].layer->name() + "'");
+    if (rt.fused[j - 1]) {  // a clamp fused into node j - 1: its backward runs there, from grad[j]
+      rt.grad_set[j - 1] = 1;
+      continue;
+    }
     const auto& inputs = nodes_[j].inputs;
     auto& din = rt.din_ptrs[j];
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -139,7 +167,14 @@ std::pair<double, int64_t> Model::train_batch(const Tensor& x, const Tensor& y) 
         rt.use_scratch[i] = 1;
       }
     }
-    nodes_[j].layer->backward(rt.in_ptrs[j], *rt.act_ptr[j], rt.grad[j], din, ctx);
+    if (rt.fused[j]) {
+      const bool ran = nodes_[j].layer->backward_clamped(rt.in_ptrs[j], rt.act[j + 1], rt.grad[j + 1], din, ctx,
+                                                         rt.clamp_hi[j]);
+      QLITE_CHECK(ran, "model '" + name_ + "': layer '" + nodes_[j].layer->name() +
+                           "' fused a clamp forward but not backward");
+    } else {
+      nodes_[j].layer->backward(rt.in_ptrs[j], *rt.act_ptr[j], rt.grad[j], din, ctx);
+    }
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!rt.use_scratch[i]) continue;
       Tensor& g = rt.grad[inputs[i]];

@@ -17,6 +17,12 @@ struct Model::Runtime {
   // The plan, computed by prepare() once per graph change.
   bool planned = false;
   std::vector<char> needs_grad;  // the node's output needs dL/d(output)
+  // Clamp fusion in training: clamp_hi[j] is the hi of the clamp layer at
+  // node j + 1 when that layer reads node j only and nothing else reads node
+  // j (NaN otherwise); fused[j] says whether node j's forward_clamped took
+  // the clamp over this batch (it then writes node j + 1's output).
+  std::vector<float> clamp_hi;
+  std::vector<char> fused;
   std::vector<Param*> trainable;
   size_t max_inputs = 0;
 

@@ -5,7 +5,11 @@
 // (computed by the reference on absolute values): a bound a few times the
 // worst-case rounding of ~100-term float sums. Max pooling and the
 // activation gradient select values and must match exactly.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -187,6 +191,138 @@ TEST(KernelIsa, MaxPoolMatchesReferenceExactly) {
       ASSERT_EQ(arg, arg_ref) << isa_name(isa) << " trial " << trial;
       float_maxpool_backward(isa, g, dout.data(), arg.data(), din.data());
       ASSERT_EQ(din, din_ref) << isa_name(isa) << " trial " << trial;
+    }
+  }
+}
+
+// BatchNormalization's kernels and the clamps promise the reference's bits
+// (double sums in row order per channel, no FMA): compared bit for bit, on
+// ragged channel counts (1..70, so 1-3 groups of vectors and tails) and row
+// counts, with values far apart in magnitude so that any reordering of a sum
+// or a fused multiply-add would show.
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+TEST(KernelIsa, BatchNormKernelsMatchReferenceBitForBit) {
+  const auto isas = fast_isas();
+  if (isas.empty()) GTEST_SKIP() << "no AVX2/AVX-512 on this CPU";
+  Rng rng(77);
+  for (int trial = 0; trial < 120; ++trial) {
+    const int64_t c = 1 + rng.below(70), rows = 1 + rng.below(300);
+    const std::string what = "c=" + std::to_string(c) + " rows=" + std::to_string(rows);
+    std::vector<float> x(rows * c), dy(rows * c);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, static_cast<int>(rng.below(40)) - 20);
+    for (float& v : dy) v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, static_cast<int>(rng.below(20)) - 10);
+    const auto gamma = rand_vec(c, rng, -2.0f, 2.0f), beta = rand_vec(c, rng, -2.0f, 2.0f);
+    const auto mean = rand_vec(c, rng), inv = rand_vec(c, rng, 0.01f, 100.0f);
+    std::vector<double> a(c), start(c);
+    for (int64_t k = 0; k < c; ++k) {
+      a[k] = rng.uniform(-1.0f, 1.0f) / 1000.0;
+      start[k] = rng.uniform(-1.0f, 1.0f);  // the sums accumulate into what is there
+    }
+    const float six = 6.0f, inf = INFINITY, half = 0.5f;
+    const float* clamp = nullptr;  // no clamp fused, ReLU6, ReLU, a clamp at 0.5
+    switch (trial % 4) {
+      case 1: clamp = &six; break;
+      case 2: clamp = &inf; break;
+      case 3: clamp = &half; break;
+      default: break;
+    }
+    const std::string what_c = what + " clamp=" + (clamp ? std::to_string(*clamp) : std::string("none"));
+    std::vector<double> sum_ref = start, sq_ref = start, sdy_ref = start, sdyx_ref(c, 0.0);
+    std::vector<float> y_ref(x.size()), dx_ref(x.size());
+    float_bn_sums(Isa::kReference, x.data(), rows, c, sum_ref.data());
+    float_bn_sq(Isa::kReference, x.data(), rows, c, mean.data(), sq_ref.data());
+    float_bn_normalize(Isa::kReference, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(), clamp,
+                       y_ref.data());
+    float_bn_grad_sums(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                       beta.data(), clamp, sdy_ref.data(), sdyx_ref.data());
+    float_bn_input_grad(Isa::kReference, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                        beta.data(), clamp, a.data(), static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(),
+                        dx_ref.data());
+    if (clamp) {  // the fused clamp is the clamp kernel after the plain normalization, bit for bit
+      std::vector<float> plain(x.size()), clamped(x.size());
+      float_bn_normalize(Isa::kReference, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(),
+                         nullptr, plain.data());
+      float_clamp_forward(Isa::kReference, plain.data(), clamped.data(), rows * c, *clamp);
+      ASSERT_TRUE(same_bits(clamped, y_ref)) << what_c;
+      std::vector<float> dmask(x.size());
+      float_clamp_backward(Isa::kReference, plain.data(), dy.data(), dmask.data(), rows * c, *clamp);
+      std::vector<double> s1 = start, s2(c, 0.0);
+      float_bn_grad_sums(Isa::kReference, x.data(), dmask.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                         beta.data(), nullptr, s1.data(), s2.data());
+      ASSERT_TRUE(same_bits(s1, sdy_ref) && same_bits(s2, sdyx_ref)) << what_c;
+      std::vector<float> dx2(x.size());
+      float_bn_input_grad(Isa::kReference, x.data(), dmask.data(), rows, c, mean.data(), inv.data(), gamma.data(),
+                          beta.data(), nullptr, a.data(), static_cast<double>(rows), sdy_ref.data(),
+                          sdyx_ref.data(), dx2.data());
+      ASSERT_TRUE(same_bits(dx2, dx_ref)) << what_c;
+    }
+    for (Isa isa : isas) {
+      const std::string w = std::string(isa_name(isa)) + " " + what_c;
+      std::vector<double> sum = start, sq = start, sdy = start, sdyx(c, 0.0);
+      std::vector<float> y(x.size(), 9.0f), dx(x.size(), 9.0f);
+      float_bn_sums(isa, x.data(), rows, c, sum.data());
+      ASSERT_TRUE(same_bits(sum, sum_ref)) << w << " sums";
+      float_bn_sq(isa, x.data(), rows, c, mean.data(), sq.data());
+      ASSERT_TRUE(same_bits(sq, sq_ref)) << w << " sq";
+      float_bn_normalize(isa, x.data(), rows, c, gamma.data(), mean.data(), inv.data(), beta.data(), clamp, y.data());
+      ASSERT_TRUE(same_bits(y, y_ref)) << w << " normalize";
+      float_bn_grad_sums(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(), beta.data(), clamp,
+                         sdy.data(), sdyx.data());
+      ASSERT_TRUE(same_bits(sdy, sdy_ref)) << w << " sdy";
+      ASSERT_TRUE(same_bits(sdyx, sdyx_ref)) << w << " sdyx";
+      float_bn_input_grad(isa, x.data(), dy.data(), rows, c, mean.data(), inv.data(), gamma.data(), beta.data(),
+                          clamp, a.data(), static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(), dx.data());
+      ASSERT_TRUE(same_bits(dx, dx_ref)) << w << " input gradient";
+    }
+  }
+}
+
+// The sums against an independent oracle: exact small integers, whose double
+// sums are exact in any order.
+TEST(KernelIsa, BatchNormSumsOfIntegersAreExact) {
+  Rng rng(78);
+  const int64_t rows = 37, c = 19;
+  std::vector<float> x(rows * c);
+  for (float& v : x) v = static_cast<float>(static_cast<int>(rng.below(201)) - 100);
+  std::vector<double> want(c, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < c; ++k) want[k] += x[r * c + k];
+  for (Isa isa : {Isa::kReference, Isa::kAvx2, Isa::kAvx512}) {
+    if (!isa_supported(isa)) continue;
+    std::vector<double> got(c, 0.0);
+    float_bn_sums(isa, x.data(), rows, c, got.data());
+    EXPECT_EQ(got, want) << isa_name(isa);
+  }
+}
+
+TEST(KernelIsa, ClampKernelsMatchReferenceBitForBit) {
+  const auto isas = fast_isas();
+  if (isas.empty()) GTEST_SKIP() << "no AVX2/AVX-512 on this CPU";
+  Rng rng(79);
+  const float specials[] = {0.0f, -0.0f, 6.0f, -6.0f, INFINITY, -INFINITY, NAN, 1e-40f, -1e-40f, 5.9999995f};
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t n = 1 + rng.below(200);
+    std::vector<float> x = rand_vec(n, rng, -9.0f, 9.0f), dy = rand_vec(n, rng);
+    for (int64_t i = 0; i < n; i += 1 + rng.below(4)) x[i] = specials[rng.below(std::size(specials))];
+    for (float hi : {6.0f, INFINITY, 0.5f}) {
+      std::vector<float> y_ref(n), dx_ref(n);
+      float_clamp_forward(Isa::kReference, x.data(), y_ref.data(), n, hi);
+      float_clamp_backward(Isa::kReference, x.data(), dy.data(), dx_ref.data(), n, hi);
+      for (int64_t i = 0; i < n; ++i) {  // the definition, element by element
+        const float want = std::isnan(x[i]) || x[i] <= 0.0f ? 0.0f : std::min(x[i], hi);
+        ASSERT_EQ(std::memcmp(&y_ref[i], &want, sizeof(float)), 0) << "x=" << x[i] << " hi=" << hi;
+      }
+      for (Isa isa : isas) {
+        std::vector<float> y(n, 9.0f), dx(n, 9.0f);
+        float_clamp_forward(isa, x.data(), y.data(), n, hi);
+        ASSERT_TRUE(same_bits(y, y_ref)) << isa_name(isa) << " clamp forward hi=" << hi;
+        float_clamp_backward(isa, x.data(), dy.data(), dx.data(), n, hi);
+        ASSERT_TRUE(same_bits(dx, dx_ref)) << isa_name(isa) << " clamp backward hi=" << hi;
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -107,6 +108,27 @@ class Layer {
   virtual bool backward_hooked(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
                                std::span<Tensor* const> din, const RunContext& ctx, OutputHooks& hooks) {
     (void)in, (void)out, (void)dout, (void)din, (void)ctx, (void)hooks;
+    return false;
+  }
+
+  // Fusing a clamp activation into the layer before it (Model's training
+  // step does this on its own; the results are the same bits as running the
+  // two layers one after the other, with one pass over memory less each way).
+  // clamp_upper: for a layer that is y = min(max(x, 0), hi) and nothing else
+  // (ReLU, ReLU6), its hi (+inf for ReLU); otherwise none.
+  virtual std::optional<float> clamp_upper() const { return std::nullopt; }
+  // Training forward with such a clamp fused: out = clamp(layer(in), 0, hi).
+  // False, having done nothing, when the layer cannot fuse one.
+  virtual bool forward_clamped(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, float hi) {
+    (void)in, (void)out, (void)ctx, (void)hi;
+    return false;
+  }
+  // The backward of the fused pair after forward_clamped: out is the
+  // clamp's output and dout dL/d(clamp output). False, having done nothing,
+  // when the layer cannot fuse a clamp.
+  virtual bool backward_clamped(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                                std::span<Tensor* const> din, const RunContext& ctx, float hi) {
+    (void)in, (void)out, (void)dout, (void)din, (void)ctx, (void)hi;
     return false;
   }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/float_kernels.h"
 #include "train/layers/activation_math.h"
 #include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
@@ -20,6 +21,7 @@ class ClampLayer : public Layer {
  public:
   using Layer::Layer;
   virtual float upper() const = 0;  // +inf for plain ReLU
+  std::optional<float> clamp_upper() const override { return upper(); }
 
   Shape build(std::span<const Shape> input_shapes, Rng&) override {
     check(input_shapes.size() == 1, detail::layer_label(*this) + ": expects exactly one input");
@@ -33,14 +35,13 @@ class ClampLayer : public Layer {
     const float* x = in[0]->f32();
     float* y = out.f32();
     const float hi = upper();
+    const Isa isa = active_isa();
     // Written as the comparisons maxss / minss compute (NaN -> 0, like
-    // fmax(x, 0)): std::fmin / std::fmax are library calls here, 5-7x slower.
+    // fmax(x, 0)), vectorised (kernels::float_clamp_forward). Chunks of at
+    // least 64K elements: below that a hand-off costs about the pass.
     parallel_for(ctx.pool, out.numel(), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) {
-        const float v = x[i] > 0.0f ? x[i] : 0.0f;
-        y[i] = v < hi ? v : hi;
-      }
-    }, int64_t{1} << 15);
+      kernels::float_clamp_forward(isa, x + b, y + b, e - b, hi);
+    }, int64_t{1} << 16);
   }
 
   void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
@@ -53,14 +54,12 @@ class ClampLayer : public Layer {
     const float* dy = dout.f32();
     float* dx = din[0]->f32();
     const float hi = upper();
-    // dy where 0 < x < hi, else +0, selected with a bit mask: a branch per
-    // element mispredicts on real activations (7x slower).
+    const Isa isa = active_isa();
+    // dy where 0 < x < hi, else +0, selected with a mask (a branch per
+    // element mispredicts on real activations).
     parallel_for(ctx.pool, dout.numel(), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) {
-        const uint32_t keep = 0u - static_cast<uint32_t>((x[i] > 0.0f) & (x[i] < hi));
-        dx[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(dy[i]) & keep);
-      }
-    }, int64_t{1} << 15);
+      kernels::float_clamp_backward(isa, x + b, dy + b, dx + b, e - b, hi);
+    }, int64_t{1} << 16);
   }
 };
 

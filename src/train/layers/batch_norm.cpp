@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/float_kernels.h"
 #include "train/layers/builtin_kinds.h"
 #include "train/layers/layer_util.h"
 
@@ -75,6 +76,29 @@ class BatchNormLayer final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override {
+    run_forward(in, out, ctx, nullptr);
+  }
+
+  bool forward_clamped(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, float hi) override {
+    if (!ctx.training) return false;
+    run_forward(in, out, ctx, &hi);
+    return true;
+  }
+
+  void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout, std::span<Tensor* const> din,
+                const RunContext& ctx) override {
+    run_backward(in, out, dout, din, ctx, nullptr);
+  }
+
+  bool backward_clamped(std::span<const Tensor* const> in, const Tensor& out, const Tensor& dout,
+                        std::span<Tensor* const> din, const RunContext& ctx, float hi) override {
+    run_backward(in, out, dout, din, ctx, &hi);
+    return true;
+  }
+
+ private:
+  // hi: a clamp (ReLU / ReLU6) fused after the normalization, or null.
+  void run_forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, const float* hi) {
     const int64_t n = detail::check_batched_input(*this, in);
     out.resize_batched(n, output_shape());
     const int64_t c = output_shape().back();
@@ -84,7 +108,9 @@ class BatchNormLayer final : public Layer {
     // The elementwise passes split rows over the pool (each element is
     // computed alone: the result does not depend on the split); the
     // per-channel sums stay in row order.
-    const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 14) / c);
+    // A chunk is at least 64K elements: the vectorised passes take about as
+    // long as handing a chunk to another thread below that.
+    const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 16) / c);
     if (!ctx.training) {
       affine(s_, t_);
       parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
@@ -93,21 +119,20 @@ class BatchNormLayer final : public Layer {
       }, min_rows);
       return;
     }
-    // Batch moments in double: one pass of sums would lose digits for large batches.
-    std::vector<double> sum(static_cast<size_t>(c), 0.0), sq(static_cast<size_t>(c), 0.0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < c; ++k) sum[static_cast<size_t>(k)] += x[r * c + k];
-    batch_mean_.assign(static_cast<size_t>(c), 0.0f);
-    inv_std_.assign(static_cast<size_t>(c), 0.0f);
-    for (int64_t k = 0; k < c; ++k) batch_mean_[k] = static_cast<float>(sum[k] / static_cast<double>(rows));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < c; ++k) {
-        const double d = x[r * c + k] - static_cast<double>(batch_mean_[k]);
-        sq[static_cast<size_t>(k)] += d * d;
-      }
+    // Batch moments in double: one pass of sums would lose digits for large
+    // batches. The kernels keep each channel's sums in row order (channels
+    // are the vector lanes), so every path gives the same bits.
+    const Isa isa = active_isa();
+    sum_.assign(static_cast<size_t>(c), 0.0);
+    sq_.assign(static_cast<size_t>(c), 0.0);
+    kernels::float_bn_sums(isa, x, rows, c, sum_.data());
+    batch_mean_.resize(static_cast<size_t>(c));
+    inv_std_.resize(static_cast<size_t>(c));
+    for (int64_t k = 0; k < c; ++k) batch_mean_[k] = static_cast<float>(sum_[k] / static_cast<double>(rows));
+    kernels::float_bn_sq(isa, x, rows, c, batch_mean_.data(), sq_.data());
     const float m = o_.momentum;
     for (int64_t k = 0; k < c; ++k) {
-      const float var = static_cast<float>(sq[k] / static_cast<double>(rows));
+      const float var = static_cast<float>(sq_[k] / static_cast<double>(rows));
       inv_std_[k] = 1.0f / std::sqrt(var + o_.epsilon);
       mean_.value.f32()[k] = mean_.value.f32()[k] * m + batch_mean_[k] * (1.0f - m);
       var_.value.f32()[k] = var_.value.f32()[k] * m + var * (1.0f - m);
@@ -119,15 +144,16 @@ class BatchNormLayer final : public Layer {
       beta_now_[k] = o_.center ? beta_.value.f32()[k] : 0.0f;
     }
     parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t k = 0; k < c; ++k)
-          y[r * c + k] = gamma_now_[k] * (x[r * c + k] - batch_mean_[k]) * inv_std_[k] + beta_now_[k];
+      kernels::float_bn_normalize(isa, x + r0 * c, r1 - r0, c, gamma_now_.data(), batch_mean_.data(),
+                                  inv_std_.data(), beta_now_.data(), hi, y + r0 * c);
     }, min_rows);
   }
 
-  // The gradient of the training-mode forward (batch statistics).
-  void backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
-                const RunContext& ctx) override {
+  // The gradient of the training-mode forward (batch statistics); with hi,
+  // of the clamp fused after it too (dout is then the clamp's output
+  // gradient; the clamp's mask is recomputed from the input).
+  void run_backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& dout, std::span<Tensor* const> din,
+                    const RunContext& ctx, const float* hi) {
     const int64_t n = detail::check_batched_input(*this, in);
     detail::check_dout(*this, dout, n);
     const int64_t c = output_shape().back();
@@ -135,17 +161,17 @@ class BatchNormLayer final : public Layer {
     const int64_t rows = dout.numel() / c;
     const float* x = in[0]->f32();
     const float* dy = dout.f32();
-    std::vector<double> sdy(static_cast<size_t>(c), 0.0), sdyx(static_cast<size_t>(c), 0.0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < c; ++k) {
-        const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
-        sdy[static_cast<size_t>(k)] += dy[r * c + k];
-        sdyx[static_cast<size_t>(k)] += dy[r * c + k] * xhat;
-      }
+    const Isa isa = active_isa();
+    sdy_.assign(static_cast<size_t>(c), 0.0);
+    sdyx_.assign(static_cast<size_t>(c), 0.0);
+    check(!hi || static_cast<int64_t>(gamma_now_.size()) == c,
+          detail::layer_label(*this) + ": fused backward without a fused forward");
+    kernels::float_bn_grad_sums(isa, x, dy, rows, c, batch_mean_.data(), inv_std_.data(), gamma_now_.data(),
+                                beta_now_.data(), hi, sdy_.data(), sdyx_.data());
     if (o_.scale)
-      for (int64_t k = 0; k < c; ++k) gamma_.grad.f32()[k] = static_cast<float>(sdyx[k]);
+      for (int64_t k = 0; k < c; ++k) gamma_.grad.f32()[k] = static_cast<float>(sdyx_[k]);
     if (o_.center)
-      for (int64_t k = 0; k < c; ++k) beta_.grad.f32()[k] = static_cast<float>(sdy[k]);
+      for (int64_t k = 0; k < c; ++k) beta_.grad.f32()[k] = static_cast<float>(sdy_[k]);
     if (din.empty() || din[0] == nullptr) return;
     din[0]->resize(in[0]->shape());
     float* dx = din[0]->f32();
@@ -153,20 +179,19 @@ class BatchNormLayer final : public Layer {
     // g * inv_std / m per channel, computed once: the same double operations
     // in the same order as in the per-element formula, without a division
     // per element.
-    std::vector<double> a(static_cast<size_t>(c));
+    a_.resize(static_cast<size_t>(c));
     for (int64_t k = 0; k < c; ++k) {
       const double g = o_.scale ? gamma_.value.f32()[k] : 1.0;
-      a[static_cast<size_t>(k)] = g * inv_std_[k] / m;
+      a_[static_cast<size_t>(k)] = g * inv_std_[k] / m;
     }
     parallel_for(ctx.pool, rows, [&](int64_t r0, int64_t r1, int) {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t k = 0; k < c; ++k) {
-          const double xhat = (x[r * c + k] - batch_mean_[k]) * inv_std_[k];
-          dx[r * c + k] = static_cast<float>(a[static_cast<size_t>(k)] * (m * dy[r * c + k] - sdy[k] - xhat * sdyx[k]));
-        }
-    }, std::max<int64_t>(1, (int64_t{1} << 14) / c));
+      kernels::float_bn_input_grad(isa, x + r0 * c, dy + r0 * c, r1 - r0, c, batch_mean_.data(), inv_std_.data(),
+                                   gamma_now_.data(), beta_now_.data(), hi, a_.data(), m, sdy_.data(), sdyx_.data(),
+                                   dx + r0 * c);
+    }, std::max<int64_t>(1, (int64_t{1} << 16) / c));
   }
 
+ public:
   json get_config() const override {
     return {{"name", name()},       {"axis", -1},          {"momentum", o_.momentum},
             {"epsilon", o_.epsilon}, {"center", o_.center}, {"scale", o_.scale},
@@ -180,6 +205,7 @@ class BatchNormLayer final : public Layer {
   Param gamma_, beta_, mean_, var_;
   std::vector<float> batch_mean_, inv_std_;  // of the last training forward
   std::vector<float> gamma_now_, beta_now_;  // training forward scratch
+  std::vector<double> sum_, sq_, sdy_, sdyx_, a_;  // per-channel sums, reused across steps
   mutable std::vector<float> s_, t_;         // inference scratch
 };
 
