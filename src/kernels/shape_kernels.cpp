@@ -72,6 +72,34 @@ void transpose_walk(const ref::TransposeGeometry& g, const std::byte* input, std
   E* out = reinterpret_cast<E*>(output);
   const int last = g.rank - 1;
   const int64_t inner = out_dims[static_cast<size_t>(last)], inner_walk = walk[static_cast<size_t>(last)];
+  // A channels-last move of a few planes (NCHW -> NHWC of an image: the
+  // second-to-last output dimension is the input's contiguous one, the last
+  // is short): each group of output rows is a small 2-D transpose, read
+  // along the contiguous input rows, instead of the per-element walk below
+  // whose odometer runs every `inner` elements. Same elements, same places.
+  if (last >= 1 && walk[static_cast<size_t>(last - 1)] == 1 && inner >= 2 && inner <= 4) {
+    const int64_t rows = out_dims[static_cast<size_t>(last - 1)], block = rows * inner;
+    auto run = [&]<int K>() {
+      int64_t off = 0;
+      for (int64_t i = 0; i < n; i += block) {
+        const E* src = in + off;
+        E* dst = out + i;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int k = 0; k < K; ++k) dst[r * K + k] = src[r + k * inner_walk];
+        for (int d = last - 2; d >= 0; --d) {
+          const auto k = static_cast<size_t>(d);
+          off += walk[k];
+          if (++idx[k] < out_dims[k]) break;
+          off -= walk[k] * out_dims[k];
+          idx[k] = 0;
+        }
+      }
+    };
+    if (inner == 2) run.template operator()<2>();
+    else if (inner == 3) run.template operator()<3>();
+    else run.template operator()<4>();
+    return;
+  }
   int64_t offset = 0;
   for (int64_t i = 0; i < n; i += inner) {
     const E* src = in + offset;

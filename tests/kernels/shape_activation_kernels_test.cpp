@@ -126,6 +126,30 @@ TEST(TransposeFast, EqualsReferenceOnEveryPermutation) {
   EXPECT_EQ(cases, 3 * (1 + 2 + 6 + 24 + 120));
 }
 
+// The channels-last fast path (an NCHW image with 2..4 planes to NHWC, the
+// TRANSPOSE PyTorch's exports start with) on image-sized shapes, and shapes
+// next to it that must take the general walk (5 planes, a batch permuted).
+TEST(TransposeFast, ChannelsLastOfImagesEqualsReference) {
+  Rng rng(73);
+  const struct {
+    std::array<int64_t, 4> dims;
+    std::array<int, 4> perm;
+  } cases[] = {{{1, 3, 224, 224}, {0, 2, 3, 1}}, {{2, 3, 17, 23}, {0, 2, 3, 1}}, {{3, 2, 1, 31}, {0, 2, 3, 1}},
+               {{1, 4, 9, 1}, {0, 2, 3, 1}},     {{1, 5, 7, 7}, {0, 2, 3, 1}},   {{2, 3, 5, 6}, {2, 3, 0, 1}},
+               {{4, 3, 8, 8}, {3, 2, 0, 1}},     {{1, 1, 3, 640}, {0, 1, 3, 2}}};
+  for (const auto& c : cases)
+    for (size_t elem : {size_t{1}, size_t{2}, size_t{4}}) {
+      TransposeGeometry g;
+      g.rank = 4;
+      for (size_t d = 0; d < 4; ++d) g.in_dims[d] = c.dims[d], g.perm[d] = c.perm[d];
+      const auto in = random_bytes(rng, static_cast<size_t>(g.numel()) * elem);
+      std::vector<std::byte> want(in.size() + 1, std::byte{0x5a}), got(in.size() + 1, std::byte{0x5a});
+      transpose(g, elem, in.data(), want.data());
+      kernels::transpose(g, elem, in.data(), got.data());
+      ASSERT_EQ(want, got) << c.dims[0] << "x" << c.dims[1] << "x" << c.dims[2] << "x" << c.dims[3] << " elem " << elem;
+    }
+}
+
 TEST(ActivationReference, X86FloatToInt32) {
   EXPECT_EQ(x86_float_to_int32(2.9f), 2);
   EXPECT_EQ(x86_float_to_int32(-2.9f), -2);
