@@ -18,8 +18,9 @@
 //
 // T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), Pad,
 // make_pad, build, build_full (a whole block whose kGroup taps, step bytes
-// apart, all lie inside the row), load, dot, and requant_store (requantize a tile's
-// accumulators and store kBlock bytes per pixel).
+// apart, all lie inside the row), load, dot, and requant_store<MR, Fast>
+// (requantize a tile's accumulators, in the fast form of PackedDepthwiseInt8
+// when Fast, and store kBlock bytes per pixel).
 #pragma once
 
 #include <cstdint>
@@ -122,7 +123,7 @@ struct Depthwise {
   // KH / KWG: kernel rows and tap groups per row when known at compile time
   // (0: read from pd). Fully unrolled tap loops keep the accumulators in
   // registers; with runtime trip counts GCC shuffles them between registers.
-  template <int MR, int KH, int KWG>
+  template <int MR, int KH, int KWG, bool Fast>
   static void tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int cp = pd.c_pad;
@@ -151,26 +152,26 @@ struct Depthwise {
           for (int k = 0; k < kR; ++k) acc[i][k] = T::dot(acc[i][k], T::load(q + i * pix + k * kL), wv[k]);
       }
     }
-    T::template requant_store<MR>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
+    T::template requant_store<MR, Fast>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
   }
 
   // One output row, channel block by block.
-  template <int KH, int KWG>
+  template <int KH, int KWG, bool Fast>
   static void out_row(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int8_t* orow) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int c = g.out_c;
     for (int cb = 0; cb < c; cb += kB) {
       int ox = 0;
       for (; ox + T::kMR <= g.out_w; ox += T::kMR)
-        tile<T::kMR, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        tile<T::kMR, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       // The rest in tiles of 4 and 2 where the full tile is wider (a 14-wide
       // row with 8-pixel tiles would otherwise end in six 1-pixel tiles, each
       // loading every requantization constant).
       if constexpr (T::kMR > 4)
-        for (; ox + 4 <= g.out_w; ox += 4) tile<4, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        for (; ox + 4 <= g.out_w; ox += 4) tile<4, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       if constexpr (T::kMR > 2)
-        for (; ox + 2 <= g.out_w; ox += 2) tile<2, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
-      for (; ox < g.out_w; ++ox) tile<1, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        for (; ox + 2 <= g.out_w; ox += 2) tile<2, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      for (; ox < g.out_w; ++ox) tile<1, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
     }
   }
 
@@ -198,9 +199,17 @@ struct Depthwise {
       }
       int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
       // MobileNet's 3x3 and 5x5 get unrolled tap loops.
-      if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1>(pd, rows_ptr, orow);
-      else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5>(pd, rows_ptr, orow);
-      else out_row<0, 0>(pd, rows_ptr, orow);
+      // The fast requantization (pd.fast_rq) is a template argument so that
+      // no tile tests it.
+      if (pd.fast_rq) {
+        if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, true>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, true>(pd, rows_ptr, orow);
+        else out_row<0, 0, true>(pd, rows_ptr, orow);
+      } else {
+        if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, false>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, false>(pd, rows_ptr, orow);
+        else out_row<0, 0, false>(pd, rows_ptr, orow);
+      }
     }
   }
 };
