@@ -155,6 +155,12 @@ struct PackedDepthwiseInt8 {
   int q_step = 1, q_cols = 0, col_step = 1, group_cols = 0;
   int ring_rows = 0;                // group rows kept: (kernel_h - 1) * dilation_h + 1
   std::vector<uint32_t> weights;    // [ky][j][c_pad], permuted; 4 u8 or 2 int16 taps per entry
+  // Pixel pairs (AVX-512, kernel_w <= 3, stride_w and dilation_w 1): the
+  // group at column 2i (q_step 2) holds taps 2i..2i+3, which serve output
+  // pixel 2i with `weights` (taps in slots 0..2) and pixel 2i + 1 with
+  // weights_odd (the same taps one slot later), so group rows are half as long.
+  bool pairs = false;
+  std::vector<uint32_t> weights_odd;  // pairs: as weights, taps shifted by one slot
   std::vector<int32_t> bias;        // c_pad, permuted: bias - (input_zero_point + offset) * sum w
   Int8Requant rq;                   // permuted channel order, c_pad channels
   // Depthwise's cheaper exact requantization (both ISAs), chosen at pack time

@@ -299,6 +299,37 @@ TEST(DepthwiseX86, FastRequantizationEdges) {
   }
 }
 
+// Pixel pairs (AVX-512, at most 32 channels, kernel 3 x 1..3, stride_w and
+// dilation_w 1): odd and even output widths, any padding, both requantization
+// forms (left shifts force the general one); the AVX-512 pack must take the
+// pairs, the others never.
+TEST(DepthwiseX86, PixelPairs) {
+  Rng rng(31);
+  int pairs = 0;
+  for (int rep = 0; rep < 40; ++rep) {
+    const int ch = pick(rng, 1, 32);
+    ref::WindowGeometry g = free_geometry(rng, ch, ch, 3);
+    g.kernel_h = 3;
+    g.kernel_w = pick(rng, 1, 3);
+    g.stride_w = g.dilation_w = 1;
+    g.pad_top = pick(rng, 0, 2 * g.dilation_h + 1);
+    g.pad_left = pick(rng, 0, g.kernel_w);
+    g.out_h = std::max(1, (g.in_h + g.pad_top + pick(rng, 0, 2) - 2 * g.dilation_h - 1) / g.stride_h + 1);
+    g.out_w = pick(rng, 1, g.in_w + 2);
+    DwCase c = make_case(rng, g, 1);
+    if (rep % 4 == 3)
+      for (auto& m : c.p.requant) m.shift = pick(rng, 1, 3);
+    for (Isa isa : runnable_isas()) {
+      const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data());
+      EXPECT_EQ(pd.pairs, isa == Isa::kAvx512) << isa_name(isa) << " " << case_str(c);
+      pairs += pd.pairs;
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_EQ(pairs, int8_isa_available(Isa::kAvx512) ? 40 : 0);
+}
+
 // Typical layers (right shifts, moderate biases) take the fast form.
 TEST(DepthwiseX86, TypicalLayersTakeTheFastRequantization) {
   Rng rng(29);

@@ -170,6 +170,7 @@ struct DwV256 {
   using Reg = __m256i;
   using Pad = __m256i;
   static constexpr int kBlock = 16, kRegs = 2, kGroup = 2, kMR = 3;  // 6 accumulators of 16 registers
+  static constexpr bool kPairs = false;
 
   static Pad make_pad(int32_t zp) { return _mm256_set1_epi16(static_cast<int16_t>(zp)); }
   static Reg load(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

@@ -313,6 +313,7 @@ struct DwV512 {
   using Reg = __m512i;
   using Pad = __m512i;
   static constexpr int kBlock = 64, kRegs = 4, kGroup = 4, kMR = 4;  // 16 accumulators
+  static constexpr bool kPairs = false;
 
   static Pad make_pad(int32_t zp) { return _mm512_set1_epi8(static_cast<char>(zp + 128)); }
   static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
@@ -438,6 +439,7 @@ struct DwV512x16 {
   using Reg = __m512i;
   using Pad = __m128i;
   static constexpr int kBlock = 16, kRegs = 1, kGroup = 4, kMR = 8;
+  static constexpr bool kPairs = true;
 
   static Pad make_pad(int32_t zp) { return _mm_set1_epi8(static_cast<char>(zp + 128)); }
   static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
