@@ -155,8 +155,28 @@ struct PackedDepthwiseInt8 {
   int q_step = 1, q_cols = 0, col_step = 1, group_cols = 0;
   int ring_rows = 0;                // group rows kept: (kernel_h - 1) * dilation_h + 1
   std::vector<uint32_t> weights;    // [ky][j][c_pad], permuted; 4 u8 or 2 int16 taps per entry
+  // Pixel pairs (AVX-512, kernel_w <= 3, stride_w and dilation_w 1): the
+  // group at column 2i (q_step 2) holds taps 2i..2i+3, which serve output
+  // pixel 2i with `weights` (taps in slots 0..2) and pixel 2i + 1 with
+  // weights_odd (the same taps one slot later), so group rows are half as long.
+  bool pairs = false;
+  std::vector<uint32_t> weights_odd;  // pairs: as weights, taps shifted by one slot
   std::vector<int32_t> bias;        // c_pad, permuted: bias - (input_zero_point + offset) * sum w
   Int8Requant rq;                   // permuted channel order, c_pad channels
+  // Depthwise's cheaper exact requantization (both ISAs), chosen at pack time
+  // when every channel allows it (no left shift, and the accumulator and
+  // intermediate ranges that the weights, bias and zero point allow fit; see
+  // finish_depthwise). Then the packed bias is offset by B = -lo per channel,
+  // so the kernel's accumulator a = acc - lo lies in [0, 2^31), and
+  //   W = a * m2 + c64 (unsigned 32 x 32 -> 64-bit product, wrapping add)
+  // has the high dword Y = SRDHM(acc, m) + h + zp * 2^r (h = 2^(r-1), 0 for
+  // r = 0), so that the output (double rounding, zero point added) is
+  //   (Y - [a < thr]) >> r   (arithmetic shift; thr: where SRDHM < 0, r > 0).
+  bool fast_rq = false;
+  std::vector<uint32_t> rq_m2;    // 2 * multiplier, c_pad, permuted order
+  std::vector<int64_t> rq_c64;    // c_pad; per block of lanes the even channels, then the odd
+  std::vector<int32_t> rq_thr;    // c_pad
+  std::vector<int32_t> rq_shift;  // c_pad: r
   size_t expand_offset = 0;         // scratch offset of the channel-repeated input row (multiplier > 1)
   size_t scratch_bytes = 0;
 };

@@ -259,5 +259,91 @@ TEST(DepthwiseX86, LeftShiftsAndSaturation) {
   }
 }
 
+// The fast requantization (PackedDepthwiseInt8::fast_rq) at its edges: right
+// shifts 0 and 31, multipliers 0, 2^30 and 2^31 - 1, output zero points
+// -128 and 127, and biases from small to near the int32 limits, where the
+// accumulator or intermediate ranges stop fitting and the pack must fall back
+// to the general form. Both outcomes must occur (so neither passes
+// vacuously) and every case must match the reference.
+TEST(DepthwiseX86, FastRequantizationEdges) {
+  Rng rng(23);
+  int fast = 0, general = 0;
+  const int32_t mults[] = {0, 1 << 30, (1 << 30) + 1, 0x7FFFFFFF, 1518500250};
+  for (int rep = 0; rep < 60; ++rep) {
+    const int ch = dw_channels(rng);
+    DwCase c = make_case(rng, free_geometry(rng, ch, ch, 3), 1);
+    for (auto& m : c.p.requant) {
+      m.multiplier = mults[rng.below(5)];
+      switch (rng.below(4)) {
+        case 0: m.shift = 0; break;
+        case 1: m.shift = -31; break;
+        default: m.shift = -pick(rng, 1, 12);
+      }
+    }
+    c.p.output_zero_point = rng.below(2) == 0 ? -128 : 127;
+    c.p.input_zero_point = rng.below(2) == 0 ? -128 : 127;
+    const int64_t spread = rep % 3 == 0 ? int64_t{1} << 8 : rep % 3 == 1 ? int64_t{1} << 24 : (int64_t{1} << 31) - 400000;
+    c.bias = rand_bias(rng, ch, spread);
+    c.with_bias = true;
+    for (Isa isa : runnable_isas()) {
+      if (isa == Isa::kReference) continue;
+      const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data());
+      (pd.fast_rq ? fast : general)++;
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+  if (!runnable_isas().empty() && runnable_isas().back() != Isa::kReference) {
+    EXPECT_GT(fast, 0);
+    EXPECT_GT(general, 0);
+  }
+}
+
+// Pixel pairs (AVX-512, at most 32 channels, kernel 3 x 1..3, stride_w and
+// dilation_w 1): odd and even output widths, any padding, both requantization
+// forms (left shifts force the general one); the AVX-512 pack must take the
+// pairs, the others never.
+TEST(DepthwiseX86, PixelPairs) {
+  Rng rng(31);
+  int pairs = 0;
+  for (int rep = 0; rep < 40; ++rep) {
+    const int ch = pick(rng, 1, 32);
+    ref::WindowGeometry g = free_geometry(rng, ch, ch, 3);
+    g.kernel_h = 3;
+    g.kernel_w = pick(rng, 1, 3);
+    g.stride_w = g.dilation_w = 1;
+    g.pad_top = pick(rng, 0, 2 * g.dilation_h + 1);
+    g.pad_left = pick(rng, 0, g.kernel_w);
+    g.out_h = std::max(1, (g.in_h + g.pad_top + pick(rng, 0, 2) - 2 * g.dilation_h - 1) / g.stride_h + 1);
+    g.out_w = pick(rng, 1, g.in_w + 2);
+    DwCase c = make_case(rng, g, 1);
+    if (rep % 4 == 3)
+      for (auto& m : c.p.requant) m.shift = pick(rng, 1, 3);
+    for (Isa isa : runnable_isas()) {
+      const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data());
+      EXPECT_EQ(pd.pairs, isa == Isa::kAvx512) << isa_name(isa) << " " << case_str(c);
+      pairs += pd.pairs;
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_EQ(pairs, int8_isa_available(Isa::kAvx512) ? 40 : 0);
+}
+
+// Typical layers (right shifts, moderate biases) take the fast form.
+TEST(DepthwiseX86, TypicalLayersTakeTheFastRequantization) {
+  Rng rng(29);
+  for (int rep = 0; rep < 10; ++rep) {
+    const int ch = dw_channels(rng);
+    DwCase c = make_case(rng, free_geometry(rng, ch, ch, 3), 1);
+    for (auto& m : c.p.requant) m.shift = -pick(rng, 0, 10);
+    for (Isa isa : runnable_isas()) {
+      if (isa == Isa::kReference) continue;
+      const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.bias.data());
+      EXPECT_TRUE(pd.fast_rq) << isa_name(isa) << " " << case_str(c);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qlite::kernels::test

@@ -16,10 +16,12 @@
 // stage undo exactly that permutation, so weights, bias and requantization
 // constants are packed in the permuted order (PackedDepthwiseInt8).
 //
-// T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), Pad,
+// T provides: Reg, kBlock, kRegs, kGroup, kMR (output pixels per tile), kPairs
+// (whether pd.pairs may be packed for it: then tile_pairs is compiled), Pad,
 // make_pad, build, build_full (a whole block whose kGroup taps, step bytes
-// apart, all lie inside the row), load, dot, and requant_store (requantize a tile's
-// accumulators and store kBlock bytes per pixel).
+// apart, all lie inside the row), load, dot, and requant_store<MR, Fast>
+// (requantize a tile's accumulators, in the fast form of PackedDepthwiseInt8
+// when Fast, and store kBlock bytes per pixel).
 #pragma once
 
 #include <cstdint>
@@ -70,7 +72,7 @@ struct Depthwise {
     const int8_t* src = image + static_cast<int64_t>(iy) * g.in_w * c;
     if (row_in && pd.params.depth_multiplier != 1) src = expand_row(pd, image, iy, expanded);
     // Taps past kernel_w meet zero weights (one group per row only): no load.
-    const int taps_used = pd.kw_groups == 1 ? g.kernel_w : kG;
+    const int taps_used = pd.kw_groups == 1 && !pd.pairs ? g.kernel_w : kG;
     const int64_t tstep = static_cast<int64_t>(g.dilation_w) * c;
     const int last_tap = (kG - 1) * g.dilation_w;
     // Columns [i_lo, i_hi) have every tap of their group inside the row:
@@ -122,7 +124,42 @@ struct Depthwise {
   // KH / KWG: kernel rows and tap groups per row when known at compile time
   // (0: read from pd). Fully unrolled tap loops keep the accumulators in
   // registers; with runtime trip counts GCC shuffles them between registers.
-  template <int MR, int KH, int KWG>
+  // Pixel pairs (pd.pairs, ox even): pixels ox + 2p and ox + 2p + 1 read the
+  // group at column ox / 2 + p, with weights and weights_odd.
+  template <int MR, int KH, bool Fast>
+  static void tile_pairs(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    const int cp = pd.c_pad;
+    Reg acc[MR][kR];
+#pragma GCC unroll 16
+    for (int k = 0; k < kR; ++k) {
+      const Reg b = T::load(reinterpret_cast<const uint32_t*>(pd.bias.data()) + cb + k * kL);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) acc[i][k] = b;
+    }
+    const uint32_t* we = pd.weights.data() + cb;
+    const uint32_t* wo = pd.weights_odd.data() + cb;
+#pragma GCC unroll 16
+    for (int ky = 0; ky < KH; ++ky, we += cp, wo += cp) {
+      const uint32_t* q = rows[ky] + (ox / 2) * static_cast<int64_t>(cp) + cb;
+#pragma GCC unroll 16
+      for (int k = 0; k < kR; ++k) {
+        const Reg a = T::load(we + k * kL), b = T::load(wo + k * kL);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) acc[i][k] = T::dot(acc[i][k], T::load(q + (i / 2) * cp + k * kL), i % 2 ? b : a);
+      }
+    }
+    T::template requant_store<MR, Fast>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
+  }
+
+  // KWG -1: pixel pairs.
+  template <int MR, int KH, int KWG, bool Fast>
+  static void any_tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
+    if constexpr (KWG == -1) tile_pairs<MR, KH, Fast>(pd, rows, ox, cb, out);
+    else tile<MR, KH, KWG, Fast>(pd, rows, ox, cb, out);
+  }
+
+  template <int MR, int KH, int KWG, bool Fast>
   static void tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int cp = pd.c_pad;
@@ -151,26 +188,26 @@ struct Depthwise {
           for (int k = 0; k < kR; ++k) acc[i][k] = T::dot(acc[i][k], T::load(q + i * pix + k * kL), wv[k]);
       }
     }
-    T::template requant_store<MR>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
+    T::template requant_store<MR, Fast>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
   }
 
   // One output row, channel block by block.
-  template <int KH, int KWG>
+  template <int KH, int KWG, bool Fast>
   static void out_row(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int8_t* orow) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int c = g.out_c;
     for (int cb = 0; cb < c; cb += kB) {
       int ox = 0;
       for (; ox + T::kMR <= g.out_w; ox += T::kMR)
-        tile<T::kMR, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        any_tile<T::kMR, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       // The rest in tiles of 4 and 2 where the full tile is wider (a 14-wide
       // row with 8-pixel tiles would otherwise end in six 1-pixel tiles, each
       // loading every requantization constant).
       if constexpr (T::kMR > 4)
-        for (; ox + 4 <= g.out_w; ox += 4) tile<4, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        for (; ox + 4 <= g.out_w; ox += 4) any_tile<4, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       if constexpr (T::kMR > 2)
-        for (; ox + 2 <= g.out_w; ox += 2) tile<2, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
-      for (; ox < g.out_w; ++ox) tile<1, KH, KWG>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+        for (; ox + 2 <= g.out_w; ox += 2) any_tile<2, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
+      for (; ox < g.out_w; ++ox) any_tile<1, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
     }
   }
 
@@ -198,9 +235,20 @@ struct Depthwise {
       }
       int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
       // MobileNet's 3x3 and 5x5 get unrolled tap loops.
-      if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1>(pd, rows_ptr, orow);
-      else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5>(pd, rows_ptr, orow);
-      else out_row<0, 0>(pd, rows_ptr, orow);
+      // The fast requantization (pd.fast_rq) is a template argument so that
+      // no tile tests it.
+      // Pixel pairs (KWG -1) are packed for 3 kernel rows only.
+      if (pd.fast_rq) {
+        if (T::kPairs && pd.pairs) out_row<3, T::kPairs ? -1 : 1, true>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, true>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, true>(pd, rows_ptr, orow);
+        else out_row<0, 0, true>(pd, rows_ptr, orow);
+      } else {
+        if (T::kPairs && pd.pairs) out_row<3, T::kPairs ? -1 : 1, false>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, false>(pd, rows_ptr, orow);
+        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, false>(pd, rows_ptr, orow);
+        else out_row<0, 0, false>(pd, rows_ptr, orow);
+      }
     }
   }
 };

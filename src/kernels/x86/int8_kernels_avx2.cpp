@@ -170,6 +170,7 @@ struct DwV256 {
   using Reg = __m256i;
   using Pad = __m256i;
   static constexpr int kBlock = 16, kRegs = 2, kGroup = 2, kMR = 3;  // 6 accumulators of 16 registers
+  static constexpr bool kPairs = false;
 
   static Pad make_pad(int32_t zp) { return _mm256_set1_epi16(static_cast<int16_t>(zp)); }
   static Reg load(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
@@ -204,13 +205,34 @@ struct DwV256 {
 
   // As V256::mbqm per register column, then saturating packs restore channel
   // order (int16 and int8 saturation plus the byte clamp = clamp(v + zp, act)).
-  template <int MR>
+  template <int MR, bool Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
+    if constexpr (Fast) {
+      // PackedDepthwiseInt8::fast_rq: the even and odd lanes' unsigned
+      // products plus c64, their high dwords in one register, minus 1 where
+      // a < thr, shifted right by r (output zero point included).
+#pragma GCC unroll 16
+      for (int k = 0; k < kRegs; ++k) {
+        const int c0 = cb + 8 * k;
+        auto ld = [&](const auto* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+        const __m256i m2 = ld(pd.rq_m2.data() + c0), m2o = _mm256_srli_epi64(m2, 32);
+        const __m256i ce = ld(pd.rq_c64.data() + c0), co = ld(pd.rq_c64.data() + c0 + 4);
+        const __m256i thr = ld(pd.rq_thr.data() + c0), sh = ld(pd.rq_shift.data() + c0);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+          const __m256i a = acc[i][k];
+          const __m256i we = _mm256_add_epi64(_mm256_mul_epu32(a, m2), ce);
+          const __m256i wo = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), m2o), co);
+          const __m256i y = _mm256_blend_epi32(_mm256_srli_epi64(we, 32), wo, 0xAA);
+          acc[i][k] = _mm256_srav_epi32(_mm256_add_epi32(y, _mm256_cmpgt_epi32(thr, a)), sh);
+        }
+      }
+    }
     const __m256i rnd = _mm256_set1_epi64x(int64_t{1} << 30);
 #pragma GCC unroll 16
-    for (int k = 0; k < kRegs; ++k) {
+    for (int k = 0; k < kRegs && !Fast; ++k) {
       const int c0 = cb + 8 * k;
       auto ld = [&](const std::vector<int32_t>& v) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.data() + c0)); };
       const __m256i mult = ld(r.multiplier), mult_odd = _mm256_srli_epi64(mult, 32), left = ld(r.left);
@@ -230,7 +252,8 @@ struct DwV256 {
     const __m128i lo = _mm_set1_epi8(static_cast<char>(r.act_min)), hi = _mm_set1_epi8(static_cast<char>(r.act_max));
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m256i w = _mm256_adds_epi16(_mm256_packs_epi32(acc[i][0], acc[i][1]), zp);
+      const __m256i p = _mm256_packs_epi32(acc[i][0], acc[i][1]);
+      const __m256i w = Fast ? p : _mm256_adds_epi16(p, zp);
       const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
       const __m128i v = _mm_min_epi8(_mm_max_epi8(b, lo), hi);
       int8_t* o = out + static_cast<int64_t>(i) * ostride;

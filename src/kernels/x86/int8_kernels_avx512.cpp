@@ -285,12 +285,35 @@ struct V512 : DotQuads512 {
   static B bmin(B a, B b) { return _mm512_min_epi8(a, b); }
 };
 
+// Depthwise's fast requantization (PackedDepthwiseInt8::fast_rq) of register
+// column k of a tile, channels c0..c0+15 (packed order), in place: the even
+// and odd lanes' unsigned products plus c64, their high dwords gathered into
+// one register, minus 1 where a < thr, shifted right by r. The result
+// includes the output zero point (saturating packs and the byte clamp finish).
+template <int MR, int K>
+inline void fast_rq_column(__m512i (&acc)[MR][K], int k, const PackedDepthwiseInt8& pd, int c0) {
+  const __m512i m2 = _mm512_loadu_si512(pd.rq_m2.data() + c0), m2o = _mm512_srli_epi64(m2, 32);
+  const __m512i ce = _mm512_loadu_si512(pd.rq_c64.data() + c0), co = _mm512_loadu_si512(pd.rq_c64.data() + c0 + 8);
+  const __m512i thr = _mm512_loadu_si512(pd.rq_thr.data() + c0), sh = _mm512_loadu_si512(pd.rq_shift.data() + c0);
+  const __m512i one = _mm512_set1_epi32(1);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    const __m512i a = acc[i][k];
+    const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, m2), ce);
+    const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), m2o), co);
+    __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
+    y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, thr), y, one);
+    acc[i][k] = _mm512_srav_epi32(y, sh);
+  }
+}
+
 // Depthwise (int8_depthwise_impl.h): blocks of 64 channels in 4 registers,
 // groups of 4 taps as u8 (x + 128) for vpdpbusd.
 struct DwV512 {
   using Reg = __m512i;
   using Pad = __m512i;
   static constexpr int kBlock = 64, kRegs = 4, kGroup = 4, kMR = 4;  // 16 accumulators
+  static constexpr bool kPairs = false;
 
   static Pad make_pad(int32_t zp) { return _mm512_set1_epi8(static_cast<char>(zp + 128)); }
   static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
@@ -331,10 +354,24 @@ struct DwV512 {
   // Requantize MR pixels x 4 registers in place (constants loaded once per
   // register column), then saturating packs restore channel order: the int16
   // and int8 saturation plus the byte clamp equal clamp(v + zp, act) exactly.
-  template <int MR>
+  template <int MR, bool Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
+    if constexpr (Fast) {
+#pragma GCC unroll 16
+      for (int k = 0; k < kRegs; ++k) fast_rq_column<MR>(acc, k, pd, cb + 16 * k);
+      const __m512i lo = _mm512_set1_epi8(static_cast<char>(r.act_min)), hi = _mm512_set1_epi8(static_cast<char>(r.act_max));
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const __m512i w = _mm512_packs_epi16(_mm512_packs_epi32(acc[i][0], acc[i][1]), _mm512_packs_epi32(acc[i][2], acc[i][3]));
+        const __m512i v = _mm512_min_epi8(_mm512_max_epi8(w, lo), hi);
+        int8_t* o = out + static_cast<int64_t>(i) * ostride;
+        if (n == 64) _mm512_storeu_si512(o, v);
+        else _mm512_mask_storeu_epi8(o, mask64(n), v);
+      }
+      return;
+    }
     const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
 #pragma GCC unroll 16
     for (int k = 0; k < kRegs; ++k) {
@@ -402,6 +439,7 @@ struct DwV512x16 {
   using Reg = __m512i;
   using Pad = __m128i;
   static constexpr int kBlock = 16, kRegs = 1, kGroup = 4, kMR = 8;
+  static constexpr bool kPairs = true;
 
   static Pad make_pad(int32_t zp) { return _mm_set1_epi8(static_cast<char>(zp + 128)); }
   static Reg load(const uint32_t* p) { return _mm512_loadu_si512(p); }
@@ -441,10 +479,22 @@ struct DwV512x16 {
 
   // DwV512's requantization for one register column; the clamp comes before
   // the zero point (nothing wraps), then a narrowing store.
-  template <int MR>
+  template <int MR, bool Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
+    if constexpr (Fast) {
+      fast_rq_column<MR>(acc, 0, pd, cb);
+      const __m512i lo = _mm512_set1_epi32(r.act_min), hi = _mm512_set1_epi32(r.act_max);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const __m512i v = _mm512_min_epi32(_mm512_max_epi32(acc[i][0], lo), hi);
+        int8_t* o = out + static_cast<int64_t>(i) * ostride;
+        if (n == 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm512_cvtepi32_epi8(v));
+        else _mm512_mask_cvtepi32_storeu_epi8(o, mask16(n), v);
+      }
+      return;
+    }
     const __m512i lim = _mm512_set1_epi64(-(int64_t{1} << 30));
     const __m512i mult = _mm512_loadu_si512(r.multiplier.data() + cb), mult_odd = _mm512_srli_epi64(mult, 32);
     const __m512i left = _mm512_loadu_si512(r.left.data() + cb);
