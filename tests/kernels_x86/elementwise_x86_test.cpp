@@ -288,8 +288,11 @@ TEST(ElementwiseX86, ResizeBilinearInt8LargeUpsamplingReadsOnlyItsInput) {
             }
         std::vector<int16_t> x16(x.begin(), x.end()), got16(got.size());
         ref::resize_bilinear_s16(g, x16.data(), got16.data());
-        if (g.in_h == 1 && g.in_w == 1)
-          for (size_t i = 0; i < got16.size(); i += 101) ASSERT_EQ(got16[i], x16[i % 17]);
+        if (g.in_h == 1 && g.in_w == 1) {
+          for (size_t i = 0; i < got16.size(); i += 101) {
+            ASSERT_EQ(got16[i], x16[i % 17]);
+          }
+        }
       }
 }
 
