@@ -96,18 +96,10 @@ void mul_quant8_broadcast(Isa isa, const qlite::ref::MulQuantParams& p, bool is_
     inner *= g.dims[u];
   }
   std::array<int64_t, qlite::ref::kMaxBroadcastRank> idx{};
-  int64_t ia = 0, ib = 0;
+  std::array<int64_t, 2> off{};
   for (int64_t o = 0; o < count; o += inner) {
-    mul_run(run, p, is_signed, inner, a + ia, as, b + ib, bs, out + o);
-    for (int d = outer_last; d >= 0; --d) {
-      const auto u = static_cast<size_t>(d);
-      ia += g.strides[0][u];
-      ib += g.strides[1][u];
-      if (++idx[u] < g.dims[u]) break;
-      ia -= g.strides[0][u] * g.dims[u];
-      ib -= g.strides[1][u] * g.dims[u];
-      idx[u] = 0;
-    }
+    mul_run(run, p, is_signed, inner, a + off[0], as, b + off[1], bs, out + o);
+    qlite::ref::broadcast_step(g, outer_last, idx, off);
   }
 }
 

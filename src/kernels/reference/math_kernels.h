@@ -49,6 +49,21 @@ struct BroadcastGeometry {
 BroadcastGeometry make_broadcast(const char* op, std::span<const std::vector<int64_t>> shapes,
                                  int max_rank = kMaxBroadcastRank);
 
+// One step of the broadcast walk: advances the per-input offsets `off` to the
+// next run of the output, over dimensions top..0 (the odometer's digits in
+// `idx`; the runs cover the dimensions after top).
+template <size_t N>
+inline void broadcast_step(const BroadcastGeometry& g, int top, std::array<int64_t, kMaxBroadcastRank>& idx,
+                           std::array<int64_t, N>& off) {
+  for (int d = top; d >= 0; --d) {
+    const auto u = static_cast<size_t>(d);
+    for (size_t k = 0; k < N; ++k) off[k] += g.strides[k][u];
+    if (++idx[u] < g.dims[u]) return;
+    for (size_t k = 0; k < N; ++k) off[k] -= g.strides[k][u] * g.dims[u];
+    idx[u] = 0;
+  }
+}
+
 // out[i] = f(a[ia], b[ib]) over the broadcast output, in row-major order.
 template <class A, class B, class O, class F>
 void broadcast_binary(const BroadcastGeometry& g, int64_t count, const A* a, const B* b, O* out, F&& f) {
@@ -61,18 +76,10 @@ void broadcast_binary(const BroadcastGeometry& g, int64_t count, const A* a, con
   if (inner == 0 || count == 0) return;
   const int64_t sa = g.strides[0][static_cast<size_t>(r - 1)], sb = g.strides[1][static_cast<size_t>(r - 1)];
   std::array<int64_t, kMaxBroadcastRank> idx{};
-  int64_t ia = 0, ib = 0;
+  std::array<int64_t, 2> off{};
   for (int64_t o = 0; o < count; o += inner) {
-    for (int64_t k = 0; k < inner; ++k) out[o + k] = f(a[ia + k * sa], b[ib + k * sb]);
-    for (int d = r - 2; d >= 0; --d) {
-      const auto u = static_cast<size_t>(d);
-      ia += g.strides[0][u];
-      ib += g.strides[1][u];
-      if (++idx[u] < g.dims[u]) break;
-      ia -= g.strides[0][u] * g.dims[u];
-      ib -= g.strides[1][u] * g.dims[u];
-      idx[u] = 0;
-    }
+    for (int64_t k = 0; k < inner; ++k) out[o + k] = f(a[off[0] + k * sa], b[off[1] + k * sb]);
+    broadcast_step(g, r - 2, idx, off);
   }
 }
 
@@ -89,20 +96,11 @@ void broadcast_ternary(const BroadcastGeometry& g, const A* a, const B* b, const
   const auto last = static_cast<size_t>(r - 1);
   const int64_t sa = g.strides[0][last], sb = g.strides[1][last], sc = g.strides[2][last];
   std::array<int64_t, kMaxBroadcastRank> idx{};
-  int64_t ia = 0, ib = 0, ic = 0;
+  std::array<int64_t, 3> off{};
   for (int64_t o = 0; o < g.count; o += inner) {
-    for (int64_t k = 0; k < inner; ++k) out[o + k] = f(a[ia + k * sa], b[ib + k * sb], c[ic + k * sc]);
-    for (int d = r - 2; d >= 0; --d) {
-      const auto u = static_cast<size_t>(d);
-      ia += g.strides[0][u];
-      ib += g.strides[1][u];
-      ic += g.strides[2][u];
-      if (++idx[u] < g.dims[u]) break;
-      ia -= g.strides[0][u] * g.dims[u];
-      ib -= g.strides[1][u] * g.dims[u];
-      ic -= g.strides[2][u] * g.dims[u];
-      idx[u] = 0;
-    }
+    for (int64_t k = 0; k < inner; ++k)
+      out[o + k] = f(a[off[0] + k * sa], b[off[1] + k * sb], c[off[2] + k * sc]);
+    broadcast_step(g, r - 2, idx, off);
   }
 }
 
