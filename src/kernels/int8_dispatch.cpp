@@ -111,6 +111,16 @@ void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const in
                             output);
 }
 
+FullyConnectedInt8Fn fully_connected_int8_fn(const PackedFullyConnectedInt8& pf) {
+  switch (runnable(pf.isa, "fully_connected_int8")) {
+    case Isa::kAvx512:
+      return pf.gemm.group == 2 ? &int8_avx512::fully_connected_rows_wide : &int8_avx512::fully_connected_rows;
+    case Isa::kAvx2: return &int8_avx2::fully_connected_rows;
+    case Isa::kReference: break;
+  }
+  return &fully_connected_int8;
+}
+
 void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0,
                                 int y1, void* scratch) {
   const qlite::ref::WindowGeometry& g = pd.params.g;

@@ -131,6 +131,13 @@ PackedFullyConnectedInt8 pack_fully_connected_uint8(Isa isa, const qlite::ref::F
 // rows of the batch; input [rows, in], output [rows, out].
 void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
                           void* scratch);
+// The function fully_connected_int8 runs for `pf` (same signature), resolved
+// once: an op that runs every invoke calls it directly, without the argument
+// and CPU checks (an Error here if the CPU lacks pf's Isa). It needs the
+// scratch fully_connected_int8 needs and rows > 0.
+using FullyConnectedInt8Fn = void (*)(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input,
+                                      int8_t* output, void* scratch);
+FullyConnectedInt8Fn fully_connected_int8_fn(const PackedFullyConnectedInt8& pf);
 
 // Depthwise (kernels up to kMaxDwKernel on the SIMD paths; anything larger
 // runs the reference; a depth multiplier > 1 repeats each input channel that

@@ -34,6 +34,18 @@ void max_pool_rows(const PoolGeom& g, float lo, float hi, const float* image, fl
   }
 }
 
+void fc_small(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,
+              FloatAct act, float* out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < N; ++o) {
+      float v = bias ? bias[o] : 0.0f;
+      for (int64_t k = 0; k < K; ++k) v += in[r * K + k] * wt[k * N + o];
+      if (act != FloatAct::kLinear) v = std::max(v, 0.0f);
+      if (act == FloatAct::kRelu6) v = std::min(v, 6.0f);
+      out[r * N + o] = v;
+    }
+}
+
 void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias, FloatAct act,
             float* out) {
   for (int64_t r = 0; r < rows; ++r)
@@ -80,6 +92,24 @@ void max_pool_f32_rows(Isa isa, const PoolGeom& g, float lo, float hi, const flo
 void fc_f32_dot(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,
                 FloatAct act, float* out) {
   QLITE_RTF_DISPATCH(fc_dot(rows, K, N, in, w, bias, act, out))
+}
+
+void fc_f32_small(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,
+                  FloatAct act, float* out) {
+  QLITE_RTF_DISPATCH(fc_small(rows, K, N, in, wt, bias, act, out))
+}
+
+FcF32SmallFn fc_f32_small_fn(Isa isa) {
+#if defined(__x86_64__)
+  switch (checked(isa)) {
+    case Isa::kAvx512: return &rtf_avx512::fc_small;
+    case Isa::kAvx2: return &rtf_avx2::fc_small;
+    case Isa::kReference: break;
+  }
+#else
+  checked(isa);
+#endif
+  return &rtf_ref::fc_small;
 }
 
 }  // namespace qlite::kernels

@@ -26,6 +26,20 @@ void max_pool_f32_rows(Isa isa, const PoolGeom& g, float lo, float hi, const flo
 void fc_f32_dot(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,
                 FloatAct act, float* out);
 
+// out[r][o] = act(bias[o] + sum_k in[r][k] * wt[k][o]) for r < rows, with the
+// weights transposed ([K][N]); for short dots, K <= kSmallFcK (a broadcast
+// input element times registers of outputs, no horizontal sums). Sums
+// differ from a sequential sum by rounding only; a row's result does not
+// depend on how rows are split between calls.
+constexpr int64_t kSmallFcK = 64;
+void fc_f32_small(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,
+                  FloatAct act, float* out);
+// fc_f32_small's path for `isa`, resolved once (an Error if the CPU lacks
+// it), for an op that calls it every invoke.
+using FcF32SmallFn = void (*)(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt,
+                              const float* bias, FloatAct act, float* out);
+FcF32SmallFn fc_f32_small_fn(Isa isa);
+
 // Conv2D over a patch geometry (float_kernels.h; weights HWIO) when the
 // input step between neighbouring pixels (in_col = stride * Cin) is 1..4:
 // the same sums in the same order as float_patch_forward, with the pixels'
@@ -40,6 +54,8 @@ bool conv_f32_small(Isa isa, const PatchGeom& g, const float* in, const float* w
                      int64_t y1);                                                                              \
   void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,            \
               FloatAct act, float* out);                                                                  \
+  void fc_small(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,       \
+                FloatAct act, float* out);                                                                   \
   bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, float* out);
 
 namespace rtf_ref { QLITE_RUNTIME_FLOAT_DECLS }

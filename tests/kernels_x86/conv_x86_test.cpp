@@ -149,6 +149,46 @@ TEST(FullyConnectedX86, EveryKFrom1To130) {
   }
 }
 
+// The small path (few rows, a dot of at most 64, at most two blocks of
+// outputs: TFLite Micro's hello_world is 1-16-16-1) on every shape around its
+// bounds, through the public entry point and through the function
+// fully_connected_int8_fn resolves (what the runtime calls every invoke).
+TEST(FullyConnectedX86, SmallLayersEveryShapeAroundThePathsBounds) {
+  Rng rng(14);
+  for (int k = 1; k <= 66; ++k)
+    for (int n : {1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 48}) {
+      qlite::ref::FullyConnectedInt8Params p;
+      p.batch = 1 + (k + n) % 7;  // 1..7 rows: below and above every ISA's tile height
+      p.in_features = k;
+      p.out_features = n;
+      const Quant q = rand_quant(rng, n, k);
+      p.input_zero_point = q.in_zp;
+      p.output_zero_point = q.out_zp;
+      p.requant = q.requant;
+      p.act = q.act;
+      const auto x = rand_i8(rng, int64_t{p.batch} * k), w = rand_i8(rng, int64_t{n} * k);
+      const auto bias = rand_bias(rng, n, 1 << 15);
+      const int32_t* b = (k + n) % 4 == 0 ? nullptr : bias.data();
+      std::vector<int8_t> want(static_cast<size_t>(p.batch) * n);
+      ref::fully_connected_int8(p, x.data(), w.data(), b, want.data());
+      for (Isa isa : runnable_isas()) {
+        const PackedFullyConnectedInt8 pf = pack_fully_connected_int8(isa, p, w.data(), b);
+        Scratch scratch(pf.scratch_bytes);
+        for (int rows = 1; rows <= p.batch; rows += p.batch - 1) {  // the first row alone, then all
+          Guarded out(static_cast<size_t>(rows) * n), direct(static_cast<size_t>(rows) * n);
+          fully_connected_int8(pf, rows, x.data(), out.data(), scratch.data());
+          fully_connected_int8_fn(pf)(pf, rows, x.data(), direct.data(), scratch.data());
+          ASSERT_TRUE(out.guards_intact() && direct.guards_intact() && scratch.guard_intact())
+              << isa_name(isa) << " k " << k << " n " << n << " rows " << rows;
+          const std::vector<int8_t> head(want.begin(), want.begin() + static_cast<int64_t>(rows) * n);
+          ASSERT_EQ(out.body(), head) << isa_name(isa) << " k " << k << " n " << n << " rows " << rows;
+          ASSERT_EQ(direct.body(), head) << isa_name(isa) << " k " << k << " n " << n << " rows " << rows;
+          if (p.batch == 1) break;
+        }
+      }
+    }
+}
+
 TEST(FullyConnectedX86, SeedShapesBatch1And300) {
   Rng rng(13);
   for (int batch : {1, 300}) {

@@ -131,11 +131,60 @@ TEST(RuntimeFloatKernels, FullyConnectedRowsIndependentOfSplit) {
   }
 }
 
+// fc_f32_small (weights [K][N], K <= kSmallFcK) against the same
+// double-precision oracle, on output counts around every register and block
+// width, through the dispatch and through the function fc_f32_small_fn
+// resolves; a NaN sum stays NaN under RELU / RELU6 (TFLite's std::max(v, 0.f)).
+TEST(RuntimeFloatKernels, FullyConnectedSmallMatchesDoubleSum) {
+  Rng rng(10);
+  for (int64_t K : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{8}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{33},
+                    kernels::kSmallFcK})
+    for (int64_t N : {1, 2, 7, 8, 9, 16, 17, 24, 31, 32, 33, 47, 48, 63, 64, 65, 100})
+      for (FloatAct act : {FloatAct::kLinear, FloatAct::kRelu, FloatAct::kRelu6}) {
+        const int64_t rows = 1 + (K + N) % 4;
+        std::vector<float> x(static_cast<size_t>(rows * K)), wt(static_cast<size_t>(K * N)), b(static_cast<size_t>(N));
+        for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+        for (float& v : wt) v = rng.uniform(-1.0f, 1.0f);
+        for (float& v : b) v = rng.uniform(-2.0f, 2.0f);
+        x[0] = std::numeric_limits<float>::quiet_NaN();  // row 0's outputs are all NaN
+        const bool with_bias = (K + N) % 2 == 1;
+        for (Isa isa : isas()) {
+          std::vector<float> y(static_cast<size_t>(rows * N + 1), -7.0f), direct(y);
+          kernels::fc_f32_small(isa, rows, K, N, x.data(), wt.data(), with_bias ? b.data() : nullptr, act, y.data());
+          kernels::fc_f32_small_fn(isa)(rows, K, N, x.data(), wt.data(), with_bias ? b.data() : nullptr, act,
+                                        direct.data());
+          EXPECT_EQ(y.back(), -7.0f) << isa_name(isa);
+          EXPECT_EQ(0, std::memcmp(y.data(), direct.data(), y.size() * 4)) << isa_name(isa);
+          for (int64_t o = 0; o < N; ++o)
+            EXPECT_TRUE(std::isnan(y[static_cast<size_t>(o)])) << isa_name(isa) << " K " << K << " N " << N << " out " << o;
+          for (int64_t r = 1; r < rows; ++r)
+            for (int64_t o = 0; o < N; ++o) {
+              double s = with_bias ? b[static_cast<size_t>(o)] : 0.0, mag = std::abs(s);
+              for (int64_t k = 0; k < K; ++k) {
+                const double t = double{x[static_cast<size_t>(r * K + k)]} * wt[static_cast<size_t>(k * N + o)];
+                s += t, mag += std::abs(t);
+              }
+              if (act != FloatAct::kLinear) s = std::max(s, 0.0);
+              if (act == FloatAct::kRelu6) s = std::min(s, 6.0);
+              EXPECT_NEAR(y[static_cast<size_t>(r * N + o)], s, 1e-6 * std::max(1.0, mag))
+                  << isa_name(isa) << " K " << K << " N " << N << " row " << r << " out " << o;
+            }
+          // Rows one at a time give the same bits (the runtime splits rows between threads).
+          std::vector<float> one(static_cast<size_t>(rows * N));
+          for (int64_t r = 0; r < rows; ++r)
+            kernels::fc_f32_small(isa, 1, K, N, x.data() + r * K, wt.data(), with_bias ? b.data() : nullptr, act,
+                                  one.data() + r * N);
+          EXPECT_EQ(0, std::memcmp(one.data(), y.data(), one.size() * 4)) << isa_name(isa);
+        }
+      }
+}
+
 TEST(RuntimeFloatKernels, UnsupportedIsaThrows) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     if (kernels::isa_supported(isa)) continue;
     float v = 0.0f;
     EXPECT_THROW(kernels::fc_f32_dot(isa, 1, 1, 1, &v, &v, nullptr, FloatAct::kLinear, &v), Error);
+    EXPECT_THROW(kernels::fc_f32_small_fn(isa), Error);
   }
 }
 

@@ -171,6 +171,14 @@ struct Kernels {
     for (int u = 1; u < KU; ++u)
       for (int i = 0; i < MR; ++i)
         for (int j = 0; j < NB; ++j) acc[0][i][j] = T::add(acc[0][i][j], acc[u][i][j]);
+    requantize_store<MR, NB>(a, acc[0], nb0, out, os);
+  }
+
+  // The accumulators of MR pixels x NB blocks (from channel block nb0)
+  // requantized and stored, output pixels os bytes apart: tile()'s
+  // epilogue, shared with fc_small so both write the same bytes.
+  template <int MR, int NB>
+  static void requantize_store(const Args& a, const Reg (&acc)[MR][NB], int nb0, int8_t* out, int os) {
     if (a.fast) {
       // MBQM with the zero point folded into its rounding constant and one
       // 32-bit shift, saturated to bytes (the small conv path's form): fewer
@@ -188,12 +196,12 @@ struct Kernels {
               for (; i + 2 <= MR; i += 2) {
                 Reg v[4];
                 for (int q = 0; q < 2; ++q)
-                  for (int j = 0; j < 2; ++j) v[q * 2 + j] = T::mbqm_fast(acc[0][i + q][j], rq[j]);
+                  for (int j = 0; j < 2; ++j) v[q * 2 + j] = T::mbqm_fast(acc[i + q][j], rq[j]);
                 T::template store_fast_blocks<4>(v, rq[0], out + i * os + nb0 * L);
               }
               if (i < MR) {
                 Reg v[2];
-                for (int j = 0; j < 2; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
+                for (int j = 0; j < 2; ++j) v[j] = T::mbqm_fast(acc[i][j], rq[j]);
                 T::template store_fast_blocks<2>(v, rq[0], out + i * os + nb0 * L);
               }
               return;
@@ -201,7 +209,7 @@ struct Kernels {
           }
           for (int i = 0; i < MR; ++i) {
             Reg v[NB];
-            for (int j = 0; j < NB; ++j) v[j] = T::mbqm_fast(acc[0][i][j], rq[j]);
+            for (int j = 0; j < NB; ++j) v[j] = T::mbqm_fast(acc[i][j], rq[j]);
             T::template store_fast_blocks<NB>(v, rq[0], out + i * os + nb0 * L);
           }
           return;
@@ -211,7 +219,7 @@ struct Kernels {
         const int c0 = (nb0 + j) * L;
         const int n = imin(L, a.n - c0);
         const typename T::FastRq rq = T::fast_rq(*a.rq, c0);
-        for (int i = 0; i < MR; ++i) T::store_fast1(T::mbqm_fast(acc[0][i][j], rq), rq, out + i * os + c0, n);
+        for (int i = 0; i < MR; ++i) T::store_fast1(T::mbqm_fast(acc[i][j], rq), rq, out + i * os + c0, n);
       }
       return;
     }
@@ -219,7 +227,7 @@ struct Kernels {
       const int c0 = (nb0 + j) * L;
       const int n = imin(L, a.n - c0);
       const typename T::Rq rq = T::load_rq(*a.rq, c0);
-      for (int i = 0; i < MR; ++i) T::store_out(T::mbqm(acc[0][i][j], rq), rq, out + i * os + c0, n);
+      for (int i = 0; i < MR; ++i) T::store_out(T::mbqm(acc[i][j], rq), rq, out + i * os + c0, n);
     }
   }
   static constexpr int imax_c(int x, int y) { return x > y ? x : y; }
@@ -414,8 +422,57 @@ struct Kernels {
   }
 
   // ---- fully connected -----------------------------------------------------
+  // ---- small fully connected ----------------------------------------------
+  // A few rows of a short dot into at most two blocks of outputs (TFLite
+  // Micro's hello_world is 1-16-16-1). At that size the set-up around the
+  // dots costs more than the dots: measured with callgrind on hello_world
+  // (AVX2), fc_rows' scratch pass and gemm_row's tile dispatch took 150 of the
+  // ~390 instructions per op. Here the row is converted on the stack, the
+  // accumulators stay in registers over the whole dot (two sets, even and odd
+  // k-groups, to halve the dependency chain; integer sums, so the order does
+  // not change them) and tile()'s own epilogue writes the bytes.
+  static constexpr int kSmallFcMaxK = 64;
+  static bool fc_small_ok(const PackedGemmInt8& gm, int rows) {
+    return rows < T::kMaxMR && gm.k_pad <= kSmallFcMaxK && gm.n_blocks <= 2;
+  }
+  template <int NB>
+  static void fc_small(const PackedGemmInt8& gm, int rows, const int8_t* in, int8_t* out) {
+    static constexpr int32_t kZeroTap[1] = {0};
+    const Args a = gemm_args(gm, kZeroTap, 1, gm.k_pad / G);
+    const size_t wk = static_cast<size_t>(NB) * L * G;  // one k-group of every block
+    alignas(64) Elem x[kSmallFcMaxK];
+    for (int r = 0; r < rows; ++r) {
+      T::convert(in + static_cast<int64_t>(r) * gm.k, x, gm.k);
+      for (int e = gm.k; e < gm.k_pad; ++e) x[e] = Elem{0};
+      Reg acc[2][1][NB];
+      for (int j = 0; j < NB; ++j) {
+        acc[0][0][j] = T::load_i32(a.bias + j * L);
+        acc[1][0][j] = T::zero();
+      }
+      const WElem* w = a.w;
+      int g = 0;
+      for (; g + 2 <= a.ngroups; g += 2, w += 2 * wk) {
+        const Reg x0 = T::bcast(x + g * G), x1 = T::bcast(x + (g + 1) * G);
+        for (int j = 0; j < NB; ++j) {
+          acc[0][0][j] = T::dot(acc[0][0][j], x0, T::load_w(w + j * L * G));
+          acc[1][0][j] = T::dot(acc[1][0][j], x1, T::load_w(w + wk + j * L * G));
+        }
+      }
+      if (g < a.ngroups) {
+        const Reg x0 = T::bcast(x + g * G);
+        for (int j = 0; j < NB; ++j) acc[0][0][j] = T::dot(acc[0][0][j], x0, T::load_w(w + j * L * G));
+      }
+      for (int j = 0; j < NB; ++j) acc[0][0][j] = T::add(acc[0][0][j], acc[1][0][j]);
+      requantize_store<1, NB>(a, acc[0], 0, out + static_cast<int64_t>(r) * gm.n, gm.n);
+    }
+  }
+
   static void fc_rows(const PackedFullyConnectedInt8& pf, int rows, const int8_t* in, int8_t* out, void* scratch) {
     const PackedGemmInt8& gm = pf.gemm;
+    if (fc_small_ok(gm, rows)) {
+      if (gm.n_blocks == 1) return fc_small<1>(gm, rows, in, out);
+      return fc_small<2>(gm, rows, in, out);
+    }
     Elem* buf = static_cast<Elem*>(scratch);
     static constexpr int32_t kZeroTap[1] = {0};
     const Args a = gemm_args(gm, kZeroTap, 1, gm.k_pad / G);

@@ -92,6 +92,63 @@ void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w,
   }
 }
 
+// NB registers of outputs [o0, o0 + NB * kLanes) of one row of fc_small.
+template <class V, int NB>
+inline void fc_small_block(int64_t K, int64_t N, int64_t o0, const float* x, const float* wt, const float* bias,
+                           FloatAct act, float* y) {
+  using reg = typename V::reg;
+  typename V::mask m[NB];
+  reg a0[NB], a1[NB];
+  _Pragma("GCC unroll 4") for (int j = 0; j < NB; ++j) {
+    m[j] = V::tail(N - o0 - j * V::kLanes);
+    a0[j] = bias ? V::load(bias + o0 + j * V::kLanes, m[j]) : V::zero();
+    a1[j] = V::zero();
+  }
+  const float* w = wt + o0;
+  int64_t k = 0;
+  for (; k + 2 <= K; k += 2, w += 2 * N) {
+    const reg x0 = V::set1(x[k]), x1 = V::set1(x[k + 1]);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NB; ++j) {
+      a0[j] = V::fmadd(x0, V::load(w + j * V::kLanes, m[j]), a0[j]);
+      a1[j] = V::fmadd(x1, V::load(w + N + j * V::kLanes, m[j]), a1[j]);
+    }
+  }
+  if (k < K) {
+    const reg x0 = V::set1(x[k]);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NB; ++j) a0[j] = V::fmadd(x0, V::load(w + j * V::kLanes, m[j]), a0[j]);
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NB; ++j) {
+    reg v = V::add(a0[j], a1[j]);
+    // max(0, v) and min(6, v) keep a NaN v, as TFLite's std::max(v, 0.f) does.
+    if (act != FloatAct::kLinear) v = V::max(V::zero(), v);
+    if (act == FloatAct::kRelu6) v = V::min(V::set1(6.0f), v);
+    V::store(y + o0 + j * V::kLanes, v, m[j]);
+  }
+}
+
+// Rows of a fully connected layer with a short dot (K <= kSmallFcK), the
+// weights transposed to [K][N]: one broadcast input element times registers
+// of outputs per step, two accumulator sets (even and odd k) to halve the
+// FMA chain. On tiny layers (TFLite Micro's hello_world, 1-16-16-1) this is
+// a few dozen instructions where fc_dot's horizontal sums per output cost
+// several hundred. A row's result does not depend on how rows are split.
+template <class V>
+void fc_small(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias, FloatAct act,
+              float* out) {
+  constexpr int64_t kBlock = 4 * V::kLanes;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = in + r * K;
+    float* y = out + r * N;
+    int64_t o0 = 0;
+    for (; o0 + kBlock <= N; o0 += kBlock) fc_small_block<V, 4>(K, N, o0, x, wt, bias, act, y);
+    const int64_t left = N - o0;
+    if (left > 3 * V::kLanes) fc_small_block<V, 4>(K, N, o0, x, wt, bias, act, y);
+    else if (left > 2 * V::kLanes) fc_small_block<V, 3>(K, N, o0, x, wt, bias, act, y);
+    else if (left > V::kLanes) fc_small_block<V, 2>(K, N, o0, x, wt, bias, act, y);
+    else if (left > 0) fc_small_block<V, 1>(K, N, o0, x, wt, bias, act, y);
+  }
+}
+
 // Conv2D through the patch geometry (float_kernels.h) when the input step
 // between neighbouring pixels (stride * Cin) is a small constant: the P
 // pixels' taps are then fixed displacements from one pointer, where the
@@ -171,6 +228,10 @@ bool conv_small(const PatchGeom& g, const float* in, const float* w, const float
   void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w, const float* bias,         \
               FloatAct act, float* out) {                                                                    \
     rtf_simd::fc_dot<V>(rows, K, N, in, w, bias, act, out);                                                  \
+  }                                                                                                          \
+  void fc_small(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,       \
+                FloatAct act, float* out) {                                                                  \
+    rtf_simd::fc_small<V>(rows, K, N, in, wt, bias, act, out);                                               \
   }                                                                                                          \
   bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act,       \
                   float* out) {                                                                              \

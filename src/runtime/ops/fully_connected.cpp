@@ -31,6 +31,8 @@ struct FcState : OpState {
   bool wt_ready = false;
   std::vector<int64_t> offs;
   decltype(KernelTable::fully_connected_f32) f32_fn = nullptr;
+  kernels::FcF32SmallFn f32_small = nullptr;      // short dots (kernels::kSmallFcK), resolved at prepare
+  kernels::FullyConnectedInt8Fn int8_fn = nullptr;  // `packed`'s kernel, resolved at prepare
   // hybrid: weights packed once for the interpreter's Isa (the reference Isa keeps none).
   kernels::PackedFcHybrid hybrid;
   bool hybrid_ready = false;
@@ -90,6 +92,12 @@ void eval_f32(const EvalContext& c, const Node& n) {
   // accumulators per output (the patch kernel would run one FMA chain per
   // row). The choice depends on the call's rows only, never on the split
   // between threads, so thread counts do not change the bits.
+  if (rows < kDotRows && s.in <= kernels::kSmallFcK) {  // a short dot: broadcasts, no horizontal sums
+    split_work(c, rows, c.scaled(n.work), [&](int64_t r0, int64_t r1, int) {
+      s.f32_small(r1 - r0, s.in, s.out, in + r0 * s.in, s.wt.data(), b, s.fact, out + r0 * s.out);
+    });
+    return;
+  }
   if (rows < kDotRows) {
     const float* w = c.input(n, 1).as<const float>();
     split_work(c, rows, c.scaled(n.work), [&](int64_t r0, int64_t r1, int) {
@@ -115,9 +123,11 @@ void eval_int8(const EvalContext& c, const Node& n) {
   const int8_t* in = c.input(n, 0).as<const int8_t>();
   int8_t* out = c.output(n, 0).as<int8_t>();
   std::byte* scratch = c.scratch_of(n, 0);
-  split_work(c, c.scaled(s.batch), c.scaled(n.work), [&](int64_t r0, int64_t r1, int chunk) {
-    kernels::fully_connected_int8(s.packed, static_cast<int>(r1 - r0), in + r0 * s.in, out + r0 * s.out,
-                                  scratch + static_cast<size_t>(chunk) * s.stride);
+  const int64_t rows = c.scaled(s.batch);
+  if (rows == 0) return;
+  split_work(c, rows, c.scaled(n.work), [&](int64_t r0, int64_t r1, int chunk) {
+    s.int8_fn(s.packed, static_cast<int>(r1 - r0), in + r0 * s.in, out + r0 * s.out,
+              scratch + static_cast<size_t>(chunk) * s.stride);
   });
 }
 
@@ -188,6 +198,7 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
       for (int64_t i = 0; i < s.in; ++i) s.offs[static_cast<size_t>(i)] = i;
       s.wt_ready = true;
     }
+    if (s.patch) s.f32_small = kernels::fc_f32_small_fn(s.isa);
     n.eval = eval_f32;
   } else if (in.type == T::kFloat32 && w.type == T::kInt8 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, s.out);
@@ -227,6 +238,7 @@ void prepare_fully_connected(PrepareContext& ctx, Node& n) {
                                                     bias ? bias->as<const int32_t>() : nullptr);
       s.packed_ready = true;
     }
+    s.int8_fn = kernels::fully_connected_int8_fn(s.packed);
     s.stride = scratch_stride(std::max<size_t>(s.packed.scratch_bytes, 1));
     ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
     n.eval = eval_int8;
