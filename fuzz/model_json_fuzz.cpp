@@ -23,8 +23,9 @@
 //
 // QLITE_FUZZ_WRITE_SEEDS=<dir> writes the JSON of the seed model, the
 // reference network (applications::MobileNetStyle), a Sequential with every
-// single-input layer kind, a functional model with Add and Concatenate, a
-// compiled model with a training_config and a QAT model into <dir>.
+// single-input layer kind, a functional model with Add and Concatenate, one
+// with shared layers, a compiled model with a training_config and a QAT model
+// into <dir>.
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -113,6 +114,18 @@ std::vector<std::vector<uint8_t>> seed_jsons() {
     m.build(0);
     seeds.push_back(bytes_of(m.to_json()));
   }
+  {  // shared layers: a Conv2D and a Dense called twice, a later call reading a layer listed after it
+    auto in = layers::Input({5, 5, 2}, "in");
+    auto c = layers::Conv2D(2, {3, 3}, {.padding = Padding::kSame, .name = "c"});
+    auto x1 = c(in);
+    auto x2 = c(layers::ReLU(std::nullopt, "r")(x1));
+    auto g = layers::GlobalAveragePooling2D(false, "gap")(layers::Add("s1")({x1, x2}));
+    auto d = layers::Dense(2, {.name = "d"});
+    auto out = layers::Add("s2")({d(g), d(d(g))});
+    Model m(in, out, "shared");
+    m.build(0);
+    seeds.push_back(bytes_of(m.to_json()));
+  }
   {  // a compiled model: training_config with optimizer state and a Dropout's layer state
     auto m = make_seed_model(10);
     m->add(layers::Dropout(0.5f, 3, "drop"));
@@ -194,8 +207,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   else
     fresh = std::make_unique<Model>(model->name());
   try {
-    for (const Node& n : model->nodes())
-      fresh->add_node(layer_from_config(n.layer->type(), n.layer->get_config()), n.inputs);
+    std::vector<LayerPtr> made;  // per node; a shared layer's later calls reuse its first call's
+    for (const Node& n : model->nodes()) {
+      LayerPtr l;
+      for (size_t k = 0; k < made.size() && !l; ++k)
+        if (model->nodes()[k].layer == n.layer) l = made[k];
+      if (!l) l = layer_from_config(n.layer->type(), n.layer->get_config());
+      made.push_back(l);
+      fresh->add_node(l, n.inputs);
+    }
     fresh->build(1);
   } catch (const Error& e) {
     std::fprintf(stderr, "model_json_fuzz: rebuilding from get_config failed: %s\n", e.what());

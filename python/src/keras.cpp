@@ -186,8 +186,8 @@ void set_weights(std::vector<Param*> params, const py::list& values, const std::
 
 std::vector<Param*> model_params(Model& m) {
   std::vector<Param*> all;
-  for (size_t i = 0; i < m.num_layers(); ++i)
-    for (Param* p : m.layer(i).params()) all.push_back(p);
+  for (Layer* l : m.unique_layers())  // a shared layer's weights once
+    for (Param* p : l->params()) all.push_back(p);
   return all;
 }
 
@@ -531,6 +531,7 @@ void bind_keras(py::module_& m) {
       .def_property_readonly("num_layers", &Model::num_layers)
       .def("layer", [](const Model& md, size_t i) { return std::shared_ptr<Layer>(md.nodes().at(i).layer); })
       .def("node_inputs", [](const Model& md, size_t i) { return md.nodes().at(i).inputs; })
+      .def("node_call", [](const Model& md, size_t i) { return md.nodes().at(i).call; })
       .def_property_readonly("input_shape", [](Model& md) { require_built(md); return shape_tuple(md.input_shape()); })
       .def_property_readonly("output_shape", [](Model& md) { require_built(md); return shape_tuple(md.output_shape()); })
       .def("compile", [](Model& md, const std::string& optimizer_config, bool from_logits) {

@@ -150,11 +150,11 @@ void bind_quant(py::module_& m) {
   m.def("python_config_tokens", [](const Model& md) {
     // (token, class name, layer name, get_config() JSON or None) of every annotation carrying a Python config.
     py::list out;
-    for (const Node& n : md.nodes()) {
-      const auto* pc = dynamic_cast<const PythonQuantizeConfig*>(quant::annotation_config(*n.layer).get());
+    for (const Layer* l : md.unique_layers()) {
+      const auto* pc = dynamic_cast<const PythonQuantizeConfig*>(quant::annotation_config(*l).get());
       if (!pc) continue;
       const py::object config = pc->config().is_null() ? py::object(py::none()) : py::str(pc->config().dump());
-      out.append(py::make_tuple(pc->token(), pc->python_class(), n.layer->name(), config));
+      out.append(py::make_tuple(pc->token(), pc->python_class(), l->name(), config));
     }
     return out;
   });

@@ -338,3 +338,22 @@ def test_validation_data_evaluates_on_the_given_rows(fashion):
         b.fit(x, y, verbose=0, validation_data=(xv[:, :27], yv))
     with pytest.raises(ValueError, match="validation sample weights"):
         b.fit(x, y, verbose=0, validation_data=(xv, yv, np.ones(301)))
+
+
+def test_a_layer_called_twice_shares_its_weights(tmp_path):
+    # y = d(d(x)) + d(x) with one Dense d: one kernel and bias, by hand.
+    inp = keras.Input((2,))
+    d = layers.Dense(2, name="d")
+    a = d(inp)
+    out = layers.Add()([a, d(a)])
+    model = keras.Model(inp, out)
+    assert [l.name for l in model.layers].count("d") == 1
+    assert model.count_params() == 6
+    model.set_weights([np.array([[1, 2], [3, 4]], np.float32), np.array([0.5, -1], np.float32)])
+    y = model.predict(np.array([[1, -1]], np.float32))
+    np.testing.assert_array_equal(y, [[-11.5, -19.0]])  # a = [-1.5, -3], d(a) = [-10, -16]
+    model.save(str(tmp_path / "m"))
+    layer = next(l for l in json.loads(model.to_json())["config"]["layers"] if l["name"] == "d")
+    assert len(layer["inbound_nodes"]) == 2 and layer["inbound_nodes"][1][0][:2] == ["d", 0]
+    back = keras.models.load_model(str(tmp_path / "m"))
+    np.testing.assert_array_equal(back.predict(np.array([[1, -1]], np.float32)), y)

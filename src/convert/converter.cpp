@@ -235,6 +235,10 @@ ConvertResult convert_model(const Model& source, const ConvertOptions& opt) {
       continue;
     }
     values[i] = naming_layer(*layers[i], [&] { return lower_node(L, *layers[i], ins, plan); });
+    // A shared layer's later call is its own op (reading the same weight
+    // buffer); its output tensor is named by the call, as summary() names it.
+    if (const int call = model.nodes()[i].call; call > 0 && values[i].tensor != in.tensor)
+      rename(L, values[i].tensor, layers[i]->name() + "[" + std::to_string(call) + "]");
   }
 
   // ---- graph output

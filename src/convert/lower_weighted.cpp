@@ -34,7 +34,6 @@ Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const Nod
   check(static_cast<int64_t>(bias.size()) == cout, what + "bias size does not match its " + w.units);
   const std::vector<int32_t> wshape = to_i32_shape(layout.shape, "kernel of '" + name + "'");
   const std::vector<int32_t> bshape = {static_cast<int32_t>(cout)};
-  auto& b = L.builder();
   const Shape out_shape = layer.output_shape();
 
   if (plan.kind == Kind::kInt8) {
@@ -45,9 +44,9 @@ Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const Nod
                                 : "integer weights must be per tensor and match its kernel"));
     const std::vector<int32_t> qb = plan.bias ? *plan.bias : quant::quantize_bias(bias, x.quant.scale, iw.scales);
     check(static_cast<int64_t>(qb.size()) == cout, what + "integer bias does not match its " + w.units);
-    const int32_t wt = b.add_constant(name + "/kernel", TensorType::kInt8, wshape, iw.q,
+    const int32_t wt = L.constant(name + "/kernel", TensorType::kInt8, wshape, iw.q,
                                       weight_quantization(iw.scales, w.per_channel, layout.channel_axis));
-    const int32_t bt = b.add_constant(name + "/bias", TensorType::kInt32, bshape, qb,
+    const int32_t bt = L.constant(name + "/bias", TensorType::kInt32, bshape, qb,
                                       weight_quantization(quant::bias_scales(x.quant.scale, iw.scales), w.per_channel, 0));
     Value y = L.make_value(name, TensorType::kInt8, out_shape, &plan.out);
     L.add_op(w.op, {x.tensor, wt, bt}, {y.tensor}, std::move(w.options), w.int8_version, name, true);
@@ -60,7 +59,7 @@ Value lower_weighted(Lowering& L, const Layer& layer, const Value& in, const Nod
   int32_t version = 1;
   if (plan.kind == Kind::kHybrid && plan.quantize_kernel) {
     const IntWeights iw = quantize_weights(kernel, layout, w.per_channel);
-    wt = b.add_constant(name + "/kernel", TensorType::kInt8, wshape, iw.q,
+    wt = L.constant(name + "/kernel", TensorType::kInt8, wshape, iw.q,
                         weight_quantization(iw.scales, w.per_channel, layout.channel_axis));
     version = w.hybrid_version;
   } else {

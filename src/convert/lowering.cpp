@@ -88,13 +88,30 @@ Value Lowering::to_int8(const Value& v, const ActQuant& q, const std::string& la
   return out;
 }
 
+int32_t Lowering::constant_bytes(const std::string& name, lite::TensorType type, std::vector<int32_t> shape,
+                                 std::span<const uint8_t> bytes, lite::Quantization quantization) {
+  const int32_t t = b_.add_tensor(name, type, std::move(shape), std::move(quantization));
+  std::vector<uint32_t>& same_name = buffers_by_name_[name];
+  uint32_t buffer = 0;
+  for (uint32_t b : same_name) {
+    const std::vector<uint8_t>& held = b_.model().buffers[b];
+    if (held.size() == bytes.size() && std::equal(held.begin(), held.end(), bytes.begin())) buffer = b;
+  }
+  if (buffer == 0) {
+    buffer = b_.add_buffer(bytes);
+    same_name.push_back(buffer);
+  }
+  b_.graph().tensors[static_cast<size_t>(t)].buffer = buffer;
+  return t;
+}
+
 int32_t Lowering::float_constant(const std::string& name, const std::vector<int32_t>& shape,
                                  const std::vector<float>& values, bool as_float16,
                                  const std::string& layer) {
-  if (!as_float16) return b_.add_constant(name, TensorType::kFloat32, shape, values);
+  if (!as_float16) return constant(name, TensorType::kFloat32, shape, values);
   std::vector<uint16_t> half(values.size());
   for (size_t i = 0; i < values.size(); ++i) half[i] = ref::float_to_half(values[i]);
-  const int32_t h = b_.add_constant(name + "_fp16", TensorType::kFloat16, shape, half);
+  const int32_t h = constant(name + "_fp16", TensorType::kFloat16, shape, half);
   const int32_t f = b_.add_tensor(name, TensorType::kFloat32, shape);
   // Version 3: float16 input.
   add_op(BuiltinOp::kDequantize, {h}, {f}, {}, 3, layer, false);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <map>
+#include <span>
 #include <optional>
 #include <string>
 #include <utility>
@@ -85,6 +87,19 @@ class Lowering {
   // QUANTIZE int8 -> int8 when the parameters differ).
   Value to_int8(const Value& v, const ActQuant& q, const std::string& layer);
 
+  // A constant tensor. A shared layer is lowered once per call: a constant
+  // with the name and bytes of one added before (its kernel) reads that
+  // constant's buffer, so the file holds the weights once.
+  template <class T>
+  int32_t constant(const std::string& name, lite::TensorType type, std::vector<int32_t> shape,
+                   const std::vector<T>& values, lite::Quantization quantization = {}) {
+    return constant_bytes(name, type, std::move(shape),
+                          {reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(T)},
+                          std::move(quantization));
+  }
+  int32_t constant_bytes(const std::string& name, lite::TensorType type, std::vector<int32_t> shape,
+                         std::span<const uint8_t> bytes, lite::Quantization quantization);
+
   // A constant float32 tensor, or float16 + DEQUANTIZE in Kind::kFloat16Weights.
   int32_t float_constant(const std::string& name, const std::vector<int32_t>& shape,
                          const std::vector<float>& values, bool as_float16, const std::string& layer);
@@ -97,6 +112,7 @@ class Lowering {
   const ConvertOptions& options_;
   lite::ModelBuilder b_;
   std::vector<OpSummary> ops_;
+  std::map<std::string, std::vector<uint32_t>> buffers_by_name_;  // constant() buffers, by tensor name
 };
 
 std::vector<int32_t> to_i32_shape(const Shape& s, const std::string& what);

@@ -34,6 +34,23 @@ std::vector<NodePlan> plan_qat_model(const Model& model, std::vector<const Layer
     const Layer& layer = model.layer(i);
     const auto* q = dynamic_cast<const quant::QuantizedLayer*>(&layer);
     if (q == nullptr) continue;  // left float by selective annotation
+    // A shared layer's later call reads other inputs: its integers (input
+    // parameters, bias, multipliers) come from a copy connected to them, as
+    // the copy that ran the call in training and QAT evaluation is.
+    std::unique_ptr<Layer> call_copy;
+    if (model.nodes()[i].call > 0) {
+      call_copy = layer.clone();
+      std::vector<Shape> shapes;
+      std::vector<Layer*> producers;
+      for (int k : model.nodes()[i].inputs) {
+        shapes.push_back(model.layer(static_cast<size_t>(k)).output_shape());
+        producers.push_back(&model.layer(static_cast<size_t>(k)));
+      }
+      Rng rng(0);
+      call_copy->build(shapes, rng);  // built: keeps the weights
+      call_copy->connect_inputs(producers);
+      q = dynamic_cast<const quant::QuantizedLayer*>(call_copy.get());
+    }
     const quant::LoweredQuant lq = q->lowered();
     check(lq.tflite_compatible, "convert: QAT layer '" + layer.name() +
                                     "' uses a quantization scheme TFLite int8 cannot express");

@@ -21,13 +21,13 @@ std::string number(double v) {
 
 // The first float parameter value with |v| > limit (NaN included), described.
 std::string first_param_beyond(const Model& model, float limit) {
-  for (const Node& n : model.nodes())
-    for (const Param* p : static_cast<const Layer&>(*n.layer).params()) {
+  for (const Layer* l : model.unique_layers())
+    for (const Param* p : l->params()) {
       if (p->value.dtype() != DType::kFloat32) continue;
       const auto v = p->value.span_f32();
       for (size_t i = 0; i < v.size(); ++i)
         if (!(std::fabs(v[i]) <= limit))
-          return "layer '" + n.layer->name() + "' parameter '" + p->name + "' holds " + number(v[i]) +
+          return "layer '" + l->name() + "' parameter '" + p->name + "' holds " + number(v[i]) +
                  " (element " + std::to_string(i) + " of " + std::to_string(v.size()) + ")";
     }
   return {};

@@ -42,6 +42,21 @@ void gather_rows(const Tensor& src, const int64_t* idx, int64_t begin, int64_t e
   for (int64_t i = begin; i < end; ++i) std::memcpy(to + (i - begin) * row, from + idx[i] * row, row);
 }
 
+// Copies every param value of `from` into `to` (a copy of the same layer:
+// same params, same shapes); only the non-trainable ones (state forward
+// updates) when `state_only`. The layer's training state goes along.
+void copy_params(Layer& from, Layer& to, bool state_only) {
+  const std::vector<Param*> a = from.params(), b = to.params();
+  QLITE_CHECK(a.size() == b.size(), "shared layer '" + from.name() + "': its call copy has other params");
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (state_only && a[i]->trainable) continue;
+    QLITE_CHECK(a[i]->value.shape() == b[i]->value.shape() && a[i]->value.dtype() == b[i]->value.dtype(),
+                "shared layer '" + from.name() + "': param '" + a[i]->name + "' changed shape");
+    if (a[i]->value.nbytes() != 0) std::memcpy(b[i]->value.raw(), a[i]->value.raw(), a[i]->value.nbytes());
+  }
+  if (json st = from.training_state(); !st.is_null()) to.set_training_state(st);
+}
+
 }  // namespace
 
 void Model::check_x(const Tensor& x, const char* what) const {
@@ -106,6 +121,25 @@ void Model::prepare() {
   }
   rt.scratch.resize(rt.max_inputs);
   rt.use_scratch.assign(rt.max_inputs, 0);
+  rt.call_copy.clear();
+  rt.call_copy.resize(n);
+  std::vector<Shape> shapes;
+  std::vector<Layer*> producers;
+  for (size_t j = 0; j < n; ++j) {
+    if (nodes_[j].call == 0) continue;
+    const Layer& l = *nodes_[j].layer;
+    std::unique_ptr<Layer> copy = l.clone();
+    shapes.clear();
+    producers.clear();
+    for (int k : nodes_[j].inputs) {
+      shapes.push_back(nodes_[k].layer->output_shape());
+      producers.push_back(nodes_[k].layer.get());
+    }
+    Rng rng(0);
+    copy->build(shapes, rng);  // built already: keeps the copied weights
+    copy->connect_inputs(producers);  // a QAT layer reads this call's input quantization
+    rt.call_copy[j] = std::move(copy);
+  }
   rt.planned = true;
 }
 
@@ -121,14 +155,17 @@ void Model::forward_batch(const Tensor& x, bool training) {
     }
     auto& in = rt.in_ptrs[j];
     for (size_t i = 0; i < in.size(); ++i) in[i] = rt.act_ptr[nodes_[j].inputs[i]];
-    if (training && !std::isnan(rt.clamp_hi[j]) &&
-        nodes_[j].layer->forward_clamped(in, rt.act[j + 1], ctx, rt.clamp_hi[j])) {
+    Layer* copy = rt.call_copy[j].get();
+    Layer& layer = copy ? *copy : *nodes_[j].layer;
+    if (copy) copy_params(*nodes_[j].layer, *copy, false);
+    if (training && !std::isnan(rt.clamp_hi[j]) && layer.forward_clamped(in, rt.act[j + 1], ctx, rt.clamp_hi[j])) {
       rt.fused[j] = 1;
       rt.act_ptr[j] = &rt.act[j + 1];  // read by no one but the fused backward
-      continue;
+    } else {
+      layer.forward(in, rt.act[j], ctx);
+      rt.act_ptr[j] = &rt.act[j];
     }
-    nodes_[j].layer->forward(in, rt.act[j], ctx);
-    rt.act_ptr[j] = &rt.act[j];
+    if (copy && training) copy_params(*copy, *nodes_[j].layer, true);  // each call updates the state in turn
   }
 }
 
@@ -167,13 +204,14 @@ std::pair<double, int64_t> Model::train_batch(const Tensor& x, const Tensor& y) 
         rt.use_scratch[i] = 1;
       }
     }
+    Layer& layer = rt.call_copy[j] ? *rt.call_copy[j] : *nodes_[j].layer;
     if (rt.fused[j]) {
-      const bool ran = nodes_[j].layer->backward_clamped(rt.in_ptrs[j], rt.act[j + 1], rt.grad[j + 1], din, ctx,
+      const bool ran = layer.backward_clamped(rt.in_ptrs[j], rt.act[j + 1], rt.grad[j + 1], din, ctx,
                                                          rt.clamp_hi[j]);
       QLITE_CHECK(ran, "model '" + name_ + "': layer '" + nodes_[j].layer->name() +
                            "' fused a clamp forward but not backward");
     } else {
-      nodes_[j].layer->backward(rt.in_ptrs[j], *rt.act_ptr[j], rt.grad[j], din, ctx);
+      layer.backward(rt.in_ptrs[j], *rt.act_ptr[j], rt.grad[j], din, ctx);
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (!rt.use_scratch[i]) continue;
@@ -183,6 +221,21 @@ std::pair<double, int64_t> Model::train_batch(const Tensor& x, const Tensor& y) 
       float* gp = g.f32();
       const float* sp = rt.scratch[i].f32();
       for (int64_t e = 0; e < g.numel(); ++e) gp[e] += sp[e];
+    }
+  }
+  // A shared layer's gradient is the sum over its calls: the first call's
+  // (the layer's own backward), then the later calls' in node order.
+  for (size_t j = 1; j < n; ++j) {
+    if (!rt.call_copy[j] || !rt.needs_grad[j]) continue;
+    const std::vector<Param*> to = nodes_[j].layer->params(), from = rt.call_copy[j]->params();
+    for (size_t p = 0; p < to.size(); ++p) {
+      if (!to[p]->trainable) continue;
+      QLITE_CHECK(from[p]->grad.shape() == to[p]->grad.shape(),
+                  "model '" + name_ + "': gradient shapes differ between the calls of shared layer '" +
+                      nodes_[j].layer->name() + "'");
+      float* g = to[p]->grad.f32();
+      const float* c = from[p]->grad.f32();
+      for (int64_t e = 0; e < to[p]->grad.numel(); ++e) g[e] += c[e];
     }
   }
   optimizer_->apply(rt.trainable);

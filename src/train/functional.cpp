@@ -55,7 +55,7 @@ Model::Model(const SymbolicTensor& inputs, const SymbolicTensor& outputs, std::s
     }
     std::vector<int> ins;
     for (const SymbolicTensor& in : f.t.inputs()) ins.push_back(index.at(in.id()));
-    // add_node refuses a layer object added twice (a layer called twice).
+    // A layer object met again is another call of a shared layer.
     index[f.t.id()] = add_node(f.t.layer(), ins);
     stack.pop_back();
   }

@@ -1,5 +1,6 @@
 // The model graph: adding layers, naming, building, parameters and cloning.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "train/model_runtime.h"
@@ -10,6 +11,12 @@ namespace qlite {
 namespace {
 
 std::string describe(const Layer& l) { return "layer '" + l.name() + "' (" + l.type() + ")"; }
+
+std::string shapes_str(const std::vector<Shape>& shapes) {
+  std::string s;
+  for (const Shape& sh : shapes) s += (s.empty() ? "" : ", ") + shape_str(sh);
+  return "[" + s + "]";
+}
 
 }  // namespace
 
@@ -48,12 +55,20 @@ int Model::add_node(LayerPtr layer, std::vector<int> inputs) {
           where + ": a Sequential model is a chain; " + describe(*layer) +
               " must read the previous layer only");
   }
-  std::set<std::string> taken;
-  for (const Node& n : nodes_) {
-    QLITE_CHECK(n.layer != layer, where + ": " + describe(*layer) +
-                                " is already in the model (shared layers are not supported)");
-    taken.insert(n.layer->name());
+  // A layer object already in the model: another call of a shared layer.
+  int call = 0;
+  for (const Node& n : nodes_)
+    if (n.layer == layer) ++call;
+  if (call > 0) {
+    QLITE_CHECK(class_name() != "Sequential", where + ": " + describe(*layer) +
+                                                  " is already in the model; a Sequential model cannot call a "
+                                                  "layer twice (shared layers need a functional model)");
+    nodes_.push_back(Node{std::move(layer), std::move(inputs), call});
+    invalidate_plan();
+    return index;
   }
+  std::set<std::string> taken;
+  for (const Node& n : nodes_) taken.insert(n.layer->name());
   if (layer->name().empty()) {
     const std::string stem = layer->default_name_stem();
     std::string name = stem;
@@ -80,6 +95,13 @@ void Model::build(uint64_t seed) {
       shapes.push_back(nodes_[k].layer->output_shape());
       ++consumers[k];
     }
+    if (nodes_[i].call > 0) {  // a shared layer, built at its first call: same input shapes or nothing
+      const Layer& l = *nodes_[i].layer;
+      QLITE_CHECK(shapes == l.input_shapes(),
+                  "model '" + name_ + "': shared " + describe(l) + " is called on " + shapes_str(l.input_shapes()) +
+                      " and on " + shapes_str(shapes) + "; every call of a shared layer must read the same shapes");
+      continue;
+    }
     Rng rng(detail::mix_seed(seed, detail::kStreamLayerInit, i));
     nodes_[i].layer->build(shapes, rng);
     // Each layer bounds its own weights before allocating them; the model's
@@ -93,6 +115,7 @@ void Model::build(uint64_t seed) {
   }
   std::vector<Layer*> producers;
   for (size_t i = 0; i < n; ++i) {
+    if (nodes_[i].call > 0) continue;  // a shared layer connects to its first call's producers
     producers.clear();
     for (int k : nodes_[i].inputs) producers.push_back(nodes_[k].layer.get());
     nodes_[i].layer->connect_inputs(producers);
@@ -108,6 +131,20 @@ bool Model::is_built() const {
   for (const Node& n : nodes_)
     if (!n.layer->built()) return false;
   return true;
+}
+
+std::vector<Layer*> Model::unique_layers() const {
+  std::vector<Layer*> out;
+  for (const Node& n : nodes_)
+    if (n.call == 0) out.push_back(n.layer.get());
+  return out;
+}
+
+int Model::num_calls(size_t node) const {
+  const Layer* l = nodes_.at(node).layer.get();
+  int calls = 0;
+  for (const Node& n : nodes_) calls += n.layer.get() == l;
+  return calls;
 }
 
 Layer* Model::find_layer(const std::string& name) const {
@@ -147,14 +184,14 @@ int Model::threads() const { return rt_ ? rt_->threads : 1; }
 
 int64_t Model::count_params() const {
   int64_t total = 0;
-  for (const Node& n : nodes_) total += n.layer->count_params();
+  for (const Layer* l : unique_layers()) total += l->count_params();
   return total;
 }
 
 std::vector<Param*> Model::trainable_params() {
   std::vector<Param*> out;
-  for (Node& n : nodes_)
-    for (Param* p : n.layer->params())
+  for (Layer* l : unique_layers())
+    for (Param* p : l->params())
       if (p->trainable) out.push_back(p);
   return out;
 }
@@ -178,10 +215,14 @@ std::unique_ptr<Model> clone_model(const Model& model,
     out = std::make_unique<Sequential>(model.name());
   else
     out = std::make_unique<Model>(model.name());
+  std::map<const Layer*, LayerPtr> copies;  // a shared layer is copied once
   for (const Node& n : model.nodes()) {
-    LayerPtr copy = clone_function ? clone_function(*n.layer) : LayerPtr(n.layer->clone());
-    QLITE_CHECK(copy != nullptr, "clone_model: clone_function returned null for " + describe(*n.layer));
-    out->add_node(std::move(copy), n.inputs);
+    LayerPtr& copy = copies[n.layer.get()];
+    if (copy == nullptr) {
+      copy = clone_function ? clone_function(*n.layer) : LayerPtr(n.layer->clone());
+      QLITE_CHECK(copy != nullptr, "clone_model: clone_function returned null for " + describe(*n.layer));
+    }
+    out->add_node(copy, n.inputs);
   }
   // Copied layers keep their weights; build() only creates those of replacements.
   if (model.is_built()) out->build(0);

@@ -32,6 +32,13 @@ struct Model::Runtime {
   std::vector<char> grad_set;              // grad[k] holds a value this step
   std::vector<std::vector<const Tensor*>> in_ptrs;
   std::vector<std::vector<Tensor*>> din_ptrs;
+  // Shared layers: node j of a layer's later call runs call_copy[j], a copy
+  // with its own forward state (what forward keeps for backward), given the
+  // layer's params before each forward; what forward changes in them (moving
+  // statistics, ranges) and its training state go back to the layer after
+  // it, and its gradients are added to the layer's after backward. Null for
+  // a layer's first call, which runs the layer itself.
+  std::vector<std::unique_ptr<Layer>> call_copy;
   std::vector<Tensor> scratch;             // per input slot, when a gradient must be summed
   std::vector<char> use_scratch;
 

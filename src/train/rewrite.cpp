@@ -108,49 +108,105 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
   };
   std::vector<int> where(n, -1);   // source node -> node of the rewritten model
   std::vector<std::optional<Unit>> units;  // per rewritten node: its new weights, when it changed
+  // A pattern at node i: the nodes it takes in (i first), the batch norm it
+  // folds and the clamp it fuses; no side effects.
+  struct Pattern {
+    std::vector<int> chain;
+    const Layer* bn = nullptr;
+    std::optional<Activation> clamp;
+    bool same_as(const Pattern& o) const { return chain.size() == o.chain.size() && bn == o.bn && clamp == o.clamp; }
+  };
+  auto pattern_at = [&](size_t i) {
+    const Layer& layer = *model.nodes()[i].layer;
+    const LayerKind* kind = find_layer_kind(layer.type());
+    Pattern p{{static_cast<int>(i)}, nullptr, std::nullopt};
+    // The one reader of the chain's end, when there is one.
+    auto next = [&]() -> std::optional<int> { return only_reader(model, readers, p.chain.back()); };
+    const bool linear = kind != nullptr && kind->op_spec != nullptr &&
+                        kind->op_spec(layer).activation == Activation::kLinear;
+    if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
+      if (const std::optional<int> r = next()) {
+        const Layer& bn = model.layer(static_cast<size_t>(*r));
+        const LayerKind* bk = find_layer_kind(bn.type());
+        if (bk != nullptr && bk->as_channel_affine != nullptr && bk->as_channel_affine(bn)) {
+          p.bn = &bn;
+          p.chain.push_back(*r);
+        }
+      }
+    }
+    if (linear && kind->fuses_activation) {  // ... -> ReLU / ReLU(6) / Activation
+      if (const std::optional<int> r = next()) {
+        const Layer& clamp = model.layer(static_cast<size_t>(*r));
+        const LayerKind* ck = find_layer_kind(clamp.type());
+        if (ck != nullptr && ck->as_fused_activation != nullptr)
+          if (const std::optional<Activation> a = ck->as_fused_activation(clamp)) {
+            p.clamp = a;
+            p.chain.push_back(*r);
+          }
+      }
+    }
+    return p;
+  };
+  // A shared layer (called more than once) keeps one set of weights, so a
+  // pattern applies to it only when every call has the same one (the same
+  // batch norm object, the same clamp); a batch norm that would fold into
+  // some calls only cannot be exact and is refused. A batch norm folded into
+  // an unshared op may itself be shared (its moving statistics fold into
+  // each op alike), except when kept apart to train with batch statistics.
+  std::vector<int> calls(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < n; ++k) calls[i] += model.nodes()[k].layer == model.nodes()[i].layer;
+  std::vector<Pattern> patterns(n);
+  for (size_t i = 0; i < n; ++i) patterns[i] = pattern_at(i);
+  for (size_t i = 0; i < n; ++i) {
+    if (calls[i] < 2 || model.nodes()[i].call != 0) continue;
+    const Layer& l = *model.nodes()[i].layer;
+    bool same = true, any_bn = false;
+    for (size_t k = 0; k < n; ++k) {
+      if (model.nodes()[k].layer.get() != &l) continue;
+      same = same && patterns[k].same_as(patterns[i]);
+      any_bn = any_bn || patterns[k].bn != nullptr;
+    }
+    if (!same && any_bn)
+      throw Error("rewrite: shared " + l.type() + " '" + l.name() + "' (called " + std::to_string(calls[i]) +
+                  " times) is followed by a batch norm in some calls only; it cannot fold into one set of weights");
+    if (!same)
+      for (size_t k = 0; k < n; ++k)
+        if (model.nodes()[k].layer.get() == &l) patterns[k] = Pattern{{static_cast<int>(k)}, nullptr, std::nullopt};
+  }
+  // A shared layer's rewritten layer, made at its first call that is not
+  // absorbed (a shared clamp or batch norm may be absorbed in some calls).
+  std::map<const Layer*, LayerPtr> shared_copy;
+  std::map<const Layer*, LayerPtr> shared_bn;    // the batch norm kept apart for a shared op
   for (size_t i = 0; i < n; ++i) {
     if (where[i] >= 0) continue;  // absorbed into an earlier node
     const Node& node = model.nodes()[i];
-    std::vector<int> chain{static_cast<int>(i)};
+    const Pattern& pat = patterns[i];
+    std::vector<int> chain = pat.chain;
     LayerPtr layer = node.layer;
     const LayerKind* kind = find_layer_kind(layer->type());
     std::optional<Unit> unit;
     LayerPtr kept_bn;
-    // The one reader of the chain's end, with its record, when there is one.
-    struct Next {
-      int node = -1;
-      const Layer* layer = nullptr;
-      const LayerKind* kind = nullptr;
-    };
-    auto next = [&]() -> Next {
-      const std::optional<int> r = only_reader(model, readers, chain.back());
-      if (!r) return {};
-      const Layer& l = model.layer(static_cast<size_t>(*r));
-      return {*r, &l, find_layer_kind(l.type())};
-    };
-    const bool linear = kind != nullptr && kind->op_spec != nullptr &&
-                        kind->op_spec(*layer).activation == Activation::kLinear;
-    if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
-      const Next bn = next();
-      if (bn.kind != nullptr && bn.kind->as_channel_affine != nullptr)
-        if (const std::optional<ChannelAffine> a = bn.kind->as_channel_affine(*bn.layer)) {
-          unit = unit_of(*layer);
-          if (options.keep_batch_norm && options.keep_batch_norm(static_cast<int>(i))) {
-            kept_bn = keep_batch_norm(*unit, *kind, *bn.layer, layer->type() + " '" + layer->name() + "'");
-          } else {
-            fold_affine(*unit, *kind, *a, layer->type() + " '" + layer->name() + "'");
-          }
-          chain.push_back(bn.node);
-        }
+    const bool shared = calls[i] > 1;
+    const bool later_call = shared && shared_copy.count(node.layer.get()) > 0;
+    if (pat.bn != nullptr && !later_call) {
+      unit = unit_of(*layer);
+      const LayerKind* bk = find_layer_kind(pat.bn->type());
+      if (options.keep_batch_norm && options.keep_batch_norm(static_cast<int>(i))) {
+        // Its step count would advance once per call, and a shared batch
+        // norm would fold into several ops: not what freeze_bn_after means.
+        if (shared || calls[static_cast<size_t>(pat.chain[1])] > 1)
+          throw Error("rewrite: " + layer->type() + " '" + layer->name() + "' and BatchNormalization '" +
+                      pat.bn->name() + "': a shared layer cannot train its batch norm with batch statistics "
+                      "(freeze_bn_after); convert it with the batch norm frozen");
+        kept_bn = keep_batch_norm(*unit, *kind, *pat.bn, layer->type() + " '" + layer->name() + "'");
+      } else {
+        fold_affine(*unit, *kind, *bk->as_channel_affine(*pat.bn), layer->type() + " '" + layer->name() + "'");
+      }
     }
-    if (linear && kind->fuses_activation) {  // ... -> ReLU / ReLU(6) / Activation
-      const Next clamp = next();
-      if (clamp.kind != nullptr && clamp.kind->as_fused_activation != nullptr)
-        if (const std::optional<Activation> a = clamp.kind->as_fused_activation(*clamp.layer)) {
-          if (!unit) unit = unit_of(*layer);
-          unit->config["activation"] = activation_name(*a);
-          chain.push_back(clamp.node);
-        }
+    if (pat.clamp && !later_call) {
+      if (!unit) unit = unit_of(*layer);
+      unit->config["activation"] = activation_name(*pat.clamp);
     }
     // An activation TFLite has no fused form of (sigmoid, softmax, tanh,
     // hard_swish) becomes an Activation layer of its own after the op.
@@ -159,18 +215,31 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
       const Activation a = kind->op_spec(*layer).activation;
       if (!activation_fusable(a)) {
         split = a;
-        unit = unit_of(*layer);
-        unit->config["activation"] = activation_name(Activation::kLinear);
+        if (!later_call) {
+          unit = unit_of(*layer);
+          unit->config["activation"] = activation_name(Activation::kLinear);
+        }
       }
     }
     const bool changed = unit.has_value();
     if (changed) {
       layer = layer_from_config(node.layer->type(), unit->config);
       layer->set_name(node.layer->name());
+    } else if (!later_call) {
+      layer = LayerPtr(layer->clone());
+    }
+    if (shared) {
+      if (later_call) {
+        layer = shared_copy.at(node.layer.get());
+        kept_bn = shared_bn[node.layer.get()];
+      } else {
+        shared_copy[node.layer.get()] = layer;
+        shared_bn[node.layer.get()] = kept_bn;
+      }
     }
     std::vector<int> inputs;
     for (int k : node.inputs) inputs.push_back(where[static_cast<size_t>(k)]);
-    int at = rw.model->add_node(changed ? layer : LayerPtr(layer->clone()), inputs);
+    int at = rw.model->add_node(layer, inputs);
     rw.sources.push_back(chain);
     rw.batch_norms.push_back(std::move(kept_bn));
     units.push_back(std::move(unit));

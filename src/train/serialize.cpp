@@ -33,10 +33,20 @@ std::vector<std::byte> read_file(const fs::path& path, uintmax_t max_bytes) {
 
 std::string param_key(const Layer& l, const Param& p) { return l.name() + "/" + p.name; }
 
-json inbound(const Model& m, const Node& n) {
-  json refs = json::array();
-  for (int k : n.inputs) refs.push_back({m.nodes()[k].layer->name(), 0, 0, json::object()});
-  return refs.empty() ? json::array() : json::array({refs});
+// One entry per call of the node's layer, in node order; a reference names
+// the producer and which of its calls it reads (Keras' node_index).
+json inbound(const Model& m, const Node& first) {
+  json calls = json::array();
+  for (const Node& n : m.nodes()) {
+    if (n.layer != first.layer || n.inputs.empty()) continue;
+    json refs = json::array();
+    for (int k : n.inputs) {
+      const Node& from = m.nodes()[static_cast<size_t>(k)];
+      refs.push_back({from.layer->name(), from.call, 0, json::object()});
+    }
+    calls.push_back(std::move(refs));
+  }
+  return calls;
 }
 
 const json& field(const json& obj, const char* key, const std::string& where) {
@@ -48,15 +58,17 @@ const json& field(const json& obj, const char* key, const std::string& where) {
 
 json Model::to_json() const {
   json layers = json::array();
-  for (const Node& n : nodes_)
+  for (const Node& n : nodes_) {
+    if (n.call > 0) continue;  // a shared layer is written once, with all its calls
     layers.push_back({{"class_name", n.layer->type()},
                       {"name", n.layer->name()},
                       {"config", n.layer->get_config()},
                       {"inbound_nodes", inbound(*this, n)}});
+  }
   json config = {{"name", name_}, {"layers", layers}};
   if (class_name() != "Sequential" && !nodes_.empty()) {
     config["input_layers"] = json::array({json::array({nodes_.front().layer->name(), 0, 0})});
-    config["output_layers"] = json::array({json::array({nodes_.back().layer->name(), 0, 0})});
+    config["output_layers"] = json::array({json::array({nodes_.back().layer->name(), nodes_.back().call, 0})});
   }
   return {{"class_name", class_name()}, {"config", config}, {"qlite_version", kVersion}};
 }
@@ -78,7 +90,23 @@ std::unique_ptr<Model> model_from_json(const json& j) {
     model = std::make_unique<Sequential>(name.get<std::string>());
   else
     model = std::make_unique<Model>(name.get<std::string>());
-  std::map<std::string, int> index_of;
+  // Every layer first, with its calls (one per inbound_nodes entry) as
+  // references (layer name, node_index); then the calls become nodes, each
+  // once everything it reads is a node. A shared layer's later call may read
+  // a layer listed after it, so the calls are taken in passes over the list;
+  // a pass that adds nothing leaves calls that wait on each other: a cycle.
+  struct Ref {
+    std::string layer;
+    int64_t node_index = 0;
+  };
+  struct Entry {
+    LayerPtr layer;
+    std::string where;
+    std::vector<std::vector<Ref>> calls;  // empty for the InputLayer and Sequential layers
+    size_t added = 0;                     // calls already nodes
+  };
+  std::vector<Entry> entries;
+  std::map<std::string, size_t> entry_of;  // layer name -> entry
   for (size_t i = 0; i < layers.size(); ++i) {
     const json& l = layers[i];
     const std::string where = "model JSON layer " + std::to_string(i);
@@ -94,29 +122,84 @@ std::unique_ptr<Model> model_from_json(const json& j) {
       throw Error(where + " (" + lcls.get<std::string>() + "): invalid config: " + e.what());
     }
     check(layer != nullptr, where + ": layer_from_config returned null");
-    std::vector<int> inputs;
+    Entry e{layer, where + " ('" + layer->name() + "')", {}, 0};
     if (l.contains("inbound_nodes")) {
       const json& in = l["inbound_nodes"];
-      check(in.is_array() && in.size() <= 1,
-            where + ": 'inbound_nodes' must be an array of at most one node");
-      if (!in.empty()) {
-        check(in[0].is_array(), where + ": 'inbound_nodes'[0] must be an array");
-        for (const json& ref : in[0]) {
+      check(in.is_array(), where + ": 'inbound_nodes' must be an array");
+      check(cls != "Sequential" || in.size() <= 1,
+            where + ": a Sequential model's layer has at most one inbound node");
+      for (const json& call : in) {
+        check(call.is_array() && !call.empty(), where + ": each inbound node must be a non-empty array");
+        std::vector<Ref> refs;
+        for (const json& ref : call) {
           check(ref.is_array() && !ref.empty() && ref[0].is_string(),
-                where + ": each inbound reference must be [\"layer name\", ...]");
-          auto it = index_of.find(ref[0].get<std::string>());
-          check(it != index_of.end(), where + ": reads layer '" + ref[0].get<std::string>() +
-                                          "', which is not an earlier layer");
-          inputs.push_back(it->second);
+                where + ": each inbound reference must be [\"layer name\", node_index, ...]");
+          Ref r{ref[0].get<std::string>(), 0};
+          if (ref.size() > 1) {
+            check(ref[1].is_number_integer() && ref[1].get<int64_t>() >= 0,
+                  where + ": the node_index reading '" + r.layer + "' must be a non-negative integer");
+            r.node_index = ref[1].get<int64_t>();
+          }
+          refs.push_back(std::move(r));
         }
+        e.calls.push_back(std::move(refs));
       }
-      check(i > 0 || inputs.empty(), where + ": the InputLayer must have no inbound nodes");
-      check(i == 0 || !inputs.empty(), where + ": has no inbound nodes");
+      check(i > 0 || e.calls.empty(), where + ": the InputLayer must have no inbound nodes");
+      check(i == 0 || !e.calls.empty(), where + ": has no inbound nodes");
     } else {
       check(cls == "Sequential", where + ": a Functional model's layers need 'inbound_nodes'");
     }
-    const int idx = model->add_node(layer, inputs);
-    index_of[layer->name()] = idx;
+    // A repeated name is add_node's error (names are unique), raised below.
+    entry_of.emplace(layer->name(), entries.size());
+    entries.push_back(std::move(e));
+  }
+  // Every reference names a layer of the file and one of its calls.
+  for (const Entry& e : entries)
+    for (const auto& call : e.calls)
+      for (const Ref& r : call) {
+        auto it = entry_of.find(r.layer);
+        check(it != entry_of.end(), e.where + ": reads layer '" + r.layer + "', which the model does not have");
+        const Entry& from = entries[it->second];
+        const size_t calls = std::max<size_t>(1, from.calls.size());
+        check(static_cast<uint64_t>(r.node_index) < calls,
+              e.where + ": reads node " + std::to_string(r.node_index) + " of layer '" + r.layer + "', which has " +
+                  std::to_string(calls) + " node(s)");
+      }
+  std::map<std::pair<std::string, int64_t>, int> node_of;  // (layer, node_index) -> node
+  size_t pending = 0;
+  for (const Entry& e : entries) pending += std::max<size_t>(1, e.calls.size());
+  while (pending > 0) {
+    bool progress = false;
+    for (Entry& e : entries) {
+      const size_t total = std::max<size_t>(1, e.calls.size());
+      while (e.added < total) {
+        std::vector<int> inputs;
+        bool ready = true;
+        if (!e.calls.empty())
+          for (const Ref& r : e.calls[e.added]) {
+            auto it = node_of.find({r.layer, r.node_index});
+            if (it == node_of.end()) {
+              ready = false;
+              break;
+            }
+            inputs.push_back(it->second);
+          }
+        // Only the file's first layer (the InputLayer) may go first.
+        if (!ready || (node_of.empty() && &e != &entries.front())) break;
+        const int idx = model->add_node(e.layer, inputs);
+        node_of[{e.layer->name(), static_cast<int64_t>(e.added)}] = idx;
+        ++e.added;
+        --pending;
+        progress = true;
+      }
+    }
+    if (!progress) {
+      std::string waiting;
+      for (const Entry& e : entries)
+        if (e.added < std::max<size_t>(1, e.calls.size()))
+          waiting += (waiting.empty() ? "'" : ", '") + e.layer->name() + "' node " + std::to_string(e.added);
+      throw Error("model JSON: inbound nodes form a cycle; these nodes wait on each other: " + waiting);
+    }
   }
   model->build(0);
   return model;
@@ -144,21 +227,21 @@ void stage_model(const Model& model, const std::string& dir, StagedFiles& stagin
     tc["optimizer_state"] = {{"iterations", st.iterations}, {"slots", kOptimizerName}};
     tc["epochs_trained"] = model.epochs_trained();
     json layer_state = json::object();
-    for (const Node& n : model.nodes())
-      if (json ls = n.layer->training_state(); !ls.is_null()) layer_state[n.layer->name()] = ls;
+    for (const Layer* l : model.unique_layers())
+      if (json ls = l->training_state(); !ls.is_null()) layer_state[l->name()] = ls;
     if (!layer_state.empty()) tc["layer_state"] = layer_state;
     std::vector<safetensors::TensorRef> slots;
     if (!st.slots.empty()) {
       size_t i = 0;
-      for (const Node& n : model.nodes())
-        for (const Param* p : static_cast<const Layer&>(*n.layer).params()) {
+      for (const Layer* l : model.unique_layers())
+        for (const Param* p : l->params()) {
           if (!p->trainable) continue;
           for (const std::string& slot : slot_names) {
             check(i < st.slots.size(), "save_model: the optimizer has fewer slots than the model's trainable params");
             const Tensor& t = st.slots[i++];
             check(t.shape() == p->value.shape(), "save_model: optimizer slot '" + slot + "' of '" +
-                                                     param_key(*n.layer, *p) + "' does not match its parameter");
-            slots.push_back({param_key(*n.layer, *p) + "/" + slot, t.dtype(), t.shape(), &t});
+                                                     param_key(*l, *p) + "' does not match its parameter");
+            slots.push_back({param_key(*l, *p) + "/" + slot, t.dtype(), t.shape(), &t});
           }
         }
       check(i == st.slots.size(), "save_model: the optimizer has more slots than the model's trainable params");
@@ -169,9 +252,9 @@ void stage_model(const Model& model, const std::string& dir, StagedFiles& stagin
   const std::string text = j.dump(2) + "\n";
 
   std::vector<safetensors::TensorRef> refs;
-  for (const Node& n : model.nodes())
-    for (const Param* p : static_cast<const Layer&>(*n.layer).params())
-      refs.push_back({param_key(*n.layer, *p), p->value.dtype(), p->value.shape(), &p->value});
+  for (const Layer* l : model.unique_layers())
+    for (const Param* p : l->params())
+      refs.push_back({param_key(*l, *p), p->value.dtype(), p->value.shape(), &p->value});
   const std::vector<char> weights =
       safetensors::serialize(refs, {{"format", "qlite"}, {"qlite_version", kVersion}});
 
@@ -201,14 +284,14 @@ void load_weights(Model& model, const std::string& dir) {
   // At most the weights this architecture has, the 8-byte length and the
   // 100 MB header limit of safetensors.
   uintmax_t weight_bytes = 0;
-  for (const Node& n : model.nodes())
-    for (Param* p : n.layer->params()) weight_bytes += p->value.nbytes();
+  for (Layer* l : model.unique_layers())
+    for (Param* p : l->params()) weight_bytes += p->value.nbytes();
   const std::vector<std::byte> wbytes = read_file(wpath, weight_bytes + 8 + 100'000'000);
   const safetensors::File file = safetensors::parse(wbytes, wpath.string());
   std::set<std::string> used;
-  for (const Node& n : model.nodes()) {
-    for (Param* p : n.layer->params()) {
-      const std::string key = param_key(*n.layer, *p);
+  for (Layer* l : model.unique_layers()) {
+    for (Param* p : l->params()) {
+      const std::string key = param_key(*l, *p);
       auto it = file.tensors.find(key);
       check(it != file.tensors.end(), wpath.string() + ": missing tensor '" + key + "'");
       const safetensors::Entry& e = it->second;
@@ -272,11 +355,11 @@ void load_optimizer_slots(Model& model, int64_t iterations, const std::string& d
   const safetensors::File file = safetensors::parse(obytes, opath.string());
   if (!file.tensors.empty()) {
     std::set<std::string> used;
-    for (const Node& n : model.nodes())
-      for (Param* p : n.layer->params()) {
+    for (Layer* l : model.unique_layers())
+      for (Param* p : l->params()) {
         if (!p->trainable) continue;
         for (const std::string& slot : slot_names) {
-          const std::string key = param_key(*n.layer, *p) + "/" + slot;
+          const std::string key = param_key(*l, *p) + "/" + slot;
           auto it = file.tensors.find(key);
           check(it != file.tensors.end(), opath.string() + ": missing optimizer slot '" + key + "'");
           const safetensors::Entry& e = it->second;

@@ -45,6 +45,7 @@ std::string summarize(const Model& m) {
   bool first = true;
   for (size_t i = 0; i < m.nodes().size(); ++i) {
     const Node& n = m.nodes()[i];
+    if (n.call > 0) continue;  // a shared layer has one row, at its first call
     const Layer& l = *n.layer;
     int64_t params = 0;
     for (const Param* p : l.params()) {
@@ -58,8 +59,16 @@ std::string summarize(const Model& m) {
     std::vector<std::string> fields{l.name() + " (" + l.type() + ")", shape_str(shape),
                                     std::to_string(params)};
     if (!sequential) {
+      // Every call's inputs, as Keras lists a shared layer's inbound nodes; a
+      // later call of a shared producer is named with its node index.
       std::string from;
-      for (int k : n.inputs) from += (from.empty() ? "" : ", ") + m.nodes()[k].layer->name();
+      for (const Node& c : m.nodes()) {
+        if (c.layer != n.layer) continue;
+        for (int k : c.inputs) {
+          const Node& p = m.nodes()[static_cast<size_t>(k)];
+          from += (from.empty() ? "" : ", ") + p.layer->name() + (p.call > 0 ? "[" + std::to_string(p.call) + "]" : "");
+        }
+      }
       fields.push_back(from);
     }
     if (!first) out << std::string(width, '_') << "\n";

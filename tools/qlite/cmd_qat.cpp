@@ -133,8 +133,8 @@ int run_qat(const QatArgs& a) {
     j["subset"] = a.subset;
     j["freeze_bn_after"] = a.freeze_bn_after;
     json wrapped = json::array();
-    for (const Node& n : qat->nodes())
-      if (dynamic_cast<const quant::QuantizedLayer*>(n.layer.get())) wrapped.push_back(n.layer->name());
+    for (const Layer* l : qat->unique_layers())
+      if (dynamic_cast<const quant::QuantizedLayer*>(l)) wrapped.push_back(l->name());
     j["quantized_layers"] = wrapped;
     j["baseline_test_accuracy"] = baseline.accuracy;
     j["qat_test_accuracy"] = test.accuracy;

@@ -75,7 +75,15 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
     fresh = std::make_unique<Sequential>(model->name());
   else
     fresh = std::make_unique<Model>(model->name());
-  for (const Node& n : model->nodes()) fresh->add_node(layer_from_config(n.layer->type(), n.layer->get_config()), n.inputs);
+  std::vector<LayerPtr> made;  // per node; a shared layer's later calls reuse its first call's
+  for (const Node& n : model->nodes()) {
+    LayerPtr l;
+    for (size_t k = 0; k < made.size() && !l; ++k)
+      if (model->nodes()[k].layer == n.layer) l = made[k];
+    if (!l) l = layer_from_config(n.layer->type(), n.layer->get_config());
+    made.push_back(l);
+    fresh->add_node(l, n.inputs);
+  }
   fresh->build(a.fit.seed);
   return fresh;
 }

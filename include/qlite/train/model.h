@@ -131,10 +131,14 @@ struct EvalResult {
 };
 
 // A node of the graph: a layer and the nodes it reads (indices of earlier
-// nodes). Node 0 is always the InputLayer.
+// nodes). Node 0 is always the InputLayer. A layer called on several tensors
+// (a shared layer: one set of weights) is the layer of several nodes, one per
+// call; `call` numbers them in node order (Keras' node_index: 0 for the
+// first call).
 struct Node {
   LayerPtr layer;
   std::vector<int> inputs;
+  int call = 0;
 };
 
 class Model {
@@ -143,8 +147,9 @@ class Model {
   explicit Model(std::string name) : name_(std::move(name)) {}
   // The functional model from `inputs` (a layers::Input) to `outputs`: every
   // layer `outputs` depends on, each after the layers it reads (Keras'
-  // Model(inputs, outputs)). A layer called on a tensor that does not come
-  // from `inputs`, or called twice (shared layers), is an Error naming it.
+  // Model(inputs, outputs)). A layer called on several tensors is shared:
+  // one node per call, one set of weights. A layer called on a tensor that
+  // does not come from `inputs` is an Error naming it.
   Model(const SymbolicTensor& inputs, const SymbolicTensor& outputs, std::string name = "model");
   virtual ~Model() = default;
   Model(const Model&) = delete;
@@ -158,8 +163,10 @@ class Model {
   // Adds a layer reading the given nodes (empty: the previous node) and
   // returns its node index. The first layer must be an InputLayer. A layer
   // with an empty name gets a Keras-style unique name (dense, dense_1, ...);
-  // a given name that is already taken is an Error, as is adding the same
-  // layer object twice.
+  // a given name that another layer has is an Error. Adding a layer object
+  // that is already in a functional model adds another call of it (a shared
+  // layer: same weights, gradients summed over the calls); a Sequential
+  // model refuses it.
   int add_node(LayerPtr layer, std::vector<int> inputs = {});
 
   // Creates the weights of every layer not yet built; layer i draws from a
@@ -167,8 +174,9 @@ class Model {
   // on the layers after it. fit builds with FitOptions::seed, evaluate and
   // predict with 0, when the model is not yet built; summary() of an unbuilt
   // model describes a built copy. Every layer but the last must feed a later
-  // one (the last layer is the model's one output). Throws Error naming the
-  // layer whose shapes do not fit.
+  // one (the last layer is the model's one output). A shared layer is built
+  // at its first call; its other calls must read inputs of the same shapes.
+  // Throws Error naming the layer whose shapes do not fit.
   void build(uint64_t seed = 0);
   bool is_built() const;
 
@@ -176,6 +184,11 @@ class Model {
   size_t num_layers() const { return nodes_.size(); }
   Layer& layer(size_t i) const { return *nodes_.at(i).layer; }
   Layer* find_layer(const std::string& name) const;  // nullptr when absent
+  // Every layer once (a shared layer at its first call), in node order:
+  // what holds the model's weights.
+  std::vector<Layer*> unique_layers() const;
+  // How many nodes call this node's layer (1 unless it is shared).
+  int num_calls(size_t node) const;
   const Shape& input_shape() const;   // per sample
   const Shape& output_shape() const;  // per sample
 
@@ -246,7 +259,9 @@ class Sequential : public Model {
 };
 
 // Clones a model, passing each layer through clone_function (which may return
-// a replacement, e.g. an annotated layer); the default deep-copies it.
+// a replacement, e.g. an annotated layer); the default deep-copies it. A
+// shared layer is passed once, at its first call, and its copy is shared by
+// the same calls in the clone.
 std::unique_ptr<Model> clone_model(const Model& model,
                                    const std::function<LayerPtr(const Layer&)>& clone_function = {});
 

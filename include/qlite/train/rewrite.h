@@ -24,7 +24,11 @@
 //    that activation named "<op name>_<activation>" (LOGISTIC, SOFTMAX, TANH,
 //    HARD_SWISH in the file); both nodes list the source node in `sources`.
 // A fusing pattern applies only where the inner tensor has no other reader
-// and is not the model's output.
+// and is not the model's output. A shared layer (called more than once)
+// stays one layer: a pattern applies to it only when every call has the
+// same one (the same batch norm, the same clamp activation), and a batch
+// norm after some of its calls only is an Error naming it; a shared batch
+// norm after unshared ops folds into each.
 #pragma once
 
 #include <functional>
@@ -53,7 +57,8 @@ struct RewriteOptions {
   // weights. The op then keeps its unfolded kernel, and its bias is 0 (the
   // op's own bias goes into the batch norm's moving mean: BN(z + b) with mean
   // m equals BN(z) with mean m - b). The rest of the pattern (the fused
-  // activation) is unchanged.
+  // activation) is unchanged. An Error where the op or the batch norm is
+  // shared.
   std::function<bool(int node)> keep_batch_norm;
 };
 

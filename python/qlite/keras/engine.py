@@ -100,11 +100,11 @@ class Model:
 
     @property
     def layers(self):
-        """The layers in graph order (a Sequential omits its InputLayer, as Keras does)."""
+        """The layers in graph order, a shared layer once (a Sequential omits its InputLayer, as Keras does)."""
         out = []
         for i in range(self._model.num_layers):
             layer = self._model.layer(i)
-            if i == 0 and self._model.class_name == "Sequential":
+            if (i == 0 and self._model.class_name == "Sequential") or self._model.node_call(i) > 0:
                 continue
             out.append(_layers.wrap_layer(layer))
         return out

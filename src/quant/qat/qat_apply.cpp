@@ -129,20 +129,29 @@ Rewritten rewritten_annotated(const Model& model, const QuantizeOptions& options
   std::vector<const QuantizeAnnotate*> annotation(src->num_layers(), nullptr);
   for (size_t i = 0; i < src->num_layers(); ++i)
     annotation[i] = dynamic_cast<const QuantizeAnnotate*>(&src->layer(i));
+  // clone_model passes each layer once, at its first call (shared layers).
+  auto first_calls = [](const Model& m) {
+    std::vector<size_t> firsts;
+    for (size_t i = 0; i < m.num_layers(); ++i)
+      if (m.nodes()[i].call == 0) firsts.push_back(i);
+    return firsts;
+  };
+  const std::vector<size_t> src_firsts = first_calls(*src);
   size_t at = 0;
   std::unique_ptr<Model> plain = clone_model(*src, [&](const Layer& l) -> LayerPtr {
-    const QuantizeAnnotate* a = annotation[at++];
+    const QuantizeAnnotate* a = annotation[src_firsts.at(at++)];
     return a ? LayerPtr(a->release_inner()->clone()) : LayerPtr(l.clone());
   });
   RewriteOptions ro;
   // Batch norms after an annotated op train with batch statistics first.
   if (options.freeze_bn_after > 0) ro.keep_batch_norm = [&](int node) { return annotation[static_cast<size_t>(node)] != nullptr; };
   RewrittenModel rw = rewrite_for_lowering(*plain, ro);
+  const std::vector<size_t> rw_firsts = first_calls(*rw.model);
   at = 0;
   Rewritten out;
   out.batch_norms = rw.batch_norms;
   out.model = clone_model(*rw.model, [&](const Layer& l) -> LayerPtr {
-    const std::vector<int>& from = rw.sources[at++];
+    const std::vector<int>& from = rw.sources[rw_firsts.at(at++)];
     const QuantizeAnnotate* a = annotation[static_cast<size_t>(from[0])];
     for (int s : from)
       QLITE_CHECK((annotation[static_cast<size_t>(s)] != nullptr) == (a != nullptr),
@@ -189,6 +198,9 @@ std::vector<QuantizeConfigPtr> wrapper_configs(const Model& src) {
   for (size_t i = 0; i + 1 < n; ++i) {
     if (!config[i] || readers[i].size() != 1 || config[i]->class_name() != "QuantizeConfig") continue;
     const auto j = static_cast<size_t>(readers[i][0]);
+    // A shared producer or Concatenate keeps its own ranges: one range per
+    // layer cannot be each call's reader's.
+    if (src.num_calls(i) > 1 || src.num_calls(j) > 1) continue;
     if (!config[j] || lowered_op(annotation[j]->inner()) != OpKind::kConcatenation) continue;
     const QuantRole role = quant_role(annotation[i]->inner());
     if (role != QuantRole::kWeighted && role != QuantRole::kOutputRange) continue;
@@ -270,7 +282,13 @@ std::unique_ptr<Model> quantize_apply(const Model& model, const QuantizeOptions&
       }
       inputs.push_back(from);
     }
-    if (a) {
+    if (a && nodes[i].call > 0) {  // a shared layer's later call: the wrapper its first call made
+      LayerPtr wrapper;
+      for (size_t k = 0; k < i && !wrapper; ++k)
+        if (nodes[k].layer == nodes[i].layer) wrapper = out->nodes()[static_cast<size_t>(where[k])].layer;
+      where[i] = out->add_node(wrapper, inputs);
+      quantized[i] = 1;
+    } else if (a) {
       where[i] = out->add_node(
           rw.batch_norms[i] ? std::make_shared<QuantizeWrapper>(a->release_inner(), configs[i], rw.batch_norms[i],
                                                                 options.freeze_bn_after)
