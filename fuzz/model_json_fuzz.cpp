@@ -202,20 +202,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // layer's get_config(), built with another seed; it must be accepted and
   // describe the same architecture.
   std::unique_ptr<Model> fresh;
-  if (model->class_name() == "Sequential")
-    fresh = std::make_unique<Sequential>(model->name());
-  else
-    fresh = std::make_unique<Model>(model->name());
   try {
-    std::vector<LayerPtr> made;  // per node; a shared layer's later calls reuse its first call's
-    for (const Node& n : model->nodes()) {
-      LayerPtr l;
-      for (size_t k = 0; k < made.size() && !l; ++k)
-        if (model->nodes()[k].layer == n.layer) l = made[k];
-      if (!l) l = layer_from_config(n.layer->type(), n.layer->get_config());
-      made.push_back(l);
-      fresh->add_node(l, n.inputs);
-    }
+    fresh = fresh_model_from_config(*model);
     fresh->build(1);
   } catch (const Error& e) {
     std::fprintf(stderr, "model_json_fuzz: rebuilding from get_config failed: %s\n", e.what());

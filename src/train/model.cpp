@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "train/model_json.h"
 #include "train/model_runtime.h"
 #include "train/train_util.h"
 
@@ -208,8 +209,12 @@ Sequential& Sequential::add(LayerPtr layer) {
   return *this;
 }
 
-std::unique_ptr<Model> clone_model(const Model& model,
-                                   const std::function<LayerPtr(const Layer&)>& clone_function) {
+namespace {
+// model's graph with each layer replaced by make(layer), called once per
+// layer (at its first call), so a shared layer's copy is shared by the same
+// calls; not built.
+std::unique_ptr<Model> copy_graph(const Model& model, const std::function<LayerPtr(const Layer&)>& make,
+                                  const char* who) {
   std::unique_ptr<Model> out;
   if (model.class_name() == "Sequential")
     out = std::make_unique<Sequential>(model.name());
@@ -219,14 +224,29 @@ std::unique_ptr<Model> clone_model(const Model& model,
   for (const Node& n : model.nodes()) {
     LayerPtr& copy = copies[n.layer.get()];
     if (copy == nullptr) {
-      copy = clone_function ? clone_function(*n.layer) : LayerPtr(n.layer->clone());
-      QLITE_CHECK(copy != nullptr, "clone_model: clone_function returned null for " + describe(*n.layer));
+      copy = make(*n.layer);
+      QLITE_CHECK(copy != nullptr, std::string(who) + " returned null for " + describe(*n.layer));
     }
     out->add_node(copy, n.inputs);
   }
+  return out;
+}
+}  // namespace
+
+std::unique_ptr<Model> clone_model(const Model& model,
+                                   const std::function<LayerPtr(const Layer&)>& clone_function) {
+  std::unique_ptr<Model> out =
+      copy_graph(model, clone_function ? clone_function : [](const Layer& l) { return LayerPtr(l.clone()); },
+                 "clone_model: clone_function");
   // Copied layers keep their weights; build() only creates those of replacements.
   if (model.is_built()) out->build(0);
   return out;
+}
+
+std::unique_ptr<Model> fresh_model_from_config(const Model& model) {
+  return copy_graph(
+      model, [](const Layer& l) { return layer_from_config(l.type(), l.get_config()); },
+      "fresh_model_from_config: layer_from_config");
 }
 
 }  // namespace qlite

@@ -17,4 +17,10 @@ namespace qlite {
 // an Error whose message starts with `where`.
 std::unique_ptr<Model> model_from_json_text(std::string_view text, const std::string& where);
 
+// The same graph made of fresh, unbuilt layers, each from its layer's
+// get_config() (a shared layer made once and shared by the same calls), so
+// that build(seed) initialises every weight anew: what `qlite train --model`
+// does with a model.json, and what the fuzz target checks it accepts.
+std::unique_ptr<Model> fresh_model_from_config(const Model& model);
+
 }  // namespace qlite

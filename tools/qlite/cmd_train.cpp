@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "qlite/data.h"
 #include "qlite/train.h"
+#include "train/model_json.h"
 
 namespace qlite::cli {
 namespace {
@@ -70,20 +71,7 @@ std::unique_ptr<Model> make_model(const TrainArgs& a, const Dataset& ds) {
   // model_from_json builds (with seed 0) to check the shapes; the weights
   // must start from --seed, so the same graph is made again from fresh,
   // unbuilt layers and built with it.
-  std::unique_ptr<Model> fresh;
-  if (model->class_name() == "Sequential")
-    fresh = std::make_unique<Sequential>(model->name());
-  else
-    fresh = std::make_unique<Model>(model->name());
-  std::vector<LayerPtr> made;  // per node; a shared layer's later calls reuse its first call's
-  for (const Node& n : model->nodes()) {
-    LayerPtr l;
-    for (size_t k = 0; k < made.size() && !l; ++k)
-      if (model->nodes()[k].layer == n.layer) l = made[k];
-    if (!l) l = layer_from_config(n.layer->type(), n.layer->get_config());
-    made.push_back(l);
-    fresh->add_node(l, n.inputs);
-  }
+  std::unique_ptr<Model> fresh = fresh_model_from_config(*model);
   fresh->build(a.fit.seed);
   return fresh;
 }
