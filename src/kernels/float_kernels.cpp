@@ -3,8 +3,7 @@
 
 namespace qlite::kernels {
 
-namespace {
-bool isa_supported_uncached(Isa isa) {
+bool isa_supported(Isa isa) {
 #if defined(__x86_64__)
   const CpuFeatures& c = cpu_features();
   switch (isa) {
@@ -17,21 +16,6 @@ bool isa_supported_uncached(Isa isa) {
 #else
   return isa == Isa::kReference;
 #endif
-}
-
-// Called on every kernel dispatch: the answer for each Isa is worked out
-// once (out of line, so the check itself saves no registers).
-[[gnu::noinline]] unsigned isa_supported_mask() {
-  unsigned m = 0;
-  for (Isa i : {Isa::kReference, Isa::kAvx2, Isa::kAvx512})
-    if (isa_supported_uncached(i)) m |= 1u << static_cast<unsigned>(i);
-  return m;
-}
-}  // namespace
-
-bool isa_supported(Isa isa) {
-  static const unsigned available = isa_supported_mask();
-  return static_cast<unsigned>(isa) < 3 && ((available >> static_cast<unsigned>(isa)) & 1u) != 0;
 }
 
 namespace {

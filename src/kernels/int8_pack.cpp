@@ -71,8 +71,7 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
 
 }  // namespace
 
-namespace {
-bool int8_isa_available_uncached(Isa isa) {
+bool int8_isa_available(Isa isa) {
 #if defined(__x86_64__)
   const CpuFeatures& c = cpu_features();
   switch (isa) {
@@ -84,21 +83,6 @@ bool int8_isa_available_uncached(Isa isa) {
 #else
   return isa == Isa::kReference;
 #endif
-}
-
-// Called on every kernel dispatch: the answer for each Isa is worked out
-// once (out of line, so the check itself saves no registers).
-[[gnu::noinline]] unsigned int8_isa_available_mask() {
-  unsigned m = 0;
-  for (Isa i : {Isa::kReference, Isa::kAvx2, Isa::kAvx512})
-    if (int8_isa_available_uncached(i)) m |= 1u << static_cast<unsigned>(i);
-  return m;
-}
-}  // namespace
-
-bool int8_isa_available(Isa isa) {
-  static const unsigned available = int8_isa_available_mask();
-  return static_cast<unsigned>(isa) < 3 && ((available >> static_cast<unsigned>(isa)) & 1u) != 0;
 }
 
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
