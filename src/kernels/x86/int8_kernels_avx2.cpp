@@ -104,13 +104,93 @@ struct V256 : DotPairs256 {
     return q;
   }
   static bool plain(const Rq& q) { return false; }
-  // The small conv path's fast form exists on AVX-512 only.
-  using FastRq = Rq;
-  static bool fast_ok(const Int8Requant&, int) { return false; }
-  static FastRq fast_rq(const Int8Requant& r, int c0) { return load_rq(r, c0); }
-  static Reg mbqm_fast(Reg acc, const FastRq& q) { return mbqm(acc, q); }
-  static void store_fast4(const Reg (&v)[4], const FastRq& q, int8_t* out, int n) { store_out4(v, q, out, n); }
-  static void store_fast1(Reg v, const FastRq& q, int8_t* out, int n) { store_out(v, q, out, n); }
+  // Cheaper exact form for CONV_2D and FULLY_CONNECTED (as V512's, which
+  // says why it is exact): half-up rounding, no channel shifting left, every
+  // channel shifting right by 1..20. Then MBQM(acc) + zp is the high dword of
+  // acc * M + round64 + zp * 2^(31 + right), shifted right by right - 1, and
+  // the saturating packs plus one byte clamp replace the int32 clamp, the
+  // zero-point add and the per-register byte shuffle of store_out: about 8
+  // instructions per 8 outputs instead of 14, then 6 per 32 outputs to store.
+  struct FastRq {
+    __m256i mult, mult_odd, re, ro, sd, lo8, hi8;
+    bool clamp_lo, clamp_hi;
+  };
+  static bool fast_ok(const Int8Requant& r, int c0) {
+    if (r.rounding != qlite::ref::Rounding::kHalfUp || r.any_left) return false;
+    for (int c = c0; c < c0 + 8 && c < r.channels; ++c)
+      if (r.right[static_cast<size_t>(c)] < 1 || r.right[static_cast<size_t>(c)] > 20) return false;
+    return true;
+  }
+  static FastRq fast_rq(const Int8Requant& r, int c0) {
+    FastRq q;
+    q.mult = load_i32(r.multiplier.data() + c0);
+    q.mult_odd = _mm256_srli_epi64(q.mult, 32);
+    // round64 and shift64 hold a block's even lanes, then its odd lanes.
+    auto ld64 = [&](const std::vector<int64_t>& v, int off) {
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.data() + c0 + off));
+    };
+    const __m256i zp = _mm256_set1_epi64x(r.output_zero_point);
+    q.re = _mm256_add_epi64(ld64(r.round64, 0), _mm256_sllv_epi64(zp, ld64(r.shift64, 0)));
+    q.ro = _mm256_add_epi64(ld64(r.round64, 4), _mm256_sllv_epi64(zp, ld64(r.shift64, 4)));
+    // Padding lanes (right 0) get a harmless count; their bytes are never stored.
+    q.sd = _mm256_max_epi32(_mm256_sub_epi32(load_i32(r.right.data() + c0), _mm256_set1_epi32(1)),
+                            _mm256_setzero_si256());
+    q.lo8 = _mm256_set1_epi8(static_cast<char>(r.act_min));
+    q.hi8 = _mm256_set1_epi8(static_cast<char>(r.act_max));
+    q.clamp_lo = r.act_min > -128;
+    q.clamp_hi = r.act_max < 127;
+    return q;
+  }
+  // MBQM(acc) + zp in int32 lanes.
+  static Reg mbqm_fast(Reg acc, const FastRq& q) {
+    const __m256i e = _mm256_add_epi64(_mm256_mul_epi32(acc, q.mult), q.re);
+    const __m256i o = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q.mult_odd), q.ro);
+    // High dwords of e to the even lanes; those of o are in the odd lanes.
+    return _mm256_srav_epi32(_mm256_blend_epi32(_mm256_srli_epi64(e, 32), o, 0xAA), q.sd);
+  }
+  static __m256i clamp8(__m256i b, const FastRq& q) {
+    if (q.clamp_lo) b = _mm256_max_epi8(b, q.lo8);
+    if (q.clamp_hi) b = _mm256_min_epi8(b, q.hi8);
+    return b;
+  }
+  // Four registers of 8 channels to 32 bytes in register order: the packs
+  // work per 128-bit lane (dword 4l + d holds channels 4l..4l+3 of register
+  // d), one dword permute restores the order.
+  static __m256i pack4(const Reg (&v)[4], const FastRq& q) {
+    const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+    return _mm256_permutevar8x32_epi32(clamp8(b, q), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  }
+  static void store_fast4(const Reg (&v)[4], const FastRq& q, int8_t* out, int n) {
+    if (n != 8) {
+      for (int p = 0; p < 4; ++p) store_fast1(v[p], q, out + p * n, n);
+      return;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), pack4(v, q));
+  }
+  // One pixel's 2 full blocks (16 bytes), or two pixels' (32 contiguous
+  // bytes: pixel i's two blocks, then pixel i + 1's).
+  static constexpr bool kFastBlocks = true;
+  template <int NB>
+  static void store_fast_blocks(const Reg* v, const FastRq& q, int8_t* out) {
+    static_assert(NB == 2 || NB == 4);
+    if constexpr (NB == 4) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), pack4({v[0], v[1], v[2], v[3]}, q));
+    } else {
+      const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v[0], v[1]), 0xD8);
+      __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+      if (q.clamp_lo) b = _mm_max_epi8(b, _mm256_castsi256_si128(q.lo8));
+      if (q.clamp_hi) b = _mm_min_epi8(b, _mm256_castsi256_si128(q.hi8));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), b);
+    }
+  }
+  static void store_fast1(Reg v, const FastRq& q, int8_t* out, int n) {
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    __m128i b = _mm_packs_epi16(w, w);
+    b = _mm_min_epi8(_mm_max_epi8(b, _mm256_castsi256_si128(q.lo8)), _mm256_castsi256_si128(q.hi8));
+    const long long bytes = _mm_cvtsi128_si64(b);
+    if (n >= 8) std::memcpy(out, &bytes, 8);
+    else std::memcpy(out, &bytes, static_cast<size_t>(n));
+  }
   static Reg mbqm_plain(Reg acc, const Rq& q) { return mbqm(acc, q); }
   static Reg mbqm_general(Reg acc, const Rq& q) { return mbqm(acc, q); }
   static Reg mbqm(Reg acc, const Rq& q) {
