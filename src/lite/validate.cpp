@@ -41,16 +41,16 @@ void zero_point_range(TensorType t, int64_t& lo, int64_t& hi) {
 void validate_quantization(const TensorDef& t, const std::string& where) {
   const Quantization& q = t.quantization;
   if (q.empty()) return;
-  check(q.scale.size() == q.zero_point.size(),
+  QLITE_CHECK(q.scale.size() == q.zero_point.size(),
         "tflite: " + where + ": " + std::to_string(q.scale.size()) + " scales but " +
             std::to_string(q.zero_point.size()) + " zero points");
   if (q.scale.size() > 1) {
-    check(q.quantized_dimension >= 0 &&
+    QLITE_CHECK(q.quantized_dimension >= 0 &&
               static_cast<size_t>(q.quantized_dimension) < t.shape.size(),
           "tflite: " + where + ": quantized_dimension " + std::to_string(q.quantized_dimension) +
               " outside shape " + dims_str(t.shape));
     const int32_t channels = t.shape[static_cast<size_t>(q.quantized_dimension)];
-    check(static_cast<int64_t>(q.scale.size()) == channels,
+    QLITE_CHECK(static_cast<int64_t>(q.scale.size()) == channels,
           "tflite: " + where + ": " + std::to_string(q.scale.size()) +
               " per-channel scales for dimension " + std::to_string(q.quantized_dimension) +
               " of size " + std::to_string(channels));
@@ -58,10 +58,10 @@ void validate_quantization(const TensorDef& t, const std::string& where) {
   int64_t lo, hi;
   zero_point_range(t.type, lo, hi);
   for (size_t i = 0; i < q.scale.size(); ++i) {
-    check(std::isfinite(q.scale[i]) && q.scale[i] > 0.0f,
+    QLITE_CHECK(std::isfinite(q.scale[i]) && q.scale[i] > 0.0f,
           "tflite: " + where + ": scale[" + std::to_string(i) + "] = " +
               std::to_string(q.scale[i]) + " is not a finite positive number");
-    check(q.zero_point[i] >= lo && q.zero_point[i] <= hi,
+    QLITE_CHECK(q.zero_point[i] >= lo && q.zero_point[i] <= hi,
           "tflite: " + where + ": zero_point[" + std::to_string(i) + "] = " +
               std::to_string(q.zero_point[i]) + " outside the range of " +
               tensor_type_name(t.type));
@@ -70,17 +70,17 @@ void validate_quantization(const TensorDef& t, const std::string& where) {
 
 void validate_tensor(const ModelDef& m, size_t sg, size_t i, const TensorDef& t) {
   const std::string where = tensor_label(sg, i, t);
-  check(valid_type(t.type),
+  QLITE_CHECK(valid_type(t.type),
         "tflite: " + where + ": unknown tensor type " + std::to_string(static_cast<int>(t.type)));
   for (int32_t d : t.shape)
-    check(d >= 0, "tflite: " + where + ": negative dimension in shape " + dims_str(t.shape) +
+    QLITE_CHECK(d >= 0, "tflite: " + where + ": negative dimension in shape " + dims_str(t.shape) +
                       " (dynamic dims belong in shape_signature)");
   if (!t.shape_signature.empty()) {
-    check(t.shape_signature.size() == t.shape.size(),
+    QLITE_CHECK(t.shape_signature.size() == t.shape.size(),
           "tflite: " + where + ": shape_signature " + dims_str(t.shape_signature) +
               " has another rank than shape " + dims_str(t.shape));
     for (size_t k = 0; k < t.shape.size(); ++k)
-      check(t.shape_signature[k] == -1 || t.shape_signature[k] == t.shape[k],
+      QLITE_CHECK(t.shape_signature[k] == -1 || t.shape_signature[k] == t.shape[k],
             "tflite: " + where + ": shape_signature " + dims_str(t.shape_signature) +
                 " disagrees with shape " + dims_str(t.shape));
   }
@@ -90,13 +90,13 @@ void validate_tensor(const ModelDef& m, size_t sg, size_t i, const TensorDef& t)
   } catch (const Error& e) {
     throw Error("tflite: " + where + ": shape " + dims_str(t.shape) + " has more than 2^40 elements");
   }
-  check(t.buffer < m.buffers.size(), "tflite: " + where + ": buffer index " +
+  QLITE_CHECK(t.buffer < m.buffers.size(), "tflite: " + where + ": buffer index " +
                                          std::to_string(t.buffer) + " out of range (" +
                                          std::to_string(m.buffers.size()) + " buffers)");
   const size_t bytes = m.buffers[t.buffer].size();
   if (bytes != 0 && t.type != TensorType::kString) {
     const uint64_t expected = static_cast<uint64_t>(numel) * tensor_type_size(t.type);
-    check(bytes == expected, "tflite: " + where + ": constant buffer " +
+    QLITE_CHECK(bytes == expected, "tflite: " + where + ": constant buffer " +
                                  std::to_string(t.buffer) + " holds " + std::to_string(bytes) +
                                  " bytes, shape " + dims_str(t.shape) + " of " +
                                  tensor_type_name(t.type) + " needs " + std::to_string(expected));
@@ -108,48 +108,48 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
                        std::vector<uint8_t>& ready) {
   const SubGraphDef& g = m.subgraphs[sg];
   const std::string where = op_label(m, sg, i, op);
-  check(op.opcode_index < m.operator_codes.size(),
+  QLITE_CHECK(op.opcode_index < m.operator_codes.size(),
         "tflite: " + where + ": opcode index out of range (" +
             std::to_string(m.operator_codes.size()) + " operator codes)");
   const auto n = static_cast<int64_t>(g.tensors.size());
   for (size_t k = 0; k < op.inputs.size(); ++k) {
     const int32_t t = op.inputs[k];
-    check(t == -1 || (t >= 0 && t < n), "tflite: " + where + ": input " + std::to_string(k) +
+    QLITE_CHECK(t == -1 || (t >= 0 && t < n), "tflite: " + where + ": input " + std::to_string(k) +
                                             " refers to tensor " + std::to_string(t) + " of " +
                                             std::to_string(n));
   }
   for (size_t k = 0; k < op.outputs.size(); ++k) {
     const int32_t t = op.outputs[k];
-    check(t >= 0 && t < n, "tflite: " + where + ": output " + std::to_string(k) +
+    QLITE_CHECK(t >= 0 && t < n, "tflite: " + where + ": output " + std::to_string(k) +
                                " refers to tensor " + std::to_string(t) + " of " +
                                std::to_string(n));
   }
   for (size_t k = 0; k < op.intermediates.size(); ++k) {
     const int32_t t = op.intermediates[k];
-    check(t >= 0 && t < n, "tflite: " + where + ": intermediate " + std::to_string(k) +
+    QLITE_CHECK(t >= 0 && t < n, "tflite: " + where + ": intermediate " + std::to_string(k) +
                                " refers to tensor " + std::to_string(t) + " of " + std::to_string(n));
   }
   if (const OpFormat* r = op_format(m.op_of(op))) {
     const int nin = static_cast<int>(op.inputs.size());
-    check(nin >= r->min_in && nin <= r->max_in,
+    QLITE_CHECK(nin >= r->min_in && nin <= r->max_in,
           "tflite: " + where + ": has " + std::to_string(nin) + " inputs, expected " +
               std::to_string(r->min_in) +
               (r->max_in == r->min_in ? ""
                : r->max_in == kAnyInputs ? " or more"
                                       : " to " + std::to_string(r->max_in)));
     for (int k = 0; k < std::min(nin, r->required_in); ++k)
-      check(op.inputs[static_cast<size_t>(k)] != -1,
+      QLITE_CHECK(op.inputs[static_cast<size_t>(k)] != -1,
             "tflite: " + where + ": required input " + std::to_string(k) + " is missing (-1)");
-    check(r->num_out == kAnyOutputs ? !op.outputs.empty() : static_cast<int>(op.outputs.size()) == r->num_out,
+    QLITE_CHECK(r->num_out == kAnyOutputs ? !op.outputs.empty() : static_cast<int>(op.outputs.size()) == r->num_out,
           "tflite: " + where + ": has " + std::to_string(op.outputs.size()) + " outputs, expected " +
               (r->num_out == kAnyOutputs ? std::string("1 or more") : std::to_string(r->num_out)));
     const int got = static_cast<int>(op.options.index());
-    check(got == r->options_index || (got == kNoOptions && !r->options_required),
+    QLITE_CHECK(got == r->options_index || (got == kNoOptions && !r->options_required),
           "tflite: " + where + (got == kNoOptions ? ": builtin options are missing"
                                                   : ": carries builtin options of another op"));
   }
   if (const OptionsRule& rule = options_rule(op.options); rule.check != nullptr) rule.check(g, op, where);
-  // (if/throw rather than check(): the message may only index valid tensors)
+  // (if/throw: the message may only index valid tensors)
   for (int32_t t : op.inputs)
     if (t != -1 && !ready[static_cast<size_t>(t)])
       throw Error("tflite: " + where + ": reads " +
@@ -166,25 +166,25 @@ void validate_operator(const ModelDef& m, size_t sg, size_t i, const OperatorDef
 
 void validate_indices(const std::vector<int32_t>& list, size_t n, const std::string& what) {
   for (int32_t t : list)
-    check(t >= 0 && static_cast<size_t>(t) < n, "tflite: " + what + " refers to tensor " +
+    QLITE_CHECK(t >= 0 && static_cast<size_t>(t) < n, "tflite: " + what + " refers to tensor " +
                                                     std::to_string(t) + " of " + std::to_string(n));
 }
 
 }  // namespace
 
 void validate(const ModelDef& m) {
-  check(m.version == 3, "tflite: schema version " + std::to_string(m.version) + ", expected 3");
-  check(!m.subgraphs.empty(), "tflite: model has no subgraph");
-  check(!m.buffers.empty() && m.buffers[0].empty(),
+  QLITE_CHECK(m.version == 3, "tflite: schema version " + std::to_string(m.version) + ", expected 3");
+  QLITE_CHECK(!m.subgraphs.empty(), "tflite: model has no subgraph");
+  QLITE_CHECK(!m.buffers.empty() && m.buffers[0].empty(),
         "tflite: buffer 0 must exist and be the empty sentinel");
   for (size_t c = 0; c < m.operator_codes.size(); ++c) {
     const OperatorCodeDef& oc = m.operator_codes[c];
-    check(static_cast<int32_t>(oc.builtin) >= 0,
+    QLITE_CHECK(static_cast<int32_t>(oc.builtin) >= 0,
           "tflite: operator code " + std::to_string(c) + " has negative builtin code");
-    check(oc.version >= 1, "tflite: operator code " + std::to_string(c) + " (" +
+    QLITE_CHECK(oc.version >= 1, "tflite: operator code " + std::to_string(c) + " (" +
                                builtin_op_name(oc.builtin) + ") has version " +
                                std::to_string(oc.version));
-    check(oc.builtin != BuiltinOp::kCustom || !oc.custom_code.empty(),
+    QLITE_CHECK(oc.builtin != BuiltinOp::kCustom || !oc.custom_code.empty(),
           "tflite: operator code " + std::to_string(c) + " is CUSTOM without a custom_code");
   }
   for (size_t sg = 0; sg < m.subgraphs.size(); ++sg) {
@@ -206,17 +206,17 @@ void validate(const ModelDef& m) {
                     " is never written");
   }
   for (size_t i = 0; i < m.metadata.size(); ++i)
-    check(m.metadata[i].buffer < m.buffers.size(),
+    QLITE_CHECK(m.metadata[i].buffer < m.buffers.size(),
           "tflite: metadata '" + m.metadata[i].name + "' buffer " +
               std::to_string(m.metadata[i].buffer) + " out of range");
   for (const SignatureDef& s : m.signature_defs) {
-    check(s.subgraph_index < m.subgraphs.size(),
+    QLITE_CHECK(s.subgraph_index < m.subgraphs.size(),
           "tflite: signature '" + s.key + "' subgraph " + std::to_string(s.subgraph_index) +
               " out of range");
     const size_t n = m.subgraphs[s.subgraph_index].tensors.size();
     for (const auto* list : {&s.inputs, &s.outputs})
       for (const TensorMapDef& tm : *list)
-        check(tm.tensor_index < n, "tflite: signature '" + s.key + "' entry '" + tm.name +
+        QLITE_CHECK(tm.tensor_index < n, "tflite: signature '" + s.key + "' entry '" + tm.name +
                                        "' refers to tensor " + std::to_string(tm.tensor_index) +
                                        " of " + std::to_string(n));
   }

@@ -36,8 +36,8 @@ TEST(BenchCli, JsonHasTheKeysAndSaneValues) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("images/s"), std::string::npos) << r.output;
   const nlohmann::json j = read_json(dir / "b.json");
-  for (const char* key : {"latency_us_median", "latency_us_p90", "images_per_second", "batch", "threads", "runs",
-                          "isa", "model", "environment"})
+  for (const char* key : {"latency_us_median", "latency_us_p90", "images_per_second", "load_ms", "batch", "threads",
+                          "runs", "isa", "model", "environment"})
     EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
   EXPECT_EQ(j["batch"], 4);
   EXPECT_EQ(j["threads"], 2);
@@ -47,6 +47,7 @@ TEST(BenchCli, JsonHasTheKeysAndSaneValues) {
   const double median = j["latency_us_median"], p90 = j["latency_us_p90"], ips = j["images_per_second"];
   EXPECT_GT(median, 0.0);
   EXPECT_GE(p90, median);
+  EXPECT_GT(j["load_ms"].get<double>(), 0.0);
   // images/s follows from the median latency and the batch.
   EXPECT_NEAR(ips, 4 * 1e6 / median, 1e-6 * ips);
 }

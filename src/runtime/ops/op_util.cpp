@@ -32,7 +32,7 @@ void apply_op_padding(const Node& n, ref::WindowGeometry& g, lite::Padding p) {
   const FoldedPad& f = n.folded_pad;
   const int64_t h = int64_t{g.in_h} + f.top + f.bottom, w = int64_t{g.in_w} + f.left + f.right;
   const int64_t eh = int64_t{g.kernel_h - 1} * g.dilation_h + 1, ew = int64_t{g.kernel_w - 1} * g.dilation_w + 1;
-  op_check(h >= eh && w >= ew && g.stride_h > 0 && g.stride_w > 0, n,
+  QLITE_OP_CHECK(h >= eh && w >= ew && g.stride_h > 0 && g.stride_w > 0, n,
            "padded input " + std::to_string(h) + "x" + std::to_string(w) + " is smaller than the filter");
   g.out_h = static_cast<int>((h - eh) / g.stride_h + 1);
   g.out_w = static_cast<int>((w - ew) / g.stride_w + 1);
@@ -45,23 +45,23 @@ Padding to_padding(lite::Padding p) {
 }
 
 int dim_int(const Node& n, int64_t v, const char* what) {
-  op_check(v > 0 && v <= std::numeric_limits<int32_t>::max(), n,
+  QLITE_OP_CHECK(v > 0 && v <= std::numeric_limits<int32_t>::max(), n,
            std::string(what) + " " + std::to_string(v) + " is not a positive int32");
   return static_cast<int>(v);
 }
 
 void require_rank(const Node& n, const RtTensor& t, size_t rank, const char* what) {
-  op_check(t.shape.size() == rank, n,
+  QLITE_OP_CHECK(t.shape.size() == rank, n,
            std::string(what) + " " + describe(t) + " must have rank " + std::to_string(rank));
 }
 
 void require_type(const Node& n, const RtTensor& t, lite::TensorType type, const char* what) {
-  op_check(t.type == type, n,
+  QLITE_OP_CHECK(t.type == type, n,
            std::string(what) + " " + describe(t) + " must be " + lite::tensor_type_name(type));
 }
 
 void require_per_tensor(const Node& n, const RtTensor& t, const char* what) {
-  op_check(t.quant().scale.size() == 1 && t.quant().zero_point.size() == 1, n,
+  QLITE_OP_CHECK(t.quant().scale.size() == 1 && t.quant().zero_point.size() == 1, n,
            std::string(what) + " " + describe(t) +
                " needs per-tensor quantization (one scale and zero point), it has " +
                std::to_string(t.quant().scale.size()) + " scales");
@@ -71,7 +71,7 @@ void require_same_quantization(const Node& n, const RtTensor& a, const RtTensor&
   if (!a.quantized() && !b.quantized()) return;
   require_per_tensor(n, a, what);
   require_per_tensor(n, b, what);
-  op_check(a.scale() == b.scale() && a.zero_point() == b.zero_point(), n,
+  QLITE_OP_CHECK(a.scale() == b.scale() && a.zero_point() == b.zero_point(), n,
            std::string(what) + ": " + describe(a) + " and " + describe(b) +
                " must share scale and zero point");
 }
@@ -91,15 +91,15 @@ void unsupported_types(const PrepareContext& ctx, const Node& n) {
 std::vector<float> weight_scales(const Node& n, const RtTensor& w, int64_t channels, int32_t dim,
                                  const char* what) {
   const lite::Quantization& q = w.quant();
-  op_check(!q.scale.empty(), n, std::string(what) + " " + describe(w) + " has no quantization scale");
-  op_check(q.scale.size() == 1 || (static_cast<int64_t>(q.scale.size()) == channels &&
+  QLITE_OP_CHECK(!q.scale.empty(), n, std::string(what) + " " + describe(w) + " has no quantization scale");
+  QLITE_OP_CHECK(q.scale.size() == 1 || (static_cast<int64_t>(q.scale.size()) == channels &&
                                    q.quantized_dimension == dim),
            n,
            std::string(what) + " " + describe(w) + " has " + std::to_string(q.scale.size()) +
                " scales along dimension " + std::to_string(q.quantized_dimension) + ", expected 1 or " +
                std::to_string(channels) + " along dimension " + std::to_string(dim));
   for (int64_t z : q.zero_point)
-    op_check(z == 0, n, std::string(what) + " " + describe(w) + " must be symmetric (zero point 0)");
+    QLITE_OP_CHECK(z == 0, n, std::string(what) + " " + describe(w) + " must be symmetric (zero point 0)");
   return q.scale;
 }
 
@@ -111,21 +111,21 @@ void check_bias_int32(const Node& n, const RtTensor& bias, int64_t channels, flo
 void check_bias_quantized(const Node& n, const RtTensor& bias, lite::TensorType type, int64_t channels,
                           float input_scale, const std::vector<float>& w_scales, float output_scale) {
   require_type(n, bias, type, "bias");
-  op_check(bias.numel() == channels, n,
+  QLITE_OP_CHECK(bias.numel() == channels, n,
            "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
   const lite::Quantization& q = bias.quant();
-  op_check(!q.scale.empty(), n, "bias " + describe(bias) + " has no quantization scale");
-  op_check(q.scale.size() == 1 || q.scale.size() == w_scales.size(), n,
+  QLITE_OP_CHECK(!q.scale.empty(), n, "bias " + describe(bias) + " has no quantization scale");
+  QLITE_OP_CHECK(q.scale.size() == 1 || q.scale.size() == w_scales.size(), n,
            "bias " + describe(bias) + " has " + std::to_string(q.scale.size()) + " scales, weights " +
                std::to_string(w_scales.size()));
-  for (int64_t z : q.zero_point) op_check(z == 0, n, "bias " + describe(bias) + " zero point must be 0");
+  for (int64_t z : q.zero_point) QLITE_OP_CHECK(z == 0, n, "bias " + describe(bias) + " zero point must be 0");
   for (size_t c = 0; c < w_scales.size(); ++c) {
     // TFLite's rule (GetQuantizedConvolutionMultipler): the difference
     // between input_scale * weight_scale (a float product) and the bias
     // scale, in units of the output scale, at most 0.02.
     const double want = static_cast<double>(input_scale * w_scales[c]);
     const double got = q.scale[q.scale.size() == 1 ? 0 : c];
-    op_check(std::abs(want - got) / output_scale <= 0.02, n,
+    QLITE_OP_CHECK(std::abs(want - got) / output_scale <= 0.02, n,
              "bias " + describe(bias) + " scale " + std::to_string(got) + " differs from input scale x weight scale " +
                  std::to_string(want) + " for channel " + std::to_string(c));
   }
@@ -138,8 +138,8 @@ void prepare_16x8(const Node& n, const RtTensor& in, const RtTensor& w, const Rt
   require_per_tensor(n, in, "input");
   require_per_tensor(n, out, "output");
   // TFLite 2.9 requires symmetric int16 activations (conv.cc, fully_connected.cc).
-  op_check(in.zero_point() == 0, n, "int16 input " + describe(in) + " must have zero point 0");
-  op_check(out.zero_point() == 0, n, "int16 output " + describe(out) + " must have zero point 0");
+  QLITE_OP_CHECK(in.zero_point() == 0, n, "int16 input " + describe(in) + " must have zero point 0");
+  QLITE_OP_CHECK(out.zero_point() == 0, n, "int16 output " + describe(out) + " must have zero point 0");
   const std::vector<float> ws = weight_scales(n, w, channels, 0, weights_name);
   bias64 = bias != nullptr && bias->type == lite::TensorType::kInt64;
   if (bias)
@@ -147,7 +147,7 @@ void prepare_16x8(const Node& n, const RtTensor& in, const RtTensor& w, const Rt
                          in.scale(), ws, out.scale());
   requant = multipliers(in.scale(), ws, out.scale());
   for (const ref::QuantizedMultiplier& m : requant)
-    op_check(m.shift >= -31 && m.shift <= 7, n,
+    QLITE_OP_CHECK(m.shift >= -31 && m.shift <= 7, n,
              "effective scale input x weight / output is outside TFLite's range (shift " + std::to_string(m.shift) +
                  ")");
   act_range = ref::fused_activation_range(act, out.scale(), 0, -32768, 32767);
@@ -155,7 +155,7 @@ void prepare_16x8(const Node& n, const RtTensor& in, const RtTensor& w, const Rt
 
 void check_bias_f32(const Node& n, const RtTensor& bias, int64_t channels) {
   require_type(n, bias, lite::TensorType::kFloat32, "bias");
-  op_check(bias.numel() == channels, n,
+  QLITE_OP_CHECK(bias.numel() == channels, n,
            "bias " + describe(bias) + " must have " + std::to_string(channels) + " elements");
 }
 

@@ -16,9 +16,16 @@
 namespace qlite::runtime::detail {
 
 [[noreturn]] void op_fail(const Node& n, const std::string& message);
+// The message is built even when the check passes: fine once per op at
+// prepare. Checks that run per channel or per element, or per invoke, use
+// QLITE_OP_CHECK, which builds it only on failure.
 inline void op_check(bool cond, const Node& n, const std::string& message) {
   if (!cond) op_fail(n, message);
 }
+#define QLITE_OP_CHECK(cond, n, msg)                                  \
+  do {                                                                \
+    if (!(cond)) ::qlite::runtime::detail::op_fail(n, msg);           \
+  } while (0)
 
 std::string describe(const RtTensor& t);  // "'name' INT8 (1, 28, 28, 1)"
 
