@@ -68,6 +68,18 @@ inline void copy_small(E* d, const E* s, int n) {
 // Two vpmulld and a 32-bit shift per input instead of two 64-bit products,
 // shifts and the tie fix. Returns false when the form does not apply (the
 // caller keeps the 64-bit one).
+// Whether channels c0 .. c0 + lanes - 1 take the cheaper requantization form
+// of CONV_2D and FULLY_CONNECTED (T::FastRq: MBQM + zp as the high dword of
+// one 64-bit sum, shifted right by right - 1): half-up rounding, no channel
+// shifting left, every channel shifting right by 1..20, so that the sum
+// acc * M + 2^(30 + right) + 2^30 + zp * 2^(31 + right) stays inside int64.
+inline bool fast_requant_ok(const Int8Requant& r, int c0, int lanes) {
+  if (r.rounding != qlite::ref::Rounding::kHalfUp || r.any_left) return false;
+  for (int c = c0; c < c0 + lanes && c < r.channels; ++c)
+    if (r.right[static_cast<size_t>(c)] < 1 || r.right[static_cast<size_t>(c)] > 20) return false;
+  return true;
+}
+
 struct AddInScale {
   int32_t mq, mr, k, thr, d, off;
   int s;

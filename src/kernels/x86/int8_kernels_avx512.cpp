@@ -122,12 +122,7 @@ struct V512 : DotQuads512 {
     __m512i mult, mult_odd, re, ro, sd, lo8, hi8;
     bool clamp_lo, clamp_hi;
   };
-  static bool fast_ok(const Int8Requant& r, int c0) {
-    if (r.rounding != qlite::ref::Rounding::kHalfUp || r.any_left) return false;
-    for (int c = c0; c < c0 + 16 && c < r.channels; ++c)
-      if (r.right[static_cast<size_t>(c)] < 1 || r.right[static_cast<size_t>(c)] > 20) return false;
-    return true;
-  }
+  static bool fast_ok(const Int8Requant& r, int c0) { return fast_requant_ok(r, c0, 16); }
   static FastRq fast_rq(const Int8Requant& r, int c0) {
     FastRq q;
     q.mult = _mm512_loadu_si512(r.multiplier.data() + c0);
