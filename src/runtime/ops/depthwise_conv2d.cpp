@@ -2,6 +2,9 @@
 // along dimension 3), 16x8 (int16 activations, int8 weights, int64 bias) and
 // hybrid (float activations, int8 weights with per-channel scales), the last
 // two with the reference kernels of types16_kernels.h.
+#include <cstring>
+
+#include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/types16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
@@ -20,6 +23,14 @@ struct DepthwiseState : OpState {
   bool packed_ready = false;
   size_t stride = 0;  // scratch bytes per worker
   decltype(KernelTable::depthwise_conv2d_f32) f32_fn = nullptr;
+  // float32 on AVX2 / AVX-512 with depth multiplier 1 and no dilation: the
+  // training layer's vectorised forward (kernels::float_depthwise_forward)
+  // over bands of output rows, their input rows first copied into a
+  // zero-padded buffer when the op pads. Otherwise f32_fn (the reference).
+  bool f32_simd = false, f32_pad = false;
+  Isa isa = Isa::kReference;
+  kernels::FloatAct fact = kernels::FloatAct::kLinear;
+  int f32_wp = 0;  // width of the rows the kernel reads (padded or not)
   // uint8: the reference Isa and shapes the SIMD paths do not take run
   // ref::depthwise_conv2d_uint8; the others `packed` on the flipped input.
   int32_t weight_zero_point = 0;
@@ -67,13 +78,80 @@ void eval_uint8(const EvalContext& c, const Node& n) {
   });
 }
 
+// Output rows [y0, y1) of one image (f32_simd): the input rows the band reads
+// (copied with their zero padding into pad_buf when the op pads), then every
+// window inside them, as float_depthwise_forward requires.
+void depthwise_rows_f32(const DepthwiseState& s, const float* image, const float* w, const float* bias,
+                        float* out_image, int y0, int y1, float* pad_buf) {
+  const ref::WindowGeometry& g = s.g;
+  const int64_t c = g.in_c;
+  const int rows = (y1 - 1 - y0) * g.stride_h + g.kernel_h;
+  const float* src = image + int64_t{y0} * g.stride_h * g.in_w * c;
+  if (s.f32_pad) {
+    // f32_wp >= pad_left + in_w: the whole image row fits after the left padding.
+    const int64_t left = int64_t{g.pad_left} * c, width = int64_t{s.f32_wp} * c, body = int64_t{g.in_w} * c;
+    for (int r = 0; r < rows; ++r) {
+      float* dst = pad_buf + r * width;
+      const int iy = y0 * g.stride_h + r - g.pad_top;
+      if (iy < 0 || iy >= g.in_h) {
+        std::memset(dst, 0, sizeof(float) * static_cast<size_t>(width));
+        continue;
+      }
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(left));
+      std::memcpy(dst + left, image + iy * int64_t{g.in_w} * c, sizeof(float) * static_cast<size_t>(body));
+      std::memset(dst + left + body, 0, sizeof(float) * static_cast<size_t>(width - left - body));
+    }
+    src = pad_buf;
+  }
+  kernels::DepthwiseGeom dg;
+  dg.H = rows;
+  dg.W = s.f32_wp;
+  dg.C = c;
+  dg.OH = y1 - y0;
+  dg.OW = g.out_w;
+  dg.kh = g.kernel_h, dg.kw = g.kernel_w, dg.sh = g.stride_h, dg.sw = g.stride_w;
+  kernels::float_depthwise_forward(s.isa, dg, src, w, bias, s.fact, out_image + int64_t{y0} * g.out_w * g.out_c);
+}
+
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<DepthwiseState>();
   const RtTensor* bias = c.optional_input(n, 2);
-  ref::WindowGeometry g = s.g;
-  g.batch = static_cast<int>(c.scaled(g.batch));
-  s.f32_fn(g, s.depth_multiplier, c.input(n, 0).as<const float>(), c.input(n, 1).as<const float>(),
-           bias ? bias->as<const float>() : nullptr, s.act, c.output(n, 0).as<float>());
+  const float* b = bias ? bias->as<const float>() : nullptr;
+  const float* in = c.input(n, 0).as<const float>();
+  const float* w = c.input(n, 1).as<const float>();
+  float* out = c.output(n, 0).as<float>();
+  if (!s.f32_simd) {
+    ref::WindowGeometry g = s.g;
+    g.batch = static_cast<int>(c.scaled(g.batch));
+    s.f32_fn(g, s.depth_multiplier, in, w, b, s.act, out);
+    return;
+  }
+  const ref::WindowGeometry& g = s.g;
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    auto* buf = reinterpret_cast<float*>(scratch + static_cast<size_t>(chunk) * s.stride);
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      depthwise_rows_f32(s, in + img * in_img, w, b, out + img * out_img, y0, y1, buf);
+    });
+  });
+}
+
+void prepare_f32(PrepareContext& ctx, Node& n, DepthwiseState& s) {
+  const ref::WindowGeometry& g = s.g;
+  s.isa = ctx.isa();
+  s.f32_simd = s.isa != Isa::kReference && s.act != Activation::kReluN1To1 && s.depth_multiplier == 1 &&
+               g.dilation_h == 1 && g.dilation_w == 1;
+  if (!s.f32_simd) return;
+  s.fact = s.act == Activation::kRelu    ? kernels::FloatAct::kRelu
+           : s.act == Activation::kRelu6 ? kernels::FloatAct::kRelu6
+                                         : kernels::FloatAct::kLinear;
+  const int hp = (g.out_h - 1) * g.stride_h + g.kernel_h;
+  const int wp = (g.out_w - 1) * g.stride_w + g.kernel_w;
+  s.f32_pad = g.pad_top > 0 || g.pad_left > 0 || hp > g.in_h || wp > g.in_w;
+  s.f32_wp = s.f32_pad ? g.pad_left + std::max(wp - g.pad_left, g.in_w) : g.in_w;
+  s.stride = s.f32_pad ? scratch_stride(sizeof(float) * static_cast<size_t>(hp) * s.f32_wp * g.in_c) : 64;
+  ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
@@ -131,6 +209,7 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
   if (in.type == T::kFloat32 && w.type == T::kFloat32 && out.type == T::kFloat32) {
     if (bias) check_bias_f32(n, *bias, g.out_c);
     s.f32_fn = ctx.kernels().depthwise_conv2d_f32;
+    prepare_f32(ctx, n, s);
     n.eval = eval_f32;
   } else if (in.type == T::kInt8 && w.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, in, "input");
