@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "qlite/core.h"
 
@@ -135,18 +136,32 @@ void average_pool2d_f32(const WindowGeometry& g, Activation act, const float* in
 void add_f32(int64_t n, const float* a, const float* b, Activation act, float* output) {
   QLITE_CHECK(n >= 0, "add_f32: negative size");
   QLITE_CHECK(n == 0 || (a && b && output), "add_f32: null tensor");
-  for (int64_t i = 0; i < n; ++i) output[i] = activate(double{a[i]} + b[i], act);
+  // In float: a float sum rounded once equals the double sum rounded to
+  // float (double has more than 2 * 24 + 2 bits, so the second rounding is
+  // innocuous), and the float loop vectorises. Clamps as activate() does:
+  // NaN passes through.
+  const FloatActRange r = fused_activation_range_f32(act);
+  for (int64_t i = 0; i < n; ++i) {
+    float f = a[i] + b[i];
+    f = f < r.min ? r.min : f;
+    output[i] = f > r.max ? r.max : f;
+  }
 }
 
 void mean_hw_f32(int batch, int h, int w, int c, const float* input, float* output) {
   QLITE_CHECK(batch > 0 && h > 0 && w > 0 && c > 0, "mean_hw_f32: dimensions must be positive");
   QLITE_CHECK(input && output, "mean_hw_f32: null tensor");
-  for (int b = 0; b < batch; ++b)
-    for (int ch = 0; ch < c; ++ch) {
-      double s = 0.0;
-      for (int i = 0; i < h * w; ++i) s += input[(int64_t{b} * h * w + i) * c + ch];
-      output[int64_t{b} * c + ch] = static_cast<float>(s / (static_cast<double>(h) * w));
-    }
+  // Every channel's sum runs over the pixels in order, pixel by pixel for all
+  // channels at once (contiguous reads).
+  std::vector<double> s(static_cast<size_t>(c));
+  for (int b = 0; b < batch; ++b) {
+    std::fill(s.begin(), s.end(), 0.0);
+    const float* x = input + int64_t{b} * h * w * c;
+    for (int64_t i = 0; i < int64_t{h} * w; ++i, x += c)
+      for (int ch = 0; ch < c; ++ch) s[static_cast<size_t>(ch)] += x[ch];
+    for (int ch = 0; ch < c; ++ch)
+      output[int64_t{b} * c + ch] = static_cast<float>(s[static_cast<size_t>(ch)] / (static_cast<double>(h) * w));
+  }
 }
 
 void softmax_f32(int64_t outer, int depth, float beta, const float* input, float* output) {
