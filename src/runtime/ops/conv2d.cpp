@@ -13,6 +13,7 @@
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/runtime_float.h"
 #include "kernels/x86/hybrid_x86.h"
+#include "runtime/ops/float_rows.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -95,23 +96,7 @@ void conv_rows_f32(const ConvState& s, const float* image, const float* bias, fl
                    float* pad_buf) {
   const ref::WindowGeometry& g = s.g;
   const int64_t cin = g.in_c;
-  const float* src = image + int64_t{y0} * g.stride_h * g.in_w * cin;
-  if (s.pad_copy) {
-    const int rows = (y1 - 1 - y0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-    for (int r = 0; r < rows; ++r) {
-      float* dst = pad_buf + int64_t{r} * s.wp * cin;
-      const int iy = y0 * g.stride_h + r - g.pad_top;
-      if (iy < 0 || iy >= g.in_h) {
-        std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.wp * cin));
-        continue;
-      }
-      const int64_t left = int64_t{g.pad_left} * cin, body = int64_t{g.in_w} * cin;
-      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(left));
-      std::memcpy(dst + left, image + int64_t{iy} * body, sizeof(float) * static_cast<size_t>(body));
-      std::memset(dst + left + body, 0, sizeof(float) * static_cast<size_t>(s.wp * cin - left - body));
-    }
-    src = pad_buf;
-  }
+  const float* src = padded_rows_f32(g, s.pad_copy, s.wp, image, y0, y1, pad_buf);
   kernels::PatchGeom pg;
   pg.rows = y1 - y0;
   pg.cols = g.out_w;
@@ -139,14 +124,8 @@ void eval_f32(const EvalContext& c, const Node& n) {
     s.f32_fn(g, in, c.input(n, 1).as<const float>(), b, s.act, out);
     return;
   }
-  const ref::WindowGeometry& g = s.g;
-  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
-  std::byte* scratch = c.scratch_of(n, 0);
-  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
-    auto* buf = reinterpret_cast<float*>(scratch + static_cast<size_t>(chunk) * s.stride);
-    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
-      conv_rows_f32(s, in + img * in_img, b, out + img * out_img, y0, y1, buf);
-    });
+  for_float_bands(c, n, s.g, s.stride, in, out, [&](const float* image, float* out_image, int y0, int y1, float* buf) {
+    conv_rows_f32(s, image, b, out_image, y0, y1, buf);
   });
 }
 

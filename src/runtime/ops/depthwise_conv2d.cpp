@@ -2,12 +2,11 @@
 // along dimension 3), 16x8 (int16 activations, int8 weights, int64 bias) and
 // hybrid (float activations, int8 weights with per-channel scales), the last
 // two with the reference kernels of types16_kernels.h.
-#include <cstring>
-
 #include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/types16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
+#include "runtime/ops/float_rows.h"
 #include "runtime/ops/op_util.h"
 #include "runtime/ops/ops.h"
 
@@ -84,29 +83,11 @@ void eval_uint8(const EvalContext& c, const Node& n) {
 void depthwise_rows_f32(const DepthwiseState& s, const float* image, const float* w, const float* bias,
                         float* out_image, int y0, int y1, float* pad_buf) {
   const ref::WindowGeometry& g = s.g;
-  const int64_t c = g.in_c;
-  const int rows = (y1 - 1 - y0) * g.stride_h + g.kernel_h;
-  const float* src = image + int64_t{y0} * g.stride_h * g.in_w * c;
-  if (s.f32_pad) {
-    // f32_wp >= pad_left + in_w: the whole image row fits after the left padding.
-    const int64_t left = int64_t{g.pad_left} * c, width = int64_t{s.f32_wp} * c, body = int64_t{g.in_w} * c;
-    for (int r = 0; r < rows; ++r) {
-      float* dst = pad_buf + r * width;
-      const int iy = y0 * g.stride_h + r - g.pad_top;
-      if (iy < 0 || iy >= g.in_h) {
-        std::memset(dst, 0, sizeof(float) * static_cast<size_t>(width));
-        continue;
-      }
-      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(left));
-      std::memcpy(dst + left, image + iy * int64_t{g.in_w} * c, sizeof(float) * static_cast<size_t>(body));
-      std::memset(dst + left + body, 0, sizeof(float) * static_cast<size_t>(width - left - body));
-    }
-    src = pad_buf;
-  }
+  const float* src = padded_rows_f32(g, s.f32_pad, s.f32_wp, image, y0, y1, pad_buf);
   kernels::DepthwiseGeom dg;
-  dg.H = rows;
+  dg.H = (y1 - 1 - y0) * g.stride_h + g.kernel_h;
   dg.W = s.f32_wp;
-  dg.C = c;
+  dg.C = g.in_c;
   dg.OH = y1 - y0;
   dg.OW = g.out_w;
   dg.kh = g.kernel_h, dg.kw = g.kernel_w, dg.sh = g.stride_h, dg.sw = g.stride_w;
@@ -126,14 +107,8 @@ void eval_f32(const EvalContext& c, const Node& n) {
     s.f32_fn(g, s.depth_multiplier, in, w, b, s.act, out);
     return;
   }
-  const ref::WindowGeometry& g = s.g;
-  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
-  std::byte* scratch = c.scratch_of(n, 0);
-  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
-    auto* buf = reinterpret_cast<float*>(scratch + static_cast<size_t>(chunk) * s.stride);
-    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
-      depthwise_rows_f32(s, in + img * in_img, w, b, out + img * out_img, y0, y1, buf);
-    });
+  for_float_bands(c, n, s.g, s.stride, in, out, [&](const float* image, float* out_image, int y0, int y1, float* buf) {
+    depthwise_rows_f32(s, image, w, b, out_image, y0, y1, buf);
   });
 }
 

@@ -1,0 +1,52 @@
+// The float32 windowed ops' (CONV_2D, DEPTHWISE_CONV_2D) shared band walk:
+// bands of output rows split over the pool, each band's input rows copied
+// with the op's zero padding into the worker's scratch when it pads.
+#pragma once
+
+#include <cstring>
+
+#include "runtime/ops/op_util.h"
+
+namespace qlite::runtime::detail {
+
+// The input rows that output rows [y0, y1) of one NHWC image read, from
+// padded row y0 * stride_h on: a pointer into the image when the op does not
+// pad, else a copy in buf of `wp` columns per row (wp >= pad_left + in_w),
+// zeros outside the image.
+inline const float* padded_rows_f32(const ref::WindowGeometry& g, bool pad, int wp, const float* image, int y0,
+                                    int y1, float* buf) {
+  const int64_t c = g.in_c;
+  if (!pad) return image + int64_t{y0} * g.stride_h * g.in_w * c;
+  const int rows = (y1 - 1 - y0) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  const int64_t left = int64_t{g.pad_left} * c, width = int64_t{wp} * c, body = int64_t{g.in_w} * c;
+  for (int r = 0; r < rows; ++r) {
+    float* dst = buf + r * width;
+    const int iy = y0 * g.stride_h + r - g.pad_top;
+    if (iy < 0 || iy >= g.in_h) {
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(width));
+      continue;
+    }
+    std::memset(dst, 0, sizeof(float) * static_cast<size_t>(left));
+    std::memcpy(dst + left, image + iy * body, sizeof(float) * static_cast<size_t>(body));
+    std::memset(dst + left + body, 0, sizeof(float) * static_cast<size_t>(width - left - body));
+  }
+  return buf;
+}
+
+// fn(image_in, image_out, y0, y1, buf) for every band of output rows of the
+// batch, split over the pool; buf is the worker's slice (stride bytes) of
+// the node's scratch 0.
+template <class F>
+void for_float_bands(const EvalContext& c, const Node& n, const ref::WindowGeometry& g, size_t stride,
+                     const float* in, float* out, F&& fn) {
+  const int64_t in_img = int64_t{g.in_h} * g.in_w * g.in_c, out_img = int64_t{g.out_h} * g.out_w * g.out_c;
+  std::byte* scratch = c.scratch_of(n, 0);
+  split_work(c, c.scaled(g.batch) * g.out_h, c.scaled(n.work), [&](int64_t u0, int64_t u1, int chunk) {
+    auto* buf = reinterpret_cast<float*>(scratch + static_cast<size_t>(chunk) * stride);
+    for_image_rows(u0, u1, g.out_h, [&](int64_t img, int y0, int y1) {
+      fn(in + img * in_img, out + img * out_img, y0, y1, buf);
+    });
+  });
+}
+
+}  // namespace qlite::runtime::detail
