@@ -209,7 +209,7 @@ PackedConvInt8 pack_conv_impl(Isa isa, const qlite::ref::ConvInt8Params& p, W we
 
 PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, const int8_t* weights, const int32_t* bias) {
   const qlite::ref::WindowGeometry& g = p.g;
-  qlite::ref::validate_geometry(g, "pack_conv2d_int8");
+  qlite::ref::validate_window_reach(g, "pack_conv2d_int8");
   qlite::ref::detail::check_zero_point(p.input_zero_point, "pack_conv2d_int8 input");
   qlite::ref::detail::check_zero_point(p.output_zero_point, "pack_conv2d_int8 output");
   qlite::ref::detail::check_act(p.act, "pack_conv2d_int8");
@@ -233,7 +233,7 @@ PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p_u8
                                  const uint8_t* weights, const int32_t* bias) {
   const qlite::ref::ConvInt8Params p = to_int8_domain(p_u8, "pack_conv2d_uint8");
   const qlite::ref::WindowGeometry& g = p.g;
-  qlite::ref::validate_geometry(g, "pack_conv2d_uint8");
+  qlite::ref::validate_window_reach(g, "pack_conv2d_uint8");
   qlite::ref::detail::check_requant(p.requant, g.out_c, "pack_conv2d_uint8");
   check(weights != nullptr, "pack_conv2d_uint8: null weights");
   check(weight_zero_point >= 0 && weight_zero_point <= 255, "pack_conv2d_uint8: weight zero point outside [0, 255]");
@@ -321,7 +321,7 @@ int dw_channel_at(const PackedDepthwiseInt8& pd, int pos) {
 PackedDepthwiseInt8 pack_depthwise_conv2d_int8(Isa isa, const qlite::ref::DepthwiseInt8Params& p, const int8_t* weights,
                                                const int32_t* bias) {
   const qlite::ref::WindowGeometry& g = p.g;
-  qlite::ref::validate_geometry(g, "pack_depthwise_conv2d_int8");
+  qlite::ref::validate_window_reach(g, "pack_depthwise_conv2d_int8");
   check(p.depth_multiplier > 0 && int64_t{g.in_c} * p.depth_multiplier == g.out_c,
         "pack_depthwise_conv2d_int8: out_c must equal in_c * depth_multiplier");
   qlite::ref::detail::check_zero_point(p.input_zero_point, "pack_depthwise_conv2d_int8 input");

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "int8_test_util.h"
+#include "kernels/reference/geometry.h"
 #include "kernels/reference/int8_kernels.h"
 #include "kernels/reference/reference_float.h"
 
@@ -324,6 +326,31 @@ TEST(Int8Kernels, RejectBadParams) {
   p.act = {10, 5};
   EXPECT_THROW(conv2d_int8(p, kHandIn.data(), kHandW.data(), nullptr, out.data()), Error);
   EXPECT_THROW(make_requant(0.0f, {1.0f}, 1.0f), Error);
+}
+
+// The windows' reach (rows and columns of the padded input that kernels size
+// buffers from and index with int offsets) is bounded like tensor sizes. The
+// fuzzer's input: SAME, a 3x3 filter with dilation 2^30 + 5 on a small image
+// (its int arithmetic overflowed when the x86 kernels were packed).
+TEST(WindowGeometry, HugeDilationOrStrideReachIsRefusedForConvolutions) {
+  auto make = [](int dilation, int stride, Padding pad) {
+    WindowGeometry g;
+    g.in_h = 6, g.in_w = 5, g.in_c = 4, g.out_c = 4;
+    g.kernel_h = g.kernel_w = 3;
+    g.dilation_h = g.dilation_w = dilation;
+    g.stride_h = g.stride_w = stride;
+    apply_padding(g, pad);
+    return g;
+  };
+  EXPECT_THROW(validate_window_reach(make(1073741829, 1, Padding::kSame), "conv"), Error);
+  EXPECT_THROW(validate_window_reach(make(40000, 1, Padding::kSame), "conv"), Error);  // 80k x 80k x 4 values
+  EXPECT_NO_THROW(validate_window_reach(make(2, 1, Padding::kSame), "conv"));
+  EXPECT_NO_THROW(validate_window_reach(make(1, 1 << 30, Padding::kSame), "conv"));  // one window per axis
+  try {
+    validate_window_reach(make(1073741829, 1, Padding::kSame), "conv");
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 2^31"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

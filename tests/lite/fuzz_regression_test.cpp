@@ -22,6 +22,10 @@
 //    writer dropped (same property).
 //  - relu6_tiny_output_scale: a fused activation bound r / scale beyond
 //    int64 for a tiny output scale (UBSan: float to integer overflow).
+//  - conv_dilation_reach_overflow: a SAME CONV_2D with a 3x3 filter and
+//    dilation 2^30 + 5, whose window reach overflowed int while the x86
+//    kernels were packed (UBSan: signed overflow); validate_geometry now
+//    bounds the reach.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -53,4 +53,20 @@ void validate_geometry(const WindowGeometry& g, const char* op) {
               where + "tensor too large");
 }
 
+void validate_window_reach(const WindowGeometry& g, const char* op) {
+  validate_geometry(g, op);
+  // The rows and columns the windows reach (the padded input that one
+  // image's windows read, which the convolution kernels copy and index with
+  // int offsets) under the tensors' bound: a huge dilation or stride would
+  // otherwise overflow their int arithmetic (found by fuzzing: dilation
+  // 2^30 + 5 with a 3x3 filter).
+  const int64_t rows = (int64_t{g.out_h} - 1) * g.stride_h + int64_t{g.kernel_h - 1} * g.dilation_h + 1;
+  const int64_t cols = (int64_t{g.out_w} - 1) * g.stride_w + int64_t{g.kernel_w - 1} * g.dilation_w + 1;
+  constexpr int64_t kMax = (int64_t{1} << 31) - 1;
+  QLITE_CHECK(rows <= kMax && cols <= kMax && rows + g.pad_top <= kMax && cols + g.pad_left <= kMax &&
+                  rows * cols <= kMax / g.in_c,
+              std::string(op) + ": the windows reach " + std::to_string(rows) + " x " + std::to_string(cols) +
+                  " x " + std::to_string(g.in_c) + " input values (kernel, stride and dilation), more than 2^31");
+}
+
 }  // namespace qlite::ref

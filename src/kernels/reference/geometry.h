@@ -34,5 +34,9 @@ void apply_padding(WindowGeometry& g, Padding padding);
 
 // Throws qlite::Error naming `op` when a field is out of range.
 void validate_geometry(const WindowGeometry& g, const char* op);
+// validate_geometry, and for the convolutions (which copy or index the
+// padded input, unlike the pools, which clip windows to the image): the rows
+// and columns the windows reach times the channels below 2^31.
+void validate_window_reach(const WindowGeometry& g, const char* op);
 
 }  // namespace qlite::ref

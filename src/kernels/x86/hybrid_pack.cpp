@@ -180,7 +180,7 @@ void fully_connected_hybrid(const PackedFcHybrid& pf, int rows, const float* inp
 
 PackedConvHybrid pack_conv2d_hybrid(Isa isa, const qlite::ref::HybridConvParams& p, const int8_t* weights) {
   const qlite::ref::WindowGeometry& g = p.g;
-  qlite::ref::validate_geometry(g, "pack_conv2d_hybrid");
+  qlite::ref::validate_window_reach(g, "pack_conv2d_hybrid");
   require(p.weight_scales.size() == 1 || p.weight_scales.size() == static_cast<size_t>(g.out_c),
           "pack_conv2d_hybrid: expected 1 or out_c weight scales");
   for (float w : p.weight_scales)

@@ -175,6 +175,7 @@ void prepare_depthwise_conv2d(PrepareContext& ctx, Node& n) {
   g.stride_h = o.stride_h, g.stride_w = o.stride_w;
   g.dilation_h = o.dilation_h, g.dilation_w = o.dilation_w;
   apply_op_padding(n, g, o.padding);
+  ref::validate_window_reach(g, "DEPTHWISE_CONV_2D");  // before any kernel sizes its buffers from it
   s.depth_multiplier = static_cast<int>(multiplier);
   s.act = to_fused(n, o.activation);
   ctx.set_output_shape(n, 0, {g.batch, g.out_h, g.out_w, g.out_c});
