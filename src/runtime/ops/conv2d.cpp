@@ -152,9 +152,7 @@ void prepare_f32_patch(PrepareContext& ctx, Node& n, ConvState& s, const RtTenso
   s.isa = ctx.isa();
   s.patch = s.isa != Isa::kReference && s.act != Activation::kReluN1To1;
   if (!s.patch) return;
-  s.fact = s.act == Activation::kRelu    ? kernels::FloatAct::kRelu
-           : s.act == Activation::kRelu6 ? kernels::FloatAct::kRelu6
-                                                   : kernels::FloatAct::kLinear;
+  s.fact = float_act(s.act);
   const int64_t taps = int64_t{g.kernel_h} * g.kernel_w, cin = g.in_c, cout = g.out_c;
   if (!s.hwio_ready) {
     op_check(w.constant, n, "filter " + describe(w) + " must be constant");
@@ -164,17 +162,15 @@ void prepare_f32_patch(PrepareContext& ctx, Node& n, ConvState& s, const RtTenso
       for (int64_t r = 0; r < taps * cin; ++r) s.hwio[static_cast<size_t>(r * cout + co)] = ohwi[co * taps * cin + r];
     s.hwio_ready = true;
   }
-  const int hp = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-  const int wp = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
-  s.pad_copy = g.pad_top > 0 || g.pad_left > 0 || hp > g.in_h || wp > g.in_w;
-  s.wp = s.pad_copy ? g.pad_left + std::max(wp - g.pad_left, g.in_w) : g.in_w;
+  const FloatBands bands = plan_float_bands(ctx, n, g);
+  s.pad_copy = bands.pad;
+  s.wp = bands.wp;
+  s.stride = bands.stride;
   s.offs.clear();
   for (int ky = 0; ky < g.kernel_h; ++ky)
     for (int kx = 0; kx < g.kernel_w; ++kx)
       for (int64_t ci = 0; ci < cin; ++ci)
         s.offs.push_back((int64_t{ky} * g.dilation_h * s.wp + int64_t{kx} * g.dilation_w) * cin + ci);
-  s.stride = s.pad_copy ? scratch_stride(sizeof(float) * static_cast<size_t>(hp) * s.wp * cin) : 64;
-  ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
 }
 
 }  // namespace

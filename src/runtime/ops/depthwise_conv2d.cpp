@@ -2,7 +2,6 @@
 // along dimension 3), 16x8 (int16 activations, int8 weights, int64 bias) and
 // hybrid (float activations, int8 weights with per-channel scales), the last
 // two with the reference kernels of types16_kernels.h.
-#include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/types16_kernels.h"
 #include "kernels/reference/uint8_kernels.h"
@@ -118,15 +117,11 @@ void prepare_f32(PrepareContext& ctx, Node& n, DepthwiseState& s) {
   s.f32_simd = s.isa != Isa::kReference && s.act != Activation::kReluN1To1 && s.depth_multiplier == 1 &&
                g.dilation_h == 1 && g.dilation_w == 1;
   if (!s.f32_simd) return;
-  s.fact = s.act == Activation::kRelu    ? kernels::FloatAct::kRelu
-           : s.act == Activation::kRelu6 ? kernels::FloatAct::kRelu6
-                                         : kernels::FloatAct::kLinear;
-  const int hp = (g.out_h - 1) * g.stride_h + g.kernel_h;
-  const int wp = (g.out_w - 1) * g.stride_w + g.kernel_w;
-  s.f32_pad = g.pad_top > 0 || g.pad_left > 0 || hp > g.in_h || wp > g.in_w;
-  s.f32_wp = s.f32_pad ? g.pad_left + std::max(wp - g.pad_left, g.in_w) : g.in_w;
-  s.stride = s.f32_pad ? scratch_stride(sizeof(float) * static_cast<size_t>(hp) * s.f32_wp * g.in_c) : 64;
-  ctx.request_scratch(n, s.stride * static_cast<size_t>(ctx.workers()));
+  s.fact = float_act(s.act);
+  const FloatBands bands = plan_float_bands(ctx, n, g);  // dilation 1 here
+  s.f32_pad = bands.pad;
+  s.f32_wp = bands.wp;
+  s.stride = bands.stride;
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {

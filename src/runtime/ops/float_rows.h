@@ -5,9 +5,37 @@
 
 #include <cstring>
 
+#include "kernels/float_kernels.h"
 #include "runtime/ops/op_util.h"
 
 namespace qlite::runtime::detail {
+
+// The float kernels' activation for a fused one they take (not RELU_N1_TO_1).
+inline kernels::FloatAct float_act(Activation a) {
+  return a == Activation::kRelu    ? kernels::FloatAct::kRelu
+         : a == Activation::kRelu6 ? kernels::FloatAct::kRelu6
+                                   : kernels::FloatAct::kLinear;
+}
+
+// How an op's bands read their input: pad (copy the rows with their zero
+// padding) when the windows reach outside the image, wp columns per row
+// (>= pad_left + in_w when padding), and the scratch bytes per worker, which
+// this requests for the node.
+struct FloatBands {
+  bool pad = false;
+  int wp = 0;
+  size_t stride = 64;
+};
+inline FloatBands plan_float_bands(PrepareContext& ctx, Node& n, const ref::WindowGeometry& g) {
+  const int hp = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+  const int wp = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+  FloatBands b;
+  b.pad = g.pad_top > 0 || g.pad_left > 0 || hp > g.in_h || wp > g.in_w;
+  b.wp = b.pad ? g.pad_left + std::max(wp - g.pad_left, g.in_w) : g.in_w;
+  if (b.pad) b.stride = scratch_stride(sizeof(float) * static_cast<size_t>(hp) * b.wp * g.in_c);
+  ctx.request_scratch(n, b.stride * static_cast<size_t>(ctx.workers()));
+  return b;
+}
 
 // The input rows that output rows [y0, y1) of one NHWC image read, from
 // padded row y0 * stride_h on: a pointer into the image when the op does not
