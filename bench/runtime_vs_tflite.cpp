@@ -327,6 +327,22 @@ std::vector<double> output_values(const std::vector<uint8_t>& model, const std::
   return v;
 }
 
+constexpr const char* kUsage =
+    "usage: runtime_vs_tflite [--int8 FILE --float FILE --dynamic FILE] [--mobilenet-style [--save-models DIR]]\n"
+    "                         [--runs256 N] [--rounds N] [--runs1 N] [--json FILE]\n"
+    "       runtime_vs_tflite --mobilenet-v2 | --uint8 FILE | --lstm FILE [--rounds N] [--runs1 N] [--json FILE]\n"
+    "       runtime_vs_tflite --file FILE [--file FILE ...] [--rounds N] [--runs1 N] [--json FILE]\n"
+    "Times qlite's runtime against TensorFlow Lite 2.9 (built-in kernels and XNNPACK) on the same files,\n"
+    "interleaved in rounds, and prints medians and ratios against TFLite's best configuration.\n"
+    "Without files: the seed model (int8, float32, dynamic range) at batch 1 and 256.\n"
+    "  --mobilenet-style  the reference MobileNet-style network instead of the seed model\n"
+    "  --mobilenet-v2     keras.applications' MobileNetV2 (224x224x3, int8 PTQ), batch 1\n"
+    "  --uint8 FILE       a TF1-era uint8 file, batch 1 (bytes must be identical everywhere)\n"
+    "  --lstm FILE        a file with variable (state) tensors, batch 1, from the reset state\n"
+    "  --file FILE        each file as it is, batch 1, random inputs of its own types\n"
+    "  --rounds N         interleaved rounds (default 10); --runs1 / --runs256: timed invokes per round\n"
+    "  --json FILE        also write the medians and ratios as JSON\n";
+
 struct Case {
   std::string dtype;
   int batch;
@@ -348,20 +364,37 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw Error(a + " needs a value");
         return argv[++i];
       };
+      // A count: a whole positive number, nothing after it.
+      auto count = [&]() {
+        const std::string v = next();
+        size_t used = 0;
+        int n = 0;
+        try {
+          n = std::stoi(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != v.size() || n < 1) throw Error(a + " needs a whole number >= 1, got '" + v + "'");
+        return n;
+      };
+      if (a == "--help" || a == "-h") {
+        std::printf("%s", kUsage);
+        return 0;
+      }
       if (a == "--int8") int8_path = next();
       else if (a == "--float") float_path = next();
       else if (a == "--dynamic") dynamic_path = next();
       else if (a == "--json") json_path = next();
-      else if (a == "--rounds") rounds = std::stoi(next());
-      else if (a == "--runs1") runs1 = std::stoi(next());
-      else if (a == "--runs256") runs256 = std::stoi(next());
+      else if (a == "--rounds") rounds = count();
+      else if (a == "--runs1") runs1 = count();
+      else if (a == "--runs256") runs256 = count();
       else if (a == "--mobilenet-v2") mobilenet_v2 = true;
       else if (a == "--uint8") uint8_path = next();
       else if (a == "--mobilenet-style") mobilenet_style = true;
       else if (a == "--file") files.push_back(next());
       else if (a == "--save-models") save_dir = next();
       else if (a == "--lstm") lstm_path = next();
-      else throw Error("unknown argument " + a);
+      else throw Error("unknown argument " + a + " (--help lists them)");
     }
     std::vector<uint8_t> int8, f32, dyn;
     // --file: every file given, at batch 1.
