@@ -195,6 +195,32 @@ void BM_SeedFullyConnected_2028to10(benchmark::State& state) {
   report(state, isa, 2.0 * batch * 2028 * 10);
 }
 
+// MobileNetV2's classifier (1280 -> 1000): at batch 1 a matrix-vector
+// product, bound by streaming the packed weights.
+void BM_FullyConnected_1280to1000(benchmark::State& state) {
+  Isa isa;
+  if (!setup(state, isa)) return;
+  const int batch = static_cast<int>(state.range(1));
+  Rng rng(5);
+  ref::FullyConnectedInt8Params p;
+  p.batch = batch;
+  p.in_features = 1280;
+  p.out_features = 1000;
+  p.input_zero_point = -128;
+  p.output_zero_point = -20;
+  p.requant = ref::make_requant(0.02f, {0.003f}, 0.1f);
+  const auto x = rand_i8(rng, static_cast<size_t>(batch) * 1280), wt = rand_i8(rng, 1280 * 1000);
+  std::vector<int32_t> bias(1000, -11);
+  const auto pf = kernels::pack_fully_connected_int8(isa, p, wt.data(), bias.data());
+  std::vector<uint8_t> scratch(pf.scratch_bytes);
+  std::vector<int8_t> out(static_cast<size_t>(batch) * 1000);
+  for (auto _ : state) {
+    kernels::fully_connected_int8(pf, batch, x.data(), out.data(), scratch.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  report(state, isa, 2.0 * batch * 1280 * 1000);
+}
+
 void BM_SeedMaxPool2x2_26x26x12(benchmark::State& state) {
   Isa isa;
   if (!setup(state, isa)) return;
@@ -222,6 +248,8 @@ BENCHMARK(BM_SeedConv3x3_28x28x1to12_Valid)->ISAS->Unit(benchmark::kMicrosecond)
 BENCHMARK(BM_Conv1x1_64to128_28x28)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SeedFullyConnected_2028to10)
     ->Args({0, 1})->Args({1, 1})->Args({2, 1})->Args({1, 256})->Args({2, 256})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FullyConnected_1280to1000)
+    ->Args({0, 1})->Args({1, 1})->Args({2, 1})->Args({1, 8})->Args({2, 8})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SeedMaxPool2x2_26x26x12)->ISAS->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -73,9 +73,10 @@ void conv2d_int8_rows(const PackedConvInt8& pc, const int8_t* image, int8_t* out
   if (y0 == y1) return;
   switch (runnable(pc.isa, "conv2d_int8")) {
     case Isa::kAvx512: require(scratch, "conv2d_int8: null scratch");
-      if (pc.gemm.group == 2) return int8_avx512::conv2d_rows_wide(pc, image, out_image, y0, y1, scratch);
+      if (pc.gemm.weight_bytes == 2) return int8_avx512::conv2d_rows_wide(pc, image, out_image, y0, y1, scratch);
       return int8_avx512::conv2d_rows(pc, image, out_image, y0, y1, scratch);
     case Isa::kAvx2: require(scratch, "conv2d_int8: null scratch");
+      if (pc.gemm.weight_bytes == 2) return int8_avx2::conv2d_rows_wide(pc, image, out_image, y0, y1, scratch);
       return int8_avx2::conv2d_rows(pc, image, out_image, y0, y1, scratch);
     case Isa::kReference: break;
   }
@@ -99,9 +100,10 @@ void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const in
   require(input && output, "fully_connected_int8: null tensor");
   switch (runnable(pf.isa, "fully_connected_int8")) {
     case Isa::kAvx512: require(scratch, "fully_connected_int8: null scratch");
-      if (pf.gemm.group == 2) return int8_avx512::fully_connected_rows_wide(pf, rows, input, output, scratch);
+      if (pf.gemm.weight_bytes == 2) return int8_avx512::fully_connected_rows_wide(pf, rows, input, output, scratch);
       return int8_avx512::fully_connected_rows(pf, rows, input, output, scratch);
     case Isa::kAvx2: require(scratch, "fully_connected_int8: null scratch");
+      if (pf.gemm.weight_bytes == 2) return int8_avx2::fully_connected_rows_wide(pf, rows, input, output, scratch);
       return int8_avx2::fully_connected_rows(pf, rows, input, output, scratch);
     case Isa::kReference: break;
   }
@@ -114,8 +116,9 @@ void fully_connected_int8(const PackedFullyConnectedInt8& pf, int rows, const in
 FullyConnectedInt8Fn fully_connected_int8_fn(const PackedFullyConnectedInt8& pf) {
   switch (runnable(pf.isa, "fully_connected_int8")) {
     case Isa::kAvx512:
-      return pf.gemm.group == 2 ? &int8_avx512::fully_connected_rows_wide : &int8_avx512::fully_connected_rows;
-    case Isa::kAvx2: return &int8_avx2::fully_connected_rows;
+      return pf.gemm.weight_bytes == 2 ? &int8_avx512::fully_connected_rows_wide : &int8_avx512::fully_connected_rows;
+    case Isa::kAvx2:
+      return pf.gemm.weight_bytes == 2 ? &int8_avx2::fully_connected_rows_wide : &int8_avx2::fully_connected_rows;
     case Isa::kReference: break;
   }
   return &fully_connected_int8;

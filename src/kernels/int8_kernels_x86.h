@@ -71,7 +71,8 @@ struct PackedGemmInt8 {
   int k = 0, k_pad = 0;  // real and padded (to group) dot length
   int n = 0, n_blocks = 0;
   int32_t input_offset = 0;  // the input buffer holds x + input_offset (128 for VNNI: u8 operand)
-  std::vector<int8_t> weights;  // raw bytes (int16 elements for AVX2)
+  int weight_bytes = 1;         // 1: int8 weights; 2: int16 (the wide layouts of uint8 weights)
+  std::vector<int8_t> weights;  // raw bytes
   std::vector<int32_t> bias;    // bias - (input_zero_point + input_offset) * sum_k w, n_blocks * lanes
   Int8Requant rq;
 };
@@ -102,9 +103,9 @@ PackedConvInt8 pack_conv2d_int8(Isa isa, const qlite::ref::ConvInt8Params& p, co
 // bytes), so the caller flips the input into int8, runs the packed op and
 // flips its output back. The weights' zero point zw is folded at pack time:
 // the kernels multiply by w - zw, held as int8 when every value fits, else as
-// int16 (vpmaddwd takes any int16): the AVX2 layout, or on AVX-512 a 16-lane
-// layout with group 2 (gemm.group says which; AVX-512 depthwise then packs
-// for AVX2, which pd.isa records). `p` is given in the uint8 domain
+// int16 (vpmaddwd takes any int16): a wide layout (gemm.weight_bytes 2; on
+// AVX-512 16 lanes with group 2; AVX-512 depthwise then packs for AVX2,
+// which pd.isa records). `p` is given in the uint8 domain
 // (zero points and activation range in [0, 255]); the packed params are the
 // int8 ones. Isa::kReference is refused: its path is ref::*_uint8.
 PackedConvInt8 pack_conv2d_uint8(Isa isa, const qlite::ref::ConvInt8Params& p, int32_t weight_zero_point,
@@ -223,14 +224,16 @@ void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* in
   void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);         \
   void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
 
-namespace int8_avx2 { QLITE_INT8_KERNEL_DECLS }
-namespace int8_avx512 {
-QLITE_INT8_KERNEL_DECLS
-// The int16 (group 2) GEMM layout on 16 lanes: uint8 weights that do not fit int8.
-void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1, void* scratch);
-void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
-                               void* scratch);
-}  // namespace int8_avx512
+// Each ISA also has the wide GEMM layout (gemm.weight_bytes 2: int16
+// weights, for uint8 weights that do not fit int8).
+#define QLITE_INT8_WIDE_DECLS                                                                                 \
+  void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,     \
+                        void* scratch);                                                                       \
+  void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input,           \
+                                 int8_t* output, void* scratch);
+namespace int8_avx2 { QLITE_INT8_KERNEL_DECLS QLITE_INT8_WIDE_DECLS }
+namespace int8_avx512 { QLITE_INT8_KERNEL_DECLS QLITE_INT8_WIDE_DECLS }
+#undef QLITE_INT8_WIDE_DECLS
 #undef QLITE_INT8_KERNEL_DECLS
 
 }  // namespace qlite::kernels

@@ -15,14 +15,18 @@ constexpr size_t kSlack = 64;  // kernels may over-read / over-write small copie
 size_t align64(size_t n) { return (n + 63) & ~size_t{63}; }
 int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// elem_size: bytes of an input-buffer element; weight_bytes: of a packed weight.
 struct IsaLayout {
-  int lanes, group, elem_size, input_offset;
+  int lanes, group, elem_size, weight_bytes, input_offset;
 };
 // wide: int16 weights (uint8 models whose w - zw do not fit int8).
 IsaLayout layout_of(Isa isa, bool wide = false) {
-  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 0};  // vpmaddwd on 16 lanes: int16 x int16
-  if (isa == Isa::kAvx512) return {16, 4, 1, 128};  // vpdpbusd: u8 input (x + 128) x s8 weights
-  return {8, 2, 2, 0};                              // vpmaddwd: int16 x int16
+  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 2, 0};  // vpmaddwd on 16 lanes: int16 x int16
+  if (isa == Isa::kAvx512) return {16, 4, 1, 1, 128};  // vpdpbusd: u8 input (x + 128) x s8 weights
+  // vpmaddwd on int16 operands; int8 weights are sign-extended as they are
+  // loaded (vpmovsxbw), which halves the bytes streamed per dot.
+  if (wide) return {8, 2, 2, 2, 0};
+  return {8, 2, 2, 1, 0};
 }
 
 Isa checked(Isa isa, const char* op) {
@@ -42,17 +46,18 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
   g.n = n;
   g.n_blocks = (n + l.lanes - 1) / l.lanes;
   g.input_offset = l.input_offset;
+  g.weight_bytes = l.weight_bytes;
   const int n_pad = g.n_blocks * l.lanes;
-  g.weights.assign(static_cast<size_t>(g.k_pad) * n_pad * l.elem_size + kSlack, 0);
+  g.weights.assign(static_cast<size_t>(g.k_pad) * n_pad * l.weight_bytes + kSlack, 0);
   g.bias.assign(static_cast<size_t>(n_pad), 0);
   for (int c = 0; c < n; ++c) {
     int64_t sum = 0;
     for (int kk = 0; kk < k; ++kk) {
-      const int32_t v = w(kk, c);  // int8, or int16 for the AVX2 layout of uint8 weights
+      const int32_t v = w(kk, c);  // int8, or int16 in a wide layout (uint8 weights)
       sum += v;
       const size_t idx = (static_cast<size_t>(kk / l.group) * g.n_blocks + c / l.lanes) * l.lanes * l.group +
                          static_cast<size_t>(c % l.lanes) * l.group + kk % l.group;
-      if (l.elem_size == 1) {
+      if (l.weight_bytes == 1) {
         g.weights[idx] = static_cast<int8_t>(v);
       } else {
         const int16_t v16 = static_cast<int16_t>(v);
@@ -130,7 +135,7 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
 namespace {
 
 // uint8 weights enter the kernels as w - zero point: int8 when every value
-// fits (any layout), else int16 (the AVX2 layout only).
+// fits, else int16 (the wide layouts).
 bool uint8_weights_fit_int8(const uint8_t* w, int64_t n, int32_t zp) {
   for (int64_t i = 0; i < n; ++i)
     if (int32_t{w[i]} - zp < -128 || int32_t{w[i]} - zp > 127) return false;

@@ -88,11 +88,12 @@ TEST(UInt8X86, ConvRandomAwkwardShapes) {
     const auto xi = flipped(x);
     for (Isa isa : simd_isas()) {
       const PackedConvInt8 pc = pack_conv2d_uint8(isa, p, q.w_zp, w.data(), b);
-      // On AVX-512: the VNNI layout (group 4) exactly when every w - zw
-      // fits int8, else int16 pairs on 16 lanes (group 2).
+      // int8 weights exactly when every w - zw fits int8, else the wide
+      // layout (int16 weights; on AVX-512 int16 pairs on 16 lanes, group 2).
       bool all_fit = true;
       for (uint8_t v : w) all_fit = all_fit && int{v} - q.w_zp >= -128 && int{v} - q.w_zp <= 127;
       EXPECT_EQ(pc.isa, isa);
+      EXPECT_EQ(pc.gemm.weight_bytes, all_fit ? 1 : 2) << isa_name(isa);
       if (isa == Isa::kAvx512) {
         EXPECT_EQ(pc.gemm.group, all_fit ? 4 : 2);
       }
@@ -164,6 +165,9 @@ TEST(UInt8X86, FullyConnectedEveryKFrom1To100) {
     const auto xi = flipped(x);
     for (Isa isa : simd_isas()) {
       const PackedFullyConnectedInt8 pf = pack_fully_connected_uint8(isa, p, q.w_zp, w.data(), b);
+      bool all_fit = true;
+      for (uint8_t v : w) all_fit = all_fit && int{v} - q.w_zp >= -128 && int{v} - q.w_zp <= 127;
+      EXPECT_EQ(pf.gemm.weight_bytes, all_fit ? 1 : 2) << isa_name(isa) << " k " << k;
       Scratch scratch(pf.scratch_bytes);
       Guarded out(want.size());
       fully_connected_int8(pf, p.batch, xi.data(), out.data(), scratch.data());

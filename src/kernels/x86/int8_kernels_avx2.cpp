@@ -2,6 +2,8 @@
 // Dot products use vpmaddwd on int16 operands (x sign-extended, zero point
 // folded into the bias): vpmaddubsw would be twice as fast but saturates its
 // int16 pair sums (255 * 127 * 2 > 32767), which would break exactness.
+// Weights are packed as int8 and sign-extended as they are loaded (V256N),
+// or as int16 when uint8 weights minus their zero point do not fit (V256).
 // Requantization: SRDHM from two 64-bit products, then the rounding shift of
 // the op's form in 32-bit lanes (AVX2 has no 64-bit arithmetic shift).
 #if defined(__x86_64__)
@@ -343,10 +345,31 @@ struct DwV256 {
   }
 };
 
+// The GEMM on int8 weights (gemm.weight_bytes 1): V256's dots, each weight
+// register sign-extended from 16 packed bytes as it is loaded (vpmovsxbw).
+// Half the weight bytes of V256 stream through the caches per dot; at batch
+// 1 the late 1x1 convolutions and the classifier of MobileNetV2 are bound
+// by that stream.
+struct V256N : V256 {
+  using WElem = int8_t;
+  static Reg load_w(const int8_t* p) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+};
+
 }  // namespace
 
-QLITE_INT8_DEFINE_ENTRY_POINTS(V256)
+QLITE_INT8_DEFINE_ENTRY_POINTS(V256N)
 QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV256)
+
+void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
+                      void* scratch) {
+  Kernels<V256>::conv_rows(pc, image, out_image, y0, y1, scratch);
+}
+void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
+                               void* scratch) {
+  Kernels<V256>::fc_rows(pf, rows, input, output, scratch);
+}
 
 }  // namespace qlite::kernels::int8_avx2
 #endif
