@@ -171,54 +171,41 @@ void BM_Depthwise3x3_64ch_56x56_Same(benchmark::State& state) {
   report(state, isa, 2.0 * 56 * 56 * 64 * 9);
 }
 
-void BM_SeedFullyConnected_2028to10(benchmark::State& state) {
+// FULLY_CONNECTED in_features -> out_features at batch state.range(1).
+void fully_connected_case(benchmark::State& state, int in_features, int out_features, uint64_t seed,
+                          int32_t in_zp, int32_t out_zp, float in_scale, float w_scale, float out_scale, int32_t bias_v) {
   Isa isa;
   if (!setup(state, isa)) return;
   const int batch = static_cast<int>(state.range(1));
-  Rng rng(3);
+  Rng rng(seed);
   ref::FullyConnectedInt8Params p;
   p.batch = batch;
-  p.in_features = 2028;
-  p.out_features = 10;
-  p.input_zero_point = -128;
-  p.output_zero_point = 3;
-  p.requant = ref::make_requant(0.03f, {0.004f}, 0.2f);
-  const auto x = rand_i8(rng, static_cast<size_t>(batch) * 2028), wt = rand_i8(rng, 2028 * 10);
-  std::vector<int32_t> bias(10, 7);
+  p.in_features = in_features;
+  p.out_features = out_features;
+  p.input_zero_point = in_zp;
+  p.output_zero_point = out_zp;
+  p.requant = ref::make_requant(in_scale, {w_scale}, out_scale);
+  const auto x = rand_i8(rng, static_cast<size_t>(batch) * in_features);
+  const auto wt = rand_i8(rng, static_cast<size_t>(in_features) * out_features);
+  std::vector<int32_t> bias(static_cast<size_t>(out_features), bias_v);
   const auto pf = kernels::pack_fully_connected_int8(isa, p, wt.data(), bias.data());
   std::vector<uint8_t> scratch(pf.scratch_bytes);
-  std::vector<int8_t> out(static_cast<size_t>(batch) * 10);
+  std::vector<int8_t> out(static_cast<size_t>(batch) * out_features);
   for (auto _ : state) {
     kernels::fully_connected_int8(pf, batch, x.data(), out.data(), scratch.data());
     benchmark::DoNotOptimize(out.data());
   }
-  report(state, isa, 2.0 * batch * 2028 * 10);
+  report(state, isa, 2.0 * batch * in_features * out_features);
+}
+
+void BM_SeedFullyConnected_2028to10(benchmark::State& state) {
+  fully_connected_case(state, 2028, 10, 3, -128, 3, 0.03f, 0.004f, 0.2f, 7);
 }
 
 // MobileNetV2's classifier (1280 -> 1000): at batch 1 a matrix-vector
 // product, bound by streaming the packed weights.
 void BM_FullyConnected_1280to1000(benchmark::State& state) {
-  Isa isa;
-  if (!setup(state, isa)) return;
-  const int batch = static_cast<int>(state.range(1));
-  Rng rng(5);
-  ref::FullyConnectedInt8Params p;
-  p.batch = batch;
-  p.in_features = 1280;
-  p.out_features = 1000;
-  p.input_zero_point = -128;
-  p.output_zero_point = -20;
-  p.requant = ref::make_requant(0.02f, {0.003f}, 0.1f);
-  const auto x = rand_i8(rng, static_cast<size_t>(batch) * 1280), wt = rand_i8(rng, 1280 * 1000);
-  std::vector<int32_t> bias(1000, -11);
-  const auto pf = kernels::pack_fully_connected_int8(isa, p, wt.data(), bias.data());
-  std::vector<uint8_t> scratch(pf.scratch_bytes);
-  std::vector<int8_t> out(static_cast<size_t>(batch) * 1000);
-  for (auto _ : state) {
-    kernels::fully_connected_int8(pf, batch, x.data(), out.data(), scratch.data());
-    benchmark::DoNotOptimize(out.data());
-  }
-  report(state, isa, 2.0 * batch * 1280 * 1000);
+  fully_connected_case(state, 1280, 1000, 5, -128, -20, 0.02f, 0.003f, 0.1f, -11);
 }
 
 void BM_SeedMaxPool2x2_26x26x12(benchmark::State& state) {

@@ -717,3 +717,14 @@ inline RqScalar rq_scalar(const qlite::ref::QuantizedMultiplier& m) {
     Kernels<T>::add(p, n, a, b, output);                                                                         \
   }                                                                                                              \
   void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output) { Kernels<T>::mean(p, input, output); }
+
+// The wide GEMM layout's entry points (gemm.weight_bytes 2), from its traits type.
+#define QLITE_INT8_DEFINE_WIDE_ENTRY_POINTS(T)                                                                   \
+  void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,       \
+                        void* scratch) {                                                                         \
+    Kernels<T>::conv_rows(pc, image, out_image, y0, y1, scratch);                                                \
+  }                                                                                                              \
+  void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input,             \
+                                 int8_t* output, void* scratch) {                                                \
+    Kernels<T>::fc_rows(pf, rows, input, output, scratch);                                                       \
+  }

@@ -362,14 +362,7 @@ struct V256N : V256 {
 QLITE_INT8_DEFINE_ENTRY_POINTS(V256N)
 QLITE_INT8_DEFINE_DEPTHWISE_ENTRY_POINT(DwV256)
 
-void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
-                      void* scratch) {
-  Kernels<V256>::conv_rows(pc, image, out_image, y0, y1, scratch);
-}
-void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
-                               void* scratch) {
-  Kernels<V256>::fc_rows(pf, rows, input, output, scratch);
-}
+QLITE_INT8_DEFINE_WIDE_ENTRY_POINTS(V256)
 
 }  // namespace qlite::kernels::int8_avx2
 #endif

@@ -527,14 +527,7 @@ void depthwise_rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* 
   else Depthwise<DwV512>::rows(pd, image, out_image, y0, y1, scratch);
 }
 
-void conv2d_rows_wide(const PackedConvInt8& pc, const int8_t* image, int8_t* out_image, int y0, int y1,
-                      void* scratch) {
-  Kernels<V512W>::conv_rows(pc, image, out_image, y0, y1, scratch);
-}
-void fully_connected_rows_wide(const PackedFullyConnectedInt8& pf, int rows, const int8_t* input, int8_t* output,
-                               void* scratch) {
-  Kernels<V512W>::fc_rows(pf, rows, input, output, scratch);
-}
+QLITE_INT8_DEFINE_WIDE_ENTRY_POINTS(V512W)
 
 }  // namespace qlite::kernels::int8_avx512
 #endif
