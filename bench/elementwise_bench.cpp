@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/elementwise_x86.h"
@@ -75,8 +76,10 @@ void BM_Mul(benchmark::State& state, bool is_signed, std::vector<int64_t> a_shap
   state.SetBytesProcessed(state.iterations() * g.count);
 }
 
-// int8 RESIZE_BILINEAR of [h, w, c] to [oh, ow, c].
-void BM_ResizeBilinear(benchmark::State& state, int h, int w, int c, int oh, int ow, bool half_pixel) {
+// RESIZE_BILINEAR of [h, w, c] to [oh, ow, c] in int8, uint8 or float32
+// (E: the element type; float32 inputs are the random bytes scaled).
+template <class E>
+void resize_bilinear_case(benchmark::State& state, int h, int w, int c, int oh, int ow, bool half_pixel) {
   const Isa isa = isa_of(state);
   if (!kernels::int8_isa_available(isa)) return state.SkipWithError("ISA not available on this CPU");
   ref::ResizeGeometry g;
@@ -87,14 +90,27 @@ void BM_ResizeBilinear(benchmark::State& state, int h, int w, int c, int oh, int
   g.out_h = oh;
   g.out_w = ow;
   g.half_pixel_centers = half_pixel;
-  const std::vector<uint8_t> in = random_bytes(int64_t{h} * w * c, 4);
-  std::vector<int8_t> out(static_cast<size_t>(int64_t{oh} * ow * c));
+  const std::vector<uint8_t> bytes = random_bytes(int64_t{h} * w * c, 4);
+  std::vector<E> in(bytes.size());
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<E>(std::is_same_v<E, float> ? bytes[i] * 0.01f : bytes[i]);
+  std::vector<E> out(static_cast<size_t>(int64_t{oh} * ow * c));
   for (auto _ : state) {
-    kernels::resize_bilinear_s8(isa, g, reinterpret_cast<const int8_t*>(in.data()), out.data());
+    if constexpr (std::is_same_v<E, float>) kernels::resize_bilinear_f32(isa, g, in.data(), out.data());
+    else if constexpr (std::is_same_v<E, uint8_t>) kernels::resize_bilinear_u8(isa, g, in.data(), out.data());
+    else kernels::resize_bilinear_s8(isa, g, in.data(), out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size() * sizeof(E)));
+}
+void BM_ResizeBilinear(benchmark::State& s, int h, int w, int c, int oh, int ow, bool hp) {
+  resize_bilinear_case<int8_t>(s, h, w, c, oh, ow, hp);
+}
+void BM_ResizeBilinearU8(benchmark::State& s, int h, int w, int c, int oh, int ow, bool hp) {
+  resize_bilinear_case<uint8_t>(s, h, w, c, oh, ow, hp);
+}
+void BM_ResizeBilinearF32(benchmark::State& s, int h, int w, int c, int oh, int ow, bool hp) {
+  resize_bilinear_case<float>(s, h, w, c, oh, ow, hp);
 }
 
 void paths(benchmark::internal::Benchmark* b) {
@@ -127,6 +143,12 @@ BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_2x_33x33x256, 33, 33, 256, 65, 65, tru
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_4x_65x65x21, 65, 65, 21, 257, 257, true)->Apply(paths);
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_heatmap_9x9x17, 9, 9, 17, 257, 257, false)->Apply(paths);
 BENCHMARK_CAPTURE(BM_ResizeBilinear, int8_rgb_112x112x3, 112, 112, 3, 224, 224, false)->Apply(paths);
+// The same decoder steps in uint8 (TF1-era segmentation files) and float32
+// (2x without flags: the 2x2 kernel; 4x with half-pixel centers: the generic one).
+BENCHMARK_CAPTURE(BM_ResizeBilinearU8, uint8_2x_33x33x256, 33, 33, 256, 65, 65, true)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinearU8, uint8_4x_65x65x21, 65, 65, 21, 257, 257, true)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinearF32, float_2x_33x33x256, 33, 33, 256, 66, 66, false)->Apply(paths);
+BENCHMARK_CAPTURE(BM_ResizeBilinearF32, float_4x_65x65x21, 65, 65, 21, 257, 257, true)->Apply(paths);
 
 // Collects the median aggregates (or single runs) and prints the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {

@@ -6,9 +6,11 @@
 # GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the merge source of
 # all-ones masks, which it then reports as (maybe-)uninitialized wherever they
 # inline: a false positive in its own headers, silenced for these files only.
-# Files named float_bn*.cpp (BatchNormalization's training kernels, which must
-# match the reference bit for bit) are also built with -ffp-contract=off, so
-# that no multiply and add of theirs becomes an FMA, whatever the ISA.
+# Files named float_bn*.cpp (BatchNormalization's training kernels) and
+# elementwise*.cpp (float32 / uint8 RESIZE_BILINEAR among them), whose float
+# arithmetic must match the reference bit for bit, are also built with
+# -ffp-contract=off, so that no multiply and add of theirs becomes an FMA,
+# whatever the ISA.
 function(qlite_isa_flags)
   foreach(src ${ARGN})
     set(opts "")
@@ -20,7 +22,7 @@ function(qlite_isa_flags)
     elseif(src MATCHES "_avx2\\.cpp$")
       set(opts "-mavx2;-mfma;-mf16c")
     endif()
-    if(src MATCHES "/float_bn[a-z0-9_]*\\.cpp$")
+    if(src MATCHES "/(float_bn|elementwise)[a-z0-9_]*\\.cpp$")
       list(APPEND opts "-ffp-contract=off")
     endif()
     if(opts)

@@ -103,14 +103,33 @@ void mul_quant8_broadcast(Isa isa, const qlite::ref::MulQuantParams& p, bool is_
   }
 }
 
-void resize_bilinear_s8(Isa isa, const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
-  const Isa run = runnable(isa, "resize_bilinear_s8");
+namespace {
+Isa resize_path(Isa isa, const qlite::ref::ResizeGeometry& g, const char* name) {
+  const Isa run = runnable(isa, name);
   if (g.batch < 0 || g.in_h < 1 || g.in_w < 1 || g.out_h < 1 || g.out_w < 1 || g.depth < 0 ||
       g.in_h >= (1 << 20) || g.in_w >= (1 << 20) || g.out_h >= (1 << 20) || g.out_w >= (1 << 20))
-    throw Error("resize_bilinear_s8: sizes outside [1, 2^20)");
+    throw Error(std::string(name) + ": sizes outside [1, 2^20)");
+  return run;
+}
+}  // namespace
+
+void resize_bilinear_s8(Isa isa, const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
+  const Isa run = resize_path(isa, g, "resize_bilinear_s8");
   if (run == Isa::kAvx512) return elementwise_avx512::resize_bilinear_s8(g, in, out);
   if (run == Isa::kAvx2) return elementwise_avx2::resize_bilinear_s8(g, in, out);
   qlite::ref::resize_bilinear_s8(g, in, out);
+}
+
+void resize_bilinear_f32(Isa isa, const qlite::ref::ResizeGeometry& g, const float* in, float* out) {
+  if (resize_path(isa, g, "resize_bilinear_f32") != Isa::kReference)
+    return elementwise_avx2::resize_bilinear_f32(g, in, out);
+  qlite::ref::resize_bilinear_f32(g, in, out);
+}
+
+void resize_bilinear_u8(Isa isa, const qlite::ref::ResizeGeometry& g, const uint8_t* in, uint8_t* out) {
+  if (resize_path(isa, g, "resize_bilinear_u8") != Isa::kReference)
+    return elementwise_avx2::resize_bilinear_u8(g, in, out);
+  qlite::ref::resize_bilinear_u8(g, in, out);
 }
 
 }  // namespace qlite::kernels

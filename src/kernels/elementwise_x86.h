@@ -14,6 +14,9 @@
 //     int32 lanes, with either operand a scalar (broadcast) or a row.
 //   - resize_bilinear_s8: int8 RESIZE_BILINEAR, the four corners' weighted sum
 //     over 16 / 8 channels at a time in int32.
+//   - resize_bilinear_f32 / _u8: float32 and uint8 RESIZE_BILINEAR, the
+//     reference's float operations over 8 channels at a time (AVX2; AVX-512
+//     machines run the AVX2 kernels).
 // Isa::kReference runs the reference definitions. Nothing allocates.
 #pragma once
 
@@ -46,6 +49,10 @@ void mul_quant8_broadcast(Isa isa, const qlite::ref::MulQuantParams& p, bool is_
 // int8 RESIZE_BILINEAR, bit-exact with ref::resize_bilinear_s8 (TFLite 2.9's
 // 10-bit fixed point), vectorized over channels (kernels/x86/resize_impl.h).
 void resize_bilinear_s8(Isa isa, const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out);
+// float32 and uint8 RESIZE_BILINEAR, bit-exact with ref::resize_bilinear_f32 /
+// ref::resize_bilinear_u8 (TFLite 2.9's float-weight kernels).
+void resize_bilinear_f32(Isa isa, const qlite::ref::ResizeGeometry& g, const float* in, float* out);
+void resize_bilinear_u8(Isa isa, const qlite::ref::ResizeGeometry& g, const uint8_t* in, uint8_t* out);
 
 // Per-ISA entry points (called after validation; tests go through the above).
 namespace elementwise_avx2 {
@@ -53,6 +60,8 @@ void lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* o
 void mul_quant8(const qlite::ref::MulQuantParams& p, bool is_signed, int64_t n, const uint8_t* a, bool a_scalar,
                 const uint8_t* b, bool b_scalar, uint8_t* out);
 void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out);
+void resize_bilinear_f32(const qlite::ref::ResizeGeometry& g, const float* in, float* out);
+void resize_bilinear_u8(const qlite::ref::ResizeGeometry& g, const uint8_t* in, uint8_t* out);
 }  // namespace elementwise_avx2
 namespace elementwise_avx512 {
 bool lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out);  // false: no VBMI

@@ -296,6 +296,107 @@ TEST(ElementwiseX86, ResizeBilinearInt8LargeUpsamplingReadsOnlyItsInput) {
       }
 }
 
+// ---- RESIZE_BILINEAR float32 and uint8 ---------------------------------------
+
+// Random geometries (2x without flags takes the float32 2x2 kernel), depths
+// around the vector widths; outputs compared bit for bit with the reference
+// (float32: -0, NaN, subnormals and infinities among the inputs; a NaN
+// output must be a NaN, of any sign and payload).
+TEST(ElementwiseX86, ResizeBilinearFloat32AndUint8RandomGeometries) {
+  Rng rng(78);
+  constexpr int64_t kDepths[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 65};
+  const float kSpecial[] = {-0.0f, 0.0f, std::nanf(""), INFINITY, -INFINITY, 1e-40f, -3e38f, 3e38f};
+  for (Isa isa : runnable_isas())
+    for (int t = 0; t < 400; ++t) {
+      ref::ResizeGeometry g;
+      g.batch = pick(rng, 1, 2);
+      g.in_h = pick(rng, 1, 9);
+      g.in_w = pick(rng, 1, 9);
+      g.out_h = t % 3 == 0 ? 2 * g.in_h : pick(rng, 1, 17);
+      g.out_w = t % 3 == 0 ? 2 * g.in_w : pick(rng, 1, 17);
+      g.depth = pick_of(rng, kDepths);
+      const int flags = t % 6 == 0 ? 0 : static_cast<int>(rng.below(3));
+      g.align_corners = flags == 1;
+      g.half_pixel_centers = flags == 2;
+      const int64_t n_in = g.batch * g.in_h * g.in_w * g.depth, n = g.batch * g.out_h * g.out_w * g.depth;
+      const std::string what = std::string(isa_name(isa)) + " " + std::to_string(g.in_h) + "x" +
+                               std::to_string(g.in_w) + " -> " + std::to_string(g.out_h) + "x" +
+                               std::to_string(g.out_w) + " depth " + std::to_string(g.depth) + " flags " +
+                               std::to_string(flags);
+      // float32: values of both signs and magnitudes, a special value now and then.
+      std::vector<float> xf(static_cast<size_t>(n_in));
+      for (auto& v : xf) {
+        const uint32_t r = rng.below(1000);
+        v = r < 20 ? kSpecial[r % 8] : (static_cast<float>(rng.below(2000001)) - 1e6f) * (r % 2 ? 1e-3f : 7.5f);
+      }
+      std::vector<float> want_f(static_cast<size_t>(n));
+      ref::resize_bilinear_f32(g, xf.data(), want_f.data());
+      GuardedU8 got_f(n * 4);
+      resize_bilinear_f32(isa, g, xf.data(), reinterpret_cast<float*>(got_f.data()));
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t a, b;
+        std::memcpy(&a, got_f.data() + 4 * i, 4);
+        std::memcpy(&b, want_f.data() + i, 4);
+        const float want = want_f[static_cast<size_t>(i)];
+        // A NaN's sign and payload depend on which operand of an add the
+        // compiler puts first (it may swap them): any NaN matches a NaN.
+        if (std::isnan(want)) {
+          float got;
+          std::memcpy(&got, &a, 4);
+          ASSERT_TRUE(std::isnan(got)) << "float32 " << what << " element " << i;
+          continue;
+        }
+        ASSERT_EQ(a, b) << "float32 " << what << " element " << i << ": " << want;
+      }
+      ASSERT_TRUE(got_f.intact()) << what;
+      // uint8: every byte, or only 0 and 255 now and then.
+      std::vector<uint8_t> xu = rand_u8(rng, n_in);
+      if (t % 7 == 0)
+        for (auto& v : xu) v = (v & 1) ? 255 : 0;
+      std::vector<uint8_t> want_u(static_cast<size_t>(n));
+      ref::resize_bilinear_u8(g, xu.data(), want_u.data());
+      GuardedU8 got_u(n);
+      resize_bilinear_u8(isa, g, xu.data(), got_u.data());
+      ASSERT_EQ(got_u.body(), want_u) << "uint8 " << what;
+      ASSERT_TRUE(got_u.intact()) << what;
+    }
+}
+
+// A hand-computed uint8 pixel (2x2 -> 3x3 with align_corners: the centre is
+// the mean of the four corners, + 0.5, truncated) and float32 2x from one
+// pixel (every output the input).
+TEST(ElementwiseX86, ResizeBilinearFloat32AndUint8ByHand) {
+  for (Isa isa : runnable_isas()) {
+    ref::ResizeGeometry g;
+    g.batch = 1;
+    g.in_h = g.in_w = 2;
+    g.out_h = g.out_w = 3;
+    g.depth = 9;  // one vector of 8 and a scalar tail
+    g.align_corners = true;
+    std::vector<uint8_t> x(4 * 9);
+    for (int p = 0; p < 4; ++p)
+      for (int c = 0; c < 9; ++c) x[static_cast<size_t>(p * 9 + c)] = static_cast<uint8_t>(10 * p + c);
+    std::vector<uint8_t> out(9 * 9);
+    resize_bilinear_u8(isa, g, x.data(), out.data());
+    for (int c = 0; c < 9; ++c) {
+      // (c + 10 + c + 20 + c + 30 + c) / 4 = 15 + c, + 0.5 truncates to 15 + c.
+      EXPECT_EQ(out[static_cast<size_t>(4 * 9 + c)], 15 + c) << isa_name(isa) << " channel " << c;
+      EXPECT_EQ(out[static_cast<size_t>(c)], c) << isa_name(isa);          // corner (0, 0)
+      EXPECT_EQ(out[static_cast<size_t>(8 * 9 + c)], 30 + c) << isa_name(isa);  // corner (2, 2)
+    }
+    ref::ResizeGeometry g2;
+    g2.batch = 1;
+    g2.in_h = g2.in_w = 1;
+    g2.out_h = g2.out_w = 2;
+    g2.depth = 17;
+    std::vector<float> xf(17), of(4 * 17, -1.0f);
+    for (int c = 0; c < 17; ++c) xf[static_cast<size_t>(c)] = 0.25f * static_cast<float>(c) - 2.0f;
+    resize_bilinear_f32(isa, g2, xf.data(), of.data());
+    for (int p = 0; p < 4; ++p)
+      for (int c = 0; c < 17; ++c) EXPECT_EQ(of[static_cast<size_t>(p * 17 + c)], xf[static_cast<size_t>(c)]) << isa_name(isa);
+  }
+}
+
 TEST(ElementwiseX86, MulRejectsParametersOutsideTheType) {
   for (Isa isa : runnable_isas()) {
     if (isa == Isa::kReference) continue;

@@ -159,12 +159,76 @@ struct Resize {
     }
     return c;
   }
+
+  // float32 / uint8 (float weights; this file is built with
+  // -ffp-contract=off, so every product is rounded before its sum, as in
+  // the reference). float32: 0 + p0 w0 + p1 w1 + p2 w2 + p3 w3.
+  static int64_t pixel_f32(const float* const (&p)[4], const float (&w)[4], int64_t depth, float* out) {
+    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]);
+    const __m256 w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    int64_t c = 0;
+    for (; c + 8 <= depth; c += 8) {
+      __m256 v = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(_mm256_loadu_ps(p[0] + c), w0));
+      v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_loadu_ps(p[1] + c), w1));
+      v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_loadu_ps(p[2] + c), w2));
+      v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_loadu_ps(p[3] + c), w3));
+      _mm256_storeu_ps(out + c, v);
+    }
+    return c;
+  }
+  // uint8: p0 w0 + p1 w1 + p2 w2 + p3 w3 + 0.5, truncated to int32, whose low
+  // byte is stored (static_cast<uint8_t> of the float, as x86 converts it).
+  static int64_t pixel_u8(const uint8_t* const (&p)[4], const float (&w)[4], int64_t depth, uint8_t* out) {
+    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]);
+    const __m256 w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8,
+                                               12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    int64_t c = 0;
+    for (; c + 8 <= depth; c += 8) {
+      auto ld = [&](int k) {
+        return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p[k] + c))));
+      };
+      __m256 v = _mm256_mul_ps(ld(0), w0);
+      v = _mm256_add_ps(v, _mm256_mul_ps(ld(1), w1));
+      v = _mm256_add_ps(v, _mm256_mul_ps(ld(2), w2));
+      v = _mm256_add_ps(v, _mm256_mul_ps(ld(3), w3));
+      const __m256i b = _mm256_shuffle_epi8(_mm256_cvttps_epi32(_mm256_add_ps(v, half)), low_bytes);
+      const int32_t lo = _mm256_extract_epi32(b, 0), hi = _mm256_extract_epi32(b, 4);
+      std::memcpy(out + c, &lo, 4);
+      std::memcpy(out + c + 4, &hi, 4);
+    }
+    return c;
+  }
+  // The exact 2x float32 upsample: four outputs per channel. x / 2 is
+  // computed as x * 0.5, the same correctly rounded value.
+  static int64_t quad_f32(const float* const (&p)[4], int64_t depth, float* o, int64_t out_row) {
+    const __m256 half = _mm256_set1_ps(0.5f);
+    int64_t c = 0;
+    for (; c + 8 <= depth; c += 8) {
+      const __m256 x0y0 = _mm256_loadu_ps(p[0] + c), x1y0 = _mm256_loadu_ps(p[1] + c);
+      const __m256 x0y1 = _mm256_loadu_ps(p[2] + c), x1y1 = _mm256_loadu_ps(p[3] + c);
+      _mm256_storeu_ps(o + c, x0y0);
+      _mm256_storeu_ps(o + depth + c, _mm256_mul_ps(_mm256_add_ps(x0y0, x1y0), half));
+      const __m256 bl = _mm256_mul_ps(_mm256_add_ps(x0y0, x0y1), half);
+      _mm256_storeu_ps(o + out_row + c, bl);
+      const __m256 right = _mm256_mul_ps(_mm256_add_ps(x1y0, x1y1), half);
+      _mm256_storeu_ps(o + out_row + depth + c, _mm256_mul_ps(_mm256_add_ps(bl, right), half));
+    }
+    return c;
+  }
 };
 
 }  // namespace
 
 void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
   resize_detail::resize_bilinear_s8<Resize>(g, in, out);
+}
+void resize_bilinear_f32(const qlite::ref::ResizeGeometry& g, const float* in, float* out) {
+  resize_detail::resize_bilinear_f32<Resize>(g, in, out);
+}
+void resize_bilinear_u8(const qlite::ref::ResizeGeometry& g, const uint8_t* in, uint8_t* out) {
+  resize_detail::resize_bilinear_u8<Resize>(g, in, out);
 }
 
 void lookup_bytes(const uint8_t* table, int64_t n, const uint8_t* in, uint8_t* out) {

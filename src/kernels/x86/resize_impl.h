@@ -1,10 +1,19 @@
-// int8 RESIZE_BILINEAR (TFLite 2.9's ResizeBilinearInteger, 10 fractional
-// bits; kernels/reference/resize_kernels.cpp bilinear_integer is the spec),
-// vectorized over channels. Included by the per-ISA translation units, after
-// they define a traits type V with
-//   static void pixel(const int8_t* const (&p)[4], const int32_t (&w)[4], int64_t depth, int8_t* out)
-// that computes the channels of one output pixel for which it has full
-// vectors and returns how many it did (the rest go through exact()).
+// RESIZE_BILINEAR vectorized over channels, bit-exact with the reference
+// kernels (kernels/reference/resize_kernels.{h,cpp} are the spec). Included
+// by the per-ISA translation units, after they define a traits type V whose
+// functions compute the channels of one output pixel (or 2x2 block) for
+// which they have full vectors and return how many they did; the rest take
+// the reference's own per-channel expressions.
+//  - int8: TFLite 2.9's ResizeBilinearInteger, 10 fractional bits:
+//      static int64_t pixel(const int8_t* const (&p)[4], const int32_t (&w)[4], int64_t depth, int8_t* out)
+//    (the rest go through exact()).
+//  - float32 and uint8, float weights: the same float operations per
+//    element in the same order as ref::bilinear_f32_element /
+//    bilinear_u8_element / bilinear_2x2_element, so the including file must
+//    be built with -ffp-contract=off (no multiply and add fused):
+//      static int64_t pixel_f32(const float* const (&p)[4], const float (&w)[4], int64_t depth, float* out)
+//      static int64_t pixel_u8(const uint8_t* const (&p)[4], const float (&w)[4], int64_t depth, uint8_t* out)
+//      static int64_t quad_f32(const float* const (&p)[4], int64_t depth, float* o, int64_t out_row)
 //
 // Exactness in int32: the reference sums four int64 products
 // p * w, w = (1024 - fy or fy) * (1024 - fx or fx), then rounds half away
@@ -65,6 +74,33 @@ void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, i
       }
     }
   }
+}
+
+template <class V>
+void resize_bilinear_f32(const qlite::ref::ResizeGeometry& g, const float* in, float* out) {
+  if (qlite::ref::is_exact_2x(g)) {
+    const int64_t out_row = int64_t{g.out_w} * g.depth;
+    qlite::ref::for_each_bilinear_2x2(g, [&](const int64_t (&p)[4], int64_t o) {
+      const float* const q[4] = {in + p[0], in + p[1], in + p[2], in + p[3]};
+      for (int64_t c = V::quad_f32(q, g.depth, out + o, out_row); c < g.depth; ++c)
+        qlite::ref::bilinear_2x2_element(q, c, out + o, g.depth, out_row);
+    });
+    return;
+  }
+  qlite::ref::for_each_bilinear_pixel(g, [&](const int64_t (&p)[4], const float (&w)[4], int64_t o) {
+    const float* const q[4] = {in + p[0], in + p[1], in + p[2], in + p[3]};
+    for (int64_t c = V::pixel_f32(q, w, g.depth, out + o); c < g.depth; ++c)
+      out[o + c] = qlite::ref::bilinear_f32_element(q, w, c);
+  });
+}
+
+template <class V>
+void resize_bilinear_u8(const qlite::ref::ResizeGeometry& g, const uint8_t* in, uint8_t* out) {
+  qlite::ref::for_each_bilinear_pixel(g, [&](const int64_t (&p)[4], const float (&w)[4], int64_t o) {
+    const uint8_t* const q[4] = {in + p[0], in + p[1], in + p[2], in + p[3]};
+    for (int64_t c = V::pixel_u8(q, w, g.depth, out + o); c < g.depth; ++c)
+      out[o + c] = qlite::ref::bilinear_u8_element(q, w, c);
+  });
 }
 
 }  // namespace qlite::kernels::resize_detail

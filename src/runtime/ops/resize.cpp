@@ -17,7 +17,7 @@ namespace {
 struct ResizeState : OpState {
   ref::ResizeGeometry g;
   size_t elem_size = 1;
-  Isa isa = Isa::kReference;  // int8 bilinear's kernel path (kernels/elementwise_x86.h)
+  Isa isa = Isa::kReference;  // bilinear's kernel path (kernels/elementwise_x86.h)
 };
 
 ref::ResizeGeometry geometry_at(const EvalContext& c, const Node& n) {
@@ -27,10 +27,12 @@ ref::ResizeGeometry geometry_at(const EvalContext& c, const Node& n) {
 }
 
 void eval_bilinear_f32(const EvalContext& c, const Node& n) {
-  ref::resize_bilinear_f32(geometry_at(c, n), c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+  kernels::resize_bilinear_f32(n.state_as<ResizeState>().isa, geometry_at(c, n), c.input(n, 0).as<const float>(),
+                               c.output(n, 0).as<float>());
 }
 void eval_bilinear_u8(const EvalContext& c, const Node& n) {
-  ref::resize_bilinear_u8(geometry_at(c, n), c.input(n, 0).as<const uint8_t>(), c.output(n, 0).as<uint8_t>());
+  kernels::resize_bilinear_u8(n.state_as<ResizeState>().isa, geometry_at(c, n), c.input(n, 0).as<const uint8_t>(),
+                              c.output(n, 0).as<uint8_t>());
 }
 void eval_bilinear_s8(const EvalContext& c, const Node& n) {
   kernels::resize_bilinear_s8(n.state_as<ResizeState>().isa, geometry_at(c, n), c.input(n, 0).as<const int8_t>(), c.output(n, 0).as<int8_t>());
