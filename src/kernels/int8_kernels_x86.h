@@ -65,7 +65,8 @@ void requantize_channels_int8(Isa isa, const Int8Requant& rq, int64_t pixels, co
 // Packed dot-product weights: element (k, n) of the K x N matrix (K = window
 // elements, N = output channels) lives at
 //   ((k / group) * n_blocks + n / lanes) * lanes * group + (n % lanes) * group + k % group,
-// as int8 (AVX-512 VNNI, group 4) or int16 (AVX2, group 2).
+// as int8 (AVX-512 VNNI, group 4; AVX2, group 2, sign-extended to int16 as
+// the kernel loads it) or, in the wide layouts (weight_bytes 2), int16.
 struct PackedGemmInt8 {
   int lanes = 0, group = 0;
   int k = 0, k_pad = 0;  // real and padded (to group) dot length

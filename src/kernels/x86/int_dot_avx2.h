@@ -1,7 +1,8 @@
 // DotPairs256: the int32-lane operations that the int8 kernels (int8_impl.h)
 // and the hybrid kernels (hybrid_impl.h) share on AVX2. Dot products are
-// vpmaddwd on int16 pairs: operands are widened to int16 before, and each
-// lane adds two products to its int32 accumulator. The ISA traits of
+// vpmaddwd on int16 pairs: operands are widened to int16 (inputs before the
+// dots, int8 weights as they are loaded: int8_kernels_avx2.cpp's V256N), and
+// each lane adds two products to its int32 accumulator. The ISA traits of
 // int8_kernels_avx2.cpp and hybrid_avx2.cpp derive from it. Include only
 // from *_avx2.cpp files.
 #pragma once
