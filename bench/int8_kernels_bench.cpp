@@ -143,6 +143,11 @@ void run_conv(benchmark::State& state, int h, int w, int cin, int cout, int k, P
 void BM_Conv3x3_64to64_56x56_Same(benchmark::State& s) { run_conv(s, 56, 56, 64, 64, 3, Padding::kSame); }
 void BM_SeedConv3x3_28x28x1to12_Valid(benchmark::State& s) { run_conv(s, 28, 28, 1, 12, 3, Padding::kValid); }
 void BM_Conv1x1_64to128_28x28(benchmark::State& s) { run_conv(s, 28, 28, 64, 128, 1, Padding::kValid); }
+// MobileNetV2's costliest 1x1 convolutions at 224x224: the first expansion
+// (16 -> 96 at 112x112), an expansion and a projection at 56x56.
+void BM_Conv1x1_16to96_112x112(benchmark::State& s) { run_conv(s, 112, 112, 16, 96, 1, Padding::kValid); }
+void BM_Conv1x1_24to144_56x56(benchmark::State& s) { run_conv(s, 56, 56, 24, 144, 1, Padding::kValid); }
+void BM_Conv1x1_144to24_56x56(benchmark::State& s) { run_conv(s, 56, 56, 144, 24, 1, Padding::kValid); }
 
 void BM_Depthwise3x3_64ch_56x56_Same(benchmark::State& state) {
   Isa isa;
@@ -233,6 +238,9 @@ BENCHMARK(BM_Conv3x3_64to64_56x56_Same)->Arg(1)->Arg(2)->Unit(benchmark::kMicros
 BENCHMARK(BM_Depthwise3x3_64ch_56x56_Same)->ISAS->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SeedConv3x3_28x28x1to12_Valid)->ISAS->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Conv1x1_64to128_28x28)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Conv1x1_16to96_112x112)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Conv1x1_24to144_56x56)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Conv1x1_144to24_56x56)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SeedFullyConnected_2028to10)
     ->Args({0, 1})->Args({1, 1})->Args({2, 1})->Args({1, 256})->Args({2, 256})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FullyConnected_1280to1000)
