@@ -34,8 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # PyTorch's fan in is the receptive field alone (one input channel per group),
 # which on Keras' shape (kh, kw, in, multiplier) with multiplier 1 is fan_out.
 _TORCH_VS = {"class_name": "VarianceScaling", "config": {"scale": 1 / 3, "distribution": "uniform"}}
+_GLOROT = {"class_name": "GlorotUniform", "config": {"seed": None}}
 INITS = {
-    "keras": {},
+    "keras": {
+        "Conv2D": {"kernel_initializer": _GLOROT},
+        "Dense": {"kernel_initializer": _GLOROT},
+        "DepthwiseConv2D": {"depthwise_initializer": _GLOROT},
+    },
     "torch": {
         "Conv2D": {"kernel_initializer": {**_TORCH_VS, "config": {**_TORCH_VS["config"], "mode": "fan_in"}}},
         "Dense": {"kernel_initializer": {**_TORCH_VS, "config": {**_TORCH_VS["config"], "mode": "fan_in"}}},
@@ -51,9 +56,10 @@ def main():
     ap.add_argument("--bn", "--momenta", dest="bn", default="0.9:1e-5,0.99:1e-3",
                     help="BatchNormalization settings to compare, comma-separated MOMENTUM[:EPSILON] "
                          "in Keras' convention (epsilon default 1e-3, Keras'); e.g. 0.99,0.9:1e-5")
-    ap.add_argument("--init", default="keras",
+    ap.add_argument("--init", default="torch",
                     help="kernel initializers to compare, comma-separated: keras (glorot_uniform, Keras' "
-                         "default) and/or torch (PyTorch's default bound 1/sqrt(fan_in), with PyTorch's fans)")
+                         "default) and/or torch (PyTorch's default bound 1/sqrt(fan_in), with PyTorch's fans: "
+                         "the builder's own since it follows the PyTorch network)")
     ap.add_argument("--qlite", default=os.path.join(HERE, "..", "build", "qlite"))
     args = ap.parse_args()
     try:

@@ -31,8 +31,11 @@ std::unique_ptr<Model> MobileNetV2(const MobileNetOptions& options = {});
 // The reference MobileNet-style network of issue 12 (9,610 parameters):
 // Conv2D 16 3x3 stride 2 + BN + ReLU6, three depthwise-separable blocks (32,
 // 64 stride 2, 64 with a residual Add), GlobalAveragePooling2D,
-// Dense(classes) logits. Its BatchNormalizations use momentum 0.9 and epsilon
-// 1e-5, the PyTorch peer network's (BatchNorm2d's defaults). Input (28, 28,
+// Dense(classes) logits. It follows the PyTorch peer network the issue's
+// figures come from: BatchNormalizations with momentum 0.9 and epsilon 1e-5
+// (BatchNorm2d's defaults) and kernels initialized as PyTorch's layers are
+// (uniform in +-1/sqrt(fan_in), as Keras' VarianceScaling(1/3, fan_in,
+// uniform); depthwise kernels over their 3x3 receptive field). Input (28, 28,
 // 1) by default.
 std::unique_ptr<Model> MobileNetStyle(Shape input_shape = {28, 28, 1}, int classes = 10);
 
