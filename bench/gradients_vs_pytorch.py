@@ -63,43 +63,31 @@ def qlite_model(k):
     return m
 
 
-def torch_model(torch, nn, weights):
-    """The same network in float64, its weights copied from qlite's (HWIO -> OIHW)."""
-    def block(cin, cout, kernel, stride, depthwise):
-        m = nn.Sequential()
-        if stride == 2:
-            m.add_module("pad", nn.ZeroPad2d((0, 1, 0, 1)))  # Keras 'same', stride 2, even size
-            padding = 0
-        else:
-            padding = kernel // 2
-        m.add_module("conv", nn.Conv2d(cin, cout, kernel, stride, padding, bias=False,
-                                       groups=cin if depthwise else 1))
-        m.add_module("bn", nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1))
-        m.add_module("act", nn.ReLU6())
-        return m
+# qlite's layer names -> the blocks of mobilenet_vs_pytorch.build_torch_model.
+TORCH_NAMES = {"conv1": "stem", "block1_dw": "dw1", "block1_pw": "pw1", "block2_dw": "dw2", "block2_pw": "pw2",
+               "block3_dw": "dw3", "block3_pw": "pw3"}
 
-    blocks = nn.ModuleDict({n: block(ci, co, kk, s, dw) for n, ci, co, kk, s, dw in BLOCKS})
-    fc = nn.Linear(64, 10)
-    blocks.double()
-    fc.double()
+
+def torch_model(torch, weights):
+    """The PyTorch peer network of mobilenet_vs_pytorch.py in float64, its
+    weights copied from qlite's (HWIO -> OIHW)."""
+    sys.path.insert(0, HERE)
+    from mobilenet_vs_pytorch import build_torch_model
+    model = build_torch_model("pytorch").double()
     t = lambda a: torch.from_numpy(a).double()
     with torch.no_grad():
         for name, _, _, _, _, depthwise in BLOCKS:
+            blk = getattr(model, TORCH_NAMES[name])
             w = weights[name][0]
-            blocks[name].conv.weight.copy_(t(w).permute(2, 3, 0, 1) if depthwise else t(w).permute(3, 2, 0, 1))
+            blk.conv.weight.copy_(t(w).permute(2, 3, 0, 1) if depthwise else t(w).permute(3, 2, 0, 1))
             gamma, beta = weights[name + "_bn"][:2]
-            blocks[name].bn.weight.copy_(t(gamma))
-            blocks[name].bn.bias.copy_(t(beta))
+            blk.bn.weight.copy_(t(gamma))
+            blk.bn.bias.copy_(t(beta))
         kernel, bias = weights["logits"]
-        fc.weight.copy_(t(kernel).t())
-        fc.bias.copy_(t(bias))
-
-    def forward(x):
-        for name in ("conv1", "block1_dw", "block1_pw", "block2_dw", "block2_pw"):
-            x = blocks[name](x)
-        x = x + blocks["block3_pw"](blocks["block3_dw"](x))
-        return fc(x.mean((2, 3)))
-    return blocks, fc, forward
+        model.fc.weight.copy_(t(kernel).t())
+        model.fc.bias.copy_(t(bias))
+    model.train()  # batch statistics, as qlite's fit
+    return model
 
 
 def main():
@@ -157,18 +145,19 @@ def main():
         m.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0)
         after = {layer.name: layer.get_weights() for layer in m.layers if layer.get_weights()}
 
-        blocks, fc, forward = torch_model(torch, nn, layer_weights)
+        model = torch_model(torch, layer_weights)
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).double()
-        loss = nn.CrossEntropyLoss()(forward(xt), torch.from_numpy(y))
+        loss = nn.CrossEntropyLoss()(model(xt), torch.from_numpy(y))
         loss.backward()
         grads = {}
         for name, _, _, _, _, depthwise in BLOCKS:
-            g = blocks[name].conv.weight.grad
+            blk = getattr(model, TORCH_NAMES[name])
+            g = blk.conv.weight.grad
             grads[(name, 0)] = (g.permute(2, 3, 0, 1) if depthwise else g.permute(2, 3, 1, 0)).numpy()
-            grads[(name + "_bn", 0)] = blocks[name].bn.weight.grad.numpy()
-            grads[(name + "_bn", 1)] = blocks[name].bn.bias.grad.numpy()
-        grads[("logits", 0)] = fc.weight.grad.t().numpy()
-        grads[("logits", 1)] = fc.bias.grad.numpy()
+            grads[(name + "_bn", 0)] = blk.bn.weight.grad.numpy()
+            grads[(name + "_bn", 1)] = blk.bn.bias.grad.numpy()
+        grads[("logits", 0)] = model.fc.weight.grad.t().numpy()
+        grads[("logits", 1)] = model.fc.bias.grad.numpy()
 
         print(f"seed {seed}: loss {loss.item():.6f} (PyTorch, float64), batch {args.batch}")
         print(f"  {'weight':28s} {'max |g|':>10s} {'max diff':>10s} {'relative':>9s}")

@@ -52,9 +52,10 @@ ENGINES = ("fbgemm", "x86", "onednn", "qnnpack")
 def build_torch_model(conventions="qlite"):
     """The reference network in NCHW. Each conv block is a Sequential of
     [pad,] conv, bn, act so that torch.ao.quantization.fuse_modules can name them.
-    conventions "qlite": the network as qlite builds it (Keras' glorot-uniform
-    kernels; BatchNorm2d's defaults, as qlite's builder sets them); "pytorch":
-    PyTorch's own initialisers as well."""
+    conventions "qlite": Keras' glorot-uniform kernels (qlite's layer default;
+    the reference-network builder itself now starts from PyTorch's
+    initialisers) and BatchNorm2d's defaults, as qlite's builder sets them;
+    "pytorch": PyTorch's own initialisers as well."""
     import torch
     from torch import nn
     from torch.ao.quantization import DeQuantStub, QuantStub
@@ -281,8 +282,9 @@ def main():
                          "and keeps ReLU6 as a separate module")
     ap.add_argument("--conventions", choices=("qlite", "pytorch"), default="qlite",
                     help="PyTorch's initialisers and Adam epsilon: 'qlite' (Keras' glorot-uniform "
-                         "and Adam epsilon 1e-7, as qlite; default) or 'pytorch' (PyTorch's own "
-                         "initialisers and Adam epsilon 1e-8)")
+                         "and Adam epsilon 1e-7, qlite's layer and Adam defaults; default) or 'pytorch' "
+                         "(PyTorch's own initialisers, which qlite's reference-network builder also "
+                         "uses, and Adam epsilon 1e-8)")
     args = ap.parse_args()
 
     if args.torch_worker:

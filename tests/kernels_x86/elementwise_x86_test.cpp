@@ -213,22 +213,32 @@ TEST(ElementwiseX86, MulBroadcastShapes) {
 
 // ---- RESIZE_BILINEAR int8 ------------------------------------------------------
 
+// A random resize geometry for trial t: up- and downsampling, an exact 2x
+// (the common decoder step) on every third trial, a depth from `depths`;
+// then, unless `plain`, the flags (0 none, 1 align_corners, 2
+// half_pixel_centers) at random.
+template <size_t N>
+ref::ResizeGeometry rand_resize_geometry(Rng& rng, int t, const int64_t (&depths)[N], bool plain, int* flags) {
+  ref::ResizeGeometry g;
+  g.batch = pick(rng, 1, 2);
+  g.in_h = pick(rng, 1, 9);
+  g.in_w = pick(rng, 1, 9);
+  g.out_h = t % 3 == 0 ? 2 * g.in_h : pick(rng, 1, 17);
+  g.out_w = t % 3 == 0 ? 2 * g.in_w : pick(rng, 1, 17);
+  g.depth = pick_of(rng, depths);
+  *flags = plain ? 0 : static_cast<int>(rng.below(3));
+  g.align_corners = *flags == 1;
+  g.half_pixel_centers = *flags == 2;
+  return g;
+}
+
 TEST(ElementwiseX86, ResizeBilinearInt8RandomGeometries) {
   Rng rng(77);
   constexpr int64_t kDepths[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65};
   for (Isa isa : runnable_isas())
     for (int t = 0; t < 400; ++t) {
-      ref::ResizeGeometry g;
-      g.batch = pick(rng, 1, 2);
-      g.in_h = pick(rng, 1, 9);
-      g.in_w = pick(rng, 1, 9);
-      // Up- and downsampling, 2x (the common decoder step) and odd ratios.
-      g.out_h = t % 3 == 0 ? 2 * g.in_h : pick(rng, 1, 17);
-      g.out_w = t % 3 == 0 ? 2 * g.in_w : pick(rng, 1, 17);
-      g.depth = pick_of(rng, kDepths);
-      const int flags = static_cast<int>(rng.below(3));
-      g.align_corners = flags == 1;
-      g.half_pixel_centers = flags == 2;
+      int flags = 0;
+      const ref::ResizeGeometry g = rand_resize_geometry(rng, t, kDepths, false, &flags);
       const std::vector<uint8_t> in = rand_u8(rng, g.batch * g.in_h * g.in_w * g.depth);
       // Extreme values too: every input at -128 or 127 now and then.
       std::vector<int8_t> x(in.size());
@@ -308,16 +318,8 @@ TEST(ElementwiseX86, ResizeBilinearFloat32AndUint8RandomGeometries) {
   const float kSpecial[] = {-0.0f, 0.0f, std::nanf(""), INFINITY, -INFINITY, 1e-40f, -3e38f, 3e38f};
   for (Isa isa : runnable_isas())
     for (int t = 0; t < 400; ++t) {
-      ref::ResizeGeometry g;
-      g.batch = pick(rng, 1, 2);
-      g.in_h = pick(rng, 1, 9);
-      g.in_w = pick(rng, 1, 9);
-      g.out_h = t % 3 == 0 ? 2 * g.in_h : pick(rng, 1, 17);
-      g.out_w = t % 3 == 0 ? 2 * g.in_w : pick(rng, 1, 17);
-      g.depth = pick_of(rng, kDepths);
-      const int flags = t % 6 == 0 ? 0 : static_cast<int>(rng.below(3));
-      g.align_corners = flags == 1;
-      g.half_pixel_centers = flags == 2;
+      int flags = 0;
+      const ref::ResizeGeometry g = rand_resize_geometry(rng, t, kDepths, t % 6 == 0, &flags);
       const int64_t n_in = g.batch * g.in_h * g.in_w * g.depth, n = g.batch * g.out_h * g.out_w * g.depth;
       const std::string what = std::string(isa_name(isa)) + " " + std::to_string(g.in_h) + "x" +
                                std::to_string(g.in_w) + " -> " + std::to_string(g.out_h) + "x" +
