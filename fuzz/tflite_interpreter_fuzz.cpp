@@ -343,6 +343,26 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({m, p});
     seeds.push_back(b.finish());
   }
+  {  // RESIZE_BILINEAR's vectorized float paths: float32 2x (the 2x2 kernel),
+     // then uint8 with half-pixel centers to an odd size, 9 channels (a vector
+     // and a tail)
+    ModelBuilder b;
+    const Quantization q = Quantization::per_tensor(0.02f, 7);
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 3, 3, 9}, {}, {-1, 3, 3, 9});
+    const int32_t size1 = b.add_constant("size1", TensorType::kInt32, {2}, std::vector<int32_t>{6, 6});
+    const int32_t up = b.add_tensor("up", TensorType::kFloat32, {1, 6, 6, 9});
+    const int32_t uq = b.add_tensor("uq", TensorType::kUInt8, {1, 6, 6, 9}, q);
+    const int32_t size2 = b.add_constant("size2", TensorType::kInt32, {2}, std::vector<int32_t>{5, 7});
+    const int32_t r = b.add_tensor("r", TensorType::kUInt8, {1, 5, 7, 9}, q);
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 5, 7, 9}, {}, {-1, 5, 7, 9});
+    b.add_operator(BuiltinOp::kResizeBilinear, {x, size1}, {up}, ResizeBilinearOptions{false, false});
+    b.add_operator(BuiltinOp::kQuantize, {up}, {uq}, {});
+    b.add_operator(BuiltinOp::kResizeBilinear, {uq, size2}, {r}, ResizeBilinearOptions{false, true});
+    b.add_operator(BuiltinOp::kDequantize, {r}, {y}, {});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
   return seeds;
 }
 
