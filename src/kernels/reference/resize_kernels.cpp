@@ -8,10 +8,6 @@
 namespace qlite::ref {
 namespace {
 
-int64_t offset(const ResizeGeometry& g, int64_t b, int64_t y, int64_t x) {
-  return ((b * g.in_h + y) * g.in_w + x) * g.depth;
-}
-
 template <class T>
 void bilinear_integer(const ResizeGeometry& g, const T* in, T* out) {
   const int32_t hs = integer_axis_scale(g.in_h, g.out_h, g.align_corners);
@@ -25,10 +21,10 @@ void bilinear_integer(const ResizeGeometry& g, const T* in, T* out) {
         int32_t ix, x0, x1;
         interpolation_values_int(x, ws, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
         const int64_t fy = iy - (1 << 10) * y0, fx = ix - (1 << 10) * x0;
-        const T* p00 = in + offset(g, b, y0, x0);
-        const T* p10 = in + offset(g, b, y1, x0);
-        const T* p01 = in + offset(g, b, y0, x1);
-        const T* p11 = in + offset(g, b, y1, x1);
+        const T* p00 = in + input_offset(g, b, y0, x0);
+        const T* p10 = in + input_offset(g, b, y1, x0);
+        const T* p01 = in + input_offset(g, b, y0, x1);
+        const T* p11 = in + input_offset(g, b, y1, x1);
         for (int64_t c = 0; c < g.depth; ++c) {
           const int64_t v = int64_t{p00[c]} * ((1 << 10) - fy) * ((1 << 10) - fx) +
                             int64_t{p10[c]} * fy * ((1 << 10) - fx) + int64_t{p01[c]} * ((1 << 10) - fy) * fx +
@@ -91,7 +87,7 @@ void resize_nearest(const ResizeGeometry& g, size_t elem_size, const std::byte* 
     for (int32_t y = 0; y < g.out_h; ++y) {
       const int32_t iy = nearest(y, g.in_h, g.out_h, g.align_corners, g.half_pixel_centers);
       for (int32_t x = 0; x < g.out_w; ++x) {
-        std::memcpy(o, in + static_cast<size_t>(offset(g, b, iy, xs[static_cast<size_t>(x)])) * elem_size, pixel);
+        std::memcpy(o, in + static_cast<size_t>(input_offset(g, b, iy, xs[static_cast<size_t>(x)])) * elem_size, pixel);
         o += pixel;
       }
     }

@@ -50,6 +50,11 @@ inline void interpolation_values_int(int32_t value, int32_t scale_10, bool half_
   *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), input_size - 1);
 }
 
+// The element offset of input pixel (b, y, x) in an NHWC tensor of g.
+inline int64_t input_offset(const ResizeGeometry& g, int64_t b, int64_t y, int64_t x) {
+  return ((b * g.in_h + y) * g.in_w + x) * g.depth;
+}
+
 // TFLite's ComputeInterpolationValues: the source coordinate of output index
 // `value` and its two neighbours, clamped to the input.
 inline void interpolation_values(float value, float scale, bool half_pixel_centers, int32_t input_size, float* scaled,
@@ -75,7 +80,6 @@ inline float axis_scale(int32_t in, int32_t out, bool align_corners) {
 template <class F>
 void for_each_bilinear_pixel(const ResizeGeometry& g, F&& f) {
   const float hs = axis_scale(g.in_h, g.out_h, g.align_corners), ws = axis_scale(g.in_w, g.out_w, g.align_corners);
-  auto offset = [&](int64_t b, int64_t y, int64_t x) { return ((b * g.in_h + y) * g.in_w + x) * g.depth; };
   int64_t o = 0;
   for (int64_t b = 0; b < g.batch; ++b) {
     for (int32_t y = 0; y < g.out_h; ++y) {
@@ -86,7 +90,8 @@ void for_each_bilinear_pixel(const ResizeGeometry& g, F&& f) {
         float ix;
         int32_t x0, x1;
         interpolation_values(static_cast<float>(x), ws, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
-        const int64_t p[4] = {offset(b, y0, x0), offset(b, y0, x1), offset(b, y1, x0), offset(b, y1, x1)};
+        const int64_t p[4] = {input_offset(g, b, y0, x0), input_offset(g, b, y0, x1), input_offset(g, b, y1, x0),
+                              input_offset(g, b, y1, x1)};
         const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
         const float w[4] = {(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx};
         f(p, w, o);
@@ -124,12 +129,12 @@ inline bool is_exact_2x(const ResizeGeometry& g) {
 }
 template <class F>
 void for_each_bilinear_2x2(const ResizeGeometry& g, F&& f) {
-  auto offset = [&](int64_t b, int64_t y, int64_t x) { return ((b * g.in_h + y) * g.in_w + x) * g.depth; };
   for (int64_t b = 0; b < g.batch; ++b)
     for (int32_t y0 = 0; y0 < g.in_h; ++y0)
       for (int32_t x0 = 0; x0 < g.in_w; ++x0) {
         const int32_t x1 = std::min(x0 + 1, g.in_w - 1), y1 = std::min(y0 + 1, g.in_h - 1);
-        const int64_t p[4] = {offset(b, y0, x0), offset(b, y0, x1), offset(b, y1, x0), offset(b, y1, x1)};
+        const int64_t p[4] = {input_offset(g, b, y0, x0), input_offset(g, b, y0, x1), input_offset(g, b, y1, x0),
+                              input_offset(g, b, y1, x1)};
         f(p, ((b * g.out_h + 2 * int64_t{y0}) * g.out_w + 2 * int64_t{x0}) * g.depth);
       }
 }

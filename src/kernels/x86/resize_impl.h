@@ -49,7 +49,6 @@ template <class V>
 void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, int8_t* out) {
   const int32_t hs = integer_axis_scale(g.in_h, g.out_h, g.align_corners);
   const int32_t ws = integer_axis_scale(g.in_w, g.out_w, g.align_corners);
-  auto offset = [&](int64_t b, int64_t y, int64_t x) { return ((b * g.in_h + y) * g.in_w + x) * g.depth; };
   int8_t* o = out;
   for (int64_t b = 0; b < g.batch; ++b) {
     for (int32_t y = 0; y < g.out_h; ++y) {
@@ -60,8 +59,9 @@ void resize_bilinear_s8(const qlite::ref::ResizeGeometry& g, const int8_t* in, i
         int32_t ix, x0, x1;
         interpolation_values_int(x, ws, g.half_pixel_centers, g.in_w, &ix, &x0, &x1);
         const int64_t fx = ix - (1 << 10) * int64_t{x0};
-        const int8_t* const p[4] = {in + offset(b, y0, x0), in + offset(b, y1, x0), in + offset(b, y0, x1),
-                                    in + offset(b, y1, x1)};
+        using qlite::ref::input_offset;
+        const int8_t* const p[4] = {in + input_offset(g, b, y0, x0), in + input_offset(g, b, y1, x0),
+                                    in + input_offset(g, b, y0, x1), in + input_offset(g, b, y1, x1)};
         int64_t done = 0;
         if (bounded(fy) && bounded(fx)) {
           const auto wy0 = static_cast<int32_t>((1 << 10) - fy), wy1 = static_cast<int32_t>(fy);
