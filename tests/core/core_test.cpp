@@ -1,5 +1,7 @@
 #include <atomic>
+#include <chrono>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -107,6 +109,35 @@ TEST(ThreadPool, CoversRangeOnceAndPropagatesErrors) {
       if (b > 0 || true) throw Error("boom");
     }),
                  Error);
+  }
+}
+
+// Back-to-back jobs (workers still polling), jobs with fewer chunks than
+// threads (a worker left out must not run the next job's chunk twice or
+// miss it), and jobs after a pause long enough for workers to sleep.
+TEST(ThreadPool, BackToBackJobsOfVaryingWidthRunEachChunkOnce) {
+  for (int threads : {2, 3, 4}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(64);
+    int64_t expected = 0;
+    for (int job = 0; job < 3000; ++job) {
+      const int64_t n = 1 + job % 64;
+      const int64_t min_chunk = 1 + (job / 7) % 40;  // 1 to threads chunks
+      pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) hits[i]++;
+      }, min_chunk);
+      expected += n;
+      if (job % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    int64_t total = 0;
+    for (int64_t i = 0; i < 64; ++i) {
+      // Element i is in every job with n > i.
+      int64_t jobs_with_i = 0;
+      for (int job = 0; job < 3000; ++job) jobs_with_i += (1 + job % 64) > i;
+      EXPECT_EQ(hits[i].load(), jobs_with_i) << "threads " << threads << " element " << i;
+      total += hits[i].load();
+    }
+    EXPECT_EQ(total, expected);
   }
 }
 
