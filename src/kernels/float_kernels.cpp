@@ -100,12 +100,14 @@ void float_depthwise_dgrad(Isa isa, const DepthwiseGeom& g, const float* dz, con
   QLITE_DISPATCH(depthwise_dgrad(g, dz, w, din))
 }
 
-void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum) {
-  QLITE_DISPATCH(bn_sums(x, rows, c, sum))
+void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum, int64_t ld) {
+  if (ld == 0) ld = c;
+  QLITE_DISPATCH(bn_sums(x, rows, c, ld, sum))
 }
 
-void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq) {
-  QLITE_DISPATCH(bn_sq(x, rows, c, mean, sq))
+void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq, int64_t ld) {
+  if (ld == 0) ld = c;
+  QLITE_DISPATCH(bn_sq(x, rows, c, ld, mean, sq))
 }
 
 void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,
@@ -115,8 +117,9 @@ void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const 
 
 void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
                         const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
-                        double* sdyx) {
-  QLITE_DISPATCH(bn_grad_sums(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx))
+                        double* sdyx, int64_t ld) {
+  if (ld == 0) ld = c;
+  QLITE_DISPATCH(bn_grad_sums(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx, ld))
 }
 
 void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,

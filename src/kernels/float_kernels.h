@@ -94,10 +94,14 @@ void float_maxpool_backward(Isa isa, const PoolGeom& g, const float* dout, const
 // Unlike the kernels above, every path gives the reference's results bit for
 // bit: statistics are double sums in row order per channel, and the files are
 // built without FMA contraction.
+// The three sums take ld, the distance between rows (c when 0), so that a
+// range of channels can be summed alone: x, dy and the per-channel arrays
+// then start at the range's first channel. Each channel's sum is the same
+// whichever channels are summed with it.
 //   sum[k] += x[r][k]                                  (double)
-void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum);
+void float_bn_sums(Isa isa, const float* x, int64_t rows, int64_t c, double* sum, int64_t ld = 0);
 //   sq[k] += d * d, d = double(x[r][k]) - double(mean[k])
-void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq);
+void float_bn_sq(Isa isa, const float* x, int64_t rows, int64_t c, const float* mean, double* sq, int64_t ld = 0);
 //   y[r][k] = gamma[k] * (x[r][k] - mean[k]) * inv[k] + beta[k]   (float, left to right)
 // With hi not null, a clamp (ReLU / ReLU6) that follows is fused:
 //   y = min(max(y, 0), *hi) as float_clamp_forward computes it.
@@ -109,7 +113,7 @@ void float_bn_normalize(Isa isa, const float* x, int64_t rows, int64_t c, const 
 // x, gamma and beta, so the clamp's output need not be read).
 void float_bn_grad_sums(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
                         const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,
-                        double* sdyx);
+                        double* sdyx, int64_t ld = 0);
 //   dx = float(a[k] * (m * dy - sdy[k] - xhat * sdyx[k]))   (double, xhat and dy as above)
 void float_bn_input_grad(Isa isa, const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
                          const float* inv, const float* gamma, const float* beta, const float* hi, const double* a,
@@ -136,13 +140,13 @@ void float_clamp_backward(Isa isa, const float* x, const float* dy, float* dx, i
   void depthwise_dgrad(const DepthwiseGeom& g, const float* dz, const float* w, float* din);
 
 #define QLITE_FLOAT_BN_DECLS                                                                              \
-  void bn_sums(const float* x, int64_t rows, int64_t c, double* sum);                                      \
-  void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* sq);                      \
+  void bn_sums(const float* x, int64_t rows, int64_t c, int64_t ld, double* sum);                          \
+  void bn_sq(const float* x, int64_t rows, int64_t c, int64_t ld, const float* mean, double* sq);          \
   void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,        \
                     const float* inv, const float* beta, const float* hi, float* y);                      \
   void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,           \
                     const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy, \
-                    double* sdyx);                                                                        \
+                    double* sdyx, int64_t ld);                                                            \
   void bn_input_grad(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,          \
                      const float* inv, const float* gamma, const float* beta, const float* hi,             \
                      const double* a, double m, const double* sdy, const double* sdyx, float* dx);         \

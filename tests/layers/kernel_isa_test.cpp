@@ -278,6 +278,26 @@ TEST(KernelIsa, BatchNormKernelsMatchReferenceBitForBit) {
                           clamp, a.data(), static_cast<double>(rows), sdy_ref.data(), sdyx_ref.data(), dx.data());
       ASSERT_TRUE(same_bits(dx, dx_ref)) << w << " input gradient";
     }
+    // The sums of two ranges of channels taken apart (ld = c), as
+    // BatchNormalization splits them over threads: the same bits.
+    const int64_t k = rng.below(c + 1);
+    std::vector<Isa> all = isas;
+    all.push_back(Isa::kReference);
+    for (Isa isa : all) {
+      const std::string w = std::string(isa_name(isa)) + " " + what_c + " split at " + std::to_string(k);
+      std::vector<double> sum = start, sq = start, sdy = start, sdyx(c, 0.0);
+      for (const auto [k0, k1] : {std::pair<int64_t, int64_t>{0, k}, {k, c}}) {
+        if (k0 == k1) continue;
+        float_bn_sums(isa, x.data() + k0, rows, k1 - k0, sum.data() + k0, c);
+        float_bn_sq(isa, x.data() + k0, rows, k1 - k0, mean.data() + k0, sq.data() + k0, c);
+        float_bn_grad_sums(isa, x.data() + k0, dy.data() + k0, rows, k1 - k0, mean.data() + k0, inv.data() + k0,
+                           gamma.data() + k0, beta.data() + k0, clamp, sdy.data() + k0, sdyx.data() + k0, c);
+      }
+      ASSERT_TRUE(same_bits(sum, sum_ref)) << w << " sums";
+      ASSERT_TRUE(same_bits(sq, sq_ref)) << w << " sq";
+      ASSERT_TRUE(same_bits(sdy, sdy_ref)) << w << " sdy";
+      ASSERT_TRUE(same_bits(sdyx, sdyx_ref)) << w << " sdyx";
+    }
   }
 }
 

@@ -5,15 +5,15 @@
 
 namespace qlite::kernels::ref {
 
-void bn_sums(const float* x, int64_t rows, int64_t c, double* sum) {
+void bn_sums(const float* x, int64_t rows, int64_t c, int64_t ld, double* sum) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; k < c; ++k) sum[k] += x[r * c + k];
+    for (int64_t k = 0; k < c; ++k) sum[k] += x[r * ld + k];
 }
 
-void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* sq) {
+void bn_sq(const float* x, int64_t rows, int64_t c, int64_t ld, const float* mean, double* sq) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < c; ++k) {
-      const double d = x[r * c + k] - static_cast<double>(mean[k]);
+      const double d = x[r * ld + k] - static_cast<double>(mean[k]);
       sq[k] += d * d;
     }
 }
@@ -39,12 +39,12 @@ void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, c
 }
 
 void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* inv,
-                  const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx) {
+                  const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < c; ++k) {
-      const float xr = x[r * c + k];
-      const float d = hi ? clamp_grad(normalized(xr, gamma[k], mean[k], inv[k], beta[k]), *hi, dy[r * c + k])
-                         : dy[r * c + k];
+      const float xr = x[r * ld + k];
+      const float d = hi ? clamp_grad(normalized(xr, gamma[k], mean[k], inv[k], beta[k]), *hi, dy[r * ld + k])
+                         : dy[r * ld + k];
       const double xhat = (xr - mean[k]) * inv[k];
       sdy[k] += d;
       sdyx[k] += d * xhat;

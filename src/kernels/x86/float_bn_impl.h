@@ -47,7 +47,7 @@ inline void for_row_tiles(int64_t rows, int64_t c, F&& f) {
 }
 
 template <class T>
-void sums(const float* x, int64_t rows, int64_t c, double* sum) {
+void sums(const float* x, int64_t rows, int64_t c, int64_t ld, double* sum) {
   for_groups<T>(c, [&](int64_t k0, auto nbc) {
     constexpr int NB = decltype(nbc)::value;
     typename T::m k[NB];
@@ -57,7 +57,7 @@ void sums(const float* x, int64_t rows, int64_t c, double* sum) {
       acc[b] = T::dload(sum + k0 + b * T::kD, k[b]);
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const float* p = x + r * c + k0;
+      const float* p = x + r * ld + k0;
       for (int b = 0; b < NB; ++b) acc[b] = T::dadd(acc[b], T::cvt(T::hload(p + b * T::kD, k[b])));
     }
     for (int b = 0; b < NB; ++b) T::dstore(sum + k0 + b * T::kD, acc[b], k[b]);
@@ -65,7 +65,7 @@ void sums(const float* x, int64_t rows, int64_t c, double* sum) {
 }
 
 template <class T>
-void sq(const float* x, int64_t rows, int64_t c, const float* mean, double* out) {
+void sq(const float* x, int64_t rows, int64_t c, int64_t ld, const float* mean, double* out) {
   for_groups<T>(c, [&](int64_t k0, auto nbc) {
     constexpr int NB = decltype(nbc)::value;
     typename T::m k[NB];
@@ -76,7 +76,7 @@ void sq(const float* x, int64_t rows, int64_t c, const float* mean, double* out)
       mu[b] = T::cvt(T::hload(mean + k0 + b * T::kD, k[b]));
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const float* p = x + r * c + k0;
+      const float* p = x + r * ld + k0;
       for (int b = 0; b < NB; ++b) {
         const typename T::d d = T::dsub(T::cvt(T::hload(p + b * T::kD, k[b])), mu[b]);
         acc[b] = T::dadd(acc[b], T::dmul(d, d));
@@ -113,7 +113,8 @@ void normalize(const float* x, int64_t rows, int64_t c, const float* gamma, cons
 
 template <class T, bool kClamp>
 void grad_sums_impl(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* inv,
-                    const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx) {
+                    const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx,
+                    int64_t ld) {
   for_groups<T>(c, [&](int64_t k0, auto nbc) {
     constexpr int NB = decltype(nbc)::value;
     typename T::m k[NB];
@@ -130,7 +131,7 @@ void grad_sums_impl(const float* x, const float* dy, int64_t rows, int64_t c, co
       if (kClamp) g[b] = T::hload(gamma + o, k[b]), bt[b] = T::hload(beta + o, k[b]);
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t o = r * c + k0;
+      const int64_t o = r * ld + k0;
       for (int b = 0; b < NB; ++b) {
         const typename T::h xv = T::hload(x + o + b * T::kD, k[b]);
         const typename T::h xc = T::hsub(xv, mu[b]);
@@ -151,9 +152,9 @@ void grad_sums_impl(const float* x, const float* dy, int64_t rows, int64_t c, co
 
 template <class T>
 void grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* inv,
-               const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx) {
-  if (hi) grad_sums_impl<T, true>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx);
-  else grad_sums_impl<T, false>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx);
+               const float* gamma, const float* beta, const float* hi, double* sdy, double* sdyx, int64_t ld) {
+  if (hi) grad_sums_impl<T, true>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx, ld);
+  else grad_sums_impl<T, false>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx, ld);
 }
 
 template <class T, bool kClamp>
@@ -213,9 +214,11 @@ void clamp_backward(const float* x, const float* dy, float* dx, int64_t n, float
 }  // namespace qlite::kernels::bn
 
 #define QLITE_DEFINE_FLOAT_BN_KERNELS(T)                                                                      \
-  void bn_sums(const float* x, int64_t rows, int64_t c, double* sum) { bn::sums<T>(x, rows, c, sum); }      \
-  void bn_sq(const float* x, int64_t rows, int64_t c, const float* mean, double* sq) {                      \
-    bn::sq<T>(x, rows, c, mean, sq);                                                                        \
+  void bn_sums(const float* x, int64_t rows, int64_t c, int64_t ld, double* sum) {                         \
+    bn::sums<T>(x, rows, c, ld, sum);                                                                       \
+  }                                                                                                         \
+  void bn_sq(const float* x, int64_t rows, int64_t c, int64_t ld, const float* mean, double* sq) {          \
+    bn::sq<T>(x, rows, c, ld, mean, sq);                                                                    \
   }                                                                                                         \
   void bn_normalize(const float* x, int64_t rows, int64_t c, const float* gamma, const float* mean,         \
                     const float* inv, const float* beta, const float* hi, float* y) {                       \
@@ -223,8 +226,8 @@ void clamp_backward(const float* x, const float* dy, float* dx, int64_t n, float
   }                                                                                                         \
   void bn_grad_sums(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,            \
                     const float* inv, const float* gamma, const float* beta, const float* hi, double* sdy,  \
-                    double* sdyx) {                                                                         \
-    bn::grad_sums<T>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx);                                \
+                    double* sdyx, int64_t ld) {                                                             \
+    bn::grad_sums<T>(x, dy, rows, c, mean, inv, gamma, beta, hi, sdy, sdyx, ld);                            \
   }                                                                                                         \
   void bn_input_grad(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,           \
                      const float* inv, const float* gamma, const float* beta, const float* hi,              \

@@ -97,6 +97,18 @@ class BatchNormLayer final : public Layer {
   }
 
  private:
+  // f(k0, k1) for ranges of channels split over the pool, for the sums:
+  // each channel's sum keeps its row order, so the split changes no bit.
+  // Ranges are whole groups of 8 channels (an AVX2 register), a range at
+  // least 16K elements (below that, handing it to another thread costs
+  // about what it saves).
+  template <class F>
+  static void for_channel_ranges(ThreadPool* pool, int64_t rows, int64_t c, F&& f) {
+    const int64_t groups = (c + 7) / 8;
+    const int64_t min_groups = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, rows * 8));
+    parallel_for(pool, groups, [&](int64_t g0, int64_t g1, int) { f(g0 * 8, std::min(c, g1 * 8)); }, min_groups);
+  }
+
   // hi: a clamp (ReLU / ReLU6) fused after the normalization, or null.
   void run_forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx, const float* hi) {
     const int64_t n = detail::check_batched_input(*this, in);
@@ -125,11 +137,15 @@ class BatchNormLayer final : public Layer {
     const Isa isa = active_isa();
     sum_.assign(static_cast<size_t>(c), 0.0);
     sq_.assign(static_cast<size_t>(c), 0.0);
-    kernels::float_bn_sums(isa, x, rows, c, sum_.data());
+    for_channel_ranges(ctx.pool, rows, c, [&](int64_t k0, int64_t k1) {
+      kernels::float_bn_sums(isa, x + k0, rows, k1 - k0, sum_.data() + k0, c);
+    });
     batch_mean_.resize(static_cast<size_t>(c));
     inv_std_.resize(static_cast<size_t>(c));
     for (int64_t k = 0; k < c; ++k) batch_mean_[k] = static_cast<float>(sum_[k] / static_cast<double>(rows));
-    kernels::float_bn_sq(isa, x, rows, c, batch_mean_.data(), sq_.data());
+    for_channel_ranges(ctx.pool, rows, c, [&](int64_t k0, int64_t k1) {
+      kernels::float_bn_sq(isa, x + k0, rows, k1 - k0, batch_mean_.data() + k0, sq_.data() + k0, c);
+    });
     const float m = o_.momentum;
     for (int64_t k = 0; k < c; ++k) {
       const float var = static_cast<float>(sq_[k] / static_cast<double>(rows));
@@ -166,8 +182,11 @@ class BatchNormLayer final : public Layer {
     sdyx_.assign(static_cast<size_t>(c), 0.0);
     check(!hi || static_cast<int64_t>(gamma_now_.size()) == c,
           detail::layer_label(*this) + ": fused backward without a fused forward");
-    kernels::float_bn_grad_sums(isa, x, dy, rows, c, batch_mean_.data(), inv_std_.data(), gamma_now_.data(),
-                                beta_now_.data(), hi, sdy_.data(), sdyx_.data());
+    for_channel_ranges(ctx.pool, rows, c, [&](int64_t k0, int64_t k1) {
+      kernels::float_bn_grad_sums(isa, x + k0, dy + k0, rows, k1 - k0, batch_mean_.data() + k0, inv_std_.data() + k0,
+                                  gamma_now_.data() + k0, beta_now_.data() + k0, hi, sdy_.data() + k0,
+                                  sdyx_.data() + k0, c);
+    });
     if (o_.scale)
       for (int64_t k = 0; k < c; ++k) gamma_.grad.f32()[k] = static_cast<float>(sdyx_[k]);
     if (o_.center)
