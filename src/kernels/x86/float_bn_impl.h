@@ -18,14 +18,23 @@
 
 namespace qlite::kernels::bn {
 
-// Calls f(k0, integral_constant<NB>) for each group of up to 4 vectors of
-// channels starting at k0: accumulators for a group stay in registers over
-// all rows.
+// Vectors of channels whose sums stay in registers together: T::kMaxGroup
+// when T says (at most 4), else 4.
+template <class T>
+constexpr int max_group() {
+  if constexpr (requires { T::kMaxGroup; }) return T::kMaxGroup;
+  else return 4;
+}
+
+// Calls f(k0, integral_constant<NB>) for each group of up to max_group<T>()
+// vectors of channels starting at k0: accumulators for a group stay in
+// registers over all rows.
+
 template <class T, class F>
 inline void for_groups(int64_t c, F&& f) {
-  constexpr int64_t G = 4 * T::kD;
+  constexpr int64_t G = max_group<T>() * T::kD;
   for (int64_t k0 = 0; k0 < c; k0 += G) {
-    const int64_t nb = std::min<int64_t>(4, (c - k0 + T::kD - 1) / T::kD);
+    const int64_t nb = std::min<int64_t>(max_group<T>(), (c - k0 + T::kD - 1) / T::kD);
     switch (nb) {
       case 1: f(k0, std::integral_constant<int, 1>{}); break;
       case 2: f(k0, std::integral_constant<int, 2>{}); break;
