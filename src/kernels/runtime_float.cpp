@@ -61,6 +61,14 @@ void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w,
 
 bool conv_small(const PatchGeom&, const float*, const float*, const float*, FloatAct, float*) { return false; }
 
+void add_clamped(int64_t n, const float* a, const float* b, float lo, float hi, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float f = a[i] + b[i];
+    f = f < lo ? lo : f;
+    out[i] = f > hi ? hi : f;
+  }
+}
+
 }  // namespace rtf_ref
 
 namespace {
@@ -97,6 +105,10 @@ void fc_f32_dot(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, co
 void fc_f32_small(Isa isa, int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,
                   FloatAct act, float* out) {
   QLITE_RTF_DISPATCH(fc_small(rows, K, N, in, wt, bias, act, out))
+}
+
+void add_f32_clamped(Isa isa, int64_t n, const float* a, const float* b, float lo, float hi, float* out) {
+  QLITE_RTF_DISPATCH(add_clamped(n, a, b, lo, hi, out))
 }
 
 FcF32SmallFn fc_f32_small_fn(Isa isa) {

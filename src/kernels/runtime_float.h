@@ -48,6 +48,12 @@ FcF32SmallFn fc_f32_small_fn(Isa isa);
 bool conv_f32_small(Isa isa, const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act,
                     float* out);
 
+// ADD of two float tensors of n elements with a fused clamp, as
+// ref::add_f32 computes each element: one float add, then v < lo ? lo : v
+// and v > hi ? hi : v (a NaN passes through). Bit-identical to it on every
+// path.
+void add_f32_clamped(Isa isa, int64_t n, const float* a, const float* b, float lo, float hi, float* out);
+
 // The per-ISA implementations behind the entry points above.
 #define QLITE_RUNTIME_FLOAT_DECLS                                                                              \
   void max_pool_rows(const PoolGeom& g, float lo, float hi, const float* image, float* out_image, int64_t y0,    \
@@ -56,7 +62,8 @@ bool conv_f32_small(Isa isa, const PatchGeom& g, const float* in, const float* w
               FloatAct act, float* out);                                                                  \
   void fc_small(int64_t rows, int64_t K, int64_t N, const float* in, const float* wt, const float* bias,       \
                 FloatAct act, float* out);                                                                   \
-  bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, float* out);
+  bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, float* out); \
+  void add_clamped(int64_t n, const float* a, const float* b, float lo, float hi, float* out);
 
 namespace rtf_ref { QLITE_RUNTIME_FLOAT_DECLS }
 namespace rtf_avx2 { QLITE_RUNTIME_FLOAT_DECLS }

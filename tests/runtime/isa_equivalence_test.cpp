@@ -222,6 +222,28 @@ TEST(IsaEquivalence, MeanInt8EveryTfLitePath) {
   }
 }
 
+// float32 MEAN over H, W: AVX2 / AVX-512 sum in vector lanes what the
+// reference sums channel by channel, so every path gives the same bits.
+std::vector<uint8_t> mean_model_f32(int h, int w, int c, bool keep_dims) {
+  lite::ModelBuilder b;
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, h, w, c}, {}, {-1, h, w, c});
+  const int32_t axes = b.add_constant("axes", TensorType::kInt32, {2}, std::vector<int32_t>{-3, 2});
+  const int32_t y = keep_dims ? b.add_tensor("y", TensorType::kFloat32, {1, 1, 1, c}, {}, {-1, 1, 1, c})
+                              : b.add_tensor("y", TensorType::kFloat32, {1, c}, {}, {-1, c});
+  b.add_operator(BuiltinOp::kMean, {x, axes}, {y}, lite::ReducerOptions{keep_dims}, 1);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return lite::write_model(b.build());
+}
+
+TEST(IsaEquivalence, MeanFloat32SameBitsOnEveryPath) {
+  for (const auto& [h, w, c] : {std::tuple{7, 7, 64}, std::tuple{1, 1, 5}, std::tuple{1, 13, 9}, std::tuple{14, 14, 19}}) {
+    const std::string shape = std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
+    expect_same(mean_model_f32(h, w, c, true), false, "float mean keep_dims " + shape);
+    expect_same(mean_model_f32(h, w, c, false), false, "float mean " + shape);
+  }
+}
+
 TEST(IsaEquivalence, MobileBlockInt8AndFloat) {
   expect_same(mobile_block(10, 16, true, 1), false, "mobile int8");
   expect_same(mobile_block(10, 16, false, 2), true, "mobile float");

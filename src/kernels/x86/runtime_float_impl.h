@@ -216,6 +216,19 @@ bool conv_small(const PatchGeom& g, const float* in, const float* w, const float
   }
 }
 
+// ref::add_f32's element: the float sum, then v < lo ? lo : v and
+// v > hi ? hi : v, which x86 max(lo, v) / min(hi, v) are in this operand
+// order (a comparison with a NaN is false and returns the second operand).
+template <class V>
+void add_clamped(int64_t n, const float* a, const float* b, float lo, float hi, float* out) {
+  const typename V::reg l = V::set1(lo), h = V::set1(hi);
+  for (int64_t i = 0; i < n; i += V::kLanes) {
+    const typename V::mask m = V::tail(n - i);
+    const typename V::reg v = V::add(V::load(a + i, m), V::load(b + i, m));
+    V::store(out + i, V::min(h, V::max(l, v)), m);
+  }
+}
+
 }  // namespace qlite::kernels::rtf_simd
 
 // The definitions of runtime_float.h's per-ISA functions on traits V, for a
@@ -236,4 +249,7 @@ bool conv_small(const PatchGeom& g, const float* in, const float* w, const float
   bool conv_small(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act,       \
                   float* out) {                                                                              \
     return rtf_simd::conv_small<V>(g, in, w, bias, act, out);                                                \
+  }                                                                                                          \
+  void add_clamped(int64_t n, const float* a, const float* b, float lo, float hi, float* out) {              \
+    rtf_simd::add_clamped<V>(n, a, b, lo, hi, out);                                                          \
   }

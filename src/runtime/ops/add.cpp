@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "kernels/int8_kernels_x86.h"
+#include "kernels/runtime_float.h"
 #include "kernels/reference/int16_kernels.h"
 #include "kernels/reference/math_kernels.h"
 #include "kernels/reference/reference_float.h"
@@ -24,6 +25,7 @@ struct AddState : OpState {
   ref::AddInt8Params q;
   Isa isa = Isa::kReference;
   decltype(KernelTable::add_f32) f32_fn = nullptr;
+  ref::FloatActRange f32_range;  // the clamp of act, for eval_f32_simd
   ref::AddInt8Params q_u8;  // uint8 domain; q holds the int8-domain params
   ref::AddInt16Params q16;
   // Inputs of different shapes: numpy broadcasting through the reference
@@ -115,6 +117,14 @@ void eval_f32(const EvalContext& c, const Node& n) {
   s.f32_fn(c.scaled(a.numel()), a.as<const float>(), c.input(n, 1).as<const float>(), s.act, c.output(n, 0).as<float>());
 }
 
+// AVX2 / AVX-512, a clamp fused (or none): the same elements as ref::add_f32.
+void eval_f32_simd(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<AddState>();
+  const RtTensor& a = c.input(n, 0);
+  kernels::add_f32_clamped(s.isa, c.scaled(a.numel()), a.as<const float>(), c.input(n, 1).as<const float>(),
+                           s.f32_range.min, s.f32_range.max, c.output(n, 0).as<float>());
+}
+
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
   const RtTensor& a = c.input(n, 0);
@@ -150,6 +160,12 @@ void prepare_add(PrepareContext& ctx, Node& n) {
   if (a.type == T::kFloat32 && b.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().add_f32;
     n.eval = eval_f32;
+    s.isa = ctx.isa();
+    if (s.isa != Isa::kReference && (s.act == Activation::kLinear || s.act == Activation::kRelu ||
+                                     s.act == Activation::kRelu6 || s.act == Activation::kReluN1To1)) {
+      s.f32_range = ref::fused_activation_range_f32(s.act);
+      n.eval = eval_f32_simd;
+    }
   } else if (a.type == T::kInt8 && b.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, a, "input 0");
     require_per_tensor(n, b, "input 1");

@@ -5,6 +5,7 @@
 // the axes as written and the quantization (ref::tflite_mean_method).
 #include <algorithm>
 
+#include "kernels/float_kernels.h"
 #include "kernels/int8_kernels_x86.h"
 #include "kernels/reference/uint8_kernels.h"
 #include "runtime/ops/op_util.h"
@@ -24,6 +25,25 @@ struct MeanState : OpState {
 void eval_f32(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<MeanState>();
   s.f32_fn(static_cast<int>(c.scaled(s.batch)), s.h, s.w, s.c, c.input(n, 0).as<const float>(), c.output(n, 0).as<float>());
+}
+
+// AVX2 / AVX-512: the reference's double sums (each channel over the pixels
+// in order) are float_bn_sums' (float_kernels.h), channels in the vector
+// lanes, into scratch; then the reference's division. Bit-identical to
+// ref::mean_hw_f32.
+void eval_f32_simd(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<MeanState>();
+  const int batch = static_cast<int>(c.scaled(s.batch));
+  const int64_t hw = int64_t{s.h} * s.w;
+  const float* in = c.input(n, 0).as<const float>();
+  float* out = c.output(n, 0).as<float>();
+  double* sum = reinterpret_cast<double*>(c.scratch_of(n, 0));
+  const double count = static_cast<double>(s.h) * s.w;
+  for (int b = 0; b < batch; ++b) {
+    std::fill(sum, sum + s.c, 0.0);
+    kernels::float_bn_sums(s.isa, in + b * hw * s.c, hw, s.c, sum);
+    for (int ch = 0; ch < s.c; ++ch) out[int64_t{b} * s.c + ch] = static_cast<float>(sum[ch] / count);
+  }
 }
 
 void eval_int8(const EvalContext& c, const Node& n) {
@@ -88,7 +108,12 @@ void prepare_mean(PrepareContext& ctx, Node& n) {
   }
   if (in.type == T::kFloat32 && out.type == T::kFloat32) {
     s.f32_fn = ctx.kernels().mean_hw_f32;
+    s.isa = ctx.isa();
     n.eval = eval_f32;
+    if (s.isa != Isa::kReference) {
+      ctx.request_scratch(n, static_cast<size_t>(s.c) * sizeof(double));
+      n.eval = eval_f32_simd;
+    }
   } else if (in.type == T::kInt8 && out.type == T::kInt8) {
     require_per_tensor(n, in, "input");
     require_per_tensor(n, out, "output");
