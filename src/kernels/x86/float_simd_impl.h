@@ -65,6 +65,54 @@ inline void forward_tile_n(int n, const PatchGeom& g, const float* in, const flo
 
 constexpr int kMaxTile = 12;  // accumulators kept in registers
 
+// P pixels along one grid row, two whole channel vectors: per window
+// element two weight loads and P broadcasts feed 2P FMAs (one vector's tile
+// needs P + 1 loads for P), so the loads no longer bound the FMAs. Each
+// output is the same chain as in forward_tile (bias, then the window
+// elements in order), so the bits are the same.
+template <class V, int P>
+inline void forward_tile2(const PatchGeom& g, const float* in, const float* w, const float* bias, int64_t c0,
+                          FloatAct act, float* out) {
+  using reg = typename V::reg;
+  constexpr int L = V::kLanes;
+  const typename V::mask full = V::tail(L);
+  reg a0[P], a1[P];
+  const reg b0 = bias ? V::load(bias + c0, full) : V::zero(), b1 = bias ? V::load(bias + c0 + L, full) : V::zero();
+  _Pragma("GCC unroll 16")
+  for (int p = 0; p < P; ++p) a0[p] = b0, a1[p] = b1;
+  const int64_t in_col = g.in_col, R = g.R, C = g.C;
+  const int64_t* offs = g.offs;
+  const float* wc = w + c0;
+  for (int64_t r = 0; r < R; ++r) {
+    const reg w0 = V::load(wc + r * C, full), w1 = V::load(wc + r * C + L, full);
+    const float* s = in + offs[r];
+    _Pragma("GCC unroll 16")
+    for (int p = 0; p < P; ++p) {
+      const reg x = V::bcast(s + p * in_col);
+      a0[p] = V::fmadd(x, w0, a0[p]);
+      a1[p] = V::fmadd(x, w1, a1[p]);
+    }
+  }
+  _Pragma("GCC unroll 16")
+  for (int p = 0; p < P; ++p) {
+    V::store(out + p * g.out_col + c0, activate<V>(a0[p], act), full);
+    V::store(out + p * g.out_col + c0 + L, activate<V>(a1[p], act), full);
+  }
+}
+
+constexpr int kMaxTile2 = 6;  // 12 accumulators, 2 weights and a broadcast
+
+template <class V>
+inline void forward_tile2_n(int n, const PatchGeom& g, const float* in, const float* w, const float* bias, int64_t c0,
+                            FloatAct act, float* out) {
+  switch (n) {
+#define QLITE_CASE(k) \
+  case k: forward_tile2<V, k>(g, in, w, bias, c0, act, out); return;
+    QLITE_CASE(1) QLITE_CASE(2) QLITE_CASE(3) QLITE_CASE(4) QLITE_CASE(5) QLITE_CASE(6)
+#undef QLITE_CASE
+  }
+}
+
 // Splits n into nearly equal tiles of at most kMaxTile (26 -> 9, 9, 8), so
 // no tile is so short that FMA latency dominates it.
 inline int tile_size(int64_t n) {
@@ -76,10 +124,18 @@ template <class V>
 void patch_forward(const PatchGeom& g, const float* in, const float* w, const float* bias, FloatAct act, float* out) {
   if (g.rows <= 0 || g.cols <= 0 || g.C <= 0) return;
   const int tile = tile_size(g.cols);
+  const int64_t tiles2 = (g.cols + kMaxTile2 - 1) / kMaxTile2;
+  const int tile2 = static_cast<int>((g.cols + tiles2 - 1) / tiles2);
   for (int64_t y = 0; y < g.rows; ++y) {
     const float* src = in + y * g.in_row;
     float* dst = out + y * g.out_row;
-    for (int64_t c0 = 0; c0 < g.C; c0 += V::kLanes) {
+    int64_t c0 = 0;
+    for (; c0 + 2 * V::kLanes <= g.C; c0 += 2 * V::kLanes)
+      for (int64_t x = 0; x < g.cols; x += tile2) {
+        const int n = static_cast<int>(std::min<int64_t>(tile2, g.cols - x));
+        forward_tile2_n<V>(n, g, src + x * g.in_col, w, bias, c0, act, dst + x * g.out_col);
+      }
+    for (; c0 < g.C; c0 += V::kLanes) {
       const typename V::mask m = V::tail(g.C - c0);
       for (int64_t x = 0; x < g.cols; x += tile) {
         const int n = static_cast<int>(std::min<int64_t>(tile, g.cols - x));
