@@ -54,6 +54,11 @@ struct Int8Requant {
   std::vector<int32_t> multiplier, left, right, rmask, rhalf;  // channel order
   // Per block of `lanes` channels: the even channels, then the odd channels.
   std::vector<int64_t> round64, fix64, shift64;
+  // The constants of the x86 kernels' cheaper exact form (fast_rq), made
+  // here once instead of per tile: round64 + output_zero_point * 2^shift64
+  // (mod 2^64) in round64's layout, and max(right - 1, 0) in channel order.
+  std::vector<int64_t> fast64;
+  std::vector<int32_t> fast_shift;
 };
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
                               int32_t output_zero_point, qlite::ref::ActRange act, qlite::ref::Rounding rounding);

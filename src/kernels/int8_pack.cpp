@@ -129,6 +129,14 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
     r.fix64[s] = right > 0 && rounding == qlite::ref::Rounding::kDoubleRounding ? int64_t{1} << 31 : 0;
     r.shift64[s] = 31 + right;
   }
+  r.fast64.resize(static_cast<size_t>(padded));
+  r.fast_shift.resize(static_cast<size_t>(padded));
+  for (size_t i = 0; i < static_cast<size_t>(padded); ++i) {
+    const uint64_t sh = static_cast<uint64_t>(r.shift64[i]);
+    const uint64_t zp = sh < 64 ? static_cast<uint64_t>(int64_t{output_zero_point}) << sh : 0;  // as vpsllvq
+    r.fast64[i] = static_cast<int64_t>(static_cast<uint64_t>(r.round64[i]) + zp);
+    r.fast_shift[i] = std::max(r.right[i] - 1, 0);
+  }
   return r;
 }
 

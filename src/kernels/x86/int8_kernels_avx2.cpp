@@ -122,16 +122,11 @@ struct V256 : DotPairs256 {
     FastRq q;
     q.mult = load_i32(r.multiplier.data() + c0);
     q.mult_odd = _mm256_srli_epi64(q.mult, 32);
-    // round64 and shift64 hold a block's even lanes, then its odd lanes.
-    auto ld64 = [&](const std::vector<int64_t>& v, int off) {
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.data() + c0 + off));
-    };
-    const __m256i zp = _mm256_set1_epi64x(r.output_zero_point);
-    q.re = _mm256_add_epi64(ld64(r.round64, 0), _mm256_sllv_epi64(zp, ld64(r.shift64, 0)));
-    q.ro = _mm256_add_epi64(ld64(r.round64, 4), _mm256_sllv_epi64(zp, ld64(r.shift64, 4)));
-    // Padding lanes (right 0) get a harmless count; their bytes are never stored.
-    q.sd = _mm256_max_epi32(_mm256_sub_epi32(load_i32(r.right.data() + c0), _mm256_set1_epi32(1)),
-                            _mm256_setzero_si256());
+    // fast64 holds a block's even lanes, then its odd lanes. Padding lanes
+    // (right 0) get a harmless shift; their bytes are never stored.
+    q.re = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.fast64.data() + c0));
+    q.ro = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.fast64.data() + c0 + 4));
+    q.sd = load_i32(r.fast_shift.data() + c0);
     q.lo8 = _mm256_set1_epi8(static_cast<char>(r.act_min));
     q.hi8 = _mm256_set1_epi8(static_cast<char>(r.act_max));
     q.clamp_lo = r.act_min > -128;

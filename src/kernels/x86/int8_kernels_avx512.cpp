@@ -127,13 +127,11 @@ struct V512 : DotQuads512 {
     FastRq q;
     q.mult = _mm512_loadu_si512(r.multiplier.data() + c0);
     q.mult_odd = _mm512_srli_epi64(q.mult, 32);
-    const __m512i zp = _mm512_set1_epi64(r.output_zero_point);
-    const __m512i se = _mm512_loadu_si512(r.shift64.data() + c0), so = _mm512_loadu_si512(r.shift64.data() + c0 + 8);
-    q.re = _mm512_add_epi64(_mm512_loadu_si512(r.round64.data() + c0), _mm512_sllv_epi64(zp, se));
-    q.ro = _mm512_add_epi64(_mm512_loadu_si512(r.round64.data() + c0 + 8), _mm512_sllv_epi64(zp, so));
-    // Padding lanes (right 0) get a harmless count; their bytes are never stored.
-    q.sd = _mm512_max_epi32(_mm512_sub_epi32(_mm512_loadu_si512(r.right.data() + c0), _mm512_set1_epi32(1)),
-                            _mm512_setzero_si512());
+    // fast64 holds a block's even lanes, then its odd lanes. Padding lanes
+    // (right 0) get a harmless shift; their bytes are never stored.
+    q.re = _mm512_loadu_si512(r.fast64.data() + c0);
+    q.ro = _mm512_loadu_si512(r.fast64.data() + c0 + 8);
+    q.sd = _mm512_loadu_si512(r.fast_shift.data() + c0);
     q.lo8 = _mm512_set1_epi8(static_cast<char>(r.act_min));
     q.hi8 = _mm512_set1_epi8(static_cast<char>(r.act_max));
     q.clamp_lo = r.act_min > -128;
