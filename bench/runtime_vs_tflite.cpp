@@ -576,6 +576,11 @@ int main(int argc, char** argv) {
         j["ratios"][key] = {{"value", value}};
       }
     }
+    // Issue 12: the int8 file faster than qlite's own float32 file.
+    const Case& f256 = find("float32", 256);
+    ratio("gt int8_b1_vs_qlite_float", "int8 b1 speedup vs qlite's float32", qlite1(f1) / qlite1(i1), 1.0);
+    ratio("gt int8_b256_vs_qlite_float", "int8 b256 images/s ratio vs qlite's float32", qlite1(f256) / qlite1(i256),
+          1.0);
     ratio("ge int8_b256_2t_vs_1t", "qlite int8 b256 images/s, 2 threads / 1 thread", qlite1(i256) / qlite2(i256), 1.7);
     if (!json_path.empty()) {
       std::ofstream(json_path) << j.dump(2) << "\n";
