@@ -194,22 +194,25 @@ TEST(IsaEquivalence, CnnWithSamePaddingAndSoftmax) {
   expect_same(lite::write_model(int8_cnn(s, w, {})), true, "int8 cnn");
 }
 
+// MEAN alone over the given axes of an NHWC tensor of type t.
+std::vector<uint8_t> mean_model(int h, int w, int c, bool keep_dims, TensorType t, const Quantization& in_q,
+                                const Quantization& out_q, std::vector<int32_t> axes = {1, 2}) {
+  lite::ModelBuilder b;
+  const int32_t x = b.add_tensor("x", t, {1, h, w, c}, in_q, {-1, h, w, c});
+  const int32_t ax = b.add_constant("axes", TensorType::kInt32, {2}, axes);
+  const int32_t y = keep_dims ? b.add_tensor("y", t, {1, 1, 1, c}, out_q, {-1, 1, 1, c})
+                              : b.add_tensor("y", t, {1, c}, out_q, {-1, c});
+  b.add_operator(BuiltinOp::kMean, {x, ax}, {y}, lite::ReducerOptions{keep_dims}, t == TensorType::kInt8 ? 2 : 1);
+  b.set_inputs({x});
+  b.set_outputs({y});
+  return lite::write_model(b.build());
+}
 // int8 MEAN alone, through each of TFLite 2.9's three arithmetics
 // (ref::tflite_mean_method): keep_dims with axes {1, 2}; equal in / out
 // quantization without keep_dims; different quantization without keep_dims.
 std::vector<uint8_t> mean_model(int h, int w, int c, bool keep_dims, float out_scale, int32_t out_zp) {
-  lite::ModelBuilder b;
-  const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, h, w, c}, Quantization::per_tensor(0.05f, -128),
-                                 {-1, h, w, c});
-  const int32_t axes = b.add_constant("axes", TensorType::kInt32, {2}, std::vector<int32_t>{1, 2});
-  const int32_t y = keep_dims ? b.add_tensor("y", TensorType::kInt8, {1, 1, 1, c},
-                                             Quantization::per_tensor(out_scale, out_zp), {-1, 1, 1, c})
-                              : b.add_tensor("y", TensorType::kInt8, {1, c}, Quantization::per_tensor(out_scale, out_zp),
-                                             {-1, c});
-  b.add_operator(BuiltinOp::kMean, {x, axes}, {y}, lite::ReducerOptions{keep_dims}, 2);
-  b.set_inputs({x});
-  b.set_outputs({y});
-  return lite::write_model(b.build());
+  return mean_model(h, w, c, keep_dims, TensorType::kInt8, Quantization::per_tensor(0.05f, -128),
+                    Quantization::per_tensor(out_scale, out_zp));
 }
 
 TEST(IsaEquivalence, MeanInt8EveryTfLitePath) {
@@ -222,18 +225,11 @@ TEST(IsaEquivalence, MeanInt8EveryTfLitePath) {
   }
 }
 
-// float32 MEAN over H, W: AVX2 / AVX-512 sum in vector lanes what the
-// reference sums channel by channel, so every path gives the same bits.
+// float32 MEAN over H, W (axes written {-3, 2}): AVX2 / AVX-512 sum in
+// vector lanes what the reference sums channel by channel, so every path
+// gives the same bits.
 std::vector<uint8_t> mean_model_f32(int h, int w, int c, bool keep_dims) {
-  lite::ModelBuilder b;
-  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, h, w, c}, {}, {-1, h, w, c});
-  const int32_t axes = b.add_constant("axes", TensorType::kInt32, {2}, std::vector<int32_t>{-3, 2});
-  const int32_t y = keep_dims ? b.add_tensor("y", TensorType::kFloat32, {1, 1, 1, c}, {}, {-1, 1, 1, c})
-                              : b.add_tensor("y", TensorType::kFloat32, {1, c}, {}, {-1, c});
-  b.add_operator(BuiltinOp::kMean, {x, axes}, {y}, lite::ReducerOptions{keep_dims}, 1);
-  b.set_inputs({x});
-  b.set_outputs({y});
-  return lite::write_model(b.build());
+  return mean_model(h, w, c, keep_dims, TensorType::kFloat32, {}, {}, {-3, 2});
 }
 
 TEST(IsaEquivalence, MeanFloat32SameBitsOnEveryPath) {

@@ -10,12 +10,11 @@
 
 namespace qlite::kernels::avx2 {
 namespace {
-struct B256 {
+struct B256 : bn::H256 {
   // 8 channels per vector: the float steps on a 256-bit register, the
   // double steps on two 256-bit halves.
   static constexpr int kD = 8;
   static constexpr int kMaxGroup = 2;  // 4 x 8 channels of double pairs would spill
-  using h = __m256;
   struct d {
     __m256d lo, hi;
   };
@@ -38,12 +37,6 @@ struct B256 {
     if (k.full) _mm256_storeu_ps(p, v);
     else _mm256_maskstore_ps(p, k.f, v);
   }
-  static h hset1(float f) { return _mm256_set1_ps(f); }
-  static h hsub(h a, h b) { return _mm256_sub_ps(a, b); }
-  static h hmul(h a, h b) { return _mm256_mul_ps(a, b); }
-  static h hadd(h a, h b) { return _mm256_add_ps(a, b); }
-  static h hmax(h a, h b) { return _mm256_max_ps(a, b); }
-  static h hmin(h a, h b) { return _mm256_min_ps(a, b); }
   static h hkeep(h x, h hi, h dy) {
     return _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ), _mm256_cmp_ps(x, hi, _CMP_LT_OQ)),
                          dy);

@@ -8,20 +8,13 @@
 
 namespace qlite::kernels::avx512 {
 namespace {
-struct B512 {
+struct B512 : bn::H256 {
   static constexpr int kD = 8;
-  using h = __m256;
   using d = __m512d;
   using m = __mmask8;
   static m tail(int64_t n) { return n >= 8 ? m(0xFF) : n <= 0 ? m(0) : m((1u << n) - 1u); }
   static h hload(const float* p, m k) { return _mm256_maskz_loadu_ps(k, p); }
   static void hstore(float* p, h v, m k) { _mm256_mask_storeu_ps(p, k, v); }
-  static h hset1(float f) { return _mm256_set1_ps(f); }
-  static h hsub(h a, h b) { return _mm256_sub_ps(a, b); }
-  static h hmul(h a, h b) { return _mm256_mul_ps(a, b); }
-  static h hadd(h a, h b) { return _mm256_add_ps(a, b); }
-  static h hmax(h a, h b) { return _mm256_max_ps(a, b); }
-  static h hmin(h a, h b) { return _mm256_min_ps(a, b); }
   static h hkeep(h x, h hi, h dy) {
     const __mmask8 keep =
         _mm256_cmp_ps_mask(x, _mm256_setzero_ps(), _CMP_GT_OQ) & _mm256_cmp_ps_mask(hi, x, _CMP_GT_OQ);

@@ -7,16 +7,33 @@
 //
 // T provides, for kD lanes: h (kD floats) and d (kD doubles) registers, m (a
 // tail mask), tail(n), hload / hstore (masked), hset1, hsub, hmul, hadd,
-// hmax, hmin, hkeep(x, hi, dy) ((0 < x < hi) ? dy : +0), cvt (float -> double),
-// cvtback (double -> float, round to nearest), dload / dstore (masked),
-// dset1, dadd, dsub, dmul.
+// hmax, hmin (H256 below has them for 8 floats), hkeep(x, hi, dy)
+// ((0 < x < hi) ? dy : +0), cvt (float -> double), cvtback (double -> float,
+// round to nearest), dload / dstore (masked), dset1, dadd, dsub, dmul; and
+// optionally kMaxGroup (see max_group).
 #pragma once
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
 namespace qlite::kernels::bn {
+namespace {
+// The float steps of T on 8 floats in a 256-bit register, which the AVX2
+// and AVX-512 traits share (the anonymous namespace keeps each ISA's file's
+// copy its own).
+struct H256 {
+  using h = __m256;
+  static h hset1(float f) { return _mm256_set1_ps(f); }
+  static h hsub(h a, h b) { return _mm256_sub_ps(a, b); }
+  static h hmul(h a, h b) { return _mm256_mul_ps(a, b); }
+  static h hadd(h a, h b) { return _mm256_add_ps(a, b); }
+  static h hmax(h a, h b) { return _mm256_max_ps(a, b); }
+  static h hmin(h a, h b) { return _mm256_min_ps(a, b); }
+};
+}  // namespace
 
 // Vectors of channels whose sums stay in registers together: T::kMaxGroup
 // when T says (at most 4), else 4.
