@@ -67,6 +67,20 @@ Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>
 // form rq.rounding names: the requantization stage alone, exposed so that tests can sweep it exhaustively.
 void requantize_channels_int8(Isa isa, const Int8Requant& rq, int64_t pixels, const int32_t* acc, int8_t* out);
 
+// The cheaper exact form of double rounding (docs/QUANTIZATION.md, CONV_2D /
+// DEPTHWISE_CONV_2D) for accumulators known to lie in [lo, hi]: with
+// a = acc - lo (unsigned), the high dword Y of a * m2 + c64 (mod 2^64) is
+// SRDHM(acc, M) + 2^(shift-1) + zero_point * 2^shift, and the output with
+// its zero point is (Y - [a < thr]) >> shift. False when the multiplier
+// shifts left or the range does not keep every step inside 32 bits.
+struct FastDoubleRounding {
+  uint32_t m2 = 0;
+  int64_t c64 = 0;
+  int32_t thr = 0, shift = 0;
+};
+bool fast_double_rounding(const qlite::ref::QuantizedMultiplier& m, int64_t lo, int64_t hi, int32_t zero_point,
+                          FastDoubleRounding& out);
+
 // Packed dot-product weights: element (k, n) of the K x N matrix (K = window
 // elements, N = output channels) lives at
 //   ((k / group) * n_blocks + n / lanes) * lanes * group + (n % lanes) * group + k % group,

@@ -90,6 +90,37 @@ bool int8_isa_available(Isa isa) {
 #endif
 }
 
+// The cheaper form of double rounding, derived from the reference's with
+// l = 0:
+//   y = SRDHM(acc, m) = floor((acc * m + 2^30) / 2^31)  (no saturation: m < 2^31),
+//   out = RDBPOT(y, r) + zp = floor((y + h - [y < 0 and r > 0]) / 2^r) + zp.
+// With a = acc - lo and c64 = 2^31 + lo * 2m + (h + zp * 2^r) * 2^32 (mod 2^64): a * 2m + c64 = 2 * (acc * m + 2^30) + (h + zp * 2^r) * 2^32,
+// whose floor by 2^32 (the high dword) is y + h + zp * 2^r = Y. Conditions,
+// checked over the accumulator range [lo, hi] (y is monotone in
+// acc): lo and hi in int32, hi - lo < 2^31 - 1 (a and thr non-negative int32),
+// Y - 1 .. Y in int32 (then the 64-bit value is in range too), and no left
+// shift (2m must fit in 32 bits). [y < 0] is [acc * m < -2^30], i.e.
+// a < thr with thr = -floor(2^30 / m) - lo clamped to [0, hi - lo + 1].
+bool fast_double_rounding(const qlite::ref::QuantizedMultiplier& q, int64_t lo, int64_t hi, int32_t zero_point,
+                          FastDoubleRounding& out) {
+  constexpr int64_t kMin = -(int64_t{1} << 31), kMax = (int64_t{1} << 31) - 1;
+  const int64_t m = q.multiplier;
+  const int shift = q.shift;
+  if (shift > 0 || shift < -31 || m < 0 || lo < kMin || hi > kMax || lo > hi || hi - lo >= kMax) return false;
+  const int r = -shift;
+  const int64_t off = (r > 0 ? int64_t{1} << (r - 1) : 0) + int64_t{zero_point} * (int64_t{1} << r);
+  const int64_t y_lo = (lo * m + (int64_t{1} << 30)) >> 31, y_hi = (hi * m + (int64_t{1} << 30)) >> 31;
+  if (y_lo + off - 1 < kMin || y_hi + off > kMax) return false;
+  out.m2 = static_cast<uint32_t>(2 * m);
+  out.c64 = static_cast<int64_t>((uint64_t{1} << 31) + static_cast<uint64_t>(lo) * static_cast<uint64_t>(2 * m) +
+                                 (static_cast<uint64_t>(off) << 32));
+  int64_t thr = 0;
+  if (r > 0 && m > 0) thr = std::clamp(-((int64_t{1} << 30) / m) - lo, int64_t{0}, hi - lo + 1);
+  out.thr = static_cast<int32_t>(std::min(thr, kMax));
+  out.shift = r;
+  return true;
+}
+
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
                               int32_t output_zero_point, qlite::ref::ActRange act, qlite::ref::Rounding rounding) {
   qlite::ref::detail::check_requant(rq, channels, "make_int8_requant");
@@ -386,31 +417,15 @@ PackedDepthwiseInt8 pack_depthwise_conv2d_uint8(Isa isa, const qlite::ref::Depth
 }
 
 namespace {
-// The fast requantization of PackedDepthwiseInt8 (see there), derived from
-// the reference's double rounding with l = 0:
-//   y = SRDHM(acc, m) = floor((acc * m + 2^30) / 2^31)  (no saturation: m < 2^31),
-//   out = RDBPOT(y, r) + zp = floor((y + h - [y < 0 and r > 0]) / 2^r) + zp.
-// With a = acc - lo and c64 = 2^31 + lo * 2m + (h + zp * 2^r) * 2^32 (mod 2^64): a * 2m + c64 = 2 * (acc * m + 2^30) + (h + zp * 2^r) * 2^32,
-// whose floor by 2^32 (the high dword) is y + h + zp * 2^r = Y. Conditions,
-// checked per channel over the accumulator range [lo, hi] (y is monotone in
-// acc): lo and hi in int32, hi - lo < 2^31 - 1 (a and thr non-negative int32),
-// Y - 1 .. Y in int32 (then the 64-bit value is in range too), and no left
-// shift (2m must fit in 32 bits). [y < 0] is [acc * m < -2^30], i.e.
-// a < thr with thr = -floor(2^30 / m) - lo clamped to [0, hi - lo + 1].
+// PackedDepthwiseInt8's fast requantization: every channel's
+// fast_double_rounding over its accumulator range, or none.
 void make_depthwise_fast_rq(PackedDepthwiseInt8& pd, const std::vector<qlite::ref::QuantizedMultiplier>& rq,
                             const std::vector<int64_t>& acc_lo, const std::vector<int64_t>& acc_hi, int lanes) {
   const int n = pd.c_pad;
-  const int64_t zp = pd.params.output_zero_point;
-  constexpr int64_t kMin = -(int64_t{1} << 31), kMax = (int64_t{1} << 31) - 1;
+  std::vector<FastDoubleRounding> f(static_cast<size_t>(n));
   for (int c = 0; c < n; ++c) {
-    const int64_t m = rq[static_cast<size_t>(c)].multiplier;
-    const int shift = rq[static_cast<size_t>(c)].shift;
-    const int64_t lo = acc_lo[static_cast<size_t>(c)], hi = acc_hi[static_cast<size_t>(c)];
-    if (shift > 0 || shift < -31 || m < 0 || lo < kMin || hi > kMax || hi - lo >= kMax) return;
-    const int r = -shift;
-    const int64_t off = (r > 0 ? int64_t{1} << (r - 1) : 0) + zp * (int64_t{1} << r);
-    const int64_t y_lo = (lo * m + (int64_t{1} << 30)) >> 31, y_hi = (hi * m + (int64_t{1} << 30)) >> 31;
-    if (y_lo + off - 1 < kMin || y_hi + off > kMax) return;
+    const size_t i = static_cast<size_t>(c);
+    if (!fast_double_rounding(rq[i], acc_lo[i], acc_hi[i], pd.params.output_zero_point, f[i])) return;
   }
   pd.rq_m2.assign(static_cast<size_t>(n), 0);
   pd.rq_c64.assign(static_cast<size_t>(n), 0);
@@ -418,19 +433,12 @@ void make_depthwise_fast_rq(PackedDepthwiseInt8& pd, const std::vector<qlite::re
   pd.rq_shift.assign(static_cast<size_t>(n), 0);
   for (int c = 0; c < n; ++c) {
     const size_t i = static_cast<size_t>(c);
-    const int64_t m = rq[i].multiplier;
-    const int r = -rq[i].shift;
-    const int64_t lo = acc_lo[i], hi = acc_hi[i];
-    const uint64_t off = static_cast<uint64_t>((r > 0 ? int64_t{1} << (r - 1) : 0) + zp * (int64_t{1} << r));
-    const uint64_t c64 = (uint64_t{1} << 31) + static_cast<uint64_t>(lo) * static_cast<uint64_t>(2 * m) + (off << 32);
     const int block = c / lanes, lane = c % lanes;
     const size_t slot = static_cast<size_t>(block * lanes + (lane % 2 == 0 ? lane / 2 : lanes / 2 + lane / 2));
-    pd.rq_m2[i] = static_cast<uint32_t>(2 * m);
-    pd.rq_c64[slot] = static_cast<int64_t>(c64);
-    int64_t thr = 0;
-    if (r > 0 && m > 0) thr = std::clamp(-((int64_t{1} << 30) / m) - lo, int64_t{0}, hi - lo + 1);
-    pd.rq_thr[i] = static_cast<int32_t>(std::min(thr, kMax));
-    pd.rq_shift[i] = r;
+    pd.rq_m2[i] = f[i].m2;
+    pd.rq_c64[slot] = f[i].c64;
+    pd.rq_thr[i] = f[i].thr;
+    pd.rq_shift[i] = f[i].shift;
   }
   for (int c = 0; c < n; ++c) {
     const size_t i = static_cast<size_t>(c);

@@ -613,12 +613,51 @@ struct Kernels {
     return T::add(T::mullo(q, c.mq), T::sra(lo, c.s));
   }
 
+  // ADD's output stage in the cheaper double rounding when T has it and the
+  // raw sums' range allows it (fast_double_rounding): the range is that of
+  // the two scaled inputs (each monotone in its byte), its lo folded into
+  // the inputs' offset so that the sum arrives non-negative; the zero point
+  // is inside the rounding constant. 16 outputs per step. False (nothing
+  // written) when the form does not apply.
+  static bool add_fast_output(const qlite::ref::AddInt8Params& p, const AddIn& i1, const AddIn& i2,
+                              const AddInScale& c1, const AddInScale& c2, int64_t n, const int8_t* a, const int8_t* b,
+                              int8_t* out) {
+    auto scaled = [&](int32_t q, int32_t zp, const qlite::ref::QuantizedMultiplier& m) {
+      return int64_t{qlite::ref::multiply_by_quantized_multiplier((q - zp) * (int32_t{1} << p.left_shift), m)};
+    };
+    const int64_t lo = scaled(-128, p.input1_zero_point, p.input1) + scaled(-128, p.input2_zero_point, p.input2);
+    const int64_t hi = scaled(127, p.input1_zero_point, p.input1) + scaled(127, p.input2_zero_point, p.input2);
+    FastDoubleRounding f;
+    if (!fast_double_rounding(p.output, lo, hi, p.output_zero_point, f)) return false;
+    const typename T::DrFast dq = T::dr_fast(f);
+    const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(c1.off) + static_cast<uint32_t>(c2.off) -
+                                                 static_cast<uint32_t>(lo)));
+    auto raw = [&](Reg x, Reg y) { return T::add(T::add(add_scaled(x, i1), add_scaled(y, i2)), off); };
+    const auto lo8 = static_cast<int8_t>(p.act.min), hi8 = static_cast<int8_t>(p.act.max);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      Reg x0, x1, y0, y1;
+      T::load16_i32(a + i, x0, x1);
+      T::load16_i32(b + i, y0, y1);
+      T::store16_clamped(T::dr_fast_apply(raw(x0, y0), dq), T::dr_fast_apply(raw(x1, y1), dq), lo8, hi8, out + i);
+    }
+    for (; i < n; i += L) {
+      const int m = static_cast<int>(n - i < L ? n - i : L);
+      const Reg v = T::dr_fast_apply(raw(T::load_i8_i32(a + i, m), T::load_i8_i32(b + i, m)), dq);
+      T::store_clamped(v, p.act.min, p.act.max, out + i, m);
+    }
+    return true;
+  }
+
   static void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* out) {
     const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
     AddInScale c1, c2;
     if (add_input_scale(p.input1, p.input1_zero_point, p.left_shift, c1) &&
         add_input_scale(p.input2, p.input2_zero_point, p.left_shift, c2)) {
       const AddIn i1 = add_in(c1), i2 = add_in(c2);
+      if constexpr (requires { T::dr_fast_apply; }) {
+        if (add_fast_output(p, i1, i2, c1, c2, n, a, b, out)) return;
+      }
       // -zp * mq of both inputs, with 32-bit wrap-around: every partial sum
       // below is exact modulo 2^32 and the total is the reference's raw sum.
       const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(c1.off) + static_cast<uint32_t>(c2.off)));

@@ -211,6 +211,37 @@ struct V256 : DotPairs256 {
     v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
     store_bytes8(v, out, n);
   }
+
+  // ADD's output stage in the cheaper double rounding (fast_double_rounding,
+  // int8_kernels_x86.h), one set of constants for every lane; a is the raw
+  // sum minus the range's lo (non-negative).
+  struct DrFast {
+    __m256i m2, c64, thr;
+    __m128i shift;
+  };
+  static DrFast dr_fast(const FastDoubleRounding& f) {
+    return {_mm256_set1_epi32(static_cast<int32_t>(f.m2)), _mm256_set1_epi64x(f.c64), _mm256_set1_epi32(f.thr),
+            _mm_cvtsi32_si128(f.shift)};
+  }
+  static Reg dr_fast_apply(Reg a, const DrFast& q) {
+    const __m256i we = _mm256_add_epi64(_mm256_mul_epu32(a, q.m2), q.c64);
+    const __m256i wo = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), q.m2), q.c64);
+    const __m256i y = _mm256_blend_epi32(_mm256_srli_epi64(we, 32), wo, 0xAA);
+    return _mm256_sra_epi32(_mm256_add_epi32(y, _mm256_cmpgt_epi32(q.thr, a)), q.shift);
+  }
+  // 16 bytes as two registers of int32 (bytes 0-7, 8-15).
+  static void load16_i32(const int8_t* p, Reg& lo, Reg& hi) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    lo = _mm256_cvtepi8_epi32(b);
+    hi = _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(b, b));
+  }
+  // Two registers of int32 (saturated to bytes) clamped to [lo, hi] and
+  // stored as 16 bytes in lane order.
+  static void store16_clamped(Reg v0, Reg v1, int8_t lo, int8_t hi, int8_t* out) {
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
+    const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_min_epi8(_mm_max_epi8(b, _mm_set1_epi8(lo)), _mm_set1_epi8(hi)));
+  }
   static Reg div_round(Reg s, int count) {
     const __m256i h = _mm256_set1_epi32(count / 2);
     const __m256i pos = _mm256_cmpgt_epi32(s, _mm256_setzero_si256());
