@@ -31,9 +31,9 @@ inline void cpu_relax() {
 // window is short because on a busy machine (more runnable threads than
 // cores: tests run in parallel, other processes) a thread polling for a
 // descheduled peer holds a core the peer needs: with 200 us, 2-thread
-// training beside two busy processes ran 1,200 images/s against 3,500 with
-// the condition variable alone; with 30 us, 3,200-4,100, and as fast as
-// 200 us on an idle machine.
+// training beside two busy processes ran 1,180 images/s in two runs of
+// three, against 1,600-3,500 with the condition variable alone; with 30 us,
+// 3,200-4,100, and as fast as 200 us on an idle machine (bench/README.md).
 constexpr std::chrono::microseconds kSpinWindow{30};
 
 // Polls pred() for up to kSpinWindow; true when it became true.

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "kernels/reference/reference_float.h"
+
 namespace qlite::kernels {
 
 namespace rtf_ref {
@@ -62,11 +64,7 @@ void fc_dot(int64_t rows, int64_t K, int64_t N, const float* in, const float* w,
 bool conv_small(const PatchGeom&, const float*, const float*, const float*, FloatAct, float*) { return false; }
 
 void add_clamped(int64_t n, const float* a, const float* b, float lo, float hi, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    float f = a[i] + b[i];
-    f = f < lo ? lo : f;
-    out[i] = f > hi ? hi : f;
-  }
+  qlite::ref::add_f32_range(n, a, b, lo, hi, out);
 }
 
 }  // namespace rtf_ref

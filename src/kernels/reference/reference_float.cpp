@@ -141,10 +141,14 @@ void add_f32(int64_t n, const float* a, const float* b, Activation act, float* o
   // innocuous), and the float loop vectorises. Clamps as activate() does:
   // NaN passes through.
   const FloatActRange r = fused_activation_range_f32(act);
+  add_f32_range(n, a, b, r.min, r.max, output);
+}
+
+void add_f32_range(int64_t n, const float* a, const float* b, float lo, float hi, float* output) {
   for (int64_t i = 0; i < n; ++i) {
     float f = a[i] + b[i];
-    f = f < r.min ? r.min : f;
-    output[i] = f > r.max ? r.max : f;
+    f = f < lo ? lo : f;
+    output[i] = f > hi ? hi : f;
   }
 }
 

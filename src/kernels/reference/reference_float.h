@@ -22,6 +22,9 @@ void max_pool2d_f32(const WindowGeometry& g, Activation act, const float* input,
 // Averages only the taps inside the input (TFLite's count_include_pad = false).
 void average_pool2d_f32(const WindowGeometry& g, Activation act, const float* input, float* output);
 void add_f32(int64_t n, const float* a, const float* b, Activation act, float* output);
+// add_f32 with its clamp given as bounds: v = a + b (float), then
+// v < lo ? lo : v and v > hi ? hi : v (NaN passes through).
+void add_f32_range(int64_t n, const float* a, const float* b, float lo, float hi, float* output);
 // Mean over H and W: [batch, h, w, c] -> [batch, c].
 void mean_hw_f32(int batch, int h, int w, int c, const float* input, float* output);
 // Softmax over the last dimension of [outer, depth], exp(beta * (x - max)).

@@ -239,6 +239,12 @@ struct FloatActRange {
   float max = std::numeric_limits<float>::infinity();
 };
 
+// Whether act is a clamp, i.e. fused_activation_range_f32 accepts it.
+constexpr bool is_clamp_activation(Activation act) {
+  return act == Activation::kLinear || act == Activation::kRelu || act == Activation::kRelu6 ||
+         act == Activation::kReluN1To1;
+}
+
 constexpr FloatActRange fused_activation_range_f32(Activation act) {
   switch (act) {
     case Activation::kLinear: return {};

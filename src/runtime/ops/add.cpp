@@ -161,8 +161,7 @@ void prepare_add(PrepareContext& ctx, Node& n) {
     s.f32_fn = ctx.kernels().add_f32;
     n.eval = eval_f32;
     s.isa = ctx.isa();
-    if (s.isa != Isa::kReference && (s.act == Activation::kLinear || s.act == Activation::kRelu ||
-                                     s.act == Activation::kRelu6 || s.act == Activation::kReluN1To1)) {
+    if (s.isa != Isa::kReference && ref::is_clamp_activation(s.act)) {
       s.f32_range = ref::fused_activation_range_f32(s.act);
       n.eval = eval_f32_simd;
     }
