@@ -217,22 +217,18 @@ void average_pool2d_int8(Isa isa, const qlite::ref::PoolInt8Params& p, const int
   }
 }
 
-void add_int8(Isa isa, const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {
+void add_int8(Isa isa, const PreparedAddInt8& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {
   const Isa run = runnable(isa, "add_int8");
-  if (run == Isa::kReference) return qlite::ref::add_int8(p, n, a, b, output);
+  if (run == Isa::kReference) return qlite::ref::add_int8(p.p, n, a, b, output);
   require(n >= 0, "add_int8: negative size");
-  require(p.left_shift >= 0 && p.left_shift <= 22, "add_int8: left_shift must be in [0, 22]");
-  check_zp(p.input1_zero_point, "add_int8 input1");
-  check_zp(p.input2_zero_point, "add_int8 input2");
-  check_zp(p.output_zero_point, "add_int8 output");
-  check_act(p.act, "add_int8");
-  require(p.input1.shift <= 0 && p.input2.shift <= 0, "add_int8: input multipliers must be < 1");
-  require(p.input1.multiplier >= 0 && p.input2.multiplier >= 0 && p.output.multiplier >= 0 &&
-              p.output.shift >= -31 && p.output.shift <= 31 && p.input1.shift >= -31 && p.input2.shift >= -31,
-          "add_int8: invalid quantized multiplier");
   require(n == 0 || (a && b && output), "add_int8: null tensor");
   if (run == Isa::kAvx512) return int8_avx512::add(p, n, a, b, output);
   return int8_avx2::add(p, n, a, b, output);
+}
+
+void add_int8(Isa isa, const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {
+  if (runnable(isa, "add_int8") == Isa::kReference) return qlite::ref::add_int8(p, n, a, b, output);
+  add_int8(isa, prepare_add_int8(p), n, a, b, output);
 }
 
 void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output) {

@@ -226,6 +226,28 @@ void depthwise_conv2d_int8_rows(const PackedDepthwiseInt8& pd, const int8_t* ima
 // Unpacked ops: geometry batch is used as given.
 void max_pool2d_int8(Isa isa, const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);
 void average_pool2d_int8(Isa isa, const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);
+// ADD, with every constant derived once (prepare_add_int8, which validates
+// the parameters and throws on bad ones): the 32-bit form of each input's
+// scaling MBQM((q - zp) << left_shift) (AddInScale; see add_input_scale in
+// int8_pack.cpp) and, when the raw sums' range allows it, the output stage
+// in fast_double_rounding. The forms are chosen per ADD, not per ISA; an ISA
+// without a fast output stage ignores it.
+struct AddInScale {
+  int32_t mq = 0, mr = 0, k = 0, thr = 0, d = 0, off = 0;
+  int s = 0;
+};
+bool add_input_scale(const qlite::ref::QuantizedMultiplier& qm, int32_t zp, int ls, AddInScale& c);
+struct PreparedAddInt8 {
+  qlite::ref::AddInt8Params p;
+  bool in32 = false;  // both inputs take AddInScale
+  AddInScale c1, c2;
+  bool fast_out = false;  // with in32: the output stage takes f
+  FastDoubleRounding f;
+  int32_t fast_off = 0;  // c1.off + c2.off - (the raw sums' least value), modulo 2^32
+};
+PreparedAddInt8 prepare_add_int8(const qlite::ref::AddInt8Params& p);
+void add_int8(Isa isa, const PreparedAddInt8& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
+// Prepares and runs in one call (tests, one-off use).
 void add_int8(Isa isa, const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);
 void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
 
@@ -241,7 +263,7 @@ void mean_hw_int8(Isa isa, const qlite::ref::MeanInt8Params& p, const int8_t* in
                       void* scratch);                                                                         \
   void max_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);                        \
   void average_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output);                    \
-  void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);         \
+  void add(const PreparedAddInt8& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output);               \
   void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output);
 
 // Each ISA also has the wide GEMM layout (gemm.weight_bytes 2: int16

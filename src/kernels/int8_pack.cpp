@@ -121,6 +121,84 @@ bool fast_double_rounding(const qlite::ref::QuantizedMultiplier& q, int64_t lo, 
   return true;
 }
 
+// ADD's input scaling in 32-bit arithmetic. The reference computes, for
+// x = q - zp in [-255, 255] and left shift ls <= 22,
+//   RDBPOT(SRDHM(x * 2^ls, m), r)   (r = -shift >= 0).
+// SRDHM's nudged, truncated quotient equals floor((P + 2^30) / 2^31) for every
+// product P (no saturation: |x * 2^ls| < 2^30), and RDBPOT(h, r) is
+// floor((h + 2^(r-1) - [h < 0]) / 2^r) (r = 0: h). Nested floors of integer
+// divisions compose, and P and 2^30 share the factor 2^ls, so the whole is
+//   floor((x * m + K) / 2^S),  S = 31 + r - ls,
+//   K = 2^(30-ls) + (2^(r-1) - [h < 0]) * 2^(31-ls)   (r = 0: K = 2^(30-ls)),
+// where h < 0 exactly when x * m < -2^(30-ls), i.e. when q < thr. Splitting
+// m = mq * 2^S + mr (mr < 2^S) gives x * mq + floor((x * mr + K) / 2^S); both
+// parts fit in int32 when S is small enough, which is checked here on the
+// extreme x (everything is monotone in x). The zero point is folded into the
+// constants: x * mq = q * mq - zp * mq (off) and x * mr + K = q * mr + k.
+// Two vpmulld and a 32-bit shift per input instead of two 64-bit products,
+// shifts and the tie fix. Returns false when the form does not apply (the
+// caller keeps the 64-bit one). Run once per ADD, at prepare (prepare_add_int8).
+bool add_input_scale(const qlite::ref::QuantizedMultiplier& qm, int32_t zp, int ls, AddInScale& c) {
+  const int64_t m = qm.multiplier;
+  const int r = -qm.shift;
+  if (m < 0 || r < 0 || r > 31 || ls < 0 || ls > 22) return false;
+  const int s = 31 + r - ls;
+  if (s < 1 || s > 30) return false;
+  const int64_t mq = m >> s, mr = m & ((int64_t{1} << s) - 1);
+  const int64_t k_pos = (int64_t{1} << (30 - ls)) + (r > 0 ? int64_t{1} << (r - 1 + 31 - ls) : 0);
+  const int64_t d = r > 0 ? int64_t{1} << (31 - ls) : 0;
+  constexpr int64_t kMax = (int64_t{1} << 31) - 1, kMin = -(int64_t{1} << 31);
+  for (const int64_t x : {int64_t{-255}, int64_t{255}})
+    for (const int64_t k : {k_pos, k_pos - d}) {
+      const int64_t lo = x * mr + k;
+      if (lo > kMax || lo < kMin) return false;
+    }
+  if (255 * mq > (int64_t{1} << 29)) return false;
+  // h < 0 <=> (q - zp) * m < -2^(30-ls): thr is the smallest q where it fails.
+  int64_t thr = -128;
+  while (thr <= 127 && (thr - zp) * m < -(int64_t{1} << (30 - ls))) ++thr;
+  const int64_t k = k_pos - int64_t{zp} * mr;
+  if (k > kMax || k < kMin) return false;
+  c.mq = static_cast<int32_t>(mq);
+  c.mr = static_cast<int32_t>(mr);
+  c.k = static_cast<int32_t>(k);
+  c.thr = static_cast<int32_t>(thr);
+  c.d = static_cast<int32_t>(d);
+  c.off = static_cast<int32_t>(-int64_t{zp} * mq);
+  c.s = s;
+  return true;
+}
+
+
+PreparedAddInt8 prepare_add_int8(const qlite::ref::AddInt8Params& p) {
+  check(p.left_shift >= 0 && p.left_shift <= 22, "add_int8: left_shift must be in [0, 22]");
+  qlite::ref::detail::check_zero_point(p.input1_zero_point, "add_int8 input1");
+  qlite::ref::detail::check_zero_point(p.input2_zero_point, "add_int8 input2");
+  qlite::ref::detail::check_zero_point(p.output_zero_point, "add_int8 output");
+  qlite::ref::detail::check_act(p.act, "add_int8");
+  check(p.input1.shift <= 0 && p.input2.shift <= 0, "add_int8: input multipliers must be < 1");
+  check(p.input1.multiplier >= 0 && p.input2.multiplier >= 0 && p.output.multiplier >= 0 && p.output.shift >= -31 &&
+            p.output.shift <= 31 && p.input1.shift >= -31 && p.input2.shift >= -31,
+        "add_int8: invalid quantized multiplier");
+  PreparedAddInt8 r;
+  r.p = p;
+  r.in32 = add_input_scale(p.input1, p.input1_zero_point, p.left_shift, r.c1) &&
+           add_input_scale(p.input2, p.input2_zero_point, p.left_shift, r.c2);
+  if (!r.in32) return r;
+  // The raw sums' range is that of the two scaled inputs, each monotone in
+  // its byte; lo is folded into the inputs' offset so that the sum arrives
+  // non-negative, as fast_double_rounding wants.
+  auto scaled = [&](int32_t q, int32_t zp, const qlite::ref::QuantizedMultiplier& m) {
+    return int64_t{qlite::ref::multiply_by_quantized_multiplier((q - zp) * (int32_t{1} << p.left_shift), m)};
+  };
+  const int64_t lo = scaled(-128, p.input1_zero_point, p.input1) + scaled(-128, p.input2_zero_point, p.input2);
+  const int64_t hi = scaled(127, p.input1_zero_point, p.input1) + scaled(127, p.input2_zero_point, p.input2);
+  r.fast_out = fast_double_rounding(p.output, lo, hi, p.output_zero_point, r.f);
+  r.fast_off = static_cast<int32_t>(static_cast<uint32_t>(r.c1.off) + static_cast<uint32_t>(r.c2.off) -
+                                    static_cast<uint32_t>(lo));
+  return r;
+}
+
 Int8Requant make_int8_requant(const std::vector<qlite::ref::QuantizedMultiplier>& rq, int channels, int lanes,
                               int32_t output_zero_point, qlite::ref::ActRange act, qlite::ref::Rounding rounding) {
   qlite::ref::detail::check_requant(rq, channels, "make_int8_requant");

@@ -94,7 +94,7 @@ TEST(AddX86, RandomScalesZeroPointsAndLengths) {
 }
 
 // The SIMD ADD scales its inputs in 32-bit arithmetic where the constants
-// allow it (int8_impl.h, add_input_scale): every pair of input bytes, for
+// allow it (int8_pack.cpp, add_input_scale): every pair of input bytes, for
 // scales from TFLite's own parameters (ratios up to 2^12 between the inputs)
 // and for raw multipliers at the edges (0, 2^30, 2^31 - 1, shifts 0..-31,
 // left shifts 0..22), where the 32-bit form applies and where it does not.

@@ -51,23 +51,6 @@ inline void copy_small(E* d, const E* s, int n) {
   else std::memcpy(d, s, bytes);
 }
 
-// ADD's input scaling in 32-bit arithmetic. The reference computes, for
-// x = q - zp in [-255, 255] and left shift ls <= 22,
-//   RDBPOT(SRDHM(x * 2^ls, m), r)   (r = -shift >= 0).
-// SRDHM's nudged, truncated quotient equals floor((P + 2^30) / 2^31) for every
-// product P (no saturation: |x * 2^ls| < 2^30), and RDBPOT(h, r) is
-// floor((h + 2^(r-1) - [h < 0]) / 2^r) (r = 0: h). Nested floors of integer
-// divisions compose, and P and 2^30 share the factor 2^ls, so the whole is
-//   floor((x * m + K) / 2^S),  S = 31 + r - ls,
-//   K = 2^(30-ls) + (2^(r-1) - [h < 0]) * 2^(31-ls)   (r = 0: K = 2^(30-ls)),
-// where h < 0 exactly when x * m < -2^(30-ls), i.e. when q < thr. Splitting
-// m = mq * 2^S + mr (mr < 2^S) gives x * mq + floor((x * mr + K) / 2^S); both
-// parts fit in int32 when S is small enough, which is checked here on the
-// extreme x (everything is monotone in x). The zero point is folded into the
-// constants: x * mq = q * mq - zp * mq (off) and x * mr + K = q * mr + k.
-// Two vpmulld and a 32-bit shift per input instead of two 64-bit products,
-// shifts and the tie fix. Returns false when the form does not apply (the
-// caller keeps the 64-bit one).
 // Whether channels c0 .. c0 + lanes - 1 take the cheaper requantization form
 // of CONV_2D and FULLY_CONNECTED (T::FastRq: MBQM + zp as the high dword of
 // one 64-bit sum, shifted right by right - 1): half-up rounding, no channel
@@ -77,41 +60,6 @@ inline bool fast_requant_ok(const Int8Requant& r, int c0, int lanes) {
   if (r.rounding != qlite::ref::Rounding::kHalfUp || r.any_left) return false;
   for (int c = c0; c < c0 + lanes && c < r.channels; ++c)
     if (r.right[static_cast<size_t>(c)] < 1 || r.right[static_cast<size_t>(c)] > 20) return false;
-  return true;
-}
-
-struct AddInScale {
-  int32_t mq, mr, k, thr, d, off;
-  int s;
-};
-inline bool add_input_scale(const qlite::ref::QuantizedMultiplier& qm, int32_t zp, int ls, AddInScale& c) {
-  const int64_t m = qm.multiplier;
-  const int r = -qm.shift;
-  if (m < 0 || r < 0 || r > 31 || ls < 0 || ls > 22) return false;
-  const int s = 31 + r - ls;
-  if (s < 1 || s > 30) return false;
-  const int64_t mq = m >> s, mr = m & ((int64_t{1} << s) - 1);
-  const int64_t k_pos = (int64_t{1} << (30 - ls)) + (r > 0 ? int64_t{1} << (r - 1 + 31 - ls) : 0);
-  const int64_t d = r > 0 ? int64_t{1} << (31 - ls) : 0;
-  constexpr int64_t kMax = (int64_t{1} << 31) - 1, kMin = -(int64_t{1} << 31);
-  for (const int64_t x : {int64_t{-255}, int64_t{255}})
-    for (const int64_t k : {k_pos, k_pos - d}) {
-      const int64_t lo = x * mr + k;
-      if (lo > kMax || lo < kMin) return false;
-    }
-  if (255 * mq > (int64_t{1} << 29)) return false;
-  // h < 0 <=> (q - zp) * m < -2^(30-ls): thr is the smallest q where it fails.
-  int64_t thr = -128;
-  while (thr <= 127 && (thr - zp) * m < -(int64_t{1} << (30 - ls))) ++thr;
-  const int64_t k = k_pos - int64_t{zp} * mr;
-  if (k > kMax || k < kMin) return false;
-  c.mq = static_cast<int32_t>(mq);
-  c.mr = static_cast<int32_t>(mr);
-  c.k = static_cast<int32_t>(k);
-  c.thr = static_cast<int32_t>(thr);
-  c.d = static_cast<int32_t>(d);
-  c.off = static_cast<int32_t>(-int64_t{zp} * mq);
-  c.s = s;
   return true;
 }
 
@@ -613,27 +561,17 @@ struct Kernels {
     return T::add(T::mullo(q, c.mq), T::sra(lo, c.s));
   }
 
-  // ADD's output stage in the cheaper double rounding when T has it and the
-  // raw sums' range allows it (fast_double_rounding): the range is that of
-  // the two scaled inputs (each monotone in its byte), its lo folded into
-  // the inputs' offset so that the sum arrives non-negative; the zero point
-  // is inside the rounding constant. 16 outputs per step. False (nothing
-  // written) when the form does not apply.
-  static bool add_fast_output(const qlite::ref::AddInt8Params& p, const AddIn& i1, const AddIn& i2,
-                              const AddInScale& c1, const AddInScale& c2, int64_t n, const int8_t* a, const int8_t* b,
-                              int8_t* out) {
-    auto scaled = [&](int32_t q, int32_t zp, const qlite::ref::QuantizedMultiplier& m) {
-      return int64_t{qlite::ref::multiply_by_quantized_multiplier((q - zp) * (int32_t{1} << p.left_shift), m)};
-    };
-    const int64_t lo = scaled(-128, p.input1_zero_point, p.input1) + scaled(-128, p.input2_zero_point, p.input2);
-    const int64_t hi = scaled(127, p.input1_zero_point, p.input1) + scaled(127, p.input2_zero_point, p.input2);
-    FastDoubleRounding f;
-    if (!fast_double_rounding(p.output, lo, hi, p.output_zero_point, f)) return false;
-    const typename T::DrFast dq = T::dr_fast(f);
-    const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(c1.off) + static_cast<uint32_t>(c2.off) -
-                                                 static_cast<uint32_t>(lo)));
+  // ADD's output stage in the cheaper double rounding (fast_double_rounding,
+  // constants from prepare_add_int8: the raw sums' least value folded into
+  // the inputs' offset so that the sum arrives non-negative, the zero point
+  // inside the rounding constant). 16 outputs per step.
+  static void add_fast_output(const PreparedAddInt8& pp, const AddIn& i1, const AddIn& i2, int64_t n,
+                              const int8_t* a, const int8_t* b, int8_t* out) {
+    const typename T::DrFast dq = T::dr_fast(pp.f);
+    const Reg off = T::set1(pp.fast_off);
     auto raw = [&](Reg x, Reg y) { return T::add(T::add(add_scaled(x, i1), add_scaled(y, i2)), off); };
-    const auto lo8 = static_cast<int8_t>(p.act.min), hi8 = static_cast<int8_t>(p.act.max);
+    const qlite::ref::ActRange act = pp.p.act;
+    const auto lo8 = static_cast<int8_t>(act.min), hi8 = static_cast<int8_t>(act.max);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
       Reg x0, x1, y0, y1;
@@ -644,23 +582,21 @@ struct Kernels {
     for (; i < n; i += L) {
       const int m = static_cast<int>(n - i < L ? n - i : L);
       const Reg v = T::dr_fast_apply(raw(T::load_i8_i32(a + i, m), T::load_i8_i32(b + i, m)), dq);
-      T::store_clamped(v, p.act.min, p.act.max, out + i, m);
+      T::store_clamped(v, act.min, act.max, out + i, m);
     }
-    return true;
   }
 
-  static void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* out) {
-    const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
-    AddInScale c1, c2;
-    if (add_input_scale(p.input1, p.input1_zero_point, p.left_shift, c1) &&
-        add_input_scale(p.input2, p.input2_zero_point, p.left_shift, c2)) {
-      const AddIn i1 = add_in(c1), i2 = add_in(c2);
+  static void add(const PreparedAddInt8& pp, int64_t n, const int8_t* a, const int8_t* b, int8_t* out) {
+    const qlite::ref::AddInt8Params& p = pp.p;
+    if (pp.in32) {
+      const AddIn i1 = add_in(pp.c1), i2 = add_in(pp.c2);
       if constexpr (requires { T::dr_fast_apply; }) {
-        if (add_fast_output(p, i1, i2, c1, c2, n, a, b, out)) return;
+        if (pp.fast_out) return add_fast_output(pp, i1, i2, n, a, b, out);
       }
+      const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
       // -zp * mq of both inputs, with 32-bit wrap-around: every partial sum
       // below is exact modulo 2^32 and the total is the reference's raw sum.
-      const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(c1.off) + static_cast<uint32_t>(c2.off)));
+      const Reg off = T::set1(static_cast<int32_t>(static_cast<uint32_t>(pp.c1.off) + static_cast<uint32_t>(pp.c2.off)));
       for (int64_t i = 0; i < n; i += L) {
         const int m = static_cast<int>(n - i < L ? n - i : L);
         const Reg s = T::add(T::add(add_scaled(T::load_i8_i32(a + i, m), i1), add_scaled(T::load_i8_i32(b + i, m), i2)),
@@ -669,6 +605,7 @@ struct Kernels {
       }
       return;
     }
+    const typename T::Rq ro = T::uniform_rq(p.output, p.output_zero_point, p.act.min, p.act.max);
     const typename T::Rq r1 = T::uniform_rq(p.input1, 0, -128, 127);
     const typename T::Rq r2 = T::uniform_rq(p.input2, 0, -128, 127);
     const Reg z1 = T::set1(p.input1_zero_point), z2 = T::set1(p.input2_zero_point);
@@ -752,7 +689,7 @@ inline RqScalar rq_scalar(const qlite::ref::QuantizedMultiplier& m) {
   void average_pool2d(const qlite::ref::PoolInt8Params& p, const int8_t* input, int8_t* output) {                       \
     Kernels<T>::average_pool(p, input, output);                                                                  \
   }                                                                                                              \
-  void add(const qlite::ref::AddInt8Params& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {            \
+  void add(const PreparedAddInt8& p, int64_t n, const int8_t* a, const int8_t* b, int8_t* output) {                  \
     Kernels<T>::add(p, n, a, b, output);                                                                         \
   }                                                                                                              \
   void mean_hw(const qlite::ref::MeanInt8Params& p, const int8_t* input, int8_t* output) { Kernels<T>::mean(p, input, output); }

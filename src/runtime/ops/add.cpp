@@ -27,6 +27,7 @@ struct AddState : OpState {
   decltype(KernelTable::add_f32) f32_fn = nullptr;
   ref::FloatActRange f32_range;  // the clamp of act, for eval_f32_simd
   ref::AddInt8Params q_u8;  // uint8 domain; q holds the int8-domain params
+  kernels::PreparedAddInt8 q_simd;  // q with the SIMD kernels' constants (prepare_int8_kernel)
   ref::AddInt16Params q16;
   // Inputs of different shapes: numpy broadcasting through the reference
   // kernels one element at a time (TFLite 2.9 broadcasts ADD up to 4-D).
@@ -107,7 +108,7 @@ void eval_uint8(const EvalContext& c, const Node& n) {
   ref::flip_uint8_int8(len, a.data, x);
   ref::flip_uint8_int8(len, c.input(n, 1).data, y);
   int8_t* out = c.output(n, 0).as<int8_t>();
-  kernels::add_int8(s.isa, s.q, len, x, y, out);
+  kernels::add_int8(s.isa, s.q_simd, len, x, y, out);
   ref::flip_uint8_int8(len, out, out);
 }
 
@@ -128,7 +129,21 @@ void eval_f32_simd(const EvalContext& c, const Node& n) {
 void eval_int8(const EvalContext& c, const Node& n) {
   const auto& s = n.state_as<AddState>();
   const RtTensor& a = c.input(n, 0);
-  kernels::add_int8(s.isa, s.q, c.scaled(a.numel()), a.as<const int8_t>(), c.input(n, 1).as<const int8_t>(), c.output(n, 0).as<int8_t>());
+  kernels::add_int8(s.isa, s.q_simd, c.scaled(a.numel()), a.as<const int8_t>(), c.input(n, 1).as<const int8_t>(),
+                    c.output(n, 0).as<int8_t>());
+}
+
+// The SIMD kernels' constants, derived here once rather than on every
+// invoke; the reference ISA reads q_simd.p only.
+void prepare_int8_kernel(AddState& s, const Node& n) {
+  s.q_simd = kernels::PreparedAddInt8{};
+  s.q_simd.p = s.q;
+  if (s.isa == Isa::kReference || s.broadcast) return;
+  try {
+    s.q_simd = kernels::prepare_add_int8(s.q);
+  } catch (const Error& e) {
+    op_fail(n, e.what());
+  }
 }
 
 }  // namespace
@@ -172,6 +187,7 @@ void prepare_add(PrepareContext& ctx, Node& n) {
     s.q = ref::make_add_params(a.scale(), a.zero_point(), b.scale(), b.zero_point(), out.scale(),
                                out.zero_point(), s.act);
     s.isa = ctx.isa();
+    prepare_int8_kernel(s, n);
     n.eval = eval_int8;
   } else if (a.type == T::kInt16 && b.type == T::kInt16 && out.type == T::kInt16) {
     require_per_tensor(n, a, "input 0");
@@ -193,6 +209,7 @@ void prepare_add(PrepareContext& ctx, Node& n) {
                                         out.zero_point(), s.act);
     s.q = ref::add_params_int8_domain(s.q_u8);
     s.isa = ctx.isa();
+    prepare_int8_kernel(s, n);
     if (s.isa == Isa::kReference || s.broadcast) {
       n.eval = eval_uint8_ref;
     } else {
