@@ -81,15 +81,26 @@ struct FastDoubleRounding {
 bool fast_double_rounding(const qlite::ref::QuantizedMultiplier& m, int64_t lo, int64_t hi, int32_t zero_point,
                           FastDoubleRounding& out);
 
-// Packed dot-product weights: element (k, n) of the K x N matrix (K = window
-// elements, N = output channels) lives at
-//   ((k / group) * n_blocks + n / lanes) * lanes * group + (n % lanes) * group + k % group,
+// Packed dot-product weights, in panels of `panel` blocks of `lanes`
+// channels (the GEMM tile's width: a tile reads one panel front to back).
+// Element (k, n) of the K x N matrix (K = window elements, N = output
+// channels), in block b = n / lanes, panel p = b / panel, with
+// pb = min(panel, n_blocks - p * panel) blocks in its panel, lives at
+//   p * k_pad * panel * lanes + ((k / group) * pb + b % panel) * lanes * group
+//     + (n % lanes) * group + k % group,
 // as int8 (AVX-512 VNNI, group 4; AVX2, group 2, sign-extended to int16 as
 // the kernel loads it) or, in the wide layouts (weight_bytes 2), int16.
+// With n_blocks <= panel this is one panel, [k / group][block][lane][k % group].
+// A panel's weights are contiguous so that a tile's walk down K streams
+// them: across all blocks, at batch 1 the walk strode n_blocks * lanes *
+// group bytes per step, and MobileNetV2's 1280 x 1000 classifier waited on
+// cache misses the prefetchers did not see coming.
+constexpr int kGemmPanelAvx2 = 2, kGemmPanelAvx512 = 4;
 struct PackedGemmInt8 {
   int lanes = 0, group = 0;
   int k = 0, k_pad = 0;  // real and padded (to group) dot length
   int n = 0, n_blocks = 0;
+  int panel = 1;             // blocks per panel (kGemmPanelAvx2 / kGemmPanelAvx512)
   int32_t input_offset = 0;  // the input buffer holds x + input_offset (128 for VNNI: u8 operand)
   int weight_bytes = 1;         // 1: int8 weights; 2: int16 (the wide layouts of uint8 weights)
   std::vector<int8_t> weights;  // raw bytes

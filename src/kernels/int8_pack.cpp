@@ -17,16 +17,16 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 // elem_size: bytes of an input-buffer element; weight_bytes: of a packed weight.
 struct IsaLayout {
-  int lanes, group, elem_size, weight_bytes, input_offset;
+  int lanes, group, elem_size, weight_bytes, input_offset, panel;
 };
 // wide: int16 weights (uint8 models whose w - zw do not fit int8).
 IsaLayout layout_of(Isa isa, bool wide = false) {
-  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 2, 0};  // vpmaddwd on 16 lanes: int16 x int16
-  if (isa == Isa::kAvx512) return {16, 4, 1, 1, 128};  // vpdpbusd: u8 input (x + 128) x s8 weights
+  if (isa == Isa::kAvx512 && wide) return {16, 2, 2, 2, 0, kGemmPanelAvx512};  // vpmaddwd on 16 lanes: int16 x int16
+  if (isa == Isa::kAvx512) return {16, 4, 1, 1, 128, kGemmPanelAvx512};  // vpdpbusd: u8 input (x + 128) x s8 weights
   // vpmaddwd on int16 operands; int8 weights are sign-extended as they are
   // loaded (vpmovsxbw), which halves the bytes streamed per dot.
-  if (wide) return {8, 2, 2, 2, 0};
-  return {8, 2, 2, 1, 0};
+  if (wide) return {8, 2, 2, 2, 0, kGemmPanelAvx2};
+  return {8, 2, 2, 1, 0, kGemmPanelAvx2};
 }
 
 Isa checked(Isa isa, const char* op) {
@@ -45,6 +45,7 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
   g.k_pad = round_up(k, l.group);
   g.n = n;
   g.n_blocks = (n + l.lanes - 1) / l.lanes;
+  g.panel = l.panel;
   g.input_offset = l.input_offset;
   g.weight_bytes = l.weight_bytes;
   const int n_pad = g.n_blocks * l.lanes;
@@ -55,7 +56,9 @@ PackedGemmInt8 pack_gemm(const IsaLayout& l, int k, int n, W w, const int32_t* b
     for (int kk = 0; kk < k; ++kk) {
       const int32_t v = w(kk, c);  // int8, or int16 in a wide layout (uint8 weights)
       sum += v;
-      const size_t idx = (static_cast<size_t>(kk / l.group) * g.n_blocks + c / l.lanes) * l.lanes * l.group +
+      const int b = c / l.lanes, p = b / l.panel, pb = std::min(l.panel, g.n_blocks - p * l.panel);
+      const size_t idx = static_cast<size_t>(p) * g.k_pad * l.panel * l.lanes +
+                         (static_cast<size_t>(kk / l.group) * pb + b % l.panel) * l.lanes * l.group +
                          static_cast<size_t>(c % l.lanes) * l.group + kk % l.group;
       if (l.weight_bytes == 1) {
         g.weights[idx] = static_cast<int8_t>(v);

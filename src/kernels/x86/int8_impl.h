@@ -74,6 +74,7 @@ struct Kernels {
   // ---- GEMM over prepared input rows -------------------------------------
   struct Args {
     const WElem* w;
+    size_t panel_elems;  // weights per full panel of T::kMaxNB blocks (PackedGemmInt8)
     int n_blocks, n;
     const int32_t* bias;
     const Int8Requant* rq;
@@ -82,7 +83,9 @@ struct Kernels {
     bool fast;  // every channel block takes T's fast requantization (T::fast_ok)
   };
 
-  // MR output pixels x NB blocks of L channels; KU sets of accumulators over
+  // MR output pixels x NB blocks of L channels, from block nb0, a multiple
+  // of T::kMaxNB with NB = min(T::kMaxNB, n_blocks - nb0): one whole panel
+  // of the weights, read front to back. KU sets of accumulators over
   // consecutive k-groups when the tile alone has too few to hide latency.
   // NG > 0: one tap of exactly NG k-groups (1x1 convolutions and fully
   // connected with a short K), a loop GCC unrolls whole, so the accumulators
@@ -101,10 +104,14 @@ struct Kernels {
         for (int u = 1; u < KU; ++u) acc[u][i][j] = T::zero();
       }
     }
-    const size_t wk = static_cast<size_t>(a.n_blocks) * L * G;
-    const WElem* w = a.w + static_cast<size_t>(nb0) * L * G;
+    constexpr size_t wk = static_cast<size_t>(NB) * L * G;
+    constexpr size_t kPrefetchSteps = 1024 / (wk * sizeof(WElem)) + 1;  // about 1 KB ahead
+    const WElem* w = a.w + static_cast<size_t>(nb0 / T::kMaxNB) * a.panel_elems;
     auto step = [&](Reg (&ac)[MR][NB], const Elem* x) {
       Reg wv[NB];
+      // One pixel (batch-1 FULLY_CONNECTED): nothing reuses the weights, so
+      // the walk is bound by how early they arrive.
+      if constexpr (MR == 1) __builtin_prefetch(w + kPrefetchSteps * wk);
       for (int j = 0; j < NB; ++j) wv[j] = T::load_w(w + j * L * G);
       for (int i = 0; i < MR; ++i) {
         const Reg xv = T::bcast(x + i * ps);
@@ -226,8 +233,10 @@ struct Kernels {
   static Args gemm_args(const PackedGemmInt8& g, const int32_t* taps, int ntaps, int ngroups) {
     bool fast = g.n > 0;
     for (int c0 = 0; fast && c0 < g.n; c0 += L) fast = T::fast_ok(g.rq, c0);
-    return Args{reinterpret_cast<const WElem*>(g.weights.data()), g.n_blocks, g.n, g.bias.data(), &g.rq,
-                taps, ntaps, ngroups, fast};
+    static_assert(T::kMaxNB == (L == 8 ? kGemmPanelAvx2 : kGemmPanelAvx512), "tile width != packed panel");
+    return Args{reinterpret_cast<const WElem*>(g.weights.data()),
+                static_cast<size_t>(g.k_pad) * T::kMaxNB * L,
+                g.n_blocks, g.n, g.bias.data(), &g.rq, taps, ntaps, ngroups, fast};
   }
 
   // ---- convolution ---------------------------------------------------------
