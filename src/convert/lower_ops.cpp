@@ -166,7 +166,8 @@ Value lower_op(Lowering& L, const Layer& layer, const OpSpec& spec, std::span<co
     case OpKind::kSoftmax:
     case OpKind::kLogistic:
     case OpKind::kTanh:
-    case OpKind::kHardSwish: return lower_activation(L, layer, spec, single(layer, in), plan);
+    case OpKind::kHardSwish:
+    case OpKind::kRelu: return lower_activation(L, layer, spec, single(layer, in), plan);
     case OpKind::kAdd: return lower_add(L, layer, spec, in, plan);
     case OpKind::kMean: return lower_mean(L, layer, spec, single(layer, in), plan);
     case OpKind::kConcatenation: return lower_concatenation(L, layer, spec, in, plan);

@@ -77,9 +77,10 @@ std::optional<ActQuant> fixed_output_quant(OpKind op) {
   }
 }
 
-// LOGISTIC, TANH, SOFTMAX (beta 1, last axis) and HARD_SWISH. In int8,
-// LOGISTIC and SOFTMAX write TFLite's fixed 1/256, -128, TANH 1/128, 0;
-// HARD_SWISH its own parameters (plan.out).
+// LOGISTIC, TANH, SOFTMAX (beta 1, last axis), HARD_SWISH and RELU / RELU6.
+// In int8, LOGISTIC and SOFTMAX write TFLite's fixed 1/256, -128, TANH
+// 1/128, 0; HARD_SWISH and the RELUs their own parameters (plan.out), which
+// TFLite's kernels requantize to.
 Value lower_activation(Lowering& L, const Layer& layer, const OpSpec& spec, const Value& in, const NodePlan& plan) {
   const std::string& name = layer.name();
   lite::BuiltinOp op = lite::BuiltinOp::kSoftmax;
@@ -92,6 +93,11 @@ Value lower_activation(Lowering& L, const Layer& layer, const OpSpec& spec, cons
     case OpKind::kHardSwish:
       op = lite::BuiltinOp::kHardSwish;
       int8_version = 1;
+      break;
+    case OpKind::kRelu:  // version 2: int8 (op_version.cc)
+      check(spec.activation == Activation::kRelu || spec.activation == Activation::kRelu6,
+            "convert: layer '" + name + "' is a clamp TFLite has no op for");
+      op = spec.activation == Activation::kRelu6 ? lite::BuiltinOp::kRelu6 : lite::BuiltinOp::kRelu;
       break;
     default: throw Error("convert: layer '" + name + "' is no activation op");
   }

@@ -100,6 +100,7 @@ const char* op_kind_name(OpKind k) {
     case OpKind::kLogistic: return "LOGISTIC";
     case OpKind::kTanh: return "TANH";
     case OpKind::kHardSwish: return "HARD_SWISH";
+    case OpKind::kRelu: return "RELU";
   }
   return "?";
 }

@@ -114,7 +114,13 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     std::vector<int> chain;
     const Layer* bn = nullptr;
     std::optional<Activation> clamp;
-    bool same_as(const Pattern& o) const { return chain.size() == o.chain.size() && bn == o.bn && clamp == o.clamp; }
+    // The head is a per-channel affine layer (BatchNormalization) that no op
+    // before it absorbs, on [H, W, C] samples: it becomes a 1x1
+    // DepthwiseConv2D (kernel = scale, bias = offset), which may fuse a clamp.
+    bool affine_op = false;
+    bool same_as(const Pattern& o) const {
+      return chain.size() == o.chain.size() && bn == o.bn && clamp == o.clamp && affine_op == o.affine_op;
+    }
   };
   auto pattern_at = [&](size_t i) {
     const Layer& layer = *model.nodes()[i].layer;
@@ -124,6 +130,8 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     auto next = [&]() -> std::optional<int> { return only_reader(model, readers, p.chain.back()); };
     const bool linear = kind != nullptr && kind->op_spec != nullptr &&
                         kind->op_spec(layer).activation == Activation::kLinear;
+    p.affine_op = kind != nullptr && kind->as_channel_affine != nullptr && layer.input_shapes().size() == 1 &&
+                  layer.input_shapes()[0].size() == 3 && kind->as_channel_affine(layer).has_value();
     if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
       if (const std::optional<int> r = next()) {
         const Layer& bn = model.layer(static_cast<size_t>(*r));
@@ -134,7 +142,7 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
         }
       }
     }
-    if (linear && kind->fuses_activation) {  // ... -> ReLU / ReLU(6) / Activation
+    if ((linear && kind->fuses_activation) || p.affine_op) {  // ... -> ReLU / ReLU(6) / Activation
       if (const std::optional<int> r = next()) {
         const Layer& clamp = model.layer(static_cast<size_t>(*r));
         const LayerKind* ck = find_layer_kind(clamp.type());
@@ -189,6 +197,23 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     LayerPtr kept_bn;
     const bool shared = calls[i] > 1;
     const bool later_call = shared && shared_copy.count(node.layer.get()) > 0;
+    std::string type = node.layer->type();
+    if (pat.affine_op && !later_call) {
+      const ChannelAffine a = *kind->as_channel_affine(*layer);
+      const auto c = static_cast<int64_t>(a.scale.size());
+      check(c == layer->input_shapes()[0][2] && a.offset.size() == a.scale.size(),
+            "rewrite: " + layer->type() + " '" + layer->name() + "' has " + std::to_string(c) +
+                " channels, its input " + std::to_string(layer->input_shapes()[0][2]));
+      type = "DepthwiseConv2D";
+      kind = find_layer_kind(type);
+      check(kind != nullptr && kind->weight == "depthwise_kernel", "rewrite: no DepthwiseConv2D record");
+      unit = Unit{layers::DepthwiseConv2D({1, 1}, {.name = layer->name()})->get_config(), {}};
+      Tensor k({1, 1, c, 1}), b({c});
+      std::copy(a.scale.begin(), a.scale.end(), k.f32());
+      std::copy(a.offset.begin(), a.offset.end(), b.f32());
+      unit->weights[kind->weight] = std::move(k);
+      unit->weights["bias"] = std::move(b);
+    }
     if (pat.bn != nullptr && !later_call) {
       unit = unit_of(*layer);
       const LayerKind* bk = find_layer_kind(pat.bn->type());
@@ -211,7 +236,7 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     // An activation TFLite has no fused form of (sigmoid, softmax, tanh,
     // hard_swish) becomes an Activation layer of its own after the op.
     std::optional<Activation> split;
-    if (chain.size() == 1 && kind != nullptr && kind->fuses_activation && kind->op_spec != nullptr) {
+    if (chain.size() == 1 && !pat.affine_op && kind != nullptr && kind->fuses_activation && kind->op_spec != nullptr) {
       const Activation a = kind->op_spec(*layer).activation;
       if (!activation_fusable(a)) {
         split = a;
@@ -223,7 +248,7 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     }
     const bool changed = unit.has_value();
     if (changed) {
-      layer = layer_from_config(node.layer->type(), unit->config);
+      layer = layer_from_config(type, unit->config);
       layer->set_name(node.layer->name());
     } else if (!later_call) {
       layer = LayerPtr(layer->clone());

@@ -186,8 +186,16 @@ TEST(QatActivations, HardSwishHasItsOwnRange) {
   QuantizeConfigPtr c = default_quantize_config(*layers::ActivationLayer(Activation::kHardSwish));
   ASSERT_TRUE(c && c->output_quantizer());
   EXPECT_EQ(c->output_quantizer()->kind, QuantizerKind::kMovingAverage);
-  // Relu / relu6 exist only fused into an op: no config of their own.
-  EXPECT_EQ(default_quantize_config(*layers::ActivationLayer(Activation::kRelu)), nullptr);
+  // relu / relu6 standing alone (no op before them to fuse into) are RELU /
+  // RELU6 ops with their own range, as tfmot quantizes a ReLU's output; a
+  // ReLU layer with another bound has no op and no config.
+  for (const LayerPtr& l : {layers::ActivationLayer(Activation::kRelu), layers::ActivationLayer(Activation::kRelu6),
+                            layers::ReLU(std::nullopt), layers::ReLU(6.0f)}) {
+    QuantizeConfigPtr r = default_quantize_config(*l);
+    ASSERT_TRUE(r && r->output_quantizer()) << l->name();
+    EXPECT_EQ(r->output_quantizer()->kind, QuantizerKind::kMovingAverage) << l->name();
+  }
+  EXPECT_EQ(default_quantize_config(*layers::ReLU(4.0f)), nullptr);
   QuantizeConfigPtr lin = default_quantize_config(*layers::ActivationLayer(Activation::kLinear));
   ASSERT_TRUE(lin);
   EXPECT_FALSE(lin->output_quantizer().has_value());  // linear: pass-through

@@ -40,6 +40,7 @@ enum class OpKind : uint8_t {
   kLogistic,        // LOGISTIC (activation "sigmoid")
   kTanh,            // TANH (activation "tanh")
   kHardSwish,       // HARD_SWISH (activation "hard_swish")
+  kRelu,            // RELU or RELU6 (OpSpec::activation kRelu / kRelu6): a clamp no op before it absorbed
 };
 // "CONV_2D", ...; "NONE" for kNone, "IDENTITY" for kIdentity.
 const char* op_kind_name(OpKind k);

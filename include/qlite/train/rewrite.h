@@ -18,6 +18,10 @@
 //  - an op whose record fuses activations (Conv2D, DepthwiseConv2D, Dense), read only by a
 //    clamp layer (ReLU, ReLU(6), Activation relu / relu6) -> the op with that
 //    activation fused;
+//  - a per-channel affine layer (BatchNormalization, moving statistics) that
+//    no pattern above absorbs, on [H, W, C] samples -> a 1x1 DepthwiseConv2D
+//    of the same name with kernel s and bias t per channel, which takes a
+//    following clamp as the ops above do (keep_batch_norm does not apply);
 //  - an op whose record fuses activations, with an activation TFLite has no
 //    fused form of (activation_fusable() false: sigmoid, softmax, tanh,
 //    hard_swish) -> the op with no activation, then an Activation layer of

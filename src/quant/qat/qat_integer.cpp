@@ -8,8 +8,11 @@
 // rounding recovers q - zp exactly and QUANTIZE gives back q. Pass-through
 // layers (Reshape, Flatten, MaxPooling2D) only copy or take maxima of such
 // values, which preserves the property.
+#include <limits>
+
 #include "kernels/reference/activation_kernels.h"
 #include "kernels/reference/int8_kernels.h"
+#include "kernels/reference/math_kernels.h"
 #include "quant/qat/qat_internal.h"
 
 namespace qlite::quant::detail {
@@ -257,6 +260,14 @@ void run_integer_activation(const LoweredQuant& L, const Tensor& x, Tensor& out,
       const ref::HardSwishParams p =
           ref::make_hard_swish_params(true, iq.scale, iq.zero_point, L.output.scale, L.output.zero_point);
       ref::hard_swish_int8(p, numel, s.in.data(), s.out.data());
+      break;
+    }
+    case OpKind::kRelu: {  // RELU / RELU6: TFLite's ReluX, requantizing to the output's parameters
+      const float hi = L.spec.activation == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
+      const ref::ReluQuantParams p =
+          ref::make_relu_params(0.0f, hi, iq.scale, iq.zero_point, L.output.scale, L.output.zero_point, -128, 127);
+      for (int64_t i = 0; i < numel; ++i)
+        s.out[static_cast<size_t>(i)] = static_cast<int8_t>(ref::relu_quantized(p, s.in[static_cast<size_t>(i)]));
       break;
     }
     default:

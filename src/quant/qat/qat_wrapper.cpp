@@ -568,7 +568,8 @@ LoweredQuant QuantizeWrapper::lowered() const {
       case OpKind::kLogistic:
       case OpKind::kTanh:
       case OpKind::kSoftmax:
-      case OpKind::kHardSwish: L.op = LoweredOp::kActivation; break;
+      case OpKind::kHardSwish:
+      case OpKind::kRelu: L.op = LoweredOp::kActivation; break;
       default: throw Error(who + ": QAT has no integer evaluation for " + op_kind_name(L.spec.op));
     }
     for (size_t k = 0; k < num_producers(); ++k) {

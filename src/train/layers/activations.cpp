@@ -186,11 +186,14 @@ std::optional<Activation> activation_as_fused(const Layer& layer) {
 }
 
 // The op an Activation layer is when it stands alone (the rewrite splits
-// unfusable activations off their op into such a layer). relu / relu6 exist
-// only fused: no op of their own here.
+// unfusable activations off their op into such a layer; relu and relu6
+// stand alone where no op before them takes a fused activation: after a
+// pooling, a concatenation, the input, a shared op whose calls differ).
 OpKind activation_op(Activation a) {
   switch (a) {
     case Activation::kLinear: return OpKind::kIdentity;
+    case Activation::kRelu:
+    case Activation::kRelu6: return OpKind::kRelu;
     case Activation::kSigmoid: return OpKind::kLogistic;
     case Activation::kTanh: return OpKind::kTanh;
     case Activation::kSoftmax: return OpKind::kSoftmax;
@@ -200,26 +203,45 @@ OpKind activation_op(Activation a) {
 }
 
 OpSpec activation_op_spec(const Layer& layer) {
-  return {.op = activation_op(dynamic_cast<const ActivationClass&>(layer).activation())};
+  const Activation a = dynamic_cast<const ActivationClass&>(layer).activation();
+  const OpKind op = activation_op(a);
+  return {.op = op, .activation = op == OpKind::kRelu ? a : Activation::kLinear};
 }
 
-// sigmoid, softmax, tanh: the output quantization TFLite fixes; hard_swish:
-// its own range; linear: nothing changes.
+// sigmoid, softmax, tanh: the output quantization TFLite fixes; hard_swish,
+// relu, relu6: their own range (tfmot quantizes a standalone ReLU's output;
+// TFLite's RELU requantizes to it); linear: nothing changes.
 QuantRole activation_quant_role(const Layer& layer) {
   switch (activation_op(dynamic_cast<const ActivationClass&>(layer).activation())) {
     case OpKind::kIdentity: return QuantRole::kPassThrough;
     case OpKind::kLogistic:
     case OpKind::kTanh:
     case OpKind::kSoftmax: return QuantRole::kFixedOutput;
-    case OpKind::kHardSwish: return QuantRole::kOutputRange;
+    case OpKind::kHardSwish:
+    case OpKind::kRelu: return QuantRole::kOutputRange;
     default: return QuantRole::kNone;
   }
+}
+
+// A ReLU layer standing alone: RELU or RELU6 (the clamps relu_as_fused
+// names), its own output range; other bounds have no op here.
+OpSpec relu_op_spec(const Layer& layer) {
+  const std::optional<Activation> a = relu_as_fused(layer);
+  if (!a) return {};
+  return {.op = OpKind::kRelu, .activation = *a};
+}
+QuantRole relu_quant_role(const Layer& layer) {
+  return relu_as_fused(layer) ? QuantRole::kOutputRange : QuantRole::kNone;
 }
 
 }  // namespace
 
 LayerKind relu_kind() {
-  return {.class_name = "ReLU", .from_config = &relu_from_config, .as_fused_activation = &relu_as_fused};
+  return {.class_name = "ReLU",
+          .from_config = &relu_from_config,
+          .op_spec = &relu_op_spec,
+          .quant_role_of = &relu_quant_role,
+          .as_fused_activation = &relu_as_fused};
 }
 LayerKind activation_kind() {
   return {.class_name = "Activation",
