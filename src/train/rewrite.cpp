@@ -115,8 +115,9 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     const Layer* bn = nullptr;
     std::optional<Activation> clamp;
     // The head is a per-channel affine layer (BatchNormalization) that no op
-    // before it absorbs, on [H, W, C] samples: it becomes a 1x1
-    // DepthwiseConv2D (kernel = scale, bias = offset), which may fuse a clamp.
+    // before it absorbs, on [H, W, C] or [C] samples: it becomes a 1x1
+    // DepthwiseConv2D (kernel = scale, bias = offset; [C] samples seen as
+    // [1, 1, C] through a Reshape on each side), which may fuse a clamp.
     bool affine_op = false;
     bool same_as(const Pattern& o) const {
       return chain.size() == o.chain.size() && bn == o.bn && clamp == o.clamp && affine_op == o.affine_op;
@@ -131,7 +132,8 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     const bool linear = kind != nullptr && kind->op_spec != nullptr &&
                         kind->op_spec(layer).activation == Activation::kLinear;
     p.affine_op = kind != nullptr && kind->as_channel_affine != nullptr && layer.input_shapes().size() == 1 &&
-                  layer.input_shapes()[0].size() == 3 && kind->as_channel_affine(layer).has_value();
+                  (layer.input_shapes()[0].size() == 3 || layer.input_shapes()[0].size() == 1) &&
+                  kind->as_channel_affine(layer).has_value();
     if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
       if (const std::optional<int> r = next()) {
         const Layer& bn = model.layer(static_cast<size_t>(*r));
@@ -198,12 +200,15 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     const bool shared = calls[i] > 1;
     const bool later_call = shared && shared_copy.count(node.layer.get()) > 0;
     std::string type = node.layer->type();
+    // A [C] sample through the 1x1 depthwise: the channel count, else 0.
+    const int64_t vector_channels =
+        pat.affine_op && node.layer->input_shapes()[0].size() == 1 ? node.layer->input_shapes()[0][0] : 0;
     if (pat.affine_op && !later_call) {
       const ChannelAffine a = *kind->as_channel_affine(*layer);
       const auto c = static_cast<int64_t>(a.scale.size());
-      check(c == layer->input_shapes()[0][2] && a.offset.size() == a.scale.size(),
+      check(c == layer->input_shapes()[0].back() && a.offset.size() == a.scale.size(),
             "rewrite: " + layer->type() + " '" + layer->name() + "' has " + std::to_string(c) +
-                " channels, its input " + std::to_string(layer->input_shapes()[0][2]));
+                " channels, its input " + std::to_string(layer->input_shapes()[0].back()));
       type = "DepthwiseConv2D";
       kind = find_layer_kind(type);
       check(kind != nullptr && kind->weight == "depthwise_kernel", "rewrite: no DepthwiseConv2D record");
@@ -264,18 +269,25 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     }
     std::vector<int> inputs;
     for (int k : node.inputs) inputs.push_back(where[static_cast<size_t>(k)]);
+    // A node the rewrite adds around the source's (no weights of its own).
+    auto add_plain = [&](LayerPtr l, std::vector<int> in) {
+      const int a = rw.model->add_node(std::move(l), std::move(in));
+      rw.sources.push_back(chain);
+      rw.batch_norms.emplace_back();
+      units.emplace_back();
+      return a;
+    };
+    if (vector_channels > 0)
+      inputs = {add_plain(layers::Reshape({1, 1, vector_channels}, unused_name(node.layer->name() + "_hwc")), inputs)};
     int at = rw.model->add_node(layer, inputs);
     rw.sources.push_back(chain);
     rw.batch_norms.push_back(std::move(kept_bn));
     units.push_back(std::move(unit));
-    if (split) {
-      at = rw.model->add_node(layers::ActivationLayer(*split, unused_name(node.layer->name() + "_" +
-                                                                          activation_name(*split))),
-                              {at});
-      rw.sources.push_back(chain);
-      rw.batch_norms.emplace_back();
-      units.emplace_back();
-    }
+    if (split)
+      at = add_plain(layers::ActivationLayer(*split, unused_name(node.layer->name() + "_" + activation_name(*split))),
+                     {at});
+    if (vector_channels > 0)
+      at = add_plain(layers::Reshape({vector_channels}, unused_name(node.layer->name() + "_flat")), {at});
     for (int c : chain) where[static_cast<size_t>(c)] = at;
   }
   rw.model->build(0);

@@ -1,8 +1,9 @@
 // Layers no op before them absorbs, through the shared rewrite, QAT and
 // conversion: a BatchNormalization after a Concatenate and after an Add
-// (DenseNet's and pre-activation ResNet's BN -> ReLU), which becomes a 1x1
-// DEPTHWISE_CONV_2D with the batch norm's scale as its per-channel kernel
-// and its offset as bias (a following clamp fuses into it); and ReLU /
+// (DenseNet's and pre-activation ResNet's BN -> ReLU) and after global
+// average pooling, which becomes a 1x1 DEPTHWISE_CONV_2D with the batch
+// norm's scale as its per-channel kernel and its offset as bias (a following
+// clamp fuses into it; a [C] sample is reshaped to [1, 1, C]); and ReLU /
 // Activation relu6 after a pooling and after global average pooling, which
 // become RELU / RELU6 ops with their own output range (tfmot quantizes a
 // standalone ReLU's output). Checked: the rewrite against the float model,
@@ -38,6 +39,7 @@ std::unique_ptr<Model> standalone_model() {
   auto z = layers::DepthwiseConv2D({3, 3}, {.padding = Padding::kSame, .name = "dw"})(x);
   auto s = layers::BatchNormalization({.momentum = 0.9f, .name = "bn_add"})(layers::Add("add")({x, z}));
   auto g = layers::ReLU(6.0f, "relu_gap")(layers::GlobalAveragePooling2D(false, "gap")(s));
+  g = layers::BatchNormalization({.momentum = 0.9f, .name = "bn_vec"})(g);  // on [16] samples
   return std::make_unique<Model>(in, layers::Dense(10, {.name = "logits"})(g), "standalone");
 }
 
@@ -82,7 +84,7 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
   auto m = standalone_model();
   m->build(1);
   // Moving statistics away from (0, 1), so that the fold is not the identity.
-  for (const char* name : {"bn_cat", "bn_add"}) {
+  for (const char* name : {"bn_cat", "bn_add", "bn_vec"}) {
     Layer& bn = *m->find_layer(name);
     float v = 0.5f;
     for (Param* p : bn.params())
@@ -90,7 +92,7 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
   }
   const RewrittenModel rw = rewrite_for_lowering(*m);
   Model& r = *rw.model;
-  for (const char* name : {"bn_cat", "bn_add"}) {
+  for (const char* name : {"bn_cat", "bn_add", "bn_vec"}) {
     const Layer* l = r.find_layer(name);
     ASSERT_NE(l, nullptr) << name;
     EXPECT_EQ(l->type(), "DepthwiseConv2D") << name;
@@ -110,6 +112,10 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
       EXPECT_EQ(b->value.f32()[i], a.offset[i]);
     }
   }
+  ASSERT_NE(r.find_layer("bn_vec_hwc"), nullptr);
+  ASSERT_NE(r.find_layer("bn_vec_flat"), nullptr);
+  EXPECT_EQ(r.find_layer("bn_vec_hwc")->output_shape(), (Shape{1, 1, 16}));
+  EXPECT_EQ(r.find_layer("bn_vec_flat")->output_shape(), (Shape{16}));
   EXPECT_EQ(r.find_layer("act6"), nullptr);  // fused
   ASSERT_NE(r.find_layer("relu_pool"), nullptr);
   ASSERT_NE(r.find_layer("relu_gap"), nullptr);
@@ -129,7 +135,8 @@ TEST(StandaloneOpsDeploy, Float32FileComputesTheModel) {
   Model& m = *trained().float_model;
   const auto r = convert_with(m, Mode::kFloat32);
   const std::vector<std::string> ops = op_names(r);
-  EXPECT_EQ(count(ops, "DEPTHWISE_CONV_2D"), 3) << "dw, bn_cat, bn_add";
+  EXPECT_EQ(count(ops, "DEPTHWISE_CONV_2D"), 4) << "dw, bn_cat, bn_add, bn_vec";
+  EXPECT_EQ(count(ops, "RESHAPE"), 2) << "the input's and bn_vec's [1, 1, C] (its [C] folds into the Dense)";
   EXPECT_EQ(count(ops, "RELU"), 1);
   EXPECT_EQ(count(ops, "RELU6"), 1);
   const Tensor x = rows(ds->test.x, 0, 500);

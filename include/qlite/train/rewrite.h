@@ -22,6 +22,8 @@
 //    no pattern above absorbs, on [H, W, C] samples -> a 1x1 DepthwiseConv2D
 //    of the same name with kernel s and bias t per channel, which takes a
 //    following clamp as the ops above do (keep_batch_norm does not apply);
+//    on [C] samples the same between Reshape layers "<name>_hwc" (to
+//    [1, 1, C]) and "<name>_flat" (back), listing the source node too;
 //  - an op whose record fuses activations, with an activation TFLite has no
 //    fused form of (activation_fusable() false: sigmoid, softmax, tanh,
 //    hard_swish) -> the op with no activation, then an Activation layer of
