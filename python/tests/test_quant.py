@@ -166,6 +166,41 @@ def test_freeze_bn_after_trains_batch_statistics_then_the_file_equals_qat(fashio
     assert qat_accuracy == tflite_accuracy(content, xt[:500], yt[:500])  # a tiny model: the equality is the point
 
 
+def test_densenet_style_batch_norm_and_relu_with_no_op_before_them(fashion):
+    """Concatenate -> BatchNormalization -> ReLU (DenseNet), pooling -> ReLU, global pooling -> BatchNormalization:
+    nothing before them to fold or fuse into, yet QAT trains them and its accuracy is the file's."""
+    (x, y), (xt, yt) = fashion
+    layers = keras.layers
+    inputs = keras.Input(shape=(28, 28))
+    h = layers.Reshape((28, 28, 1))(inputs)
+    h = layers.ReLU()(layers.MaxPooling2D()(layers.Conv2D(8, 3, padding="same")(h)))
+    h = layers.Concatenate()([layers.Conv2D(8, 3, padding="same")(h), h])
+    h = layers.Activation("relu")(layers.BatchNormalization(momentum=0.9)(h))
+    h = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.BatchNormalization(momentum=0.9)(layers.GlobalAveragePooling2D()(h))
+    model = keras.Model(inputs=inputs, outputs=layers.Dense(10)(h), name="densenet_style")
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:3000], y[:3000], batch_size=32, epochs=1, verbose=0)
+    q = quantize_model(model)
+    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    q.fit(x[3000:4000], y[3000:4000], batch_size=32, epochs=1, verbose=0)
+    converter = TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [Optimize.DEFAULT]
+    content = converter.convert()
+    _, qat_accuracy = q.evaluate(xt[:1000], yt[:1000], verbose=0)
+    assert qat_accuracy > 0.3
+    assert qat_accuracy == tflite_accuracy(content, xt[:1000], yt[:1000])
+    float_converter = TFLiteConverter.from_keras_model(model)
+    it = Interpreter(model_content=float_converter.convert())
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    it.resize_tensor_input(inp["index"], [100, 28, 28])
+    it.allocate_tensors()
+    it.set_tensor(inp["index"], xt[:100].astype(np.float32))
+    it.invoke()
+    np.testing.assert_allclose(it.get_tensor(out["index"]), model.predict(xt[:100], verbose=0), rtol=1e-4, atol=1e-4)
+
+
 def test_converter_errors(cpp_models):
     model = keras.models.load_model(str(cpp_models["model"]))
     c = TFLiteConverter.from_keras_model(model)
