@@ -507,6 +507,9 @@ void bind_keras(py::module_& m) {
   m.def("Dropout", [](float rate, uint64_t seed, const std::string& name) {
     return std::shared_ptr<Layer>(layers::Dropout(rate, seed, name));
   });
+  m.def("Rescaling", [](float scale, float offset, const std::string& name) {
+    return std::shared_ptr<Layer>(layers::Rescaling(scale, offset, name));
+  });
   m.def("Concatenate", [](int axis, const std::string& name) {
     return std::shared_ptr<Layer>(layers::Concatenate(axis, name));
   });

@@ -201,6 +201,32 @@ def test_densenet_style_batch_norm_and_relu_with_no_op_before_them(fashion):
     np.testing.assert_allclose(it.get_tensor(out["index"]), model.predict(xt[:100], verbose=0), rtol=1e-4, atol=1e-4)
 
 
+def test_rescaling_preprocessing_in_the_model(fashion):
+    """Rescaling(1 / 255) on raw pixels, as Keras tutorials put it in front of a network: trains, saves, QATs and
+    converts, QAT accuracy equal to the file's."""
+    (x, y), (xt, yt) = fashion
+    x, xt = x * 255.0, xt * 255.0
+    layers = keras.layers
+    inputs = keras.Input(shape=(28, 28))
+    h = layers.Rescaling(1.0 / 255)(layers.Reshape((28, 28, 1))(inputs))
+    h = layers.Conv2D(8, 3, strides=2, activation="relu")(h)
+    model = keras.Model(inputs=inputs, outputs=layers.Dense(10)(layers.GlobalAveragePooling2D()(h)), name="rescaled")
+    assert model.layers[2].get_config()["scale"] == pytest.approx(1.0 / 255)
+    with pytest.raises(ValueError, match="Rescaling"):
+        layers.Rescaling([1.0, 2.0])
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:2000], y[:2000], batch_size=32, epochs=1, verbose=0)
+    q = quantize_model(model)
+    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    q.fit(x[2000:2500], y[2000:2500], batch_size=32, epochs=1, verbose=0)
+    converter = TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [Optimize.DEFAULT]
+    content = converter.convert()
+    _, qat_accuracy = q.evaluate(xt[:500], yt[:500], verbose=0)
+    assert qat_accuracy == tflite_accuracy(content, xt[:500], yt[:500])
+
+
 def test_converter_errors(cpp_models):
     model = keras.models.load_model(str(cpp_models["model"]))
     c = TFLiteConverter.from_keras_model(model)

@@ -67,7 +67,7 @@ Registry& registry() {
                         detail::relu_kind(), detail::activation_kind(), detail::batch_norm_kind(),
                         detail::add_kind(), detail::global_average_pooling2d_kind(), detail::dropout_kind(),
                         detail::average_pooling2d_kind(), detail::concatenate_kind(),
-                        detail::zero_padding2d_kind(), detail::depthwise_conv2d_kind()})
+                        detail::zero_padding2d_kind(), detail::depthwise_conv2d_kind(), detail::rescaling_kind()})
       reg->kinds[k.class_name] = std::move(k);
     return reg;
   }();

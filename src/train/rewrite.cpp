@@ -31,6 +31,7 @@ std::optional<int> only_reader(const Model& m, const std::vector<std::vector<int
 struct Unit {
   json config;
   std::map<std::string, Tensor> weights;
+  bool frozen = false;  // its weights are not trained (made from a layer without trainable ones)
 };
 
 Unit unit_of(const Layer& layer) {
@@ -218,6 +219,9 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
       std::copy(a.offset.begin(), a.offset.end(), b.f32());
       unit->weights[kind->weight] = std::move(k);
       unit->weights["bias"] = std::move(b);
+      bool trainable = false;
+      for (const Param* q : layer->params()) trainable = trainable || q->trainable;
+      unit->frozen = !trainable;  // Rescaling: QAT keeps its scale and offset
     }
     if (pat.bn != nullptr && !later_call) {
       unit = unit_of(*layer);
@@ -291,8 +295,12 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     for (int c : chain) where[static_cast<size_t>(c)] = at;
   }
   rw.model->build(0);
-  for (size_t j = 0; j < units.size(); ++j)
-    if (units[j]) set_weights(rw.model->layer(j), units[j]->weights);
+  for (size_t j = 0; j < units.size(); ++j) {
+    if (!units[j]) continue;
+    set_weights(rw.model->layer(j), units[j]->weights);
+    if (units[j]->frozen)
+      for (Param* p : rw.model->layer(j).params()) p->trainable = false;
+  }
   return rw;
 }
 

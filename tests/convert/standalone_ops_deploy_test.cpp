@@ -218,5 +218,57 @@ TEST(StandaloneOpsDeploy, Relu6OpClampsAsTheFileDoes) {
   EXPECT_EQ(a.equal, a.total);
 }
 
+// Rescaling(1 / 127.5, -1) on the input (Keras' MobileNet preprocessing) is a
+// 1x1 depthwise QAT does not train; one after a linear Conv2D folds into it.
+TEST(StandaloneOpsDeploy, RescalingOnTheInputAndAfterAConv) {
+  REQUIRE_FASHION(ds);
+  auto in = layers::Input({28, 28}, "in");
+  auto x = layers::Rescaling(255.0f / 127.5f, -1.0f, "pre")(layers::Reshape({28, 28, 1}, "reshape")(in));
+  x = layers::Conv2D(8, {3, 3}, {.strides = {2, 2}, .padding = Padding::kSame, .name = "c"})(x);
+  x = layers::ReLU(std::nullopt, "r")(layers::Rescaling(0.5f, 0.125f, "post")(x));
+  Model m(in, layers::Dense(10, {.name = "logits"})(layers::GlobalAveragePooling2D(false, "gap")(x)), "rescaling");
+  m.compile(Adam(), SparseCategoricalCrossentropy{true});
+  FitOptions fo;
+  fo.epochs = 1;
+  fo.batch_size = 32;
+  const Split part = take(ds->train, 0, 2000);
+  m.fit(part.x, part.y, fo);
+  const RewrittenModel rw = rewrite_for_lowering(m);
+  ASSERT_NE(rw.model->find_layer("pre"), nullptr);
+  EXPECT_EQ(rw.model->find_layer("pre")->type(), "DepthwiseConv2D");
+  EXPECT_EQ(rw.model->find_layer("post"), nullptr);  // folded into c, with r fused
+  EXPECT_EQ(rw.model->find_layer("c")->get_config()["activation"], "relu");
+  auto q = quant::quantize_model(m);
+  const auto& pre = dynamic_cast<const quant::QuantizeWrapper&>(*q->find_layer("quant_pre"));
+  EXPECT_EQ(pre.inner().type(), "DepthwiseConv2D");
+  Tensor kernel_before;
+  for (Param* p : q->find_layer("quant_pre")->params())
+    if (p->name == "depthwise_kernel") {
+      EXPECT_FALSE(p->trainable);
+      kernel_before = p->value;
+    }
+  ASSERT_EQ(kernel_before.numel(), 1);
+  q->compile(Adam(AdamOptions{.learning_rate = 1e-3f}), SparseCategoricalCrossentropy{true});
+  const Split more = take(ds->train, 2000, 2500);
+  q->fit(more.x, more.y, fo);
+  for (Param* p : q->find_layer("quant_pre")->params())
+    if (p->name == "depthwise_kernel") EXPECT_EQ(p->value.f32()[0], kernel_before.f32()[0]);
+  const auto r = convert_with(*q, Mode::kInt8);
+  const Tensor xt = rows(ds->test.x, 0, 1000);
+  const Tensor sim = q->predict(xt, 250);
+  const RunOutput dep = run_qlite(r.bytes, xt);
+  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
+  int64_t equal = 0;
+  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
+  EXPECT_EQ(equal, sim.numel());
+  const Tensor want = m.predict(xt, 250);
+  const RunOutput f32 = run_qlite(convert_with(m, Mode::kFloat32).bytes, xt);
+  const Compared c = compare_rows(f32.values, std::vector<float>(want.f32(), want.f32() + want.numel()), 10);
+  EXPECT_LT(c.max_rel, 1e-4);
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  const Int8Agreement a = int8_agreement(*peer, convert_with(*q, Mode::kInt8, IoType::kInt8), xt);
+  EXPECT_EQ(a.equal, a.total);
+}
+
 }  // namespace
 }  // namespace qlite::test

@@ -3,6 +3,7 @@
 // round trips, hand-computed forward examples, and finite-difference checks
 // of every gradient.
 #include <cmath>
+#include <limits>
 
 #include "layer_test_util.h"
 
@@ -275,6 +276,37 @@ TEST(ZeroPadding2D, KerasConfigForms) {
   EXPECT_THROW(pads(R"({"padding": -1})"), Error);
   EXPECT_THROW(pads(R"({"padding": 1, "data_format": "channels_first"})"), Error);
   EXPECT_EQ(layers::ZeroPadding2D()->default_name_stem(), "zero_padding2d");
+}
+
+// ---- Rescaling -----------------------------------------------------------------
+
+TEST(Rescaling, HandValuesAndGradient) {
+  auto r = layers::Rescaling(0.5f, -1.0f);
+  build(*r, {{2, 2}});
+  EXPECT_EQ(r->output_shape(), Shape({2, 2}));
+  const Tensor x = make_tensor({1, 2, 2}, {0, 2, -4, 255});
+  expect_values(forward_n(*r, {&x}), {-1, 0, -3, 126.5f});
+  Rng rng(12);
+  auto g = layers::Rescaling(1.0f / 255, 0.25f);
+  build(*g, {{3, 4, 2}});
+  Tensor xs = random_tensor({2, 3, 4, 2}, rng);
+  const Tensor out = run_forward(*g, xs);
+  const Tensor probe = random_tensor(out.shape(), rng);
+  const Tensor dx = run_backward(*g, xs, out, probe);
+  check_gradient("rescaling input", *g, xs, xs, dx, probe, rng);
+}
+
+TEST(Rescaling, KerasConfig) {
+  auto l = layer_from_config("Rescaling", json::parse(R"({"name": "r", "scale": 0.00392156862745098})"));
+  EXPECT_EQ(l->get_config()["scale"].get<float>(), 1.0f / 255);
+  EXPECT_EQ(l->get_config()["offset"].get<float>(), 0.0f);
+  EXPECT_EQ(l->name(), "r");
+  EXPECT_EQ(layer_from_config("Rescaling", l->get_config())->get_config(), l->get_config());
+  EXPECT_THROW(layer_from_config("Rescaling", json::parse(R"({"offset": 1})")), Error);
+  EXPECT_THROW(layer_from_config("Rescaling", json::parse(R"({"scale": [1, 2]})")), Error);
+  EXPECT_THROW(layers::Rescaling(std::numeric_limits<float>::infinity()), Error);
+  EXPECT_EQ(layers::Rescaling(2.0f)->default_name_stem(), "rescaling");
+  EXPECT_TRUE(layers::Rescaling(2.0f)->params().empty());
 }
 
 // ---- activations -----------------------------------------------------------------

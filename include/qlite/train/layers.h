@@ -131,6 +131,9 @@ LayerPtr AveragePooling2D(std::array<int, 2> pool_size = {2, 2}, PoolOptions opt
 // and scales the rest by 1 / (1 - rate), from a generator seeded by `seed`;
 // the identity in inference.
 LayerPtr Dropout(float rate, uint64_t seed = 0, std::string name = "");
+// Rescaling(scale, offset): x * scale + offset (Keras' preprocessing layer,
+// e.g. Rescaling(1.0f / 255) on the input); no weights.
+LayerPtr Rescaling(float scale, float offset = 0.0f, std::string name = "");
 // Concatenate(axis)([a, b, ...]): the inputs joined along `axis` (-1: the
 // channels); the other dimensions must match.
 LayerPtr Concatenate(int axis = -1, std::string name = "");

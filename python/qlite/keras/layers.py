@@ -354,6 +354,16 @@ class Dropout(Layer):
 
 
 @_register
+class Rescaling(Layer):
+    """Rescaling(scale, offset=0.0): inputs * scale + offset, e.g. Rescaling(1 / 255) in front of a network."""
+
+    def __init__(self, scale, offset=0.0, name=None, **kwargs):
+        if not all(isinstance(v, (int, float, np.floating, np.integer)) for v in (scale, offset)):
+            raise ValueError("Rescaling: scale and offset must be numbers (qlite takes no per-channel lists)")
+        self._set(_k.Rescaling(float(scale), float(offset), _name(name)), **kwargs)
+
+
+@_register
 class Concatenate(Layer):
     """Concatenate(axis=-1)([a, b, ...]): joins tensors along an axis."""
 
@@ -386,5 +396,5 @@ class Activation(Layer):
 
 __all__ = ["Layer", "KerasTensor", "Input", "InputLayer", "Reshape", "Flatten", "Conv2D", "DepthwiseConv2D",
            "MaxPooling2D", "AveragePooling2D", "Dense", "BatchNormalization", "Add", "GlobalAveragePooling2D",
-           "ZeroPadding2D", "Dropout", "Concatenate", "ReLU", "Activation", "Variable", "ActivationFunction",
+           "ZeroPadding2D", "Dropout", "Rescaling", "Concatenate", "ReLU", "Activation", "Variable", "ActivationFunction",
            "wrap_layer"]

@@ -262,6 +262,7 @@ Shape QuantizeWrapper::build(std::span<const Shape> input_shapes, Rng& rng) {
   const std::vector<Param*> ps = s.inner->params();
   for (WeightSlot& w : s.weights) {
     w.master.value = ps[w.index]->value;
+    w.master.trainable = ps[w.index]->trainable;  // frozen stays frozen (a rewritten Rescaling's kernel)
     w.master.grad = Tensor(w.master.value.shape());
     // With a batch norm kept apart the quantized weights are the folded ones.
     std::vector<float> unused;

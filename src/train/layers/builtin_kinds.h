@@ -22,5 +22,6 @@ LayerKind dropout_kind();
 LayerKind average_pooling2d_kind();
 LayerKind concatenate_kind();
 LayerKind zero_padding2d_kind();
+LayerKind rescaling_kind();
 
 }  // namespace qlite::detail
