@@ -226,7 +226,7 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     if (pat.bn != nullptr && !later_call) {
       unit = unit_of(*layer);
       const LayerKind* bk = find_layer_kind(pat.bn->type());
-      if (options.keep_batch_norm && options.keep_batch_norm(static_cast<int>(i))) {
+      if (bk->batch_statistics && options.keep_batch_norm && options.keep_batch_norm(static_cast<int>(i))) {
         // Its step count would advance once per call, and a shared batch
         // norm would fold into several ops: not what freeze_bn_after means.
         if (shared || calls[static_cast<size_t>(pat.chain[1])] > 1)

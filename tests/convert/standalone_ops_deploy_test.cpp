@@ -238,6 +238,8 @@ TEST(StandaloneOpsDeploy, RescalingOnTheInputAndAfterAConv) {
   EXPECT_EQ(rw.model->find_layer("pre")->type(), "DepthwiseConv2D");
   EXPECT_EQ(rw.model->find_layer("post"), nullptr);  // folded into c, with r fused
   EXPECT_EQ(rw.model->find_layer("c")->get_config()["activation"], "relu");
+  // With batch statistics asked for, a Rescaling still folds (it has none).
+  EXPECT_NO_THROW(quant::quantize_model(m, {.freeze_bn_after = 5}));
   auto q = quant::quantize_model(m);
   const auto& pre = dynamic_cast<const quant::QuantizeWrapper&>(*q->find_layer("quant_pre"));
   EXPECT_EQ(pre.inner().type(), "DepthwiseConv2D");

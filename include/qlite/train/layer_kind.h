@@ -124,8 +124,12 @@ struct LayerKind {
   // its weights (per output channel as output_channel_axes says, "use_bias"
   // in its config) ...
   bool folds_batch_norm = false;
-  // ... the layer is such an affine map in inference (BatchNormalization) ...
+  // ... the layer is such an affine map in inference (BatchNormalization,
+  // Rescaling) ...
   std::optional<ChannelAffine> (*as_channel_affine)(const Layer& layer) = nullptr;
+  // ... which trains with batch statistics (BatchNormalization: QAT may keep
+  // it apart, RewriteOptions::keep_batch_norm; a Rescaling always folds) ...
+  bool batch_statistics = false;
   // ... or the layer is a clamp such an op can absorb (ReLU, Activation):
   // returns it, or nullopt when this instance is no fusable clamp.
   std::optional<Activation> (*as_fused_activation)(const Layer& layer) = nullptr;

@@ -268,7 +268,7 @@ std::optional<ChannelAffine> batch_norm_affine(const Layer& layer) {
 
 LayerKind batch_norm_kind() {
   return {.class_name = "BatchNormalization", .from_config = &batch_norm_from_config,
-          .as_channel_affine = &batch_norm_affine};
+          .as_channel_affine = &batch_norm_affine, .batch_statistics = true};
 }
 
 }  // namespace detail
