@@ -166,6 +166,23 @@ def test_freeze_bn_after_trains_batch_statistics_then_the_file_equals_qat(fashio
     assert qat_accuracy == tflite_accuracy(content, xt[:500], yt[:500])  # a tiny model: the equality is the point
 
 
+def float_then_qat_accuracies(model, x, y, xt, yt, float_images, qat_images, test_images):
+    """Trains the model one epoch on the first float_images, its QAT model on the next qat_images; returns the QAT
+    accuracy and the int8 file's on the first test_images."""
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:float_images], y[:float_images], batch_size=32, epochs=1, verbose=0)
+    q = quantize_model(model)
+    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    end = float_images + qat_images
+    q.fit(x[float_images:end], y[float_images:end], batch_size=32, epochs=1, verbose=0)
+    converter = TFLiteConverter.from_keras_model(q)
+    converter.optimizations = [Optimize.DEFAULT]
+    content = converter.convert()
+    _, qat_accuracy = q.evaluate(xt[:test_images], yt[:test_images], verbose=0)
+    return qat_accuracy, tflite_accuracy(content, xt[:test_images], yt[:test_images])
+
+
 def test_densenet_style_batch_norm_and_relu_with_no_op_before_them(fashion):
     """Concatenate -> BatchNormalization -> ReLU (DenseNet), pooling -> ReLU, global pooling -> BatchNormalization:
     nothing before them to fold or fuse into, yet QAT trains them and its accuracy is the file's."""
@@ -179,18 +196,9 @@ def test_densenet_style_batch_norm_and_relu_with_no_op_before_them(fashion):
     h = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(h)
     h = layers.BatchNormalization(momentum=0.9)(layers.GlobalAveragePooling2D()(h))
     model = keras.Model(inputs=inputs, outputs=layers.Dense(10)(h), name="densenet_style")
-    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x[:3000], y[:3000], batch_size=32, epochs=1, verbose=0)
-    q = quantize_model(model)
-    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4),
-              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    q.fit(x[3000:4000], y[3000:4000], batch_size=32, epochs=1, verbose=0)
-    converter = TFLiteConverter.from_keras_model(q)
-    converter.optimizations = [Optimize.DEFAULT]
-    content = converter.convert()
-    _, qat_accuracy = q.evaluate(xt[:1000], yt[:1000], verbose=0)
+    qat_accuracy, file_accuracy = float_then_qat_accuracies(model, x, y, xt, yt, 3000, 1000, 1000)
     assert qat_accuracy > 0.3
-    assert qat_accuracy == tflite_accuracy(content, xt[:1000], yt[:1000])
+    assert qat_accuracy == file_accuracy
     float_converter = TFLiteConverter.from_keras_model(model)
     it = Interpreter(model_content=float_converter.convert())
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
@@ -214,17 +222,8 @@ def test_rescaling_preprocessing_in_the_model(fashion):
     assert model.layers[2].get_config()["scale"] == pytest.approx(1.0 / 255)
     with pytest.raises(ValueError, match="Rescaling"):
         layers.Rescaling([1.0, 2.0])
-    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x[:2000], y[:2000], batch_size=32, epochs=1, verbose=0)
-    q = quantize_model(model)
-    q.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-4),
-              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    q.fit(x[2000:2500], y[2000:2500], batch_size=32, epochs=1, verbose=0)
-    converter = TFLiteConverter.from_keras_model(q)
-    converter.optimizations = [Optimize.DEFAULT]
-    content = converter.convert()
-    _, qat_accuracy = q.evaluate(xt[:500], yt[:500], verbose=0)
-    assert qat_accuracy == tflite_accuracy(content, xt[:500], yt[:500])
+    qat_accuracy, file_accuracy = float_then_qat_accuracies(model, x, y, xt, yt, 2000, 500, 500)
+    assert qat_accuracy == file_accuracy
 
 
 def test_converter_errors(cpp_models):

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "kernels/reference/int8_kernels.h"
 #include "qlite/convert.h"
 #include "qlite/data.h"
+#include "qlite/quant/qat.h"
 #include "qlite/runtime.h"
 #include "qlite/train.h"
 
@@ -157,6 +159,52 @@ inline convert::ConvertResult convert_with(const Model& m, convert::Mode mode,
   o.io = io;
   o.representative = rep;
   return convert::convert_model(m, o);
+}
+
+// A float model trained one epoch (Adam, batch 32, seed) on training images
+// [0, float_images) of Fashion-MNIST, and its QAT model (quantize_model, Adam
+// 1e-4) trained one epoch on the next qat_images.
+struct FloatAndQat {
+  std::unique_ptr<Model> float_model, qat;
+};
+inline FloatAndQat train_float_and_qat(std::unique_ptr<Model> model, int64_t float_images, int64_t qat_images,
+                                       uint64_t seed, bool from_logits = true) {
+  const Dataset& ds = *fashion();
+  FloatAndQat r;
+  r.float_model = std::move(model);
+  r.float_model->compile(Adam(), SparseCategoricalCrossentropy{from_logits});
+  FitOptions fo;
+  fo.epochs = 1;
+  fo.batch_size = 32;
+  fo.seed = seed;
+  const Split part = take(ds.train, 0, float_images);
+  r.float_model->fit(part.x, part.y, fo);
+  r.qat = quant::quantize_model(*r.float_model);
+  r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{from_logits});
+  const Split more = take(ds.train, float_images, float_images + qat_images);
+  r.qat->fit(more.x, more.y, fo);
+  return r;
+}
+
+// QAT inference against an int8 file in qlite's runtime on images x:
+// values equal, rows of the same class (`classes` values a row).
+struct QatFileAgreement {
+  int64_t equal = 0, values = 0, same_class = 0, rows = 0;
+  std::vector<float> file_values;
+};
+inline QatFileAgreement qat_file_agreement(Model& q, std::span<const uint8_t> file, const Tensor& x, int classes) {
+  const Tensor sim = q.predict(x, 256);
+  RunOutput dep = run_qlite(file, x);
+  QatFileAgreement a;
+  EXPECT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
+  if (dep.values.size() != static_cast<size_t>(sim.numel())) return a;
+  a.values = sim.numel();
+  a.rows = sim.numel() / classes;
+  for (int64_t k = 0; k < a.values; ++k) a.equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
+  for (int64_t i = 0; i < a.rows; ++i)
+    a.same_class += argmax(sim.f32() + i * classes, classes) == argmax(dep.values.data() + i * classes, classes);
+  a.file_values = std::move(dep.values);
+  return a;
 }
 
 }  // namespace qlite::test

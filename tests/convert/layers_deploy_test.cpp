@@ -59,26 +59,9 @@ std::unique_ptr<Model> swish_model() {
   return m;
 }
 
-struct Trained {
-  std::unique_ptr<Model> float_model, qat;
-};
-
+using Trained = FloatAndQat;
 Trained train_both(std::unique_ptr<Model> model, bool from_logits) {
-  const Dataset& ds = *fashion();
-  Trained r;
-  r.float_model = std::move(model);
-  r.float_model->compile(Adam(), SparseCategoricalCrossentropy{from_logits});
-  FitOptions fo;
-  fo.epochs = 1;
-  fo.batch_size = 32;
-  fo.seed = 3;
-  const Split part = take(ds.train, 0, 2000);
-  r.float_model->fit(part.x, part.y, fo);
-  r.qat = quant::quantize_model(*r.float_model);
-  r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{from_logits});
-  const Split more = take(ds.train, 2000, 3000);
-  r.qat->fit(more.x, more.y, fo);
-  return r;
+  return train_float_and_qat(std::move(model), 2000, 1000, 3, from_logits);
 }
 
 const Trained& softmax_trained() {

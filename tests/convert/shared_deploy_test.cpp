@@ -34,28 +34,8 @@ std::unique_ptr<Model> shared_model() {
   return std::make_unique<Model>(in, out, "shared");
 }
 
-struct Trained {
-  std::unique_ptr<Model> float_model, qat;
-};
-
-const Trained& trained() {
-  static Trained t = [] {
-    const Dataset& ds = *fashion();
-    Trained r;
-    r.float_model = shared_model();
-    r.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
-    FitOptions fo;
-    fo.epochs = 1;
-    fo.batch_size = 32;
-    fo.seed = 5;
-    const Split part = take(ds.train, 0, 2000);
-    r.float_model->fit(part.x, part.y, fo);
-    r.qat = quant::quantize_model(*r.float_model);
-    r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{true});
-    const Split more = take(ds.train, 2000, 3000);
-    r.qat->fit(more.x, more.y, fo);
-    return r;
-  }();
+const FloatAndQat& trained() {
+  static FloatAndQat t = train_float_and_qat(shared_model(), 2000, 1000, 5);
   return t;
 }
 
@@ -111,16 +91,9 @@ TEST(SharedDeploy, QatEqualsTheFileOnTwoThousandImages) {
   REQUIRE_FASHION(ds);
   Model& q = *trained().qat;
   const auto r = convert_with(q, Mode::kInt8);
-  const Tensor x = rows(ds->test.x, 0, 2000);
-  const Tensor sim = q.predict(x, 256);
-  const RunOutput dep = run_qlite(r.bytes, x);
-  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
-  int64_t equal = 0, same_class = 0;
-  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
-  for (int64_t i = 0; i < 2000; ++i)
-    same_class += argmax(sim.f32() + i * 10, 10) == argmax(dep.values.data() + i * 10, 10);
-  EXPECT_EQ(equal, sim.numel());
-  EXPECT_EQ(same_class, 2000);  // zero QAT / int8 mismatches
+  const QatFileAgreement a = qat_file_agreement(q, r.bytes, rows(ds->test.x, 0, 2000), 10);
+  EXPECT_EQ(a.equal, 20000);
+  EXPECT_EQ(a.same_class, 2000);  // zero QAT / int8 mismatches
   // And it learned something (chance is 0.1).
   const Split test = take(ds->test, 0, 1000);
   EXPECT_GT(q.evaluate(test.x, test.y).accuracy, 0.35);

@@ -43,28 +43,8 @@ std::unique_ptr<Model> standalone_model() {
   return std::make_unique<Model>(in, layers::Dense(10, {.name = "logits"})(g), "standalone");
 }
 
-struct Trained {
-  std::unique_ptr<Model> float_model, qat;
-};
-
-const Trained& trained() {
-  static Trained t = [] {
-    const Dataset& ds = *fashion();
-    Trained r;
-    r.float_model = standalone_model();
-    r.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
-    FitOptions fo;
-    fo.epochs = 1;
-    fo.batch_size = 32;
-    fo.seed = 7;
-    const Split part = take(ds.train, 0, 5000);
-    r.float_model->fit(part.x, part.y, fo);
-    r.qat = quant::quantize_model(*r.float_model);
-    r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{true});
-    const Split more = take(ds.train, 5000, 6000);
-    r.qat->fit(more.x, more.y, fo);
-    return r;
-  }();
+const FloatAndQat& trained() {
+  static FloatAndQat t = train_float_and_qat(standalone_model(), 5000, 1000, 7);
   return t;
 }
 
@@ -156,16 +136,9 @@ TEST(StandaloneOpsDeploy, QatEqualsTheFileOnTwoThousandImages) {
   EXPECT_EQ(count(ops, "RELU"), 1);
   EXPECT_EQ(count(ops, "RELU6"), 1);
   EXPECT_EQ(count(ops, "QUANTIZE"), 1) << "the input only";
-  const Tensor x = rows(ds->test.x, 0, 2000);
-  const Tensor sim = q.predict(x, 256);
-  const RunOutput dep = run_qlite(r.bytes, x);
-  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
-  int64_t equal = 0, same_class = 0;
-  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
-  for (int64_t i = 0; i < 2000; ++i)
-    same_class += argmax(sim.f32() + i * 10, 10) == argmax(dep.values.data() + i * 10, 10);
-  EXPECT_EQ(equal, sim.numel());
-  EXPECT_EQ(same_class, 2000);  // zero QAT / int8 mismatches
+  const QatFileAgreement a = qat_file_agreement(q, r.bytes, rows(ds->test.x, 0, 2000), 10);
+  EXPECT_EQ(a.equal, 20000);
+  EXPECT_EQ(a.same_class, 2000);  // zero QAT / int8 mismatches
   const Split test = take(ds->test, 0, 1000);
   EXPECT_GT(q.evaluate(test.x, test.y).accuracy, 0.4);  // it learned something (chance is 0.1)
 }
@@ -206,12 +179,8 @@ TEST(StandaloneOpsDeploy, Relu6OpClampsAsTheFileDoes) {
   q->fit(x, y, fo);
   const auto r = convert_with(*q, Mode::kInt8);
   EXPECT_EQ(count(op_names(r), "RELU6"), 1);
-  const Tensor sim = q->predict(x, 64);
-  const RunOutput dep = run_qlite(r.bytes, x);
-  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
-  int64_t equal = 0;
-  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
-  EXPECT_EQ(equal, sim.numel());
+  const QatFileAgreement agree = qat_file_agreement(*q, r.bytes, x, 3);
+  EXPECT_EQ(agree.equal, 768);
   QLITE_REQUIRE_TFLITE_PEER(peer);
   const auto r8 = convert_with(*q, Mode::kInt8, IoType::kInt8);
   const Int8Agreement a = int8_agreement(*peer, r8, x);
@@ -257,12 +226,8 @@ TEST(StandaloneOpsDeploy, RescalingOnTheInputAndAfterAConv) {
     if (p->name == "depthwise_kernel") EXPECT_EQ(p->value.f32()[0], kernel_before.f32()[0]);
   const auto r = convert_with(*q, Mode::kInt8);
   const Tensor xt = rows(ds->test.x, 0, 1000);
-  const Tensor sim = q->predict(xt, 250);
-  const RunOutput dep = run_qlite(r.bytes, xt);
-  ASSERT_EQ(dep.values.size(), static_cast<size_t>(sim.numel()));
-  int64_t equal = 0;
-  for (int64_t k = 0; k < sim.numel(); ++k) equal += sim.f32()[k] == dep.values[static_cast<size_t>(k)];
-  EXPECT_EQ(equal, sim.numel());
+  const QatFileAgreement agree = qat_file_agreement(*q, r.bytes, xt, 10);
+  EXPECT_EQ(agree.equal, 10000);
   const Tensor want = m.predict(xt, 250);
   const RunOutput f32 = run_qlite(convert_with(m, Mode::kFloat32).bytes, xt);
   const Compared c = compare_rows(f32.values, std::vector<float>(want.f32(), want.f32() + want.numel()), 10);
