@@ -216,13 +216,7 @@ TEST(DepthwiseDeploy, QatEqualsTheFileOnTwoThousandImages) {
 TEST(DepthwiseDeploy, Int8FilesIdenticalToTflite) {
   REQUIRE_FASHION(ds);
   QLITE_REQUIRE_TFLITE_PEER(peer);
-  const Tensor x = rows(ds->test.x, 0, 500);
-  const Tensor rep = rows(ds->train.x, 0, 100);
-  for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {
-    const auto r = convert_with(*m, Mode::kInt8, IoType::kInt8, &rep);
-    const Int8Agreement a = int8_agreement(*peer, r, x);
-    EXPECT_EQ(a.equal, a.total) << m->name();
-  }
+  expect_int8_files_identical_to_tflite(*peer, *ds, {trained().qat.get(), trained().float_model.get()});
 }
 
 // Float files: qlite's runtime and TFLite 2.9 within 1e-5 of the row's

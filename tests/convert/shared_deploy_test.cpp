@@ -102,13 +102,7 @@ TEST(SharedDeploy, QatEqualsTheFileOnTwoThousandImages) {
 TEST(SharedDeploy, Int8FilesIdenticalToTflite) {
   REQUIRE_FASHION(ds);
   QLITE_REQUIRE_TFLITE_PEER(peer);
-  const Tensor x = rows(ds->test.x, 0, 500);
-  const Tensor rep = rows(ds->train.x, 0, 100);
-  for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {
-    const auto r = convert_with(*m, Mode::kInt8, IoType::kInt8, &rep);
-    const Int8Agreement a = int8_agreement(*peer, r, x);
-    EXPECT_EQ(a.equal, a.total) << m->name();
-  }
+  expect_int8_files_identical_to_tflite(*peer, *ds, {trained().qat.get(), trained().float_model.get()});
 }
 
 // A batch norm after one call of a shared conv would need other weights for

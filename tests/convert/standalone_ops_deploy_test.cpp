@@ -68,7 +68,10 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
     Layer& bn = *m->find_layer(name);
     float v = 0.5f;
     for (Param* p : bn.params())
-      for (int64_t i = 0; i < p->value.numel(); ++i) p->value.f32()[i] = (v += 0.37f) - std::floor(v) + 0.25f;
+      for (int64_t i = 0; i < p->value.numel(); ++i) {
+        v += 0.37f;
+        p->value.f32()[i] = v - std::floor(v) + 0.25f;
+      }
   }
   const RewrittenModel rw = rewrite_for_lowering(*m);
   Model& r = *rw.model;
@@ -147,13 +150,7 @@ TEST(StandaloneOpsDeploy, QatEqualsTheFileOnTwoThousandImages) {
 TEST(StandaloneOpsDeploy, Int8FilesIdenticalToTflite) {
   REQUIRE_FASHION(ds);
   QLITE_REQUIRE_TFLITE_PEER(peer);
-  const Tensor x = rows(ds->test.x, 0, 500);
-  const Tensor rep = rows(ds->train.x, 0, 100);
-  for (const Model* m : {trained().qat.get(), trained().float_model.get()}) {
-    const auto r = convert_with(*m, Mode::kInt8, IoType::kInt8, &rep);
-    const Int8Agreement a = int8_agreement(*peer, r, x);
-    EXPECT_EQ(a.equal, a.total) << m->name();
-  }
+  expect_int8_files_identical_to_tflite(*peer, *ds, {trained().qat.get(), trained().float_model.get()});
 }
 
 // A RELU6 op whose input goes well past 6 (the clamp above matters): QAT on
@@ -223,7 +220,9 @@ TEST(StandaloneOpsDeploy, RescalingOnTheInputAndAfterAConv) {
   const Split more = take(ds->train, 2000, 2500);
   q->fit(more.x, more.y, fo);
   for (Param* p : q->find_layer("quant_pre")->params())
-    if (p->name == "depthwise_kernel") EXPECT_EQ(p->value.f32()[0], kernel_before.f32()[0]);
+    if (p->name == "depthwise_kernel") {
+      EXPECT_EQ(p->value.f32()[0], kernel_before.f32()[0]);
+    }
   const auto r = convert_with(*q, Mode::kInt8);
   const Tensor xt = rows(ds->test.x, 0, 1000);
   const QatFileAgreement agree = qat_file_agreement(*q, r.bytes, xt, 10);
