@@ -352,8 +352,12 @@ struct Kernels {
       if (g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && cols == g.out_w)
         return gemm_row(a, pad + static_cast<int64_t>(y0) * cols * cp, (y1 - y0) * g.out_w, cp,
                         out_image + static_cast<int64_t>(y0) * g.out_w * g.out_c, g.out_c);
+      // Windows start stride_w pixels apart; with one output column there is
+      // no step (a file's stride may be any int: stride_w * cp could
+      // overflow, while with two or more columns it fits in the padded row).
+      const int ps = g.out_w > 1 ? g.stride_w * cp : 0;
       for (int oy = y0; oy < y1; ++oy)
-        gemm_row(a, pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp, g.out_w, g.stride_w * cp,
+        gemm_row(a, pad + static_cast<int64_t>(oy) * g.stride_h * cols * cp, g.out_w, ps,
                  out_image + static_cast<int64_t>(oy) * g.out_w * g.out_c, g.out_c);
       return;
     }
