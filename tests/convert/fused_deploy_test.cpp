@@ -49,27 +49,8 @@ std::unique_ptr<Model> residual_model() {
   return m;
 }
 
-struct Trained {
-  std::unique_ptr<Model> float_model, qat;
-};
-
-Trained train_both(std::unique_ptr<Model> model) {
-    const Dataset& ds = *fashion();
-    Trained r;
-    r.float_model = std::move(model);
-    r.float_model->compile(Adam(), SparseCategoricalCrossentropy{true});
-    FitOptions fo;
-    fo.epochs = 1;
-    fo.batch_size = 32;
-    fo.seed = 3;
-    const Split part = take(ds.train, 0, 2000);
-    r.float_model->fit(part.x, part.y, fo);
-    r.qat = quant::quantize_model(*r.float_model);
-    r.qat->compile(Adam(AdamOptions{.learning_rate = 1e-4f}), SparseCategoricalCrossentropy{true});
-    const Split more = take(ds.train, 2000, 3000);
-    r.qat->fit(more.x, more.y, fo);
-    return r;
-}
+using Trained = FloatAndQat;
+Trained train_both(std::unique_ptr<Model> model) { return train_float_and_qat(std::move(model), 2000, 1000, 3); }
 
 const Trained& trained() {
   static Trained t = train_both(layered_model());
