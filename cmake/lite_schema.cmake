@@ -24,3 +24,8 @@ add_dependencies(qlite_lite qlite_lite_schema)
 # include/qlite/lite.h does not expose it.
 target_include_directories(qlite_lite PRIVATE ${QLITE_LITE_GEN_DIR})
 target_link_libraries(qlite_lite PRIVATE flatbuffers::flatbuffers)
+# FlexBuffers (custom ops' options, src/lite/custom_options.cpp) would parse
+# numbers through flatbuffers::ClassicLocale, which lives in Debian's static,
+# non-PIC libflatbuffers.a and so cannot go into the Python module; qlite
+# never changes the C locale, so the plain strtod / strtoll parse the same.
+target_compile_definitions(qlite_lite PRIVATE FLATBUFFERS_LOCALE_INDEPENDENT=0)

@@ -545,6 +545,9 @@ struct OperatorDef {
   // Tensors an op keeps for itself; the integer LSTM reads the quantization
   // of its gate and hidden-state intermediates from them.
   std::vector<int32_t> intermediates;
+  // A CUSTOM op's options as the file stores them (a FlexBuffers map, the
+  // only custom_options_format TFLite defines); empty when there are none.
+  std::vector<uint8_t> custom_options;
   bool operator==(const OperatorDef&) const = default;
 };
 
@@ -659,6 +662,10 @@ class ModelBuilder {
 
   int32_t add_operator(BuiltinOp op, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
                        OpOptions options = {}, int32_t version = 1);
+  // A CUSTOM op named `custom_code` ("TFLite_Detection_PostProcess") with its
+  // FlexBuffers options.
+  int32_t add_custom_operator(std::string custom_code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                              std::vector<uint8_t> custom_options = {}, int32_t version = 1);
   void set_inputs(std::vector<int32_t> inputs) { graph().inputs = std::move(inputs); }
   void set_outputs(std::vector<int32_t> outputs) { graph().outputs = std::move(outputs); }
   void set_description(std::string d) { model_.description = std::move(d); }

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "lite/custom_options.h"
 #include "lite/op_format.h"
 #include "lite/util.h"
 #include "qlite/lite.h"
@@ -160,6 +161,7 @@ std::string inspect(const ModelDef& m, const InspectOptions& options) {
       const OptionsRule& rule = options_rule(op.options);
       const std::string opts = rule.describe ? rule.describe(op.options) : "";
       if (!opts.empty()) out << " " << opts;
+      if (!op.custom_options.empty()) out << " " << describe_custom_options(op.custom_options);
       if (options.op_note) {
         const std::string note = options.op_note(m, sg, op);
         if (!note.empty()) out << "  [" << escape_control(note) << "]";

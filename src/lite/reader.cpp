@@ -266,6 +266,12 @@ ModelDef convert(const tfl::Model* fm) {
           op.outputs = to_vector<int32_t>(fo->outputs());
           op.options = read_options(fo, where);
           op.intermediates = to_vector<int32_t>(fo->intermediates());
+          if (const auto* co = fo->custom_options(); co != nullptr && co->size() > 0) {
+            check(fo->custom_options_format() == tfl::CustomOptionsFormat::FLEXBUFFERS,
+                  "tflite: " + where + ": custom_options_format " +
+                      std::to_string(static_cast<int>(fo->custom_options_format())) + " is not FLEXBUFFERS");
+            op.custom_options.assign(co->data(), co->data() + co->size());
+          }
           g.operators.push_back(std::move(op));
         }
       }

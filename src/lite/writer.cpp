@@ -409,10 +409,12 @@ std::vector<uint8_t> write_model(const ModelDef& m, const WriteOptions& options)
       const auto in = dd.vec(op.inputs);
       const auto out = dd.vec(op.outputs);
       const auto inter = op.intermediates.empty() ? 0 : dd.vec(op.intermediates);
+      const auto custom = op.custom_options.empty() ? 0 : fbb.CreateVector(op.custom_options);
       ops.push_back(finish_packed<tfl::OperatorBuilder>(
           fbb, [&](auto& b) { b.add_builtin_options_type(o.type); },
           [&](auto& b) {
             if (!op.intermediates.empty()) b.add_intermediates(inter);
+            if (!op.custom_options.empty()) b.add_custom_options(custom);  // format FLEXBUFFERS (0), the default
             b.add_builtin_options(o.value);
             b.add_outputs(out);
             b.add_inputs(in);
@@ -499,6 +501,23 @@ int32_t ModelBuilder::add_operator(BuiltinOp op, std::vector<int32_t> inputs,
     ++code;
   if (code == model_.operator_codes.size()) model_.operator_codes.push_back({op, "", version});
   graph().operators.push_back({code, std::move(inputs), std::move(outputs), std::move(options), {}});
+  return static_cast<int32_t>(graph().operators.size() - 1);
+}
+
+int32_t ModelBuilder::add_custom_operator(std::string custom_code, std::vector<int32_t> inputs,
+                                          std::vector<int32_t> outputs, std::vector<uint8_t> custom_options,
+                                          int32_t version) {
+  check(!custom_code.empty(), "tflite builder: a custom operator needs a name");
+  uint32_t code = 0;
+  while (code < model_.operator_codes.size() &&
+         !(model_.operator_codes[code].builtin == BuiltinOp::kCustom &&
+           model_.operator_codes[code].custom_code == custom_code && model_.operator_codes[code].version == version))
+    ++code;
+  if (code == model_.operator_codes.size())
+    model_.operator_codes.push_back({BuiltinOp::kCustom, std::move(custom_code), version});
+  OperatorDef op{code, std::move(inputs), std::move(outputs), {}, {}};
+  op.custom_options = std::move(custom_options);
+  graph().operators.push_back(std::move(op));
   return static_cast<int32_t>(graph().operators.size() - 1);
 }
 
