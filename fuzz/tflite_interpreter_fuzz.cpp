@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <flatbuffers/flexbuffers.h>
+
 #include "../tests/runtime/lstm_models.h"
 #include "../tests/runtime/math_models.h"
 #include "fuzz_seeds.h"
@@ -25,6 +27,26 @@
 namespace {
 
 using namespace qlite::lite;
+
+// TFLite_Detection_PostProcess's FlexBuffers options, as TFLite's converter writes them.
+std::vector<uint8_t> detection_options(bool regular) {
+  flexbuffers::Builder fb;
+  fb.Map([&] {
+    fb.Int("max_detections", 4);
+    fb.Int("max_classes_per_detection", regular ? 1 : 2);
+    fb.Int("detections_per_class", 3);
+    fb.Bool("use_regular_nms", regular);
+    fb.Float("nms_score_threshold", 0.0f);
+    fb.Float("nms_iou_threshold", 0.5f);
+    fb.Int("num_classes", 2);
+    fb.Float("y_scale", 10.0f);
+    fb.Float("x_scale", 10.0f);
+    fb.Float("h_scale", 5.0f);
+    fb.Float("w_scale", 5.0f);
+  });
+  fb.Finish();
+  return fb.GetBuffer();
+}
 
 std::vector<std::vector<uint8_t>> seed_models() {
   std::vector<std::vector<uint8_t>> seeds;
@@ -361,6 +383,33 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.add_operator(BuiltinOp::kDequantize, {r}, {y}, {});
     b.set_inputs({x});
     b.set_outputs({y});
+    seeds.push_back(b.finish());
+  }
+  for (const bool regular : {false, true}) {  // CUSTOM 'TFLite_Detection_PostProcess', uint8 and float
+    ModelBuilder b;
+    const Quantization qb = Quantization::per_tensor(0.05f, 128), qa = Quantization::per_tensor(1.0f / 255, 0);
+    const TensorType bt = regular ? TensorType::kFloat32 : TensorType::kUInt8;
+    const int32_t boxes = b.add_tensor("boxes", bt, {1, 6, 4}, regular ? Quantization{} : qb);
+    const int32_t classes = b.add_tensor("classes", TensorType::kUInt8, {1, 6, 3}, qa);
+    std::vector<uint8_t> anchor_bytes;
+    for (int i = 0; i < 6; ++i)
+      for (const float v : {0.2f + 0.1f * i, 0.5f, 0.3f, 0.3f}) {
+        if (regular) {
+          const auto* f = reinterpret_cast<const uint8_t*>(&v);
+          anchor_bytes.insert(anchor_bytes.end(), f, f + 4);
+        } else {
+          anchor_bytes.push_back(static_cast<uint8_t>(v * 255));
+        }
+      }
+    const int32_t anchors = b.add_constant("anchors", bt, {6, 4}, anchor_bytes, regular ? Quantization{} : qa);
+    const int32_t ob = b.add_tensor("det_boxes", TensorType::kFloat32, {1, 4, 4});
+    const int32_t oc = b.add_tensor("det_classes", TensorType::kFloat32, {1, 4});
+    const int32_t os = b.add_tensor("det_scores", TensorType::kFloat32, {1, 4});
+    const int32_t on = b.add_tensor("num_detections", TensorType::kFloat32, {1});
+    b.add_custom_operator("TFLite_Detection_PostProcess", {boxes, classes, anchors}, {ob, oc, os, on},
+                          detection_options(regular));
+    b.set_inputs({boxes, classes});
+    b.set_outputs({ob, oc, os, on});
     seeds.push_back(b.finish());
   }
   return seeds;

@@ -191,7 +191,7 @@ void Interpreter::Impl::load() {
     n.def = &g.operators[i];
     n.op = model.op_of(*n.def);
     n.label = "operator " + std::to_string(i) + " (" + op_name(model, *n.def) + ")";
-    n.record = detail::find_op_record(n.op);
+    n.record = detail::find_op_record(n.op, model.operator_codes[n.def->opcode_index].custom_code);
   }
   for (int32_t t : g.inputs) {
     check(!tensors[static_cast<size_t>(t)].constant,

@@ -26,9 +26,12 @@ using PrepareFn = void (*)(PrepareContext&, Node&);
 
 struct OpRecord {
   lite::BuiltinOp code;
-  std::string name;  // TFLite's name, from lite's table ("CONV_2D")
+  std::string name;  // TFLite's name, from lite's table ("CONV_2D"); "CUSTOM 'name'" for a custom op
+  // kCustom only: the operator code's custom_code it is registered under.
+  std::string_view custom_code;
   // Arity and the builtin-options struct the op reads, with the validator's
-  // rule for them (lite/op_format.h); never null for a runtime op.
+  // rule for them (lite/op_format.h); never null for a builtin op, null for a
+  // custom one (its options are a FlexBuffers map; prepare checks its arity).
   const lite::OpFormat* format = nullptr;
   // Validates types and shapes (throwing Error with node.label), sets output
   // shapes, fills the node's state and chooses node.eval.
@@ -44,7 +47,7 @@ struct OpRecord {
 
 // Every record, in table order.
 std::span<const OpRecord> op_records();
-// nullptr when the runtime does not run the op.
-const OpRecord* find_op_record(lite::BuiltinOp op);
+// nullptr when the runtime does not run the op; custom_code names a CUSTOM op.
+const OpRecord* find_op_record(lite::BuiltinOp op, std::string_view custom_code = {});
 
 }  // namespace qlite::runtime::detail

@@ -14,12 +14,17 @@ namespace {
 std::vector<OpRecord> make_records() {
   std::vector<OpRecord> records;
 #define QLITE_OP(code_, prepare_, types_)                                                      \
-  records.push_back(OpRecord{lite::BuiltinOp::code_, lite::builtin_op_name(lite::BuiltinOp::code_), \
+  records.push_back(OpRecord{lite::BuiltinOp::code_, lite::builtin_op_name(lite::BuiltinOp::code_), {}, \
                              lite::op_format(lite::BuiltinOp::code_), prepare_, op_types::types_});
+#define QLITE_CUSTOM_OP(name_, prepare_, types_)                                                 \
+  records.push_back(OpRecord{lite::BuiltinOp::kCustom, std::string("CUSTOM '") + name_ + "'", name_, nullptr, \
+                             prepare_, op_types::types_});
 #include "runtime/ops/op_list.h"
+#undef QLITE_CUSTOM_OP
 #undef QLITE_OP
   for (const OpRecord& r : records)
-    check(r.format != nullptr, "runtime: op " + r.name + " has no format in lite/op_format.cpp");
+    check(r.format != nullptr || r.code == lite::BuiltinOp::kCustom,
+          "runtime: op " + r.name + " has no format in lite/op_format.cpp");
   return records;
 }
 
@@ -53,9 +58,9 @@ std::span<const OpRecord> op_records() {
   return records;
 }
 
-const OpRecord* find_op_record(lite::BuiltinOp op) {
+const OpRecord* find_op_record(lite::BuiltinOp op, std::string_view custom_code) {
   for (const OpRecord& r : op_records())
-    if (r.code == op) return &r;
+    if (r.code == op && (op != lite::BuiltinOp::kCustom || r.custom_code == custom_code)) return &r;
   return nullptr;
 }
 

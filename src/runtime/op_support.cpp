@@ -27,9 +27,10 @@ std::string unsupported_reason(const lite::ModelDef& m, const lite::OperatorDef&
   check(op.opcode_index < m.operator_codes.size(),
         "runtime: opcode index " + std::to_string(op.opcode_index) + " out of range");
   const lite::OperatorCodeDef& code = m.operator_codes[op.opcode_index];
-  if (code.builtin == lite::BuiltinOp::kCustom) return "CUSTOM '" + code.custom_code + "'";
-  const detail::OpRecord* r = detail::find_op_record(code.builtin);
-  if (r == nullptr) return lite::builtin_op_name(code.builtin);
+  const detail::OpRecord* r = detail::find_op_record(code.builtin, code.custom_code);
+  if (r == nullptr)
+    return code.builtin == lite::BuiltinOp::kCustom ? "CUSTOM '" + code.custom_code + "'"
+                                                    : lite::builtin_op_name(code.builtin);
   const lite::SubGraphDef& g = m.subgraphs.at(0);
   const lite::TensorDef* in = tensor_at(g, op.inputs);
   const lite::TensorDef* out = tensor_at(g, op.outputs);

@@ -28,14 +28,25 @@ std::string load_error(const lite::ModelDef& m) {
 TEST(RuntimeOpRecords, EveryRecordIsComplete) {
   const auto records = runtime::detail::op_records();
   ASSERT_GE(records.size(), 18u);
+  size_t custom = 0;
   for (const runtime::detail::OpRecord& r : records) {
+    EXPECT_NE(r.prepare, nullptr) << r.name;
+    EXPECT_EQ(runtime::detail::find_op_record(r.code, r.custom_code), &r);
+    if (r.code == BuiltinOp::kCustom) {  // options in a FlexBuffers map, arity checked by prepare
+      ++custom;
+      EXPECT_EQ(r.name, "CUSTOM '" + std::string(r.custom_code) + "'");
+      EXPECT_EQ(r.format, nullptr) << r.name;
+      continue;
+    }
     EXPECT_EQ(r.name, lite::builtin_op_name(r.code));
     ASSERT_NE(r.format, nullptr) << r.name;
     EXPECT_EQ(r.format->op, r.code) << r.name;
-    EXPECT_NE(r.prepare, nullptr) << r.name;
-    EXPECT_EQ(runtime::detail::find_op_record(r.code), &r);
   }
+  EXPECT_EQ(custom, 1u);
   EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kUnique), nullptr);
+  EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kCustom), nullptr);  // a custom op is found by its name
+  EXPECT_EQ(runtime::detail::find_op_record(BuiltinOp::kCustom, "TFLite_Detection_PostProcess"),
+            &records.back());
   const runtime::detail::OpRecord* conv = runtime::detail::find_op_record(BuiltinOp::kConv2D);
   ASSERT_NE(conv, nullptr);
   EXPECT_EQ(conv->format->options_name(), "Conv2DOptions");
@@ -54,6 +65,9 @@ TEST(RuntimeOpRecords, EveryRecordIsComplete) {
                            "TANH: float32 -> float32, int8 -> int8, uint8 -> uint8, int16 -> int16",
                            "HARD_SWISH: float32 -> float32, int8 -> int8, uint8 -> uint8"})
     EXPECT_NE(std::find(listed.begin(), listed.end(), line), listed.end()) << line;
+  EXPECT_NE(std::find(listed.begin(), listed.end(),
+                      "CUSTOM 'TFLite_Detection_PostProcess': float32 -> float32, uint8 -> float32"),
+            listed.end());
   const runtime::detail::OpRecord* transpose = runtime::detail::find_op_record(BuiltinOp::kTranspose);
   ASSERT_NE(transpose, nullptr);
   EXPECT_EQ(transpose->format->options_name(), "TransposeOptions");

@@ -3,6 +3,9 @@
 // its file in this folder) and types its accepted (input 0, output 0) type
 // combinations (op_types.h). The name and the options format come from lite's
 // tables by code. Included by op_registry.cpp, which defines QLITE_OP.
+// CUSTOM ops (the ones TFLite 2.9 registers with its builtins) follow as
+// QLITE_CUSTOM_OP(custom_code, prepare, types); their options are the op's
+// FlexBuffers map and prepare checks their arity.
 QLITE_OP(kConv2D, prepare_conv2d, kWeighted)
 QLITE_OP(kDepthwiseConv2D, prepare_depthwise_conv2d, kDepthwise)
 QLITE_OP(kFullyConnected, prepare_fully_connected, kWeighted)
@@ -100,3 +103,6 @@ QLITE_OP(kGelu, prepare_gelu, kFloat32Int8UInt8)
 QLITE_OP(kL2Pool2D, prepare_l2_pool2d, kFloat32Only)
 QLITE_OP(kTransposeConv, prepare_transpose_conv, kTransposeConv)
 QLITE_OP(kBatchMatmul, prepare_batch_matmul, kBatchMatMulTypes16)
+#ifdef QLITE_CUSTOM_OP
+QLITE_CUSTOM_OP("TFLite_Detection_PostProcess", prepare_detection_postprocess, kDetectionPostProcess)
+#endif

@@ -7,7 +7,9 @@
 namespace qlite::runtime::detail {
 
 #define QLITE_OP(code, prepare, types) void prepare(PrepareContext&, Node&);
+#define QLITE_CUSTOM_OP(name, prepare, types) void prepare(PrepareContext&, Node&);
 #include "runtime/ops/op_list.h"
+#undef QLITE_CUSTOM_OP
 #undef QLITE_OP
 
 }  // namespace qlite::runtime::detail
