@@ -385,6 +385,16 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  {  // BROADCAST_ARGS of a run-time shape and a constant one
+    ModelBuilder b;
+    const int32_t a = b.add_tensor("a", TensorType::kInt32, {3});
+    const int32_t c = b.add_constant("c", TensorType::kInt32, {2}, std::vector<int32_t>{1, 4});
+    const int32_t out = b.add_tensor("out", TensorType::kInt32, {3});
+    b.add_operator(BuiltinOp::kBroadcastArgs, {a, c}, {out});
+    b.set_inputs({a});
+    b.set_outputs({out});
+    seeds.push_back(b.finish());
+  }
   for (const bool regular : {false, true}) {  // CUSTOM 'TFLite_Detection_PostProcess', uint8 and float
     ModelBuilder b;
     const Quantization qb = Quantization::per_tensor(0.05f, 128), qa = Quantization::per_tensor(1.0f / 255, 0);

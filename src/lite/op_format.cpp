@@ -385,6 +385,7 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kShape, 1, 1, 1, 1, opt<ShapeOptions>(), false},
     {BuiltinOp::kFill, 2, 2, 2, 1, opt<FillOptions>(), false},
     {BuiltinOp::kZerosLike, 1, 1, 1, 1, opt<ZerosLikeOptions>(), false},
+    {BuiltinOp::kBroadcastArgs, 2, 2, 2, 1, kNoOptions, false},
     {BuiltinOp::kArgMax, 2, 2, 2, 1, opt<ArgMaxOptions>(), false},
     {BuiltinOp::kArgMin, 2, 2, 2, 1, opt<ArgMinOptions>(), false},
     {BuiltinOp::kTopkV2, 2, 2, 2, 2, opt<TopKV2Options>(), false},

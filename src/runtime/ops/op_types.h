@@ -97,6 +97,8 @@ inline constexpr TypeCombo kArgMinMax[] = {
     {T::kBool, T::kInt32},    {T::kFloat32, T::kInt64}, {T::kUInt8, T::kInt64}, {T::kInt8, T::kInt64},
     {T::kInt32, T::kInt64},   {T::kBool, T::kInt64}};
 // TOPK_V2: the values' type in and out (output 1 holds INT32 indices).
+// BROADCAST_ARGS: two int32 or int64 shapes to one of the same type.
+inline constexpr TypeCombo kBroadcastArgs[] = {{T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 // TFLite_Detection_PostProcess: box encodings FLOAT32 or UINT8 -> FLOAT32 boxes.
 inline constexpr TypeCombo kDetectionPostProcess[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kFloat32}};
 inline constexpr TypeCombo kTopK[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kUInt8}, {T::kInt8, T::kInt8},

@@ -1,8 +1,10 @@
-// SQUEEZE, EXPAND_DIMS, SHAPE, FILL and ZEROS_LIKE, as TensorFlow Lite 2.9's
-// squeeze.cc, expand_dims.cc, shape.cc, fill.cc and zeros_like.cc. SQUEEZE
+// SQUEEZE, EXPAND_DIMS, SHAPE, FILL, ZEROS_LIKE and BROADCAST_ARGS, as
+// TensorFlow Lite 2.9's squeeze.cc, expand_dims.cc, shape.cc, fill.cc,
+// zeros_like.cc and broadcast_args.cc. SQUEEZE
 // and EXPAND_DIMS only change the shape (any type; quantized input and output
 // share scale and zero point). EXPAND_DIMS' axis and FILL's dims must be
 // constant (a run-time shape is a later step of dynamic shapes).
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -29,6 +31,33 @@ void eval_fill(const EvalContext& c, const Node& n) {
   const size_t width = lite::tensor_type_size(out.type);
   const auto count = static_cast<size_t>(out.numel());
   for (size_t i = 0; i < count; ++i) std::memcpy(out.data + i * width, value.data, width);
+}
+
+// BROADCAST_ARGS: the shape two shapes broadcast to, numpy's rule aligned at
+// the last dimension (a missing dimension reads 1). TFLite 2.9 reads each
+// value into an int, so int64 values keep their low 32 bits, and stops the
+// process (TFLITE_CHECK) on two sizes that do not broadcast; qlite fails the
+// invoke naming them.
+template <class V>
+void broadcast_args_values(const Node& n, const V* a, int64_t na, const V* b, int64_t nb, V* out, int64_t nout) {
+  for (int64_t i = 0; i < nout; ++i) {
+    const auto da = static_cast<int32_t>(i < na ? a[na - 1 - i] : V{1});
+    const auto db = static_cast<int32_t>(i < nb ? b[nb - 1 - i] : V{1});
+    QLITE_OP_CHECK(da == 1 || db == 1 || da == db, n,
+                   "shapes do not broadcast: " + std::to_string(da) + " against " + std::to_string(db) +
+                       " at dimension " + std::to_string(nout - 1 - i) + " of the output");
+    out[nout - 1 - i] = static_cast<V>(da == 1 ? db : da);
+  }
+}
+
+void eval_broadcast_args(const EvalContext& c, const Node& n) {
+  const RtTensor& a = c.input(n, 0);
+  const RtTensor& b = c.input(n, 1);
+  const RtTensor& out = c.output(n, 0);
+  if (out.type == T::kInt32)
+    broadcast_args_values(n, a.as<int32_t>(), a.numel(), b.as<int32_t>(), b.numel(), out.as<int32_t>(), out.numel());
+  else
+    broadcast_args_values(n, a.as<int64_t>(), a.numel(), b.as<int64_t>(), b.numel(), out.as<int64_t>(), out.numel());
 }
 
 void eval_zeros(const EvalContext& c, const Node& n) {
@@ -145,6 +174,22 @@ void prepare_zeros_like(PrepareContext& ctx, Node& n) {
   ctx.set_output_shape(n, 0, in.shape);
   n.separable = !in.constant;
   n.eval = eval_zeros;
+}
+
+void prepare_broadcast_args(PrepareContext& ctx, Node& n) {
+  RtTensor& a = ctx.input(n, 0);
+  RtTensor& b = ctx.input(n, 1);
+  RtTensor& out = ctx.output(n, 0);
+  op_check((a.type == T::kInt32 || a.type == T::kInt64) && b.type == a.type && out.type == a.type, n,
+           "shapes " + describe(a) + ", " + describe(b) + " and output " + describe(out) +
+               " must all be INT32 or all INT64");
+  require_rank(n, a, 1, "shape 0");
+  require_rank(n, b, 1, "shape 1");
+  const int64_t size = std::max(a.shape[0], b.shape[0]);
+  op_check(size >= 1, n, "both shapes are empty");
+  ctx.set_output_shape(n, 0, Shape{size});
+  n.separable = false;
+  n.eval = eval_broadcast_args;
 }
 
 }  // namespace qlite::runtime::detail
