@@ -385,6 +385,26 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({y});
     seeds.push_back(b.finish());
   }
+  for (const bool int8 : {false, true}) {  // SVDF with its variable state, float32 and int8
+    ModelBuilder b;
+    const TensorType ft = int8 ? TensorType::kInt8 : TensorType::kFloat32;
+    const Quantization q8 = int8 ? Quantization::per_tensor(0.05f, 3) : Quantization{};
+    const int32_t in = b.add_tensor("in", ft, {2, 3}, q8);
+    const int32_t wf = int8 ? b.add_constant("wf", ft, {4, 3}, std::vector<int8_t>{1, -2, 3, 4, 5, -6, 7, 8, 9, 10, 11, 12},
+                                             Quantization::per_tensor(0.02f, 0))
+                            : b.add_constant("wf", ft, {4, 3}, std::vector<float>(12, 0.5f));
+    const int32_t wt = int8 ? b.add_constant("wt", TensorType::kInt16, {4, 2}, std::vector<int16_t>{1, 2, 3, 4, 5, 6, 7, 8},
+                                             Quantization::per_tensor(0.001f, 0))
+                            : b.add_constant("wt", ft, {4, 2}, std::vector<float>(8, 0.25f));
+    const int32_t state = b.add_tensor("state", int8 ? TensorType::kInt16 : ft, {2, 8},
+                                       int8 ? Quantization::per_tensor(0.004f, 0) : Quantization{});
+    b.graph().tensors[static_cast<size_t>(state)].is_variable = true;
+    const int32_t out = b.add_tensor("out", ft, {2, 2}, int8 ? Quantization::per_tensor(0.01f, -5) : Quantization{});
+    b.add_operator(BuiltinOp::kSvdf, {in, wf, wt, -1, state}, {out}, SvdfOptions{2, qlite::Activation::kRelu, false});
+    b.set_inputs({in});
+    b.set_outputs({out});
+    seeds.push_back(b.finish());
+  }
   {  // BROADCAST_ARGS of a run-time shape and a constant one
     ModelBuilder b;
     const int32_t a = b.add_tensor("a", TensorType::kInt32, {3});

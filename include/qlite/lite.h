@@ -513,6 +513,13 @@ struct BatchMatMulOptions {
   bool asymmetric_quantize_inputs = false;  // hybrid (float x int8) only
   bool operator==(const BatchMatMulOptions&) const = default;
 };
+// SVDF (TFLite 2.9's SVDFOptions).
+struct SvdfOptions {
+  int32_t rank = 0;
+  Activation activation = Activation::kLinear;
+  bool asymmetric_quantize_inputs = false;  // hybrid only
+  bool operator==(const SvdfOptions&) const = default;
+};
 
 // std::monostate = no options table in the file.
 using OpOptions =
@@ -528,7 +535,7 @@ using OpOptions =
                  TileOptions, BroadcastToOptions, ReverseV2Options, DepthToSpaceOptions, SpaceToDepthOptions,
                  BatchToSpaceNdOptions, SpaceToBatchNdOptions, MirrorPadOptions, ShapeOptions, FillOptions,
                  ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options,
-                 TransposeConvOptions, BatchMatMulOptions>;
+                 TransposeConvOptions, BatchMatMulOptions, SvdfOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

@@ -250,6 +250,17 @@ std::string describe_batch_matmul(const OpOptions& v) {
          (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
 }
 
+void check_svdf(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<SvdfOptions>(op);
+  check_activation(o.activation, where);
+  check(o.rank >= 1, "tflite: " + where + ": rank " + std::to_string(o.rank) + " must be at least 1");
+}
+std::string describe_svdf(const OpOptions& v) {
+  const auto& o = as<SvdfOptions>(v);
+  return "rank=" + std::to_string(o.rank) + " " + act_str(o.activation) +
+         (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -316,6 +327,7 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<TopKV2Options>("TopKV2Options", nullptr, nullptr),
     rule<TransposeConvOptions>("TransposeConvOptions", check_transpose_conv, describe_transpose_conv),
     rule<BatchMatMulOptions>("BatchMatMulOptions", nullptr, describe_batch_matmul),
+    rule<SvdfOptions>("SVDFOptions", check_svdf, describe_svdf),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
 constexpr bool rules_in_order() {
@@ -438,6 +450,8 @@ constexpr OpFormat kFormats[] = {
     // output_shape, weights, input and the optional bias (absent or -1).
     {BuiltinOp::kTransposeConv, 3, 4, 3, 1, opt<TransposeConvOptions>(), true},
     {BuiltinOp::kBatchMatmul, 2, 2, 2, 1, opt<BatchMatMulOptions>(), false},
+    // input, weights_feature, weights_time, bias (may be -1), state (a variable tensor)
+    {BuiltinOp::kSvdf, 5, 5, 3, 1, opt<SvdfOptions>(), true},
 };
 
 }  // namespace

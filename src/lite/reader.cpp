@@ -167,6 +167,10 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
       const auto* o = op->builtin_options_as_TransposeConvOptions();
       return TransposeConvOptions{pad(o->padding()), o->stride_w(), o->stride_h()};
     }
+    case T::SVDFOptions: {
+      const auto* o = op->builtin_options_as_SVDFOptions();
+      return SvdfOptions{o->rank(), act(o->fused_activation_function()), o->asymmetric_quantize_inputs()};
+    }
     case T::BatchMatMulOptions: {
       const auto* o = op->builtin_options_as_BatchMatMulOptions();
       return BatchMatMulOptions{o->adj_x(), o->adj_y(), o->asymmetric_quantize_inputs()};

@@ -235,6 +235,10 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
       return {T::TransposeConvOptions,
               tfl::CreateTransposeConvOptions(fbb, pad(o.padding), o.stride_w, o.stride_h).Union()};
     }
+    OptionsOut operator()(const SvdfOptions& o) {
+      return {T::SVDFOptions,
+              tfl::CreateSVDFOptions(fbb, o.rank, act(o.activation), o.asymmetric_quantize_inputs).Union()};
+    }
     OptionsOut operator()(const BatchMatMulOptions& o) {
       return {T::BatchMatMulOptions,
               tfl::CreateBatchMatMulOptions(fbb, o.adj_x, o.adj_y, o.asymmetric_quantize_inputs).Union()};

@@ -25,10 +25,10 @@ TEST(RuntimeErrors, UnsupportedOpIsNamed) {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
   const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4});
-  b.add_operator(BuiltinOp::kSvdf, {x}, {y});
+  b.add_operator(BuiltinOp::kUnique, {x}, {y});
   b.set_inputs({x});
   b.set_outputs({y});
-  expect_error(b.build(), {"SVDF x1 (operator 0)", "not supported"});
+  expect_error(b.build(), {"UNIQUE x1 (operator 0)", "not supported"});
 }
 
 TEST(RuntimeErrors, UnsupportedTypeCombinationIsNamed) {

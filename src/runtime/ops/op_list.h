@@ -104,6 +104,7 @@ QLITE_OP(kL2Pool2D, prepare_l2_pool2d, kFloat32Only)
 QLITE_OP(kTransposeConv, prepare_transpose_conv, kTransposeConv)
 QLITE_OP(kBatchMatmul, prepare_batch_matmul, kBatchMatMulTypes16)
 QLITE_OP(kBroadcastArgs, prepare_broadcast_args, kBroadcastArgs)
+QLITE_OP(kSvdf, prepare_svdf, kFloat32Int8)
 #ifdef QLITE_CUSTOM_OP
 QLITE_CUSTOM_OP("TFLite_Detection_PostProcess", prepare_detection_postprocess, kDetectionPostProcess)
 #endif
