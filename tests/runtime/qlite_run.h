@@ -62,4 +62,28 @@ inline MultiOutcome run_multi_in_qlite(const std::vector<uint8_t>& model, const 
   return r;
 }
 
+// A model with state (variable tensors): one interpreter invoked once per
+// step, graph input 0 getting steps[k]'s bytes, reset_variables() before the
+// steps flagged in reset_before (the qlite side of TfLitePeer::run_steps).
+// Returns output 0's bytes after each step.
+inline std::vector<std::vector<uint8_t>> run_steps_in_qlite(const std::vector<uint8_t>& model,
+                                                             const std::vector<std::vector<uint8_t>>& steps,
+                                                             const std::vector<bool>& reset_before) {
+  auto it = runtime::Interpreter::from_buffer(model);
+  std::vector<std::vector<uint8_t>> outs;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    if (k < reset_before.size() && reset_before[k]) it->reset_variables();
+    auto in = it->input_bytes(0);
+    check(in.size() == steps[k].size(), "run_steps_in_qlite: step " + std::to_string(k) + " has " +
+                                            std::to_string(steps[k].size()) + " bytes for an input of " +
+                                            std::to_string(in.size()));
+    std::memcpy(in.data(), steps[k].data(), in.size());
+    it->invoke();
+    const auto out = it->output_bytes(0);
+    const auto* p = reinterpret_cast<const uint8_t*>(out.data());
+    outs.emplace_back(p, p + out.size());
+  }
+  return outs;
+}
+
 }  // namespace qlite::test

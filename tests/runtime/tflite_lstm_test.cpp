@@ -18,6 +18,7 @@
 
 #include "lstm_models.h"
 #include "peer_requirement.h"
+#include "qlite_run.h"
 #include "qlite/runtime.h"
 #include "tflite_peer.h"
 
@@ -57,11 +58,11 @@ void compare_with_tflite(const TfLitePeer& peer, const LstmSpec& spec, int* iden
     steps.push_back({PeerInput{std::vector<int32_t>(info.shape.begin(), info.shape.end()), bytes}});
   }
   const auto theirs = peer.run_steps(model, steps, resets);
+  std::vector<std::vector<uint8_t>> inputs;
+  for (const auto& step : steps) inputs.push_back(step[0].bytes);
+  const auto all_ours = run_steps_in_qlite(model, inputs, resets);
   for (size_t s = 0; s < steps.size(); ++s) {
-    if (resets[s]) it->reset_variables();
-    std::memcpy(it->input_bytes(0).data(), steps[s][0].bytes.data(), steps[s][0].bytes.size());
-    it->invoke();
-    const auto ours = it->output_bytes(0);
+    const std::vector<uint8_t>& ours = all_ours[s];
     const std::vector<uint8_t>& t = theirs[s].at(0).bytes;
     ASSERT_EQ(ours.size(), t.size()) << "invoke " << s;
     if (spec.int8) {

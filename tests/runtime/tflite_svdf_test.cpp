@@ -109,18 +109,19 @@ std::vector<uint8_t> random_input(Rng& rng, const SvdfSpec& s) {
 int compare_with_tflite(const TfLitePeer& peer, const SvdfSpec& s, int* inside = nullptr) {
   SCOPED_TRACE(s.str());
   const std::vector<uint8_t> model = lite::write_model(svdf_model(s));
-  auto it = Interpreter::from_buffer(model);
   Rng rng(s.seed * 31 + 7);
   const std::vector<bool> resets = {false, false, false, true, false};
   std::vector<std::vector<PeerInput>> steps;
-  for (size_t k = 0; k < resets.size(); ++k) steps.push_back({PeerInput{{s.batch, s.input_size}, random_input(rng, s)}});
+  std::vector<std::vector<uint8_t>> inputs;
+  for (size_t k = 0; k < resets.size(); ++k) {
+    inputs.push_back(random_input(rng, s));
+    steps.push_back({PeerInput{{s.batch, s.input_size}, inputs.back()}});
+  }
   const auto theirs = peer.run_steps(model, steps, resets);
+  const auto all_ours = run_steps_in_qlite(model, inputs, resets);
   int compared = 0;
   for (size_t k = 0; k < steps.size(); ++k) {
-    if (resets[k]) it->reset_variables();
-    std::memcpy(it->input_bytes(0).data(), steps[k][0].bytes.data(), steps[k][0].bytes.size());
-    it->invoke();
-    const auto ours = it->output_bytes(0);
+    const std::vector<uint8_t>& ours = all_ours[k];
     const std::vector<uint8_t>& t = theirs[k].at(0).bytes;
     EXPECT_EQ(ours.size(), t.size()) << "invoke " << k;
     if (ours.size() != t.size()) return compared;
