@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <flatbuffers/flexbuffers.h>
+
 #include "fuzz_seeds.h"
 #include "qlite/lite.h"
 
@@ -52,6 +54,30 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.add_operator(BuiltinOp::kSoftmax, {m}, {s}, SoftmaxOptions{1.0f});
     b.set_inputs({x});
     b.set_outputs({s});
+    seeds.push_back(b.finish());
+  }
+  {  // a CUSTOM op with a FlexBuffers options map (inspect parses it), and SVDF's options
+    flexbuffers::Builder fb;
+    fb.Map([&] {
+      fb.Int("max_detections", 10);
+      fb.Float("nms_iou_threshold", 0.6f);
+      fb.Bool("use_regular_nms", false);
+      fb.String("note", "x");
+      fb.Vector("v", [&] { fb.Int(1); fb.Double(2.5); });
+    });
+    fb.Finish();
+    ModelBuilder b;
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 4});
+    const int32_t y = b.add_tensor("y", TensorType::kFloat32, {1, 4});
+    const int32_t z = b.add_tensor("z", TensorType::kFloat32, {1, 1});
+    b.add_custom_operator("TFLite_Detection_PostProcess", {x}, {y}, fb.GetBuffer());
+    const int32_t wf = b.add_constant("wf", TensorType::kFloat32, {2, 4}, std::vector<float>(8, 0.5f));
+    const int32_t wt = b.add_constant("wt", TensorType::kFloat32, {2, 3}, std::vector<float>(6, 0.5f));
+    const int32_t state = b.add_tensor("state", TensorType::kFloat32, {1, 6});
+    b.graph().tensors[static_cast<size_t>(state)].is_variable = true;
+    b.add_operator(BuiltinOp::kSvdf, {y, wf, wt, -1, state}, {z}, SvdfOptions{2, Activation::kRelu, false});
+    b.set_inputs({x});
+    b.set_outputs({z});
     seeds.push_back(b.finish());
   }
   return seeds;
