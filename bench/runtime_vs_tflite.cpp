@@ -153,15 +153,20 @@ std::vector<float> random_input(int64_t n, uint64_t seed) {
   return v;
 }
 
-// x: the input's bytes (float32 values or quantized bytes, as the file's input type).
-Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, const std::vector<uint8_t>& x) {
+// xs[k]: graph input k's bytes (float32 values or quantized bytes, as the file's input type).
+using Inputs = std::vector<std::vector<uint8_t>>;
+
+Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, const Inputs& xs) {
   runtime::InterpreterOptions o;
   o.num_threads = threads;
   auto it = std::shared_ptr<runtime::Interpreter>(runtime::Interpreter::from_buffer(bytes, o));
   it->resize_batch(batch);
-  auto in = it->input_bytes(0);
-  check(in.size() == x.size(), "runtime_vs_tflite: the model's input does not have the expected size");
-  std::memcpy(in.data(), x.data(), x.size());
+  check(it->num_inputs() == xs.size(), "runtime_vs_tflite: the model has another number of inputs");
+  for (size_t k = 0; k < xs.size(); ++k) {
+    auto in = it->input_bytes(k);
+    check(in.size() == xs[k].size(), "runtime_vs_tflite: the model's input does not have the expected size");
+    std::memcpy(in.data(), xs[k].data(), xs[k].size());
+  }
   Engine e;
   e.name = "qlite " + std::to_string(threads) + "t (" + isa_name(it->isa()) + ")";
   e.invoke = [it] { it->invoke(); };
@@ -174,7 +179,7 @@ Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, con
 }
 
 Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int batch, bool xnnpack,
-                   const std::vector<uint8_t>& x) {
+                   const Inputs& xs) {
   auto keep = std::make_shared<std::vector<uint8_t>>(bytes);  // ModelCreate does not copy
   TfLiteModel* model = a.ModelCreate(keep->data(), keep->size());
   check(model != nullptr, "TfLiteModelCreate failed");
@@ -189,14 +194,20 @@ Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int ba
   }
   TfLiteInterpreter* it = a.InterpreterCreate(model, opts);
   check(it != nullptr, "TfLiteInterpreterCreate failed");
-  std::vector<int> dims;  // the file's input shape with `batch` images
-  for (int64_t d : runtime::Interpreter::from_buffer(bytes)->input_info(0).shape) dims.push_back(static_cast<int>(d));
-  dims[0] = batch;
-  check(a.ResizeInputTensor(it, 0, dims.data(), static_cast<int32_t>(dims.size())) == 0 && a.AllocateTensors(it) == 0,
-        "TFLite resize/allocate failed");
-  TfLiteTensor* in = a.GetInputTensor(it, 0);
-  check(a.TensorByteSize(in) == x.size(), "TFLite input size differs");
-  check(a.TensorCopyFromBuffer(in, x.data(), x.size()) == 0, "TFLite input copy failed");
+  const auto q = runtime::Interpreter::from_buffer(bytes);
+  for (size_t k = 0; k < xs.size(); ++k) {
+    std::vector<int> dims;  // the file's input shape with `batch` images
+    for (int64_t d : q->input_info(k).shape) dims.push_back(static_cast<int>(d));
+    if (!dims.empty()) dims[0] = batch;
+    check(a.ResizeInputTensor(it, static_cast<int32_t>(k), dims.data(), static_cast<int32_t>(dims.size())) == 0,
+          "TFLite resize failed");
+  }
+  check(a.AllocateTensors(it) == 0, "TFLite allocate failed");
+  for (size_t k = 0; k < xs.size(); ++k) {
+    TfLiteTensor* in = a.GetInputTensor(it, static_cast<int32_t>(k));
+    check(a.TensorByteSize(in) == xs[k].size(), "TFLite input size differs");
+    check(a.TensorCopyFromBuffer(in, xs[k].data(), xs[k].size()) == 0, "TFLite input copy failed");
+  }
   Engine e;
   e.name = xnnpack ? "TFLite XNNPACK" : "TFLite built-in";
   e.invoke = [&a, it] {
@@ -285,19 +296,19 @@ std::vector<uint8_t> mobilenet_v2_int8() {
 }
 
 // Float elements of one image of the model's input.
-int64_t image_elements(const std::vector<uint8_t>& bytes) {
+int64_t image_elements(const std::vector<uint8_t>& bytes, size_t input = 0) {
   auto it = runtime::Interpreter::from_buffer(bytes);
-  const runtime::TensorInfo in = it->input_info(0);
+  const runtime::TensorInfo in = it->input_info(input);
   int64_t n = 1;
   for (size_t i = 1; i < in.shape.size(); ++i) n *= in.shape[i];
   return n;
 }
 
-// Seeded random input bytes for `batch` images: floats in [0, 1) for a
-// float32 input, uniform bytes for a quantized one.
-std::vector<uint8_t> random_input_bytes(const std::vector<uint8_t>& bytes, int batch, uint64_t seed) {
-  const auto info = runtime::Interpreter::from_buffer(bytes)->input_info(0);
-  const int64_t n = int64_t{batch} * image_elements(bytes);
+// Seeded random input bytes of graph input `input` for `batch` images:
+// floats in [0, 1) for a float32 input, uniform bytes for a quantized one.
+std::vector<uint8_t> random_input_bytes(const std::vector<uint8_t>& bytes, int batch, uint64_t seed, size_t input = 0) {
+  const auto info = runtime::Interpreter::from_buffer(bytes)->input_info(input);
+  const int64_t n = int64_t{batch} * image_elements(bytes, input);
   if (info.type == lite::TensorType::kFloat32) {
     const std::vector<float> x = random_input(n, seed);
     std::vector<uint8_t> b(x.size() * 4);
@@ -441,7 +452,11 @@ int main(int argc, char** argv) {
       if (single && !files_only && dtype != "int8") continue;
       for (int batch : {1, 256}) {
         if (single && batch != 1) continue;
-        const std::vector<uint8_t> x = random_input_bytes(*bytes, batch, 17);
+        // Every graph input gets its own seeded bytes (a detector's post-
+        // processing takes box encodings and class scores).
+        Inputs x;
+        for (size_t k = 0; k < runtime::Interpreter::from_buffer(*bytes)->num_inputs(); ++k)
+          x.push_back(random_input_bytes(*bytes, batch, 17 + k, k));
         std::vector<Engine> engines;
         engines.push_back(make_qlite(*bytes, batch, 1, x));
         if (batch == 256) engines.push_back(make_qlite(*bytes, batch, 2, x));

@@ -43,6 +43,7 @@ struct Params {
   float y_scale = 10, x_scale = 10, h_scale = 5, w_scale = 5;
   bool anchors_negative = false;  // an anchor of negative height: decoded ymin > ymax
   int extra_class_columns = 0;    // more than num_classes + 1: refused
+  float class_scale = 1.0f / 256;  // UINT8 class predictions' scale
   std::string str() const {
     return "boxes=" + std::to_string(num_boxes) + " classes=" + std::to_string(num_classes) +
            (background ? "+bg" : "") + " box=" + tensor_type_name(box_type) +
@@ -119,7 +120,7 @@ Inputs make_inputs(Rng& rng, const Params& p) {
   };
   in.boxes = bytes_of(boxes, p.box_type, kBoxQ);
   in.anchors = bytes_of(anchors, p.box_type, kAnchorQ);
-  in.classes = bytes_of(classes, p.class_type, kClassQ);
+  in.classes = bytes_of(classes, p.class_type, kClassQ);  // the bytes; their scale is p.class_scale
   return in;
 }
 
@@ -130,8 +131,9 @@ std::vector<uint8_t> model_of(const Params& p, const Inputs& in) {
   const Quantization box_q = p.box_type == T::kInt8 ? kInt8BoxQ : kBoxQ;
   const int32_t boxes = b.add_tensor("raw_outputs/box_encodings", p.box_type, {1, p.num_boxes, 4},
                                      qbox ? box_q : Quantization{});
-  const int32_t classes = b.add_tensor("raw_outputs/class_predictions", p.class_type, {1, p.num_boxes, cols},
-                                       p.class_type != T::kFloat32 ? kClassQ : Quantization{});
+  const int32_t classes =
+      b.add_tensor("raw_outputs/class_predictions", p.class_type, {1, p.num_boxes, cols},
+                   p.class_type != T::kFloat32 ? Quantization{{p.class_scale}, {0}} : Quantization{});
   const int32_t anchors =
       b.add_constant("anchors", p.box_type, {p.num_boxes, 4}, in.anchors, qbox ? kAnchorQ : Quantization{});
   const int n = p.max_detections * p.max_classes_per_detection;
@@ -273,6 +275,26 @@ TEST(TfliteDetectionPostProcess, SsdMobileNetShapeMatchesTflite) {
     p.iou_threshold = 0.6f;
     EXPECT_EQ(expect_same(*peer, p, rng), 10) << p.str();
   }
+}
+
+// qlite orders UINT8 scores by their bytes when TFLite's floats rise strictly
+// with them; a scale so large that neighbouring bytes both give infinity
+// takes the float path. Both must match TFLite.
+TEST(TfliteDetectionPostProcess, OverflowingClassScaleMatchesTflite) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  Rng rng(44);
+  for (const bool regular : {false, true})
+    for (const float scale : {1e38f, 1.0f / 256}) {
+      Params p;
+      p.num_boxes = 60;
+      p.num_classes = 4;
+      p.class_type = T::kUInt8;
+      p.class_scale = scale;
+      p.regular = regular;
+      p.max_classes_per_detection = regular ? 1 : 3;
+      p.score_threshold = 0.0f;
+      EXPECT_GT(expect_same(*peer, p, rng), 0) << p.str() << " scale " << scale;
+    }
 }
 
 TEST(TfliteDetectionPostProcess, RefusedWhereTfliteRefuses) {

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "lite/custom_options.h"
 #include "runtime/ops/op_util.h"
@@ -53,15 +54,23 @@ struct DetectionState : OpState {
   T box_type = T::kFloat32, class_type = T::kFloat32;
   int box_zp = 0, anchor_zp = 0, class_zp = 0;
   float box_scale = 0, anchor_scale = 0, class_scale = 0;
+  // UINT8 class predictions: TFLite's dequantized value of each byte,
+  // float(double(scale) * (q - zero_point)), computed once.
+  float class_table[256] = {};
+  // The table rises strictly with the byte: comparing bytes then orders
+  // exactly as comparing TFLite's floats, so suppression reads the bytes and
+  // looks up only the scores it keeps (any scale but a vanishing one).
+  bool class_table_rising = false;
   int num_out = 0;  // max_detections * max_classes_per_detection
   // Scratch indices.
-  size_t s_boxes = 0, s_scores = 0, s_active = 0, s_keep_idx = 0, s_keep_val = 0, s_sorted = 0, s_selected = 0,
+  size_t s_boxes = 0, s_areas = 0, s_scores = 0, s_active = 0, s_keep_idx = 0, s_keep_val = 0, s_sorted = 0, s_selected = 0,
          s_class_idx = 0, s_max_scores = 0, s_merge_idx = 0, s_merge_val = 0, s_sorted_val = 0;
 };
 
 // Scratch views for one invoke.
 struct Work {
   Box* boxes;
+  float* areas;   // box_area of each decoded box
   float* scores;  // dequantized class predictions (UINT8 only)
   uint8_t* active;
   int* keep_idx;
@@ -111,9 +120,10 @@ void decode_boxes(const DetectionState& s, const std::byte* boxes, const std::by
   }
 }
 
-float iou(const Box& a, const Box& b) {
-  const float area_a = (a.ymax - a.ymin) * (a.xmax - a.xmin);
-  const float area_b = (b.ymax - b.ymin) * (b.xmax - b.xmin);
+inline float box_area(const Box& a) { return (a.ymax - a.ymin) * (a.xmax - a.xmin); }
+
+// TFLite's ComputeIntersectionOverUnion, the areas (box_area) computed once per box.
+inline float iou(const Box& a, float area_a, const Box& b, float area_b) {
   if (area_a <= 0 || area_b <= 0) return 0.0f;
   const float ymin = std::max(a.ymin, b.ymin), xmin = std::max(a.xmin, b.xmin);
   const float ymax = std::min(a.ymax, b.ymax), xmax = std::min(a.xmax, b.xmax);
@@ -124,7 +134,18 @@ float iou(const Box& a, const Box& b) {
 // Indices of the num_to_sort largest values first. One: the first maximum
 // (TFLite's ArgMaxVector); more: std::partial_sort, whose order among equal
 // values is its own, as in TFLite.
-void decreasing_partial_arg_sort(const float* values, int num_values, int num_to_sort, int* indices) {
+template <class V>
+void decreasing_partial_arg_sort(const V* values, int num_values, int num_to_sort, int* indices) {
+  if constexpr (std::is_same_v<V, uint8_t>) {
+    if (num_to_sort == 1) {  // the same first maximum, found with a maximum the compiler vectorizes
+      uint8_t top = 0;
+      for (int i = 0; i < num_values; ++i) top = std::max(top, values[i]);
+      int first = 0;
+      while (values[first] != top) ++first;
+      indices[0] = first;
+      return;
+    }
+  }
   if (num_to_sort == 1) {
     int best = 0;
     for (int i = 1; i < num_values; ++i)
@@ -149,7 +170,7 @@ int nms_single_class(const DetectionState& s, const Work& w, const float* scores
       ++kept;
     }
   std::iota(w.sorted, w.sorted + kept, 0);
-  std::stable_sort(w.sorted, w.sorted + kept, [&w](int i, int j) { return w.keep_val[i] > w.keep_val[j]; });
+  std::stable_sort(w.sorted, w.sorted + kept, [kv = w.keep_val](int i, int j) { return kv[i] > kv[j]; });
   const int output_size = std::min(kept, max_detections);
   int num_selected = 0;
   int active_left = kept;
@@ -161,9 +182,12 @@ int nms_single_class(const DetectionState& s, const Work& w, const float* scores
     selected[num_selected++] = bi;
     w.active[i] = 0;
     --active_left;
+    const Box box_i = w.boxes[bi];
+    const float area_i = w.areas[bi];
     for (int j = i + 1; j < kept; ++j) {
       if (!w.active[j]) continue;
-      if (iou(w.boxes[bi], w.boxes[w.keep_idx[w.sorted[j]]]) > s.iou_threshold) {
+      const int bj = w.keep_idx[w.sorted[j]];
+      if (iou(box_i, area_i, w.boxes[bj], w.areas[bj]) > s.iou_threshold) {
         w.active[j] = 0;
         --active_left;
       }
@@ -179,30 +203,34 @@ struct Outputs {
   float* count;
 };
 
-void nms_fast(const DetectionState& s, const Work& w, const float* scores, const Outputs& o) {
+// scores: FLOAT32 values, or UINT8 bytes whose order is their values'
+// (DetectionState::class_table_rising); value() gives the float of one.
+template <class V, class Value>
+void nms_fast(const DetectionState& s, const Work& w, const V* scores, Value value, const Outputs& o) {
   const int per_anchor = std::min(s.max_classes_per_detection, s.num_classes);
   for (int row = 0; row < s.num_boxes; ++row) {
-    const float* box_scores = scores + int64_t{row} * s.classes_with_background + s.label_offset;
+    const V* box_scores = scores + int64_t{row} * s.classes_with_background + s.label_offset;
     int* idx = w.class_idx + int64_t{row} * s.num_classes;
     decreasing_partial_arg_sort(box_scores, s.num_classes, per_anchor, idx);
-    w.max_scores[row] = box_scores[idx[0]];
+    w.max_scores[row] = value(box_scores[idx[0]]);
   }
   const int n = nms_single_class(s, w, w.max_scores, s.max_detections, w.selected);
   for (int k = 0; k < n; ++k) {
     const int b = w.selected[k];
-    const float* box_scores = scores + int64_t{b} * s.classes_with_background + s.label_offset;
+    const V* box_scores = scores + int64_t{b} * s.classes_with_background + s.label_offset;
     const int* idx = w.class_idx + int64_t{b} * s.num_classes;
     for (int col = 0; col < per_anchor; ++col) {
       const int at = s.max_classes_per_detection * k + col;
       o.boxes[at] = w.boxes[b];
       o.classes[at] = static_cast<float>(idx[col]);
-      o.scores[at] = box_scores[idx[col]];
+      o.scores[at] = value(box_scores[idx[col]]);
     }
   }
   o.count[0] = static_cast<float>(n);
 }
 
-void nms_regular(const DetectionState& s, const Work& w, const float* scores, const Outputs& o) {
+template <class V, class Value>
+void nms_regular(const DetectionState& s, const Work& w, const V* scores, Value value, const Outputs& o) {
   const int ncwb = s.classes_with_background;
   const int per_class = std::min(s.detections_per_class, s.max_detections);
   float* class_scores = w.max_scores;  // reused: one score per box
@@ -216,7 +244,7 @@ void nms_regular(const DetectionState& s, const Work& w, const float* scores, co
   int kept = 0;
   for (int col = 0; col < s.num_classes; ++col) {
     for (int row = 0; row < s.num_boxes; ++row)
-      class_scores[row] = scores[int64_t{row} * ncwb + col + s.label_offset];
+      class_scores[row] = value(scores[int64_t{row} * ncwb + col + s.label_offset]);
     const int n = nms_single_class(s, w, class_scores, per_class, w.selected);
     if (n == 0) continue;
     for (int k = 0; k < n; ++k) {
@@ -250,6 +278,7 @@ void eval_detection_postprocess(const EvalContext& c, const Node& n) {
   Work w{};
   auto sp = [&](size_t k) { return c.scratch_of(n, k); };
   w.boxes = reinterpret_cast<Box*>(sp(s.s_boxes));
+  w.areas = reinterpret_cast<float*>(sp(s.s_areas));
   w.scores = reinterpret_cast<float*>(sp(s.s_scores));
   w.active = reinterpret_cast<uint8_t*>(sp(s.s_active));
   w.keep_idx = reinterpret_cast<int*>(sp(s.s_keep_idx));
@@ -263,29 +292,36 @@ void eval_detection_postprocess(const EvalContext& c, const Node& n) {
   w.sorted_val = reinterpret_cast<float*>(sp(s.s_sorted_val));
 
   decode_boxes(s, c.input(n, 0).data, c.input(n, 2).data, w.boxes);
+  for (int i = 0; i < s.num_boxes; ++i) w.areas[i] = box_area(w.boxes[i]);
   for (int i = 0; i < s.num_boxes; ++i)
     QLITE_OP_CHECK(!(w.boxes[i].ymin > w.boxes[i].ymax || w.boxes[i].xmin > w.boxes[i].xmax), n,
                    "decoded box " + std::to_string(i) + " has its minimum above its maximum (a negative anchor size?)");
 
-  const float* scores = c.input(n, 1).as<float>();
-  if (s.class_type == T::kUInt8) {
-    const auto* q = c.input(n, 1).as<uint8_t>();
-    const double scale = s.class_scale;
-    const int64_t count = int64_t{s.num_boxes} * s.classes_with_background;
-    for (int64_t i = 0; i < count; ++i)
-      w.scores[i] = static_cast<float>(scale * (static_cast<int32_t>(q[i]) - s.class_zp));
-    scores = w.scores;
-  }
-
-  Outputs o{c.output(n, 0).as<Box>(), c.output(n, 1).as<float>(), c.output(n, 2).as<float>(),
-            c.output(n, 3).as<float>()};
+  const Outputs o{c.output(n, 0).as<Box>(), c.output(n, 1).as<float>(), c.output(n, 2).as<float>(),
+                  c.output(n, 3).as<float>()};
   std::memset(static_cast<void*>(o.boxes), 0, sizeof(Box) * static_cast<size_t>(s.num_out));
   std::memset(o.classes, 0, sizeof(float) * static_cast<size_t>(s.num_out));
   std::memset(o.scores, 0, sizeof(float) * static_cast<size_t>(s.num_out));
+  const float* scores = c.input(n, 1).as<float>();
+  if (s.class_type == T::kUInt8) {
+    const auto* q = c.input(n, 1).as<uint8_t>();
+    if (s.class_table_rising) {
+      const auto lookup = [t = &s.class_table[0]](uint8_t b) { return t[b]; };
+      if (s.regular)
+        nms_regular(s, w, q, lookup, o);
+      else
+        nms_fast(s, w, q, lookup, o);
+      return;
+    }
+    const int64_t count = int64_t{s.num_boxes} * s.classes_with_background;
+    for (int64_t i = 0; i < count; ++i) w.scores[i] = s.class_table[q[i]];
+    scores = w.scores;
+  }
+  const auto as_is = [](float v) { return v; };
   if (s.regular)
-    nms_regular(s, w, scores, o);
+    nms_regular(s, w, scores, as_is, o);
   else
-    nms_fast(s, w, scores, o);
+    nms_fast(s, w, scores, as_is, o);
 }
 
 }  // namespace
@@ -357,6 +393,11 @@ void prepare_detection_postprocess(PrepareContext& ctx, Node& n) {
     require_per_tensor(n, classes, "class predictions");
     s.class_zp = classes.zero_point();
     s.class_scale = classes.scale();
+    s.class_table_rising = true;
+    for (int q = 0; q < 256; ++q) {
+      s.class_table[q] = static_cast<float>(static_cast<double>(s.class_scale) * (q - s.class_zp));
+      if (q > 0 && !(s.class_table[q] > s.class_table[q - 1])) s.class_table_rising = false;
+    }
   }
   s.box_type = boxes.type;
   s.class_type = classes.type;
@@ -374,6 +415,7 @@ void prepare_detection_postprocess(PrepareContext& ctx, Node& n) {
   const auto nb = static_cast<size_t>(s.num_boxes);
   const auto md = static_cast<size_t>(s.max_detections);
   s.s_boxes = ctx.request_scratch(n, nb * sizeof(Box));
+  s.s_areas = ctx.request_scratch(n, nb * sizeof(float));
   s.s_scores = ctx.request_scratch(
       n, classes.type == T::kUInt8 ? nb * static_cast<size_t>(s.classes_with_background) * sizeof(float) : 1);
   s.s_active = ctx.request_scratch(n, nb);
