@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include <flatbuffers/flexbuffers.h>
 #include <nlohmann/json.hpp>
 
 #include "qlite/convert.h"
@@ -338,11 +339,52 @@ std::vector<double> output_values(const std::vector<uint8_t>& model, const std::
   return v;
 }
 
+// TFLite_Detection_PostProcess as the TF1 / Coral SSD MobileNet detectors
+// have it: uint8 box encodings and class scores (1917 anchors, 90 classes and
+// a background column), uint8 anchors, 10 detections, score threshold 0.3.
+std::vector<uint8_t> ssd_postprocess_model(bool regular) {
+  flexbuffers::Builder fb;
+  fb.Map([&] {
+    fb.Int("max_detections", 10);
+    fb.Int("max_classes_per_detection", 1);
+    fb.Int("detections_per_class", 100);
+    fb.Bool("use_regular_nms", regular);
+    fb.Float("nms_score_threshold", 0.3f);
+    fb.Float("nms_iou_threshold", 0.6f);
+    fb.Int("num_classes", 90);
+    fb.Float("y_scale", 10.0f);
+    fb.Float("x_scale", 10.0f);
+    fb.Float("h_scale", 5.0f);
+    fb.Float("w_scale", 5.0f);
+  });
+  fb.Finish();
+  lite::ModelBuilder b;
+  Rng rng(5);
+  std::vector<uint8_t> anchors(1917 * 4);
+  for (uint8_t& a : anchors) a = static_cast<uint8_t>(20 + rng.below(200));
+  using lite::TensorType;
+  using lite::Quantization;
+  const int32_t boxes = b.add_tensor("box_encodings", TensorType::kUInt8, {1, 1917, 4}, Quantization::per_tensor(0.05f, 128));
+  const int32_t classes =
+      b.add_tensor("class_predictions", TensorType::kUInt8, {1, 1917, 91}, Quantization::per_tensor(1.0f / 256, 0));
+  const int32_t anc =
+      b.add_constant("anchors", TensorType::kUInt8, {1917, 4}, anchors, Quantization::per_tensor(1.0f / 255, 0));
+  const int32_t ob = b.add_tensor("detection_boxes", TensorType::kFloat32, {1, 10, 4});
+  const int32_t oc = b.add_tensor("detection_classes", TensorType::kFloat32, {1, 10});
+  const int32_t os = b.add_tensor("detection_scores", TensorType::kFloat32, {1, 10});
+  const int32_t on = b.add_tensor("num_detections", TensorType::kFloat32, {1});
+  b.add_custom_operator("TFLite_Detection_PostProcess", {boxes, classes, anc}, {ob, oc, os, on}, fb.GetBuffer());
+  b.set_inputs({boxes, classes});
+  b.set_outputs({ob, oc, os, on});
+  return b.finish();
+}
+
 constexpr const char* kUsage =
     "usage: runtime_vs_tflite [--int8 FILE --float FILE --dynamic FILE] [--mobilenet-style [--save-models DIR]]\n"
     "                         [--runs256 N] [--rounds N] [--runs1 N] [--json FILE]\n"
     "       runtime_vs_tflite --mobilenet-v2 | --uint8 FILE | --lstm FILE [--rounds N] [--runs1 N] [--json FILE]\n"
     "       runtime_vs_tflite --file FILE [--file FILE ...] [--rounds N] [--runs1 N] [--json FILE]\n"
+    "       runtime_vs_tflite --ssd-postprocess [--rounds N] [--runs1 N] [--json FILE]\n"
     "Times qlite's runtime against TensorFlow Lite 2.9 (built-in kernels and XNNPACK) on the same files,\n"
     "interleaved in rounds, and prints medians and ratios against TFLite's best configuration.\n"
     "Without files: the seed model (int8, float32, dynamic range) at batch 1 and 256.\n"
@@ -351,6 +393,8 @@ constexpr const char* kUsage =
     "  --uint8 FILE       a TF1-era uint8 file, batch 1 (bytes must be identical everywhere)\n"
     "  --lstm FILE        a file with variable (state) tensors, batch 1, from the reset state\n"
     "  --file FILE        each file as it is, batch 1, random inputs of its own types\n"
+    "  --ssd-postprocess  CUSTOM 'TFLite_Detection_PostProcess' as SSD MobileNet has it (1917 anchors,\n"
+    "                     90 classes and a background, uint8), fast and regular suppression, as --file\n"
     "  --rounds N         interleaved rounds (default 10); --runs1 / --runs256: timed invokes per round\n"
     "  --json FILE        also write the medians and ratios as JSON\n";
 
@@ -366,7 +410,7 @@ int main(int argc, char** argv) {
   try {
     std::string int8_path, float_path, dynamic_path, json_path, save_dir;
     int rounds = 10, runs1 = 500, runs256 = 20;
-    bool mobilenet_v2 = false, mobilenet_style = false;
+    bool mobilenet_v2 = false, mobilenet_style = false, ssd_postprocess = false;
     std::string uint8_path, lstm_path;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
@@ -403,6 +447,7 @@ int main(int argc, char** argv) {
       else if (a == "--uint8") uint8_path = next();
       else if (a == "--mobilenet-style") mobilenet_style = true;
       else if (a == "--file") files.push_back(next());
+      else if (a == "--ssd-postprocess") ssd_postprocess = true;
       else if (a == "--save-models") save_dir = next();
       else if (a == "--lstm") lstm_path = next();
       else throw Error("unknown argument " + a + " (--help lists them)");
@@ -412,6 +457,10 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, std::vector<uint8_t>>> file_bytes;
     for (const std::string& f : files)
       file_bytes.emplace_back(std::filesystem::path(f).filename().string(), read_file(f));
+    if (ssd_postprocess) {
+      file_bytes.emplace_back("ssd_postprocess_fast", ssd_postprocess_model(false));
+      file_bytes.emplace_back("ssd_postprocess_regular", ssd_postprocess_model(true));
+    }
     const bool files_only = !file_bytes.empty();
     // Batch 1 only: MobileNetV2 int8, a uint8 file, a file with state, or the --file list.
     const bool single = mobilenet_v2 || !uint8_path.empty() || !lstm_path.empty() || files_only;

@@ -63,7 +63,7 @@ struct DetectionState : OpState {
   bool class_table_rising = false;
   int num_out = 0;  // max_detections * max_classes_per_detection
   // Scratch indices.
-  size_t s_boxes = 0, s_areas = 0, s_scores = 0, s_active = 0, s_keep_idx = 0, s_keep_val = 0, s_sorted = 0, s_selected = 0,
+  size_t s_boxes = 0, s_areas = 0, s_scores = 0, s_keep_idx = 0, s_keep_val = 0, s_sorted = 0, s_selected = 0,
          s_class_idx = 0, s_max_scores = 0, s_merge_idx = 0, s_merge_val = 0, s_sorted_val = 0;
 };
 
@@ -72,7 +72,6 @@ struct Work {
   Box* boxes;
   float* areas;   // box_area of each decoded box
   float* scores;  // dequantized class predictions (UINT8 only)
-  uint8_t* active;
   int* keep_idx;
   float* keep_val;
   int* sorted;
@@ -171,27 +170,24 @@ int nms_single_class(const DetectionState& s, const Work& w, const float* scores
     }
   std::iota(w.sorted, w.sorted + kept, 0);
   std::stable_sort(w.sorted, w.sorted + kept, [kv = w.keep_val](int i, int j) { return kv[i] > kv[j]; });
+  // TFLite walks the boxes best first and, on selecting one, clears every
+  // later box that overlaps it by more than the threshold. A box is thus
+  // selected exactly when no box selected before it overlaps it that much,
+  // which is what this checks, box by box, against the (at most
+  // max_detections) selected ones: the same selection and the same IoU
+  // calls (selected box first), without a pass over every later box.
   const int output_size = std::min(kept, max_detections);
   int num_selected = 0;
-  int active_left = kept;
-  std::memset(w.active, 1, static_cast<size_t>(kept));
-  for (int i = 0; i < kept; ++i) {
-    if (active_left == 0 || num_selected >= output_size) break;
-    if (!w.active[i]) continue;
+  for (int i = 0; i < kept && num_selected < output_size; ++i) {
     const int bi = w.keep_idx[w.sorted[i]];
-    selected[num_selected++] = bi;
-    w.active[i] = 0;
-    --active_left;
     const Box box_i = w.boxes[bi];
     const float area_i = w.areas[bi];
-    for (int j = i + 1; j < kept; ++j) {
-      if (!w.active[j]) continue;
-      const int bj = w.keep_idx[w.sorted[j]];
-      if (iou(box_i, area_i, w.boxes[bj], w.areas[bj]) > s.iou_threshold) {
-        w.active[j] = 0;
-        --active_left;
-      }
+    bool suppressed = false;
+    for (int k = 0; k < num_selected && !suppressed; ++k) {
+      const int bk = selected[k];
+      suppressed = iou(w.boxes[bk], w.areas[bk], box_i, area_i) > s.iou_threshold;
     }
+    if (!suppressed) selected[num_selected++] = bi;
   }
   return num_selected;
 }
@@ -280,7 +276,6 @@ void eval_detection_postprocess(const EvalContext& c, const Node& n) {
   w.boxes = reinterpret_cast<Box*>(sp(s.s_boxes));
   w.areas = reinterpret_cast<float*>(sp(s.s_areas));
   w.scores = reinterpret_cast<float*>(sp(s.s_scores));
-  w.active = reinterpret_cast<uint8_t*>(sp(s.s_active));
   w.keep_idx = reinterpret_cast<int*>(sp(s.s_keep_idx));
   w.keep_val = reinterpret_cast<float*>(sp(s.s_keep_val));
   w.sorted = reinterpret_cast<int*>(sp(s.s_sorted));
@@ -418,7 +413,6 @@ void prepare_detection_postprocess(PrepareContext& ctx, Node& n) {
   s.s_areas = ctx.request_scratch(n, nb * sizeof(float));
   s.s_scores = ctx.request_scratch(
       n, classes.type == T::kUInt8 ? nb * static_cast<size_t>(s.classes_with_background) * sizeof(float) : 1);
-  s.s_active = ctx.request_scratch(n, nb);
   s.s_keep_idx = ctx.request_scratch(n, nb * sizeof(int));
   s.s_keep_val = ctx.request_scratch(n, nb * sizeof(float));
   s.s_sorted = ctx.request_scratch(n, (nb + md) * sizeof(int));
