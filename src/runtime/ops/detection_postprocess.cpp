@@ -59,7 +59,8 @@ struct DetectionState : OpState {
   float class_table[256] = {};
   // The table rises strictly with the byte: comparing bytes then orders
   // exactly as comparing TFLite's floats, so suppression reads the bytes and
-  // looks up only the scores it keeps (any scale but a vanishing one).
+  // looks up only the scores it keeps (every scale but an extreme one, whose
+  // table saturates to infinity).
   bool class_table_rising = false;
   int num_out = 0;  // max_detections * max_classes_per_detection
   // Scratch indices.
