@@ -90,15 +90,13 @@ inline float dequantize_box(uint8_t q, int zp, float scale) {
   return (static_cast<float>(q) - static_cast<float>(zp)) * scale;
 }
 
-CenterSize read_center_size(const DetectionState& s, const std::byte* data, T type, int64_t offset, int zp,
-                            float scale) {
+CenterSize read_center_size(const std::byte* data, T type, int64_t offset, int zp, float scale) {
   if (type == T::kFloat32) {
     CenterSize c;
     std::memcpy(&c, data + offset * 4, sizeof c);
     return c;
   }
   const auto* q = reinterpret_cast<const uint8_t*>(data) + offset;
-  (void)s;
   return {dequantize_box(q[0], zp, scale), dequantize_box(q[1], zp, scale), dequantize_box(q[2], zp, scale),
           dequantize_box(q[3], zp, scale)};
 }
@@ -106,8 +104,8 @@ CenterSize read_center_size(const DetectionState& s, const std::byte* data, T ty
 void decode_boxes(const DetectionState& s, const std::byte* boxes, const std::byte* anchors, Box* out) {
   const double sy = s.scale.y, sx = s.scale.x, sh = s.scale.h, sw = s.scale.w;
   for (int i = 0; i < s.num_boxes; ++i) {
-    const CenterSize b = read_center_size(s, boxes, s.box_type, int64_t{i} * s.box_len, s.box_zp, s.box_scale);
-    const CenterSize a = read_center_size(s, anchors, s.box_type, int64_t{i} * 4, s.anchor_zp, s.anchor_scale);
+    const CenterSize b = read_center_size(boxes, s.box_type, int64_t{i} * s.box_len, s.box_zp, s.box_scale);
+    const CenterSize a = read_center_size(anchors, s.box_type, int64_t{i} * 4, s.anchor_zp, s.anchor_scale);
     const auto ycenter = static_cast<float>(static_cast<double>(b.y) / sy * static_cast<double>(a.h) +
                                             static_cast<double>(a.y));
     const auto xcenter = static_cast<float>(static_cast<double>(b.x) / sx * static_cast<double>(a.w) +
