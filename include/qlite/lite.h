@@ -33,6 +33,9 @@ enum class TensorType : int8_t {
   kComplex64 = 8,
   kInt8 = 9,
   kFloat64 = 10,
+  // A resource handle (VAR_HANDLE's output): qlite stores it as one int32,
+  // the resource id, as TFLite 2.9's VAR_HANDLE writes it.
+  kResource = 13,
 };
 
 // Bytes per element; throws for kString (variable length).
@@ -377,15 +380,16 @@ struct GeluOptions {
   bool approximate = false;  // the tanh approximation instead of erf
   bool operator==(const GeluOptions&) const = default;
 };
-// Fieldless options tables of the elementwise math, comparison, logical and
-// select ops (TFLite's converter writes them; the ops read nothing from them).
+// Fieldless options tables of the elementwise math, comparison, logical,
+// select and resource-variable ops (TFLite's converter writes them; the ops
+// read nothing from them).
 // X(struct name) in OpOptions order.
 #define QLITE_LITE_EMPTY_MATH_OPTIONS(X)                                                            \
   X(MaximumMinimumOptions) X(LessOptions) X(LessEqualOptions) X(GreaterOptions) X(GreaterEqualOptions) \
   X(EqualOptions) X(NotEqualOptions) X(NegOptions) X(AbsOptions) X(ExpOptions) X(CosOptions)          \
   X(SquareOptions) X(SquaredDifferenceOptions) X(PowOptions) X(FloorDivOptions) X(FloorModOptions)    \
   X(LogicalAndOptions) X(LogicalOrOptions) X(LogicalNotOptions) X(SelectOptions) X(SelectV2Options)   \
-  X(LogSoftmaxOptions) X(AddNOptions)
+  X(LogSoftmaxOptions) X(AddNOptions) X(ReadVariableOptions) X(AssignVariableOptions)
 #define QLITE_LITE_DECLARE_EMPTY_OPTIONS(N) \
   struct N {                                \
     bool operator==(const N&) const = default; \
@@ -521,6 +525,19 @@ struct SvdfOptions {
   bool operator==(const SvdfOptions&) const = default;
 };
 
+// VAR_HANDLE: the variable a handle names (TFLite 2.9's VarHandleOptions;
+// absent strings read as "").
+struct VarHandleOptions {
+  std::string container;
+  std::string shared_name;
+  bool operator==(const VarHandleOptions&) const = default;
+};
+// CALL_ONCE: the subgraph it runs once per interpreter (CallOnceOptions).
+struct CallOnceOptions {
+  int32_t init_subgraph_index = 0;
+  bool operator==(const CallOnceOptions&) const = default;
+};
+
 // std::monostate = no options table in the file.
 using OpOptions =
     std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
@@ -535,7 +552,8 @@ using OpOptions =
                  TileOptions, BroadcastToOptions, ReverseV2Options, DepthToSpaceOptions, SpaceToDepthOptions,
                  BatchToSpaceNdOptions, SpaceToBatchNdOptions, MirrorPadOptions, ShapeOptions, FillOptions,
                  ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options,
-                 TransposeConvOptions, BatchMatMulOptions, SvdfOptions>;
+                 TransposeConvOptions, BatchMatMulOptions, SvdfOptions, VarHandleOptions,
+                 CallOnceOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read
@@ -641,7 +659,7 @@ std::string escape_control(std::string_view text);
 // The metadata entry a qlite-written model carries to name its producer.
 inline constexpr const char* kProducerMetadataName = "qlite_producer";
 
-// Builds a single-subgraph model. Buffer 0 (the sentinel) exists from the start;
+// Builds a model, one subgraph unless add_subgraph() is called. Buffer 0 (the sentinel) exists from the start;
 // operator codes are shared between operators with the same (op, version).
 // build() adds a "serving_default" signature over the subgraph's inputs and
 // outputs (named after the tensors) and the producer metadata entry, then validates.
@@ -678,8 +696,15 @@ class ModelBuilder {
   void set_description(std::string d) { model_.description = std::move(d); }
   void set_graph_name(std::string name) { graph().name = std::move(name); }
 
+  // Adds an empty subgraph (a CALL_ONCE's initialization graph) and makes
+  // it the one the calls above write to; returns its index. use_subgraph(0)
+  // goes back to the main one. Tensor indices are per subgraph; buffers and
+  // operator codes are shared.
+  size_t add_subgraph(std::string name = {});
+  void use_subgraph(size_t k);
+
   ModelDef& model() { return model_; }
-  SubGraphDef& graph() { return model_.subgraphs[0]; }
+  SubGraphDef& graph() { return model_.subgraphs[current_]; }
 
   ModelDef build() const;
   std::vector<uint8_t> finish() const { return write_model(build()); }
@@ -687,6 +712,7 @@ class ModelBuilder {
  private:
   ModelDef model_;
   std::string producer_;
+  size_t current_ = 0;
 };
 
 }  // namespace qlite::lite

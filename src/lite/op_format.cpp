@@ -261,6 +261,18 @@ std::string describe_svdf(const OpOptions& v) {
          (o.asymmetric_quantize_inputs ? " asymmetric_quantize_inputs" : "");
 }
 
+std::string describe_var_handle(const OpOptions& v) {
+  const auto& o = as<VarHandleOptions>(v);
+  return "container='" + o.container + "' shared_name='" + o.shared_name + "'";
+}
+void check_call_once(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const int32_t k = as_op<CallOnceOptions>(op).init_subgraph_index;
+  check(k >= 0, "tflite: " + where + ": init_subgraph_index " + std::to_string(k) + " is negative");
+}
+std::string describe_call_once(const OpOptions& v) {
+  return "init_subgraph_index=" + std::to_string(as<CallOnceOptions>(v).init_subgraph_index);
+}
+
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
                            decltype(OptionsRule::describe) d) {
@@ -328,6 +340,8 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<TransposeConvOptions>("TransposeConvOptions", check_transpose_conv, describe_transpose_conv),
     rule<BatchMatMulOptions>("BatchMatMulOptions", nullptr, describe_batch_matmul),
     rule<SvdfOptions>("SVDFOptions", check_svdf, describe_svdf),
+    rule<VarHandleOptions>("VarHandleOptions", nullptr, describe_var_handle),
+    rule<CallOnceOptions>("CallOnceOptions", check_call_once, describe_call_once),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
 constexpr bool rules_in_order() {
@@ -452,6 +466,11 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kBatchMatmul, 2, 2, 2, 1, opt<BatchMatMulOptions>(), false},
     // input, weights_feature, weights_time, bias (may be -1), state (a variable tensor)
     {BuiltinOp::kSvdf, 5, 5, 3, 1, opt<SvdfOptions>(), true},
+    // Resource variables: a handle (RESOURCE, or an INT32 id), then the value.
+    {BuiltinOp::kVarHandle, 0, 0, 0, 1, opt<VarHandleOptions>(), false},
+    {BuiltinOp::kReadVariable, 1, 1, 1, 1, opt<ReadVariableOptions>(), false},
+    {BuiltinOp::kAssignVariable, 2, 2, 2, 0, opt<AssignVariableOptions>(), false},
+    {BuiltinOp::kCallOnce, 0, 0, 0, 0, opt<CallOnceOptions>(), true},
 };
 
 }  // namespace

@@ -167,6 +167,12 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
       const auto* o = op->builtin_options_as_TransposeConvOptions();
       return TransposeConvOptions{pad(o->padding()), o->stride_w(), o->stride_h()};
     }
+    case T::VarHandleOptions: {
+      const auto* o = op->builtin_options_as_VarHandleOptions();
+      return VarHandleOptions{to_string(o->container()), to_string(o->shared_name())};
+    }
+    case T::CallOnceOptions:
+      return CallOnceOptions{op->builtin_options_as_CallOnceOptions()->init_subgraph_index()};
     case T::SVDFOptions: {
       const auto* o = op->builtin_options_as_SVDFOptions();
       return SvdfOptions{o->rank(), act(o->fused_activation_function()), o->asymmetric_quantize_inputs()};
@@ -198,7 +204,7 @@ TensorDef read_tensor(const tfl::Tensor* t, const std::string& where) {
   TensorDef out;
   out.name = to_string(t->name());
   out.type = static_cast<TensorType>(t->type());
-  check(static_cast<int>(out.type) >= 0 && static_cast<int>(out.type) <= 10,
+  check((static_cast<int>(out.type) >= 0 && static_cast<int>(out.type) <= 10) || out.type == TensorType::kResource,
         "tflite: " + where + " '" + out.name + "': unsupported tensor type " +
             std::to_string(static_cast<int>(out.type)));
   out.shape = to_vector<int32_t>(t->shape());

@@ -20,6 +20,7 @@ size_t tensor_type_size(TensorType t) {
     case TensorType::kComplex64: return 8;
     case TensorType::kInt8: return 1;
     case TensorType::kFloat64: return 8;
+    case TensorType::kResource: return 4;
     case TensorType::kString: break;
   }
   throw Error("tflite: tensor type " + std::string(tensor_type_name(t)) +
@@ -39,6 +40,7 @@ const char* tensor_type_name(TensorType t) {
     case TensorType::kComplex64: return "COMPLEX64";
     case TensorType::kInt8: return "INT8";
     case TensorType::kFloat64: return "FLOAT64";
+    case TensorType::kResource: return "RESOURCE";
   }
   return "UNKNOWN_TYPE";
 }

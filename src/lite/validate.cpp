@@ -22,7 +22,9 @@
 namespace qlite::lite {
 namespace {
 
-bool valid_type(TensorType t) { return static_cast<int>(t) >= 0 && static_cast<int>(t) <= 10; }
+bool valid_type(TensorType t) {
+  return (static_cast<int>(t) >= 0 && static_cast<int>(t) <= 10) || t == TensorType::kResource;
+}
 
 void zero_point_range(TensorType t, int64_t& lo, int64_t& hi) {
   lo = std::numeric_limits<int64_t>::min();

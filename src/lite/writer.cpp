@@ -235,6 +235,14 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
       return {T::TransposeConvOptions,
               tfl::CreateTransposeConvOptions(fbb, pad(o.padding), o.stride_w, o.stride_h).Union()};
     }
+    OptionsOut operator()(const VarHandleOptions& o) {
+      const auto container = o.container.empty() ? 0 : fbb.CreateString(o.container);
+      const auto shared_name = o.shared_name.empty() ? 0 : fbb.CreateString(o.shared_name);
+      return {T::VarHandleOptions, tfl::CreateVarHandleOptions(fbb, container, shared_name).Union()};
+    }
+    OptionsOut operator()(const CallOnceOptions& o) {
+      return {T::CallOnceOptions, tfl::CreateCallOnceOptions(fbb, o.init_subgraph_index).Union()};
+    }
     OptionsOut operator()(const SvdfOptions& o) {
       return {T::SVDFOptions,
               tfl::CreateSVDFOptions(fbb, o.rank, act(o.activation), o.asymmetric_quantize_inputs).Union()};
@@ -523,6 +531,18 @@ int32_t ModelBuilder::add_custom_operator(std::string custom_code, std::vector<i
   op.custom_options = std::move(custom_options);
   graph().operators.push_back(std::move(op));
   return static_cast<int32_t>(graph().operators.size() - 1);
+}
+
+size_t ModelBuilder::add_subgraph(std::string name) {
+  model_.subgraphs.emplace_back();
+  model_.subgraphs.back().name = std::move(name);
+  current_ = model_.subgraphs.size() - 1;
+  return current_;
+}
+
+void ModelBuilder::use_subgraph(size_t k) {
+  check(k < model_.subgraphs.size(), "ModelBuilder: subgraph " + std::to_string(k) + " does not exist");
+  current_ = k;
 }
 
 ModelDef ModelBuilder::build() const {

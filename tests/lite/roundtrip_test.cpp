@@ -224,6 +224,45 @@ TEST(LiteRoundTrip, PadV2TransposeHardSwishOptions) {
   EXPECT_THROW(validate(wrong), Error);
 }
 
+// Resource variables and CALL_ONCE: RESOURCE tensors, VarHandleOptions,
+// CallOnceOptions, the fieldless Read/AssignVariableOptions and a second
+// subgraph survive a round trip, and inspect shows the options.
+TEST(LiteRoundTrip, ResourceVariablesAndSubgraphs) {
+  ModelBuilder b;
+  EXPECT_EQ(b.add_subgraph("init"), 1u);
+  const int32_t ih = b.add_tensor("h", TensorType::kResource, {});
+  const int32_t iv = b.add_constant("v", TensorType::kFloat32, {2}, std::vector<float>{1, 2});
+  b.add_operator(BuiltinOp::kVarHandle, {}, {ih}, VarHandleOptions{"box", "acc"});
+  b.add_operator(BuiltinOp::kAssignVariable, {ih, iv}, {}, AssignVariableOptions{});
+  b.use_subgraph(0);
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2});
+  const int32_t h = b.add_tensor("h", TensorType::kResource, {});
+  const int32_t r = b.add_tensor("r", TensorType::kFloat32, {2});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2});
+  b.add_operator(BuiltinOp::kCallOnce, {}, {}, CallOnceOptions{1});
+  b.add_operator(BuiltinOp::kVarHandle, {}, {h}, VarHandleOptions{"", "acc"});
+  b.add_operator(BuiltinOp::kReadVariable, {h}, {r}, ReadVariableOptions{});
+  b.add_operator(BuiltinOp::kAdd, {r, x}, {y}, AddOptions{});
+  b.set_inputs({x});
+  b.set_outputs({y});
+  const ModelDef m = b.build();
+  const ModelDef back = read_model(write_model(m));
+  EXPECT_EQ(back, m);
+  ASSERT_EQ(back.subgraphs.size(), 2u);
+  EXPECT_EQ(back.subgraphs[1].name, "init");
+  EXPECT_EQ(back.subgraphs[0].tensors[1].type, TensorType::kResource);
+  EXPECT_EQ(std::get<VarHandleOptions>(back.subgraphs[1].operators[0].options), (VarHandleOptions{"box", "acc"}));
+  EXPECT_EQ(std::get<CallOnceOptions>(back.subgraphs[0].operators[0].options).init_subgraph_index, 1);
+  const std::string text = inspect(back);
+  EXPECT_NE(text.find("init_subgraph_index=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("container='box' shared_name='acc'"), std::string::npos) << text;
+  EXPECT_NE(text.find("RESOURCE"), std::string::npos) << text;
+  // A negative init_subgraph_index is refused by the validator.
+  ModelDef wrong = m;
+  wrong.subgraphs[0].operators[0].options = CallOnceOptions{-1};
+  EXPECT_THROW(validate(wrong), Error);
+}
+
 TEST(LiteRoundTrip, PerChannelQuantizationSurvives) {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 3, 2}, Quantization::per_tensor(0.1f, 1));
