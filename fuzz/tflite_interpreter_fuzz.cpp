@@ -415,6 +415,36 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({out});
     seeds.push_back(b.finish());
   }
+  {  // resource variables: CALL_ONCE of an init subgraph, a [1, 3] accumulator and a scalar counter
+    ModelBuilder b;
+    b.add_subgraph("init");
+    const int32_t ih = b.add_tensor("h", TensorType::kResource, {});
+    const int32_t iv = b.add_constant("initial", TensorType::kFloat32, {1, 3}, std::vector<float>{1, 2, 3});
+    const int32_t ic = b.add_constant("zero", TensorType::kFloat32, {}, std::vector<float>{0});
+    const int32_t id = b.add_constant("id_count", TensorType::kInt32, {}, std::vector<int32_t>{1});
+    b.add_operator(BuiltinOp::kVarHandle, {}, {ih}, VarHandleOptions{"", "acc"});
+    b.add_operator(BuiltinOp::kAssignVariable, {ih, iv}, {});
+    b.add_operator(BuiltinOp::kAssignVariable, {id, ic}, {});
+    b.use_subgraph(0);
+    const int32_t x = b.add_tensor("x", TensorType::kFloat32, {1, 3});
+    const int32_t h = b.add_tensor("h", TensorType::kResource, {});
+    const int32_t prev = b.add_tensor("prev", TensorType::kFloat32, {1, 3});
+    const int32_t acc = b.add_tensor("acc", TensorType::kFloat32, {1, 3});
+    const int32_t hc = b.add_constant("id_count", TensorType::kInt32, {}, std::vector<int32_t>{1});
+    const int32_t c = b.add_tensor("c", TensorType::kFloat32, {});
+    const int32_t c1 = b.add_tensor("c1", TensorType::kFloat32, {});
+    b.add_operator(BuiltinOp::kCallOnce, {}, {}, CallOnceOptions{1});
+    b.add_operator(BuiltinOp::kVarHandle, {}, {h}, VarHandleOptions{"", "acc"});
+    b.add_operator(BuiltinOp::kReadVariable, {h}, {prev});
+    b.add_operator(BuiltinOp::kAdd, {prev, x}, {acc}, AddOptions{});
+    b.add_operator(BuiltinOp::kAssignVariable, {h, acc}, {});
+    b.add_operator(BuiltinOp::kReadVariable, {hc}, {c});
+    b.add_operator(BuiltinOp::kAdd, {c, c}, {c1}, AddOptions{});
+    b.add_operator(BuiltinOp::kAssignVariable, {hc, c1}, {});
+    b.set_inputs({x});
+    b.set_outputs({acc, c1});
+    seeds.push_back(b.finish());
+  }
   for (const bool regular : {false, true}) {  // CUSTOM 'TFLite_Detection_PostProcess', uint8 and float
     ModelBuilder b;
     const Quantization qb = Quantization::per_tensor(0.05f, 128), qa = Quantization::per_tensor(1.0f / 255, 0);
@@ -472,6 +502,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto it = qlite::runtime::Interpreter::from_buffer({data, size}, o);
     if (it->arena_bytes() <= kInvokeArenaBytes) run(*it);
     it->resize_batch(3);
+    it->reset_variables();
     if (it->arena_bytes() <= kInvokeArenaBytes) run(*it);
   } catch (const qlite::Error&) {
   }

@@ -81,9 +81,11 @@ struct UnsupportedOp {
 };
 // Every group, in order of first appearance; empty when the runtime can run
 // every operator (shape and quantization checks happen later, at prepare).
-std::vector<UnsupportedOp> unsupported_ops(const lite::ModelDef& model);
-// The group one operator of subgraph 0 falls in; "" when the runtime runs it.
-std::string unsupported_reason(const lite::ModelDef& model, const lite::OperatorDef& op);
+// `subgraph`: the subgraph whose operators are listed (0, the main one; the
+// interpreter checks a CALL_ONCE's subgraph when it prepares that op).
+std::vector<UnsupportedOp> unsupported_ops(const lite::ModelDef& model, size_t subgraph = 0);
+// The group one operator of `subgraph` falls in; "" when the runtime runs it.
+std::string unsupported_reason(const lite::ModelDef& model, const lite::OperatorDef& op, size_t subgraph = 0);
 // One line: "operators not supported by the qlite runtime: TRANSPOSE x1
 // (operator 0); PAD x18 (operators 1, 5, 9, 13, 17, ...)". Loading such a
 // model throws Error("runtime: " + this line).
@@ -142,7 +144,9 @@ class Interpreter {
   }
 
   // Runs the graph. Variable tensors (TFLite's is_variable: an LSTM's output
-  // and cell state) keep their values from one invoke() to the next.
+  // and cell state) keep their values from one invoke() to the next, and so
+  // do resource variables (ASSIGN_VARIABLE / READ_VARIABLE; a CALL_ONCE
+  // runs its initialization subgraph on the first invoke only).
   // An op whose output shape depends on values computed at run time (a shape,
   // sizes, paddings, axes that are graph inputs or computed from them) is
   // prepared just before it runs, as TFLite 2.9 resizes its dynamic tensors:
@@ -152,7 +156,10 @@ class Interpreter {
   void invoke();
   // Sets every variable tensor back to its initial value, as TFLite 2.9's
   // ResetVariableTensors does: the zero point for INT8, zero bytes for every
-  // other type. Variables start so at load.
+  // other type. Variables start so at load. It also returns the resource
+  // variables to their state before the first invoke (none assigned, every
+  // CALL_ONCE to run again), which TFLite 2.9's reset leaves as they are:
+  // there, only a new interpreter starts them over.
   void reset_variables();
   // Number of variable tensors in the graph.
   size_t num_variables() const;

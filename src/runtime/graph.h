@@ -45,6 +45,35 @@ struct RtTensor {
 struct Node;
 struct EvalContext;
 struct OpRecord;
+
+// A resource variable's value: ASSIGN_VARIABLE's copy of a tensor (its type,
+// shape and bytes; the next assignment may change all three, as in TFLite).
+struct ResourceVariable {
+  lite::TensorType type = lite::TensorType::kFloat32;
+  Shape shape;
+  std::vector<std::byte> data;
+};
+
+// What the resource ops share across the subgraphs of one interpreter
+// (TFLite 2.9: the interpreter's resource ids, resources and initialization
+// status map). Implemented by the interpreter.
+class ResourceHost {
+ public:
+  virtual ~ResourceHost() = default;
+  // The id of a VAR_HANDLE's (container, shared_name). TFLite 2.9 numbers
+  // them from 0 in the order it creates the ops (subgraph by subgraph), and
+  // so does the interpreter, so that a handle given as an INT32 constant
+  // names the same variable in both.
+  virtual int32_t resource_id(const std::string& container, const std::string& shared_name) const = 0;
+  // nullptr: never assigned.
+  virtual const ResourceVariable* variable(int32_t id) const = 0;
+  virtual void assign(int32_t id, const RtTensor& value) = 0;
+  // CALL_ONCE: at prepare, checks subgraph k and prepares it (once); at
+  // eval, runs it unless it has run since the interpreter was made (or
+  // its state was last reset).
+  virtual void prepare_init_subgraph(const Node& n, int32_t k, size_t caller_subgraph) = 0;
+  virtual void call_once(const Node& n, int32_t k) = 0;
+};
 using EvalFn = void (*)(const EvalContext&, const Node&);
 
 // Prepared, op-specific data; kept across re-preparations so that weights are
@@ -83,6 +112,10 @@ struct Node {
   // False when an image's outputs depend on other images (set by prepare):
   // the graph then runs as one piece, never in tiles of images.
   bool separable = true;
+  // Set by the prepare of a dynamic node whose output shape follows state
+  // the signature does not see (READ_VARIABLE's variable): prepared again
+  // at every invoke.
+  bool prepare_every_invoke = false;
 
   // The op's state as S, created on first use. An op prepared again (at
   // invoke) may take another path with another state type (MEAN's spatial
@@ -104,8 +137,9 @@ struct Node {
 class PrepareContext {
  public:
   PrepareContext(std::vector<RtTensor>& tensors, const KernelTable& kernels, const lite::ModelDef& model,
-                 int workers)
-      : tensors_(tensors), kernels_(kernels), model_(model), workers_(workers) {}
+                 int workers, ResourceHost* resources = nullptr, size_t subgraph = 0)
+      : tensors_(tensors), kernels_(kernels), model_(model), workers_(workers), resources_(resources),
+        subgraph_(subgraph) {}
 
   const KernelTable& kernels() const { return kernels_; }
   Isa isa() const { return kernels_.isa; }
@@ -113,6 +147,10 @@ class PrepareContext {
   // scratch per worker).
   int workers() const { return workers_; }
   const lite::ModelDef& model() const { return model_; }
+  // The interpreter's resource state (never null inside an interpreter) and
+  // the index of the subgraph being prepared.
+  ResourceHost* resources() const { return resources_; }
+  size_t subgraph() const { return subgraph_; }
   size_t num_inputs(const Node& n) const { return n.def->inputs.size(); }
   // Input k; throws naming the op when it is absent (-1 or beyond the list).
   RtTensor& input(const Node& n, size_t k) const;
@@ -130,6 +168,8 @@ class PrepareContext {
   const KernelTable& kernels_;
   const lite::ModelDef& model_;
   int workers_ = 1;
+  ResourceHost* resources_ = nullptr;
+  size_t subgraph_ = 0;
 };
 
 // What an op's eval sees: the tensors and scratch of one lane (a worker's
@@ -142,6 +182,7 @@ struct EvalContext {
   std::byte* const* scratch = nullptr;
   // Non-null when the op may split itself over threads (one tile only).
   ThreadPool* pool = nullptr;
+  ResourceHost* resources = nullptr;  // the resource ops' shared state
   int batch = 1, prepared_batch = 1;
 
   const RtTensor& input(const Node& n, size_t k) const {

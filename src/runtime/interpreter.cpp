@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <new>
 #include <string_view>
 
@@ -84,8 +85,17 @@ struct DynamicBuffer {
   size_t capacity = 0;
 };
 
+struct SharedState;
+
 struct Interpreter::Impl {
-  lite::ModelDef model;
+  // Shared by the subgraphs of one interpreter (a CALL_ONCE's subgraph runs
+  // in an Impl of its own over the same model).
+  std::shared_ptr<const lite::ModelDef> model_ptr;
+  size_t subgraph = 0;
+  // The resource ops' state (SharedState, below): owned by the main
+  // subgraph's Impl, which owns every other subgraph's Impl through it.
+  std::unique_ptr<SharedState> owned_shared;
+  SharedState* shared = nullptr;
   InterpreterOptions options;
   Isa isa = Isa::kReference;
   const KernelTable* kernels = nullptr;
@@ -130,7 +140,10 @@ struct Interpreter::Impl {
   bool profiling = false;
   std::vector<OpTiming> timings;  // one per step of `run` while profiling
 
-  const lite::SubGraphDef& graph() const { return model.subgraphs[0]; }
+  ~Impl();
+  const lite::ModelDef& model() const { return *model_ptr; }
+  const lite::SubGraphDef& graph() const { return model().subgraphs[subgraph]; }
+  detail::ResourceHost* host() const;
   void load();
   void reset_variables();
   void fold_constants();
@@ -145,18 +158,22 @@ struct Interpreter::Impl {
   void mark_dynamic(Node& n);
   void signature_of(const Node& n, const DynamicNode& d, std::vector<int64_t>& out) const;
   void prepare_at_invoke(Node& n);
+  // `out`: the dynamic output the buffer holds (named in the error), or
+  // nullptr for scratch.
   std::byte* grow(std::unique_ptr<std::byte[], AlignedFree>& buf, size_t& capacity, size_t bytes, const Node& n,
-                  const std::string& what);
+                  const RtTensor* out);
   void reset_profile();
   void collect_profile();
 };
 
 void Interpreter::Impl::load() {
   const lite::SubGraphDef& g = graph();
-  check(!g.inputs.empty(), "runtime: the model has no inputs");
+  const lite::ModelDef& model = this->model();
+  check(subgraph != 0 || !g.inputs.empty(), "runtime: the model has no inputs");
   // Every op the records do not cover, in one error, before anything else.
-  if (const std::vector<UnsupportedOp> missing = unsupported_ops(model); !missing.empty())
-    throw Error("runtime: " + describe_unsupported(missing));
+  if (const std::vector<UnsupportedOp> missing = unsupported_ops(model, subgraph); !missing.empty())
+    throw Error("runtime: " + std::string(subgraph == 0 ? "" : "subgraph " + std::to_string(subgraph) + ": ") +
+                describe_unsupported(missing));
   tensors.resize(g.tensors.size());
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     const lite::TensorDef& def = g.tensors[i];
@@ -190,7 +207,8 @@ void Interpreter::Impl::load() {
     n.index = i;
     n.def = &g.operators[i];
     n.op = model.op_of(*n.def);
-    n.label = "operator " + std::to_string(i) + " (" + op_name(model, *n.def) + ")";
+    n.label = (subgraph == 0 ? "" : "subgraph " + std::to_string(subgraph) + " ") + "operator " +
+              std::to_string(i) + " (" + op_name(model, *n.def) + ")";
     n.record = detail::find_op_record(n.op, model.operator_codes[n.def->opcode_index].custom_code);
   }
   for (int32_t t : g.inputs) {
@@ -221,6 +239,10 @@ void Interpreter::Impl::load() {
 // are left to invoke.
 bool Interpreter::Impl::foldable_at_prepare(const Node& n) const {
   if (n.def->inputs.empty()) return false;
+  // The resource ops read or write state that outlives the preparation.
+  using B = lite::BuiltinOp;
+  if (n.op == B::kReadVariable || n.op == B::kAssignVariable || n.op == B::kVarHandle || n.op == B::kCallOnce)
+    return false;
   if (n.op != lite::BuiltinOp::kShape) {
     bool any = false;
     for (int32_t t : n.def->inputs) {
@@ -260,6 +282,7 @@ void Interpreter::Impl::fold_at_prepare(Node& n, int b) {
   detail::EvalContext ctx;
   ctx.tensors = tensors.data();
   ctx.scratch = scratch_ptrs.data();
+  ctx.resources = host();
   ctx.batch = ctx.prepared_batch = b;
   n.scratch_base = 0;
   try {
@@ -388,7 +411,7 @@ void Interpreter::Impl::fold_pads() {
     if (in.def->shape.size() != 4 || padded.def->shape.size() != 4 || w.def->shape.size() != 4) continue;
     int32_t pv[8];
     if (!paddings.constant || paddings.type != T::kInt32 || paddings.shape != Shape{4, 2} ||
-        model.buffers[paddings.def->buffer].size() != sizeof pv)
+        model().buffers[paddings.def->buffer].size() != sizeof pv)
       continue;
     std::memcpy(pv, paddings.data, sizeof pv);
     const int64_t kh = w.def->shape[1], kw = w.def->shape[2];
@@ -439,7 +462,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     shape_numel(t.shape);  // overflow check
     t.used = true;
   }
-  detail::PrepareContext ctx(tensors, *kernels, model, workers);
+  detail::PrepareContext ctx(tensors, *kernels, model(), workers, host(), subgraph);
   for (size_t pos : exec) {
     Node& n = nodes[pos];
     n.eval = nullptr;
@@ -447,6 +470,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     n.work = 0;
     n.separable = true;
     n.dynamic = false;
+    n.prepare_every_invoke = false;
     dynamic_nodes[pos].valid = false;
     bool reads_dynamic = false;
     for (int32_t t : n.def->inputs) {
@@ -622,6 +646,7 @@ void Interpreter::Impl::plan_memory() {
     lane.ctx.tensors = has_dynamic ? tensors.data() : lane.tensors.data();
     lane.ctx.scratch = lane.scratch.data();
     lane.ctx.pool = tiles == 1 && pool->num_threads() > 1 ? pool.get() : nullptr;
+    lane.ctx.resources = host();
     lane.ctx.batch = lane.ctx.prepared_batch = tile;
   }
   // The main tensor list shows lane 0's intermediates (tests and tools read it).
@@ -712,8 +737,9 @@ void Interpreter::Impl::signature_of(const Node& n, const DynamicNode& d, std::v
 }
 
 std::byte* Interpreter::Impl::grow(std::unique_ptr<std::byte[], AlignedFree>& buf, size_t& capacity, size_t bytes,
-                                   const Node& n, const std::string& what) {
+                                   const Node& n, const RtTensor* out) {
   if (bytes <= capacity && buf) return buf.get();
+  const std::string what = out ? "output " + detail::describe(*out) : std::string("scratch");
   const size_t want = std::max<size_t>(bytes, 64);
   const size_t others = arena_used + dynamic_bytes - capacity;
   check(want <= options.max_arena_bytes && others <= options.max_arena_bytes - want,
@@ -728,7 +754,7 @@ std::byte* Interpreter::Impl::grow(std::unique_ptr<std::byte[], AlignedFree>& bu
 
 void Interpreter::Impl::prepare_at_invoke(Node& n) {
   DynamicNode& d = dynamic_nodes[n.index];
-  if (d.valid) {
+  if (d.valid && !n.prepare_every_invoke) {
     signature_of(n, d, signature_buf);
     if (signature_buf == d.signature) return;  // the shapes of the last invoke hold
   }
@@ -746,7 +772,8 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
   n.eval = nullptr;
   n.scratch_bytes.clear();
   n.work = 0;
-  detail::PrepareContext ctx(tensors, *kernels, model, pool->num_threads());
+  n.prepare_every_invoke = false;
+  detail::PrepareContext ctx(tensors, *kernels, model(), pool->num_threads(), host(), subgraph);
   try {
     n.record->prepare(ctx, n);
   } catch (const Error& e) {
@@ -755,7 +782,7 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
     throw Error("runtime: " + n.label + ": " + e.what());
   }
   forget();
-  check(n.eval != nullptr, "runtime: " + n.label + ": prepare chose no kernel");
+  if (n.eval == nullptr) throw Error("runtime: " + n.label + ": prepare chose no kernel");
   d.value_inputs.clear();
   for (int32_t t : n.def->inputs)
     if (t >= 0 && tensors[static_cast<size_t>(t)].value_read && !tensors[static_cast<size_t>(t)].constant)
@@ -772,18 +799,20 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
     }
     const size_t width = lite::tensor_type_size(out.type);
     const int64_t count = out.numel();
-    const std::string what = "output " + detail::describe(out);
-    check(width > 0 && static_cast<uint64_t>(count) <= options.max_arena_bytes / width,
-          "runtime: " + n.label + ": " + what + " needs more than InterpreterOptions::max_arena_bytes (" +
-              std::to_string(options.max_arena_bytes) + ")");
+    // (The message is built only on failure: a READ_VARIABLE is prepared
+    // again at every invoke, which must not allocate.)
+    if (width == 0 || static_cast<uint64_t>(count) > options.max_arena_bytes / width)
+      throw Error("runtime: " + n.label + ": output " + detail::describe(out) +
+                  " needs more than InterpreterOptions::max_arena_bytes (" + std::to_string(options.max_arena_bytes) +
+                  ")");
     DynamicBuffer& b = dynamic_buffers[static_cast<size_t>(t)];
-    out.data = grow(b.data, b.capacity, out.nbytes(), n, what);
+    out.data = grow(b.data, b.capacity, out.nbytes(), n, &out);
   }
   d.scratch.resize(n.scratch_bytes.size());
   d.scratch_capacity.resize(n.scratch_bytes.size(), 0);
   d.scratch_ptrs.resize(n.scratch_bytes.size());
   for (size_t k = 0; k < n.scratch_bytes.size(); ++k)
-    d.scratch_ptrs[k] = grow(d.scratch[k], d.scratch_capacity[k], n.scratch_bytes[k], n, "scratch");
+    d.scratch_ptrs[k] = grow(d.scratch[k], d.scratch_capacity[k], n.scratch_bytes[k], n, nullptr);
   n.scratch_base = 0;
   signature_of(n, d, d.signature);
   // The next invoke compares into signature_buf: room for it now, so that an
@@ -801,7 +830,7 @@ void Interpreter::Impl::reset_profile() {
     const Node& n = nodes[pos];
     OpTiming t;
     t.op_index = n.index;
-    t.op_name = op_name(model, *n.def);
+    t.op_name = op_name(model(), *n.def);
     for (int32_t i : n.def->inputs)
       if (i >= 0) t.input_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
     for (int32_t i : n.def->outputs) t.output_shapes.push_back(tensors[static_cast<size_t>(i)].shape);
@@ -822,6 +851,111 @@ void Interpreter::Impl::collect_profile() {
   }
 }
 
+// ---- resource variables and CALL_ONCE (runtime/ops/resource_ops.cpp)
+
+struct SharedState final : detail::ResourceHost {
+  Interpreter::Impl* root = nullptr;
+  std::map<std::pair<std::string, std::string>, int32_t> ids;
+  std::map<int32_t, detail::ResourceVariable> variables;
+  // By subgraph index: the Impl of a CALL_ONCE's subgraph, made when the
+  // CALL_ONCE is first prepared; whether it has run; whether it is being
+  // prepared (a CALL_ONCE reaching it again is a cycle).
+  std::vector<std::unique_ptr<Interpreter::Impl>> subgraphs;
+  std::vector<uint8_t> initialized, preparing;
+
+  // Ids as TFLite 2.9 gives them (its VAR_HANDLE Init, called as the
+  // interpreter is built): from 0, in order of first appearance of each
+  // (container, shared_name) over the operators of every subgraph in turn.
+  explicit SharedState(Interpreter::Impl& main) : root(&main) {
+    const lite::ModelDef& m = main.model();
+    for (const lite::SubGraphDef& g : m.subgraphs)
+      for (const lite::OperatorDef& op : g.operators) {
+        if (m.op_of(op) != lite::BuiltinOp::kVarHandle) continue;
+        lite::VarHandleOptions o;
+        if (const auto* p = std::get_if<lite::VarHandleOptions>(&op.options)) o = *p;
+        ids.emplace(std::make_pair(o.container, o.shared_name), static_cast<int32_t>(ids.size()));
+      }
+    subgraphs.resize(m.subgraphs.size());
+    initialized.assign(m.subgraphs.size(), 0);
+    preparing.assign(m.subgraphs.size(), 0);
+    preparing[0] = 1;  // the main subgraph is always running
+  }
+
+  int32_t resource_id(const std::string& container, const std::string& shared_name) const override {
+    const auto it = ids.find({container, shared_name});
+    check(it != ids.end(), "runtime: VAR_HANDLE '" + container + "'/'" + shared_name + "' has no id");
+    return it->second;
+  }
+  const detail::ResourceVariable* variable(int32_t id) const override {
+    const auto it = variables.find(id);
+    return it == variables.end() ? nullptr : &it->second;
+  }
+  // The value's type, shape and bytes (the vectors keep their capacity: an
+  // assignment of an unchanged shape allocates nothing).
+  void assign(int32_t id, const RtTensor& value) override {
+    detail::ResourceVariable& v = variables[id];
+    v.type = value.type;
+    v.shape = value.shape;
+    v.data.assign(value.data, value.data + value.nbytes());
+  }
+
+  // TFLite 2.9's CALL_ONCE checks (a subgraph in range, not the caller's own,
+  // without inputs or outputs) before it has run; the interpreter also
+  // refuses a cycle of CALL_ONCEs, which TFLite would recurse into forever.
+  void prepare_init_subgraph(const Node& n, int32_t k, size_t caller) override {
+    const size_t count = subgraphs.size();
+    detail::op_check(k >= 0 && static_cast<size_t>(k) < count, n,
+                     "init_subgraph_index " + std::to_string(k) + " is not one of the model's " +
+                         std::to_string(count) + " subgraphs");
+    const auto i = static_cast<size_t>(k);
+    detail::op_check(i != caller, n, "init_subgraph_index " + std::to_string(k) + " is the subgraph of the CALL_ONCE itself");
+    if (initialized[i] || subgraphs[i]) return;
+    const lite::SubGraphDef& g = root->model().subgraphs[i];
+    detail::op_check(g.inputs.empty() && g.outputs.empty(), n,
+                     "subgraph " + std::to_string(k) + " has " + std::to_string(g.inputs.size()) + " inputs and " +
+                         std::to_string(g.outputs.size()) + " outputs; an init subgraph has none");
+    detail::op_check(!preparing[i], n, "subgraph " + std::to_string(k) + " is reached again through CALL_ONCE (a cycle)");
+    preparing[i] = 1;
+    try {
+      auto sub = std::make_unique<Interpreter::Impl>();
+      sub->model_ptr = root->model_ptr;
+      sub->subgraph = i;
+      sub->shared = this;
+      sub->options = root->options;
+      sub->isa = root->isa;
+      sub->kernels = root->kernels;
+      sub->pool = std::make_unique<ThreadPool>(1);
+      sub->load();
+      sub->prepare(1);
+      subgraphs[i] = std::move(sub);
+    } catch (...) {
+      preparing[i] = 0;
+      throw;
+    }
+    preparing[i] = 0;
+  }
+
+  void call_once(const Node&, int32_t k) override {
+    const auto i = static_cast<size_t>(k);
+    if (initialized[i]) return;
+    Interpreter::Impl& sub = *subgraphs[i];  // made by prepare_init_subgraph
+    sub.run_tile(sub.lanes[0], 0, sub.batch);
+    initialized[i] = 1;  // after the run, as TFLite marks it: a failed run is tried again
+  }
+
+  // The state before the first invoke: no variable, no CALL_ONCE run, and
+  // the variable tensors of every other subgraph at their reset values.
+  void reset() {
+    variables.clear();
+    std::fill(initialized.begin(), initialized.end(), 0);
+    for (auto& sub : subgraphs)
+      if (sub) sub->reset_variables();
+  }
+};
+
+Interpreter::Impl::~Impl() = default;
+detail::ResourceHost* Interpreter::Impl::host() const { return shared; }
+
 size_t detail::RtTensor::nbytes() const {
   return static_cast<size_t>(numel()) * lite::tensor_type_size(type);
 }
@@ -836,13 +970,15 @@ std::unique_ptr<Interpreter> Interpreter::from_model(lite::ModelDef model,
   lite::validate(model);
   check(options.num_threads >= 1, "runtime: num_threads must be >= 1");
   auto impl = std::make_unique<Impl>();
-  impl->model = std::move(model);
+  impl->model_ptr = std::make_shared<const lite::ModelDef>(std::move(model));
   impl->options = options;
   impl->isa = options.isa.value_or(active_isa());
   check(kernels::int8_isa_available(impl->isa) && kernels::isa_supported(impl->isa),
         std::string("runtime: ISA ") + isa_name(impl->isa) + " is not supported by this CPU");
   impl->kernels = &kernel_table(impl->isa);
   impl->pool = std::make_unique<ThreadPool>(options.num_threads);
+  impl->owned_shared = std::make_unique<SharedState>(*impl);
+  impl->shared = impl->owned_shared.get();
   impl->load();
   const RtTensor& first_input = impl->tensors[static_cast<size_t>(impl->graph().inputs[0])];
   const int initial = first_input.def->shape.empty() ? 1 : std::max(first_input.def->shape[0], 1);
@@ -969,14 +1105,17 @@ void Interpreter::set_profiling(bool on) {
 bool Interpreter::profiling() const { return impl_->profiling; }
 const std::vector<OpTiming>& Interpreter::op_timings() const { return impl_->timings; }
 
-void Interpreter::reset_variables() { impl_->reset_variables(); }
+void Interpreter::reset_variables() {
+  impl_->reset_variables();
+  impl_->shared->reset();
+}
 size_t Interpreter::num_variables() const { return impl_->variables.size(); }
 
 Isa Interpreter::isa() const { return impl_->isa; }
 size_t Interpreter::arena_bytes() const { return impl_->arena_used; }
 size_t Interpreter::dynamic_bytes() const { return impl_->dynamic_bytes; }
 size_t Interpreter::num_executed_ops() const { return impl_->run.size(); }
-const lite::ModelDef& Interpreter::model() const { return impl_->model; }
+const lite::ModelDef& Interpreter::model() const { return impl_->model(); }
 ThreadPool& Interpreter::thread_pool() { return *impl_->pool; }
 
 }  // namespace qlite::runtime

@@ -66,7 +66,8 @@ const OpRecord* find_op_record(lite::BuiltinOp op, std::string_view custom_code)
 
 RtTensor& PrepareContext::input(const Node& n, size_t k) const {
   RtTensor* t = optional_input(n, k);
-  op_check(t != nullptr, n, "input " + std::to_string(k) + " is missing");
+  // Messages built only on failure: a READ_VARIABLE is prepared at every invoke.
+  QLITE_OP_CHECK(t != nullptr, n, "input " + std::to_string(k) + " is missing");
   return *t;
 }
 
@@ -76,7 +77,7 @@ RtTensor* PrepareContext::optional_input(const Node& n, size_t k) const {
 }
 
 RtTensor& PrepareContext::output(const Node& n, size_t k) const {
-  op_check(k < n.def->outputs.size(), n, "output " + std::to_string(k) + " is missing");
+  QLITE_OP_CHECK(k < n.def->outputs.size(), n, "output " + std::to_string(k) + " is missing");
   return tensors_[static_cast<size_t>(n.def->outputs[k])];
 }
 

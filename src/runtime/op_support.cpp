@@ -23,7 +23,7 @@ const lite::TensorDef* tensor_at(const lite::SubGraphDef& g, const std::vector<i
 
 }  // namespace
 
-std::string unsupported_reason(const lite::ModelDef& m, const lite::OperatorDef& op) {
+std::string unsupported_reason(const lite::ModelDef& m, const lite::OperatorDef& op, size_t subgraph) {
   check(op.opcode_index < m.operator_codes.size(),
         "runtime: opcode index " + std::to_string(op.opcode_index) + " out of range");
   const lite::OperatorCodeDef& code = m.operator_codes[op.opcode_index];
@@ -31,7 +31,7 @@ std::string unsupported_reason(const lite::ModelDef& m, const lite::OperatorDef&
   if (r == nullptr)
     return code.builtin == lite::BuiltinOp::kCustom ? "CUSTOM '" + code.custom_code + "'"
                                                     : lite::builtin_op_name(code.builtin);
-  const lite::SubGraphDef& g = m.subgraphs.at(0);
+  const lite::SubGraphDef& g = m.subgraphs.at(subgraph);
   const lite::TensorDef* in = tensor_at(g, op.inputs);
   const lite::TensorDef* out = tensor_at(g, op.outputs);
   if (in == nullptr || out == nullptr || r->accepts(in->type, out->type)) return "";
@@ -41,12 +41,12 @@ std::string unsupported_reason(const lite::ModelDef& m, const lite::OperatorDef&
   return r->name + " with " + lower_type(in->type) + " input and " + lower_type(out->type) + " output";
 }
 
-std::vector<UnsupportedOp> unsupported_ops(const lite::ModelDef& m) {
+std::vector<UnsupportedOp> unsupported_ops(const lite::ModelDef& m, size_t subgraph) {
   std::vector<UnsupportedOp> groups;
-  if (m.subgraphs.empty()) return groups;
-  const lite::SubGraphDef& g = m.subgraphs[0];
+  if (subgraph >= m.subgraphs.size()) return groups;
+  const lite::SubGraphDef& g = m.subgraphs[subgraph];
   for (size_t i = 0; i < g.operators.size(); ++i) {
-    std::string what = unsupported_reason(m, g.operators[i]);
+    std::string what = unsupported_reason(m, g.operators[i], subgraph);
     if (what.empty()) continue;
     auto it = std::find_if(groups.begin(), groups.end(), [&](const UnsupportedOp& u) { return u.what == what; });
     if (it == groups.end()) it = groups.insert(groups.end(), UnsupportedOp{std::move(what), {}});

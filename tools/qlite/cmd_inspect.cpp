@@ -16,12 +16,11 @@ struct InspectArgs {
 
 int run_inspect(const InspectArgs& a) {
   const lite::ModelDef model = lite::read_model_file(a.path);
-  // Marks, from the runtime's op records, every operator of the main graph it
-  // cannot run (other subgraphs are never run).
+  // Marks, from the runtime's op records, every operator it cannot run (in
+  // any subgraph: a CALL_ONCE runs another one).
   lite::InspectOptions options;
   options.op_note = [](const lite::ModelDef& m, size_t subgraph, const lite::OperatorDef& op) {
-    if (subgraph != 0) return std::string();
-    const std::string why = runtime::unsupported_reason(m, op);
+    const std::string why = runtime::unsupported_reason(m, op, subgraph);
     return why.empty() ? why : "not supported by the qlite runtime: " + why;
   };
   std::fputs(lite::inspect(model, options).c_str(), stdout);

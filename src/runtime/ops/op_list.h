@@ -105,6 +105,10 @@ QLITE_OP(kTransposeConv, prepare_transpose_conv, kTransposeConv)
 QLITE_OP(kBatchMatmul, prepare_batch_matmul, kBatchMatMulTypes16)
 QLITE_OP(kBroadcastArgs, prepare_broadcast_args, kBroadcastArgs)
 QLITE_OP(kSvdf, prepare_svdf, kFloat32Int8)
+QLITE_OP(kVarHandle, prepare_var_handle, kResourceOps)
+QLITE_OP(kReadVariable, prepare_read_variable, kReadVariable)
+QLITE_OP(kAssignVariable, prepare_assign_variable, kResourceOps)
+QLITE_OP(kCallOnce, prepare_call_once, kResourceOps)
 #ifdef QLITE_CUSTOM_OP
 QLITE_CUSTOM_OP("TFLite_Detection_PostProcess", prepare_detection_postprocess, kDetectionPostProcess)
 #endif
