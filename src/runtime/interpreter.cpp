@@ -862,6 +862,10 @@ struct SharedState final : detail::ResourceHost {
   // prepared (a CALL_ONCE reaching it again is a cycle).
   std::vector<std::unique_ptr<Interpreter::Impl>> subgraphs;
   std::vector<uint8_t> initialized, preparing;
+  int depth = 0;  // CALL_ONCE subgraphs being prepared inside one another
+  // Deeper chains are refused: each level is a nested prepare (and invoke)
+  // on the stack, and a file may chain as many subgraphs as it likes.
+  static constexpr int kMaxDepth = 16;
 
   // Ids as TFLite 2.9 gives them (its VAR_HANDLE Init, called as the
   // interpreter is built): from 0, in order of first appearance of each
@@ -915,7 +919,10 @@ struct SharedState final : detail::ResourceHost {
                      "subgraph " + std::to_string(k) + " has " + std::to_string(g.inputs.size()) + " inputs and " +
                          std::to_string(g.outputs.size()) + " outputs; an init subgraph has none");
     detail::op_check(!preparing[i], n, "subgraph " + std::to_string(k) + " is reached again through CALL_ONCE (a cycle)");
+    detail::op_check(depth < kMaxDepth, n,
+                     "CALL_ONCE subgraphs nest more than " + std::to_string(kMaxDepth) + " deep");
     preparing[i] = 1;
+    ++depth;
     try {
       auto sub = std::make_unique<Interpreter::Impl>();
       sub->model_ptr = root->model_ptr;
@@ -930,9 +937,11 @@ struct SharedState final : detail::ResourceHost {
       subgraphs[i] = std::move(sub);
     } catch (...) {
       preparing[i] = 0;
+      --depth;
       throw;
     }
     preparing[i] = 0;
+    --depth;
   }
 
   void call_once(const Node&, int32_t k) override {

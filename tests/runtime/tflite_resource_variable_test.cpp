@@ -18,8 +18,9 @@
 //    prepared again at every invoke);
 //  - refusals: a variable read before any assignment (TFLite fails too), a
 //    CALL_ONCE of its own subgraph, of a subgraph out of range, of one with
-//    inputs, and a cycle of CALL_ONCEs (on which TFLite would recurse
-//    without end).
+//    inputs, a cycle of CALL_ONCEs (on which TFLite would recurse without
+//    end) and CALL_ONCEs nested more than 16 deep (each level is a nested
+//    prepare on the stack).
 // A failure under CI=true when the peer is missing.
 #include <gtest/gtest.h>
 
@@ -321,6 +322,14 @@ std::vector<uint8_t> call_once_model(int32_t k, const std::vector<int32_t>& extr
   return b.finish();
 }
 
+// Subgraph i (1-based) calls subgraph i + 1; the last one is empty.
+std::vector<int32_t> chain(int32_t n) {
+  std::vector<int32_t> v;
+  for (int32_t i = 1; i < n; ++i) v.push_back(i + 1);
+  v.push_back(-1);
+  return v;
+}
+
 TEST(TfliteResourceVariables, CallOnceRefusals) {
   QLITE_REQUIRE_TFLITE_PEER(peer);
   const std::vector<PeerInput> in = {PeerInput{{1, 2}, std::vector<uint8_t>(8, 0)}};
@@ -328,6 +337,9 @@ TEST(TfliteResourceVariables, CallOnceRefusals) {
   const std::vector<uint8_t> ok = call_once_model(1, {-1});
   EXPECT_NO_THROW(peer->run(ok, in));
   EXPECT_EQ(load_error(ok), "");
+  // 16 init subgraphs, each calling the next, run; 17 are refused (below).
+  EXPECT_NO_THROW(peer->run(call_once_model(1, chain(16)), in));
+  EXPECT_EQ(load_error(call_once_model(1, chain(16))), "");
   struct Bad {
     std::vector<uint8_t> model;
     const char* says;
@@ -338,6 +350,7 @@ TEST(TfliteResourceVariables, CallOnceRefusals) {
       {call_once_model(2, {-1}), "is not one of the model's 2 subgraphs", true},
       {call_once_model(1, {-1}, true), "an init subgraph has none", true},
       {call_once_model(1, {2, 1}), "(a cycle)", false},
+      {call_once_model(1, chain(17)), "nest more than 16 deep", false},
   };
   for (const Bad& c : bad) {
     SCOPED_TRACE(c.says);
