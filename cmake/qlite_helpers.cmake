@@ -6,9 +6,10 @@
 # GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the merge source of
 # all-ones masks, which it then reports as (maybe-)uninitialized wherever they
 # inline: a false positive in its own headers, silenced for these files only.
-# Files named float_bn*.cpp (BatchNormalization's training kernels) and
-# elementwise*.cpp (float32 / uint8 RESIZE_BILINEAR among them), whose float
-# arithmetic must match the reference bit for bit, are also built with
+# Files named float_bn*.cpp (BatchNormalization's training kernels),
+# elementwise*.cpp (float32 / uint8 RESIZE_BILINEAR among them) and
+# int8_kernels*.cpp (MEAN's float finish), whose float arithmetic must match
+# the reference bit for bit, are also built with
 # -ffp-contract=off, so that no multiply and add of theirs becomes an FMA,
 # whatever the ISA.
 function(qlite_isa_flags)
@@ -22,7 +23,7 @@ function(qlite_isa_flags)
     elseif(src MATCHES "_avx2\\.cpp$")
       set(opts "-mavx2;-mfma;-mf16c")
     endif()
-    if(src MATCHES "/(float_bn|elementwise)[a-z0-9_]*\\.cpp$")
+    if(src MATCHES "/(float_bn|elementwise|int8_kernels)[a-z0-9_]*\\.cpp$")
       list(APPEND opts "-ffp-contract=off")
     endif()
     if(opts)

@@ -166,7 +166,7 @@ TEST(MeanX86, RandomShapesScalesAndMethods) {
   }
 }
 
-// kFloatRescale is finished in SIMD registers on AVX-512 (the scalar steps
+// kFloatRescale is finished in SIMD registers on AVX-512 and AVX2 (the scalar steps
 // in IEEE float, handed back to the scalar code when |value| >= 2^22): every
 // sum of a 1x1, 2x2 and 7x7 window (inputs chosen to sweep the sums), scale
 // ratios from 1e-3 to 1e30 (the last overflows to infinity), all zero points.

@@ -249,6 +249,32 @@ struct V256 : DotPairs256 {
     return _mm256_cvttps_epi32(_mm256_div_ps(_mm256_cvtepi32_ps(adj), _mm256_set1_ps(static_cast<float>(count))));
   }
 
+  // MEAN's kFloatRescale finish (ref::mean_int8_from_sum) on 8 sums, as
+  // V512's on 16: the reference's IEEE float steps (the division, the
+  // product and the sum each rounded to float; this file is built with
+  // -ffp-contract=off, so no FMA joins the last two), rounding half away
+  // from zero as trunc(y) plus sign(y) where |y - trunc(y)| >= 0.5, exact
+  // for |y| < 2^22; otherwise (or for an infinite y) the block goes back
+  // to the scalar code.
+  static constexpr bool kFloatMean = true;
+  static bool mean_float_rescale(const qlite::ref::MeanInt8Params& p, Reg sums, int8_t* out, int n) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 mean = _mm256_div_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(static_cast<float>(p.h * p.w)));
+    const __m256 y = _mm256_add_ps(_mm256_mul_ps(mean, _mm256_set1_ps(p.scale)), _mm256_set1_ps(p.bias));
+    const int live = (1 << n) - 1;
+    const __m256 small = _mm256_cmp_ps(_mm256_and_ps(y, abs_mask), _mm256_set1_ps(0x1p22f), _CMP_LT_OQ);
+    if ((_mm256_movemask_ps(small) & live) != live) return false;
+    const __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 up = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(y, t), abs_mask), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m256 step = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_andnot_ps(abs_mask, y));  // +-1, y's sign
+    const __m256 r = _mm256_add_ps(t, _mm256_and_ps(up, step));
+    // r + zp is an exact integer below 2^23; the clamps in int32.
+    __m256i v = _mm256_add_epi32(_mm256_cvttps_epi32(r), _mm256_set1_epi32(p.output_zero_point));
+    v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(-128)), _mm256_set1_epi32(127));
+    store_clamped(v, p.act.min, p.act.max, out, n);
+    return true;
+  }
+
   // Byte vectors (max pool).
   static B bset1(int8_t v) { return _mm256_set1_epi8(v); }
   static B bload(const int8_t* p, int n) {
