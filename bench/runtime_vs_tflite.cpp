@@ -141,7 +141,7 @@ const TfLiteApi* load_tflite(std::string& why) {
 struct Engine {
   std::string name;
   std::function<void()> invoke;
-  std::function<std::vector<uint8_t>()> output;  // first output's bytes
+  std::function<std::vector<uint8_t>(size_t)> output;  // output k's bytes
   std::function<void()> cleanup = [] {};
   std::vector<double> us;  // per-invoke times over all rounds (one per timed group)
   int group = 1;           // invokes per timed sample (set after the first round)
@@ -171,8 +171,8 @@ Engine make_qlite(const std::vector<uint8_t>& bytes, int batch, int threads, con
   Engine e;
   e.name = "qlite " + std::to_string(threads) + "t (" + isa_name(it->isa()) + ")";
   e.invoke = [it] { it->invoke(); };
-  e.output = [it] {
-    auto o = it->output_bytes(0);
+  e.output = [it](size_t k) {
+    auto o = it->output_bytes(k);
     const auto* p = reinterpret_cast<const uint8_t*>(o.data());
     return std::vector<uint8_t>(p, p + o.size());
   };
@@ -214,8 +214,8 @@ Engine make_tflite(const TfLiteApi& a, const std::vector<uint8_t>& bytes, int ba
   e.invoke = [&a, it] {
     if (a.Invoke(it) != 0) throw Error("TfLiteInterpreterInvoke failed");
   };
-  e.output = [&a, it] {
-    const TfLiteTensor* t = a.GetOutputTensor(it, 0);
+  e.output = [&a, it](size_t k) {
+    const TfLiteTensor* t = a.GetOutputTensor(it, static_cast<int32_t>(k));
     std::vector<uint8_t> v(a.TensorByteSize(t));
     a.TensorCopyToBuffer(t, v.data(), v.size());
     return v;
@@ -324,17 +324,25 @@ std::vector<uint8_t> random_input_bytes(const std::vector<uint8_t>& bytes, int b
 }
 
 // The outputs as values (float32, int8 or uint8, by the file's output type).
-std::vector<double> output_values(const std::vector<uint8_t>& model, const std::vector<uint8_t>& raw) {
-  const lite::TensorType t = runtime::Interpreter::from_buffer(model)->output_info(0).type;
+// Output k's values as doubles, read as its type (the bytes themselves for a
+// type without a case here).
+std::vector<double> output_values(lite::TensorType t, const std::vector<uint8_t>& raw) {
+  using T = lite::TensorType;
   std::vector<double> v;
-  if (t == lite::TensorType::kFloat32) {
-    for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
-      float f;
-      std::memcpy(&f, &raw[i], 4);
-      v.push_back(f);
+  auto read = [&]<class V>(V) {
+    for (size_t i = 0; i + sizeof(V) <= raw.size(); i += sizeof(V)) {
+      V x;
+      std::memcpy(&x, &raw[i], sizeof(V));
+      v.push_back(static_cast<double>(x));
     }
-  } else {
-    for (uint8_t b : raw) v.push_back(t == lite::TensorType::kInt8 ? double(static_cast<int8_t>(b)) : double(b));
+  };
+  switch (t) {
+    case T::kFloat32: read(float{}); break;
+    case T::kInt8: read(int8_t{}); break;
+    case T::kInt16: read(int16_t{}); break;
+    case T::kInt32: read(int32_t{}); break;
+    case T::kInt64: read(int64_t{}); break;
+    default: read(uint8_t{}); break;
   }
   return v;
 }
@@ -515,15 +523,24 @@ int main(int argc, char** argv) {
         }
         // Same inputs, so the outputs must agree (int8 engines within a few
         // quantization steps): a delegate that silently fails shows here.
+        // Every output is compared (a detector has four), each read as its type.
         for (Engine& e : engines) e.invoke();
-        const std::vector<double> y0 = output_values(*bytes, engines[0].output());
+        std::vector<lite::TensorType> out_types;
+        {
+          const auto probe = runtime::Interpreter::from_buffer(*bytes);
+          for (size_t o = 0; o < probe->num_outputs(); ++o) out_types.push_back(probe->output_info(o).type);
+        }
         for (size_t k = 1; k < engines.size(); ++k) {
-          const std::vector<double> y = output_values(*bytes, engines[k].output());
-          double diff = y.size() == y0.size() ? 0.0 : 1e300;
-          for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, std::abs(y[i] - y0[i]));
-          std::printf("  %s b%d: max |%s - %s| = %.3g\n", label.empty() ? dtype.c_str() : label.c_str(), batch,
-                      engines[k].name.c_str(),
-                      engines[0].name.c_str(), diff);
+          double diff = 0.0;
+          for (size_t o = 0; o < out_types.size(); ++o) {
+            const std::vector<double> y0 = output_values(out_types[o], engines[0].output(o));
+            const std::vector<double> y = output_values(out_types[o], engines[k].output(o));
+            if (y.size() != y0.size()) diff = 1e300;
+            for (size_t i = 0; i < std::min(y.size(), y0.size()); ++i) diff = std::max(diff, std::abs(y[i] - y0[i]));
+          }
+          std::printf("  %s b%d: max |%s - %s| = %.3g%s\n", label.empty() ? dtype.c_str() : label.c_str(), batch,
+                      engines[k].name.c_str(), engines[0].name.c_str(), diff,
+                      out_types.size() > 1 ? (" over " + std::to_string(out_types.size()) + " outputs").c_str() : "");
         }
         const int runs = batch == 1 ? runs1 : runs256;
         // Invokes shorter than the clock's own cost (a clock read is tens of
