@@ -462,9 +462,13 @@ std::vector<std::vector<uint8_t>> seed_models() {
         }
       }
     const int32_t anchors = b.add_constant("anchors", bt, {6, 4}, anchor_bytes, regular ? Quantization{} : qa);
-    const int32_t ob = b.add_tensor("det_boxes", TensorType::kFloat32, {1, 4, 4});
-    const int32_t oc = b.add_tensor("det_classes", TensorType::kFloat32, {1, 4});
-    const int32_t os = b.add_tensor("det_scores", TensorType::kFloat32, {1, 4});
+    // max_detections x max_classes_per_detection slots (detection_options):
+    // the fast seed's 8 were declared 4, so it was refused at load and only
+    // its mutations that happened to fix the shape reached the op.
+    const int32_t slots = regular ? 4 : 8;
+    const int32_t ob = b.add_tensor("det_boxes", TensorType::kFloat32, {1, slots, 4});
+    const int32_t oc = b.add_tensor("det_classes", TensorType::kFloat32, {1, slots});
+    const int32_t os = b.add_tensor("det_scores", TensorType::kFloat32, {1, slots});
     const int32_t on = b.add_tensor("num_detections", TensorType::kFloat32, {1});
     b.add_custom_operator("TFLite_Detection_PostProcess", {boxes, classes, anchors}, {ob, oc, os, on},
                           detection_options(regular));
