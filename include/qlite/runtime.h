@@ -163,6 +163,10 @@ class Interpreter {
   void reset_variables();
   // Number of variable tensors in the graph.
   size_t num_variables() const;
+  // Whether an invoke can depend on the ones before it: variable tensors,
+  // or resource variables and CALL_ONCE (in any subgraph). `qlite run` then
+  // feeds a batch one sample at a time.
+  bool has_state() const;
 
   // Per-op timing. Off by default, and then invoke() pays one predictable
   // branch per op. set_profiling(true) clears the record and makes every

@@ -862,6 +862,7 @@ struct SharedState final : detail::ResourceHost {
   // prepared (a CALL_ONCE reaching it again is a cycle).
   std::vector<std::unique_ptr<Interpreter::Impl>> subgraphs;
   std::vector<uint8_t> initialized, preparing;
+  bool resource_ops = false;  // the model has VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE or CALL_ONCE
   int depth = 0;  // CALL_ONCE subgraphs being prepared inside one another
   // Deeper chains are refused: each level is a nested prepare (and invoke)
   // on the stack, and a file may chain as many subgraphs as it likes.
@@ -874,7 +875,11 @@ struct SharedState final : detail::ResourceHost {
     const lite::ModelDef& m = main.model();
     for (const lite::SubGraphDef& g : m.subgraphs)
       for (const lite::OperatorDef& op : g.operators) {
-        if (m.op_of(op) != lite::BuiltinOp::kVarHandle) continue;
+        using B = lite::BuiltinOp;
+        const B code = m.op_of(op);
+        resource_ops = resource_ops || code == B::kVarHandle || code == B::kReadVariable ||
+                       code == B::kAssignVariable || code == B::kCallOnce;
+        if (code != B::kVarHandle) continue;
         lite::VarHandleOptions o;
         if (const auto* p = std::get_if<lite::VarHandleOptions>(&op.options)) o = *p;
         ids.emplace(std::make_pair(o.container, o.shared_name), static_cast<int32_t>(ids.size()));
@@ -1119,6 +1124,7 @@ void Interpreter::reset_variables() {
   impl_->shared->reset();
 }
 size_t Interpreter::num_variables() const { return impl_->variables.size(); }
+bool Interpreter::has_state() const { return !impl_->variables.empty() || impl_->shared->resource_ops; }
 
 Isa Interpreter::isa() const { return impl_->isa; }
 size_t Interpreter::arena_bytes() const { return impl_->arena_used; }

@@ -60,5 +60,52 @@ TEST(StatefulRunCli, SamplesRunInSequenceWithStateCarriedOrReset) {
   }
 }
 
+// The same with resource variables: a [1, 3] accumulator that a CALL_ONCE
+// sets to (1, 2, 3) and each invoke adds its input to. No variable tensor,
+// so only Interpreter::has_state() tells qlite run to go sample by sample.
+TEST(StatefulRunCli, ResourceVariablesRunInSequence) {
+  lite::ModelBuilder b;
+  b.add_subgraph("init");
+  const int32_t ih = b.add_tensor("h", lite::TensorType::kResource, {});
+  const int32_t iv = b.add_constant("initial", lite::TensorType::kFloat32, {1, 3}, std::vector<float>{1, 2, 3});
+  b.add_operator(lite::BuiltinOp::kVarHandle, {}, {ih}, lite::VarHandleOptions{"", "acc"});
+  b.add_operator(lite::BuiltinOp::kAssignVariable, {ih, iv}, {});
+  b.use_subgraph(0);
+  const int32_t x = b.add_tensor("x", lite::TensorType::kFloat32, {1, 3});
+  const int32_t h = b.add_tensor("h", lite::TensorType::kResource, {});
+  const int32_t prev = b.add_tensor("prev", lite::TensorType::kFloat32, {1, 3});
+  const int32_t acc = b.add_tensor("acc", lite::TensorType::kFloat32, {1, 3});
+  b.add_operator(lite::BuiltinOp::kCallOnce, {}, {}, lite::CallOnceOptions{1});
+  b.add_operator(lite::BuiltinOp::kVarHandle, {}, {h}, lite::VarHandleOptions{"", "acc"});
+  b.add_operator(lite::BuiltinOp::kReadVariable, {h}, {prev});
+  b.add_operator(lite::BuiltinOp::kAdd, {prev, x}, {acc}, lite::AddOptions{});
+  b.add_operator(lite::BuiltinOp::kAssignVariable, {h, acc}, {});
+  b.set_inputs({x});
+  b.set_outputs({acc});
+  const std::vector<uint8_t> bytes = b.finish();
+  EXPECT_TRUE(runtime::Interpreter::from_buffer(bytes)->has_state());
+  EXPECT_EQ(runtime::Interpreter::from_buffer(bytes)->num_variables(), 0u);
+
+  TempDir dir;
+  const std::filesystem::path model = dir.path / "acc.tflite", in_path = dir.path / "x.bin";
+  std::ofstream(model, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  const std::vector<float> input = {1, 1, 1, 2, 2, 2, 3, 3, 3};
+  std::ofstream(in_path, std::ios::binary).write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size() * 4));
+  for (bool reset : {false, true}) {
+    SCOPED_TRACE(reset ? "--reset-state" : "state carried");
+    const std::string prefix = (dir.path / (reset ? "r" : "c")).string();
+    const CmdResult r = run_qlite("run " + model.string() + " --input " + in_path.string() + " --output " + prefix +
+                                  (reset ? " --reset-state" : ""));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::vector<float> expected = reset ? std::vector<float>{2, 3, 4, 3, 4, 5, 4, 5, 6}   // initial + x
+                                              : std::vector<float>{2, 3, 4, 4, 5, 6, 7, 8, 9};  // running sums
+    const std::vector<uint8_t> got = read_all(prefix + "0.bin");
+    ASSERT_EQ(got.size(), expected.size() * 4);
+    std::vector<float> values(expected.size());
+    std::memcpy(values.data(), got.data(), got.size());
+    EXPECT_EQ(values, expected);
+  }
+}
+
 }  // namespace
 }  // namespace qlite::testing

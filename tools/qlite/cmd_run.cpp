@@ -2,7 +2,8 @@
 // files in each input's own type; the batch is taken from the file length
 // when that is unambiguous, else from --batch.
 // Writes every output raw to PREFIX<k>.bin.
-// A model with state (variable tensors, e.g. an LSTM's) whose file fixes a
+// A model with state (variable tensors, e.g. an LSTM's, or resource
+// variables: Interpreter::has_state) whose file fixes a
 // batch smaller than the input files' runs their samples as consecutive
 // invokes at the file's batch, the state carried from one to the next (a
 // stream); --reset-state resets it before each (independent sequences). The
@@ -114,7 +115,7 @@ int run_run(const RunArgs& a) {
     batch = b;
   }
   // Stateful models whose file fixes a smaller batch: one invoke per chunk.
-  const int chunk = it->num_variables() > 0 && it->batch() < batch && batch % it->batch() == 0 ? it->batch() : batch;
+  const int chunk = it->has_state() && it->batch() < batch && batch % it->batch() == 0 ? it->batch() : batch;
   it->resize_batch(chunk);
   std::vector<std::vector<uint8_t>> results(it->num_outputs());
   for (int first = 0; first < batch; first += chunk) {
@@ -163,7 +164,7 @@ Command add_run(CLI::App& app) {
                   "file's size would also fit float32 samples, and for non-regular files)")
       ->check(int_range(1, kMaxBatch));
   sub->add_flag("--reset-state", a->reset_state,
-                "For a model with state (variable tensors, e.g. an LSTM) run sample by sample: reset the state "
+                "For a model with state (variable tensors, e.g. an LSTM, or resource variables) run sample by sample: reset the state "
                 "before each sample instead of carrying it from one to the next");
   add_threads_flag(sub, a->threads);
   add_quiet_flag(sub, a->quiet);
