@@ -239,10 +239,9 @@ void Interpreter::Impl::load() {
 // are left to invoke.
 bool Interpreter::Impl::foldable_at_prepare(const Node& n) const {
   if (n.def->inputs.empty()) return false;
-  // The resource ops read or write state that outlives the preparation.
-  using B = lite::BuiltinOp;
-  if (n.op == B::kReadVariable || n.op == B::kAssignVariable || n.op == B::kVarHandle || n.op == B::kCallOnce)
-    return false;
+  // They read or write state that outlives the preparation (VAR_HANDLE and
+  // CALL_ONCE have no inputs: already out above).
+  if (n.op == lite::BuiltinOp::kReadVariable || n.op == lite::BuiltinOp::kAssignVariable) return false;
   if (n.op != lite::BuiltinOp::kShape) {
     bool any = false;
     for (int32_t t : n.def->inputs) {
