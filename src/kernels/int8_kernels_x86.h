@@ -216,6 +216,11 @@ struct PackedDepthwiseInt8 {
   std::vector<int64_t> rq_c64;    // c_pad; per block of lanes the even channels, then the odd
   std::vector<int32_t> rq_thr;    // c_pad
   std::vector<int32_t> rq_shift;  // c_pad: r
+  // Every rq_thr is 0, so the kernels skip the a < thr step. A channel's thr
+  // is packed as 0 also when the step cannot show: when, without it, every
+  // a < thr already gives at most act.min (a fused ReLU or ReLU6 clamps
+  // those outputs to act.min either way, and the output is monotone in a).
+  bool rq_thr_zero = false;
   size_t expand_offset = 0;         // scratch offset of the channel-repeated input row (multiplier > 1)
   size_t scratch_bytes = 0;
 };

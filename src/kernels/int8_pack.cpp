@@ -504,9 +504,21 @@ void make_depthwise_fast_rq(PackedDepthwiseInt8& pd, const std::vector<qlite::re
                             const std::vector<int64_t>& acc_lo, const std::vector<int64_t>& acc_hi, int lanes) {
   const int n = pd.c_pad;
   std::vector<FastDoubleRounding> f(static_cast<size_t>(n));
+  bool thr_zero = true;
   for (int c = 0; c < n; ++c) {
     const size_t i = static_cast<size_t>(c);
-    if (!fast_double_rounding(rq[i], acc_lo[i], acc_hi[i], pd.params.output_zero_point, f[i])) return;
+    FastDoubleRounding& fi = f[i];
+    if (!fast_double_rounding(rq[i], acc_lo[i], acc_hi[i], pd.params.output_zero_point, fi)) return;
+    // The output without the a < thr step is non-decreasing in a (Y is
+    // SRDHM(acc, m) plus a constant, all inside int32), and the step only
+    // lowers it: when it is <= act.min at a = thr - 1 already, the clamp
+    // gives act.min for every a < thr with or without the step.
+    if (fi.thr > 0) {
+      const uint64_t w = static_cast<uint64_t>(fi.thr - 1) * fi.m2 + static_cast<uint64_t>(fi.c64);
+      const int32_t y = static_cast<int32_t>(static_cast<uint32_t>(w >> 32));
+      if ((y >> fi.shift) <= pd.params.act.min) fi.thr = 0;
+    }
+    thr_zero = thr_zero && fi.thr == 0;
   }
   pd.rq_m2.assign(static_cast<size_t>(n), 0);
   pd.rq_c64.assign(static_cast<size_t>(n), 0);
@@ -526,6 +538,7 @@ void make_depthwise_fast_rq(PackedDepthwiseInt8& pd, const std::vector<qlite::re
     pd.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(pd.bias[i]) - static_cast<uint32_t>(acc_lo[i]));
   }
   pd.fast_rq = true;
+  pd.rq_thr_zero = thr_zero;
 }
 
 template <class W>

@@ -330,6 +330,48 @@ TEST(DepthwiseX86, PixelPairs) {
   EXPECT_EQ(pairs, int8_isa_available(Isa::kAvx512) ? 40 : 0);
 }
 
+// A fused ReLU or ReLU6 (act.min = the output zero point) clamps every
+// output whose accumulator is negative, where the fast form's a < thr step
+// acts, so the pack drops the step (rq_thr_zero). Multipliers of 2^30 with
+// right shifts put many accumulators on the double rounding's ties, where
+// the step changes outputs when nothing clamps them: every case must match
+// the reference with the clamp (step dropped) and without it (act.min -128
+// or the zero point - 1: step kept unless the zero point is -128).
+TEST(DepthwiseX86, ClampedNegativeOutputsDropTheThresholdStep) {
+  Rng rng(37);
+  int dropped = 0, kept = 0;
+  for (int rep = 0; rep < 80; ++rep) {
+    const int ch = dw_channels(rng);
+    DwCase c = make_case(rng, free_geometry(rng, ch, ch, 3), 1);
+    for (auto& m : c.p.requant) {
+      m.multiplier = 1 << 30;
+      m.shift = -pick(rng, 1, 8);
+    }
+    const bool relu = rep % 2 == 0;
+    // Without the clamp: act.min -128, or one step below the zero point,
+    // where the step still shows (a tie at -1/2 rounds to -1).
+    const int32_t below = rep % 4 == 1 ? std::max(-128, c.p.output_zero_point - 1) : -128;
+    c.p.act.min = relu ? c.p.output_zero_point : below;
+    c.p.act.max = relu && rep % 4 == 0 ? std::min(127, c.p.output_zero_point + pick(rng, 0, 40)) : 127;
+    for (Isa isa : runnable_isas()) {
+      if (isa == Isa::kReference) continue;
+      const PackedDepthwiseInt8 pd = pack_depthwise_conv2d_int8(isa, c.p, c.w.data(), c.with_bias ? c.bias.data() : nullptr);
+      if (pd.fast_rq) {
+        if (relu) {
+          EXPECT_TRUE(pd.rq_thr_zero) << isa_name(isa) << " " << case_str(c);
+        }
+        (pd.rq_thr_zero ? dropped : kept)++;
+      }
+      check_dw(rng, isa, c);
+      if (HasFatalFailure()) return;
+    }
+  }
+  if (!runnable_isas().empty() && runnable_isas().back() != Isa::kReference) {
+    EXPECT_GT(dropped, 0);
+    EXPECT_GT(kept, 0);
+  }
+}
+
 // Typical layers (right shifts, moderate biases) take the fast form.
 TEST(DepthwiseX86, TypicalLayersTakeTheFastRequantization) {
   Rng rng(29);

@@ -20,8 +20,9 @@
 // (whether pd.pairs may be packed for it: then tile_pairs is compiled), Pad,
 // make_pad, build, build_full (a whole block whose kGroup taps, step bytes
 // apart, all lie inside the row), load, dot, and requant_store<MR, Fast>
-// (requantize a tile's accumulators, in the fast form of PackedDepthwiseInt8
-// when Fast, and store kBlock bytes per pixel).
+// (requantize a tile's accumulators and store kBlock bytes per pixel; Fast:
+// 0 the exact 64-bit form, 1 the fast form of PackedDepthwiseInt8, 2 the fast
+// form without its a < thr step, when pd.rq_thr_zero).
 #pragma once
 
 #include <cstdint>
@@ -126,7 +127,7 @@ struct Depthwise {
   // registers; with runtime trip counts GCC shuffles them between registers.
   // Pixel pairs (pd.pairs, ox even): pixels ox + 2p and ox + 2p + 1 read the
   // group at column ox / 2 + p, with weights and weights_odd.
-  template <int MR, int KH, bool Fast>
+  template <int MR, int KH, int Fast>
   static void tile_pairs(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int cp = pd.c_pad;
@@ -153,13 +154,13 @@ struct Depthwise {
   }
 
   // KWG -1: pixel pairs.
-  template <int MR, int KH, int KWG, bool Fast>
+  template <int MR, int KH, int KWG, int Fast>
   static void any_tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
     if constexpr (KWG == -1) tile_pairs<MR, KH, Fast>(pd, rows, ox, cb, out);
     else tile<MR, KH, KWG, Fast>(pd, rows, ox, cb, out);
   }
 
-  template <int MR, int KH, int KWG, bool Fast>
+  template <int MR, int KH, int KWG, int Fast>
   static void tile(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int ox, int cb, int8_t* out) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int cp = pd.c_pad;
@@ -191,9 +192,11 @@ struct Depthwise {
     T::template requant_store<MR, Fast>(acc, pd, cb, dmin(kB, g.out_c - cb), out, g.out_c);
   }
 
-  // One output row, channel block by block.
-  template <int KH, int KWG, bool Fast>
-  static void out_row(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int8_t* orow) {
+  // One output row, channel block by block. Not inlined: one call per row,
+  // and each form keeps its own function (inlined, the forms made rows() one
+  // 67 KB function, and the 56x56x64 layer ran 20-40% slower).
+  template <int KH, int KWG, int Fast>
+  [[gnu::noinline]] static void out_row(const PackedDepthwiseInt8& pd, const uint32_t* const* rows, int8_t* orow) {
     const qlite::ref::WindowGeometry& g = pd.params.g;
     const int c = g.out_c;
     for (int cb = 0; cb < c; cb += kB) {
@@ -209,6 +212,17 @@ struct Depthwise {
         for (; ox + 2 <= g.out_w; ox += 2) any_tile<2, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
       for (; ox < g.out_w; ++ox) any_tile<1, KH, KWG, Fast>(pd, rows, ox, cb, orow + static_cast<int64_t>(ox) * c + cb);
     }
+  }
+
+  // One output row in requantization form Fast, with MobileNet's 3x3 and
+  // 5x5 unrolled. Pixel pairs (KWG -1) are packed for 3 kernel rows only.
+  template <int Fast>
+  static void row_of(const PackedDepthwiseInt8& pd, const uint32_t* const* rows_ptr, int8_t* orow) {
+    const qlite::ref::WindowGeometry& g = pd.params.g;
+    if (T::kPairs && pd.pairs) out_row<3, T::kPairs ? -1 : 1, Fast>(pd, rows_ptr, orow);
+    else if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, Fast>(pd, rows_ptr, orow);
+    else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, Fast>(pd, rows_ptr, orow);
+    else out_row<0, 0, Fast>(pd, rows_ptr, orow);
   }
 
   static void rows(const PackedDepthwiseInt8& pd, const int8_t* image, int8_t* out_image, int y0, int y1,
@@ -234,21 +248,10 @@ struct Depthwise {
         rows_ptr[ky] = slot;
       }
       int8_t* orow = out_image + static_cast<int64_t>(oy) * g.out_w * c;
-      // MobileNet's 3x3 and 5x5 get unrolled tap loops.
-      // The fast requantization (pd.fast_rq) is a template argument so that
-      // no tile tests it.
-      // Pixel pairs (KWG -1) are packed for 3 kernel rows only.
-      if (pd.fast_rq) {
-        if (T::kPairs && pd.pairs) out_row<3, T::kPairs ? -1 : 1, true>(pd, rows_ptr, orow);
-        else if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, true>(pd, rows_ptr, orow);
-        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, true>(pd, rows_ptr, orow);
-        else out_row<0, 0, true>(pd, rows_ptr, orow);
-      } else {
-        if (T::kPairs && pd.pairs) out_row<3, T::kPairs ? -1 : 1, false>(pd, rows_ptr, orow);
-        else if (g.kernel_h == 3 && pd.kw_groups == 1) out_row<3, 1, false>(pd, rows_ptr, orow);
-        else if (g.kernel_h == 5 && pd.kw_groups == kKwg5) out_row<5, kKwg5, false>(pd, rows_ptr, orow);
-        else out_row<0, 0, false>(pd, rows_ptr, orow);
-      }
+      // The requantization form is a template argument so that no tile tests it.
+      if (!pd.fast_rq) row_of<0>(pd, rows_ptr, orow);
+      else if (pd.rq_thr_zero) row_of<2>(pd, rows_ptr, orow);
+      else row_of<1>(pd, rows_ptr, orow);
     }
   }
 };

@@ -334,14 +334,15 @@ struct DwV256 {
 
   // As V256::mbqm per register column, then saturating packs restore channel
   // order (int16 and int8 saturation plus the byte clamp = clamp(v + zp, act)).
-  template <int MR, bool Fast>
+  template <int MR, int Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
     if constexpr (Fast) {
       // PackedDepthwiseInt8::fast_rq: the even and odd lanes' unsigned
       // products plus c64, their high dwords in one register, minus 1 where
-      // a < thr, shifted right by r (output zero point included).
+      // a < thr (Fast 2: pd.rq_thr_zero, no such a), shifted right by r
+      // (output zero point included).
 #pragma GCC unroll 16
       for (int k = 0; k < kRegs; ++k) {
         const int c0 = cb + 8 * k;
@@ -355,7 +356,7 @@ struct DwV256 {
           const __m256i we = _mm256_add_epi64(_mm256_mul_epu32(a, m2), ce);
           const __m256i wo = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), m2o), co);
           const __m256i y = _mm256_blend_epi32(_mm256_srli_epi64(we, 32), wo, 0xAA);
-          acc[i][k] = _mm256_srav_epi32(_mm256_add_epi32(y, _mm256_cmpgt_epi32(thr, a)), sh);
+          acc[i][k] = _mm256_srav_epi32(Fast == 1 ? _mm256_add_epi32(y, _mm256_cmpgt_epi32(thr, a)) : y, sh);
         }
       }
     }

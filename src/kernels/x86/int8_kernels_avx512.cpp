@@ -281,9 +281,10 @@ struct V512 : DotQuads512 {
 // Depthwise's fast requantization (PackedDepthwiseInt8::fast_rq) of register
 // column k of a tile, channels c0..c0+15 (packed order), in place: the even
 // and odd lanes' unsigned products plus c64, their high dwords gathered into
-// one register, minus 1 where a < thr, shifted right by r. The result
-// includes the output zero point (saturating packs and the byte clamp finish).
-template <int MR, int K>
+// one register, minus 1 where a < thr (Thr false: pd.rq_thr_zero, no such
+// a), shifted right by r. The result includes the output zero point
+// (saturating packs and the byte clamp finish).
+template <int MR, bool Thr, int K>
 inline void fast_rq_column(__m512i (&acc)[MR][K], int k, const PackedDepthwiseInt8& pd, int c0) {
   const __m512i m2 = _mm512_loadu_si512(pd.rq_m2.data() + c0), m2o = _mm512_srli_epi64(m2, 32);
   const __m512i ce = _mm512_loadu_si512(pd.rq_c64.data() + c0), co = _mm512_loadu_si512(pd.rq_c64.data() + c0 + 8);
@@ -295,7 +296,7 @@ inline void fast_rq_column(__m512i (&acc)[MR][K], int k, const PackedDepthwiseIn
     const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, m2), ce);
     const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), m2o), co);
     __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
-    y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, thr), y, one);
+    if constexpr (Thr) y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, thr), y, one);
     acc[i][k] = _mm512_srav_epi32(y, sh);
   }
 }
@@ -347,13 +348,13 @@ struct DwV512 {
   // Requantize MR pixels x 4 registers in place (constants loaded once per
   // register column), then saturating packs restore channel order: the int16
   // and int8 saturation plus the byte clamp equal clamp(v + zp, act) exactly.
-  template <int MR, bool Fast>
+  template <int MR, int Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
     if constexpr (Fast) {
 #pragma GCC unroll 16
-      for (int k = 0; k < kRegs; ++k) fast_rq_column<MR>(acc, k, pd, cb + 16 * k);
+      for (int k = 0; k < kRegs; ++k) fast_rq_column<MR, Fast == 1>(acc, k, pd, cb + 16 * k);
       const __m512i lo = _mm512_set1_epi8(static_cast<char>(r.act_min)), hi = _mm512_set1_epi8(static_cast<char>(r.act_max));
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
@@ -472,12 +473,12 @@ struct DwV512x16 {
 
   // DwV512's requantization for one register column; the clamp comes before
   // the zero point (nothing wraps), then a narrowing store.
-  template <int MR, bool Fast>
+  template <int MR, int Fast>
   static void requant_store(Reg (&acc)[MR][kRegs], const PackedDepthwiseInt8& pd, int cb, int n, int8_t* out,
                             int ostride) {
     const Int8Requant& r = pd.rq;
     if constexpr (Fast) {
-      fast_rq_column<MR>(acc, 0, pd, cb);
+      fast_rq_column<MR, Fast == 1>(acc, 0, pd, cb);
       const __m512i lo = _mm512_set1_epi32(r.act_min), hi = _mm512_set1_epi32(r.act_max);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
