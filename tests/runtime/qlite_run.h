@@ -62,15 +62,15 @@ inline MultiOutcome run_multi_in_qlite(const std::vector<uint8_t>& model, const 
   return r;
 }
 
-// A model with state (variable tensors): one interpreter invoked once per
-// step, graph input 0 getting steps[k]'s bytes, reset_variables() before the
-// steps flagged in reset_before (the qlite side of TfLitePeer::run_steps).
-// Returns output 0's bytes after each step.
-inline std::vector<std::vector<uint8_t>> run_steps_in_qlite(const std::vector<uint8_t>& model,
-                                                             const std::vector<std::vector<uint8_t>>& steps,
-                                                             const std::vector<bool>& reset_before) {
+// A model with state (variable tensors or resource variables): one
+// interpreter invoked once per step, graph input 0 getting steps[k]'s bytes,
+// reset_variables() before the steps flagged in reset_before (the qlite side
+// of TfLitePeer::run_steps). Returns every output's bytes after each step.
+inline std::vector<std::vector<std::vector<uint8_t>>> run_steps_all_outputs_in_qlite(
+    const std::vector<uint8_t>& model, const std::vector<std::vector<uint8_t>>& steps,
+    const std::vector<bool>& reset_before = {}) {
   auto it = runtime::Interpreter::from_buffer(model);
-  std::vector<std::vector<uint8_t>> outs;
+  std::vector<std::vector<std::vector<uint8_t>>> outs;
   for (size_t k = 0; k < steps.size(); ++k) {
     if (k < reset_before.size() && reset_before[k]) it->reset_variables();
     auto in = it->input_bytes(0);
@@ -79,11 +79,23 @@ inline std::vector<std::vector<uint8_t>> run_steps_in_qlite(const std::vector<ui
                                             std::to_string(in.size()));
     std::memcpy(in.data(), steps[k].data(), in.size());
     it->invoke();
-    const auto out = it->output_bytes(0);
-    const auto* p = reinterpret_cast<const uint8_t*>(out.data());
-    outs.emplace_back(p, p + out.size());
+    outs.emplace_back();
+    for (size_t o = 0; o < it->num_outputs(); ++o) {
+      const auto out = it->output_bytes(o);
+      const auto* p = reinterpret_cast<const uint8_t*>(out.data());
+      outs.back().emplace_back(p, p + out.size());
+    }
   }
   return outs;
+}
+
+// The same, output 0's bytes after each step.
+inline std::vector<std::vector<uint8_t>> run_steps_in_qlite(const std::vector<uint8_t>& model,
+                                                             const std::vector<std::vector<uint8_t>>& steps,
+                                                             const std::vector<bool>& reset_before) {
+  std::vector<std::vector<uint8_t>> first;
+  for (auto& step : run_steps_all_outputs_in_qlite(model, steps, reset_before)) first.push_back(std::move(step.at(0)));
+  return first;
 }
 
 }  // namespace qlite::test

@@ -31,6 +31,7 @@
 
 #include "counting_new.h"
 #include "qlite/runtime.h"
+#include "qlite_run.h"
 #include "single_op_peer.h"
 
 namespace qlite::test {
@@ -124,28 +125,6 @@ std::vector<uint8_t> random_values(Rng& rng, const Spec& s) {
   return bytes;
 }
 
-// Every output of each invoke of one qlite interpreter.
-std::vector<std::vector<std::vector<uint8_t>>> run_qlite(const std::vector<uint8_t>& model,
-                                                         const std::vector<std::vector<uint8_t>>& steps,
-                                                         const std::vector<bool>& reset_before = {}) {
-  auto it = Interpreter::from_buffer(model);
-  std::vector<std::vector<std::vector<uint8_t>>> outs;
-  for (size_t k = 0; k < steps.size(); ++k) {
-    if (k < reset_before.size() && reset_before[k]) it->reset_variables();
-    auto in = it->input_bytes(0);
-    check(in.size() == steps[k].size(), "run_qlite: input size");
-    std::memcpy(in.data(), steps[k].data(), in.size());
-    it->invoke();
-    outs.emplace_back();
-    for (size_t o = 0; o < it->num_outputs(); ++o) {
-      const auto b = it->output_bytes(o);
-      const auto* p = reinterpret_cast<const uint8_t*>(b.data());
-      outs.back().emplace_back(p, p + b.size());
-    }
-  }
-  return outs;
-}
-
 float as_float(const std::vector<uint8_t>& b, size_t i = 0) {
   float f;
   std::memcpy(&f, b.data() + 4 * i, 4);
@@ -171,7 +150,7 @@ TEST(TfliteResourceVariables, AccumulatorAndCounterMatchTflite) {
       steps.push_back({PeerInput{{1, s.n}, inputs.back()}});
     }
     const auto theirs = peer->run_steps(model, steps, std::vector<bool>(steps.size(), false));
-    const auto ours = run_qlite(model, inputs);
+    const auto ours = run_steps_all_outputs_in_qlite(model, inputs);
     ASSERT_EQ(theirs.size(), ours.size());
     for (size_t k = 0; k < ours.size(); ++k) {
       ASSERT_EQ(ours[k].size(), 2u);
@@ -204,7 +183,7 @@ TEST(TfliteResourceVariables, WorkedByHand) {
   const std::vector<float> x = {0.5f, -1.0f, 2.0f};
   std::vector<uint8_t> xb(12);
   std::memcpy(xb.data(), x.data(), 12);
-  const auto outs = run_qlite(model, {xb, xb, xb});
+  const auto outs = run_steps_all_outputs_in_qlite(model, {xb, xb, xb});
   ASSERT_EQ(outs.size(), 3u);
   for (size_t k = 0; k < 3; ++k) {
     const float steps = static_cast<float>(k + 1);
@@ -215,7 +194,7 @@ TEST(TfliteResourceVariables, WorkedByHand) {
   }
   // Each invoke allocates nothing once the shapes are known, and a second
   // interpreter of the same file starts from the initial values again.
-  EXPECT_EQ(run_qlite(model, {xb})[0], outs[0]);
+  EXPECT_EQ(run_steps_all_outputs_in_qlite(model, {xb})[0], outs[0]);
 }
 
 TEST(TfliteResourceVariables, WarmInvokeAllocatesNothing) {
@@ -254,7 +233,7 @@ TEST(TfliteResourceVariables, ResetStartsOver) {
     for (int k = 0; k < 5; ++k) inputs.push_back(random_values(rng, s));
     // qlite: three invokes, reset, the first two inputs again.
     const std::vector<std::vector<uint8_t>> seq = {inputs[2], inputs[3], inputs[4], inputs[0], inputs[1]};
-    const auto ours = run_qlite(model, seq, {false, false, false, true, false});
+    const auto ours = run_steps_all_outputs_in_qlite(model, seq, {false, false, false, true, false});
     for (int k = 0; k < 2; ++k) fresh.push_back({PeerInput{{1, s.n}, inputs[static_cast<size_t>(k)]}});
     const auto theirs = peer->run_steps(model, fresh, std::vector<bool>(fresh.size(), false));
     for (size_t k = 0; k < 2; ++k) {
