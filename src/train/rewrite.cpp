@@ -115,10 +115,11 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     std::vector<int> chain;
     const Layer* bn = nullptr;
     std::optional<Activation> clamp;
-    // The head is a per-channel affine layer (BatchNormalization) that no op
-    // before it absorbs, on [H, W, C] or [C] samples: it becomes a 1x1
-    // DepthwiseConv2D (kernel = scale, bias = offset; [C] samples seen as
-    // [1, 1, C] through a Reshape on each side), which may fuse a clamp.
+    // The head is a per-channel affine layer (BatchNormalization, channels
+    // last) that no op before it absorbs: it becomes a 1x1 DepthwiseConv2D
+    // (kernel = scale, bias = offset), which may fuse a clamp. A sample of
+    // any rank but 3 is seen as [1, P, C] (P the product of its other
+    // dimensions: 1 for [C], T for [T, C]) through a Reshape on each side.
     bool affine_op = false;
     bool same_as(const Pattern& o) const {
       return chain.size() == o.chain.size() && bn == o.bn && clamp == o.clamp && affine_op == o.affine_op;
@@ -133,7 +134,7 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     const bool linear = kind != nullptr && kind->op_spec != nullptr &&
                         kind->op_spec(layer).activation == Activation::kLinear;
     p.affine_op = kind != nullptr && kind->as_channel_affine != nullptr && layer.input_shapes().size() == 1 &&
-                  (layer.input_shapes()[0].size() == 3 || layer.input_shapes()[0].size() == 1) &&
+                  !layer.input_shapes()[0].empty() &&
                   kind->as_channel_affine(layer).has_value();
     if (linear && kind->folds_batch_norm) {  // Conv2D / DepthwiseConv2D / Dense -> BatchNormalization
       if (const std::optional<int> r = next()) {
@@ -201,9 +202,15 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     const bool shared = calls[i] > 1;
     const bool later_call = shared && shared_copy.count(node.layer.get()) > 0;
     std::string type = node.layer->type();
-    // A [C] sample through the 1x1 depthwise: the channel count, else 0.
-    const int64_t vector_channels =
-        pat.affine_op && node.layer->input_shapes()[0].size() == 1 ? node.layer->input_shapes()[0][0] : 0;
+    // A sample of rank other than 3 through the 1x1 depthwise: its shape
+    // (restored after it) and the [1, P, C] it is seen as; else empty.
+    Shape affine_sample, affine_hwc;
+    if (pat.affine_op && node.layer->input_shapes()[0].size() != 3) {
+      affine_sample = node.layer->input_shapes()[0];
+      int64_t p = 1;
+      for (size_t d = 0; d + 1 < affine_sample.size(); ++d) p *= affine_sample[d];
+      affine_hwc = {1, p, affine_sample.back()};
+    }
     if (pat.affine_op && !later_call) {
       const ChannelAffine a = *kind->as_channel_affine(*layer);
       const auto c = static_cast<int64_t>(a.scale.size());
@@ -281,8 +288,8 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
       units.emplace_back();
       return a;
     };
-    if (vector_channels > 0)
-      inputs = {add_plain(layers::Reshape({1, 1, vector_channels}, unused_name(node.layer->name() + "_hwc")), inputs)};
+    if (!affine_hwc.empty())
+      inputs = {add_plain(layers::Reshape(affine_hwc, unused_name(node.layer->name() + "_hwc")), inputs)};
     int at = rw.model->add_node(layer, inputs);
     rw.sources.push_back(chain);
     rw.batch_norms.push_back(std::move(kept_bn));
@@ -290,8 +297,8 @@ RewrittenModel rewrite_for_lowering(const Model& model, const RewriteOptions& op
     if (split)
       at = add_plain(layers::ActivationLayer(*split, unused_name(node.layer->name() + "_" + activation_name(*split))),
                      {at});
-    if (vector_channels > 0)
-      at = add_plain(layers::Reshape({vector_channels}, unused_name(node.layer->name() + "_flat")), {at});
+    if (!affine_hwc.empty())
+      at = add_plain(layers::Reshape(affine_sample, unused_name(node.layer->name() + "_flat")), {at});
     for (int c : chain) where[static_cast<size_t>(c)] = at;
   }
   rw.model->build(0);

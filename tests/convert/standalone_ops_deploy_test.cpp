@@ -3,7 +3,8 @@
 // (DenseNet's and pre-activation ResNet's BN -> ReLU) and after global
 // average pooling, which becomes a 1x1 DEPTHWISE_CONV_2D with the batch
 // norm's scale as its per-channel kernel and its offset as bias (a following
-// clamp fuses into it; a [C] sample is reshaped to [1, 1, C]); and ReLU /
+// clamp fuses into it; a [C] sample is reshaped to [1, 1, C], and a
+// [28, 28] one, the input's, to [1, 28, 28]); and ReLU /
 // Activation relu6 after a pooling and after global average pooling, which
 // become RELU / RELU6 ops with their own output range (tfmot quantizes a
 // standalone ReLU's output). Checked: the rewrite against the float model,
@@ -27,7 +28,8 @@ using convert::Mode;
 
 std::unique_ptr<Model> standalone_model() {
   auto in = layers::Input({28, 28}, "in");
-  auto x = layers::Reshape({28, 28, 1}, "reshape")(in);
+  // On [28, 28] samples (rank 2): seen as [1, 28, 28] by the 1x1 depthwise.
+  auto x = layers::Reshape({28, 28, 1}, "reshape")(layers::BatchNormalization({.momentum = 0.9f, .name = "bn_in"})(in));
   x = layers::Conv2D(8, {3, 3}, {.padding = Padding::kSame, .name = "c1"})(x);
   x = layers::ReLU(std::nullopt, "relu_pool")(layers::MaxPooling2D({2, 2}, {.name = "pool"})(x));  // 14x14x8
   auto a = layers::Conv2D(8, {3, 3}, {.padding = Padding::kSame, .name = "a"})(x);
@@ -64,7 +66,7 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
   auto m = standalone_model();
   m->build(1);
   // Moving statistics away from (0, 1), so that the fold is not the identity.
-  for (const char* name : {"bn_cat", "bn_add", "bn_vec"}) {
+  for (const char* name : {"bn_in", "bn_cat", "bn_add", "bn_vec"}) {
     Layer& bn = *m->find_layer(name);
     float v = 0.5f;
     for (Param* p : bn.params())
@@ -75,7 +77,7 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
   }
   const RewrittenModel rw = rewrite_for_lowering(*m);
   Model& r = *rw.model;
-  for (const char* name : {"bn_cat", "bn_add", "bn_vec"}) {
+  for (const char* name : {"bn_in", "bn_cat", "bn_add", "bn_vec"}) {
     const Layer* l = r.find_layer(name);
     ASSERT_NE(l, nullptr) << name;
     EXPECT_EQ(l->type(), "DepthwiseConv2D") << name;
@@ -99,6 +101,10 @@ TEST(StandaloneOpsDeploy, RewriteMakesStandaloneBatchNormA1x1Depthwise) {
   ASSERT_NE(r.find_layer("bn_vec_flat"), nullptr);
   EXPECT_EQ(r.find_layer("bn_vec_hwc")->output_shape(), (Shape{1, 1, 16}));
   EXPECT_EQ(r.find_layer("bn_vec_flat")->output_shape(), (Shape{16}));
+  ASSERT_NE(r.find_layer("bn_in_hwc"), nullptr);
+  ASSERT_NE(r.find_layer("bn_in_flat"), nullptr);
+  EXPECT_EQ(r.find_layer("bn_in_hwc")->output_shape(), (Shape{1, 28, 28}));
+  EXPECT_EQ(r.find_layer("bn_in_flat")->output_shape(), (Shape{28, 28}));
   EXPECT_EQ(r.find_layer("act6"), nullptr);  // fused
   ASSERT_NE(r.find_layer("relu_pool"), nullptr);
   ASSERT_NE(r.find_layer("relu_gap"), nullptr);
@@ -118,8 +124,9 @@ TEST(StandaloneOpsDeploy, Float32FileComputesTheModel) {
   Model& m = *trained().float_model;
   const auto r = convert_with(m, Mode::kFloat32);
   const std::vector<std::string> ops = op_names(r);
-  EXPECT_EQ(count(ops, "DEPTHWISE_CONV_2D"), 4) << "dw, bn_cat, bn_add, bn_vec";
-  EXPECT_EQ(count(ops, "RESHAPE"), 2) << "the input's and bn_vec's [1, 1, C] (its [C] folds into the Dense)";
+  EXPECT_EQ(count(ops, "DEPTHWISE_CONV_2D"), 5) << "dw, bn_in, bn_cat, bn_add, bn_vec";
+  EXPECT_EQ(count(ops, "RESHAPE"), 4)
+      << "bn_in's [1, 28, 28] and back, the input's [28, 28, 1], and bn_vec's [1, 1, C] (its [C] folds into the Dense)";
   EXPECT_EQ(count(ops, "RELU"), 1);
   EXPECT_EQ(count(ops, "RELU6"), 1);
   const Tensor x = rows(ds->test.x, 0, 500);
