@@ -66,6 +66,18 @@ json Model::to_json() const {
                       {"inbound_nodes", inbound(*this, n)}});
   }
   json config = {{"name", name_}, {"layers", layers}};
+  // With shared layers, calls alone do not fix the node order (a later call
+  // may be ready before layers listed ahead of it), and the order decides
+  // the summation order of a shared layer's gradient: qlite's own key lists
+  // every node as [layer name, node_index], so that a load rebuilds this
+  // order exactly and resumed training stays bit-identical.
+  bool shared = false;
+  for (const Node& n : nodes_) shared = shared || n.call > 0;
+  if (shared && class_name() != "Sequential") {
+    json order = json::array();
+    for (const Node& n : nodes_) order.push_back(json::array({n.layer->name(), n.call}));
+    config["qlite_node_order"] = std::move(order);
+  }
   if (class_name() != "Sequential" && !nodes_.empty()) {
     config["input_layers"] = json::array({json::array({nodes_.front().layer->name(), 0, 0})});
     config["output_layers"] = json::array({json::array({nodes_.back().layer->name(), nodes_.back().call, 0})});
@@ -168,30 +180,52 @@ std::unique_ptr<Model> model_from_json(const json& j) {
   std::map<std::pair<std::string, int64_t>, int> node_of;  // (layer, node_index) -> node
   size_t pending = 0;
   for (const Entry& e : entries) pending += std::max<size_t>(1, e.calls.size());
+  // Call k of entry e becomes a node when everything it reads is one.
+  auto add_call = [&](Entry& e) {
+    std::vector<int> inputs;
+    if (!e.calls.empty())
+      for (const Ref& r : e.calls[e.added]) {
+        auto it = node_of.find({r.layer, r.node_index});
+        if (it == node_of.end()) return false;
+        inputs.push_back(it->second);
+      }
+    // Only the file's first layer (the InputLayer) may go first.
+    if (node_of.empty() && &e != &entries.front()) return false;
+    const int idx = model->add_node(e.layer, inputs);
+    node_of[{e.layer->name(), static_cast<int64_t>(e.added)}] = idx;
+    ++e.added;
+    --pending;
+    return true;
+  };
+  if (config.contains("qlite_node_order")) {
+    // The saved order (see to_json): each layer's calls in turn, each one
+    // ready when its turn comes.
+    const json& order = config["qlite_node_order"];
+    const std::string where = "model JSON config 'qlite_node_order'";
+    check(order.is_array() && order.size() == pending,
+          where + ": must be an array of the model's " + std::to_string(pending) + " nodes");
+    for (size_t k = 0; k < order.size(); ++k) {
+      const json& o = order[k];
+      check(o.is_array() && o.size() == 2 && o[0].is_string() && o[1].is_number_integer(),
+            where + ": entry " + std::to_string(k) + " must be [\"layer name\", node_index]");
+      auto it = entry_of.find(o[0].get<std::string>());
+      check(it != entry_of.end(), where + ": entry " + std::to_string(k) + " names layer '" +
+                                      o[0].get<std::string>() + "', which the model does not have");
+      Entry& e = entries[it->second];
+      check(e.added < std::max<size_t>(1, e.calls.size()),
+            where + ": entry " + std::to_string(k) + " names more nodes of '" + e.layer->name() + "' than it has");
+      check(o[1].get<int64_t>() == static_cast<int64_t>(e.added),
+            where + ": entry " + std::to_string(k) + " is node " + o[1].dump() + " of '" + e.layer->name() +
+                "', but its next node is " + std::to_string(e.added));
+      check(add_call(e), where + ": entry " + std::to_string(k) + " ('" + e.layer->name() + "' node " +
+                             o[1].dump() + ") comes before a node it reads");
+    }
+  }
   while (pending > 0) {
     bool progress = false;
     for (Entry& e : entries) {
       const size_t total = std::max<size_t>(1, e.calls.size());
-      while (e.added < total) {
-        std::vector<int> inputs;
-        bool ready = true;
-        if (!e.calls.empty())
-          for (const Ref& r : e.calls[e.added]) {
-            auto it = node_of.find({r.layer, r.node_index});
-            if (it == node_of.end()) {
-              ready = false;
-              break;
-            }
-            inputs.push_back(it->second);
-          }
-        // Only the file's first layer (the InputLayer) may go first.
-        if (!ready || (node_of.empty() && &e != &entries.front())) break;
-        const int idx = model->add_node(e.layer, inputs);
-        node_of[{e.layer->name(), static_cast<int64_t>(e.added)}] = idx;
-        ++e.added;
-        --pending;
-        progress = true;
-      }
+      while (e.added < total && add_call(e)) progress = true;
     }
     if (!progress) {
       std::string waiting;

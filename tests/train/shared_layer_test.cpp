@@ -342,8 +342,10 @@ TEST_F(SharedSaveLoad, HostileInboundNodesAreOneLineErrors) {
   save_model(m, dir());
   const fs::path jp = fs::path(dir()) / "model.json";
   std::ifstream f(jp);
-  const json good = json::parse(f);
+  json good = json::parse(f);
   f.close();
+  // The calls alone, as Keras writes them (qlite_node_order has its own test).
+  good["config"].erase("qlite_node_order");
   // layers: 0 in, 1 d (calls: [in], [r]), 2 r ([d 0]), 3 sum ([d 0], [d 1])
   auto expect_error = [&](const std::function<void(json&)>& edit, std::vector<std::string> words) {
     json v = good;
@@ -371,6 +373,80 @@ TEST_F(SharedSaveLoad, HostileInboundNodesAreOneLineErrors) {
                {"model.json", "'d'", "cycle"});  // d's call 1 reads itself
   expect_error([](json& v) { v["config"]["layers"][1]["inbound_nodes"][0][0][1] = 1; }, {"model.json", "'in'", "node 1"});
   expect_error([](json& v) { v["config"]["layers"][1]["inbound_nodes"][1] = json::array(); }, {"model.json", "inbound"});
+}
+
+// d's second call reads d's first, so it is ready before r, which the model
+// added first: in, d, r, d[1], sum. Calls alone would load as in, d, d[1],
+// r, sum; qlite_node_order keeps the model's order, and with it the order in
+// which d's gradient sums its calls, so training goes on bit for bit.
+TEST_F(SharedSaveLoad, InterleavedCallsKeepTheirNodeOrder) {
+  auto in = layers::Input({4}, "in");
+  auto d = layers::Dense(4, {.name = "d"});
+  auto a = d(in);
+  auto r = layers::ReLU(std::nullopt, "r")(a);
+  Model m(in, layers::Dense(3, {.name = "head"})(layers::Add("sum")({r, d(a)})), "interleaved");
+  m.build(4);
+  m.compile(Adam({.learning_rate = 0.01f}), {.from_logits = true});
+  const Tensor x = random_input({4}, 6, 11);
+  m.train_step(x, labels({0, 1, 2, 0, 1, 2}));
+  const std::vector<std::string> want = {"in", "d", "r", "d", "sum", "head"};
+  ASSERT_EQ(m.num_layers(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(m.layer(i).name(), want[i]) << i;
+  save_model(m, dir());
+  std::unique_ptr<Model> back = load_model(dir());
+  ASSERT_EQ(back->num_layers(), m.num_layers());
+  for (size_t i = 0; i < m.num_layers(); ++i) {
+    EXPECT_EQ(back->layer(i).name(), m.layer(i).name()) << i;
+    EXPECT_EQ(back->nodes()[i].call, m.nodes()[i].call) << i;
+    EXPECT_EQ(back->nodes()[i].inputs, m.nodes()[i].inputs) << i;
+  }
+  const Tensor y = labels({2, 1, 0, 2, 1, 0});
+  for (int step = 0; step < 3; ++step) {
+    m.train_step(x, y);
+    back->train_step(x, y);
+  }
+  EXPECT_EQ(testing::all_weights(m), testing::all_weights(*back));
+
+  // Without the key (a Keras file, or an older qlite's), the calls load in
+  // the order they become ready, and the model still computes the same.
+  const fs::path jp = fs::path(dir()) / "model.json";
+  json j;
+  {
+    std::ifstream f(jp);
+    j = json::parse(f);
+  }
+  ASSERT_TRUE(j["config"].contains("qlite_node_order"));
+  EXPECT_EQ(j["config"]["qlite_node_order"][3], json::parse(R"(["d", 1])"));
+  json plain = j;
+  plain["config"].erase("qlite_node_order");
+  std::ofstream(jp) << plain.dump();
+  std::unique_ptr<Model> keras_order = load_model(dir());
+  EXPECT_EQ(keras_order->layer(2).name(), "d");
+  EXPECT_EQ(keras_order->layer(3).name(), "r");
+
+  // A hostile order is a one-line error naming the key.
+  auto expect_error = [&](const std::function<void(json&)>& edit, const std::string& word) {
+    json v = j;
+    edit(v["config"]["qlite_node_order"]);
+    std::ofstream(jp) << v.dump();
+    try {
+      load_model(dir());
+      ADD_FAILURE() << "expected an error for " << v["config"]["qlite_node_order"].dump();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+      EXPECT_NE(what.find("qlite_node_order"), std::string::npos) << what;
+      EXPECT_NE(what.find(word), std::string::npos) << what;
+    }
+  };
+  expect_error([](json& o) { o.erase(o.size() - 1); }, "6 nodes");
+  expect_error([](json& o) { o = "in"; }, "6 nodes");
+  expect_error([](json& o) { o[2] = json::parse(R"(["r"])"); }, "entry 2");
+  expect_error([](json& o) { o[2] = json::parse(R"(["nope", 0])"); }, "'nope'");
+  expect_error([](json& o) { o[2] = json::parse(R"(["r", 1])"); }, "next node is 0");
+  expect_error([](json& o) { o[4] = json::parse(R"(["d", 2])"); }, "more nodes of 'd'");
+  expect_error([](json& o) { std::swap(o[2], o[4]); }, "before a node it reads");  // sum before r
+  expect_error([](json& o) { std::swap(o[0], o[1]); }, "before a node it reads");  // d before in
 }
 
 }  // namespace
