@@ -577,7 +577,7 @@ struct Kernels {
   // ADD's output stage in the cheaper double rounding (fast_double_rounding,
   // constants from prepare_add_int8: the raw sums' least value folded into
   // the inputs' offset so that the sum arrives non-negative, the zero point
-  // inside the rounding constant). 16 outputs per step.
+  // inside the rounding constant). Two registers (2 L outputs) per step.
   static void add_fast_output(const PreparedAddInt8& pp, const AddIn& i1, const AddIn& i2, int64_t n,
                               const int8_t* a, const int8_t* b, int8_t* out) {
     const typename T::DrFast dq = T::dr_fast(pp.f);
@@ -586,11 +586,11 @@ struct Kernels {
     const qlite::ref::ActRange act = pp.p.act;
     const auto lo8 = static_cast<int8_t>(act.min), hi8 = static_cast<int8_t>(act.max);
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 2 * L <= n; i += 2 * L) {
       Reg x0, x1, y0, y1;
-      T::load16_i32(a + i, x0, x1);
-      T::load16_i32(b + i, y0, y1);
-      T::store16_clamped(T::dr_fast_apply(raw(x0, y0), dq), T::dr_fast_apply(raw(x1, y1), dq), lo8, hi8, out + i);
+      T::load2_i32(a + i, x0, x1);
+      T::load2_i32(b + i, y0, y1);
+      T::store2_clamped(T::dr_fast_apply(raw(x0, y0), dq), T::dr_fast_apply(raw(x1, y1), dq), lo8, hi8, out + i);
     }
     for (; i < n; i += L) {
       const int m = static_cast<int>(n - i < L ? n - i : L);

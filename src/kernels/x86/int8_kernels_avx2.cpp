@@ -230,14 +230,14 @@ struct V256 : DotPairs256 {
     return _mm256_sra_epi32(_mm256_add_epi32(y, _mm256_cmpgt_epi32(q.thr, a)), q.shift);
   }
   // 16 bytes as two registers of int32 (bytes 0-7, 8-15).
-  static void load16_i32(const int8_t* p, Reg& lo, Reg& hi) {
+  static void load2_i32(const int8_t* p, Reg& lo, Reg& hi) {
     const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     lo = _mm256_cvtepi8_epi32(b);
     hi = _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(b, b));
   }
   // Two registers of int32 (saturated to bytes) clamped to [lo, hi] and
   // stored as 16 bytes in lane order.
-  static void store16_clamped(Reg v0, Reg v1, int8_t lo, int8_t hi, int8_t* out) {
+  static void store2_clamped(Reg v0, Reg v1, int8_t lo, int8_t hi, int8_t* out) {
     const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
     const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_min_epi8(_mm_max_epi8(b, _mm_set1_epi8(lo)), _mm_set1_epi8(hi)));

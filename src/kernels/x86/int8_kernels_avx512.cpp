@@ -230,6 +230,38 @@ struct V512 : DotQuads512 {
     v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
     _mm512_mask_cvtsepi32_storeu_epi8(out, mask16(n), v);
   }
+  // ADD's output stage in the cheaper double rounding (fast_double_rounding,
+  // int8_kernels_x86.h), as V256's on 16 lanes: a is the raw sum minus the
+  // range's lo (non-negative); the even and odd lanes' unsigned products
+  // plus c64, their high dwords in one register, minus 1 where a < thr,
+  // shifted right by r (the output zero point included).
+  struct DrFast {
+    __m512i m2, c64, thr;
+    __m128i shift;
+  };
+  static DrFast dr_fast(const FastDoubleRounding& f) {
+    return {_mm512_set1_epi32(static_cast<int32_t>(f.m2)), _mm512_set1_epi64(f.c64), _mm512_set1_epi32(f.thr),
+            _mm_cvtsi32_si128(f.shift)};
+  }
+  static Reg dr_fast_apply(Reg a, const DrFast& q) {
+    const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, q.m2), q.c64);
+    const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), q.m2), q.c64);
+    __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
+    y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, q.thr), y, _mm512_set1_epi32(1));
+    return _mm512_sra_epi32(y, q.shift);
+  }
+  // 32 bytes as two registers of int32 (bytes 0-15, 16-31).
+  static void load2_i32(const int8_t* p, Reg& lo, Reg& hi) {
+    lo = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    hi = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+  }
+  // Two registers of int32, saturated to bytes, clamped to [lo, hi] and
+  // stored as 32 bytes in lane order.
+  static void store2_clamped(Reg v0, Reg v1, int8_t lo, int8_t hi, int8_t* out) {
+    const __m256i b = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtsepi32_epi8(v0)), _mm512_cvtsepi32_epi8(v1), 1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm256_min_epi8(_mm256_max_epi8(b, _mm256_set1_epi8(lo)), _mm256_set1_epi8(hi)));
+  }
   // (s > 0 ? s + count/2 : s - count/2) / count truncated, as the reference:
   // |s| < 2^24, so the float quotient is close enough that truncation agrees.
   static Reg div_round(Reg s, int count) {
