@@ -273,6 +273,19 @@ class SharedSaveLoad : public ::testing::Test {
  protected:
   testing::TempDir tmp_;
   std::string dir() const { return (tmp_.path / "m").string(); }
+  // v written as the saved model.json: loading must fail with one line
+  // holding every word.
+  void expect_load_error(const json& v, const std::vector<std::string>& words) {
+    std::ofstream(fs::path(dir()) / "model.json") << v.dump();
+    try {
+      load_model(dir());
+      ADD_FAILURE() << "expected an error for " << v["config"].dump();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+      for (const std::string& w : words) EXPECT_NE(what.find(w), std::string::npos) << what;
+    }
+  }
 };
 
 TEST_F(SharedSaveLoad, RoundTripIsBitIdenticalAndWritesTheLayerOnce) {
@@ -347,18 +360,10 @@ TEST_F(SharedSaveLoad, HostileInboundNodesAreOneLineErrors) {
   // The calls alone, as Keras writes them (qlite_node_order has its own test).
   good["config"].erase("qlite_node_order");
   // layers: 0 in, 1 d (calls: [in], [r]), 2 r ([d 0]), 3 sum ([d 0], [d 1])
-  auto expect_error = [&](const std::function<void(json&)>& edit, std::vector<std::string> words) {
+  auto expect_error = [&](const std::function<void(json&)>& edit, const std::vector<std::string>& words) {
     json v = good;
     edit(v);
-    std::ofstream(jp) << v.dump();
-    try {
-      load_model(dir());
-      ADD_FAILURE() << "expected an error for " << v["config"]["layers"].dump();
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-      for (const std::string& w : words) EXPECT_NE(what.find(w), std::string::npos) << what;
-    }
+    expect_load_error(v, words);
   };
   auto& L = good["config"]["layers"];
   ASSERT_EQ(L[1]["name"], "d");
@@ -428,16 +433,7 @@ TEST_F(SharedSaveLoad, InterleavedCallsKeepTheirNodeOrder) {
   auto expect_error = [&](const std::function<void(json&)>& edit, const std::string& word) {
     json v = j;
     edit(v["config"]["qlite_node_order"]);
-    std::ofstream(jp) << v.dump();
-    try {
-      load_model(dir());
-      ADD_FAILURE() << "expected an error for " << v["config"]["qlite_node_order"].dump();
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-      EXPECT_NE(what.find("qlite_node_order"), std::string::npos) << what;
-      EXPECT_NE(what.find(word), std::string::npos) << what;
-    }
+    expect_load_error(v, {"qlite_node_order", word});
   };
   expect_error([](json& o) { o.erase(o.size() - 1); }, "6 nodes");
   expect_error([](json& o) { o = "in"; }, "6 nodes");
