@@ -23,6 +23,21 @@ namespace {
 inline __mmask16 mask16(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
 inline __mmask64 mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
 
+// The cheaper exact double rounding (fast_double_rounding,
+// int8_kernels_x86.h) on 16 lanes, before its final shift by r: the even and
+// odd lanes' unsigned products a * m2 plus c64 (m2o: the odd lanes'
+// multipliers in the low dwords; ce / co: the even / odd lanes' constants),
+// their high dwords gathered into one register, minus 1 where a < thr when
+// Thr. Shared by ADD's output stage and the depthwise tiles.
+template <bool Thr>
+inline __m512i fast_dr_high(__m512i a, __m512i m2, __m512i m2o, __m512i ce, __m512i co, __m512i thr) {
+  const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, m2), ce);
+  const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), m2o), co);
+  const __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
+  if constexpr (Thr) return _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, thr), y, _mm512_set1_epi32(1));
+  return y;
+}
+
 struct V512 : DotQuads512 {
   using B = __m512i;
   static constexpr int kMaxMR = 6, kMaxNB = 4, kAccTarget = 8;  // 6 x 4 tile: 24 accumulators + 4 weights
@@ -230,11 +245,9 @@ struct V512 : DotQuads512 {
     v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
     _mm512_mask_cvtsepi32_storeu_epi8(out, mask16(n), v);
   }
-  // ADD's output stage in the cheaper double rounding (fast_double_rounding,
-  // int8_kernels_x86.h), as V256's on 16 lanes: a is the raw sum minus the
-  // range's lo (non-negative); the even and odd lanes' unsigned products
-  // plus c64, their high dwords in one register, minus 1 where a < thr,
-  // shifted right by r (the output zero point included).
+  // ADD's output stage in the cheaper double rounding (fast_dr_high, one
+  // set of constants for every lane): a is the raw sum minus the range's lo
+  // (non-negative); the result includes the output zero point.
   struct DrFast {
     __m512i m2, c64, thr;
     __m128i shift;
@@ -244,11 +257,7 @@ struct V512 : DotQuads512 {
             _mm_cvtsi32_si128(f.shift)};
   }
   static Reg dr_fast_apply(Reg a, const DrFast& q) {
-    const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, q.m2), q.c64);
-    const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), q.m2), q.c64);
-    __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
-    y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, q.thr), y, _mm512_set1_epi32(1));
-    return _mm512_sra_epi32(y, q.shift);
+    return _mm512_sra_epi32(fast_dr_high<true>(a, q.m2, q.m2, q.c64, q.c64, q.thr), q.shift);
   }
   // 32 bytes as two registers of int32 (bytes 0-15, 16-31).
   static void load2_i32(const int8_t* p, Reg& lo, Reg& hi) {
@@ -311,26 +320,17 @@ struct V512 : DotQuads512 {
 };
 
 // Depthwise's fast requantization (PackedDepthwiseInt8::fast_rq) of register
-// column k of a tile, channels c0..c0+15 (packed order), in place: the even
-// and odd lanes' unsigned products plus c64, their high dwords gathered into
-// one register, minus 1 where a < thr (Thr false: pd.rq_thr_zero, no such
-// a), shifted right by r. The result includes the output zero point
+// column k of a tile, channels c0..c0+15 (packed order), in place:
+// fast_dr_high with per-channel constants (Thr false: pd.rq_thr_zero, no
+// a < thr), shifted right by r. The result includes the output zero point
 // (saturating packs and the byte clamp finish).
 template <int MR, bool Thr, int K>
 inline void fast_rq_column(__m512i (&acc)[MR][K], int k, const PackedDepthwiseInt8& pd, int c0) {
   const __m512i m2 = _mm512_loadu_si512(pd.rq_m2.data() + c0), m2o = _mm512_srli_epi64(m2, 32);
   const __m512i ce = _mm512_loadu_si512(pd.rq_c64.data() + c0), co = _mm512_loadu_si512(pd.rq_c64.data() + c0 + 8);
   const __m512i thr = _mm512_loadu_si512(pd.rq_thr.data() + c0), sh = _mm512_loadu_si512(pd.rq_shift.data() + c0);
-  const __m512i one = _mm512_set1_epi32(1);
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    const __m512i a = acc[i][k];
-    const __m512i we = _mm512_add_epi64(_mm512_mul_epu32(a, m2), ce);
-    const __m512i wo = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), m2o), co);
-    __m512i y = _mm512_mask_shuffle_epi32(wo, __mmask16(0x5555), we, _MM_PERM_CDAB);
-    if constexpr (Thr) y = _mm512_mask_sub_epi32(y, _mm512_cmplt_epi32_mask(a, thr), y, one);
-    acc[i][k] = _mm512_srav_epi32(y, sh);
-  }
+  for (int i = 0; i < MR; ++i) acc[i][k] = _mm512_srav_epi32(fast_dr_high<Thr>(acc[i][k], m2, m2o, ce, co, thr), sh);
 }
 
 // Depthwise (int8_depthwise_impl.h): blocks of 64 channels in 4 registers,
