@@ -537,6 +537,18 @@ struct CallOnceOptions {
   int32_t init_subgraph_index = 0;
   bool operator==(const CallOnceOptions&) const = default;
 };
+// IF: the subgraphs it runs when its condition is true or false (IfOptions).
+struct IfOptions {
+  int32_t then_subgraph_index = 0;
+  int32_t else_subgraph_index = 0;
+  bool operator==(const IfOptions&) const = default;
+};
+// WHILE: the condition and body subgraphs of its loop (WhileOptions).
+struct WhileOptions {
+  int32_t cond_subgraph_index = 0;
+  int32_t body_subgraph_index = 0;
+  bool operator==(const WhileOptions&) const = default;
+};
 
 // std::monostate = no options table in the file.
 using OpOptions =
@@ -553,7 +565,7 @@ using OpOptions =
                  BatchToSpaceNdOptions, SpaceToBatchNdOptions, MirrorPadOptions, ShapeOptions, FillOptions,
                  ZerosLikeOptions, ArgMaxOptions, ArgMinOptions, TopKV2Options,
                  TransposeConvOptions, BatchMatMulOptions, SvdfOptions, VarHandleOptions,
-                 CallOnceOptions>;
+                 CallOnceOptions, IfOptions, WhileOptions>;
 
 struct OperatorCodeDef {
   BuiltinOp builtin = BuiltinOp::kAdd;  // max(deprecated_builtin_code, builtin_code) on read

@@ -272,6 +272,30 @@ void check_call_once(const SubGraphDef&, const OperatorDef& op, const std::strin
 std::string describe_call_once(const OpOptions& v) {
   return "init_subgraph_index=" + std::to_string(as<CallOnceOptions>(v).init_subgraph_index);
 }
+// IF / WHILE: subgraph indices are checked against the model by the runtime.
+void check_subgraph_index(int32_t k, const char* field, const std::string& where) {
+  check(k >= 0, "tflite: " + where + ": " + field + " " + std::to_string(k) + " is negative");
+}
+void check_if(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<IfOptions>(op);
+  check_subgraph_index(o.then_subgraph_index, "then_subgraph_index", where);
+  check_subgraph_index(o.else_subgraph_index, "else_subgraph_index", where);
+}
+std::string describe_if(const OpOptions& v) {
+  const auto& o = as<IfOptions>(v);
+  return "then_subgraph_index=" + std::to_string(o.then_subgraph_index) +
+         " else_subgraph_index=" + std::to_string(o.else_subgraph_index);
+}
+void check_while(const SubGraphDef&, const OperatorDef& op, const std::string& where) {
+  const auto& o = as_op<WhileOptions>(op);
+  check_subgraph_index(o.cond_subgraph_index, "cond_subgraph_index", where);
+  check_subgraph_index(o.body_subgraph_index, "body_subgraph_index", where);
+}
+std::string describe_while(const OpOptions& v) {
+  const auto& o = as<WhileOptions>(v);
+  return "cond_subgraph_index=" + std::to_string(o.cond_subgraph_index) +
+         " body_subgraph_index=" + std::to_string(o.body_subgraph_index);
+}
 
 template <class T>
 constexpr OptionsRule rule(std::string_view name, decltype(OptionsRule::check) c,
@@ -342,6 +366,8 @@ constexpr OptionsRule kOptionsRules[] = {
     rule<SvdfOptions>("SVDFOptions", check_svdf, describe_svdf),
     rule<VarHandleOptions>("VarHandleOptions", nullptr, describe_var_handle),
     rule<CallOnceOptions>("CallOnceOptions", check_call_once, describe_call_once),
+    rule<IfOptions>("IfOptions", check_if, describe_if),
+    rule<WhileOptions>("WhileOptions", check_while, describe_while),
 };
 static_assert(std::size(kOptionsRules) == std::variant_size_v<OpOptions>, "one rule per OpOptions alternative");
 constexpr bool rules_in_order() {
@@ -471,6 +497,10 @@ constexpr OpFormat kFormats[] = {
     {BuiltinOp::kReadVariable, 1, 1, 1, 1, opt<ReadVariableOptions>(), false},
     {BuiltinOp::kAssignVariable, 2, 2, 2, 0, opt<AssignVariableOptions>(), false},
     {BuiltinOp::kCallOnce, 0, 0, 0, 0, opt<CallOnceOptions>(), true},
+    // IF: the condition, then the branches' inputs; WHILE: the loop variables
+    // (as many outputs as inputs, checked by the op).
+    {BuiltinOp::kIf, 1, kAnyInputs, kAnyInputs, kAnyOutputs, opt<IfOptions>(), true},
+    {BuiltinOp::kWhile, 1, kAnyInputs, kAnyInputs, kAnyOutputs, opt<WhileOptions>(), true},
 };
 
 }  // namespace

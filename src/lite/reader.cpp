@@ -173,6 +173,14 @@ OpOptions read_options(const tfl::Operator* op, const std::string& where) {
     }
     case T::CallOnceOptions:
       return CallOnceOptions{op->builtin_options_as_CallOnceOptions()->init_subgraph_index()};
+    case T::IfOptions: {
+      const auto* o = op->builtin_options_as_IfOptions();
+      return IfOptions{o->then_subgraph_index(), o->else_subgraph_index()};
+    }
+    case T::WhileOptions: {
+      const auto* o = op->builtin_options_as_WhileOptions();
+      return WhileOptions{o->cond_subgraph_index(), o->body_subgraph_index()};
+    }
     case T::SVDFOptions: {
       const auto* o = op->builtin_options_as_SVDFOptions();
       return SvdfOptions{o->rank(), act(o->fused_activation_function()), o->asymmetric_quantize_inputs()};

@@ -243,6 +243,12 @@ OptionsOut write_options(FlatBufferBuilder& fbb, const OpOptions& options,
     OptionsOut operator()(const CallOnceOptions& o) {
       return {T::CallOnceOptions, tfl::CreateCallOnceOptions(fbb, o.init_subgraph_index).Union()};
     }
+    OptionsOut operator()(const IfOptions& o) {
+      return {T::IfOptions, tfl::CreateIfOptions(fbb, o.then_subgraph_index, o.else_subgraph_index).Union()};
+    }
+    OptionsOut operator()(const WhileOptions& o) {
+      return {T::WhileOptions, tfl::CreateWhileOptions(fbb, o.cond_subgraph_index, o.body_subgraph_index).Union()};
+    }
     OptionsOut operator()(const SvdfOptions& o) {
       return {T::SVDFOptions,
               tfl::CreateSVDFOptions(fbb, o.rank, act(o.activation), o.asymmetric_quantize_inputs).Union()};

@@ -263,6 +263,43 @@ TEST(LiteRoundTrip, ResourceVariablesAndSubgraphs) {
   EXPECT_THROW(validate(wrong), Error);
 }
 
+// IF and WHILE: IfOptions and WhileOptions survive a round trip, inspect
+// shows them, and a negative subgraph index is refused by the validator.
+TEST(LiteRoundTrip, ControlFlowOptions) {
+  ModelBuilder b;
+  for (int k = 0; k < 2; ++k) {
+    b.add_subgraph();
+    const int32_t a = b.add_tensor("a", TensorType::kFloat32, {2});
+    b.set_inputs({a});
+    b.set_outputs({a});
+  }
+  b.use_subgraph(0);
+  const int32_t c = b.add_tensor("c", TensorType::kBool, {});
+  const int32_t x = b.add_tensor("x", TensorType::kFloat32, {2});
+  const int32_t y = b.add_tensor("y", TensorType::kFloat32, {2});
+  const int32_t z = b.add_tensor("z", TensorType::kFloat32, {2});
+  b.add_operator(BuiltinOp::kIf, {c, x}, {y}, IfOptions{2, 1});
+  b.add_operator(BuiltinOp::kWhile, {y}, {z}, WhileOptions{1, 2});
+  b.set_inputs({c, x});
+  b.set_outputs({z});
+  const ModelDef m = b.build();
+  const ModelDef back = read_model(write_model(m));
+  EXPECT_EQ(back, m);
+  EXPECT_EQ(std::get<IfOptions>(back.subgraphs[0].operators[0].options), (IfOptions{2, 1}));
+  EXPECT_EQ(std::get<WhileOptions>(back.subgraphs[0].operators[1].options), (WhileOptions{1, 2}));
+  const std::string text = inspect(back);
+  EXPECT_NE(text.find("then_subgraph_index=2 else_subgraph_index=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("cond_subgraph_index=1 body_subgraph_index=2"), std::string::npos) << text;
+  for (const OpOptions& bad : {OpOptions{IfOptions{-1, 1}}, OpOptions{IfOptions{1, -2}}}) {
+    ModelDef wrong = m;
+    wrong.subgraphs[0].operators[0].options = bad;
+    EXPECT_THROW(validate(wrong), Error);
+  }
+  ModelDef wrong = m;
+  wrong.subgraphs[0].operators[1].options = WhileOptions{1, -1};
+  EXPECT_THROW(validate(wrong), Error);
+}
+
 TEST(LiteRoundTrip, PerChannelQuantizationSurvives) {
   ModelBuilder b;
   const int32_t x = b.add_tensor("x", TensorType::kInt8, {1, 3, 3, 2}, Quantization::per_tensor(0.1f, 1));
