@@ -445,6 +445,54 @@ std::vector<std::vector<uint8_t>> seed_models() {
     b.set_outputs({acc, c1});
     seeds.push_back(b.finish());
   }
+  {  // WHILE (a counter and an accumulator) whose body holds an IF (add or subtract the step)
+    ModelBuilder b;
+    auto vars = [&b] {
+      return std::vector<int32_t>{b.add_tensor("i", TensorType::kInt32, {}), b.add_tensor("lim", TensorType::kInt32, {}),
+                                  b.add_tensor("acc", TensorType::kFloat32, {1, 3}),
+                                  b.add_tensor("step", TensorType::kFloat32, {1, 3})};
+    };
+    b.add_subgraph("cond");
+    {
+      const std::vector<int32_t> v = vars();
+      const int32_t c = b.add_tensor("c", TensorType::kBool, {});
+      b.add_operator(BuiltinOp::kLess, {v[0], v[1]}, {c});
+      b.set_inputs(v);
+      b.set_outputs({c});
+    }
+    b.add_subgraph("body");
+    {
+      const std::vector<int32_t> v = vars();
+      const int32_t one = b.add_constant("one", TensorType::kInt32, {}, std::vector<int32_t>{1});
+      const int32_t two = b.add_constant("two", TensorType::kInt32, {}, std::vector<int32_t>{2});
+      const int32_t i1 = b.add_tensor("i1", TensorType::kInt32, {});
+      const int32_t m = b.add_tensor("m", TensorType::kInt32, {});
+      const int32_t even = b.add_tensor("even", TensorType::kBool, {});
+      const int32_t acc1 = b.add_tensor("acc1", TensorType::kFloat32, {1, 3});
+      b.add_operator(BuiltinOp::kAdd, {v[0], one}, {i1}, AddOptions{});
+      b.add_operator(BuiltinOp::kFloorMod, {v[0], two}, {m});
+      b.add_operator(BuiltinOp::kLess, {m, one}, {even});
+      b.add_operator(BuiltinOp::kIf, {even, v[2], v[3]}, {acc1}, IfOptions{3, 4});
+      b.set_inputs(v);
+      b.set_outputs({i1, v[1], acc1, v[3]});
+    }
+    for (const BuiltinOp op : {BuiltinOp::kAdd, BuiltinOp::kSub}) {
+      b.add_subgraph();
+      const int32_t a = b.add_tensor("a", TensorType::kFloat32, {1, 3});
+      const int32_t s = b.add_tensor("s", TensorType::kFloat32, {1, 3});
+      const int32_t o = b.add_tensor("o", TensorType::kFloat32, {1, 3});
+      if (op == BuiltinOp::kAdd) b.add_operator(op, {a, s}, {o}, AddOptions{});
+      else b.add_operator(op, {a, s}, {o}, SubOptions{});
+      b.set_inputs({a, s});
+      b.set_outputs({o});
+    }
+    b.use_subgraph(0);
+    const std::vector<int32_t> in = vars(), out = vars();
+    b.add_operator(BuiltinOp::kWhile, in, out, WhileOptions{1, 2});
+    b.set_inputs(in);
+    b.set_outputs({out[0], out[2]});
+    seeds.push_back(b.finish());
+  }
   for (const bool regular : {false, true}) {  // CUSTOM 'TFLite_Detection_PostProcess', uint8 and float
     ModelBuilder b;
     const Quantization qb = Quantization::per_tensor(0.05f, 128), qa = Quantization::per_tensor(1.0f / 255, 0);
@@ -503,6 +551,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     qlite::runtime::InterpreterOptions o;
     o.max_arena_bytes = size_t{64} << 20;
+    o.max_loop_iterations = 64;  // a WHILE that never ends is the file's, not a bug
     auto it = qlite::runtime::Interpreter::from_buffer({data, size}, o);
     if (it->arena_bytes() <= kInvokeArenaBytes) run(*it);
     it->resize_batch(3);

@@ -42,6 +42,10 @@ struct InterpreterOptions {
   // Error before anything is allocated: a file alone must not decide how
   // much memory the process takes.
   size_t max_arena_bytes = size_t{4} << 30;
+  // A WHILE loop that runs more iterations than this fails with an Error
+  // naming the op, instead of running for as long as the file says (TFLite
+  // has no bound; a condition that never turns false is a hang there).
+  int64_t max_loop_iterations = int64_t{1} << 24;
 };
 
 // One executed operator's wall time per invoke (Interpreter::set_profiling).
@@ -178,7 +182,8 @@ class Interpreter {
   bool profiling() const;
   const std::vector<OpTiming>& op_timings() const;
 
-  // The kernel path chosen and the arena size of the current plan.
+  // The kernel path chosen and the arena size of the current plan (with the
+  // plans of the subgraphs CALL_ONCE, IF and WHILE run).
   Isa isa() const;
   size_t arena_bytes() const;
   // Bytes held for tensors whose shapes are decided at invoke (and their ops'

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,27 @@ struct ResourceVariable {
   std::vector<std::byte> data;
 };
 
+// A subgraph run by an op (IF's branches, WHILE's condition and body): an
+// interpreter of its own over the same model, sharing the resource state,
+// prepared for the shapes of the op's operands. Made by
+// ResourceHost::open_subgraph, owned by the op's state.
+class CalledSubgraph {
+ public:
+  virtual ~CalledSubgraph() = default;
+  virtual size_t num_inputs() const = 0;
+  virtual size_t num_outputs() const = 0;
+  // The file's declaration of graph input i (its type, before prepare).
+  virtual const RtTensor& declared_input(size_t i) const = 0;
+  // Prepares it with graph input i of shape shapes[i] (nothing to do when
+  // they are those of the last call). Errors name the op n and the subgraph.
+  virtual void prepare(const Node& n, std::span<const Shape> shapes) = 0;
+  // After prepare: its graph inputs (to copy into) and outputs (to copy
+  // from after run()); an output's shape is known after prepare.
+  virtual RtTensor& input(size_t i) = 0;
+  virtual const RtTensor& output(size_t i) const = 0;
+  virtual void run() = 0;
+};
+
 // What the resource ops share across the subgraphs of one interpreter
 // (TFLite 2.9: the interpreter's resource ids, resources and initialization
 // status map). Implemented by the interpreter.
@@ -73,6 +95,12 @@ class ResourceHost {
   // its state was last reset).
   virtual void prepare_init_subgraph(const Node& n, int32_t k, size_t caller_subgraph) = 0;
   virtual void call_once(const Node& n, int32_t k) = 0;
+  // IF / WHILE: subgraph k, called by op n of subgraph `caller`, loaded
+  // (not yet prepared). Refuses an index out of range and the caller's own.
+  virtual std::unique_ptr<CalledSubgraph> open_subgraph(const Node& n, int32_t k, size_t caller,
+                                                        const char* role) = 0;
+  // The most iterations one WHILE may run (InterpreterOptions).
+  virtual int64_t max_loop_iterations() const = 0;
 };
 using EvalFn = void (*)(const EvalContext&, const Node&);
 

@@ -123,6 +123,10 @@ struct Interpreter::Impl {
   // (the second operand of a broadcasting MUL, a SELECT condition) keep their
   // declared shape whatever the batch.
   int declared_batch = 1;
+  // A subgraph run by IF or WHILE (CalledSubgraphImpl): its graph inputs take
+  // input_shapes, and it always runs as one piece.
+  bool called = false;
+  std::vector<Shape> input_shapes;
   std::unique_ptr<ThreadPool> pool;
   // The plan: the batch runs as `tiles` tiles of `tile` images (the last one
   // may be shorter), spread over the lanes; one tile = the whole batch at once.
@@ -242,6 +246,8 @@ bool Interpreter::Impl::foldable_at_prepare(const Node& n) const {
   // They read or write state that outlives the preparation (VAR_HANDLE and
   // CALL_ONCE have no inputs: already out above).
   if (n.op == lite::BuiltinOp::kReadVariable || n.op == lite::BuiltinOp::kAssignVariable) return false;
+  // They run subgraphs, which may hold such ops (and loop for long).
+  if (n.op == lite::BuiltinOp::kIf || n.op == lite::BuiltinOp::kWhile) return false;
   if (n.op != lite::BuiltinOp::kShape) {
     bool any = false;
     for (int32_t t : n.def->inputs) {
@@ -454,10 +460,12 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     t.used = false;
     t.dynamic = false;
   }
-  for (int32_t i : g.inputs) {
+  for (size_t k = 0; k < g.inputs.size(); ++k) {
+    const int32_t i = g.inputs[k];
     RtTensor& t = tensors[static_cast<size_t>(i)];
     t.shape = to_shape(t.def->shape);
-    if (!t.shape.empty() && (i == g.inputs[0] || t.def->shape[0] == declared_batch)) t.shape[0] = b;
+    if (called) t.shape = input_shapes.at(k);
+    else if (!t.shape.empty() && (i == g.inputs[0] || t.def->shape[0] == declared_batch)) t.shape[0] = b;
     shape_numel(t.shape);  // overflow check
     t.used = true;
   }
@@ -529,7 +537,7 @@ void Interpreter::Impl::prepare(int new_batch) {
   int64_t work = 0;
   size_t image_bytes = 0;
   for (size_t pos : run) work = std::min(work + nodes[pos].work, int64_t{1} << 61);  // each <= 2^60
-  const bool split = separable(new_batch);
+  const bool split = !called && separable(new_batch);
   if (split)
     for (const RtTensor& t : tensors)
       if (t.used && !t.constant) image_bytes += t.nbytes() / static_cast<size_t>(new_batch);
@@ -861,8 +869,11 @@ struct SharedState final : detail::ResourceHost {
   // prepared (a CALL_ONCE reaching it again is a cycle).
   std::vector<std::unique_ptr<Interpreter::Impl>> subgraphs;
   std::vector<uint8_t> initialized, preparing;
+  // The interpreters of the subgraphs IF and WHILE run (owned by the ops'
+  // states; each registers itself while it exists), for reset().
+  std::vector<Interpreter::Impl*> called;
   bool resource_ops = false;  // the model has VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE or CALL_ONCE
-  int depth = 0;  // CALL_ONCE subgraphs being prepared inside one another
+  int depth = 0;  // CALL_ONCE, IF and WHILE subgraphs being prepared inside one another
   // Deeper chains are refused: each level is a nested prepare (and invoke)
   // on the stack, and a file may chain as many subgraphs as it likes.
   static constexpr int kMaxDepth = 16;
@@ -922,11 +933,7 @@ struct SharedState final : detail::ResourceHost {
     detail::op_check(g.inputs.empty() && g.outputs.empty(), n,
                      "subgraph " + std::to_string(k) + " has " + std::to_string(g.inputs.size()) + " inputs and " +
                          std::to_string(g.outputs.size()) + " outputs; an init subgraph has none");
-    detail::op_check(!preparing[i], n, "subgraph " + std::to_string(k) + " is reached again through CALL_ONCE (a cycle)");
-    detail::op_check(depth < kMaxDepth, n,
-                     "CALL_ONCE subgraphs nest more than " + std::to_string(kMaxDepth) + " deep");
-    preparing[i] = 1;
-    ++depth;
+    enter(n, i, "CALL_ONCE");
     try {
       auto sub = std::make_unique<Interpreter::Impl>();
       sub->model_ptr = root->model_ptr;
@@ -940,13 +947,31 @@ struct SharedState final : detail::ResourceHost {
       sub->prepare(1);
       subgraphs[i] = std::move(sub);
     } catch (...) {
-      preparing[i] = 0;
-      --depth;
+      leave(i);
       throw;
     }
+    leave(i);
+  }
+
+  // Marks subgraph i as being prepared inside op n's, or refuses a cycle
+  // (which TFLite would recurse into without end) and nesting beyond kMaxDepth.
+  void enter(const Node& n, size_t i, const std::string& via) {
+    detail::op_check(!preparing[i], n,
+                     "subgraph " + std::to_string(i) + " is reached again through " + via + " (a cycle)");
+    detail::op_check(depth < kMaxDepth, n,
+                     std::string("subgraphs called through CALL_ONCE, IF and WHILE nest more than ") +
+                         std::to_string(kMaxDepth) + " deep");
+    preparing[i] = 1;
+    ++depth;
+  }
+  void leave(size_t i) {
     preparing[i] = 0;
     --depth;
   }
+
+  std::unique_ptr<detail::CalledSubgraph> open_subgraph(const Node& n, int32_t k, size_t caller,
+                                                        const char* role) override;
+  int64_t max_loop_iterations() const override { return root->options.max_loop_iterations; }
 
   void call_once(const Node&, int32_t k) override {
     const auto i = static_cast<size_t>(k);
@@ -956,6 +981,15 @@ struct SharedState final : detail::ResourceHost {
     initialized[i] = 1;  // after the run, as TFLite marks it: a failed run is tried again
   }
 
+  // The arenas of every subgraph CALL_ONCE, IF and WHILE run, at any depth.
+  size_t subgraph_arena_bytes() const {
+    size_t total = 0;
+    for (const auto& sub : subgraphs)
+      if (sub) total += sub->arena_used;
+    for (const Interpreter::Impl* sub : called) total += sub->arena_used;
+    return total;
+  }
+
   // The state before the first invoke: no variable, no CALL_ONCE run, and
   // the variable tensors of every other subgraph at their reset values.
   void reset() {
@@ -963,8 +997,83 @@ struct SharedState final : detail::ResourceHost {
     std::fill(initialized.begin(), initialized.end(), 0);
     for (auto& sub : subgraphs)
       if (sub) sub->reset_variables();
+    for (Interpreter::Impl* sub : called) sub->reset_variables();
   }
 };
+
+// A subgraph IF or WHILE runs: an Impl of its own over the same model (one
+// thread, one piece), prepared for the shapes the op passes it.
+class CalledSubgraphImpl final : public detail::CalledSubgraph {
+ public:
+  CalledSubgraphImpl(SharedState& shared, size_t index) : shared_(shared), index_(index) {
+    const Interpreter::Impl& root = *shared.root;
+    impl_ = std::make_unique<Interpreter::Impl>();
+    impl_->model_ptr = root.model_ptr;
+    impl_->subgraph = index;
+    impl_->shared = &shared;
+    impl_->options = root.options;
+    impl_->isa = root.isa;
+    impl_->kernels = root.kernels;
+    impl_->called = true;
+    impl_->pool = std::make_unique<ThreadPool>(1);
+    impl_->load();
+    shared.called.push_back(impl_.get());
+  }
+  ~CalledSubgraphImpl() override { std::erase(shared_.called, impl_.get()); }
+
+  size_t num_inputs() const override { return impl_->graph().inputs.size(); }
+  size_t num_outputs() const override { return impl_->graph().outputs.size(); }
+  const RtTensor& declared_input(size_t i) const override {
+    return impl_->tensors[static_cast<size_t>(impl_->graph().inputs[i])];
+  }
+  void prepare(const Node& n, std::span<const Shape> shapes) override {
+    if (prepared_ && std::equal(shapes.begin(), shapes.end(), impl_->input_shapes.begin(), impl_->input_shapes.end()))
+      return;
+    prepared_ = false;
+    shared_.enter(n, index_, lite::builtin_op_name(n.op));
+    try {
+      impl_->input_shapes.assign(shapes.begin(), shapes.end());
+      impl_->prepare(1);
+    } catch (...) {
+      shared_.leave(index_);
+      throw;
+    }
+    shared_.leave(index_);
+    prepared_ = true;
+  }
+  RtTensor& input(size_t i) override { return impl_->tensors[static_cast<size_t>(impl_->graph().inputs[i])]; }
+  const RtTensor& output(size_t i) const override {
+    return impl_->tensors[static_cast<size_t>(impl_->graph().outputs[i])];
+  }
+  void run() override {
+    try {
+      impl_->run_tile(impl_->lanes[0], 0, impl_->batch);
+    } catch (const Error& e) {
+      // The caller's label goes in front; the subgraph's op names itself.
+      constexpr std::string_view prefix = "runtime: ";
+      const std::string_view what = e.what();
+      throw Error(std::string(what.starts_with(prefix) ? what.substr(prefix.size()) : what));
+    }
+  }
+
+ private:
+  SharedState& shared_;
+  size_t index_;
+  std::unique_ptr<Interpreter::Impl> impl_;
+  bool prepared_ = false;
+};
+
+std::unique_ptr<detail::CalledSubgraph> SharedState::open_subgraph(const Node& n, int32_t k, size_t caller,
+                                                                   const char* role) {
+  const size_t count = subgraphs.size();
+  detail::op_check(k >= 0 && static_cast<size_t>(k) < count, n,
+                   std::string(role) + " subgraph " + std::to_string(k) + " is not one of the model's " +
+                       std::to_string(count) + " subgraphs");
+  const auto i = static_cast<size_t>(k);
+  detail::op_check(i != caller, n,
+                   std::string(role) + " subgraph " + std::to_string(k) + " is the subgraph of the op itself");
+  return std::make_unique<CalledSubgraphImpl>(*this, i);
+}
 
 Interpreter::Impl::~Impl() = default;
 detail::ResourceHost* Interpreter::Impl::host() const { return shared; }
@@ -1026,11 +1135,11 @@ TensorInfo info_of(const RtTensor& t) {
 }  // namespace
 
 TensorInfo Interpreter::input_info(size_t i) const {
-  check(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
+  QLITE_CHECK(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
   return info_of(impl_->tensors[static_cast<size_t>(impl_->graph().inputs[i])]);
 }
 TensorInfo Interpreter::output_info(size_t i) const {
-  check(i < num_outputs(), "runtime: output " + std::to_string(i) + " out of range");
+  QLITE_CHECK(i < num_outputs(), "runtime: output " + std::to_string(i) + " out of range");
   return info_of(impl_->tensors[static_cast<size_t>(impl_->graph().outputs[i])]);
 }
 std::vector<TensorInfo> Interpreter::inputs() const {
@@ -1047,7 +1156,7 @@ std::vector<TensorInfo> Interpreter::outputs() const {
 int Interpreter::batch() const { return impl_->batch; }
 
 bool Interpreter::input_follows_batch(size_t i) const {
-  check(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
+  QLITE_CHECK(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
   const lite::SubGraphDef& g = impl_->graph();
   const lite::TensorDef& def = g.tensors[static_cast<size_t>(g.inputs[i])];
   return !def.shape.empty() && (i == 0 || def.shape[0] == impl_->declared_batch);
@@ -1065,13 +1174,13 @@ void Interpreter::resize_batch(int n) {
 }
 
 std::span<std::byte> Interpreter::input_bytes(size_t i) {
-  check(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
+  QLITE_CHECK(i < num_inputs(), "runtime: input " + std::to_string(i) + " out of range");
   RtTensor& t = impl_->tensors[static_cast<size_t>(impl_->graph().inputs[i])];
   return {t.data, t.nbytes()};
 }
 
 std::span<const std::byte> Interpreter::output_bytes(size_t i) const {
-  check(i < num_outputs(), "runtime: output " + std::to_string(i) + " out of range");
+  QLITE_CHECK(i < num_outputs(), "runtime: output " + std::to_string(i) + " out of range");
   const RtTensor& t = impl_->tensors[static_cast<size_t>(impl_->graph().outputs[i])];
   if (t.data == nullptr) return {};  // a dynamic output before the first invoke
   return {t.data, t.nbytes()};
@@ -1126,7 +1235,7 @@ size_t Interpreter::num_variables() const { return impl_->variables.size(); }
 bool Interpreter::has_state() const { return !impl_->variables.empty() || impl_->shared->resource_ops; }
 
 Isa Interpreter::isa() const { return impl_->isa; }
-size_t Interpreter::arena_bytes() const { return impl_->arena_used; }
+size_t Interpreter::arena_bytes() const { return impl_->arena_used + impl_->shared->subgraph_arena_bytes(); }
 size_t Interpreter::dynamic_bytes() const { return impl_->dynamic_bytes; }
 size_t Interpreter::num_executed_ops() const { return impl_->run.size(); }
 const lite::ModelDef& Interpreter::model() const { return impl_->model(); }

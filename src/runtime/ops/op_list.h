@@ -109,6 +109,8 @@ QLITE_OP(kVarHandle, prepare_var_handle, kResourceOps)
 QLITE_OP(kReadVariable, prepare_read_variable, kReadVariable)
 QLITE_OP(kAssignVariable, prepare_assign_variable, kResourceOps)
 QLITE_OP(kCallOnce, prepare_call_once, kResourceOps)
+QLITE_OP(kIf, prepare_if, kIf)
+QLITE_OP(kWhile, prepare_while, kWhile)
 #ifdef QLITE_CUSTOM_OP
 QLITE_CUSTOM_OP("TFLite_Detection_PostProcess", prepare_detection_postprocess, kDetectionPostProcess)
 #endif

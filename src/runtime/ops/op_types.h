@@ -101,13 +101,17 @@ inline constexpr TypeCombo kArgMinMax[] = {
 // READ_VARIABLE: a handle (RESOURCE, or an INT32 id) in, a value of any
 // fixed-size type out. VAR_HANDLE, ASSIGN_VARIABLE and CALL_ONCE lack an
 // input 0 or an output 0; prepare checks their operands.
-#define QLITE_READ_VARIABLE_TYPES(H)                                                              \
+#define QLITE_FIXED_SIZE_OUT(H)                                                              \
   {H, T::kFloat32}, {H, T::kFloat16}, {H, T::kInt32}, {H, T::kUInt8}, {H, T::kInt64}, {H, T::kBool}, \
       {H, T::kInt16}, {H, T::kComplex64}, {H, T::kInt8}, {H, T::kFloat64}
-inline constexpr TypeCombo kReadVariable[] = {QLITE_READ_VARIABLE_TYPES(T::kResource),
-                                              QLITE_READ_VARIABLE_TYPES(T::kInt32)};
-#undef QLITE_READ_VARIABLE_TYPES
+inline constexpr TypeCombo kReadVariable[] = {QLITE_FIXED_SIZE_OUT(T::kResource),
+                                              QLITE_FIXED_SIZE_OUT(T::kInt32)};
 inline constexpr std::span<const TypeCombo> kResourceOps{};
+// IF: a BOOL condition in, outputs of any fixed-size type. WHILE: each
+// output of its loop variable's type (prepare checks them).
+inline constexpr TypeCombo kIf[] = {QLITE_FIXED_SIZE_OUT(T::kBool)};
+#undef QLITE_FIXED_SIZE_OUT
+inline constexpr std::span<const TypeCombo> kWhile{};
 inline constexpr TypeCombo kBroadcastArgs[] = {{T::kInt32, T::kInt32}, {T::kInt64, T::kInt64}};
 // TFLite_Detection_PostProcess: box encodings FLOAT32 or UINT8 -> FLOAT32 boxes.
 inline constexpr TypeCombo kDetectionPostProcess[] = {{T::kFloat32, T::kFloat32}, {T::kUInt8, T::kFloat32}};
