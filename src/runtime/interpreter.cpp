@@ -881,6 +881,10 @@ struct SharedState final : detail::ResourceHost {
   // Ids as TFLite 2.9 gives them (its VAR_HANDLE Init, called as the
   // interpreter is built): from 0, in order of first appearance of each
   // (container, shared_name) over the operators of every subgraph in turn.
+  // CALL_ONCE's subgraphs first: IF and WHILE ops inside them unregister
+  // their subgraphs from `called`, which must still exist then.
+  ~SharedState() override { subgraphs.clear(); }
+
   explicit SharedState(Interpreter::Impl& main) : root(&main) {
     const lite::ModelDef& m = main.model();
     for (const lite::SubGraphDef& g : m.subgraphs)

@@ -381,6 +381,54 @@ TEST(TfliteControlFlow, WarmInvokeAllocatesNothing) {
   }
 }
 
+// An IF inside CALL_ONCE's init subgraph, deciding a resource variable's
+// initial value: y = READ(v) + x, where the init subgraph assigns
+// IF(c, [1, 2, 3]) to v (then: a + a, else: a - a). Also destroys an
+// interpreter whose CALL_ONCE subgraph owns called subgraphs (ASan checks
+// the order).
+TEST(TfliteControlFlow, IfInsideACallOnceSubgraph) {
+  QLITE_REQUIRE_TFLITE_PEER(peer);
+  for (const bool c : {false, true}) {
+    lite::ModelBuilder b;
+    b.add_subgraph("init");
+    {
+      const int32_t h = b.add_tensor("h", T::kResource, {});
+      const int32_t cond = b.add_constant("c", T::kBool, {}, std::vector<uint8_t>{c});
+      const int32_t v = b.add_constant("v", T::kFloat32, {1, 3}, std::vector<float>{1, 2, 3});
+      const int32_t o = b.add_tensor("o", T::kFloat32, {1, 3});
+      b.add_operator(BuiltinOp::kVarHandle, {}, {h}, lite::VarHandleOptions{"", "v"});
+      b.add_operator(BuiltinOp::kIf, {cond, v}, {o}, lite::IfOptions{2, 3});
+      b.add_operator(BuiltinOp::kAssignVariable, {h, o}, {});
+    }
+    for (const BuiltinOp op : {BuiltinOp::kAdd, BuiltinOp::kSub}) {
+      b.add_subgraph();
+      const int32_t a = b.add_tensor("a", T::kFloat32, {1, 3});
+      const int32_t o = b.add_tensor("o", T::kFloat32, {1, 3});
+      if (op == BuiltinOp::kAdd) b.add_operator(op, {a, a}, {o}, lite::AddOptions{});
+      else b.add_operator(op, {a, a}, {o}, lite::SubOptions{});
+      b.set_inputs({a});
+      b.set_outputs({o});
+    }
+    b.use_subgraph(0);
+    const int32_t x = b.add_tensor("x", T::kFloat32, {1, 3});
+    const int32_t h = b.add_tensor("h", T::kResource, {});
+    const int32_t r = b.add_tensor("r", T::kFloat32, {1, 3});
+    const int32_t y = b.add_tensor("y", T::kFloat32, {1, 3});
+    b.add_operator(BuiltinOp::kCallOnce, {}, {}, lite::CallOnceOptions{1});
+    b.add_operator(BuiltinOp::kVarHandle, {}, {h}, lite::VarHandleOptions{"", "v"});
+    b.add_operator(BuiltinOp::kReadVariable, {h}, {r});
+    b.add_operator(BuiltinOp::kAdd, {r, x}, {y}, lite::AddOptions{});
+    b.set_inputs({x});
+    b.set_outputs({y});
+    const std::vector<uint8_t> model = b.finish();
+    const std::vector<PeerInput> in = {PeerInput{{1, 3}, bytes_of(std::vector<float>{0.5f, 0.5f, 0.5f})}};
+    EXPECT_GT(expect_same(*peer, model, {in, in}), 0u);
+    const Steps ours = run_in_qlite(model, {in});
+    ASSERT_EQ(ours.error, "");
+    EXPECT_EQ(ours.bytes[0][0], bytes_of(c ? std::vector<float>{2.5f, 4.5f, 6.5f} : std::vector<float>{0.5f, 0.5f, 0.5f}));
+  }
+}
+
 // ---- refusals
 
 std::string run_error(const std::vector<uint8_t>& model, const runtime::InterpreterOptions& options = {}) {
