@@ -62,6 +62,23 @@ inline MultiOutcome run_multi_in_qlite(const std::vector<uint8_t>& model, const 
   return r;
 }
 
+// The error of loading the model and invoking it once with every input byte
+// set to `fill`; "" when it runs.
+inline std::string first_error_in_qlite(const std::vector<uint8_t>& model, int fill,
+                                        const runtime::InterpreterOptions& options = {}) {
+  try {
+    auto it = runtime::Interpreter::from_buffer(model, options);
+    for (size_t i = 0; i < it->num_inputs(); ++i) {
+      const auto in = it->input_bytes(i);
+      if (!in.empty()) std::memset(in.data(), fill, in.size());
+    }
+    it->invoke();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // A model with state (variable tensors or resource variables): one
 // interpreter invoked once per step, graph input 0 getting steps[k]'s bytes,
 // reset_variables() before the steps flagged in reset_before (the qlite side

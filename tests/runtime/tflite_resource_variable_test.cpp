@@ -243,19 +243,7 @@ TEST(TfliteResourceVariables, ResetStartsOver) {
   }
 }
 
-std::string load_error(const std::vector<uint8_t>& model) {
-  try {
-    auto it = Interpreter::from_buffer(model);
-    for (size_t i = 0; i < it->num_inputs(); ++i) {
-      auto in = it->input_bytes(i);
-      std::memset(in.data(), 0, in.size());
-    }
-    it->invoke();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string load_error(const std::vector<uint8_t>& model) { return first_error_in_qlite(model, 0); }
 
 // x -> READ(h) + x, without any assignment before the read.
 TEST(TfliteResourceVariables, ReadBeforeAssignFailsInBoth) {
