@@ -186,8 +186,13 @@ class PrepareContext {
   RtTensor* optional_input(const Node& n, size_t k) const;
   RtTensor& output(const Node& n, size_t k) const;
   // Sets an output's shape; dimensions other than the batch (dim 0) must
-  // agree with the shape the file declares, which catches inconsistent models.
+  // agree with the shape the file declares, which catches inconsistent
+  // models, unless shapes follow the inputs (below).
   void set_output_shape(const Node& n, size_t k, Shape shape) const;
+  // A subgraph run by IF or WHILE takes the shapes its caller passes (a
+  // loop may grow a variable at every iteration); as in TFLite, its
+  // tensors' declared shapes then say nothing.
+  void set_shapes_follow_inputs(bool on) { shapes_follow_inputs_ = on; }
   // Work space for the op's eval, valid only while the op runs.
   size_t request_scratch(Node& n, size_t bytes) const;
 
@@ -198,6 +203,7 @@ class PrepareContext {
   int workers_ = 1;
   ResourceHost* resources_ = nullptr;
   size_t subgraph_ = 0;
+  bool shapes_follow_inputs_ = false;
 };
 
 // What an op's eval sees: the tensors and scratch of one lane (a worker's

@@ -470,6 +470,7 @@ void Interpreter::Impl::prepare_ops(int b, int workers) {
     t.used = true;
   }
   detail::PrepareContext ctx(tensors, *kernels, model(), workers, host(), subgraph);
+  ctx.set_shapes_follow_inputs(called);
   for (size_t pos : exec) {
     Node& n = nodes[pos];
     n.eval = nullptr;
@@ -781,6 +782,7 @@ void Interpreter::Impl::prepare_at_invoke(Node& n) {
   n.work = 0;
   n.prepare_every_invoke = false;
   detail::PrepareContext ctx(tensors, *kernels, model(), pool->num_threads(), host(), subgraph);
+  ctx.set_shapes_follow_inputs(called);
   try {
     n.record->prepare(ctx, n);
   } catch (const Error& e) {

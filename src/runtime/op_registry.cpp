@@ -85,7 +85,7 @@ void PrepareContext::set_output_shape(const Node& n, size_t k, Shape shape) cons
   RtTensor& out = output(n, k);
   const std::vector<int32_t>& declared = out.def->shape;
   // A dynamic output's declared shape is a placeholder (TFLite ignores it too).
-  if (!declared.empty() && !out.dynamic) {
+  if (!declared.empty() && !out.dynamic && !shapes_follow_inputs_) {
     bool ok = declared.size() == shape.size();
     for (size_t d = 1; ok && d < shape.size(); ++d) ok = declared[d] == shape[d];
     op_check(ok, n,

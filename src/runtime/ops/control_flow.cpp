@@ -11,10 +11,14 @@
 //  - WHILE: the inputs are the loop variables. While the `cond` subgraph
 //    (the variables in, one BOOL out) gives true, the `body` subgraph (the
 //    variables in, their next values out) runs; the outputs are the last
-//    values (the inputs when the loop runs no iteration). A body that
-//    changes a variable's shape (TFLite's dynamic case) is refused, and so
-//    is a loop running more than InterpreterOptions::max_loop_iterations
-//    iterations, where TFLite would run without bound.
+//    values (the inputs when the loop runs no iteration). When the body
+//    gives a variable another shape than it takes (TFLite's dynamic case: a
+//    loop that grows a tensor), the output shapes are known only once the
+//    loop has run: the op is then prepared at every invoke, and that
+//    preparation runs the loop (preparing the subgraphs again whenever the
+//    shapes change) and keeps the final values, which eval copies out. A
+//    loop running more than InterpreterOptions::max_loop_iterations
+//    iterations fails, where TFLite would run without bound.
 #include <cstring>
 
 #include "runtime/ops/op_util.h"
@@ -34,6 +38,9 @@ struct WhileState : OpState {
   std::unique_ptr<CalledSubgraph> cond, body;
   int32_t cond_index = -1, body_index = -1;
   int64_t max_iterations = 0;
+  // A loop whose shapes change: the final values, computed by prepare.
+  std::vector<std::vector<std::byte>> values;
+  std::vector<Shape> shapes;
 };
 
 // TFLite reads a BOOL as a byte: anything but 0 is true.
@@ -61,9 +68,10 @@ std::string sub_name(const char* role, int32_t k) {
 }
 
 // The subgraph's inputs and outputs in number, its inputs of the types of
-// the op's (from input `first` on), then prepared for their shapes.
+// the op's (from input `first` on), then prepared for `shapes` (by default
+// those of the op's inputs).
 void prepare_called(PrepareContext& ctx, const Node& n, CalledSubgraph& g, const char* role, int32_t k, size_t first,
-                    size_t num_outputs) {
+                    size_t num_outputs, const std::vector<Shape>* with_shapes = nullptr) {
   const size_t num_inputs = ctx.num_inputs(n) - first;
   op_check(g.num_inputs() == num_inputs, n,
            sub_name(role, k) + " has " + std::to_string(g.num_inputs()) + " inputs; " +
@@ -81,7 +89,7 @@ void prepare_called(PrepareContext& ctx, const Node& n, CalledSubgraph& g, const
                  lite::tensor_type_name(declared.type));
     shapes.push_back(in.shape);
   }
-  g.prepare(n, shapes);
+  g.prepare(n, with_shapes ? *with_shapes : shapes);
   for (size_t i = 0; i < num_outputs; ++i)
     op_check(!g.output(i).dynamic, n,
              "output " + std::to_string(i) + " of " + sub_name(role, k) +
@@ -113,6 +121,66 @@ void eval_while(const EvalContext& c, const Node& n) {
     for (size_t i = 0; i < num; ++i) copy_values(body.input(i), c.output(n, i));
     body.run();
     for (size_t i = 0; i < num; ++i) copy_values(c.output(n, i), body.output(i));
+  }
+}
+
+void eval_while_dynamic(const EvalContext& c, const Node& n) {
+  const auto& s = n.state_as<WhileState>();
+  for (size_t i = 0; i < s.values.size(); ++i)
+    if (!s.values[i].empty()) std::memcpy(c.output(n, i).data, s.values[i].data(), s.values[i].size());
+}
+
+void check_loop_condition(const Node& n, const RtTensor& c, int32_t k) {
+  QLITE_OP_CHECK(c.type == T::kBool && (c.shape.empty() || c.shape == Shape{1}), n,
+                 "output 0 of " + sub_name("cond", k) + " is " + lite::tensor_type_name(c.type) + " " +
+                     shape_str(c.shape) + "; a loop condition is one BOOL of shape () or (1)");
+}
+
+void check_next_types(const PrepareContext& ctx, const Node& n, const CalledSubgraph& body, int32_t k) {
+  for (size_t i = 0; i < ctx.num_inputs(n); ++i) {
+    const RtTensor& in = ctx.input(n, i);
+    const RtTensor& next = body.output(i);
+    QLITE_OP_CHECK(next.type == in.type, n,
+                   "output " + std::to_string(i) + " of " + sub_name("body", k) + " is " +
+                       lite::tensor_type_name(next.type) + ", loop variable " + std::to_string(i) + " " +
+                       describe(in) + " is " + lite::tensor_type_name(in.type));
+  }
+}
+
+// The loop of a body that changes shapes, run while preparing at invoke
+// (the inputs' values are known then): cond and body are prepared again
+// whenever the variables' shapes change; the final values stay in the state.
+void run_dynamic_loop(PrepareContext& ctx, Node& n, WhileState& s, const lite::WhileOptions& o) {
+  const size_t num = ctx.num_inputs(n);
+  s.values.resize(num);
+  s.shapes.resize(num);
+  for (size_t i = 0; i < num; ++i) {
+    const RtTensor& in = ctx.input(n, i);
+    s.shapes[i] = in.shape;
+    s.values[i].assign(in.data, in.data + in.nbytes());
+  }
+  CalledSubgraph& cond = *s.cond;
+  CalledSubgraph& body = *s.body;
+  for (int64_t iteration = 0;; ++iteration) {
+    prepare_called(ctx, n, cond, "cond", o.cond_subgraph_index, 0, 1, &s.shapes);
+    check_loop_condition(n, cond.output(0), o.cond_subgraph_index);
+    for (size_t i = 0; i < num; ++i)
+      if (!s.values[i].empty()) std::memcpy(cond.input(i).data, s.values[i].data(), s.values[i].size());
+    cond.run();
+    if (!truth(cond.output(0))) return;
+    QLITE_OP_CHECK(iteration < s.max_iterations, n,
+                   "the loop runs more than " + std::to_string(s.max_iterations) +
+                       " iterations (InterpreterOptions::max_loop_iterations)");
+    prepare_called(ctx, n, body, "body", o.body_subgraph_index, 0, num, &s.shapes);
+    check_next_types(ctx, n, body, o.body_subgraph_index);
+    for (size_t i = 0; i < num; ++i)
+      if (!s.values[i].empty()) std::memcpy(body.input(i).data, s.values[i].data(), s.values[i].size());
+    body.run();
+    for (size_t i = 0; i < num; ++i) {
+      const RtTensor& next = body.output(i);
+      s.shapes[i] = next.shape;
+      s.values[i].assign(next.data, next.data + next.nbytes());
+    }
   }
 }
 
@@ -166,31 +234,39 @@ void prepare_while(PrepareContext& ctx, Node& n) {
   CalledSubgraph& cond = open(ctx, n, s.cond, s.cond_index, o.cond_subgraph_index, "cond");
   CalledSubgraph& body = open(ctx, n, s.body, s.body_index, o.body_subgraph_index, "body");
   prepare_called(ctx, n, cond, "cond", o.cond_subgraph_index, 0, 1);
-  const RtTensor& c = cond.output(0);
-  op_check(c.type == T::kBool && (c.shape.empty() || c.shape == Shape{1}), n,
-           "output 0 of " + sub_name("cond", o.cond_subgraph_index) + " is " + lite::tensor_type_name(c.type) + " " +
-               shape_str(c.shape) + "; a loop condition is one BOOL of shape () or (1)");
+  check_loop_condition(n, cond.output(0), o.cond_subgraph_index);
   prepare_called(ctx, n, body, "body", o.body_subgraph_index, 0, num);
+  check_next_types(ctx, n, body, o.body_subgraph_index);
+  bool same = true;
   for (size_t i = 0; i < num; ++i) {
     const RtTensor& in = ctx.input(n, i);
-    const RtTensor& next = body.output(i);
-    op_check(next.type == in.type, n,
-             "output " + std::to_string(i) + " of " + sub_name("body", o.body_subgraph_index) + " is " +
-                 lite::tensor_type_name(next.type) + ", loop variable " + std::to_string(i) + " " + describe(in) +
-                 " is " + lite::tensor_type_name(in.type));
-    op_check(next.shape == in.shape, n,
-             sub_name("body", o.body_subgraph_index) + " changes the shape of loop variable " + std::to_string(i) +
-                 " from " + shape_str(in.shape) + " to " + shape_str(next.shape) +
-                 "; loops whose shapes change are not supported");
     const RtTensor& out = ctx.output(n, i);
     op_check(out.type == in.type, n,
              "output " + std::to_string(i) + " " + describe(out) + " is " + lite::tensor_type_name(out.type) +
                  ", loop variable " + std::to_string(i) + " is " + lite::tensor_type_name(in.type));
-    ctx.set_output_shape(n, i, in.shape);
+    same = same && body.output(i).shape == in.shape;
   }
   s.max_iterations = ctx.resources()->max_loop_iterations();
   n.separable = false;
-  n.eval = eval_while;
+  if (same) {
+    s.values.clear();
+    for (size_t i = 0; i < num; ++i) ctx.set_output_shape(n, i, ctx.input(n, i).shape);
+    n.eval = eval_while;
+    return;
+  }
+  // The body changes shapes: the outputs' shapes are those the loop ends
+  // with, known once it has run on the inputs' values, at invoke.
+  for (size_t i = 0; i < num; ++i) {
+    const RtTensor& in = ctx.input(n, i);
+    if (!in.known)
+      throw ValuesAtRunTime(n.label + ": " + sub_name("body", o.body_subgraph_index) +
+                            " changes the shapes of the loop variables; the loop runs at invoke");
+    require_values(n, in, "loop variable");
+  }
+  run_dynamic_loop(ctx, n, s, o);
+  for (size_t i = 0; i < num; ++i) ctx.set_output_shape(n, i, s.shapes[i]);
+  n.prepare_every_invoke = true;  // the shapes follow the values
+  n.eval = eval_while_dynamic;
 }
 
 }  // namespace qlite::runtime::detail
