@@ -939,17 +939,9 @@ struct SharedState final : detail::ResourceHost {
     detail::op_check(g.inputs.empty() && g.outputs.empty(), n,
                      "subgraph " + std::to_string(k) + " has " + std::to_string(g.inputs.size()) + " inputs and " +
                          std::to_string(g.outputs.size()) + " outputs; an init subgraph has none");
-    enter(n, i, "CALL_ONCE");
+    enter(n, i);
     try {
-      auto sub = std::make_unique<Interpreter::Impl>();
-      sub->model_ptr = root->model_ptr;
-      sub->subgraph = i;
-      sub->shared = this;
-      sub->options = root->options;
-      sub->isa = root->isa;
-      sub->kernels = root->kernels;
-      sub->pool = std::make_unique<ThreadPool>(1);
-      sub->load();
+      auto sub = load_subgraph(i, false);
       sub->prepare(1);
       subgraphs[i] = std::move(sub);
     } catch (...) {
@@ -959,16 +951,34 @@ struct SharedState final : detail::ResourceHost {
     leave(i);
   }
 
-  // Marks subgraph i as being prepared inside op n's, or refuses a cycle
-  // (which TFLite would recurse into without end) and nesting beyond kMaxDepth.
-  void enter(const Node& n, size_t i, const std::string& via) {
-    detail::op_check(!preparing[i], n,
-                     "subgraph " + std::to_string(i) + " is reached again through " + via + " (a cycle)");
-    detail::op_check(depth < kMaxDepth, n,
-                     std::string("subgraphs called through CALL_ONCE, IF and WHILE nest more than ") +
-                         std::to_string(kMaxDepth) + " deep");
+  // Marks subgraph i as being prepared inside op n (CALL_ONCE, IF or WHILE),
+  // or refuses a cycle (which TFLite would recurse into without end) and
+  // nesting beyond kMaxDepth.
+  void enter(const Node& n, size_t i) {
+    QLITE_OP_CHECK(!preparing[i], n,
+                   "subgraph " + std::to_string(i) + " is reached again through " + lite::builtin_op_name(n.op) +
+                       " (a cycle)");
+    QLITE_OP_CHECK(depth < kMaxDepth, n,
+                   "subgraphs called through CALL_ONCE, IF and WHILE nest more than " + std::to_string(kMaxDepth) +
+                       " deep");
     preparing[i] = 1;
     ++depth;
+  }
+
+  // An Impl of subgraph i over the same model and state, one thread, loaded;
+  // `called`: run by IF or WHILE (CalledSubgraphImpl).
+  std::unique_ptr<Interpreter::Impl> load_subgraph(size_t i, bool called) {
+    auto sub = std::make_unique<Interpreter::Impl>();
+    sub->model_ptr = root->model_ptr;
+    sub->subgraph = i;
+    sub->shared = this;
+    sub->options = root->options;
+    sub->isa = root->isa;
+    sub->kernels = root->kernels;
+    sub->called = called;
+    sub->pool = std::make_unique<ThreadPool>(1);
+    sub->load();
+    return sub;
   }
   void leave(size_t i) {
     preparing[i] = 0;
@@ -1011,18 +1021,8 @@ struct SharedState final : detail::ResourceHost {
 // thread, one piece), prepared for the shapes the op passes it.
 class CalledSubgraphImpl final : public detail::CalledSubgraph {
  public:
-  CalledSubgraphImpl(SharedState& shared, size_t index) : shared_(shared), index_(index) {
-    const Interpreter::Impl& root = *shared.root;
-    impl_ = std::make_unique<Interpreter::Impl>();
-    impl_->model_ptr = root.model_ptr;
-    impl_->subgraph = index;
-    impl_->shared = &shared;
-    impl_->options = root.options;
-    impl_->isa = root.isa;
-    impl_->kernels = root.kernels;
-    impl_->called = true;
-    impl_->pool = std::make_unique<ThreadPool>(1);
-    impl_->load();
+  CalledSubgraphImpl(SharedState& shared, size_t index)
+      : shared_(shared), index_(index), impl_(shared.load_subgraph(index, true)) {
     shared.called.push_back(impl_.get());
   }
   ~CalledSubgraphImpl() override { std::erase(shared_.called, impl_.get()); }
@@ -1036,7 +1036,7 @@ class CalledSubgraphImpl final : public detail::CalledSubgraph {
     if (prepared_ && std::equal(shapes.begin(), shapes.end(), impl_->input_shapes.begin(), impl_->input_shapes.end()))
       return;
     prepared_ = false;
-    shared_.enter(n, index_, lite::builtin_op_name(n.op));
+    shared_.enter(n, index_);
     try {
       impl_->input_shapes.assign(shapes.begin(), shapes.end());
       impl_->prepare(1);

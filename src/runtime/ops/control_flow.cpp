@@ -67,33 +67,39 @@ std::string sub_name(const char* role, int32_t k) {
   return std::string(role) + " subgraph " + std::to_string(k);
 }
 
+// Prepares g for `shapes`; its outputs' shapes must then be known.
+void prepare_for(const Node& n, CalledSubgraph& g, const char* role, int32_t k, const std::vector<Shape>& shapes) {
+  g.prepare(n, shapes);
+  for (size_t i = 0; i < g.num_outputs(); ++i)
+    QLITE_OP_CHECK(!g.output(i).dynamic, n,
+                   "output " + std::to_string(i) + " of " + sub_name(role, k) +
+                       " has a shape known only at invoke; the runtime needs it at prepare");
+}
+
 // The subgraph's inputs and outputs in number, its inputs of the types of
-// the op's (from input `first` on), then prepared for `shapes` (by default
-// those of the op's inputs).
+// the op's (from input `first` on), then prepared for their shapes.
+// (Messages are built only on failure: a dynamic IF or WHILE comes here at
+// invoke.)
 void prepare_called(PrepareContext& ctx, const Node& n, CalledSubgraph& g, const char* role, int32_t k, size_t first,
-                    size_t num_outputs, const std::vector<Shape>* with_shapes = nullptr) {
+                    size_t num_outputs) {
   const size_t num_inputs = ctx.num_inputs(n) - first;
-  op_check(g.num_inputs() == num_inputs, n,
-           sub_name(role, k) + " has " + std::to_string(g.num_inputs()) + " inputs; " +
-               "the op passes it " + std::to_string(num_inputs));
-  op_check(g.num_outputs() == num_outputs, n,
-           sub_name(role, k) + " has " + std::to_string(g.num_outputs()) + " outputs; the op takes " +
-               std::to_string(num_outputs));
+  QLITE_OP_CHECK(g.num_inputs() == num_inputs, n,
+                 sub_name(role, k) + " has " + std::to_string(g.num_inputs()) + " inputs; the op passes it " +
+                     std::to_string(num_inputs));
+  QLITE_OP_CHECK(g.num_outputs() == num_outputs, n,
+                 sub_name(role, k) + " has " + std::to_string(g.num_outputs()) + " outputs; the op takes " +
+                     std::to_string(num_outputs));
   std::vector<Shape> shapes;
   for (size_t i = 0; i < num_inputs; ++i) {
     const RtTensor& in = ctx.input(n, first + i);
     const RtTensor& declared = g.declared_input(i);
-    op_check(declared.type == in.type, n,
-             "input " + std::to_string(first + i) + " " + describe(in) + " is " + lite::tensor_type_name(in.type) +
-                 ", input " + std::to_string(i) + " of " + sub_name(role, k) + " is " +
-                 lite::tensor_type_name(declared.type));
+    QLITE_OP_CHECK(declared.type == in.type, n,
+                   "input " + std::to_string(first + i) + " " + describe(in) + " is " +
+                       lite::tensor_type_name(in.type) + ", input " + std::to_string(i) + " of " +
+                       sub_name(role, k) + " is " + lite::tensor_type_name(declared.type));
     shapes.push_back(in.shape);
   }
-  g.prepare(n, with_shapes ? *with_shapes : shapes);
-  for (size_t i = 0; i < num_outputs; ++i)
-    op_check(!g.output(i).dynamic, n,
-             "output " + std::to_string(i) + " of " + sub_name(role, k) +
-                 " has a shape known only at invoke; the runtime needs it at prepare");
+  prepare_for(n, g, role, k, shapes);
 }
 
 void eval_if(const EvalContext& c, const Node& n) {
@@ -148,8 +154,9 @@ void check_next_types(const PrepareContext& ctx, const Node& n, const CalledSubg
 }
 
 // The loop of a body that changes shapes, run while preparing at invoke
-// (the inputs' values are known then): cond and body are prepared again
-// whenever the variables' shapes change; the final values stay in the state.
+// (the inputs' values are known then; prepare_while has checked the
+// subgraphs' operands): cond and body are prepared again whenever the
+// variables' shapes change; the final values stay in the state.
 void run_dynamic_loop(PrepareContext& ctx, Node& n, WhileState& s, const lite::WhileOptions& o) {
   const size_t num = ctx.num_inputs(n);
   s.values.resize(num);
@@ -162,7 +169,7 @@ void run_dynamic_loop(PrepareContext& ctx, Node& n, WhileState& s, const lite::W
   CalledSubgraph& cond = *s.cond;
   CalledSubgraph& body = *s.body;
   for (int64_t iteration = 0;; ++iteration) {
-    prepare_called(ctx, n, cond, "cond", o.cond_subgraph_index, 0, 1, &s.shapes);
+    prepare_for(n, cond, "cond", o.cond_subgraph_index, s.shapes);
     check_loop_condition(n, cond.output(0), o.cond_subgraph_index);
     for (size_t i = 0; i < num; ++i)
       if (!s.values[i].empty()) std::memcpy(cond.input(i).data, s.values[i].data(), s.values[i].size());
@@ -171,8 +178,7 @@ void run_dynamic_loop(PrepareContext& ctx, Node& n, WhileState& s, const lite::W
     QLITE_OP_CHECK(iteration < s.max_iterations, n,
                    "the loop runs more than " + std::to_string(s.max_iterations) +
                        " iterations (InterpreterOptions::max_loop_iterations)");
-    prepare_called(ctx, n, body, "body", o.body_subgraph_index, 0, num, &s.shapes);
-    check_next_types(ctx, n, body, o.body_subgraph_index);
+    prepare_for(n, body, "body", o.body_subgraph_index, s.shapes);
     for (size_t i = 0; i < num; ++i)
       if (!s.values[i].empty()) std::memcpy(body.input(i).data, s.values[i].data(), s.values[i].size());
     body.run();
@@ -188,8 +194,8 @@ void run_dynamic_loop(PrepareContext& ctx, Node& n, WhileState& s, const lite::W
 
 void prepare_if(PrepareContext& ctx, Node& n) {
   const RtTensor& cond = ctx.input(n, 0);
-  op_check(cond.type == T::kBool, n, "condition " + describe(cond) + " must be BOOL");
-  op_check(cond.numel() == 1, n, "condition " + describe(cond) + " must hold one element");
+  QLITE_OP_CHECK(cond.type == T::kBool, n, "condition " + describe(cond) + " must be BOOL");
+  QLITE_OP_CHECK(cond.numel() == 1, n, "condition " + describe(cond) + " must hold one element");
   lite::IfOptions o;
   if (const auto* p = std::get_if<lite::IfOptions>(&n.def->options)) o = *p;
   auto& s = n.state_as<IfState>();
@@ -201,9 +207,10 @@ void prepare_if(PrepareContext& ctx, Node& n) {
     prepare_called(ctx, n, g, role[b], index[b], 1, num_outputs);
     for (size_t i = 0; i < num_outputs; ++i) {
       const RtTensor& out = ctx.output(n, i);
-      op_check(g.output(i).type == out.type, n,
-               "output " + std::to_string(i) + " " + describe(out) + " is " + lite::tensor_type_name(out.type) + ", " +
-                   sub_name(role[b], index[b]) + " gives " + lite::tensor_type_name(g.output(i).type));
+      QLITE_OP_CHECK(g.output(i).type == out.type, n,
+                     "output " + std::to_string(i) + " " + describe(out) + " is " +
+                         lite::tensor_type_name(out.type) + ", " + sub_name(role[b], index[b]) + " gives " +
+                         lite::tensor_type_name(g.output(i).type));
     }
   }
   bool same = true;
@@ -212,7 +219,8 @@ void prepare_if(PrepareContext& ctx, Node& n) {
   if (!same) {
     // TFLite 2.9 makes the outputs dynamic: they take the taken branch's shapes.
     if (!cond.constant && !cond.known)
-      throw ValuesAtRunTime(n.label + ": the branches' outputs differ in shape; they take the shapes of the branch taken");
+      throw ValuesAtRunTime(n.label +
+                            ": the branches' outputs differ in shape; they take the shapes of the branch taken");
     require_values(n, cond, "condition");
     taken = truth(cond) ? 0 : 1;
   }
@@ -223,13 +231,13 @@ void prepare_if(PrepareContext& ctx, Node& n) {
 
 void prepare_while(PrepareContext& ctx, Node& n) {
   const size_t num = ctx.num_inputs(n);
-  op_check(n.def->outputs.size() == num, n,
-           "has " + std::to_string(num) + " inputs and " + std::to_string(n.def->outputs.size()) +
-               " outputs; a WHILE has one output per loop variable");
+  QLITE_OP_CHECK(n.def->outputs.size() == num, n,
+                 "has " + std::to_string(num) + " inputs and " + std::to_string(n.def->outputs.size()) +
+                     " outputs; a WHILE has one output per loop variable");
   lite::WhileOptions o;
   if (const auto* p = std::get_if<lite::WhileOptions>(&n.def->options)) o = *p;
-  op_check(o.cond_subgraph_index != o.body_subgraph_index, n,
-           "cond_subgraph_index and body_subgraph_index are both " + std::to_string(o.body_subgraph_index));
+  QLITE_OP_CHECK(o.cond_subgraph_index != o.body_subgraph_index, n,
+                 "cond_subgraph_index and body_subgraph_index are both " + std::to_string(o.body_subgraph_index));
   auto& s = n.state_as<WhileState>();
   CalledSubgraph& cond = open(ctx, n, s.cond, s.cond_index, o.cond_subgraph_index, "cond");
   CalledSubgraph& body = open(ctx, n, s.body, s.body_index, o.body_subgraph_index, "body");
@@ -241,9 +249,9 @@ void prepare_while(PrepareContext& ctx, Node& n) {
   for (size_t i = 0; i < num; ++i) {
     const RtTensor& in = ctx.input(n, i);
     const RtTensor& out = ctx.output(n, i);
-    op_check(out.type == in.type, n,
-             "output " + std::to_string(i) + " " + describe(out) + " is " + lite::tensor_type_name(out.type) +
-                 ", loop variable " + std::to_string(i) + " is " + lite::tensor_type_name(in.type));
+    QLITE_OP_CHECK(out.type == in.type, n,
+                   "output " + std::to_string(i) + " " + describe(out) + " is " + lite::tensor_type_name(out.type) +
+                       ", loop variable " + std::to_string(i) + " is " + lite::tensor_type_name(in.type));
     same = same && body.output(i).shape == in.shape;
   }
   s.max_iterations = ctx.resources()->max_loop_iterations();
